@@ -1,0 +1,127 @@
+"""The run config: ``RunnableConfig`` and the helpers that merge and read it.
+
+Owns the context variable that makes the current task's config visible to
+``get_config()``; must not import the engine.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from contextvars import ContextVar
+from typing import Any, TypedDict
+
+from stategraph._constants import CONF
+
+DEFAULT_RECURSION_LIMIT = int(os.getenv("LANGGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
+
+
+class RunnableConfig(TypedDict, total=False):
+    """Configuration of a run, with the same keys as langchain's ``RunnableConfig``.
+
+    Attributes:
+        tags: Tags of the run and its tasks.
+        metadata: Metadata copied into checkpoints and stream metadata.
+        callbacks: Callback handlers (langchain interop).
+        run_name: Name of the run.
+        max_concurrency: Upper bound of tasks run at once.
+        recursion_limit: Supersteps allowed before ``GraphRecursionError``.
+        configurable: ``thread_id``, ``checkpoint_id``, ``checkpoint_ns`` and
+            user values.
+        run_id: Identifier of the run.
+    """
+
+    tags: list[str]
+    metadata: dict[str, Any]
+    callbacks: Any
+    run_name: str
+    max_concurrency: int | None
+    recursion_limit: int
+    configurable: dict[str, Any]
+    run_id: Any
+
+
+var_child_config: ContextVar[RunnableConfig | None] = ContextVar(
+    "stategraph_child_config", default=None
+)
+
+
+def ensure_config(*configs: RunnableConfig | None) -> RunnableConfig:
+    """Merge ``configs`` over the defaults (and over the config of the running task)."""
+    empty: RunnableConfig = {
+        "tags": [],
+        "metadata": {},
+        "callbacks": None,
+        "recursion_limit": DEFAULT_RECURSION_LIMIT,
+        CONF: {},  # type: ignore[misc]
+    }
+    parent = var_child_config.get()
+    if parent is not None:
+        for k, v in parent.items():
+            if v is not None and k != "run_id":
+                empty[k] = v  # type: ignore[literal-required]
+    for config in configs:
+        if not config:
+            continue
+        for k, v in config.items():
+            if v is None:
+                continue
+            if k == CONF:
+                empty[CONF] = {**empty.get(CONF, {}), **v}  # type: ignore[misc]
+            elif k == "metadata":
+                empty["metadata"] = {**empty.get("metadata", {}), **v}
+            else:
+                empty[k] = v  # type: ignore[literal-required]
+    for k, v in list(empty.get(CONF, {}).items()):
+        if (
+            not k.startswith("__")
+            and isinstance(v, (str, int, float, bool))
+            and k not in empty["metadata"]
+            and k != "api_key"
+        ):
+            empty["metadata"][k] = v
+    return empty
+
+
+def merge_configs(*configs: RunnableConfig | None) -> RunnableConfig:
+    """Merge configs left to right; ``configurable``/``metadata`` merge, tags add up."""
+    base: RunnableConfig = {}
+    for config in configs:
+        if not config:
+            continue
+        for key, value in config.items():
+            if key in (CONF, "metadata"):
+                base[key] = {**base.get(key, {}), **value}  # type: ignore[literal-required]
+            elif key == "tags":
+                base["tags"] = sorted({*base.get("tags", []), *value})
+            else:
+                base[key] = value  # type: ignore[literal-required]
+    return base
+
+
+def patch_configurable(
+    config: RunnableConfig | None, patch: dict[str, Any]
+) -> RunnableConfig:
+    """Return a copy of ``config`` whose ``configurable`` has ``patch`` applied."""
+    if config is None:
+        return {CONF: patch}  # type: ignore[misc]
+    if CONF not in config:
+        return {**config, CONF: patch}  # type: ignore[misc]
+    return {**config, CONF: {**config[CONF], **patch}}  # type: ignore[misc]
+
+
+def get_config() -> RunnableConfig:
+    """Return the config of the task that is running.
+
+    Raises:
+        RuntimeError: When called outside a running graph.
+    """
+    config = var_child_config.get()
+    if config is None:
+        raise RuntimeError("Called get_config outside of a runnable context")
+    return config
+
+
+def tags_of(config: RunnableConfig) -> Sequence[str]:
+    """Return the tags of ``config`` (empty when there are none)."""
+    return config.get("tags") or ()
