@@ -41,9 +41,16 @@ class RunnableConfig(TypedDict, total=False):
     run_id: Any
 
 
-var_child_config: ContextVar[RunnableConfig | None] = ContextVar(
-    "stategraph_child_config", default=None
-)
+var_child_config: ContextVar[Any] = ContextVar("stategraph_child_config", default=None)
+"""The running task (or a plain config); its ``.config`` is built on first use."""
+
+
+def current_config() -> RunnableConfig | None:
+    """The config of the running task, or ``None`` outside a graph."""
+    value = var_child_config.get()
+    if value is None or isinstance(value, dict):
+        return value
+    return value.config  # type: ignore[no-any-return]
 
 
 def ensure_config(*configs: RunnableConfig | None) -> RunnableConfig:
@@ -55,7 +62,7 @@ def ensure_config(*configs: RunnableConfig | None) -> RunnableConfig:
         "recursion_limit": DEFAULT_RECURSION_LIMIT,
         CONF: {},  # type: ignore[misc]
     }
-    parent = var_child_config.get()
+    parent = current_config()
     if parent is not None:
         for k, v in parent.items():
             if v is not None and k != "run_id":
@@ -116,7 +123,7 @@ def get_config() -> RunnableConfig:
     Raises:
         RuntimeError: When called outside a running graph.
     """
-    config = var_child_config.get()
+    config = current_config()
     if config is None:
         raise RuntimeError("Called get_config outside of a runnable context")
     return config

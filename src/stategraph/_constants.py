@@ -51,6 +51,9 @@ NS_END = sys.intern(":")
 # Writes to these channels are bookkeeping, never applied to state channels;
 # the negative indices are the ones savers store them under.
 WRITES_IDX_MAP = {ERROR: -1, SCHEDULED: -2, INTERRUPT: -3, RESUME: -4}
-RESERVED = frozenset(
-    {TASKS, INTERRUPT, RESUME, ERROR, NO_WRITES, RETURN, PREVIOUS, SCHEDULED, INPUT}
+# Write keys that never reach a channel.
+SKIP_WRITES = frozenset(
+    {NO_WRITES, PUSH, RESUME, INTERRUPT, RETURN, ERROR, "__error_source_node__"}
 )
+# Names a trigger never consumes.
+RESERVED = frozenset({TAG_HIDDEN, INPUT, INTERRUPT, RESUME, ERROR, NO_WRITES})

@@ -172,10 +172,18 @@ class Interrupt:
 
     value: Any
     id: str
+    response_schema: Any = None
 
-    def __init__(self, value: Any, id: str = _DEFAULT_INTERRUPT_ID) -> None:
+    def __init__(
+        self,
+        value: Any,
+        id: str = _DEFAULT_INTERRUPT_ID,
+        *,
+        response_schema: Any = None,
+    ) -> None:
         self.value = value
         self.id = id
+        self.response_schema = response_schema
 
     @classmethod
     def from_ns(cls, value: Any, ns: str) -> Interrupt:

@@ -1,0 +1,264 @@
+"""Planning a superstep and applying its writes at the barrier.
+
+Pure functions over the loop's channels and version maps; cost is kept
+proportional to what changed, never to the size of the graph.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from stategraph._constants import (
+    PULL,
+    PUSH,
+    RESERVED,
+    SKIP_WRITES,
+    TAG_HIDDEN,
+    TASKS,
+)
+from stategraph._engine._task import Task
+from stategraph._types import Send
+
+if TYPE_CHECKING:
+    from stategraph._engine._loop import Loop
+    from stategraph._engine._node import PregelNode
+    from stategraph.channels import BaseChannel
+
+logger = logging.getLogger("stategraph")
+
+_MISSING = object()
+PUSH_TRIGGERS = (PUSH,)
+
+
+def path_str(path: Any) -> str:
+    """The sort key of a task path, as savers and LangGraph order writes."""
+    if isinstance(path, (tuple, list)):
+        return "~" + ", ".join(path_str(x) for x in path)
+    if isinstance(path, int) and not isinstance(path, bool):
+        return f"{path:010d}"
+    return str(path)
+
+
+def prepare_tasks(loop: Loop, updated: set[str] | None) -> list[Task]:
+    """Plan the tasks of the next step: ``Send`` pushes first, then pulls."""
+    tasks: list[Task] = []
+    channels = loop.channels
+    topic = channels.get(TASKS)
+    if topic is not None and topic.is_available():
+        for idx, packet in enumerate(topic.get()):
+            task = _push_task(loop, idx, packet)
+            if task is not None:
+                tasks.append(task)
+    versions = loop.versions
+    if updated and loop.trigger_to_nodes is not None:
+        found: set[str] = set()
+        t2n = loop.trigger_to_nodes
+        for chan in updated:
+            names = t2n.get(chan)
+            if names:
+                found.update(names)
+        candidates: Iterable[str] = sorted(found)
+    elif not versions:
+        candidates = ()
+    else:
+        candidates = loop.nodes.keys()
+    cache: dict[int, Any] = {}
+    for name in candidates:
+        node = loop.nodes[name]
+        if not _triggered(node, channels, versions, loop.versions_seen.get(name)):
+            continue
+        value = _read_input(loop, node, cache)
+        if value is _MISSING:
+            continue
+        tasks.append(
+            Task(loop, node, name, (PULL, name), tuple(sorted(node.triggers)), value)
+        )
+    return tasks
+
+
+def _push_task(loop: Loop, idx: int, packet: Any) -> Task | None:
+    if not isinstance(packet, Send):
+        logger.warning(
+            "Ignoring invalid packet type %s in pending sends", type(packet)
+        )
+        return None
+    node = loop.nodes.get(packet.node)
+    if node is None:
+        logger.warning("Ignoring unknown node name %s in pending sends", packet.node)
+        return None
+    return Task(loop, node, packet.node, (PUSH, idx, False), PUSH_TRIGGERS, packet.arg)
+
+
+def _triggered(
+    node: PregelNode,
+    channels: Mapping[str, BaseChannel],
+    versions: Mapping[str, Any],
+    seen: Mapping[str, Any] | None,
+) -> bool:
+    if seen is None:
+        return any(channels[c].is_available() for c in node.triggers)
+    for chan in node.triggers:
+        if chan in versions and channels[chan].is_available():
+            seen_v = seen.get(chan)
+            if seen_v is None or versions[chan] > seen_v:
+                return True
+    return False
+
+
+def _read_input(loop: Loop, node: PregelNode, cache: dict[int, Any]) -> Any:
+    key = id(node.channels)
+    if key in cache:
+        value = cache[key]
+        return value.copy() if isinstance(value, dict) else value
+    channels = loop.channels
+    select = node.channels
+    if isinstance(select, str):
+        ch = channels.get(select)
+        if ch is None or not ch.is_available():
+            return _MISSING
+        value = ch.get()
+    else:
+        value = {}
+        for chan in select:
+            ch = channels.get(chan)
+            if ch is not None:
+                if ch.is_available():
+                    value[chan] = ch.get()
+            else:
+                value[chan] = loop.managed[chan].get(loop.step_counters)
+    if node.mapper is not None:
+        value = node.mapper(value)
+    cache[key] = value
+    return value
+
+
+def apply_writes(
+    loop: Loop, tasks: Sequence[Any], *, for_input: bool = False
+) -> set[str]:
+    """Apply the writes of ``tasks`` at the barrier; return the updated channels.
+
+    Reducers see writes in task-path order. Channels not written are told a
+    step passed (ephemeral values clear), and when nothing more would run
+    ``finish()`` releases deferred nodes.
+    """
+    if len(tasks) > 1:
+        tasks = sorted(tasks, key=lambda t: path_str(t.path))
+    channels = loop.channels
+    versions = loop.versions
+    seen = loop.versions_seen
+    bump_step = False
+    for task in tasks:
+        if task.triggers:
+            bump_step = True
+            prev = seen.get(task.name)
+            new = dict(prev) if prev else {}
+            for chan in task.triggers:
+                if chan in versions:
+                    new[chan] = versions[chan]
+            seen[task.name] = new
+    next_version = loop.next_version()
+    live = loop.live
+    assigned = False
+    for chan in {c for t in tasks for c in t.triggers}:
+        if chan not in RESERVED and chan in channels and channels[chan].consume():
+            assigned = True
+            if next_version is not None:
+                versions[chan] = next_version
+            if not channels[chan].is_available():
+                live.discard(chan)
+    grouped: dict[str, list[Any]] = {}
+    for task in tasks:
+        for chan, val in task.writes:
+            if chan in SKIP_WRITES:
+                continue
+            if chan in channels:
+                if chan in grouped:
+                    grouped[chan].append(val)
+                else:
+                    grouped[chan] = [val]
+            else:
+                logger.warning(
+                    "Task %s with path %s wrote to unknown channel %s, ignoring it.",
+                    task.name,
+                    task.path,
+                    chan,
+                )
+    updated: set[str] = set()
+    for chan, vals in grouped.items():
+        ch = channels[chan]
+        if ch.update(vals):
+            assigned = True
+            if next_version is not None:
+                versions[chan] = next_version
+            if ch.is_available():
+                updated.add(chan)
+                live.add(chan)
+            else:
+                live.discard(chan)
+    if bump_step:
+        assigned = _bump_unwritten(loop, updated, next_version) or assigned
+        if updated.isdisjoint(loop.trigger_to_nodes or ()):
+            assigned = _finish(loop, updated, next_version) or assigned
+    if assigned and next_version is not None:
+        loop.note_version(next_version)
+    return updated
+
+
+def _bump_unwritten(loop: Loop, updated: set[str], next_version: Any) -> bool:
+    assigned = False
+    channels = loop.channels
+    versions = loop.versions
+    live = loop.live
+    for chan in list(live):
+        if chan in updated:
+            continue
+        ch = channels[chan]
+        if not ch.is_available():
+            live.discard(chan)
+            continue
+        if ch.update(()):
+            assigned = True
+            if next_version is not None:
+                versions[chan] = next_version
+            if ch.is_available():
+                updated.add(chan)
+            else:
+                live.discard(chan)
+    return assigned
+
+
+def _finish(loop: Loop, updated: set[str], next_version: Any) -> bool:
+    assigned = False
+    channels = loop.channels
+    for chan in loop.finishable:
+        ch = channels[chan]
+        if ch.finish():
+            assigned = True
+            if next_version is not None:
+                loop.versions[chan] = next_version
+            if ch.is_available():
+                updated.add(chan)
+                loop.live.add(chan)
+    return assigned
+
+
+def should_interrupt(
+    loop: Loop, interrupt_nodes: Any, tasks: Iterable[Task]
+) -> list[Task]:
+    """Tasks that hit a static breakpoint, if any channel changed since the last."""
+    seen = loop.versions_seen.get("__interrupt__", {})
+    changed = False
+    for chan, version in loop.versions.items():
+        prev = seen.get(chan)
+        if prev is None or version > prev:
+            changed = True
+            break
+    if not changed:
+        return []
+    if interrupt_nodes == "*":
+        return [
+            t for t in tasks if not (t.node.tags and TAG_HIDDEN in t.node.tags)
+        ]
+    return [t for t in tasks if t.name in interrupt_nodes]

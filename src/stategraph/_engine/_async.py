@@ -1,0 +1,166 @@
+"""The async driver: carries out the loop's effects on the running event loop.
+
+Async nodes of a step run as concurrent asyncio tasks; sync nodes run inline
+until one turns out to block, then in the default executor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Generator
+from typing import Any
+
+from stategraph._engine._effects import (
+    GetSubgraphState,
+    ListCheckpoints,
+    LoadCheckpoint,
+    ReadCache,
+    RunTasks,
+    SaveCheckpoint,
+    SaveWrites,
+    WriteCache,
+)
+from stategraph._engine._runner import (
+    SLOW_TASK_SECONDS,
+    retry_delay,
+    run_async_body,
+    run_sync_body,
+)
+from stategraph._engine._task import Task
+
+
+async def perform(effect: Any, saver: Any, cache: Any) -> Any:
+    """Carry out one I/O effect with async calls."""
+    kind = type(effect)
+    if kind is SaveWrites:
+        return await saver.aput_writes(
+            effect.config, effect.writes, effect.task_id, effect.task_path
+        )
+    if kind is SaveCheckpoint:
+        return await saver.aput(
+            effect.config, effect.checkpoint, effect.metadata, effect.new_versions
+        )
+    if kind is LoadCheckpoint:
+        return await saver.aget_tuple(effect.config)
+    if kind is ListCheckpoints:
+        return [
+            item
+            async for item in saver.alist(
+                effect.config,
+                filter=effect.filter,
+                before=effect.before,
+                limit=effect.limit,
+            )
+        ]
+    if kind is ReadCache:
+        return await cache.aget(effect.keys)
+    if kind is WriteCache:
+        return await cache.aset(effect.pairs)
+    if kind is GetSubgraphState:
+        return await effect.graph.aget_state(effect.config, subgraphs=True)
+    raise TypeError(f"Unknown effect {effect!r}")
+
+
+async def drive(
+    gen: Generator[Any, Any, Any], loop: Any, chunks: deque[Any] | None
+) -> AsyncIterator[Any]:
+    """Run ``gen`` to the end, yielding stream chunks as they are produced."""
+    saver = loop.checkpointer
+    cache = loop.run.cache
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            effect = gen.send(value) if error is None else gen.throw(error)
+        except StopIteration:
+            while chunks:
+                yield chunks.popleft()
+            break
+        value, error = None, None
+        try:
+            if type(effect) is RunTasks:
+                async for chunk in _run_tasks(loop, effect.tasks, saver, chunks):
+                    yield chunk
+            else:
+                value = await perform(effect, saver, cache)
+        except Exception as exc:  # noqa: BLE001 - handed back to the generator
+            error = exc
+        while chunks:
+            yield chunks.popleft()
+
+
+async def run_to_end(gen: Generator[Any, Any, Any], saver: Any, cache: Any = None) -> Any:
+    """Drive a generator that runs no tasks (state reads and updates)."""
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            effect = gen.send(value) if error is None else gen.throw(error)
+        except StopIteration as stop:
+            return stop.value
+        value, error = None, None
+        try:
+            value = await perform(effect, saver, cache)
+        except Exception as exc:  # noqa: BLE001 - handed back to the generator
+            error = exc
+
+
+async def _body(task: Task) -> None:
+    node = task.node
+    if node.acall is not None:
+        await run_async_body(task)
+    elif node.bound_blocking:
+        ctx = contextvars.copy_context()
+        await asyncio.get_running_loop().run_in_executor(
+            None, ctx.run, run_sync_body, task
+        )
+    else:
+        started = time.perf_counter()
+        await run_async_body(task)
+        if time.perf_counter() - started > SLOW_TASK_SECONDS:
+            node.bound_blocking = True
+
+
+async def run_task(task: Task) -> BaseException | None:
+    """Run a task with its retry policy; return the exception it ended with."""
+    policies = task.node.retry_policy or task.loop.graph.retry_policy
+    attempt = 0
+    while True:
+        try:
+            await _body(task)
+            return None
+        except Exception as exc:  # noqa: BLE001 - reported to loop.commit, not swallowed
+            delay = retry_delay(policies, exc, attempt)
+            if delay is None:
+                return exc
+            attempt += 1
+            task.writes.clear()
+            await asyncio.sleep(delay)
+
+
+async def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) -> None:
+    for effect in loop.commit(task, exc):
+        await perform(effect, saver, None)
+
+
+async def _run_tasks(
+    loop: Any, tasks: list[Task], saver: Any, chunks: deque[Any] | None
+) -> AsyncIterator[Any]:
+    if len(tasks) == 1:
+        exc = await run_task(tasks[0])
+        await _commit(loop, tasks[0], exc, saver)
+        return
+    futures = [asyncio.ensure_future(run_task(t)) for t in tasks]
+    try:
+        for task, fut in zip(tasks, futures):
+            exc = await fut
+            await _commit(loop, task, exc, saver)
+            while chunks:
+                yield chunks.popleft()
+    finally:
+        for fut in futures:
+            if not fut.done():
+                fut.cancel()

@@ -1,0 +1,77 @@
+"""Effects the superstep generator yields; a driver carries each one out.
+
+Effects are commands (imperative names). Drivers send back the result of the
+effect, or throw the exception it raised into the generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(slots=True)
+class LoadCheckpoint:
+    """Call ``saver.get_tuple(config)``; send back the tuple or ``None``."""
+
+    config: Any
+
+
+@dataclass(slots=True)
+class ListCheckpoints:
+    """Call ``saver.list(...)``; send back a list of tuples."""
+
+    config: Any
+    filter: Any = None
+    before: Any = None
+    limit: int | None = None
+
+
+@dataclass(slots=True)
+class SaveCheckpoint:
+    """Call ``saver.put(config, checkpoint, metadata, new_versions)``."""
+
+    config: Any
+    checkpoint: Any
+    metadata: Any
+    new_versions: Any
+
+
+@dataclass(slots=True)
+class SaveWrites:
+    """Call ``saver.put_writes(config, writes, task_id, task_path)``."""
+
+    config: Any
+    writes: Sequence[tuple[str, Any]]
+    task_id: str
+    task_path: str
+
+
+@dataclass(slots=True)
+class RunTasks:
+    """Run ``tasks`` (concurrently where useful); report each with ``loop.commit``."""
+
+    tasks: list[Any]
+
+
+@dataclass(slots=True)
+class ReadCache:
+    """Call ``cache.get(keys)``; send back the mapping of hits."""
+
+    keys: list[Any]
+
+
+@dataclass(slots=True)
+class WriteCache:
+    """Call ``cache.set(pairs)``."""
+
+    pairs: dict[Any, Any]
+
+
+@dataclass(slots=True)
+class GetSubgraphState:
+    """Call ``subgraph.get_state(config, subgraphs=True)``; send back the snapshot."""
+
+    graph: Any
+    config: Any

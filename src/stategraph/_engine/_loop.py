@@ -1,0 +1,633 @@
+"""The superstep loop: a generator that plans, runs and commits steps.
+
+This is the engine's one large module (the exception STYLE allows): it owns
+the run's channels and version maps, yields effects (load/save checkpoints,
+run tasks, read/write the cache) and never performs I/O itself.
+"""
+
+from __future__ import annotations
+
+import binascii
+from collections.abc import Generator, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from stategraph._config import var_child_config
+from stategraph._constants import (
+    CONF,
+    CONFIG_KEY_CHECKPOINT_ID,
+    CONFIG_KEY_CHECKPOINT_MAP,
+    CONFIG_KEY_CHECKPOINT_NS,
+    CONFIG_KEY_RESUME_MAP,
+    CONFIG_KEY_RESUMING,
+    CONFIG_KEY_SCRATCHPAD,
+    CONFIG_KEY_TASK_ID,
+    ERROR,
+    INPUT,
+    INTERRUPT,
+    NO_WRITES,
+    NS_SEP,
+    NULL_TASK_ID,
+    RESUME,
+    TASKS,
+    WRITES_IDX_MAP,
+)
+from stategraph._engine import _emit
+from stategraph._engine._algo import apply_writes, path_str, prepare_tasks
+from stategraph._engine._effects import (
+    LoadCheckpoint,
+    ReadCache,
+    RunTasks,
+    SaveCheckpoint,
+    SaveWrites,
+    WriteCache,
+)
+from stategraph._engine._io import map_command, map_input
+from stategraph._engine._status import read_statuses
+from stategraph._engine._task import Scratchpad, Task
+from stategraph._runtime import DEFAULT_RUNTIME, ExecutionInfo, Runtime
+from stategraph._types import Command
+from stategraph.channels.base import MISSING
+from stategraph.checkpoint.base.id import uuid6
+from stategraph.errors import (
+    EmptyInputError,
+    GraphBubbleUp,
+    GraphInterrupt,
+    InvalidUpdateError,
+)
+
+Effects = Generator[Any, Any, Any]
+
+
+def empty_checkpoint() -> dict[str, Any]:
+    """A blank checkpoint record in the current layout (``v`` 4)."""
+    return {
+        "v": 4,
+        "id": str(uuid6(clock_seq=-2)),
+        "ts": datetime.now(timezone.utc).isoformat(),
+        "channel_values": {},
+        "channel_versions": {},
+        "versions_seen": {},
+    }
+
+
+class _InputTask:
+    """Stand-in task carrying input writes through ``apply_writes``."""
+
+    __slots__ = ("name", "path", "triggers", "writes")
+
+    def __init__(self, writes: Sequence[tuple[str, Any]]) -> None:
+        self.name = INPUT
+        self.path: tuple[Any, ...] = ()
+        self.triggers: tuple[str, ...] = ()
+        self.writes = list(writes)
+
+
+class Loop:
+    """State of one run of one graph (the root or a subgraph)."""
+
+    def __init__(self, graph: Any, run: Any) -> None:
+        self._setup(graph, run.config, run.checkpointer)
+        self.run = run
+        self.input = run.input
+        self.stream = run.sinks
+        self.modes: frozenset[str] = frozenset().union(*(s.modes for s in run.sinks))
+        self.durability = run.durability
+        self.output_keys = run.output_keys
+        self.interrupt_before = run.interrupt_before
+        self.interrupt_after = run.interrupt_after
+        self.runtime: Runtime[Any] = run.runtime
+
+    @classmethod
+    def detached(cls, graph: Any, config: dict[str, Any], checkpointer: Any) -> Loop:
+        """A loop that is not run: used to read or update saved state."""
+        loop = cls.__new__(cls)
+        loop._setup(graph, config, checkpointer)
+        loop.stream = ()
+        loop.modes = frozenset()
+        loop.output_keys = graph.stream_channels_asis
+        loop.runtime = DEFAULT_RUNTIME
+        return loop
+
+    def _setup(self, graph: Any, config: dict[str, Any], checkpointer: Any) -> None:
+        self.graph = graph
+        self.config = config
+        conf = config[CONF]
+        self.checkpointer = checkpointer
+        self.stream_keys = graph.stream_channels_asis
+        self.nodes = graph.nodes
+        self.managed = graph.managed
+        self.trigger_to_nodes = graph.trigger_to_nodes
+        self.finishable = graph.finishable
+        self.is_nested = CONFIG_KEY_TASK_ID in conf
+        self.parent_ns: str = conf.get(CONFIG_KEY_CHECKPOINT_NS, "")
+        self.ns: tuple[str, ...] = (
+            tuple(self.parent_ns.split(NS_SEP)) if self.parent_ns else ()
+        )
+        self.parent_scratchpad: Scratchpad | None = conf.get(CONFIG_KEY_SCRATCHPAD)
+        self.resume_map: dict[str, Any] | None = None
+        self.status = "input"
+        self.values_emitted = False
+        self.interrupts: list[Any] = []
+        self.output: Any = None
+        self.tasks: list[Task] = []
+        self.pending_writes: list[tuple[str, str, Any]] = []
+        self.metadata: dict[str, Any] = {"step": -2}
+        self.step = 0
+        self.stop = 0
+        self._ckpt_id: str | None = None
+        self._ckpt_step = 0
+        self._max_version: Any = None
+        self.frozen_versions = False
+        self.is_replaying = False
+
+    def restore(self, checkpoint: dict[str, Any]) -> None:
+        """Load channels and version maps from a checkpoint record."""
+        self._ckpt_id = checkpoint["id"]
+        self.versions: dict[str, Any] = dict(checkpoint["channel_versions"])
+        self.versions_seen: dict[str, Any] = dict(checkpoint["versions_seen"])
+        self._max_version = max(self.versions.values()) if self.versions else None
+        self.channels = self.graph.channels_from(checkpoint["channel_values"])
+        self.live = {k for k, ch in self.channels.items() if ch.is_available()}
+
+    # -- versions ---------------------------------------------------------
+
+    def next_version(self) -> Any:
+        """The version the channels changed by this step get (``None``: keep)."""
+        if self.frozen_versions:
+            return None
+        if self.checkpointer is not None:
+            return self.checkpointer.get_next_version(self._max_version, None)
+        current = self._max_version
+        return 1 if current is None else current + 1
+
+    def note_version(self, version: Any) -> None:
+        """Remember ``version`` as the highest one in use."""
+        self._max_version = version
+
+    # -- identity -----------------------------------------------------------
+
+    @property
+    def checkpoint_id(self) -> str:
+        """Id of the current checkpoint, created on first use when not saving."""
+        if self._ckpt_id is None:
+            self._ckpt_id = str(uuid6(clock_seq=self._ckpt_step))
+        return self._ckpt_id
+
+    @property
+    def checkpoint_id_bytes(self) -> bytes:
+        """The current checkpoint id as 16 bytes, the namespace of task ids."""
+        return binascii.unhexlify(self.checkpoint_id.replace("-", ""))
+
+    @property
+    def step_counters(self) -> Scratchpad:
+        """A scratchpad with only the step counters, for managed values."""
+        return Scratchpad(self.step, self.stop, [], lambda consume=False: None)
+
+    # -- the run --------------------------------------------------------------
+
+    def execute(self) -> Effects:
+        """Run the graph to completion, an interrupt or an error."""
+        yield from self._enter()
+        try:
+            while (yield from self._tick()):
+                yield from self._run_step()
+                yield from self._after_tick()
+        except BaseException as exc:
+            if not (yield from self._exit(exc)):
+                raise
+        else:
+            yield from self._exit(None)
+        return self.output
+
+    def _enter(self) -> Effects:
+        saved = None
+        if self.checkpointer is not None:
+            saved = yield LoadCheckpoint(self.run.checkpoint_config)
+        self.addressed = bool(self.run.checkpoint_config[CONF].get(CONFIG_KEY_CHECKPOINT_ID))
+        if saved is None:
+            checkpoint: dict[str, Any] = empty_checkpoint()
+            self.metadata = {"step": -2}
+            self.pending_writes = []
+            self.checkpoint_config = self.run.checkpoint_config
+            self.prev_checkpoint_config = None
+        else:
+            checkpoint = dict(saved.checkpoint)
+            if self.graph.migrate_checkpoint is not None:
+                self.graph.migrate_checkpoint(checkpoint)
+            self.metadata = dict(saved.metadata)
+            self.pending_writes = [(str(t), c, v) for t, c, v in saved.pending_writes or ()]
+            base = self.run.checkpoint_config
+            self.checkpoint_config = {
+                **base,
+                **saved.config,
+                CONF: {
+                    CONFIG_KEY_CHECKPOINT_NS: "",
+                    **base.get(CONF, {}),
+                    **saved.config.get(CONF, {}),
+                },
+            }
+            self.prev_checkpoint_config = saved.parent_config
+        self.saved_id = checkpoint["id"] if saved is not None else None
+        self.restore(checkpoint)
+        self.previous_versions = dict(self.versions)
+        self.step = self.metadata["step"] + 1
+        self.stop = self.step + self.config["recursion_limit"] + 1
+        prior = checkpoint.get("updated_channels")
+        self.updated: set[str] | None = set(prior) if prior else None
+        yield from self._first()
+
+    def _first(self) -> Effects:
+        conf = self.config[CONF]
+        is_command = isinstance(self.input, Command)
+        is_resuming = bool(self.versions) and bool(
+            conf.get(
+                CONFIG_KEY_RESUMING,
+                self.input is None
+                or is_command
+                or (
+                    not self.is_nested
+                    and self.config.get("metadata", {}).get("run_id")
+                    == self.metadata.get("run_id", MISSING)
+                ),
+            )
+        )
+        is_time_traveling = self.addressed and not (
+            (is_command and self.input.resume is not None)
+            or conf.get(CONFIG_KEY_RESUMING, False)
+        )
+        self.is_replaying = is_time_traveling
+        if is_time_traveling:
+            self.pending_writes = [w for w in self.pending_writes if w[1] != RESUME]
+        forks = (
+            is_resuming
+            and is_time_traveling
+            and self.metadata.get("source") not in ("update", "fork")
+        )
+        carried: list[tuple[str, str, Any]] = []
+        if is_command:
+            carried = yield from self._command_writes(self.input, forks)
+        null_writes = [
+            w[1:] for w in (*self.pending_writes, *carried) if w[0] == NULL_TASK_ID
+        ]
+        if null_writes:
+            updated = apply_writes(self, [_InputTask(null_writes)])
+            if self.updated is not None:
+                self.updated.update(updated)
+        if is_resuming:
+            self.versions_seen[INTERRUPT] = {
+                k: self.versions[k] for k in self.channels if k in self.versions
+            }
+            if forks:
+                self.pending_writes = [
+                    w for w in self.pending_writes if w[1] != INTERRUPT
+                ]
+                yield from self._put_checkpoint({"source": "fork"})
+            _emit.values(self, True)
+        elif input_writes := map_input(self.graph.input_channels, self.input):
+            discard = prepare_tasks(self, self.updated)
+            self.updated = apply_writes(self, [*discard, _InputTask(input_writes)])
+            yield from self._put_checkpoint({"source": "input"})
+        elif CONFIG_KEY_RESUMING not in conf:
+            raise EmptyInputError(f"Received no input for {self.graph.input_channels}")
+        if not self.is_nested:
+            self.config = {**self.config, CONF: {**conf, CONFIG_KEY_RESUMING: is_resuming}}
+        self.status = "pending"
+
+    def _command_writes(self, cmd: Command[Any], forks: bool) -> Effects:
+        resume_is_map = False
+        if cmd.resume is not None:
+            if self.checkpointer is None:
+                raise RuntimeError("Cannot use Command(resume=...) without checkpointer")
+            resume_is_map = isinstance(cmd.resume, dict) and all(
+                _is_interrupt_id(k) for k in cmd.resume
+            )
+            if resume_is_map:
+                self.resume_map = cmd.resume
+                self.config[CONF][CONFIG_KEY_RESUME_MAP] = cmd.resume
+            elif len(self._pending_interrupts()) > 1:
+                raise RuntimeError(
+                    "When there are multiple pending interrupts, you must specify the "
+                    "interrupt id when resuming. Docs: https://docs.langchain.com/oss/"
+                    "python/langgraph/interrupts#handling-multiple-interrupts."
+                )
+        grouped: dict[str, list[tuple[str, Any]]] = {}
+        for tid, chan, value in map_command(cmd):
+            if not (chan == RESUME and resume_is_map):
+                grouped.setdefault(tid, []).append((chan, value))
+        if not grouped and not resume_is_map:
+            raise EmptyInputError("Received empty Command input")
+        carried: list[tuple[str, str, Any]] = []
+        for tid, writes in grouped.items():
+            if forks:
+                carried.extend((tid, c, v) for c, v in writes)
+            else:
+                yield from self.put_writes(tid, writes)
+        return carried
+
+    def _pending_interrupts(self) -> set[str]:
+        return {
+            i.id
+            for status in read_statuses(self.pending_writes).values()
+            for i in status.pending_interrupts
+        }
+
+    def _tick(self) -> Effects:
+        if self.step > self.stop:
+            self.status = "out_of_steps"
+            self.tasks = prepare_tasks(self, self.updated)
+            _emit.checkpoint(self)
+            return False
+        self.tasks = prepare_tasks(self, self.updated)
+        _emit.checkpoint(self)
+        if not self.tasks:
+            self.status = "done"
+            return False
+        if self.pending_writes and not self.is_replaying:
+            self._reapply_pending(self.tasks)
+        if self.interrupt_before and _should_interrupt(
+            self, self.interrupt_before, self.tasks
+        ):
+            self.status = "interrupt_before"
+            raise GraphInterrupt()
+        _emit.tasks_started(self, self.tasks)
+        for task in self.tasks:
+            if task.writes:
+                _emit.task_output(self, task, task.writes, cached=True)
+        return True
+        yield  # pragma: no cover - makes this a generator
+
+    def _reapply_pending(self, tasks: Sequence[Task]) -> None:
+        by_id = {t.id: t for t in tasks}
+        writes = [w for w in self.pending_writes if w[0] in by_id]
+        for tid, status in read_statuses(writes).items():
+            if status.finished:
+                by_id[tid].writes.extend(status.output)
+
+    def _run_step(self) -> Effects:
+        todo = [t for t in self.tasks if not t.writes]
+        if self.run.cache is not None:
+            todo = yield from self._match_cache(todo)
+        self.failures: list[tuple[Task, BaseException]] = []
+        if todo:
+            yield RunTasks(todo)
+        for task, exc in self.failures:
+            if not isinstance(exc, GraphBubbleUp):
+                raise exc
+        interrupts = [
+            i
+            for _, exc in self.failures
+            if isinstance(exc, GraphInterrupt)
+            for i in (exc.args[0] if exc.args else ())
+        ]
+        for _, exc in self.failures:
+            if not isinstance(exc, GraphInterrupt):
+                raise exc
+        if self.failures:
+            raise GraphInterrupt(tuple(interrupts))
+        if self.run.cache is not None:
+            pairs = {
+                t.cache_key: (t.writes, t.cache_key.ttl)
+                for t in todo
+                if t.cache_key is not None
+            }
+            if pairs:
+                yield WriteCache(pairs)
+
+    def _match_cache(self, todo: list[Task]) -> Effects:
+        keyed = [t for t in todo if self.graph.cache_key_for(t) is not None]
+        if not keyed:
+            return todo
+        hits = yield ReadCache([(t.cache_key.ns, t.cache_key.key) for t in keyed])
+        rest = []
+        for task in todo:
+            key = task.cache_key
+            if key is not None and (key.ns, key.key) in hits:
+                task.writes.extend(hits[(key.ns, key.key)])
+                yield from self.put_writes(task.id, task.writes, cached=True)
+            else:
+                rest.append(task)
+        return rest
+
+    def commit(self, task: Task, exc: BaseException | None) -> list[Any]:
+        """Record the outcome of ``task``; return the saver effects to perform.
+
+        Called by drivers as each task finishes, in task order.
+        """
+        if exc is None:
+            if all(c in WRITES_IDX_MAP or c == "__error_source_node__" for c, _ in task.writes):
+                task.writes.append((NO_WRITES, None))
+            return self._record(task.id, task.writes)
+        self.failures.append((task, exc))
+        if isinstance(exc, GraphInterrupt):
+            if exc.args and exc.args[0]:
+                writes = [(INTERRUPT, exc.args[0])]
+                writes.extend(w for w in task.writes if w[0] == RESUME)
+                return self._record(task.id, writes)
+            return []
+        if isinstance(exc, GraphBubbleUp):
+            return []
+        task.writes.append((ERROR, exc))
+        return self._record(task.id, task.writes)
+
+    def put_writes(
+        self, task_id: str, writes: Sequence[tuple[str, Any]], cached: bool = False
+    ) -> Effects:
+        """Record writes outside a task run (commands, cache hits) and save them."""
+        for effect in self._record(task_id, writes, cached=cached):
+            yield effect
+
+    def _record(
+        self, task_id: str, writes: Sequence[tuple[str, Any]], cached: bool = False
+    ) -> list[Any]:
+        if not writes:
+            return []
+        if all(w[0] in WRITES_IDX_MAP for w in writes):
+            writes = list({w[0]: w for w in writes}.values())
+        if task_id == NULL_TASK_ID:
+            self.pending_writes = [
+                w
+                for w in self.pending_writes
+                if w[0] != task_id or w[1] not in WRITES_IDX_MAP
+            ]
+            writes = sorted(writes, key=lambda w: w[0] in WRITES_IDX_MAP)
+            to_save = [w[1:] for w in self.pending_writes if w[0] == task_id] + list(
+                writes
+            )
+        else:
+            self.pending_writes = [w for w in self.pending_writes if w[0] != task_id]
+            to_save = list(writes)
+        self.pending_writes.extend((task_id, c, v) for c, v in writes)
+        effects: list[Any] = []
+        if self.durability != "exit" and self.checkpointer is not None:
+            task = next((t for t in self.tasks if t._id == task_id), None)
+            effects.append(
+                SaveWrites(
+                    self._writes_config(),
+                    to_save,
+                    task_id,
+                    path_str(task.path) if task is not None else "",
+                )
+            )
+        task = next((t for t in self.tasks if t._id == task_id), None)
+        if task is not None:
+            _emit.task_output(self, task, writes, cached=cached)
+        return effects
+
+    def _writes_config(self) -> dict[str, Any]:
+        return {
+            **self.checkpoint_config,
+            CONF: {
+                **self.checkpoint_config[CONF],
+                CONFIG_KEY_CHECKPOINT_NS: self.parent_ns,
+                CONFIG_KEY_CHECKPOINT_ID: self.checkpoint_id,
+            },
+        }
+
+    def _after_tick(self) -> Effects:
+        writes = [w for t in self.tasks for w in t.writes]
+        self.updated = apply_writes(self, self.tasks)
+        _emit.values(self, writes)
+        self.pending_writes.clear()
+        self.is_replaying = False
+        yield from self._put_checkpoint({"source": "loop"})
+        if self.interrupt_after and _should_interrupt(
+            self, self.interrupt_after, self.tasks
+        ):
+            self.status = "interrupt_after"
+            self.tasks = prepare_tasks(self, self.updated)
+            _emit.checkpoint(self)
+            raise GraphInterrupt()
+        self.config[CONF].pop(CONFIG_KEY_RESUMING, None)
+
+    def _put_checkpoint(self, metadata: dict[str, Any], exiting: bool = False) -> Effects:
+        if exiting and self.checkpoint_id == self.saved_id:
+            return
+        if not exiting:
+            metadata["step"] = self.step
+            metadata["parents"] = self.config[CONF].get(CONFIG_KEY_CHECKPOINT_MAP, {})
+            self.metadata = metadata
+        saving = self.checkpointer is not None and (
+            exiting or self.durability != "exit"
+        )
+        if not exiting:
+            self._ckpt_step = self.step
+            self._ckpt_id = str(uuid6(clock_seq=self.step)) if saving else None
+        if saving:
+            yield from self._save()
+        if not exiting:
+            self.step += 1
+
+    def _save(self) -> Effects:
+        checkpoint = self.snapshot()
+        self.prev_checkpoint_config = (
+            self.checkpoint_config
+            if self.checkpoint_config[CONF].get(CONFIG_KEY_CHECKPOINT_ID)
+            else None
+        )
+        config = {
+            **self.checkpoint_config,
+            CONF: {**self.checkpoint_config[CONF], CONFIG_KEY_CHECKPOINT_NS: self.parent_ns},
+        }
+        versions = checkpoint["channel_versions"]
+        previous = self.previous_versions
+        new_versions = {
+            k: v for k, v in versions.items() if k not in previous or v > previous[k]
+        }
+        self.previous_versions = dict(versions)
+        yield SaveCheckpoint(config, checkpoint, self.metadata, new_versions)
+        self.saved_id = checkpoint["id"]
+        self.checkpoint_config = {
+            **config,
+            CONF: {**config[CONF], CONFIG_KEY_CHECKPOINT_ID: checkpoint["id"]},
+        }
+
+    def snapshot(self) -> dict[str, Any]:
+        """The checkpoint record of the current channel state."""
+        channels = self.channels
+        values = {}
+        for k in self.live:
+            if k in self.versions:
+                v = channels[k].checkpoint()
+                if v is not MISSING:
+                    values[k] = v
+        return {
+            "v": 4,
+            "ts": datetime.now(timezone.utc).isoformat(),
+            "id": self.checkpoint_id,
+            "channel_values": values,
+            "channel_versions": dict(self.versions),
+            "versions_seen": dict(self.versions_seen),
+            "updated_channels": None if self.updated is None else sorted(self.updated),
+        }
+
+    def _exit(self, exc: BaseException | None) -> Effects:
+        if self.durability == "exit" and (
+            not self.is_nested
+            or exc is not None
+            or all(":" not in part for part in self.ns)
+        ):
+            yield from self._put_checkpoint(self.metadata, exiting=True)
+            yield from self._put_pending_writes()
+        if isinstance(exc, GraphInterrupt) and not self.is_nested:
+            if self.pending_writes and any(t.writes for t in self.tasks):
+                apply_writes(self, self.tasks)
+                _emit.values(self, [w for t in self.tasks for w in t.writes])
+            if not exc.args or not exc.args[0]:
+                _emit.interrupt_chunk(self, exc.args[0] if exc.args else ())
+            self.output = self.graph.read_output(self)
+            return True
+        if exc is None:
+            self.output = self.graph.read_output(self)
+        return False
+
+    def _put_pending_writes(self) -> Effects:
+        if self.checkpointer is None or not self.pending_writes:
+            return
+        by_task: dict[str, list[tuple[str, Any]]] = {}
+        for tid, chan, value in self.pending_writes:
+            by_task.setdefault(tid, []).append((chan, value))
+        config = self._writes_config()
+        for tid, writes in by_task.items():
+            task = next((t for t in self.tasks if t._id == tid), None)
+            yield SaveWrites(config, writes, tid, path_str(task.path) if task else "")
+
+    # -- services for tasks ---------------------------------------------------
+
+    def local_read(self, task: Task, select: Any, fresh: bool = False) -> Any:
+        """Read state as the task sees it; ``fresh`` applies the task's own writes."""
+        return _emit.local_read(self, task, select, fresh)
+
+    def runtime_for(self, task: Task) -> Runtime[Any]:
+        """The ``Runtime`` a node of ``task`` receives."""
+        rid = self.config.get("run_id")
+        return self.runtime.override(
+            previous=self.channels["__previous__"].get()
+            if "__previous__" in self.channels
+            and self.channels["__previous__"].is_available()
+            else None,
+            execution_info=ExecutionInfo(
+                checkpoint_id=self.checkpoint_id,
+                checkpoint_ns=task.checkpoint_ns,
+                task_id=task.id,
+                thread_id=self.config[CONF].get("thread_id"),
+                run_id=str(rid) if rid else None,
+            ),
+        )
+
+
+def _is_interrupt_id(key: Any) -> bool:
+    return (
+        isinstance(key, str)
+        and len(key) == 32
+        and all(c in "0123456789abcdef" for c in key)
+    )
+
+
+def _should_interrupt(loop: Loop, nodes: Any, tasks: Sequence[Task]) -> bool:
+    from stategraph._engine._algo import should_interrupt
+
+    return bool(should_interrupt(loop, nodes, tasks))
+
+
+__all__ = ["DEFAULT_RUNTIME", "InvalidUpdateError", "Loop", "TASKS", "var_child_config"]

@@ -1,0 +1,88 @@
+"""``PregelNode``: what the engine knows about a node once compiled.
+
+Built once by the graph compiler; the engine only reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+Writer = Callable[[Any, Any], Any]
+"""``writer(task, output)`` appends writes to ``task.writes``; may return an awaitable."""
+
+
+class PregelNode:
+    """A compiled node: triggers, what it reads, how it runs, what it writes.
+
+    Attributes:
+        triggers: Channels whose update schedules the node.
+        channels: Channels read as input (a list gives a dict, a str the value).
+        mapper: Turns the input dict into the node's schema object, if any.
+        call: ``call(input, task)`` runs the user code synchronously.
+        acall: ``acall(input, task)`` returns an awaitable, for async code;
+            ``None`` when the node is sync only.
+        writers: Turn the node's output into writes, in order.
+    """
+
+    __slots__ = (
+        "bound",
+        "bound_blocking",
+        "cache_policy",
+        "acall",
+        "cache_identity",
+        "call",
+        "channels",
+        "mapper",
+        "metadata",
+        "name",
+        "retry_policy",
+        "subgraphs",
+        "tags",
+        "triggers",
+        "writers",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        triggers: Sequence[str],
+        channels: list[str] | str,
+        call: Callable[[Any, Any], Any],
+        acall: Callable[[Any, Any], Any] | None = None,
+        mapper: Callable[[Any], Any] | None = None,
+        writers: Sequence[Writer] = (),
+        bound: Any = None,
+        metadata: dict[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
+        retry_policy: Any = None,
+        cache_policy: Any = None,
+        subgraphs: Sequence[Any] = (),
+    ) -> None:
+        self.name = name
+        self.triggers = list(triggers)
+        self.channels = channels
+        self.call = call
+        self.acall = acall
+        self.cache_identity = getattr(bound, "__qualname__", None) or "__dynamic__"
+        self.mapper = mapper
+        self.writers = list(writers)
+        self.bound = bound
+        self.metadata = metadata
+        self.tags = list(tags) if tags else None
+        # RetryPolicy is itself a NamedTuple, so tell one policy from a sequence
+        # of policies by its fields, not by isinstance(tuple).
+        if retry_policy is not None and hasattr(retry_policy, "_fields"):
+            retry_policy = (retry_policy,)
+        elif retry_policy is not None:
+            retry_policy = tuple(retry_policy)
+        self.retry_policy = retry_policy
+        self.cache_policy = cache_policy
+        self.subgraphs = list(subgraphs)
+        # Learned at run time: the node blocked the thread once, so it runs in
+        # worker threads from then on.
+        self.bound_blocking = False
+
+    def __repr__(self) -> str:
+        return f"PregelNode(name={self.name!r}, triggers={self.triggers!r})"

@@ -1,0 +1,211 @@
+"""The sync driver: carries out the loop's effects in the calling thread.
+
+Tasks of a step run inline one after another while they are quick; when one
+turns out to block, the rest of the step is shared with worker threads.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+import time
+from collections import deque
+from collections.abc import Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from stategraph._engine._effects import (
+    GetSubgraphState,
+    ListCheckpoints,
+    LoadCheckpoint,
+    ReadCache,
+    RunTasks,
+    SaveCheckpoint,
+    SaveWrites,
+    WriteCache,
+)
+from stategraph._engine._runner import SLOW_TASK_SECONDS, retry_delay, run_sync_body
+from stategraph._engine._task import Task
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        with _POOL_LOCK:
+            if _POOL is None:
+                _POOL = ThreadPoolExecutor(thread_name_prefix="stategraph")
+    return _POOL
+
+
+def perform(effect: Any, saver: Any, cache: Any) -> Any:
+    """Carry out one I/O effect with sync calls."""
+    kind = type(effect)
+    if kind is SaveWrites:
+        return saver.put_writes(
+            effect.config, effect.writes, effect.task_id, effect.task_path
+        )
+    if kind is SaveCheckpoint:
+        return saver.put(
+            effect.config, effect.checkpoint, effect.metadata, effect.new_versions
+        )
+    if kind is LoadCheckpoint:
+        return saver.get_tuple(effect.config)
+    if kind is ListCheckpoints:
+        return list(
+            saver.list(
+                effect.config,
+                filter=effect.filter,
+                before=effect.before,
+                limit=effect.limit,
+            )
+        )
+    if kind is ReadCache:
+        return cache.get(effect.keys)
+    if kind is WriteCache:
+        return cache.set(effect.pairs)
+    if kind is GetSubgraphState:
+        return effect.graph.get_state(effect.config, subgraphs=True)
+    raise TypeError(f"Unknown effect {effect!r}")
+
+
+def drive(
+    gen: Generator[Any, Any, Any], loop: Any, chunks: deque[Any] | None
+) -> Iterator[Any]:
+    """Run ``gen`` to the end, yielding stream chunks as they are produced."""
+    saver = loop.checkpointer if loop is not None else None
+    cache = loop.run.cache if loop is not None else None
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            effect = gen.send(value) if error is None else gen.throw(error)
+        except StopIteration:
+            while chunks:
+                yield chunks.popleft()
+            break
+        value, error = None, None
+        try:
+            if type(effect) is RunTasks:
+                yield from _run_tasks(loop, effect.tasks, saver, cache, chunks)
+            else:
+                value = perform(effect, saver, cache)
+        except Exception as exc:  # noqa: BLE001 - handed back to the generator
+            error = exc
+        while chunks:
+            yield chunks.popleft()
+
+
+def run_to_end(gen: Generator[Any, Any, Any], saver: Any, cache: Any = None) -> Any:
+    """Drive a generator that runs no tasks (state reads and updates)."""
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            effect = gen.send(value) if error is None else gen.throw(error)
+        except StopIteration as stop:
+            return stop.value
+        value, error = None, None
+        try:
+            value = perform(effect, saver, cache)
+        except Exception as exc:  # noqa: BLE001 - handed back to the generator
+            error = exc
+
+
+def run_task(task: Task) -> BaseException | None:
+    """Run a task with its retry policy; return the exception it ended with."""
+    policies = task.node.retry_policy or task.loop.graph.retry_policy
+    attempt = 0
+    while True:
+        try:
+            run_sync_body(task)
+            return None
+        except Exception as exc:  # noqa: BLE001 - reported to loop.commit, not swallowed
+            delay = retry_delay(policies, exc, attempt)
+            if delay is None:
+                return exc
+            attempt += 1
+            task.writes.clear()
+            time.sleep(delay)
+
+
+def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) -> None:
+    for effect in loop.commit(task, exc):
+        perform(effect, saver, None)
+
+
+def _run_tasks(
+    loop: Any, tasks: list[Task], saver: Any, cache: Any, chunks: deque[Any] | None
+) -> Iterator[Any]:
+    if len(tasks) == 1 and not tasks[0].node.bound_blocking:
+        task = tasks[0]
+        started = time.perf_counter()
+        exc = run_task(task)
+        if time.perf_counter() - started > SLOW_TASK_SECONDS:
+            task.node.bound_blocking = True
+        _commit(loop, task, exc, saver)
+        return
+    yield from _run_shared(loop, tasks, saver, chunks)
+
+
+def _run_shared(
+    loop: Any, tasks: list[Task], saver: Any, chunks: deque[Any] | None
+) -> Iterator[Any]:
+    """Run tasks inline; once one blocks, let worker threads take the rest too."""
+    n = len(tasks)
+    results: list[Any] = [_PENDING] * n
+    claim = iter(range(n)).__next__
+    lock = threading.Lock()
+    done = threading.Condition()
+    helpers = 0
+
+    def take() -> int | None:
+        with lock:
+            try:
+                return claim()
+            except StopIteration:
+                return None
+
+    def work() -> None:
+        while (i := take()) is not None:
+            exc = run_task(tasks[i])
+            with done:
+                results[i] = exc
+                done.notify_all()
+
+    def start_helpers() -> None:
+        nonlocal helpers
+        want = min(n - 1, 16) - helpers
+        ctx = contextvars.copy_context()
+        for _ in range(max(want, 0)):
+            _pool().submit(ctx.copy().run, work)
+        helpers += max(want, 0)
+
+    if any(t.node.bound_blocking for t in tasks):
+        start_helpers()
+    committed = 0
+    while committed < n:
+        i = take()
+        if i is not None:
+            started = time.perf_counter()
+            exc = run_task(tasks[i])
+            if time.perf_counter() - started > SLOW_TASK_SECONDS:
+                tasks[i].node.bound_blocking = True
+                start_helpers()
+            with done:
+                results[i] = exc
+        else:
+            with done:
+                while results[committed] is _PENDING:
+                    done.wait()
+        while committed < n and results[committed] is not _PENDING:
+            _commit(loop, tasks[committed], results[committed], saver)
+            committed += 1
+        if chunks:
+            while chunks:
+                yield chunks.popleft()
+
+
+_PENDING = object()

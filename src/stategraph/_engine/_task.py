@@ -1,0 +1,262 @@
+"""Tasks of a superstep: identity, scratchpad and the config a node sees.
+
+Ids and configs are computed lazily because most nodes never look at them;
+this module must stay free of I/O.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from xxhash import xxh3_128_hexdigest
+
+from stategraph._constants import (
+    CONF,
+    CONFIG_KEY_CHECKPOINT_ID,
+    CONFIG_KEY_CHECKPOINT_MAP,
+    CONFIG_KEY_CHECKPOINT_NS,
+    CONFIG_KEY_CHECKPOINTER,
+    CONFIG_KEY_READ,
+    CONFIG_KEY_RUNTIME,
+    CONFIG_KEY_SCRATCHPAD,
+    CONFIG_KEY_SEND,
+    CONFIG_KEY_TASK_ID,
+    NS_END,
+    NS_SEP,
+    NULL_TASK_ID,
+    PULL,
+    RESUME,
+)
+
+if TYPE_CHECKING:
+    from stategraph._engine._loop import Loop
+    from stategraph._engine._node import PregelNode
+
+_COUNTER_LOCK = threading.Lock()
+
+
+class Counter:
+    """A thread-safe counter created on first use (most tasks never count)."""
+
+    __slots__ = ("_next",)
+
+    def __init__(self) -> None:
+        self._next: Callable[[], int] | None = None
+
+    def __call__(self) -> int:
+        if self._next is None:
+            with _COUNTER_LOCK:
+                if self._next is None:
+                    self._next = itertools.count(0).__next__
+        return self._next()
+
+
+class Scratchpad:
+    """Per-task counters and resume values used by ``interrupt()`` and calls."""
+
+    __slots__ = (
+        "call_counter",
+        "get_null_resume",
+        "interrupt_counter",
+        "resume",
+        "step",
+        "stop",
+        "subgraph_counter",
+    )
+
+    def __init__(
+        self,
+        step: int,
+        stop: int,
+        resume: list[Any],
+        get_null_resume: Callable[[bool], Any],
+    ) -> None:
+        self.step = step
+        self.stop = stop
+        self.resume = resume
+        self.get_null_resume = get_null_resume
+        self.call_counter = Counter()
+        self.interrupt_counter = Counter()
+        self.subgraph_counter = Counter()
+
+
+def id_from_parts(namespace: bytes, *parts: str) -> str:
+    """Hash a checkpoint id and string parts into a UUID-shaped task id."""
+    digest = xxh3_128_hexdigest(namespace + "".join(parts).encode())
+    return (
+        f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+    )
+
+
+def interrupt_id(ns: str, answered: int) -> str:
+    """Id of the interrupt a task raises after ``answered`` answers."""
+    return xxh3_128_hexdigest((f"{ns}{NS_SEP}{answered}" if answered else ns).encode())
+
+
+class Task:
+    """One node execution planned for the current step."""
+
+    __slots__ = (
+        "_config",
+        "_id",
+        "_scratchpad",
+        "cache_key",
+        "input",
+        "loop",
+        "name",
+        "node",
+        "path",
+        "step",
+        "triggers",
+        "writes",
+    )
+
+    def __init__(
+        self,
+        loop: Loop,
+        node: PregelNode,
+        name: str,
+        path: tuple[Any, ...],
+        triggers: tuple[str, ...],
+        task_input: Any,
+    ) -> None:
+        self.loop = loop
+        self.node = node
+        self.name = name
+        self.path = path
+        self.triggers = triggers
+        self.input = task_input
+        self.writes: list[tuple[str, Any]] = []
+        self.step = loop.step
+        self._id: str | None = None
+        self._config: dict[str, Any] | None = None
+        self._scratchpad: Scratchpad | None = None
+        self.cache_key: Any = None
+
+    @property
+    def id(self) -> str:
+        """The task id: a hash of the checkpoint id, namespace, step and path."""
+        if self._id is None:
+            loop = self.loop
+            ns = f"{loop.parent_ns}{NS_SEP}{self.name}" if loop.parent_ns else self.name
+            if self.path[0] == PULL:
+                tail = (self.name, PULL, *self.triggers)
+            else:
+                tail = (self.name, self.path[0], str(self.path[1]))
+            self._id = id_from_parts(loop.checkpoint_id_bytes, ns, str(self.step), *tail)
+        return self._id
+
+    @property
+    def checkpoint_ns(self) -> str:
+        """Namespace of checkpoints made by subgraphs running in this task."""
+        loop = self.loop
+        ns = f"{loop.parent_ns}{NS_SEP}{self.name}" if loop.parent_ns else self.name
+        return f"{ns}{NS_END}{self.id}"
+
+    @property
+    def scratchpad(self) -> Scratchpad:
+        """Counters and resume values, built from pending writes on first use."""
+        if self._scratchpad is None:
+            self._scratchpad = _make_scratchpad(self)
+        return self._scratchpad
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The config the node sees, with the engine's private keys."""
+        if self._config is None:
+            self._config = _make_config(self)
+        return self._config
+
+    def send(self, writes: Any) -> None:
+        """Record writes made by the node while it runs (``CONFIG_KEY_SEND``)."""
+        self.writes.extend(writes)
+
+    def metadata(self) -> dict[str, Any]:
+        """Stream and tracing metadata of the task."""
+        md: dict[str, Any] = {
+            "langgraph_step": self.step,
+            "langgraph_node": self.name,
+            "langgraph_triggers": self.triggers,
+            "langgraph_path": self.path,
+            "langgraph_checkpoint_ns": self.checkpoint_ns,
+        }
+        if self.node.metadata:
+            md.update(self.node.metadata)
+        return md
+
+
+def _make_scratchpad(task: Task) -> Scratchpad:
+    loop = task.loop
+    pending = loop.pending_writes
+    null_resume: Any = None
+    resume: list[Any] = []
+    if pending:
+        null_resume = next(
+            (w for w in pending if w[0] == NULL_TASK_ID and w[1] == RESUME), None
+        )
+        tid = task.id
+        for w in pending:
+            if w[0] == tid and w[1] == RESUME:
+                resume = list(w[2]) if isinstance(w[2], list) else [w[2]]
+                break
+        resume_map = loop.resume_map
+        if resume_map:
+            ns = task.checkpoint_ns
+            next_id = interrupt_id(ns, len(resume))
+            if next_id in resume_map:
+                resume.append(resume_map[next_id])
+            elif (first := interrupt_id(ns, 0)) in resume_map:
+                resume.append(resume_map[first])
+    parent = loop.parent_scratchpad
+
+    def get_null_resume(consume: bool = False) -> Any:
+        nonlocal null_resume
+        if null_resume is None:
+            return parent.get_null_resume(consume) if parent is not None else None
+        value = null_resume[2]
+        if consume:
+            try:
+                pending.remove(null_resume)
+            except ValueError:
+                return None
+        return value
+
+    return Scratchpad(task.step, loop.stop, resume, get_null_resume)
+
+
+def _make_config(task: Task) -> dict[str, Any]:
+    loop = task.loop
+    base = loop.config
+    node = task.node
+    tags = base.get("tags") or []
+    if node.tags:
+        tags = [*tags, *node.tags]
+    ns = task.checkpoint_ns
+    conf = {
+        **base[CONF],
+        CONFIG_KEY_TASK_ID: task.id,
+        CONFIG_KEY_SEND: task.send,
+        CONFIG_KEY_READ: lambda select, fresh=False: loop.local_read(
+            task, select, fresh
+        ),
+        CONFIG_KEY_CHECKPOINTER: loop.checkpointer
+        or base[CONF].get(CONFIG_KEY_CHECKPOINTER),
+        CONFIG_KEY_CHECKPOINT_MAP: {
+            **base[CONF].get(CONFIG_KEY_CHECKPOINT_MAP, {}),
+            loop.parent_ns: loop.checkpoint_id,
+        },
+        CONFIG_KEY_CHECKPOINT_ID: None,
+        CONFIG_KEY_CHECKPOINT_NS: ns,
+        CONFIG_KEY_SCRATCHPAD: task.scratchpad,
+        CONFIG_KEY_RUNTIME: loop.runtime_for(task),
+    }
+    return {
+        **base,
+        "metadata": {**base.get("metadata", {}), **task.metadata()},
+        "tags": tags,
+        "run_name": task.name,
+        CONF: conf,
+    }

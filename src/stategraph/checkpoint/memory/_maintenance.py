@@ -1,0 +1,139 @@
+"""Thread maintenance of ``InMemorySaver``: delete, delete by run, copy, prune.
+
+These walk whole dicts and are not on the hot path; ``put``/``get_tuple``
+live in ``_saver``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from stategraph.checkpoint.serde.base import SerializerProtocol
+
+Typed = tuple[str, bytes]
+Saved = tuple[Typed, Typed, "str | None"]
+
+
+class MaintenanceMixin:
+    """Bulk operations over the storage dicts of ``InMemorySaver``."""
+
+    serde: SerializerProtocol
+    storage: defaultdict[str, dict[str, dict[str, Saved]]]
+    writes: defaultdict[tuple[str, str, str], dict[tuple[str, int], Any]]
+    blobs: dict[tuple[str, str, str, str | int | float], Typed]
+    _latest: dict[tuple[str, str], str]
+
+    def delete_thread(self, thread_id: str) -> None:
+        """Delete every checkpoint, write and value blob of a thread.
+
+        Args:
+            thread_id: The thread to delete; unknown ids are ignored.
+        """
+        self.storage.pop(thread_id, None)
+        for key in [k for k in self.writes if k[0] == thread_id]:
+            del self.writes[key]
+        for blob_key in [k for k in self.blobs if k[0] == thread_id]:
+            del self.blobs[blob_key]
+        for latest_key in [k for k in self._latest if k[0] == thread_id]:
+            del self._latest[latest_key]
+
+    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        """Delete the checkpoints whose metadata ``run_id`` is in ``run_ids``.
+
+        Their pending writes go too, and value blobs no longer used by any
+        remaining checkpoint of the namespace.
+
+        Args:
+            run_ids: Run ids (compared as strings).
+        """
+        wanted = {str(run_id) for run_id in run_ids}
+        if not wanted:
+            return
+        loads = self.serde.loads_typed
+        for thread_id, namespaces in list(self.storage.items()):
+            for ns, checkpoints in list(namespaces.items()):
+                doomed = []
+                for checkpoint_id, saved in list(checkpoints.items()):
+                    run_id = loads(saved[1]).get("run_id")
+                    if run_id is not None and str(run_id) in wanted:
+                        doomed.append(checkpoint_id)
+                if doomed:
+                    self._drop(thread_id, ns, doomed)
+
+    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        """Copy every checkpoint, write and blob of a thread under another id.
+
+        Checkpoint ids and parent links are kept; checkpoints already on the
+        target thread stay unless they have the same id.
+
+        Args:
+            source_thread_id: Thread to copy; nothing happens if unknown.
+            target_thread_id: Thread to copy to.
+        """
+        source = self.storage.get(source_thread_id)
+        if not source:
+            return
+        target = self.storage[target_thread_id]
+        for ns, checkpoints in list(source.items()):
+            target[ns].update(checkpoints)
+            self._latest.pop((target_thread_id, ns), None)
+        for (thread_id, ns, checkpoint_id), stored in list(self.writes.items()):
+            if thread_id == source_thread_id:
+                self.writes[(target_thread_id, ns, checkpoint_id)].update(stored)
+        for (thread_id, ns, channel, version), blob in list(self.blobs.items()):
+            if thread_id == source_thread_id:
+                self.blobs[(target_thread_id, ns, channel, version)] = blob
+
+    def prune(
+        self, thread_ids: Sequence[str], *, strategy: str = "keep_latest"
+    ) -> None:
+        """Drop old checkpoints of threads.
+
+        Args:
+            thread_ids: Threads to prune; unknown ids are ignored.
+            strategy: ``"keep_latest"`` keeps the newest checkpoint of each
+                namespace, with its writes and the blobs it uses;
+                ``"delete"`` deletes the threads.
+
+        Raises:
+            ValueError: For another strategy.
+        """
+        if strategy not in ("keep_latest", "delete"):
+            raise ValueError(
+                f"Unknown prune strategy {strategy!r}; use 'keep_latest' or 'delete'"
+            )
+        for thread_id in thread_ids:
+            if strategy == "delete":
+                self.delete_thread(thread_id)
+                continue
+            for ns, checkpoints in list(self.storage.get(thread_id, {}).items()):
+                if len(checkpoints) > 1:
+                    latest = max(checkpoints)
+                    self._drop(thread_id, ns, [c for c in checkpoints if c != latest])
+
+    def _drop(self, thread_id: str, ns: str, checkpoint_ids: Iterable[str]) -> None:
+        namespaces = self.storage[thread_id]
+        checkpoints = namespaces[ns]
+        for checkpoint_id in checkpoint_ids:
+            checkpoints.pop(checkpoint_id, None)
+            self.writes.pop((thread_id, ns, checkpoint_id), None)
+        self._latest.pop((thread_id, ns), None)
+        self._collect_blobs(thread_id, ns, checkpoints.values())
+        if not checkpoints:
+            del namespaces[ns]
+            if not namespaces:
+                del self.storage[thread_id]
+
+    def _collect_blobs(self, thread_id: str, ns: str, kept: Iterable[Saved]) -> None:
+        loads = self.serde.loads_typed
+        used = {
+            (thread_id, ns, channel, version)
+            for saved in kept
+            for channel, version in loads(saved[0])["channel_versions"].items()
+        }
+        for key in [
+            k for k in self.blobs if k[0] == thread_id and k[1] == ns and k not in used
+        ]:
+            del self.blobs[key]

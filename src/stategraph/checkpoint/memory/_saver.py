@@ -1,0 +1,409 @@
+"""``InMemorySaver``: keeps checkpoints in dicts, serialized, with LangGraph's layout.
+
+Storage layout (same attribute names and shapes as LangGraph's saver):
+
+- ``storage[thread_id][checkpoint_ns][checkpoint_id]`` is
+  ``(serialized checkpoint without channel_values, serialized metadata,
+  parent checkpoint id)``;
+- ``blobs[(thread_id, checkpoint_ns, channel, version)]`` is the serialized
+  channel value at that version, written once (``("empty", b"")`` marks a
+  channel that was empty at that version);
+- ``writes[(thread_id, checkpoint_ns, checkpoint_id)][(task_id, idx)]`` is
+  ``(task_id, channel, serialized value, task_path)``.
+
+Everything stored is serialized bytes, so later mutation of the caller's
+objects cannot change saved state and loading returns fresh objects.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from operator import itemgetter
+from types import TracebackType
+from typing import Any
+
+from stategraph._config import RunnableConfig
+from stategraph._constants import WRITES_IDX_MAP
+from stategraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    DeltaChannelHistory,
+    PendingWrite,
+    SerializerProtocol,
+    get_checkpoint_metadata,
+)
+from stategraph.checkpoint.base._saver import _HistoryWalk
+from stategraph.checkpoint.memory._maintenance import MaintenanceMixin
+from stategraph.checkpoint.serde.jsonplus import UnserializableValueError
+
+Typed = tuple[str, bytes]
+Saved = tuple[Typed, Typed, "str | None"]
+StoredWrite = tuple[str, str, Typed, str]
+OrderedWrites = list[tuple[str, str, Typed]]
+
+_EMPTY: Typed = ("empty", b"")
+_BY_ID = itemgetter(0)
+
+
+def _write_order(item: tuple[tuple[str, int], StoredWrite]) -> tuple[str, str, int]:
+    (task_id, idx), write = item
+    return (write[3], task_id, idx)
+
+
+def _config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
+    return {
+        "configurable": {
+            "thread_id": thread_id,
+            "checkpoint_ns": ns,
+            "checkpoint_id": checkpoint_id,
+        }
+    }
+
+
+class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
+    """Checkpoint saver that keeps every thread in process memory.
+
+    Use it for tests, demos and short-lived processes; state is lost when the
+    process exits. It behaves like LangGraph's ``InMemorySaver``: same storage
+    layout, same ordering of listed checkpoints and pending writes, and the
+    same string channel versions. Values are serialized on ``put`` and loaded
+    on read, so stored state never aliases live objects.
+
+    Args:
+        serde: Serializer of values; defaults to the shared ``JsonPlusSerializer``.
+
+    Example:
+        >>> saver = InMemorySaver()
+        >>> saver.get_tuple({"configurable": {"thread_id": "t"}}) is None
+        True
+    """
+
+    storage: defaultdict[str, dict[str, dict[str, Saved]]]
+    writes: defaultdict[tuple[str, str, str], dict[tuple[str, int], StoredWrite]]
+    blobs: dict[tuple[str, str, str, str | int | float], Typed]
+
+    def __init__(self, *, serde: SerializerProtocol | None = None) -> None:
+        super().__init__(serde=serde)
+        self.storage = defaultdict(lambda: defaultdict(dict))
+        self.writes = defaultdict(dict)
+        self.blobs = {}
+        self._latest: dict[tuple[str, str], str] = {}
+
+    def __enter__(self) -> InMemorySaver:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        return None
+
+    async def __aenter__(self) -> InMemorySaver:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        return None
+
+    # -- writing -------------------------------------------------------------
+
+    def put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """Store a checkpoint; only channels in ``new_versions`` get new blobs.
+
+        Args:
+            config: ``thread_id``, ``checkpoint_ns`` and the parent's
+                ``checkpoint_id`` (if any).
+            checkpoint: The checkpoint; ``channel_values`` must hold the value
+                of every channel in ``new_versions`` that is not empty.
+            metadata: Its metadata (merged with the config's, see
+                ``get_checkpoint_metadata``).
+            new_versions: Channels whose version changed since the parent.
+
+        Returns:
+            Config of the stored checkpoint.
+
+        Raises:
+            UnserializableValueError: When a value cannot be serialized; the
+                path starts at ``state[<channel>]``.
+        """
+        conf = config["configurable"]
+        thread_id = conf["thread_id"]
+        ns = conf.get("checkpoint_ns", "")
+        values = checkpoint["channel_values"]
+        dumps = self.serde.dumps_typed
+        new_blobs = {}
+        for channel, version in new_versions.items():
+            if channel in values:
+                try:
+                    blob = dumps(values[channel])
+                except UnserializableValueError as exc:
+                    raise exc.with_prefix(f"state[{channel!r}]") from None
+            else:
+                blob = _EMPTY
+            new_blobs[(thread_id, ns, channel, version)] = blob
+        header = {k: v for k, v in checkpoint.items() if k != "channel_values"}
+        saved = (
+            dumps(header),
+            dumps(get_checkpoint_metadata(config, metadata)),
+            conf.get("checkpoint_id"),
+        )
+        self.blobs.update(new_blobs)
+        checkpoint_id = checkpoint["id"]
+        self.storage[thread_id][ns][checkpoint_id] = saved
+        latest = self._latest.get((thread_id, ns))
+        if latest is None or checkpoint_id > latest:
+            self._latest[(thread_id, ns)] = checkpoint_id
+        return _config(thread_id, ns, checkpoint_id)
+
+    def put_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """Store a task's writes against the checkpoint in ``config``.
+
+        A regular write is keyed by ``(task_id, index)`` and never replaced
+        once stored; writes to the special channels of ``WRITES_IDX_MAP``
+        (errors, interrupts, resumes, scheduled) use fixed negative indices
+        and replace what was there.
+
+        Args:
+            config: Config with ``thread_id``, ``checkpoint_ns``, ``checkpoint_id``.
+            writes: ``(channel, value)`` pairs.
+            task_id: Id of the writing task.
+            task_path: Path of the writing task (orders pending writes).
+        """
+        conf = config["configurable"]
+        key = (conf["thread_id"], conf.get("checkpoint_ns", ""), conf["checkpoint_id"])
+        existing = self.writes.get(key)
+        dumps = self.serde.dumps_typed
+        staged: dict[tuple[str, int], StoredWrite] = {}
+        for idx, (channel, value) in enumerate(writes):
+            inner = (task_id, WRITES_IDX_MAP.get(channel, idx))
+            if inner[1] >= 0 and existing and inner in existing:
+                continue
+            try:
+                blob = dumps(value)
+            except UnserializableValueError as exc:
+                raise exc.with_prefix(f"update[{channel!r}]") from None
+            staged[inner] = (task_id, channel, blob, task_path)
+        if staged:
+            self.writes[key].update(staged)
+
+    # -- reading -------------------------------------------------------------
+
+    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """Return the checkpoint in ``config``, or the thread's latest one.
+
+        When ``config`` names a ``checkpoint_id``, the returned tuple carries
+        ``config`` itself; otherwise a fresh config naming the latest id.
+        """
+        conf = config["configurable"]
+        thread_id = conf["thread_id"]
+        ns = conf.get("checkpoint_ns", "")
+        checkpoints = self.storage.get(thread_id, {}).get(ns)
+        if not checkpoints:
+            return None
+        checkpoint_id = conf.get("checkpoint_id")
+        if checkpoint_id:
+            saved = checkpoints.get(checkpoint_id)
+            if saved is None:
+                return None
+            return self._tuple(config, thread_id, ns, checkpoint_id, saved)
+        checkpoint_id = self._latest_id(thread_id, ns, checkpoints)
+        saved = checkpoints[checkpoint_id]
+        return self._tuple(
+            _config(thread_id, ns, checkpoint_id), thread_id, ns, checkpoint_id, saved
+        )
+
+    def list(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CheckpointTuple]:
+        """List checkpoints, newest first within each namespace.
+
+        Args:
+            config: Thread to list (all threads when ``None``); its
+                ``checkpoint_ns`` and ``checkpoint_id``, when given, narrow
+                the listing further.
+            filter: Metadata key/values every listed checkpoint has.
+            before: Only checkpoints with ids below this config's id.
+            limit: Maximum number of checkpoints, over all threads.
+
+        Yields:
+            Checkpoint tuples.
+        """
+        want_ns = want_id = None
+        if config is None:
+            thread_ids = list(self.storage)
+        else:
+            conf = config["configurable"]
+            thread_ids = [conf["thread_id"]]
+            want_ns = conf.get("checkpoint_ns")
+            want_id = conf.get("checkpoint_id")
+        before_id = before["configurable"].get("checkpoint_id") if before else None
+        remaining = limit
+        loads = self.serde.loads_typed
+        for thread_id in thread_ids:
+            for ns, checkpoints in list(self.storage.get(thread_id, {}).items()):
+                if want_ns is not None and ns != want_ns:
+                    continue
+                for checkpoint_id, saved in sorted(
+                    checkpoints.items(), key=_BY_ID, reverse=True
+                ):
+                    if want_id and checkpoint_id != want_id:
+                        continue
+                    if before_id and checkpoint_id >= before_id:
+                        continue
+                    metadata = loads(saved[1])
+                    if filter and not all(
+                        v == metadata.get(k) for k, v in filter.items()
+                    ):
+                        continue
+                    if remaining is not None:
+                        if remaining <= 0:
+                            return
+                        remaining -= 1
+                    yield self._tuple(
+                        _config(thread_id, ns, checkpoint_id),
+                        thread_id, ns, checkpoint_id, saved, metadata,
+                    )  # fmt: skip
+
+    def get_next_version(self, current: str | None, channel: None) -> str:
+        """Return ``"<n+1 zero-padded to 32>.<random fraction>"``.
+
+        Args:
+            current: Current version (string or int), or ``None``.
+            channel: Unused; kept for compatibility.
+        """
+        if current is None:
+            number = 0
+        elif isinstance(current, int):
+            number = current
+        else:
+            number = int(current.split(".", 1)[0])
+        return f"{number + 1:032}.{random.random():016}"
+
+    def get_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """Collect delta-channel history straight from storage (see base class)."""
+        if not channels:
+            return {}
+        conf = config["configurable"]
+        thread_id = conf["thread_id"]
+        ns = conf.get("checkpoint_ns", "")
+        checkpoints = self.storage.get(thread_id, {}).get(ns, {})
+        target_id = conf.get("checkpoint_id") or max(checkpoints, default="")
+        target = checkpoints.get(target_id)
+        cursor = target[2] if target is not None else None
+        walk = _HistoryWalk(channels)
+        loads = self.serde.loads_typed
+        while cursor is not None and walk.remaining:
+            saved = checkpoints.get(cursor)
+            if saved is None:
+                break
+            versions = loads(saved[0])["channel_versions"]
+            values = {}
+            for name in walk.remaining:
+                blob = self.blobs.get((thread_id, ns, name, versions.get(name, "")))
+                if blob is not None and blob[0] != "empty":
+                    values[name] = loads(blob)
+            writes = [
+                (task_id, channel, loads(blob))
+                for task_id, channel, blob in self._ordered_writes(
+                    thread_id, ns, cursor
+                )
+                if channel in walk.remaining
+            ]
+            walk.visit(values, writes)
+            cursor = saved[2]
+        return walk.result()
+
+    async def aget_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """Async ``get_delta_channel_history`` (runs the in-memory walk)."""
+        return self.get_delta_channel_history(config=config, channels=channels)
+
+    # -- helpers -------------------------------------------------------------
+
+    def _latest_id(self, thread_id: str, ns: str, checkpoints: dict[str, Saved]) -> str:
+        latest = self._latest.get((thread_id, ns))
+        if latest is None or latest not in checkpoints:
+            latest = max(checkpoints)
+            self._latest[(thread_id, ns)] = latest
+        return latest
+
+    def _ordered_writes(
+        self, thread_id: str, ns: str, checkpoint_id: str
+    ) -> OrderedWrites:
+        stored = self.writes.get((thread_id, ns, checkpoint_id))
+        if not stored:
+            return []
+        return [
+            (task_id, channel, blob)
+            for _, (task_id, channel, blob, _) in sorted(
+                stored.items(), key=_write_order
+            )
+        ]
+
+    def _tuple(
+        self,
+        config: RunnableConfig,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str,
+        saved: Saved,
+        metadata: Any = None,
+    ) -> CheckpointTuple:
+        loads = self.serde.loads_typed
+        checkpoint = loads(saved[0])
+        values: dict[str, Any] = {}
+        blobs = self.blobs
+        for channel, version in checkpoint["channel_versions"].items():
+            blob = blobs.get((thread_id, ns, channel, version))
+            if blob is not None and blob[0] != "empty":
+                values[channel] = loads(blob)
+        checkpoint["channel_values"] = values
+        pending: list[PendingWrite] = [
+            (task_id, channel, loads(blob))
+            for task_id, channel, blob in self._ordered_writes(
+                thread_id, ns, checkpoint_id
+            )
+        ]
+        parent_id = saved[2]
+        return CheckpointTuple(
+            config=config,
+            checkpoint=checkpoint,
+            metadata=loads(saved[1]) if metadata is None else metadata,
+            parent_config=_config(thread_id, ns, parent_id) if parent_id else None,
+            pending_writes=pending,
+        )
+
+
+MemorySaver = InMemorySaver
+"""Old name of ``InMemorySaver``, kept for compatibility."""

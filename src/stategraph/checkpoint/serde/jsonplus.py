@@ -1,0 +1,404 @@
+"""``JsonPlusSerializer``: allow-listed msgpack serializer of savers and caches.
+
+Plain data (``None``, booleans, numbers, strings, bytes, lists, tuples, dicts)
+is written by ormsgpack without calling back into Python. Other values are
+written as msgpack extensions naming their type, in the same layout as
+LangGraph, and are rebuilt on load only when that type is registered (see
+``register_types``). Loading never imports a module named by the data, never
+unpickles and never calls a constructor outside the registry.
+
+Like LangGraph, tuples load back as lists (except as dict keys and set
+members) and dict subclasses load as plain dicts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import ormsgpack
+
+from stategraph.checkpoint.serde import _builtin_types
+from stategraph.checkpoint.serde._errors import (
+    DeserializationError,
+    UnserializableValueError,
+    find_unserializable,
+)
+from stategraph.checkpoint.serde._registry import (
+    EXT_CONSTRUCTOR_KW_ARGS,
+    EXT_CONSTRUCTOR_POS_ARGS,
+    EXT_CONSTRUCTOR_SINGLE_ARG,
+    EXT_DELTA_SNAPSHOT,
+    EXT_METHOD_SINGLE_ARG,
+    EXT_NUMPY_ARRAY,
+    EXT_PYDANTIC_V1,
+    EXT_PYDANTIC_V2,
+    GLOBAL,
+    TypeRegistry,
+    TypeSpec,
+    collect_types,
+    is_registrable,
+    register_class,
+    register_types,
+)
+from stategraph.checkpoint.serde.base import SerializerProtocol
+
+__all__ = (
+    "EXT_CONSTRUCTOR_KW_ARGS",
+    "EXT_CONSTRUCTOR_POS_ARGS",
+    "EXT_CONSTRUCTOR_SINGLE_ARG",
+    "EXT_DELTA_SNAPSHOT",
+    "EXT_METHOD_SINGLE_ARG",
+    "EXT_NUMPY_ARRAY",
+    "EXT_PYDANTIC_V1",
+    "EXT_PYDANTIC_V2",
+    "DeserializationError",
+    "JsonPlusSerializer",
+    "UnserializableValueError",
+    "register_types",
+)
+
+_builtin_types.install(GLOBAL)
+
+_PACK = ormsgpack.packb
+_UNPACK = ormsgpack.unpackb
+_EXT = ormsgpack.Ext
+_OPTS = (
+    ormsgpack.OPT_NON_STR_KEYS
+    | ormsgpack.OPT_PASSTHROUGH_BIG_INT
+    | ormsgpack.OPT_PASSTHROUGH_DATACLASS
+    | ormsgpack.OPT_PASSTHROUGH_DATETIME
+    | ormsgpack.OPT_PASSTHROUGH_ENUM
+    | ormsgpack.OPT_PASSTHROUGH_UUID
+    | ormsgpack.OPT_REPLACE_SURROGATES
+)
+_UNPACK_OPTS = ormsgpack.OPT_NON_STR_KEYS
+_NULL = ("null", b"")
+Encoder = Callable[[Any], Any]
+
+# ormsgpack replaces an exception raised in an ext hook by a generic one; the
+# hook parks its own error here so that ``loads_typed`` can raise it instead.
+_failed = threading.local()
+
+
+def _park(exc: BaseException) -> None:
+    if getattr(_failed, "error", None) is None:
+        _failed.error = exc
+
+
+def _unpark() -> BaseException | None:
+    exc: BaseException | None = getattr(_failed, "error", None)
+    _failed.error = None
+    return exc
+
+
+class JsonPlusSerializer(SerializerProtocol):
+    """Serializer of checkpoints, writes and cache entries (ormsgpack, allow-listed).
+
+    Args:
+        allowed_types: Extra classes (or annotations containing them) this
+            instance may write and load, on top of the process-wide registry.
+        auto_register: Let this instance register the dataclasses, pydantic
+            models, enums and NamedTuples it writes, so that it can load them
+            back. When ``False`` such values must be registered beforehand,
+            or writing them raises ``UnserializableValueError``.
+        pickle_fallback: Accepted for LangGraph compatibility; pickle is never
+            used, so ``True`` only warns.
+        allowed_json_modules: Accepted for LangGraph compatibility; ignored.
+        allowed_msgpack_modules: Classes, or ``(module, name)`` pairs of
+            classes in modules that are already imported, to allow.
+    """
+
+    def __init__(
+        self,
+        *,
+        allowed_types: Iterable[Any] = (),
+        auto_register: bool = True,
+        pickle_fallback: bool = False,
+        allowed_json_modules: Any = None,
+        allowed_msgpack_modules: Any = None,
+    ) -> None:
+        if pickle_fallback:
+            warnings.warn(
+                "stategraph never unpickles: pickle_fallback=True is ignored and "
+                "unsupported values raise UnserializableValueError",
+                UserWarning,
+                stacklevel=2,
+            )
+        del allowed_json_modules
+        self.auto_register = auto_register
+        self._local = TypeRegistry()
+        self._allowed_names: set[tuple[str, str]] = set()
+        self._encoders: dict[type, Encoder] = {}
+        self._default = self._make_default()
+        self._ext_hook = self._make_ext_hook()
+        self.register(*allowed_types)
+        if allowed_msgpack_modules not in (None, True, False):
+            self._allow(allowed_msgpack_modules)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(auto_register={self.auto_register})"
+
+    def register(self, *types: Any) -> list[type]:
+        """Allow the classes reachable from ``types`` in this serializer only.
+
+        Args:
+            *types: Classes or annotations, as for ``register_types``.
+
+        Returns:
+            The classes found.
+        """
+        found = collect_types(*types)
+        for cls in found:
+            register_class(self._local, cls)
+        return found
+
+    def _allow(self, entries: Iterable[Any]) -> None:
+        for entry in entries:
+            if isinstance(entry, type):
+                self.register(entry)
+            else:
+                module, name = entry
+                self._allowed_names.add((str(module), str(name)))
+
+    def with_msgpack_allowlist(
+        self, extra_allowlist: Iterable[Any]
+    ) -> JsonPlusSerializer:
+        """Return a copy of this serializer that also allows ``extra_allowlist``.
+
+        Args:
+            extra_allowlist: Classes or ``(module, name)`` pairs.
+        """
+        clone = JsonPlusSerializer(auto_register=self.auto_register)
+        clone._local.by_type.update(self._local.by_type)
+        clone._local.by_name.update(self._local.by_name)
+        clone._allowed_names.update(self._allowed_names)
+        clone._allow(extra_allowlist)
+        return clone
+
+    # -- writing -------------------------------------------------------------
+
+    def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
+        """Serialize ``obj`` to ``(type tag, bytes)``.
+
+        Returns:
+            ``("null", b"")`` for ``None``, ``("bytes", obj)`` for bytes,
+            ``("bytearray", ...)`` for bytearrays, else ``("msgpack", ...)``.
+
+        Raises:
+            UnserializableValueError: When part of ``obj`` has an unsupported
+                type; its ``path`` (and message) say where, relative to
+                ``obj``, e.g. ``['items'][2].client``.
+        """
+        if obj is None:
+            return _NULL
+        if isinstance(obj, bytes):
+            return "bytes", obj
+        if isinstance(obj, bytearray):
+            return "bytearray", bytes(obj)
+        try:
+            return "msgpack", _PACK(obj, default=self._default, option=_OPTS)
+        except TypeError as exc:
+            raise self._explain(obj, exc) from None
+
+    def _make_default(self) -> Encoder:
+        encoders = self._encoders
+        encoder_for = self._encoder_for
+
+        def default(obj: Any) -> Any:
+            encode = encoders.get(type(obj))
+            if encode is None:
+                encode = encoder_for(type(obj))
+                if encode is None:
+                    raise TypeError(type(obj).__name__)
+            return encode(obj)
+
+        return default
+
+    def _encoder_for(self, cls: type) -> Encoder | None:
+        if issubclass(cls, BaseException):
+            encode: Encoder = repr  # like LangGraph, errors are stored as text
+        else:
+            spec = self._spec_for(cls)
+            if spec is None:
+                return None
+            encode = self._make_encoder(spec)
+        self._encoders[cls] = encode
+        return encode
+
+    def _make_encoder(self, spec: TypeSpec) -> Encoder:
+        default, code, dump = self._default, spec.code, spec.dump
+        if spec.bare:
+            return lambda obj: _EXT(
+                code, _PACK(dump(obj), default=default, option=_OPTS)
+            )
+        head, tail = (spec.module, spec.name), spec.tail
+        return lambda obj: _EXT(
+            code, _PACK((*head, dump(obj), *tail), default=default, option=_OPTS)
+        )
+
+    def _spec_for(self, cls: type) -> TypeSpec | None:
+        spec = self._local.by_type.get(cls) or GLOBAL.by_type.get(cls)
+        if spec is not None:
+            return spec
+        if is_registrable(cls):
+            if (
+                self.auto_register
+                or (cls.__module__, cls.__name__) in self._allowed_names
+            ):
+                return register_class(self._local, cls)
+            return None
+        provided = False
+        for base in cls.__mro__:  # a subclass of a lazily provided type
+            provided |= _builtin_types.provide(GLOBAL, base.__module__)
+        if provided:
+            spec = GLOBAL.by_type.get(cls)
+        return spec or self._local.for_subclass(cls) or GLOBAL.for_subclass(cls)
+
+    def _explain(self, obj: Any, exc: TypeError) -> UnserializableValueError:
+        found = find_unserializable(obj, self._children)
+        if found is None:
+            return UnserializableValueError(type(obj).__name__, "", str(exc))
+        path, value = found
+        return UnserializableValueError(type(value).__qualname__, path)
+
+    def _children(self, value: Any) -> Iterable[tuple[str, Any]] | None:
+        if isinstance(value, BaseException):
+            return ()
+        spec = self._spec_for(type(value))
+        if spec is None:
+            return None
+        return spec.fields(value) if spec.fields is not None else ()
+
+    # -- reading -------------------------------------------------------------
+
+    def loads_typed(self, data: tuple[str, bytes]) -> Any:
+        """Deserialize a ``(type tag, bytes)`` pair made by ``dumps_typed``.
+
+        Raises:
+            DeserializationError: For unknown tags (including ``"pickle"``),
+                corrupt data, or payloads naming types that are not registered.
+        """
+        tag, payload = data
+        if tag == "msgpack":
+            return self._unpack(payload)
+        if tag == "null":
+            return None
+        if tag == "bytes":
+            return payload
+        if tag == "bytearray":
+            return bytearray(payload)
+        if tag == "json":
+            return _load_json(payload)
+        if tag == "pickle":
+            raise DeserializationError("refusing to load a 'pickle' payload")
+        raise DeserializationError(f"unknown serialization type tag {tag!r}")
+
+    def _unpack(self, payload: bytes) -> Any:
+        try:
+            return _UNPACK(payload, ext_hook=self._ext_hook, option=_UNPACK_OPTS)
+        except ValueError as exc:
+            parked = _unpark()
+            if parked is not None:
+                raise parked from None
+            raise DeserializationError(f"corrupt msgpack payload: {exc}") from exc
+        except RecursionError as exc:
+            _unpark()
+            raise DeserializationError("msgpack payload is nested too deeply") from exc
+
+    def _make_ext_hook(self) -> Callable[[int, bytes], Any]:
+        lookup = self._lookup
+
+        def hook(code: int, data: bytes) -> Any:
+            try:
+                return _load_ext(code, data, hook, lookup)
+            except Exception as exc:
+                if not isinstance(exc, DeserializationError):
+                    wrapped = DeserializationError(f"cannot load payload: {exc!r}")
+                    wrapped.__cause__ = exc
+                    exc = wrapped
+                _park(exc)
+                raise
+
+        return hook
+
+    def _lookup(self, module: str, name: str) -> TypeSpec | None:
+        key = (module, name)
+        spec = self._local.by_name.get(key) or GLOBAL.by_name.get(key)
+        if spec is None and _builtin_types.provide(GLOBAL, module):
+            spec = GLOBAL.by_name.get(key)
+        if spec is None and key in self._allowed_names:
+            # Allowed by name: resolve only in modules the program imported.
+            cls = getattr(sys.modules.get(module), name, None)
+            if isinstance(cls, type) and is_registrable(cls):
+                spec = register_class(self._local, cls)
+        return spec
+
+
+def _load_ext(
+    code: int,
+    data: bytes,
+    hook: Callable[[int, bytes], Any],
+    lookup: Callable[[str, str], TypeSpec | None],
+) -> Any:
+    if code in (EXT_DELTA_SNAPSHOT, EXT_NUMPY_ARRAY):
+        spec = GLOBAL.by_code.get(code)
+        if spec is None and _builtin_types.provide(GLOBAL, "numpy"):
+            spec = GLOBAL.by_code.get(code)
+        if spec is None:
+            raise DeserializationError(
+                f"cannot load extension code {code}: numpy is missing"
+            )
+        return spec.load(_UNPACK(data, ext_hook=hook, option=_UNPACK_OPTS))
+    if not EXT_CONSTRUCTOR_SINGLE_ARG <= code <= EXT_PYDANTIC_V2:
+        raise DeserializationError(f"unknown msgpack extension code {code}")
+    payload = _UNPACK(data, ext_hook=hook, option=_UNPACK_OPTS)
+    if not (
+        isinstance(payload, list)
+        and len(payload) >= 3
+        and isinstance(payload[0], str)
+        and isinstance(payload[1], str)
+    ):
+        raise DeserializationError(f"malformed payload for extension code {code}")
+    module, name, arg = payload[0], payload[1], payload[2]
+    qualified = f"{module}.{name}"
+    spec = lookup(module, name)
+    if spec is None:
+        raise DeserializationError(
+            f"refusing to load type {qualified!r}: it is not registered "
+            "(see stategraph.checkpoint.serde.register_types)"
+        )
+    if code != spec.code and not (
+        code == EXT_PYDANTIC_V1 and spec.code == EXT_PYDANTIC_V2
+    ):
+        raise DeserializationError(
+            f"extension code {code} does not fit type {qualified!r}"
+        )
+    if code == EXT_METHOD_SINGLE_ARG and tuple(payload[3:]) != spec.tail:
+        raise DeserializationError(
+            f"method {payload[3:]!r} of {qualified!r} is not allowed"
+        )
+    try:
+        return spec.load(arg)
+    except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
+        raise DeserializationError(f"could not rebuild {qualified!r}: {exc}") from exc
+
+
+def _refuse_constructors(obj: dict[str, Any]) -> dict[str, Any]:
+    if obj.get("type") == "constructor" and "lc" in obj:
+        raise DeserializationError(
+            f"refusing to revive JSON constructor {obj.get('id')!r}"
+        )
+    return obj
+
+
+def _load_json(payload: bytes) -> Any:
+    # Legacy LangGraph format: plain JSON is fine, constructor records are not.
+    try:
+        return json.loads(payload, object_hook=_refuse_constructors)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DeserializationError(f"corrupt json payload: {exc}") from exc

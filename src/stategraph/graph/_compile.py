@@ -1,0 +1,195 @@
+"""Compile a ``StateGraph`` into the channels and nodes the engine runs.
+
+Everything about user callables (sync/async, injected parameters, schemas)
+is decided here, once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from stategraph._constants import END, START, TAG_HIDDEN
+from stategraph._engine._node import PregelNode
+from stategraph._managed import is_managed_value
+from stategraph._types import ensure_valid_checkpointer
+from stategraph.channels import (
+    EphemeralValue,
+    LastValueAfterFinish,
+    NamedBarrierValue,
+    NamedBarrierValueAfterFinish,
+)
+from stategraph.graph._schema import pick_mapper
+from stategraph.graph._writers import (
+    BRANCH_TO,
+    branch_writer,
+    fresh_reader,
+    static_writer,
+    update_writer,
+)
+from stategraph.pregel._call import make_calls
+
+if TYPE_CHECKING:
+    from stategraph.graph._builder import BranchSpec, StateGraph, StateNodeSpec
+    from stategraph.graph._compiled import CompiledStateGraph
+
+
+def compile_state_graph(
+    builder: StateGraph[Any],
+    *,
+    checkpointer: Any,
+    cache: Any,
+    store: Any,
+    interrupt_before: Any,
+    interrupt_after: Any,
+    debug: bool,
+    name: str | None,
+) -> CompiledStateGraph:
+    """Validate ``builder`` and build its ``CompiledStateGraph``."""
+    from stategraph.graph._compiled import CompiledStateGraph
+
+    checkpointer = ensure_valid_checkpointer(checkpointer)
+    interrupt_before = interrupt_before or []
+    interrupt_after = interrupt_after or []
+    builder.validate(
+        interrupt=(
+            (interrupt_before if interrupt_before != "*" else []) + interrupt_after
+            if interrupt_after != "*"
+            else []
+        )
+    )
+    output_schema = builder.schemas[builder.output_schema]
+    output_channels: Any = (
+        "__root__"
+        if len(output_schema) == 1 and "__root__" in output_schema
+        else [k for k, v in output_schema.items() if not is_managed_value(v)]
+    )
+    stream_channels: Any = (
+        "__root__"
+        if len(builder.channels) == 1 and "__root__" in builder.channels
+        else [k for k, v in builder.channels.items() if not is_managed_value(v)]
+    )
+    channels: dict[str, Any] = {
+        **builder.channels,
+        **builder.managed,
+        START: EphemeralValue(builder.input_schema),
+    }
+    ctx = _Compiler(builder, channels)
+    nodes = {START: ctx.start_node()}
+    for key, spec in builder.nodes.items():
+        nodes[key] = ctx.node(key, spec)
+    ctx.attach_edges(nodes)
+    compiled = CompiledStateGraph(
+        builder=builder,
+        nodes=nodes,
+        channels=channels,
+        input_channels=START,
+        stream_mode="updates",
+        output_channels=output_channels,
+        stream_channels=stream_channels,
+        checkpointer=checkpointer,
+        interrupt_before_nodes=interrupt_before,
+        interrupt_after_nodes=interrupt_after,
+        auto_validate=False,
+        debug=debug,
+        store=store,
+        cache=cache,
+        context_schema=builder.context_schema,
+        name=name or "LangGraph",
+    )
+    compiled.output_mapper = pick_mapper(
+        [output_channels] if isinstance(output_channels, str) else output_channels,
+        builder.output_schema,
+    )
+    compiled.state_mapper = pick_mapper(
+        [stream_channels] if isinstance(stream_channels, str) else stream_channels,
+        builder.state_schema,
+    )
+    return compiled.validate()  # type: ignore[return-value]
+
+
+class _Compiler:
+    """Holds the builder while its nodes and edges are turned into engine specs."""
+
+    def __init__(self, builder: StateGraph[Any], channels: dict[str, Any]) -> None:
+        self.builder = builder
+        self.channels = channels
+        self.mappers: dict[Any, Any] = {}
+
+    def _mapper(self, schema: Any, keys: list[str]) -> Any:
+        if schema not in self.mappers:
+            self.mappers[schema] = pick_mapper(keys, schema)
+        return self.mappers[schema]
+
+    def start_node(self) -> PregelNode:
+        b = self.builder
+        keys = [k for k, v in b.schemas[b.input_schema].items() if not is_managed_value(v)]
+        return PregelNode(
+            name=START,
+            triggers=[START],
+            channels=START,
+            call=lambda value, task: value,
+            writers=[update_writer(keys)],
+            tags=[TAG_HIDDEN],
+        )
+
+    def node(self, key: str, spec: StateNodeSpec) -> PregelNode:
+        b = self.builder
+        input_keys = list(b.schemas[spec.input_schema])
+        single = input_keys == ["__root__"]
+        branch_channel = BRANCH_TO.format(key)
+        self.channels[branch_channel] = (
+            LastValueAfterFinish(Any) if spec.defer else EphemeralValue(Any, guard=False)
+        )
+        call, acall = make_calls(spec.runnable, key)
+        out_keys = list(b.channels) + list(b.managed)
+        runnable = spec.runnable
+        from stategraph.pregel._pregel import Pregel
+
+        return PregelNode(
+            name=key,
+            triggers=[branch_channel],
+            channels="__root__" if single else input_keys,
+            mapper=self._mapper(spec.input_schema, input_keys),
+            call=call,
+            acall=acall,
+            writers=[update_writer(out_keys)],
+            bound=runnable,
+            metadata=spec.metadata,
+            retry_policy=spec.retry_policy,
+            cache_policy=spec.cache_policy,
+            subgraphs=[runnable] if isinstance(runnable, Pregel) else [],
+        )
+
+    def attach_edges(self, nodes: dict[str, PregelNode]) -> None:
+        b = self.builder
+        for start, end in sorted(b.edges):
+            if end != END:
+                nodes[start].writers.append(static_writer([(BRANCH_TO.format(end), None)]))
+        for starts, end in sorted(b.waiting_edges):
+            if end == END:
+                continue
+            name = f"join:{'+'.join(starts)}:{end}"
+            barrier = (
+                NamedBarrierValueAfterFinish(str, set(starts))
+                if b.nodes[end].defer
+                else NamedBarrierValue(str, set(starts))
+            )
+            self.channels[name] = barrier
+            nodes[end].triggers.append(name)
+            for start in starts:
+                nodes[start].writers.append(static_writer([(name, start)]))
+        for start, branches in b.branches.items():
+            for branch in branches.values():
+                nodes[start].writers.append(self._branch(start, branch))
+
+    def _branch(self, start: str, branch: BranchSpec) -> Any:
+        b = self.builder
+        schema = branch.input_schema or (
+            b.nodes[start].input_schema if start in b.nodes else b.state_schema
+        )
+        keys = list(b.schemas[schema])
+        select: Any = keys[0] if keys == ["__root__"] else keys
+        reader = fresh_reader(select, self._mapper(schema, keys))
+        return branch_writer(
+            branch.path, branch.ends, reader, passthrough=branch.input_schema is None
+        )

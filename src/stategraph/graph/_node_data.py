@@ -1,0 +1,152 @@
+"""What a drawn node holds, and how it is named and serialized.
+
+LangGraph puts the node's runnable in ``Node.data``; ``to_json()`` reports its
+serialization id and name. stategraph nodes hold plain callables (wrapped in
+``BoundCallable``) or compiled graphs, and report the ids LangGraph reports
+for the equivalent objects, so JSON output is interchangeable. LangChain
+runnables are recognized without importing LangChain.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+if TYPE_CHECKING:
+    from stategraph.graph._drawable import Node
+
+__all__ = [
+    "BoundCallable",
+    "is_graph_object",
+    "is_runnable",
+    "is_uuid",
+    "node_data_json",
+    "node_data_str",
+]
+
+# Serialization ids LangGraph reports for its own node wrappers; stategraph
+# reports the same so ``to_json()`` output is interchangeable.
+_CALLABLE_ID = ["langgraph", "_internal", "_runnable", "RunnableCallable"]
+_GRAPH_IDS = {
+    "CompiledStateGraph": ["langgraph", "graph", "state", "CompiledStateGraph"],
+    "Pregel": ["langgraph", "pregel", "main", "Pregel"],
+}
+
+
+def is_uuid(value: str) -> bool:
+    """Whether ``value`` parses as a UUID (an id made up by ``next_id``)."""
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+class BoundCallable:
+    """The payload of a node that runs a plain function.
+
+    Calling it calls the function. It stands where LangGraph puts its
+    ``RunnableCallable`` wrapper, and serializes under the same id.
+
+    Args:
+        func: The node's function, or ``None`` for the input node.
+        name: The node's name.
+    """
+
+    def __init__(self, func: Callable[..., Any] | None, name: str) -> None:
+        self.func = func
+        self.name = name
+
+    def get_name(self) -> str:
+        """Return the node's name."""
+        return self.name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.func is None:
+            raise TypeError(f"Node {self.name!r} has no function")
+        return self.func(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"{self.name}(func={self.func!r})"
+
+
+def _langchain_class(name: str) -> type[Any] | None:
+    """A class of LangChain's runnables module if it is already imported.
+
+    An object can only be an instance of a LangChain class once LangChain is
+    imported, so this never needs to import it.
+    """
+    module = sys.modules.get("langchain_core.runnables.base")
+    cls = getattr(module, name, None)
+    return cls if isinstance(cls, type) else None
+
+
+def is_graph_object(data: Any) -> bool:
+    names = {cls.__name__ for cls in type(data).__mro__}
+    return bool(names & {"PregelProtocol", "Pregel", "CompiledStateGraph"})
+
+
+def is_runnable(data: Any) -> bool:
+    """Whether a node payload is a runnable (kept as is, not wrapped)."""
+    runnable = _langchain_class("Runnable")
+    if runnable is not None and isinstance(data, runnable):
+        return True
+    if isinstance(data, BoundCallable) or is_graph_object(data):
+        return True
+    return hasattr(data, "invoke") and hasattr(data, "ainvoke")
+
+
+def _class_id(data: Any) -> list[str]:
+    """The id LangChain gives objects it cannot serialize: their class path.
+
+    Compiled graphs report LangGraph's class path, whichever library built
+    them, so drawings of the same graph serialize alike.
+    """
+    if hasattr(data, "__name__"):
+        return [*str(data.__module__).split("."), str(data.__name__)]
+    cls = type(data)
+    if is_graph_object(data) and cls.__name__ in _GRAPH_IDS:
+        return list(_GRAPH_IDS[cls.__name__])
+    path = [*cls.__module__.split("."), cls.__name__]
+    # stategraph mirrors LangGraph's module layout; report the LangGraph path.
+    return ["langgraph", *path[1:]] if path[0] == "stategraph" else path
+
+
+def _runnable_id(data: Any) -> list[str]:
+    if isinstance(data, BoundCallable):
+        return list(_CALLABLE_ID)
+    serializable = _langchain_class("RunnableSerializable")
+    if serializable is not None and isinstance(data, serializable):
+        return list(data.lc_id())
+    return _class_id(data)
+
+
+def node_data_str(id: str, data: Any) -> str:
+    """The display name of a node: its id, unless the id was generated."""
+    if not is_uuid(id) or data is None:
+        return id
+    get_name = getattr(data, "get_name", None)
+    text = str(get_name() if callable(get_name) else getattr(data, "__name__", id))
+    return text[8:] if text.startswith("Runnable") else text
+
+
+def node_data_json(node: Node, *, with_schemas: bool = False) -> dict[str, Any]:
+    """The JSON form of a node's payload and metadata (without its id)."""
+    data = node.data
+    out: dict[str, Any]
+    if data is None:
+        out = {}
+    elif is_runnable(data):
+        name = node_data_str(node.id, data)
+        out = {"type": "runnable", "data": {"id": _runnable_id(data), "name": name}}
+    elif inspect.isclass(data) and hasattr(data, "model_json_schema"):
+        schema = data.model_json_schema() if with_schemas else None
+        out = {"type": "schema", "data": schema or node_data_str(node.id, data)}
+    else:
+        out = {"type": "unknown", "data": node_data_str(node.id, data)}
+    if node.metadata is not None:
+        out["metadata"] = node.metadata
+    return out

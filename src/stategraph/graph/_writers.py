@@ -1,0 +1,209 @@
+"""Writers of compiled state-graph nodes: state updates, edges, branches.
+
+Each writer is ``writer(task, output)`` and appends to ``task.writes``; a
+branch with an async path function returns an awaitable instead.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from stategraph._constants import CONFIG_KEY_READ, END, START, TASKS
+from stategraph._fields import annotated_keys, object_update
+from stategraph._types import Command, Send
+from stategraph.errors import (
+    ErrorCode,
+    InvalidUpdateError,
+    ParentCommand,
+    create_error_message,
+)
+
+BRANCH_TO = "branch:to:{}"
+
+
+def update_writer(output_keys: Sequence[str]) -> Callable[[Any, Any], None]:
+    """The writer turning a node's return value into state writes and gotos."""
+    key_set = frozenset(output_keys)
+    keys = tuple(output_keys)
+    root = keys == ("__root__",)
+
+    def get_updates(value: Any) -> list[tuple[str, Any]]:
+        if value is None:
+            return []
+        if isinstance(value, dict):
+            return [(k, v) for k, v in value.items() if k in key_set]
+        if isinstance(value, Command):
+            if value.graph == Command.PARENT:
+                return []
+            return [(k, v) for k, v in value._update_as_tuples() if k in key_set]
+        if isinstance(value, (list, tuple)) and value and any(
+            isinstance(i, Command) for i in value
+        ):
+            out: list[tuple[str, Any]] = []
+            for item in value:
+                if isinstance(item, Command):
+                    if item.graph != Command.PARENT:
+                        out.extend(
+                            (k, v) for k, v in item._update_as_tuples() if k in key_set
+                        )
+                else:
+                    out.extend(get_updates(item))
+            return out
+        if annotated_keys(type(value)):
+            return object_update(value, keys)
+        raise InvalidUpdateError(
+            create_error_message(
+                message=f"Expected dict, got {value}",
+                error_code=ErrorCode.INVALID_GRAPH_NODE_RETURN_VALUE,
+            )
+        )
+
+    def get_root(value: Any) -> list[tuple[str, Any]]:
+        if isinstance(value, Command):
+            return [] if value.graph == Command.PARENT else list(value._update_as_tuples())
+        if isinstance(value, (list, tuple)) and value and any(
+            isinstance(i, Command) for i in value
+        ):
+            out: list[tuple[str, Any]] = []
+            for item in value:
+                if isinstance(item, Command):
+                    if item.graph != Command.PARENT:
+                        out.extend(item._update_as_tuples())
+                else:
+                    out.append(("__root__", item))
+            return out
+        return [] if value is None else [("__root__", value)]
+
+    mapper = get_root if root else get_updates
+
+    def write(task: Any, output: Any) -> None:
+        if type(output) is dict:
+            writes = [(k, v) for k, v in output.items() if k in key_set]
+        else:
+            writes = mapper(output)
+            writes.extend(control_writes(output))
+        if writes:
+            task.writes.extend(writes)
+
+    return write
+
+
+def control_writes(value: Any) -> list[tuple[str, Any]]:
+    """Writes for ``Command.goto`` (and ``Send``) returned by a node."""
+    if isinstance(value, Send):
+        return [(TASKS, value)]
+    commands: list[Command[Any]] = []
+    if isinstance(value, Command):
+        commands.append(value)
+    elif isinstance(value, (list, tuple)):
+        commands.extend(c for c in value if isinstance(c, Command))
+    out: list[tuple[str, Any]] = []
+    for command in commands:
+        if command.graph == Command.PARENT:
+            raise ParentCommand(command)
+        goto = command.goto
+        targets = [goto] if isinstance(goto, (Send, str)) else goto
+        for go in targets:
+            if isinstance(go, Send):
+                out.append((TASKS, go))
+            elif isinstance(go, str) and go != END:
+                out.append((BRANCH_TO.format(go), None))
+    return out
+
+
+def static_writer(writes: Sequence[tuple[str, Any]]) -> Callable[[Any, Any], None]:
+    """A writer that always adds the same writes (plain and waiting edges)."""
+    fixed = list(writes)
+
+    def write(task: Any, output: Any) -> None:
+        task.writes.extend(fixed)
+
+    return write
+
+
+def branch_writer(
+    path: Callable[..., Any],
+    ends: dict[Any, str] | None,
+    reader: Callable[[Any], Any] | None,
+    passthrough: bool,
+) -> Callable[[Any, Any], Any]:
+    """A writer that runs a conditional edge's path function and routes."""
+    call, is_async = _path_call(path)
+
+    def value_for(task: Any, output: Any) -> Any:
+        if reader is None:
+            return output
+        value = reader(task)
+        if passthrough and isinstance(value, dict) and isinstance(output, dict):
+            value = {**output, **value}
+        return value
+
+    def finish(task: Any, result: Any) -> None:
+        task.writes.extend(route_writes(result, ends))
+
+    if is_async:
+
+        async def awrite(task: Any, output: Any) -> None:
+            finish(task, await call(value_for(task, output), task))
+
+        return awrite
+
+    def write(task: Any, output: Any) -> Any:
+        result = call(value_for(task, output), task)
+        if inspect.isawaitable(result):
+            return _finish_later(result, task, finish)
+        finish(task, result)
+        return None
+
+    return write
+
+
+async def _finish_later(result: Any, task: Any, finish: Callable[[Any, Any], None]) -> None:
+    finish(task, await result)
+
+
+def route_writes(result: Any, ends: dict[Any, str] | None) -> list[tuple[str, Any]]:
+    """Map a path function's result to branch writes (or ``Send`` packets)."""
+    if not isinstance(result, (list, tuple)):
+        result = [result]
+    if ends:
+        destinations = [r if isinstance(r, Send) else ends[r] for r in result]
+    else:
+        destinations = list(result)
+    if any(dest is None or dest == START for dest in destinations):
+        raise ValueError("Branch did not return a valid destination")
+    if any(p.node == END for p in destinations if isinstance(p, Send)):
+        raise InvalidUpdateError("Cannot send a packet to the END node")
+    out: list[tuple[str, Any]] = []
+    for dest in destinations:
+        if isinstance(dest, Send):
+            out.append((TASKS, dest))
+        elif dest != END:
+            out.append((BRANCH_TO.format(dest), None))
+    return out
+
+
+def _path_call(path: Any) -> tuple[Callable[[Any, Any], Any], bool]:
+    from stategraph.pregel._call import make_calls
+
+    call, acall = make_calls(path, getattr(path, "__name__", "condition"))
+    if acall is not None and inspect.iscoroutinefunction(path):
+        return acall, True
+    return call, False
+
+
+def fresh_reader(
+    select: list[str] | str, mapper: Callable[[Any], Any] | None
+) -> Callable[[Any], Any]:
+    """Read the state a branch sees: the node's own writes applied."""
+
+    def read(task: Any) -> Any:
+        value = task.loop.local_read(task, select, True)
+        return mapper(value) if mapper is not None else value
+
+    return read
+
+
+_ = CONFIG_KEY_READ

@@ -1,0 +1,535 @@
+"""``Pregel``: the runnable graph object (``CompiledStateGraph`` builds on it).
+
+Every public method is a thin wrapper: it prepares a ``Run`` and hands the
+engine's generator to the sync or async driver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any
+
+from stategraph._constants import CONF, CONFIG_KEY_CHECKPOINT_NS, NS_END, NS_SEP, TASKS
+from stategraph._engine import _async, _sync
+from stategraph._engine._loop import Loop
+from stategraph._engine._node import PregelNode
+from stategraph._managed import is_managed_value
+from stategraph._types import CachePolicy, RetryPolicy
+from stategraph.channels import BaseChannel, Topic
+from stategraph.channels.base import MISSING
+from stategraph.pregel import _state
+from stategraph.pregel._run import (
+    check_status,
+    frame,
+    invoke_result,
+    prepare_run,
+)
+
+_STREAM_KW = (
+    "context",
+    "stream_mode",
+    "print_mode",
+    "output_keys",
+    "interrupt_before",
+    "interrupt_after",
+    "durability",
+    "subgraphs",
+    "debug",
+    "version",
+    "checkpoint_during",
+)
+
+
+class Pregel:
+    """A graph of nodes exchanging messages through channels, run in supersteps.
+
+    Build one with ``StateGraph(...).compile()`` or directly from
+    ``NodeBuilder`` nodes and channels.
+
+    Args:
+        nodes: Node name to ``PregelNode`` (or ``NodeBuilder``).
+        channels: Channel name to channel (or managed value).
+        input_channels: Channel(s) the input is written to.
+        output_channels: Channel(s) the output is read from.
+        stream_mode: Default stream mode.
+        stream_channels: Channels streamed in ``values`` mode.
+        interrupt_before_nodes: Nodes to pause before.
+        interrupt_after_nodes: Nodes to pause after.
+        checkpointer: Saver for state persistence.
+        store: Long-term memory store.
+        cache: Cache for node results.
+        retry_policy: Default retry policies of nodes.
+        cache_policy: Default cache policy of nodes.
+        context_schema: Schema of ``context=``.
+        config: Default config of runs.
+        trigger_to_nodes: Channel to nodes it triggers (computed when absent).
+        name: Name of the graph.
+        debug: Print debug output.
+    """
+
+    def __init__(
+        self,
+        *,
+        nodes: Mapping[str, Any],
+        channels: Mapping[str, Any] | None,
+        input_channels: str | Sequence[str],
+        output_channels: str | Sequence[str],
+        stream_mode: Any = "values",
+        stream_eager: bool = False,
+        stream_channels: str | Sequence[str] | None = None,
+        interrupt_before_nodes: Any = (),
+        interrupt_after_nodes: Any = (),
+        step_timeout: float | None = None,
+        debug: bool | None = None,
+        checkpointer: Any = None,
+        store: Any = None,
+        cache: Any = None,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] = (),
+        cache_policy: CachePolicy | None = None,
+        context_schema: Any = None,
+        config: dict[str, Any] | None = None,
+        trigger_to_nodes: Mapping[str, Sequence[str]] | None = None,
+        name: str = "LangGraph",
+        auto_validate: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        self.nodes: dict[str, PregelNode] = {
+            k: v.build() if hasattr(v, "build") else v for k, v in nodes.items()
+        }
+        for key, node in self.nodes.items():
+            node.name = key
+        self.channels: dict[str, Any] = dict(channels or {})
+        if TASKS in self.channels and not isinstance(self.channels[TASKS], Topic):
+            raise ValueError(
+                f"Channel '{TASKS}' is reserved and cannot be used in the graph."
+            )
+        self.channels[TASKS] = Topic(object, accumulate=False)
+        self.input_channels = input_channels
+        self.output_channels = output_channels
+        self.stream_mode = stream_mode
+        self.stream_eager = stream_eager
+        self.stream_channels = stream_channels
+        self.interrupt_before_nodes = interrupt_before_nodes
+        self.interrupt_after_nodes = interrupt_after_nodes
+        self.step_timeout = step_timeout
+        self.debug = bool(debug)
+        self.checkpointer = checkpointer
+        self.store = store
+        self.cache = cache
+        if hasattr(retry_policy, "_fields"):
+            retry_policy = (retry_policy,)  # type: ignore[assignment]
+        self.retry_policy = tuple(retry_policy)  # type: ignore[arg-type]
+        self.cache_policy = cache_policy
+        self.context_schema = context_schema
+        self.config = config
+        self.name = name
+        self._trigger_to_nodes = trigger_to_nodes
+        self.output_mapper: Any = None
+        self.state_mapper: Any = None
+        self.migrate_checkpoint: Any = None
+        self._finalized = False
+        if auto_validate:
+            self.validate()
+
+    # -- compiled layout ----------------------------------------------------
+
+    def _finalize(self) -> None:
+        """Compute the lookups the engine uses on every step (once)."""
+        specs = {k: v for k, v in self.channels.items() if isinstance(v, BaseChannel)}
+        self._specs = specs
+        self.managed = {
+            k: v for k, v in self.channels.items() if is_managed_value(v)
+        }
+        if self._trigger_to_nodes is None:
+            t2n: dict[str, list[str]] = {}
+            for name, node in self.nodes.items():
+                for trigger in node.triggers:
+                    t2n.setdefault(trigger, []).append(name)
+            self._trigger_to_nodes = t2n
+        self.finishable = tuple(
+            k
+            for k, ch in specs.items()
+            if type(ch).finish is not BaseChannel.finish
+        )
+        self._finalized = True
+
+    @property
+    def trigger_to_nodes(self) -> Mapping[str, Sequence[str]]:
+        """Channel name to the nodes its update can trigger."""
+        if not self._finalized:
+            self._finalize()
+        return self._trigger_to_nodes  # type: ignore[return-value]
+
+    @property
+    def stream_channels_list(self) -> Sequence[str]:
+        """Channels streamed in ``values`` mode, as a list."""
+        sc = self.stream_channels_asis
+        return [sc] if isinstance(sc, str) else sc
+
+    @property
+    def stream_channels_asis(self) -> str | Sequence[str]:
+        """Channels streamed in ``values`` mode, as configured."""
+        return self.stream_channels or [
+            k
+            for k, v in self.channels.items()
+            if isinstance(v, BaseChannel) and k != TASKS
+        ]
+
+    def channels_from(self, values: Mapping[str, Any]) -> dict[str, BaseChannel]:
+        """Fresh channels restored from checkpoint ``values``."""
+        if not self._finalized:
+            self._finalize()
+        return {
+            k: spec.from_checkpoint(values.get(k, MISSING))
+            for k, spec in self._specs.items()
+        }
+
+    def read_output(self, loop: Loop) -> Any:
+        """Read the run's output channels at the end of a run."""
+        from stategraph._engine._io import read_channels
+
+        return read_channels(loop.channels, loop.output_keys)
+
+    def coerce_context(self, context: Any) -> Any:
+        """Coerce ``context=`` into the context schema when it is a dict."""
+        schema = self.context_schema
+        if context is None or schema is None or not isinstance(context, dict):
+            return context
+        if hasattr(schema, "model_validate"):
+            return schema.model_validate(context)
+        if hasattr(schema, "__dataclass_fields__"):
+            return schema(**context)
+        return context
+
+    def validate_keys(self, keys: str | Sequence[str]) -> None:
+        """Check that ``keys`` name channels of this graph."""
+        for key in [keys] if isinstance(keys, str) else keys:
+            if key not in self.channels:
+                raise KeyError(f"Key {key} not found in channels")
+
+    def cache_key_for(self, task: Any) -> Any:
+        """The cache key of ``task`` when its node has a cache policy."""
+        return None
+
+    def validate(self) -> Pregel:
+        """Check that every node subscribes to and reads known channels.
+
+        Raises:
+            ValueError: Naming the unknown channel or node.
+        """
+        for name, node in self.nodes.items():
+            for chan in node.triggers:
+                if chan not in self.channels:
+                    raise ValueError(f"Subscribed channel '{chan}' not in 'channels'")
+            channels = [node.channels] if isinstance(node.channels, str) else node.channels
+            for chan in channels:
+                if chan not in self.channels:
+                    raise ValueError(f"Read channel '{chan}' not in 'channels'")
+        for chan in (
+            [self.input_channels]
+            if isinstance(self.input_channels, str)
+            else self.input_channels
+        ):
+            if chan not in self.channels:
+                raise ValueError(f"Input channel '{chan}' not in 'channels'")
+        for node in _listed(self.interrupt_before_nodes) + _listed(
+            self.interrupt_after_nodes
+        ):
+            if node not in self.nodes:
+                raise ValueError(f"Node {node} not in nodes")
+        self._finalize()
+        return self
+
+    def get_name(self, suffix: str | None = None) -> str:
+        """The graph's name, optionally with ``suffix``."""
+        return f"{self.name}{suffix}" if suffix else self.name
+
+    def with_config(self, config: dict[str, Any] | None = None, **kwargs: Any) -> Pregel:
+        """A copy of the graph whose runs use ``config`` by default."""
+        from stategraph._config import merge_configs
+
+        return self.copy({"config": merge_configs(self.config, config, kwargs)})  # type: ignore[arg-type]
+
+    def copy(self, update: dict[str, Any] | None = None) -> Pregel:
+        """A shallow copy with the attributes in ``update`` replaced."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(update or {})
+        return new
+
+    # -- running --------------------------------------------------------------
+
+    def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
+        """Run the graph and yield its stream chunks.
+
+        Args:
+            input: The input, ``None`` to resume, or a ``Command``.
+            config: Run config (``thread_id`` etc. under ``configurable``).
+            **kwargs: ``stream_mode``, ``subgraphs``, ``version``,
+                ``interrupt_before``/``interrupt_after``, ``durability``,
+                ``context``, ``output_keys``, ``print_mode``, ``debug``.
+
+        Yields:
+            Chunks shaped by ``stream_mode``, ``subgraphs`` and ``version``.
+        """
+        run = prepare_run(self, input, config, **_stream_kwargs(kwargs))
+        loop = Loop(self, run)
+        for ns, mode, payload in _sync.drive(loop.execute(), loop, run.chunks):
+            yield from frame(run, ns, mode, payload, self)
+        check_status(loop)
+
+    async def astream(
+        self, input: Any, config: Any = None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        """Async version of ``stream``."""
+        run = prepare_run(self, input, config, **_stream_kwargs(kwargs))
+        loop = Loop(self, run)
+        async for ns, mode, payload in _async.drive(loop.execute(), loop, run.chunks):
+            for chunk in frame(run, ns, mode, payload, self):
+                yield chunk
+        check_status(loop)
+
+    def invoke(
+        self, input: Any, config: Any = None, *, stream_mode: Any = "values", **kwargs: Any
+    ) -> Any:
+        """Run the graph to the end and return its output.
+
+        Args:
+            input: The input, ``None`` to resume, or a ``Command``.
+            config: Run config.
+            stream_mode: ``"values"`` returns the final state; another mode
+                returns the list of its chunks.
+            **kwargs: As for ``stream``.
+
+        Returns:
+            The output (with ``"__interrupt__"`` when the run paused), or a
+            ``GraphOutput`` with ``version="v2"``.
+        """
+        if stream_mode != "values":
+            return list(self.stream(input, config, stream_mode=stream_mode, **kwargs))
+        run = prepare_run(
+            self,
+            input,
+            config,
+            stream_mode=(),
+            output_keys=kwargs.pop("output_keys", None) or self.output_channels,
+            **_stream_kwargs(kwargs),
+        )
+        loop = Loop(self, run)
+        for ns, mode, payload in _sync.drive(loop.execute(), loop, run.chunks):
+            for _ in frame(run, ns, mode, payload, self):
+                pass
+        check_status(loop)
+        return invoke_result(run, loop, self)
+
+    async def ainvoke(
+        self, input: Any, config: Any = None, *, stream_mode: Any = "values", **kwargs: Any
+    ) -> Any:
+        """Async version of ``invoke``."""
+        if stream_mode != "values":
+            return [
+                c
+                async for c in self.astream(
+                    input, config, stream_mode=stream_mode, **kwargs
+                )
+            ]
+        run = prepare_run(
+            self,
+            input,
+            config,
+            stream_mode=(),
+            output_keys=kwargs.pop("output_keys", None) or self.output_channels,
+            **_stream_kwargs(kwargs),
+        )
+        loop = Loop(self, run)
+        async for ns, mode, payload in _async.drive(loop.execute(), loop, run.chunks):
+            for _ in frame(run, ns, mode, payload, self):
+                pass
+        check_status(loop)
+        return invoke_result(run, loop, self)
+
+    def batch(
+        self,
+        inputs: Sequence[Any],
+        config: Any = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """Invoke the graph on each input (configs may be one or a list)."""
+        configs = config if isinstance(config, list) else [config] * len(inputs)
+        out: list[Any] = []
+        for inp, cfg in zip(inputs, configs):
+            try:
+                out.append(self.invoke(inp, cfg, **kwargs))
+            except Exception as exc:
+                if not return_exceptions:
+                    raise
+                out.append(exc)
+        return out
+
+    async def abatch(
+        self,
+        inputs: Sequence[Any],
+        config: Any = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """Async version of ``batch``; inputs run concurrently."""
+        import asyncio
+
+        configs = config if isinstance(config, list) else [config] * len(inputs)
+        return list(
+            await asyncio.gather(
+                *(self.ainvoke(i, c, **kwargs) for i, c in zip(inputs, configs)),
+                return_exceptions=return_exceptions,
+            )
+        )
+
+    # -- state ------------------------------------------------------------------
+
+    def get_state(self, config: Any, *, subgraphs: bool = False) -> Any:
+        """The ``StateSnapshot`` of a thread (latest, or at ``checkpoint_id``)."""
+        gen, saver = _state.get_state(self, config, subgraphs=subgraphs)
+        return _sync.run_to_end(gen, saver)
+
+    async def aget_state(self, config: Any, *, subgraphs: bool = False) -> Any:
+        """Async version of ``get_state``."""
+        gen, saver = _state.get_state(self, config, subgraphs=subgraphs)
+        return await _async.run_to_end(gen, saver)
+
+    def get_state_history(
+        self,
+        config: Any,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: Any = None,
+        limit: int | None = None,
+    ) -> Iterator[Any]:
+        """The thread's snapshots, newest first."""
+        gen, saver = _state.get_history(self, config, filter, before, limit)
+        yield from _sync.run_to_end(gen, saver)
+
+    async def aget_state_history(
+        self,
+        config: Any,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: Any = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[Any]:
+        """Async version of ``get_state_history``."""
+        gen, saver = _state.get_history(self, config, filter, before, limit)
+        for snapshot in await _async.run_to_end(gen, saver):
+            yield snapshot
+
+    def update_state(
+        self,
+        config: Any,
+        values: Any,
+        as_node: str | None = None,
+        task_id: str | None = None,
+    ) -> Any:
+        """Apply ``values`` as if node ``as_node`` wrote them; return the new config."""
+        from stategraph._types import StateUpdate
+
+        return self.bulk_update_state(config, [[StateUpdate(values, as_node, task_id)]])
+
+    async def aupdate_state(
+        self,
+        config: Any,
+        values: Any,
+        as_node: str | None = None,
+        task_id: str | None = None,
+    ) -> Any:
+        """Async version of ``update_state``."""
+        from stategraph._types import StateUpdate
+
+        return await self.abulk_update_state(
+            config, [[StateUpdate(values, as_node, task_id)]]
+        )
+
+    def bulk_update_state(self, config: Any, supersteps: Sequence[Sequence[Any]]) -> Any:
+        """Apply several supersteps of updates; return the config of the last."""
+        gen, saver = _state.bulk_update(self, config, supersteps, is_async=False)
+        return _sync.run_to_end(gen, saver)
+
+    async def abulk_update_state(
+        self, config: Any, supersteps: Sequence[Sequence[Any]]
+    ) -> Any:
+        """Async version of ``bulk_update_state``."""
+        gen, saver = _state.bulk_update(self, config, supersteps, is_async=True)
+        return await _async.run_to_end(gen, saver)
+
+    # -- structure --------------------------------------------------------------
+
+    def get_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> Iterator[tuple[str, Pregel]]:
+        """Yield ``(namespace, graph)`` for subgraphs used as nodes."""
+        for name, node in self.nodes.items():
+            if namespace is not None and not namespace.startswith(name):
+                continue
+            for graph in node.subgraphs:
+                if namespace is not None and namespace == name:
+                    yield name, graph
+                    return
+                if namespace is None:
+                    yield name, graph
+                if recurse and isinstance(graph, Pregel):
+                    rest = None
+                    if namespace is not None:
+                        rest = namespace[len(name) + 1 :]
+                    for sub_ns, sub in graph.get_subgraphs(namespace=rest, recurse=True):
+                        yield f"{name}{NS_SEP}{sub_ns}", sub
+
+    async def aget_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> AsyncIterator[tuple[str, Pregel]]:
+        """Async version of ``get_subgraphs``."""
+        for item in self.get_subgraphs(namespace=namespace, recurse=recurse):
+            yield item
+
+    def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Drop cached node results (of ``nodes``, or all)."""
+        if self.cache is None:
+            raise ValueError("No cache is set for this graph. Cannot clear cache.")
+        self.cache.clear(_cache_namespaces(self, nodes))
+
+    async def aclear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Async version of ``clear_cache``."""
+        if self.cache is None:
+            raise ValueError("No cache is set for this graph. Cannot clear cache.")
+        await self.cache.aclear(_cache_namespaces(self, nodes))
+
+
+def _cache_namespaces(graph: Pregel, nodes: Sequence[str] | None) -> list[tuple[str, ...]]:
+    from stategraph._constants import CACHE_NS_WRITES
+
+    names = nodes if nodes is not None else list(graph.nodes)
+    return [
+        (CACHE_NS_WRITES, graph.nodes[n].cache_identity, n)
+        for n in names
+        if n in graph.nodes and graph.nodes[n].cache_policy is not None
+    ]
+
+
+def _listed(value: Any) -> list[str]:
+    if not value or value == "*":
+        return []
+    return list(value)
+
+
+def _stream_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(kwargs) - set(_STREAM_KW)
+    if unknown:
+        raise TypeError(f"Unexpected keyword arguments: {sorted(unknown)}")
+    return kwargs
+
+
+def task_namespace(name: str, task_id: str, parent_ns: str = "") -> str:
+    """The checkpoint namespace of a subgraph running in a task."""
+    ns = f"{name}{NS_END}{task_id}"
+    return f"{parent_ns}{NS_SEP}{ns}" if parent_ns else ns
+

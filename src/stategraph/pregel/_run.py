@@ -1,0 +1,278 @@
+"""Preparing a run (config, saver, stream sinks, runtime) and framing its output.
+
+Shared by every public entry point of ``Pregel``; holds no I/O.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import deque
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from stategraph._config import ensure_config, get_config
+from stategraph._constants import (
+    CONF,
+    CONFIG_KEY_CACHE,
+    CONFIG_KEY_CHECKPOINT_NS,
+    CONFIG_KEY_CHECKPOINTER,
+    CONFIG_KEY_DURABILITY,
+    CONFIG_KEY_RUNTIME,
+    CONFIG_KEY_STREAM,
+    CONFIG_KEY_TASK_ID,
+    INTERRUPT,
+    NS_END,
+    NS_SEP,
+)
+from stategraph._engine._emit import StreamSink
+from stategraph._runtime import DEFAULT_RUNTIME, Runtime
+from stategraph.errors import ErrorCode, GraphRecursionError, create_error_message
+
+
+class Run:
+    """Everything a ``Loop`` needs to know about one call."""
+
+    __slots__ = (
+        "cache",
+        "checkpoint_config",
+        "checkpointer",
+        "chunks",
+        "config",
+        "durability",
+        "input",
+        "interrupt_after",
+        "interrupt_before",
+        "output_keys",
+        "print_mode",
+        "runtime",
+        "sinks",
+        "store",
+        "stream_mode",
+        "subgraphs",
+        "version",
+    )
+
+
+def resolve_checkpointer(graph: Any, config: dict[str, Any]) -> Any:
+    """The saver a run uses: none for ``False``, else the parent's, else its own."""
+    if graph.checkpointer is False:
+        return None
+    conf = config.get(CONF, {})
+    if CONFIG_KEY_CHECKPOINTER in conf:
+        return conf[CONFIG_KEY_CHECKPOINTER]
+    if graph.checkpointer is True:
+        raise RuntimeError("checkpointer=True cannot be used for root graphs.")
+    return graph.checkpointer
+
+
+def own_checkpoint_config(graph: Any, config: dict[str, Any]) -> dict[str, Any]:
+    """A ``checkpointer=True`` subgraph keeps one history under a task-free ns."""
+    if graph.checkpointer is not True:
+        return config
+    ns = config[CONF].get(CONFIG_KEY_CHECKPOINT_NS, "")
+    stripped = NS_SEP.join(part.split(NS_END)[0] for part in ns.split(NS_SEP))
+    return {**config, CONF: {**config[CONF], CONFIG_KEY_CHECKPOINT_NS: stripped}}
+
+
+def prepare_run(
+    graph: Any,
+    input: Any,
+    config: Any,
+    *,
+    context: Any = None,
+    stream_mode: Any = None,
+    print_mode: Any = (),
+    output_keys: Any = None,
+    interrupt_before: Any = None,
+    interrupt_after: Any = None,
+    durability: Any = None,
+    subgraphs: bool = False,
+    debug: bool | None = None,
+    version: str = "v1",
+    checkpoint_during: Any = None,
+) -> Run:
+    """Resolve defaults and build the ``Run`` of one call."""
+    if checkpoint_during is not None:
+        warnings.warn(
+            "`checkpoint_during` is deprecated and will be removed. Please use "
+            "`durability` instead.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        if durability is not None:
+            raise ValueError(
+                "Cannot use both `checkpoint_during` and `durability` parameters. "
+                "Please use `durability` instead."
+            )
+        durability = "async" if checkpoint_during else "exit"
+    config = ensure_config(graph.config, config)
+    conf = config[CONF] = dict(config[CONF])  # type: ignore[typeddict-unknown-key]
+    if stream_mode is None:
+        stream_mode = "values" if CONFIG_KEY_TASK_ID in conf else graph.stream_mode
+    if debug or graph.debug:
+        print_mode = ["updates", "values"]
+    if config["recursion_limit"] < 1:
+        raise ValueError("recursion_limit must be at least 1")
+    run = Run()
+    run.input = input
+    run.stream_mode = stream_mode
+    run.print_mode = (print_mode,) if isinstance(print_mode, str) else tuple(print_mode)
+    run.subgraphs = subgraphs
+    run.version = version
+    modes = {stream_mode} if isinstance(stream_mode, str) else set(stream_mode)
+    modes.update(run.print_mode)
+    if output_keys is None:
+        output_keys = graph.stream_channels_asis
+    else:
+        graph.validate_keys(output_keys)
+    run.output_keys = output_keys
+    run.interrupt_before = interrupt_before or graph.interrupt_before_nodes
+    run.interrupt_after = interrupt_after or graph.interrupt_after_nodes
+    checkpointer = resolve_checkpointer(graph, config)
+    if checkpointer and not conf:
+        raise ValueError(
+            "Checkpointer requires one or more of the following 'configurable' "
+            "keys: thread_id, checkpoint_ns, checkpoint_id"
+        )
+    run.checkpointer = checkpointer
+    parent_runtime = conf.get(CONFIG_KEY_RUNTIME, DEFAULT_RUNTIME)
+    run.store = parent_runtime.store if CONFIG_KEY_RUNTIME in conf else graph.store
+    run.cache = conf.get(CONFIG_KEY_CACHE) or graph.cache
+    if checkpointer is None and durability is not None:
+        warnings.warn(
+            "`durability` has no effect when no checkpointer is present.", stacklevel=3
+        )
+    run.durability = durability or conf.get(CONFIG_KEY_DURABILITY, "async")
+    if durability is not None:
+        conf[CONFIG_KEY_DURABILITY] = durability
+    config = own_checkpoint_config(graph, config)
+    run.chunks = deque()
+    own = StreamSink(run.chunks.append, modes)
+    run.sinks = (own, conf[CONFIG_KEY_STREAM]) if CONFIG_KEY_STREAM in conf else (own,)
+    run.runtime = _runtime(graph, run, context, modes, parent_runtime, conf)
+    config[CONF][CONFIG_KEY_RUNTIME] = run.runtime
+    if subgraphs:
+        config[CONF][CONFIG_KEY_STREAM] = own
+    run.config = config
+    run.checkpoint_config = config
+    return run
+
+
+def _runtime(
+    graph: Any,
+    run: Run,
+    context: Any,
+    modes: set[str],
+    parent: Runtime[Any],
+    conf: dict[str, Any],
+) -> Runtime[Any]:
+    if "custom" in modes:
+        put = run.chunks.append
+
+        def writer(chunk: Any) -> None:
+            ns = get_config()[CONF][CONFIG_KEY_CHECKPOINT_NS].split(NS_SEP)[:-1]
+            put((tuple(ns), "custom", chunk))
+
+    elif CONFIG_KEY_STREAM in conf:
+        writer = parent.stream_writer
+    else:
+        writer = _no_op
+    own = Runtime(
+        context=graph.coerce_context(context),
+        store=run.store,
+        stream_writer=writer,
+    )
+    return parent.merge(own)
+
+
+def _no_op(_: Any) -> None:
+    return None
+
+
+def frame(run: Run, ns: tuple[str, ...], mode: str, payload: Any, graph: Any) -> Iterator[Any]:
+    """Turn one (namespace, mode, payload) event into what ``stream`` yields."""
+    if mode in run.print_mode:
+        _print(run, ns, mode, payload)
+    stream_mode = run.stream_mode
+    if isinstance(stream_mode, str):
+        if mode != stream_mode:
+            return
+    elif mode not in stream_mode:
+        return
+    if run.version == "v2":
+        yield _v2_part(mode, ns, payload, graph)
+    elif run.subgraphs and not isinstance(stream_mode, str):
+        yield (ns, mode, payload)
+    elif not isinstance(stream_mode, str):
+        yield (mode, payload)
+    elif run.subgraphs:
+        yield (ns, payload)
+    else:
+        yield payload
+
+
+def _v2_part(mode: str, ns: tuple[str, ...], payload: Any, graph: Any) -> dict[str, Any]:
+    if mode == "values":
+        ints: Any = ()
+        if isinstance(payload, dict):
+            ints = payload.pop(INTERRUPT, ())
+            if graph.output_mapper is not None:
+                payload = graph.output_mapper(payload)
+        return {"type": mode, "ns": ns, "data": payload, "interrupts": ints}
+    if mode in ("checkpoints", "debug") and graph.state_mapper is not None:
+        _coerce_values(payload, graph.state_mapper)
+    return {"type": mode, "ns": ns, "data": payload}
+
+
+def _coerce_values(payload: Any, mapper: Any) -> None:
+    if not isinstance(payload, dict):
+        return
+    inner = payload
+    if payload.get("type") == "checkpoint" and isinstance(payload.get("payload"), dict):
+        inner = payload["payload"]
+    if isinstance(inner.get("values"), dict) and "__start__" not in inner.get(
+        "next", ()
+    ):
+        inner["values"] = mapper(inner["values"])
+
+
+def _print(run: Run, ns: tuple[str, ...], mode: str, payload: Any) -> None:
+    bold = f"\033[1m[{mode}]\033[0m"
+    if run.subgraphs and ns:
+        print(" ".join((bold, f"\033[1;33m[graph={ns}]\033[0m", repr(payload))))
+    else:
+        print(" ".join((bold, repr(payload))))
+
+
+def check_status(loop: Any) -> None:
+    """Raise when the run stopped on the recursion limit."""
+    if loop.status == "out_of_steps":
+        msg = create_error_message(
+            message=(
+                f"Recursion limit of {loop.config['recursion_limit']} reached "
+                "without hitting a stop condition. You can increase the "
+                "limit by setting the `recursion_limit` config key."
+            ),
+            error_code=ErrorCode.GRAPH_RECURSION_LIMIT,
+        )
+        raise GraphRecursionError(msg)
+
+
+def invoke_result(run: Run, loop: Any, graph: Any) -> Any:
+    """What ``invoke`` returns in ``values`` mode, from the finished loop."""
+    latest = loop.output if loop.values_emitted else None
+    if run.version == "v2":
+        from stategraph._types import GraphOutput
+
+        value = latest
+        if isinstance(value, dict) and graph.output_mapper is not None:
+            value = graph.output_mapper(value)
+        return GraphOutput(value=value, interrupts=tuple(loop.interrupts))
+    if loop.interrupts:
+        if isinstance(latest, dict):
+            return {**latest, INTERRUPT: list(loop.interrupts)}
+        return {INTERRUPT: list(loop.interrupts)}
+    return latest
+
+
+__all__: Sequence[str] = ("Run", "prepare_run", "frame", "check_status", "invoke_result")

@@ -1,0 +1,143 @@
+"""Turn library objects into plain, comparable data.
+
+Two libraries can only be compared through what users observe, so every value
+is rewritten into builtins: library classes become ``{"__type__": name, ...}``
+dicts (compared by class *name*, since ``langgraph.types.Interrupt`` and
+``stategraph.types.Interrupt`` are different classes), exceptions become their
+class name, message and notes, and the values that legitimately differ between
+two runs -- checkpoint ids, task ids, interrupt ids, timestamps, run ids -- are
+replaced with placeholders numbered by first appearance (``<id:3>``), so that
+equal structure still compares equal while "the same id seen twice" is kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import pprint
+import re
+from collections.abc import Mapping
+from typing import Any
+
+# uuid-shaped strings: checkpoint ids (uuid6), task ids (xxh3 formatted as uuid),
+# run ids; 32 hex chars: interrupt ids.
+_ID_RE = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])"
+)
+_TS_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d|Z)?")
+_ADDR_RE = re.compile(r" at 0x[0-9a-f]+")
+
+
+class Normalizer:
+    """Rewrite values into plain data with stable id placeholders.
+
+    One instance is used for a whole trace of one library, so an id that shows
+    up in a stream chunk and again in the state history gets the same
+    placeholder in both places.
+
+    Thread ids are chosen by the tests and are equal on both sides, so they are
+    kept verbatim.
+
+    Args:
+        erase_ids: map every id to the same ``<id>`` (for order-free sort keys).
+    """
+
+    def __init__(self, *, erase_ids: bool = False) -> None:
+        self._ids: dict[str, str] = {}
+        self._erase = erase_ids
+
+    def ident(self, raw: str) -> str:
+        """Placeholder for one id string, numbered by first appearance."""
+        if self._erase:
+            return "<id>"
+        ph = self._ids.get(raw)
+        if ph is None:
+            ph = self._ids[raw] = f"<id:{len(self._ids) + 1}>"
+        return ph
+
+    def text(self, s: str) -> str:
+        """Replace ids, timestamps and object addresses inside a string."""
+        if len(s) < 19:
+            return s
+        s = _ID_RE.sub(lambda m: self.ident(m.group(0)), s)
+        s = _TS_RE.sub("<ts>", s)
+        return _ADDR_RE.sub(" at <addr>", s)
+
+    def __call__(self, v: Any) -> Any:
+        if v is None or isinstance(v, (bool, int, float)):
+            return v
+        if isinstance(v, str):
+            return self.text(v)
+        if isinstance(v, bytes):
+            return {"__bytes__": v.hex()}
+        if isinstance(v, BaseException):
+            return self.exc(v)
+        if isinstance(v, enum.Enum):
+            return {"__enum__": type(v).__name__, "value": self(v.value)}
+        if _is_plain_mapping(v):
+            return {self._key(k): self(x) for k, x in v.items()}
+        if isinstance(v, tuple) and hasattr(v, "_fields"):  # NamedTuple
+            out: dict[str, Any] = {"__type__": type(v).__name__}
+            out.update({f: self(getattr(v, f)) for f in v._fields})
+            return out
+        if isinstance(v, tuple):
+            return tuple(self(x) for x in v)
+        if isinstance(v, list):
+            return [self(x) for x in v]
+        if isinstance(v, (set, frozenset)):
+            return {"__set__": sorted(repr(self(x)) for x in v)}
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+            out = {"__type__": type(v).__name__}
+            out.update(
+                {f.name: self(getattr(v, f.name)) for f in dataclasses.fields(v)}
+            )
+            return out
+        model_fields = getattr(type(v), "model_fields", None)
+        if isinstance(model_fields, dict):  # pydantic v2 model
+            out = {"__type__": type(v).__name__}
+            out.update({f: self(getattr(v, f, None)) for f in model_fields})
+            return out
+        if type(v).__name__ == "Send":
+            return {"__type__": "Send", "node": v.node, "arg": self(v.arg)}
+        if isinstance(v, Mapping):
+            return {self._key(k): self(x) for k, x in v.items()}
+        if hasattr(v, "__dict__") and not callable(v):
+            fields = {k: x for k, x in vars(v).items() if not k.startswith("_")}
+            out = {"__type__": type(v).__name__}
+            out.update({k: self(x) for k, x in fields.items()})
+            return out
+        return {"__repr__": self.text(repr(v)), "__type__": type(v).__name__}
+
+    def _key(self, k: Any) -> Any:
+        if isinstance(k, str):
+            return self.text(k)
+        if isinstance(k, tuple):
+            return repr(self(k))
+        return k
+
+    def exc(self, e: BaseException) -> dict[str, Any]:
+        """An exception as class name, message, notes and builtin base."""
+        builtin_base = next(
+            (c.__name__ for c in type(e).__mro__ if c.__module__ == "builtins"),
+            "?",
+        )
+        out: dict[str, Any] = {
+            "__exc__": type(e).__name__,
+            "base": builtin_base,
+            "str": self.text(str(e)),
+        }
+        notes = getattr(e, "__notes__", None)
+        if notes:
+            out["notes"] = [self.text(n) for n in notes]
+        return out
+
+
+def _is_plain_mapping(v: Any) -> bool:
+    return type(v).__name__ in ("dict", "OrderedDict", "defaultdict") and isinstance(
+        v, Mapping
+    )
+
+
+def render(v: Any) -> str:
+    """Stable text form of normalised data; dict order is kept (it is observable)."""
+    return pprint.pformat(v, width=100, sort_dicts=False, compact=True)

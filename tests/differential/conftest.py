@@ -1,0 +1,58 @@
+"""Differential tests: the same programs on langgraph and on the library under test.
+
+Environment:
+
+- ``SG_DIFF_LIB``: top-level package under test (default ``stategraph``);
+  ``SG_DIFF_LIB=langgraph`` runs the reference against itself, which must
+  always agree (the harness's self-check).
+- ``SG_DIFF_CASES``: scale factor for the number of random cases (default 1
+  for a fast library under test, 0.2 for the self-check, whose both sides are
+  slow).  ``SG_DIFF_CASES=3`` triples them.
+- ``SG_DIFF_SUT_MAX_CONCURRENCY``: ``max_concurrency`` passed to the library
+  under test (default ``1``, as for the reference; empty: not passed).
+- ``SG_DIFF_REQUIRE=1``: fail instead of skipping when a library is missing.
+
+When langgraph (the reference, a dev dependency) or ``<SG_DIFF_LIB>.graph`` is
+not importable, the tests of this directory are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pathlib
+
+import pytest
+from _harness import Driver
+from _lib import REFERENCE, sut_name
+
+_HERE = pathlib.Path(__file__).parent
+
+
+@pytest.fixture(params=["sync", "async"])
+def driver(request: pytest.FixtureRequest) -> Driver:
+    """Drives a graph through its sync or its async API."""
+    return Driver(request.param)
+
+
+def _missing() -> str | None:
+    for name in (REFERENCE, sut_name()):
+        try:
+            importlib.import_module(f"{name}.graph")
+        except ImportError as e:
+            return f"{name}.graph is not importable ({e})"
+    return None
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    reason = _missing()
+    if reason is None:
+        return
+    if os.environ.get("SG_DIFF_REQUIRE") == "1":
+        raise pytest.UsageError(f"differential tests: {reason}")
+    mark = pytest.mark.skip(reason=f"differential tests: {reason}")
+    for item in items:
+        if _HERE in item.path.parents:
+            item.add_marker(mark)
