@@ -60,6 +60,10 @@ def gen_spec(seed: int, *, interrupts: bool = False) -> dict[str, Any]:
     spec = _gen_graph(rng, depth=0, interrupts=interrupts, prefix="")
     spec["seed"] = seed
     spec["recursion_limit"] = rng.choice([25, 25, 25, 25, 9, 5, 3])
+    if any(n["kind"] == "subgraph" for n in spec["nodes"]):
+        # subgraphs inherit the limit; hitting it there fails the parent's task
+        # mid-step, and which siblings ran before is racy
+        spec["recursion_limit"] = 25
     spec["input"] = {"log": [], "count": 0}
     if rng.random() < 0.3:
         spec["input"]["last"] = "init"
@@ -121,7 +125,9 @@ def _gen_node(
             rng, depth=depth + 1, interrupts=interrupts, prefix=name + "_"
         )
         return node
-    node["last"] = rng.random() < 0.25
+    # inside a subgraph no node writes `last`: an InvalidUpdateError there fails
+    # the parent's task mid-step, and which siblings ran before is racy
+    node["last"] = depth == 0 and rng.random() < 0.25
     node["total"] = rng.random() < 0.3
     node["none"] = rng.random() < 0.08
     if interrupts and rng.random() < 0.35:

@@ -209,9 +209,8 @@ def _parse(chunk: Any, kw: dict[str, Any]) -> tuple[tuple[str, ...], str, Any]:
     return (), modes, chunk
 
 
-def _is_step_boundary(ns: tuple[str, ...], mode: str, data: Any, v2: bool) -> bool:
-    if ns:
-        return False
+def _is_step_boundary(mode: str, data: Any, v2: bool) -> bool:
+    """Whether a chunk is emitted between supersteps of its own namespace."""
     if v2:
         if mode == "values" and data.get("interrupts"):
             return False
@@ -235,7 +234,7 @@ def _payload(data: Any, mode: str, v2: bool) -> Any:
     return data
 
 
-def _task_ids_announced(mode: str, payload: Any) -> list[str]:
+def _task_ids_announced(payload: Any) -> list[str]:
     """Task ids that a boundary chunk announces, in their (stable) order."""
     if not isinstance(payload, dict):
         return []
@@ -246,51 +245,61 @@ def _task_ids_announced(mode: str, payload: Any) -> list[str]:
     return []
 
 
-def _group_task_id(ns: tuple[str, ...], payload: Any) -> str | None:
-    if ns:
-        return ns[0].partition(":")[2] or None
-    if isinstance(payload, dict) and isinstance(payload.get("id"), str):
-        return payload["id"]
-    return None
-
-
 def canonical_chunks(chunks: list[Any], kw: dict[str, Any]) -> list[Any]:
     """Reorder chunks whose relative order depends on thread timing.
 
-    Within a superstep, each root task's chunk and each subgraph task's whole
-    sequence of chunks is one *group*; groups are sorted by their first
-    chunk's content with ids erased, then by the position of their task in the
-    step's task list (as announced by task-start or checkpoint chunks).  Step
-    boundaries and the order inside a group are kept.
+    Within one superstep of one namespace, each task's own chunk and each
+    subgraph task's whole sequence of chunks (itself put in canonical order,
+    recursively) form a *group*.  Groups are sorted by their first chunk's
+    content with ids erased, then by the position of their task in the step's
+    task list (announced by task-start or checkpoint chunks).  Step boundaries
+    (``values``, ``checkpoints``, task starts) and the order inside a group
+    are kept.
     """
     v2 = kw.get("version") == "v2"
+    parsed = [(*_parse(c, kw), c) for c in chunks]
+    announced: dict[str, int] = {}
     erase = Normalizer(erase_ids=True)
+    return [c for *_, c in _canon(parsed, 0, v2, announced, erase)]
+
+
+def _canon(
+    items: list[tuple[tuple[str, ...], str, Any, Any]],
+    depth: int,
+    v2: bool,
+    announced: dict[str, int],
+    erase: Normalizer,
+) -> list[tuple[tuple[str, ...], str, Any, Any]]:
     out: list[Any] = []
     groups: dict[Any, list[Any]] = {}
-    keys: dict[Any, tuple[str, int]] = {}
-    announced: dict[str, int] = {}
 
     def flush() -> None:
-        for k in sorted(groups, key=keys.__getitem__):
-            out.extend(groups[k])
+        keyed = []
+        for gk, g in groups.items():
+            if isinstance(gk, str):  # a subgraph task: canonicalise its own steps
+                g = _canon(g, depth + 1, v2, announced, erase)
+                tid = gk.partition(":")[2]
+            else:
+                ns, mode, data, _ = g[0]
+                p = _payload(data, mode, v2)
+                tid = p.get("id") if isinstance(p, dict) else None
+            pos = announced.get(tid, -1) if isinstance(tid, str) else -1
+            keyed.append(((render(erase(g[0][3])), pos), g))
+        for _, g in sorted(keyed, key=lambda kg: kg[0]):
+            out.extend(g)
         groups.clear()
-        keys.clear()
 
-    for i, chunk in enumerate(chunks):
-        ns, mode, data = _parse(chunk, kw)
-        payload = _payload(data, mode, v2)
-        if _is_step_boundary(ns, mode, data, v2):
+    for i, item in enumerate(items):
+        ns, mode, data, _ = item
+        if len(ns) > depth:
+            groups.setdefault(ns[depth], []).append(item)
+        elif _is_step_boundary(mode, data, v2):
             flush()
-            for tid in _task_ids_announced(mode, payload):
+            for tid in _task_ids_announced(_payload(data, mode, v2)):
                 announced.setdefault(tid, len(announced))
-            out.append(chunk)
-            continue
-        gk = ns[0] if ns else i
-        if gk not in groups:
-            tid = _group_task_id(ns, payload)
-            keys[gk] = (render(erase(chunk)), announced.get(tid or "", -1))
-            groups[gk] = []
-        groups[gk].append(chunk)
+            out.append(item)
+        else:
+            groups[i] = [item]
     flush()
     return out
 

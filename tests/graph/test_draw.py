@@ -17,10 +17,9 @@ from langgraph.graph import StateGraph as LGStateGraph
 from langgraph.types import Command as LGCommand, Send as LGSend
 from typing_extensions import TypedDict
 
-from stategraph._constants import END, START
-from stategraph._types import Command as SGCommand, Send as SGSend
-from stategraph.graph._builder import StateGraph as SGStateGraph
+from stategraph.graph import END, START, StateGraph as SGStateGraph
 from stategraph.graph._drawable import BoundCallable, Graph, Node
+from stategraph.types import Command as SGCommand, Send as SGSend
 
 try:
     import grandalf  # noqa: F401
@@ -48,10 +47,6 @@ LANGGRAPH = Lib("langgraph", LGStateGraph, LGCommand, LGSend)
 STATEGRAPH = Lib("stategraph", SGStateGraph, SGCommand, SGSend)
 
 
-def compile_graph(lib: Lib, builder: Any, **kwargs: Any) -> Any:
-    return builder.compile(**kwargs)
-
-
 def noop(state: Any) -> dict[str, Any]:
     return {}
 
@@ -71,14 +66,14 @@ def shape_linear(lib: Lib) -> Any:
     g.add_edge(START, "a")
     g.add_edge("a", "b")
     g.add_edge("b", END)
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 def shape_sequence_no_end(lib: Lib) -> Any:
     g = lib.state_graph(State)
     g.add_sequence([("one", noop), ("two", noop), ("three", noop)])
     g.set_entry_point("one")
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 def shape_branch_path_map(lib: Lib) -> Any:
@@ -91,7 +86,7 @@ def shape_branch_path_map(lib: Lib) -> Any:
     )
     g.add_edge("b", END)
     g.add_edge("c", "a")
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 def shape_branch_list_map(lib: Lib) -> Any:
@@ -100,7 +95,7 @@ def shape_branch_list_map(lib: Lib) -> Any:
         g.add_node(name, noop)
     g.add_edge(START, "a")
     g.add_conditional_edges("a", route_any, ["b", "c"])
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 def shape_branch_unknown(lib: Lib) -> Any:
@@ -110,7 +105,7 @@ def shape_branch_unknown(lib: Lib) -> Any:
     g.add_edge(START, "a")
     g.add_conditional_edges("a", route_any)
     g.add_edge("b", "c")
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 def shape_literal_router(lib: Lib) -> Any:
@@ -121,7 +116,7 @@ def shape_literal_router(lib: Lib) -> Any:
     g.add_conditional_edges("a", route_literal)
     g.add_edge("b", "c")
     g.add_edge("c", END)
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 def shape_sends(lib: Lib) -> Any:
@@ -136,7 +131,7 @@ def shape_sends(lib: Lib) -> Any:
     g.add_conditional_edges("plan", fan_out, ["worker"])
     g.add_edge("worker", "reduce")
     g.add_edge("reduce", END)
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 def shape_sends_unmapped(lib: Lib) -> Any:
@@ -149,7 +144,7 @@ def shape_sends_unmapped(lib: Lib) -> Any:
     g.add_edge(START, "plan")
     g.add_conditional_edges("plan", fan_out)
     g.add_edge("worker", END)
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 def shape_waiting_edges(lib: Lib) -> Any:
@@ -161,7 +156,7 @@ def shape_waiting_edges(lib: Lib) -> Any:
     g.add_edge("a", "c")
     g.add_edge(["b", "c"], "d")
     g.add_edge("d", END)
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 def shape_command_destinations(lib: Lib) -> Any:
@@ -173,7 +168,7 @@ def shape_command_destinations(lib: Lib) -> Any:
     g.add_node("b", pick, destinations={"c": "to c", "a": "again"})
     g.add_node("c", noop)
     g.add_edge(START, "a")
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 def shape_command_annotation(lib: Lib) -> Any:
@@ -183,7 +178,7 @@ def shape_command_annotation(lib: Lib) -> Any:
     g.add_node("c", noop, defer=True)
     g.add_edge(START, "a")
     g.add_edge(["a", "b"], "c")
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 def _lg_command_node(state: Any) -> LGCommand[Literal["b", "c", "__end__"]]:
@@ -211,7 +206,7 @@ def shape_defer(lib: Lib) -> Any:
     g.add_edge("b", "d")
     g.add_edge("c", "d")
     g.add_edge("d", END)
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 def shape_conditional_entry(lib: Lib) -> Any:
@@ -221,7 +216,7 @@ def shape_conditional_entry(lib: Lib) -> Any:
     g.set_conditional_entry_point(route_any, {"yes": "b", "no": "c"})
     g.set_finish_point("b")
     g.set_finish_point("c")
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 def shape_finish_point(lib: Lib) -> Any:
@@ -231,7 +226,7 @@ def shape_finish_point(lib: Lib) -> Any:
     g.set_entry_point("a")
     g.add_edge("a", "b")
     g.set_finish_point("a")
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 def shape_start_to_end(lib: Lib) -> Any:
@@ -239,7 +234,7 @@ def shape_start_to_end(lib: Lib) -> Any:
     g.add_node("a", noop)
     g.add_edge(START, END)
     g.add_edge(START, "a")
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 def shape_cycle(lib: Lib) -> Any:
@@ -249,16 +244,14 @@ def shape_cycle(lib: Lib) -> Any:
     g.add_edge(START, "agent")
     g.add_conditional_edges("agent", route_any, {"tools": "tools", END: END})
     g.add_edge("tools", "agent")
-    return compile_graph(
-        lib, g, interrupt_before=["tools"], interrupt_after=["tools", "agent"]
-    )
+    return g.compile(interrupt_before=["tools"], interrupt_after=["tools", "agent"])
 
 
 def shape_interrupt_all(lib: Lib) -> Any:
     g = lib.state_graph(State)
     g.add_node("a", noop)
     g.add_edge(START, "a")
-    return compile_graph(lib, g, interrupt_before="*")
+    return g.compile(interrupt_before="*")
 
 
 def shape_duplicate_labels(lib: Lib) -> Any:
@@ -269,7 +262,7 @@ def shape_duplicate_labels(lib: Lib) -> Any:
     g.add_edge("a", "b")
     g.add_conditional_edges("a", route_any, {"x": "b", "y": "b", "z": "c"})
     g.add_conditional_edges("b", route_literal)
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 def shape_special_names(lib: Lib) -> Any:
@@ -280,7 +273,7 @@ def shape_special_names(lib: Lib) -> Any:
     g.add_edge(START, "my node")
     g.add_edge("my node", "a-b.c")
     g.add_edge("a-b.c", "_x_")
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 def _child(lib: Lib, **kwargs: Any) -> Any:
@@ -289,7 +282,7 @@ def _child(lib: Lib, **kwargs: Any) -> Any:
     g.add_node("q", noop)
     g.add_edge(START, "p")
     g.add_conditional_edges("p", route_any, {"on": "q", "off": END})
-    return compile_graph(lib, g, **kwargs)
+    return g.compile(**kwargs)
 
 
 def _parent(lib: Lib, child: Any, *, wrap: bool = False) -> Any:
@@ -301,7 +294,7 @@ def _parent(lib: Lib, child: Any, *, wrap: bool = False) -> Any:
     mid.add_node("child", call_child if wrap else child)
     mid.add_edge(START, "pre")
     mid.add_edge("pre", "child")
-    middle = compile_graph(lib, mid)
+    middle = mid.compile()
     g = lib.state_graph(State)
     g.add_node("a", noop)
     g.add_node("mid", middle)
@@ -309,7 +302,7 @@ def _parent(lib: Lib, child: Any, *, wrap: bool = False) -> Any:
     g.add_edge(START, "a")
     g.add_edge("a", "mid")
     g.add_edge("mid", "z")
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 def shape_subgraphs(lib: Lib) -> Any:
@@ -398,7 +391,7 @@ def shape_foreign_subgraph(lib: Lib) -> Any:
     g.add_node("child", _child(LANGGRAPH))
     g.add_edge(START, "a")
     g.add_edge("a", "child")
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 class FakeToolNode:
@@ -422,7 +415,7 @@ def shape_tool_nodes(lib: Lib) -> Any:
     g.add_node("tools", RunnableTools(noop))
     g.add_edge(START, "plain")
     g.add_edge("plain", "tools")
-    return compile_graph(lib, g)
+    return g.compile()
 
 
 @pytest.mark.parametrize("xray", [False, True])
@@ -670,7 +663,7 @@ def test_modules_import_without_optional_dependencies() -> None:
         "import sys\n"
         "import stategraph.graph._draw, stategraph.graph._drawable\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in "
-        "('langchain_core', 'langgraph', 'yaml', 'grandalf', 'pydantic')]\n"
+        "('langchain_core', 'langgraph', 'yaml', 'grandalf')]\n"
         "print(bad)\n"
     )
     out = subprocess.run(

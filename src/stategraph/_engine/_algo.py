@@ -186,6 +186,7 @@ def apply_writes(
                     chan,
                 )
     updated: set[str] = set()
+    loop.touched.update(grouped)
     for chan, vals in grouped.items():
         ch = channels[chan]
         if ch.update(vals):

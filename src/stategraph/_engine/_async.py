@@ -25,11 +25,14 @@ from stategraph._engine._effects import (
 )
 from stategraph._engine._runner import (
     SLOW_TASK_SECONDS,
+    note_failure,
+    parent_command,
     retry_delay,
     run_async_body,
     run_sync_body,
 )
 from stategraph._engine._task import Task
+from stategraph.errors import GraphBubbleUp, ParentCommand
 
 
 async def perform(effect: Any, saver: Any, cache: Any) -> Any:
@@ -129,15 +132,25 @@ async def run_task(task: Task) -> BaseException | None:
     policies = task.node.retry_policy or task.loop.graph.retry_policy
     attempt = 0
     while True:
+        task.writes.clear()
         try:
             await _body(task)
             return None
+        except ParentCommand as exc:
+            pending = parent_command(task, exc)
+            if pending is None:
+                return exc
+            for awaitable in pending:
+                await awaitable
+            return None
+        except GraphBubbleUp as exc:
+            return exc
         except Exception as exc:  # noqa: BLE001 - reported to loop.commit, not swallowed
+            note_failure(task, exc)
             delay = retry_delay(policies, exc, attempt)
             if delay is None:
                 return exc
             attempt += 1
-            task.writes.clear()
             await asyncio.sleep(delay)
 
 

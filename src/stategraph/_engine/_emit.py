@@ -173,10 +173,11 @@ def checkpoint_payload(loop: Loop, config: dict[str, Any]) -> dict[str, Any]:
                 }
             }
     metadata = loop.metadata
-    parents = metadata.get("parents", {})
     return {
-        "config": strip_private(_patch_map(config, parents)),
-        "parent_config": strip_private(_patch_map(loop.prev_checkpoint_config, parents)),
+        "config": strip_private(patch_checkpoint_map(config, metadata)),
+        "parent_config": strip_private(
+            patch_checkpoint_map(loop.prev_checkpoint_config, metadata)
+        ),
         "values": read_channels(loop.channels, loop.stream_keys),
         "metadata": metadata,
         "next": [t.name for t in loop.tasks],
@@ -200,10 +201,24 @@ def _task_entry(t: Any) -> dict[str, Any]:
     return entry
 
 
-def _patch_map(config: Any, parents: dict[str, Any]) -> Any:
-    if config is None or not parents:
+def patch_checkpoint_map(config: Any, metadata: Any) -> Any:
+    """Add the ``checkpoint_map`` (parents plus this checkpoint) to a config."""
+    if config is None:
+        return None
+    parents = metadata.get("parents") if metadata else None
+    if not parents:
         return config
-    return {**config, CONF: {**config[CONF], "checkpoint_map": parents}}
+    conf = config[CONF]
+    return {
+        **config,
+        CONF: {
+            **conf,
+            "checkpoint_map": {
+                **parents,
+                conf[CONFIG_KEY_CHECKPOINT_NS]: conf[CONFIG_KEY_CHECKPOINT_ID],
+            },
+        },
+    }
 
 
 def tasks_with_writes(

@@ -149,6 +149,8 @@ class Loop:
         self._max_version = max(self.versions.values()) if self.versions else None
         self.channels = self.graph.channels_from(checkpoint["channel_values"])
         self.live = {k for k, ch in self.channels.items() if ch.is_available()}
+        # Channels that may hold state, available or not (a half-filled barrier).
+        self.touched = set(checkpoint["channel_values"]) | self.live
 
     # -- versions ---------------------------------------------------------
 
@@ -205,11 +207,12 @@ class Loop:
         if self.checkpointer is not None:
             saved = yield LoadCheckpoint(self.run.checkpoint_config)
         self.addressed = bool(self.run.checkpoint_config[CONF].get(CONFIG_KEY_CHECKPOINT_ID))
+        base = self.run.checkpoint_config
         if saved is None:
             checkpoint: dict[str, Any] = empty_checkpoint()
             self.metadata = {"step": -2}
             self.pending_writes = []
-            self.checkpoint_config = self.run.checkpoint_config
+            saved_config = base
             self.prev_checkpoint_config = None
         else:
             checkpoint = dict(saved.checkpoint)
@@ -217,17 +220,17 @@ class Loop:
                 self.graph.migrate_checkpoint(checkpoint)
             self.metadata = dict(saved.metadata)
             self.pending_writes = [(str(t), c, v) for t, c, v in saved.pending_writes or ()]
-            base = self.run.checkpoint_config
-            self.checkpoint_config = {
-                **base,
-                **saved.config,
-                CONF: {
-                    CONFIG_KEY_CHECKPOINT_NS: "",
-                    **base.get(CONF, {}),
-                    **saved.config.get(CONF, {}),
-                },
-            }
+            saved_config = saved.config
             self.prev_checkpoint_config = saved.parent_config
+        self.checkpoint_config = {
+            **base,
+            **saved_config,
+            CONF: {
+                CONFIG_KEY_CHECKPOINT_NS: "",
+                **base.get(CONF, {}),
+                **saved_config.get(CONF, {}),
+            },
+        }
         self.saved_id = checkpoint["id"] if saved is not None else None
         self.restore(checkpoint)
         self.previous_versions = dict(self.versions)
@@ -546,11 +549,14 @@ class Loop:
         """The checkpoint record of the current channel state."""
         channels = self.channels
         values = {}
-        for k in self.live:
-            if k in self.versions:
-                v = channels[k].checkpoint()
-                if v is not MISSING:
-                    values[k] = v
+        empty = []
+        for k in self.touched:
+            v = channels[k].checkpoint()
+            if v is MISSING:
+                empty.append(k)
+            elif k in self.versions:
+                values[k] = v
+        self.touched.difference_update(empty)
         return {
             "v": 4,
             "ts": datetime.now(timezone.utc).isoformat(),

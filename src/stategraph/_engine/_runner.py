@@ -13,7 +13,9 @@ from typing import Any
 from stategraph._config import var_child_config
 from stategraph._engine._task import Task
 from stategraph._types import RetryPolicy
-from stategraph.errors import GraphBubbleUp
+from stategraph._constants import CONF, CONFIG_KEY_CHECKPOINT_NS, NS_END, NS_SEP
+from stategraph._types import Command
+from stategraph.errors import GraphBubbleUp, ParentCommand
 
 SLOW_TASK_SECONDS = 0.002
 """A sync task slower than this is assumed to block (I/O), so its siblings and its
@@ -83,3 +85,50 @@ async def run_async_body(task: Task) -> None:
                 await pending
     finally:
         var_child_config.reset(token)
+
+
+def parent_command(task: Task, exc: ParentCommand) -> list[Any] | None:
+    """Handle a ``Command`` a subgraph sent up; ``None`` means keep bubbling.
+
+    When the command targets the graph running ``task``, the task's writers
+    apply it (as if the node had returned it) and the awaitables they return
+    are handed back. Otherwise the command is re-addressed to the next graph up.
+    """
+    ns: str = task.config[CONF][CONFIG_KEY_CHECKPOINT_NS]
+    cmd = exc.args[0]
+    if cmd.graph in (ns, _recast(ns), task.name):
+        pending = []
+        for writer in task.node.writers:
+            result = writer(task, cmd)
+            if result is not None:
+                pending.append(result)
+        return pending
+    if cmd.graph == Command.PARENT:
+        exc.args = (_replace_graph(cmd, _parent_ns(ns)),)
+    return None
+
+
+def _replace_graph(cmd: Command[Any], graph: str) -> Command[Any]:
+    return Command(graph=graph, update=cmd.update, resume=cmd.resume, goto=cmd.goto)
+
+
+def _recast(ns: str) -> str:
+    return NS_SEP.join(
+        part.split(NS_END)[0] for part in ns.split(NS_SEP) if not part.isdigit()
+    )
+
+
+def _parent_ns(ns: str) -> str:
+    parts = ns.split(NS_SEP)
+    while parts and parts[-1].isdigit():
+        parts.pop()
+    if parts:
+        parts.pop()
+    while parts and parts[-1].isdigit():
+        parts.pop()
+    return NS_SEP.join(parts)
+
+
+def note_failure(task: Task, exc: BaseException) -> None:
+    """Attach the failing task's name and id to ``exc`` (shown in tracebacks)."""
+    exc.add_note(f"During task with name '{task.name}' and id '{task.id}'")

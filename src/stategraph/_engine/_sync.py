@@ -24,7 +24,14 @@ from stategraph._engine._effects import (
     SaveWrites,
     WriteCache,
 )
-from stategraph._engine._runner import SLOW_TASK_SECONDS, retry_delay, run_sync_body
+from stategraph._engine._runner import (
+    SLOW_TASK_SECONDS,
+    note_failure,
+    parent_command,
+    retry_delay,
+    run_sync_body,
+)
+from stategraph.errors import GraphBubbleUp, ParentCommand
 from stategraph._engine._task import Task
 
 _POOL: ThreadPoolExecutor | None = None
@@ -119,15 +126,22 @@ def run_task(task: Task) -> BaseException | None:
     policies = task.node.retry_policy or task.loop.graph.retry_policy
     attempt = 0
     while True:
+        task.writes.clear()
         try:
             run_sync_body(task)
             return None
+        except ParentCommand as exc:
+            if parent_command(task, exc) is None:
+                return exc
+            return None
+        except GraphBubbleUp as exc:
+            return exc
         except Exception as exc:  # noqa: BLE001 - reported to loop.commit, not swallowed
+            note_failure(task, exc)
             delay = retry_delay(policies, exc, attempt)
             if delay is None:
                 return exc
             attempt += 1
-            task.writes.clear()
             time.sleep(delay)
 
 

@@ -26,6 +26,7 @@ from stategraph._constants import END, START
 from stategraph.graph._draw_walk import (
     DrawnEdge,
     NodeWrites,
+    TriggerChannel,
     make_channel,
     walk_triggers,
 )
@@ -108,10 +109,12 @@ def _meta(
     return metadata or None
 
 
-def _describe(builder: Any) -> tuple[dict[str, NodeWrites], dict[str, Any]]:
+def _describe(
+    builder: Any,
+) -> tuple[dict[str, NodeWrites], dict[str, TriggerChannel]]:
     """Trigger channels and writes of every node, as the compiler wires them."""
     procs: dict[str, NodeWrites] = {START: NodeWrites(triggers=[START])}
-    channels: dict[str, Any] = {START: make_channel(deferred=False)}
+    channels = {START: make_channel(deferred=False)}
     for name, spec in builder.nodes.items():
         procs[name] = NodeWrites(triggers=[_branch_to(name)])
         channels[_branch_to(name)] = make_channel(deferred=bool(spec.defer))
@@ -209,9 +212,8 @@ def find_subgraph(node: Any) -> Any | None:
     Graphs compiled with ``checkpointer=False`` are not subgraphs.
     """
     candidates = [node]
-    func = getattr(node, "func", node) if isinstance(node, BoundCallable) else node
-    if not is_graph_object(node) and callable(func):
-        candidates.extend(_referenced_objects(func))
+    if not is_graph_object(node) and callable(node):
+        candidates.extend(_referenced_objects(node))
     for candidate in candidates:
         if (
             is_graph_object(candidate)

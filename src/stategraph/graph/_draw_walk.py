@@ -17,11 +17,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from stategraph._constants import END, START
 
-__all__ = ["DrawnEdge", "Walk", "walk_triggers"]
+__all__ = [
+    "DrawnEdge",
+    "NodeWrites",
+    "TriggerChannel",
+    "Walk",
+    "make_channel",
+    "walk_triggers",
+]
 
 STEP_LIMIT = 250
 
@@ -44,7 +51,7 @@ class _Via(NamedTuple):
 
 
 @dataclass(slots=True)
-class _Channel:
+class TriggerChannel:
     """A trigger channel; ``after_finish`` ones open only when the run idles."""
 
     after_finish: bool
@@ -119,7 +126,7 @@ class Walk:
 class _State:
     """Channel versions and what each node has seen, as in a checkpoint."""
 
-    channels: dict[str, _Channel]
+    channels: dict[str, TriggerChannel]
     versions: dict[str, int] = field(default_factory=dict)
     seen: dict[str, dict[str, int]] = field(default_factory=dict)
     clock: int = 0
@@ -188,12 +195,14 @@ class _State:
         return False
 
 
-def walk_triggers(procs: dict[str, NodeWrites], channels: dict[str, Any]) -> Walk:
+def walk_triggers(
+    procs: dict[str, NodeWrites], channels: dict[str, TriggerChannel]
+) -> Walk:
     """Run the dry superstep loop and collect the edges it discovers.
 
     Args:
         procs: Every node (``START`` first) with its triggers and writes.
-        channels: ``_Channel`` stand-ins by name, from ``make_channel``.
+        channels: ``TriggerChannel`` stand-ins by name, from ``make_channel``.
 
     Returns:
         The edges found and the nodes of the last step.
@@ -282,6 +291,8 @@ def _link(
             edges.add(DrawnEdge(src, task, True, None))
 
 
-def make_channel(*, deferred: bool, names: Iterable[str] | None = None) -> Any:
+def make_channel(
+    *, deferred: bool, names: Iterable[str] | None = None
+) -> TriggerChannel:
     """A trigger-channel stand-in: a single value, or a barrier over ``names``."""
-    return _Channel(deferred, None if names is None else frozenset(names))
+    return TriggerChannel(deferred, None if names is None else frozenset(names))

@@ -146,6 +146,7 @@ def prepare_run(
     if durability is not None:
         conf[CONFIG_KEY_DURABILITY] = durability
     config = own_checkpoint_config(graph, config)
+    _count_subgraph_call(config)
     run.chunks = deque()
     own = StreamSink(run.chunks.append, modes)
     run.sinks = (own, conf[CONFIG_KEY_STREAM]) if CONFIG_KEY_STREAM in conf else (own,)
@@ -154,8 +155,25 @@ def prepare_run(
     if subgraphs:
         config[CONF][CONFIG_KEY_STREAM] = own
     run.config = config
-    run.checkpoint_config = config
+    run.checkpoint_config = _checkpoint_config(config)
     return run
+
+
+def _checkpoint_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Where the run's checkpoints are read from and saved to."""
+    conf = config[CONF]
+    if CONFIG_KEY_TASK_ID not in conf and conf.get(CONFIG_KEY_CHECKPOINT_NS):
+        conf = config[CONF] = {**conf, CONFIG_KEY_CHECKPOINT_NS: "", "checkpoint_id": None}
+    ns = conf.get(CONFIG_KEY_CHECKPOINT_NS)
+    mapping = conf.get("checkpoint_map")
+    if mapping is not None and ns in mapping:
+        out = {**config, CONF: {**conf, "checkpoint_id": mapping[ns]}}
+    else:
+        out = config
+    thread_id = out[CONF].get("thread_id")
+    if thread_id and not isinstance(thread_id, str):
+        out = {**out, CONF: {**out[CONF], "thread_id": str(thread_id)}}
+    return out
 
 
 def _runtime(
@@ -183,6 +201,15 @@ def _runtime(
         stream_writer=writer,
     )
     return parent.merge(own)
+
+
+def _count_subgraph_call(config: dict[str, Any]) -> None:
+    """A node calling the same subgraph again gets a numbered namespace (``|1``)."""
+    scratchpad = config[CONF].get("__pregel_scratchpad")
+    if scratchpad is not None and hasattr(scratchpad, "subgraph_counter"):
+        if cnt := scratchpad.subgraph_counter():
+            ns = config[CONF][CONFIG_KEY_CHECKPOINT_NS]
+            config[CONF] = {**config[CONF], CONFIG_KEY_CHECKPOINT_NS: f"{ns}{NS_SEP}{cnt}"}
 
 
 def _no_op(_: Any) -> None:

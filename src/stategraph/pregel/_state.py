@@ -30,7 +30,7 @@ from stategraph._engine._effects import (
     ListCheckpoints,
     LoadCheckpoint,
 )
-from stategraph._engine._emit import tasks_with_writes
+from stategraph._engine._emit import patch_checkpoint_map, tasks_with_writes
 from stategraph._engine._io import read_channels
 from stategraph._engine._loop import Loop, _InputTask
 from stategraph._engine._status import read_statuses
@@ -191,16 +191,6 @@ def _task_states(
             }
             states[task.id] = yield GetSubgraphState(subgraphs[task.name], sub_config)
     return states
-
-
-def patch_checkpoint_map(config: Any, metadata: Any) -> Any:
-    """Add the ``checkpoint_map`` of parents to a checkpoint's config."""
-    if config is None:
-        return None
-    parents = metadata.get("parents") if metadata else None
-    if not parents:
-        return config
-    return {**config, CONF: {**config[CONF], "checkpoint_map": {**parents, config[CONF].get(CONFIG_KEY_CHECKPOINT_NS, ""): config[CONF][CONFIG_KEY_CHECKPOINT_ID]}}}
 
 
 def bulk_update(

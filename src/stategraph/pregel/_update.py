@@ -119,7 +119,7 @@ def _save(
         if k not in previous or v > previous[k]
     }
     next_config = yield SaveCheckpoint(config, checkpoint, metadata, new_versions)
-    from stategraph.pregel._state import patch_checkpoint_map
+    from stategraph._engine._emit import patch_checkpoint_map
 
     return patch_checkpoint_map(next_config, saved.metadata if saved else None)
 
@@ -135,7 +135,7 @@ def _copy(graph: Any, loop: Loop, saved: Any, values: Any, saver: Any, step: int
     }
     meta = {"source": "fork", "step": step + 1, "parents": saved.metadata.get("parents", {})}
     next_config = yield SaveCheckpoint(target, checkpoint, meta, {})
-    from stategraph.pregel._state import patch_checkpoint_map
+    from stategraph._engine._emit import patch_checkpoint_map
 
     if isinstance(values, list) and values:
         loop._ckpt_id = checkpoint["id"]
@@ -199,7 +199,7 @@ def _as_nodes(
     for task_id, task in zip(run_ids, run_tasks):
         if push := [w for w in task.writes if w[0] == "__pregel_push"]:
             yield SaveWrites(next_config, push, task_id, "")
-    from stategraph.pregel._state import patch_checkpoint_map
+    from stategraph._engine._emit import patch_checkpoint_map
 
     return patch_checkpoint_map(next_config, saved.metadata if saved else None)
 

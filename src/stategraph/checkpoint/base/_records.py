@@ -221,18 +221,18 @@ def get_checkpoint_metadata(
         config: The run config.
         metadata: The metadata made by the run.
     """
-    out: dict[str, Any] = {
-        k: v.replace("\x00", "") if isinstance(v, str) else v
-        for k, v in metadata.items()
-    }
+    out: dict[str, Any] = dict(metadata)
+    for key, value in out.items():
+        if isinstance(value, str) and "\x00" in value:
+            out[key] = value.replace("\x00", "")
     for source in (config.get("metadata"), config.get("configurable")):
         if not source:
             continue
         for key, value in source.items():
-            if key in out or key in EXCLUDED_METADATA_KEYS or key.startswith("__"):
+            if key in out or key in EXCLUDED_METADATA_KEYS or key[:2] == "__":
                 continue
             if isinstance(value, str):
-                out[key] = value.replace("\x00", "")
+                out[key] = value.replace("\x00", "") if "\x00" in value else value
             elif isinstance(value, (int, float, bool)):
                 out[key] = value
     return out  # type: ignore[return-value]

@@ -1,27 +1,46 @@
-"""Thread maintenance of ``InMemorySaver``: delete, delete by run, copy, prune.
+"""Off-hot-path parts of ``InMemorySaver``: thread maintenance and history walks.
 
-These walk whole dicts and are not on the hot path; ``put``/``get_tuple``
-live in ``_saver``.
+Deleting, copying and pruning threads walk whole dicts; the delta-channel
+history walks a checkpoint's ancestors. ``put``/``get_tuple`` live in ``_saver``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
 
+from stategraph._config import RunnableConfig
+from stategraph.checkpoint.base import DeltaChannelHistory
+from stategraph.checkpoint.base._saver import _HistoryWalk
 from stategraph.checkpoint.serde.base import SerializerProtocol
 
 Typed = tuple[str, bytes]
 Saved = tuple[Typed, Typed, "str | None"]
+StoredWrite = tuple[str, str, Typed, str]
+OrderedWrites = list[tuple[str, str, Typed]]
+
+
+def _write_order(item: tuple[tuple[str, int], StoredWrite]) -> tuple[str, str, int]:
+    (task_id, idx), write = item
+    return (write[3], task_id, idx)
+
+
+def ordered_writes(stored: dict[tuple[str, int], StoredWrite] | None) -> OrderedWrites:
+    """Return ``(task_id, channel, blob)`` of stored writes in ``writes_sort_key`` order."""
+    if not stored:
+        return []
+    return [
+        (task_id, channel, blob)
+        for _, (task_id, channel, blob, _) in sorted(stored.items(), key=_write_order)
+    ]
 
 
 class MaintenanceMixin:
-    """Bulk operations over the storage dicts of ``InMemorySaver``."""
+    """Bulk operations and history walks over the storage dicts of ``InMemorySaver``."""
 
     serde: SerializerProtocol
     storage: defaultdict[str, dict[str, dict[str, Saved]]]
-    writes: defaultdict[tuple[str, str, str], dict[tuple[str, int], Any]]
+    writes: defaultdict[tuple[str, str, str], dict[tuple[str, int], StoredWrite]]
     blobs: dict[tuple[str, str, str, str | int | float], Typed]
     _latest: dict[tuple[str, str], str]
 
@@ -112,6 +131,48 @@ class MaintenanceMixin:
                 if len(checkpoints) > 1:
                     latest = max(checkpoints)
                     self._drop(thread_id, ns, [c for c in checkpoints if c != latest])
+
+    def get_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """Collect delta-channel history straight from storage (see base class)."""
+        if not channels:
+            return {}
+        conf = config["configurable"]
+        thread_id = conf["thread_id"]
+        ns = conf.get("checkpoint_ns", "")
+        checkpoints = self.storage.get(thread_id, {}).get(ns, {})
+        target_id = conf.get("checkpoint_id") or max(checkpoints, default="")
+        target = checkpoints.get(target_id)
+        cursor = target[2] if target is not None else None
+        walk = _HistoryWalk(channels)
+        loads = self.serde.loads_typed
+        while cursor is not None and walk.remaining:
+            saved = checkpoints.get(cursor)
+            if saved is None:
+                break
+            versions = loads(saved[0])["channel_versions"]
+            values = {}
+            for name in walk.remaining:
+                blob = self.blobs.get((thread_id, ns, name, versions.get(name, "")))
+                if blob is not None and blob[0] != "empty":
+                    values[name] = loads(blob)
+            writes = [
+                (task_id, channel, loads(blob))
+                for task_id, channel, blob in self._ordered_writes(
+                    thread_id, ns, cursor
+                )
+                if channel in walk.remaining
+            ]
+            walk.visit(values, writes)
+            cursor = saved[2]
+        return walk.result()
+
+    async def aget_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """Async ``get_delta_channel_history`` (runs the in-memory walk)."""
+        return self.get_delta_channel_history(config=config, channels=channels)
 
     def _drop(self, thread_id: str, ns: str, checkpoint_ids: Iterable[str]) -> None:
         namespaces = self.storage[thread_id]

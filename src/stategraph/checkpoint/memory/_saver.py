@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from operator import itemgetter
 from types import TracebackType
 from typing import Any
@@ -32,12 +32,10 @@ from stategraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
-    DeltaChannelHistory,
     PendingWrite,
     SerializerProtocol,
     get_checkpoint_metadata,
 )
-from stategraph.checkpoint.base._saver import _HistoryWalk
 from stategraph.checkpoint.memory._maintenance import MaintenanceMixin
 from stategraph.checkpoint.serde.jsonplus import UnserializableValueError
 
@@ -48,11 +46,6 @@ OrderedWrites = list[tuple[str, str, Typed]]
 
 _EMPTY: Typed = ("empty", b"")
 _BY_ID = itemgetter(0)
-
-
-def _write_order(item: tuple[tuple[str, int], StoredWrite]) -> tuple[str, str, int]:
-    (task_id, idx), write = item
-    return (write[3], task_id, idx)
 
 
 def _config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
@@ -148,7 +141,7 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         ns = conf.get("checkpoint_ns", "")
         values = checkpoint["channel_values"]
         dumps = self.serde.dumps_typed
-        new_blobs = {}
+        blobs = self.blobs
         for channel, version in new_versions.items():
             if channel in values:
                 try:
@@ -157,19 +150,19 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
                     raise exc.with_prefix(f"state[{channel!r}]") from None
             else:
                 blob = _EMPTY
-            new_blobs[(thread_id, ns, channel, version)] = blob
-        header = {k: v for k, v in checkpoint.items() if k != "channel_values"}
-        saved = (
+            blobs[(thread_id, ns, channel, version)] = blob
+        header = checkpoint.copy()
+        del header["channel_values"]  # type: ignore[misc]
+        checkpoint_id = checkpoint["id"]
+        self.storage[thread_id][ns][checkpoint_id] = (
             dumps(header),
             dumps(get_checkpoint_metadata(config, metadata)),
             conf.get("checkpoint_id"),
         )
-        self.blobs.update(new_blobs)
-        checkpoint_id = checkpoint["id"]
-        self.storage[thread_id][ns][checkpoint_id] = saved
-        latest = self._latest.get((thread_id, ns))
+        key = (thread_id, ns)
+        latest = self._latest.get(key)
         if latest is None or checkpoint_id > latest:
-            self._latest[(thread_id, ns)] = checkpoint_id
+            self._latest[key] = checkpoint_id
         return _config(thread_id, ns, checkpoint_id)
 
     def put_writes(
@@ -307,48 +300,6 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             number = int(current.split(".", 1)[0])
         return f"{number + 1:032}.{random.random():016}"
 
-    def get_delta_channel_history(
-        self, *, config: RunnableConfig, channels: Sequence[str]
-    ) -> Mapping[str, DeltaChannelHistory]:
-        """Collect delta-channel history straight from storage (see base class)."""
-        if not channels:
-            return {}
-        conf = config["configurable"]
-        thread_id = conf["thread_id"]
-        ns = conf.get("checkpoint_ns", "")
-        checkpoints = self.storage.get(thread_id, {}).get(ns, {})
-        target_id = conf.get("checkpoint_id") or max(checkpoints, default="")
-        target = checkpoints.get(target_id)
-        cursor = target[2] if target is not None else None
-        walk = _HistoryWalk(channels)
-        loads = self.serde.loads_typed
-        while cursor is not None and walk.remaining:
-            saved = checkpoints.get(cursor)
-            if saved is None:
-                break
-            versions = loads(saved[0])["channel_versions"]
-            values = {}
-            for name in walk.remaining:
-                blob = self.blobs.get((thread_id, ns, name, versions.get(name, "")))
-                if blob is not None and blob[0] != "empty":
-                    values[name] = loads(blob)
-            writes = [
-                (task_id, channel, loads(blob))
-                for task_id, channel, blob in self._ordered_writes(
-                    thread_id, ns, cursor
-                )
-                if channel in walk.remaining
-            ]
-            walk.visit(values, writes)
-            cursor = saved[2]
-        return walk.result()
-
-    async def aget_delta_channel_history(
-        self, *, config: RunnableConfig, channels: Sequence[str]
-    ) -> Mapping[str, DeltaChannelHistory]:
-        """Async ``get_delta_channel_history`` (runs the in-memory walk)."""
-        return self.get_delta_channel_history(config=config, channels=channels)
-
     # -- helpers -------------------------------------------------------------
 
     def _latest_id(self, thread_id: str, ns: str, checkpoints: dict[str, Saved]) -> str:
@@ -357,19 +308,6 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             latest = max(checkpoints)
             self._latest[(thread_id, ns)] = latest
         return latest
-
-    def _ordered_writes(
-        self, thread_id: str, ns: str, checkpoint_id: str
-    ) -> OrderedWrites:
-        stored = self.writes.get((thread_id, ns, checkpoint_id))
-        if not stored:
-            return []
-        return [
-            (task_id, channel, blob)
-            for _, (task_id, channel, blob, _) in sorted(
-                stored.items(), key=_write_order
-            )
-        ]
 
     def _tuple(
         self,

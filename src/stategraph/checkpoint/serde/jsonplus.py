@@ -13,9 +13,7 @@ members) and dict subclasses load as plain dicts.
 
 from __future__ import annotations
 
-import json
 import sys
-import threading
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -23,6 +21,13 @@ from typing import Any
 import ormsgpack
 
 from stategraph.checkpoint.serde import _builtin_types
+from stategraph.checkpoint.serde._decode import (
+    UNPACK_OPTS,
+    load_ext,
+    load_json,
+    park,
+    unpark,
+)
 from stategraph.checkpoint.serde._errors import (
     DeserializationError,
     UnserializableValueError,
@@ -76,24 +81,8 @@ _OPTS = (
     | ormsgpack.OPT_PASSTHROUGH_UUID
     | ormsgpack.OPT_REPLACE_SURROGATES
 )
-_UNPACK_OPTS = ormsgpack.OPT_NON_STR_KEYS
 _NULL = ("null", b"")
 Encoder = Callable[[Any], Any]
-
-# ormsgpack replaces an exception raised in an ext hook by a generic one; the
-# hook parks its own error here so that ``loads_typed`` can raise it instead.
-_failed = threading.local()
-
-
-def _park(exc: BaseException) -> None:
-    if getattr(_failed, "error", None) is None:
-        _failed.error = exc
-
-
-def _unpark() -> BaseException | None:
-    exc: BaseException | None = getattr(_failed, "error", None)
-    _failed.error = None
-    return exc
 
 
 class JsonPlusSerializer(SerializerProtocol):
@@ -293,21 +282,21 @@ class JsonPlusSerializer(SerializerProtocol):
         if tag == "bytearray":
             return bytearray(payload)
         if tag == "json":
-            return _load_json(payload)
+            return load_json(payload)
         if tag == "pickle":
             raise DeserializationError("refusing to load a 'pickle' payload")
         raise DeserializationError(f"unknown serialization type tag {tag!r}")
 
     def _unpack(self, payload: bytes) -> Any:
         try:
-            return _UNPACK(payload, ext_hook=self._ext_hook, option=_UNPACK_OPTS)
+            return _UNPACK(payload, ext_hook=self._ext_hook, option=UNPACK_OPTS)
         except ValueError as exc:
-            parked = _unpark()
+            parked = unpark()
             if parked is not None:
                 raise parked from None
             raise DeserializationError(f"corrupt msgpack payload: {exc}") from exc
         except RecursionError as exc:
-            _unpark()
+            unpark()
             raise DeserializationError("msgpack payload is nested too deeply") from exc
 
     def _make_ext_hook(self) -> Callable[[int, bytes], Any]:
@@ -315,13 +304,13 @@ class JsonPlusSerializer(SerializerProtocol):
 
         def hook(code: int, data: bytes) -> Any:
             try:
-                return _load_ext(code, data, hook, lookup)
+                return load_ext(code, data, hook, lookup)
             except Exception as exc:
                 if not isinstance(exc, DeserializationError):
                     wrapped = DeserializationError(f"cannot load payload: {exc!r}")
                     wrapped.__cause__ = exc
                     exc = wrapped
-                _park(exc)
+                park(exc)
                 raise
 
         return hook
@@ -337,68 +326,3 @@ class JsonPlusSerializer(SerializerProtocol):
             if isinstance(cls, type) and is_registrable(cls):
                 spec = register_class(self._local, cls)
         return spec
-
-
-def _load_ext(
-    code: int,
-    data: bytes,
-    hook: Callable[[int, bytes], Any],
-    lookup: Callable[[str, str], TypeSpec | None],
-) -> Any:
-    if code in (EXT_DELTA_SNAPSHOT, EXT_NUMPY_ARRAY):
-        spec = GLOBAL.by_code.get(code)
-        if spec is None and _builtin_types.provide(GLOBAL, "numpy"):
-            spec = GLOBAL.by_code.get(code)
-        if spec is None:
-            raise DeserializationError(
-                f"cannot load extension code {code}: numpy is missing"
-            )
-        return spec.load(_UNPACK(data, ext_hook=hook, option=_UNPACK_OPTS))
-    if not EXT_CONSTRUCTOR_SINGLE_ARG <= code <= EXT_PYDANTIC_V2:
-        raise DeserializationError(f"unknown msgpack extension code {code}")
-    payload = _UNPACK(data, ext_hook=hook, option=_UNPACK_OPTS)
-    if not (
-        isinstance(payload, list)
-        and len(payload) >= 3
-        and isinstance(payload[0], str)
-        and isinstance(payload[1], str)
-    ):
-        raise DeserializationError(f"malformed payload for extension code {code}")
-    module, name, arg = payload[0], payload[1], payload[2]
-    qualified = f"{module}.{name}"
-    spec = lookup(module, name)
-    if spec is None:
-        raise DeserializationError(
-            f"refusing to load type {qualified!r}: it is not registered "
-            "(see stategraph.checkpoint.serde.register_types)"
-        )
-    if code != spec.code and not (
-        code == EXT_PYDANTIC_V1 and spec.code == EXT_PYDANTIC_V2
-    ):
-        raise DeserializationError(
-            f"extension code {code} does not fit type {qualified!r}"
-        )
-    if code == EXT_METHOD_SINGLE_ARG and tuple(payload[3:]) != spec.tail:
-        raise DeserializationError(
-            f"method {payload[3:]!r} of {qualified!r} is not allowed"
-        )
-    try:
-        return spec.load(arg)
-    except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
-        raise DeserializationError(f"could not rebuild {qualified!r}: {exc}") from exc
-
-
-def _refuse_constructors(obj: dict[str, Any]) -> dict[str, Any]:
-    if obj.get("type") == "constructor" and "lc" in obj:
-        raise DeserializationError(
-            f"refusing to revive JSON constructor {obj.get('id')!r}"
-        )
-    return obj
-
-
-def _load_json(payload: bytes) -> Any:
-    # Legacy LangGraph format: plain JSON is fine, constructor records are not.
-    try:
-        return json.loads(payload, object_hook=_refuse_constructors)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DeserializationError(f"corrupt json payload: {exc}") from exc

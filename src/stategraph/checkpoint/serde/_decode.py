@@ -1,0 +1,126 @@
+"""Decoding side of ``JsonPlusSerializer``: msgpack extension and legacy JSON payloads.
+
+An extension payload names a type; the type is looked up in the registry
+(never imported) and rebuilt by its registered loader. Errors raised while
+decoding are parked so that the serializer can report them: ormsgpack
+replaces exceptions raised inside an ext hook with a generic one.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import ormsgpack
+
+from stategraph.checkpoint.serde import _builtin_types
+from stategraph.checkpoint.serde._errors import DeserializationError
+from stategraph.checkpoint.serde._registry import (
+    EXT_CONSTRUCTOR_SINGLE_ARG,
+    EXT_DELTA_SNAPSHOT,
+    EXT_METHOD_SINGLE_ARG,
+    EXT_NUMPY_ARRAY,
+    EXT_PYDANTIC_V1,
+    EXT_PYDANTIC_V2,
+    GLOBAL,
+    TypeSpec,
+)
+
+_UNPACK = ormsgpack.unpackb
+UNPACK_OPTS = ormsgpack.OPT_NON_STR_KEYS
+
+# ormsgpack replaces an exception raised in an ext hook by a generic one; the
+# hook parks its own error here so that ``loads_typed`` can raise it instead.
+_failed = threading.local()
+
+
+def park(exc: BaseException) -> None:
+    """Keep the first error raised while decoding the current payload."""
+    if getattr(_failed, "error", None) is None:
+        _failed.error = exc
+
+
+def unpark() -> BaseException | None:
+    """Return and forget the parked error, if any."""
+    exc: BaseException | None = getattr(_failed, "error", None)
+    _failed.error = None
+    return exc
+
+
+def load_ext(
+    code: int,
+    data: bytes,
+    hook: Callable[[int, bytes], Any],
+    lookup: Callable[[str, str], TypeSpec | None],
+) -> Any:
+    """Rebuild the value of one msgpack extension.
+
+    Args:
+        code: Extension code.
+        data: Extension payload.
+        hook: The ext hook, for nested extensions.
+        lookup: Finds the spec of a ``(module, name)`` pair, or ``None``.
+
+    Raises:
+        DeserializationError: Unknown code, malformed payload, unregistered
+            type, or a loader that rejected the payload.
+    """
+    if code in (EXT_DELTA_SNAPSHOT, EXT_NUMPY_ARRAY):
+        spec = GLOBAL.by_code.get(code)
+        if spec is None and _builtin_types.provide(GLOBAL, "numpy"):
+            spec = GLOBAL.by_code.get(code)
+        if spec is None:
+            raise DeserializationError(
+                f"cannot load extension code {code}: numpy is missing"
+            )
+        return spec.load(_UNPACK(data, ext_hook=hook, option=UNPACK_OPTS))
+    if not EXT_CONSTRUCTOR_SINGLE_ARG <= code <= EXT_PYDANTIC_V2:
+        raise DeserializationError(f"unknown msgpack extension code {code}")
+    payload = _UNPACK(data, ext_hook=hook, option=UNPACK_OPTS)
+    if not (
+        isinstance(payload, list)
+        and len(payload) >= 3
+        and isinstance(payload[0], str)
+        and isinstance(payload[1], str)
+    ):
+        raise DeserializationError(f"malformed payload for extension code {code}")
+    module, name, arg = payload[0], payload[1], payload[2]
+    qualified = f"{module}.{name}"
+    spec = lookup(module, name)
+    if spec is None:
+        raise DeserializationError(
+            f"refusing to load type {qualified!r}: it is not registered "
+            "(see stategraph.checkpoint.serde.register_types)"
+        )
+    if code != spec.code and not (
+        code == EXT_PYDANTIC_V1 and spec.code == EXT_PYDANTIC_V2
+    ):
+        raise DeserializationError(
+            f"extension code {code} does not fit type {qualified!r}"
+        )
+    if code == EXT_METHOD_SINGLE_ARG and tuple(payload[3:]) != spec.tail:
+        raise DeserializationError(
+            f"method {payload[3:]!r} of {qualified!r} is not allowed"
+        )
+    try:
+        return spec.load(arg)
+    except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
+        raise DeserializationError(f"could not rebuild {qualified!r}: {exc}") from exc
+
+
+def _refuse_constructors(obj: dict[str, Any]) -> dict[str, Any]:
+    if obj.get("type") == "constructor" and "lc" in obj:
+        raise DeserializationError(
+            f"refusing to revive JSON constructor {obj.get('id')!r}"
+        )
+    return obj
+
+
+def load_json(payload: bytes) -> Any:
+    """Load a legacy ``"json"`` payload; constructor records are refused."""
+    try:
+        return json.loads(payload, object_hook=_refuse_constructors)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DeserializationError(f"corrupt json payload: {exc}") from exc

@@ -1,0 +1,44 @@
+"""Test helpers for code built on stategraph, starting with a checkpointer suite.
+
+Check a saver with pytest (both its sync and async API, one case at a time)::
+
+    import pytest
+    from stategraph.testing import checkpointer_cases, run_checkpointer_case
+
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize("mode", ["sync", "async"])
+    @pytest.mark.parametrize("case", checkpointer_cases(), ids=str)
+    async def test_my_saver(case, mode):
+        if await run_checkpointer_case(case, MySaver, mode) == "skipped":
+            pytest.skip(f"{case.capability} not implemented")
+
+or all at once: ``(await validate_checkpointer(MySaver)).raise_for_failures()``.
+The factory may return a saver or a (sync or async) context manager of one.
+"""
+
+from __future__ import annotations
+
+from stategraph.testing._checkpointer import (
+    CAPABILITIES,
+    ConformanceCase,
+    ConformanceError,
+    ConformanceReport,
+    SaverDriver,
+    checkpointer_cases,
+    run_checkpointer_case,
+    supports,
+    validate_checkpointer,
+)
+
+__all__ = (
+    "CAPABILITIES",
+    "ConformanceCase",
+    "ConformanceError",
+    "ConformanceReport",
+    "SaverDriver",
+    "checkpointer_cases",
+    "run_checkpointer_case",
+    "supports",
+    "validate_checkpointer",
+)
