@@ -280,7 +280,7 @@ def _canon(
                 g = _canon(g, depth + 1, v2, announced, erase)
                 tid = gk.partition(":")[2]
             else:
-                ns, mode, data, _ = g[0]
+                _, mode, data, _ = g[0]
                 p = _payload(data, mode, v2)
                 tid = p.get("id") if isinstance(p, dict) else None
             pos = announced.get(tid, -1) if isinstance(tid, str) else -1

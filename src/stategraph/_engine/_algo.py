@@ -166,6 +166,7 @@ def apply_writes(
             assigned = True
             if next_version is not None:
                 versions[chan] = next_version
+                loop.changed.add(chan)
             if not channels[chan].is_available():
                 live.discard(chan)
     grouped: dict[str, list[Any]] = {}
@@ -193,6 +194,7 @@ def apply_writes(
             assigned = True
             if next_version is not None:
                 versions[chan] = next_version
+                loop.changed.add(chan)
             if ch.is_available():
                 updated.add(chan)
                 live.add(chan)
@@ -200,7 +202,8 @@ def apply_writes(
                 live.discard(chan)
     if bump_step:
         assigned = _bump_unwritten(loop, updated, next_version) or assigned
-        if updated.isdisjoint(loop.trigger_to_nodes or ()):
+        t2n = loop.trigger_to_nodes or {}
+        if not any(c in t2n for c in updated):
             assigned = _finish(loop, updated, next_version) or assigned
     if assigned and next_version is not None:
         loop.note_version(next_version)
@@ -223,6 +226,7 @@ def _bump_unwritten(loop: Loop, updated: set[str], next_version: Any) -> bool:
             assigned = True
             if next_version is not None:
                 versions[chan] = next_version
+                loop.changed.add(chan)
             if ch.is_available():
                 updated.add(chan)
             else:
@@ -239,6 +243,7 @@ def _finish(loop: Loop, updated: set[str], next_version: Any) -> bool:
             assigned = True
             if next_version is not None:
                 loop.versions[chan] = next_version
+                loop.changed.add(chan)
             if ch.is_available():
                 updated.add(chan)
                 loop.live.add(chan)

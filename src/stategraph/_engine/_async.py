@@ -166,14 +166,23 @@ async def _run_tasks(
         exc = await run_task(tasks[0])
         await _commit(loop, tasks[0], exc, saver)
         return
-    futures = [asyncio.ensure_future(run_task(t)) for t in tasks]
+
+    # Each task commits the moment it finishes, as LangGraph's async runner
+    # does, so a quick task's output is streamed before a slow sibling's.
+    async def run_and_commit(task: Task) -> None:
+        exc = await run_task(task)
+        await _commit(loop, task, exc, saver)
+
+    pending = {asyncio.ensure_future(run_and_commit(t)) for t in tasks}
     try:
-        for task, fut in zip(tasks, futures):
-            exc = await fut
-            await _commit(loop, task, exc, saver)
+        while pending:
+            done, pending = await asyncio.wait(
+                pending, return_when=asyncio.FIRST_COMPLETED
+            )
+            for fut in done:
+                fut.result()
             while chunks:
                 yield chunks.popleft()
     finally:
-        for fut in futures:
-            if not fut.done():
-                fut.cancel()
+        for fut in pending:
+            fut.cancel()

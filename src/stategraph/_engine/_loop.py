@@ -71,6 +71,9 @@ def empty_checkpoint() -> dict[str, Any]:
     }
 
 
+_CONTROL = frozenset((ERROR, "__error_source_node__", INTERRUPT, RESUME))
+
+
 class _InputTask:
     """Stand-in task carrying input writes through ``apply_writes``."""
 
@@ -140,6 +143,7 @@ class Loop:
         self._max_version: Any = None
         self.frozen_versions = False
         self.is_replaying = False
+        self.updated: set[str] | None = None
 
     def restore(self, checkpoint: dict[str, Any]) -> None:
         """Load channels and version maps from a checkpoint record."""
@@ -151,6 +155,8 @@ class Loop:
         self.live = {k for k, ch in self.channels.items() if ch.is_available()}
         # Channels that may hold state, available or not (a half-filled barrier).
         self.touched = set(checkpoint["channel_values"]) | self.live
+        # Channels whose version moved since the last save (their blobs are new).
+        self.changed: set[str] = set()
 
     # -- versions ---------------------------------------------------------
 
@@ -233,11 +239,10 @@ class Loop:
         }
         self.saved_id = checkpoint["id"] if saved is not None else None
         self.restore(checkpoint)
-        self.previous_versions = dict(self.versions)
         self.step = self.metadata["step"] + 1
         self.stop = self.step + self.config["recursion_limit"] + 1
         prior = checkpoint.get("updated_channels")
-        self.updated: set[str] | None = set(prior) if prior else None
+        self.updated = set(prior) if prior else None
         yield from self._first()
 
     def _first(self) -> Effects:
@@ -390,9 +395,10 @@ class Loop:
             raise GraphInterrupt(tuple(interrupts))
         if self.run.cache is not None:
             pairs = {
-                t.cache_key: (t.writes, t.cache_key.ttl)
+                (t.cache_key.ns, t.cache_key.key): (t.writes, t.cache_key.ttl)
                 for t in todo
                 if t.cache_key is not None
+                and not any(c in (INTERRUPT, ERROR) for c, _ in t.writes)
             }
             if pairs:
                 yield WriteCache(pairs)
@@ -407,7 +413,7 @@ class Loop:
             key = task.cache_key
             if key is not None and (key.ns, key.key) in hits:
                 task.writes.extend(hits[(key.ns, key.key)])
-                yield from self.put_writes(task.id, task.writes, cached=True)
+                yield from self.put_writes(task.id, task.writes, cached=True, task=task)
             else:
                 rest.append(task)
         return rest
@@ -418,35 +424,48 @@ class Loop:
         Called by drivers as each task finishes, in task order.
         """
         if exc is None:
-            if all(c in WRITES_IDX_MAP or c == "__error_source_node__" for c, _ in task.writes):
-                task.writes.append((NO_WRITES, None))
-            return self._record(task.id, task.writes)
+            writes = task.writes
+            if not writes or all(c in _CONTROL for c, _ in writes):
+                writes.append((NO_WRITES, None))
+            return self._record(task, writes)
         self.failures.append((task, exc))
         if isinstance(exc, GraphInterrupt):
             if exc.args and exc.args[0]:
                 writes = [(INTERRUPT, exc.args[0])]
                 writes.extend(w for w in task.writes if w[0] == RESUME)
-                return self._record(task.id, writes)
+                return self._record(task, writes)
             return []
         if isinstance(exc, GraphBubbleUp):
             return []
         task.writes.append((ERROR, exc))
-        return self._record(task.id, task.writes)
+        return self._record(task, task.writes)
 
     def put_writes(
-        self, task_id: str, writes: Sequence[tuple[str, Any]], cached: bool = False
+        self,
+        task_id: str,
+        writes: Sequence[tuple[str, Any]],
+        cached: bool = False,
+        task: Task | None = None,
     ) -> Effects:
         """Record writes outside a task run (commands, cache hits) and save them."""
-        for effect in self._record(task_id, writes, cached=cached):
+        for effect in self._record(task if task is not None else task_id, writes, cached):
             yield effect
 
     def _record(
-        self, task_id: str, writes: Sequence[tuple[str, Any]], cached: bool = False
+        self, who: Task | str, writes: Sequence[tuple[str, Any]], cached: bool = False
     ) -> list[Any]:
         if not writes:
             return []
+        task = who if isinstance(who, Task) else None
         if all(w[0] in WRITES_IDX_MAP for w in writes):
             writes = list({w[0]: w for w in writes}.values())
+        if self.checkpointer is None and task is not None:
+            # Without a saver nothing reads writes back by task id, so the id
+            # (a hash) is never computed; the task object stands in for it.
+            self.pending_writes.extend((task, c, v) for c, v in writes)  # type: ignore[misc]
+            _emit.task_output(self, task, writes, cached=cached)
+            return []
+        task_id = task.id if task is not None else who
         if task_id == NULL_TASK_ID:
             self.pending_writes = [
                 w
@@ -458,21 +477,20 @@ class Loop:
                 writes
             )
         else:
-            self.pending_writes = [w for w in self.pending_writes if w[0] != task_id]
+            if self.pending_writes:
+                self.pending_writes = [w for w in self.pending_writes if w[0] != task_id]
             to_save = list(writes)
-        self.pending_writes.extend((task_id, c, v) for c, v in writes)
+        self.pending_writes.extend((task_id, c, v) for c, v in writes)  # type: ignore[misc]
         effects: list[Any] = []
         if self.durability != "exit" and self.checkpointer is not None:
-            task = next((t for t in self.tasks if t._id == task_id), None)
             effects.append(
                 SaveWrites(
                     self._writes_config(),
                     to_save,
-                    task_id,
+                    task_id,  # type: ignore[arg-type]
                     path_str(task.path) if task is not None else "",
                 )
             )
-        task = next((t for t in self.tasks if t._id == task_id), None)
         if task is not None:
             _emit.task_output(self, task, writes, cached=cached)
         return effects
@@ -533,11 +551,8 @@ class Loop:
             CONF: {**self.checkpoint_config[CONF], CONFIG_KEY_CHECKPOINT_NS: self.parent_ns},
         }
         versions = checkpoint["channel_versions"]
-        previous = self.previous_versions
-        new_versions = {
-            k: v for k, v in versions.items() if k not in previous or v > previous[k]
-        }
-        self.previous_versions = dict(versions)
+        new_versions = {k: versions[k] for k in self.changed if k in versions}
+        self.changed = set()
         yield SaveCheckpoint(config, checkpoint, self.metadata, new_versions)
         self.saved_id = checkpoint["id"]
         self.checkpoint_config = {

@@ -65,7 +65,7 @@ class PregelNode:
         self.channels = channels
         self.call = call
         self.acall = acall
-        self.cache_identity = getattr(bound, "__qualname__", None) or "__dynamic__"
+        self.cache_identity = _identifier(bound) or "__dynamic__"
         self.mapper = mapper
         self.writers = list(writers)
         self.bound = bound
@@ -86,3 +86,12 @@ class PregelNode:
 
     def __repr__(self) -> str:
         return f"PregelNode(name={self.name!r}, triggers={self.triggers!r})"
+
+
+def _identifier(obj: Any) -> str | None:
+    """``module.qualname`` of a node's callable: its cache namespace."""
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    module = getattr(obj, "__module__", None)
+    if name is None or module is None:
+        return None
+    return f"{module}.{name}"

@@ -208,8 +208,22 @@ class Pregel:
                 raise KeyError(f"Key {key} not found in channels")
 
     def cache_key_for(self, task: Any) -> Any:
-        """The cache key of ``task`` when its node has a cache policy."""
-        return None
+        """Set and return the cache key of ``task`` when its node has a cache policy."""
+        policy = task.node.cache_policy or self.cache_policy
+        if policy is None:
+            return None
+        from xxhash import xxh3_128_hexdigest
+
+        from stategraph._constants import CACHE_NS_WRITES
+        from stategraph._types import CacheKey
+
+        key = policy.key_func(task.input)
+        task.cache_key = CacheKey(
+            (CACHE_NS_WRITES, task.node.cache_identity, task.name),
+            xxh3_128_hexdigest(key.encode() if isinstance(key, str) else key),
+            policy.ttl,
+        )
+        return task.cache_key
 
     def validate(self) -> Pregel:
         """Check that every node subscribes to and reads known channels.

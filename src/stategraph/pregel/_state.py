@@ -216,8 +216,8 @@ def _bulk_update(
         **config,
         CONF: {**config[CONF], CONFIG_KEY_THREAD_ID: str(config[CONF][CONFIG_KEY_THREAD_ID])},
     }
-    for superstep in supersteps:
-        current = yield from perform_superstep(graph, current, superstep, saver)
+    for i, superstep in enumerate(supersteps):
+        current = yield from perform_superstep(graph, current, superstep, saver, i == 0)
     return current
 
 

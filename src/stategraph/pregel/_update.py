@@ -20,7 +20,7 @@ from stategraph._constants import (
     INTERRUPT,
     NULL_TASK_ID,
 )
-from stategraph._engine._algo import apply_writes, prepare_tasks
+from stategraph._engine._algo import apply_writes, path_str, prepare_tasks
 from stategraph._engine._effects import LoadCheckpoint, SaveCheckpoint, SaveWrites
 from stategraph._engine._io import map_input
 from stategraph._engine._loop import Loop, _InputTask, empty_checkpoint
@@ -40,7 +40,11 @@ class _UpdateTask(Task):
 
 
 def perform_superstep(
-    graph: Any, input_config: Any, updates: Sequence[Any], saver: Any
+    graph: Any,
+    input_config: Any,
+    updates: Sequence[Any],
+    saver: Any,
+    is_first: bool = False,
 ) -> Effects:
     """Apply one superstep of ``updates``; return the config of the new checkpoint."""
     config = own_checkpoint_config(graph, ensure_config(graph.config, input_config))
@@ -81,13 +85,19 @@ def perform_superstep(
         writes = map_input(graph.input_channels, values)
         if not writes:
             raise InvalidUpdateError(f"Received no input writes for {graph.input_channels}")
+        input_id = str(uuid.uuid5(uuid.UUID(loop.checkpoint_id), INPUT))
+        yield from _store_writes(config, saved, ckpt_config, [(input_id, writes, None)], is_first)
         apply_writes(loop, [_InputTask(writes)])
         next_step = step + 1 if saved and saved.metadata.get("step") is not None else -1
         meta = {"source": "input", "step": next_step, "parents": parents}
         return (yield from _save(loop, ckpt_config, meta, next_step, previous, saved))
     if as_node == "__copy__":
         return (yield from _copy(graph, loop, saved, values, saver, step))
-    return (yield from _as_nodes(graph, loop, saved, updates, ckpt_config, step, previous))
+    return (
+        yield from _as_nodes(
+            graph, loop, saved, updates, ckpt_config, step, previous, config, is_first
+        )
+    )
 
 
 def _finish_pending(loop: Loop) -> None:
@@ -165,14 +175,41 @@ def _copy(graph: Any, loop: Loop, saved: Any, values: Any, saver: Any, step: int
     return patch_checkpoint_map(next_config, saved.metadata)
 
 
+def _store_writes(
+    config: Any,
+    saved: Any,
+    ckpt_config: Any,
+    items: Sequence[tuple[str, Any, Any]],
+    is_first: bool,
+) -> Effects:
+    """Save an update's writes on the checkpoint it builds on (shown as task results).
+
+    Skipped when the thread already moved past that checkpoint, whose other
+    children would otherwise see them.
+    """
+    if saved is None:
+        return
+    if is_first and config[CONF].get(CONFIG_KEY_CHECKPOINT_ID):
+        latest = yield LoadCheckpoint(
+            {**config, CONF: {**config[CONF], CONFIG_KEY_CHECKPOINT_ID: None}}
+        )
+        if latest is not None and latest.checkpoint["id"] != saved.checkpoint["id"]:
+            return
+    for task_id, writes, task in items:
+        if kept := [w for w in writes if w[0] != "__pregel_push"]:
+            yield SaveWrites(ckpt_config, kept, task_id, path_str(task.path) if task else "")
+
+
 def _as_nodes(
     graph: Any,
     loop: Loop,
     saved: Any,
     updates: Sequence[Any],
-    config: Any,
+    ckpt_config: Any,
     step: int,
     previous: dict[str, Any],
+    config: Any,
+    is_first: bool,
 ) -> Effects:
     node_task_ids: dict[str, list[str]] = {}
     if saved is not None and saved.pending_writes is not None:
@@ -193,9 +230,12 @@ def _as_nodes(
             writer(task, values)
         run_tasks.append(task)
         run_ids.append(task_id)
+    yield from _store_writes(
+        config, saved, ckpt_config, [(i, t.writes, t) for i, t in zip(run_ids, run_tasks)], is_first
+    )
     apply_writes(loop, run_tasks)
     meta = {"source": "update", "step": step + 1, "parents": saved.metadata.get("parents", {}) if saved else {}}
-    next_config = yield from _save(loop, config, meta, step + 1, previous, None)
+    next_config = yield from _save(loop, ckpt_config, meta, step + 1, previous, None)
     for task_id, task in zip(run_ids, run_tasks):
         if push := [w for w in task.writes if w[0] == "__pregel_push"]:
             yield SaveWrites(next_config, push, task_id, "")

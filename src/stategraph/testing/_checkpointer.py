@@ -26,7 +26,8 @@ from stategraph.errors import reraise_control_flow
 
 Mode = Literal["sync", "async"]
 SaverFactory = Callable[[], Any]
-"""Returns a fresh saver, or a (sync or async) context manager yielding one."""
+"""Returns a fresh saver (used as is), or a sync or async context manager
+yielding one; may be a coroutine function."""
 
 CAPABILITIES = (
     "put",
@@ -194,11 +195,11 @@ async def _open(factory: SaverFactory) -> tuple[Any, Any]:
     made = factory()
     if inspect.isawaitable(made):
         made = await made
+    if isinstance(made, BaseCheckpointSaver):
+        return made, None  # used as is, even if it is also a context manager
     if isinstance(made, AbstractAsyncContextManager):
         return await made.__aenter__(), made
-    if isinstance(made, AbstractContextManager) and not isinstance(
-        made, BaseCheckpointSaver
-    ):
+    if isinstance(made, AbstractContextManager):
         return made.__enter__(), made
     return made, None
 

@@ -1,7 +1,8 @@
 """Conformance cases for storing and reading checkpoints (``put``, ``get_tuple``).
 
-Also holds the helpers the other case modules share. Cases follow the behaviour of LangGraph's ``InMemorySaver``; each gets a
-fresh saver and uses new thread ids, so savers with shared storage also pass.
+Also holds the helpers the other case modules share. Cases follow the
+behaviour of LangGraph's ``InMemorySaver``; each gets a fresh saver and uses
+new thread ids, so savers with shared storage also pass.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ def _write_order(item: tuple[tuple[str, int], StoredWrite]) -> tuple[str, str, i
 
 
 def ordered_writes(stored: dict[tuple[str, int], StoredWrite] | None) -> OrderedWrites:
-    """Return ``(task_id, channel, blob)`` of stored writes in ``writes_sort_key`` order."""
+    """Return ``(task_id, channel, blob)`` of stored writes, in pending-write order."""
     if not stored:
         return []
     return [
@@ -159,8 +159,8 @@ class MaintenanceMixin:
                     values[name] = loads(blob)
             writes = [
                 (task_id, channel, loads(blob))
-                for task_id, channel, blob in self._ordered_writes(
-                    thread_id, ns, cursor
+                for task_id, channel, blob in ordered_writes(
+                    self.writes.get((thread_id, ns, cursor))
                 )
                 if channel in walk.remaining
             ]

@@ -36,7 +36,7 @@ from stategraph.checkpoint.base import (
     SerializerProtocol,
     get_checkpoint_metadata,
 )
-from stategraph.checkpoint.memory._maintenance import MaintenanceMixin
+from stategraph.checkpoint.memory._maintenance import MaintenanceMixin, ordered_writes
 from stategraph.checkpoint.serde.jsonplus import UnserializableValueError
 
 Typed = tuple[str, bytes]
@@ -213,7 +213,9 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         conf = config["configurable"]
         thread_id = conf["thread_id"]
         ns = conf.get("checkpoint_ns", "")
-        checkpoints = self.storage.get(thread_id, {}).get(ns)
+        # Indexing (not .get) creates empty entries, as LangGraph's saver does;
+        # that keeps the thread and namespace order of list() the same.
+        checkpoints = self.storage[thread_id][ns]
         if not checkpoints:
             return None
         checkpoint_id = conf.get("checkpoint_id")
@@ -261,7 +263,7 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         remaining = limit
         loads = self.serde.loads_typed
         for thread_id in thread_ids:
-            for ns, checkpoints in list(self.storage.get(thread_id, {}).items()):
+            for ns, checkpoints in list(self.storage[thread_id].items()):
                 if want_ns is not None and ns != want_ns:
                     continue
                 for checkpoint_id, saved in sorted(
@@ -327,11 +329,10 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             if blob is not None and blob[0] != "empty":
                 values[channel] = loads(blob)
         checkpoint["channel_values"] = values
+        stored = self.writes.get((thread_id, ns, checkpoint_id))
         pending: list[PendingWrite] = [
             (task_id, channel, loads(blob))
-            for task_id, channel, blob in self._ordered_writes(
-                thread_id, ns, checkpoint_id
-            )
+            for task_id, channel, blob in ordered_writes(stored)
         ]
         parent_id = saved[2]
         return CheckpointTuple(

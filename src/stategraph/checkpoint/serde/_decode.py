@@ -31,9 +31,26 @@ from stategraph.checkpoint.serde._registry import (
 _UNPACK = ormsgpack.unpackb
 UNPACK_OPTS = ormsgpack.OPT_NON_STR_KEYS
 
+MAX_DEPTH = 200
+"""Deepest nesting of extensions a payload may have."""
+
 # ormsgpack replaces an exception raised in an ext hook by a generic one; the
 # hook parks its own error here so that ``loads_typed`` can raise it instead.
+# The nesting depth of extensions being decoded is kept here too.
 _failed = threading.local()
+
+
+def descend() -> None:
+    """Enter one more level of extension; refuse payloads nested too deeply."""
+    depth = getattr(_failed, "depth", 0) + 1
+    if depth > MAX_DEPTH:
+        raise DeserializationError(f"extensions nested deeper than {MAX_DEPTH} levels")
+    _failed.depth = depth
+
+
+def ascend() -> None:
+    """Leave the level entered by ``descend``."""
+    _failed.depth -= 1
 
 
 def park(exc: BaseException) -> None:

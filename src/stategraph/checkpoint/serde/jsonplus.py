@@ -23,6 +23,8 @@ import ormsgpack
 from stategraph.checkpoint.serde import _builtin_types
 from stategraph.checkpoint.serde._decode import (
     UNPACK_OPTS,
+    ascend,
+    descend,
     load_ext,
     load_json,
     park,
@@ -304,7 +306,11 @@ class JsonPlusSerializer(SerializerProtocol):
 
         def hook(code: int, data: bytes) -> Any:
             try:
-                return load_ext(code, data, hook, lookup)
+                descend()
+                try:
+                    return load_ext(code, data, hook, lookup)
+                finally:
+                    ascend()
             except Exception as exc:
                 if not isinstance(exc, DeserializationError):
                     wrapped = DeserializationError(f"cannot load payload: {exc!r}")

@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver as LangGraphSaver
+
+from stategraph._constants import ERROR, INTERRUPT, RESUME, SCHEDULED
+from stategraph.checkpoint.base import BaseCheckpointSaver, Checkpoint
+from stategraph.checkpoint.memory import InMemorySaver, MemorySaver
+from stategraph.checkpoint.serde import UnserializableValueError
+from stategraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+
+def ckpt(cid: str, values: dict[str, Any], versions: dict[str, Any]) -> Checkpoint:
+    return {
+        "v": 4,
+        "id": cid,
+        "ts": "2024-01-01T00:00:00+00:00",
+        "channel_values": values,
+        "channel_versions": versions,
+        "versions_seen": {},
+        "updated_channels": None,
+    }
+
+
+def conf(thread: str = "t", ns: str = "", cid: str | None = None) -> Any:
+    configurable: dict[str, Any] = {"thread_id": thread, "checkpoint_ns": ns}
+    if cid:
+        configurable["checkpoint_id"] = cid
+    return {"configurable": configurable}
+
+
+def test_alias_and_base_class() -> None:
+    assert MemorySaver is InMemorySaver
+    saver = InMemorySaver()
+    assert isinstance(saver, BaseCheckpointSaver)
+    with saver as entered:
+        assert entered is saver
+
+
+@pytest.mark.asyncio
+async def test_async_context_manager() -> None:
+    async with InMemorySaver() as saver:
+        assert await saver.aget_tuple(conf()) is None
+
+
+def test_only_new_versions_are_serialized() -> None:
+    saver = InMemorySaver()
+    first = saver.put(conf(), ckpt("1", {"a": 1, "b": 2}, {"a": 1, "b": 1}), {}, {"a": 1, "b": 1})
+    assert set(saver.blobs) == {("t", "", "a", 1), ("t", "", "b", 1)}
+    big = {"a": 3, "b": 2}
+    saver.put(conf(cid="1"), ckpt("2", big, {"a": 2, "b": 1}), {}, {"a": 2})
+    assert set(saver.blobs) == {("t", "", "a", 1), ("t", "", "b", 1), ("t", "", "a", 2)}
+    assert saver.get(conf())["channel_values"] == {"a": 3, "b": 2}  # type: ignore[index]
+    assert saver.get(first)["channel_values"] == {"a": 1, "b": 2}  # type: ignore[index]
+
+
+def test_missing_value_is_stored_as_empty() -> None:
+    saver = InMemorySaver()
+    saver.put(conf(), ckpt("1", {}, {"a": 1}), {}, {"a": 1})
+    assert saver.blobs[("t", "", "a", 1)] == ("empty", b"")
+    assert saver.get(conf())["channel_values"] == {}  # type: ignore[index]
+
+
+def test_storage_layout_matches_langgraph() -> None:
+    saver = InMemorySaver()
+    stored = saver.put(conf(ns="sub:1"), ckpt("1", {"a": 1}, {"a": 1}), {"step": 0}, {"a": 1})
+    saver.put_writes(stored, [("a", 5)], "task", "path")
+    checkpoint_t, metadata_t, parent = saver.storage["t"]["sub:1"]["1"]
+    assert checkpoint_t[0] == metadata_t[0] == "msgpack"
+    assert parent is None
+    assert saver.writes[("t", "sub:1", "1")][("task", 0)][0:2] == ("task", "a")
+    assert saver.writes[("t", "sub:1", "1")][("task", 0)][3] == "path"
+
+
+def test_get_tuple_returns_the_given_config_object() -> None:
+    saver = InMemorySaver()
+    stored = saver.put(conf(), ckpt("1", {}, {}), {}, {})
+    assert stored == {"configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": "1"}}
+    lookup = conf(cid="1")
+    found = saver.get_tuple(lookup)
+    assert found is not None and found.config is lookup
+
+
+def test_latest_is_the_largest_id_even_when_put_out_of_order() -> None:
+    saver = InMemorySaver()
+    for cid in ("b", "c", "a"):
+        saver.put(conf(), ckpt(cid, {}, {}), {}, {})
+    assert saver.get(conf())["id"] == "c"  # type: ignore[index]
+    del saver.storage["t"][""]["c"]
+    assert saver.get(conf())["id"] == "b"  # type: ignore[index]
+
+
+def test_writes_semantics_match_writes_idx_map() -> None:
+    saver = InMemorySaver()
+    stored = saver.put(conf(), ckpt("1", {}, {}), {}, {})
+    saver.put_writes(stored, [("x", 1), (ERROR, "e1"), (SCHEDULED, 1)], "task")
+    saver.put_writes(stored, [("x", 2), (ERROR, "e2"), (INTERRUPT, "i"), (RESUME, "r")], "task")
+    stored_writes = saver.writes[("t", "", "1")]
+    assert set(stored_writes) == {("task", 0), ("task", -1), ("task", -2), ("task", -3), ("task", -4)}
+    pending = saver.get_tuple(stored).pending_writes  # type: ignore[union-attr]
+    assert ("task", "x", 1) in pending and ("task", ERROR, "e2") in pending  # type: ignore[operator]
+
+
+def test_get_next_version_format() -> None:
+    saver = InMemorySaver()
+    first = saver.get_next_version(None, None)
+    assert re.fullmatch(r"0{31}1\.\d\.\d+", first)
+    second = saver.get_next_version(first, None)
+    assert second.startswith("0" * 31 + "2.") and second > first
+    assert saver.get_next_version(7, None).startswith("0" * 31 + "8.")  # type: ignore[arg-type]
+    assert BaseCheckpointSaver().get_next_version(None, None) == 1
+    assert BaseCheckpointSaver().get_next_version(1, None) == 2
+
+
+@dataclasses.dataclass
+class Holder:
+    client: Any
+
+
+class Opaque:
+    pass
+
+
+def test_unserializable_state_names_the_channel() -> None:
+    saver = InMemorySaver()
+    values = {"items": [1, Holder(Opaque())]}
+    with pytest.raises(UnserializableValueError) as info:
+        saver.put(conf(), ckpt("1", values, {"items": 1}), {}, {"items": 1})
+    assert info.value.path == "state['items'][1].client"
+    assert saver.storage["t"][""] == {}
+    stored = saver.put(conf(), ckpt("1", {}, {}), {}, {})
+    with pytest.raises(UnserializableValueError, match=re.escape("update['x']")):
+        saver.put_writes(stored, [("ok", 1), ("x", Opaque())], "task")
+    assert ("t", "", "1") not in saver.writes  # all or nothing
+
+
+def test_custom_serializer_is_used() -> None:
+    class Counting(JsonPlusSerializer):
+        calls = 0
+
+        def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
+            Counting.calls += 1
+            return super().dumps_typed(obj)
+
+    saver = InMemorySaver(serde=Counting())
+    saver.put(conf(), ckpt("1", {"a": 1}, {"a": 1}), {}, {"a": 1})
+    assert Counting.calls == 3  # one blob, the checkpoint header, the metadata
+
+
+def test_with_allowlist_returns_a_clone_sharing_storage() -> None:
+    saver = InMemorySaver()
+    clone = saver.with_allowlist([Holder])
+    assert clone is not saver and clone.storage is saver.storage
+    assert clone.serde is not saver.serde
+
+
+def _delta_fixture(saver: Any) -> Any:
+    c1 = saver.put(conf(), ckpt("1", {"d": "seed"}, {"d": 1}), {}, {"d": 1})
+    saver.put_writes(c1, [("d", "w1"), ("other", 0)], "task-a", "a")
+    c2 = saver.put(conf(cid="1"), ckpt("2", {}, {"d": 2}), {}, {"d": 2})
+    saver.put_writes(c2, [("d", "w2")], "task-b", "b")
+    saver.put_writes(c2, [("d", "w0")], "task-a", "a")
+    return saver.put(conf(cid="2"), ckpt("3", {}, {"d": 3}), {}, {"d": 3})
+
+
+def test_delta_channel_history_matches_langgraph() -> None:
+    ours, theirs = InMemorySaver(), LangGraphSaver()
+    target_ours, target_theirs = _delta_fixture(ours), _delta_fixture(theirs)
+    expected = theirs.get_delta_channel_history(config=target_theirs, channels=["d", "x"])
+    got = ours.get_delta_channel_history(config=target_ours, channels=["d", "x"])
+    assert got == expected
+    generic = BaseCheckpointSaver.get_delta_channel_history(ours, config=target_ours, channels=["d", "x"])
+    assert generic == expected
+    assert ours.get_delta_channel_history(config=target_ours, channels=[]) == {}
+
+
+@pytest.mark.asyncio
+async def test_async_delta_channel_history() -> None:
+    saver = InMemorySaver()
+    target = _delta_fixture(saver)
+    sync = saver.get_delta_channel_history(config=target, channels=["d"])
+    assert await saver.aget_delta_channel_history(config=target, channels=["d"]) == sync
+    generic = await BaseCheckpointSaver.aget_delta_channel_history(saver, config=target, channels=["d"])
+    assert generic == sync
+
+
+def test_prune_collects_unused_blobs() -> None:
+    saver = InMemorySaver()
+    saver.put(conf(), ckpt("1", {"a": 1, "b": 1}, {"a": 1, "b": 1}), {}, {"a": 1, "b": 1})
+    saver.put(conf(cid="1"), ckpt("2", {"a": 2, "b": 1}, {"a": 2, "b": 1}), {}, {"a": 2})
+    saver.prune(["t"])
+    assert set(saver.blobs) == {("t", "", "a", 2), ("t", "", "b", 1)}
+    assert saver.get(conf())["channel_values"] == {"a": 2, "b": 1}  # type: ignore[index]
+    with pytest.raises(ValueError, match="strategy"):
+        saver.prune(["t"], strategy="oldest")
+
+
+def test_delete_for_runs_keeps_shared_blobs() -> None:
+    saver = InMemorySaver()
+    saver.put(conf(), ckpt("1", {"a": 1}, {"a": 1}), {"run_id": "r1"}, {"a": 1})
+    saver.put(conf(cid="1"), ckpt("2", {"a": 1}, {"a": 1}), {"run_id": "r2"}, {})
+    saver.delete_for_runs(["r1"])
+    assert list(saver.storage["t"][""]) == ["2"]
+    assert saver.get(conf())["channel_values"] == {"a": 1}  # type: ignore[index]
+    saver.delete_for_runs(["r2"])
+    assert saver.blobs == {} and "t" not in saver.storage
+
+
+def test_copy_thread_then_diverge() -> None:
+    saver = InMemorySaver()
+    saver.put(conf("src"), ckpt("1", {"a": 1}, {"a": 1}), {}, {"a": 1})
+    saver.copy_thread("src", "dst")
+    saver.put(conf("dst", cid="1"), ckpt("2", {"a": 9}, {"a": 2}), {}, {"a": 2})
+    assert saver.get(conf("src"))["channel_values"] == {"a": 1}  # type: ignore[index]
+    assert saver.get(conf("dst"))["channel_values"] == {"a": 9}  # type: ignore[index]
+    assert [t.checkpoint["id"] for t in saver.list(conf("dst"))] == ["2", "1"]
