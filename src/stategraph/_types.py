@@ -309,26 +309,17 @@ class Command(Generic[N]):
         return update_as_tuples(self.update)
 
 
+@dataclass(slots=True)
 class Overwrite:
     """Write ``value`` to a reducer channel as is, bypassing its reducer once.
 
     Attributes:
         value: The value that replaces the channel's current value.
+        type: Marker that keeps the intent when serialised to JSON.
     """
 
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return f"Overwrite(value={self.value!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Overwrite) and self.value == other.value
-
-    def __hash__(self) -> int:
-        return hash(("Overwrite", id(self.value)))
+    value: Any
+    type: Literal["__overwrite__"] = "__overwrite__"
 
 
 @dataclass(slots=True)

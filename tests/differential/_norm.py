@@ -8,6 +8,9 @@ class name, message and notes, and the values that legitimately differ between
 two runs -- checkpoint ids, task ids, interrupt ids, timestamps, run ids -- are
 replaced with placeholders numbered by first appearance (``<id:3>``), so that
 equal structure still compares equal while "the same id seen twice" is kept.
+Dict order is kept and compared (it is observable); the one order that is not
+compared is that of several ``Interrupt``s in one sequence (see
+``_interrupts_sorted``).
 """
 
 from __future__ import annotations
@@ -81,9 +84,9 @@ class Normalizer:
             out.update({f: self(getattr(v, f)) for f in v._fields})
             return out
         if isinstance(v, tuple):
-            return tuple(self(x) for x in v)
+            return tuple(self(x) for x in _interrupts_sorted(v))
         if isinstance(v, list):
-            return [self(x) for x in v]
+            return [self(x) for x in _interrupts_sorted(v)]
         if isinstance(v, (set, frozenset)):
             return {"__set__": sorted(repr(self(x)) for x in v)}
         if dataclasses.is_dataclass(v) and not isinstance(v, type):
@@ -130,6 +133,19 @@ class Normalizer:
         if notes:
             out["notes"] = [self.text(n) for n in notes]
         return out
+
+
+def _interrupts_sorted(seq: Any) -> Any:
+    """Several ``Interrupt``s sorted by value; other sequences unchanged.
+
+    LangGraph combines the interrupts of parallel tasks inside a subgraph by
+    popping futures from a ``set`` (``_runner._panic_or_proceed``), so their
+    order is not deterministic; it is compared as a set.
+    """
+    if len(seq) < 2 or not all(type(x).__name__ == "Interrupt" for x in seq):
+        return seq
+    erase = Normalizer(erase_ids=True)
+    return sorted(seq, key=lambda x: render(erase(x)))
 
 
 def _is_plain_mapping(v: Any) -> bool:

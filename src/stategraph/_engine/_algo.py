@@ -69,7 +69,11 @@ def prepare_tasks(loop: Loop, updated: set[str] | None) -> list[Task]:
         node = loop.nodes[name]
         if not _triggered(node, channels, versions, loop.versions_seen.get(name)):
             continue
-        value = _read_input(loop, node, cache)
+        try:
+            value = _read_input(loop, node, cache)
+        except Exception as exc:
+            exc.add_note(f"Before task with name '{name}' and path '{(PULL, name)}'")
+            raise
         if value is _MISSING:
             continue
         tasks.append(

@@ -167,10 +167,24 @@ async def _run_tasks(
         await _commit(loop, tasks[0], exc, saver)
         return
 
+    limit = loop.config.get("max_concurrency")
+    if limit == 1:
+        for task in tasks:
+            exc = await run_task(task)
+            await _commit(loop, task, exc, saver)
+            while chunks:
+                yield chunks.popleft()
+        return
+    gate = asyncio.Semaphore(limit) if limit else None
+
     # Each task commits the moment it finishes, as LangGraph's async runner
     # does, so a quick task's output is streamed before a slow sibling's.
     async def run_and_commit(task: Task) -> None:
-        exc = await run_task(task)
+        if gate is None:
+            exc = await run_task(task)
+        else:
+            async with gate:
+                exc = await run_task(task)
         await _commit(loop, task, exc, saver)
 
     pending = {asyncio.ensure_future(run_and_commit(t)) for t in tasks}

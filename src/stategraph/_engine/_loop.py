@@ -128,7 +128,7 @@ class Loop:
             tuple(self.parent_ns.split(NS_SEP)) if self.parent_ns else ()
         )
         self.parent_scratchpad: Scratchpad | None = conf.get(CONFIG_KEY_SCRATCHPAD)
-        self.resume_map: dict[str, Any] | None = None
+        self.resume_map: dict[str, Any] | None = conf.get(CONFIG_KEY_RESUME_MAP)
         self.status = "input"
         self.values_emitted = False
         self.interrupts: list[Any] = []

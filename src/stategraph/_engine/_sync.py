@@ -189,9 +189,11 @@ def _run_shared(
                 results[i] = exc
                 done.notify_all()
 
+    limit = loop.config.get("max_concurrency") or 17
+
     def start_helpers() -> None:
         nonlocal helpers
-        want = min(n - 1, 16) - helpers
+        want = min(n - 1, limit - 1, 16) - helpers
         ctx = contextvars.copy_context()
         for _ in range(max(want, 0)):
             _pool().submit(ctx.copy().run, work)

@@ -59,6 +59,8 @@ _KEY_LEAVES = (str, int, float, bytes, dt.date, dt.time, uuid.UUID, enum.Enum)
 
 
 def _key_ok(key: Any) -> bool:
+    if isinstance(key, int) and not isinstance(key, (bool, enum.Enum)):
+        return -(2**63) <= key < 2**64  # big integers are values only, not keys
     if key is None or isinstance(key, _KEY_LEAVES):
         return True
     return type(key) is tuple and all(_key_ok(k) for k in key)
