@@ -392,12 +392,82 @@ class CheckpointPayload(TypedDict):
     tasks: list[CheckpointTask]
 
 
-class StreamPart(TypedDict):
-    """One chunk of ``stream(..., version="v2")``."""
+class ValuesStreamPart(TypedDict):
+    """A ``values`` chunk of ``stream(..., version="v2")``."""
 
-    type: str
+    type: Literal["values"]
     ns: tuple[str, ...]
     data: Any
+    interrupts: tuple[Interrupt, ...]
+
+
+class UpdatesStreamPart(TypedDict):
+    """An ``updates`` chunk of ``stream(..., version="v2")``."""
+
+    type: Literal["updates"]
+    ns: tuple[str, ...]
+    data: dict[str, Any]
+
+
+class MessagesStreamPart(TypedDict):
+    """A ``messages`` chunk: ``(message, metadata)``."""
+
+    type: Literal["messages"]
+    ns: tuple[str, ...]
+    data: tuple[Any, dict[str, Any]]
+
+
+class CustomStreamPart(TypedDict):
+    """A ``custom`` chunk: whatever a node wrote with its stream writer."""
+
+    type: Literal["custom"]
+    ns: tuple[str, ...]
+    data: Any
+
+
+class CheckpointStreamPart(TypedDict):
+    """A ``checkpoints`` chunk."""
+
+    type: Literal["checkpoints"]
+    ns: tuple[str, ...]
+    data: CheckpointPayload
+
+
+class TasksStreamPart(TypedDict):
+    """A ``tasks`` chunk: a task started or finished."""
+
+    type: Literal["tasks"]
+    ns: tuple[str, ...]
+    data: TaskPayload | TaskResultPayload
+
+
+class DebugPayload(TypedDict):
+    """A ``debug`` event: a checkpoint or task event with step and time."""
+
+    step: int
+    timestamp: str
+    type: Literal["checkpoint", "task", "task_result"]
+    payload: Any
+
+
+class DebugStreamPart(TypedDict):
+    """A ``debug`` chunk."""
+
+    type: Literal["debug"]
+    ns: tuple[str, ...]
+    data: DebugPayload
+
+
+StreamPart = (
+    ValuesStreamPart
+    | UpdatesStreamPart
+    | MessagesStreamPart
+    | CustomStreamPart
+    | CheckpointStreamPart
+    | TasksStreamPart
+    | DebugStreamPart
+)
+"""One chunk of ``stream(..., version="v2")``; narrow it with ``part["type"]``."""
 
 
 def ensure_valid_checkpointer(checkpointer: Any) -> Any:

@@ -46,6 +46,7 @@ __all__ = (
     "TaskNotFound",
     "UnknownInterruptError",
     "create_error_message",
+    "is_invalid_resume",
 )
 
 
@@ -176,8 +177,54 @@ class NodeCancelledError(Exception):
     """Raised in place of a node that was cancelled because a sibling failed."""
 
 
-class NodeTimeoutError(TimeoutError):
-    """Raised when an async node runs past its timeout."""
+class NodeTimeoutError(Exception):
+    """Raised when an attempt of an async node runs past its timeout.
+
+    Not a ``TimeoutError`` (an ``OSError``), so the default retry policy
+    retries it.
+    """
+
+    def __init__(
+        self,
+        node: str,
+        elapsed: float,
+        *,
+        kind: Literal["idle", "run"],
+        idle_timeout: float | None = None,
+        run_timeout: float | None = None,
+    ) -> None:
+        if kind == "idle":
+            if idle_timeout is None:
+                raise ValueError("idle_timeout is required when kind='idle'")
+            message = (
+                f"Node '{node}' exceeded its idle timeout of {idle_timeout:.3f}s "
+                f"without making progress (elapsed: {elapsed:.3f}s)."
+            )
+            self.timeout = idle_timeout
+        elif kind == "run":
+            if run_timeout is None:
+                raise ValueError("run_timeout is required when kind='run'")
+            message = (
+                f"Node '{node}' exceeded its run timeout of {run_timeout:.3f}s "
+                f"(elapsed: {elapsed:.3f}s)."
+            )
+            self.timeout = run_timeout
+        else:
+            raise ValueError("kind must be 'idle' or 'run'")
+        super().__init__(message)
+        self.node = node
+        self.elapsed = elapsed
+        self.kind = kind
+        self.idle_timeout = idle_timeout
+        self.run_timeout = run_timeout
+
+
+_INVALID_RESUME = "_stategraph_invalid_resume"
+
+
+def is_invalid_resume(error: BaseException) -> bool:
+    """Whether ``error`` came from a resume value that failed its ``response_schema``."""
+    return getattr(error, _INVALID_RESUME, False) is True
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,24 @@
 """Data types of the graph API (LangGraph's ``langgraph.types``)."""
 
 from stategraph._interrupt import interrupt as interrupt
+from stategraph._policies import (
+    TimeoutPolicy as TimeoutPolicy,
+    TracePolicy as TracePolicy,
+    omit_payload as omit_payload,
+)
 from stategraph._types import (
     All as All,
     CachePolicy as CachePolicy,
     CheckpointPayload as CheckpointPayload,
     CheckpointTask as CheckpointTask,
+    ValuesStreamPart as ValuesStreamPart,
+    UpdatesStreamPart as UpdatesStreamPart,
+    TasksStreamPart as TasksStreamPart,
+    MessagesStreamPart as MessagesStreamPart,
+    DebugStreamPart as DebugStreamPart,
+    DebugPayload as DebugPayload,
+    CustomStreamPart as CustomStreamPart,
+    CheckpointStreamPart as CheckpointStreamPart,
     Command as Command,
     Durability as Durability,
     GraphOutput as GraphOutput,
@@ -53,4 +66,15 @@ __all__ = (
     "Overwrite",
     "GraphOutput",
     "ensure_valid_checkpointer",
+    "ValuesStreamPart",
+    "UpdatesStreamPart",
+    "MessagesStreamPart",
+    "CustomStreamPart",
+    "CheckpointStreamPart",
+    "TasksStreamPart",
+    "DebugStreamPart",
+    "DebugPayload",
+    "TimeoutPolicy",
+    "TracePolicy",
+    "omit_payload",
 )

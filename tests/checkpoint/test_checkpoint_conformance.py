@@ -83,7 +83,9 @@ def test_capability_detection() -> None:
         pass
 
     class AsyncPrune(BaseCheckpointSaver[int]):
-        async def aprune(self, thread_ids: Any, *, strategy: str = "keep_latest") -> None:
+        async def aprune(
+            self, thread_ids: Any, *, strategy: str = "keep_latest"
+        ) -> None:
             return None
 
     assert supports(Minimal(), "put", "sync")

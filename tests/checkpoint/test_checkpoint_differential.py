@@ -7,8 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from langgraph.checkpoint.memory import InMemorySaver as LangGraphSaver
 
 from stategraph._constants import ERROR, INTERRUPT, RESUME, SCHEDULED
@@ -33,7 +32,10 @@ values = st.recursive(
     | st.text(max_size=5)
     | st.builds(Record, st.text(max_size=3), st.dates())
     | st.uuids(),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 
@@ -42,24 +44,37 @@ values = st.recursive(
 def operations(draw: st.DrawFn) -> list[tuple[Any, ...]]:
     ops: list[tuple[Any, ...]] = []
     for _ in range(draw(st.integers(1, 14))):
-        kind = draw(st.sampled_from(["put", "put", "writes", "get", "list", "list_all"]))
+        kind = draw(
+            st.sampled_from(["put", "put", "writes", "get", "list", "list_all"])
+        )
         thread, ns = draw(st.sampled_from(THREADS)), draw(st.sampled_from(NAMESPACES))
         if kind == "put":
             chans = draw(st.lists(st.sampled_from(CHANNELS), unique=True))
             vals = {c: draw(values) for c in chans if draw(st.booleans())}
-            meta = {"source": draw(st.sampled_from(["loop", "input"])), "step": draw(st.integers(-1, 3))}
+            meta = {
+                "source": draw(st.sampled_from(["loop", "input"])),
+                "step": draw(st.integers(-1, 3)),
+            }
             if draw(st.booleans()):
                 meta["run_id"] = draw(st.sampled_from(["r1", "r2"]))
             ops.append(("put", thread, ns, chans, vals, meta, draw(st.booleans())))
         elif kind == "writes":
-            writes = draw(st.lists(st.tuples(st.sampled_from(WRITE_CHANNELS), values), max_size=4))
+            writes = draw(
+                st.lists(st.tuples(st.sampled_from(WRITE_CHANNELS), values), max_size=4)
+            )
             task = draw(st.sampled_from(["task-1", "task-2"]))
             path = draw(st.sampled_from(["", "~a", "~b"]))
-            ops.append(("writes", thread, ns, writes, task, path, draw(st.integers(0, 5))))
+            ops.append(
+                ("writes", thread, ns, writes, task, path, draw(st.integers(0, 5)))
+            )
         elif kind == "get":
             ops.append(("get", thread, ns, draw(st.integers(-1, 5))))
         else:
-            filt = draw(st.none() | st.fixed_dictionaries({"step": st.integers(-1, 3)}) | st.just({"source": "input"}))
+            filt = draw(
+                st.none()
+                | st.fixed_dictionaries({"step": st.integers(-1, 3)})
+                | st.just({"source": "input"})
+            )
             limit = draw(st.none() | st.integers(0, 3))
             before = draw(st.none() | st.integers(0, 5))
             with_ns = draw(st.booleans())
@@ -91,7 +106,15 @@ class Harness:
     def run(self, op: tuple[Any, ...]) -> Any:
         return getattr(self, "op_" + op[0])(*op[1:])
 
-    def op_put(self, thread: str, ns: str, chans: list[str], vals: dict[str, Any], meta: dict[str, Any], fork: bool) -> Any:
+    def op_put(
+        self,
+        thread: str,
+        ns: str,
+        chans: list[str],
+        vals: dict[str, Any],
+        meta: dict[str, Any],
+        fork: bool,
+    ) -> Any:
         self.counter += 1
         cid = f"{self.counter:08d}"
         versions = self.versions.setdefault((thread, ns), {})
@@ -106,26 +129,40 @@ class Harness:
         }  # fmt: skip
         config = self.config(thread, ns, parent)
         config["metadata"] = {"origin": "test"}
-        stored = self.saver.put(config, checkpoint, meta, {c: versions[c] for c in chans})
+        stored = self.saver.put(
+            config, checkpoint, meta, {c: versions[c] for c in chans}
+        )
         self.ids.setdefault((thread, ns), []).append(cid)
         return stored
 
-    def op_writes(self, thread: str, ns: str, writes: list[Any], task: str, path: str, index: int) -> Any:
+    def op_writes(
+        self, thread: str, ns: str, writes: list[Any], task: str, path: str, index: int
+    ) -> Any:
         cid = self.pick(thread, ns, index)
         if cid is None:
             return None
         return self.saver.put_writes(self.config(thread, ns, cid), writes, task, path)
 
     def op_get(self, thread: str, ns: str, index: int) -> Any:
-        return self.saver.get_tuple(self.config(thread, ns, self.pick(thread, ns, index)))
+        return self.saver.get_tuple(
+            self.config(thread, ns, self.pick(thread, ns, index))
+        )
 
-    def op_list(self, thread: str, ns: str | None, filt: Any, limit: Any, before: Any) -> Any:
+    def op_list(
+        self, thread: str, ns: str | None, filt: Any, limit: Any, before: Any
+    ) -> Any:
         before_cfg = None
         if before is not None and (cid := self.pick(thread, ns or "", before)):
             before_cfg = self.config(thread, ns, cid)
-        return list(self.saver.list(self.config(thread, ns), filter=filt, before=before_cfg, limit=limit))
+        return list(
+            self.saver.list(
+                self.config(thread, ns), filter=filt, before=before_cfg, limit=limit
+            )
+        )
 
-    def op_list_all(self, thread: str, ns: str | None, filt: Any, limit: Any, before: Any) -> Any:
+    def op_list_all(
+        self, thread: str, ns: str | None, filt: Any, limit: Any, before: Any
+    ) -> Any:
         return list(self.saver.list(None, filter=filt, limit=limit))
 
 
@@ -136,16 +173,42 @@ def test_random_call_sequences_match_langgraph(ops: list[tuple[Any, ...]]) -> No
     for op in ops:
         assert ours.run(op) == theirs.run(op), op
     for thread in THREADS:  # final state, every checkpoint of every namespace
-        assert ours.op_list(thread, None, None, None, None) == theirs.op_list(thread, None, None, None, None)
+        assert ours.op_list(thread, None, None, None, None) == theirs.op_list(
+            thread, None, None, None, None
+        )
 
 
 def test_scripted_run_matches_langgraph() -> None:
     script = [
-        ("put", "t1", "", ["a", "b"], {"a": 1, "b": [1]}, {"source": "input", "step": -1}, False),
+        (
+            "put",
+            "t1",
+            "",
+            ["a", "b"],
+            {"a": 1, "b": [1]},
+            {"source": "input", "step": -1},
+            False,
+        ),
         ("writes", "t1", "", [("a", 2), (ERROR, "boom")], "task-1", "~a", 0),
         ("writes", "t1", "", [("a", 3), (ERROR, "again")], "task-1", "~a", 0),
-        ("put", "t1", "", ["a"], {"a": 2, "b": [1]}, {"source": "loop", "step": 0}, False),
-        ("put", "t1", "child:1", ["c"], {"c": "x"}, {"source": "loop", "step": 0}, False),
+        (
+            "put",
+            "t1",
+            "",
+            ["a"],
+            {"a": 2, "b": [1]},
+            {"source": "loop", "step": 0},
+            False,
+        ),
+        (
+            "put",
+            "t1",
+            "child:1",
+            ["c"],
+            {"c": "x"},
+            {"source": "loop", "step": 0},
+            False,
+        ),
         ("put", "t1", "", ["b"], {"a": 2}, {"source": "loop", "step": 1}, True),
         ("get", "t1", "", -1),
         ("get", "t2", "", -1),

@@ -49,7 +49,9 @@ async def test_async_context_manager() -> None:
 
 def test_only_new_versions_are_serialized() -> None:
     saver = InMemorySaver()
-    first = saver.put(conf(), ckpt("1", {"a": 1, "b": 2}, {"a": 1, "b": 1}), {}, {"a": 1, "b": 1})
+    first = saver.put(
+        conf(), ckpt("1", {"a": 1, "b": 2}, {"a": 1, "b": 1}), {}, {"a": 1, "b": 1}
+    )
     assert set(saver.blobs) == {("t", "", "a", 1), ("t", "", "b", 1)}
     big = {"a": 3, "b": 2}
     saver.put(conf(cid="1"), ckpt("2", big, {"a": 2, "b": 1}), {}, {"a": 2})
@@ -67,7 +69,9 @@ def test_missing_value_is_stored_as_empty() -> None:
 
 def test_storage_layout_matches_langgraph() -> None:
     saver = InMemorySaver()
-    stored = saver.put(conf(ns="sub:1"), ckpt("1", {"a": 1}, {"a": 1}), {"step": 0}, {"a": 1})
+    stored = saver.put(
+        conf(ns="sub:1"), ckpt("1", {"a": 1}, {"a": 1}), {"step": 0}, {"a": 1}
+    )
     saver.put_writes(stored, [("a", 5)], "task", "path")
     checkpoint_t, metadata_t, parent = saver.storage["t"]["sub:1"]["1"]
     assert checkpoint_t[0] == metadata_t[0] == "msgpack"
@@ -79,10 +83,13 @@ def test_storage_layout_matches_langgraph() -> None:
 def test_get_tuple_returns_the_given_config_object() -> None:
     saver = InMemorySaver()
     stored = saver.put(conf(), ckpt("1", {}, {}), {}, {})
-    assert stored == {"configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": "1"}}
+    assert stored == {
+        "configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": "1"}
+    }
     lookup = conf(cid="1")
     found = saver.get_tuple(lookup)
-    assert found is not None and found.config is lookup
+    assert found is not None
+    assert found.config is lookup
 
 
 def test_latest_is_the_largest_id_even_when_put_out_of_order() -> None:
@@ -98,11 +105,20 @@ def test_writes_semantics_match_writes_idx_map() -> None:
     saver = InMemorySaver()
     stored = saver.put(conf(), ckpt("1", {}, {}), {}, {})
     saver.put_writes(stored, [("x", 1), (ERROR, "e1"), (SCHEDULED, 1)], "task")
-    saver.put_writes(stored, [("x", 2), (ERROR, "e2"), (INTERRUPT, "i"), (RESUME, "r")], "task")
+    saver.put_writes(
+        stored, [("x", 2), (ERROR, "e2"), (INTERRUPT, "i"), (RESUME, "r")], "task"
+    )
     stored_writes = saver.writes[("t", "", "1")]
-    assert set(stored_writes) == {("task", 0), ("task", -1), ("task", -2), ("task", -3), ("task", -4)}
+    assert set(stored_writes) == {
+        ("task", 0),
+        ("task", -1),
+        ("task", -2),
+        ("task", -3),
+        ("task", -4),
+    }
     pending = saver.get_tuple(stored).pending_writes  # type: ignore[union-attr]
-    assert ("task", "x", 1) in pending and ("task", ERROR, "e2") in pending  # type: ignore[operator]
+    assert ("task", "x", 1) in pending
+    assert ("task", ERROR, "e2") in pending
 
 
 def test_get_next_version_format() -> None:
@@ -110,7 +126,8 @@ def test_get_next_version_format() -> None:
     first = saver.get_next_version(None, None)
     assert re.fullmatch(r"0{31}1\.\d\.\d+", first)
     second = saver.get_next_version(first, None)
-    assert second.startswith("0" * 31 + "2.") and second > first
+    assert second.startswith("0" * 31 + "2.")
+    assert second > first
     assert saver.get_next_version(7, None).startswith("0" * 31 + "8.")  # type: ignore[arg-type]
     assert BaseCheckpointSaver().get_next_version(None, None) == 1
     assert BaseCheckpointSaver().get_next_version(1, None) == 2
@@ -154,7 +171,8 @@ def test_custom_serializer_is_used() -> None:
 def test_with_allowlist_returns_a_clone_sharing_storage() -> None:
     saver = InMemorySaver()
     clone = saver.with_allowlist([Holder])
-    assert clone is not saver and clone.storage is saver.storage
+    assert clone is not saver
+    assert clone.storage is saver.storage
     assert clone.serde is not saver.serde
 
 
@@ -170,10 +188,14 @@ def _delta_fixture(saver: Any) -> Any:
 def test_delta_channel_history_matches_langgraph() -> None:
     ours, theirs = InMemorySaver(), LangGraphSaver()
     target_ours, target_theirs = _delta_fixture(ours), _delta_fixture(theirs)
-    expected = theirs.get_delta_channel_history(config=target_theirs, channels=["d", "x"])
+    expected = theirs.get_delta_channel_history(
+        config=target_theirs, channels=["d", "x"]
+    )
     got = ours.get_delta_channel_history(config=target_ours, channels=["d", "x"])
     assert got == expected
-    generic = BaseCheckpointSaver.get_delta_channel_history(ours, config=target_ours, channels=["d", "x"])
+    generic = BaseCheckpointSaver.get_delta_channel_history(
+        ours, config=target_ours, channels=["d", "x"]
+    )
     assert generic == expected
     assert ours.get_delta_channel_history(config=target_ours, channels=[]) == {}
 
@@ -184,14 +206,20 @@ async def test_async_delta_channel_history() -> None:
     target = _delta_fixture(saver)
     sync = saver.get_delta_channel_history(config=target, channels=["d"])
     assert await saver.aget_delta_channel_history(config=target, channels=["d"]) == sync
-    generic = await BaseCheckpointSaver.aget_delta_channel_history(saver, config=target, channels=["d"])
+    generic = await BaseCheckpointSaver.aget_delta_channel_history(
+        saver, config=target, channels=["d"]
+    )
     assert generic == sync
 
 
 def test_prune_collects_unused_blobs() -> None:
     saver = InMemorySaver()
-    saver.put(conf(), ckpt("1", {"a": 1, "b": 1}, {"a": 1, "b": 1}), {}, {"a": 1, "b": 1})
-    saver.put(conf(cid="1"), ckpt("2", {"a": 2, "b": 1}, {"a": 2, "b": 1}), {}, {"a": 2})
+    saver.put(
+        conf(), ckpt("1", {"a": 1, "b": 1}, {"a": 1, "b": 1}), {}, {"a": 1, "b": 1}
+    )
+    saver.put(
+        conf(cid="1"), ckpt("2", {"a": 2, "b": 1}, {"a": 2, "b": 1}), {}, {"a": 2}
+    )
     saver.prune(["t"])
     assert set(saver.blobs) == {("t", "", "a", 2), ("t", "", "b", 1)}
     assert saver.get(conf())["channel_values"] == {"a": 2, "b": 1}  # type: ignore[index]
@@ -207,7 +235,8 @@ def test_delete_for_runs_keeps_shared_blobs() -> None:
     assert list(saver.storage["t"][""]) == ["2"]
     assert saver.get(conf())["channel_values"] == {"a": 1}  # type: ignore[index]
     saver.delete_for_runs(["r2"])
-    assert saver.blobs == {} and "t" not in saver.storage
+    assert saver.blobs == {}
+    assert "t" not in saver.storage
 
 
 def test_copy_thread_then_diverge() -> None:

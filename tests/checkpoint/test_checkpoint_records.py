@@ -43,7 +43,9 @@ def test_public_names_match_langgraph() -> None:
     assert set(base.CheckpointMetadata.__annotations__) == set(
         lg_base.CheckpointMetadata.__annotations__
     )
-    assert set(base.Checkpoint.__annotations__) == set(lg_base.Checkpoint.__annotations__)
+    assert set(base.Checkpoint.__annotations__) == set(
+        lg_base.Checkpoint.__annotations__
+    )
     assert CheckpointTuple._fields == lg_base.CheckpointTuple._fields
 
 
@@ -53,7 +55,8 @@ def test_uuid6_is_version_6_and_sorted() -> None:
     as_text = [str(i) for i in ids]
     assert as_text == sorted(as_text)
     assert len(set(as_text)) == len(as_text)
-    assert isinstance(ids[0], UUID) and isinstance(ids[0], uuid.UUID)
+    assert isinstance(ids[0], UUID)
+    assert isinstance(ids[0], uuid.UUID)
 
 
 def test_uuid6_layout_matches_langgraph() -> None:
@@ -84,14 +87,16 @@ def test_uuid6_is_monotonic_across_threads() -> None:
 def test_empty_and_copy_checkpoint() -> None:
     empty = empty_checkpoint()
     assert empty["v"] == lg_base.LATEST_VERSION
-    assert empty["channel_values"] == {} and empty["versions_seen"] == {}
+    assert empty["channel_values"] == {}
+    assert empty["versions_seen"] == {}
     assert set(empty) == set(lg_base.empty_checkpoint())
     empty["channel_values"]["a"] = 1
     empty["versions_seen"]["n"] = {"a": 1}
     copied = copy_checkpoint(empty)
     copied["channel_values"]["a"] = 2
     copied["versions_seen"]["n"]["a"] = 2
-    assert empty["channel_values"]["a"] == 1 and empty["versions_seen"]["n"]["a"] == 1
+    assert empty["channel_values"]["a"] == 1
+    assert empty["versions_seen"]["n"]["a"] == 1
     assert set(copied) == set(lg_base.copy_checkpoint(empty))  # type: ignore[arg-type]
 
 
@@ -111,7 +116,8 @@ def test_create_checkpoint() -> None:
     channels: Any = {"a": _Channel(5), "e": _Channel(empty=True), "x": _Channel(9)}
     made = create_checkpoint(previous, channels, 3)
     assert made["channel_values"] == {"a": 5}
-    assert made["id"] != previous["id"] and made["channel_versions"] == {"a": 1, "e": 1}
+    assert made["id"] != previous["id"]
+    assert made["channel_versions"] == {"a": 1, "e": 1}
     assert create_checkpoint(previous, None, 1, id="fixed")["id"] == "fixed"
 
 
@@ -136,7 +142,9 @@ def test_create_checkpoint() -> None:
 )
 def test_checkpoint_metadata_matches_langgraph(config: Any) -> None:
     metadata: Any = {"source": "loop", "step": 1, "note": "a\x00b", "writes": {}}
-    assert get_checkpoint_metadata(config, metadata) == lg_base.get_checkpoint_metadata(config, metadata)
+    assert get_checkpoint_metadata(config, metadata) == lg_base.get_checkpoint_metadata(
+        config, metadata
+    )
     assert get_serializable_checkpoint_metadata(
         config, metadata
     ) == lg_base.get_serializable_checkpoint_metadata(config, metadata)

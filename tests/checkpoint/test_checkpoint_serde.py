@@ -325,7 +325,9 @@ def test_langgraph_reads_what_we_write(serde: JsonPlusSerializer, value: Any) ->
         assert LangGraphSerde().loads_typed(serde.dumps_typed(value)) == value
 
 
-@pytest.mark.parametrize("value", LANGGRAPH_COMPATIBLE[:-1], ids=lambda v: type(v).__name__)
+@pytest.mark.parametrize(
+    "value", LANGGRAPH_COMPATIBLE[:-1], ids=lambda v: type(v).__name__
+)
 def test_we_read_what_langgraph_writes(value: Any) -> None:
     reader = JsonPlusSerializer(allowed_types=[Color, Point, Leaf, Profile])
     assert reader.loads_typed(LangGraphSerde().dumps_typed(value)) == value

@@ -67,10 +67,18 @@ def seed_params(base: int, *, async_every: int = 4) -> list[Any]:
     Args:
         base: number of seeds at scale 1.
         async_every: the async driver runs seeds ``0, k, 2k, ...``.
+
+    ``SG_DIFF_SEEDS=3,17`` runs exactly those seeds, with both drivers.
     """
-    n = max(1, round(base * case_scale()))
-    out = [pytest.param("sync", s, id=f"sync-{s}") for s in range(n)]
-    out += [pytest.param("async", s, id=f"async-{s}") for s in range(0, n, async_every)]
+    only = os.environ.get("SG_DIFF_SEEDS")
+    if only:
+        seeds = [int(x) for x in only.split(",") if x.strip()]
+        sync_seeds, async_seeds = seeds, seeds
+    else:
+        n = max(1, round(base * case_scale()))
+        sync_seeds, async_seeds = list(range(n)), list(range(0, n, async_every))
+    out = [pytest.param("sync", s, id=f"sync-{s}") for s in sync_seeds]
+    out += [pytest.param("async", s, id=f"async-{s}") for s in async_seeds]
     return out
 
 
@@ -493,6 +501,9 @@ def compare(
     )
 
 
-def pytest_repro(nodeid: str) -> str:
+def pytest_repro(nodeid: str, seed: int | None = None) -> str:
     """The command that re-runs one test with the current library under test."""
-    return f"SG_DIFF_LIB={sut_name()} {sys.executable} -m pytest -q '{nodeid}'"
+    env = f"SG_DIFF_LIB={sut_name()}"
+    if seed is not None:
+        env += f" SG_DIFF_SEEDS={seed}"
+    return f"{env} {sys.executable} -m pytest -q '{nodeid}'"

@@ -128,5 +128,5 @@ def test_random_graph(
         driver,
         title=f"random graph seed={seed}",
         spec=spec,
-        repro=pytest_repro(request.node.nodeid),
+        repro=pytest_repro(request.node.nodeid, seed),
     )

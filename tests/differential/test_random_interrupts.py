@@ -154,5 +154,5 @@ def test_random_interrupts(
         driver,
         title=f"interrupt scenario seed={seed}",
         spec=spec,
-        repro=pytest_repro(request.node.nodeid),
+        repro=pytest_repro(request.node.nodeid, seed),
     )

@@ -111,9 +111,47 @@ async def run_to_end(gen: Generator[Any, Any, Any], saver: Any, cache: Any = Non
             error = exc
 
 
+def _timeout_of(task: Task) -> Any:
+    if task.path[0] == "__pregel_push" and len(task.path) > 1:
+        sends = task.loop.channels.get("__pregel_tasks")
+        packet = _send_at(sends, task.path[1])
+        if packet is not None and getattr(packet, "timeout", None) is not None:
+            from stategraph._policies import TimeoutPolicy
+
+            return TimeoutPolicy.coerce(packet.timeout)
+    return task.node.timeout
+
+
+def _send_at(channel: Any, idx: Any) -> Any:
+    if channel is None or not isinstance(idx, int) or not channel.is_available():
+        return None
+    values = channel.get()
+    return values[idx] if idx < len(values) else None
+
+
+async def _with_timeout(task: Task, policy: Any) -> None:
+    limit = policy.run_timeout or policy.idle_timeout
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(run_async_body(task), limit)
+    except asyncio.TimeoutError:
+        from stategraph.errors import NodeTimeoutError
+
+        raise NodeTimeoutError(
+            task.name,
+            time.perf_counter() - started,
+            kind="run" if policy.run_timeout else "idle",
+            run_timeout=policy.run_timeout,
+            idle_timeout=policy.idle_timeout,
+        ) from None
+
+
 async def _body(task: Task) -> None:
     node = task.node
-    if node.acall is not None:
+    policy = _timeout_of(task) if node.acall is not None else None
+    if policy is not None:
+        await _with_timeout(task, policy)
+    elif node.acall is not None:
         await run_async_body(task)
     elif node.bound_blocking:
         ctx = contextvars.copy_context()

@@ -39,6 +39,7 @@ class PregelNode:
         "retry_policy",
         "subgraphs",
         "tags",
+        "timeout",
         "triggers",
         "writers",
     )
@@ -59,6 +60,7 @@ class PregelNode:
         retry_policy: Any = None,
         cache_policy: Any = None,
         subgraphs: Sequence[Any] = (),
+        timeout: Any = None,
     ) -> None:
         self.name = name
         self.triggers = list(triggers)
@@ -80,6 +82,7 @@ class PregelNode:
         self.retry_policy = retry_policy
         self.cache_policy = cache_policy
         self.subgraphs = list(subgraphs)
+        self.timeout = timeout
         # Learned at run time: the node blocked the thread once, so it runs in
         # worker threads from then on.
         self.bound_blocking = False

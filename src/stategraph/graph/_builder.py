@@ -25,6 +25,7 @@ from typing_extensions import Self
 
 from stategraph._constants import END, NS_END, NS_SEP, START
 from stategraph._managed import ManagedValueSpec
+from stategraph._policies import TimeoutPolicy
 from stategraph._types import CachePolicy, Command, RetryPolicy, StateT
 from stategraph.channels import BaseChannel, LastValue
 from stategraph.graph._schema import channels_of, warn_invalid_state_schema
@@ -46,6 +47,7 @@ class StateNodeSpec:
     cache_policy: CachePolicy | None
     ends: tuple[str, ...] | dict[str, str] | None = ()
     defer: bool = False
+    timeout: Any = None
 
 
 @dataclass(slots=True)
@@ -109,6 +111,7 @@ class StateGraph(Generic[StateT]):
         self.managed: dict[str, ManagedValueSpec] = {}
         self.compiled = False
         self.waiting_edges: set[tuple[tuple[str, ...], str]] = set()
+        self._node_defaults: dict[str, Any] = {}
         self.state_schema = state_schema
         self.input_schema = input_schema or state_schema
         self.output_schema = output_schema or state_schema
@@ -116,6 +119,31 @@ class StateGraph(Generic[StateT]):
         self._add_schema(self.state_schema)
         self._add_schema(self.input_schema, allow_managed=False)
         self._add_schema(self.output_schema, allow_managed=False)
+
+    def set_node_defaults(
+        self,
+        *,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        cache_policy: CachePolicy | None = None,
+        timeout: Any = None,
+    ) -> Self:
+        """Set policies for every node that does not set its own (applied at compile).
+
+        Args:
+            retry_policy: Default retry policy.
+            cache_policy: Default cache policy.
+            timeout: Default timeout of async nodes.
+
+        Returns:
+            The builder, for chaining.
+        """
+        if retry_policy is not None:
+            self._node_defaults["retry_policy"] = retry_policy
+        if cache_policy is not None:
+            self._node_defaults["cache_policy"] = cache_policy
+        if timeout is not None:
+            self._node_defaults["timeout"] = TimeoutPolicy.coerce(timeout)
+        return self
 
     @property
     def _all_edges(self) -> set[tuple[str, str]]:
@@ -162,6 +190,7 @@ class StateGraph(Generic[StateT]):
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         cache_policy: CachePolicy | None = None,
         destinations: dict[str, str] | tuple[str, ...] | None = None,
+        timeout: Any = None,
         **kwargs: Any,
     ) -> Self:
         """Add a node: a function, async function, runnable or compiled graph.
@@ -176,6 +205,8 @@ class StateGraph(Generic[StateT]):
             retry_policy: Retry policy, or policies tried in order.
             cache_policy: Cache the node's writes by input.
             destinations: Nodes it may route to with ``Command`` (drawing only).
+            timeout: Seconds (or ``TimeoutPolicy``) an attempt of an async node
+                may take before ``NodeTimeoutError``.
             **kwargs: Deprecated ``retry=``/``input=`` spellings.
 
         Returns:
@@ -211,6 +242,7 @@ class StateGraph(Generic[StateT]):
             cache_policy=cache_policy,
             ends=ends,
             defer=defer,
+            timeout=TimeoutPolicy.coerce(timeout),
         )
         if input_schema or inferred:
             self._add_schema(schema)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from stategraph._constants import END, START, TAG_HIDDEN
 from stategraph._engine._node import PregelNode
 from stategraph._managed import is_managed_value
+from stategraph._policies import sync_timeout_unsupported
 from stategraph._types import ensure_valid_checkpointer
 from stategraph.channels import (
     EphemeralValue,
@@ -140,7 +141,13 @@ class _Compiler:
         self.channels[branch_channel] = (
             LastValueAfterFinish(Any) if spec.defer else EphemeralValue(Any, guard=False)
         )
+        defaults = b._node_defaults
+        retry = spec.retry_policy or defaults.get("retry_policy")
+        cache = spec.cache_policy or defaults.get("cache_policy")
+        timeout = spec.timeout or defaults.get("timeout")
         call, acall = make_calls(spec.runnable, key)
+        if timeout is not None and acall is None:
+            raise sync_timeout_unsupported(key)
         out_keys = list(b.channels) + list(b.managed)
         runnable = spec.runnable
         from stategraph.pregel._pregel import Pregel
@@ -155,8 +162,9 @@ class _Compiler:
             writers=[update_writer(out_keys)],
             bound=runnable,
             metadata=spec.metadata,
-            retry_policy=spec.retry_policy,
-            cache_policy=spec.cache_policy,
+            retry_policy=retry,
+            cache_policy=cache,
+            timeout=timeout,
             subgraphs=[runnable] if isinstance(runnable, Pregel) else [],
         )
 

@@ -8,11 +8,15 @@ library reads the same in the other.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any, Literal, NamedTuple, TypedDict, TypeVar, cast
 
-from typing_extensions import NotRequired
+if sys.version_info >= (3, 11):
+    from typing import NotRequired
+else:  # pragma: no cover - Python 3.10
+    from typing_extensions import NotRequired
 
 from stategraph._config import RunnableConfig
 from stategraph.checkpoint.base.id import uuid6

@@ -17,8 +17,6 @@ import typing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, get_args, get_origin
 
-from typing_extensions import is_typeddict
-
 # Extension codes; the numbering and payload layouts match LangGraph's, so
 # either library can read what the other wrote.
 EXT_CONSTRUCTOR_SINGLE_ARG = 0
@@ -245,6 +243,10 @@ def collect_types(*hints: Any) -> list[type]:
         Registrable classes (dataclasses, pydantic models, enums,
         NamedTuples), in discovery order.
     """
+    if not hints:
+        return []
+    from typing_extensions import is_typeddict  # knows both TypedDict flavours
+
     found: list[type] = []
     seen: set[int] = set()
     stack = list(reversed(hints))

@@ -7,11 +7,12 @@ library find the same names here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple, Protocol, TypeVar, runtime_checkable
-
-from typing_extensions import Self
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 from stategraph._constants import ERROR, INTERRUPT, RESUME, SCHEDULED, TASKS
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = (
     "ERROR",
