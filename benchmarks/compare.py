@@ -188,7 +188,8 @@ def print_table(
     ratios = [r["ratio"] for r in rows if r["ratio"]]
     if ratios:
         gmean = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
-        print(f"\ngeometric mean ratio ({la}/{lb}) over {len(ratios)} rows: {gmean:.2f}x")
+        n = len(ratios)
+        print(f"\ngeometric mean ratio ({la}/{lb}) over {n} rows: {gmean:.2f}x")
     missing = [f"{r['case']}/{r['variant']}" for r in rows if r["ratio"] is None]
     if missing:
         print(f"missing on one side: {', '.join(missing)}")

@@ -213,6 +213,18 @@ def test_strict_serializer_requires_registration() -> None:
     assert strict.loads_typed(strict.dumps_typed([Local(1)])) == [Local(1)]
 
 
+def test_strict_serializer_knows_langchain_messages() -> None:
+    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+    strict = JsonPlusSerializer(auto_register=False)
+    messages = [
+        HumanMessage("hi", id="1"),
+        AIMessage("", tool_calls=[{"name": "f", "args": {"a": 1}, "id": "c"}]),
+        ToolMessage("done", tool_call_id="c"),
+    ]
+    assert strict.loads_typed(strict.dumps_typed(messages)) == messages
+
+
 def test_auto_registration_is_per_instance() -> None:
     @dataclasses.dataclass
     class Scoped:

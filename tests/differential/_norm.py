@@ -142,10 +142,20 @@ def _interrupts_sorted(seq: Any) -> Any:
     popping futures from a ``set`` (``_runner._panic_or_proceed``), so their
     order is not deterministic; it is compared as a set.
     """
-    if len(seq) < 2 or not all(type(x).__name__ == "Interrupt" for x in seq):
+    if len(seq) < 2 or not all(_is_interrupt(x) for x in seq):
         return seq
     erase = Normalizer(erase_ids=True)
     return sorted(seq, key=lambda x: render(erase(x)))
+
+
+_INTERRUPT_KEYS = frozenset({"value", "id", "response_schema", "when", "resumable", "ns"})
+
+
+def _is_interrupt(x: Any) -> bool:
+    """An ``Interrupt``, or one as debug/checkpoint payloads show it (a dict)."""
+    if type(x).__name__ == "Interrupt":
+        return True
+    return isinstance(x, dict) and {"value", "id"} <= x.keys() <= _INTERRUPT_KEYS
 
 
 def _is_plain_mapping(v: Any) -> bool:

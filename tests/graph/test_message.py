@@ -912,10 +912,8 @@ def test_push_message_outside_a_run() -> None:
 
 
 def test_message_graph_is_a_deprecated_state_graph() -> None:
-    try:
-        from stategraph.graph._builder import StateGraph
-    except ImportError as e:  # the builder is not importable yet
-        pytest.skip(f"StateGraph unavailable: {e}")
+    from stategraph.graph._builder import StateGraph
+
     cls = sg_message.MessageGraph  # type: ignore[attr-defined]
     assert issubclass(cls, StateGraph)
     assert cls is sg_message.MessageGraph  # type: ignore[attr-defined]

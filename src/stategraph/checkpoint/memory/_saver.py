@@ -199,8 +199,11 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             except UnserializableValueError as exc:
                 raise exc.with_prefix(f"update[{channel!r}]") from None
             staged[inner] = (task_id, channel, blob, task_path)
-        if staged:
-            self.writes[key].update(staged)
+        if existing is None:
+            if staged:
+                self.writes[key] = staged
+        else:
+            existing.update(staged)
 
     # -- reading -------------------------------------------------------------
 

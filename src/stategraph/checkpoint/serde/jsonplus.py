@@ -236,19 +236,17 @@ class JsonPlusSerializer(SerializerProtocol):
         spec = self._local.by_type.get(cls) or GLOBAL.by_type.get(cls)
         if spec is not None:
             return spec
+        provided = False
+        for base in cls.__mro__:  # the type, or a base, may come from a provider
+            provided |= _builtin_types.provide(GLOBAL, base.__module__)
+        if provided and (spec := GLOBAL.by_type.get(cls)) is not None:
+            return spec
         if is_registrable(cls):
-            if (
-                self.auto_register
-                or (cls.__module__, cls.__name__) in self._allowed_names
-            ):
+            allowed = (cls.__module__, cls.__name__) in self._allowed_names
+            if self.auto_register or allowed:
                 return register_class(self._local, cls)
             return None
-        provided = False
-        for base in cls.__mro__:  # a subclass of a lazily provided type
-            provided |= _builtin_types.provide(GLOBAL, base.__module__)
-        if provided:
-            spec = GLOBAL.by_type.get(cls)
-        return spec or self._local.for_subclass(cls) or GLOBAL.for_subclass(cls)
+        return self._local.for_subclass(cls) or GLOBAL.for_subclass(cls)
 
     def _explain(self, obj: Any, exc: TypeError) -> UnserializableValueError:
         found = find_unserializable(obj, self._children)

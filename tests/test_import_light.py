@@ -1,0 +1,31 @@
+"""Importing the core never imports langchain, langsmith or pydantic."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("langchain", "langsmith", "pydantic", "langgraph")
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "from stategraph.graph import StateGraph, START, END",
+        "import stategraph.types, stategraph.errors, stategraph.channels",
+        "from stategraph.checkpoint.memory import InMemorySaver",
+        "from stategraph.pregel import Pregel, NodeBuilder",
+    ],
+)
+def test_import_pulls_in_no_heavy_package(statement: str) -> None:
+    code = (
+        f"{statement}\n"
+        "import sys\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
