@@ -51,4 +51,4 @@ class Driver:
 
 @pytest.fixture(params=["sync", "async"])
 def driver(request: pytest.FixtureRequest) -> Iterator[Driver]:
-    yield Driver(request.param)
+    return Driver(request.param)

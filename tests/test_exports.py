@@ -44,6 +44,8 @@ def test_all_lists_only_real_names(module: str) -> None:
 def test_config_helpers() -> None:
     from stategraph.config import get_config, get_store, get_stream_writer
 
-    assert callable(get_config) and callable(get_store) and callable(get_stream_writer)
+    assert callable(get_config)
+    assert callable(get_store)
+    assert callable(get_stream_writer)
     with pytest.raises(RuntimeError, match="outside of a runnable context"):
         get_config()

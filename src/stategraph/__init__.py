@@ -1,4 +1,4 @@
-"""stategraph: stateful, durable agent workflows as graphs; a fast drop-in for LangGraph.
+"""stategraph: durable agent workflows as graphs; a fast drop-in for LangGraph.
 
 Architecture, lowest layer first (a layer never imports a higher one):
 

@@ -16,7 +16,15 @@ def _freeze(obj: Any, depth: int = 10) -> Any:
     if depth <= 0:
         return obj
     if isinstance(obj, Mapping):
-        return ("__map__", tuple(sorted(((str(k), _freeze(v, depth - 1)) for k, v in obj.items()), key=lambda kv: kv[0])))
+        return (
+            "__map__",
+            tuple(
+                sorted(
+                    ((str(k), _freeze(v, depth - 1)) for k, v in obj.items()),
+                    key=lambda kv: kv[0],
+                )
+            ),
+        )
     if isinstance(obj, (list, tuple)):
         return tuple(_freeze(x, depth - 1) for x in obj)
     if isinstance(obj, (set, frozenset)):

@@ -26,7 +26,8 @@ def annotated_keys(cls: type[Any]) -> tuple[str, ...]:
         raise TypeError(f"Expected a type, got {type(cls)}. ")
     keys: list[str] = []
     for base in reversed(cls.__mro__):
-        ann = base.__dict__.get("__annotations__")
+        # Each class's own annotations (not inherited ones), base first.
+        ann = base.__dict__.get("__annotations__")  # noqa: RUF063
         if ann is None:
             ann = getattr(base, "__annotations__", None)
         if ann is None or isinstance(ann, types.GetSetDescriptorType):

@@ -8,7 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from stategraph._config import get_config
-from stategraph._constants import CONF, CONFIG_KEY_CHECKPOINT_NS, CONFIG_KEY_SCRATCHPAD, CONFIG_KEY_SEND, RESUME
+from stategraph._constants import (
+    CONF,
+    CONFIG_KEY_CHECKPOINT_NS,
+    CONFIG_KEY_SCRATCHPAD,
+    CONFIG_KEY_SEND,
+    RESUME,
+)
 from stategraph._types import Interrupt, _interrupt_id
 from stategraph.errors import GraphInterrupt
 
@@ -47,7 +53,9 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
         (
             Interrupt(
                 value=value,
-                id=_interrupt_id(conf[CONFIG_KEY_CHECKPOINT_NS], len(scratchpad.resume)),
+                id=_interrupt_id(
+                    conf[CONFIG_KEY_CHECKPOINT_NS], len(scratchpad.resume)
+                ),
                 response_schema=response_schema,
             ),
         )

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from inspect import isclass
-from typing import Annotated, Any, Generic, TypeVar
-
-from typing_extensions import TypeGuard
+from typing import Annotated, Any, Generic, TypeGuard, TypeVar
 
 V = TypeVar("V")
 

@@ -6,7 +6,6 @@ Holds plain records only; the behaviour that uses them lives in ``_engine``.
 from __future__ import annotations
 
 import dataclasses
-
 import warnings
 from collections import deque
 from collections.abc import Callable, Hashable, Sequence
@@ -207,7 +206,7 @@ class PregelTask(NamedTuple):
     path: tuple[str | int | tuple[Any, ...], ...]
     error: Exception | None = None
     interrupts: tuple[Interrupt, ...] = ()
-    state: None | RunnableConfig | StateSnapshot = None
+    state: RunnableConfig | StateSnapshot | None = None
     result: Any | None = None
 
 
@@ -488,5 +487,3 @@ def ensure_valid_checkpointer(checkpointer: Any) -> Any:
             "Pass a proper saver (e.g., InMemorySaver, AsyncPostgresSaver)."
         )
     return checkpointer
-
-

@@ -2,7 +2,10 @@
 
 from typing import Any
 
-from stategraph._config import RunnableConfig as RunnableConfig, get_config as get_config
+from stategraph._config import (
+    RunnableConfig as RunnableConfig,
+    get_config as get_config,
+)
 from stategraph._constants import CONF, CONFIG_KEY_RUNTIME
 
 

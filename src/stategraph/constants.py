@@ -11,4 +11,12 @@ from stategraph._constants import (
 
 CONFIG_KEY_CHECKPOINTER = "__pregel_checkpointer"
 
-__all__ = ("END", "START", "TAG_NOSTREAM", "TAG_HIDDEN", "CONF", "TASKS", "CONFIG_KEY_CHECKPOINTER")
+__all__ = (
+    "END",
+    "START",
+    "TAG_NOSTREAM",
+    "TAG_HIDDEN",
+    "CONF",
+    "TASKS",
+    "CONFIG_KEY_CHECKPOINTER",
+)

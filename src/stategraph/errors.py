@@ -223,7 +223,7 @@ _INVALID_RESUME = "_stategraph_invalid_resume"
 
 
 def is_invalid_resume(error: BaseException) -> bool:
-    """Whether ``error`` came from a resume value that failed its ``response_schema``."""
+    """Whether ``error`` came from a resume value failing its ``response_schema``."""
     return getattr(error, _INVALID_RESUME, False) is True
 
 

@@ -12,4 +12,12 @@ ContextT_contra = TypeVar("ContextT_contra", contravariant=True, default=None)
 InputT = TypeVar("InputT", default=Any)
 OutputT = TypeVar("OutputT", default=Any)
 
-__all__ = ("StateT", "StateT_co", "StateT_contra", "InputT", "OutputT", "ContextT", "ContextT_contra")
+__all__ = (
+    "StateT",
+    "StateT_co",
+    "StateT_contra",
+    "InputT",
+    "OutputT",
+    "ContextT",
+    "ContextT_contra",
+)

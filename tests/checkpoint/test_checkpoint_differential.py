@@ -57,7 +57,8 @@ def operations(draw: st.DrawFn) -> list[tuple[Any, ...]]:
             }
             if draw(st.booleans()):
                 meta["run_id"] = draw(st.sampled_from(["r1", "r2"]))
-            ops.append(("put", thread, ns, chans, vals, meta, draw(st.booleans())))
+            fork, backwards = draw(st.booleans()), draw(st.booleans())
+            ops.append(("put", thread, ns, chans, vals, meta, fork, backwards))
         elif kind == "writes":
             writes = draw(
                 st.lists(st.tuples(st.sampled_from(WRITE_CHANNELS), values), max_size=4)
@@ -114,9 +115,11 @@ class Harness:
         vals: dict[str, Any],
         meta: dict[str, Any],
         fork: bool,
+        backwards: bool = False,
     ) -> Any:
         self.counter += 1
-        cid = f"{self.counter:08d}"
+        # backwards: an id older than the ones stored before (out of order)
+        cid = f"{1000 - self.counter if backwards else 1000 + self.counter:08d}"
         versions = self.versions.setdefault((thread, ns), {})
         for c in chans:
             versions[c] = versions.get(c, 0) + 1

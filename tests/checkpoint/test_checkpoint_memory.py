@@ -247,3 +247,31 @@ def test_copy_thread_then_diverge() -> None:
     assert saver.get(conf("src"))["channel_values"] == {"a": 1}  # type: ignore[index]
     assert saver.get(conf("dst"))["channel_values"] == {"a": 9}  # type: ignore[index]
     assert [t.checkpoint["id"] for t in saver.list(conf("dst"))] == ["2", "1"]
+
+
+def test_listing_stays_sorted_when_ids_arrive_out_of_order() -> None:
+    saver = InMemorySaver()
+    for cid in ("2", "4", "3", "1"):
+        saver.put(conf(), ckpt(cid, {}, {}), {}, {})
+    assert [t.checkpoint["id"] for t in saver.list(conf())] == ["4", "3", "2", "1"]
+    for cid in ("a", "c"):
+        saver.put(conf("other"), ckpt(cid, {}, {}), {}, {})
+    saver.put(conf("target"), ckpt("b", {}, {}), {}, {})
+    saver.copy_thread("other", "target")
+    assert [t.checkpoint["id"] for t in saver.list(conf("target"))] == ["c", "b", "a"]
+    assert saver.get(conf("target"))["id"] == "c"  # type: ignore[index]
+    saver.prune(["target"])
+    saver.put(conf("target"), ckpt("0", {}, {}), {}, {})
+    assert saver.get(conf("target"))["id"] == "c"  # type: ignore[index]
+    assert [t.checkpoint["id"] for t in saver.list(conf("target"))] == ["c", "0"]
+
+
+def test_listing_while_writing_does_not_fail() -> None:
+    saver = InMemorySaver()
+    for i in range(3):
+        saver.put(conf(), ckpt(str(i), {}, {}), {}, {})
+    seen = []
+    for item in saver.list(conf()):
+        seen.append(item.checkpoint["id"])
+        saver.put(conf(), ckpt(item.checkpoint["id"] + "x", {}, {}), {}, {})
+    assert seen == ["2", "1", "0"]

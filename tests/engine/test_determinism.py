@@ -32,7 +32,9 @@ def graphs(draw: st.DrawFn) -> dict[str, Any]:
     edges = set()
     for i, name in enumerate(names):
         later = names[i + 1 :]
-        for target in draw(st.lists(st.sampled_from(later), max_size=2)) if later else []:
+        for target in (
+            draw(st.lists(st.sampled_from(later), max_size=2)) if later else []
+        ):
             edges.add((name, target))
     starts = draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True))
     sends = draw(st.integers(min_value=0, max_value=3))

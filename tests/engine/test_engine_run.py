@@ -14,7 +14,7 @@ from stategraph.errors import (
     GraphRecursionError,
     InvalidUpdateError,
 )
-from stategraph.graph import END, START, StateGraph
+from stategraph.graph import START, StateGraph
 from stategraph.types import Command, Send, interrupt
 
 
@@ -212,9 +212,7 @@ def test_time_travel_forks_from_past_checkpoint(driver: Any) -> None:
     graph = builder.compile(checkpointer=InMemorySaver())
     config = {"configurable": {"thread_id": "tt"}}
     driver.invoke(graph, {"log": []}, config)
-    before_b = next(
-        s for s in driver.history(graph, config) if s.next == ("b",)
-    )
+    before_b = next(s for s in driver.history(graph, config) if s.next == ("b",))
     out = driver.invoke(graph, None, before_b.config)
     assert out["log"] == ["a", "b"]
     history = driver.history(graph, config)
@@ -246,7 +244,9 @@ def test_compile_rejects_unknown_nodes() -> None:
     builder.add_node("a", record("a"))
     builder.add_edge(START, "a")
     builder.add_edge("a", "missing")
-    with pytest.raises(ValueError, match=r"^Found edge ending at unknown node `missing`$"):
+    with pytest.raises(
+        ValueError, match=r"^Found edge ending at unknown node `missing`$"
+    ):
         builder.compile()
     with pytest.raises(ValueError, match=r"^Graph must have an entrypoint"):
         StateGraph(State).add_node("x", record("x")).compile()

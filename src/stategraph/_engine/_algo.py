@@ -84,9 +84,7 @@ def prepare_tasks(loop: Loop, updated: set[str] | None) -> list[Task]:
 
 def _push_task(loop: Loop, idx: int, packet: Any) -> Task | None:
     if not isinstance(packet, Send):
-        logger.warning(
-            "Ignoring invalid packet type %s in pending sends", type(packet)
-        )
+        logger.warning("Ignoring invalid packet type %s in pending sends", type(packet))
         return None
     node = loop.nodes.get(packet.node)
     if node is None:
@@ -268,7 +266,5 @@ def should_interrupt(
     if not changed:
         return []
     if interrupt_nodes == "*":
-        return [
-            t for t in tasks if not (t.node.tags and TAG_HIDDEN in t.node.tags)
-        ]
+        return [t for t in tasks if not (t.node.tags and TAG_HIDDEN in t.node.tags)]
     return [t for t in tasks if t.name in interrupt_nodes]

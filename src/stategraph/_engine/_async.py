@@ -89,13 +89,15 @@ async def drive(
                     yield chunk
             else:
                 value = await perform(effect, saver, cache)
-        except Exception as exc:  # noqa: BLE001 - handed back to the generator
+        except Exception as exc:
             error = exc
         while chunks:
             yield chunks.popleft()
 
 
-async def run_to_end(gen: Generator[Any, Any, Any], saver: Any, cache: Any = None) -> Any:
+async def run_to_end(
+    gen: Generator[Any, Any, Any], saver: Any, cache: Any = None
+) -> Any:
     """Drive a generator that runs no tasks (state reads and updates)."""
     value: Any = None
     error: BaseException | None = None
@@ -107,7 +109,7 @@ async def run_to_end(gen: Generator[Any, Any, Any], saver: Any, cache: Any = Non
         value, error = None, None
         try:
             value = await perform(effect, saver, cache)
-        except Exception as exc:  # noqa: BLE001 - handed back to the generator
+        except Exception as exc:
             error = exc
 
 
@@ -183,7 +185,7 @@ async def run_task(task: Task) -> BaseException | None:
             return None
         except GraphBubbleUp as exc:
             return exc
-        except Exception as exc:  # noqa: BLE001 - reported to loop.commit, not swallowed
+        except Exception as exc:
             note_failure(task, exc)
             delay = retry_delay(policies, exc, attempt)
             if delay is None:

@@ -5,6 +5,7 @@ Pure functions; the loop decides when to call them.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections import Counter
@@ -54,16 +55,12 @@ def read_channels(
     for k in select:
         ch = channels[k]
         if ch.is_available():
-            try:
+            with contextlib.suppress(EmptyChannelError):
                 values[k] = ch.get()
-            except EmptyChannelError:
-                pass
     return values
 
 
-def map_input(
-    input_channels: str | Sequence[str], chunk: Any
-) -> list[tuple[str, Any]]:
+def map_input(input_channels: str | Sequence[str], chunk: Any) -> list[tuple[str, Any]]:
     """Turn graph input into writes to the input channels."""
     if chunk is None:
         return []
@@ -159,7 +156,10 @@ def task_payload(task: Any) -> dict[str, Any]:
     config = task.loop.config
     md = {
         k: v
-        for k, v in {**(config.get("metadata") or {}), **(task.node.metadata or {})}.items()
+        for k, v in {
+            **(config.get("metadata") or {}),
+            **(task.node.metadata or {}),
+        }.items()
         if k not in EXCLUDED_METADATA_KEYS
     }
     tags = [t for t in (config.get("tags") or ()) if not t.startswith("seq:step")]

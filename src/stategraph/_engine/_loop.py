@@ -212,7 +212,9 @@ class Loop:
         saved = None
         if self.checkpointer is not None:
             saved = yield LoadCheckpoint(self.run.checkpoint_config)
-        self.addressed = bool(self.run.checkpoint_config[CONF].get(CONFIG_KEY_CHECKPOINT_ID))
+        self.addressed = bool(
+            self.run.checkpoint_config[CONF].get(CONFIG_KEY_CHECKPOINT_ID)
+        )
         base = self.run.checkpoint_config
         if saved is None:
             checkpoint: dict[str, Any] = empty_checkpoint()
@@ -225,7 +227,9 @@ class Loop:
             if self.graph.migrate_checkpoint is not None:
                 self.graph.migrate_checkpoint(checkpoint)
             self.metadata = dict(saved.metadata)
-            self.pending_writes = [(str(t), c, v) for t, c, v in saved.pending_writes or ()]
+            self.pending_writes = [
+                (str(t), c, v) for t, c, v in saved.pending_writes or ()
+            ]
             saved_config = saved.config
             self.prev_checkpoint_config = saved.parent_config
         self.checkpoint_config = {
@@ -299,14 +303,19 @@ class Loop:
         elif CONFIG_KEY_RESUMING not in conf:
             raise EmptyInputError(f"Received no input for {self.graph.input_channels}")
         if not self.is_nested:
-            self.config = {**self.config, CONF: {**conf, CONFIG_KEY_RESUMING: is_resuming}}
+            self.config = {
+                **self.config,
+                CONF: {**conf, CONFIG_KEY_RESUMING: is_resuming},
+            }
         self.status = "pending"
 
     def _command_writes(self, cmd: Command[Any], forks: bool) -> Effects:
         resume_is_map = False
         if cmd.resume is not None:
             if self.checkpointer is None:
-                raise RuntimeError("Cannot use Command(resume=...) without checkpointer")
+                raise RuntimeError(
+                    "Cannot use Command(resume=...) without checkpointer"
+                )
             resume_is_map = isinstance(cmd.resume, dict) and all(
                 _is_interrupt_id(k) for k in cmd.resume
             )
@@ -379,7 +388,7 @@ class Loop:
         self.failures: list[tuple[Task, BaseException]] = []
         if todo:
             yield RunTasks(todo)
-        for task, exc in self.failures:
+        for _task, exc in self.failures:
             if not isinstance(exc, GraphBubbleUp):
                 raise exc
         interrupts = [
@@ -448,8 +457,7 @@ class Loop:
         task: Task | None = None,
     ) -> Effects:
         """Record writes outside a task run (commands, cache hits) and save them."""
-        for effect in self._record(task if task is not None else task_id, writes, cached):
-            yield effect
+        yield from self._record(task if task is not None else task_id, writes, cached)
 
     def _record(
         self, who: Task | str, writes: Sequence[tuple[str, Any]], cached: bool = False
@@ -478,7 +486,9 @@ class Loop:
             )
         else:
             if self.pending_writes:
-                self.pending_writes = [w for w in self.pending_writes if w[0] != task_id]
+                self.pending_writes = [
+                    w for w in self.pending_writes if w[0] != task_id
+                ]
             to_save = list(writes)
         self.pending_writes.extend((task_id, c, v) for c, v in writes)  # type: ignore[misc]
         effects: list[Any] = []
@@ -521,7 +531,9 @@ class Loop:
             raise GraphInterrupt()
         self.config[CONF].pop(CONFIG_KEY_RESUMING, None)
 
-    def _put_checkpoint(self, metadata: dict[str, Any], exiting: bool = False) -> Effects:
+    def _put_checkpoint(
+        self, metadata: dict[str, Any], exiting: bool = False
+    ) -> Effects:
         if exiting and self.checkpoint_id == self.saved_id:
             return
         if not exiting:
@@ -548,7 +560,10 @@ class Loop:
         )
         config = {
             **self.checkpoint_config,
-            CONF: {**self.checkpoint_config[CONF], CONFIG_KEY_CHECKPOINT_NS: self.parent_ns},
+            CONF: {
+                **self.checkpoint_config[CONF],
+                CONFIG_KEY_CHECKPOINT_NS: self.parent_ns,
+            },
         }
         versions = checkpoint["channel_versions"]
         new_versions = {k: versions[k] for k in self.changed if k in versions}

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 Writer = Callable[[Any, Any], Any]
-"""``writer(task, output)`` appends writes to ``task.writes``; may return an awaitable."""
+"""``writer(task, output)`` appends to ``task.writes``; may return an awaitable."""
 
 
 class PregelNode:
@@ -26,11 +26,11 @@ class PregelNode:
     """
 
     __slots__ = (
+        "acall",
         "bound",
         "bound_blocking",
-        "cache_policy",
-        "acall",
         "cache_identity",
+        "cache_policy",
         "call",
         "channels",
         "mapper",

@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from stategraph._config import var_child_config
-from stategraph._engine._task import Task
-from stategraph._types import RetryPolicy
 from stategraph._constants import CONF, CONFIG_KEY_CHECKPOINT_NS, NS_END, NS_SEP
-from stategraph._types import Command
+from stategraph._engine._task import Task
+from stategraph._types import Command, RetryPolicy
 from stategraph.errors import GraphBubbleUp, ParentCommand
 
 SLOW_TASK_SECONDS = 0.002

@@ -31,8 +31,8 @@ from stategraph._engine._runner import (
     retry_delay,
     run_sync_body,
 )
-from stategraph.errors import GraphBubbleUp, ParentCommand
 from stategraph._engine._task import Task
+from stategraph.errors import GraphBubbleUp, ParentCommand
 
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
@@ -99,7 +99,7 @@ def drive(
                 yield from _run_tasks(loop, effect.tasks, saver, cache, chunks)
             else:
                 value = perform(effect, saver, cache)
-        except Exception as exc:  # noqa: BLE001 - handed back to the generator
+        except Exception as exc:
             error = exc
         while chunks:
             yield chunks.popleft()
@@ -117,7 +117,7 @@ def run_to_end(gen: Generator[Any, Any, Any], saver: Any, cache: Any = None) -> 
         value, error = None, None
         try:
             value = perform(effect, saver, cache)
-        except Exception as exc:  # noqa: BLE001 - handed back to the generator
+        except Exception as exc:
             error = exc
 
 
@@ -136,7 +136,7 @@ def run_task(task: Task) -> BaseException | None:
             return None
         except GraphBubbleUp as exc:
             return exc
-        except Exception as exc:  # noqa: BLE001 - reported to loop.commit, not swallowed
+        except Exception as exc:
             note_failure(task, exc)
             delay = retry_delay(policies, exc, attempt)
             if delay is None:

@@ -146,7 +146,9 @@ class Task:
                 tail = (self.name, PULL, *self.triggers)
             else:
                 tail = (self.name, self.path[0], str(self.path[1]))
-            self._id = id_from_parts(loop.checkpoint_id_bytes, ns, str(self.step), *tail)
+            self._id = id_from_parts(
+                loop.checkpoint_id_bytes, ns, str(self.step), *tail
+            )
         return self._id
 
     @property

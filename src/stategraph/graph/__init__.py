@@ -8,4 +8,11 @@ from stategraph.graph.message import (
     add_messages as add_messages,
 )
 
-__all__ = ("END", "START", "StateGraph", "add_messages", "MessagesState", "MessageGraph")
+__all__ = (
+    "END",
+    "START",
+    "StateGraph",
+    "add_messages",
+    "MessagesState",
+    "MessageGraph",
+)

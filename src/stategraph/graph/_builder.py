@@ -513,7 +513,7 @@ def _path_map(
         func = call
     try:
         rtn = get_type_hints(func).get("return")
-    except Exception:  # noqa: BLE001 - unresolvable hints only mean "unknown ends"
+    except Exception:
         return None
     if rtn is not None and get_origin(rtn) is Literal:
         return {name: name for name in get_args(rtn)}

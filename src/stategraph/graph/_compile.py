@@ -123,7 +123,9 @@ class _Compiler:
 
     def start_node(self) -> PregelNode:
         b = self.builder
-        keys = [k for k, v in b.schemas[b.input_schema].items() if not is_managed_value(v)]
+        keys = [
+            k for k, v in b.schemas[b.input_schema].items() if not is_managed_value(v)
+        ]
         return PregelNode(
             name=START,
             triggers=[START],
@@ -139,7 +141,9 @@ class _Compiler:
         single = input_keys == ["__root__"]
         branch_channel = BRANCH_TO.format(key)
         self.channels[branch_channel] = (
-            LastValueAfterFinish(Any) if spec.defer else EphemeralValue(Any, guard=False)
+            LastValueAfterFinish(Any)
+            if spec.defer
+            else EphemeralValue(Any, guard=False)
         )
         defaults = b._node_defaults
         retry = spec.retry_policy or defaults.get("retry_policy")
@@ -172,7 +176,9 @@ class _Compiler:
         b = self.builder
         for start, end in sorted(b.edges):
             if end != END:
-                nodes[start].writers.append(static_writer([(BRANCH_TO.format(end), None)]))
+                nodes[start].writers.append(
+                    static_writer([(BRANCH_TO.format(end), None)])
+                )
         for starts, end in sorted(b.waiting_edges):
             if end == END:
                 continue

@@ -38,8 +38,10 @@ def update_writer(output_keys: Sequence[str]) -> Callable[[Any, Any], None]:
             if value.graph == Command.PARENT:
                 return []
             return [(k, v) for k, v in value._update_as_tuples() if k in key_set]
-        if isinstance(value, (list, tuple)) and value and any(
-            isinstance(i, Command) for i in value
+        if (
+            isinstance(value, (list, tuple))
+            and value
+            and any(isinstance(i, Command) for i in value)
         ):
             out: list[tuple[str, Any]] = []
             for item in value:
@@ -62,9 +64,13 @@ def update_writer(output_keys: Sequence[str]) -> Callable[[Any, Any], None]:
 
     def get_root(value: Any) -> list[tuple[str, Any]]:
         if isinstance(value, Command):
-            return [] if value.graph == Command.PARENT else list(value._update_as_tuples())
-        if isinstance(value, (list, tuple)) and value and any(
-            isinstance(i, Command) for i in value
+            return (
+                [] if value.graph == Command.PARENT else list(value._update_as_tuples())
+            )
+        if (
+            isinstance(value, (list, tuple))
+            and value
+            and any(isinstance(i, Command) for i in value)
         ):
             out: list[tuple[str, Any]] = []
             for item in value:
@@ -160,7 +166,9 @@ def branch_writer(
     return write
 
 
-async def _finish_later(result: Any, task: Any, finish: Callable[[Any, Any], None]) -> None:
+async def _finish_later(
+    result: Any, task: Any, finish: Callable[[Any, Any], None]
+) -> None:
     finish(task, await result)
 
 

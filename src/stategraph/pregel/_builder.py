@@ -71,7 +71,7 @@ class NodeBuilder:
         return self
 
     def write_to(self, *channels: str, **kwargs: Any) -> Self:
-        """Write the output to ``channels``; ``kwargs`` map channels to values/mappers."""
+        """Write the output to ``channels``; ``kwargs`` map channels to values."""
         self._writes.extend((c, _PASSTHROUGH, None) for c in channels)
         for key, value in kwargs.items():
             if callable(value):
@@ -128,7 +128,9 @@ def _chain(calls: list[tuple[Any, Any]]) -> tuple[Any, Any]:
 
     async def acall(value: Any, task: Any) -> Any:
         for sync, asynchronous in calls:
-            value = await asynchronous(value, task) if asynchronous else sync(value, task)
+            value = (
+                await asynchronous(value, task) if asynchronous else sync(value, task)
+            )
         return value
 
     return call, acall

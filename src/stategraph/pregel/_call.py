@@ -74,8 +74,10 @@ def _injectables(params: Any) -> list[tuple[str, str, Any]]:
 
 def _is_config_type(annotation: Any) -> bool:
     text = _type_name(annotation)
-    return text in _CONFIG_NAMES or text.endswith("RunnableConfig") or (
-        "RunnableConfig" in text and ("Optional" in text or "None" in text)
+    return (
+        text in _CONFIG_NAMES
+        or text.endswith("RunnableConfig")
+        or ("RunnableConfig" in text and ("Optional" in text or "None" in text))
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
-from stategraph._constants import CONF, CONFIG_KEY_CHECKPOINT_NS, NS_END, NS_SEP, TASKS
+from stategraph._constants import NS_END, NS_SEP, TASKS
 from stategraph._engine import _async, _sync
 from stategraph._engine._loop import Loop
 from stategraph._engine._node import PregelNode
@@ -137,9 +137,7 @@ class Pregel:
         """Compute the lookups the engine uses on every step (once)."""
         specs = {k: v for k, v in self.channels.items() if isinstance(v, BaseChannel)}
         self._specs = specs
-        self.managed = {
-            k: v for k, v in self.channels.items() if is_managed_value(v)
-        }
+        self.managed = {k: v for k, v in self.channels.items() if is_managed_value(v)}
         if self._trigger_to_nodes is None:
             t2n: dict[str, list[str]] = {}
             for name, node in self.nodes.items():
@@ -147,9 +145,7 @@ class Pregel:
                     t2n.setdefault(trigger, []).append(name)
             self._trigger_to_nodes = t2n
         self.finishable = tuple(
-            k
-            for k, ch in specs.items()
-            if type(ch).finish is not BaseChannel.finish
+            k for k, ch in specs.items() if type(ch).finish is not BaseChannel.finish
         )
         self._finalized = True
 
@@ -231,11 +227,13 @@ class Pregel:
         Raises:
             ValueError: Naming the unknown channel or node.
         """
-        for name, node in self.nodes.items():
+        for _name, node in self.nodes.items():
             for chan in node.triggers:
                 if chan not in self.channels:
                     raise ValueError(f"Subscribed channel '{chan}' not in 'channels'")
-            channels = [node.channels] if isinstance(node.channels, str) else node.channels
+            channels = (
+                [node.channels] if isinstance(node.channels, str) else node.channels
+            )
             for chan in channels:
                 if chan not in self.channels:
                     raise ValueError(f"Read channel '{chan}' not in 'channels'")
@@ -258,7 +256,9 @@ class Pregel:
         """The graph's name, optionally with ``suffix``."""
         return f"{self.name}{suffix}" if suffix else self.name
 
-    def with_config(self, config: dict[str, Any] | None = None, **kwargs: Any) -> Pregel:
+    def with_config(
+        self, config: dict[str, Any] | None = None, **kwargs: Any
+    ) -> Pregel:
         """A copy of the graph whose runs use ``config`` by default."""
         from stategraph._config import merge_configs
 
@@ -304,7 +304,12 @@ class Pregel:
         check_status(loop)
 
     def invoke(
-        self, input: Any, config: Any = None, *, stream_mode: Any = "values", **kwargs: Any
+        self,
+        input: Any,
+        config: Any = None,
+        *,
+        stream_mode: Any = "values",
+        **kwargs: Any,
     ) -> Any:
         """Run the graph to the end and return its output.
 
@@ -337,7 +342,12 @@ class Pregel:
         return invoke_result(run, loop, self)
 
     async def ainvoke(
-        self, input: Any, config: Any = None, *, stream_mode: Any = "values", **kwargs: Any
+        self,
+        input: Any,
+        config: Any = None,
+        *,
+        stream_mode: Any = "values",
+        **kwargs: Any,
     ) -> Any:
         """Async version of ``invoke``."""
         if stream_mode != "values":
@@ -373,7 +383,7 @@ class Pregel:
         """Invoke the graph on each input (configs may be one or a list)."""
         configs = config if isinstance(config, list) else [config] * len(inputs)
         out: list[Any] = []
-        for inp, cfg in zip(inputs, configs):
+        for inp, cfg in zip(inputs, configs, strict=False):
             try:
                 out.append(self.invoke(inp, cfg, **kwargs))
             except Exception as exc:
@@ -396,7 +406,10 @@ class Pregel:
         configs = config if isinstance(config, list) else [config] * len(inputs)
         return list(
             await asyncio.gather(
-                *(self.ainvoke(i, c, **kwargs) for i, c in zip(inputs, configs)),
+                *(
+                    self.ainvoke(i, c, **kwargs)
+                    for i, c in zip(inputs, configs, strict=False)
+                ),
                 return_exceptions=return_exceptions,
             )
         )
@@ -464,7 +477,9 @@ class Pregel:
             config, [[StateUpdate(values, as_node, task_id)]]
         )
 
-    def bulk_update_state(self, config: Any, supersteps: Sequence[Sequence[Any]]) -> Any:
+    def bulk_update_state(
+        self, config: Any, supersteps: Sequence[Sequence[Any]]
+    ) -> Any:
         """Apply several supersteps of updates; return the config of the last."""
         gen, saver = _state.bulk_update(self, config, supersteps, is_async=False)
         return _sync.run_to_end(gen, saver)
@@ -495,7 +510,9 @@ class Pregel:
                     rest = None
                     if namespace is not None:
                         rest = namespace[len(name) + 1 :]
-                    for sub_ns, sub in graph.get_subgraphs(namespace=rest, recurse=True):
+                    for sub_ns, sub in graph.get_subgraphs(
+                        namespace=rest, recurse=True
+                    ):
                         yield f"{name}{NS_SEP}{sub_ns}", sub
 
     async def aget_subgraphs(
@@ -518,7 +535,9 @@ class Pregel:
         await self.cache.aclear(_cache_namespaces(self, nodes))
 
 
-def _cache_namespaces(graph: Pregel, nodes: Sequence[str] | None) -> list[tuple[str, ...]]:
+def _cache_namespaces(
+    graph: Pregel, nodes: Sequence[str] | None
+) -> list[tuple[str, ...]]:
     from stategraph._constants import CACHE_NS_WRITES
 
     names = nodes if nodes is not None else list(graph.nodes)
@@ -546,4 +565,3 @@ def task_namespace(name: str, task_id: str, parent_ns: str = "") -> str:
     """The checkpoint namespace of a subgraph running in a task."""
     ns = f"{name}{NS_END}{task_id}"
     return f"{parent_ns}{NS_SEP}{ns}" if parent_ns else ns
-

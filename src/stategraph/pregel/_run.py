@@ -163,7 +163,11 @@ def _checkpoint_config(config: dict[str, Any]) -> dict[str, Any]:
     """Where the run's checkpoints are read from and saved to."""
     conf = config[CONF]
     if CONFIG_KEY_TASK_ID not in conf and conf.get(CONFIG_KEY_CHECKPOINT_NS):
-        conf = config[CONF] = {**conf, CONFIG_KEY_CHECKPOINT_NS: "", "checkpoint_id": None}
+        conf = config[CONF] = {
+            **conf,
+            CONFIG_KEY_CHECKPOINT_NS: "",
+            "checkpoint_id": None,
+        }
     ns = conf.get(CONFIG_KEY_CHECKPOINT_NS)
     mapping = conf.get("checkpoint_map")
     if mapping is not None and ns in mapping:
@@ -206,17 +210,18 @@ def _runtime(
 def _count_subgraph_call(config: dict[str, Any]) -> None:
     """A node calling the same subgraph again gets a numbered namespace (``|1``)."""
     scratchpad = config[CONF].get("__pregel_scratchpad")
-    if scratchpad is not None and hasattr(scratchpad, "subgraph_counter"):
-        if cnt := scratchpad.subgraph_counter():
-            ns = config[CONF][CONFIG_KEY_CHECKPOINT_NS]
-            config[CONF] = {**config[CONF], CONFIG_KEY_CHECKPOINT_NS: f"{ns}{NS_SEP}{cnt}"}
+    if scratchpad is not None and (cnt := scratchpad.subgraph_counter()):
+        ns = config[CONF][CONFIG_KEY_CHECKPOINT_NS]
+        config[CONF] = {**config[CONF], CONFIG_KEY_CHECKPOINT_NS: f"{ns}{NS_SEP}{cnt}"}
 
 
 def _no_op(_: Any) -> None:
     return None
 
 
-def frame(run: Run, ns: tuple[str, ...], mode: str, payload: Any, graph: Any) -> Iterator[Any]:
+def frame(
+    run: Run, ns: tuple[str, ...], mode: str, payload: Any, graph: Any
+) -> Iterator[Any]:
     """Turn one (namespace, mode, payload) event into what ``stream`` yields."""
     if mode in run.print_mode:
         _print(run, ns, mode, payload)
@@ -238,7 +243,9 @@ def frame(run: Run, ns: tuple[str, ...], mode: str, payload: Any, graph: Any) ->
         yield payload
 
 
-def _v2_part(mode: str, ns: tuple[str, ...], payload: Any, graph: Any) -> dict[str, Any]:
+def _v2_part(
+    mode: str, ns: tuple[str, ...], payload: Any, graph: Any
+) -> dict[str, Any]:
     if mode == "values":
         ints: Any = ()
         if isinstance(payload, dict):
@@ -302,4 +309,10 @@ def invoke_result(run: Run, loop: Any, graph: Any) -> Any:
     return latest
 
 
-__all__: Sequence[str] = ("Run", "prepare_run", "frame", "check_status", "invoke_result")
+__all__: Sequence[str] = (
+    "Run",
+    "prepare_run",
+    "frame",
+    "check_status",
+    "invoke_result",
+)

@@ -49,7 +49,9 @@ def state_checkpointer(graph: Any, config: Any) -> Any:
     return saver
 
 
-def subgraph_for(graph: Any, config: Any, saver: Any, *, for_update: bool = False) -> Any:
+def subgraph_for(
+    graph: Any, config: Any, saver: Any, *, for_update: bool = False
+) -> Any:
     """The subgraph a namespaced config addresses, with the config to use."""
     ns = config.get(CONF, {}).get(CONFIG_KEY_CHECKPOINT_NS, "")
     if not ns or CONFIG_KEY_CHECKPOINTER in config[CONF]:
@@ -81,7 +83,9 @@ def _get_state(graph: Any, config: Any, saver: Any, recurse: bool) -> Effects:
         config[CONF][CONFIG_KEY_THREAD_ID] = str(config[CONF].get(CONFIG_KEY_THREAD_ID))
     saved = yield LoadCheckpoint(config)
     live = CONFIG_KEY_CHECKPOINT_ID not in config[CONF]
-    return (yield from snapshot(graph, config, saved, saver, recurse=recurse, live=live))
+    return (
+        yield from snapshot(graph, config, saved, saver, recurse=recurse, live=live)
+    )
 
 
 def get_history(
@@ -99,13 +103,17 @@ def _get_history(
     target = subgraph_for(graph, config, saver)
     if target is not None:
         sub, sub_config = target
-        return list(sub.get_state_history(sub_config, filter=filter, before=before, limit=limit))
+        return list(
+            sub.get_state_history(sub_config, filter=filter, before=before, limit=limit)
+        )
     config = merge_configs(
         graph.config,
         config,
         {
             CONF: {
-                CONFIG_KEY_CHECKPOINT_NS: config[CONF].get(CONFIG_KEY_CHECKPOINT_NS, ""),
+                CONFIG_KEY_CHECKPOINT_NS: config[CONF].get(
+                    CONFIG_KEY_CHECKPOINT_NS, ""
+                ),
                 CONFIG_KEY_THREAD_ID: str(config[CONF][CONFIG_KEY_THREAD_ID]),
             }
         },
@@ -180,7 +188,9 @@ def _task_states(
             task_ns = f"{parent_ns}{NS_SEP}{task_ns}"
         thread = saved.config[CONF]["thread_id"]
         if not recurse:
-            states[task.id] = {CONF: {"thread_id": thread, CONFIG_KEY_CHECKPOINT_NS: task_ns}}
+            states[task.id] = {
+                CONF: {"thread_id": thread, CONFIG_KEY_CHECKPOINT_NS: task_ns}
+            }
         else:
             sub_config = {
                 CONF: {
@@ -206,7 +216,11 @@ def bulk_update(
 
 
 def _bulk_update(
-    graph: Any, config: Any, saver: Any, supersteps: Sequence[Sequence[Any]], is_async: bool
+    graph: Any,
+    config: Any,
+    saver: Any,
+    supersteps: Sequence[Sequence[Any]],
+    is_async: bool,
 ) -> Effects:
     target = subgraph_for(graph, config, saver, for_update=True)
     if target is not None:
@@ -214,7 +228,10 @@ def _bulk_update(
         return sub.bulk_update_state(sub_config, supersteps)
     current = {
         **config,
-        CONF: {**config[CONF], CONFIG_KEY_THREAD_ID: str(config[CONF][CONFIG_KEY_THREAD_ID])},
+        CONF: {
+            **config[CONF],
+            CONFIG_KEY_THREAD_ID: str(config[CONF][CONFIG_KEY_THREAD_ID]),
+        },
     }
     for i, superstep in enumerate(supersteps):
         current = yield from perform_superstep(graph, current, superstep, saver, i == 0)

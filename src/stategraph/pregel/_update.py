@@ -65,7 +65,9 @@ def perform_superstep(
             **config,
             CONF: {
                 **config[CONF],
-                CONFIG_KEY_CHECKPOINT_NS: config[CONF].get(CONFIG_KEY_CHECKPOINT_NS, ""),
+                CONFIG_KEY_CHECKPOINT_NS: config[CONF].get(
+                    CONFIG_KEY_CHECKPOINT_NS, ""
+                ),
             },
         }
     loop.step, loop.stop = step + 1, step + 3
@@ -74,19 +76,27 @@ def perform_superstep(
     values, as_node = updates[0][:2]
     if values is None and as_node == END:
         if len(updates) > 1:
-            raise InvalidUpdateError("Cannot apply multiple updates when clearing state")
+            raise InvalidUpdateError(
+                "Cannot apply multiple updates when clearing state"
+            )
         if saved is not None:
             _finish_pending(loop)
         meta = {"source": "update", "step": step + 1, "parents": parents}
         return (yield from _save(loop, ckpt_config, meta, step, previous, saved))
     if as_node == INPUT:
         if len(updates) > 1:
-            raise InvalidUpdateError("Cannot apply multiple updates when updating as input")
+            raise InvalidUpdateError(
+                "Cannot apply multiple updates when updating as input"
+            )
         writes = map_input(graph.input_channels, values)
         if not writes:
-            raise InvalidUpdateError(f"Received no input writes for {graph.input_channels}")
+            raise InvalidUpdateError(
+                f"Received no input writes for {graph.input_channels}"
+            )
         input_id = str(uuid.uuid5(uuid.UUID(loop.checkpoint_id), INPUT))
-        yield from _store_writes(config, saved, ckpt_config, [(input_id, writes, None)], is_first)
+        yield from _store_writes(
+            config, saved, ckpt_config, [(input_id, writes, None)], is_first
+        )
         apply_writes(loop, [_InputTask(writes)])
         next_step = step + 1 if saved and saved.metadata.get("step") is not None else -1
         meta = {"source": "input", "step": next_step, "parents": parents}
@@ -134,7 +144,9 @@ def _save(
     return patch_checkpoint_map(next_config, saved.metadata if saved else None)
 
 
-def _copy(graph: Any, loop: Loop, saved: Any, values: Any, saver: Any, step: int) -> Effects:
+def _copy(
+    graph: Any, loop: Loop, saved: Any, values: Any, saver: Any, step: int
+) -> Effects:
     if saved is None:
         raise InvalidUpdateError("Cannot copy a non-existent checkpoint")
     checkpoint = dict(saved.checkpoint)
@@ -143,7 +155,11 @@ def _copy(graph: Any, loop: Loop, saved: Any, values: Any, saver: Any, step: int
         **saved.config,
         CONF: {**saved.config[CONF], CONFIG_KEY_CHECKPOINT_ID: None},
     }
-    meta = {"source": "fork", "step": step + 1, "parents": saved.metadata.get("parents", {})}
+    meta = {
+        "source": "fork",
+        "step": step + 1,
+        "parents": saved.metadata.get("parents", {}),
+    }
     next_config = yield SaveCheckpoint(target, checkpoint, meta, {})
     from stategraph._engine._emit import patch_checkpoint_map
 
@@ -158,7 +174,9 @@ def _copy(graph: Any, loop: Loop, saved: Any, values: Any, saver: Any, step: int
 
         for item in values:
             if not isinstance(item, Sequence):
-                raise InvalidUpdateError(f"Invalid update item: {item} when copying checkpoint")
+                raise InvalidUpdateError(
+                    f"Invalid update item: {item} when copying checkpoint"
+                )
             item_values, item_node = item[:2]
             group = grouped.setdefault(item_node, [])
             ids = by_name.get(item_node, [])
@@ -197,7 +215,9 @@ def _store_writes(
             return
     for task_id, writes, task in items:
         if kept := [w for w in writes if w[0] != "__pregel_push"]:
-            yield SaveWrites(ckpt_config, kept, task_id, path_str(task.path) if task else "")
+            yield SaveWrites(
+                ckpt_config, kept, task_id, path_str(task.path) if task else ""
+            )
 
 
 def _as_nodes(
@@ -224,19 +244,29 @@ def _as_nodes(
             raise InvalidUpdateError(f"Node {as_node} has no writers")
         task = _UpdateTask(loop, node, as_node, (INTERRUPT, i), (INTERRUPT,), values)
         ids = node_task_ids.get(as_node, [])
-        task_id = given_id or (ids.pop(0) if ids else _update_task_id(loop.checkpoint_id, i))
+        task_id = given_id or (
+            ids.pop(0) if ids else _update_task_id(loop.checkpoint_id, i)
+        )
         task._id = task_id
         for writer in node.writers:
             writer(task, values)
         run_tasks.append(task)
         run_ids.append(task_id)
     yield from _store_writes(
-        config, saved, ckpt_config, [(i, t.writes, t) for i, t in zip(run_ids, run_tasks)], is_first
+        config,
+        saved,
+        ckpt_config,
+        [(i, t.writes, t) for i, t in zip(run_ids, run_tasks, strict=False)],
+        is_first,
     )
     apply_writes(loop, run_tasks)
-    meta = {"source": "update", "step": step + 1, "parents": saved.metadata.get("parents", {}) if saved else {}}
+    meta = {
+        "source": "update",
+        "step": step + 1,
+        "parents": saved.metadata.get("parents", {}) if saved else {},
+    }
     next_config = yield from _save(loop, ckpt_config, meta, step + 1, previous, None)
-    for task_id, task in zip(run_ids, run_tasks):
+    for task_id, task in zip(run_ids, run_tasks, strict=False):
         if push := [w for w in task.writes if w[0] == "__pregel_push"]:
             yield SaveWrites(next_config, push, task_id, "")
     from stategraph._engine._emit import patch_checkpoint_map
@@ -244,9 +274,11 @@ def _as_nodes(
     return patch_checkpoint_map(next_config, saved.metadata if saved else None)
 
 
-def _valid_updates(graph: Any, loop: Loop, updates: Sequence[Any]) -> list[tuple[str, Any, Any]]:
+def _valid_updates(
+    graph: Any, loop: Loop, updates: Sequence[Any]
+) -> list[tuple[str, Any, Any]]:
     if len(updates) == 1:
-        values, as_node, task_id = (tuple(updates[0]) + (None, None))[:3]
+        values, as_node, task_id = ((*tuple(updates[0]), None, None))[:3]
         if as_node is None:
             as_node = _infer_as_node(graph, loop.versions_seen)
         if as_node is None:
@@ -256,9 +288,11 @@ def _valid_updates(graph: Any, loop: Loop, updates: Sequence[Any]) -> list[tuple
         return [(as_node, values, task_id)]
     out = []
     for update in updates:
-        values, as_node, task_id = (tuple(update) + (None, None))[:3]
+        values, as_node, task_id = ((*tuple(update), None, None))[:3]
         if as_node is None:
-            raise InvalidUpdateError("as_node is required when applying multiple updates")
+            raise InvalidUpdateError(
+                "as_node is required when applying multiple updates"
+            )
         if as_node not in graph.nodes:
             raise InvalidUpdateError(f"Node {as_node} does not exist")
         out.append((as_node, values, task_id))
@@ -269,7 +303,10 @@ def _infer_as_node(graph: Any, versions_seen: dict[str, Any]) -> str | None:
     if len(graph.nodes) == 1:
         return next(iter(graph.nodes))
     if not any(v for vv in versions_seen.values() for v in vv.values()):
-        if isinstance(graph.input_channels, str) and graph.input_channels in graph.nodes:
+        if (
+            isinstance(graph.input_channels, str)
+            and graph.input_channels in graph.nodes
+        ):
             return graph.input_channels
         return None
     last = sorted(
@@ -281,4 +318,8 @@ def _infer_as_node(graph: Any, versions_seen: dict[str, Any]) -> str | None:
 
 
 def _update_task_id(checkpoint_id: str, i: int) -> str:
-    return str(uuid.uuid5(uuid.UUID(checkpoint_id), INTERRUPT if i == 0 else f"{INTERRUPT}:{i}"))
+    return str(
+        uuid.uuid5(
+            uuid.UUID(checkpoint_id), INTERRUPT if i == 0 else f"{INTERRUPT}:{i}"
+        )
+    )

@@ -43,6 +43,7 @@ class MaintenanceMixin:
     writes: defaultdict[tuple[str, str, str], dict[tuple[str, int], StoredWrite]]
     blobs: dict[tuple[str, str, str, str | int | float], Typed]
     _latest: dict[tuple[str, str], str]
+    _unordered: set[tuple[str, str]]
 
     def delete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, write and value blob of a thread.
@@ -57,6 +58,7 @@ class MaintenanceMixin:
             del self.blobs[blob_key]
         for latest_key in [k for k in self._latest if k[0] == thread_id]:
             del self._latest[latest_key]
+        self._unordered -= {k for k in self._unordered if k[0] == thread_id}
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Delete the checkpoints whose metadata ``run_id`` is in ``run_ids``.
@@ -96,8 +98,11 @@ class MaintenanceMixin:
             return
         target = self.storage[target_thread_id]
         for ns, checkpoints in list(source.items()):
+            if not checkpoints:
+                continue
             target[ns].update(checkpoints)
-            self._latest.pop((target_thread_id, ns), None)
+            self._latest[(target_thread_id, ns)] = max(target[ns])
+            self._unordered.add((target_thread_id, ns))  # merged: order unknown
         for (thread_id, ns, checkpoint_id), stored in list(self.writes.items()):
             if thread_id == source_thread_id:
                 self.writes[(target_thread_id, ns, checkpoint_id)].update(stored)
@@ -180,12 +185,15 @@ class MaintenanceMixin:
         for checkpoint_id in checkpoint_ids:
             checkpoints.pop(checkpoint_id, None)
             self.writes.pop((thread_id, ns, checkpoint_id), None)
-        self._latest.pop((thread_id, ns), None)
         self._collect_blobs(thread_id, ns, checkpoints.values())
-        if not checkpoints:
-            del namespaces[ns]
-            if not namespaces:
-                del self.storage[thread_id]
+        if checkpoints:
+            self._latest[(thread_id, ns)] = max(checkpoints)  # deleting keeps order
+            return
+        self._latest.pop((thread_id, ns), None)
+        self._unordered.discard((thread_id, ns))
+        del namespaces[ns]
+        if not namespaces:
+            del self.storage[thread_id]
 
     def _collect_blobs(self, thread_id: str, ns: str, kept: Iterable[Saved]) -> None:
         loads = self.serde.loads_typed

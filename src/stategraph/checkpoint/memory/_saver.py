@@ -20,7 +20,6 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from operator import itemgetter
 from types import TracebackType
 from typing import Any
 
@@ -42,10 +41,9 @@ from stategraph.checkpoint.serde.jsonplus import UnserializableValueError
 Typed = tuple[str, bytes]
 Saved = tuple[Typed, Typed, "str | None"]
 StoredWrite = tuple[str, str, Typed, str]
-OrderedWrites = list[tuple[str, str, Typed]]
+Ids = list[str]
 
 _EMPTY: Typed = ("empty", b"")
-_BY_ID = itemgetter(0)
 
 
 def _config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
@@ -86,6 +84,7 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         self.writes = defaultdict(dict)
         self.blobs = {}
         self._latest: dict[tuple[str, str], str] = {}
+        self._unordered: set[tuple[str, str]] = set()
 
     def __enter__(self) -> InMemorySaver:
         return self
@@ -154,15 +153,20 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         header = checkpoint.copy()
         del header["channel_values"]  # type: ignore[misc]
         checkpoint_id = checkpoint["id"]
-        self.storage[thread_id][ns][checkpoint_id] = (
+        checkpoints = self.storage[thread_id][ns]
+        checkpoints[checkpoint_id] = (
             dumps(header),
             dumps(get_checkpoint_metadata(config, metadata)),
             conf.get("checkpoint_id"),
         )
         key = (thread_id, ns)
         latest = self._latest.get(key)
-        if latest is None or checkpoint_id > latest:
+        if latest is not None and checkpoint_id > latest:
+            self._latest[key] = checkpoint_id  # appended in id order: the usual case
+        elif latest is None and len(checkpoints) == 1:
             self._latest[key] = checkpoint_id
+        elif checkpoint_id != latest:
+            self._reindex(key, checkpoints)
         return _config(thread_id, ns, checkpoint_id)
 
     def put_writes(
@@ -269,10 +273,9 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             for ns, checkpoints in list(self.storage[thread_id].items()):
                 if want_ns is not None and ns != want_ns:
                     continue
-                for checkpoint_id, saved in sorted(
-                    checkpoints.items(), key=_BY_ID, reverse=True
-                ):
-                    if want_id and checkpoint_id != want_id:
+                for checkpoint_id in self._newest_first(thread_id, ns, checkpoints):
+                    saved = checkpoints.get(checkpoint_id)
+                    if saved is None or (want_id and checkpoint_id != want_id):
                         continue
                     if before_id and checkpoint_id >= before_id:
                         continue
@@ -306,6 +309,23 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         return f"{number + 1:032}.{random.random():016}"
 
     # -- helpers -------------------------------------------------------------
+
+    def _reindex(self, key: tuple[str, str], checkpoints: dict[str, Saved]) -> None:
+        # A checkpoint arrived out of id order: find the newest by scanning,
+        # and sort (rather than reverse) this namespace when listing it.
+        self._latest[key] = max(checkpoints)
+        self._unordered.add(key)
+
+    def _newest_first(
+        self, thread_id: str, ns: str, checkpoints: dict[str, Saved]
+    ) -> Ids:
+        # Ids are usually stored in increasing order; a snapshot of the keys,
+        # reversed, then lists them without sorting.
+        if (thread_id, ns) in self._unordered:
+            return sorted(checkpoints, reverse=True)
+        ids = list(checkpoints)
+        ids.reverse()
+        return ids
 
     def _latest_id(self, thread_id: str, ns: str, checkpoints: dict[str, Saved]) -> str:
         latest = self._latest.get((thread_id, ns))
