@@ -45,28 +45,30 @@ var_child_config: ContextVar[Any] = ContextVar("stategraph_child_config", defaul
 """The running task (or a plain config); its ``.config`` is built on first use."""
 
 
-def current_config() -> RunnableConfig | None:
+def current_config() -> dict[str, Any] | None:
     """The config of the running task, or ``None`` outside a graph."""
     value = var_child_config.get()
     if value is None or isinstance(value, dict):
         return value
-    return value.config  # type: ignore[no-any-return]
+    config = value.config
+    assert isinstance(config, dict)
+    return config
 
 
-def ensure_config(*configs: RunnableConfig | None) -> RunnableConfig:
+def ensure_config(*configs: Any) -> dict[str, Any]:
     """Merge ``configs`` over the defaults (and over the config of the running task)."""
-    empty: RunnableConfig = {
+    empty: dict[str, Any] = {
         "tags": [],
         "metadata": {},
         "callbacks": None,
         "recursion_limit": DEFAULT_RECURSION_LIMIT,
-        CONF: {},  # type: ignore[misc]
+        CONF: {},
     }
     parent = current_config()
     if parent is not None:
         for k, v in parent.items():
             if v is not None and k != "run_id":
-                empty[k] = v  # type: ignore[literal-required]
+                empty[k] = v
     for config in configs:
         if not config:
             continue
@@ -74,11 +76,11 @@ def ensure_config(*configs: RunnableConfig | None) -> RunnableConfig:
             if v is None:
                 continue
             if k == CONF:
-                empty[CONF] = {**empty.get(CONF, {}), **v}  # type: ignore[misc]
+                empty[CONF] = {**empty.get(CONF, {}), **v}
             elif k == "metadata":
                 empty["metadata"] = {**empty.get("metadata", {}), **v}
             else:
-                empty[k] = v  # type: ignore[literal-required]
+                empty[k] = v
     for k, v in list(empty.get(CONF, {}).items()):
         if (
             not k.startswith("__")
@@ -90,34 +92,32 @@ def ensure_config(*configs: RunnableConfig | None) -> RunnableConfig:
     return empty
 
 
-def merge_configs(*configs: RunnableConfig | None) -> RunnableConfig:
+def merge_configs(*configs: Any) -> dict[str, Any]:
     """Merge configs left to right; ``configurable``/``metadata`` merge, tags add up."""
-    base: RunnableConfig = {}
+    base: dict[str, Any] = {}
     for config in configs:
         if not config:
             continue
         for key, value in config.items():
             if key in (CONF, "metadata"):
-                base[key] = {**base.get(key, {}), **value}  # type: ignore[literal-required]
+                base[key] = {**base.get(key, {}), **value}
             elif key == "tags":
                 base["tags"] = sorted({*base.get("tags", []), *value})
             else:
-                base[key] = value  # type: ignore[literal-required]
+                base[key] = value
     return base
 
 
-def patch_configurable(
-    config: RunnableConfig | None, patch: dict[str, Any]
-) -> RunnableConfig:
+def patch_configurable(config: Any, patch: dict[str, Any]) -> dict[str, Any]:
     """Return a copy of ``config`` whose ``configurable`` has ``patch`` applied."""
     if config is None:
-        return {CONF: patch}  # type: ignore[misc]
+        return {CONF: patch}
     if CONF not in config:
-        return {**config, CONF: patch}  # type: ignore[misc]
-    return {**config, CONF: {**config[CONF], **patch}}  # type: ignore[misc]
+        return {**config, CONF: patch}
+    return {**config, CONF: {**config[CONF], **patch}}
 
 
-def get_config() -> RunnableConfig:
+def get_config() -> dict[str, Any]:
     """Return the config of the task that is running.
 
     Raises:
@@ -129,6 +129,6 @@ def get_config() -> RunnableConfig:
     return config
 
 
-def tags_of(config: RunnableConfig) -> Sequence[str]:
+def tags_of(config: dict[str, Any]) -> Sequence[str]:
     """Return the tags of ``config`` (empty when there are none)."""
     return config.get("tags") or ()

@@ -91,4 +91,5 @@ def get_runtime(context_schema: Any = None) -> Runtime[Any]:
     """
     from stategraph._config import get_config
 
-    return get_config()[CONF].get(CONFIG_KEY_RUNTIME, DEFAULT_RUNTIME)  # type: ignore[no-any-return]
+    runtime: Runtime[Any] = get_config()[CONF].get(CONFIG_KEY_RUNTIME, DEFAULT_RUNTIME)
+    return runtime

@@ -95,7 +95,7 @@ def _push_task(loop: Loop, idx: int, packet: Any) -> Task | None:
 
 def _triggered(
     node: PregelNode,
-    channels: Mapping[str, BaseChannel],
+    channels: Mapping[str, BaseChannel[Any, Any, Any]],
     versions: Mapping[str, Any],
     seen: Mapping[str, Any] | None,
 ) -> bool:

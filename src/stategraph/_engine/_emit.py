@@ -256,7 +256,7 @@ def tasks_with_writes(
                 task.id,
                 task.name,
                 task.path,
-                status.error if status else None,
+                status.error if status else None,  # type: ignore[arg-type]
                 interrupts,
                 states.get(task.id) if states else None,
                 result if status is not None and status.finished else None,

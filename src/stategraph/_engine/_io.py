@@ -26,6 +26,8 @@ from stategraph._constants import (
 from stategraph._types import Command, Send
 from stategraph.errors import EmptyChannelError, InvalidUpdateError
 
+__all__ = ["CONTROL_WRITES", "ERROR", "RETURN", "map_input", "read_channels"]
+
 logger = logging.getLogger("stategraph")
 _MISSING = object()
 CONTROL_WRITES = frozenset((ERROR, "__error_source_node__", INTERRUPT, RESUME))

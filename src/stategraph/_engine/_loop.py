@@ -190,7 +190,7 @@ class Loop:
     @property
     def step_counters(self) -> Scratchpad:
         """A scratchpad with only the step counters, for managed values."""
-        return Scratchpad(self.step, self.stop, [], lambda consume=False: None)
+        return Scratchpad(self.step, self.stop, [], _no_resume)
 
     # -- the run --------------------------------------------------------------
 
@@ -650,6 +650,10 @@ class Loop:
                 run_id=str(rid) if rid else None,
             ),
         )
+
+
+def _no_resume(consume: bool = False) -> Any:
+    return None
 
 
 def _is_interrupt_id(key: Any) -> bool:

@@ -50,7 +50,7 @@ def _matches(policy: RetryPolicy, exc: Exception) -> bool:
     if isinstance(retry_on, Sequence):
         return isinstance(exc, tuple(retry_on))
     if callable(retry_on):
-        return bool(retry_on(exc))
+        return bool(retry_on(exc))  # type: ignore[call-arg]  # a predicate
     raise TypeError(
         "retry_on must be an Exception class, a list or tuple of Exception "
         "classes, or a callable"
@@ -60,7 +60,7 @@ def _matches(policy: RetryPolicy, exc: Exception) -> bool:
 def run_sync_body(task: Task) -> None:
     """Call the node and its writers (sync); exceptions propagate."""
     node = task.node
-    token = var_child_config.set(task)  # type: ignore[arg-type]
+    token = var_child_config.set(task)
     try:
         out = node.call(task.input, task)
         for writer in node.writers:
@@ -72,7 +72,7 @@ def run_sync_body(task: Task) -> None:
 async def run_async_body(task: Task) -> None:
     """Call the node and its writers (async); exceptions propagate."""
     node = task.node
-    token = var_child_config.set(task)  # type: ignore[arg-type]
+    token = var_child_config.set(task)
     try:
         if node.acall is not None:
             out = await node.acall(task.input, task)

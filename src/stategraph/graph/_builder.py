@@ -106,8 +106,10 @@ class StateGraph(Generic[StateT]):
         self.nodes: dict[str, StateNodeSpec] = {}
         self.edges: set[tuple[str, str]] = set()
         self.branches: defaultdict[str, dict[str, BranchSpec]] = defaultdict(dict)
-        self.schemas: dict[Any, dict[str, BaseChannel | ManagedValueSpec]] = {}
-        self.channels: dict[str, BaseChannel] = {}
+        self.schemas: dict[
+            Any, dict[str, BaseChannel[Any, Any, Any] | ManagedValueSpec]
+        ] = {}
+        self.channels: dict[str, BaseChannel[Any, Any, Any]] = {}
         self.managed: dict[str, ManagedValueSpec] = {}
         self.compiled = False
         self.waiting_edges: set[tuple[tuple[str, ...], str]] = set()
@@ -230,9 +232,12 @@ class StateGraph(Generic[StateT]):
         if action is None:
             raise RuntimeError
         _check_node_name(node, self.nodes)
-        inferred, ends = _infer_from_hints(action, want_input=input_schema is None)
-        if destinations is not None:
-            ends = destinations
+        inferred, inferred_ends = _infer_from_hints(
+            action, want_input=input_schema is None
+        )
+        ends: tuple[str, ...] | dict[str, str] = (
+            destinations if destinations is not None else inferred_ends
+        )
         schema = input_schema or inferred or self.state_schema
         self.nodes[node] = StateNodeSpec(
             action,

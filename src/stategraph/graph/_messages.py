@@ -639,7 +639,7 @@ def push_message(message: Any, *, state_key: str | None = "messages") -> Any:
         raise ValueError("Message ID is required")
     # The ``messages`` stream-mode hook is not wired yet.
     if state_key:
-        config[CONF][CONFIG_KEY_SEND]([(state_key, converted)])  # type: ignore[literal-required]
+        config[CONF][CONFIG_KEY_SEND]([(state_key, converted)])
     return converted
 
 

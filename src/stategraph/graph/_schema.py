@@ -35,14 +35,14 @@ def warn_invalid_state_schema(schema: Any) -> None:
 
 def channels_of(
     schema: Any,
-) -> tuple[dict[str, BaseChannel], dict[str, ManagedValueSpec], dict[str, Any]]:
+) -> tuple[
+    dict[str, BaseChannel[Any, Any, Any]], dict[str, ManagedValueSpec], dict[str, Any]
+]:
     """Return the channels, managed values and type hints declared by ``schema``."""
     if not hasattr(schema, "__annotations__"):
-        return (
-            {"__root__": channel_for("__root__", schema, allow_managed=False)},
-            {},
-            {},
-        )
+        root = channel_for("__root__", schema, allow_managed=False)
+        assert isinstance(root, BaseChannel)
+        return {"__root__": root}, {}, {}
     hints = get_type_hints(schema, include_extras=True)
     found = {
         name: channel_for(name, typ)
@@ -56,7 +56,7 @@ def channels_of(
 
 def channel_for(
     name: str, annotation: Any, *, allow_managed: bool = True
-) -> BaseChannel | ManagedValueSpec:
+) -> BaseChannel[Any, Any, Any] | ManagedValueSpec:
     """Pick the channel for one field: explicit channel, reducer, or ``LastValue``."""
     if get_origin(annotation) in _WRAPPERS:
         annotation = get_args(annotation)[0]
@@ -71,7 +71,7 @@ def channel_for(
     return channel
 
 
-def _explicit_channel(typ: Any) -> BaseChannel | None:
+def _explicit_channel(typ: Any) -> BaseChannel[Any, Any, Any] | None:
     for item in getattr(typ, "__metadata__", ()):
         if isinstance(item, BaseChannel):
             return item
@@ -80,7 +80,7 @@ def _explicit_channel(typ: Any) -> BaseChannel | None:
     return None
 
 
-def _reducer_channel(typ: Any) -> BaseChannel | None:
+def _reducer_channel(typ: Any) -> BaseChannel[Any, Any, Any] | None:
     meta = getattr(typ, "__metadata__", None)
     if not meta or not callable(meta[-1]):
         return None

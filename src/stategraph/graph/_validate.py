@@ -6,7 +6,7 @@ Raises ``ValueError`` with LangGraph's messages; changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stategraph._constants import END, START
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from stategraph.graph._builder import StateGraph
 
 
-def validate_builder(builder: StateGraph, interrupt: Sequence[str] | None) -> None:
+def validate_builder(builder: StateGraph[Any], interrupt: Sequence[str] | None) -> None:
     """Raise ``ValueError`` on the first unknown node or a missing entry point."""
     all_sources = {src for src, _ in builder._all_edges}
     all_sources.update(builder.branches)

@@ -116,9 +116,12 @@ class Pregel:
         self.checkpointer = checkpointer
         self.store = store
         self.cache = cache
-        if hasattr(retry_policy, "_fields"):
-            retry_policy = (retry_policy,)  # type: ignore[assignment]
-        self.retry_policy = tuple(retry_policy)  # type: ignore[arg-type]
+        # One RetryPolicy is itself a NamedTuple: tell it from a sequence by fields.
+        self.retry_policy: tuple[RetryPolicy, ...] = (
+            (retry_policy,)  # type: ignore[assignment]  # narrowed by _fields
+            if hasattr(retry_policy, "_fields")
+            else tuple(retry_policy)
+        )
         self.cache_policy = cache_policy
         self.context_schema = context_schema
         self.config = config
@@ -171,7 +174,9 @@ class Pregel:
             if isinstance(v, BaseChannel) and k != TASKS
         ]
 
-    def channels_from(self, values: Mapping[str, Any]) -> dict[str, BaseChannel]:
+    def channels_from(
+        self, values: Mapping[str, Any]
+    ) -> dict[str, BaseChannel[Any, Any, Any]]:
         """Fresh channels restored from checkpoint ``values``."""
         if not self._finalized:
             self._finalize()
@@ -244,11 +249,11 @@ class Pregel:
         ):
             if chan not in self.channels:
                 raise ValueError(f"Input channel '{chan}' not in 'channels'")
-        for node in _listed(self.interrupt_before_nodes) + _listed(
+        for name in _listed(self.interrupt_before_nodes) + _listed(
             self.interrupt_after_nodes
         ):
-            if node not in self.nodes:
-                raise ValueError(f"Node {node} not in nodes")
+            if name not in self.nodes:
+                raise ValueError(f"Node {name} not in nodes")
         self._finalize()
         return self
 
@@ -262,7 +267,7 @@ class Pregel:
         """A copy of the graph whose runs use ``config`` by default."""
         from stategraph._config import merge_configs
 
-        return self.copy({"config": merge_configs(self.config, config, kwargs)})  # type: ignore[arg-type]
+        return self.copy({"config": merge_configs(self.config, config, kwargs)})
 
     def copy(self, update: dict[str, Any] | None = None) -> Pregel:
         """A shallow copy with the attributes in ``update`` replaced."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import warnings
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from stategraph._config import ensure_config, get_config
@@ -31,6 +31,24 @@ from stategraph.errors import ErrorCode, GraphRecursionError, create_error_messa
 
 class Run:
     """Everything a ``Loop`` needs to know about one call."""
+
+    cache: Any
+    checkpoint_config: dict[str, Any]
+    checkpointer: Any
+    chunks: deque[Any]
+    config: dict[str, Any]
+    durability: Any
+    input: Any
+    interrupt_after: Any
+    interrupt_before: Any
+    output_keys: Any
+    print_mode: tuple[str, ...]
+    runtime: Runtime[Any]
+    sinks: tuple[StreamSink, ...]
+    store: Any
+    stream_mode: Any
+    subgraphs: bool
+    version: str
 
     __slots__ = (
         "cache",
@@ -106,7 +124,7 @@ def prepare_run(
             )
         durability = "async" if checkpoint_during else "exit"
     config = ensure_config(graph.config, config)
-    conf = config[CONF] = dict(config[CONF])  # type: ignore[typeddict-unknown-key]
+    conf = config[CONF] = dict(config[CONF])
     if stream_mode is None:
         stream_mode = "values" if CONFIG_KEY_TASK_ID in conf else graph.stream_mode
     if debug or graph.debug:
@@ -188,13 +206,9 @@ def _runtime(
     parent: Runtime[Any],
     conf: dict[str, Any],
 ) -> Runtime[Any]:
+    writer: Callable[[Any], None]
     if "custom" in modes:
-        put = run.chunks.append
-
-        def writer(chunk: Any) -> None:
-            ns = get_config()[CONF][CONFIG_KEY_CHECKPOINT_NS].split(NS_SEP)[:-1]
-            put((tuple(ns), "custom", chunk))
-
+        writer = _custom_writer(run.chunks.append)
     elif CONFIG_KEY_STREAM in conf:
         writer = parent.stream_writer
     else:
@@ -213,6 +227,16 @@ def _count_subgraph_call(config: dict[str, Any]) -> None:
     if scratchpad is not None and (cnt := scratchpad.subgraph_counter()):
         ns = config[CONF][CONFIG_KEY_CHECKPOINT_NS]
         config[CONF] = {**config[CONF], CONFIG_KEY_CHECKPOINT_NS: f"{ns}{NS_SEP}{cnt}"}
+
+
+def _custom_writer(put: Callable[[Any], None]) -> Callable[[Any], None]:
+    """A writer that tags each ``custom`` chunk with the namespace of its graph."""
+
+    def writer(chunk: Any) -> None:
+        ns = get_config()[CONF][CONFIG_KEY_CHECKPOINT_NS].split(NS_SEP)[:-1]
+        put((tuple(ns), "custom", chunk))
+
+    return writer
 
 
 def _no_op(_: Any) -> None:

@@ -242,7 +242,9 @@ def _as_nodes(
         node = graph.nodes[as_node]
         if not node.writers:
             raise InvalidUpdateError(f"Node {as_node} has no writers")
-        task = _UpdateTask(loop, node, as_node, (INTERRUPT, i), (INTERRUPT,), values)
+        task: Task = _UpdateTask(
+            loop, node, as_node, (INTERRUPT, i), (INTERRUPT,), values
+        )
         ids = node_task_ids.get(as_node, [])
         task_id = given_id or (
             ids.pop(0) if ids else _update_task_id(loop.checkpoint_id, i)
@@ -301,7 +303,7 @@ def _valid_updates(
 
 def _infer_as_node(graph: Any, versions_seen: dict[str, Any]) -> str | None:
     if len(graph.nodes) == 1:
-        return next(iter(graph.nodes))
+        return str(next(iter(graph.nodes)))
     if not any(v for vv in versions_seen.values() for v in vv.values()):
         if (
             isinstance(graph.input_channels, str)
