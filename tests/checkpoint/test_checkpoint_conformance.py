@@ -20,7 +20,7 @@ from stategraph.testing import (
 
 
 @pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
+def mode(request: pytest.FixtureRequest) -> Any:
     return request.param
 
 
@@ -100,7 +100,7 @@ async def test_skipped_when_capability_missing() -> None:
     from stategraph.checkpoint.base import BaseCheckpointSaver
 
     class NoPrune(InMemorySaver):
-        prune = BaseCheckpointSaver.prune  # type: ignore[assignment]
+        prune = BaseCheckpointSaver.prune
 
     (prune_case,) = [c for c in checkpointer_cases(["prune"]) if "delete" in c.name]
     assert await run_checkpointer_case(prune_case, NoPrune, "sync") == "skipped"

@@ -123,7 +123,7 @@ class Harness:
         versions = self.versions.setdefault((thread, ns), {})
         for c in chans:
             versions[c] = versions.get(c, 0) + 1
-        known = self.ids.get((thread, ns)) or [None]
+        known: list[str | None] = [*self.ids.get((thread, ns), [])] or [None]
         parent = known[0] if fork else known[-1]  # fork: child of the first one
         checkpoint = {
             "v": 4, "id": cid, "ts": "2024-01-01T00:00:00+00:00",

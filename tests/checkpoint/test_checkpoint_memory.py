@@ -35,6 +35,8 @@ def conf(thread: str = "t", ns: str = "", cid: str | None = None) -> Any:
 
 def test_alias_and_base_class() -> None:
     assert MemorySaver is InMemorySaver
+    with pytest.raises(ValueError, match="PersistentDict"):
+        InMemorySaver(factory=dict)
     saver = InMemorySaver()
     assert isinstance(saver, BaseCheckpointSaver)
     with saver as entered:
@@ -116,7 +118,9 @@ def test_writes_semantics_match_writes_idx_map() -> None:
         ("task", -3),
         ("task", -4),
     }
-    pending = saver.get_tuple(stored).pending_writes  # type: ignore[union-attr]
+    found = saver.get_tuple(stored)
+    assert found is not None
+    pending = found.pending_writes or []
     assert ("task", "x", 1) in pending
     assert ("task", ERROR, "e2") in pending
 

@@ -128,7 +128,7 @@ def test_roundtrip(serde: JsonPlusSerializer, value: Any) -> None:
         assert repr(loaded) == repr(value).replace("goto=(", "goto=[")
         return
     if isinstance(value, PregelTask):
-        assert loaded == value._replace(path=["a", 1], interrupts=[])
+        assert loaded == value._replace(path=["a", 1], interrupts=[])  # type: ignore[arg-type]
         return
     assert loaded == value
     assert type(loaded) is type(value)
@@ -301,7 +301,7 @@ def test_serializer_protocol_helpers(serde: JsonPlusSerializer) -> None:
         def loads(self, data: bytes) -> Any:
             return data.decode()
 
-    compat = maybe_add_typed_methods(Untyped())  # type: ignore[arg-type]
+    compat = maybe_add_typed_methods(Untyped())
     assert isinstance(compat, SerializerCompat)
     assert compat.dumps_typed(5) == ("int", b"5")
     assert compat.loads_typed(("int", b"5")) == "5"

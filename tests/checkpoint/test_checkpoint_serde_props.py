@@ -34,7 +34,7 @@ class Box:
     label: str = ""
 
 
-text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=8)
+text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=8)
 hashable = st.recursive(
     st.none() | st.booleans() | st.integers() | text,
     lambda inner: st.tuples(inner, inner),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Generic
+from typing import TYPE_CHECKING, Any, Generic
 
 from stategraph._config import RunnableConfig
 from stategraph.checkpoint.base._records import (
@@ -24,6 +24,9 @@ from stategraph.checkpoint.base._records import (
 )
 from stategraph.checkpoint.serde.base import SerializerProtocol, maybe_add_typed_methods
 from stategraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 class BaseCheckpointSaver(Generic[V]):
@@ -170,7 +173,7 @@ class BaseCheckpointSaver(Generic[V]):
             return 1  # type: ignore[return-value]
         return current + 1
 
-    def with_allowlist(self, extra_allowlist: Iterable[Any]) -> BaseCheckpointSaver[V]:
+    def with_allowlist(self, extra_allowlist: Iterable[Any]) -> Self:
         """Return a shallow copy whose serializer also allows ``extra_allowlist``.
 
         Args:

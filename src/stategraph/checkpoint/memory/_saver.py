@@ -67,6 +67,8 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
 
     Args:
         serde: Serializer of values; defaults to the shared ``JsonPlusSerializer``.
+        factory: Accepted for LangGraph compatibility; only ``defaultdict``
+            (in-memory storage) is supported.
 
     Example:
         >>> saver = InMemorySaver()
@@ -78,7 +80,15 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
     writes: defaultdict[tuple[str, str, str], dict[tuple[str, int], StoredWrite]]
     blobs: dict[tuple[str, str, str, str | int | float], Typed]
 
-    def __init__(self, *, serde: SerializerProtocol | None = None) -> None:
+    def __init__(
+        self, *, serde: SerializerProtocol | None = None, factory: Any = defaultdict
+    ) -> None:
+        if factory is not defaultdict:
+            raise ValueError(
+                "InMemorySaver keeps its dicts in memory only: the pickle-backed "
+                "factories of LangGraph (PersistentDict) are not supported; use a "
+                "persistent saver (such as SQLite) instead"
+            )
         super().__init__(serde=serde)
         self.storage = defaultdict(lambda: defaultdict(dict))
         self.writes = defaultdict(dict)
