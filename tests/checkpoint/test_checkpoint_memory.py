@@ -76,7 +76,11 @@ def test_storage_layout_matches_langgraph() -> None:
     )
     saver.put_writes(stored, [("a", 5)], "task", "path")
     checkpoint_t, metadata_t, parent = saver.storage["t"]["sub:1"]["1"]
-    assert checkpoint_t[0] == metadata_t[0] == "msgpack"
+    # The header is kept as copied dicts (serializing it costs O(channels) per
+    # step); metadata is serialized as in LangGraph.
+    assert checkpoint_t[0] == "__header__"
+    assert checkpoint_t[1]["channel_versions"] == {"a": 1}
+    assert metadata_t[0] == "msgpack"
     assert parent is None
     assert saver.writes[("t", "sub:1", "1")][("task", 0)][0:2] == ("task", "a")
     assert saver.writes[("t", "sub:1", "1")][("task", 0)][3] == "path"
@@ -169,7 +173,7 @@ def test_custom_serializer_is_used() -> None:
 
     saver = InMemorySaver(serde=Counting())
     saver.put(conf(), ckpt("1", {"a": 1}, {"a": 1}), {}, {"a": 1})
-    assert Counting.calls == 3  # one blob, the checkpoint header, the metadata
+    assert Counting.calls == 2  # one blob and the metadata (headers stay dicts)
 
 
 def test_with_allowlist_returns_a_clone_sharing_storage() -> None:
@@ -279,3 +283,19 @@ def test_listing_while_writing_does_not_fail() -> None:
         seen.append(item.checkpoint["id"])
         saver.put(conf(), ckpt(item.checkpoint["id"] + "x", {}, {}), {}, {})
     assert seen == ["2", "1", "0"]
+
+
+def test_stored_header_is_isolated_from_caller_and_reader() -> None:
+    saver = InMemorySaver()
+    checkpoint = ckpt("1", {"a": 1}, {"a": 1})
+    saver.put(conf(), checkpoint, {}, {"a": 1})
+    checkpoint["channel_versions"]["a"] = 99
+    checkpoint["versions_seen"]["n"] = {"a": 99}
+    first = saver.get(conf())
+    assert first is not None
+    assert first["channel_versions"] == {"a": 1}
+    assert "n" not in first["versions_seen"]
+    first["channel_versions"]["a"] = 5
+    second = saver.get(conf())
+    assert second is not None
+    assert second["channel_versions"] == {"a": 1}

@@ -7,12 +7,15 @@ using only that library's public API.  Every node and router is a pure function
 of its own name and the state it reads, so two libraries running the same spec
 must compute the same thing.
 
-Race-free by construction: a node that raises is never a ``Send`` target, lives
-at the top level and has a name that sorts after every other node
-(``zz_fail``); with ``max_concurrency=1`` (see ``_harness``) LangGraph runs the
-tasks of a step one at a time in order, so every sibling has finished before it
-raises.  Without that, which siblings' writes were saved before the error
-propagates depends on thread timing.
+Race-free by construction.  With ``max_concurrency=1`` (see ``_harness``)
+LangGraph runs the tasks of a step one at a time (``Send`` tasks first, then
+nodes by name), but when one of
+them fails the main thread stops waiting, and whether the later siblings ran
+and saved their writes depends on timing.  So only the task that sorts last may
+fail mid-step: the failing node (``zz_fail``) is never a ``Send`` target and
+lives at the top level; nodes inside subgraphs never write the ``last`` key
+(an ``InvalidUpdateError`` inside a subgraph fails the parent's task), and a
+graph with subgraphs keeps the recursion limit at 25 (subgraphs inherit it).
 """
 
 from __future__ import annotations

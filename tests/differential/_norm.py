@@ -148,7 +148,9 @@ def _interrupts_sorted(seq: Any) -> Any:
     return sorted(seq, key=lambda x: render(erase(x)))
 
 
-_INTERRUPT_KEYS = frozenset({"value", "id", "response_schema", "when", "resumable", "ns"})
+_INTERRUPT_KEYS = frozenset(
+    {"value", "id", "response_schema", "when", "resumable", "ns"}
+)
 
 
 def _is_interrupt(x: Any) -> bool:

@@ -12,8 +12,17 @@ Environment:
   under test (default ``1``, as for the reference; empty: not passed).
 - ``SG_DIFF_REQUIRE=1``: fail instead of skipping when a library is missing.
 
+- ``SG_DIFF_SEEDS=3,17``: run exactly these seeds of the random tests (sync
+  and async); every failure message prints the command that re-runs it.
+- ``SG_DIFF_MAX_LINES``: length of the diff shown on a mismatch (default 80).
+
 When langgraph (the reference, a dev dependency) or ``<SG_DIFF_LIB>.graph`` is
 not importable, the tests of this directory are skipped with the reason.
+
+Layout: ``_lib`` loads a library by name, ``_gen`` draws and builds random
+graphs, ``_harness`` drives both libraries and compares their recordings,
+``_norm`` turns observations into plain data with stable id placeholders,
+``_canon`` orders the chunks of racy (eager sync) streams canonically.
 """
 
 from __future__ import annotations

@@ -848,7 +848,12 @@ async def invoke_output_shapes(lib: Lib, d: Driver, rec: Recorder) -> None:
 
 @scenario
 async def messages_state(lib: Lib, d: Driver, rec: Recorder) -> None:
-    from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
+    msgs = pytest.importorskip("langchain_core.messages")
+    AIMessage, HumanMessage, RemoveMessage = (
+        msgs.AIMessage,
+        msgs.HumanMessage,
+        msgs.RemoveMessage,
+    )
 
     def bot(s: Any) -> dict[str, Any]:
         last = s["messages"][-1]

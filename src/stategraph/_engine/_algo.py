@@ -41,6 +41,11 @@ def path_str(path: Any) -> str:
     return str(path)
 
 
+def _sort_key(task: Any) -> str:
+    key = getattr(task, "path_key", None)
+    return key if key is not None else path_str(task.path)
+
+
 def prepare_tasks(loop: Loop, updated: set[str] | None) -> list[Task]:
     """Plan the tasks of the next step: ``Send`` pushes first, then pulls."""
     tasks: list[Task] = []
@@ -146,7 +151,7 @@ def apply_writes(
     ``finish()`` releases deferred nodes.
     """
     if len(tasks) > 1:
-        tasks = sorted(tasks, key=lambda t: path_str(t.path))
+        tasks = sorted(tasks, key=_sort_key)
     channels = loop.channels
     versions = loop.versions
     seen = loop.versions_seen

@@ -144,6 +144,7 @@ class Loop:
         self.frozen_versions = False
         self.is_replaying = False
         self.updated: set[str] | None = None
+        self._writes_cfg: tuple[str, dict[str, Any]] | None = None
 
     def restore(self, checkpoint: dict[str, Any]) -> None:
         """Load channels and version maps from a checkpoint record."""
@@ -490,7 +491,7 @@ class Loop:
                     w for w in self.pending_writes if w[0] != task_id
                 ]
             to_save = list(writes)
-        self.pending_writes.extend((task_id, c, v) for c, v in writes)  # type: ignore[misc]
+        self.pending_writes.extend([(task_id, c, v) for c, v in writes])  # type: ignore[misc]
         effects: list[Any] = []
         if self.durability != "exit" and self.checkpointer is not None:
             effects.append(
@@ -498,7 +499,7 @@ class Loop:
                     self._writes_config(),
                     to_save,
                     task_id,  # type: ignore[arg-type]
-                    path_str(task.path) if task is not None else "",
+                    task.path_key if task is not None else "",
                 )
             )
         if task is not None:
@@ -506,7 +507,11 @@ class Loop:
         return effects
 
     def _writes_config(self) -> dict[str, Any]:
-        return {
+        # Every task of a step saves against the same checkpoint: build once.
+        cached = self._writes_cfg
+        if cached is not None and cached[0] == self.checkpoint_id:
+            return cached[1]
+        config = {
             **self.checkpoint_config,
             CONF: {
                 **self.checkpoint_config[CONF],
@@ -514,6 +519,8 @@ class Loop:
                 CONFIG_KEY_CHECKPOINT_ID: self.checkpoint_id,
             },
         }
+        self._writes_cfg = (self.checkpoint_id, config)
+        return config
 
     def _after_tick(self) -> Effects:
         writes = [w for t in self.tasks for w in t.writes]
@@ -592,8 +599,10 @@ class Loop:
             "ts": datetime.now(timezone.utc).isoformat(),
             "id": self.checkpoint_id,
             "channel_values": values,
-            "channel_versions": dict(self.versions),
-            "versions_seen": dict(self.versions_seen),
+            # Handed over uncopied: savers run before the next step starts
+            # and must not keep references (InMemorySaver copies what it keeps).
+            "channel_versions": self.versions,
+            "versions_seen": self.versions_seen,
             "updated_channels": None if self.updated is None else sorted(self.updated),
         }
 

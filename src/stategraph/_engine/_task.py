@@ -102,6 +102,7 @@ class Task:
     __slots__ = (
         "_config",
         "_id",
+        "_path_key",
         "_scratchpad",
         "cache_key",
         "input",
@@ -134,7 +135,17 @@ class Task:
         self._id: str | None = None
         self._config: dict[str, Any] | None = None
         self._scratchpad: Scratchpad | None = None
+        self._path_key: str | None = None
         self.cache_key: Any = None
+
+    @property
+    def path_key(self) -> str:
+        """The task path as the string savers and reducers order writes by."""
+        if self._path_key is None:
+            from stategraph._engine._algo import path_str
+
+            self._path_key = path_str(self.path)
+        return self._path_key
 
     @property
     def id(self) -> str:

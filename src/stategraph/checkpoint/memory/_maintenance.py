@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from stategraph._config import RunnableConfig
 from stategraph.checkpoint.base import DeltaChannelHistory
 from stategraph.checkpoint.base._saver import _HistoryWalk
+from stategraph.checkpoint.memory._header import thaw_header
 from stategraph.checkpoint.serde.base import SerializerProtocol
 
 Typed = tuple[str, bytes]
@@ -156,7 +157,7 @@ class MaintenanceMixin:
             saved = checkpoints.get(cursor)
             if saved is None:
                 break
-            versions = loads(saved[0])["channel_versions"]
+            versions = thaw_header(saved[0], loads)["channel_versions"]
             values = {}
             for name in walk.remaining:
                 blob = self.blobs.get((thread_id, ns, name, versions.get(name, "")))
@@ -200,7 +201,9 @@ class MaintenanceMixin:
         used = {
             (thread_id, ns, channel, version)
             for saved in kept
-            for channel, version in loads(saved[0])["channel_versions"].items()
+            for channel, version in thaw_header(saved[0], loads)[
+                "channel_versions"
+            ].items()
         }
         for key in [
             k for k in self.blobs if k[0] == thread_id and k[1] == ns and k not in used

@@ -35,6 +35,7 @@ from stategraph.checkpoint.base import (
     SerializerProtocol,
     get_checkpoint_metadata,
 )
+from stategraph.checkpoint.memory._header import freeze_header, thaw_header
 from stategraph.checkpoint.memory._maintenance import MaintenanceMixin, ordered_writes
 from stategraph.checkpoint.serde.jsonplus import UnserializableValueError
 
@@ -160,12 +161,10 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             else:
                 blob = _EMPTY
             blobs[(thread_id, ns, channel, version)] = blob
-        header = checkpoint.copy()
-        del header["channel_values"]  # type: ignore[misc]
         checkpoint_id = checkpoint["id"]
         checkpoints = self.storage[thread_id][ns]
         checkpoints[checkpoint_id] = (
-            dumps(header),
+            freeze_header(checkpoint),
             dumps(get_checkpoint_metadata(config, metadata)),
             conf.get("checkpoint_id"),
         )
@@ -354,7 +353,7 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         metadata: Any = None,
     ) -> CheckpointTuple:
         loads = self.serde.loads_typed
-        checkpoint = loads(saved[0])
+        checkpoint = thaw_header(saved[0], loads)
         values: dict[str, Any] = {}
         blobs = self.blobs
         for channel, version in checkpoint["channel_versions"].items():

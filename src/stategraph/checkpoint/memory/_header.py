@@ -1,0 +1,37 @@
+"""Stored checkpoint headers: kept as copied dicts, not serialized bytes.
+
+Owns the format of ``storage`` entries' first element; must not import the saver.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_HEADER = "__header__"
+
+
+def freeze_header(checkpoint: Any) -> Any:
+    """Keep a checkpoint's header (all but values) without serializing it.
+
+    Versions are immutable strings and the engine never changes a
+    ``versions_seen`` entry in place (it replaces it), so copying the outer
+    dicts isolates the stored header in time that does not grow with history;
+    serializing it would cost time proportional to the number of channels on
+    every step.
+    """
+    header = {k: v for k, v in checkpoint.items() if k != "channel_values"}
+    header["channel_versions"] = dict(checkpoint["channel_versions"])
+    header["versions_seen"] = dict(checkpoint["versions_seen"])
+    return (_HEADER, header)
+
+
+def thaw_header(stored: Any, loads: Any) -> Any:
+    """A fresh, caller-owned copy of a stored header (or a serialized one)."""
+    if stored[0] != _HEADER:
+        return loads(stored)
+    header = dict(stored[1])
+    header["channel_versions"] = dict(header["channel_versions"])
+    header["versions_seen"] = {k: dict(v) for k, v in header["versions_seen"].items()}
+    if header.get("updated_channels") is not None:
+        header["updated_channels"] = list(header["updated_channels"])
+    return header
