@@ -252,3 +252,22 @@ def test_compile_rejects_unknown_nodes() -> None:
         StateGraph(State).add_node("x", record("x")).compile()
     with pytest.raises(ValueError, match=r"^Node `a` already present.$"):
         builder.add_node("a", record("a"))
+
+
+def test_messages_mode_emits_new_messages_from_nodes(driver: Any) -> None:
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    from stategraph.graph import MessagesState
+
+    def reply(state: Any) -> Any:
+        return {"messages": [AIMessage("hi", id="m1")]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("reply", reply)
+    builder.add_edge(START, "reply")
+    chunks = driver.stream(
+        builder.compile(),
+        {"messages": [HumanMessage("hello", id="h1")]},
+        stream_mode="messages",
+    )
+    assert [(m.id, meta["langgraph_node"]) for m, meta in chunks] == [("m1", "reply")]

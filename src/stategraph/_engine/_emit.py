@@ -48,6 +48,11 @@ class StreamSink:
         self.modes = modes
 
 
+def send(loop: Loop, mode: str, payload: Any) -> None:
+    """Put one event of ``mode`` into every sink that listens to it."""
+    _send(loop, mode, payload)
+
+
 def _send(loop: Loop, mode: str, payload: Any) -> None:
     debug_remap = mode in ("checkpoints", "tasks")
     for sink in loop.stream:

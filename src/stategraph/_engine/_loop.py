@@ -32,7 +32,7 @@ from stategraph._constants import (
     TASKS,
     WRITES_IDX_MAP,
 )
-from stategraph._engine import _emit
+from stategraph._engine import _emit, _messages
 from stategraph._engine._algo import apply_writes, path_str, prepare_tasks
 from stategraph._engine._effects import (
     LoadCheckpoint,
@@ -100,6 +100,8 @@ class Loop:
         self.interrupt_before = run.interrupt_before
         self.interrupt_after = run.interrupt_after
         self.runtime: Runtime[Any] = run.runtime
+        self.wants_messages = "messages" in self.modes
+        self.seen_messages: set[str] = set()
 
     @classmethod
     def detached(cls, graph: Any, config: dict[str, Any], checkpointer: Any) -> Loop:
@@ -110,6 +112,7 @@ class Loop:
         loop.modes = frozenset()
         loop.output_keys = graph.stream_channels_asis
         loop.runtime = DEFAULT_RUNTIME
+        loop.wants_messages = False
         return loop
 
     def _setup(self, graph: Any, config: dict[str, Any], checkpointer: Any) -> None:
@@ -369,6 +372,10 @@ class Loop:
             self.status = "interrupt_before"
             raise GraphInterrupt()
         _emit.tasks_started(self, self.tasks)
+        if self.wants_messages:
+            for task in self.tasks:
+                if not task.node.hidden:
+                    _messages.note_input(self, task)
         for task in self.tasks:
             if task.writes:
                 _emit.task_output(self, task, task.writes, cached=True)

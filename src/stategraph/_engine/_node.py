@@ -33,6 +33,7 @@ class PregelNode:
         "cache_policy",
         "call",
         "channels",
+        "hidden",
         "mapper",
         "metadata",
         "name",
@@ -73,6 +74,7 @@ class PregelNode:
         self.bound = bound
         self.metadata = metadata
         self.tags = list(tags) if tags else None
+        self.hidden = bool(self.tags) and "langsmith:hidden" in self.tags
         # RetryPolicy is itself a NamedTuple, so tell one policy from a sequence
         # of policies by its fields, not by isinstance(tuple).
         if retry_policy is not None and hasattr(retry_policy, "_fields"):

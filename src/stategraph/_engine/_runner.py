@@ -12,6 +12,7 @@ from typing import Any
 
 from stategraph._config import var_child_config
 from stategraph._constants import CONF, CONFIG_KEY_CHECKPOINT_NS, NS_END, NS_SEP
+from stategraph._engine import _messages
 from stategraph._engine._task import Task
 from stategraph._types import Command, RetryPolicy
 from stategraph.errors import GraphBubbleUp, ParentCommand
@@ -63,6 +64,8 @@ def run_sync_body(task: Task) -> None:
     token = var_child_config.set(task)
     try:
         out = node.call(task.input, task)
+        if task.loop.wants_messages and not task.node.hidden:
+            _messages.emit_output(task.loop, task, out)
         for writer in node.writers:
             writer(task, out)
     finally:
@@ -78,6 +81,8 @@ async def run_async_body(task: Task) -> None:
             out = await node.acall(task.input, task)
         else:
             out = node.call(task.input, task)
+        if task.loop.wants_messages and not task.node.hidden:
+            _messages.emit_output(task.loop, task, out)
         for writer in node.writers:
             pending: Any = writer(task, out)
             if pending is not None:

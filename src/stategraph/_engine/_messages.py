@@ -1,0 +1,78 @@
+"""The ``messages`` stream mode, engine side: chat messages that nodes return.
+
+Messages a node returns (langchain ``BaseMessage`` objects) are emitted as
+``(message, metadata)`` unless already seen in the node's input or streamed
+before. Token streaming from chat models hooks in here as well (issue #5).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from stategraph._types import Command
+
+if TYPE_CHECKING:
+    from stategraph._engine._loop import Loop
+    from stategraph._engine._task import Task
+
+
+def _message_type() -> Any:
+    # Only langchain messages count, and if langchain was never imported no
+    # value can be one: avoid importing it here.
+    module = sys.modules.get("langchain_core.messages")
+    return getattr(module, "BaseMessage", None) if module is not None else None
+
+
+def note_input(loop: Loop, task: Task) -> None:
+    """Remember the ids of messages a task received, so they are not re-emitted."""
+    base = _message_type()
+    if base is None or not isinstance(task.input, dict):
+        return
+    for value in task.input.values():
+        for item in _messages_in(value, base):
+            if item.id is not None:
+                loop.seen_messages.add(item.id)
+
+
+def emit_output(loop: Loop, task: Task, output: Any) -> None:
+    """Emit the new messages in a node's return value."""
+    base = _message_type()
+    if base is None:
+        return
+    updates: list[Any] = []
+    if isinstance(output, Command):
+        updates.append(output.update)
+    elif isinstance(output, Sequence) and any(isinstance(v, Command) for v in output):
+        updates.extend(v.update if isinstance(v, Command) else v for v in output)
+    else:
+        updates.append(output)
+    for update in updates:
+        values = update.values() if isinstance(update, dict) else [update]
+        for value in values:
+            for message in _messages_in(value, base):
+                _emit(loop, task, message)
+
+
+def _messages_in(value: Any, base: Any) -> list[Any]:
+    if isinstance(value, base):
+        return [value]
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [item for item in value if isinstance(item, base)]
+    return []
+
+
+def _emit(loop: Loop, task: Task, message: Any) -> None:
+    if message.id is not None and message.id in loop.seen_messages:
+        return
+    if message.id is not None:
+        loop.seen_messages.add(message.id)
+    metadata = {
+        **(loop.config.get("metadata") or {}),
+        "ls_integration": "langgraph",
+        **task.metadata(),
+    }
+    from stategraph._engine._emit import send
+
+    send(loop, "messages", (message, metadata))
