@@ -44,7 +44,8 @@ def driver(request: pytest.FixtureRequest) -> Driver:
     return Driver(request.param)
 
 
-def _patch_reference_checkpoint_race() -> None:
+@pytest.fixture(autouse=True)
+def _reference_checkpoints_are_copies(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the reference's barrier and accumulating-topic checkpoints copies.
 
     LangGraph saves checkpoints in a background thread (durability "async")
@@ -53,20 +54,22 @@ def _patch_reference_checkpoint_race() -> None:
     serializes it, so a saved checkpoint can show a later step's barrier
     (seen with ``max_concurrency=1``: history lists a node as ``next`` that
     was not). That is a LangGraph race, not behaviour to reproduce; copying
-    in ``checkpoint()`` removes it without changing anything else.
+    in ``checkpoint()`` removes it without changing anything else. Scoped to
+    these tests: the channel tests compare the aliasing itself.
     """
     try:
         from langgraph.channels import named_barrier_value as nbv, topic
     except ImportError:
         return
-    nbv.NamedBarrierValue.checkpoint = lambda self: set(self.seen)  # type: ignore[method-assign]
-    nbv.NamedBarrierValueAfterFinish.checkpoint = (  # type: ignore[method-assign]
-        lambda self: (set(self.seen), self.finished)
+    monkeypatch.setattr(
+        nbv.NamedBarrierValue, "checkpoint", lambda self: set(self.seen)
     )
-    topic.Topic.checkpoint = lambda self: list(self.values)  # type: ignore[method-assign]
-
-
-_patch_reference_checkpoint_race()
+    monkeypatch.setattr(
+        nbv.NamedBarrierValueAfterFinish,
+        "checkpoint",
+        lambda self: (set(self.seen), self.finished),
+    )
+    monkeypatch.setattr(topic.Topic, "checkpoint", lambda self: list(self.values))
 
 
 def _missing() -> str | None:

@@ -85,8 +85,14 @@ async def drive(
         value, error = None, None
         try:
             if type(effect) is RunTasks:
+                while chunks:
+                    yield chunks.popleft()
                 async for chunk in _run_tasks(loop, effect.tasks, saver, chunks):
                     yield chunk
+                if len(effect.tasks) == 1 and not loop.failures:
+                    # A lone task's output is released with the next effect,
+                    # as LangGraph does: if the barrier then fails, it is lost.
+                    continue
             else:
                 value = await perform(effect, saver, cache)
         except Exception as exc:
@@ -209,23 +215,27 @@ async def _run_tasks(
 
     limit = loop.config.get("max_concurrency")
     if limit == 1:
-        for task in tasks:
-            exc = await run_task(task)
-            await _commit(loop, task, exc, saver)
-            while chunks:
-                yield chunks.popleft()
+        async for chunk in _run_one_by_one(loop, tasks, saver, chunks):
+            yield chunk
         return
     gate = asyncio.Semaphore(limit) if limit else None
+    failed = asyncio.Event()
 
     # Each task commits the moment it finishes, as LangGraph's async runner
     # does, so a quick task's output is streamed before a slow sibling's.
     async def run_and_commit(task: Task) -> None:
-        if gate is None:
-            exc = await run_task(task)
-        else:
-            async with gate:
+        try:
+            if gate is None:
                 exc = await run_task(task)
+            else:
+                async with gate:
+                    exc = await run_task(task)
+        except asyncio.CancelledError as cancelled:
+            await _commit(loop, task, cancelled, saver)
+            raise
         await _commit(loop, task, exc, saver)
+        if _fails(exc):
+            failed.set()
 
     pending = {asyncio.ensure_future(run_and_commit(t)) for t in tasks}
     try:
@@ -234,9 +244,34 @@ async def _run_tasks(
                 pending, return_when=asyncio.FIRST_COMPLETED
             )
             for fut in done:
-                fut.result()
+                if not fut.cancelled():
+                    fut.result()
+            if failed.is_set():
+                # A failure stops the step: siblings still running are
+                # cancelled and recorded as such, as LangGraph does.
+                for fut in pending:
+                    fut.cancel()
             while chunks:
                 yield chunks.popleft()
     finally:
         for fut in pending:
             fut.cancel()
+
+
+def _fails(exc: BaseException | None) -> bool:
+    return exc is not None and not isinstance(exc, GraphBubbleUp)
+
+
+async def _run_one_by_one(
+    loop: Any, tasks: list[Task], saver: Any, chunks: deque[Any] | None
+) -> AsyncIterator[Any]:
+    failed = False
+    for task in tasks:
+        if failed:
+            await _commit(loop, task, asyncio.CancelledError(), saver)
+            continue
+        exc = await run_task(task)
+        await _commit(loop, task, exc, saver)
+        failed = _fails(exc)
+        while chunks:
+            yield chunks.popleft()

@@ -133,8 +133,20 @@ def task_output(
         chunk = map_updates(loop.output_keys, [(task, writes)], cached)
         if chunk is not None:
             _send(loop, "updates", chunk)
-    if not cached and ("tasks" in loop.modes or "debug" in loop.modes):
+    if (
+        not cached
+        and ("tasks" in loop.modes or "debug" in loop.modes)
+        and not _cancelled(writes)
+    ):
         _send(loop, "tasks", task_result_payload(task, writes, loop.stream_keys))
+
+
+def _cancelled(writes: Sequence[tuple[str, Any]]) -> bool:
+    # A task cancelled because a sibling failed reports no result event.
+    return any(
+        c == ERROR and not isinstance(v, Exception) and isinstance(v, BaseException)
+        for c, v in writes
+    )
 
 
 def tasks_started(loop: Loop, tasks: Sequence[Task]) -> None:

@@ -219,6 +219,17 @@ class Loop:
         self.addressed = bool(
             self.run.checkpoint_config[CONF].get(CONFIG_KEY_CHECKPOINT_ID)
         )
+        # A run addressed at a checkpoint the thread has moved past replays
+        # its tasks and forks, even when that checkpoint came from an update.
+        self.superseded = False
+        if self.addressed and saved is not None:
+            conf = self.run.checkpoint_config
+            latest = yield LoadCheckpoint(
+                {**conf, CONF: {**conf[CONF], CONFIG_KEY_CHECKPOINT_ID: None}}
+            )
+            self.superseded = (
+                latest is not None and latest.checkpoint["id"] != saved.checkpoint["id"]
+            )
         base = self.run.checkpoint_config
         if saved is None:
             checkpoint: dict[str, Any] = empty_checkpoint()
@@ -272,13 +283,16 @@ class Loop:
             (is_command and self.input.resume is not None)
             or conf.get(CONFIG_KEY_RESUMING, False)
         )
-        self.is_replaying = is_time_traveling
+        self.is_replaying = is_time_traveling or self.superseded
         if is_time_traveling:
             self.pending_writes = [w for w in self.pending_writes if w[1] != RESUME]
         forks = (
             is_resuming
             and is_time_traveling
-            and self.metadata.get("source") not in ("update", "fork")
+            and (
+                self.metadata.get("source") not in ("update", "fork")
+                or self.superseded
+            )
         )
         carried: list[tuple[str, str, Any]] = []
         if is_command:

@@ -96,7 +96,13 @@ def drive(
         value, error = None, None
         try:
             if type(effect) is RunTasks:
+                while chunks:
+                    yield chunks.popleft()
                 yield from _run_tasks(loop, effect.tasks, saver, cache, chunks)
+                if len(effect.tasks) == 1 and not loop.failures:
+                    # A lone task's output is released with the next effect,
+                    # as LangGraph does: if the barrier then fails, it is lost.
+                    continue
             else:
                 value = perform(effect, saver, cache)
         except Exception as exc:
