@@ -20,6 +20,7 @@ MIRRORED = [
     ("cache.base", set()),
     ("checkpoint.serde.base", set()),
     ("typing", set()),
+    ("warnings", set()),
 ]
 
 

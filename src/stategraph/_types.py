@@ -23,6 +23,8 @@ from typing import (
 
 from xxhash import xxh3_128_hexdigest
 
+from stategraph.warnings import LangGraphDeprecatedSinceV11
+
 if TYPE_CHECKING:
     from stategraph._config import RunnableConfig
     from stategraph.checkpoint.base import CheckpointMetadata
@@ -337,7 +339,7 @@ class GraphOutput(Generic[OutputT]):
         warnings.warn(
             "Accessing GraphOutput via `result[key]` is deprecated. "
             "Use `result.value` or `result.interrupts`.",
-            DeprecationWarning,
+            LangGraphDeprecatedSinceV11,
             stacklevel=2,
         )
         if key == "__interrupt__":

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
 
+from stategraph.warnings import LangGraphDeprecatedSinceV10
+
 if TYPE_CHECKING:
     from stategraph._types import Command, Interrupt
 
@@ -127,7 +129,7 @@ class NodeInterrupt(GraphInterrupt):
         warnings.warn(
             "NodeInterrupt is deprecated. Please use `langgraph.types.interrupt` "
             "instead.",
-            DeprecationWarning,
+            LangGraphDeprecatedSinceV10,
             stacklevel=2,
         )
         if id is None:

@@ -74,7 +74,7 @@ class PregelNode:
         self.bound = bound
         self.metadata = metadata
         self.tags = list(tags) if tags else None
-        self.hidden = bool(self.tags) and "langsmith:hidden" in self.tags
+        self.hidden = self.tags is not None and "langsmith:hidden" in self.tags
         # RetryPolicy is itself a NamedTuple, so tell one policy from a sequence
         # of policies by its fields, not by isinstance(tuple).
         if retry_policy is not None and hasattr(retry_policy, "_fields"):

@@ -39,6 +39,7 @@ from typing_extensions import TypedDict
 
 from stategraph._config import get_config
 from stategraph._constants import CONF, CONFIG_KEY_SEND
+from stategraph.warnings import LangGraphDeprecatedSinceV10
 
 REMOVE_ALL_MESSAGES = "__remove_all__"
 """Id of a removal marker that drops every message written before it."""
@@ -670,7 +671,7 @@ def _make_message_graph() -> type[Any]:
             warnings.warn(
                 "MessageGraph is deprecated in LangGraph v1.0.0, to be removed in "
                 "v2.0.0. Please use StateGraph with a `messages` key instead.",
-                DeprecationWarning,
+                LangGraphDeprecatedSinceV10,
                 stacklevel=2,
             )
             base.__init__(self, Annotated[list[_AnyMessage], add_messages])

@@ -27,6 +27,7 @@ from stategraph._constants import (
 from stategraph._engine._emit import StreamSink
 from stategraph._runtime import DEFAULT_RUNTIME, Runtime
 from stategraph.errors import ErrorCode, GraphRecursionError, create_error_message
+from stategraph.warnings import LangGraphDeprecatedSinceV10
 
 
 class Run:
@@ -114,7 +115,7 @@ def prepare_run(
         warnings.warn(
             "`checkpoint_during` is deprecated and will be removed. Please use "
             "`durability` instead.",
-            DeprecationWarning,
+            LangGraphDeprecatedSinceV10,
             stacklevel=3,
         )
         if durability is not None:
