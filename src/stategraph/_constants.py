@@ -44,6 +44,7 @@ CONFIG_KEY_DURABILITY = sys.intern("__pregel_durability")
 CONFIG_KEY_RUNTIME = sys.intern("__pregel_runtime")
 CONFIG_KEY_RESUME_MAP = sys.intern("__pregel_resume_map")
 CONFIG_KEY_TASK = sys.intern("__stategraph_task")
+CONFIG_KEY_REPLAY_STATE = sys.intern("__pregel_replay_state")
 
 NS_SEP = sys.intern("|")
 NS_END = sys.intern(":")

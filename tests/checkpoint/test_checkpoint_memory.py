@@ -35,12 +35,27 @@ def conf(thread: str = "t", ns: str = "", cid: str | None = None) -> Any:
 
 def test_alias_and_base_class() -> None:
     assert MemorySaver is InMemorySaver
-    with pytest.raises(ValueError, match="PersistentDict"):
-        InMemorySaver(factory=dict)
     saver = InMemorySaver()
     assert isinstance(saver, BaseCheckpointSaver)
     with saver as entered:
         assert entered is saver
+
+
+def test_persistent_dict_factory_saves_to_file_without_pickle(tmp_path: Any) -> None:
+    from functools import partial
+
+    from stategraph.checkpoint.memory import PersistentDict
+
+    path = str(tmp_path / "saver.bin")
+    with InMemorySaver(factory=partial(PersistentDict, filename=path)) as saver:
+        saver.put(conf(), ckpt("1", {"a": 1}, {"a": 1}), {}, {"a": 1})
+        assert saver.get(conf()) is not None
+    raw = (tmp_path / "saver.bin").read_bytes()
+    assert not raw.startswith(b"\x80")  # not a pickle stream
+    again = PersistentDict(filename=path)
+    again.load()
+    # LangGraph's factory gives the three dicts one file; the last one saved wins
+    assert "t" in again
 
 
 @pytest.mark.asyncio

@@ -18,6 +18,7 @@ from stategraph._constants import (
     CONFIG_KEY_CHECKPOINT_ID,
     CONFIG_KEY_CHECKPOINT_MAP,
     CONFIG_KEY_CHECKPOINT_NS,
+    CONFIG_KEY_REPLAY_STATE,
     CONFIG_KEY_RESUME_MAP,
     CONFIG_KEY_RESUMING,
     CONFIG_KEY_SCRATCHPAD,
@@ -35,6 +36,7 @@ from stategraph._constants import (
 from stategraph._engine import _emit, _messages
 from stategraph._engine._algo import apply_writes, path_str, prepare_tasks
 from stategraph._engine._effects import (
+    ListCheckpoints,
     LoadCheckpoint,
     ReadCache,
     RunTasks,
@@ -43,6 +45,7 @@ from stategraph._engine._effects import (
     WriteCache,
 )
 from stategraph._engine._io import map_command, map_input
+from stategraph._engine._replay import ReplayState
 from stategraph._engine._status import read_statuses
 from stategraph._engine._task import Scratchpad, Task
 from stategraph._runtime import DEFAULT_RUNTIME, ExecutionInfo, Runtime
@@ -213,23 +216,7 @@ class Loop:
         return self.output
 
     def _enter(self) -> Effects:
-        saved = None
-        if self.checkpointer is not None:
-            saved = yield LoadCheckpoint(self.run.checkpoint_config)
-        self.addressed = bool(
-            self.run.checkpoint_config[CONF].get(CONFIG_KEY_CHECKPOINT_ID)
-        )
-        # A run addressed at a checkpoint the thread has moved past replays
-        # its tasks and forks, even when that checkpoint came from an update.
-        self.superseded = False
-        if self.addressed and saved is not None:
-            conf = self.run.checkpoint_config
-            latest = yield LoadCheckpoint(
-                {**conf, CONF: {**conf[CONF], CONFIG_KEY_CHECKPOINT_ID: None}}
-            )
-            self.superseded = (
-                latest is not None and latest.checkpoint["id"] != saved.checkpoint["id"]
-            )
+        saved = yield from self._load()
         base = self.run.checkpoint_config
         if saved is None:
             checkpoint: dict[str, Any] = empty_checkpoint()
@@ -264,6 +251,37 @@ class Loop:
         self.updated = set(prior) if prior else None
         yield from self._first()
 
+    def _load(self) -> Effects:
+        """Load the checkpoint this run starts from (effects only)."""
+        conf = self.run.checkpoint_config
+        replay = self.config[CONF].get(CONFIG_KEY_REPLAY_STATE)
+        self.addressed = bool(conf[CONF].get(CONFIG_KEY_CHECKPOINT_ID) or replay)
+        self.superseded = False
+        if self.checkpointer is None:
+            return None
+        if conf[CONF].get(CONFIG_KEY_CHECKPOINT_ID):
+            saved = yield LoadCheckpoint(conf)
+            if saved is not None:
+                # A run addressed at a checkpoint the thread has moved past
+                # replays its tasks and forks, even from an update checkpoint.
+                latest = yield LoadCheckpoint(
+                    {**conf, CONF: {**conf[CONF], CONFIG_KEY_CHECKPOINT_ID: None}}
+                )
+                self.superseded = (
+                    latest is not None
+                    and latest.checkpoint["id"] != saved.checkpoint["id"]
+                )
+            return saved
+        if replay is not None:
+            # The parent is replaying: start from what this subgraph had saved
+            # before the replay point, and take the input again (no resume).
+            self.config[CONF].pop(CONFIG_KEY_RESUMING, None)
+            if replay.first_visit(conf[CONF].get(CONFIG_KEY_CHECKPOINT_NS, "")):
+                before = {CONF: {CONFIG_KEY_CHECKPOINT_ID: replay.checkpoint_id}}
+                found = yield ListCheckpoints(conf, None, before, 1)
+                return found[0] if found else None
+        return (yield LoadCheckpoint(conf))
+
     def _first(self) -> Effects:
         conf = self.config[CONF]
         is_command = isinstance(self.input, Command)
@@ -279,9 +297,18 @@ class Loop:
                 ),
             )
         )
-        is_time_traveling = self.addressed and not (
-            (is_command and self.input.resume is not None)
-            or conf.get(CONFIG_KEY_RESUMING, False)
+        is_time_traveling = self.addressed and (
+            # Time travel into a subgraph checkpoint: the parent resumes, but
+            # this graph's own namespace was addressed through checkpoint_map.
+            (
+                self.is_nested
+                and conf.get(CONFIG_KEY_CHECKPOINT_NS, "")
+                in conf.get(CONFIG_KEY_CHECKPOINT_MAP, {})
+            )
+            or not (
+                (is_command and self.input.resume is not None)
+                or conf.get(CONFIG_KEY_RESUMING, False)
+            )
         )
         self.is_replaying = is_time_traveling or self.superseded
         if is_time_traveling:
@@ -290,11 +317,11 @@ class Loop:
             is_resuming
             and is_time_traveling
             and (
-                self.metadata.get("source") not in ("update", "fork")
-                or self.superseded
+                self.metadata.get("source") not in ("update", "fork") or self.superseded
             )
         )
         carried: list[tuple[str, str, Any]] = []
+        replay_bound: dict[str, Any] | None = None
         if is_command:
             carried = yield from self._command_writes(self.input, forks)
         null_writes = [
@@ -309,6 +336,11 @@ class Loop:
                 k: self.versions[k] for k in self.channels if k in self.versions
             }
             if forks:
+                if (
+                    self.metadata.get("source") in ("update", "fork")
+                    and self.prev_checkpoint_config
+                ):
+                    replay_bound = self.prev_checkpoint_config
                 self.pending_writes = [
                     w for w in self.pending_writes if w[1] != INTERRUPT
                 ]
@@ -321,11 +353,33 @@ class Loop:
         elif CONFIG_KEY_RESUMING not in conf:
             raise EmptyInputError(f"Received no input for {self.graph.input_channels}")
         if not self.is_nested:
+            replay = None
+            if is_time_traveling:
+                replay = ReplayState(self._replay_checkpoint_id(replay_bound))
             self.config = {
                 **self.config,
-                CONF: {**conf, CONFIG_KEY_RESUMING: is_resuming},
+                CONF: {
+                    **conf,
+                    CONFIG_KEY_RESUMING: is_resuming,
+                    CONFIG_KEY_REPLAY_STATE: replay,
+                },
             }
         self.status = "pending"
+
+    def _replay_checkpoint_id(self, bound: dict[str, Any] | None) -> str:
+        """The parent checkpoint subgraphs replay from (before any fork)."""
+        if bound is not None:
+            return str(bound[CONF].get(CONFIG_KEY_CHECKPOINT_ID, self.checkpoint_id))
+        if (
+            self.metadata.get("source") in ("update", "fork")
+            and self.prev_checkpoint_config
+        ):
+            return str(
+                self.prev_checkpoint_config[CONF].get(
+                    CONFIG_KEY_CHECKPOINT_ID, self.checkpoint_id
+                )
+            )
+        return self.checkpoint_id
 
     def _command_writes(self, cmd: Command[Any], forks: bool) -> Effects:
         resume_is_map = False

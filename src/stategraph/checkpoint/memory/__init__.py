@@ -6,6 +6,10 @@
 
 from __future__ import annotations
 
-from stategraph.checkpoint.memory._saver import InMemorySaver, MemorySaver
+from stategraph.checkpoint.memory._persistent import PersistentDict as PersistentDict
+from stategraph.checkpoint.memory._saver import (
+    InMemorySaver as InMemorySaver,
+    MemorySaver as MemorySaver,
+)
 
-__all__ = ("InMemorySaver", "MemorySaver")
+__all__ = ("InMemorySaver", "MemorySaver", "PersistentDict")

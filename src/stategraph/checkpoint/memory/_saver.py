@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from types import TracebackType
 from typing import Any
 
@@ -68,8 +69,8 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
 
     Args:
         serde: Serializer of values; defaults to the shared ``JsonPlusSerializer``.
-        factory: Accepted for LangGraph compatibility; only ``defaultdict``
-            (in-memory storage) is supported.
+        factory: Builds the storage dicts; ``PersistentDict`` (with a
+            ``filename``) saves them to a file when the saver exits.
 
     Example:
         >>> saver = InMemorySaver()
@@ -84,20 +85,20 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
     def __init__(
         self, *, serde: SerializerProtocol | None = None, factory: Any = defaultdict
     ) -> None:
-        if factory is not defaultdict:
-            raise ValueError(
-                "InMemorySaver keeps its dicts in memory only: the pickle-backed "
-                "factories of LangGraph (PersistentDict) are not supported; use a "
-                "persistent saver (such as SQLite) instead"
-            )
         super().__init__(serde=serde)
-        self.storage = defaultdict(lambda: defaultdict(dict))
-        self.writes = defaultdict(dict)
-        self.blobs = {}
+        self.storage = factory(lambda: defaultdict(dict))
+        self.writes = factory(dict)
+        self.blobs = factory()
+        self.stack = ExitStack()
+        if factory is not defaultdict:
+            # A PersistentDict (or similar) saves itself when the saver exits.
+            for store in (self.storage, self.writes, self.blobs):
+                self.stack.enter_context(store)  # type: ignore[arg-type]  # factory-made
         self._latest: dict[tuple[str, str], str] = {}
         self._unordered: set[tuple[str, str]] = set()
 
     def __enter__(self) -> InMemorySaver:
+        self.stack.__enter__()
         return self
 
     def __exit__(
@@ -105,10 +106,11 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         exc_type: type[BaseException] | None,
         exc_value: BaseException | None,
         traceback: TracebackType | None,
-    ) -> None:
-        return None
+    ) -> bool | None:
+        return self.stack.__exit__(exc_type, exc_value, traceback)
 
     async def __aenter__(self) -> InMemorySaver:
+        self.stack.__enter__()
         return self
 
     async def __aexit__(
@@ -116,8 +118,8 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         exc_type: type[BaseException] | None,
         exc_value: BaseException | None,
         traceback: TracebackType | None,
-    ) -> None:
-        return None
+    ) -> bool | None:
+        return self.stack.__exit__(exc_type, exc_value, traceback)
 
     # -- writing -------------------------------------------------------------
 

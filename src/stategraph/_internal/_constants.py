@@ -1,0 +1,32 @@
+"""Re-export of the reserved names (LangGraph's ``langgraph._internal._constants``)."""
+
+from stategraph._constants import *  # noqa: F403
+from stategraph._constants import (  # noqa: F401
+    CONF,
+    CONFIG_KEY_CHECKPOINT_ID,
+    CONFIG_KEY_CHECKPOINT_MAP,
+    CONFIG_KEY_CHECKPOINT_NS,
+    CONFIG_KEY_CHECKPOINTER,
+    CONFIG_KEY_READ,
+    CONFIG_KEY_RESUMING,
+    CONFIG_KEY_RUNTIME,
+    CONFIG_KEY_SCRATCHPAD,
+    CONFIG_KEY_SEND,
+    CONFIG_KEY_STREAM,
+    CONFIG_KEY_TASK_ID,
+    END,
+    ERROR,
+    INTERRUPT,
+    NO_WRITES,
+    NS_END,
+    NS_SEP,
+    NULL_TASK_ID,
+    PREVIOUS,
+    PULL,
+    PUSH,
+    RESUME,
+    RETURN,
+    START,
+    TAG_HIDDEN,
+    TASKS,
+)
