@@ -55,8 +55,45 @@ def current_config() -> dict[str, Any] | None:
     return config
 
 
+_CONFIG_KEYS = frozenset(
+    {
+        "tags",
+        "metadata",
+        "callbacks",
+        "run_name",
+        "max_concurrency",
+        "recursion_limit",
+        "configurable",
+        "run_id",
+    }
+)
+_COPIED = frozenset({"tags", "metadata", "callbacks", "configurable"})
+_COORDINATES = ("thread_id", "checkpoint_ns", "checkpoint_id", "checkpoint_map")
+_TO_METADATA = (
+    "thread_id",
+    "checkpoint_id",
+    "checkpoint_ns",
+    "task_id",
+    "run_id",
+    "assistant_id",
+    "graph_id",
+)
+
+
+def _present(value: Any) -> bool:
+    if isinstance(value, (list, tuple, dict)):
+        return len(value) > 0
+    return value is not None
+
+
 def ensure_config(*configs: Any) -> dict[str, Any]:
-    """Merge ``configs`` over the defaults (and over the config of the running task)."""
+    """Merge ``configs`` over the defaults and over the running task's config.
+
+    A config that names its own checkpoint coordinates (``thread_id``,
+    ``checkpoint_ns``, ...) starts a fresh ``configurable``: a graph invoked
+    inside a node with its own thread is a root graph, not a subgraph.
+    Unknown top-level keys move into ``configurable``.
+    """
     empty: dict[str, Any] = {
         "tags": [],
         "metadata": {},
@@ -64,32 +101,42 @@ def ensure_config(*configs: Any) -> dict[str, Any]:
         "recursion_limit": DEFAULT_RECURSION_LIMIT,
         CONF: {},
     }
+    inherited: set[str] = set()
     parent = current_config()
     if parent is not None:
         for k, v in parent.items():
-            if v is not None and k != "run_id":
-                empty[k] = v
+            if _present(v):
+                empty[k] = v.copy() if k in _COPIED else v
+        inherited.update(empty["tags"])
+    if empty.get(CONF) and any(
+        c and c.get(CONF) and any(_present(c[CONF].get(k)) for k in _COORDINATES)
+        for c in configs
+    ):
+        empty[CONF] = {}
     for config in configs:
-        if not config:
-            continue
-        for k, v in config.items():
-            if v is None:
-                continue
-            if k == CONF:
-                empty[CONF] = {**empty.get(CONF, {}), **v}
-            elif k == "metadata":
-                empty["metadata"] = {**empty.get("metadata", {}), **v}
-            else:
-                empty[k] = v
-    for k, v in list(empty.get(CONF, {}).items()):
-        if (
-            not k.startswith("__")
-            and isinstance(v, (str, int, float, bool))
-            and k not in empty["metadata"]
-            and k != "api_key"
-        ):
-            empty["metadata"][k] = v
+        if config:
+            _merge_into(empty, config, inherited)
+    conf, metadata = empty[CONF], empty["metadata"]
+    for key in _TO_METADATA:
+        if key not in metadata and (value := conf.get(key)):
+            metadata[key] = value
     return empty
+
+
+def _merge_into(target: dict[str, Any], config: Any, inherited: set[str]) -> None:
+    for k, v in config.items():
+        if not _present(v):
+            continue
+        if k not in _CONFIG_KEYS:
+            target[CONF][k] = v
+        elif k == CONF:
+            target[CONF] = {**target[CONF], **v}
+        elif k == "metadata":
+            target["metadata"] = {**target["metadata"], **v}
+        elif k == "tags":
+            target["tags"] = [*target["tags"], *(t for t in v if t not in inherited)]
+        else:
+            target[k] = v
 
 
 def merge_configs(*configs: Any) -> dict[str, Any]:

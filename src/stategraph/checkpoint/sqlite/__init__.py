@@ -1,0 +1,41 @@
+"""SQLite checkpoint saver, under LangGraph's import path.
+
+``from stategraph.checkpoint.sqlite import SqliteSaver`` works like
+``from langgraph.checkpoint.sqlite import SqliteSaver``; the asyncio saver is
+``stategraph.checkpoint.sqlite.aio.AsyncSqliteSaver`` (it needs ``aiosqlite``,
+which this module does not import).
+
+Storage: checkpoints, channel values (one row per channel version, shared
+by the checkpoints that have it) and pending writes live in ``sg_*`` tables,
+created and migrated by ``setup()`` (run on first use). Options:
+
+- retention, ``SqliteSaver(conn, keep_last=K)``: each ``put`` keeps only the
+  ``K`` newest checkpoints of its thread and namespace, deleting older ones,
+  their writes and the values no kept checkpoint uses, in the same
+  transaction;
+- durability, ``synchronous="NORMAL"`` (default, WAL mode): commits survive
+  process crashes including ``SIGKILL``; ``"FULL"`` also survives power loss
+  at the cost of an fsync per commit.
+
+Concurrency (one writer per thread): every write is one ``BEGIN IMMEDIATE``
+transaction, so writers in other processes or connections queue (up to the
+connection's busy timeout) instead of interleaving, and every ``put`` is
+atomic: a checkpoint is stored with all its values or not at all, and
+readers never see half of one. Two processes running the *same* thread at
+once still each add their own checkpoints (the history forks, as it does
+with LangGraph); to rule that out, hold a lease::
+
+    with saver.lease(thread_id, ttl=60):
+        graph.invoke(inputs, config)
+
+While the lease is live, ``put`` on that thread from any other saver raises
+``ThreadLeasedError``; the holder's puts extend it, and a crashed holder
+blocks others for at most ``ttl`` seconds.
+"""
+
+from __future__ import annotations
+
+from stategraph.checkpoint.sqlite._base import ThreadLeasedError
+from stategraph.checkpoint.sqlite._sync import SqliteSaver
+
+__all__ = ("SqliteSaver", "ThreadLeasedError")

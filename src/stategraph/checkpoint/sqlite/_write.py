@@ -1,0 +1,279 @@
+"""Writing side of the SQLite savers: setup, put, writes, maintenance and leases.
+
+Each operation is a plan (see ``_base.Plan``): it yields statements and is
+sent back their rows, and never touches a connection, so the sync and the
+async saver run the same plans, each inside one transaction. Serializing
+happens before a plan starts, so a value that cannot be serialized never
+leaves a transaction half done.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from stategraph._config import RunnableConfig
+from stategraph._constants import WRITES_IDX_MAP
+from stategraph.checkpoint.base import (
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    get_checkpoint_metadata,
+)
+from stategraph.checkpoint.serde.base import SerializerProtocol
+from stategraph.checkpoint.serde.jsonplus import UnserializableValueError
+from stategraph.checkpoint.sqlite import _base as sql
+from stategraph.checkpoint.sqlite._base import Plan, Query, ThreadLeasedError
+from stategraph.checkpoint.sqlite._read import filter_column, keys_of
+
+
+def _dumps(serde: SerializerProtocol, value: Any, where: str) -> tuple[str, bytes]:
+    try:
+        return serde.dumps_typed(value)
+    except UnserializableValueError as exc:
+        raise exc.with_prefix(where) from None
+
+
+# -- setup -------------------------------------------------------------------------
+
+
+def setup_plan() -> Plan[int]:
+    """Apply the migrations the file lacks; return the schema version."""
+    yield Query(sql.CREATE_MIGRATIONS)
+    current = (yield Query(sql.SELECT_MIGRATED))[0][0]
+    if current > sql.SCHEMA_VERSION:
+        raise RuntimeError(
+            f"checkpoint database has schema version {current}; this stategraph "
+            f"knows versions up to {sql.SCHEMA_VERSION}: upgrade stategraph"
+        )
+    now = datetime.now(timezone.utc).isoformat()
+    for version, statements in sql.MIGRATIONS:
+        if version > current:
+            for statement in statements:
+                yield Query(statement)
+            yield Query(sql.INSERT_MIGRATION, (version, now))
+    return sql.SCHEMA_VERSION
+
+
+# -- writing -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreparedPut:
+    """A checkpoint serialized into rows, ready for ``put_plan``."""
+
+    thread_id: str
+    ns: str
+    checkpoint_id: str
+    row: tuple[Any, ...]
+    blobs: list[tuple[Any, ...]]
+
+
+def prepare_put(
+    serde: SerializerProtocol,
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    new_versions: ChannelVersions,
+) -> PreparedPut:
+    """Serialize a checkpoint; only channels in ``new_versions`` get value rows.
+
+    Raises:
+        UnserializableValueError: With a path starting at ``state[<channel>]``
+            (or ``metadata``) when a value cannot be serialized.
+    """
+    thread_id, ns, parent_id = keys_of(config)
+    values = checkpoint["channel_values"]
+    blobs: list[tuple[Any, ...]] = []
+    for channel, version in new_versions.items():
+        tag, blob = (
+            _dumps(serde, values[channel], f"state[{channel!r}]")
+            if channel in values
+            else ("empty", None)
+        )
+        blobs.append((thread_id, ns, channel, version, tag, blob))
+    header = {
+        k: v
+        for k, v in checkpoint.items()
+        if k != "channel_values" and k != "channel_versions"
+    }
+    header_tag, header_blob = _dumps(serde, header, "checkpoint")
+    versions = json.dumps(
+        checkpoint["channel_versions"], separators=(",", ":"), allow_nan=False
+    )
+    meta: Mapping[str, Any] = get_checkpoint_metadata(config, metadata)
+    meta_tag, meta_blob = _dumps(serde, meta, "metadata")
+    run_id = meta.get("run_id")
+    row = (
+        thread_id, ns, checkpoint["id"], parent_id, header_tag, header_blob,
+        versions, meta_tag, meta_blob, filter_column(meta.get("source")),
+        filter_column(meta.get("step")), None if run_id is None else str(run_id),
+    )  # fmt: skip
+    return PreparedPut(thread_id, ns, checkpoint["id"], row, blobs)
+
+
+def put_plan(
+    prepared: PreparedPut, owner: str, now: float, keep_last: int | None, renew: float
+) -> Plan[None]:
+    """Store a prepared checkpoint, then apply retention to its namespace.
+
+    Args:
+        prepared: Rows from ``prepare_put``.
+        owner: Lease owner id of the saver.
+        now: Current time (seconds since the epoch).
+        keep_last: Keep only this many newest checkpoints of the namespace.
+        renew: New lease expiry when the saver holds the thread's lease, else 0.
+
+    Raises:
+        ThreadLeasedError: When another saver holds a live lease on the thread.
+    """
+    guard = (prepared.thread_id, owner, now)
+    if not (yield Query(sql.INSERT_CHECKPOINT, prepared.row + guard)):
+        raise ThreadLeasedError(
+            f"thread {prepared.thread_id!r} is leased to another writer; "
+            "checkpoint not saved"
+        )
+    if prepared.blobs:
+        yield Query(sql.UPSERT_BLOB, prepared.blobs, many=True)
+    if renew:
+        yield Query(sql.RENEW_LEASE, (renew, prepared.thread_id, owner))
+    if keep_last is not None:
+        key = (prepared.thread_id, prepared.ns)
+        cutoff = yield Query(sql.RETENTION_CUTOFF, (*key, keep_last))
+        if cutoff:
+            doomed = (*key, cutoff[0][0])
+            yield Query(sql.RETENTION_BLOBS, doomed)
+            for statement in sql.RETENTION_DELETE:
+                yield Query(statement, doomed)
+
+
+def prepare_writes(
+    serde: SerializerProtocol,
+    config: RunnableConfig,
+    writes: Sequence[tuple[str, Any]],
+    task_id: str,
+    task_path: str,
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Serialize writes into ``(regular rows, special rows)``.
+
+    Special channels (``WRITES_IDX_MAP``) get their fixed negative index and
+    replace what is stored; regular writes never replace a stored one.
+    """
+    thread_id, ns, _ = keys_of(config)
+    checkpoint_id = config["configurable"]["checkpoint_id"]
+    keep: list[tuple[Any, ...]] = []
+    replace: list[tuple[Any, ...]] = []
+    for idx, (channel, value) in enumerate(writes):
+        special = WRITES_IDX_MAP.get(channel)
+        tag, blob = _dumps(serde, value, f"update[{channel!r}]")
+        index = idx if special is None else special
+        row = (thread_id, ns, str(checkpoint_id), task_id, index, task_path)
+        (keep if special is None else replace).append((*row, channel, tag, blob))
+    return keep, replace
+
+
+def writes_plan(
+    rows: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]],
+) -> Plan[None]:
+    """Store rows from ``prepare_writes``."""
+    keep, replace = rows
+    if keep:
+        yield Query(sql.INSERT_WRITE_KEEP, keep, many=True)
+    if replace:
+        yield Query(sql.INSERT_WRITE_REPLACE, replace, many=True)
+
+
+# -- maintenance -------------------------------------------------------------------
+
+
+def delete_thread_plan(thread_ids: Sequence[str]) -> Plan[None]:
+    """Delete every checkpoint, value and write of the threads."""
+    for thread_id in thread_ids:
+        for statement in sql.DELETE_THREAD:
+            yield Query(statement, (str(thread_id),))
+
+
+def delete_for_runs_plan(run_ids: Sequence[str]) -> Plan[None]:
+    """Delete the checkpoints of runs (metadata ``run_id``) and their writes."""
+    wanted = json.dumps(sorted({str(run_id) for run_id in run_ids}))
+    doomed = yield Query(sql.SELECT_RUN_CHECKPOINTS, (wanted,))
+    if not doomed:
+        return
+    keys = [tuple(row) for row in doomed]
+    yield Query(sql.DELETE_CHECKPOINT_WRITES, keys, many=True)
+    yield Query(sql.DELETE_CHECKPOINT, keys, many=True)
+    for thread_id in sorted({key[0] for key in keys}):
+        yield Query(sql.COLLECT_THREAD_BLOBS, (thread_id,))
+
+
+def copy_thread_plan(source: str, target: str) -> Plan[None]:
+    """Copy checkpoints, values and writes of ``source`` under ``target``."""
+    for statement in sql.COPY_THREAD:
+        yield Query(statement, (str(source), str(target)))
+
+
+def prune_plan(thread_ids: Sequence[str], strategy: str) -> Plan[None]:
+    """Keep the newest checkpoint of each namespace, or delete the threads.
+
+    Raises:
+        ValueError: For a strategy other than ``keep_latest`` and ``delete``.
+    """
+    if strategy not in ("keep_latest", "delete"):
+        raise ValueError(
+            f"Unknown prune strategy {strategy!r}; use 'keep_latest' or 'delete'"
+        )
+    if strategy == "delete":
+        yield from delete_thread_plan(thread_ids)
+        return
+    for thread_id in thread_ids:
+        for statement in (*sql.PRUNE_KEEP_LATEST, sql.COLLECT_THREAD_BLOBS):
+            yield Query(statement, (str(thread_id),))
+
+
+def storage_size_plan(thread_id: str) -> Plan[int]:
+    """Return the bytes stored for a thread: keys, headers, values and writes."""
+    rows = yield Query(sql.STORAGE_SIZE, (str(thread_id),))
+    return int(rows[0][0])
+
+
+# -- leases ------------------------------------------------------------------------
+
+
+def acquire_plan(thread_id: str, owner: str, now: float, ttl: float) -> Plan[float]:
+    """Take the writer lease of a thread; return its expiry time.
+
+    Raises:
+        ThreadLeasedError: When another owner holds a live lease.
+    """
+    held = yield Query(sql.SELECT_LEASE, (thread_id,))
+    if held and held[0][0] != owner and held[0][1] > now:
+        raise ThreadLeasedError(
+            f"thread {thread_id!r} is leased to another writer for "
+            f"{held[0][1] - now:.1f} more seconds"
+        )
+    yield Query(sql.UPSERT_LEASE, (thread_id, owner, now + ttl))
+    return now + ttl
+
+
+def release_plan(thread_id: str, owner: str) -> Plan[None]:
+    """Give up the lease of a thread if ``owner`` still holds it."""
+    yield Query(sql.RELEASE_LEASE, (thread_id, owner))
+
+
+def next_version(current: str | int | None) -> str:
+    """Return the channel version after ``current``: ``"<n+1, 32 digits>.<random>"``.
+
+    Same format as ``InMemorySaver`` and LangGraph's savers, so versions of
+    one thread compare correctly as strings whichever saver wrote them.
+    """
+    if current is None:
+        number = 0
+    elif isinstance(current, int):
+        number = current
+    else:
+        number = int(current.split(".", 1)[0])
+    return f"{number + 1:032}.{random.random():016}"
