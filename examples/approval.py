@@ -1,17 +1,21 @@
 """Human-in-the-loop approval: the graph pauses with interrupt() and resumes with Command.
 
-This is the demo that ``make run`` starts. State is checkpointed, so the run
-can pause, be inspected with ``get_state``, and continue where it stopped.
+This is the demo that ``make run`` starts. State is checkpointed in a SQLite
+file, so the run can pause, be inspected with ``get_state``, and continue
+where it stopped, even from another process.
 """
 
 from __future__ import annotations
 
+import sys
+import tempfile
 import uuid
+from pathlib import Path
 from typing import Literal
 
 from typing_extensions import TypedDict
 
-from stategraph.checkpoint.memory import InMemorySaver
+from stategraph.checkpoint.sqlite import SqliteSaver
 from stategraph.graph import END, START, StateGraph
 from stategraph.types import Command, interrupt
 
@@ -47,18 +51,26 @@ def build() -> StateGraph[Request]:
     return builder
 
 
-def main() -> None:
-    graph = build().compile(checkpointer=InMemorySaver())
+def main(path: str) -> None:
     config = {"configurable": {"thread_id": str(uuid.uuid4())}}
-    first = graph.invoke({"amount": 42}, config)
-    print("paused:", first["__interrupt__"][0].value)
-    print("next:", graph.get_state(config).next)
-    done = graph.invoke(Command(resume="yes"), config)
-    print("result:", done)
-    history = [s.metadata["source"] for s in graph.get_state_history(config)]
-    print("checkpoints:", len(history), history)
+    with SqliteSaver.from_conn_string(path) as saver:
+        graph = build().compile(checkpointer=saver)
+        first = graph.invoke({"amount": 42}, config)
+        print("paused:", first["__interrupt__"][0].value)
+        print("next:", graph.get_state(config).next)
+    # A new connection (as a new process would open) resumes the same thread.
+    with SqliteSaver.from_conn_string(path) as saver:
+        graph = build().compile(checkpointer=saver)
+        done = graph.invoke(Command(resume="yes"), config)
+        print("result:", done)
+        history = [s.metadata["source"] for s in graph.get_state_history(config)]
+        print("checkpoints:", len(history), history)
     print(graph.get_graph().draw_mermaid())
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1:
+        main(sys.argv[1])
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            main(str(Path(folder) / "demo.sqlite"))

@@ -181,10 +181,16 @@ class Interrupt:
         id: str = _DEFAULT_INTERRUPT_ID,
         *,
         response_schema: Any = None,
+        **deprecated_kwargs: Any,
     ) -> None:
         self.value = value
-        self.id = id
         self.response_schema = response_schema
+        ns = deprecated_kwargs.get("ns")
+        if id == _DEFAULT_INTERRUPT_ID and isinstance(ns, (list, tuple)):
+            # Interrupts saved before ids existed carry their task namespace.
+            self.id = xxh3_128_hexdigest("|".join(ns).encode())
+        else:
+            self.id = id
 
     @classmethod
     def from_ns(cls, value: Any, ns: str) -> Interrupt:

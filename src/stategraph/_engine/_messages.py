@@ -76,3 +76,15 @@ def _emit(loop: Loop, task: Task, message: Any) -> None:
     from stategraph._engine._emit import send
 
     send(loop, "messages", (message, metadata))
+
+
+def push(message: Any) -> None:
+    """Emit a message pushed by ``push_message`` from the running task."""
+    from stategraph._config import var_child_config
+    from stategraph._engine._task import Task
+
+    task = var_child_config.get()
+    if isinstance(task, Task) and task.loop.wants_messages and not isinstance(
+        message, dict
+    ):
+        _emit(task.loop, task, message)

@@ -638,7 +638,9 @@ def push_message(message: Any, *, state_key: str | None = "messages") -> Any:
         mid = converted.id
     if mid is None:
         raise ValueError("Message ID is required")
-    # The ``messages`` stream-mode hook is not wired yet.
+    from stategraph._engine._messages import push
+
+    push(converted)
     if state_key:
         config[CONF][CONFIG_KEY_SEND]([(state_key, converted)])
     return converted

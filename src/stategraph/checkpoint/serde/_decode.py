@@ -127,11 +127,31 @@ def load_ext(
         raise DeserializationError(f"could not rebuild {qualified!r}: {exc}") from exc
 
 
-def _refuse_constructors(obj: dict[str, Any]) -> dict[str, Any]:
+def _known_constructor(path: Any) -> Any:
+    """The class a legacy JSON constructor record may rebuild (a fixed list)."""
+    from stategraph._types import Command, Interrupt, Send
+
+    if not isinstance(path, list) or len(path) != 3 or path[1] != "types":
+        return None
+    if path[0] not in ("langgraph", "stategraph"):
+        return None
+    return {"Interrupt": Interrupt, "Send": Send, "Command": Command}.get(path[2])
+
+
+def _refuse_constructors(obj: dict[str, Any]) -> Any:
     if obj.get("type") == "constructor" and "lc" in obj:
-        raise DeserializationError(
-            f"refusing to revive JSON constructor {obj.get('id')!r}"
-        )
+        cls = _known_constructor(obj.get("id"))
+        kwargs = obj.get("kwargs", {})
+        if cls is None or not isinstance(kwargs, dict):
+            raise DeserializationError(
+                f"refusing to revive JSON constructor {obj.get('id')!r}"
+            )
+        try:
+            return cls(**kwargs)
+        except TypeError as exc:
+            raise DeserializationError(
+                f"could not rebuild {obj.get('id')!r}: {exc}"
+            ) from exc
     return obj
 
 
