@@ -92,10 +92,10 @@ def test_storage_layout_matches_langgraph() -> None:
     saver.put_writes(stored, [("a", 5)], "task", "path")
     checkpoint_t, metadata_t, parent = saver.storage["t"]["sub:1"]["1"]
     # The header is kept as copied dicts (serializing it costs O(channels) per
-    # step); metadata is serialized as in LangGraph.
+    # step), and so is metadata made only of scalars.
     assert checkpoint_t[0] == "__header__"
     assert checkpoint_t[1]["channel_versions"] == {"a": 1}
-    assert metadata_t[0] == "msgpack"
+    assert metadata_t[0] == "__metadata__"  # scalar metadata is kept as a dict too
     assert parent is None
     assert saver.writes[("t", "sub:1", "1")][("task", 0)][0:2] == ("task", "a")
     assert saver.writes[("t", "sub:1", "1")][("task", 0)][3] == "path"
@@ -188,7 +188,7 @@ def test_custom_serializer_is_used() -> None:
 
     saver = InMemorySaver(serde=Counting())
     saver.put(conf(), ckpt("1", {"a": 1}, {"a": 1}), {}, {"a": 1})
-    assert Counting.calls == 2  # one blob and the metadata (headers stay dicts)
+    assert Counting.calls == 1  # one blob (header and scalar metadata stay dicts)
 
 
 def test_with_allowlist_returns_a_clone_sharing_storage() -> None:

@@ -33,10 +33,23 @@ PUSH_TRIGGERS = (PUSH,)
 
 
 def path_str(path: Any) -> str:
-    """The sort key of a task path, as savers and LangGraph order writes."""
-    if isinstance(path, (tuple, list)):
-        return "~" + ", ".join(path_str(x) for x in path)
-    if isinstance(path, int) and not isinstance(path, bool):
+    """The sort key of a task path, as savers and LangGraph order writes by.
+
+    Ints (and bools, which are ints) are zero-padded so they sort numerically.
+    """
+    kind = type(path)
+    if kind is tuple or kind is list:
+        parts = []
+        for part in path:
+            t = type(part)
+            if t is str:
+                parts.append(part)
+            elif t is int or t is bool:
+                parts.append(f"{part:010d}")
+            else:
+                parts.append(path_str(part))
+        return "~" + ", ".join(parts)
+    if isinstance(path, int):
         return f"{path:010d}"
     return str(path)
 

@@ -51,7 +51,7 @@ from stategraph._engine._task import Scratchpad, Task
 from stategraph._runtime import DEFAULT_RUNTIME, ExecutionInfo, Runtime
 from stategraph._types import Command
 from stategraph.channels.base import MISSING
-from stategraph.checkpoint.base.id import uuid6
+from stategraph.checkpoint.base.id import uuid6_str
 from stategraph.errors import (
     EmptyInputError,
     GraphBubbleUp,
@@ -66,7 +66,7 @@ def empty_checkpoint() -> dict[str, Any]:
     """A blank checkpoint record in the current layout (``v`` 4)."""
     return {
         "v": 4,
-        "id": str(uuid6(clock_seq=-2)),
+        "id": uuid6_str(-2),
         "ts": datetime.now(timezone.utc).isoformat(),
         "channel_values": {},
         "channel_versions": {},
@@ -151,6 +151,7 @@ class Loop:
         self.is_replaying = False
         self.updated: set[str] | None = None
         self._writes_cfg: tuple[str, dict[str, Any]] | None = None
+        self._pending_ids: tuple[list[Any], set[str]] | None = None
 
     def restore(self, checkpoint: dict[str, Any]) -> None:
         """Load channels and version maps from a checkpoint record."""
@@ -186,7 +187,7 @@ class Loop:
     def checkpoint_id(self) -> str:
         """Id of the current checkpoint, created on first use when not saving."""
         if self._ckpt_id is None:
-            self._ckpt_id = str(uuid6(clock_seq=self._ckpt_step))
+            self._ckpt_id = uuid6_str(self._ckpt_step)
         return self._ckpt_id
 
     @property
@@ -561,10 +562,15 @@ class Loop:
                 writes
             )
         else:
-            if self.pending_writes:
-                self.pending_writes = [
-                    w for w in self.pending_writes if w[0] != task_id
-                ]
+            # Replace the task's earlier writes, without scanning all pending
+            # writes for each of a wide step's tasks (quadratic otherwise).
+            pending = self.pending_writes
+            index = self._pending_ids
+            if index is None or index[0] is not pending:
+                index = self._pending_ids = (pending, {w[0] for w in pending})
+            if task_id in index[1]:
+                pending[:] = [w for w in pending if w[0] != task_id]
+            index[1].add(task_id)  # type: ignore[arg-type]
             to_save = list(writes)
         self.pending_writes.extend([(task_id, c, v) for c, v in writes])  # type: ignore[misc]
         effects: list[Any] = []
@@ -602,6 +608,7 @@ class Loop:
         self.updated = apply_writes(self, self.tasks)
         _emit.values(self, writes)
         self.pending_writes.clear()
+        self._pending_ids = None
         self.is_replaying = False
         yield from self._put_checkpoint({"source": "loop"})
         if self.interrupt_after and _should_interrupt(
@@ -627,7 +634,7 @@ class Loop:
         )
         if not exiting:
             self._ckpt_step = self.step
-            self._ckpt_id = str(uuid6(clock_seq=self.step)) if saving else None
+            self._ckpt_id = uuid6_str(self.step) if saving else None
         if saving:
             yield from self._save()
         if not exiting:

@@ -75,3 +75,18 @@ def uuid6(node: int | None = None, clock_seq: int | None = None) -> UUID:
     value = (value & ~_VARIANT_MASK) | _VARIANT_RFC
     value = (value & ~_VERSION_MASK) | _VERSION_6
     return UUID(int=value)
+
+
+def uuid6_str(clock_seq: int | None = None) -> str:
+    """``str(uuid6(clock_seq=clock_seq))`` without building a ``UUID`` object."""
+    ticks = _next_ticks()
+    if clock_seq is None:
+        clock_seq = random.getrandbits(14)
+    value = ((ticks >> 12) & 0xFFFFFFFFFFFF) << 80
+    value |= (ticks & 0x0FFF) << 64
+    value |= (clock_seq & 0x3FFF) << 48
+    value |= random.getrandbits(48)
+    value = (value & ~_VARIANT_MASK) | _VARIANT_RFC
+    value = (value & ~_VERSION_MASK) | _VERSION_6
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

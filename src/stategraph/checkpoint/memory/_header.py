@@ -35,3 +35,34 @@ def thaw_header(stored: Any, loads: Any) -> Any:
     if header.get("updated_channels") is not None:
         header["updated_channels"] = list(header["updated_channels"])
     return header
+
+
+_METADATA = "__metadata__"
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def freeze_metadata(metadata: Any, dumps: Any) -> Any:
+    """Keep checkpoint metadata as a copied dict when it holds only scalars.
+
+    The engine's metadata (source, step, parents, run id) always does; anything
+    else (lists, objects) is serialized so later changes cannot reach it.
+    """
+    for value in metadata.values():
+        if isinstance(value, dict):
+            if not all(isinstance(v, _SCALARS) for v in value.values()):
+                return dumps(metadata)
+        elif not isinstance(value, _SCALARS):
+            return dumps(metadata)
+    return (
+        _METADATA,
+        {k: dict(v) if isinstance(v, dict) else v for k, v in metadata.items()},
+    )
+
+
+def thaw_metadata(stored: Any, loads: Any) -> Any:
+    """A fresh, caller-owned copy of stored metadata (or a serialized one)."""
+    if stored[0] != _METADATA:
+        return loads(stored)
+    return {k: dict(v) if isinstance(v, dict) else v for k, v in stored[1].items()}

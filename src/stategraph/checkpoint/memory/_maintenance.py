@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from stategraph._config import RunnableConfig
 from stategraph.checkpoint.base import DeltaChannelHistory
 from stategraph.checkpoint.base._saver import _HistoryWalk
-from stategraph.checkpoint.memory._header import thaw_header
+from stategraph.checkpoint.memory._header import thaw_header, thaw_metadata
 from stategraph.checkpoint.serde.base import SerializerProtocol
 
 Typed = tuple[str, bytes]
@@ -78,7 +78,7 @@ class MaintenanceMixin:
             for ns, checkpoints in list(namespaces.items()):
                 doomed = []
                 for checkpoint_id, saved in list(checkpoints.items()):
-                    run_id = loads(saved[1]).get("run_id")
+                    run_id = thaw_metadata(saved[1], loads).get("run_id")
                     if run_id is not None and str(run_id) in wanted:
                         doomed.append(checkpoint_id)
                 if doomed:

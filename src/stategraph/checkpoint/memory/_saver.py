@@ -36,7 +36,12 @@ from stategraph.checkpoint.base import (
     SerializerProtocol,
     get_checkpoint_metadata,
 )
-from stategraph.checkpoint.memory._header import freeze_header, thaw_header
+from stategraph.checkpoint.memory._header import (
+    freeze_header,
+    freeze_metadata,
+    thaw_header,
+    thaw_metadata,
+)
 from stategraph.checkpoint.memory._maintenance import MaintenanceMixin, ordered_writes
 from stategraph.checkpoint.serde.jsonplus import UnserializableValueError
 
@@ -167,7 +172,7 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         checkpoints = self.storage[thread_id][ns]
         checkpoints[checkpoint_id] = (
             freeze_header(checkpoint),
-            dumps(get_checkpoint_metadata(config, metadata)),
+            freeze_metadata(get_checkpoint_metadata(config, metadata), dumps),
             conf.get("checkpoint_id"),
         )
         key = (thread_id, ns)
@@ -290,7 +295,7 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
                         continue
                     if before_id and checkpoint_id >= before_id:
                         continue
-                    metadata = loads(saved[1])
+                    metadata = thaw_metadata(saved[1], loads)
                     if filter and not all(
                         v == metadata.get(k) for k, v in filter.items()
                     ):
@@ -372,7 +377,7 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         return CheckpointTuple(
             config=config,
             checkpoint=checkpoint,
-            metadata=loads(saved[1]) if metadata is None else metadata,
+            metadata=thaw_metadata(saved[1], loads) if metadata is None else metadata,
             parent_config=_config(thread_id, ns, parent_id) if parent_id else None,
             pending_writes=pending,
         )
