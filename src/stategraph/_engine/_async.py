@@ -169,8 +169,7 @@ async def _body(task: Task) -> None:
     else:
         started = time.perf_counter()
         await run_async_body(task)
-        if time.perf_counter() - started > SLOW_TASK_SECONDS:
-            node.bound_blocking = True
+        node.note_duration(time.perf_counter() - started, SLOW_TASK_SECONDS)
 
 
 async def run_task(task: Task) -> BaseException | None:

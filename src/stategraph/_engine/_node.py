@@ -29,6 +29,7 @@ class PregelNode:
         "acall",
         "bound",
         "bound_blocking",
+        "slow_runs",
         "cache_identity",
         "cache_policy",
         "call",
@@ -88,6 +89,21 @@ class PregelNode:
         # Learned at run time: the node blocked the thread once, so it runs in
         # worker threads from then on.
         self.bound_blocking = False
+        self.slow_runs = 0
+
+    def note_duration(self, seconds: float, slow: float) -> None:
+        """Learn whether the node blocks: two slow runs in a row say it does.
+
+        One slow run is not enough: first calls often pay for imports or
+        warm-up, and a node judged blocking pays a thread hand-off each run.
+        """
+        if seconds > slow:
+            self.slow_runs += 1
+            if self.slow_runs >= 2:
+                self.bound_blocking = True
+        else:
+            self.slow_runs = 0
+            self.bound_blocking = False
 
     def __repr__(self) -> str:
         return f"PregelNode(name={self.name!r}, triggers={self.triggers!r})"

@@ -159,12 +159,12 @@ def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) -> Non
 def _run_tasks(
     loop: Any, tasks: list[Task], saver: Any, cache: Any, chunks: deque[Any] | None
 ) -> Iterator[Any]:
-    if len(tasks) == 1 and not tasks[0].node.bound_blocking:
+    if len(tasks) == 1:
+        # A lone task gains nothing from a thread: always run it inline.
         task = tasks[0]
         started = time.perf_counter()
         exc = run_task(task)
-        if time.perf_counter() - started > SLOW_TASK_SECONDS:
-            task.node.bound_blocking = True
+        task.node.note_duration(time.perf_counter() - started, SLOW_TASK_SECONDS)
         _commit(loop, task, exc, saver)
         return
     yield from _run_shared(loop, tasks, saver, chunks)
@@ -213,8 +213,9 @@ def _run_shared(
         if i is not None:
             started = time.perf_counter()
             exc = run_task(tasks[i])
-            if time.perf_counter() - started > SLOW_TASK_SECONDS:
-                tasks[i].node.bound_blocking = True
+            elapsed = time.perf_counter() - started
+            tasks[i].node.note_duration(elapsed, SLOW_TASK_SECONDS)
+            if elapsed > SLOW_TASK_SECONDS:
                 start_helpers()
             with done:
                 results[i] = exc
