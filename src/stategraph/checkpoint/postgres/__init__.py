@@ -1,0 +1,37 @@
+"""PostgreSQL checkpoint saver, under LangGraph's import path.
+
+``from stategraph.checkpoint.postgres import PostgresSaver`` works like
+``from langgraph.checkpoint.postgres import PostgresSaver``, on the same tables,
+so a database written by either library is read by the other. The async saver
+lives in ``stategraph.checkpoint.postgres.aio``; importing this module never
+imports ``psycopg_pool``.
+
+Example:
+    >>> from stategraph.checkpoint.postgres import PostgresSaver
+    >>> with PostgresSaver.from_conn_string("postgresql://...") as saver:
+    ...     saver.setup()
+    ...     graph = builder.compile(checkpointer=saver)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stategraph.checkpoint.postgres._base import BasePostgresSaver
+from stategraph.checkpoint.postgres._sync import PostgresSaver
+
+__all__ = ("BasePostgresSaver", "Conn", "PostgresSaver", "ShallowPostgresSaver")
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use: the shallow saver module, and psycopg_pool for Conn.
+    if name == "ShallowPostgresSaver":
+        from stategraph.checkpoint.postgres.shallow import ShallowPostgresSaver
+
+        return ShallowPostgresSaver
+    if name == "Conn":
+        from psycopg import Connection
+        from psycopg_pool import ConnectionPool
+
+        return Connection[Any] | ConnectionPool[Any]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,467 @@
+"""Pure core of the Postgres savers: migrations, every SQL statement, row mapping.
+
+Nothing here touches the network: methods turn calls into statements
+(``(sql, params)`` pairs) and rows into ``CheckpointTuple``s, and the I/O
+wrappers in ``_sync``/``_async`` only run them, so both savers write and read
+the very same rows. Every value reaches SQL as a bound parameter.
+
+The tables are LangGraph's, column for column, so either library reads what
+the other wrote: ``checkpoints`` (JSONB header with small scalar channel
+values inline, JSONB metadata), ``checkpoint_blobs`` (other channel values,
+one row per thread, namespace, channel and version, written once) and
+``checkpoint_writes`` (pending writes, with their task path).
+
+Writers of a thread serialize on a transaction-level advisory lock keyed by
+``(THREAD_LOCK_CLASS, hashtext(thread_id))``; ``setup`` serializes on
+``(SETUP_LOCK_CLASS, 0)``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import random
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+from psycopg.types.json import Jsonb
+
+from stategraph._config import RunnableConfig
+from stategraph._constants import TASKS, WRITES_IDX_MAP
+from stategraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    PendingWrite,
+    SerializerProtocol,
+    get_checkpoint_id,
+    get_serializable_checkpoint_metadata,
+)
+from stategraph.checkpoint.serde.jsonplus import (
+    DeserializationError,
+    UnserializableValueError,
+)
+
+Rows = Sequence[Sequence[Any]]
+Statement = tuple[str, Any]
+"""A SQL string and its bound parameters (a sequence or a mapping)."""
+
+THREAD_LOCK_CLASS = 0x5347_5450
+"""First key of the per-thread advisory lock (``'SGTP'``); the second is the
+``hashtext`` of the thread id."""
+SETUP_LOCK_CLASS = 0x5347_5355
+"""First key of the advisory lock ``setup`` holds while migrating (``'SGSU'``)."""
+INLINE_STR_MAX = 256
+"""Longest string value kept inline in the checkpoint row instead of a blob."""
+
+_LOCK = f"pg_advisory_xact_lock({THREAD_LOCK_CLASS}, k)"
+_LOCK_MANY = f"""SELECT {_LOCK} FROM (SELECT DISTINCT hashtext(t) AS k
+ FROM unnest(%s::text[]) AS t ORDER BY k) AS s"""
+_KEY = "thread_id, checkpoint_ns"
+_NULL_VERSIONS = ["SELECT 1"] * 4  # LangGraph left version 5 empty, and its
+# versions 6-8 add thread_id indexes, which the primary keys already provide.
+
+# Position = version number, as LangGraph numbers them; same resulting tables.
+MIGRATIONS: list[str] = [
+    "CREATE TABLE IF NOT EXISTS checkpoint_migrations (v INTEGER PRIMARY KEY)",
+    f"""CREATE TABLE IF NOT EXISTS checkpoints (thread_id TEXT NOT NULL,
+ checkpoint_ns TEXT NOT NULL DEFAULT '', checkpoint_id TEXT NOT NULL,
+ parent_checkpoint_id TEXT, type TEXT, checkpoint JSONB NOT NULL,
+ metadata JSONB NOT NULL DEFAULT '{{}}', PRIMARY KEY ({_KEY}, checkpoint_id))""",
+    f"""CREATE TABLE IF NOT EXISTS checkpoint_blobs (thread_id TEXT NOT NULL,
+ checkpoint_ns TEXT NOT NULL DEFAULT '', channel TEXT NOT NULL, version TEXT NOT NULL,
+ type TEXT NOT NULL, blob BYTEA, PRIMARY KEY ({_KEY}, channel, version))""",
+    f"""CREATE TABLE IF NOT EXISTS checkpoint_writes (thread_id TEXT NOT NULL,
+ checkpoint_ns TEXT NOT NULL DEFAULT '', checkpoint_id TEXT NOT NULL,
+ task_id TEXT NOT NULL, idx INTEGER NOT NULL, channel TEXT NOT NULL, type TEXT,
+ blob BYTEA NOT NULL, task_path TEXT NOT NULL DEFAULT '',
+ PRIMARY KEY ({_KEY}, checkpoint_id, task_id, idx))""",
+    "ALTER TABLE checkpoint_blobs ALTER COLUMN blob DROP NOT NULL",
+    *_NULL_VERSIONS,
+    "ALTER TABLE checkpoint_writes ADD COLUMN IF NOT EXISTS task_path TEXT "
+    "NOT NULL DEFAULT ''",
+]
+SETUP_LOCK_SQL = f"SELECT pg_advisory_xact_lock({SETUP_LOCK_CLASS}, 0)"
+CURRENT_VERSION_SQL = "SELECT max(v) FROM checkpoint_migrations"
+RECORD_VERSION_SQL = "INSERT INTO checkpoint_migrations (v) VALUES (%s)"
+
+_SAME = "{0}.thread_id = {1}.thread_id AND {0}.checkpoint_ns = {1}.checkpoint_ns"
+_UTF8 = "convert_to({}, 'UTF8')"
+_ROWS = "ARRAY[{}]".format(
+    ", ".join(_UTF8.format(f"w.{c}") for c in ("task_id", "channel", "type"))
+    + ", w.blob, "
+    + ", ".join(_UTF8.format(f"w.{c}") for c in ("task_path", "idx::text"))
+)
+_SELECT = f"""SELECT c.thread_id, c.checkpoint_ns, c.checkpoint_id,
+ c.parent_checkpoint_id, c.checkpoint::text, c.metadata::text,
+ (SELECT array_agg(ARRAY[{_UTF8.format("b.channel")}, {_UTF8.format("b.type")}, b.blob])
+  FROM jsonb_each_text(c.checkpoint -> 'channel_versions') AS v
+  CROSS JOIN LATERAL (SELECT * FROM checkpoint_blobs AS b
+   WHERE {_SAME.format("b", "c")} AND b.channel = v.key AND b.version = v.value
+   LIMIT 1) AS b),
+ (SELECT array_agg({_ROWS}) FROM checkpoint_writes AS w
+  WHERE {_SAME.format("w", "c")} AND w.checkpoint_id = c.checkpoint_id),
+ CASE WHEN c.checkpoint -> 'v' < '4'::jsonb AND c.parent_checkpoint_id IS NOT NULL
+ THEN (SELECT array_agg({_ROWS}) FROM checkpoint_writes AS w
+  WHERE {_SAME.format("w", "c")} AND w.checkpoint_id = c.parent_checkpoint_id
+   AND w.channel = '{TASKS}') END
+FROM checkpoints AS c"""
+_WHERE = {
+    "thread_id": "c.thread_id = %(thread_id)s",
+    "ns": "c.checkpoint_ns = %(ns)s",
+    "id": "c.checkpoint_id = %(id)s",
+    "filter": "c.metadata @> %(filter)s::jsonb",
+    "before": "c.checkpoint_id < %(before)s",
+}
+
+_PUT_LOCK = f"WITH lock AS (SELECT {_LOCK} FROM hashtext(%(thread_id)s::text) AS k)"
+_PUT_BLOBS = f""", blobs AS (INSERT INTO checkpoint_blobs
+ SELECT %(thread_id)s::text, %(ns)s::text, b.* FROM lock, ({{rows}}) AS b
+ ON CONFLICT ({_KEY}, channel, version) DO NOTHING)"""
+_PUT_CHECKPOINT = f"""
+INSERT INTO checkpoints ({_KEY}, checkpoint_id, parent_checkpoint_id, checkpoint,
+ metadata) SELECT %(thread_id)s::text, %(ns)s::text, %(checkpoint_id)s::text,
+ %(parent_id)s::text, %(checkpoint)s, %(metadata)s FROM lock
+ON CONFLICT ({_KEY}, checkpoint_id) DO UPDATE SET checkpoint = excluded.checkpoint,
+ parent_checkpoint_id = excluded.parent_checkpoint_id, metadata = excluded.metadata"""
+_WRITE_COLUMNS = (
+    "channel = excluded.channel, type = excluded.type, blob = excluded.blob"
+)
+_PUT_WRITES = f"""{_PUT_LOCK} INSERT INTO checkpoint_writes ({_KEY}, checkpoint_id,
+ task_id, task_path, idx, channel, type, blob) SELECT %(thread_id)s::text,
+ %(ns)s::text, %(checkpoint_id)s::text, %(task_id)s::text, %(task_path)s::text, w.*
+ FROM lock, ({{rows}}) AS w
+ON CONFLICT ({_KEY}, checkpoint_id, task_id, idx) DO UPDATE SET {_WRITE_COLUMNS},
+ task_path = excluded.task_path WHERE excluded.idx < 0"""
+
+# Maintenance statements delete checkpoints in a ``gone`` CTE, then collect
+# blobs: those of the namespaces touched (``scope``) that no remaining
+# checkpoint refers to. One statement sees the rows it deletes, hence the
+# explicit exclusion of ``gone`` from ``live``.
+_GONE = "RETURNING c.thread_id, c.checkpoint_ns, c.checkpoint_id)"
+_DROP_WRITES = f""", gone_writes AS (DELETE FROM checkpoint_writes AS w USING gone AS g
+ WHERE {_SAME.format("w", "g")} AND w.checkpoint_id = g.checkpoint_id)"""
+_COLLECT = f""", scope AS (SELECT DISTINCT {_KEY} FROM gone),
+live AS (SELECT c.thread_id, c.checkpoint_ns, v.key, v.value
+ FROM scope AS s JOIN checkpoints AS c USING ({_KEY})
+ CROSS JOIN LATERAL jsonb_each_text(c.checkpoint -> 'channel_versions') AS v
+ WHERE NOT EXISTS (SELECT 1 FROM gone AS g
+  WHERE {_SAME.format("g", "c")} AND g.checkpoint_id = c.checkpoint_id))
+DELETE FROM checkpoint_blobs AS b USING scope AS s WHERE {_SAME.format("b", "s")}
+ AND NOT EXISTS (SELECT 1 FROM live AS l WHERE {_SAME.format("l", "b")}
+  AND l.key = b.channel AND l.value = b.version)"""
+_IN_NS = "thread_id = %(thread_id)s AND {0}checkpoint_ns = %(ns)s"
+_RETAIN = f"""WITH cut AS (SELECT checkpoint_id FROM checkpoints
+ WHERE {_IN_NS.format("")} ORDER BY checkpoint_id DESC OFFSET %(keep)s LIMIT 1),
+gone AS (DELETE FROM checkpoints AS c USING cut WHERE c.{_IN_NS.format("c.")}
+ AND c.checkpoint_id <= cut.checkpoint_id {_GONE},
+orphans AS (UPDATE checkpoints AS c SET parent_checkpoint_id = NULL FROM cut
+ WHERE c.{_IN_NS.format("c.")} AND c.checkpoint_id > cut.checkpoint_id
+  AND c.parent_checkpoint_id <= cut.checkpoint_id),
+old_writes AS (DELETE FROM checkpoint_writes AS w USING cut
+ WHERE w.{_IN_NS.format("w.")} AND w.checkpoint_id <= cut.checkpoint_id){_COLLECT}"""
+_HEAD = (
+    "h.thread_id = c.thread_id AND h.checkpoint_ns = c.checkpoint_ns AND "
+    "h.checkpoint_id = c.checkpoint_id"
+)
+_KEEP_LATEST = f"""WITH heads AS (SELECT DISTINCT ON ({_KEY}) {_KEY}, checkpoint_id
+ FROM checkpoints WHERE thread_id = ANY(%(threads)s::text[])
+ ORDER BY {_KEY}, checkpoint_id DESC),
+gone AS (DELETE FROM checkpoints AS c WHERE c.thread_id = ANY(%(threads)s::text[])
+ AND NOT EXISTS (SELECT 1 FROM heads AS h WHERE {_HEAD}) {_GONE},
+orphans AS (UPDATE checkpoints AS c SET parent_checkpoint_id = NULL FROM heads AS h
+ WHERE {_HEAD} AND c.parent_checkpoint_id IS NOT NULL){_DROP_WRITES}{_COLLECT}"""
+_RUNS = "metadata ->> 'run_id' = ANY(%(runs)s::text[])"
+_RUNS_LOCK = f"""SELECT {_LOCK} FROM (SELECT DISTINCT hashtext(thread_id) AS k
+ FROM checkpoints WHERE {_RUNS} ORDER BY k) AS s"""
+_DELETE_RUNS = f"""WITH gone AS (DELETE FROM checkpoints AS c WHERE c.{_RUNS}
+ {_GONE}{_DROP_WRITES}{_COLLECT}"""
+_TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes")
+_COPY = (
+    f"""INSERT INTO checkpoints SELECT %(target)s, checkpoint_ns, checkpoint_id,
+ parent_checkpoint_id, type, checkpoint, metadata FROM checkpoints
+ WHERE thread_id = %(source)s ON CONFLICT ({_KEY}, checkpoint_id) DO UPDATE SET
+ parent_checkpoint_id = excluded.parent_checkpoint_id, type = excluded.type,
+ checkpoint = excluded.checkpoint, metadata = excluded.metadata""",
+    """INSERT INTO checkpoint_blobs SELECT %(target)s, checkpoint_ns, channel,
+ version, type, blob FROM checkpoint_blobs WHERE thread_id = %(source)s
+ ON CONFLICT DO NOTHING""",
+    f"""INSERT INTO checkpoint_writes ({_KEY}, checkpoint_id, task_id, idx, channel,
+ type, blob, task_path) SELECT %(target)s, checkpoint_ns, checkpoint_id, task_id,
+ idx, channel, type, blob, task_path FROM checkpoint_writes
+ WHERE thread_id = %(source)s ON CONFLICT ({_KEY}, checkpoint_id, task_id, idx)
+ DO UPDATE SET {_WRITE_COLUMNS}, task_path = excluded.task_path""",
+)
+_SIZE = "(SELECT coalesce(sum(pg_column_size(t.*)), 0) FROM {} AS t {})"
+STORAGE_SIZE_SQL = "SELECT ({})::bigint".format(
+    " + ".join(_SIZE.format(t, "WHERE t.thread_id = %(thread_id)s") for t in _TABLES)
+)
+
+
+def _raw(data: bytes) -> bytes:
+    return data
+
+
+def _json(obj: Any) -> Jsonb:
+    """Encode now, so that no reference to a live object is kept, as JSONB."""
+    return Jsonb(orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS), dumps=_raw)
+
+
+def _rows(rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
+    """Parameters of the ``VALUES`` list made by ``_values``."""
+    pairs = (zip(("a", "b", "c", "d"), row, strict=True) for row in rows)
+    return {f"r{n}{k}": v for n, row in enumerate(pairs) for k, v in row}
+
+
+def _blobs(count: int) -> str:
+    return _PUT_BLOBS.format(rows=_values("text", count)) if count else ""
+
+
+@functools.lru_cache(maxsize=64)
+def _values(first: str, count: int) -> str:
+    # Scalar parameters: much cheaper for psycopg to adapt than arrays.
+    row = "(%(r{0}a)s::{1}, %(r{0}b)s::text, %(r{0}c)s::text, %(r{0}d)s::bytea)"
+    return "VALUES " + ", ".join(row.format(n, first) for n in range(count))
+
+
+def _inline(value: Any) -> bool:
+    """Whether ``value`` survives a JSONB round trip exactly (type included)."""
+    kind = type(value)
+    if value is None or kind is bool:
+        return True
+    if kind is int:
+        return bool(-(2**63) <= value < 2**63)
+    if kind is float:  # JSONB numerics drop -0.0 and print big floats as ints
+        negative_zero = value == 0 and math.copysign(1, value) < 0
+        return math.isfinite(value) and abs(value) < 1e15 and not negative_zero
+    if kind is str and len(value) <= INLINE_STR_MAX and "\x00" not in value:
+        return value.isascii() or not any("\ud800" <= ch <= "\udfff" for ch in value)
+    return False
+
+
+def _config(thread_id: Any, ns: str, checkpoint_id: str) -> RunnableConfig:
+    ids = {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id}
+    return {"configurable": ids}
+
+
+def migration_statements(current: int) -> list[Statement]:
+    """Statements bringing a schema at migration ``current`` to the latest one."""
+    out: list[Statement] = []
+    for version in range(current + 1, len(MIGRATIONS)):
+        out += [(MIGRATIONS[version], None), (RECORD_VERSION_SQL, (version,))]
+    return out
+
+
+def get_statement(config: RunnableConfig) -> Statement:
+    """The query of ``get_tuple``: one checkpoint by id, else the latest."""
+    conf = config["configurable"]
+    params = {"thread_id": str(conf["thread_id"]), "ns": conf.get("checkpoint_ns", "")}
+    where = f" WHERE {_WHERE['thread_id']} AND {_WHERE['ns']}"
+    if checkpoint_id := get_checkpoint_id(config):
+        params["id"] = checkpoint_id
+        return f"{_SELECT}{where} AND {_WHERE['id']}", params
+    return _SELECT + where + " ORDER BY c.checkpoint_id DESC LIMIT 1", params
+
+
+def list_statement(
+    config: RunnableConfig | None,
+    filter: Mapping[str, Any] | None,
+    before: RunnableConfig | None,
+    limit: int | None,
+) -> Statement:
+    """The query of ``list``, newest first; the metadata filter is a JSONB parameter."""
+    conf = config["configurable"] if config is not None else {}
+    before_id = get_checkpoint_id(before) if before is not None else None
+    params: dict[str, Any] = {
+        "thread_id": str(conf["thread_id"]) if config is not None else None,
+        "ns": conf.get("checkpoint_ns"),
+        "id": conf.get("checkpoint_id") or None,
+        "filter": _json(dict(filter)) if filter else None,
+        "before": before_id or None,
+        "limit": max(int(limit), 0) if limit is not None else None,
+    }
+    clauses = [_WHERE[k] for k, v in params.items() if v is not None and k in _WHERE]
+    sql = _SELECT + (" WHERE " + " AND ".join(clauses) if clauses else "")
+    sql += " ORDER BY c.checkpoint_id DESC" + (
+        " LIMIT %(limit)s" if limit is not None else ""
+    )
+    return sql, {k: v for k, v in params.items() if v is not None}
+
+
+def delete_threads_statements(thread_ids: Sequence[str]) -> list[Statement]:
+    """Lock the threads, then delete all their rows."""
+    ids = [str(t) for t in thread_ids]
+    delete = "DELETE FROM {} WHERE thread_id = ANY(%s::text[])"
+    return [(_LOCK_MANY, (ids,))] + [(delete.format(t), (ids,)) for t in _TABLES]
+
+
+def delete_for_runs_statements(run_ids: Sequence[str]) -> list[Statement]:
+    """Lock the threads the runs wrote to, then delete their checkpoints."""
+    params = {"runs": [str(r) for r in run_ids]}
+    return [(_RUNS_LOCK, params), (_DELETE_RUNS, params)]
+
+
+def copy_thread_statements(source: str, target: str) -> list[Statement]:
+    """Lock both threads, then copy every row of ``source`` under ``target``."""
+    params = {"source": str(source), "target": str(target)}
+    lock = (_LOCK_MANY, ([params["source"], params["target"]],))
+    return [lock, *((sql, params) for sql in _COPY)]
+
+
+def prune_statements(thread_ids: Sequence[str], strategy: str) -> list[Statement]:
+    """Statements of ``prune``; see ``PostgresSaver.prune``."""
+    if isinstance(thread_ids, str):
+        raise TypeError("thread_ids must be a sequence of thread ids, not a str")
+    if strategy not in ("keep_latest", "delete"):
+        raise ValueError(
+            f"Unknown prune strategy {strategy!r}; use 'keep_latest' or 'delete'"
+        )
+    ids = [str(t) for t in thread_ids]
+    if not ids:
+        return []
+    if strategy == "delete":
+        return delete_threads_statements(ids)
+    return [(_LOCK_MANY, (ids,)), (_KEEP_LATEST, {"threads": ids})]
+
+
+class BasePostgresSaver(BaseCheckpointSaver[str]):
+    """What the sync and async Postgres savers share: statements and row mapping.
+
+    Args:
+        serde: Serializer of channel values and writes.
+        keep_last: Keep only the newest ``keep_last`` checkpoints of each
+            thread and namespace; ``None`` keeps all.
+
+    Attributes:
+        keep_last: The retention in force.
+    """
+
+    MIGRATIONS = MIGRATIONS
+
+    def __init__(
+        self, *, serde: SerializerProtocol | None = None, keep_last: int | None = None
+    ) -> None:
+        super().__init__(serde=serde)
+        if keep_last is not None and (type(keep_last) is not int or keep_last < 1):
+            raise ValueError(f"keep_last must be a positive int, not {keep_last!r}")
+        self.keep_last = keep_last
+
+    def get_next_version(self, current: str | None, channel: None) -> str:
+        """Return ``"<n+1 zero-padded to 32>.<random fraction>"``.
+
+        Args:
+            current: Current version (string or int), or ``None``.
+            channel: Unused; kept for compatibility.
+        """
+        if current is None:
+            number = 0
+        elif isinstance(current, int):
+            number = current
+        else:
+            number = int(current.split(".", 1)[0])
+        return f"{number + 1:032}.{random.random():016}"
+
+    def _put_statements(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> tuple[list[Statement], RunnableConfig]:
+        conf = config["configurable"]
+        thread_id, ns = str(conf["thread_id"]), conf.get("checkpoint_ns", "")
+        values, versions = checkpoint["channel_values"], checkpoint["channel_versions"]
+        inline = {k: v for k, v in values.items() if k in versions and _inline(v)}
+        rows = []
+        for channel, version in new_versions.items():
+            if channel in values and channel not in inline:
+                try:
+                    tag, data = self.serde.dumps_typed(values[channel])
+                except UnserializableValueError as exc:
+                    raise exc.with_prefix(f"state[{channel!r}]") from None
+                rows.append((channel, str(version), tag, data))
+        header = {k: v for k, v in checkpoint.items() if k != "channel_values"}
+        header["channel_values"] = inline
+        params = _rows(rows)
+        params.update(
+            thread_id=thread_id, ns=ns, checkpoint_id=checkpoint["id"],
+            parent_id=conf.get("checkpoint_id"), checkpoint=_json(header),
+            metadata=_json(get_serializable_checkpoint_metadata(config, metadata)),
+        )  # fmt: skip
+        statements = [(_PUT_LOCK + _blobs(len(rows)) + _PUT_CHECKPOINT, params)]
+        if self.keep_last is not None:
+            retain = {"thread_id": thread_id, "ns": ns, "keep": self.keep_last}
+            statements.append((_RETAIN, retain))
+        return statements, _config(conf["thread_id"], ns, checkpoint["id"])
+
+    def _writes_statements(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str,
+    ) -> list[Statement]:
+        rows: dict[int, tuple[int, str, str, bytes]] = {}
+        for idx, (channel, value) in enumerate(writes):
+            try:
+                tag, data = self.serde.dumps_typed(value)
+            except UnserializableValueError as exc:
+                raise exc.with_prefix(f"update[{channel!r}]") from None
+            key = WRITES_IDX_MAP.get(channel, idx)
+            rows[key] = (key, channel, tag, data)  # a later special write wins
+        if not rows:
+            return []
+        conf = config["configurable"]
+        params = _rows(list(rows.values()))
+        params.update(
+            thread_id=str(conf["thread_id"]), ns=conf.get("checkpoint_ns", ""),
+            checkpoint_id=conf["checkpoint_id"], task_id=task_id, task_path=task_path,
+        )  # fmt: skip
+        return [(_PUT_WRITES.format(rows=_values("int", len(rows))), params)]
+
+    def _load_tuple(self, row: Sequence[Any]) -> CheckpointTuple:
+        thread_id, ns, checkpoint_id, parent_id, header, meta, blobs, writes, sends = (
+            row
+        )
+        where = f"thread {thread_id!r}, namespace {ns!r}, checkpoint {checkpoint_id!r}"
+        checkpoint = orjson.loads(header)
+        values = checkpoint.get("channel_values") or {}
+        for channel, tag, data in blobs or ():
+            name, kind = channel.decode(), tag.decode()
+            if kind != "empty":
+                values[name] = self._loads(kind, data, f"channel {name!r} of {where}")
+        if sends:  # LangGraph before v4 kept pending sends as the parent's writes
+            versions = checkpoint["channel_versions"]
+            values[TASKS] = [value for _, _, value in self._writes(sends, where)]
+            latest = max(versions.values()) if versions else None
+            versions[TASKS] = latest or self.get_next_version(None, None)
+        checkpoint["channel_values"] = values
+        return CheckpointTuple(
+            config=_config(thread_id, ns, checkpoint_id),
+            checkpoint=checkpoint,
+            metadata=orjson.loads(meta),
+            parent_config=_config(thread_id, ns, parent_id) if parent_id else None,
+            pending_writes=self._writes(writes, where),
+        )
+
+    def _writes(self, rows: Rows | None, where: str) -> list[PendingWrite]:
+        ordered = sorted(
+            (path.decode(), task.decode(), int(idx), channel.decode(), tag, data)
+            for task, channel, tag, data, path, idx in rows or ()
+        )
+        what = "write {!r} of task {!r} in {}"
+        return [
+            (task, channel, self._loads(
+                (tag or b"").decode(), data, what.format(channel, task, where)
+            ))
+            for _, task, _, channel, tag, data in ordered
+        ]  # fmt: skip
+
+    def _loads(self, tag: str, data: bytes | None, what: str) -> Any:
+        try:
+            return self.serde.loads_typed((tag, data if data is not None else b""))
+        except DeserializationError as exc:
+            raise DeserializationError(f"cannot load {what}: {exc}") from exc
