@@ -84,7 +84,9 @@ def push(message: Any) -> None:
     from stategraph._engine._task import Task
 
     task = var_child_config.get()
-    if isinstance(task, Task) and task.loop.wants_messages and not isinstance(
-        message, dict
+    if (
+        isinstance(task, Task)
+        and task.loop.wants_messages
+        and not isinstance(message, dict)
     ):
         _emit(task.loop, task, message)
