@@ -223,7 +223,10 @@ def apply_writes(
     if bump_step:
         assigned = _bump_unwritten(loop, updated, next_version) or assigned
         t2n = loop.trigger_to_nodes or {}
-        if not any(c in t2n for c in updated):
+        for chan in updated:
+            if chan in t2n:
+                break
+        else:
             assigned = _finish(loop, updated, next_version) or assigned
     if assigned and next_version is not None:
         loop.note_version(next_version)

@@ -8,6 +8,7 @@ run tasks, read/write the cache) and never performs I/O itself.
 from __future__ import annotations
 
 import binascii
+import random
 from collections.abc import Generator, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -147,6 +148,7 @@ class Loop:
         self._ckpt_id: str | None = None
         self._ckpt_step = 0
         self._max_version: Any = None
+        self._version_number: int | None = None
         self.frozen_versions = False
         self.is_replaying = False
         self.updated: set[str] | None = None
@@ -159,6 +161,7 @@ class Loop:
         self.versions: dict[str, Any] = dict(checkpoint["channel_versions"])
         self.versions_seen: dict[str, Any] = dict(checkpoint["versions_seen"])
         self._max_version = max(self.versions.values()) if self.versions else None
+        self._version_number = None
         self.channels = self.graph.channels_from(checkpoint["channel_values"])
         self.live = {k for k, ch in self.channels.items() if ch.is_available()}
         # Channels that may hold state, available or not (a half-filled barrier).
@@ -172,14 +175,26 @@ class Loop:
         """The version the channels changed by this step get (``None``: keep)."""
         if self.frozen_versions:
             return None
-        if self.checkpointer is not None:
-            return self.checkpointer.get_next_version(self._max_version, None)
-        current = self._max_version
-        return 1 if current is None else current + 1
+        saver = self.checkpointer
+        if saver is None:
+            current = self._max_version
+            return 1 if current is None else current + 1
+        if getattr(saver, "padded_versions", False):
+            # Same "<n zero-padded>.<random>" format as the saver, without
+            # parsing the previous version on every step.
+            number = self._version_number
+            if number is None:
+                current = self._max_version
+                number = 0 if current is None else int(str(current).split(".", 1)[0])
+            self._version_number = number + 1
+            return f"{number + 1:032}.{random.random():016}"
+        return saver.get_next_version(self._max_version, None)
 
     def note_version(self, version: Any) -> None:
         """Remember ``version`` as the highest one in use."""
         self._max_version = version
+        if isinstance(version, str):
+            self._version_number = int(version[:32]) if version[:32].isdigit() else None
 
     # -- identity -----------------------------------------------------------
 
@@ -642,27 +657,25 @@ class Loop:
 
     def _save(self) -> Effects:
         checkpoint = self.snapshot()
+        config = self.checkpoint_config
+        conf = config[CONF]
         self.prev_checkpoint_config = (
-            self.checkpoint_config
-            if self.checkpoint_config[CONF].get(CONFIG_KEY_CHECKPOINT_ID)
-            else None
+            config if conf.get(CONFIG_KEY_CHECKPOINT_ID) else None
         )
-        config = {
-            **self.checkpoint_config,
-            CONF: {
-                **self.checkpoint_config[CONF],
-                CONFIG_KEY_CHECKPOINT_NS: self.parent_ns,
-            },
-        }
+        if conf.get(CONFIG_KEY_CHECKPOINT_NS) != self.parent_ns:
+            conf = {**conf, CONFIG_KEY_CHECKPOINT_NS: self.parent_ns}
+            config = {**config, CONF: conf}
         versions = checkpoint["channel_versions"]
         new_versions = {k: versions[k] for k in self.changed if k in versions}
         self.changed = set()
         yield SaveCheckpoint(config, checkpoint, self.metadata, new_versions)
-        self.saved_id = checkpoint["id"]
+        self.saved_id = checkpoint_id = checkpoint["id"]
         self.checkpoint_config = {
             **config,
-            CONF: {**config[CONF], CONFIG_KEY_CHECKPOINT_ID: checkpoint["id"]},
+            CONF: {**conf, CONFIG_KEY_CHECKPOINT_ID: checkpoint_id},
         }
+        # Tasks of the next step save their writes against this checkpoint.
+        self._writes_cfg = (checkpoint_id, self.checkpoint_config)
 
     def snapshot(self) -> dict[str, Any]:
         """The checkpoint record of the current channel state."""

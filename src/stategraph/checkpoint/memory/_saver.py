@@ -309,6 +309,9 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
                         thread_id, ns, checkpoint_id, saved, metadata,
                     )  # fmt: skip
 
+    # The engine may compute these versions itself (same format, no parsing).
+    padded_versions = True
+
     def get_next_version(self, current: str | None, channel: None) -> str:
         """Return ``"<n+1 zero-padded to 32>.<random fraction>"``.
 

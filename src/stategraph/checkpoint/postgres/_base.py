@@ -349,6 +349,9 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
             raise ValueError(f"keep_last must be a positive int, not {keep_last!r}")
         self.keep_last = keep_last
 
+    # The engine may compute these versions itself (same format, no parsing).
+    padded_versions = True
+
     def get_next_version(self, current: str | None, channel: None) -> str:
         """Return ``"<n+1 zero-padded to 32>.<random fraction>"``.
 

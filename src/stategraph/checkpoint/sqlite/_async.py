@@ -284,6 +284,9 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
             self._leases.pop(thread, None)
             await self._run(_write.release_plan(thread, self.owner))
 
+    # The engine may compute these versions itself (same format, no parsing).
+    padded_versions = True
+
     def get_next_version(self, current: str | None, channel: None) -> str:
         """Return the version after ``current`` (same format as ``InMemorySaver``)."""
         return next_version(current)
