@@ -570,3 +570,12 @@ def task_namespace(name: str, task_id: str, parent_ns: str = "") -> str:
     """The checkpoint namespace of a subgraph running in a task."""
     ns = f"{name}{NS_END}{task_id}"
     return f"{parent_ns}{NS_SEP}{ns}" if parent_ns else ns
+
+
+def _register_protocol() -> None:
+    from stategraph.pregel.protocol import PregelProtocol
+
+    PregelProtocol.register(Pregel)
+
+
+_register_protocol()
