@@ -66,3 +66,32 @@ def thaw_metadata(stored: Any, loads: Any) -> Any:
     if stored[0] != _METADATA:
         return loads(stored)
     return {k: dict(v) if isinstance(v, dict) else v for k, v in stored[1].items()}
+
+
+_SCALAR = "__scalar__"
+
+
+def value_codec(serde: Any) -> tuple[Any, Any]:
+    """``(dumps, loads)`` for stored values; immutable scalars skip serialization.
+
+    Only with the default serializer: a custom one (encryption, say) sees
+    every value, as its users expect.
+    """
+    from stategraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    dumps, loads = serde.dumps_typed, serde.loads_typed
+    if type(serde) is not JsonPlusSerializer:
+        return dumps, loads
+
+    def fast_dumps(value: Any) -> Any:
+        kind = type(value)
+        if value is None or kind is int or kind is str or kind is float or kind is bool:
+            return (_SCALAR, value)
+        return dumps(value)
+
+    def fast_loads(stored: Any) -> Any:
+        if stored[0] == _SCALAR:
+            return stored[1]
+        return loads(stored)
+
+    return fast_dumps, fast_loads

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from stategraph._config import RunnableConfig
 from stategraph.checkpoint.base import DeltaChannelHistory
 from stategraph.checkpoint.base._saver import _HistoryWalk
-from stategraph.checkpoint.memory._header import thaw_header, thaw_metadata
+from stategraph.checkpoint.memory._header import thaw_header, thaw_metadata, value_codec
 from stategraph.checkpoint.serde.base import SerializerProtocol
 
 Typed = tuple[str, bytes]
@@ -46,6 +47,17 @@ class MaintenanceMixin:
     _latest: dict[tuple[str, str], str]
     _unordered: set[tuple[str, str]]
 
+    _codec_cache: tuple[Any, Any, Any] | None = None
+
+    def _codec(self) -> tuple[Any, Any]:
+        """Value ``(dumps, loads)`` for the current serializer (cached)."""
+        serde = self.serde
+        cached = self._codec_cache
+        if cached is None or cached[0] is not serde:
+            dumps, loads = value_codec(serde)
+            cached = self._codec_cache = (serde, dumps, loads)
+        return cached[1], cached[2]
+
     def delete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, write and value blob of a thread.
 
@@ -73,7 +85,7 @@ class MaintenanceMixin:
         wanted = {str(run_id) for run_id in run_ids}
         if not wanted:
             return
-        loads = self.serde.loads_typed
+        loads = self._codec()[1]
         for thread_id, namespaces in list(self.storage.items()):
             for ns, checkpoints in list(namespaces.items()):
                 doomed = []
@@ -152,7 +164,7 @@ class MaintenanceMixin:
         target = checkpoints.get(target_id)
         cursor = target[2] if target is not None else None
         walk = _HistoryWalk(channels)
-        loads = self.serde.loads_typed
+        loads = self._codec()[1]
         while cursor is not None and walk.remaining:
             saved = checkpoints.get(cursor)
             if saved is None:
@@ -197,7 +209,7 @@ class MaintenanceMixin:
             del self.storage[thread_id]
 
     def _collect_blobs(self, thread_id: str, ns: str, kept: Iterable[Saved]) -> None:
-        loads = self.serde.loads_typed
+        loads = self._codec()[1]
         used = {
             (thread_id, ns, channel, version)
             for saved in kept

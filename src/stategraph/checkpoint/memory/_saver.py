@@ -157,7 +157,7 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         thread_id = conf["thread_id"]
         ns = conf.get("checkpoint_ns", "")
         values = checkpoint["channel_values"]
-        dumps = self.serde.dumps_typed
+        dumps = self._codec()[0]
         blobs = self.blobs
         for channel, version in new_versions.items():
             if channel in values:
@@ -208,7 +208,7 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         conf = config["configurable"]
         key = (conf["thread_id"], conf.get("checkpoint_ns", ""), conf["checkpoint_id"])
         existing = self.writes.get(key)
-        dumps = self.serde.dumps_typed
+        dumps = self._codec()[0]
         staged: dict[tuple[str, int], StoredWrite] = {}
         for idx, (channel, value) in enumerate(writes):
             inner = (task_id, WRITES_IDX_MAP.get(channel, idx))
@@ -284,7 +284,7 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             want_id = conf.get("checkpoint_id")
         before_id = before["configurable"].get("checkpoint_id") if before else None
         remaining = limit
-        loads = self.serde.loads_typed
+        loads = self._codec()[1]
         for thread_id in thread_ids:
             for ns, checkpoints in list(self.storage[thread_id].items()):
                 if want_ns is not None and ns != want_ns:
@@ -362,7 +362,7 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         saved: Saved,
         metadata: Any = None,
     ) -> CheckpointTuple:
-        loads = self.serde.loads_typed
+        loads = self._codec()[1]
         checkpoint = thaw_header(saved[0], loads)
         values: dict[str, Any] = {}
         blobs = self.blobs
