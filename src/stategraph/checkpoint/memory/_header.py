@@ -85,7 +85,15 @@ def value_codec(serde: Any) -> tuple[Any, Any]:
 
     def fast_dumps(value: Any) -> Any:
         kind = type(value)
-        if value is None or kind is int or kind is str or kind is float or kind is bool:
+        # Non-ASCII strings go through the serializer, which rewrites lone
+        # surrogates; keeping them would make this saver differ from the rest.
+        if (
+            value is None
+            or kind is bool
+            or kind is float
+            or (kind is int and -(2**63) <= value < 2**64)
+            or (kind is str and value.isascii())
+        ):
             return (_SCALAR, value)
         return dumps(value)
 
