@@ -42,3 +42,33 @@ class CompiledStateGraph(Pregel):
     async def aget_graph(self, config: Any = None, *, xray: int | bool = False) -> Any:
         """Async version of ``get_graph``."""
         return self.get_graph(config, xray=xray)
+
+    def get_input_jsonschema(self, config: Any = None) -> dict[str, Any]:
+        """JSON schema of the graph input (needs pydantic)."""
+        from stategraph.graph._jsonschema import schema_json
+
+        b = self.builder
+        return schema_json(  # type: ignore[no-any-return]
+            b.input_schema,
+            b.schemas[b.input_schema],
+            b.channels,
+            self.get_name("Input"),
+        )
+
+    def get_output_jsonschema(self, config: Any = None) -> dict[str, Any]:
+        """JSON schema of the graph output (needs pydantic)."""
+        from stategraph.graph._jsonschema import schema_json
+
+        b = self.builder
+        return schema_json(  # type: ignore[no-any-return]
+            b.output_schema,
+            b.schemas[b.output_schema],
+            b.channels,
+            self.get_name("Output"),
+        )
+
+    def get_context_jsonschema(self) -> dict[str, Any] | None:
+        """JSON schema of the context schema, or ``None`` (needs pydantic)."""
+        from stategraph.graph._jsonschema import context_json
+
+        return context_json(self.context_schema)  # type: ignore[no-any-return]

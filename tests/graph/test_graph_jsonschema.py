@@ -1,0 +1,51 @@
+"""Input, output and context JSON schemas equal LangGraph's for the same graph."""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import langgraph.graph as lg
+import pytest
+from pydantic import BaseModel
+from typing_extensions import NotRequired, TypedDict
+
+import stategraph.graph as sg
+
+
+class TD(TypedDict):
+    a: int
+    b: Annotated[list[int], operator.add]
+    c: NotRequired[str]
+
+
+@dataclass
+class DC:
+    x: int
+    y: str | None = None
+    z: list[int] = field(default_factory=list)
+
+
+class PM(BaseModel):
+    q: str
+    r: int = 3
+
+
+class Ctx(TypedDict):
+    user: str
+
+
+def _build(module: Any, schema: Any) -> Any:
+    builder = module.StateGraph(schema, context_schema=Ctx)
+    builder.add_node("n", lambda s: {})
+    builder.add_edge(module.START, "n")
+    return builder.compile()
+
+
+@pytest.mark.parametrize("schema", [TD, DC, PM, int])
+def test_schemas_match_langgraph(schema: Any) -> None:
+    ours, theirs = _build(sg, schema), _build(lg, schema)
+    assert ours.get_input_jsonschema() == theirs.get_input_jsonschema()
+    assert ours.get_output_jsonschema() == theirs.get_output_jsonschema()
+    assert ours.get_context_jsonschema() == theirs.get_context_jsonschema()
