@@ -446,3 +446,16 @@ def test_sqlite_saver_reads_plain_checkpoints_after_enabling_encryption(
         assert [h.values for h in history] == [
             h.values for h in reference.get_state_history(config)
         ]
+
+
+def test_with_allowlist_extends_the_wrapped_serializer() -> None:
+    from stategraph.checkpoint.memory import InMemorySaver
+
+    saver = InMemorySaver(
+        serde=EncryptedSerializer.from_pycryptodome_aes(key=b"k" * 16)
+    )
+    clone = saver.with_allowlist([("pkg.mod", "Thing")])
+    assert clone is not saver
+    assert isinstance(clone.serde, EncryptedSerializer)
+    assert clone.serde.serde is not saver.serde.serde  # type: ignore[attr-defined]
+    assert clone.storage is saver.storage

@@ -179,10 +179,17 @@ class BaseCheckpointSaver(Generic[V]):
         Args:
             extra_allowlist: Classes or ``(module, name)`` pairs.
         """
-        if not isinstance(self.serde, JsonPlusSerializer):
+        serde: Any = self.serde
+        if isinstance(serde, JsonPlusSerializer):
+            new_serde: Any = serde.with_msgpack_allowlist(extra_allowlist)
+        elif isinstance(getattr(serde, "serde", None), JsonPlusSerializer):
+            # An EncryptedSerializer: extend the serializer it wraps.
+            new_serde = copy.copy(serde)
+            new_serde.serde = serde.serde.with_msgpack_allowlist(extra_allowlist)
+        else:
             return self
         clone = copy.copy(self)
-        clone.serde = self.serde.with_msgpack_allowlist(extra_allowlist)
+        clone.serde = new_serde
         return clone
 
     def get_delta_channel_history(
