@@ -301,6 +301,16 @@ def _goto_names(options: list[Any]) -> list[str]:
     return out
 
 
+# Past this many log entries, nodes and routers stop multiplying work (Sends
+# fan out to one item, conditional fan-out picks one branch): Send chains
+# otherwise grow the state exponentially and exhaust memory in both libraries.
+LOG_CAP = 256
+
+
+def _width(n: int, state: Any) -> int:
+    return n if len(state.get("log") or []) < LOG_CAP else min(n, 1)
+
+
 def _tag(name: str, state: Any) -> str:
     log = state.get("log") or []
     tag = f"{name}:{len(log)}"
@@ -328,7 +338,7 @@ def _make_node(lib: Any, node: dict[str, Any]) -> Any:
         if node["kind"] == "command":
             opts = node["goto"]["options"]
             choice = opts[(len(log) + node["goto"]["salt"]) % len(opts)]
-            return lib.Command(goto=_goto_value(lib, choice, tag), update=upd)
+            return lib.Command(goto=_goto_value(lib, choice, tag, state), update=upd)
         if node["none"]:
             return None
         return upd
@@ -337,11 +347,11 @@ def _make_node(lib: Any, node: dict[str, Any]) -> Any:
     return fn
 
 
-def _goto_value(lib: Any, choice: Any, tag: str) -> Any:
+def _goto_value(lib: Any, choice: Any, tag: str, state: Any) -> Any:
     if isinstance(choice, dict):
         return [
             lib.Send(choice["send"], {"log": [f"{tag}>{k}"], "item": k})
-            for k in range(choice["n"])
+            for k in range(_width(choice["n"], state))
         ]
     return choice
 
@@ -380,7 +390,8 @@ def _add_cond(lib: Any, g: Any, e: dict[str, Any]) -> None:
     def router(state: dict[str, Any]) -> Any:
         n = len(state.get("log") or [])
         i = (n + salt) % len(options)
-        picked = [i, (i + 1) % len(options)] if fanout and len(options) > 1 else [i]
+        wide = fanout and len(options) > 1 and n < LOG_CAP
+        picked = [i, (i + 1) % len(options)] if wide else [i]
         vals = [keys[j] if style == "dict" else options[j] for j in picked]
         return vals if fanout else vals[0]
 
@@ -398,7 +409,7 @@ def _send_router(lib: Any, e: dict[str, Any]) -> Any:
         tag = _tag(e["src"], state)
         out: list[Any] = [
             lib.Send(e["target"], {"log": [f"{tag}>{k}"], "item": k})
-            for k in range(e["n"])
+            for k in range(_width(e["n"], state))
         ]
         if e["plus"]:
             out.append(_ep(lib, e["plus"]))
