@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
 
 from stategraph.errors import EmptyChannelError
 
@@ -21,6 +21,7 @@ __all__ = (
     "BaseChannel",
     "Checkpoint",
     "EmptyChannelError",
+    "SingleValueChannel",
     "Update",
     "Value",
 )
@@ -190,3 +191,105 @@ class BaseChannel(Generic[Value, Update, Checkpoint], ABC):
             ``True`` when the channel's state changed.
         """
         return False
+
+
+class SingleValueChannel(BaseChannel[Value, Value, Value]):
+    """Shared plumbing of the channels that hold at most one value in ``value``.
+
+    Subclasses decide how a step's writes change the value (``update``) and,
+    when they do not persist it as is, override ``checkpoint`` and
+    ``from_checkpoint``. Not part of LangGraph's API.
+    """
+
+    __slots__ = ("value",)
+
+    value: Value | Any
+
+    # Set per class by ``__init_subclass__``: a class whose own body says
+    # ``_OWN_INIT = True`` is created without running ``__init__`` when copied;
+    # anything subclassing it (user code) goes through its constructor, as
+    # LangGraph's channels do.
+    _skip_init: ClassVar[bool] = False
+    # Whether ``_copy_config`` has anything to copy (saves a call per copy).
+    _has_config: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._skip_init = bool(cls.__dict__.get("_OWN_INIT", False))
+
+    def __init__(self, typ: Any, key: str = "") -> None:
+        self.typ = typ
+        self.key = key
+        self.value = MISSING
+
+    @property
+    def ValueType(self) -> Any:
+        """The type of the value stored in the channel."""
+        return self.typ
+
+    @property
+    def UpdateType(self) -> Any:
+        """The type of the updates the channel accepts."""
+        return self.typ
+
+    def _init_args(self) -> tuple[Any, ...]:
+        """The constructor arguments that recreate this channel's configuration."""
+        return (self.typ, self.key)
+
+    def _copy_config(self, new: Self) -> None:
+        """Copy configuration beyond ``typ`` and ``key`` onto ``new``."""
+
+    def _blank(self, value: Any) -> Self:
+        """Return a channel configured like this one, holding ``value``."""
+        cls = type(self)
+        if cls._skip_init:
+            new = _new(cls)
+            new.typ = self.typ
+            new.key = self.key
+            new.value = value
+            if cls._has_config:
+                self._copy_config(new)
+            return new
+        new = cls(*self._init_args())
+        new.key = self.key
+        if value is not MISSING:
+            new.value = value
+        return new
+
+    def copy(self) -> Self:
+        """Return a channel holding the same value (the value is shared, not copied).
+
+        Returns:
+            A new channel of the same class and configuration.
+        """
+        return self._blank(self.value)
+
+    def from_checkpoint(self, checkpoint: Value | Any) -> Self:
+        """Return a new channel holding ``checkpoint`` (empty when ``MISSING``).
+
+        Args:
+            checkpoint: The value saved by ``checkpoint()``, or ``MISSING``.
+
+        Returns:
+            A new channel of the same class and configuration.
+        """
+        return self._blank(checkpoint)
+
+    def get(self) -> Value:
+        """Return the stored value.
+
+        Raises:
+            EmptyChannelError: If nothing is stored.
+        """
+        value = self.value
+        if value is MISSING:
+            raise EmptyChannelError()
+        return value
+
+    def is_available(self) -> bool:
+        """Say whether a value is stored."""
+        return self.value is not MISSING
+
+    def checkpoint(self) -> Value | Any:
+        """Return the stored value, or ``MISSING`` when empty."""
+        return self.value

@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from stategraph.channels._base import MISSING, BaseChannel, Value, _new
+from stategraph.channels._base import (
+    MISSING,
+    BaseChannel,
+    SingleValueChannel,
+    Value,
+    _new,
+)
 from stategraph.errors import (
     EmptyChannelError,
     ErrorCode,
@@ -33,7 +39,7 @@ def _too_many_values(key: str) -> InvalidUpdateError:
     )
 
 
-class LastValue(BaseChannel[Value, Value, Value]):
+class LastValue(SingleValueChannel[Value]):
     """Stores the last value written; a step may write it at most once.
 
     Args:
@@ -41,64 +47,11 @@ class LastValue(BaseChannel[Value, Value, Value]):
         key: The state key the channel is bound to.
     """
 
-    __slots__ = ("value",)
-
-    value: Value | Any
-
-    def __init__(self, typ: Any, key: str = "") -> None:
-        self.typ = typ
-        self.key = key
-        self.value = MISSING
+    __slots__ = ()
+    _OWN_INIT = True
 
     def __eq__(self, value: object) -> bool:
         return isinstance(value, LastValue)
-
-    @property
-    def ValueType(self) -> Any:
-        """The type of the value stored in the channel."""
-        return self.typ
-
-    @property
-    def UpdateType(self) -> Any:
-        """The type of the updates the channel accepts."""
-        return self.typ
-
-    def copy(self) -> Self:
-        """Return a channel holding the same value (the value is shared, not copied).
-
-        Returns:
-            A new channel of the same class.
-        """
-        cls = type(self)
-        if cls is LastValue:
-            new = _new(cls)
-            new.typ = self.typ
-            new.key = self.key
-        else:
-            new = cls(self.typ, self.key)
-        new.value = self.value
-        return new
-
-    def from_checkpoint(self, checkpoint: Value | Any) -> Self:
-        """Return a new channel holding ``checkpoint`` (empty when ``MISSING``).
-
-        Args:
-            checkpoint: The value saved by ``checkpoint()``, or ``MISSING``.
-
-        Returns:
-            A new channel of the same class and key.
-        """
-        cls = type(self)
-        if cls is LastValue:
-            new = _new(cls)
-            new.typ = self.typ
-            new.key = self.key
-            new.value = checkpoint
-        else:
-            new = cls(self.typ, self.key)
-            if checkpoint is not MISSING:
-                new.value = checkpoint
-        return new
 
     def update(self, values: Sequence[Value]) -> bool:
         """Store the single write of the step, if any.
@@ -119,25 +72,6 @@ class LastValue(BaseChannel[Value, Value, Value]):
         if n == 0:
             return False
         raise _too_many_values(self.key)
-
-    def get(self) -> Value:
-        """Return the stored value.
-
-        Raises:
-            EmptyChannelError: If nothing was written yet.
-        """
-        value = self.value
-        if value is MISSING:
-            raise EmptyChannelError()
-        return value
-
-    def is_available(self) -> bool:
-        """Say whether a value is stored."""
-        return self.value is not MISSING
-
-    def checkpoint(self) -> Value | Any:
-        """Return the stored value, or ``MISSING`` when empty."""
-        return self.value
 
 
 class LastValueAfterFinish(BaseChannel[Value, Value, tuple[Value, bool]]):
@@ -272,7 +206,7 @@ class LastValueAfterFinish(BaseChannel[Value, Value, tuple[Value, bool]]):
         return self.value is not MISSING and self.finished
 
 
-class AnyValue(BaseChannel[Value, Value, Value]):
+class AnyValue(SingleValueChannel[Value]):
     """Stores the last value written, assuming every write of a step is equal.
 
     A step without writes clears the channel.
@@ -282,64 +216,11 @@ class AnyValue(BaseChannel[Value, Value, Value]):
         key: The state key the channel is bound to.
     """
 
-    __slots__ = ("value",)
-
-    value: Value | Any
-
-    def __init__(self, typ: Any, key: str = "") -> None:
-        self.typ = typ
-        self.key = key
-        self.value = MISSING
+    __slots__ = ()
+    _OWN_INIT = True
 
     def __eq__(self, value: object) -> bool:
         return isinstance(value, AnyValue)
-
-    @property
-    def ValueType(self) -> Any:
-        """The type of the value stored in the channel."""
-        return self.typ
-
-    @property
-    def UpdateType(self) -> Any:
-        """The type of the updates the channel accepts."""
-        return self.typ
-
-    def copy(self) -> Self:
-        """Return a channel holding the same value (the value is shared, not copied).
-
-        Returns:
-            A new channel of the same class.
-        """
-        cls = type(self)
-        if cls is AnyValue:
-            new = _new(cls)
-            new.typ = self.typ
-            new.key = self.key
-        else:
-            new = cls(self.typ, self.key)
-        new.value = self.value
-        return new
-
-    def from_checkpoint(self, checkpoint: Value | Any) -> Self:
-        """Return a new channel holding ``checkpoint`` (empty when ``MISSING``).
-
-        Args:
-            checkpoint: The value saved by ``checkpoint()``, or ``MISSING``.
-
-        Returns:
-            A new channel of the same class and key.
-        """
-        cls = type(self)
-        if cls is AnyValue:
-            new = _new(cls)
-            new.typ = self.typ
-            new.key = self.key
-            new.value = checkpoint
-        else:
-            new = cls(self.typ, self.key)
-            if checkpoint is not MISSING:
-                new.value = checkpoint
-        return new
 
     def update(self, values: Sequence[Value]) -> bool:
         """Store the last write of the step, or clear the channel if there is none.
@@ -357,22 +238,3 @@ class AnyValue(BaseChannel[Value, Value, Value]):
             return False
         self.value = MISSING
         return True
-
-    def get(self) -> Value:
-        """Return the stored value.
-
-        Raises:
-            EmptyChannelError: If nothing is stored.
-        """
-        value = self.value
-        if value is MISSING:
-            raise EmptyChannelError()
-        return value
-
-    def is_available(self) -> bool:
-        """Say whether a value is stored."""
-        return self.value is not MISSING
-
-    def checkpoint(self) -> Value | Any:
-        """Return the stored value, or ``MISSING`` when empty."""
-        return self.value
