@@ -7,7 +7,7 @@ fire; ``NamedBarrierValueAfterFinish`` also waits for the run to finish.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from stategraph.channels._base import MISSING, BaseChannel, Value, _new
 from stategraph.errors import EmptyChannelError, InvalidUpdateError
@@ -17,20 +17,11 @@ if TYPE_CHECKING:
 
 __all__ = ("NamedBarrierValue", "NamedBarrierValueAfterFinish")
 
+Saved = TypeVar("Saved")
 
-class NamedBarrierValue(BaseChannel[Value, Value, set[Value]]):
-    """Becomes available once each of ``names`` has been written; reading resets it.
 
-    Its value is always ``None``: only availability matters.
-
-    Args:
-        typ: The type of the names written to the channel.
-        names: The names to wait for.
-
-    Attributes:
-        names: The names to wait for.
-        seen: The names written so far.
-    """
+class _Barrier(BaseChannel[Value, Value, Saved]):
+    """Shared plumbing of the barriers: the names to wait for and those seen."""
 
     __slots__ = ("names", "seen")
 
@@ -43,9 +34,6 @@ class NamedBarrierValue(BaseChannel[Value, Value, set[Value]]):
         self.names = names
         self.seen = set()
 
-    def __eq__(self, value: object) -> bool:
-        return isinstance(value, NamedBarrierValue) and value.names == self.names
-
     @property
     def ValueType(self) -> Any:
         """The type of the value stored in the channel."""
@@ -56,46 +44,15 @@ class NamedBarrierValue(BaseChannel[Value, Value, set[Value]]):
         """The type of the updates the channel accepts."""
         return self.typ
 
-    def copy(self) -> Self:
-        """Return a channel with a copy of the names seen.
-
-        Returns:
-            A new channel of the same class and names.
-        """
+    def _blank(self) -> Self:
+        """Return a channel with the same names; ``seen`` is left for the caller."""
         cls = type(self)
-        if cls is NamedBarrierValue:
+        if cls._skip_init:
             new = _new(cls)
             new.typ = self.typ
             new.names = self.names
         else:
             new = cls(self.typ, self.names)
-        new.key = self.key
-        new.seen = self.seen.copy()
-        return new
-
-    def checkpoint(self) -> set[Value]:
-        """Return the set of names seen (not a copy)."""
-        return self.seen
-
-    def from_checkpoint(self, checkpoint: set[Value] | Any) -> Self:
-        """Return a new channel holding the saved set (adopted, not copied).
-
-        Args:
-            checkpoint: The set saved by ``checkpoint()``, or ``MISSING``.
-
-        Returns:
-            A new channel of the same class and names.
-        """
-        cls = type(self)
-        if cls is NamedBarrierValue:
-            new = _new(cls)
-            new.typ = self.typ
-            new.names = self.names
-            new.seen = set() if checkpoint is MISSING else checkpoint
-        else:
-            new = cls(self.typ, self.names)
-            if checkpoint is not MISSING:
-                new.seen = checkpoint
         new.key = self.key
         return new
 
@@ -125,6 +82,54 @@ class NamedBarrierValue(BaseChannel[Value, Value, set[Value]]):
                     f"At key '{self.key}': Value {value} not in {names}"
                 )
         return updated
+
+
+class NamedBarrierValue(_Barrier[Value, set[Value]]):
+    """Becomes available once each of ``names`` has been written; reading resets it.
+
+    Its value is always ``None``: only availability matters.
+
+    Args:
+        typ: The type of the names written to the channel.
+        names: The names to wait for.
+
+    Attributes:
+        names: The names to wait for.
+        seen: The names written so far.
+    """
+
+    __slots__ = ()
+    _OWN_INIT = True
+
+    def __eq__(self, value: object) -> bool:
+        return isinstance(value, NamedBarrierValue) and value.names == self.names
+
+    def copy(self) -> Self:
+        """Return a channel with a copy of the names seen.
+
+        Returns:
+            A new channel of the same class and names.
+        """
+        new = self._blank()
+        new.seen = self.seen.copy()
+        return new
+
+    def checkpoint(self) -> set[Value]:
+        """Return the set of names seen (not a copy)."""
+        return self.seen
+
+    def from_checkpoint(self, checkpoint: set[Value] | Any) -> Self:
+        """Return a new channel holding the saved set (adopted, not copied).
+
+        Args:
+            checkpoint: The set saved by ``checkpoint()``, or ``MISSING``.
+
+        Returns:
+            A new channel of the same class and names.
+        """
+        new = self._blank()
+        new.seen = set() if checkpoint is MISSING else checkpoint
+        return new
 
     def get(self) -> Value:
         """Return ``None`` once every name has been seen.
@@ -152,7 +157,7 @@ class NamedBarrierValue(BaseChannel[Value, Value, set[Value]]):
         return False
 
 
-class NamedBarrierValueAfterFinish(BaseChannel[Value, Value, tuple[set[Value], bool]]):
+class NamedBarrierValueAfterFinish(_Barrier[Value, tuple[set[Value], bool]]):
     """Like ``NamedBarrierValue``, but available only once ``finish()`` ran.
 
     Args:
@@ -165,17 +170,13 @@ class NamedBarrierValueAfterFinish(BaseChannel[Value, Value, tuple[set[Value], b
         finished: Whether ``finish()`` released the complete barrier.
     """
 
-    __slots__ = ("finished", "names", "seen")
+    __slots__ = ("finished",)
 
-    names: set[Value]
-    seen: set[Value]
     finished: bool
+    _OWN_INIT = True
 
     def __init__(self, typ: Any, names: set[Value]) -> None:
-        self.typ = typ
-        self.key = ""
-        self.names = names
-        self.seen = set()
+        super().__init__(typ, names)
         self.finished = False
 
     def __eq__(self, value: object) -> bool:
@@ -184,30 +185,13 @@ class NamedBarrierValueAfterFinish(BaseChannel[Value, Value, tuple[set[Value], b
             and value.names == self.names
         )
 
-    @property
-    def ValueType(self) -> Any:
-        """The type of the value stored in the channel."""
-        return self.typ
-
-    @property
-    def UpdateType(self) -> Any:
-        """The type of the updates the channel accepts."""
-        return self.typ
-
     def copy(self) -> Self:
         """Return a channel with a copy of the names seen.
 
         Returns:
             A new channel of the same class and names.
         """
-        cls = type(self)
-        if cls is NamedBarrierValueAfterFinish:
-            new = _new(cls)
-            new.typ = self.typ
-            new.names = self.names
-        else:
-            new = cls(self.typ, self.names)
-        new.key = self.key
+        new = self._blank()
         new.seen = self.seen.copy()
         new.finished = self.finished
         return new
@@ -225,49 +209,13 @@ class NamedBarrierValueAfterFinish(BaseChannel[Value, Value, tuple[set[Value], b
         Returns:
             A new channel of the same class and names.
         """
-        cls = type(self)
-        if cls is NamedBarrierValueAfterFinish:
-            new = _new(cls)
-            new.typ = self.typ
-            new.names = self.names
-            if checkpoint is MISSING:
-                new.seen = set()
-                new.finished = False
-            else:
-                new.seen, new.finished = checkpoint
+        new = self._blank()
+        if checkpoint is MISSING:
+            new.seen = set()
+            new.finished = False
         else:
-            new = cls(self.typ, self.names)
-            if checkpoint is not MISSING:
-                new.seen, new.finished = checkpoint
-        new.key = self.key
+            new.seen, new.finished = checkpoint
         return new
-
-    def update(self, values: Sequence[Value]) -> bool:
-        """Record the names written in the step.
-
-        Args:
-            values: The names written.
-
-        Returns:
-            ``True`` when a name was seen for the first time.
-
-        Raises:
-            InvalidUpdateError: If a value is not one of ``names``.
-        """
-        names = self.names
-        seen = self.seen
-        updated = False
-        for value in values:
-            if value in names:
-                if value not in seen:
-                    seen.add(value)
-                    updated = True
-            else:
-                # The names before the unknown one stay recorded.
-                raise InvalidUpdateError(
-                    f"At key '{self.key}': Value {value} not in {names}"
-                )
-        return updated
 
     def get(self) -> Value:
         """Return ``None`` once every name has been seen and the run finished.

@@ -76,6 +76,16 @@ class BaseChannel(Generic[Value, Update, Checkpoint], ABC):
     typ: Any
     key: str
 
+    # Set per class by ``__init_subclass__``: a class whose own body says
+    # ``_OWN_INIT = True`` is created without running ``__init__`` when copied;
+    # anything subclassing it (user code) goes through its constructor, as
+    # LangGraph's channels do.
+    _skip_init: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._skip_init = bool(cls.__dict__.get("_OWN_INIT", False))
+
     def __init__(self, typ: Any, key: str = "") -> None:
         self.typ = typ
         self.key = key
@@ -205,17 +215,8 @@ class SingleValueChannel(BaseChannel[Value, Value, Value]):
 
     value: Value | Any
 
-    # Set per class by ``__init_subclass__``: a class whose own body says
-    # ``_OWN_INIT = True`` is created without running ``__init__`` when copied;
-    # anything subclassing it (user code) goes through its constructor, as
-    # LangGraph's channels do.
-    _skip_init: ClassVar[bool] = False
     # Whether ``_copy_config`` has anything to copy (saves a call per copy).
     _has_config: ClassVar[bool] = False
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls._skip_init = bool(cls.__dict__.get("_OWN_INIT", False))
 
     def __init__(self, typ: Any, key: str = "") -> None:
         self.typ = typ
