@@ -249,17 +249,23 @@ def test_two_processes_write_one_thread(tmp_path: Path) -> None:
         )
         for me in writers
     ]
-    for proc in procs:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "ready"
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-    for proc in procs:
-        out, _ = proc.communicate(timeout=60)
-        assert proc.returncode == 0
-        assert out.strip() == "done"
+    try:
+        for proc in procs:
+            assert proc.stdout is not None
+            assert proc.stdout.readline().strip() == "ready"
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        for proc in procs:
+            out, _ = proc.communicate(timeout=60)
+            assert proc.returncode == 0
+            assert out.strip() == "done"
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
     with SqliteSaver.from_conn_string(path) as saver:
         listed = list(saver.list(cfg("shared")))
         assert len(listed) == steps * len(writers)
@@ -271,3 +277,36 @@ def test_two_processes_write_one_thread(tmp_path: Path) -> None:
             expected = None if step == 0 else f"{step - 1:05d}-{me}"
             assert (parent and parent["configurable"]["checkpoint_id"]) == expected
         assert saver.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_setup_retries_while_another_connection_locks_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Switching to WAL fails at once while another connection holds the file
+    (SQLite skips its busy handler there); setup waits and tries again."""
+    import sqlite3
+
+    from stategraph.checkpoint.sqlite import _sync
+
+    path = str(tmp_path / "busy.db")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    waits: list[float] = []
+
+    def release_on_first_wait(delay: float) -> None:
+        waits.append(delay)
+        if holder.in_transaction:
+            holder.execute("COMMIT")
+
+    monkeypatch.setattr(_sync.time, "sleep", release_on_first_wait)
+    conn = sqlite3.connect(path, timeout=0, check_same_thread=False)
+    try:
+        saver = SqliteSaver(conn)
+        saver.setup()
+        assert len(waits) == 1
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert saver.get_tuple(cfg("none")) is None
+    finally:
+        conn.close()
+        holder.close()

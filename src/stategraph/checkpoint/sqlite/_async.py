@@ -9,6 +9,7 @@ only from other threads.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
@@ -30,10 +31,12 @@ from stategraph.checkpoint.base import (
 from stategraph.checkpoint.sqlite import _read, _write
 from stategraph.checkpoint.sqlite._base import (
     PRAGMA_WAL,
+    WAL_RETRY_DELAYS,
     Plan,
     Rows,
     T,
     connection_pragmas,
+    is_locked,
 )
 from stategraph.checkpoint.sqlite._read import config_of
 from stategraph.checkpoint.sqlite._sync import check_keep_last, transact
@@ -151,11 +154,22 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
             return
         await _ensure_started(self.conn)
         if not self.conn.in_transaction:
-            (mode,) = next(iter(await self.conn.execute_fetchall(PRAGMA_WAL)))
+            mode = await self._journal_mode()
             for pragma in connection_pragmas(self.synchronous, mode):
                 await self.conn.execute_fetchall(pragma)
         await self._transact(_write.setup_plan(), write=True)
         self.is_setup = True
+
+    async def _journal_mode(self) -> str:
+        for delay in (*WAL_RETRY_DELAYS, None):
+            try:
+                (mode,) = next(iter(await self.conn.execute_fetchall(PRAGMA_WAL)))
+                return str(mode)
+            except sqlite3.OperationalError as e:
+                if delay is None or not is_locked(e):
+                    raise
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _run(self, plan: Plan[T], *, write: bool = True) -> T:
         async with self.lock:

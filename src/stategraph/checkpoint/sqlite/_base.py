@@ -22,6 +22,7 @@ same file is left alone):
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -62,6 +63,17 @@ SYNCHRONOUS = {
     "FULL": "PRAGMA synchronous=FULL",
     "EXTRA": "PRAGMA synchronous=EXTRA",
 }
+
+
+# Switching a file to WAL needs an exclusive lock, and SQLite reports "database
+# is locked" at once (without its busy handler) when another connection is
+# opening the same file: savers retry after these delays (about 5 s in all).
+WAL_RETRY_DELAYS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 1.0, 2.0)
+
+
+def is_locked(exc: Exception) -> bool:
+    """Say whether ``exc`` is SQLite's transient "database is locked"."""
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
 
 
 def connection_pragmas(synchronous: str | None, journal_mode: str) -> list[str]:

@@ -26,10 +26,12 @@ from stategraph.checkpoint.base import (
 from stategraph.checkpoint.sqlite import _read, _write
 from stategraph.checkpoint.sqlite._base import (
     PRAGMA_WAL,
+    WAL_RETRY_DELAYS,
     Plan,
     Rows,
     T,
     connection_pragmas,
+    is_locked,
 )
 from stategraph.checkpoint.sqlite._read import config_of
 from stategraph.checkpoint.sqlite._write import next_version
@@ -181,11 +183,21 @@ class SqliteSaver(BaseCheckpointSaver[str]):
         if self.is_setup:
             return
         if not self.conn.in_transaction:
-            mode = self.conn.execute(PRAGMA_WAL).fetchone()[0]
+            mode = self._journal_mode()
             for pragma in connection_pragmas(self.synchronous, mode):
                 self.conn.execute(pragma)
         transact(self.conn, _write.setup_plan(), write=True)
         self.is_setup = True
+
+    def _journal_mode(self) -> str:
+        for delay in (*WAL_RETRY_DELAYS, None):
+            try:
+                return str(self.conn.execute(PRAGMA_WAL).fetchone()[0])
+            except sqlite3.OperationalError as e:
+                if delay is None or not is_locked(e):
+                    raise
+                time.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _run(self, plan: Plan[T], *, write: bool = True) -> T:
         with self.lock:
