@@ -279,14 +279,18 @@ def test_two_processes_write_one_thread(tmp_path: Path) -> None:
         assert saver.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
 def test_setup_retries_while_another_connection_locks_the_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
     """Switching to WAL fails at once while another connection holds the file
     (SQLite skips its busy handler there); setup waits and tries again."""
+    import asyncio
     import sqlite3
 
-    from stategraph.checkpoint.sqlite import _sync
+    import aiosqlite
+
+    from stategraph.checkpoint.sqlite import _async, _sync
 
     path = str(tmp_path / "busy.db")
     holder = sqlite3.connect(path, isolation_level=None)
@@ -299,14 +303,29 @@ def test_setup_retries_while_another_connection_locks_the_file(
         if holder.in_transaction:
             holder.execute("COMMIT")
 
-    monkeypatch.setattr(_sync.time, "sleep", release_on_first_wait)
-    conn = sqlite3.connect(path, timeout=0, check_same_thread=False)
+    async def arelease_on_first_wait(delay: float) -> None:
+        release_on_first_wait(delay)
+
+    async def arun() -> tuple[Any, Any]:
+        async with aiosqlite.connect(path, timeout=0) as conn:
+            saver = AsyncSqliteSaver(conn)
+            await saver.setup()
+            rows = await conn.execute_fetchall("PRAGMA journal_mode")
+            return next(iter(rows)), await saver.aget_tuple(cfg("none"))
+
     try:
-        saver = SqliteSaver(conn)
-        saver.setup()
+        if mode == "sync":
+            monkeypatch.setattr(_sync.time, "sleep", release_on_first_wait)
+            with SqliteSaver.from_conn_string(path) as saver:
+                saver.conn.execute("PRAGMA busy_timeout = 0")
+                saver.setup()
+                journal = saver.conn.execute("PRAGMA journal_mode").fetchone()
+                found = saver.get_tuple(cfg("none"))
+        else:
+            monkeypatch.setattr(_async.asyncio, "sleep", arelease_on_first_wait)
+            journal, found = asyncio.run(arun())
         assert len(waits) == 1
-        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert saver.get_tuple(cfg("none")) is None
+        assert tuple(journal) == ("wal",)
+        assert found is None
     finally:
-        conn.close()
         holder.close()
