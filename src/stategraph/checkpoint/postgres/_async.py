@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -17,6 +17,7 @@ from psycopg import AsyncConnection, AsyncPipeline, Capabilities
 from psycopg.rows import dict_row, tuple_row
 
 from stategraph._config import RunnableConfig
+from stategraph.checkpoint._bridge import LoopBoundSaver
 from stategraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
@@ -38,12 +39,6 @@ T = TypeVar("T")
 Row = tuple[Any, ...]
 Rows = list[Row]
 
-_FROM_LOOP = (
-    "Synchronous calls to AsyncPostgresSaver are only allowed from a different "
-    "thread. From the main thread, use the async interface. For example, use "
-    "`await checkpointer.aget_tuple(...)` or `await graph.ainvoke(...)`."
-)
-
 
 def _is_pool(conn: object) -> bool:
     module = sys.modules.get("psycopg_pool")
@@ -56,7 +51,7 @@ def _transaction(
     return conn.transaction() if needed or not conn.autocommit else nullcontext()
 
 
-class AsyncPostgresSaver(_base.BasePostgresSaver):
+class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
     """Checkpoint saver storing threads in PostgreSQL (async API).
 
     The async twin of ``PostgresSaver``: same tables, statements, retention
@@ -78,6 +73,8 @@ class AsyncPostgresSaver(_base.BasePostgresSaver):
     """
 
     lock: asyncio.Lock
+
+    _SAVER_NAME = "AsyncPostgresSaver"
 
     def __init__(
         self,
@@ -227,10 +224,6 @@ class AsyncPostgresSaver(_base.BasePostgresSaver):
 
     # -- sync API, run on the saver's loop from other threads -----------------
 
-    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        """Blocking ``aget_tuple``, for threads other than the loop's."""
-        return self._bridge(self.aget_tuple(config))
-
     def list(
         self,
         config: RunnableConfig | None,
@@ -241,62 +234,14 @@ class AsyncPostgresSaver(_base.BasePostgresSaver):
     ) -> Iterator[CheckpointTuple]:
         """Blocking ``alist``, for threads other than the loop's."""
         statement = _base.list_statement(config, filter, before, limit)
-        for row in self._bridge(self._fetch(statement)):
+        for row in self._on_loop(self._fetch(statement)):
             yield self._load_tuple(row)
-
-    def put(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        """Blocking ``aput``, for threads other than the loop's."""
-        return self._bridge(self.aput(config, checkpoint, metadata, new_versions))
-
-    def put_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        """Blocking ``aput_writes``, for threads other than the loop's."""
-        self._bridge(self.aput_writes(config, writes, task_id, task_path))
-
-    def delete_thread(self, thread_id: str) -> None:
-        """Blocking ``adelete_thread``, for threads other than the loop's."""
-        self._bridge(self.adelete_thread(thread_id))
-
-    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        """Blocking ``adelete_for_runs``, for threads other than the loop's."""
-        self._bridge(self.adelete_for_runs(run_ids))
-
-    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        """Blocking ``acopy_thread``, for threads other than the loop's."""
-        self._bridge(self.acopy_thread(source_thread_id, target_thread_id))
-
-    def prune(
-        self, thread_ids: Sequence[str], *, strategy: str = "keep_latest"
-    ) -> None:
-        """Blocking ``aprune``, for threads other than the loop's."""
-        self._bridge(self.aprune(thread_ids, strategy=strategy))
 
     def storage_size(self, thread_id: str) -> int:
         """Blocking ``astorage_size``, for threads other than the loop's."""
-        return self._bridge(self.astorage_size(thread_id))
+        return self._on_loop(self.astorage_size(thread_id))
 
     # -- I/O -----------------------------------------------------------------
-
-    def _bridge(self, coro: Coroutine[Any, Any, T]) -> T:
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self.loop:
-            coro.close()
-            raise asyncio.InvalidStateError(_FROM_LOOP)
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[AsyncConnection[Any]]:

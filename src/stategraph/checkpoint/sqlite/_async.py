@@ -12,7 +12,7 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from uuid import uuid4
@@ -20,8 +20,8 @@ from uuid import uuid4
 import aiosqlite
 
 from stategraph._config import RunnableConfig
+from stategraph.checkpoint._bridge import LoopBoundSaver
 from stategraph.checkpoint.base import (
-    BaseCheckpointSaver,
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
@@ -78,7 +78,7 @@ async def _next(items: AsyncIterator[CheckpointTuple]) -> CheckpointTuple:
     return await items.__anext__()
 
 
-class AsyncSqliteSaver(BaseCheckpointSaver[str]):
+class AsyncSqliteSaver(LoopBoundSaver[str]):
     """Checkpoint saver storing threads in a SQLite database (asyncio API).
 
     Same storage, retention and concurrency rules as ``SqliteSaver``. Create
@@ -102,6 +102,8 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
 
     lock: asyncio.Lock
     is_setup: bool
+
+    _SAVER_NAME = "AsyncSqliteSaver"
 
     def __init__(
         self,
@@ -307,25 +309,6 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
 
     # -- sync bridge (from other threads only) -------------------------------
 
-    def _wait(self, coro: Coroutine[Any, Any, T]) -> T:
-        try:
-            on_loop = asyncio.get_running_loop() is self.loop
-        except RuntimeError:
-            on_loop = False
-        if on_loop:
-            coro.close()
-            raise asyncio.InvalidStateError(
-                "Synchronous calls to AsyncSqliteSaver are only allowed from a "
-                "different thread. From the main thread, use the async interface, "
-                "e.g. `await checkpointer.aget_tuple(...)` or "
-                "`await graph.ainvoke(...)`."
-            )
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
-
-    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        """Sync ``aget_tuple``, run on the saver's loop (call from another thread)."""
-        return self._wait(self.aget_tuple(config))
-
     def list(
         self,
         config: RunnableConfig | None,
@@ -338,48 +321,10 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         items = self.alist(config, filter=filter, before=before, limit=limit)
         while True:
             try:
-                yield self._wait(_next(items))
+                yield self._on_loop(_next(items))
             except StopAsyncIteration:
                 return
 
-    def put(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        """Sync ``aput``, run on the saver's loop (call from another thread)."""
-        return self._wait(self.aput(config, checkpoint, metadata, new_versions))
-
-    def put_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        """Sync ``aput_writes``, run on the saver's loop (call from another thread)."""
-        self._wait(self.aput_writes(config, writes, task_id, task_path))
-
-    def delete_thread(self, thread_id: str) -> None:
-        """Sync ``adelete_thread`` (call from another thread)."""
-        self._wait(self.adelete_thread(thread_id))
-
-    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        """Sync ``adelete_for_runs`` (call from another thread)."""
-        self._wait(self.adelete_for_runs(run_ids))
-
-    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        """Sync ``acopy_thread`` (call from another thread)."""
-        self._wait(self.acopy_thread(source_thread_id, target_thread_id))
-
-    def prune(
-        self, thread_ids: Sequence[str], *, strategy: str = "keep_latest"
-    ) -> None:
-        """Sync ``aprune`` (call from another thread)."""
-        self._wait(self.aprune(thread_ids, strategy=strategy))
-
     def storage_size(self, thread_id: str) -> int:
         """Sync ``astorage_size`` (call from another thread)."""
-        return self._wait(self.astorage_size(thread_id))
+        return self._on_loop(self.astorage_size(thread_id))

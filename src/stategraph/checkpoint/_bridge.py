@@ -1,0 +1,96 @@
+"""Blocking methods of the asyncio savers, run on the saver's own event loop.
+
+``AsyncSqliteSaver`` and ``AsyncPostgresSaver`` are bound to the loop they were
+created on. Their sync methods (used by a sync graph running in another
+thread, e.g. a worker thread of a server) submit the matching coroutine to
+that loop and wait. Called on the loop's own thread they would deadlock, so
+they raise ``asyncio.InvalidStateError`` instead, as LangGraph's do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Sequence
+from typing import Any, ClassVar, TypeVar
+
+from stategraph._config import RunnableConfig
+from stategraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+)
+
+T = TypeVar("T")
+V = TypeVar("V", int, float, str)
+
+
+class LoopBoundSaver(BaseCheckpointSaver[V]):
+    """Base of the asyncio savers: the blocking API delegates to the loop.
+
+    Subclasses set ``loop`` and ``_SAVER_NAME`` and implement the ``a*``
+    methods (plus ``list``, whose blocking form depends on how rows are
+    fetched).
+    """
+
+    loop: asyncio.AbstractEventLoop
+    _SAVER_NAME: ClassVar[str] = "this saver"
+
+    def _on_loop(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the saver's loop and wait for its result."""
+        try:
+            on_loop = asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            coro.close()
+            raise asyncio.InvalidStateError(
+                f"Synchronous calls to {self._SAVER_NAME} are only allowed from a "
+                "different thread. From the main thread, use the async interface. "
+                "For example, use `await checkpointer.aget_tuple(...)` or "
+                "`await graph.ainvoke(...)`."
+            )
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """Blocking ``aget_tuple``, for threads other than the loop's."""
+        return self._on_loop(self.aget_tuple(config))
+
+    def put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """Blocking ``aput``, for threads other than the loop's."""
+        return self._on_loop(self.aput(config, checkpoint, metadata, new_versions))
+
+    def put_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """Blocking ``aput_writes``, for threads other than the loop's."""
+        self._on_loop(self.aput_writes(config, writes, task_id, task_path))
+
+    def delete_thread(self, thread_id: str) -> None:
+        """Blocking ``adelete_thread``, for threads other than the loop's."""
+        self._on_loop(self.adelete_thread(thread_id))
+
+    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        """Blocking ``adelete_for_runs``, for threads other than the loop's."""
+        self._on_loop(self.adelete_for_runs(run_ids))
+
+    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        """Blocking ``acopy_thread``, for threads other than the loop's."""
+        self._on_loop(self.acopy_thread(source_thread_id, target_thread_id))
+
+    def prune(
+        self, thread_ids: Sequence[str], *, strategy: str = "keep_latest"
+    ) -> None:
+        """Blocking ``aprune``, for threads other than the loop's."""
+        self._on_loop(self.aprune(thread_ids, strategy=strategy))
