@@ -30,3 +30,4 @@ from stategraph._constants import (  # noqa: F401
     TAG_HIDDEN,
     TASKS,
 )
+from stategraph.channels._binop import OVERWRITE  # noqa: F401
