@@ -31,3 +31,28 @@ def test_get_overwrite_recognises_every_form(value: object, expected: object) ->
 
 def test_private_missing_is_the_channels_marker() -> None:
     assert LastValue(int).checkpoint() is TYPING_MISSING
+
+
+def test_graph_state_private_helpers() -> None:
+    import warnings
+    from typing import Annotated
+
+    from stategraph.channels import EphemeralValue
+    from stategraph.graph.state import (
+        _get_node_name,
+        _is_field_channel,
+        _warn_invalid_state_schema,
+    )
+
+    def my_node(state: object) -> None:
+        return None
+
+    assert _get_node_name(my_node) == "my_node"
+    found = _is_field_channel(Annotated[str, "note", EphemeralValue])
+    assert isinstance(found, EphemeralValue)
+    assert found.typ is str
+    with pytest.warns(UserWarning, match="Invalid state_schema"):
+        _warn_invalid_state_schema({"foo": "bar"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_invalid_state_schema(dict)
