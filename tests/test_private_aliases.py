@@ -56,3 +56,36 @@ def test_graph_state_private_helpers() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _warn_invalid_state_schema(dict)
+
+
+def test_map_debug_tasks_payloads() -> None:
+    from types import SimpleNamespace
+
+    from stategraph.pregel.debug import filter_to_user_tags, map_debug_tasks
+
+    def task(config: dict[str, object] | None) -> SimpleNamespace:
+        return SimpleNamespace(id="t", name="n", input=1, triggers=["x"], config=config)
+
+    shown, bare, _ = (
+        task(
+            {
+                "metadata": {"langgraph_node": "n", "thread_id": "1", "agent": "w"},
+                "tags": ["seq:step:3", "mine"],
+            }
+        ),
+        task(None),
+        task({"tags": ["langsmith:hidden"]}),
+    )
+    out = list(map_debug_tasks([shown, bare, _]))
+    assert out == [
+        {
+            "id": "t",
+            "name": "n",
+            "input": 1,
+            "triggers": ["x"],
+            "metadata": {"agent": "w", "tags": ["mine"]},
+        },
+        {"id": "t", "name": "n", "input": 1, "triggers": ["x"]},
+    ]
+    assert filter_to_user_tags(["seq:step:1"]) is None
+    assert filter_to_user_tags(["a", "seq:step:2"]) == ["a"]

@@ -147,6 +147,21 @@ def map_updates(
     return grouped
 
 
+def user_metadata(
+    metadata: Mapping[str, Any] | None, tags: Sequence[str] | None
+) -> dict[str, Any]:
+    """The metadata a ``tasks`` event carries: the user's keys and tags.
+
+    The engine's own keys (``langgraph_node``, ``thread_id``, ...) repeat what
+    the event already says, and ``seq:step:*`` tags are bookkeeping.
+    """
+    md = {k: v for k, v in (metadata or {}).items() if k not in EXCLUDED_METADATA_KEYS}
+    kept = [t for t in tags or () if not t.startswith("seq:step")]
+    if kept:
+        md["tags"] = kept
+    return md
+
+
 def task_payload(task: Any) -> dict[str, Any]:
     """The ``tasks`` stream event sent when a task starts."""
     payload: dict[str, Any] = {
@@ -156,19 +171,8 @@ def task_payload(task: Any) -> dict[str, Any]:
         "triggers": task.triggers,
     }
     config = task.loop.config
-    md = {
-        k: v
-        for k, v in {
-            **(config.get("metadata") or {}),
-            **(task.node.metadata or {}),
-        }.items()
-        if k not in EXCLUDED_METADATA_KEYS
-    }
-    tags = [t for t in (config.get("tags") or ()) if not t.startswith("seq:step")]
-    if task.node.tags:
-        tags.extend(task.node.tags)
-    if tags:
-        md["tags"] = tags
+    metadata = {**(config.get("metadata") or {}), **(task.node.metadata or {})}
+    md = user_metadata(metadata, [*(config.get("tags") or ()), *(task.node.tags or ())])
     if md:
         payload["metadata"] = md
     return payload
