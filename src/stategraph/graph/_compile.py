@@ -6,6 +6,7 @@ is decided here, once.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from stategraph._constants import END, START, TAG_HIDDEN
@@ -28,6 +29,7 @@ from stategraph.graph._writers import (
     update_writer,
 )
 from stategraph.pregel._call import make_calls
+from stategraph.pregel._migrate import migrate_checkpoint
 
 if TYPE_CHECKING:
     from stategraph.graph._builder import BranchSpec, StateGraph, StateNodeSpec
@@ -100,6 +102,9 @@ def compile_state_graph(
     compiled.output_mapper = pick_mapper(
         [output_channels] if isinstance(output_channels, str) else output_channels,
         builder.output_schema,
+    )
+    compiled.migrate_checkpoint = partial(
+        migrate_checkpoint, nodes=frozenset(nodes), edges=tuple(builder.edges)
     )
     compiled.state_mapper = pick_mapper(
         [stream_channels] if isinstance(stream_channels, str) else stream_channels,

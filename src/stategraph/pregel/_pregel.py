@@ -18,6 +18,7 @@ from stategraph._types import CachePolicy, RetryPolicy
 from stategraph.channels import BaseChannel, Topic
 from stategraph.channels.base import MISSING
 from stategraph.pregel import _state
+from stategraph.pregel._migrate import migrate_pending_sends
 from stategraph.pregel._run import (
     check_status,
     frame,
@@ -129,10 +130,15 @@ class Pregel:
         self._trigger_to_nodes = trigger_to_nodes
         self.output_mapper: Any = None
         self.state_mapper: Any = None
-        self.migrate_checkpoint: Any = None
+        # Rewrites checkpoints of older formats as they are loaded.
+        self.migrate_checkpoint: Any = migrate_pending_sends
         self._finalized = False
         if auto_validate:
             self.validate()
+
+    def _migrate_checkpoint(self, checkpoint: Any) -> None:
+        """Rewrite a checkpoint of an older format in place (LangGraph's name)."""
+        self.migrate_checkpoint(checkpoint)
 
     # -- compiled layout ----------------------------------------------------
 
