@@ -85,3 +85,44 @@ def test_pending_sends_move_to_the_tasks_channel() -> None:
     _graph(langgraph_state)._migrate_checkpoint(theirs)
     assert ours == theirs
     assert ours["channel_values"]["__pregel_tasks"] == ["send"]
+
+
+def _seed(lib: Any, saver: Any) -> None:
+    """Store a format-1 input checkpoint with its pending writes, as 0.1 did."""
+    old = {
+        "v": 1,
+        "id": "1f00ffbe-5368-6c0a-bfff-ac22bea4c512",
+        "ts": "2025-04-02T19:51:40.525051+00:00",
+        "channel_values": {"__start__": {"log": ["in"]}},
+        "channel_versions": {"__start__": "00000000000000000000000000000001.0.5"},
+        "versions_seen": {"__input__": {}},
+    }
+    cfg = {"configurable": {"thread_id": "1", "checkpoint_ns": ""}}
+    meta = {"source": "input", "step": -1, "parents": {}}
+    stored = saver.put(cfg, old, meta, old["channel_versions"])
+    graph = _graph(lib)
+    graph.checkpointer = saver
+    # the id the format-1 engine gave the __start__ task of this checkpoint
+    task_id = graph.get_state(stored).tasks[0].id
+    saver.put_writes(stored, [("log", ["in"]), ("start:a", "__start__")], task_id)
+
+
+def test_format_one_tasks_keep_their_sha1_ids() -> None:
+    import langgraph.checkpoint.memory as lg_memory
+
+    import stategraph.checkpoint.memory as sg_memory
+    import stategraph.graph as sg
+
+    states = []
+    for lib, saver in (
+        (sg, sg_memory.InMemorySaver()),
+        (langgraph_state, lg_memory.InMemorySaver()),
+    ):
+        _seed(lib, saver)
+        graph = _graph(lib)
+        graph.checkpointer = saver
+        config = {"configurable": {"thread_id": "1"}}
+        task = graph.get_state(config).tasks[0]
+        states.append((task.id, task.name, task.result))
+    assert states[0] == states[1]
+    assert states[0][2] == {"log": ["in"]}

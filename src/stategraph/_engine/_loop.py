@@ -147,6 +147,9 @@ class Loop:
         self.stop = 0
         self._ckpt_id: str | None = None
         self._ckpt_step = 0
+        # Checkpoints of format 1 (LangGraph before 0.2.x) hashed task ids with
+        # SHA-1; tasks planned from one keep those ids so saved writes match.
+        self.legacy_ids = False
         self._max_version: Any = None
         self._version_number: int | None = None
         self.frozen_versions = False
@@ -158,6 +161,7 @@ class Loop:
     def restore(self, checkpoint: dict[str, Any]) -> None:
         """Load channels and version maps from a checkpoint record."""
         self._ckpt_id = checkpoint["id"]
+        self.legacy_ids = checkpoint.get("v", 4) <= 1
         self.versions: dict[str, Any] = dict(checkpoint["channel_versions"])
         self.versions_seen: dict[str, Any] = dict(checkpoint["versions_seen"])
         self._max_version = max(self.versions.values()) if self.versions else None
@@ -650,6 +654,7 @@ class Loop:
         if not exiting:
             self._ckpt_step = self.step
             self._ckpt_id = uuid6_str(self.step) if saving else None
+            self.legacy_ids = False
         if saving:
             yield from self._save()
         if not exiting:

@@ -6,6 +6,7 @@ this module must stay free of I/O.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import threading
 from collections.abc import Callable
@@ -83,6 +84,14 @@ class Scratchpad:
         self.subgraph_counter = Counter()
 
 
+def legacy_id_from_parts(namespace: bytes, *parts: str) -> str:
+    """``id_from_parts`` as format-1 checkpoints made it, with SHA-1."""
+    digest = hashlib.sha1(namespace, usedforsecurity=False)
+    digest.update("".join(parts).encode())
+    h = digest.hexdigest()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
 def id_from_parts(namespace: bytes, *parts: str) -> str:
     """Hash a checkpoint id and string parts into a UUID-shaped task id."""
     digest = xxh3_128_hexdigest(namespace + "".join(parts).encode())
@@ -157,9 +166,8 @@ class Task:
                 tail = (self.name, PULL, *self.triggers)
             else:
                 tail = (self.name, self.path[0], str(self.path[1]))
-            self._id = id_from_parts(
-                loop.checkpoint_id_bytes, ns, str(self.step), *tail
-            )
+            make_id = legacy_id_from_parts if loop.legacy_ids else id_from_parts
+            self._id = make_id(loop.checkpoint_id_bytes, ns, str(self.step), *tail)
         return self._id
 
     @property

@@ -131,6 +131,7 @@ def _save(
     saved: Any,
 ) -> Effects:
     loop._ckpt_id = str(uuid6(clock_seq=step))
+    loop.legacy_ids = False
     checkpoint = loop.snapshot()
     checkpoint["updated_channels"] = None
     new_versions = {
