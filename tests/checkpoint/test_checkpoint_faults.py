@@ -40,7 +40,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,9 +57,6 @@ from stategraph.types import Command, Send, interrupt
 ITERATIONS = int(os.environ.get("SG_FAULT_ITERATIONS", "12"))
 FIRST_SEED = int(os.environ.get("SG_FAULT_SEED", "0"))
 SEEDS = [FIRST_SEED + i for i in range(ITERATIONS)]
-DSN = os.environ.get(
-    "STATEGRAPH_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
-)
 ANSWER = "yes"
 MAP_ITEMS = 4
 DURABILITIES = ("sync", "async", "exit")
@@ -432,37 +429,12 @@ def test_sqlite_sigkill_at_random_points(
     check_iteration("sqlite", str(tmp_path / "faults.db"), seed, reference, tmp_path)
 
 
-@pytest.fixture(scope="module")
-def postgres_server() -> str:
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        psycopg.connect(DSN, connect_timeout=5).close()
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL unreachable at {DSN} with CI=true: {exc}")
-        pytest.skip(f"PostgreSQL unreachable at {DSN}: {exc}")
-    return DSN
-
-
 @pytest.fixture
-def postgres_dsn(postgres_server: str) -> Iterator[str]:
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import make_conninfo
-
-    schema = f"sg_faults_{uuid.uuid4().hex}"
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    try:
-        dsn = make_conninfo(postgres_server, options=f"-c search_path={schema}")
-        with open_saver("postgres", dsn) as saver:
-            saver.setup()
-        yield dsn
-    finally:
-        with psycopg.connect(postgres_server, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema))
-            )
+def postgres_dsn(schemas: Callable[[], str]) -> str:
+    dsn = schemas()
+    with open_saver("postgres", dsn) as saver:
+        saver.setup()
+    return dsn
 
 
 @pytest.mark.parametrize("seed", SEEDS, ids=[f"seed{s}" for s in SEEDS])

@@ -19,13 +19,11 @@ server they skip, except with ``CI=true``, where they fail.
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 from langgraph.checkpoint.conformance.capabilities import (
@@ -34,8 +32,6 @@ from langgraph.checkpoint.conformance.capabilities import (
     Capability,
 )
 from langgraph.checkpoint.conformance.report import ProgressCallbacks
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.checkpoint.postgres import PostgresSaver
@@ -43,9 +39,6 @@ from stategraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from stategraph.checkpoint.sqlite import SqliteSaver
 from stategraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-DSN = os.environ.get(
-    "STATEGRAPH_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
-)
 SAVERS = [
     "InMemorySaver",
     "SqliteSaver",
@@ -94,37 +87,6 @@ class SyncSaverAdapter:
 
 
 # -- saver factories -------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def server() -> str:
-    try:
-        psycopg.connect(DSN, connect_timeout=5).close()
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL unreachable at {DSN} with CI=true: {exc}")
-        pytest.skip(f"PostgreSQL unreachable at {DSN}: {exc}")
-    return DSN
-
-
-@pytest.fixture
-def schemas(server: str) -> Iterator[Callable[[], str]]:
-    """Make fresh schemas; returns their conninfo strings; drops them after."""
-    made: list[str] = []
-
-    def make() -> str:
-        name = f"sg_{uuid.uuid4().hex}"
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
-        made.append(name)
-        return make_conninfo(server, options=f"-c search_path={name}")
-
-    yield make
-    with psycopg.connect(server, autocommit=True) as admin:
-        for name in made:
-            admin.execute(
-                sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name))
-            )
 
 
 def _factory(name: str, request: pytest.FixtureRequest) -> Factory:

@@ -10,16 +10,13 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import psycopg
 import pytest
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 from typing_extensions import TypedDict
 
 from stategraph.checkpoint.base import uuid6
@@ -30,34 +27,10 @@ from stategraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from stategraph.graph import START, StateGraph
 from stategraph.types import Command, interrupt
 
-DSN = os.environ.get(
-    "STATEGRAPH_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
-)
-
-
-@pytest.fixture(scope="session")
-def server() -> str:
-    try:
-        psycopg.connect(DSN, connect_timeout=5).close()
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL unreachable at {DSN} with CI=true: {exc}")
-        pytest.skip(f"PostgreSQL unreachable at {DSN}: {exc}")
-    return DSN
-
 
 @pytest.fixture
-def dsn(server: str) -> Iterator[str]:
-    name = f"sg_{uuid.uuid4().hex}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
-    try:
-        yield make_conninfo(server, options=f"-c search_path={name}")
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name))
-            )
+def dsn(schemas: Callable[[], str]) -> str:
+    return schemas()
 
 
 # -- interrupt, resume, history ------------------------------------------------------

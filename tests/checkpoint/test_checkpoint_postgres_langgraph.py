@@ -7,18 +7,14 @@ every read is checked through both (the tables are the same).
 
 from __future__ import annotations
 
-import os
 import random
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
 import psycopg
 import pytest
 from langgraph.checkpoint.postgres import PostgresSaver as LangGraphSaver
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
 from stategraph._constants import ERROR, INTERRUPT, RESUME
@@ -26,41 +22,8 @@ from stategraph.checkpoint.base import uuid6
 from stategraph.checkpoint.postgres import PostgresSaver
 from stategraph.checkpoint.postgres._base import MIGRATIONS
 
-DSN = os.environ.get(
-    "STATEGRAPH_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
-)
 CHANNELS = ["a", "b", "c", "d"]
 PLACES = [("t1", ""), ("t1", "child:1"), ("t2", "")]
-
-
-@pytest.fixture(scope="session")
-def server() -> str:
-    try:
-        psycopg.connect(DSN, connect_timeout=5).close()
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL unreachable at {DSN} with CI=true: {exc}")
-        pytest.skip(f"PostgreSQL unreachable at {DSN}: {exc}")
-    return DSN
-
-
-@pytest.fixture
-def schemas(server: str) -> Iterator[Callable[[], str]]:
-    made: list[str] = []
-
-    def make() -> str:
-        name = f"sg_{uuid.uuid4().hex}"
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
-        made.append(name)
-        return make_conninfo(server, options=f"-c search_path={name}")
-
-    yield make
-    with psycopg.connect(server, autocommit=True) as admin:
-        for name in made:
-            admin.execute(
-                sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name))
-            )
 
 
 def connect(dsn: str) -> psycopg.Connection[Any]:
