@@ -28,6 +28,7 @@ ALLOWED = {
     ("_engine/_async.py", "drive"): "saver/cache effects, thrown back into the loop",
     ("_engine/_async.py", "run_to_end"): "saver effects, thrown back into the loop",
     ("_engine/_async.py", "run_task"): "GraphBubbleUp is handled by the clause before",
+    ("_engine/_spawn.py", "run"): "a call's outcome, re-raised in its caller",
 }
 
 

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Generator
 from typing import Any
 
+from stategraph._engine import _spawn
 from stategraph._engine._effects import (
     GetSubgraphState,
     ListCheckpoints,
@@ -73,6 +74,7 @@ async def drive(
     """Run ``gen`` to the end, yielding stream chunks as they are produced."""
     saver = loop.checkpointer
     cache = loop.run.cache
+    loop.call_impl = _spawn.async_call_impl(loop, saver, cache)
     value: Any = None
     error: BaseException | None = None
     while True:
@@ -89,6 +91,8 @@ async def drive(
                     yield chunks.popleft()
                 async for chunk in _run_tasks(loop, effect.tasks, saver, chunks):
                     yield chunk
+                if loop.calls:
+                    await _spawn.finish_async_calls(loop)
                 if len(effect.tasks) == 1 and not loop.failures:
                     # A lone task's output is released with the next effect,
                     # as LangGraph does: if the barrier then fails, it is lost.
@@ -161,15 +165,23 @@ async def _body(task: Task) -> None:
         await _with_timeout(task, policy)
     elif node.acall is not None:
         await run_async_body(task)
-    elif node.bound_blocking:
+    elif node.bound_blocking or node.always_thread:
         ctx = contextvars.copy_context()
         await asyncio.get_running_loop().run_in_executor(
             None, ctx.run, run_sync_body, task
         )
     else:
         started = time.perf_counter()
-        await run_async_body(task)
+        loop = task.loop
+        loop.inline_task = task
+        try:
+            await run_async_body(task)
+        finally:
+            loop.inline_task = None
         node.note_duration(time.perf_counter() - started, SLOW_TASK_SECONDS)
+        # Task calls the node made in place save their writes now.
+        while loop.deferred:
+            await perform(loop.deferred.pop(0), loop.checkpointer, None)
 
 
 async def run_task(task: Task) -> BaseException | None:

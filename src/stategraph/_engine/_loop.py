@@ -36,6 +36,7 @@ from stategraph._constants import (
 )
 from stategraph._engine import _emit, _messages
 from stategraph._engine._algo import apply_writes, path_str, prepare_tasks
+from stategraph._engine._calls import is_call
 from stategraph._engine._effects import (
     ListCheckpoints,
     LoadCheckpoint,
@@ -157,6 +158,11 @@ class Loop:
         self.updated: set[str] | None = None
         self._writes_cfg: tuple[str, dict[str, Any]] | None = None
         self._pending_ids: tuple[list[Any], set[str]] | None = None
+        # Set by the driver: runs a task function a node calls (functional API).
+        self.call_impl: Any = None
+        self.inline_task: Task | None = None
+        self.deferred: list[Any] = []
+        self.calls: list[Any] = []
 
     def restore(self, checkpoint: dict[str, Any]) -> None:
         """Load channels and version maps from a checkpoint record."""
@@ -533,7 +539,9 @@ class Loop:
             if not writes or all(c in _CONTROL for c, _ in writes):
                 writes.append((NO_WRITES, None))
             return self._record(task, writes)
-        self.failures.append((task, exc))
+        if not is_call(task):
+            # A called task's failure is raised in its caller, which decides.
+            self.failures.append((task, exc))
         if isinstance(exc, GraphInterrupt):
             if exc.args and exc.args[0]:
                 writes = [(INTERRUPT, exc.args[0])]

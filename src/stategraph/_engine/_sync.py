@@ -14,6 +14,7 @@ from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from stategraph._engine import _spawn
 from stategraph._engine._effects import (
     GetSubgraphState,
     ListCheckpoints,
@@ -84,6 +85,9 @@ def drive(
     """Run ``gen`` to the end, yielding stream chunks as they are produced."""
     saver = loop.checkpointer if loop is not None else None
     cache = loop.run.cache if loop is not None else None
+    if loop is not None:
+        loop.commit_lock = threading.Lock()
+        loop.call_impl = _spawn.sync_call_impl(loop, saver, cache, loop.commit_lock)
     value: Any = None
     error: BaseException | None = None
     while True:
@@ -99,6 +103,8 @@ def drive(
                 while chunks:
                     yield chunks.popleft()
                 yield from _run_tasks(loop, effect.tasks, saver, cache, chunks)
+                if loop.calls:
+                    _spawn.finish_sync_calls(loop)
                 if len(effect.tasks) == 1 and not loop.failures:
                     # A lone task's output is released with the next effect,
                     # as LangGraph does: if the barrier then fails, it is lost.
@@ -152,8 +158,10 @@ def run_task(task: Task) -> BaseException | None:
 
 
 def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) -> None:
-    for effect in loop.commit(task, exc):
-        perform(effect, saver, None)
+    # Tasks called by a running task commit from other threads.
+    with loop.commit_lock:
+        for effect in loop.commit(task, exc):
+            perform(effect, saver, None)
 
 
 def _run_tasks(

@@ -10,12 +10,14 @@ import hashlib
 import itertools
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from xxhash import xxh3_128_hexdigest
 
 from stategraph._constants import (
     CONF,
+    CONFIG_KEY_CALL,
     CONFIG_KEY_CHECKPOINT_ID,
     CONFIG_KEY_CHECKPOINT_MAP,
     CONFIG_KEY_CHECKPOINT_NS,
@@ -29,6 +31,7 @@ from stategraph._constants import (
     NS_SEP,
     NULL_TASK_ID,
     PULL,
+    PUSH,
     RESUME,
 )
 
@@ -164,6 +167,12 @@ class Task:
             ns = f"{loop.parent_ns}{NS_SEP}{self.name}" if loop.parent_ns else self.name
             if self.path[0] == PULL:
                 tail = (self.name, PULL, *self.triggers)
+            elif len(self.path) == 4 and self.path[-1] is True:
+                # A task started by another task's call: named by the caller's
+                # path and the call's index.
+                from stategraph._engine._algo import path_str
+
+                tail = (self.name, PUSH, path_str(self.path[1]), str(self.path[2]))
             else:
                 tail = (self.name, self.path[0], str(self.path[1]))
             make_id = legacy_id_from_parts if loop.legacy_ids else id_from_parts
@@ -274,6 +283,8 @@ def _make_config(task: Task) -> dict[str, Any]:
         CONFIG_KEY_SCRATCHPAD: task.scratchpad,
         CONFIG_KEY_RUNTIME: loop.runtime_for(task),
     }
+    if loop.call_impl is not None:
+        conf[CONFIG_KEY_CALL] = partial(loop.call_impl, task)
     return {
         **base,
         "metadata": {**base.get("metadata", {}), **task.metadata()},
