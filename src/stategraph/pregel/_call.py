@@ -134,12 +134,10 @@ def make_calls(func: Any, name: str) -> tuple[Any, Any]:
         return (lambda value, task: value), None
     if _is_graph(func):
         return _graph_calls(func)
-    if hasattr(func, "invoke") and hasattr(func, "ainvoke") and not callable(func):
-        return (
-            lambda value, task: func.invoke(value, task.config),
-            lambda value, task: func.ainvoke(value, task.config),
-        )
-    if hasattr(func, "invoke") and hasattr(func, "ainvoke"):
+    # Runnable-like objects are told by their class: a Mock answers to any
+    # attribute name but is a plain callable.
+    kind = type(func)
+    if hasattr(kind, "invoke") and hasattr(kind, "ainvoke"):
         return (
             lambda value, task: func.invoke(value, task.config),
             lambda value, task: func.ainvoke(value, task.config),
