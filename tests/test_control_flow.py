@@ -29,6 +29,8 @@ ALLOWED = {
     ("_engine/_async.py", "run_to_end"): "saver effects, thrown back into the loop",
     ("_engine/_async.py", "run_task"): "GraphBubbleUp is handled by the clause before",
     ("_engine/_spawn.py", "run"): "a call's outcome, re-raised in its caller",
+    ("_engine/_sync.py", "_run_live"): "a live step's failure, re-raised in the caller",
+    ("_engine/_sync.py", "step"): "a live step's failure, re-raised in the caller",
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Generator
@@ -89,6 +90,10 @@ async def drive(
             if type(effect) is RunTasks:
                 while chunks:
                     yield chunks.popleft()
+                if type(chunks) is AsyncLiveChunks:
+                    async for chunk in _run_live(loop, effect.tasks, saver, chunks):
+                        yield chunk
+                    continue
                 async for chunk in _run_tasks(loop, effect.tasks, saver, chunks):
                     yield chunk
                 if loop.calls:
@@ -103,6 +108,61 @@ async def drive(
             error = exc
         while chunks:
             yield chunks.popleft()
+
+
+class AsyncLiveChunks(deque[Any]):
+    """Chunks made while a step runs, handed to the streaming caller at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.event: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = 0
+
+    def bind(self) -> asyncio.Event:
+        """Attach to the running event loop; return the event that wakes the caller."""
+        if self.event is None:
+            self.event = asyncio.Event()
+            self._loop = asyncio.get_running_loop()
+            self._thread = threading.get_ident()
+        return self.event
+
+    def append(self, item: Any) -> None:
+        super().append(item)
+        event = self.event
+        if event is not None and self._loop is not None:
+            if threading.get_ident() == self._thread:
+                event.set()
+            else:  # a sync node in a worker thread wrote a chunk
+                self._loop.call_soon_threadsafe(event.set)
+
+
+async def _run_live(
+    loop: Any, tasks: list[Task], saver: Any, chunks: AsyncLiveChunks
+) -> AsyncIterator[Any]:
+    """Run a step as a background task; yield its chunks the moment they exist."""
+    event = chunks.bind()
+
+    async def step() -> None:
+        async for _ in _run_tasks(loop, tasks, saver, None):
+            pass
+        if loop.calls:
+            await _spawn.finish_async_calls(loop)
+
+    running = asyncio.ensure_future(step())
+    running.add_done_callback(lambda _: event.set())
+    try:
+        while True:
+            await event.wait()
+            event.clear()
+            while chunks:
+                yield chunks.popleft()
+            if running.done():
+                break
+        running.result()
+    finally:
+        if not running.done():
+            running.cancel()
 
 
 async def run_to_end(

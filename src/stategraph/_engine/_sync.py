@@ -102,6 +102,9 @@ def drive(
             if type(effect) is RunTasks:
                 while chunks:
                     yield chunks.popleft()
+                if type(chunks) is LiveChunks:
+                    yield from _run_live(loop, effect.tasks, saver, cache, chunks)
+                    continue
                 yield from _run_tasks(loop, effect.tasks, saver, cache, chunks)
                 if loop.calls:
                     _spawn.finish_sync_calls(loop)
@@ -115,6 +118,54 @@ def drive(
             error = exc
         while chunks:
             yield chunks.popleft()
+
+
+class LiveChunks(deque[Any]):
+    """Chunks made by tasks running in a worker while the caller streams them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cond = threading.Condition()
+        self.finished = False
+
+    def append(self, item: Any) -> None:
+        with self.cond:
+            super().append(item)
+            self.cond.notify()
+
+
+def _run_live(
+    loop: Any, tasks: list[Task], saver: Any, cache: Any, chunks: LiveChunks
+) -> Iterator[Any]:
+    """Run a step in a worker thread; yield its chunks the moment they exist."""
+    failure: list[BaseException] = []
+    chunks.finished = False
+
+    def step() -> None:
+        try:
+            for _ in _run_tasks(loop, tasks, saver, cache, None):
+                pass
+            if loop.calls:
+                _spawn.finish_sync_calls(loop)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            failure.append(exc)
+        finally:
+            with chunks.cond:
+                chunks.finished = True
+                chunks.cond.notify()
+
+    _pool().submit(contextvars.copy_context().run, step)
+    while True:
+        with chunks.cond:
+            while not chunks and not chunks.finished:
+                chunks.cond.wait()
+            done = chunks.finished
+        while chunks:
+            yield chunks.popleft()
+        if done:
+            break
+    if failure:
+        raise failure[0]
 
 
 def run_to_end(gen: Generator[Any, Any, Any], saver: Any, cache: Any = None) -> Any:

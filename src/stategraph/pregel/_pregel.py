@@ -311,7 +311,7 @@ class Pregel:
         Yields:
             Chunks shaped by ``stream_mode``, ``subgraphs`` and ``version``.
         """
-        run = prepare_run(self, input, config, **_stream_kwargs(kwargs))
+        run = prepare_run(self, input, config, live="sync", **_stream_kwargs(kwargs))
         loop = Loop(self, run)
         for ns, mode, payload in _sync.drive(loop.execute(), loop, run.chunks):
             yield from frame(run, ns, mode, payload, self)
@@ -321,7 +321,7 @@ class Pregel:
         self, input: Any, config: Any = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """Async version of ``stream``."""
-        run = prepare_run(self, input, config, **_stream_kwargs(kwargs))
+        run = prepare_run(self, input, config, live="async", **_stream_kwargs(kwargs))
         loop = Loop(self, run)
         async for ns, mode, payload in _async.drive(loop.execute(), loop, run.chunks):
             for chunk in frame(run, ns, mode, payload, self):

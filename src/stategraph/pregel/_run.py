@@ -109,6 +109,7 @@ def prepare_run(
     debug: bool | None = None,
     version: str = "v1",
     checkpoint_during: Any = None,
+    live: str | None = None,
 ) -> Run:
     """Resolve defaults and build the ``Run`` of one call."""
     if checkpoint_during is not None:
@@ -166,7 +167,7 @@ def prepare_run(
         conf[CONFIG_KEY_DURABILITY] = durability
     config = own_checkpoint_config(graph, config)
     _count_subgraph_call(config)
-    run.chunks = deque()
+    run.chunks = _chunk_buffer(graph, live, modes, subgraphs)
     own = StreamSink(run.chunks.append, modes)
     run.sinks = (own, conf[CONFIG_KEY_STREAM]) if CONFIG_KEY_STREAM in conf else (own,)
     run.runtime = _runtime(graph, run, context, modes, parent_runtime, conf)
@@ -176,6 +177,29 @@ def prepare_run(
     run.config = config
     run.checkpoint_config = _checkpoint_config(config)
     return run
+
+
+def _chunk_buffer(
+    graph: Any, live: str | None, modes: set[str], subgraphs: bool
+) -> deque[Any]:
+    """Where the run's chunks wait for the caller.
+
+    Streams that show progress inside a step (eager graphs such as functional
+    workflows, ``custom`` and ``messages`` modes, subgraph output) run their
+    tasks off the caller's thread and hand chunks over as they are made, as
+    LangGraph does; other runs collect them in a plain deque.
+    """
+    if live is None or not (
+        graph.stream_eager or subgraphs or "custom" in modes or "messages" in modes
+    ):
+        return deque()
+    if live == "sync":
+        from stategraph._engine._sync import LiveChunks
+
+        return LiveChunks()
+    from stategraph._engine._async import AsyncLiveChunks
+
+    return AsyncLiveChunks()
 
 
 def _checkpoint_config(config: dict[str, Any]) -> dict[str, Any]:
