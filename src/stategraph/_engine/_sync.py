@@ -147,7 +147,7 @@ def _run_live(
                 pass
             if loop.calls:
                 _spawn.finish_sync_calls(loop)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+        except BaseException as exc:
             failure.append(exc)
         finally:
             with chunks.cond:
