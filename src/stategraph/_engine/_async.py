@@ -76,6 +76,30 @@ async def drive(
     saver = loop.checkpointer
     cache = loop.run.cache
     loop.call_impl = _spawn.async_call_impl(loop, saver, cache)
+    run = loop.run
+    if run.tracing is not None:
+        loop.trace = await run.tracing.AsyncTrace.start(
+            loop.graph, run.config, run.input, run.messages_handler
+        )
+        try:
+            async for chunk in _drive(gen, loop, chunks, saver, cache):
+                yield chunk
+        except BaseException as exc:
+            await loop.trace.error(exc)
+            raise
+        await loop.trace.end(loop.output)
+        return
+    async for chunk in _drive(gen, loop, chunks, saver, cache):
+        yield chunk
+
+
+async def _drive(
+    gen: Generator[Any, Any, Any],
+    loop: Any,
+    chunks: deque[Any] | None,
+    saver: Any,
+    cache: Any,
+) -> AsyncIterator[Any]:
     value: Any = None
     error: BaseException | None = None
     while True:
@@ -201,11 +225,11 @@ def _send_at(channel: Any, idx: Any) -> Any:
     return values[idx] if idx < len(values) else None
 
 
-async def _with_timeout(task: Task, policy: Any) -> None:
+async def _with_timeout(task: Task, policy: Any) -> Any:
     limit = policy.run_timeout or policy.idle_timeout
     started = time.perf_counter()
     try:
-        await asyncio.wait_for(run_async_body(task), limit)
+        return await asyncio.wait_for(run_async_body(task), limit)
     except asyncio.TimeoutError:
         from stategraph.errors import NodeTimeoutError
 
@@ -218,30 +242,30 @@ async def _with_timeout(task: Task, policy: Any) -> None:
         ) from None
 
 
-async def _body(task: Task) -> None:
+async def _body(task: Task) -> Any:
     node = task.node
     policy = _timeout_of(task) if node.acall is not None else None
     if policy is not None:
-        await _with_timeout(task, policy)
-    elif node.acall is not None:
-        await run_async_body(task)
-    elif node.bound_blocking or node.always_thread:
+        return await _with_timeout(task, policy)
+    if node.acall is not None:
+        return await run_async_body(task)
+    if node.bound_blocking or node.always_thread:
         ctx = contextvars.copy_context()
-        await asyncio.get_running_loop().run_in_executor(
+        return await asyncio.get_running_loop().run_in_executor(
             None, ctx.run, run_sync_body, task
         )
-    else:
-        started = time.perf_counter()
-        loop = task.loop
-        loop.inline_task = task
-        try:
-            await run_async_body(task)
-        finally:
-            loop.inline_task = None
-        node.note_duration(time.perf_counter() - started, SLOW_TASK_SECONDS)
-        # Task calls the node made in place save their writes now.
-        while loop.deferred:
-            await perform(loop.deferred.pop(0), loop.checkpointer, None)
+    started = time.perf_counter()
+    loop = task.loop
+    loop.inline_task = task
+    try:
+        out = await run_async_body(task)
+    finally:
+        loop.inline_task = None
+    node.note_duration(time.perf_counter() - started, SLOW_TASK_SECONDS)
+    # Task calls the node made in place save their writes now.
+    while loop.deferred:
+        await perform(loop.deferred.pop(0), loop.checkpointer, None)
+    return out
 
 
 async def run_task(task: Task) -> BaseException | None:
@@ -251,7 +275,11 @@ async def run_task(task: Task) -> BaseException | None:
     while True:
         task.writes.clear()
         try:
-            await _body(task)
+            trace = task.loop.trace
+            if trace is None or task.node.hidden:
+                await _body(task)
+            else:
+                await trace.run_node(task, _body)
             return None
         except ParentCommand as exc:
             pending = parent_command(task, exc)

@@ -71,6 +71,7 @@ def accept_call(loop: Loop, parent: Task, call: Call) -> Task:
     idx = parent.scratchpad.call_counter()
     path = (PUSH, parent.path, idx, True)
     child = Task(loop, node, node.name, path, PUSH_TRIGGERS, call.input)
+    child._ns = parent.checkpoint_ns
     loop.tasks.append(child)
     _emit.tasks_started(loop, [child])
     if loop.pending_writes and not loop.is_replaying:

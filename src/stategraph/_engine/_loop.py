@@ -106,7 +106,10 @@ class Loop:
         self.interrupt_after = run.interrupt_after
         self.runtime: Runtime[Any] = run.runtime
         self.wants_messages = "messages" in self.modes
-        self.seen_messages: set[str] = set()
+        # One set of seen message ids per stream: the token handler and node
+        # outputs of every graph streaming into it share it.
+        handler = run.config[CONF].get("__stategraph_messages_handler")
+        self.seen_messages: set[str] = handler.seen if handler is not None else set()
 
     @classmethod
     def detached(cls, graph: Any, config: dict[str, Any], checkpointer: Any) -> Loop:
@@ -160,6 +163,8 @@ class Loop:
         self._pending_ids: tuple[list[Any], set[str]] | None = None
         # Set by the driver: runs a task function a node calls (functional API).
         self.call_impl: Any = None
+        # LangChain callbacks of the run (``pregel._tracing``), set by the driver.
+        self.trace: Any = None
         self.inline_task: Task | None = None
         self.deferred: list[Any] = []
         self.calls: list[Any] = []

@@ -88,6 +88,28 @@ def drive(
     if loop is not None:
         loop.commit_lock = threading.Lock()
         loop.call_impl = _spawn.sync_call_impl(loop, saver, cache, loop.commit_lock)
+        run = loop.run
+        if run.tracing is not None:
+            loop.trace = run.tracing.SyncTrace.start(
+                loop.graph, run.config, run.input, run.messages_handler
+            )
+            try:
+                yield from _drive(gen, loop, chunks, saver, cache)
+            except BaseException as exc:
+                loop.trace.error(exc)
+                raise
+            loop.trace.end(loop.output)
+            return
+    yield from _drive(gen, loop, chunks, saver, cache)
+
+
+def _drive(
+    gen: Generator[Any, Any, Any],
+    loop: Any,
+    chunks: deque[Any] | None,
+    saver: Any,
+    cache: Any,
+) -> Iterator[Any]:
     value: Any = None
     error: BaseException | None = None
     while True:
@@ -191,7 +213,11 @@ def run_task(task: Task) -> BaseException | None:
     while True:
         task.writes.clear()
         try:
-            run_sync_body(task)
+            trace = task.loop.trace
+            if trace is None or task.node.hidden:
+                run_sync_body(task)
+            else:
+                trace.run_node(task, run_sync_body)
             return None
         except ParentCommand as exc:
             if parent_command(task, exc) is None:

@@ -114,6 +114,7 @@ class Task:
     __slots__ = (
         "_config",
         "_id",
+        "_ns",
         "_path_key",
         "_scratchpad",
         "cache_key",
@@ -145,6 +146,9 @@ class Task:
         self.writes: list[tuple[str, Any]] = []
         self.step = loop.step
         self._id: str | None = None
+        # Namespace the task's own segment goes under: the graph's, or for a
+        # task started by a call, the calling task's.
+        self._ns: str = loop.parent_ns
         self._config: dict[str, Any] | None = None
         self._scratchpad: Scratchpad | None = None
         self._path_key: str | None = None
@@ -164,7 +168,7 @@ class Task:
         """The task id: a hash of the checkpoint id, namespace, step and path."""
         if self._id is None:
             loop = self.loop
-            ns = f"{loop.parent_ns}{NS_SEP}{self.name}" if loop.parent_ns else self.name
+            ns = f"{self._ns}{NS_SEP}{self.name}" if self._ns else self.name
             if self.path[0] == PULL:
                 tail = (self.name, PULL, *self.triggers)
             elif len(self.path) == 4 and self.path[-1] is True:
@@ -182,8 +186,7 @@ class Task:
     @property
     def checkpoint_ns(self) -> str:
         """Namespace of checkpoints made by subgraphs running in this task."""
-        loop = self.loop
-        ns = f"{loop.parent_ns}{NS_SEP}{self.name}" if loop.parent_ns else self.name
+        ns = f"{self._ns}{NS_SEP}{self.name}" if self._ns else self.name
         return f"{ns}{NS_END}{self.id}"
 
     @property
@@ -285,10 +288,13 @@ def _make_config(task: Task) -> dict[str, Any]:
     }
     if loop.call_impl is not None:
         conf[CONFIG_KEY_CALL] = partial(loop.call_impl, task)
-    return {
+    config = {
         **base,
         "metadata": {**base.get("metadata", {}), **task.metadata()},
         "tags": tags,
         "run_name": task.name,
         CONF: conf,
     }
+    if loop.trace is not None:
+        config["callbacks"] = loop.trace.step_callbacks(task.step)
+    return config

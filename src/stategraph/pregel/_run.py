@@ -5,6 +5,7 @@ Shared by every public entry point of ``Pregel``; holds no I/O.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -37,6 +38,8 @@ class Run:
     checkpoint_config: dict[str, Any]
     checkpointer: Any
     chunks: deque[Any]
+    messages_handler: Any
+    tracing: Any
     config: dict[str, Any]
     durability: Any
     input: Any
@@ -61,6 +64,7 @@ class Run:
         "input",
         "interrupt_after",
         "interrupt_before",
+        "messages_handler",
         "output_keys",
         "print_mode",
         "runtime",
@@ -68,6 +72,7 @@ class Run:
         "store",
         "stream_mode",
         "subgraphs",
+        "tracing",
         "version",
     )
 
@@ -169,6 +174,16 @@ def prepare_run(
     _count_subgraph_call(config)
     run.chunks = _chunk_buffer(graph, live, modes, subgraphs)
     own = StreamSink(run.chunks.append, modes)
+    run.tracing = None
+    run.messages_handler = None
+    if "langchain_core" in sys.modules:
+        from stategraph.pregel import _tracing
+
+        if _tracing.wanted(config, modes):
+            run.tracing = _tracing
+            run.messages_handler = _tracing.messages_handler(
+                config, modes, own.put, subgraphs
+            )
     run.sinks = (own, conf[CONFIG_KEY_STREAM]) if CONFIG_KEY_STREAM in conf else (own,)
     run.runtime = _runtime(graph, run, context, modes, parent_runtime, conf)
     config[CONF][CONFIG_KEY_RUNTIME] = run.runtime
