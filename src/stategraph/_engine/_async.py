@@ -114,7 +114,9 @@ async def _drive(
             if type(effect) is RunTasks:
                 while chunks:
                     yield chunks.popleft()
-                if type(chunks) is AsyncLiveChunks:
+                if type(chunks) is AsyncLiveChunks and any(
+                    t.node.streams_late() for t in effect.tasks
+                ):
                     async for chunk in _run_live(loop, effect.tasks, saver, chunks):
                         yield chunk
                     continue
@@ -248,7 +250,10 @@ async def _body(task: Task) -> Any:
     if policy is not None:
         return await _with_timeout(task, policy)
     if node.acall is not None:
-        return await run_async_body(task)
+        started = time.perf_counter()
+        out = await run_async_body(task)
+        node.fast_known = time.perf_counter() - started <= SLOW_TASK_SECONDS
+        return out
     if node.bound_blocking or node.always_thread:
         ctx = contextvars.copy_context()
         return await asyncio.get_running_loop().run_in_executor(

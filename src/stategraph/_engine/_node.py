@@ -34,6 +34,7 @@ class PregelNode:
         "cache_policy",
         "call",
         "channels",
+        "fast_known",
         "hidden",
         "mapper",
         "metadata",
@@ -94,6 +95,9 @@ class PregelNode:
         # Set for nodes known to wait on other work (functional entrypoints):
         # async runs always give them a worker thread.
         self.always_thread = False
+        # Whether the last run finished quickly: a live stream need not hand
+        # such a node to another thread to show its output in time.
+        self.fast_known = False
 
     def note_duration(self, seconds: float, slow: float) -> None:
         """Learn whether the node blocks: two slow runs in a row say it does.
@@ -101,6 +105,7 @@ class PregelNode:
         One slow run is not enough: first calls often pay for imports or
         warm-up, and a node judged blocking pays a thread hand-off each run.
         """
+        self.fast_known = seconds <= slow
         if seconds > slow:
             self.slow_runs += 1
             if self.slow_runs >= 2:
@@ -108,6 +113,10 @@ class PregelNode:
         else:
             self.slow_runs = 0
             self.bound_blocking = False
+
+    def streams_late(self) -> bool:
+        """Whether a live stream should run this node off the caller's thread."""
+        return not self.fast_known or self.always_thread
 
     def __repr__(self) -> str:
         return f"PregelNode(name={self.name!r}, triggers={self.triggers!r})"

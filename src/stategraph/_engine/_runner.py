@@ -65,14 +65,24 @@ def _langchain_var() -> Any:
     return None if module is None else module.var_child_runnable_config
 
 
+def _lc_config(task: Task) -> Any:
+    """The config runnables called by a node inherit through LangChain's context.
+
+    They pick up the run's ``configurable``, tags and callbacks, as under
+    LangGraph. The task's own config (node metadata for tracing) is built only
+    when the run traces: building it for every task would cost more than the
+    rest of the step.
+    """
+    loop = task.loop
+    return task.config if loop.trace is not None else loop.config
+
+
 def run_sync_body(task: Task) -> Any:
     """Call the node and its writers (sync); return the node's output."""
     node = task.node
     token = var_child_config.set(task)
-    # Runnables a node calls pick up its config (callbacks, tags, configurable)
-    # from LangChain's own context variable, as they do under LangGraph.
     lc_var = _langchain_var()
-    lc_token = lc_var.set(task.config) if lc_var is not None else None
+    lc_token = lc_var.set(_lc_config(task)) if lc_var is not None else None
     try:
         out = node.call(task.input, task)
         if task.loop.wants_messages and not task.node.hidden:
@@ -91,7 +101,7 @@ async def run_async_body(task: Task) -> Any:
     node = task.node
     token = var_child_config.set(task)
     lc_var = _langchain_var()
-    lc_token = lc_var.set(task.config) if lc_var is not None else None
+    lc_token = lc_var.set(_lc_config(task)) if lc_var is not None else None
     try:
         if node.acall is not None:
             out = await node.acall(task.input, task)

@@ -124,7 +124,9 @@ def _drive(
             if type(effect) is RunTasks:
                 while chunks:
                     yield chunks.popleft()
-                if type(chunks) is LiveChunks:
+                if type(chunks) is LiveChunks and any(
+                    t.node.streams_late() for t in effect.tasks
+                ):
                     yield from _run_live(loop, effect.tasks, saver, cache, chunks)
                     continue
                 yield from _run_tasks(loop, effect.tasks, saver, cache, chunks)
