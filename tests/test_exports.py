@@ -21,6 +21,8 @@ MIRRORED = [
     ("checkpoint.serde.base", set()),
     ("typing", set()),
     ("warnings", set()),
+    ("func", set()),
+    ("callbacks", set()),
 ]
 
 

@@ -84,6 +84,7 @@ async def drive(
         try:
             async for chunk in _drive(gen, loop, chunks, saver, cache):
                 yield chunk
+            await loop.trace.tell(loop.lifecycle)
         except BaseException as exc:
             await loop.trace.error(exc)
             raise

@@ -167,6 +167,8 @@ class Loop:
         self.trace: Any = None
         self.inline_task: Task | None = None
         self.deferred: list[Any] = []
+        # Interrupts and resumes, told to graph lifecycle handlers by the trace.
+        self.lifecycle: list[tuple[str, str, str, tuple[Any, ...]]] = []
         self.calls: list[Any] = []
 
     def restore(self, checkpoint: dict[str, Any]) -> None:
@@ -396,6 +398,8 @@ class Loop:
                 },
             }
         self.status = "pending"
+        if is_resuming:
+            self.lifecycle.append(("resume", self.status, self.checkpoint_id, self.ns))
 
     def _replay_checkpoint_id(self, bound: dict[str, Any] | None) -> str:
         """The parent checkpoint subgraphs replay from (before any fork)."""
@@ -728,6 +732,10 @@ class Loop:
             yield from self._put_checkpoint(self.metadata, exiting=True)
             yield from self._put_pending_writes()
         if isinstance(exc, GraphInterrupt) and not self.is_nested:
+            found = tuple(exc.args[0]) if exc.args else ()
+            self.lifecycle.append(
+                ("interrupt", self.status, self.checkpoint_id, (self.ns, found))
+            )
             if self.pending_writes and any(t.writes for t in self.tasks):
                 apply_writes(self, self.tasks)
                 _emit.values(self, [w for t in self.tasks for w in t.writes])

@@ -95,6 +95,7 @@ def drive(
             )
             try:
                 yield from _drive(gen, loop, chunks, saver, cache)
+                loop.trace.tell(loop.lifecycle)
             except BaseException as exc:
                 loop.trace.error(exc)
                 raise

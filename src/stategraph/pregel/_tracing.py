@@ -22,6 +22,12 @@ from langchain_core.runnables.config import var_child_runnable_config
 from langchain_core.tracers.context import _tracing_v2_is_enabled
 
 from stategraph._constants import CONF
+from stategraph._graph_callbacks import (
+    GraphInterruptEvent,
+    GraphResumeEvent,
+    _AsyncGraphCallbackManager,
+    _GraphCallbackManager,
+)
 from stategraph.pregel._messages import StreamMessagesHandler
 
 HANDLER_KEY = "__stategraph_messages_handler"
@@ -58,11 +64,33 @@ def _run_name(graph: Any, config: dict[str, Any]) -> str:
     return str(config.get("run_name") or graph.get_name())
 
 
+def lifecycle_event(record: tuple[Any, ...], run_id: Any) -> Any:
+    """The lifecycle event object for one event the loop recorded."""
+    kind, status, checkpoint_id, extra = record
+    if kind == "resume":
+        return GraphResumeEvent(run_id, status, checkpoint_id, extra)
+    ns, interrupts = extra
+    return GraphInterruptEvent(run_id, status, checkpoint_id, ns, interrupts)
+
+
 class SyncTrace:
     """The graph's chain run in a sync run, and its nodes' runs."""
 
-    def __init__(self, manager: CallbackManagerForChainRun) -> None:
+    def __init__(self, manager: CallbackManagerForChainRun, config: Any) -> None:
         self.manager = manager
+        self.graph = _GraphCallbackManager.configure(
+            config.get("callbacks"), run_id=manager.run_id
+        )
+
+    def tell(self, records: list[Any]) -> None:
+        """Deliver the lifecycle events the loop recorded."""
+        for record in records:
+            event = lifecycle_event(record, self.manager.run_id)
+            if isinstance(event, GraphResumeEvent):
+                self.graph.on_resume(event)
+            else:
+                self.graph.on_interrupt(event)
+        records.clear()
 
     @classmethod
     def start(
@@ -81,7 +109,7 @@ class SyncTrace:
         )
         if handler is not None:
             run.inheritable_handlers.append(handler)
-        return cls(run)
+        return cls(run, config)
 
     def step_callbacks(self, step: int) -> Any:
         """Callbacks of the tasks of ``step``."""
@@ -122,8 +150,21 @@ class SyncTrace:
 class AsyncTrace:
     """The graph's chain run in an async run, and its nodes' runs."""
 
-    def __init__(self, manager: AsyncCallbackManagerForChainRun) -> None:
+    def __init__(self, manager: AsyncCallbackManagerForChainRun, config: Any) -> None:
         self.manager = manager
+        self.graph = _AsyncGraphCallbackManager.configure(
+            config.get("callbacks"), run_id=manager.run_id
+        )
+
+    async def tell(self, records: list[Any]) -> None:
+        """Deliver the lifecycle events the loop recorded."""
+        for record in records:
+            event = lifecycle_event(record, self.manager.run_id)
+            if isinstance(event, GraphResumeEvent):
+                await self.graph.on_resume(event)
+            else:
+                await self.graph.on_interrupt(event)
+        records.clear()
 
     @classmethod
     async def start(
@@ -142,7 +183,7 @@ class AsyncTrace:
         )
         if handler is not None:
             run.inheritable_handlers.append(handler)
-        return cls(run)
+        return cls(run, config)
 
     def step_callbacks(self, step: int) -> Any:
         """Callbacks of the tasks of ``step``."""
