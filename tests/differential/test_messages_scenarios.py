@@ -158,6 +158,42 @@ async def tokens_from_task(lib: Lib, d: Driver, rec: Recorder) -> None:
     await rec.stream("messages", wf, "hi", {}, stream_mode=["messages", "updates"])
 
 
+@scenario
+async def astream_events_v2(lib: Lib, d: Driver, rec: Recorder) -> None:
+    if not d.is_async:
+        return
+    model = fake_model("hello world", "bye")
+
+    async def call(state: Any) -> dict[str, Any]:
+        return {"messages": [await model.ainvoke(state["messages"])]}
+
+    def after(state: Any) -> dict[str, Any]:
+        return {"messages": []}
+
+    g = lib.StateGraph(lib.MessagesState)
+    g.add_node("call", call)
+    g.add_node("after", after)
+    g.add_edge(lib.START, "call")
+    g.add_edge("call", "after")
+    graph = g.compile()
+    seen = []
+    async for event in graph.astream_events(
+        {"messages": [("user", "hi")]}, {"tags": ["t1"]}, version="v2"
+    ):
+        md = {k: v for k, v in event["metadata"].items() if k != "lc_versions"}
+        seen.append(
+            (
+                event["event"],
+                event["name"],
+                event["tags"],
+                md,
+                len(event["parent_ids"]),
+                sorted(event["data"]),
+            )
+        )
+    rec.add("events", seen)
+
+
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_messages_scenario(
     name: str, driver: Driver, request: pytest.FixtureRequest

@@ -74,7 +74,13 @@ def _lc_config(task: Task) -> Any:
     rest of the step.
     """
     loop = task.loop
-    return task.config if loop.trace is not None else loop.config
+    if loop.trace is not None:
+        return task.config
+    config = loop.config
+    if "run_id" in config:
+        # The graph's run id names the graph's run only, never a child's.
+        config = {k: v for k, v in config.items() if k != "run_id"}
+    return config
 
 
 def run_sync_body(task: Task) -> Any:

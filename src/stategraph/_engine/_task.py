@@ -296,5 +296,7 @@ def _make_config(task: Task) -> dict[str, Any]:
         CONF: conf,
     }
     if loop.trace is not None:
+        # A task's runs are children of the graph's; its own run id is new.
         config["callbacks"] = loop.trace.step_callbacks(task.step)
+        config.pop("run_id", None)
     return config

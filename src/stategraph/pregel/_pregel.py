@@ -18,6 +18,7 @@ from stategraph._types import CachePolicy, RetryPolicy
 from stategraph.channels import BaseChannel, Topic
 from stategraph.channels.base import MISSING
 from stategraph.pregel import _state
+from stategraph.pregel._events import LangChainEvents
 from stategraph.pregel._migrate import migrate_pending_sends
 from stategraph.pregel._run import (
     check_status,
@@ -41,7 +42,7 @@ _STREAM_KW = (
 )
 
 
-class Pregel:
+class Pregel(LangChainEvents):
     """A graph of nodes exchanging messages through channels, run in supersteps.
 
     Build one with ``StateGraph(...).compile()`` or directly from
@@ -327,6 +328,26 @@ class Pregel:
             for chunk in frame(run, ns, mode, payload, self):
                 yield chunk
         check_status(loop)
+
+    def stream_events(
+        self, input: Any, config: Any = None, *, version: str = "v2", **kwargs: Any
+    ) -> Any:
+        """Events of a run: ``version="v3"`` (stategraph.stream); v1/v2 are async.
+
+        Raises:
+            NotImplementedError: For ``"v1"``/``"v2"``, as in LangChain.
+        """
+        if version == "v3":
+            return self._stream_events_v3(input, config, **kwargs)  # type: ignore[attr-defined]  # from the v3 mixin
+        return self._stream_events_langchain(input, config, version=version, **kwargs)
+
+    def astream_events(
+        self, input: Any, config: Any = None, *, version: str = "v2", **kwargs: Any
+    ) -> Any:
+        """LangChain's event stream (``"v1"``/``"v2"``) or ``"v3"`` events."""
+        if version == "v3":
+            return self._astream_events_v3(input, config, **kwargs)  # type: ignore[attr-defined]  # from the v3 mixin
+        return self._astream_events_langchain(input, config, version=version, **kwargs)
 
     def invoke(
         self,

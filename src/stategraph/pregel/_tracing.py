@@ -9,7 +9,7 @@ called inside report to the same tree and stream their tokens.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from langchain_core.callbacks.manager import (
@@ -73,6 +73,35 @@ def lifecycle_event(record: tuple[Any, ...], run_id: Any) -> Any:
     return GraphInterruptEvent(run_id, status, checkpoint_id, ns, interrupts)
 
 
+def _enter_node(config: dict[str, Any], run: Any) -> dict[str, Any]:
+    """Point a task's config at its node run; return what to restore after.
+
+    What the node calls is a child of the node's run (``seq:step:1``, as
+    LangGraph's node sequence tags it), with its own name and run id.
+    """
+    saved = {"callbacks": config.get("callbacks"), "run_name": config.get("run_name")}
+    config["callbacks"] = run.get_child("seq:step:1")
+    config.pop("run_name", None)
+    return saved
+
+
+async def _once(value: Any) -> AsyncIterator[Any]:
+    yield value
+
+
+async def _stream_output(run: Any, out: Any) -> None:
+    """Show a node's output as its stream to event/log stream handlers.
+
+    LangGraph streams nodes when such a handler listens (``astream_events``,
+    ``astream_log``), so they report an ``on_chain_stream`` per node.
+    """
+    for handler in run.handlers:
+        tap = getattr(handler, "tap_output_aiter", None)
+        if tap is not None and not isinstance(handler, StreamMessagesHandler):
+            async for _ in tap(run.run_id, _once(out)):
+                pass
+
+
 class SyncTrace:
     """The graph's chain run in a sync run, and its nodes' runs."""
 
@@ -132,8 +161,7 @@ class SyncTrace:
             inheritable_metadata=config.get("metadata"),
         )
         run = manager.on_chain_start(None, task.input, name=task.name)
-        step_callbacks = config.get("callbacks")
-        config["callbacks"] = run.get_child()
+        saved = _enter_node(config, run)
         token = var_child_runnable_config.set(config)
         try:
             out = body(task)
@@ -142,7 +170,7 @@ class SyncTrace:
             raise
         finally:
             var_child_runnable_config.reset(token)
-            config["callbacks"] = step_callbacks
+            config.update(saved)
         run.on_chain_end(out)
         return out
 
@@ -206,8 +234,7 @@ class AsyncTrace:
             inheritable_metadata=config.get("metadata"),
         )
         run = await manager.on_chain_start(None, task.input, name=task.name)
-        step_callbacks = config.get("callbacks")
-        config["callbacks"] = run.get_child()
+        saved = _enter_node(config, run)
         token = var_child_runnable_config.set(config)
         try:
             out = await body(task)
@@ -216,7 +243,8 @@ class AsyncTrace:
             raise
         finally:
             var_child_runnable_config.reset(token)
-            config["callbacks"] = step_callbacks
+            config.update(saved)
+        await _stream_output(run, out)
         await run.on_chain_end(out)
         return out
 
