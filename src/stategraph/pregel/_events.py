@@ -67,13 +67,8 @@ class LangChainEvents:
                 'Only versions "v1", "v2" and "v3" of the schema are currently '
                 "supported."
             )
-        events: AsyncIterator[Any] = impl(
-            self,
-            input,
-            config,
-            **filters,  # type: ignore[arg-type]  # keyword filters
-            **kwargs,
-        )
+        runnable: Any = self  # langchain needs only its astream / astream_log
+        events: AsyncIterator[Any] = impl(runnable, input, config, **filters, **kwargs)
         return events
 
     async def astream_log(
