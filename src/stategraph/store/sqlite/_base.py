@@ -14,7 +14,7 @@ import json
 import re
 import sqlite3
 from array import array
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, closing, contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -99,9 +99,15 @@ def migration_plan(todo: list[tuple[str, int, str]]) -> Plan[None]:
 
 
 def pending_migrations(
-    applied: dict[str, int], vectors: bool
+    rows: Iterable[Sequence[Any]], vectors: bool
 ) -> list[tuple[str, int, str]]:
-    """The ``(name, version, statement)`` migrations still to run, in order."""
+    """The ``(name, version, statement)`` migrations still to run, in order.
+
+    Args:
+        rows: ``(name, latest version)`` rows of the migrations table.
+        vectors: Whether the store has a vector index.
+    """
+    applied: dict[str, int] = {row[0]: row[1] for row in rows}
     todo = [
         ("store", v, sql)
         for v, sql in enumerate(MIGRATIONS)
