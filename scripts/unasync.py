@@ -77,6 +77,7 @@ JOBS = [
             "AsyncCursor": "Cursor",
             "AsyncExitStack": "ExitStack",
             "async_pool": "sync_pool",
+            "enter_async_context": "enter_context",
         },
     ),
 ]

@@ -58,6 +58,10 @@ class Dialect(ABC):
 
     P: str
     """The parameter placeholder (``?`` or ``%s``)."""
+    VALUE: str = "s.value"
+    """The selected value column (PostgreSQL reads it as text, parsed here)."""
+    VEC: str
+    """The placeholder of a stored embedding (with any cast it needs)."""
 
     @abstractmethod
     def prefix_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
@@ -251,7 +255,7 @@ def _run_gets(
         keys = list(dict.fromkeys(op.key for _, op in entries))
         marks = ",".join([d.P] * len(keys))
         rows = yield Query(
-            "SELECT s.key, s.value, s.created_at, s.updated_at, s.ttl_minutes"
+            f"SELECT s.key, {d.VALUE}, s.created_at, s.updated_at, s.ttl_minutes"
             " FROM store s"
             f" WHERE s.prefix = {d.P} AND s.key IN ({marks}){expiry}",
             [prefix, *keys, *expiry_params],
@@ -313,7 +317,7 @@ def _run_search(
     where, params, residual = _where(cfg, op, now)
     page = "" if residual else f" LIMIT {d.P} OFFSET {d.P}"
     page_params = [] if residual else [op.limit, op.offset]
-    cols = "s.prefix, s.key, s.value, s.created_at, s.updated_at, s.ttl_minutes"
+    cols = f"s.prefix, s.key, {d.VALUE}, s.created_at, s.updated_at, s.ttl_minutes"
     if vector is None:
         sql = (
             f"SELECT {cols}, NULL FROM store s WHERE {where} ORDER BY s.updated_at DESC"
@@ -415,7 +419,7 @@ def _run_puts(
     if pending:
         yield Query(
             "INSERT INTO store_vectors (prefix, key, field_name, embedding, created_at,"
-            f" updated_at) VALUES ({d.P}, {d.P}, {d.P}, {d.P}, {d.P}, {d.P})",
+            f" updated_at) VALUES ({d.P}, {d.P}, {d.P}, {d.VEC}, {d.P}, {d.P})",
             [
                 (
                     ".".join(op.namespace),

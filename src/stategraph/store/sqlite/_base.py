@@ -143,6 +143,7 @@ class SqliteDialect(Dialect):
     """SQLite's SQL for the shared store plan."""
 
     P = "?"
+    VEC = "?"
 
     def __init__(self, loads: Callable[[Any], dict[str, Any]] | None = None) -> None:
         self._loads = loads or _loads

@@ -1,0 +1,12 @@
+"""Sync PostgreSQL store and its settings, under LangGraph's import path."""
+
+from __future__ import annotations
+
+from stategraph.store.postgres._base import (
+    ANNIndexConfig as ANNIndexConfig,
+    PoolConfig as PoolConfig,
+    PostgresIndexConfig as PostgresIndexConfig,
+)
+from stategraph.store.postgres._sync import PostgresStore as PostgresStore
+
+__all__ = ("ANNIndexConfig", "PoolConfig", "PostgresIndexConfig", "PostgresStore")
