@@ -71,6 +71,8 @@ JOBS = [
         docstring='"""``PostgresStore``: the store plan over a psycopg connection."""',
         rules={
             "AsyncPostgresStore": "PostgresStore",
+            # LangGraph's PostgresStore has an async API: batch in a thread.
+            "AsyncBatchedBaseStore": "ThreadedStore",
             "AsyncConnectionPool": "ConnectionPool",
             "AsyncConnection": "Connection",
             "AsyncPipeline": "Pipeline",
@@ -94,7 +96,7 @@ def _pattern(token: str) -> re.Pattern[str]:
 def rewrite(job: Job) -> tuple[str, set[str]]:
     """Return the generated text of ``job`` and the rules it used."""
     text = (ROOT / job.source).read_text()
-    rules = {**job.rules, **COMMON}  # job rules first: they are more specific
+    rules = {**COMMON, **job.rules}  # a job rule overrides a common one
     used = set()
     for token, replacement in rules.items():
         text, count = _pattern(token).subn(replacement, text)

@@ -8,6 +8,7 @@ the same error before anything is written.
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, cast
@@ -382,3 +383,12 @@ class SyncOnlyStore(BaseStore):
             f"{type(self).__name__} does not support async methods. "
             f"Consider using {self._ASYNC_TWIN} instead."
         )
+
+
+class ThreadedStore(BaseStore):
+    """Base of sync stores whose async API runs ``batch`` in the default executor."""
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        """Run ``batch`` in a worker thread and await its results."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self.batch, list(ops))

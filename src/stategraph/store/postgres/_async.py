@@ -47,8 +47,6 @@ class AsyncPostgresStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         ValueError: If ``pipe`` is given with a pool.
     """
 
-    _ASYNC_TWIN = _base.ASYNC_TWIN
-
     def __init__(
         self,
         conn: AsyncConnection[Any] | AsyncConnectionPool[Any],

@@ -26,8 +26,6 @@ from stategraph.store.base._records import IndexConfig
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-ASYNC_TWIN = "AsyncPostgresStore (from stategraph.store.postgres.aio)"
-
 
 class PoolConfig(TypedDict, total=False):
     """Connection pool settings of ``from_conn_string``.

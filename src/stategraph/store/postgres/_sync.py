@@ -15,7 +15,7 @@ from psycopg.rows import tuple_row
 from stategraph.store import _sql
 from stategraph.store._ttl import ThreadSweeper, sweep_interval
 from stategraph.store.base._records import Op, Result, TTLConfig
-from stategraph.store.base._store import SyncOnlyStore
+from stategraph.store.base._store import ThreadedStore
 from stategraph.store.postgres import _base
 from stategraph.store.postgres._base import PoolConfig, PostgresIndexConfig
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class PostgresStore(_sql.SqlStoreMixin, SyncOnlyStore):
+class PostgresStore(_sql.SqlStoreMixin, ThreadedStore):
     """Store kept in PostgreSQL, with TTLs and vector search.
 
     Every batch runs in one transaction, so a failed batch leaves the
@@ -44,8 +44,6 @@ class PostgresStore(_sql.SqlStoreMixin, SyncOnlyStore):
     Raises:
         ValueError: If ``pipe`` is given with a pool.
     """
-
-    _ASYNC_TWIN = _base.ASYNC_TWIN
 
     def __init__(
         self,
