@@ -11,7 +11,8 @@ from typing import Any
 
 from stategraph.errors import InvalidNamespaceError
 from stategraph.store.base import GetOp, ListNamespacesOp, PutOp, SearchOp
-from stategraph.testing._store import StoreDriver, check, store_case
+from stategraph.testing._checkpointer import check
+from stategraph.testing._store import StoreDriver, store_case
 
 
 async def must_raise(
