@@ -18,10 +18,14 @@ from typing import Any
 
 import pytest
 from langgraph.store.memory import InMemoryStore as LGMemory
-from langgraph.store.postgres import AsyncPostgresStore as LGAsyncPostgres
-from langgraph.store.postgres import PostgresStore as LGPostgres
-from langgraph.store.sqlite import AsyncSqliteStore as LGAsyncSqlite
-from langgraph.store.sqlite import SqliteStore as LGSqlite
+from langgraph.store.postgres import (
+    AsyncPostgresStore as LGAsyncPostgres,
+    PostgresStore as LGPostgres,
+)
+from langgraph.store.sqlite import (
+    AsyncSqliteStore as LGAsyncSqlite,
+    SqliteStore as LGSqlite,
+)
 
 from stategraph.store.memory import InMemoryStore
 from stategraph.store.postgres import AsyncPostgresStore, PostgresStore
@@ -72,7 +76,7 @@ def script(seed: int, steps: int = 40) -> list[tuple[str, Any]]:
             live[ns].discard(key)
             ops.append(("delete", (ns, key)))
         elif roll < 0.7:
-            ops.append(("get", (ns, rng.choice(sorted(live[ns]) + ["missing"]))))
+            ops.append(("get", (ns, rng.choice([*sorted(live[ns]), "missing"]))))
         elif roll < 0.85:
             prefix = ns[: rng.randrange(len(ns) + 1)]
             ops.append(("search", (prefix, rng.choice(FILTERS))))

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable
 
-from stategraph.errors import reraise_control_flow
+from stategraph.errors import GraphBubbleUp
 from stategraph.store.base._records import TTLConfig
 
 logger = logging.getLogger("stategraph.store")
@@ -59,8 +59,9 @@ class ThreadSweeper:
         while not self._stop.wait(interval):
             try:
                 swept = self._sweep()
-            except Exception as exc:  # a failed sweep must not end the sweeper
-                reraise_control_flow(exc)
+            except GraphBubbleUp:
+                raise
+            except Exception:  # a failed sweep must not end the sweeper
                 logger.exception("Store TTL sweep failed")
                 continue
             if swept:
@@ -112,8 +113,9 @@ class TaskSweeper:
                 pass
             try:
                 swept = await self._sweep()
-            except Exception as exc:  # a failed sweep must not end the sweeper
-                reraise_control_flow(exc)
+            except GraphBubbleUp:
+                raise
+            except Exception:  # a failed sweep must not end the sweeper
                 logger.exception("Store TTL sweep failed")
                 continue
             if swept:

@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, cast
 
-from stategraph.errors import reraise_control_flow
+from stategraph.errors import GraphBubbleUp
 from stategraph.store.base._records import (
     NOT_PROVIDED,
     Item,
@@ -77,8 +77,9 @@ async def _drain(queue: asyncio.Queue[Entry], ref: weakref.ref[BaseStore]) -> No
         listen, merged = dedupe_ops([op for _, op in entries])
         try:
             results = await store.abatch(merged)
+        except GraphBubbleUp:
+            raise
         except Exception as exc:  # handed to every caller of the burst
-            reraise_control_flow(exc)
             for fut, _ in entries:
                 if not fut.done():
                     fut.set_exception(exc)
