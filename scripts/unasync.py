@@ -40,6 +40,8 @@ COMMON = {
     "aembed_query": "embed_query",
     "aembed_documents": "embed_documents",
     "abatch": "batch",
+    "aget": "get",
+    "asearch": "search",
     "open_async": "open_sync",
 }
 

@@ -8,7 +8,8 @@ so every backend answers a search the same way. Pure functions, no I/O.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from stategraph.store.base._records import ListNamespacesOp, MatchCondition
@@ -35,6 +36,56 @@ def matches_filter(value: dict[str, Any], filter: dict[str, Any] | None) -> bool
     if not filter:
         return True
     return all(compare(value.get(key), wanted) for key, wanted in filter.items())
+
+
+def compile_filter(filter: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
+    """Turn a (checked) filter into one predicate on stored values.
+
+    Same answers as ``matches_filter``; common conditions (scalars and
+    operators on scalars) become small closures, so a scan pays no dispatch
+    per item.
+    """
+    tests = [(key, _compile(wanted)) for key, wanted in filter.items()]
+    if len(tests) == 1:
+        ((key, test),) = tests
+        return lambda value: test(value.get(key))
+
+    return lambda value: all(test(value.get(key)) for key, test in tests)
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _compile(wanted: Any) -> Callable[[Any], bool]:
+    if isinstance(wanted, dict) and any(k.startswith("$") for k in wanted):
+        parts = [_compile_operator(op, arg) for op, arg in wanted.items()]
+        if len(parts) == 1:
+            return parts[0]
+        return lambda actual: all(part(actual) for part in parts)
+    if isinstance(wanted, _SCALARS):
+        return lambda actual: bool(actual == wanted)
+    return lambda actual: compare(actual, wanted)
+
+
+def _compile_operator(operator: str, arg: Any) -> Callable[[Any], bool]:
+    if operator == "$eq" and isinstance(arg, _SCALARS):
+        return lambda actual: bool(actual == arg)
+    if operator == "$ne" and isinstance(arg, _SCALARS):
+        return lambda actual: bool(actual != arg)
+    bound = _number(arg)
+    if bound is not None and operator in _ORDER:
+        test = _ORDER[operator]
+        # type() rather than isinstance(): bools are not numbers here.
+        return lambda actual: type(actual) in (int, float) and test(actual, bound)
+    return lambda actual: apply_operator(actual, operator, arg)
+
+
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "$gt": operator.gt,
+    "$gte": operator.ge,
+    "$lt": operator.lt,
+    "$lte": operator.le,
+}
 
 
 def compare(actual: Any, wanted: Any) -> bool:

@@ -8,28 +8,36 @@ LangGraph server reads). Imports neither langchain nor numpy.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal, cast
 
-from stategraph.store._match import check_filter, list_namespaces, matches_filter, rank
+from stategraph.store._match import check_filter, compile_filter, list_namespaces, rank
 from stategraph.store.base._embed import (
     ensure_embeddings,
     get_text_at_path,
     tokenize_path,
 )
 from stategraph.store.base._records import (
+    NOT_PROVIDED,
     GetOp,
     IndexConfig,
     Item,
     ListNamespacesOp,
+    NotProvided,
     Op,
     PutOp,
     Result,
     SearchItem,
     SearchOp,
+    make_item,
+    make_search_item,
 )
-from stategraph.store.base._store import BaseStore
+from stategraph.store.base._store import (
+    BaseStore,
+    validate_namespace,
+    validate_namespace_labels,
+)
 
 Vectors = dict[str, list[float]]
 Field = tuple[str, "str | list[str]"]
@@ -61,7 +69,7 @@ def texts_to_embed(
 
 
 def _search_item(item: Item, score: float | None = None) -> SearchItem:
-    return SearchItem(
+    return make_search_item(
         item.namespace, item.key, item.value, item.created_at, item.updated_at, score
     )
 
@@ -131,6 +139,72 @@ class InMemoryStore(BaseStore):
         self._apply(puts, pending, embedded)
         return results
 
+    # -- direct paths ------------------------------------------------------------
+    # Single operations skip the batch machinery; they behave exactly as a
+    # one-op batch (the dict operations are the same), only faster.
+
+    def get(
+        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Item | None:
+        """Return the item at ``namespace``/``key``, or ``None``."""
+        validate_namespace_labels(namespace)
+        items = self._data.get(namespace)
+        return items.get(str(key)) if items else None
+
+    async def aget(
+        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Item | None:
+        """Async ``get``."""
+        return self.get(namespace, key)
+
+    def put(
+        self,
+        namespace: tuple[str, ...],
+        key: str,
+        value: Mapping[str, Any],
+        index: Literal[False] | list[str] | None = None,
+        *,
+        ttl: float | NotProvided | None = NOT_PROVIDED,
+    ) -> None:
+        """Store ``value`` at ``namespace``/``key`` (see ``BaseStore.put``)."""
+        if self.embeddings is not None:
+            self.batch([self._put_op(namespace, key, value, index, ttl)])
+            return
+        self._check_ttl(ttl)
+        key = str(key)
+        try:
+            items = self._data.get(namespace)
+        except TypeError:  # unhashable: report a bad label first, as batch would
+            validate_namespace(namespace)
+            raise
+        if items is None:
+            # Namespaces already in _data were validated when first written.
+            validate_namespace(namespace)
+            items = self._data[namespace] = {}
+        now = datetime.now(timezone.utc)
+        old = items.get(key)
+        created = now if old is None else old.created_at
+        items[key] = make_item(namespace, key, dict(value), created, now)
+
+    def search(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool | None = None,
+    ) -> list[SearchItem]:
+        """Search items (see ``BaseStore.search``)."""
+        op = self._search_op(namespace_prefix, query, filter, limit, offset, None)
+        if op.query and self.embeddings is not None:
+            return cast("list[SearchItem]", self.batch([op])[0])
+        check_filter(op.filter)
+        page = self._candidates(op)[op.offset : op.offset + op.limit]
+        return [_search_item(it) for it in page]
+
     # -- reads -------------------------------------------------------------------
 
     def _read(
@@ -164,18 +238,26 @@ class InMemoryStore(BaseStore):
     def _candidates(self, op: SearchOp) -> list[Item]:
         prefix, n = op.namespace_prefix, len(op.namespace_prefix)
         ranked = bool(op.query and self.embeddings)
-        # Unranked, unfiltered searches stop at the page's end.
+        # Unranked searches keep storage order, so they stop at the page's end.
         stop = (
             op.offset + op.limit
-            if not op.filter and not ranked and min(op.offset, op.limit) >= 0
+            if not ranked and min(op.offset, op.limit) >= 0
             else None
         )
+        if stop == 0:
+            return []
+        test = compile_filter(op.filter) if op.filter else None
         found: list[Item] = []
         for namespace, items in self._data.items():
             if namespace[:n] != prefix:
                 continue
+            if test is None:
+                found.extend(items.values())
+                if stop is not None and len(found) >= stop:
+                    return found[:stop]
+                continue
             for item in items.values():
-                if matches_filter(item.value, op.filter):
+                if test(item.value):
                     found.append(item)
                     if len(found) == stop:
                         return found
@@ -235,20 +317,26 @@ class InMemoryStore(BaseStore):
                 f"Number of embeddings ({len(embedded)}) does not match number of "
                 f"texts to embed ({len(pending)})"
             )
+        if not puts:
+            return
         now = datetime.now(timezone.utc)
         for (namespace, key), op in puts.items():
-            self._write(namespace, key, op, now)
+            self._write(namespace, key, op.value, now)
         for (namespace, key, name, _), vector in zip(pending, embedded, strict=True):
             self._vectors.setdefault(namespace, {}).setdefault(key, {})[name] = vector
 
     def _write(
-        self, namespace: tuple[str, ...], key: str, op: PutOp, now: datetime
+        self,
+        namespace: tuple[str, ...],
+        key: str,
+        value: Mapping[str, Any] | None,
+        now: datetime,
     ) -> None:
         items = self._data.get(namespace)
         vectors = self._vectors.get(namespace)
         if vectors is not None:
             vectors.pop(key, None)
-        if op.value is None:
+        if value is None:
             if items is not None:
                 items.pop(key, None)
             return
@@ -256,10 +344,4 @@ class InMemoryStore(BaseStore):
             items = self._data[namespace] = {}
         old = items.get(key)
         created = old.created_at if old is not None else now
-        items[key] = Item(
-            value=dict(op.value),
-            key=key,
-            namespace=namespace,
-            created_at=created,
-            updated_at=now,
-        )
+        items[key] = make_item(namespace, key, dict(value), created, now)

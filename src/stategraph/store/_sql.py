@@ -35,6 +35,7 @@ from stategraph.store.base._records import (
     SearchItem,
     SearchOp,
     TTLConfig,
+    make_search_item,
 )
 from stategraph.store.base._store import validate_op_namespace
 
@@ -211,6 +212,38 @@ def batch_plan(
     return results
 
 
+def get_plan(cfg: StoreSettings, op: GetOp, now: datetime) -> Plan[Item | None]:
+    """Plan a lone ``get``: one query, plus a TTL refresh when the item has one."""
+    d = cfg.dialect
+    prefix = ".".join(op.namespace)
+    expiry, params = _not_expired(cfg, now)
+    rows = yield Query(
+        f"SELECT s.key, {d.VALUE}, s.created_at, s.updated_at, s.ttl_minutes"
+        f" FROM store s WHERE s.prefix = {d.P} AND s.key = {d.P}{expiry}",
+        [prefix, op.key, *params],
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    if op.refresh_ttl and row[4] is not None:
+        yield from _refresh(cfg, [(prefix, op.key, row[4])], now)
+    return _item(d, op.namespace, row)
+
+
+def search_plan(
+    cfg: StoreSettings, op: SearchOp, now: datetime
+) -> Plan[list[SearchItem]]:
+    """Plan a lone ``search`` without a vector query.
+
+    Raises:
+        InvalidNamespaceError: If a namespace label is invalid.
+        ValueError: If the filter uses an unknown operator.
+    """
+    validate_op_namespace(op)
+    _match.check_filter(op.filter)
+    return (yield from _run_search(cfg, op, None, now))
+
+
 def _not_expired(cfg: StoreSettings, now: datetime) -> tuple[str, list[Any]]:
     if not cfg.omit_expired:
         return "", []
@@ -350,7 +383,7 @@ def _run_search(
 
 def _search_item(d: Dialect, row: Sequence[Any]) -> SearchItem:
     score = row[6]
-    return SearchItem(
+    return make_search_item(
         tuple(row[0].split(".")),
         row[1],
         d.decode_value(row[2]),

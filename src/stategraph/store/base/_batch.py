@@ -128,7 +128,7 @@ class AsyncBatchedBaseStore(BaseStore):
     ) -> Item | None:
         """Async ``get``, batched with concurrent calls."""
         return cast(
-            Item | None, await self._submit(self._get_op(namespace, key, refresh_ttl))
+            "Item | None", await self._submit(self._get_op(namespace, key, refresh_ttl))
         )
 
     async def asearch(
@@ -146,7 +146,7 @@ class AsyncBatchedBaseStore(BaseStore):
         op = self._search_op(
             namespace_prefix, query, filter, limit, offset, refresh_ttl
         )
-        return cast(list[SearchItem], await self._submit(op))
+        return cast("list[SearchItem]", await self._submit(op))
 
     async def aput(
         self,
@@ -176,7 +176,7 @@ class AsyncBatchedBaseStore(BaseStore):
     ) -> list[tuple[str, ...]]:
         """Async ``list_namespaces``, batched with concurrent calls."""
         op = list_namespaces_op(prefix, suffix, max_depth, limit, offset)
-        return cast(list[tuple[str, ...]], await self._submit(op))
+        return cast("list[tuple[str, ...]]", await self._submit(op))
 
     def _check_loop(self, method: str) -> None:
         try:

@@ -134,6 +134,46 @@ class SearchItem(Item):
         return data
 
 
+def make_item(
+    namespace: tuple[str, ...],
+    key: str,
+    value: dict[str, Any],
+    created_at: datetime,
+    updated_at: datetime,
+) -> Item:
+    """Build an ``Item`` from trusted parts (see ``make_search_item``)."""
+    item = Item.__new__(Item)
+    item.namespace = namespace
+    item.key = key
+    item.value = value
+    item.created_at = created_at
+    item.updated_at = updated_at
+    return item
+
+
+def make_search_item(
+    namespace: tuple[str, ...],
+    key: str,
+    value: dict[str, Any],
+    created_at: datetime,
+    updated_at: datetime,
+    score: float | None = None,
+) -> SearchItem:
+    """Build a ``SearchItem`` from trusted parts, skipping ``__init__``'s coercions.
+
+    Stores call this for every search hit: the namespace must already be a
+    tuple and the timestamps ``datetime`` objects.
+    """
+    item = SearchItem.__new__(SearchItem)
+    item.namespace = namespace
+    item.key = key
+    item.value = value
+    item.created_at = created_at
+    item.updated_at = updated_at
+    item.score = score
+    return item
+
+
 class GetOp(NamedTuple):
     """Read one item by namespace and key.
 

@@ -170,14 +170,17 @@ class BaseStore(ABC):
         ttl: float | NotProvided | None,
     ) -> PutOp:
         validate_namespace(namespace)
-        if ttl not in (NOT_PROVIDED, None) and not self.supports_ttl:
+        self._check_ttl(ttl)
+        return PutOp(
+            namespace, str(key), value, index, ensure_ttl(self.ttl_config, ttl)
+        )
+
+    def _check_ttl(self, ttl: float | NotProvided | None) -> None:
+        if ttl is not NOT_PROVIDED and ttl is not None and not self.supports_ttl:
             raise NotImplementedError(
                 f"TTL is not supported by {type(self).__name__}. Use a store "
                 "implementation that supports TTL or set ttl=None."
             )
-        return PutOp(
-            namespace, str(key), value, index, ensure_ttl(self.ttl_config, ttl)
-        )
 
     def _search_op(
         self,
@@ -217,7 +220,7 @@ class BaseStore(ABC):
             InvalidNamespaceError: If a namespace label is invalid.
         """
         return cast(
-            Item | None, self.batch([self._get_op(namespace, key, refresh_ttl)])[0]
+            "Item | None", self.batch([self._get_op(namespace, key, refresh_ttl)])[0]
         )
 
     def search(
@@ -249,7 +252,7 @@ class BaseStore(ABC):
         op = self._search_op(
             namespace_prefix, query, filter, limit, offset, refresh_ttl
         )
-        return cast(list[SearchItem], self.batch([op])[0])
+        return cast("list[SearchItem]", self.batch([op])[0])
 
     def put(
         self,
@@ -307,7 +310,7 @@ class BaseStore(ABC):
             InvalidNamespaceError: If a pattern label is invalid.
         """
         op = list_namespaces_op(prefix, suffix, max_depth, limit, offset)
-        return cast(list[tuple[str, ...]], self.batch([op])[0])
+        return cast("list[tuple[str, ...]]", self.batch([op])[0])
 
     async def aget(
         self,
@@ -318,7 +321,7 @@ class BaseStore(ABC):
     ) -> Item | None:
         """Async ``get``."""
         op = self._get_op(namespace, key, refresh_ttl)
-        return cast(Item | None, (await self.abatch([op]))[0])
+        return cast("Item | None", (await self.abatch([op]))[0])
 
     async def asearch(
         self,
@@ -335,7 +338,7 @@ class BaseStore(ABC):
         op = self._search_op(
             namespace_prefix, query, filter, limit, offset, refresh_ttl
         )
-        return cast(list[SearchItem], (await self.abatch([op]))[0])
+        return cast("list[SearchItem]", (await self.abatch([op]))[0])
 
     async def aput(
         self,
@@ -365,7 +368,7 @@ class BaseStore(ABC):
     ) -> list[tuple[str, ...]]:
         """Async ``list_namespaces``."""
         op = list_namespaces_op(prefix, suffix, max_depth, limit, offset)
-        return cast(list[tuple[str, ...]], (await self.abatch([op]))[0])
+        return cast("list[tuple[str, ...]]", (await self.abatch([op]))[0])
 
 
 class SyncOnlyStore(BaseStore):

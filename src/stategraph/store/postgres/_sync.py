@@ -14,7 +14,7 @@ from psycopg.rows import tuple_row
 
 from stategraph.store import _sql
 from stategraph.store._ttl import ThreadSweeper, sweep_interval
-from stategraph.store.base._records import Op, Result, TTLConfig
+from stategraph.store.base._records import Item, Op, Result, SearchItem, TTLConfig
 from stategraph.store.base._store import ThreadedStore
 from stategraph.store.postgres import _base
 from stategraph.store.postgres._base import PoolConfig, PostgresIndexConfig
@@ -112,6 +112,37 @@ class PostgresStore(_sql.SqlStoreMixin, ThreadedStore):
             self.setup()
         plan = _sql.batch_plan(self._cfg, prep, queries, docs, self._now())
         return self._run(plan, prep.transaction)
+
+    def get(
+        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Item | None:
+        """Return the item at ``namespace``/``key``, or ``None`` (one query)."""
+        op = self._get_op(namespace, key, refresh_ttl)
+        return self._single(_sql.get_plan(self._cfg, op, self._now()))
+
+    def search(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool | None = None,
+    ) -> list[SearchItem]:
+        """Search items (see ``BaseStore.search``); one query without ``query``."""
+        op = self._search_op(
+            namespace_prefix, query, filter, limit, offset, refresh_ttl
+        )
+        if op.query and self.index_config is not None:
+            return cast("list[SearchItem]", (self.batch([op]))[0])
+        return self._single(_sql.search_plan(self._cfg, op, self._now()))
+
+    def _single(self, plan: _sql.Plan[T]) -> T:
+        if self.index_config is not None and not self.is_setup:
+            self.setup()
+        return self._run(plan, False)
 
     def sweep_ttl(self) -> int:
         """Delete expired items now; return how many were deleted."""

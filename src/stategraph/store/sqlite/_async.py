@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
 from stategraph.store import _sql
 from stategraph.store._ttl import TaskSweeper, sweep_interval
 from stategraph.store.base._batch import AsyncBatchedBaseStore
-from stategraph.store.base._records import Op, Result, TTLConfig
+from stategraph.store.base._records import Item, Op, Result, SearchItem, TTLConfig
 from stategraph.store.sqlite import _base
 from stategraph.store.sqlite._base import SqliteIndexConfig
 
@@ -103,6 +103,38 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         async with self.lock:
             plan = _sql.batch_plan(self._cfg, prep, queries, docs, self._now())
             return await self._run(plan, prep.transaction, prep.writes)
+
+    async def aget(
+        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Item | None:
+        """Return the item at ``namespace``/``key``, or ``None`` (one query)."""
+        op = self._get_op(namespace, key, refresh_ttl)
+        return await self._single(_sql.get_plan(self._cfg, op, self._now()))
+
+    async def asearch(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool | None = None,
+    ) -> list[SearchItem]:
+        """Search items (see ``BaseStore.search``); one query without ``query``."""
+        op = self._search_op(
+            namespace_prefix, query, filter, limit, offset, refresh_ttl
+        )
+        if op.query and self.index_config is not None:
+            return cast("list[SearchItem]", (await self.abatch([op]))[0])
+        return await self._single(_sql.search_plan(self._cfg, op, self._now()))
+
+    async def _single(self, plan: _sql.Plan[T]) -> T:
+        if not self.is_setup:
+            await self.setup()
+        async with self.lock:
+            return await self._run(plan, False, False)
 
     async def sweep_ttl(self) -> int:
         """Delete expired items now; return how many were deleted."""

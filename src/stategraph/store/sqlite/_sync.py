@@ -8,11 +8,11 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from stategraph.store import _sql
 from stategraph.store._ttl import ThreadSweeper, sweep_interval
-from stategraph.store.base._records import Op, Result, TTLConfig
+from stategraph.store.base._records import Item, Op, Result, SearchItem, TTLConfig
 from stategraph.store.base._store import SyncOnlyStore
 from stategraph.store.sqlite import _base
 from stategraph.store.sqlite._base import SqliteIndexConfig
@@ -94,6 +94,38 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
         with self.lock:
             plan = _sql.batch_plan(self._cfg, prep, queries, docs, self._now())
             return self._run(plan, prep.transaction, prep.writes)
+
+    def get(
+        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Item | None:
+        """Return the item at ``namespace``/``key``, or ``None`` (one query)."""
+        op = self._get_op(namespace, key, refresh_ttl)
+        return self._single(_sql.get_plan(self._cfg, op, self._now()))
+
+    def search(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool | None = None,
+    ) -> list[SearchItem]:
+        """Search items (see ``BaseStore.search``); one query without ``query``."""
+        op = self._search_op(
+            namespace_prefix, query, filter, limit, offset, refresh_ttl
+        )
+        if op.query and self.index_config is not None:
+            return cast("list[SearchItem]", (self.batch([op]))[0])
+        return self._single(_sql.search_plan(self._cfg, op, self._now()))
+
+    def _single(self, plan: _sql.Plan[T]) -> T:
+        if not self.is_setup:
+            self.setup()
+        with self.lock:
+            return self._run(plan, False, False)
 
     def sweep_ttl(self) -> int:
         """Delete expired items now; return how many were deleted."""
