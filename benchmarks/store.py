@@ -46,7 +46,11 @@ OPS = ("put", "get", "search", "search_filter")
 def items(n: int) -> list[tuple[tuple[str, ...], str, dict[str, Any]]]:
     """The benchmark's items: namespaces ("users", "u0".."u19")."""
     return [
-        (("users", f"u{i % 20}"), f"k{i}", {"kind": "ab"[i % 2], "n": i % 50, "t": "x" * 40})
+        (
+            ("users", f"u{i % 20}"),
+            f"k{i}",
+            {"kind": "ab"[i % 2], "n": i % 50, "t": "x" * 40},
+        )
         for i in range(n)
     ]
 
@@ -135,8 +139,15 @@ def run(opts: argparse.Namespace) -> list[dict[str, Any]]:
                         mine[op] = min(us, mine.get(op, float("inf")))
             for op in OPS:
                 lg, sg = best["langgraph"][op], best["stategraph"][op]
-                rows.append({"backend": backend, "op": op, "langgraph_us": lg,
-                             "stategraph_us": sg, "ratio": lg / sg})
+                rows.append(
+                    {
+                        "backend": backend,
+                        "op": op,
+                        "langgraph_us": lg,
+                        "stategraph_us": sg,
+                        "ratio": lg / sg,
+                    }
+                )
     return rows
 
 
@@ -145,14 +156,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--items", type=int, default=2000, help="items (default %(default)s)")
+    ap.add_argument(
+        "--items", type=int, default=2000, help="items (default %(default)s)"
+    )
     ap.add_argument("--searches", type=int, default=400, help="searches per workload")
     ap.add_argument("--repeat", type=int, default=3, help="runs; the best counts")
     ap.add_argument("--postgres", default=None, help="DSN: also measure PostgreSQL")
     ap.add_argument("--json", default=None, help="also write the rows here")
     opts = ap.parse_args(argv)
     rows = run(opts)
-    print(f"{'backend':<9} {'op':<14} {'langgraph µs':>13} {'stategraph µs':>14} {'ratio':>7}")
+    print(
+        f"{'backend':<9} {'op':<14} {'langgraph µs':>13} {'stategraph µs':>14} {'ratio':>7}"
+    )
     for r in rows:
         print(
             f"{r['backend']:<9} {r['op']:<14} {r['langgraph_us']:>13.1f}"

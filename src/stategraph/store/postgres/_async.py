@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from psycopg import AsyncConnection, AsyncCursor, AsyncPipeline
 from psycopg.rows import tuple_row
 
-from stategraph.store import _sql
+from stategraph.store import _plans, _sql
 from stategraph.store._ttl import TaskSweeper, sweep_interval
 from stategraph.store.base._batch import AsyncBatchedBaseStore
 from stategraph.store.base._records import Item, Op, Result, SearchItem, TTLConfig
@@ -111,7 +111,7 @@ class AsyncPostgresStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` in one transaction and return their results in order."""
-        prep = _sql.prepare(self._cfg, list(ops))
+        prep = _plans.prepare(self._cfg, list(ops))
         queries = [
             await self.embeddings.aembed_query(text) for text in prep.query_texts
         ]
@@ -122,7 +122,7 @@ class AsyncPostgresStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         )
         if self.index_config is not None and not self.is_setup:
             await self.setup()
-        plan = _sql.batch_plan(self._cfg, prep, queries, docs, self._now())
+        plan = _plans.batch_plan(self._cfg, prep, queries, docs, self._now())
         return await self._run(plan, prep.transaction)
 
     async def aget(
@@ -130,7 +130,7 @@ class AsyncPostgresStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
     ) -> Item | None:
         """Return the item at ``namespace``/``key``, or ``None`` (one query)."""
         op = self._get_op(namespace, key, refresh_ttl)
-        return await self._single(_sql.get_plan(self._cfg, op, self._now()))
+        return await self._single(_plans.get_plan(self._cfg, op, self._now()))
 
     async def asearch(
         self,
@@ -149,7 +149,7 @@ class AsyncPostgresStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         )
         if op.query and self.index_config is not None:
             return cast("list[SearchItem]", (await self.abatch([op]))[0])
-        return await self._single(_sql.search_plan(self._cfg, op, self._now()))
+        return await self._single(_plans.search_plan(self._cfg, op, self._now()))
 
     async def _single(self, plan: _sql.Plan[T]) -> T:
         if self.index_config is not None and not self.is_setup:
@@ -158,7 +158,7 @@ class AsyncPostgresStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
 
     async def sweep_ttl(self) -> int:
         """Delete expired items now; return how many were deleted."""
-        return await self._run(_sql.sweep_plan(self._cfg, self._now()), True)
+        return await self._run(_plans.sweep_plan(self._cfg, self._now()), True)
 
     async def start_ttl_sweeper(
         self, sweep_interval_minutes: int | None = None
@@ -192,12 +192,15 @@ class AsyncPostgresStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         try:
             query = next(plan)
             while True:
-                if query.many:
-                    await cursor.executemany(query.sql, query.params)
-                    rows: list[Any] = []
-                else:
+                if not query.many:
                     await cursor.execute(query.sql, query.params)
                     rows = await cursor.fetchall() if cursor.description else []
+                elif len(query.params) == 1:  # a lone put: one round trip
+                    await cursor.execute(query.sql, query.params[0])
+                    rows = []
+                else:
+                    await cursor.executemany(query.sql, query.params)
+                    rows = []
                 query = plan.send(rows)
         except StopIteration as stop:
             result: T = stop.value

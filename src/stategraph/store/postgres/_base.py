@@ -79,6 +79,9 @@ MIGRATIONS = [
     " USING btree (prefix text_pattern_ops)",
     "CREATE INDEX IF NOT EXISTS idx_store_expires_at ON store (expires_at)"
     " WHERE expires_at IS NOT NULL",
+    # Newest items of a namespace, read in index order (search without query).
+    "CREATE INDEX IF NOT EXISTS sg_store_prefix_updated_idx"
+    " ON store (prefix text_pattern_ops, updated_at)",
 ]
 VECTOR_TABLE = (
     "CREATE TABLE IF NOT EXISTS store_vectors (prefix text NOT NULL,"
@@ -203,6 +206,10 @@ class PostgresDialect(Dialect):
         """Equal to the prefix, or below it (``LIKE`` uses the prefix index)."""
         text = ".".join(prefix)
         return "(s.prefix = %s OR s.prefix LIKE %s)", [text, _escape_like(text) + ".%"]
+
+    def descendants_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
+        """Below the prefix: ``LIKE 'prefix.%'`` (an index range)."""
+        return "s.prefix LIKE %s", [_escape_like(".".join(prefix)) + ".%"]
 
     def filter_condition(
         self, key: str, op: str, value: Any

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from psycopg import Connection, Cursor, Pipeline
 from psycopg.rows import tuple_row
 
-from stategraph.store import _sql
+from stategraph.store import _plans, _sql
 from stategraph.store._ttl import ThreadSweeper, sweep_interval
 from stategraph.store.base._records import Item, Op, Result, SearchItem, TTLConfig
 from stategraph.store.base._store import ThreadedStore
@@ -105,12 +105,12 @@ class PostgresStore(_sql.SqlStoreMixin, ThreadedStore):
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` in one transaction and return their results in order."""
-        prep = _sql.prepare(self._cfg, list(ops))
+        prep = _plans.prepare(self._cfg, list(ops))
         queries = [self.embeddings.embed_query(text) for text in prep.query_texts]
         docs = self.embeddings.embed_documents(prep.doc_texts) if prep.doc_texts else []
         if self.index_config is not None and not self.is_setup:
             self.setup()
-        plan = _sql.batch_plan(self._cfg, prep, queries, docs, self._now())
+        plan = _plans.batch_plan(self._cfg, prep, queries, docs, self._now())
         return self._run(plan, prep.transaction)
 
     def get(
@@ -118,7 +118,7 @@ class PostgresStore(_sql.SqlStoreMixin, ThreadedStore):
     ) -> Item | None:
         """Return the item at ``namespace``/``key``, or ``None`` (one query)."""
         op = self._get_op(namespace, key, refresh_ttl)
-        return self._single(_sql.get_plan(self._cfg, op, self._now()))
+        return self._single(_plans.get_plan(self._cfg, op, self._now()))
 
     def search(
         self,
@@ -137,7 +137,7 @@ class PostgresStore(_sql.SqlStoreMixin, ThreadedStore):
         )
         if op.query and self.index_config is not None:
             return cast("list[SearchItem]", (self.batch([op]))[0])
-        return self._single(_sql.search_plan(self._cfg, op, self._now()))
+        return self._single(_plans.search_plan(self._cfg, op, self._now()))
 
     def _single(self, plan: _sql.Plan[T]) -> T:
         if self.index_config is not None and not self.is_setup:
@@ -146,7 +146,7 @@ class PostgresStore(_sql.SqlStoreMixin, ThreadedStore):
 
     def sweep_ttl(self) -> int:
         """Delete expired items now; return how many were deleted."""
-        return self._run(_sql.sweep_plan(self._cfg, self._now()), True)
+        return self._run(_plans.sweep_plan(self._cfg, self._now()), True)
 
     def start_ttl_sweeper(
         self, sweep_interval_minutes: int | None = None
@@ -180,12 +180,15 @@ class PostgresStore(_sql.SqlStoreMixin, ThreadedStore):
         try:
             query = next(plan)
             while True:
-                if query.many:
-                    cursor.executemany(query.sql, query.params)
-                    rows: list[Any] = []
-                else:
+                if not query.many:
                     cursor.execute(query.sql, query.params)
                     rows = cursor.fetchall() if cursor.description else []
+                elif len(query.params) == 1:  # a lone put: one round trip
+                    cursor.execute(query.sql, query.params[0])
+                    rows = []
+                else:
+                    cursor.executemany(query.sql, query.params)
+                    rows = []
                 query = plan.send(rows)
         except StopIteration as stop:
             result: T = stop.value

@@ -13,7 +13,7 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
-from stategraph.store import _sql
+from stategraph.store import _plans, _sql
 from stategraph.store._ttl import TaskSweeper, sweep_interval
 from stategraph.store.base._batch import AsyncBatchedBaseStore
 from stategraph.store.base._records import Item, Op, Result, SearchItem, TTLConfig
@@ -89,7 +89,7 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` in one transaction and return their results in order."""
-        prep = _sql.prepare(self._cfg, list(ops))
+        prep = _plans.prepare(self._cfg, list(ops))
         queries = [
             await self.embeddings.aembed_query(text) for text in prep.query_texts
         ]
@@ -101,7 +101,7 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         if not self.is_setup:
             await self.setup()
         async with self.lock:
-            plan = _sql.batch_plan(self._cfg, prep, queries, docs, self._now())
+            plan = _plans.batch_plan(self._cfg, prep, queries, docs, self._now())
             return await self._run(plan, prep.transaction, prep.writes)
 
     async def aget(
@@ -109,7 +109,7 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
     ) -> Item | None:
         """Return the item at ``namespace``/``key``, or ``None`` (one query)."""
         op = self._get_op(namespace, key, refresh_ttl)
-        return await self._single(_sql.get_plan(self._cfg, op, self._now()))
+        return await self._single(_plans.get_plan(self._cfg, op, self._now()))
 
     async def asearch(
         self,
@@ -128,7 +128,7 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         )
         if op.query and self.index_config is not None:
             return cast("list[SearchItem]", (await self.abatch([op]))[0])
-        return await self._single(_sql.search_plan(self._cfg, op, self._now()))
+        return await self._single(_plans.search_plan(self._cfg, op, self._now()))
 
     async def _single(self, plan: _sql.Plan[T]) -> T:
         if not self.is_setup:
@@ -141,7 +141,9 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         if not self.is_setup:
             await self.setup()
         async with self.lock:
-            return await self._run(_sql.sweep_plan(self._cfg, self._now()), True, True)
+            return await self._run(
+                _plans.sweep_plan(self._cfg, self._now()), True, True
+            )
 
     async def start_ttl_sweeper(
         self, sweep_interval_minutes: int | None = None
@@ -176,12 +178,19 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
             raise
         return result
 
+    async def _execute_many(self, query: _sql.Query) -> None:
+        # One row (a lone put) is cheaper as a plain execute.
+        if len(query.params) == 1:
+            await self.conn.execute(query.sql, query.params[0])
+        else:
+            await self.conn.executemany(query.sql, query.params)
+
     async def _drive(self, plan: _sql.Plan[T]) -> T:
         try:
             query = next(plan)
             while True:
                 if query.many:
-                    await self.conn.executemany(query.sql, query.params)
+                    await self._execute_many(query)
                     rows: list[Any] = []
                 else:
                     cursor = await self.conn.execute(query.sql, query.params)

@@ -52,6 +52,9 @@ MIGRATIONS = [
     "CREATE INDEX IF NOT EXISTS store_prefix_idx ON store (prefix)",
     "CREATE INDEX IF NOT EXISTS idx_store_expires_at ON store (expires_at)"
     " WHERE expires_at IS NOT NULL",
+    # Newest items of a namespace, read in index order (search without query).
+    "CREATE INDEX IF NOT EXISTS sg_store_prefix_updated_idx"
+    " ON store (prefix, updated_at)",
 ]
 VECTOR_MIGRATIONS = [
     "CREATE TABLE IF NOT EXISTS store_vectors (prefix TEXT NOT NULL,"
@@ -154,6 +157,10 @@ class SqliteDialect(Dialect):
         text = ".".join(prefix)
         return "(s.prefix = ? OR s.prefix GLOB ?)", [text, _escape_glob(text) + ".*"]
 
+    def descendants_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
+        """Below the prefix: ``GLOB 'prefix.*'`` (an index range)."""
+        return "s.prefix GLOB ?", [_escape_glob(".".join(prefix)) + ".*"]
+
     def filter_condition(
         self, key: str, op: str, value: Any
     ) -> tuple[str, list[Any]] | None:
@@ -169,10 +176,12 @@ class SqliteDialect(Dialect):
                 return None
             sql, params = eq
             return (sql, params) if op == "$eq" else (f"NOT ({sql})", params)
+        # The comparison comes first: it rejects most rows with one JSON parse
+        # (SQLite before 3.45 re-parses the value for every json_* call).
         if isinstance(value, str):
-            return f"({kind} = 'text' AND {got} {_CMP[op]} ?)", [value]
+            return f"({got} {_CMP[op]} ? AND {kind} = 'text')", [value]
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return f"({kind} IN ('integer', 'real') AND {got} {_CMP[op]} ?)", [value]
+            return f"({got} {_CMP[op]} ? AND {kind} IN ('integer', 'real'))", [value]
         return "0", []
 
     def similarity(self) -> str:
@@ -218,7 +227,9 @@ def _equal(kind: str, got: str, value: Any) -> tuple[str, list[Any]] | None:
     if isinstance(value, bool):
         return f"COALESCE({kind} = '{'true' if value else 'false'}', 0)", []
     if isinstance(value, str):
-        return f"COALESCE({kind} = 'text' AND {got} = ?, 0)", [value]
+        return f"COALESCE({got} = ? AND {kind} = 'text', 0)", [value]
     if isinstance(value, (int, float)):
-        return f"COALESCE({kind} IN ('integer', 'real') AND {got} = ?, 0)", [value]
+        # A number never equals text in SQLite, and JSON true/false extract
+        # as 1/0, which Python's == also equates with True/False.
+        return f"COALESCE({got} = ?, 0)", [value]
     return None

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
-from stategraph.store import _sql
+from stategraph.store import _plans, _sql
 from stategraph.store._ttl import ThreadSweeper, sweep_interval
 from stategraph.store.base._records import Item, Op, Result, SearchItem, TTLConfig
 from stategraph.store.base._store import SyncOnlyStore
@@ -86,13 +86,13 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` in one transaction and return their results in order."""
-        prep = _sql.prepare(self._cfg, list(ops))
+        prep = _plans.prepare(self._cfg, list(ops))
         queries = [self.embeddings.embed_query(text) for text in prep.query_texts]
         docs = self.embeddings.embed_documents(prep.doc_texts) if prep.doc_texts else []
         if not self.is_setup:
             self.setup()
         with self.lock:
-            plan = _sql.batch_plan(self._cfg, prep, queries, docs, self._now())
+            plan = _plans.batch_plan(self._cfg, prep, queries, docs, self._now())
             return self._run(plan, prep.transaction, prep.writes)
 
     def get(
@@ -100,7 +100,7 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
     ) -> Item | None:
         """Return the item at ``namespace``/``key``, or ``None`` (one query)."""
         op = self._get_op(namespace, key, refresh_ttl)
-        return self._single(_sql.get_plan(self._cfg, op, self._now()))
+        return self._single(_plans.get_plan(self._cfg, op, self._now()))
 
     def search(
         self,
@@ -119,7 +119,7 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
         )
         if op.query and self.index_config is not None:
             return cast("list[SearchItem]", (self.batch([op]))[0])
-        return self._single(_sql.search_plan(self._cfg, op, self._now()))
+        return self._single(_plans.search_plan(self._cfg, op, self._now()))
 
     def _single(self, plan: _sql.Plan[T]) -> T:
         if not self.is_setup:
@@ -132,7 +132,7 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
         if not self.is_setup:
             self.setup()
         with self.lock:
-            return self._run(_sql.sweep_plan(self._cfg, self._now()), True, True)
+            return self._run(_plans.sweep_plan(self._cfg, self._now()), True, True)
 
     def start_ttl_sweeper(
         self, sweep_interval_minutes: int | None = None
@@ -167,12 +167,19 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
             raise
         return result
 
+    def _execute_many(self, query: _sql.Query) -> None:
+        # One row (a lone put) is cheaper as a plain execute.
+        if len(query.params) == 1:
+            self.conn.execute(query.sql, query.params[0])
+        else:
+            self.conn.executemany(query.sql, query.params)
+
     def _drive(self, plan: _sql.Plan[T]) -> T:
         try:
             query = next(plan)
             while True:
                 if query.many:
-                    self.conn.executemany(query.sql, query.params)
+                    self._execute_many(query)
                     rows: list[Any] = []
                 else:
                     cursor = self.conn.execute(query.sql, query.params)
