@@ -63,15 +63,15 @@ def _compile(wanted: Any) -> Callable[[Any], bool]:
             return parts[0]
         return lambda actual: all(part(actual) for part in parts)
     if isinstance(wanted, _SCALARS):
-        return lambda actual: bool(actual == wanted)
+        return lambda actual: same(actual, wanted)
     return lambda actual: compare(actual, wanted)
 
 
 def _compile_operator(operator: str, arg: Any) -> Callable[[Any], bool]:
     if operator == "$eq" and isinstance(arg, _SCALARS):
-        return lambda actual: bool(actual == arg)
+        return lambda actual: same(actual, arg)
     if operator == "$ne" and isinstance(arg, _SCALARS):
-        return lambda actual: bool(actual != arg)
+        return lambda actual: not same(actual, arg)
     bound = _number(arg)
     if bound is not None and operator in _ORDER:
         test = _ORDER[operator]
@@ -102,7 +102,31 @@ def compare(actual: Any, wanted: Any) -> bool:
             and len(actual) == len(wanted)
             and all(compare(a, w) for a, w in zip(actual, wanted, strict=True))
         )
-    return bool(actual == wanted)
+    return same(actual, wanted)
+
+
+def equal(actual: Any, wanted: Any) -> bool:
+    """Deep equality as JSON sees it (``$eq``): no partial dicts, bools apart."""
+    if isinstance(wanted, dict):
+        return (
+            isinstance(actual, dict)
+            and actual.keys() == wanted.keys()
+            and all(equal(actual[k], v) for k, v in wanted.items())
+        )
+    if isinstance(wanted, (list, tuple)):
+        return (
+            isinstance(actual, (list, tuple))
+            and len(actual) == len(wanted)
+            and all(equal(a, w) for a, w in zip(actual, wanted, strict=True))
+        )
+    return same(actual, wanted)
+
+
+def same(actual: Any, wanted: Any) -> bool:
+    """Scalar equality as JSON sees it: ``True`` is not ``1`` (nor ``1.0``)."""
+    return bool(actual == wanted) and (actual.__class__ is bool) == (
+        wanted.__class__ is bool
+    )
 
 
 def _number(value: Any) -> float | None:
@@ -121,9 +145,9 @@ def apply_operator(actual: Any, operator: str, arg: Any) -> bool:
         ValueError: If the operator is unknown.
     """
     if operator == "$eq":
-        return bool(actual == arg)
+        return equal(actual, arg)
     if operator == "$ne":
-        return bool(actual != arg)
+        return not equal(actual, arg)
     if operator not in OPERATORS:
         raise ValueError(f"Unsupported operator: {operator}")
     left: Any = _number(actual)

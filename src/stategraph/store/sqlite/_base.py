@@ -229,7 +229,6 @@ def _equal(kind: str, got: str, value: Any) -> tuple[str, list[Any]] | None:
     if isinstance(value, str):
         return f"COALESCE({got} = ? AND {kind} = 'text', 0)", [value]
     if isinstance(value, (int, float)):
-        # A number never equals text in SQLite, and JSON true/false extract
-        # as 1/0, which Python's == also equates with True/False.
-        return f"COALESCE({got} = ?, 0)", [value]
+        # JSON true/false extract as 1/0: the type check keeps them apart.
+        return f"COALESCE({got} = ? AND {kind} IN ('integer', 'real'), 0)", [value]
     return None
