@@ -85,7 +85,22 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
                 await self.conn.create_function(
                     _base.COSINE_FUNCTION, 2, _base.sqlite_cosine, deterministic=True
                 )
+                await self._load_sqlite_vec()
             self.is_setup = True
+
+    async def _load_sqlite_vec(self) -> None:
+        # sqlite-vec scores in C when this Python's sqlite3 can load it;
+        # otherwise the exact Python function registered above does.
+        path = _base.sqlite_vec_path()
+        if path is None:
+            return
+        try:
+            await self.conn.enable_load_extension(True)
+            await self.conn.load_extension(path)
+            await self.conn.enable_load_extension(False)
+        except _base.LOAD_ERRORS:
+            return
+        self._dialect.use_sqlite_vec()
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` in one transaction and return their results in order."""

@@ -4,8 +4,10 @@ Tables are LangGraph's (``store``, ``store_vectors``, same columns), so a
 file written by either library is readable by the other; this library's
 schema versions are recorded in ``sg_store_migrations``. Values are JSON
 text, timestamps ISO-8601 text in UTC, vectors little-endian float32 blobs
-(sqlite-vec's format). Similarity is exact: the Python function
-``sg_cosine``, registered on the connection, scores every candidate vector.
+(sqlite-vec's format). Similarity is exact either way: sqlite-vec's
+``vec_distance_cosine`` when the extension loads (it needs a Python built
+with loadable extensions), else the Python function ``sg_cosine`` registered
+on the connection.
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ MIGRATIONS = [
     # Newest items of a namespace, read in index order (search without query).
     "CREATE INDEX IF NOT EXISTS sg_store_prefix_updated_idx"
     " ON store (prefix, updated_at)",
+    # LangGraph's SqliteStore re-runs its (non-idempotent) migrations unless
+    # they are recorded: the schema above is theirs, so record them.
+    "CREATE TABLE IF NOT EXISTS store_migrations (v INTEGER PRIMARY KEY)",
+    "INSERT OR IGNORE INTO store_migrations (v) VALUES (0), (1), (2), (3), (4)",
 ]
 VECTOR_MIGRATIONS = [
     "CREATE TABLE IF NOT EXISTS store_vectors (prefix TEXT NOT NULL,"
@@ -62,6 +68,8 @@ VECTOR_MIGRATIONS = [
     " created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,"
     " updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,"
     " PRIMARY KEY (prefix, key, field_name))",
+    "CREATE TABLE IF NOT EXISTS vector_migrations (v INTEGER PRIMARY KEY)",
+    "INSERT OR IGNORE INTO vector_migrations (v) VALUES (0)",
 ]
 MIGRATIONS_TABLE = (
     "CREATE TABLE IF NOT EXISTS sg_store_migrations (name TEXT NOT NULL,"
@@ -125,6 +133,21 @@ def pending_migrations(
     return todo
 
 
+# What a failed extension load raises: no loader in this Python's sqlite3
+# (AttributeError), or SQLite refusing the file.
+LOAD_ERRORS = (AttributeError, sqlite3.OperationalError, sqlite3.NotSupportedError)
+
+
+def sqlite_vec_path() -> str | None:
+    """The sqlite-vec extension's file, when the ``sqlite-vec`` package is installed."""
+    try:
+        import sqlite_vec  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        return None
+    path: str = sqlite_vec.loadable_path()
+    return path
+
+
 def _unpack(blob: bytes) -> array[float]:
     vector = array("f")
     vector.frombytes(blob)
@@ -151,6 +174,10 @@ class SqliteDialect(Dialect):
     def __init__(self, loads: Callable[[Any], dict[str, Any]] | None = None) -> None:
         self._loads = loads or _loads
         self._similarity = f"{COSINE_FUNCTION}(sv.embedding, ?)"
+
+    def use_sqlite_vec(self) -> None:
+        """Score with sqlite-vec's cosine distance (the extension is loaded)."""
+        self._similarity = "1.0 - vec_distance_cosine(sv.embedding, ?)"
 
     def prefix_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
         """Equal to the prefix, or below it (``GLOB`` uses the prefix index)."""

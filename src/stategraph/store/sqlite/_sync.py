@@ -82,7 +82,22 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
                 self.conn.create_function(
                     _base.COSINE_FUNCTION, 2, _base.sqlite_cosine, deterministic=True
                 )
+                self._load_sqlite_vec()
             self.is_setup = True
+
+    def _load_sqlite_vec(self) -> None:
+        # sqlite-vec scores in C when this Python's sqlite3 can load it;
+        # otherwise the exact Python function registered above does.
+        path = _base.sqlite_vec_path()
+        if path is None:
+            return
+        try:
+            self.conn.enable_load_extension(True)
+            self.conn.load_extension(path)
+            self.conn.enable_load_extension(False)
+        except _base.LOAD_ERRORS:
+            return
+        self._dialect.use_sqlite_vec()
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` in one transaction and return their results in order."""
