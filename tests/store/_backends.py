@@ -36,20 +36,22 @@ async def async_sqlite(**kw: Any) -> AsyncIterator[AsyncSqliteStore]:
         yield store
 
 
-def postgres(schemas: Callable[[], str]) -> Callable[..., Any]:
+def postgres(schemas: Callable[[], str], **extra: Any) -> Callable[..., Any]:
     @contextmanager
     def make(**kw: Any) -> Iterator[PostgresStore]:
-        with PostgresStore.from_conn_string(schemas(), **kw) as store:
+        with PostgresStore.from_conn_string(schemas(), **extra, **kw) as store:
             store.setup()
             yield store
 
     return make
 
 
-def async_postgres(schemas: Callable[[], str]) -> Callable[..., Any]:
+def async_postgres(schemas: Callable[[], str], **extra: Any) -> Callable[..., Any]:
     @asynccontextmanager
     async def make(**kw: Any) -> AsyncIterator[AsyncPostgresStore]:
-        async with AsyncPostgresStore.from_conn_string(schemas(), **kw) as store:
+        async with AsyncPostgresStore.from_conn_string(
+            schemas(), **extra, **kw
+        ) as store:
             await store.setup()
             yield store
 
@@ -64,6 +66,9 @@ BACKENDS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
     "async_sqlite": (SQL_FEATURES, BOTH),
     "postgres": (SQL_FEATURES, BOTH),
     "async_postgres": (SQL_FEATURES, BOTH),
+    # Connection handling variants: a pipeline, a pool.
+    "postgres_pipeline": (SQL_FEATURES, ("sync",)),
+    "async_postgres_pool": (SQL_FEATURES, ("async",)),
 }
 
 
@@ -73,4 +78,10 @@ def factory(name: str, request: pytest.FixtureRequest) -> Callable[..., Any]:
     if name in simple:
         return simple[name]
     schemas = request.getfixturevalue("schemas")
-    return postgres(schemas) if name == "postgres" else async_postgres(schemas)
+    makers = {
+        "postgres": postgres(schemas),
+        "async_postgres": async_postgres(schemas),
+        "postgres_pipeline": postgres(schemas, pipeline=True),
+        "async_postgres_pool": async_postgres(schemas, pool_config={"max_size": 2}),
+    }
+    return makers[name]

@@ -39,6 +39,8 @@ DIVERGENCES = """
   Ours compare numbers as numbers and skip items missing the field.
 - $ne on a missing field matches in LangGraph's InMemoryStore, not in its SQL
   stores; ours match it everywhere (as the in-memory store does).
+- Equality is JSON's in ours: True matches neither 1 nor 1.0 (LangGraph's
+  InMemoryStore uses Python's ==), and $eq on a dict is exact, not a subset.
 - created_at survives an update in ours (LangGraph's SQLite and in-memory
   stores reset it); SQLite timestamps are aware and sub-second in ours.
 """

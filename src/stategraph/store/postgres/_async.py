@@ -194,6 +194,10 @@ class AsyncPostgresStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
             while True:
                 if not query.many:
                     await cursor.execute(query.sql, query.params)
+                    if self.pipe is not None:
+                        # In pipeline mode a result (and its description)
+                        # arrives only at a sync point.
+                        await self.pipe.sync()
                     rows = await cursor.fetchall() if cursor.description else []
                 elif len(query.params) == 1:  # a lone put: one round trip
                     await cursor.execute(query.sql, query.params[0])

@@ -182,6 +182,10 @@ class PostgresStore(_sql.SqlStoreMixin, ThreadedStore):
             while True:
                 if not query.many:
                     cursor.execute(query.sql, query.params)
+                    if self.pipe is not None:
+                        # In pipeline mode a result (and its description)
+                        # arrives only at a sync point.
+                        self.pipe.sync()
                     rows = cursor.fetchall() if cursor.description else []
                 elif len(query.params) == 1:  # a lone put: one round trip
                     cursor.execute(query.sql, query.params[0])
