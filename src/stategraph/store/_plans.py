@@ -13,7 +13,7 @@ best-field cosine similarity, items without vectors last.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -133,21 +133,26 @@ def batch_plan(
     return results
 
 
-def get_plan(cfg: StoreSettings, op: GetOp, now: datetime) -> Plan[Item | None]:
-    """Plan a lone ``get``: one query, plus a TTL refresh when the item has one."""
+def get_plan(
+    cfg: StoreSettings, op: GetOp, clock: Callable[[], datetime]
+) -> Plan[Item | None]:
+    """Plan a lone ``get``: one query, plus a TTL refresh when the item has one.
+
+    Takes the store's clock rather than the time: most reads never need it.
+    """
     d = cfg.dialect
     prefix = ".".join(op.namespace)
-    expiry, params = _not_expired(cfg, now)
-    rows = yield Query(
-        f"SELECT s.key, {d.VALUE}, s.created_at, s.updated_at, s.ttl_minutes"
-        f" FROM store s WHERE s.prefix = {d.P} AND s.key = {d.P}{expiry}",
-        [prefix, op.key, *params],
-    )
+    if cfg.omit_expired:
+        now = clock()
+        params: tuple[Any, ...] = (prefix, op.key, d.encode_time(now))
+    else:
+        params = (prefix, op.key)
+    rows = yield Query(cfg.get_sql, params)
     if not rows:
         return None
     row = rows[0]
     if op.refresh_ttl and row[4] is not None:
-        yield from _refresh(cfg, [(prefix, op.key, row[4])], now)
+        yield from _refresh(cfg, [(prefix, op.key, row[4])], clock())
     return _item(d, op.namespace, row)
 
 

@@ -8,11 +8,12 @@ async driver; nothing here touches a connection or an embedding model.
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from stategraph.store._memory import tokenized_fields
 from stategraph.store.base._embed import ensure_embeddings
@@ -21,9 +22,12 @@ from stategraph.store.base._records import IndexConfig, TTLConfig
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
-    """Run one statement; the plan is sent its rows (``[]`` for ``many``)."""
+class Query(NamedTuple):
+    """Run one statement; the plan is sent its rows (``[]`` for ``many``).
+
+    A named tuple rather than a dataclass: plans build one per statement,
+    and a tuple is the cheapest record to build.
+    """
 
     sql: str
     params: Sequence[Any] = ()
@@ -82,7 +86,7 @@ class Dialect(ABC):
         """Parameter for an embedding (stored or queried)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StoreSettings:
     """The per-store options the plan needs."""
 
@@ -95,6 +99,20 @@ class StoreSettings:
     def omit_expired(self) -> bool:
         """Whether reads skip expired, not yet swept items."""
         return bool(self.ttl and self.ttl.get("omit_expired"))
+
+    @functools.cached_property
+    def get_sql(self) -> str:
+        """The statement of a lone ``get`` (built once per store)."""
+        d = self.dialect
+        expiry = (
+            f" AND (s.expires_at IS NULL OR s.expires_at > {d.P})"
+            if self.omit_expired
+            else ""
+        )
+        return (
+            f"SELECT s.key, {d.VALUE}, s.created_at, s.updated_at, s.ttl_minutes"
+            f" FROM store s WHERE s.prefix = {d.P} AND s.key = {d.P}{expiry}"
+        )
 
 
 def store_settings(

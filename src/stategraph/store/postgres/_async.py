@@ -130,7 +130,7 @@ class AsyncPostgresStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
     ) -> Item | None:
         """Return the item at ``namespace``/``key``, or ``None`` (one query)."""
         op = self._get_op(namespace, key, refresh_ttl)
-        return await self._single(_plans.get_plan(self._cfg, op, self._now()))
+        return await self._single(_plans.get_plan(self._cfg, op, self._now))
 
     async def asearch(
         self,

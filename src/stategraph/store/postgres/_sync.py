@@ -118,7 +118,7 @@ class PostgresStore(_sql.SqlStoreMixin, ThreadedStore):
     ) -> Item | None:
         """Return the item at ``namespace``/``key``, or ``None`` (one query)."""
         op = self._get_op(namespace, key, refresh_ttl)
-        return self._single(_plans.get_plan(self._cfg, op, self._now()))
+        return self._single(_plans.get_plan(self._cfg, op, self._now))
 
     def search(
         self,

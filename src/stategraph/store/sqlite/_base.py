@@ -192,9 +192,12 @@ class SqliteDialect(Dialect):
         self, key: str, op: str, value: Any
     ) -> tuple[str, list[Any]] | None:
         """``json_extract`` comparisons for scalar values; ``None`` otherwise."""
-        path = '$."' + key + '"'
-        if '"' in key or "\\" in key:
+        if _PLAIN_KEY.match(key):
+            path = "$." + key
+        elif '"' in key or "\\" in key:
             return None  # not expressible as a quoted JSON path: filter in Python
+        else:
+            path = '$."' + key + '"'  # quoted: dots and spaces stay in the name
         kind = f"json_type(s.value, '{_quote(path)}')"
         got = f"json_extract(s.value, '{_quote(path)}')"
         if op in ("$eq", "$ne"):
@@ -202,7 +205,10 @@ class SqliteDialect(Dialect):
             if eq is None:
                 return None
             sql, params = eq
-            return (sql, params) if op == "$eq" else (f"NOT ({sql})", params)
+            if op == "$eq":
+                return f"({sql})", params
+            # A missing field makes the test NULL: count that as "not equal".
+            return f"NOT COALESCE({sql}, 0)", params
         # The comparison comes first: it rejects most rows with one JSON parse
         # (SQLite before 3.45 re-parses the value for every json_* call).
         if isinstance(value, str):
@@ -241,6 +247,7 @@ class SqliteDialect(Dialect):
 
 
 _CMP = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def _quote(text: str) -> str:
@@ -248,14 +255,14 @@ def _quote(text: str) -> str:
 
 
 def _equal(kind: str, got: str, value: Any) -> tuple[str, list[Any]] | None:
-    # Never NULL, so that NOT (...) also matches items missing the field.
+    # May be NULL for a missing field (callers negate it with COALESCE).
     if value is None:
         return f"COALESCE({kind}, 'null') = 'null'", []
     if isinstance(value, bool):
-        return f"COALESCE({kind} = '{'true' if value else 'false'}', 0)", []
+        return f"{kind} = '{'true' if value else 'false'}'", []
     if isinstance(value, str):
-        return f"COALESCE({got} = ? AND {kind} = 'text', 0)", [value]
+        return f"{got} = ? AND {kind} = 'text'", [value]
     if isinstance(value, (int, float)):
         # JSON true/false extract as 1/0: the type check keeps them apart.
-        return f"COALESCE({got} = ? AND {kind} IN ('integer', 'real'), 0)", [value]
+        return f"{got} = ? AND {kind} IN ('integer', 'real')", [value]
     return None
