@@ -168,3 +168,27 @@ def test_generated_sync_modules_are_current() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_items_in_state_serialize_as_langgraph_writes_them() -> None:
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer as Theirs
+    from langgraph.store.base import GetOp as LGGetOp
+
+    from stategraph.checkpoint.serde.jsonplus import JsonPlusSerializer as Ours
+
+    kw: dict[str, Any] = {
+        "value": {"v": 1},
+        "key": "k",
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    ours, theirs = Ours(), Theirs()
+    item, lg_item = Item(namespace=("a",), **kw), LGItem(namespace=("a",), **kw)
+    assert ours.dumps_typed(item) == theirs.dumps_typed(lg_item)
+    assert ours.loads_typed(theirs.dumps_typed(lg_item)) == item
+    assert theirs.loads_typed(ours.dumps_typed(item)) == lg_item
+    assert ours.dumps_typed(GetOp(("a",), "k")) == theirs.dumps_typed(
+        LGGetOp(("a",), "k")
+    )
+    hit = SearchItem(("a",), "k", {"v": 1}, T0, T0, 0.5)
+    assert ours.loads_typed(ours.dumps_typed(hit)) == item

@@ -7,7 +7,6 @@ LangGraph server reads). Imports neither langchain nor numpy.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, Literal, cast
@@ -123,6 +122,8 @@ class InMemoryStore(BaseStore):
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Async ``batch``; embeddings use the model's async methods."""
+        import asyncio  # imported by whoever runs this coroutine already
+
         results, puts, searches = self._read(ops)
         if searches:
             queries = self._queries(searches)

@@ -7,8 +7,6 @@ and ``get_text_at_path``. langchain is imported only for a provider string.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, cast, runtime_checkable
@@ -50,6 +48,8 @@ class EmbeddingsLambda:
     def __init__(self, func: EmbeddingsFunc | AEmbeddingsFunc) -> None:
         if func is None:
             raise ValueError("func must be provided")
+        import inspect  # heavy to import; only needed for embedding functions
+
         is_async = inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
             getattr(func, "__call__", None)  # noqa: B004 - callable objects too
         )
@@ -77,6 +77,8 @@ class EmbeddingsLambda:
         """Embed ``texts``; a sync function runs in the default executor."""
         if self.afunc is not None:
             return await self.afunc(texts)
+        import asyncio  # imported by whoever runs this coroutine already
+
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, self.embed_documents, texts)
 

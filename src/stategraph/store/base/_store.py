@@ -8,7 +8,6 @@ the same error before anything is written.
 
 from __future__ import annotations
 
-import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, cast
@@ -393,5 +392,7 @@ class ThreadedStore(BaseStore):
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``batch`` in a worker thread and await its results."""
+        import asyncio  # only async callers need it; keep importing the base light
+
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, self.batch, list(ops))
