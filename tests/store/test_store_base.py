@@ -192,3 +192,11 @@ def test_items_in_state_serialize_as_langgraph_writes_them() -> None:
     )
     hit = SearchItem(("a",), "k", {"v": 1}, T0, T0, 0.5)
     assert ours.loads_typed(ours.dumps_typed(hit)) == item
+
+
+def test_postgres_store_rejects_distances_it_cannot_rank_by() -> None:
+    from stategraph.store.postgres import PostgresStore
+
+    index: Any = {"dims": 2, "embed": lambda texts: [[1.0, 0.0]], "distance_type": "l2"}
+    with pytest.raises(ValueError, match=r"^distance_type='l2' is not supported"):
+        PostgresStore(None, index=index)  # type: ignore[arg-type]

@@ -54,6 +54,28 @@ class ANNIndexConfig(TypedDict, total=False):
     vector_type: Literal["vector", "halfvec"]
 
 
+class HNSWConfig(ANNIndexConfig, total=False):
+    """HNSW index settings (pgvector; accepted, the index is not built yet).
+
+    Attributes:
+        m: Connections per layer.
+        ef_construction: Candidate list size while building.
+    """
+
+    m: int
+    ef_construction: int
+
+
+class IVFFlatConfig(ANNIndexConfig, total=False):
+    """IVFFlat index settings (pgvector; accepted, the index is not built yet).
+
+    Attributes:
+        nlist: Number of inverted lists.
+    """
+
+    nlist: int
+
+
 class PostgresIndexConfig(IndexConfig, total=False):
     """Vector index settings of the PostgreSQL stores.
 
@@ -111,6 +133,20 @@ EXACT_COSINE = (
     " FROM unnest(sv.embedding, %s::float8[]) AS t(a, b)), 0)"
 )
 PGVECTOR_COSINE = "1 - (sv.embedding <=> %s::vector)"
+
+
+def check_index(index: PostgresIndexConfig | None) -> None:
+    """Reject index settings this store cannot honour, at construction.
+
+    Raises:
+        ValueError: If ``distance_type`` is not ``"cosine"``.
+    """
+    distance = (index or {}).get("distance_type", "cosine")
+    if distance != "cosine":
+        raise ValueError(
+            f"distance_type={distance!r} is not supported: the PostgreSQL store "
+            "ranks by cosine similarity; use distance_type='cosine' (the default)."
+        )
 
 
 def is_pool(conn: object) -> bool:

@@ -54,6 +54,7 @@ class PostgresStore(_sql.SqlStoreMixin, ThreadedStore):
         index: PostgresIndexConfig | None = None,
         ttl: TTLConfig | None = None,
     ) -> None:
+        _base.check_index(index)
         super().__init__()
         self._pooled = _base.is_pool(conn)
         if self._pooled and pipe is not None:
