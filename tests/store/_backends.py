@@ -17,7 +17,7 @@ from stategraph.store.postgres import AsyncPostgresStore, PostgresStore
 from stategraph.store.sqlite import SqliteStore
 from stategraph.store.sqlite.aio import AsyncSqliteStore
 
-SQL_FEATURES = frozenset({"ttl", "vector", "clock", "recency"})
+SQL_FEATURES = frozenset({"ttl", "vector", "clock", "recency", "json"})
 
 
 def memory(**kw: Any) -> InMemoryStore:

@@ -248,3 +248,37 @@ async def test_same_errors_and_nothing_lost(
             assert errors[1] == errors[0], (name, args)
         kept = [normal(await r.call("get", ("keep",), "k"), True) for r in (a, b)]
         assert kept[0] == kept[1] == (("keep",), "k", {"v": 1})
+
+
+def _embed(texts: Any) -> list[list[float]]:
+    return [[float(t.count(c)) for c in "abc"] + [1.0] for t in texts]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("seed", range(3))
+async def test_vector_search_matches_langgraph_memory(mode: str, seed: int) -> None:
+    # LangGraph's SQL stores need pgvector / a loadable sqlite-vec, which this
+    # machine lacks; its in-memory store is the vector-search reference.
+    index: Any = {"dims": 4, "embed": _embed, "fields": ["text", "tags[*]"]}
+    a, b = Runner(LGMemory(index=index), mode), Runner(InMemoryStore(index=index), mode)
+    rng = random.Random(seed)
+    words = ["a", "ab", "abc", "bb", "ccc", "cab", "ba"]
+    for i in range(12):
+        text = rng.choice(words)
+        # Distinct texts per put: LangGraph's InMemoryStore raises ValueError
+        # when one put repeats a text (it embeds each text once but stores
+        # one vector per occurrence); ours does not.
+        tags = rng.sample([w for w in words if w != text], 2)
+        value = {"text": text, "tags": tags, "n": i}
+        flag = rng.choice([None, None, False, ["text"]])
+        for runner in (a, b):
+            await runner.call("put", ("v", str(i % 3)), f"k{i}", value, flag)
+    for query in words:
+        for kw in ({}, {"limit": 3, "offset": 2}, {"filter": {"n": {"$gt": 5}}}):
+            theirs = await a.call("search", ("v",), query=query, **kw)
+            ours = await b.call("search", ("v",), query=query, **kw)
+            assert [it.key for it in ours] == [it.key for it in theirs], (query, kw)
+            for x, y in zip(ours, theirs, strict=True):
+                assert (x.score is None) == (y.score is None)
+                assert x.score is None or abs(x.score - y.score) < 1e-9

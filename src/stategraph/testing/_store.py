@@ -26,10 +26,11 @@ StoreFactory = Callable[..., Any]
 returns a store, or a sync or async context manager yielding one; may be a
 coroutine function."""
 
-FEATURES = ("ttl", "no_ttl", "vector", "clock", "recency")
+FEATURES = ("ttl", "no_ttl", "vector", "clock", "recency", "json")
 """What cases may need: TTL support (or its absence: ``put(ttl=...)``
-raises), a vector index, a replaceable clock (``store._now``), and search
-ordered by ``updated_at`` descending."""
+raises), a vector index, a replaceable clock (``store._now``), search
+ordered by ``updated_at`` descending, and values stored as JSON (so a value
+JSON cannot hold is refused)."""
 
 DIMS = 4
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from stategraph.errors import InvalidNamespaceError
+from stategraph.errors import GraphBubbleUp, InvalidNamespaceError
 from stategraph.store.base import GetOp, ListNamespacesOp, PutOp, SearchOp
 from stategraph.testing._checkpointer import check
 from stategraph.testing._store import StoreDriver, store_case
@@ -246,3 +246,25 @@ async def case_batch(d: StoreDriver) -> None:
     check(latest is not None and latest.value == {"v": 3}, "the last put of a key wins")
     current = await d.get(("b",), "k")
     check(current is not None and current.value == {"v": 1}, "the batch's puts applied")
+
+
+@store_case("batch.failure_is_atomic", needs=["json"])
+async def case_batch_atomic(d: StoreDriver) -> None:
+    await d.put(("b",), "k", {"v": 0})
+    try:
+        await d.batch(
+            [
+                PutOp(("b",), "k", {"v": 1}),
+                PutOp(("b",), "new", {"v": 2}),
+                PutOp(("b",), "bad", {"v": object()}),
+            ]
+        )
+    except GraphBubbleUp:
+        raise
+    except Exception:  # any error will do: what matters is the state after
+        pass
+    else:
+        raise AssertionError("a value JSON cannot hold was accepted")
+    kept = await d.get(("b",), "k")
+    check(kept is not None and kept.value == {"v": 0}, "earlier items are untouched")
+    check(await d.get(("b",), "new") is None, "no put of a failed batch lands")
