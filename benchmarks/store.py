@@ -8,10 +8,13 @@ stategraph (above 1: stategraph is faster).
 
 Workloads (``--items N`` items spread over 20 namespaces):
 
-- ``put``: store N items (sync ``put``, one item per call);
-- ``get``: read every item back by key;
-- ``search``: ``search(("users", "uX"), limit=10)`` per namespace, repeated;
+- ``put``: store N new items (sync ``put``, one item per call);
+- ``get``: read N items back by key;
+- ``search``: ``search(("users", "uX"))`` (default limit 10), namespaces in turn;
 - ``search_filter``: the same with ``filter={"kind": "a", "n": {"$gt": 10}}``.
+
+Each round runs every operation on both stores, langgraph's first; the
+best round of each counts.
 
 Backends: ``memory``, ``sqlite`` (a file in a temporary directory, as
 ``from_conn_string`` opens it) and, with ``--postgres DSN``, ``postgres``
@@ -62,30 +65,35 @@ def timed(fn: Callable[[], Any], count: int) -> float:
     return (time.perf_counter() - start) / count * 1e6
 
 
-def workload(store: Any, data: list[Any], searches: int) -> dict[str, float]:
-    """Measure every operation on one (empty, set up) store."""
-    out: dict[str, float] = {}
+def operations(
+    store: Any, data: list[Any], searches: int, rnd: int
+) -> dict[str, Callable[[], Any]]:
+    """One round of each operation (``put`` stores fresh keys each round)."""
+    flt = {"kind": "a", "n": {"$gt": 10}}
 
     def put() -> None:
         for ns, key, value in data:
-            store.put(ns, key, value)
+            store.put(ns, f"{key}-r{rnd}", value)
 
     def get() -> None:
         for ns, key, _ in data:
             store.get(ns, key)
 
-    def search(flt: dict[str, Any] | None) -> Callable[[], None]:
+    def search(with_filter: bool) -> Callable[[], None]:
         def run() -> None:
             for i in range(searches):
-                store.search(("users", f"u{i % 20}"), filter=flt, limit=10)
+                store.search(
+                    ("users", f"u{i % 20}"), filter=flt if with_filter else None
+                )
 
         return run
 
-    out["put"] = timed(put, len(data))
-    out["get"] = timed(get, len(data))
-    out["search"] = timed(search(None), searches)
-    out["search_filter"] = timed(search({"kind": "a", "n": {"$gt": 10}}), searches)
-    return out
+    return {
+        "put": put,
+        "get": get,
+        "search": search(False),
+        "search_filter": search(True),
+    }
 
 
 @contextmanager
@@ -122,23 +130,34 @@ def open_store(lib: str, backend: str, tmp: Path, dsn: str | None) -> Iterator[A
 
 
 def run(opts: argparse.Namespace) -> list[dict[str, Any]]:
-    """Measure every backend with both libraries; best of ``--repeat`` runs."""
+    """Measure every backend: rounds alternate the libraries, best round counts.
+
+    Both stores of a backend are open at once and filled with the same
+    items; then each round times every operation on langgraph's store and
+    then on stategraph's, so load changes on the machine hit both alike.
+    """
     backends = ["memory", "sqlite"] + (["postgres"] if opts.postgres else [])
     data = items(opts.items)
+    counts = {"put": len(data), "get": len(data)}
     rows = []
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         for backend in backends:
-            best: dict[str, dict[str, float]] = {}
-            for _ in range(opts.repeat):
-                for lib in ("langgraph", "stategraph"):
-                    with open_store(lib, backend, tmp, opts.postgres) as store:
-                        got = workload(store, data, opts.searches)
-                    mine = best.setdefault(lib, {})
-                    for op, us in got.items():
-                        mine[op] = min(us, mine.get(op, float("inf")))
+            stores = {
+                lib: stack.enter_context(open_store(lib, backend, tmp, opts.postgres))
+                for lib in ("langgraph", "stategraph")
+            }
+            for store in stores.values():
+                for ns, key, value in data:
+                    store.put(ns, key, value)
+            best: dict[tuple[str, str], float] = {}
+            for rnd in range(opts.repeat):
+                for lib, store in stores.items():
+                    for op, fn in operations(store, data, opts.searches, rnd).items():
+                        us = timed(fn, counts.get(op, opts.searches))
+                        best[lib, op] = min(us, best.get((lib, op), float("inf")))
             for op in OPS:
-                lg, sg = best["langgraph"][op], best["stategraph"][op]
+                lg, sg = best["langgraph", op], best["stategraph", op]
                 rows.append(
                     {
                         "backend": backend,
@@ -160,14 +179,13 @@ def main(argv: list[str] | None = None) -> int:
         "--items", type=int, default=2000, help="items (default %(default)s)"
     )
     ap.add_argument("--searches", type=int, default=400, help="searches per workload")
-    ap.add_argument("--repeat", type=int, default=3, help="runs; the best counts")
+    ap.add_argument("--repeat", type=int, default=5, help="rounds; the best counts")
     ap.add_argument("--postgres", default=None, help="DSN: also measure PostgreSQL")
     ap.add_argument("--json", default=None, help="also write the rows here")
     opts = ap.parse_args(argv)
     rows = run(opts)
-    print(
-        f"{'backend':<9} {'op':<14} {'langgraph µs':>13} {'stategraph µs':>14} {'ratio':>7}"
-    )
+    head = ("backend", "op", "langgraph µs", "stategraph µs", "ratio")
+    print(f"{head[0]:<9} {head[1]:<14} {head[2]:>13} {head[3]:>14} {head[4]:>7}")
     for r in rows:
         print(
             f"{r['backend']:<9} {r['op']:<14} {r['langgraph_us']:>13.1f}"

@@ -75,6 +75,7 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
             if self.is_setup:
                 return
             await self._execute(_base.PRAGMA_WAL)
+            await self._execute(_base.PRAGMA_SYNC)
             cursor = await self.conn.execute(_base.MIGRATIONS_TABLE)
             cursor = await self.conn.execute(_base.APPLIED)
             applied = await cursor.fetchall()

@@ -72,6 +72,7 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
             if self.is_setup:
                 return
             self._execute(_base.PRAGMA_WAL)
+            self._execute(_base.PRAGMA_SYNC)
             cursor = self.conn.execute(_base.MIGRATIONS_TABLE)
             cursor = self.conn.execute(_base.APPLIED)
             applied = cursor.fetchall()
