@@ -200,3 +200,24 @@ def test_postgres_store_rejects_distances_it_cannot_rank_by() -> None:
     index: Any = {"dims": 2, "embed": lambda texts: [[1.0, 0.0]], "distance_type": "l2"}
     with pytest.raises(ValueError, match=r"^distance_type='l2' is not supported"):
         PostgresStore(None, index=index)  # type: ignore[arg-type]
+
+
+def test_an_unused_batched_store_is_collected() -> None:
+    import gc
+    import weakref
+
+    async def main() -> tuple[weakref.ref[Recording], asyncio.Task[None]]:
+        store = Recording()
+        await store.aput(("a",), "k", {"v": 1})
+        task = store._task
+        assert task is not None
+        return weakref.ref(store), task
+
+    async def run() -> None:
+        ref, task = await main()
+        gc.collect()
+        assert ref() is None
+        await asyncio.wait({task}, timeout=10)  # __del__ cancelled it
+        assert task.cancelled()
+
+    asyncio.run(run())

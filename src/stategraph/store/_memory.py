@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
+from itertools import islice
 from typing import Any, Literal, cast
 
 from stategraph.store._match import check_filter, compile_filter, list_namespaces, rank
@@ -148,9 +149,16 @@ class InMemoryStore(BaseStore):
         self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
     ) -> Item | None:
         """Return the item at ``namespace``/``key``, or ``None``."""
-        validate_namespace_labels(namespace)
-        items = self._data.get(namespace)
-        return items.get(str(key)) if items else None
+        try:
+            items = self._data.get(namespace)
+        except TypeError:  # unhashable: report a bad label first, as batch would
+            validate_namespace_labels(namespace)
+            raise
+        if items is None:
+            # Namespaces in _data were validated when first written.
+            validate_namespace_labels(namespace)
+            return None
+        return items.get(key if type(key) is str else str(key))
 
     async def aget(
         self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
@@ -253,9 +261,12 @@ class InMemoryStore(BaseStore):
             if namespace[:n] != prefix:
                 continue
             if test is None:
-                found.extend(items.values())
-                if stop is not None and len(found) >= stop:
-                    return found[:stop]
+                if stop is None:
+                    found.extend(items.values())
+                    continue
+                found.extend(islice(items.values(), stop - len(found)))
+                if len(found) == stop:
+                    return found
                 continue
             for item in items.values():
                 if test(item.value):

@@ -69,11 +69,13 @@ async def _drain(queue: asyncio.Queue[Entry], ref: weakref.ref[BaseStore]) -> No
         while not queue.empty():
             entries.append(queue.get_nowait())
         entries = [e for e in entries if not e[0].done()]
+        if not entries:
+            continue
+        # Hold the store only while its batch runs, never while waiting on
+        # the queue, so an unused store can be collected (ending this task).
         store = ref()
         if store is None:
             return
-        if not entries:
-            continue
         listen, merged = dedupe_ops([op for _, op in entries])
         try:
             results = await store.abatch(merged)

@@ -28,7 +28,9 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
 
     Every batch runs in one transaction (``BEGIN IMMEDIATE`` when it writes),
     so a failed batch leaves the database as it was. ``setup()`` creates and
-    migrates the tables; it runs on first use.
+    migrates the tables; it runs on first use, and switches the file to WAL
+    mode with ``synchronous=NORMAL``: commits survive a crash of the process
+    (no fsync per commit), a power loss may drop the last ones.
 
     Args:
         conn: The database connection.
