@@ -23,6 +23,7 @@ check: $(STAMP)
 	$(VENV)/bin/ruff format --check src tests
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/mypy
+	$(PY) scripts/unasync.py --check
 
 fmt: $(STAMP)
 	$(VENV)/bin/ruff format src tests

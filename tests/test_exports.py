@@ -23,6 +23,11 @@ MIRRORED = [
     ("warnings", set()),
     ("func", set()),
     ("callbacks", set()),
+    ("store.base", set()),
+    ("store.base.embed", set()),
+    ("store.memory", set()),
+    ("store.sqlite", set()),
+    ("store.postgres", set()),
 ]
 
 
@@ -37,7 +42,24 @@ def test_public_names_exist(module: str, later: set[str]) -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["graph", "types", "errors", "channels", "pregel", "config", "runtime", "managed"],
+    [
+        "graph",
+        "types",
+        "errors",
+        "channels",
+        "pregel",
+        "config",
+        "runtime",
+        "managed",
+        "store.base",
+        "store.base.embed",
+        "store.base.batch",
+        "store.memory",
+        "store.sqlite",
+        "store.sqlite.aio",
+        "store.postgres",
+        "store.postgres.aio",
+    ],
 )
 def test_all_lists_only_real_names(module: str) -> None:
     ours = importlib.import_module(f"stategraph.{module}")

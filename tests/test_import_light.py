@@ -1,4 +1,4 @@
-"""Importing the core never imports langchain, langsmith or pydantic."""
+"""Importing the core never imports langchain, langsmith, pydantic or numpy."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-HEAVY = ("langchain", "langsmith", "pydantic", "langgraph")
+HEAVY = ("langchain", "langsmith", "pydantic", "langgraph", "numpy")
 
 
 @pytest.mark.parametrize(
@@ -17,6 +17,9 @@ HEAVY = ("langchain", "langsmith", "pydantic", "langgraph")
         "import stategraph.types, stategraph.errors, stategraph.channels",
         "from stategraph.checkpoint.memory import InMemorySaver",
         "from stategraph.pregel import Pregel, NodeBuilder",
+        "from stategraph.store.memory import InMemoryStore",
+        "from stategraph.store.base import BaseStore, Item, PutOp",
+        "from stategraph.store.sqlite import SqliteStore",
     ],
 )
 def test_import_pulls_in_no_heavy_package(statement: str) -> None:

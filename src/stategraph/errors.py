@@ -14,6 +14,8 @@ Hierarchy::
     ├── TaskNotFound                  distributed executor lost a task
     ├── UnknownInterruptError         strict resume did not match
     ├── NodeCancelledError / NodeTimeoutError
+    ValueError
+    └── InvalidNamespaceError         a store namespace breaks the naming rules
     RecursionError
     └── GraphRecursionError           recursion_limit supersteps reached
 """
@@ -39,6 +41,7 @@ __all__ = (
     "InvalidUpdateError",
     "GraphBubbleUp",
     "GraphInterrupt",
+    "InvalidNamespaceError",
     "NodeCancelledError",
     "NodeError",
     "NodeInterrupt",
@@ -149,6 +152,15 @@ class ParentCommand(GraphBubbleUp):
 
 class EmptyInputError(Exception):
     """Raised when a run gets no input and there is nothing to resume."""
+
+
+class InvalidNamespaceError(ValueError):
+    """Raised when a store namespace breaks the naming rules.
+
+    A namespace must be a tuple of non-empty strings without ``.`` or NUL
+    bytes; a written namespace must also be non-empty and must not start with
+    the reserved label ``"langgraph"``.
+    """
 
 
 class TaskNotFound(Exception):

@@ -15,6 +15,10 @@ Check a saver with pytest (both its sync and async API, one case at a time)::
 
 or all at once: ``(await validate_checkpointer(MySaver)).raise_for_failures()``.
 The factory may return a saver or a (sync or async) context manager of one.
+
+Stores have their own suite: ``store_cases(features)`` lists the cases a
+store with those ``FEATURES`` can run, and ``run_store_case(case, factory,
+mode)`` runs one on a fresh store from ``factory(index=..., ttl=...)``.
 """
 
 from __future__ import annotations
@@ -30,15 +34,27 @@ from stategraph.testing._checkpointer import (
     supports,
     validate_checkpointer,
 )
+from stategraph.testing._store import (
+    FEATURES,
+    StoreCase,
+    StoreDriver,
+    run_store_case,
+    store_cases,
+)
 
 __all__ = (
     "CAPABILITIES",
+    "FEATURES",
     "ConformanceCase",
     "ConformanceError",
     "ConformanceReport",
     "SaverDriver",
+    "StoreCase",
+    "StoreDriver",
     "checkpointer_cases",
     "run_checkpointer_case",
+    "run_store_case",
+    "store_cases",
     "supports",
     "validate_checkpointer",
 )

@@ -32,6 +32,7 @@ from stategraph.checkpoint.serde._registry import (
     EXT_DELTA_SNAPSHOT,
     EXT_METHOD_SINGLE_ARG,
     EXT_NUMPY_ARRAY,
+    EXT_PYDANTIC_V1,
     TypeRegistry,
     TypeSpec,
     register_class,
@@ -136,6 +137,30 @@ def _records(reg: TypeRegistry) -> None:
             specs.append(spec)
     for spec in specs:
         reg.add(spec, *((m, spec.name) for m in _RECORD_MODULES[1:]))
+
+
+_ITEM_FIELDS = ("value", "key", "namespace", "created_at", "updated_at")
+
+
+def _store_records(reg: TypeRegistry) -> None:
+    # Store items may be kept in state. LangGraph writes an Item through its
+    # pydantic-v1 branch (it has a ``dict()`` method): ``item.dict()`` under
+    # code 4, timestamps as ISO text. A SearchItem is written as its Item.
+    # Registered on first need (by either package name), so importing a
+    # serializer does not import the store.
+    if "store records" in _loaded:
+        return
+    _loaded.add("store records")
+    from stategraph.store.base._records import GetOp, Item
+
+    store = ("stategraph.store.base", "stategraph.store.base._records")
+    item = TypeSpec(Item, EXT_PYDANTIC_V1, "langgraph.store.base", "Item",
+                    lambda o: Item.dict(o), _kwargs_only(Item, _ITEM_FIELDS),
+                    _attrs(*_ITEM_FIELDS))  # fmt: skip
+    reg.add(item, *((m, "Item") for m in store), base=True)
+    get_op = spec_for_class(GetOp, "langgraph.store.base", "GetOp")
+    if get_op is not None:
+        reg.add(get_op, *((m, "GetOp") for m in store))
     reg.add(TypeSpec(_DeltaSnapshot, EXT_DELTA_SNAPSHOT, "", "", lambda o: o.value,
                      _DeltaSnapshot, _attrs("value"), bare=True))  # fmt: skip
 
@@ -293,6 +318,8 @@ PROVIDERS: dict[str, Callable[[TypeRegistry], None]] = {
     "pathlib": _pathlib,
     "numpy": _numpy,
     "langchain_core": _langchain,
+    "langgraph": _store_records,
+    "stategraph": _store_records,
 }
 """Registration functions for optional types, by top-level module name."""
 

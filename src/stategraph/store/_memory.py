@@ -1,0 +1,359 @@
+"""``InMemoryStore``: the dict-backed store, for tests and single processes.
+
+Items live in ``_data[namespace][key]`` and vectors in
+``_vectors[namespace][key][field]`` (LangGraph's attribute names, which the
+LangGraph server reads). Imports neither langchain nor numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from itertools import islice
+from typing import Any, Literal, cast
+
+from stategraph.store._match import check_filter, compile_filter, list_namespaces, rank
+from stategraph.store.base._embed import (
+    ensure_embeddings,
+    get_text_at_path,
+    tokenize_path,
+)
+from stategraph.store.base._records import (
+    NOT_PROVIDED,
+    GetOp,
+    IndexConfig,
+    Item,
+    ListNamespacesOp,
+    NotProvided,
+    Op,
+    PutOp,
+    Result,
+    SearchItem,
+    SearchOp,
+    make_item,
+    make_search_item,
+)
+from stategraph.store.base._store import (
+    BaseStore,
+    validate_namespace,
+    validate_namespace_labels,
+)
+
+Vectors = dict[str, list[float]]
+Field = tuple[str, "str | list[str]"]
+
+
+def tokenized_fields(fields: Sequence[str] | None) -> list[tuple[str, Any]]:
+    """Pair each configured JSON path with its tokens (``"$"`` stays as is)."""
+    return [(p, p if p == "$" else tokenize_path(p)) for p in (fields or ["$"])]
+
+
+def texts_to_embed(
+    op: PutOp, default_fields: list[tuple[str, Any]]
+) -> list[tuple[str, str]]:
+    """Return the ``(field name, text)`` pairs a put asks to embed.
+
+    A path yielding several texts names them ``path.0``, ``path.1``, ...
+    """
+    if op.value is None or op.index is False:
+        return []
+    fields = default_fields if op.index is None else tokenized_fields(op.index)
+    out: list[tuple[str, str]] = []
+    for path, tokens in fields:
+        texts = get_text_at_path(op.value, tokens)
+        if len(texts) == 1:
+            out.append((path, texts[0]))
+        else:
+            out.extend((f"{path}.{i}", text) for i, text in enumerate(texts))
+    return out
+
+
+def _search_item(item: Item, score: float | None = None) -> SearchItem:
+    return make_search_item(
+        item.namespace, item.key, item.value, item.created_at, item.updated_at, score
+    )
+
+
+class InMemoryStore(BaseStore):
+    """A store kept in Python dicts, with optional vector search.
+
+    Search without a query returns items in storage order (namespaces, then
+    keys, in first-insertion order); with a query and an index, by cosine
+    similarity of each item's best-matching field, items without vectors
+    last. No TTL support (``put(..., ttl=...)`` raises), as in LangGraph.
+
+    Args:
+        index: Vector search settings (``dims``, ``embed``, ``fields``).
+
+    Example:
+        >>> store = InMemoryStore()
+        >>> store.put(("users", "1"), "prefs", {"theme": "dark"})
+        >>> store.get(("users", "1"), "prefs").value
+        {'theme': 'dark'}
+    """
+
+    def __init__(self, *, index: IndexConfig | None = None) -> None:
+        self._data: dict[tuple[str, ...], dict[str, Item]] = {}
+        self._vectors: dict[tuple[str, ...], dict[str, Vectors]] = {}
+        self.index_config: dict[str, Any] | None = None
+        self.embeddings: Any = None
+        if index:
+            self.index_config = dict(index)
+            self.embeddings = ensure_embeddings(index.get("embed"))
+            self.index_config["__tokenized_fields"] = tokenized_fields(
+                index.get("fields")
+            )
+
+    def batch(self, ops: Iterable[Op]) -> list[Result]:
+        """Run ``ops``: reads first (before this batch's writes), then puts."""
+        results, puts, searches = self._read(ops)
+        if searches:
+            queries = self._queries(searches)
+            vectors = [self.embeddings.embed_query(q) for q in queries]
+            self._finish_searches(
+                searches, dict(zip(queries, vectors, strict=True)), results
+            )
+        pending = self._pending_texts(puts)
+        if pending:
+            embedded = self.embeddings.embed_documents([t for *_, t in pending])
+            self._apply(puts, pending, embedded)
+        else:
+            self._apply(puts, [], [])
+        return results
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        """Async ``batch``; embeddings use the model's async methods."""
+        import asyncio  # imported by whoever runs this coroutine already
+
+        results, puts, searches = self._read(ops)
+        if searches:
+            queries = self._queries(searches)
+            found = await asyncio.gather(
+                *(self.embeddings.aembed_query(q) for q in queries)
+            )
+            self._finish_searches(
+                searches, dict(zip(queries, found, strict=True)), results
+            )
+        pending = self._pending_texts(puts)
+        embedded: list[list[float]] = []
+        if pending:
+            embedded = await self.embeddings.aembed_documents([t for *_, t in pending])
+        self._apply(puts, pending, embedded)
+        return results
+
+    # -- direct paths ------------------------------------------------------------
+    # Single operations skip the batch machinery; they behave exactly as a
+    # one-op batch (the dict operations are the same), only faster.
+
+    def get(
+        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Item | None:
+        """Return the item at ``namespace``/``key``, or ``None``."""
+        try:
+            items = self._data.get(namespace)
+        except TypeError:  # unhashable: report a bad label first, as batch would
+            validate_namespace_labels(namespace)
+            raise
+        if items is None:
+            # Namespaces in _data were validated when first written.
+            validate_namespace_labels(namespace)
+            return None
+        return items.get(key if type(key) is str else str(key))
+
+    async def aget(
+        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Item | None:
+        """Async ``get``."""
+        return self.get(namespace, key)
+
+    def put(
+        self,
+        namespace: tuple[str, ...],
+        key: str,
+        value: Mapping[str, Any],
+        index: Literal[False] | list[str] | None = None,
+        *,
+        ttl: float | NotProvided | None = NOT_PROVIDED,
+    ) -> None:
+        """Store ``value`` at ``namespace``/``key`` (see ``BaseStore.put``)."""
+        if self.embeddings is not None:
+            self.batch([self._put_op(namespace, key, value, index, ttl)])
+            return
+        self._check_ttl(ttl)
+        key = str(key)
+        try:
+            items = self._data.get(namespace)
+        except TypeError:  # unhashable: report a bad label first, as batch would
+            validate_namespace(namespace)
+            raise
+        if items is None:
+            # Namespaces already in _data were validated when first written.
+            validate_namespace(namespace)
+            items = self._data[namespace] = {}
+        now = datetime.now(timezone.utc)
+        old = items.get(key)
+        created = now if old is None else old.created_at
+        items[key] = make_item(namespace, key, dict(value), created, now)
+
+    def search(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool | None = None,
+    ) -> list[SearchItem]:
+        """Search items (see ``BaseStore.search``)."""
+        op = self._search_op(namespace_prefix, query, filter, limit, offset, None)
+        if op.query and self.embeddings is not None:
+            return cast("list[SearchItem]", self.batch([op])[0])
+        check_filter(op.filter)
+        page = self._candidates(op)[op.offset : op.offset + op.limit]
+        return [_search_item(it) for it in page]
+
+    # -- reads -------------------------------------------------------------------
+
+    def _read(
+        self, ops: Iterable[Op]
+    ) -> tuple[
+        list[Result], dict[tuple[tuple[str, ...], str], PutOp], dict[int, SearchOp]
+    ]:
+        results: list[Result] = []
+        puts: dict[tuple[tuple[str, ...], str], PutOp] = {}
+        searches: dict[int, SearchOp] = {}
+        for i, op in enumerate(ops):
+            if isinstance(op, GetOp):
+                items = self._data.get(op.namespace)
+                results.append(items.get(op.key) if items else None)
+            elif isinstance(op, SearchOp):
+                check_filter(op.filter)
+                searches[i] = op
+                results.append(None)
+            elif isinstance(op, ListNamespacesOp):
+                names = (ns for ns, items in self._data.items() if items)
+                results.append(list_namespaces(names, op, as_text=False))
+            elif isinstance(op, PutOp):
+                puts[(op.namespace, op.key)] = op
+                results.append(None)
+            else:
+                raise ValueError(f"Unknown operation type: {type(op)}")
+        for i, op in searches.items():
+            results[i] = self._candidates(op)
+        return results, puts, searches
+
+    def _candidates(self, op: SearchOp) -> list[Item]:
+        prefix, n = op.namespace_prefix, len(op.namespace_prefix)
+        ranked = bool(op.query and self.embeddings)
+        # Unranked searches keep storage order, so they stop at the page's end.
+        stop = (
+            op.offset + op.limit
+            if not ranked and min(op.offset, op.limit) >= 0
+            else None
+        )
+        if stop == 0:
+            return []
+        test = compile_filter(op.filter) if op.filter else None
+        found: list[Item] = []
+        for namespace, items in self._data.items():
+            if namespace[:n] != prefix:
+                continue
+            if test is None:
+                if stop is None:
+                    found.extend(items.values())
+                    continue
+                found.extend(islice(items.values(), stop - len(found)))
+                if len(found) == stop:
+                    return found
+                continue
+            for item in items.values():
+                if test(item.value):
+                    found.append(item)
+                    if len(found) == stop:
+                        return found
+        return found
+
+    def _queries(self, searches: dict[int, SearchOp]) -> list[str]:
+        if not self.embeddings:
+            return []
+        return list(dict.fromkeys(op.query for op in searches.values() if op.query))
+
+    def _finish_searches(
+        self,
+        searches: dict[int, SearchOp],
+        vectors: dict[str, list[float]],
+        results: list[Result],
+    ) -> None:
+        for i, op in searches.items():
+            found: list[Item] = results[i]  # type: ignore[assignment]
+            if op.query and op.query in vectors:
+                pairs = (
+                    (
+                        it,
+                        list(
+                            self._vectors.get(it.namespace, {}).get(it.key, {}).values()
+                        ),
+                    )
+                    for it in found
+                )
+                ranked = rank(vectors[op.query], pairs, op.offset, op.limit)
+                results[i] = [_search_item(it, s) for s, it in ranked]
+            else:
+                page = found[op.offset : op.offset + op.limit]
+                results[i] = [_search_item(it) for it in page]
+
+    # -- writes ------------------------------------------------------------------
+
+    def _pending_texts(
+        self, puts: dict[tuple[tuple[str, ...], str], PutOp]
+    ) -> list[tuple[tuple[str, ...], str, str, str]]:
+        if not (puts and self.index_config and self.embeddings):
+            return []
+        fields = self.index_config["__tokenized_fields"]
+        return [
+            (op.namespace, op.key, name, text)
+            for op in puts.values()
+            for name, text in texts_to_embed(op, fields)
+        ]
+
+    def _apply(
+        self,
+        puts: dict[tuple[tuple[str, ...], str], PutOp],
+        pending: list[tuple[tuple[str, ...], str, str, str]],
+        embedded: Sequence[list[float]],
+    ) -> None:
+        if len(pending) != len(embedded):
+            raise ValueError(
+                f"Number of embeddings ({len(embedded)}) does not match number of "
+                f"texts to embed ({len(pending)})"
+            )
+        if not puts:
+            return
+        now = datetime.now(timezone.utc)
+        for (namespace, key), op in puts.items():
+            self._write(namespace, key, op.value, now)
+        for (namespace, key, name, _), vector in zip(pending, embedded, strict=True):
+            self._vectors.setdefault(namespace, {}).setdefault(key, {})[name] = vector
+
+    def _write(
+        self,
+        namespace: tuple[str, ...],
+        key: str,
+        value: Mapping[str, Any] | None,
+        now: datetime,
+    ) -> None:
+        items = self._data.get(namespace)
+        vectors = self._vectors.get(namespace)
+        if vectors is not None:
+            vectors.pop(key, None)
+        if value is None:
+            if items is not None:
+                items.pop(key, None)
+            return
+        if items is None:
+            items = self._data[namespace] = {}
+        old = items.get(key)
+        created = old.created_at if old is not None else now
+        items[key] = make_item(namespace, key, dict(value), created, now)

@@ -1,0 +1,474 @@
+"""The SQL stores' operations as sans-IO plans, shared by SQLite and PostgreSQL.
+
+``prepare`` validates a batch and lists the texts it needs embedded; given
+the vectors, ``batch_plan`` is a generator of ``Query`` effects. Single
+``get``/``search`` calls have shorter plans of their own.
+
+Semantics (the same on every backend): reads see the store as it was before
+the batch's writes; the last of several puts to one key wins; filters are
+those of ``_match`` (what SQL cannot express exactly is applied in Python);
+search without a query orders by ``updated_at`` descending, with a query by
+best-field cosine similarity, items without vectors last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from stategraph.store import _match
+from stategraph.store._memory import texts_to_embed
+from stategraph.store._sql import Dialect, Plan, Query, StoreSettings
+from stategraph.store.base._records import (
+    GetOp,
+    Item,
+    ListNamespacesOp,
+    Op,
+    PutOp,
+    Result,
+    SearchItem,
+    SearchOp,
+    make_search_item,
+)
+from stategraph.store.base._store import validate_op_namespace
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A validated batch and the texts it needs embedded before it runs.
+
+    Attributes:
+        ops: The operations, in order.
+        puts: The puts, deduplicated (last wins).
+        query_texts: Search queries to embed with ``embed_query``.
+        pending: ``(put, field name)`` of each text of ``doc_texts``.
+        doc_texts: Texts of the puts to embed with ``embed_documents``.
+        transaction: The batch may run more than one statement that must
+            succeed or fail together.
+        writes: The batch has puts.
+    """
+
+    ops: Sequence[Op]
+    puts: list[PutOp]
+    query_texts: list[str]
+    pending: list[tuple[PutOp, str]]
+    doc_texts: list[str]
+    transaction: bool
+    writes: bool
+
+
+def prepare(cfg: StoreSettings, ops: Sequence[Op]) -> Prepared:
+    """Validate ``ops`` and collect what must be embedded.
+
+    Raises:
+        InvalidNamespaceError: If a namespace label is invalid.
+        ValueError: If a filter uses an unknown operator.
+    """
+    queries: dict[str, None] = {}
+    puts: dict[tuple[tuple[str, ...], str], PutOp] = {}
+    for op in ops:
+        validate_op_namespace(op)
+        if isinstance(op, SearchOp):
+            _match.check_filter(op.filter)
+            if op.query and cfg.fields is not None:
+                queries[op.query] = None
+        elif isinstance(op, PutOp):
+            puts[(op.namespace, op.key)] = op
+        elif not isinstance(op, (GetOp, ListNamespacesOp)):
+            raise ValueError(f"Unknown operation type: {type(op)}")
+    pending: list[tuple[PutOp, str]] = []
+    texts: list[str] = []
+    if cfg.fields is not None:
+        for op in puts.values():
+            for name, text in texts_to_embed(op, cfg.fields):
+                pending.append((op, name))
+                texts.append(text)
+    # A lone read, or a lone put without vectors, is one statement (a TTL
+    # refresh after a read may follow, but needs no atomicity with it).
+    single = len(ops) == 1 and (not puts or cfg.fields is None)
+    return Prepared(
+        ops,
+        list(puts.values()),
+        list(queries),
+        pending,
+        texts,
+        transaction=not single,
+        writes=bool(puts),
+    )
+
+
+def batch_plan(
+    cfg: StoreSettings,
+    prep: Prepared,
+    query_vectors: Sequence[Any],
+    doc_vectors: Sequence[Any],
+    now: datetime,
+) -> Plan[list[Result]]:
+    """Plan a prepared batch, given its embeddings: reads first, then writes.
+
+    Raises:
+        ValueError: If the model returned a different number of vectors.
+    """
+    if len(doc_vectors) != len(prep.doc_texts):
+        raise ValueError(
+            f"Number of embeddings ({len(doc_vectors)}) does not match number of "
+            f"texts to embed ({len(prep.doc_texts)})"
+        )
+    by_query = dict(zip(prep.query_texts, query_vectors, strict=True))
+    ops = prep.ops
+    results: list[Result] = [None] * len(ops)
+    gets = [(i, op) for i, op in enumerate(ops) if isinstance(op, GetOp)]
+    if gets:
+        yield from _run_gets(cfg, gets, results, now)
+    for i, op in enumerate(ops):
+        if isinstance(op, SearchOp):
+            vector = by_query.get(op.query) if op.query else None
+            results[i] = yield from _run_search(cfg, op, vector, now)
+        elif isinstance(op, ListNamespacesOp):
+            results[i] = yield from _run_list(cfg, op, now)
+    if prep.puts:
+        yield from _run_puts(cfg, prep.puts, prep.pending, list(doc_vectors), now)
+    return results
+
+
+def get_plan(
+    cfg: StoreSettings, op: GetOp, clock: Callable[[], datetime]
+) -> Plan[Item | None]:
+    """Plan a lone ``get``: one query, plus a TTL refresh when the item has one.
+
+    Takes the store's clock rather than the time: most reads never need it.
+    """
+    d = cfg.dialect
+    prefix = ".".join(op.namespace)
+    if cfg.omit_expired:
+        now = clock()
+        params: tuple[Any, ...] = (prefix, op.key, d.encode_time(now))
+    else:
+        params = (prefix, op.key)
+    rows = yield Query(cfg.get_sql, params)
+    if not rows:
+        return None
+    row = rows[0]
+    if op.refresh_ttl and row[4] is not None:
+        yield from _refresh(cfg, [(prefix, op.key, row[4])], clock())
+    return _item(d, op.namespace, row)
+
+
+def search_plan(
+    cfg: StoreSettings, op: SearchOp, now: datetime
+) -> Plan[list[SearchItem]]:
+    """Plan a lone ``search`` without a vector query.
+
+    Raises:
+        InvalidNamespaceError: If a namespace label is invalid.
+        ValueError: If the filter uses an unknown operator.
+    """
+    validate_op_namespace(op)
+    _match.check_filter(op.filter)
+    return (yield from _run_search(cfg, op, None, now))
+
+
+def _not_expired(cfg: StoreSettings, now: datetime) -> tuple[str, list[Any]]:
+    if not cfg.omit_expired:
+        return "", []
+    return f" AND (s.expires_at IS NULL OR s.expires_at > {cfg.dialect.P})", [
+        cfg.dialect.encode_time(now)
+    ]
+
+
+def _refresh(
+    cfg: StoreSettings, rows: Sequence[tuple[str, str, Any]], now: datetime
+) -> Plan[None]:
+    """Restart the TTL clock of ``(prefix, key, ttl_minutes)`` rows that have one."""
+    d = cfg.dialect
+    # The new expiries are computed here rather than in SQL because date
+    # arithmetic differs between the dialects.
+    updates = [
+        (d.encode_time(now + timedelta(minutes=float(ttl))), prefix, key)
+        for prefix, key, ttl in rows
+        if ttl is not None
+    ]
+    if updates:
+        yield Query(
+            f"UPDATE store SET expires_at = {d.P} WHERE prefix = {d.P} AND key = {d.P}",
+            updates,
+            many=True,
+        )
+
+
+def _run_gets(
+    cfg: StoreSettings,
+    gets: list[tuple[int, GetOp]],
+    results: list[Result],
+    now: datetime,
+) -> Plan[None]:
+    d = cfg.dialect
+    by_ns: dict[tuple[str, ...], list[tuple[int, GetOp]]] = {}
+    for i, op in gets:
+        by_ns.setdefault(op.namespace, []).append((i, op))
+    expiry, expiry_params = _not_expired(cfg, now)
+    for namespace, entries in by_ns.items():
+        prefix = ".".join(namespace)
+        keys = list(dict.fromkeys(op.key for _, op in entries))
+        marks = ",".join([d.P] * len(keys))
+        rows = yield Query(
+            f"SELECT s.key, {d.VALUE}, s.created_at, s.updated_at, s.ttl_minutes"
+            " FROM store s"
+            f" WHERE s.prefix = {d.P} AND s.key IN ({marks}){expiry}",
+            [prefix, *keys, *expiry_params],
+        )
+        found = {row[0]: row for row in rows}
+        for i, op in entries:
+            row = found.get(op.key)
+            results[i] = None if row is None else _item(d, namespace, row)
+        fresh = {op.key for _, op in entries if op.refresh_ttl and op.key in found}
+        yield from _refresh(cfg, [(prefix, k, found[k][4]) for k in fresh], now)
+
+
+def _item(d: Dialect, namespace: tuple[str, ...], row: Sequence[Any]) -> Item:
+    return Item(
+        value=d.decode_value(row[1]),
+        key=row[0],
+        namespace=namespace,
+        created_at=d.decode_time(row[2]),
+        updated_at=d.decode_time(row[3]),
+    )
+
+
+def _filter_clauses(
+    cfg: StoreSettings, op: SearchOp, now: datetime
+) -> tuple[str, list[Any]]:
+    """`` AND ...`` SQL of a search's filters (those SQL expresses) and expiry."""
+    where, params, _ = _where(cfg, op, now, with_prefix=False)
+    return ("" if where == "1 = 1" else " AND " + where), params
+
+
+def _where(
+    cfg: StoreSettings, op: SearchOp, now: datetime, with_prefix: bool = True
+) -> tuple[str, list[Any], dict[str, Any]]:
+    """WHERE clause of a search, its parameters, and the filters left for Python."""
+    d = cfg.dialect
+    clauses: list[str] = []
+    params: list[Any] = []
+    if op.namespace_prefix and with_prefix:
+        sql, args = d.prefix_condition(op.namespace_prefix)
+        clauses.append(sql)
+        params.extend(args)
+    residual: dict[str, Any] = {}
+    for key, wanted in (op.filter or {}).items():
+        conditions = wanted if _is_operator_dict(wanted) else {"$eq": wanted}
+        pushed = [
+            d.filter_condition(key, name, arg) for name, arg in conditions.items()
+        ]
+        if any(p is None for p in pushed):
+            residual[key] = wanted
+            continue
+        for sql, args in (p for p in pushed if p is not None):
+            clauses.append(sql)
+            params.extend(args)
+    expiry, expiry_params = _not_expired(cfg, now)
+    where = " AND ".join(clauses) or "1 = 1"
+    return where + expiry, params + expiry_params, residual
+
+
+def _is_operator_dict(value: Any) -> bool:
+    return isinstance(value, dict) and any(str(k).startswith("$") for k in value)
+
+
+def _run_search(
+    cfg: StoreSettings, op: SearchOp, vector: Any, now: datetime
+) -> Plan[list[SearchItem]]:
+    d = cfg.dialect
+    where, params, residual = _where(cfg, op, now)
+    page = "" if residual else f" LIMIT {d.P} OFFSET {d.P}"
+    page_params = [] if residual else [op.limit, op.offset]
+    cols = f"s.prefix, s.key, {d.VALUE}, s.created_at, s.updated_at, s.ttl_minutes"
+    if vector is None and not residual and op.namespace_prefix and op.offset >= 0:
+        rows = yield _recent_query(cfg, op, cols, now)
+    elif vector is None:
+        sql = (
+            f"SELECT {cols}, NULL FROM store s WHERE {where} ORDER BY s.updated_at DESC"
+        )
+        rows = yield Query(sql + page, [*params, *page_params])
+    else:
+        ns_sql, ns_params = "1 = 1", list[Any]()
+        if op.namespace_prefix:
+            ns_sql, ns_params = d.prefix_condition(op.namespace_prefix)
+        scores = (
+            f"SELECT sv.prefix, sv.key, MAX({d.similarity()}) AS score"
+            f" FROM store_vectors sv WHERE {ns_sql.replace('s.prefix', 'sv.prefix')}"
+            " GROUP BY sv.prefix, sv.key"
+        )
+        sql = (
+            f"SELECT {cols}, v.score FROM store s LEFT JOIN ({scores}) v"
+            " ON v.prefix = s.prefix AND v.key = s.key"
+            f" WHERE {where} ORDER BY v.score IS NULL, v.score DESC, s.updated_at DESC"
+        )
+        qparams = [d.encode_vector(vector), *ns_params, *params, *page_params]
+        rows = yield Query(sql + page, qparams)
+    items = _search_items(d, rows)
+    if residual:
+        kept = [
+            (item, row)
+            for item, row in zip(items, rows, strict=True)
+            if _match.matches_filter(item.value, residual)
+        ][op.offset : op.offset + op.limit]
+        items, rows = [item for item, _ in kept], [row for _, row in kept]
+    if op.refresh_ttl and any(row[5] is not None for row in rows):
+        yield from _refresh(cfg, [(row[0], row[1], row[5]) for row in rows], now)
+    return items
+
+
+def _recent_query(cfg: StoreSettings, op: SearchOp, cols: str, now: datetime) -> Query:
+    """The newest matching items, as the union of the namespace and its children.
+
+    Split this way, each half is an index range on ``(prefix, updated_at)``
+    read in order and cut at ``offset + limit`` rows, instead of every row
+    under the prefix being read and sorted.
+    """
+    d = cfg.dialect
+    filters, fparams = _filter_clauses(cfg, op, now)
+    prefix = ".".join(op.namespace_prefix)
+    below, below_params = d.descendants_condition(op.namespace_prefix)
+    cut = op.offset + max(op.limit, 0)
+    half = (
+        f"SELECT {cols}, NULL AS score FROM store s WHERE {{}}{filters}"
+        f" ORDER BY s.updated_at DESC LIMIT {d.P}"
+    )
+    exact = half.replace("{}", f"s.prefix = {d.P}")
+    children = half.replace("{}", below)
+    sql = (
+        f"SELECT * FROM ({exact}) a UNION ALL SELECT * FROM ({children}) b"
+        f" ORDER BY 5 DESC LIMIT {d.P} OFFSET {d.P}"
+    )
+    params = [prefix, *fparams, cut, *below_params, *fparams, cut, op.limit, op.offset]
+    return Query(sql, params)
+
+
+def _search_items(d: Dialect, rows: Sequence[Sequence[Any]]) -> list[SearchItem]:
+    namespaces: dict[str, tuple[str, ...]] = {}  # rows often share a namespace
+    items = []
+    for row in rows:
+        prefix, score = row[0], row[6]
+        namespace = namespaces.get(prefix)
+        if namespace is None:
+            namespace = namespaces[prefix] = tuple(prefix.split("."))
+        items.append(
+            make_search_item(
+                namespace,
+                row[1],
+                d.decode_value(row[2]),
+                d.decode_time(row[3]),
+                d.decode_time(row[4]),
+                None if score is None else float(score),
+            )
+        )
+    return items
+
+
+def _run_list(
+    cfg: StoreSettings, op: ListNamespacesOp, now: datetime
+) -> Plan[list[tuple[str, ...]]]:
+    d = cfg.dialect
+    expiry, params = _not_expired(cfg, now)
+    clauses = "1 = 1" + expiry
+    # A plain (wildcard-free) prefix narrows the scan with the prefix index;
+    # the exact matching, truncation and ordering happen in Python.
+    for cond in op.match_conditions or ():
+        if cond.match_type == "prefix" and cond.path and "*" not in cond.path:
+            sql, args = d.prefix_condition(tuple(cond.path))
+            clauses += " AND " + sql
+            params = [*params, *args]
+            break
+    rows = yield Query(f"SELECT DISTINCT s.prefix FROM store s WHERE {clauses}", params)
+    names = (tuple(row[0].split(".")) for row in rows)
+    return _match.list_namespaces(names, op, as_text=True)
+
+
+def _run_puts(
+    cfg: StoreSettings,
+    puts: list[PutOp],
+    pending: list[tuple[PutOp, str]],
+    vectors: list[Any],
+    now: datetime,
+) -> Plan[None]:
+    d = cfg.dialect
+    if cfg.fields is not None:
+        yield Query(
+            f"DELETE FROM store_vectors WHERE prefix = {d.P} AND key = {d.P}",
+            [(".".join(op.namespace), op.key) for op in puts],
+            many=True,
+        )
+    deletes = [(".".join(op.namespace), op.key) for op in puts if op.value is None]
+    if deletes:
+        yield Query(
+            f"DELETE FROM store WHERE prefix = {d.P} AND key = {d.P}",
+            deletes,
+            many=True,
+        )
+    stamp = d.encode_time(now)
+    rows = [
+        (
+            ".".join(op.namespace),
+            op.key,
+            d.encode_value(dict(op.value)),
+            stamp,
+            stamp,
+            None if op.ttl is None else d.encode_time(now + timedelta(minutes=op.ttl)),
+            op.ttl,
+        )
+        for op in puts
+        if op.value is not None
+    ]
+    if rows:
+        yield Query(UPSERT.replace("?", d.P), rows, many=True)
+    if pending:
+        yield Query(
+            "INSERT INTO store_vectors (prefix, key, field_name, embedding, created_at,"
+            f" updated_at) VALUES ({d.P}, {d.P}, {d.P}, {d.VEC}, {d.P}, {d.P})",
+            [
+                (
+                    ".".join(op.namespace),
+                    op.key,
+                    name,
+                    d.encode_vector(vec),
+                    stamp,
+                    stamp,
+                )
+                for (op, name), vec in zip(pending, vectors, strict=True)
+            ],
+            many=True,
+        )
+
+
+UPSERT = (
+    "INSERT INTO store (prefix, key, value, created_at, updated_at, expires_at,"
+    " ttl_minutes) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (prefix, key) DO UPDATE"
+    " SET value = excluded.value, updated_at = excluded.updated_at,"
+    " expires_at = excluded.expires_at, ttl_minutes = excluded.ttl_minutes"
+)
+
+
+def sweep_plan(cfg: StoreSettings, now: datetime) -> Plan[int]:
+    """Delete expired items (and their vectors); return how many went."""
+    d = cfg.dialect
+    rows = yield Query(
+        "SELECT prefix, key FROM store"
+        f" WHERE expires_at IS NOT NULL AND expires_at < {d.P}",
+        [d.encode_time(now)],
+    )
+    if not rows:
+        return 0
+    keys = [(row[0], row[1]) for row in rows]
+    if cfg.fields is not None:
+        yield Query(
+            f"DELETE FROM store_vectors WHERE prefix = {d.P} AND key = {d.P}",
+            keys,
+            many=True,
+        )
+    yield Query(
+        f"DELETE FROM store WHERE prefix = {d.P} AND key = {d.P}", keys, many=True
+    )
+    return len(keys)

@@ -1,0 +1,306 @@
+"""SQL, migrations and codecs of the PostgreSQL stores; no connection handling.
+
+Tables are LangGraph's (``store``, ``store_vectors``, same columns), so a
+database written by either library is readable by the other; this library's
+schema versions are recorded in ``sg_store_migrations``. Vector search uses
+pgvector (``embedding vector(dims)``, cosine distance ``<=>``) when the
+extension is installed on the server, and otherwise an exact in-database
+fallback: embeddings in a ``real[]`` column, scored by a SQL cosine over
+``unnest``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+import orjson
+from psycopg.types.json import Jsonb
+
+from stategraph.store._sql import Dialect, Plan, Query
+from stategraph.store.base._records import IndexConfig
+
+if TYPE_CHECKING:
+    from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+
+class PoolConfig(TypedDict, total=False):
+    """Connection pool settings of ``from_conn_string``.
+
+    Attributes:
+        min_size: Connections kept open (default 1).
+        max_size: Upper bound on connections (``None``: as ``min_size``).
+        kwargs: Extra connection arguments (autocommit, ``prepare_threshold=0``
+            and the row factory are set for you).
+    """
+
+    min_size: int
+    max_size: int | None
+    kwargs: dict[str, Any]
+
+
+class ANNIndexConfig(TypedDict, total=False):
+    """pgvector approximate index settings (used only with pgvector).
+
+    Attributes:
+        kind: ``"hnsw"``, ``"ivfflat"`` or ``"flat"`` (no index).
+        vector_type: ``"vector"`` or ``"halfvec"``.
+    """
+
+    kind: Literal["hnsw", "ivfflat", "flat"]
+    vector_type: Literal["vector", "halfvec"]
+
+
+class HNSWConfig(ANNIndexConfig, total=False):
+    """HNSW index settings (pgvector; accepted, the index is not built yet).
+
+    Attributes:
+        m: Connections per layer.
+        ef_construction: Candidate list size while building.
+    """
+
+    m: int
+    ef_construction: int
+
+
+class IVFFlatConfig(ANNIndexConfig, total=False):
+    """IVFFlat index settings (pgvector; accepted, the index is not built yet).
+
+    Attributes:
+        nlist: Number of inverted lists.
+    """
+
+    nlist: int
+
+
+class PostgresIndexConfig(IndexConfig, total=False):
+    """Vector index settings of the PostgreSQL stores.
+
+    Attributes:
+        ann_index_config: pgvector index settings.
+        distance_type: Only ``"cosine"`` is supported by this library.
+    """
+
+    ann_index_config: ANNIndexConfig
+    distance_type: Literal["l2", "inner_product", "cosine"]
+
+
+CONNECT_KWARGS: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0}
+
+MIGRATIONS = [
+    "CREATE TABLE IF NOT EXISTS store (prefix text NOT NULL, key text NOT NULL,"
+    " value jsonb NOT NULL,"
+    " created_at timestamp with time zone DEFAULT CURRENT_TIMESTAMP,"
+    " updated_at timestamp with time zone DEFAULT CURRENT_TIMESTAMP,"
+    " expires_at timestamp with time zone, ttl_minutes double precision,"
+    " PRIMARY KEY (prefix, key))",
+    "CREATE INDEX IF NOT EXISTS store_prefix_idx ON store"
+    " USING btree (prefix text_pattern_ops)",
+    "CREATE INDEX IF NOT EXISTS idx_store_expires_at ON store (expires_at)"
+    " WHERE expires_at IS NOT NULL",
+    # Newest items of a namespace, read in index order (search without query).
+    "CREATE INDEX IF NOT EXISTS sg_store_prefix_updated_idx"
+    " ON store (prefix text_pattern_ops, updated_at)",
+]
+VECTOR_TABLE = (
+    "CREATE TABLE IF NOT EXISTS store_vectors (prefix text NOT NULL,"
+    " key text NOT NULL, field_name text NOT NULL, embedding {type},"
+    " created_at timestamp with time zone DEFAULT CURRENT_TIMESTAMP,"
+    " updated_at timestamp with time zone DEFAULT CURRENT_TIMESTAMP,"
+    " PRIMARY KEY (prefix, key, field_name),"
+    " FOREIGN KEY (prefix, key) REFERENCES store (prefix, key) ON DELETE CASCADE)"
+)
+MIGRATIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS sg_store_migrations (name text NOT NULL,"
+    " v integer NOT NULL, PRIMARY KEY (name, v))"
+)
+APPLIED = "SELECT name, MAX(v) FROM sg_store_migrations GROUP BY name"
+RECORD = (
+    "INSERT INTO sg_store_migrations (name, v) VALUES (%s, %s) ON CONFLICT DO NOTHING"
+)
+# Serialises concurrent setup() calls of several processes.
+SETUP_LOCK = "SELECT pg_advisory_xact_lock(hashtext('sg_store_migrations'))"
+HAS_PGVECTOR = "SELECT 1 FROM pg_available_extensions WHERE name = 'vector'"
+VECTOR_COLUMN = (
+    "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
+    " WHERE a.attrelid = to_regclass('store_vectors') AND a.attname = 'embedding'"
+)
+EXACT_COSINE = (
+    "COALESCE((SELECT SUM(a * b) / NULLIF(SQRT(SUM(a * a)) * SQRT(SUM(b * b)), 0)"
+    " FROM unnest(sv.embedding, %s::float8[]) AS t(a, b)), 0)"
+)
+PGVECTOR_COSINE = "1 - (sv.embedding <=> %s::vector)"
+
+
+def check_index(index: PostgresIndexConfig | None) -> None:
+    """Reject index settings this store cannot honour, at construction.
+
+    Raises:
+        ValueError: If ``distance_type`` is not ``"cosine"``.
+    """
+    distance = (index or {}).get("distance_type", "cosine")
+    if distance != "cosine":
+        raise ValueError(
+            f"distance_type={distance!r} is not supported: the PostgreSQL store "
+            "ranks by cosine similarity; use distance_type='cosine' (the default)."
+        )
+
+
+def is_pool(conn: object) -> bool:
+    """Say whether ``conn`` is a psycopg_pool pool (without importing psycopg_pool)."""
+    module = sys.modules.get("psycopg_pool")
+    return module is not None and isinstance(
+        conn, (module.ConnectionPool, module.AsyncConnectionPool)
+    )
+
+
+def _pool_args(config: PoolConfig) -> dict[str, Any]:
+    return {
+        "min_size": config.get("min_size", 1),
+        "max_size": config.get("max_size"),
+        "kwargs": {**CONNECT_KWARGS, **(config.get("kwargs") or {})},
+        "open": False,
+    }
+
+
+@contextmanager
+def sync_pool(conn_string: str, config: PoolConfig) -> Iterator[ConnectionPool[Any]]:
+    """Open a connection pool for ``from_conn_string``; close it after."""
+    from psycopg_pool import ConnectionPool
+
+    with ConnectionPool(conn_string, **_pool_args(config)) as pool:
+        yield pool
+
+
+@asynccontextmanager
+async def async_pool(
+    conn_string: str, config: PoolConfig
+) -> AsyncIterator[AsyncConnectionPool[Any]]:
+    """Open an async connection pool for ``from_conn_string``; close it after."""
+    from psycopg_pool import AsyncConnectionPool
+
+    async with AsyncConnectionPool(conn_string, **_pool_args(config)) as pool:
+        yield pool
+
+
+def setup_plan(
+    rows: Iterable[Sequence[Any]], dims: int | None, pgvector: bool
+) -> Plan[bool]:
+    """Run the pending migrations; return whether embeddings use pgvector.
+
+    Args:
+        rows: ``(name, latest version)`` rows of the migrations table.
+        dims: Embedding dimensions, ``None`` for a store without an index.
+        pgvector: The server offers the ``vector`` extension.
+    """
+    applied: dict[str, int] = {row[0]: row[1] for row in rows}
+    yield Query(SETUP_LOCK)
+    for v, sql in enumerate(MIGRATIONS):
+        if v > applied.get("store", -1):
+            yield Query(sql)
+            yield Query(RECORD, ("store", v))
+    if dims is None:
+        return False
+    existing = yield Query(VECTOR_COLUMN)
+    if existing and existing[0][0]:
+        return str(existing[0][0]).startswith(("vector", "halfvec"))
+    if pgvector:
+        yield Query("CREATE EXTENSION IF NOT EXISTS vector")
+    column = f"vector({int(dims)})" if pgvector else "real[]"
+    yield Query(VECTOR_TABLE.format(type=column))
+    yield Query(RECORD, ("vectors", 0))
+    return pgvector
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+class PostgresDialect(Dialect):
+    """PostgreSQL's SQL for the shared store plan."""
+
+    P = "%s"
+    VALUE = "s.value::text"
+
+    def __init__(self, loads: Any = None, pgvector: bool = False) -> None:
+        self._loads = loads or orjson.loads
+        self.use_pgvector(pgvector)
+
+    def use_pgvector(self, pgvector: bool) -> None:
+        """Switch between pgvector and the exact ``real[]`` fallback."""
+        self.pgvector = pgvector
+        self.VEC = "%s::vector" if pgvector else "%s"
+
+    def prefix_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
+        """Equal to the prefix, or below it (``LIKE`` uses the prefix index)."""
+        text = ".".join(prefix)
+        return "(s.prefix = %s OR s.prefix LIKE %s)", [text, _escape_like(text) + ".%"]
+
+    def descendants_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
+        """Below the prefix: ``LIKE 'prefix.%'`` (an index range)."""
+        return "s.prefix LIKE %s", [_escape_like(".".join(prefix)) + ".%"]
+
+    def filter_condition(
+        self, key: str, op: str, value: Any
+    ) -> tuple[str, list[Any]] | None:
+        """``jsonb`` comparisons for scalar values; ``None`` otherwise."""
+        if op in ("$eq", "$ne"):
+            if value is None:
+                sql = "COALESCE(s.value -> %s = 'null'::jsonb, true)"
+            elif isinstance(value, (str, int, float, bool)):
+                sql = "COALESCE(s.value -> %s = %s::jsonb, false)"
+            else:
+                return None
+            params = [key] if value is None else [key, _dumps(value)]
+            return (sql, params) if op == "$eq" else (f"NOT {sql}", params)
+        cmp = _CMP[op]
+        if isinstance(value, str):
+            sql = (
+                "COALESCE(jsonb_typeof(s.value -> %s) = 'string'"
+                f' AND (s.value ->> %s) COLLATE "C" {cmp} %s, false)'
+            )
+            return sql, [key, key, value]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            sql = (
+                "(CASE WHEN jsonb_typeof(s.value -> %s) = 'number'"
+                f" THEN (s.value ->> %s)::float8 {cmp} %s ELSE false END)"
+            )
+            return sql, [key, key, float(value)]
+        return "false", []
+
+    def similarity(self) -> str:
+        """Cosine similarity of ``sv.embedding`` and the query vector."""
+        return PGVECTOR_COSINE if self.pgvector else EXACT_COSINE
+
+    def encode_value(self, value: dict[str, Any]) -> Any:
+        """``jsonb`` parameter, dumped with orjson."""
+        return Jsonb(value, dumps=_dumps)
+
+    def decode_value(self, raw: Any) -> dict[str, Any]:
+        """Parse the value's text."""
+        result: dict[str, Any] = self._loads(raw)
+        return result
+
+    def encode_time(self, moment: datetime) -> Any:
+        """An aware ``datetime`` (``timestamptz``)."""
+        return moment
+
+    def decode_time(self, raw: Any) -> datetime:
+        """An aware ``datetime`` (UTC assumed for naive values)."""
+        moment: datetime = raw
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+    def encode_vector(self, vector: Sequence[float]) -> Any:
+        """The text form pgvector reads, or a float list (a ``float8[]`` parameter)."""
+        values = [float(x) for x in vector]
+        return "[" + ",".join(map(repr, values)) + "]" if self.pgvector else values
+
+
+_CMP = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}

@@ -1,0 +1,268 @@
+"""SQL, migrations and codecs of the SQLite stores; no connection handling.
+
+Tables are LangGraph's (``store``, ``store_vectors``, same columns), so a
+file written by either library is readable by the other; this library's
+schema versions are recorded in ``sg_store_migrations``. Values are JSON
+text, timestamps ISO-8601 text in UTC, vectors little-endian float32 blobs
+(sqlite-vec's format). Similarity is exact either way: sqlite-vec's
+``vec_distance_cosine`` when the extension loads (it needs a Python built
+with loadable extensions), else the Python function ``sg_cosine`` registered
+on the connection.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from array import array
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, closing, contextmanager
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from stategraph.store._match import cosine
+from stategraph.store._sql import Dialect, Plan, Query
+from stategraph.store.base._records import IndexConfig
+
+if TYPE_CHECKING:
+    import aiosqlite
+
+try:  # orjson is several times faster on the JSON of every row
+    import orjson
+
+    def _dumps(value: Any) -> str:
+        return orjson.dumps(value).decode()
+
+    _loads: Callable[[Any], Any] = orjson.loads
+except ImportError:  # pragma: no cover - orjson is a dependency of the extra
+    _loads = json.loads
+
+    def _dumps(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class SqliteIndexConfig(IndexConfig):
+    """Vector index settings of the SQLite stores (those of ``IndexConfig``)."""
+
+
+MIGRATIONS = [
+    "CREATE TABLE IF NOT EXISTS store (prefix TEXT NOT NULL, key TEXT NOT NULL,"
+    " value TEXT NOT NULL, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,"
+    " updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP, expires_at TIMESTAMP,"
+    " ttl_minutes REAL, PRIMARY KEY (prefix, key))",
+    "CREATE INDEX IF NOT EXISTS store_prefix_idx ON store (prefix)",
+    "CREATE INDEX IF NOT EXISTS idx_store_expires_at ON store (expires_at)"
+    " WHERE expires_at IS NOT NULL",
+    # Newest items of a namespace, read in index order (search without query).
+    "CREATE INDEX IF NOT EXISTS sg_store_prefix_updated_idx"
+    " ON store (prefix, updated_at)",
+    # LangGraph's SqliteStore re-runs its (non-idempotent) migrations unless
+    # they are recorded: the schema above is theirs, so record them.
+    "CREATE TABLE IF NOT EXISTS store_migrations (v INTEGER PRIMARY KEY)",
+    "INSERT OR IGNORE INTO store_migrations (v) VALUES (0), (1), (2), (3), (4)",
+]
+VECTOR_MIGRATIONS = [
+    "CREATE TABLE IF NOT EXISTS store_vectors (prefix TEXT NOT NULL,"
+    " key TEXT NOT NULL, field_name TEXT NOT NULL, embedding BLOB,"
+    " created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,"
+    " updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,"
+    " PRIMARY KEY (prefix, key, field_name))",
+    "CREATE TABLE IF NOT EXISTS vector_migrations (v INTEGER PRIMARY KEY)",
+    "INSERT OR IGNORE INTO vector_migrations (v) VALUES (0)",
+]
+MIGRATIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS sg_store_migrations (name TEXT NOT NULL,"
+    " v INTEGER NOT NULL, PRIMARY KEY (name, v))"
+)
+APPLIED = "SELECT name, MAX(v) FROM sg_store_migrations GROUP BY name"
+RECORD = "INSERT INTO sg_store_migrations (name, v) VALUES (?, ?)"
+PRAGMA_WAL = "PRAGMA journal_mode=WAL"
+PRAGMA_SYNC = "PRAGMA synchronous=NORMAL"
+COSINE_FUNCTION = "sg_cosine"
+
+
+ASYNC_TWIN = "AsyncSqliteStore (from stategraph.store.sqlite.aio)"
+
+
+@contextmanager
+def open_sync(conn_string: str) -> Iterator[sqlite3.Connection]:
+    """Open a connection usable from any thread, in autocommit mode; close it after."""
+    conn = sqlite3.connect(conn_string, check_same_thread=False, isolation_level=None)
+    with closing(conn):
+        yield conn
+
+
+@asynccontextmanager
+async def open_async(conn_string: str) -> AsyncIterator[aiosqlite.Connection]:
+    """Open an aiosqlite connection in autocommit mode; close it after."""
+    import aiosqlite
+
+    async with aiosqlite.connect(conn_string, isolation_level=None) as conn:
+        yield conn
+
+
+def migration_plan(todo: list[tuple[str, int, str]]) -> Plan[None]:
+    """Run pending migrations, recording each version."""
+    for name, version, sql in todo:
+        yield Query(sql)
+        yield Query(RECORD, (name, version))
+
+
+def pending_migrations(
+    rows: Iterable[Sequence[Any]], vectors: bool
+) -> list[tuple[str, int, str]]:
+    """The ``(name, version, statement)`` migrations still to run, in order.
+
+    Args:
+        rows: ``(name, latest version)`` rows of the migrations table.
+        vectors: Whether the store has a vector index.
+    """
+    applied: dict[str, int] = {row[0]: row[1] for row in rows}
+    todo = [
+        ("store", v, sql)
+        for v, sql in enumerate(MIGRATIONS)
+        if v > applied.get("store", -1)
+    ]
+    if vectors:
+        todo += [
+            ("vectors", v, sql)
+            for v, sql in enumerate(VECTOR_MIGRATIONS)
+            if v > applied.get("vectors", -1)
+        ]
+    return todo
+
+
+# What a failed extension load raises: no loader in this Python's sqlite3
+# (AttributeError), or SQLite refusing the file.
+LOAD_ERRORS = (AttributeError, sqlite3.OperationalError, sqlite3.NotSupportedError)
+
+
+def sqlite_vec_path() -> str | None:
+    """The sqlite-vec extension's file, when the ``sqlite-vec`` package is installed."""
+    try:
+        import sqlite_vec  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        return None
+    path: str = sqlite_vec.loadable_path()
+    return path
+
+
+def _unpack(blob: bytes) -> array[float]:
+    vector = array("f")
+    vector.frombytes(blob)
+    return vector
+
+
+def sqlite_cosine(stored: bytes | None, query: bytes | None) -> float | None:
+    """The ``sg_cosine`` SQL function: cosine similarity of two float32 blobs."""
+    if stored is None or query is None:
+        return None
+    return cosine(_unpack(query), _unpack(stored))
+
+
+def _escape_glob(text: str) -> str:
+    return re.sub(r"([\[\]*?])", r"[\1]", text)
+
+
+class SqliteDialect(Dialect):
+    """SQLite's SQL for the shared store plan."""
+
+    P = "?"
+    VEC = "?"
+
+    def __init__(self, loads: Callable[[Any], dict[str, Any]] | None = None) -> None:
+        self._loads = loads or _loads
+        self._similarity = f"{COSINE_FUNCTION}(sv.embedding, ?)"
+
+    def use_sqlite_vec(self) -> None:
+        """Score with sqlite-vec's cosine distance (the extension is loaded)."""
+        self._similarity = "1.0 - vec_distance_cosine(sv.embedding, ?)"
+
+    def prefix_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
+        """Equal to the prefix, or below it (``GLOB`` uses the prefix index)."""
+        text = ".".join(prefix)
+        return "(s.prefix = ? OR s.prefix GLOB ?)", [text, _escape_glob(text) + ".*"]
+
+    def descendants_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
+        """Below the prefix: ``GLOB 'prefix.*'`` (an index range)."""
+        return "s.prefix GLOB ?", [_escape_glob(".".join(prefix)) + ".*"]
+
+    def filter_condition(
+        self, key: str, op: str, value: Any
+    ) -> tuple[str, list[Any]] | None:
+        """``json_extract`` comparisons for scalar values; ``None`` otherwise."""
+        if _PLAIN_KEY.match(key):
+            path = "$." + key
+        elif '"' in key or "\\" in key:
+            return None  # not expressible as a quoted JSON path: filter in Python
+        else:
+            path = '$."' + key + '"'  # quoted: dots and spaces stay in the name
+        kind = f"json_type(s.value, '{_quote(path)}')"
+        got = f"json_extract(s.value, '{_quote(path)}')"
+        if op in ("$eq", "$ne"):
+            eq = _equal(kind, got, value)
+            if eq is None:
+                return None
+            sql, params = eq
+            if op == "$eq":
+                return f"({sql})", params
+            # A missing field makes the test NULL: count that as "not equal".
+            return f"NOT COALESCE({sql}, 0)", params
+        # The comparison comes first: it rejects most rows with one JSON parse
+        # (SQLite before 3.45 re-parses the value for every json_* call).
+        if isinstance(value, str):
+            return f"({got} {_CMP[op]} ? AND {kind} = 'text')", [value]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return f"({got} {_CMP[op]} ? AND {kind} IN ('integer', 'real'))", [value]
+        return "0", []
+
+    def similarity(self) -> str:
+        """Score of one stored vector against the query-vector parameter."""
+        return self._similarity
+
+    def encode_value(self, value: dict[str, Any]) -> Any:
+        """JSON text."""
+        return _dumps(value)
+
+    def decode_value(self, raw: Any) -> dict[str, Any]:
+        """Parse JSON text."""
+        result: dict[str, Any] = self._loads(raw)
+        return result
+
+    def encode_time(self, moment: datetime) -> Any:
+        """ISO text in UTC with microseconds, so text order is time order."""
+        return moment.astimezone(timezone.utc).isoformat(
+            sep=" ", timespec="microseconds"
+        )
+
+    def decode_time(self, raw: Any) -> datetime:
+        """Parse ISO text; naive values (LangGraph's ``CURRENT_TIMESTAMP``) are UTC."""
+        moment = datetime.fromisoformat(raw) if isinstance(raw, str) else raw
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+    def encode_vector(self, vector: Sequence[float]) -> Any:
+        """Little-endian float32 blob."""
+        return array("f", vector).tobytes()
+
+
+_CMP = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _equal(kind: str, got: str, value: Any) -> tuple[str, list[Any]] | None:
+    # May be NULL for a missing field (callers negate it with COALESCE).
+    if value is None:
+        return f"COALESCE({kind}, 'null') = 'null'", []
+    if isinstance(value, bool):
+        return f"{kind} = '{'true' if value else 'false'}'", []
+    if isinstance(value, str):
+        return f"{got} = ? AND {kind} = 'text'", [value]
+    if isinstance(value, (int, float)):
+        # JSON true/false extract as 1/0: the type check keeps them apart.
+        return f"{got} = ? AND {kind} IN ('integer', 'real')", [value]
+    return None
