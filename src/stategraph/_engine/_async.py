@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Generator
 from typing import Any
 
-from stategraph._engine import _spawn
+from stategraph._engine import _handlers, _spawn
 from stategraph._engine._effects import (
     GetSubgraphState,
     ListCheckpoints,
@@ -313,6 +313,20 @@ async def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) 
 async def _run_tasks(
     loop: Any, tasks: list[Task], saver: Any, chunks: deque[Any] | None
 ) -> AsyncIterator[Any]:
+    async for chunk in _run_batch(loop, tasks, saver, chunks):
+        yield chunk
+    if loop.handlers_due:
+        # Error handlers of the tasks that failed run in the same step.
+        handlers = _handlers.plan(loop)
+        async for chunk in _run_batch(loop, handlers, saver, chunks):
+            yield chunk
+
+
+async def _run_batch(
+    loop: Any, tasks: list[Task], saver: Any, chunks: deque[Any] | None
+) -> AsyncIterator[Any]:
+    if not tasks:
+        return
     if len(tasks) == 1:
         exc = await run_task(tasks[0])
         await _commit(loop, tasks[0], exc, saver)
@@ -339,7 +353,7 @@ async def _run_tasks(
             await _commit(loop, task, cancelled, saver)
             raise
         await _commit(loop, task, exc, saver)
-        if _fails(exc):
+        if _fails(loop, task, exc):
             failed.set()
 
     pending = {asyncio.ensure_future(run_and_commit(t)) for t in tasks}
@@ -363,8 +377,13 @@ async def _run_tasks(
             fut.cancel()
 
 
-def _fails(exc: BaseException | None) -> bool:
-    return exc is not None and not isinstance(exc, GraphBubbleUp)
+def _fails(loop: Any, task: Task, exc: BaseException | None) -> bool:
+    # A failure its error handler takes care of does not stop the step.
+    return (
+        exc is not None
+        and not isinstance(exc, GraphBubbleUp)
+        and not _handlers.routes(loop, task, exc)
+    )
 
 
 async def _run_one_by_one(
@@ -377,6 +396,6 @@ async def _run_one_by_one(
             continue
         exc = await run_task(task)
         await _commit(loop, task, exc, saver)
-        failed = _fails(exc)
+        failed = _fails(loop, task, exc)
         while chunks:
             yield chunks.popleft()

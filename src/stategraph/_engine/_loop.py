@@ -25,6 +25,7 @@ from stategraph._constants import (
     CONFIG_KEY_SCRATCHPAD,
     CONFIG_KEY_TASK_ID,
     ERROR,
+    ERROR_SOURCE_NODE,
     INPUT,
     INTERRUPT,
     NO_WRITES,
@@ -34,7 +35,7 @@ from stategraph._constants import (
     TASKS,
     WRITES_IDX_MAP,
 )
-from stategraph._engine import _emit, _messages
+from stategraph._engine import _emit, _handlers, _messages
 from stategraph._engine._algo import apply_writes, path_str, prepare_tasks
 from stategraph._engine._calls import is_call
 from stategraph._engine._effects import (
@@ -170,6 +171,8 @@ class Loop:
         # Interrupts and resumes, told to graph lifecycle handlers by the trace.
         self.lifecycle: list[tuple[str, str, str, tuple[Any, ...]]] = []
         self.calls: list[Any] = []
+        # Failed tasks whose error handler is still to run: (task, exception).
+        self.handlers_due: list[tuple[Task, BaseException, bool]] = []
 
     def restore(self, checkpoint: dict[str, Any]) -> None:
         """Load channels and version maps from a checkpoint record."""
@@ -482,6 +485,8 @@ class Loop:
         for task in self.tasks:
             if task.writes:
                 _emit.task_output(self, task, task.writes, cached=True)
+        if self.pending_writes and not self.is_replaying:
+            _handlers.resume_routed(self)
         return True
         yield  # pragma: no cover - makes this a generator
 
@@ -497,7 +502,7 @@ class Loop:
         if self.run.cache is not None:
             todo = yield from self._match_cache(todo)
         self.failures: list[tuple[Task, BaseException]] = []
-        if todo:
+        if todo or self.handlers_due:
             yield RunTasks(todo)
         for _task, exc in self.failures:
             if not isinstance(exc, GraphBubbleUp):
@@ -548,8 +553,10 @@ class Loop:
             if not writes or all(c in _CONTROL for c, _ in writes):
                 writes.append((NO_WRITES, None))
             return self._record(task, writes)
-        if not is_call(task):
-            # A called task's failure is raised in its caller, which decides.
+        routed = _handlers.routes(self, task, exc)
+        if not is_call(task) and not routed:
+            # A called task's failure is raised in its caller, which decides;
+            # a routed one is its error handler's to deal with.
             self.failures.append((task, exc))
         if isinstance(exc, GraphInterrupt):
             if exc.args and exc.args[0]:
@@ -560,6 +567,9 @@ class Loop:
         if isinstance(exc, GraphBubbleUp):
             return []
         task.writes.append((ERROR, exc))
+        if routed:
+            task.writes.append((ERROR_SOURCE_NODE, task.name))
+            self.handlers_due.append((task, exc, False))
         return self._record(task, task.writes)
 
     def put_writes(

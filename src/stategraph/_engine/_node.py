@@ -34,6 +34,7 @@ class PregelNode:
         "cache_policy",
         "call",
         "channels",
+        "error_handler",
         "fast_known",
         "hidden",
         "mapper",
@@ -98,6 +99,8 @@ class PregelNode:
         # Whether the last run finished quickly: a live stream need not hand
         # such a node to another thread to show its output in time.
         self.fast_known = False
+        # Name of the node that handles this node's failures, if any.
+        self.error_handler: str | None = None
 
     def note_duration(self, seconds: float, slow: float) -> None:
         """Learn whether the node blocks: two slow runs in a row say it does.

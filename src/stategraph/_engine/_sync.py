@@ -14,7 +14,7 @@ from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from stategraph._engine import _spawn
+from stategraph._engine import _handlers, _spawn
 from stategraph._engine._effects import (
     GetSubgraphState,
     ListCheckpoints,
@@ -247,6 +247,18 @@ def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) -> Non
 def _run_tasks(
     loop: Any, tasks: list[Task], saver: Any, cache: Any, chunks: deque[Any] | None
 ) -> Iterator[Any]:
+    yield from _run_batch(loop, tasks, saver, cache, chunks)
+    if loop.handlers_due:
+        # Error handlers of the tasks that failed run in the same step.
+        handlers = _handlers.plan(loop)
+        yield from _run_batch(loop, handlers, saver, cache, chunks)
+
+
+def _run_batch(
+    loop: Any, tasks: list[Task], saver: Any, cache: Any, chunks: deque[Any] | None
+) -> Iterator[Any]:
+    if not tasks:
+        return
     if len(tasks) == 1:
         # A lone task gains nothing from a thread: always run it inline.
         task = tasks[0]

@@ -22,6 +22,7 @@ from stategraph._constants import (
     CONFIG_KEY_CHECKPOINT_MAP,
     CONFIG_KEY_CHECKPOINT_NS,
     CONFIG_KEY_CHECKPOINTER,
+    CONFIG_KEY_NODE_ERROR,
     CONFIG_KEY_READ,
     CONFIG_KEY_RUNTIME,
     CONFIG_KEY_SCRATCHPAD,
@@ -122,6 +123,7 @@ class Task:
         "loop",
         "name",
         "node",
+        "node_error",
         "path",
         "step",
         "triggers",
@@ -153,6 +155,8 @@ class Task:
         self._scratchpad: Scratchpad | None = None
         self._path_key: str | None = None
         self.cache_key: Any = None
+        # For an error handler's task: the failure it handles (``NodeError``).
+        self.node_error: Any = None
 
     @property
     def path_key(self) -> str:
@@ -288,6 +292,8 @@ def _make_config(task: Task) -> dict[str, Any]:
     }
     if loop.call_impl is not None:
         conf[CONFIG_KEY_CALL] = partial(loop.call_impl, task)
+    if task.node_error is not None:
+        conf[CONFIG_KEY_NODE_ERROR] = task.node_error
     config = {
         **base,
         "metadata": {**base.get("metadata", {}), **task.metadata()},

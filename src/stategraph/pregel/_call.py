@@ -15,6 +15,7 @@ from typing import Any
 from stategraph._constants import (
     CONF,
     CONFIG_KEY_CALL,
+    CONFIG_KEY_NODE_ERROR,
     CONFIG_KEY_RUNTIME,
     PUSH,
     RETURN,
@@ -81,6 +82,10 @@ def _injectables(params: Any) -> list[tuple[str, str, Any]]:
         p = params.get(name)
         if p is not None and p.kind in _KINDS:
             out.append((name, name, _EMPTY))
+    p = params.get("error")
+    if p is not None and p.kind in _KINDS and _type_name(p.annotation) == "NodeError":
+        # Error handlers get the failure; other nodes typed so get None.
+        out.append(("error", "node_error", None))
     return out
 
 
@@ -107,6 +112,8 @@ def _inject(task: Any, spec: dict[str, Any], name: str) -> Any:
     kind, default = spec[name]
     if kind == "config":
         return task.config
+    if kind == "node_error":
+        return task.config[CONF].get(CONFIG_KEY_NODE_ERROR, default)
     runtime = task.config[CONF].get(CONFIG_KEY_RUNTIME)
     if runtime is not None:
         if kind == "runtime":
