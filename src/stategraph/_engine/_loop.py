@@ -106,7 +106,12 @@ class Loop:
         self.interrupt_after = run.interrupt_after
         self.runtime: Runtime[Any] = run.runtime
         self.wants_messages = "messages" in self.modes
-        self.seen_messages: set[str] = set()
+        # A subgraph streaming into its parent's sink shares that sink's ids,
+        # as the parent's own loop does.
+        self.seen_messages: set[str] = next(
+            (s.seen_messages for s in reversed(run.sinks) if "messages" in s.modes),
+            run.sinks[0].seen_messages,
+        )
 
     @classmethod
     def detached(cls, graph: Any, config: dict[str, Any], checkpointer: Any) -> Loop:

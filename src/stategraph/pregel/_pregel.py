@@ -25,6 +25,7 @@ from stategraph.pregel._run import (
     invoke_result,
     prepare_run,
 )
+from stategraph.pregel._stream_events import StreamEventsMixin
 
 _STREAM_KW = (
     "context",
@@ -41,7 +42,7 @@ _STREAM_KW = (
 )
 
 
-class Pregel:
+class Pregel(StreamEventsMixin):
     """A graph of nodes exchanging messages through channels, run in supersteps.
 
     Build one with ``StateGraph(...).compile()`` or directly from
