@@ -21,6 +21,7 @@ MIRRORED = [
     ("checkpoint.serde.base", set()),
     ("typing", set()),
     ("warnings", set()),
+    ("stream", set()),
 ]
 
 
@@ -35,7 +36,20 @@ def test_public_names_exist(module: str, later: set[str]) -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["graph", "types", "errors", "channels", "pregel", "config", "runtime", "managed"],
+    [
+        "graph",
+        "types",
+        "errors",
+        "channels",
+        "pregel",
+        "config",
+        "runtime",
+        "managed",
+        "stream",
+        "stream.transformers",
+        "stream.run_stream",
+        "stream.stream_channel",
+    ],
 )
 def test_all_lists_only_real_names(module: str) -> None:
     ours = importlib.import_module(f"stategraph.{module}")
