@@ -17,6 +17,7 @@ HEAVY = ("langchain", "langsmith", "pydantic", "langgraph")
         "import stategraph.types, stategraph.errors, stategraph.channels",
         "from stategraph.checkpoint.memory import InMemorySaver",
         "from stategraph.pregel import Pregel, NodeBuilder",
+        "import stategraph.stream, stategraph.stream.transformers",
     ],
 )
 def test_import_pulls_in_no_heavy_package(statement: str) -> None:
