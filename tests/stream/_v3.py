@@ -89,7 +89,7 @@ class V3:
 
     async def projections(self, run: Any, names: tuple[str, ...]) -> dict[str, Any]:
         """The named projections (all subscribed before any is read)."""
-        cursors = {name: self.cursor(getattr(run, name)) for name in names}
+        cursors = {name: self.cursor(run.extensions[name]) for name in names}
         out = {name: await self.drain(cursor) for name, cursor in cursors.items()}
         out["output"] = await self.result(run, "output")
         return out

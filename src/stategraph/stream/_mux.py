@@ -348,9 +348,9 @@ class StreamMux:
         self._fail_channels(err)
 
     def _collect_scheduled_tasks(self) -> list[asyncio.Task[Any]]:
+        """Scheduled tasks still running, or finished with an error to raise."""
         return [
             task
             for transformer in self._transformers
             for task in getattr(transformer, "_stream_scheduled_tasks", ())
-            if not task.done()
         ]

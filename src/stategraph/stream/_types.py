@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, ClassVar, Literal
 
 from typing_extensions import NotRequired, TypedDict
@@ -202,7 +202,7 @@ class StreamTransformer(ABC):
         task = asyncio.create_task(_log_failure(coro) if on_error == "log" else coro)
         tasks = self._scheduled_task_set()
         tasks.add(task)
-        task.add_done_callback(tasks.discard)
+        task.add_done_callback(_forget_unless_failed(tasks))
         return task
 
     def _scheduled_task_set(self) -> set[asyncio.Task[Any]]:
@@ -225,6 +225,23 @@ async def _log_failure(coro: Coroutine[Any, Any, Any]) -> Any:
     except Exception:
         _logger.exception("Scheduled StreamTransformer task failed")
         return None
+
+
+def _forget_unless_failed(
+    tasks: set[asyncio.Task[Any]],
+) -> Callable[[asyncio.Task[Any]], None]:
+    """Done callback: drop the task from ``tasks`` unless it raised.
+
+    A failed ``on_error="raise"`` task stays until the mux closes, so its
+    error ends the run even when it finished long before. (LangGraph forgets
+    it then, losing the error to asyncio's "never retrieved" log.)
+    """
+
+    def forget(task: asyncio.Task[Any]) -> None:
+        if task.cancelled() or task.exception() is None:
+            tasks.discard(task)
+
+    return forget
 
 
 def transformer_requires_async(transformer: StreamTransformer) -> bool:
