@@ -8,8 +8,8 @@ A mixin, so that ``Pregel`` gains the methods without this code living in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from stategraph._constants import (
     CONF,
@@ -190,6 +190,27 @@ class StreamEventsMixin:
         )
         return AsyncGraphRunStream(parts.__aiter__(), mux)
 
+    @overload
+    def stream_events(
+        self,
+        input: Any,
+        config: Any = None,
+        *,
+        version: Literal["v3"],
+        transformers: Sequence[TransformerSpec] | None = None,
+        **kwargs: Any,
+    ) -> GraphRunStream: ...
+
+    @overload
+    def stream_events(
+        self,
+        input: Any,
+        config: Any = None,
+        *,
+        version: Literal["v1", "v2"] = "v2",
+        **kwargs: Any,
+    ) -> Iterator[Any]: ...
+
     def stream_events(
         self,
         input: Any,
@@ -240,6 +261,27 @@ class StreamEventsMixin:
         if delegate is None:
             raise NotImplementedError(_no_langchain_events(version))
         return delegate(input, config, version=version, **kwargs)
+
+    @overload
+    def astream_events(
+        self,
+        input: Any,
+        config: Any = None,
+        *,
+        version: Literal["v3"],
+        transformers: Sequence[TransformerSpec] | None = None,
+        **kwargs: Any,
+    ) -> Awaitable[AsyncGraphRunStream]: ...
+
+    @overload
+    def astream_events(
+        self,
+        input: Any,
+        config: Any = None,
+        *,
+        version: Literal["v1", "v2"] = "v2",
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]: ...
 
     def astream_events(
         self,
