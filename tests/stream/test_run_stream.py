@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import operator
 from typing import Annotated, Any
 
@@ -202,3 +203,49 @@ def test_langchain_versions_go_to_the_langchain_adapter(
         ("it", ({"log": []}, {"tags": ["t"]}), {"version": version}),
         ("ait", ({"log": []}, None), {"version": version, "context": 1}),
     ]
+
+
+@pytest.mark.parametrize("name", ["langgraph", "stategraph"])
+def test_abort_from_another_task_cancels_the_pull_in_flight(name: str) -> None:
+    lib = Lib(name)
+
+    async def scenario() -> dict[str, Any]:
+        started, cancelled = asyncio.Event(), asyncio.Event()
+
+        async def stuck(state: programs.State) -> dict[str, Any]:
+            started.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+            return {"log": ["never"]}
+
+        inner = programs._chain(lib, ["stuck"], {"stuck": stuck}).compile()
+        graph = programs._chain(lib, ["outer"], {"outer": inner}).compile()
+        run = await graph.astream_events({"log": []}, version="v3")
+        seen: list[str] = []
+
+        async def consume() -> None:
+            async for event in run:
+                seen.append(event["method"])
+
+        consumer = asyncio.create_task(consume())
+        # The node never returns: from here the consumer waits on the graph.
+        await started.wait()
+        await run.abort()
+        await asyncio.wait_for(cancelled.wait(), timeout=5)
+        await consumer  # ends normally: abort does not cancel the reader
+        # Which subgraph events got through first depends on timing.
+        return {
+            "first": seen[0],
+            "consumer_cancelled": consumer.cancelled(),
+            "output": await run.output(),
+        }
+
+    result = _quiet(lambda _: asyncio.run(scenario()), lib)
+    assert result == {
+        "first": "values",
+        "consumer_cancelled": False,
+        "output": {"log": []},
+    }

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = ("AsyncGraphRunStream",)
 
+_ABORTED: Any = object()
+"""Returned by a pull that ``abort()`` cancelled."""
+
 
 class AsyncGraphRunStream(_RunStreamBase):
     """The handle ``await astream_events(..., version="v3")`` returns.
@@ -70,7 +73,10 @@ class AsyncGraphRunStream(_RunStreamBase):
         self._setup(mux)
         self._pump_cond = asyncio.Condition()
         self._pumping = False
-        self._anext_task: asyncio.Future[Any] | None = None
+        # The reader task awaiting the graph right now, and the event abort()
+        # waits on until that pull has unwound.
+        self._puller: asyncio.Task[Any] | None = None
+        self._pull_settled: asyncio.Event | None = None
         self._aborting = False
         if wire_pump:
             mux.bind_apump(self._apump_next)
@@ -100,20 +106,9 @@ class AsyncGraphRunStream(_RunStreamBase):
 
     async def _pull(self, graph_aiter: AsyncIterator[Any]) -> bool:
         try:
-            # A separate task, so that abort() can cancel a pull in flight and
-            # the cancellation reaches the running nodes; aclose() cannot
-            # while the generator is executing.
-            self._anext_task = asyncio.ensure_future(graph_aiter.__anext__())
-            try:
-                part = await self._anext_task
-            except asyncio.CancelledError:
-                if self._aborting:
-                    self._exhausted = True
-                    return False
-                self._anext_task.cancel()
-                raise
-            finally:
-                self._anext_task = None
+            part = await self._next_part(graph_aiter)
+            if part is _ABORTED:
+                return False
             event = convert_to_protocol_event(part)
             self._observe_event(event)
             await self._mux.apush(event)
@@ -128,6 +123,31 @@ class AsyncGraphRunStream(_RunStreamBase):
             return False
         return True
 
+    async def _next_part(self, graph_aiter: AsyncIterator[Any]) -> Any:
+        """Await the graph's next part in this reader's own task.
+
+        No task per pull (that doubled the cost of an event). To stop a pull
+        in flight, abort() cancels this reader's task instead: the
+        cancellation reaches the running nodes, and is taken back here.
+        """
+        puller = asyncio.current_task()
+        self._puller = puller
+        try:
+            return await graph_aiter.__anext__()
+        except asyncio.CancelledError:
+            if self._pull_settled is None or puller is None:
+                raise
+            # Take back abort()'s request; one made by anyone else stands.
+            uncancel = getattr(puller, "uncancel", None)  # Python 3.11+
+            if uncancel is not None and uncancel() > 0:
+                raise
+            self._exhausted = True
+            return _ABORTED
+        finally:
+            self._puller = None
+            if self._pull_settled is not None:
+                self._pull_settled.set()
+
     async def abort(self) -> None:
         """Stop the run: cancel a pull in flight and close the graph iterator.
 
@@ -139,13 +159,12 @@ class AsyncGraphRunStream(_RunStreamBase):
             self._exhausted = True
             self._aborting = True
             graph_aiter, self._graph_aiter = self._graph_aiter, None
-            anext_task = self._anext_task
+            puller = self._puller
             self._pump_cond.notify_all()
-        if anext_task is not None and not anext_task.done():
-            anext_task.cancel()
-            # The run is being dropped, so its last error does not matter.
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await anext_task
+        if puller is not None and puller is not asyncio.current_task():
+            settled = self._pull_settled = asyncio.Event()
+            puller.cancel()
+            await settled.wait()
         aclose = getattr(graph_aiter, "aclose", None)
         if aclose is not None:
             # The run is being dropped anyway.
