@@ -31,6 +31,16 @@ ALLOWED = {
     ("_engine/_spawn.py", "run"): "a call's outcome, re-raised in its caller",
     ("_engine/_sync.py", "_run_live"): "a live step's failure, re-raised in the caller",
     ("_engine/_sync.py", "step"): "a live step's failure, re-raised in the caller",
+    ("stream/_channel.py", "_pull"): "kept and re-raised in every tee branch",
+    ("stream/_mux.py", "close"): "first finalize error, re-raised after cleanup",
+    ("stream/_mux.py", "aclose"): "first afinalize error, re-raised after cleanup",
+    ("stream/_run_sync.py", "_pump_next"): "the run's error, re-raised to readers",
+    ("stream/_run_async.py", "_pull"): "the run's error, re-raised to readers",
+    ("stream/_subgraphs.py", "finalize"): "first close error, re-raised after cleanup",
+    ("stream/_subgraphs.py", "afinalize"): "first close error, re-raised after cleanup",
+    ("stream/_subgraphs.py", "fail"): "the run already failed; a child's hook error",
+    ("stream/_subgraphs.py", "afail"): "the run already failed; a child's hook error",
+    ("stream/_types.py", "_log_failure"): "a transformer's side task, not graph code",
 }
 
 

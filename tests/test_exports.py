@@ -28,6 +28,7 @@ MIRRORED = [
     ("store.memory", set()),
     ("store.sqlite", set()),
     ("store.postgres", set()),
+    ("stream", set()),
 ]
 
 
@@ -59,6 +60,10 @@ def test_public_names_exist(module: str, later: set[str]) -> None:
         "store.sqlite.aio",
         "store.postgres",
         "store.postgres.aio",
+        "stream",
+        "stream.transformers",
+        "stream.run_stream",
+        "stream.stream_channel",
     ],
 )
 def test_all_lists_only_real_names(module: str) -> None:

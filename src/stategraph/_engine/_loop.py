@@ -107,10 +107,12 @@ class Loop:
         self.interrupt_after = run.interrupt_after
         self.runtime: Runtime[Any] = run.runtime
         self.wants_messages = "messages" in self.modes
-        # One set of seen message ids per stream: the token handler and node
-        # outputs of every graph streaming into it share it.
-        handler = run.config[CONF].get("__stategraph_messages_handler")
-        self.seen_messages: set[str] = handler.seen if handler is not None else set()
+        # A subgraph streaming into its parent's sink shares that sink's ids,
+        # as the parent's own loop does.
+        self.seen_messages: set[str] = next(
+            (s.seen_messages for s in reversed(run.sinks) if "messages" in s.modes),
+            run.sinks[0].seen_messages,
+        )
 
     @classmethod
     def detached(cls, graph: Any, config: dict[str, Any], checkpointer: Any) -> Loop:

@@ -427,6 +427,7 @@ class StateGraph(Generic[StateT]):
         interrupt_after: Any = None,
         debug: bool = False,
         name: str | None = None,
+        transformers: Sequence[Callable[[tuple[str, ...]], Any]] | None = None,
     ) -> CompiledStateGraph:
         """Compile the builder into a runnable graph.
 
@@ -438,6 +439,9 @@ class StateGraph(Generic[StateT]):
             interrupt_after: Nodes (or ``"*"``) to pause after.
             debug: Print debug output while running.
             name: Name of the compiled graph.
+            transformers: Stream transformer classes (or ``scope ->
+                transformer`` factories) added to every
+                ``stream_events(version="v3")`` run.
 
         Returns:
             The compiled graph.
@@ -453,6 +457,7 @@ class StateGraph(Generic[StateT]):
             interrupt_after=interrupt_after,
             debug=debug,
             name=name,
+            stream_transformers=transformers,
         )
 
 

@@ -46,6 +46,7 @@ def compile_state_graph(
     interrupt_after: Any,
     debug: bool,
     name: str | None,
+    stream_transformers: Any = None,
 ) -> CompiledStateGraph:
     """Validate ``builder`` and build its ``CompiledStateGraph``."""
     from stategraph.graph._compiled import CompiledStateGraph
@@ -99,6 +100,7 @@ def compile_state_graph(
         cache=cache,
         context_schema=builder.context_schema,
         name=name or "LangGraph",
+        stream_transformers=stream_transformers,
     )
     compiled.output_mapper = pick_mapper(
         [output_channels] if isinstance(output_channels, str) else output_channels,

@@ -26,6 +26,7 @@ from stategraph.pregel._run import (
     invoke_result,
     prepare_run,
 )
+from stategraph.pregel._stream_events import StreamEventsMixin
 
 _STREAM_KW = (
     "context",
@@ -42,7 +43,7 @@ _STREAM_KW = (
 )
 
 
-class Pregel(LangChainEvents):
+class Pregel(StreamEventsMixin, LangChainEvents):
     """A graph of nodes exchanging messages through channels, run in supersteps.
 
     Build one with ``StateGraph(...).compile()`` or directly from
@@ -328,26 +329,6 @@ class Pregel(LangChainEvents):
             for chunk in frame(run, ns, mode, payload, self):
                 yield chunk
         check_status(loop)
-
-    def stream_events(
-        self, input: Any, config: Any = None, *, version: str = "v2", **kwargs: Any
-    ) -> Any:
-        """Events of a run: ``version="v3"`` (stategraph.stream); v1/v2 are async.
-
-        Raises:
-            NotImplementedError: For ``"v1"``/``"v2"``, as in LangChain.
-        """
-        if version == "v3":
-            return self._stream_events_v3(input, config, **kwargs)  # type: ignore[attr-defined]  # from the v3 mixin
-        return self._stream_events_langchain(input, config, version=version, **kwargs)
-
-    def astream_events(
-        self, input: Any, config: Any = None, *, version: str = "v2", **kwargs: Any
-    ) -> Any:
-        """LangChain's event stream (``"v1"``/``"v2"``) or ``"v3"`` events."""
-        if version == "v3":
-            return self._astream_events_v3(input, config, **kwargs)  # type: ignore[attr-defined]  # from the v3 mixin
-        return self._astream_events_langchain(input, config, version=version, **kwargs)
 
     def invoke(
         self,

@@ -182,7 +182,7 @@ def prepare_run(
         if _tracing.wanted(config, modes):
             run.tracing = _tracing
             run.messages_handler = _tracing.messages_handler(
-                config, modes, own.put, subgraphs
+                config, modes, own, subgraphs
             )
     run.sinks = (own, conf[CONFIG_KEY_STREAM]) if CONFIG_KEY_STREAM in conf else (own,)
     run.runtime = _runtime(graph, run, context, modes, parent_runtime, conf)

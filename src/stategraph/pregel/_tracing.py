@@ -42,7 +42,7 @@ def wanted(config: dict[str, Any], modes: set[str]) -> bool:
 
 
 def messages_handler(
-    config: dict[str, Any], modes: set[str], put: Callable[[Any], None], subgraphs: bool
+    config: dict[str, Any], modes: set[str], sink: Any, subgraphs: bool
 ) -> StreamMessagesHandler | None:
     """The handler streaming chat-model tokens for this run, if it streams messages.
 
@@ -55,7 +55,9 @@ def messages_handler(
     parent = config[CONF].get(HANDLER_KEY)
     if parent is not None and "__pregel_task_id" in config[CONF]:
         return None
-    handler = StreamMessagesHandler(put, subgraphs)
+    handler = StreamMessagesHandler(sink.put, subgraphs)
+    # Tokens and node outputs streamed to one sink share its seen message ids.
+    handler.seen = sink.seen_messages
     config[CONF][HANDLER_KEY] = handler
     return handler
 
