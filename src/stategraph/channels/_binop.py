@@ -90,6 +90,22 @@ def _unwrap_overwrite(value: Overwrite | dict[Any, Any]) -> Any:
     return _NOT_OVERWRITE
 
 
+def _get_overwrite(value: Any) -> tuple[bool, Any]:
+    """Say whether ``value`` is an ``Overwrite`` (in any form) and what it carries.
+
+    LangGraph's private helper of the same name, for code ported from it.
+
+    Returns:
+        ``(True, carried value)`` for an overwrite, else ``(False, None)``.
+    """
+    if not isinstance(value, (Overwrite, dict)):
+        return False, None
+    found = _unwrap_overwrite(value)
+    if found is _NOT_OVERWRITE:
+        return False, None
+    return True, found
+
+
 def _operators_equal(a: Callable[..., Any], b: Callable[..., Any]) -> bool:
     # Lambdas cannot be told apart by name, so one on either side matches.
     if a.__name__ == "<lambda>" or b.__name__ == "<lambda>":
