@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -23,9 +23,11 @@ from stategraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    DeltaChannelHistory,
     SerializerProtocol,
 )
 from stategraph.checkpoint.postgres import _base
+from stategraph.checkpoint.postgres._delta import delta_history_plan
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -157,6 +159,19 @@ class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
         """Fetch a checkpoint tuple (see ``PostgresSaver.get_tuple``)."""
         rows = await self._fetch(_base.get_statement(config))
         return self._load_tuple(rows[0]) if rows else None
+
+    async def aget_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """Collect delta-channel writes and seeds (see the sync saver's method)."""
+        plan = delta_history_plan(self, config, channels)
+        try:
+            statement = next(plan)
+            while True:
+                statement = plan.send(await self._fetch(statement))
+        except StopIteration as done:
+            result: Mapping[str, DeltaChannelHistory] = done.value
+            return result
 
     async def alist(
         self,

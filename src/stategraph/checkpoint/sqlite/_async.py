@@ -12,7 +12,7 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from uuid import uuid4
@@ -26,6 +26,7 @@ from stategraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    DeltaChannelHistory,
     SerializerProtocol,
 )
 from stategraph.checkpoint.sqlite import _read, _write
@@ -38,6 +39,7 @@ from stategraph.checkpoint.sqlite._base import (
     connection_pragmas,
     is_locked,
 )
+from stategraph.checkpoint.sqlite._delta import delta_history_plan
 from stategraph.checkpoint.sqlite._read import config_of
 from stategraph.checkpoint.sqlite._sync import check_keep_last, transact
 from stategraph.checkpoint.sqlite._write import next_version
@@ -208,6 +210,18 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
         """Fetch the checkpoint in ``config`` (latest when it names no id)."""
         found: CheckpointTuple | None = await self._run(
             _read.get_plan(self.serde, config), write=False
+        )
+        return found
+
+    async def aget_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """Collect delta-channel writes and seeds along the ancestors of a checkpoint.
+
+        Same contract as ``BaseCheckpointSaver.get_delta_channel_history``.
+        """
+        found: Mapping[str, DeltaChannelHistory] = await self._run(
+            delta_history_plan(self.serde, config, channels), write=False
         )
         return found
 
