@@ -9,6 +9,7 @@ installed and plain dicts otherwise, as with ``add_messages``.
 from __future__ import annotations
 
 import uuid
+from operator import attrgetter, methodcaller
 from typing import Any
 
 from stategraph._types import Overwrite
@@ -23,6 +24,8 @@ from stategraph.graph._messages import REMOVE_ALL_MESSAGES, _langchain, _to_dict
 __all__ = ("_messages_delta_reducer",)
 
 _REMOVE = "remove"
+_attr_id = attrgetter("id")
+_key_id = methodcaller("get", "id")
 
 
 def _messages_delta_reducer(state: list[Any], writes: list[Any]) -> list[Any]:
@@ -62,15 +65,13 @@ def _messages_delta_reducer(state: list[Any], writes: list[Any]) -> list[Any]:
     )
     msgs = api.convert_to_messages(flat)
     remove = api.RemoveMessage
-    return _fold(current, msgs, lambda m: m.id, lambda m: isinstance(m, remove))
+    return _fold(current, msgs, _attr_id, lambda m: isinstance(m, remove))
 
 
 def _fold_dicts(state: list[Any], flat: list[Any]) -> list[Any]:
     current = [_to_dict(m, assign_id=False) for m in state]
     msgs = [_to_dict(m, assign_id=False) for m in flat]
-    return _fold(
-        current, msgs, lambda m: m.get("id"), lambda m: m.get("role") == _REMOVE
-    )
+    return _fold(current, msgs, _key_id, lambda m: m.get("role") == _REMOVE)
 
 
 def _fold(
