@@ -177,25 +177,29 @@ SAVERS = ["memory", "sqlite", "sqlite-aio", "postgres", "postgres-aio"]
 
 
 @asynccontextmanager
-async def any_saver(kind: str, schemas: Callable[[], str]) -> AsyncIterator[Any]:
+async def any_saver(
+    kind: str, schemas: Callable[[], str], keep_last: int | None = None
+) -> AsyncIterator[Any]:
     if kind == "memory":
         yield InMemorySaver()
     elif kind == "sqlite":
-        with SqliteSaver.from_conn_string(":memory:") as saver:
+        with SqliteSaver.from_conn_string(":memory:", keep_last=keep_last) as saver:
             yield saver
     elif kind == "sqlite-aio":
-        async with AsyncSqliteSaver.from_conn_string(":memory:") as asaver:
+        async with AsyncSqliteSaver.from_conn_string(
+            ":memory:", keep_last=keep_last
+        ) as asaver:
             yield asaver
     elif kind == "postgres":
         with psycopg.connect(schemas(), autocommit=True) as conn:
-            saver = PostgresSaver(conn)
+            saver = PostgresSaver(conn, keep_last=keep_last)
             saver.setup()
             yield saver
     else:
         async with await psycopg.AsyncConnection.connect(
             schemas(), autocommit=True
         ) as aconn:
-            asaver = AsyncPostgresSaver(aconn)
+            asaver = AsyncPostgresSaver(aconn, keep_last=keep_last)
             await asaver.setup()
             yield asaver
 
@@ -244,6 +248,45 @@ async def test_every_saver_rebuilds_delta_channels(
             assert fast == slow
             checked += bool(fast["messages"]["writes"])
         assert checked > 5
+
+
+async def checkpoints(saver: Any, driver: str) -> int:
+    config = {"configurable": {"thread_id": "thread"}}
+    if driver == "async":
+        return len([t async for t in saver.alist(config)])
+    return len(list(saver.list(config)))
+
+
+async def prune(saver: Any, driver: str, thread_ids: list[str]) -> None:
+    if driver == "async":
+        await saver.aprune(thread_ids)
+    else:
+        saver.prune(thread_ids)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("kind", SAVERS)
+async def test_keep_latest_prune_refuses_delta_threads(
+    kind: str, schemas: Callable[[], str]
+) -> None:
+    async with any_saver(kind, schemas) as saver:
+        driver = "async" if kind.endswith("aio") else "sync"
+        await program(build("stategraph", saver), driver, "sync")
+        before = await checkpoints(saver, driver)
+        message = r"^keep_latest can't prune threads that use a DeltaChannel: thread$"
+        with pytest.raises(NotImplementedError, match=message):
+            await prune(saver, driver, ["thread", "other"])
+        assert await checkpoints(saver, driver) == before > 10
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("kind", ["sqlite", "sqlite-aio", "postgres", "postgres-aio"])
+async def test_keep_last_leaves_delta_threads_whole(
+    kind: str, schemas: Callable[[], str], reference: list[Any]
+) -> None:
+    async with any_saver(kind, schemas, keep_last=2) as saver:
+        driver = "async" if kind.endswith("aio") else "sync"
+        assert await program(build("stategraph", saver), driver, "sync") == reference
 
 
 def storage(use_delta: bool, turns: int) -> int:

@@ -12,8 +12,19 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from stategraph.checkpoint.base import DeltaChannelHistory, PendingWrite
+from stategraph.checkpoint.serde.types import _DeltaSnapshot
 
-__all__ = ("PAGE", "ChainWalk", "assemble")
+__all__ = (
+    "COUNTERS_KEY",
+    "PAGE",
+    "ChainWalk",
+    "assemble",
+    "delta_prune_error",
+    "uses_delta",
+)
+
+COUNTERS_KEY = "counters_since_delta_snapshot"
+"""Metadata key a ``DeltaChannel`` leaves on checkpoints between snapshots."""
 
 PAGE = 256
 """Ancestors a saver reads per chain query."""
@@ -87,3 +98,22 @@ def assemble(
             entry["seed"] = seed_values[name]
         out[name] = entry
     return out
+
+
+def uses_delta(checkpoint: Any, metadata: Any) -> bool:
+    """Whether a checkpoint being saved belongs to a thread with delta channels.
+
+    Retention (``keep_last``) leaves such threads alone: deleting old
+    checkpoints would drop the writes their delta channels are rebuilt from.
+    """
+    return COUNTERS_KEY in metadata or any(
+        isinstance(v, _DeltaSnapshot) for v in checkpoint["channel_values"].values()
+    )
+
+
+def delta_prune_error(thread_ids: Iterable[str]) -> NotImplementedError:
+    """The error ``prune(strategy="keep_latest")`` raises for delta threads."""
+    names = ", ".join(sorted(str(t) for t in thread_ids))
+    return NotImplementedError(
+        f"keep_latest can't prune threads that use a DeltaChannel: {names}"
+    )

@@ -18,6 +18,7 @@ from psycopg.rows import dict_row, tuple_row
 
 from stategraph._config import RunnableConfig
 from stategraph.checkpoint._bridge import LoopBoundSaver
+from stategraph.checkpoint._delta_history import delta_prune_error
 from stategraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
@@ -230,7 +231,15 @@ class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
         self, thread_ids: Sequence[str], *, strategy: str = "keep_latest"
     ) -> None:
         """Drop old checkpoints of threads (see ``PostgresSaver.prune``)."""
-        await self._write(_base.prune_statements(thread_ids, strategy))
+        statements = _base.prune_statements(thread_ids, strategy)
+        check = _base.delta_threads_statement(thread_ids)
+        if (
+            strategy == "keep_latest"
+            and statements
+            and (found := await self._fetch(check))
+        ):
+            raise delta_prune_error(row[0] for row in found)
+        await self._write(statements)
 
     async def astorage_size(self, thread_id: str) -> int:
         """Bytes the thread's rows take in the three tables (after compression)."""

@@ -17,6 +17,7 @@ from psycopg import Capabilities, Connection, Pipeline
 from psycopg.rows import dict_row, tuple_row
 
 from stategraph._config import RunnableConfig
+from stategraph.checkpoint._delta_history import delta_prune_error
 from stategraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
@@ -315,7 +316,11 @@ class PostgresSaver(_base.BasePostgresSaver):
             TypeError: If ``thread_ids`` is a single string.
             ValueError: For another strategy.
         """
-        self._write(_base.prune_statements(thread_ids, strategy))
+        statements = _base.prune_statements(thread_ids, strategy)
+        check = _base.delta_threads_statement(thread_ids)
+        if strategy == "keep_latest" and statements and (found := self._fetch(check)):
+            raise delta_prune_error(row[0] for row in found)
+        self._write(statements)
 
     # -- I/O -----------------------------------------------------------------
 

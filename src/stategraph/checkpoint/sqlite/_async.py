@@ -21,6 +21,7 @@ import aiosqlite
 
 from stategraph._config import RunnableConfig
 from stategraph.checkpoint._bridge import LoopBoundSaver
+from stategraph.checkpoint._delta_history import uses_delta
 from stategraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
@@ -258,7 +259,8 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
         now = time.time()
         ttl = self._leases.get(prepared.thread_id)
         renew = now + ttl if ttl else 0.0
-        plan = _write.put_plan(prepared, self.owner, now, self.keep_last, renew)
+        keep = None if uses_delta(checkpoint, metadata) else self.keep_last
+        plan = _write.put_plan(prepared, self.owner, now, keep, renew)
         await self._run(plan)
         thread_id = config["configurable"]["thread_id"]
         return config_of(thread_id, prepared.ns, prepared.checkpoint_id)

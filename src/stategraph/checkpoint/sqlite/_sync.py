@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 from uuid import uuid4
 
 from stategraph._config import RunnableConfig
+from stategraph.checkpoint._delta_history import uses_delta
 from stategraph.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,
@@ -284,7 +285,8 @@ class SqliteSaver(BaseCheckpointSaver[str]):
         now = time.time()
         ttl = self._leases.get(prepared.thread_id)
         renew = now + ttl if ttl else 0.0
-        self._run(_write.put_plan(prepared, self.owner, now, self.keep_last, renew))
+        keep = None if uses_delta(checkpoint, metadata) else self.keep_last
+        self._run(_write.put_plan(prepared, self.owner, now, keep, renew))
         thread_id = config["configurable"]["thread_id"]
         return config_of(thread_id, prepared.ns, prepared.checkpoint_id)
 

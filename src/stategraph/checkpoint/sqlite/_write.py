@@ -18,6 +18,7 @@ from typing import Any
 
 from stategraph._config import RunnableConfig
 from stategraph._constants import WRITES_IDX_MAP
+from stategraph.checkpoint._delta_history import COUNTERS_KEY, delta_prune_error
 from stategraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
@@ -229,6 +230,11 @@ def prune_plan(thread_ids: Sequence[str], strategy: str) -> Plan[None]:
     if strategy == "delete":
         yield from delete_thread_plan(thread_ids)
         return
+    ids = json.dumps([str(t) for t in thread_ids])
+    # Metadata is serialized; the key's bytes show in msgpack and JSON alike.
+    found = yield Query(sql.SELECT_DELTA_THREADS, (ids, COUNTERS_KEY))
+    if found:
+        raise delta_prune_error(row[0] for row in found)
     for thread_id in thread_ids:
         for statement in (*sql.PRUNE_KEEP_LATEST, sql.COLLECT_THREAD_BLOBS):
             yield Query(statement, (str(thread_id),))
