@@ -133,13 +133,15 @@ class DeltaRun:
             )
             self.resume_loaded = []
         if self.exit_writes is not None:
-            self._capture_exit(loop)
+            self._capture_exit(loop, self.exit_writes)
 
-    def _capture_exit(self, loop: Any) -> None:
+    def _capture_exit(self, loop: Any, into: list[ExitWrite]) -> None:
+        # The first step's pending writes still hold those loaded with the
+        # checkpoint, which are stored on it already.
         first = self.first_step is None
         if first:
             self.first_step = loop.step
-            self.exit_writes.extend(  # type: ignore[union-attr]
+            into.extend(
                 (loop.step, NULL_TASK_ID, "", c, v) for c, v in self.command_writes
             )
         paths = {t.id: t.path_key for t in loop.tasks}
@@ -148,9 +150,7 @@ class DeltaRun:
                 continue
             if first and (tid == NULL_TASK_ID or (tid, ch) in self.stored):
                 continue
-            self.exit_writes.append(  # type: ignore[union-attr]
-                (loop.step, tid, paths.get(tid, ""), ch, v)
-            )
+            into.append((loop.step, tid, paths.get(tid, ""), ch, v))
 
     # -- saving -----------------------------------------------------------------
 

@@ -606,8 +606,10 @@ class Loop:
         if all(w[0] in WRITES_IDX_MAP for w in writes):
             writes = list({w[0]: w for w in writes}.values())
         if self.delta is not None:
-            writes = list(writes) if isinstance(writes, tuple) else writes
-            ensure_message_ids(self.delta.specs, writes)  # type: ignore[arg-type]
+            # In place when it is the task's list: applied values keep the ids.
+            if not isinstance(writes, list):
+                writes = list(writes)
+            ensure_message_ids(self.delta.specs, writes)
         if self.checkpointer is None and task is not None:
             # Without a saver nothing reads writes back by task id, so the id
             # (a hash) is never computed; the task object stands in for it.

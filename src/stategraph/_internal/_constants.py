@@ -26,6 +26,7 @@ from stategraph._constants import (  # noqa: F401
     PUSH,
     RESUME,
     RETURN,
+    SNAPSHOT_BUMPS,
     START,
     TAG_HIDDEN,
     TASKS,
