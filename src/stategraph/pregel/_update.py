@@ -56,27 +56,7 @@ def perform_superstep(
     saved = yield LoadCheckpoint(config)
     loop = Loop.detached(graph, config, saver)
     plan = UpdatePlan(graph, saved, is_first)
-    if saved is not None:
-        checkpoint = dict(saved.checkpoint)
-        if graph.migrate_checkpoint is not None:
-            graph.migrate_checkpoint(checkpoint)
-        histories = yield from load_history(graph, checkpoint, saver, saved.config)
-        loop.restore(checkpoint, histories)
-        loop.pending_writes = [(str(t), c, v) for t, c, v in saved.pending_writes or ()]
-        step = saved.metadata.get("step", -1)
-        ckpt_config = {**config, CONF: {**config[CONF], **saved.config[CONF]}}
-    else:
-        loop.restore(empty_checkpoint())
-        step = -1
-        ckpt_config = {
-            **config,
-            CONF: {
-                **config[CONF],
-                CONFIG_KEY_CHECKPOINT_NS: config[CONF].get(
-                    CONFIG_KEY_CHECKPOINT_NS, ""
-                ),
-            },
-        }
+    step, ckpt_config = yield from _restore(graph, loop, config, saved, saver)
     loop.step, loop.stop = step + 1, step + 3
     previous = dict(loop.versions)
     parents = saved.metadata.get("parents", {}) if saved else {}
@@ -119,6 +99,22 @@ def perform_superstep(
             graph, loop, saved, updates, ckpt_config, step, previous, config, plan
         )
     )
+
+
+def _restore(graph: Any, loop: Loop, config: Any, saved: Any, saver: Any) -> Effects:
+    """Load ``saved`` (or an empty thread) into ``loop``; return step and config."""
+    if saved is None:
+        loop.restore(empty_checkpoint())
+        ns = config[CONF].get(CONFIG_KEY_CHECKPOINT_NS, "")
+        return -1, {**config, CONF: {**config[CONF], CONFIG_KEY_CHECKPOINT_NS: ns}}
+    checkpoint = dict(saved.checkpoint)
+    if graph.migrate_checkpoint is not None:
+        graph.migrate_checkpoint(checkpoint)
+    histories = yield from load_history(graph, checkpoint, saver, saved.config)
+    loop.restore(checkpoint, histories)
+    loop.pending_writes = [(str(t), c, v) for t, c, v in saved.pending_writes or ()]
+    step = saved.metadata.get("step", -1)
+    return step, {**config, CONF: {**config[CONF], **saved.config[CONF]}}
 
 
 def _finish_pending(loop: Loop) -> set[str]:
