@@ -320,3 +320,72 @@ def test_delta_storage_grows_linearly() -> None:
     # Doubling the turns about doubles delta storage, but quadruples the other.
     assert delta_60 < 2.5 * delta_30
     assert full_60 > 3 * full_30
+
+
+def message_ids(graph: Any, config: Any) -> list[list[str]]:
+    return [
+        [m.id for m in snapshot.values["messages"]]
+        for snapshot in graph.get_state_history(config)
+    ]
+
+
+def test_postgres_delta_threads_move_between_libraries(
+    schemas: Callable[[], str],
+) -> None:
+    from langgraph.checkpoint.postgres import PostgresSaver as LgPostgresSaver
+    from psycopg.rows import dict_row
+
+    dsn = schemas()
+    config = {"configurable": {"thread_id": "shared"}}
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        saver = PostgresSaver(conn)
+        saver.setup()
+        ours = build("stategraph", saver)
+        for i in range(5):
+            ours.invoke(turn(i), config)
+        written = message_ids(ours, config)
+    with psycopg.connect(
+        dsn, autocommit=True, prepare_threshold=0, row_factory=dict_row
+    ) as lg_conn:
+        theirs = build("langgraph", LgPostgresSaver(lg_conn))
+        assert message_ids(theirs, config) == written
+        theirs.invoke(turn(5), config)
+        continued = message_ids(theirs, config)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        ours = build("stategraph", PostgresSaver(conn))
+        assert message_ids(ours, config) == continued
+    assert len(continued) > len(written) > 20
+
+
+def test_dict_messages_get_stable_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stategraph.channels import DeltaChannel
+    from stategraph.graph import START, StateGraph, _messages as messages_module
+    from stategraph.graph.message import RemoveMessageDict, _messages_delta_reducer
+
+    monkeypatch.setattr(messages_module, "_FORCE_DICTS", True)
+    channel = DeltaChannel(_messages_delta_reducer, snapshot_frequency=4)
+    State = TypedDict("State", {"messages": Annotated[list, channel]})  # noqa: UP013
+
+    def reply(state: Any) -> dict[str, Any]:
+        return {"messages": {"role": "assistant", "content": "ok"}}
+
+    builder = StateGraph(State)
+    builder.add_node("reply", reply)
+    builder.add_edge(START, "reply")
+    with SqliteSaver.from_conn_string(":memory:") as saver:
+        graph = builder.compile(checkpointer=saver)
+        config = {"configurable": {"thread_id": "t"}}
+        for i in range(6):
+            graph.invoke({"messages": [f"question {i}"]}, config)
+        first = graph.get_state(config).values["messages"]
+        again = graph.get_state(config).values["messages"]
+        assert first == again
+        assert len({m["id"] for m in first}) == 12
+        assert first[0] == {
+            "role": "user",
+            "content": "question 0",
+            "id": first[0]["id"],
+        }
+        graph.update_state(config, {"messages": [RemoveMessageDict(first[1]["id"])]})
+        after = graph.get_state(config).values["messages"]
+        assert [m["id"] for m in after] == [m["id"] for m in first if m is not first[1]]
