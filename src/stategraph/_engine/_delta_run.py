@@ -258,7 +258,8 @@ def bump_versions(loop: Any, due: set[str]) -> None:
         loop.versions[name] = new
         loop.changed.add(name)
         bumped[name] = (old, new)
-        if loop._max_version is None or new > loop._max_version:
+        highest = loop._max_version
+        if highest is None or (type(new) is type(highest) and new > highest):
             loop.note_version(new)
     if bumped:
         loop.versions_seen = _delta.mark_bumps_seen(
