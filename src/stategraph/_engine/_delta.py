@@ -8,15 +8,16 @@ the writes saved on the checkpoints between that one and the target.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stategraph._constants import NS_END, NS_SEP, NULL_TASK_ID, SNAPSHOT_BUMPS
 from stategraph.channels._base import MISSING, BaseChannel
 from stategraph.channels._binop import BinaryOperatorAggregate, _get_overwrite
 from stategraph.channels._delta import DeltaChannel
-from stategraph.checkpoint.serde.types import _DeltaSnapshot
+
+if TYPE_CHECKING:
+    from stategraph.checkpoint.serde.types import _DeltaSnapshot
 
 __all__ = (
     "channels_due",
@@ -153,6 +154,9 @@ def only_delta(
 
 def snapshot_value(channel: BaseChannel[Any, Any, Any]) -> _DeltaSnapshot:
     """The blob that stores a delta channel's full value."""
+    # Imported here: the serializers are loaded by the time anything is saved.
+    from stategraph.checkpoint.serde.types import _DeltaSnapshot
+
     return _DeltaSnapshot(channel.get())
 
 
@@ -163,6 +167,8 @@ def exit_task_id(step: int, task_id: str) -> str:
     order, and the result stays a valid UUID (PostgreSQL stores a uuid). It
     is never the null task id, whose writes readers treat as the anchor's own.
     """
+    import uuid
+
     parts = str(uuid.UUID(task_id)).split("-")
     synthetic = f"{step:08d}-{'-'.join(parts[1:])}"
     if synthetic == NULL_TASK_ID:
@@ -175,6 +181,8 @@ def exit_late_task_id(step: int, task_id: str) -> str:
 
     Sorts after every real task id, in step order.
     """
+    import uuid
+
     parts = str(uuid.UUID(task_id)).split("-")
     return f"ffffffff-{step >> 16:04x}-{step & 0xFFFF:04x}-{parts[3]}-{parts[4]}"
 

@@ -7,7 +7,6 @@ yields effects like the loop and never performs I/O itself.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Generator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -116,6 +115,8 @@ class DeltaRun:
         if not delta_in or loop.checkpointer is None or loop.durability == "exit":
             return
         if self.has_parent and self.loaded_latest:
+            import uuid
+
             task_id = str(uuid.uuid5(uuid.UUID(loop.checkpoint_id), INPUT))
             yield SaveWrites(loop._writes_config(), delta_in, task_id, "")
         else:

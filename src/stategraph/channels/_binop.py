@@ -106,6 +106,15 @@ def _get_overwrite(value: Any) -> tuple[bool, Any]:
     return True, found
 
 
+def _is_delta_snapshot(value: Any) -> bool:
+    """Whether ``value`` is a ``checkpoint.serde.types._DeltaSnapshot``.
+
+    Recognised by name, so that importing channels does not import the
+    serializers.
+    """
+    return isinstance(value, tuple) and type(value).__name__ == "_DeltaSnapshot"
+
+
 def _operators_equal(a: Callable[..., Any], b: Callable[..., Any]) -> bool:
     # Lambdas cannot be told apart by name, so one on either side matches.
     if a.__name__ == "<lambda>" or b.__name__ == "<lambda>":
@@ -195,12 +204,8 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value]):
         """
         cls = type(self)
         # A thread saved while this key was a delta channel holds the full value
-        # in a ``checkpoint.serde.types._DeltaSnapshot``; it is recognised by
-        # name so that channels need not import the serializers.
-        if (
-            isinstance(checkpoint, tuple)
-            and type(checkpoint).__name__ == "_DeltaSnapshot"
-        ):
+        # in a ``_DeltaSnapshot``.
+        if _is_delta_snapshot(checkpoint):
             checkpoint = checkpoint[0]  # the ``value`` field
         if cls is not BinaryOperatorAggregate:
             new = cls(self.typ, self.operator)

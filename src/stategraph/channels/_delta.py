@@ -15,9 +15,9 @@ from stategraph.channels._base import MISSING, BaseChannel, Value
 from stategraph.channels._binop import (
     _get_overwrite,
     _initial_factory,
+    _is_delta_snapshot,
     _operators_equal,
 )
-from stategraph.checkpoint.serde.types import _DeltaSnapshot
 from stategraph.errors import (
     EmptyChannelError,
     ErrorCode,
@@ -139,8 +139,8 @@ class DeltaChannel(Generic[Value], BaseChannel[Any, Any, Any]):
         new = self._empty()
         if checkpoint is MISSING or checkpoint is None:
             new.value = self.typ()
-        elif isinstance(checkpoint, _DeltaSnapshot):
-            new.value = checkpoint.value
+        elif _is_delta_snapshot(checkpoint):
+            new.value = checkpoint[0]  # the ``value`` field
         else:
             new.value = checkpoint
         return new

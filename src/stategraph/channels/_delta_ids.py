@@ -9,18 +9,32 @@ message dict has to become one.
 
 from __future__ import annotations
 
+import os
 import sys
-import uuid
 from collections.abc import Callable, Mapping, MutableSequence
 from typing import Any
 
 from stategraph.channels._binop import _get_overwrite
 from stategraph.channels._delta import DeltaChannel
 
-__all__ = ("ensure_message_ids", "is_message_dict", "stamp_message_id")
+__all__ = (
+    "ensure_message_ids",
+    "is_message_dict",
+    "new_message_id",
+    "stamp_message_id",
+)
 
 _ROLES = frozenset({"user", "human", "assistant", "ai", "tool", "system", "function"})
 _TYPES = frozenset({"human", "ai", "tool", "system", "function", "remove"})
+
+
+def new_message_id() -> str:
+    """A random version-4 UUID string (without importing ``uuid``, which is slow)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def is_message_dict(item: dict[Any, Any]) -> bool:
@@ -38,7 +52,7 @@ def stamp_message_id(item: Any) -> None:
     """Give a LangChain message object without an id a random one, in place."""
     base = _base_message_type()
     if base is not None and isinstance(item, base) and item.id is None:
-        item.id = str(uuid.uuid4())
+        item.id = new_message_id()
 
 
 def ensure_message_ids(
@@ -85,7 +99,7 @@ def _with_base_ids(value: Any) -> Any:
     if isinstance(value, list):
         return map_items(value, _base_item)
     if isinstance(value, dict) and is_message_dict(value) and not value.get("id"):
-        return {**value, "id": str(uuid.uuid4())}
+        return {**value, "id": new_message_id()}
     stamp_message_id(value)
     return value
 
@@ -102,8 +116,8 @@ def _dict_item(item: dict[Any, Any]) -> Any:
     try:
         from langchain_core.messages import convert_to_messages
     except ModuleNotFoundError:
-        return item if item.get("id") else {**item, "id": str(uuid.uuid4())}
+        return item if item.get("id") else {**item, "id": new_message_id()}
     message = convert_to_messages([item])[0]
     if not message.id:
-        message.id = str(uuid.uuid4())
+        message.id = new_message_id()
     return message

@@ -8,7 +8,6 @@ installed and plain dicts otherwise, as with ``add_messages``.
 
 from __future__ import annotations
 
-import uuid
 from operator import attrgetter, methodcaller
 from typing import Any
 
@@ -17,6 +16,7 @@ from stategraph.channels._binop import _get_overwrite
 from stategraph.channels._delta_ids import (
     is_message_dict,
     map_items,
+    new_message_id,
     stamp_message_id,
 )
 from stategraph.graph._messages import REMOVE_ALL_MESSAGES, _langchain, _to_dict
@@ -133,7 +133,7 @@ def _message_with_id(item: Any, *, strict: bool = False) -> Any:
                 raise
             return item
         if not message.get("id"):
-            message = {**message, "id": str(uuid.uuid4())}
+            message = {**message, "id": new_message_id()}
         return message
     if isinstance(item, api.BaseMessage):
         stamp_message_id(item)
@@ -145,7 +145,7 @@ def _message_with_id(item: Any, *, strict: bool = False) -> Any:
             raise
         return item
     if not converted.id:
-        converted.id = str(uuid.uuid4())
+        converted.id = new_message_id()
     return converted
 
 
