@@ -389,3 +389,30 @@ def test_dict_messages_get_stable_ids(monkeypatch: pytest.MonkeyPatch) -> None:
         graph.update_state(config, {"messages": [RemoveMessageDict(first[1]["id"])]})
         after = graph.get_state(config).values["messages"]
         assert [m["id"] for m in after] == [m["id"] for m in first if m is not first[1]]
+
+
+@pytest.mark.asyncio
+async def test_channels_from_checkpoint_replays_delta_channels(driver: str) -> None:
+    from stategraph.pregel import _checkpoint as helpers
+
+    saver = InMemorySaver()
+    graph = build("stategraph", saver)
+    await program(graph, driver, "sync")
+    config = {"configurable": {"thread_id": "thread"}}
+    head = saver.get_tuple(config)
+    assert head is not None
+    assert "notes" not in head.checkpoint["channel_values"]
+    if driver == "async":
+        channels, managed = await helpers.achannels_from_checkpoint(
+            graph.channels, head.checkpoint, saver=saver, config=head.config
+        )
+    else:
+        channels, managed = helpers.channels_from_checkpoint(
+            graph.channels, head.checkpoint, saver=saver, config=head.config
+        )
+    values = graph.get_state(config).values
+    assert channels["notes"].get() == values["notes"]
+    assert [m.content for m in values["notes"]][-1] == "note 9"
+    assert managed == {}
+    with pytest.raises(ValueError, match=r"^DeltaChannel \['notes'\] has history"):
+        helpers.channels_from_checkpoint(graph.channels, head.checkpoint)

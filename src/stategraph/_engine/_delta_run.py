@@ -24,7 +24,24 @@ from stategraph._engine._effects import LoadDeltaHistory, SaveCheckpoint, SaveWr
 Effects = Generator[Any, Any, Any]
 ExitWrite = tuple[int, str, str, str, Any]
 
-__all__ = ("DeltaRun", "bump_versions", "load_history")
+__all__ = ("DeltaRun", "bump_versions", "load_history", "replay_names")
+
+
+def replay_names(
+    specs: Mapping[str, Any], checkpoint: Mapping[str, Any], saver: Any, config: Any
+) -> list[str]:
+    """The channels of ``checkpoint`` to rebuild from saved writes.
+
+    Raises:
+        ValueError: If there are some but no saver or config to read them.
+    """
+    names = _delta.channels_to_replay(specs, checkpoint)
+    if names and (saver is None or config is None):
+        raise ValueError(
+            f"DeltaChannel {names} has history to replay but no "
+            "checkpointer or config was passed to read it"
+        )
+    return names
 
 
 def load_history(
@@ -37,14 +54,9 @@ def load_history(
     Raises:
         ValueError: If a channel needs replaying but there is no saver to ask.
     """
-    names = _delta.channels_to_replay(graph.channel_specs, checkpoint)
+    names = replay_names(graph.channel_specs, checkpoint, saver, config)
     if not names:
         return None
-    if saver is None or config is None:
-        raise ValueError(
-            f"DeltaChannel {names} has history to replay but no "
-            "checkpointer or config was passed to read it"
-        )
     return (yield LoadDeltaHistory(config, names))
 
 

@@ -12,10 +12,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from stategraph._engine import _delta
+from stategraph._engine._delta_run import replay_names
+from stategraph.channels.base import MISSING, BaseChannel
 from stategraph.checkpoint.base import Checkpoint, empty_checkpoint as _empty
 
 __all__ = (
     "DELTA_MAX_SUPERSTEPS_SINCE_SNAPSHOT",
+    "achannels_from_checkpoint",
+    "channels_from_checkpoint",
     "copy_checkpoint",
     "delta_channels_overwritten",
     "delta_channels_to_snapshot",
@@ -86,6 +90,71 @@ def delta_channels_overwritten(
         writes: ``(channel, value)`` writes.
     """
     return _delta.overwritten(specs, writes)
+
+
+def _split(specs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    channels = {k: v for k, v in specs.items() if isinstance(v, BaseChannel)}
+    return channels, {k: v for k, v in specs.items() if k not in channels}
+
+
+def _hydrate(
+    channels: Mapping[str, Any], checkpoint: Checkpoint, histories: Mapping[str, Any]
+) -> dict[str, Any]:
+    values = checkpoint["channel_values"]
+    return {
+        k: _delta.replay(spec, histories[k])
+        if k in histories
+        else spec.from_checkpoint(values.get(k, MISSING))
+        for k, spec in channels.items()
+    }
+
+
+def channels_from_checkpoint(
+    specs: Mapping[str, Any],
+    checkpoint: Checkpoint,
+    *,
+    saver: Any = None,
+    config: Any = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Restore channels from a checkpoint, replaying delta channels' saved writes.
+
+    Args:
+        specs: Channels and managed values by name.
+        checkpoint: The checkpoint.
+        saver: Reads the history of delta channels stored as writes.
+        config: The checkpoint's config, for ``saver``.
+
+    Returns:
+        The restored channels and the managed values.
+
+    Raises:
+        ValueError: If a delta channel needs its history and no saver or
+            config was given.
+    """
+    channels, managed = _split(specs)
+    names = replay_names(channels, checkpoint, saver, config)
+    histories = (
+        saver.get_delta_channel_history(config=config, channels=names) if names else {}
+    )
+    return _hydrate(channels, checkpoint, histories), managed
+
+
+async def achannels_from_checkpoint(
+    specs: Mapping[str, Any],
+    checkpoint: Checkpoint,
+    *,
+    saver: Any = None,
+    config: Any = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Async ``channels_from_checkpoint``."""
+    channels, managed = _split(specs)
+    names = replay_names(channels, checkpoint, saver, config)
+    histories = (
+        await saver.aget_delta_channel_history(config=config, channels=names)
+        if names
+        else {}
+    )
+    return _hydrate(channels, checkpoint, histories), managed
 
 
 def copy_checkpoint(checkpoint: Checkpoint) -> Checkpoint:
