@@ -416,3 +416,26 @@ async def test_channels_from_checkpoint_replays_delta_channels(driver: str) -> N
     assert managed == {}
     with pytest.raises(ValueError, match=r"^DeltaChannel \['notes'\] has history"):
         helpers.channels_from_checkpoint(graph.channels, head.checkpoint)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("kind", ["sqlite-aio", "postgres-aio"])
+async def test_asyncio_savers_answer_blocking_calls_from_other_threads(
+    kind: str, schemas: Callable[[], str]
+) -> None:
+    import asyncio
+
+    async with any_saver(kind, schemas) as saver:
+        await program(build("stategraph", saver), "async", "sync")
+        head = await saver.aget_tuple({"configurable": {"thread_id": "thread"}})
+        channels = ["messages", "notes"]
+        expected = await saver.aget_delta_channel_history(
+            config=head.config, channels=channels
+        )
+        got = await asyncio.to_thread(
+            lambda: saver.get_delta_channel_history(
+                config=head.config, channels=channels
+            )
+        )
+        assert got == expected
+        assert expected["notes"]["writes"]
