@@ -439,3 +439,20 @@ async def test_asyncio_savers_answer_blocking_calls_from_other_threads(
         )
         assert got == expected
         assert expected["notes"]["writes"]
+
+
+def test_prune_sees_delta_threads_through_encryption() -> None:
+    from stategraph.checkpoint.serde.encrypted import EncryptedSerializer
+
+    serde = EncryptedSerializer.from_pycryptodome_aes(key=b"0123456789abcdef")
+    with SqliteSaver.from_conn_string(":memory:") as saver:
+        saver.serde = serde
+        graph = build("stategraph", saver)
+        config = {"configurable": {"thread_id": "thread"}}
+        graph.invoke(turn(0), config)
+        (metadata_blob,) = saver.conn.execute(
+            "SELECT metadata FROM sg_checkpoints LIMIT 1"
+        ).fetchone()
+        assert b"counters_since_delta_snapshot" not in metadata_blob
+        with pytest.raises(NotImplementedError, match=r"DeltaChannel: thread$"):
+            saver.prune(["thread"])

@@ -293,7 +293,7 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
         self, thread_ids: Sequence[str], *, strategy: str = "keep_latest"
     ) -> None:
         """Prune threads (see ``SqliteSaver.prune``)."""
-        await self._run(_write.prune_plan(thread_ids, strategy))
+        await self._run(_write.prune_plan(thread_ids, strategy, self.serde))
 
     async def astorage_size(self, thread_id: str) -> int:
         """Return the bytes stored for a thread (see ``SqliteSaver.storage_size``)."""

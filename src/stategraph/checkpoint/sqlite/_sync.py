@@ -330,7 +330,7 @@ class SqliteSaver(BaseCheckpointSaver[str]):
         Raises:
             ValueError: For an unknown strategy.
         """
-        self._run(_write.prune_plan(thread_ids, strategy))
+        self._run(_write.prune_plan(thread_ids, strategy, self.serde))
 
     def storage_size(self, thread_id: str) -> int:
         """Return the bytes stored for a thread: keys, headers, values and writes.
