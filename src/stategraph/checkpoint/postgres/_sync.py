@@ -155,7 +155,14 @@ class PostgresSaver(_base.BasePostgresSaver):
         ):
             cur.execute(_base.SETUP_LOCK_SQL, prepare=False)
             cur.execute(_base.MIGRATIONS[0], prepare=False)
-            row = cur.execute(_base.CURRENT_VERSION_SQL, prepare=False).fetchone()
+            if self.pipe is not None:
+                # In pipeline mode a cursor's results arrive in order; reading
+                # the version must not pick up the lock statement's row.
+                self.pipe.sync()
+            with conn.cursor(row_factory=tuple_row) as version_cur:
+                row = version_cur.execute(
+                    _base.CURRENT_VERSION_SQL, prepare=False
+                ).fetchone()
             current = -1 if row is None or row[0] is None else int(row[0])
             for sql, params in _base.migration_statements(current):
                 cur.execute(sql, params, prepare=False)  # one-off statements
