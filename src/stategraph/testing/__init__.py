@@ -15,9 +15,14 @@ Check a saver with pytest (both its sync and async API, one case at a time)::
 
 or all at once: ``(await validate_checkpointer(MySaver)).raise_for_failures()``.
 The factory may return a saver or a (sync or async) context manager of one.
+
+``FakeToolCallingModel`` is a scripted chat model with ``bind_tools`` for agent
+tests (needs the ``langchain`` extra; imported on first use).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from stategraph.testing._checkpointer import (
     CAPABILITIES,
@@ -31,7 +36,11 @@ from stategraph.testing._checkpointer import (
     validate_checkpointer,
 )
 
+if TYPE_CHECKING:
+    from stategraph.testing._chat_models import FakeToolCallingModel
+
 __all__ = (
+    "FakeToolCallingModel",
     "CAPABILITIES",
     "ConformanceCase",
     "ConformanceError",
@@ -42,3 +51,12 @@ __all__ = (
     "supports",
     "validate_checkpointer",
 )
+
+
+def __getattr__(name: str) -> Any:
+    # The fake chat model needs langchain-core; load it only when asked for.
+    if name == "FakeToolCallingModel":
+        from stategraph.testing._chat_models import FakeToolCallingModel
+
+        return FakeToolCallingModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

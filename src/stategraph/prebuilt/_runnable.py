@@ -1,0 +1,154 @@
+"""``RunnableCallable``: a langchain ``Runnable`` around a sync and an async function.
+
+Prebuilt nodes (``ToolNode``, the agent's model node) are langchain runnables, as in
+LangGraph, so users can ``invoke`` them outside a graph and compose them. This module
+injects ``config``, ``runtime``, ``store`` and ``writer`` parameters the way graph
+nodes receive them; it must not import the engine.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, cast
+
+from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables.config import ensure_config
+
+from stategraph._constants import CONFIG_KEY_RUNTIME
+from stategraph.config import get_config
+
+_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+_EMPTY = inspect.Parameter.empty
+_MISSING: Any = object()
+
+# parameter name -> (runtime attribute it reads, default when the runtime lacks it);
+# "N/A" is the key LangGraph names in its error for config and runtime.
+_INJECTABLE: dict[str, tuple[str, Any]] = {
+    "config": ("N/A", _EMPTY),
+    "runtime": ("N/A", _EMPTY),
+    "writer": ("stream_writer", lambda _: None),
+    "store": ("store", _EMPTY),
+}
+
+
+def _accepted(func: Callable[..., Any]) -> dict[str, tuple[str, Any]]:
+    """The injectable parameters ``func`` declares."""
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return {}
+    found: dict[str, tuple[str, Any]] = {}
+    for name, (key, default) in _INJECTABLE.items():
+        param = params.get(name)
+        if param is None or param.kind not in _KINDS:
+            continue
+        if name == "store" and param.default is None:
+            default = None
+        found[name] = (key, default)
+    return found
+
+
+class RunnableCallable(Runnable[Any, Any]):
+    """A runnable made of a sync function and an optional async one.
+
+    Args:
+        func: Called by ``invoke``; ``None`` when only the async API works.
+        afunc: Called by ``ainvoke``; ``invoke`` is used when it is ``None``.
+        name: Name of the runnable (default: the function's name).
+        tags: Tags of the node that runs it.
+        recurse: Invoke a runnable the function returns with the same input.
+        **kwargs: Keyword arguments passed to every call.
+    """
+
+    def __init__(
+        self,
+        func: Callable[..., Any] | None,
+        afunc: Callable[..., Awaitable[Any]] | None = None,
+        *,
+        name: str | None = None,
+        tags: Sequence[str] | None = None,
+        recurse: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        if func is None and afunc is None:
+            raise ValueError("At least one of func or afunc must be provided.")
+        self.func = func
+        self.afunc = afunc
+        self.name = name or _name_of(func, afunc)
+        self.tags = tags
+        self.recurse = recurse
+        self.kwargs = kwargs
+        self.func_accepts = _accepted(func or afunc)  # type: ignore[arg-type]  # one is set
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+    def _kwargs(self, config: RunnableConfig, given: dict[str, Any]) -> dict[str, Any]:
+        kwargs = {**self.kwargs, **given}
+        runtime = config.get("configurable", {}).get(CONFIG_KEY_RUNTIME)
+        for name, (key, default) in self.func_accepts.items():
+            if name in kwargs:
+                continue
+            value: Any = _MISSING
+            if name == "config":
+                value = config
+            elif runtime is not None:
+                value = (
+                    runtime if name == "runtime" else getattr(runtime, key, _MISSING)
+                )
+            if value is _MISSING:
+                if default is _EMPTY:
+                    raise ValueError(
+                        f"Missing required config key '{key}' for '{self.name}'."
+                    )
+                value = default
+            kwargs[name] = value
+        return kwargs
+
+    def invoke(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Any:
+        """Call the sync function with ``input`` and the injected parameters."""
+        if self.func is None:
+            raise TypeError(
+                f'No synchronous function provided to "{self.name}".'
+                "\nEither initialize with a synchronous function or invoke"
+                " via the async API (ainvoke, astream, etc.)"
+            )
+        config = _config_or_current(config)
+        result = self.func(input, **self._kwargs(config, kwargs))
+        if self.recurse and isinstance(result, Runnable):
+            return result.invoke(input, config)
+        return result
+
+    async def ainvoke(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Any:
+        """Await the async function (or call the sync one when there is none)."""
+        if self.afunc is None:
+            return self.invoke(input, config, **kwargs)
+        config = _config_or_current(config)
+        result = await self.afunc(input, **self._kwargs(config, kwargs))
+        if self.recurse and isinstance(result, Runnable):
+            return await result.ainvoke(input, config)
+        return result
+
+
+def _config_or_current(config: RunnableConfig | None) -> RunnableConfig:
+    """``config`` as given, else the running task's, else langchain's default."""
+    if config is not None:
+        return config
+    try:
+        current: RunnableConfig = cast(RunnableConfig, get_config())
+    except RuntimeError:
+        return ensure_config()
+    return current
+
+
+def _name_of(*funcs: Any) -> str | None:
+    for func in funcs:
+        name = getattr(func, "__name__", None)
+        if func is not None and name != "<lambda>":
+            return name if isinstance(name, str) else None
+    return None
