@@ -10,11 +10,14 @@ ids, interrupt ids) numbered by first appearance, timestamps erased.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib
 import pprint
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from langchain_core.messages import BaseMessage
 
 LIBS = ("langgraph", "stategraph")
 _ID_RE = re.compile(
@@ -126,7 +129,16 @@ def same(program: Callable[..., Any], *args: Any) -> Any:
     """Run ``program`` on both libraries, assert equal observations, return ours."""
     reference = observe("langgraph", program, *args)
     ours = observe("stategraph", program, *args)
-    assert render(ours) == render(reference)
+    ref_text, our_text = render(reference), render(ours)
+    if ref_text != our_text:
+        diff = difflib.unified_diff(
+            ref_text.splitlines(),
+            our_text.splitlines(),
+            "langgraph",
+            "stategraph",
+            lineterm="",
+        )
+        raise AssertionError("observations differ:\n" + "\n".join(list(diff)[:80]))
     return ours
 
 
@@ -136,3 +148,47 @@ def attempt(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)
     except Exception as e:  # the error is the observation
         return e
+
+
+def trace(
+    lib: Lib,
+    driver: Any,
+    graph: Any,
+    input: Any,
+    config: dict[str, Any] | None = None,
+    *,
+    stream_mode: Any = ("updates", "values"),
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """Stream ``input``; then the final state and history when checkpointed."""
+    config = config or {"configurable": {"thread_id": "t"}}
+    out: dict[str, Any] = {}
+    out["chunks"] = attempt(
+        driver.stream, graph, input, config, stream_mode=list(stream_mode), **kwargs
+    )
+    if graph.checkpointer is not None:
+        out["state"] = driver.get_state(graph, config)
+        out["history"] = [_without_result_ids(s) for s in driver.history(graph, config)]
+    return out
+
+
+def _without_result_ids(snapshot: Any) -> Any:
+    """The snapshot with message ids erased from its tasks' saved results.
+
+    LangGraph serialises a task's writes on a background thread, usually after
+    ``add_messages`` gave the new messages ids in place, so its saved results
+    show ids that were not there when the task returned; ours are saved as
+    returned. Which one is seen depends on thread timing, not on behaviour.
+    """
+    tasks = tuple(t._replace(result=_erase_ids(t.result)) for t in snapshot.tasks)
+    return snapshot._replace(tasks=tasks)
+
+
+def _erase_ids(value: Any) -> Any:
+    if isinstance(value, BaseMessage):
+        return value.model_copy(update={"id": None})
+    if isinstance(value, dict):
+        return {k: _erase_ids(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_erase_ids(v) for v in value]
+    return value

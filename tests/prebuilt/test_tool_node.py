@@ -349,7 +349,7 @@ def test_injected_store(driver: Any) -> None:
 def test_tool_runtime_and_tool_call_id(driver: Any) -> None:
     def program(lib: Lib, driver: Any) -> Any:
         @tool
-        def inspect_runtime(x: int, runtime: lib.prebuilt.ToolRuntime) -> str:  # type: ignore[name-defined]
+        def inspect_runtime(x: int, runtime: lib.prebuilt.ToolRuntime) -> str:
             """Reports what the runtime holds."""
             names = [t.name for t in runtime.tools]
             return f"{x}|{runtime.tool_call_id}|{runtime.context}|{names}|" + str(
