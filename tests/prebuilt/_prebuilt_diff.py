@@ -38,6 +38,7 @@ _MODULES = {
     "errors": "errors",
     "memory": "checkpoint.memory",
     "runtime": "runtime",
+    "managed": "managed",
     "config": "config",
     "warnings": "warnings",
 }
@@ -163,12 +164,32 @@ def trace(
     """Stream ``input``; then the final state and history when checkpointed."""
     config = config or {"configurable": {"thread_id": "t"}}
     out: dict[str, Any] = {}
-    out["chunks"] = attempt(
+    chunks = attempt(
         driver.stream, graph, input, config, stream_mode=list(stream_mode), **kwargs
     )
+    out["chunks"] = chunks if isinstance(chunks, Exception) else _canonical(chunks)
     if graph.checkpointer is not None:
         out["state"] = driver.get_state(graph, config)
         out["history"] = [_without_result_ids(s) for s in driver.history(graph, config)]
+    return out
+
+
+def _canonical(chunks: list[Any]) -> list[Any]:
+    """Chunks with each run of consecutive ``updates`` chunks sorted.
+
+    Parallel tasks report their updates as they finish, so the order within
+    one step depends on thread timing (in LangGraph too); the set does not.
+    """
+    out: list[Any] = []
+    run: list[Any] = []
+    for chunk in [*chunks, None]:
+        if isinstance(chunk, tuple) and chunk[0] == "updates":
+            run.append(chunk)
+            continue
+        out.extend(sorted(run, key=lambda c: _ID_RE.sub("<id>", repr(c))))
+        run = []
+        if chunk is not None:
+            out.append(chunk)
     return out
 
 

@@ -1,0 +1,395 @@
+"""``create_react_agent`` against LangGraph's: same graphs, streams, states, errors.
+
+No ``from __future__ import annotations``: state schemas and tools are read at
+run time and some name per-library classes held in local variables.
+"""
+
+from typing import Annotated, Any
+
+import pytest
+from _prebuilt_diff import Lib, attempt, same, trace
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import RunnableLambda
+from langchain_core.tools import tool
+from pydantic import BaseModel
+from typing_extensions import TypedDict
+
+from stategraph.testing import FakeToolCallingModel
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two numbers."""
+    return a + b
+
+
+@tool(return_direct=True)
+def finish(answer: str) -> str:
+    """Ends the run with an answer."""
+    return f"final: {answer}"
+
+
+class Weather(BaseModel):
+    temperature: int
+
+
+def call(name: str, args: dict[str, Any], id: str) -> dict[str, Any]:
+    return {"name": name, "args": args, "id": id, "type": "tool_call"}
+
+
+PARALLEL = [
+    [call("add", {"a": 1, "b": 2}, "c1"), call("add", {"a": 3, "b": 4}, "c2")],
+    [],
+]
+HI = {"messages": [("user", "hi")]}
+
+
+def agent(lib: Lib, *args: Any, **kwargs: Any) -> Any:
+    """``create_react_agent``, which must warn that it is deprecated."""
+    with pytest.warns(lib.warnings.LangGraphDeprecatedSinceV10) as record:
+        graph = lib.agent.create_react_agent(*args, **kwargs)
+    assert "create_react_agent has been moved to `langchain.agents`" in str(
+        record[0].message
+    )
+    return graph
+
+
+def model(script: list[list[Any]] | None = None, **kwargs: Any) -> Any:
+    return FakeToolCallingModel(tool_calls=script or [], **kwargs)
+
+
+def saver(lib: Lib) -> Any:
+    return lib.memory.InMemorySaver()
+
+
+def messages_of(observed: dict[str, Any]) -> list[Any]:
+    return [(m["type"], m["content"]) for m in observed["state"]["values"]["messages"]]
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_tool_loop(driver: Any, version: str) -> None:
+    def program(lib: Lib, driver: Any) -> Any:
+        graph = agent(
+            lib, model(PARALLEL), [add], checkpointer=saver(lib), version=version
+        )
+        return trace(lib, driver, graph, HI)
+
+    ours = same(program, driver)
+    assert messages_of(ours) == [
+        ("human", "hi"),
+        ("ai", "hi"),
+        ("tool", "3"),
+        ("tool", "7"),
+        ("ai", "hi-hi-3-7"),
+    ]
+    tools_steps = [s for s in ours["history"] if s["next"] and "tools" in s["next"]]
+    assert len(tools_steps) == 1
+    assert len(tools_steps[0]["tasks"]) == (1 if version == "v1" else 2)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["str", "system_message", "callable", "runnable", "bad"],
+)
+def test_prompt_forms(driver: Any, prompt: str) -> None:
+    prompts = {
+        "str": "be brief",
+        "system_message": SystemMessage("be kind"),
+        "callable": lambda state: [SystemMessage("fn"), *state["messages"]],
+        "runnable": RunnableLambda(lambda state: [HumanMessage("rl")]),
+        "bad": 42,
+    }
+
+    def program(lib: Lib, driver: Any) -> Any:
+        make = attempt(agent, lib, model(), [add], prompt=prompts[prompt])
+        if isinstance(make, Exception):
+            return make
+        return driver.invoke(make, HI)
+
+    ours = same(program, driver)
+    expected = {
+        "str": "be brief-hi",
+        "system_message": "be kind-hi",
+        "callable": "fn-hi",
+        "runnable": "rl",
+    }
+    if prompt == "bad":
+        assert ours["str"] == "Got unexpected type for `prompt`: <class 'int'>"
+    else:
+        assert ours["messages"][-1]["content"] == expected[prompt]
+
+
+@pytest.mark.parametrize("with_tools", [True, False])
+@pytest.mark.parametrize("as_tuple", [True, False])
+def test_response_format(driver: Any, with_tools: bool, as_tuple: bool) -> None:
+    def program(lib: Lib, driver: Any) -> Any:
+        fake = model(PARALLEL, structured_response=Weather(temperature=21))
+        schema = ("use celsius", Weather) if as_tuple else Weather
+        tools = [add] if with_tools else []
+        graph = agent(lib, fake, tools, response_format=schema, checkpointer=saver(lib))
+        return trace(lib, driver, graph, HI)
+
+    ours = same(program, driver)
+    assert ours["state"]["values"]["structured_response"] == {
+        "__type__": "Weather",
+        "temperature": 21,
+    }
+
+
+def test_pre_and_post_model_hooks(driver: Any) -> None:
+    def pre(state: Any) -> dict[str, Any]:
+        return {"llm_input_messages": [HumanMessage("trimmed")]}
+
+    def post(state: Any) -> dict[str, Any]:
+        return {
+            "messages": [HumanMessage("checked", id=f"post{len(state['messages'])}")]
+        }
+
+    def program(lib: Lib, driver: Any) -> Any:
+        graph = agent(
+            lib,
+            model([[call("add", {"a": 1, "b": 1}, "c1")], []]),
+            [add],
+            pre_model_hook=pre,
+            post_model_hook=post,
+            checkpointer=saver(lib),
+        )
+        out = trace(lib, driver, graph, HI)
+        out["mermaid"] = graph.get_graph().draw_mermaid()
+        return out
+
+    ours = same(program, driver)
+    assert [c for _, c in messages_of(ours)] == [
+        "hi",
+        "trimmed",
+        "checked",
+        "2",
+        "trimmed",
+        "checked",
+    ]
+    assert "post_model_hook -.-> tools" in ours["mermaid"]
+
+
+@pytest.mark.parametrize("hooks", ["pre", "post", "both", "none"])
+@pytest.mark.parametrize("tools", [True, False])
+def test_graph_shapes(hooks: str, tools: bool) -> None:
+    def hook(state: Any) -> dict[str, Any]:
+        return {}
+
+    def program(lib: Lib) -> Any:
+        kwargs: dict[str, Any] = {}
+        if hooks in ("pre", "both"):
+            kwargs["pre_model_hook"] = hook
+        if hooks in ("post", "both"):
+            kwargs["post_model_hook"] = hook
+        graph = agent(
+            lib,
+            model(),
+            [add, finish] if tools else [],
+            response_format=Weather,
+            **kwargs,
+        )
+        drawn = graph.get_graph()
+        return [sorted(drawn.nodes), drawn.draw_mermaid(), graph.name]
+
+    ours = same(program)
+    assert "generate_structured_response" in ours[0]
+
+
+def test_return_direct_ends_the_run(driver: Any) -> None:
+    script = [
+        [call("add", {"a": 1, "b": 1}, "c1"), call("finish", {"answer": "x"}, "c2")]
+    ]
+
+    def program(lib: Lib, driver: Any) -> Any:
+        graph = agent(lib, model(script), [add, finish], checkpointer=saver(lib))
+        return trace(lib, driver, graph, HI)
+
+    ours = same(program, driver)
+    assert messages_of(ours)[-1] == ("tool", "final: x")
+
+
+@pytest.mark.parametrize("limit", [3, 4])
+def test_remaining_steps_stop_the_loop(driver: Any, limit: int) -> None:
+    forever = [[call("add", {"a": 1, "b": 1}, "c1")]]
+
+    def program(lib: Lib, driver: Any) -> Any:
+        graph = agent(lib, model(forever), [add], checkpointer=saver(lib))
+        config = {"configurable": {"thread_id": "t"}, "recursion_limit": limit}
+        return trace(lib, driver, graph, HI, config)
+
+    ours = same(program, driver)
+    assert messages_of(ours)[-1] == (
+        "ai",
+        "Sorry, need more steps to process this request.",
+    )
+
+
+def test_custom_state_and_context_with_dynamic_model(driver: Any) -> None:
+    class Context(TypedDict):
+        model: str
+
+    def program(lib: Lib, driver: Any) -> Any:
+        class State(TypedDict):
+            messages: Annotated[list[Any], lib.message.add_messages]
+            remaining_steps: lib.managed.RemainingSteps
+            user: str
+
+        models = {
+            "a": model([[call("add", {"a": 2, "b": 2}, "c1")], []]).bind_tools([add]),
+            "b": model().bind_tools([add]),
+        }
+
+        def pick(state: Any, runtime: Any) -> Any:
+            return models[runtime.context["model"]]
+
+        graph = agent(
+            lib,
+            pick,
+            [add],
+            state_schema=State,
+            context_schema=Context,
+            prompt=lambda state: [SystemMessage(state["user"]), *state["messages"]],
+            checkpointer=saver(lib),
+        )
+        return trace(lib, driver, graph, {**HI, "user": "ann"}, context={"model": "a"})
+
+    ours = same(program, driver)
+    assert messages_of(ours)[-1] == ("ai", "ann-hi-ann-hi-4")
+
+
+def test_async_model_picker(driver: Any) -> None:
+    async def pick(state: Any, runtime: Any) -> Any:
+        return model().bind_tools([add])
+
+    def program(lib: Lib, driver: Any) -> Any:
+        return attempt(driver.invoke, agent(lib, pick, [add]), HI)
+
+    ours = same(program, driver)
+    if driver.mode == "sync":
+        assert ours["__exc__"] == "RuntimeError"
+        assert ours["str"].startswith("Async model callable provided but agent")
+    else:
+        assert ours["messages"][-1]["content"] == "hi"
+
+
+def test_pydantic_state_schema(driver: Any) -> None:
+    def program(lib: Lib, driver: Any) -> Any:
+        class State(BaseModel):
+            messages: Annotated[list[Any], lib.message.add_messages]
+            remaining_steps: lib.managed.RemainingSteps = 25
+            mood: str = "calm"
+
+        graph = agent(
+            lib, model(PARALLEL), [add], state_schema=State, checkpointer=saver(lib)
+        )
+        return trace(lib, driver, graph, HI)
+
+    ours = same(program, driver)
+    assert messages_of(ours)[-1] == ("ai", "hi-hi-3-7")
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_static_interrupts_and_resume(driver: Any, where: str) -> None:
+    def program(lib: Lib, driver: Any) -> Any:
+        kwargs = (
+            {"interrupt_before": ["tools"]}
+            if where == "before"
+            else {"interrupt_after": ["agent"]}
+        )
+        graph = agent(lib, model(PARALLEL), [add], checkpointer=saver(lib), **kwargs)
+        first = trace(lib, driver, graph, HI)
+        return [first, trace(lib, driver, graph, None)]
+
+    ours = same(program, driver)
+    assert ours[0]["state"]["next"] == ("tools", "tools")
+    assert messages_of(ours[1])[-1] == ("ai", "hi-hi-3-7")
+
+
+def test_name_labels_messages_and_graph(driver: Any) -> None:
+    def program(lib: Lib, driver: Any) -> Any:
+        graph = agent(lib, model(PARALLEL), [add], name="helper")
+        return [graph.name, driver.invoke(graph, HI)]
+
+    ours = same(program, driver)
+    assert ours[0] == "helper"
+    assert {m["name"] for m in ours[1]["messages"] if m["type"] == "ai"} == {"helper"}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "bad_version",
+        "unknown_kwarg",
+        "missing_state_keys",
+        "bound_tool_count",
+        "bound_tool_names",
+        "unanswered_tool_call",
+    ],
+)
+def test_bad_input(driver: Any, case: str) -> None:
+    def program(lib: Lib, driver: Any) -> Any:
+        class Partial(TypedDict):
+            messages: list[Any]
+
+        kwargs: dict[str, Any] = {
+            "bad_version": {"version": "v3"},
+            "unknown_kwarg": {"colour": "red"},
+            "missing_state_keys": {"state_schema": Partial},
+        }.get(case, {})
+        fake: Any = model()
+        if case == "bound_tool_count":
+            fake = fake.bind_tools([add, finish])
+        if case == "bound_tool_names":
+            fake = fake.bind_tools([finish])
+        made = attempt(agent, lib, fake, [add], **kwargs)
+        if isinstance(made, Exception):
+            return made
+        stale = AIMessage("", id="x", tool_calls=[call("add", {}, "old")])
+        return attempt(driver.invoke, made, {"messages": [stale]})
+
+    ours = same(program, driver)
+    messages = {
+        "bad_version": "Invalid version v3. Supported versions are 'v1' and 'v2'.",
+        "unknown_kwarg": "create_react_agent() got unexpected keyword arguments: "
+        "{'colour': 'red'}",
+        "missing_state_keys": "Missing required key(s) {'remaining_steps'} in "
+        "state_schema",
+        "bound_tool_count": "Number of tools in the model.bind_tools() and tools "
+        "passed to create_react_agent must match Got 1 tools, expected 2",
+        "bound_tool_names": "Missing tools '{'add'}' in the model.bind_tools()",
+    }
+    if case == "unanswered_tool_call":
+        assert ours["__exc__"] == "ValueError"
+        assert "INVALID_CHAT_HISTORY" in ours["str"]
+    else:
+        assert ours["str"] == messages[case]
+
+
+def test_config_schema_is_a_deprecated_alias() -> None:
+    class Context(TypedDict):
+        user: str
+
+    def program(lib: Lib) -> Any:
+        warning = lib.warnings.LangGraphDeprecatedSinceV10
+        with pytest.warns(warning) as record:
+            graph = lib.agent.create_react_agent(model(), [add], config_schema=Context)
+        return [sorted(str(r.message) for r in record), graph.context_schema is Context]
+
+    ours = same(program)
+    assert ours[1] is True
+    assert any("`config_schema` is deprecated" in m for m in ours[0])
+
+
+def test_tools_as_a_tool_node_and_provider_dicts(driver: Any) -> None:
+    search = {"type": "web_search_preview"}
+
+    def program(lib: Lib, driver: Any) -> Any:
+        node = lib.prebuilt.ToolNode([add], handle_tool_errors="tool failed")
+        graph = agent(lib, model([[call("add", {"a": "x"}, "c1")], []]), node)
+        with_dict = agent(lib, model(), [add, search])
+        bound = with_dict.nodes["agent"].bound
+        return [driver.invoke(graph, HI), type(bound).__name__]
+
+    ours = same(program, driver)
+    assert ours[0]["messages"][2]["content"] == "tool failed"
