@@ -175,18 +175,19 @@ def trace(
 
 
 def _canonical(chunks: list[Any]) -> list[Any]:
-    """Chunks with each run of consecutive ``updates`` chunks sorted.
+    """Chunks with each run between two ``values`` chunks sorted.
 
-    Parallel tasks report their updates as they finish, so the order within
-    one step depends on thread timing (in LangGraph too); the set does not.
+    Parallel tasks report their updates (and messages, custom events) as they
+    finish, so their order within a step depends on thread timing, in LangGraph
+    too; ``values`` chunks mark the steps, whose order is kept.
     """
     out: list[Any] = []
     run: list[Any] = []
     for chunk in [*chunks, None]:
-        if isinstance(chunk, tuple) and chunk[0] == "updates":
+        if isinstance(chunk, tuple) and chunk[0] != "values":
             run.append(chunk)
             continue
-        out.extend(sorted(run, key=lambda c: _ID_RE.sub("<id>", repr(c))))
+        out.extend(sorted(run, key=lambda c: (c[0], _ID_RE.sub("<id>", repr(c)))))
         run = []
         if chunk is not None:
             out.append(chunk)

@@ -44,6 +44,24 @@ PARALLEL = [
 HI = {"messages": [("user", "hi")]}
 
 
+class _SyncDriver:
+    """The sync half of the ``driver`` fixture, for sync-only savers."""
+
+    mode = "sync"
+
+    def stream(self, graph: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        return list(graph.stream(*args, **kwargs))
+
+    def get_state(self, graph: Any, config: Any) -> Any:
+        return graph.get_state(config)
+
+    def history(self, graph: Any, config: Any) -> list[Any]:
+        return list(graph.get_state_history(config))
+
+
+_SYNC = _SyncDriver()
+
+
 def agent(lib: Lib, *args: Any, **kwargs: Any) -> Any:
     """``create_react_agent``, which must warn that it is deprecated."""
     with pytest.warns(lib.warnings.LangGraphDeprecatedSinceV10) as record:
@@ -393,3 +411,57 @@ def test_tools_as_a_tool_node_and_provider_dicts(driver: Any) -> None:
 
     ours = same(program, driver)
     assert ours[0]["messages"][2]["content"] == "tool failed"
+
+
+def test_paused_agent_resumes_from_sqlite(tmp_path: Any) -> None:
+    import importlib
+    import sqlite3
+
+    def program(lib: Lib) -> Any:
+        saver_cls = importlib.import_module(f"{lib.name}.checkpoint.sqlite").SqliteSaver
+        path = tmp_path / f"{lib.name}.db"
+        fake = model(PARALLEL, structured_response=Weather(temperature=3))
+        observed = []
+        for input in (HI, None):
+            conn = sqlite3.connect(path, check_same_thread=False)
+            graph = agent(
+                lib,
+                fake,
+                [add],
+                checkpointer=saver_cls(conn),
+                interrupt_before=["tools"],
+                response_format=Weather,
+            )
+            observed.append(trace(lib, _SYNC, graph, input))
+            conn.close()
+        return observed
+
+    ours = same(program)
+    assert ours[0]["state"]["next"] == ("tools", "tools")
+    assert ours[1]["state"]["values"]["structured_response"]["temperature"] == 3
+    assert messages_of(ours[1])[-1] == ("ai", "hi-hi-3-7")
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_messages_stream_of_a_model_without_token_streaming(
+    driver: Any, version: str
+) -> None:
+    # The fake model does not stream tokens, so each message arrives whole. In
+    # LangGraph the model's message comes through chat-model callbacks, whose
+    # metadata adds the model's ``ls_*`` keys; that path is the engine's (not in
+    # this branch), so only the ``langgraph_*`` metadata is compared.
+    def program(lib: Lib, driver: Any) -> Any:
+        graph = agent(lib, model(PARALLEL), [add], version=version)
+        modes = ("messages", "updates", "values")
+        out = trace(lib, driver, graph, HI, stream_mode=modes)
+        out["chunks"] = [
+            (mode, (data[0], {k: v for k, v in data[1].items() if "langgraph_" in k}))
+            if mode == "messages"
+            else (mode, data)
+            for mode, data in out["chunks"]
+        ]
+        return out
+
+    ours = same(program, driver)
+    kinds = [c[1][0]["type"] for c in ours["chunks"] if c[0] == "messages"]
+    assert kinds == ["ai", "tool", "tool", "ai"]
