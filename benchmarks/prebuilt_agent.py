@@ -4,9 +4,10 @@
 Each library runs in its own subprocess with the same script: a
 ``create_react_agent`` over a scripted fake model (no network) that calls one
 tool ``M`` times before answering (it reads only the last message), with an
-``InMemorySaver``, run to the end; and a ``ToolNode`` invoked directly with one tool call. Prints µs per superstep
-of the agent (model and tool steps) and µs per ``ToolNode.invoke``. The fake
-model and the tool are langchain-core code, the same on both sides.
+``InMemorySaver``, run to the end; and a ``ToolNode`` invoked directly with one
+tool call. Prints µs per superstep of the agent (model and tool steps) and µs
+per ``ToolNode.invoke``. The fake model and the tool are langchain-core code,
+the same on both sides.
 
 Usage: ``python benchmarks/prebuilt_agent.py [--rounds M] [--repeat R]``
 """
