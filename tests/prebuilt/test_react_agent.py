@@ -465,3 +465,19 @@ def test_messages_stream_of_a_model_without_token_streaming(
     ours = same(program, driver)
     kinds = [c[1][0]["type"] for c in ours["chunks"] if c[0] == "messages"]
     assert kinds == ["ai", "tool", "tool", "ai"]
+
+
+def test_agent_nodes_can_be_invoked_by_hand(driver: Any) -> None:
+    def program(lib: Lib, driver: Any) -> Any:
+        graph = agent(lib, model(PARALLEL), [add])
+        message = AIMessage("", id="a", tool_calls=PARALLEL[0])
+        state = {"messages": [message]}
+        without_runtime = attempt(driver.invoke, graph.nodes["tools"], state)
+        return [
+            driver.invoke(graph.nodes["tools"], state, lib.runtime_config()),
+            without_runtime,
+        ]
+
+    ours = same(program, driver)
+    assert [m["content"] for m in ours[0]["messages"]] == ["3", "7"]
+    assert ours[1]["str"] == "Missing required config key 'N/A' for 'tools'."

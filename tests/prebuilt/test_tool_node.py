@@ -8,6 +8,7 @@ signatures at run time, and they name per-library classes held in local
 variables, which postponed (string) annotations could not resolve.
 """
 
+import functools
 from typing import Annotated, Any
 
 import pytest
@@ -504,3 +505,28 @@ def test_tools_condition(state: Any) -> None:
 
     ours = same(program)
     assert ours in ("tools", "__end__") or ours["__exc__"] == "ValueError"
+
+
+def test_bare_tool_calls_read_state_through_a_langgraph_style_reader(
+    driver: Any,
+) -> None:
+    channels = {"messages": [AIMessage("from channels")], "user": "ann"}
+
+    def local_read(
+        scratchpad: Any, chans: Any, managed: Any, task: Any, select: Any, fresh: Any
+    ) -> Any:
+        return {k: chans[k] for k in select}
+
+    def program(lib: Lib, driver: Any) -> Any:
+        @tool
+        def whoami(user: Annotated[str, lib.prebuilt.InjectedState("user")]) -> str:
+            """Reads the user from the state."""
+            return user
+
+        config = lib.runtime_config()
+        reader = functools.partial(local_read, None, channels, None, None)
+        config["configurable"]["__pregel_read"] = reader
+        node = lib.prebuilt.ToolNode([whoami])
+        return driver.invoke(node, [call("whoami", {})], config)
+
+    assert contents(same(program, driver)) == ["ann"]

@@ -120,7 +120,7 @@ def _default_handle_tool_errors(e: Exception) -> str:
     raise e
 
 
-def error_content(e: Exception, flag: ErrorHandling) -> str:
+def error_content(e: Exception, *, flag: ErrorHandling) -> str:
     """The error ``ToolMessage`` content ``flag`` gives for ``e``."""
     if isinstance(flag, (bool, tuple)) or (
         isinstance(flag, type) and issubclass(flag, Exception)

@@ -188,7 +188,7 @@ class ToolNode(RunnableCallable):
         if typed and not isinstance(e, handled_types(flag)):
             raise e
         return ToolMessage(
-            content=error_content(e, flag),
+            content=error_content(e, flag=flag),
             name=call["name"],
             tool_call_id=call["id"],
             status="error",

@@ -10,7 +10,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from stategraph._constants import CONFIG_KEY_READ_STATE
+from stategraph._constants import CONFIG_KEY_READ, CONFIG_KEY_READ_STATE
 
 
 def extract_state(input: Any, config: RunnableConfig) -> Any:
@@ -28,6 +28,21 @@ def extract_state(input: Any, config: RunnableConfig) -> Any:
         and isinstance(input[-1], dict)
         and input[-1].get("type") == "tool_call"
     ):
-        read_state = config.get("configurable", {}).get(CONFIG_KEY_READ_STATE)
-        return {} if read_state is None else read_state()
+        conf = config.get("configurable", {})
+        if (read_state := conf.get(CONFIG_KEY_READ_STATE)) is not None:
+            return read_state()
+        return _read_channels(conf.get(CONFIG_KEY_READ))
     return input
+
+
+def _read_channels(read: Any) -> Any:
+    """All channels through a LangGraph-style ``partial(local_read, ...)`` reader.
+
+    Only for configs made by hand the way LangGraph's engine makes them (its
+    reader's second bound argument is the channel map); our engine always sets
+    the state reader above.
+    """
+    args = getattr(read, "args", None)
+    if read is None or not args or len(args) < 2:
+        return {}
+    return read(list(args[1]), True)
