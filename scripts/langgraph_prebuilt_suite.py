@@ -6,12 +6,15 @@ a bare git dir) into a temporary directory, points its imports of the modules
 stategraph mirrors at ``stategraph`` (stores and the v3 stream modules stay
 LangGraph's; ``test_tool_call_transformer.py`` is left out, it needs the v3
 stream protocol), and runs pytest there with the in-memory checkpointer
-(LangGraph's ``LANGGRAPH_TEST_FAST`` mode). Nothing is copied into this
-repository.
+(LangGraph's ``LANGGRAPH_TEST_FAST`` mode). With ``--postgres URI`` it runs every
+checkpointer parametrisation instead, on stategraph's SQLite and PostgreSQL
+savers (stores stay LangGraph's). Nothing is copied into this repository.
 
 Usage:
 
     python scripts/langgraph_prebuilt_suite.py --repo /path/to/langgraph [-- -x]
+    python scripts/langgraph_prebuilt_suite.py --repo ... \
+        --postgres postgresql://postgres@127.0.0.1:5432/
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ MIRRORED = r"prebuilt|graph|types|runtime|config|warnings|errors|constants|manag
 _IMPORT_RE = re.compile(
     rf"\blanggraph\.({MIRRORED}|pregel\._checkpoint|checkpoint\.memory)\b"
 )
+_SAVER_RE = re.compile(r"from langgraph\.checkpoint\.(postgres|sqlite)")
+_THEIR_POSTGRES = "postgres://postgres:postgres@localhost:5442/"
 SKIPPED = ("test_tool_call_transformer.py",)
 PYTEST_INI = """[pytest]
 asyncio_mode = auto
@@ -54,14 +59,18 @@ def extract(repo: str, dest: Path) -> Path:
     return tests
 
 
-def rewrite(tests: Path) -> None:
+def rewrite(tests: Path, postgres: str | None) -> None:
     """Point the mirrored imports at stategraph; drop what needs v3 streams."""
     for name in SKIPPED:
         (tests / name).unlink(missing_ok=True)
     for nested in tests.glob("libs"):
         subprocess.run(["rm", "-rf", str(nested)], check=True)
     for path in tests.glob("*.py"):
-        path.write_text(_IMPORT_RE.sub(r"stategraph.\1", path.read_text()))
+        text = _IMPORT_RE.sub(r"stategraph.\1", path.read_text())
+        if postgres is not None:
+            text = _SAVER_RE.sub(r"from stategraph.checkpoint.\1", text)
+            text = text.replace(_THEIR_POSTGRES, postgres)
+        path.write_text(text)
     (tests.parent / "pytest.ini").write_text(PYTEST_INI)
 
 
@@ -69,12 +78,14 @@ def main() -> int:
     """Extract, rewrite and run the suite; return pytest's exit status."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repo", required=True, help="LangGraph git checkout or git dir")
+    ap.add_argument("--postgres", help="server URI (ending in /): run all savers")
     args, extra = ap.parse_known_args()
     extra = [a for a in extra if a != "--"]
     with tempfile.TemporaryDirectory() as tmp:
         tests = extract(os.path.abspath(args.repo), Path(tmp))
-        rewrite(tests)
+        rewrite(tests, args.postgres)
         env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{tmp}"}
+        env["LANGGRAPH_TEST_FAST"] = "false" if args.postgres else "true"
         command = [
             sys.executable,
             "-m",
