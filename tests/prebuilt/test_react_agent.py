@@ -481,3 +481,46 @@ def test_agent_nodes_can_be_invoked_by_hand(driver: Any) -> None:
     ours = same(program, driver)
     assert [m["content"] for m in ours[0]["messages"]] == ["3", "7"]
     assert ours[1]["str"] == "Missing required config key 'N/A' for 'tools'."
+
+
+MALFORMED = {
+    # the provider's JSON did not parse: langchain keeps it as an invalid call
+    "invalid_json": AIMessage(
+        "",
+        invalid_tool_calls=[
+            {"name": "add", "args": '{"a": 1,', "id": "c1", "error": "bad json"}
+        ],
+    ),
+    "wrong_types": AIMessage("", tool_calls=[call("add", {"a": "one", "b": []}, "c1")]),
+    "missing_and_extra_args": AIMessage(
+        "", tool_calls=[call("add", {"a": 1, "c": 3}, "c1")]
+    ),
+    "unknown_tool": AIMessage("", tool_calls=[call("subtract", {"a": 1}, "c1")]),
+    "no_call_id": AIMessage(
+        "", tool_calls=[{"name": "add", "args": {"a": 1, "b": 2}, "id": None}]
+    ),
+}
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_tool_calls_from_the_model(
+    driver: Any, case: str, version: str
+) -> None:
+    def program(lib: Lib, driver: Any) -> Any:
+        fake = model(responses=[MALFORMED[case], AIMessage("done")])
+        graph = agent(lib, fake, [add], checkpointer=saver(lib), version=version)
+        return trace(lib, driver, graph, HI)
+
+    ours = same(program, driver)
+    text = repr(ours)
+    expected = {
+        "invalid_json": "'error': 'bad json'",
+        "wrong_types": "a: Input should be a valid integer, unable to parse string",
+        "missing_and_extra_args": "b: Field required",
+        "unknown_tool": "Error: subtract is not a valid tool, try one of [add].",
+        # langchain returns a bare value for a call without id; LangGraph's
+        # ToolNode then fails on it (not handled by default)
+        "no_call_id": "Tool add returned unexpected type: <class 'int'>",
+    }
+    assert expected[case] in text

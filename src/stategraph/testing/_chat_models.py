@@ -25,8 +25,13 @@ class FakeToolCallingModel(BaseChatModel):
     messages' contents with ``-``, whose id is ``str(i)`` and whose tool calls
     are ``tool_calls[i % len(tool_calls)]`` (none when ``tool_calls`` is empty).
 
+    With ``responses`` the answers are those messages instead (cycled, copied,
+    given the id ``str(i)`` when they have none), to script anything a model
+    may return, malformed tool calls included.
+
     Attributes:
         tool_calls: The tool calls of each answer, cycled.
+        responses: Whole answers to give instead, cycled.
         structured_response: What ``with_structured_output(...)`` returns.
         index: Number of answers given so far.
         tool_style: How ``bind_tools`` describes tools (``"openai"`` or
@@ -38,6 +43,7 @@ class FakeToolCallingModel(BaseChatModel):
     """
 
     tool_calls: list[list[ToolCall]] | None = None
+    responses: list[BaseMessage] | None = None
     structured_response: Any = None
     index: int = 0
     tool_style: Literal["openai", "anthropic"] = "openai"
@@ -49,13 +55,22 @@ class FakeToolCallingModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        content = "-".join(str(m.content) for m in messages)
-        calls = (
-            self.tool_calls[self.index % len(self.tool_calls)]
-            if self.tool_calls
-            else []
-        )
-        message = AIMessage(content=content, id=str(self.index), tool_calls=list(calls))
+        message: BaseMessage
+        if self.responses:
+            scripted = self.responses[self.index % len(self.responses)]
+            message = scripted.model_copy(
+                update={"id": scripted.id or str(self.index)}, deep=True
+            )
+        else:
+            content = "-".join(str(m.content) for m in messages)
+            calls = (
+                self.tool_calls[self.index % len(self.tool_calls)]
+                if self.tool_calls
+                else []
+            )
+            message = AIMessage(
+                content=content, id=str(self.index), tool_calls=list(calls)
+            )
         self.index += 1
         return ChatResult(generations=[ChatGeneration(message=message)])
 
