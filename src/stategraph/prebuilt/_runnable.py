@@ -61,6 +61,14 @@ class RunnableCallable(Runnable[Any, Any]):
         **kwargs: Keyword arguments passed to every call.
     """
 
+    # LangGraph's class path, which drawings serialise (see graph._node_data).
+    _graph_node_id: tuple[str, ...] = (
+        "langgraph",
+        "_internal",
+        "_runnable",
+        "RunnableCallable",
+    )
+
     def __init__(
         self,
         func: Callable[..., Any] | None,

@@ -83,6 +83,7 @@ class ToolNode(RunnableCallable):
     """
 
     name: str | None = "tools"
+    _graph_node_id = ("langgraph", "prebuilt", "tool_node", "ToolNode")
 
     def __init__(
         self,

@@ -70,6 +70,8 @@ class ValidationNode(RunnableCallable):
         tags: Tags of the node.
     """
 
+    _graph_node_id = ("langgraph", "prebuilt", "tool_validator", "ValidationNode")
+
     def __init__(
         self,
         schemas: Sequence[BaseTool | type[BaseModel] | Callable[..., Any]],
