@@ -9,8 +9,10 @@ from typing import Annotated, Any
 import pytest
 from _prebuilt_diff import Lib, attempt, same, trace
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-from langchain_core.runnables import RunnableLambda
+from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langchain_core.tools import tool
+from langgraph.store.base import BaseStore
+from langgraph.store.memory import InMemoryStore
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
@@ -531,3 +533,27 @@ def test_malformed_tool_calls_from_the_model(
         "no_call_id": "Tool add returned unexpected type: <class 'int'>",
     }
     assert expected[case] in text
+
+
+def test_prompt_functions_get_config_store_and_runtime(driver: Any) -> None:
+    store = InMemoryStore()
+    store.put(("prefs",), "ann", {"tone": "dry"})
+
+    def prompt(state: Any, config: RunnableConfig, *, store: BaseStore) -> list[Any]:
+        user = config["configurable"]["user"]
+        tone = store.get(("prefs",), user).value["tone"]
+        return [SystemMessage(f"{user} likes {tone}"), *state["messages"]]
+
+    def typed_badly(state: Any, config: dict) -> list[Any]:  # warns, not injected
+        return state["messages"]
+
+    def program(lib: Lib, driver: Any) -> Any:
+        graph = agent(lib, model(), [add], prompt=prompt, store=store)
+        config = {"configurable": {"user": "ann"}}
+        answer = driver.invoke(graph, HI, config)
+        with pytest.warns(UserWarning, match="should be typed as 'RunnableConfig'"):
+            agent(lib, model(), [add], prompt=typed_badly)
+        return answer
+
+    ours = same(program, driver)
+    assert ours["messages"][-1]["content"] == "ann likes dry-hi"

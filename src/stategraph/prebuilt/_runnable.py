@@ -9,6 +9,8 @@ nodes receive them; it must not import the engine.
 from __future__ import annotations
 
 import inspect
+import re
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
@@ -21,15 +23,51 @@ from stategraph.config import get_config
 _KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 _EMPTY = inspect.Parameter.empty
 _MISSING: Any = object()
+_MODULE_PATH = re.compile(r"\b[A-Za-z_][\w]*\.")
+_CONFIG_TYPES = {"RunnableConfig", "Optional[RunnableConfig]", "RunnableConfig | None"}
+_STORE_TYPES = {"BaseStore"}
+_OPTIONAL_STORE_TYPES = {"Optional[BaseStore]", "BaseStore | None"}
 
-# parameter name -> (runtime attribute it reads, default when the runtime lacks it);
-# "N/A" is the key LangGraph names in its error for config and runtime.
-_INJECTABLE: dict[str, tuple[str, Any]] = {
-    "config": ("N/A", _EMPTY),
-    "runtime": ("N/A", _EMPTY),
-    "writer": ("stream_writer", lambda _: None),
-    "store": ("store", _EMPTY),
-}
+
+def _type_text(annotation: Any) -> str:
+    """An annotation as its unqualified text (``Optional[RunnableConfig]``)."""
+    if isinstance(annotation, str):
+        return annotation
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return _MODULE_PATH.sub("", repr(annotation))
+
+
+def _injection(name: str, annotation: Any) -> tuple[str, Any] | None:
+    """``(runtime attribute, default)`` for an injectable parameter, else ``None``.
+
+    The annotation rules are LangGraph's: ``config`` and ``store`` must be typed
+    as such (or untyped), ``writer`` as ``StreamWriter``; ``runtime`` and
+    ``previous`` are always injected. "N/A" is the key LangGraph names in its
+    missing-value error.
+    """
+    text = "" if annotation is _EMPTY else _type_text(annotation)
+    if name == "config":
+        if not text or text in _CONFIG_TYPES:
+            return ("N/A", _EMPTY)
+        warnings.warn(
+            "The 'config' parameter should be typed as 'RunnableConfig' or "
+            f"'RunnableConfig | None', not '{annotation}'. ",
+            UserWarning,
+            stacklevel=5,
+        )
+        return None
+    if name == "runtime":
+        return ("N/A", _EMPTY)
+    if name == "previous":
+        return ("previous", _EMPTY)
+    if name == "writer" and (not text or text == "StreamWriter"):
+        return ("stream_writer", lambda _: None)
+    if name == "store" and (not text or text in _STORE_TYPES):
+        return ("store", _EMPTY)
+    if name == "store" and text in _OPTIONAL_STORE_TYPES:
+        return ("store", None)
+    return None
 
 
 def _accepted(func: Callable[..., Any]) -> dict[str, tuple[str, Any]]:
@@ -39,13 +77,12 @@ def _accepted(func: Callable[..., Any]) -> dict[str, tuple[str, Any]]:
     except (TypeError, ValueError):
         return {}
     found: dict[str, tuple[str, Any]] = {}
-    for name, (key, default) in _INJECTABLE.items():
+    for name in ("config", "writer", "store", "previous", "runtime"):
         param = params.get(name)
-        if param is None or param.kind not in _KINDS:
-            continue
-        if name == "store" and param.default is None:
-            default = None
-        found[name] = (key, default)
+        if param is not None and param.kind in _KINDS:
+            injection = _injection(name, param.annotation)
+            if injection is not None:
+                found[name] = injection
     return found
 
 
