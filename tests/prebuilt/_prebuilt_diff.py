@@ -184,10 +184,11 @@ def _canonical(chunks: list[Any]) -> list[Any]:
     out: list[Any] = []
     run: list[Any] = []
     for chunk in [*chunks, None]:
-        if isinstance(chunk, tuple) and chunk[0] != "values":
+        # (mode, data), or (namespace, mode, data) with subgraphs=True
+        if isinstance(chunk, tuple) and chunk[-2] != "values":
             run.append(chunk)
             continue
-        out.extend(sorted(run, key=lambda c: (c[0], _ID_RE.sub("<id>", repr(c)))))
+        out.extend(sorted(run, key=lambda c: _ID_RE.sub("<id>", repr(c))))
         run = []
         if chunk is not None:
             out.append(chunk)

@@ -352,6 +352,7 @@ def test_name_labels_messages_and_graph(driver: Any) -> None:
         "bound_tool_count",
         "bound_tool_names",
         "unanswered_tool_call",
+        "model_string_without_langchain",
     ],
 )
 def test_bad_input(driver: Any, case: str) -> None:
@@ -369,6 +370,8 @@ def test_bad_input(driver: Any, case: str) -> None:
             fake = fake.bind_tools([add, finish])
         if case == "bound_tool_names":
             fake = fake.bind_tools([finish])
+        if case == "model_string_without_langchain":
+            fake = "openai:gpt-4o"  # resolving it needs the `langchain` package
         made = attempt(agent, lib, fake, [add], **kwargs)
         if isinstance(made, Exception):
             return made
@@ -385,6 +388,8 @@ def test_bad_input(driver: Any, case: str) -> None:
         "bound_tool_count": "Number of tools in the model.bind_tools() and tools "
         "passed to create_react_agent must match Got 1 tools, expected 2",
         "bound_tool_names": "Missing tools '{'add'}' in the model.bind_tools()",
+        "model_string_without_langchain": "Please install langchain (`pip install "
+        "langchain`) to use '<provider>:<model>' string syntax for `model` parameter.",
     }
     if case == "unanswered_tool_call":
         assert ours["__exc__"] == "ValueError"
@@ -557,3 +562,38 @@ def test_prompt_functions_get_config_store_and_runtime(driver: Any) -> None:
 
     ours = same(program, driver)
     assert ours["messages"][-1]["content"] == "ann likes dry-hi"
+
+
+def test_update_state_then_continue(driver: Any) -> None:
+    def program(lib: Lib, driver: Any) -> Any:
+        graph = agent(
+            lib,
+            model(PARALLEL),
+            [add],
+            checkpointer=saver(lib),
+            interrupt_before=["tools"],
+        )
+        config = {"configurable": {"thread_id": "t"}}
+        trace(lib, driver, graph, HI, config)
+        # replace the model's tool calls before they run
+        fixed = AIMessage("", id="0", tool_calls=[call("add", {"a": 5, "b": 5}, "c9")])
+        driver.update_state(graph, config, {"messages": [fixed]})
+        return trace(lib, driver, graph, None, config)
+
+    ours = same(program, driver)
+    assert ("tool", "10") in messages_of(ours)
+
+
+def test_agent_as_a_subgraph_streams_with_namespaces(driver: Any) -> None:
+    def program(lib: Lib, driver: Any) -> Any:
+        inner = agent(lib, model(PARALLEL), [add], name="inner")
+        outer = lib.graph.StateGraph(lib.graph.MessagesState)
+        outer.add_node("inner", inner)
+        outer.add_edge(lib.graph.START, "inner")
+        graph = outer.compile(checkpointer=saver(lib))
+        return trace(lib, driver, graph, HI, subgraphs=True)
+
+    ours = same(program, driver)
+    namespaces = {c[0][0].split(":")[0] for c in ours["chunks"] if c[0]}
+    assert namespaces == {"inner"}
+    assert messages_of(ours)[-1] == ("ai", "hi-hi-3-7")

@@ -225,3 +225,34 @@ def test_unhandled_tool_error_fails_the_run(driver: Any) -> None:
     ours = same(program, driver)
     assert ours["chunks"]["__exc__"] == "KeyError"
     assert ours["state"]["next"] == ("tools",)
+
+
+def test_tool_running_a_graph_that_interrupts(driver: Any) -> None:
+    script = [[call("delegate", {"task": "pay"}, "c1")], []]
+
+    class Job(TypedDict):
+        task: str
+        result: str
+
+    def program(lib: Lib, driver: Any) -> Any:
+        def approve(state: Any) -> dict[str, Any]:
+            answer = lib.types.interrupt({"approve": state["task"]})
+            return {"result": f"{state['task']}: {answer}"}
+
+        inner = lib.graph.StateGraph(Job)
+        inner.add_node("approve", approve)
+        inner.add_edge(lib.graph.START, "approve")
+        worker = inner.compile()
+
+        @tool
+        def delegate(task: str) -> str:
+            """Runs the approval graph."""
+            return worker.invoke({"task": task, "result": ""})["result"]
+
+        graph = react_graph(lib, [delegate], script)
+        paused = trace(lib, driver, graph, {"messages": [("user", "hi")]})
+        return [paused, trace(lib, driver, graph, lib.types.Command(resume="ok"))]
+
+    ours = same(program, driver)
+    assert ours[0]["state"]["interrupts"][0]["value"] == {"approve": "pay"}
+    assert ("tool", "pay: ok") in messages_of(ours[1])
