@@ -597,3 +597,31 @@ def test_agent_as_a_subgraph_streams_with_namespaces(driver: Any) -> None:
     namespaces = {c[0][0].split(":")[0] for c in ours["chunks"] if c[0]}
     assert namespaces == {"inner"}
     assert messages_of(ours)[-1] == ("ai", "hi-hi-3-7")
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_parallel_tools_that_interrupt(driver: Any, version: str) -> None:
+    script = [[call("ask", {"q": "a"}, "c1"), call("ask", {"q": "b"}, "c2")], []]
+
+    def program(lib: Lib, driver: Any) -> Any:
+        @tool
+        def ask(q: str) -> str:
+            """Asks a human."""
+            return f"{q}={lib.types.interrupt(q)}"
+
+        graph = agent(
+            lib, model(script), [ask], checkpointer=saver(lib), version=version
+        )
+        steps = [trace(lib, driver, graph, HI)]
+        for _ in range(3):
+            state = steps[-1]["state"]
+            if not state.interrupts:
+                break
+            answers = {i.id: i.value.upper() for i in state.interrupts}
+            steps.append(trace(lib, driver, graph, lib.types.Command(resume=answers)))
+        return steps
+
+    ours = same(program, driver)
+    final = messages_of(ours[-1])
+    assert ("tool", "a=A") in final
+    assert ("tool", "b=B") in final
