@@ -8,6 +8,7 @@ interceptor protocol live here; what tools may return is checked in
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, cast
 
@@ -139,10 +140,17 @@ class ToolNode(RunnableCallable):
 
     def _func(self, input: Any, config: RunnableConfig, runtime: Runtime[Any]) -> Any:
         requests, input_type = self._requests(input, config, runtime)
-        with get_executor_for_config(config) as executor:
-            outputs = list(
-                executor.map(self._run_one, requests, [input_type] * len(requests))
-            )
+        if len(requests) == 1:
+            # One call needs no pool; a copied context keeps the isolation a
+            # worker thread would give (context variables the tool sets stay
+            # inside it).
+            run = contextvars.copy_context().run
+            outputs = [run(self._run_one, requests[0], input_type)]
+        else:
+            with get_executor_for_config(config) as executor:
+                outputs = list(
+                    executor.map(self._run_one, requests, [input_type] * len(requests))
+                )
         return combine_tool_outputs(outputs, input_type, self._messages_key)
 
     async def _afunc(
