@@ -119,7 +119,6 @@ class ToolNode(RunnableCallable):
     ) -> tuple[list[ToolCallRequest], InputType]:
         """One request per tool call, each with its own ``ToolRuntime``."""
         calls, input_type = self._parse_input(input)
-        tools = list(self._tools_by_name.values())
         requests = []
         for call, cfg in zip(calls, get_config_list(config, len(calls)), strict=False):
             state = extract_state(input, cfg)
@@ -130,7 +129,7 @@ class ToolNode(RunnableCallable):
                 context=runtime.context,
                 store=runtime.store,
                 stream_writer=runtime.stream_writer,
-                tools=tools,
+                tools=list(self._tools_by_name.values()),  # each call its own list
                 execution_info=runtime.execution_info,
                 server_info=runtime.server_info,
             )
