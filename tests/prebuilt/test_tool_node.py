@@ -530,3 +530,16 @@ def test_bare_tool_calls_read_state_through_a_langgraph_style_reader(
         return driver.invoke(node, [call("whoami", {})], config)
 
     assert contents(same(program, driver)) == ["ann"]
+
+
+def test_setting_request_attributes_is_deprecated() -> None:
+    def program(lib: Lib) -> Any:
+        request = lib.tool_node.ToolCallRequest(call("add", {}), None, {}, None)
+        with pytest.warns(DeprecationWarning, match="override") as record:
+            request.state = {"new": 1}
+        return [str(record[0].message), request.state]
+
+    ours = same(program)
+    assert ours[0].startswith(
+        "Setting attribute 'state' on ToolCallRequest is deprecated."
+    )
