@@ -21,6 +21,10 @@ MIRRORED = [
     ("checkpoint.serde.base", set()),
     ("typing", set()),
     ("warnings", set()),
+    ("prebuilt", {"ToolCallTransformer"}),  # needs the v3 stream protocol
+    ("prebuilt.tool_node", set()),
+    ("prebuilt.chat_agent_executor", set()),
+    ("prebuilt.tool_validator", set()),
 ]
 
 
