@@ -256,3 +256,32 @@ def test_tool_running_a_graph_that_interrupts(driver: Any) -> None:
     ours = same(program, driver)
     assert ours[0]["state"]["interrupts"][0]["value"] == {"approve": "pay"}
     assert ("tool", "pay: ok") in messages_of(ours[1])
+
+
+def test_custom_messages_key(driver: Any) -> None:
+    class State(TypedDict):
+        history: Annotated[list[Any], lambda a, b: a + b]
+
+    script = [[call("add", {"a": 2, "b": 2}, "c1")], []]
+
+    def program(lib: Lib, driver: Any) -> Any:
+        model = FakeToolCallingModel(tool_calls=script).bind_tools([add])
+
+        def agent(state: Any) -> dict[str, Any]:
+            return {"history": [model.invoke(state["history"])]}
+
+        def route(state: Any) -> str:
+            return lib.prebuilt.tools_condition(state, messages_key="history")
+
+        builder = lib.graph.StateGraph(State)
+        builder.add_node("agent", agent)
+        builder.add_node(lib.prebuilt.ToolNode([add], messages_key="history"))
+        builder.add_edge(lib.graph.START, "agent")
+        builder.add_conditional_edges("agent", route, ["tools", lib.graph.END])
+        builder.add_edge("tools", "agent")
+        graph = builder.compile(checkpointer=lib.memory.InMemorySaver())
+        return trace(lib, driver, graph, {"history": [("user", "hi")]})
+
+    ours = same(program, driver)
+    history = ours["state"]["values"]["history"]
+    assert history[-2]["content"] == "4"
