@@ -543,3 +543,25 @@ def test_setting_request_attributes_is_deprecated() -> None:
     assert ours[0].startswith(
         "Setting attribute 'state' on ToolCallRequest is deprecated."
     )
+
+
+def test_langchain_tools_hand_back_stategraph_commands() -> None:
+    import stategraph.prebuilt  # noqa: F401  # installs the pass-through
+    from stategraph.types import Command
+
+    @tool
+    def jump(tool_call_id: Annotated[str, InjectedToolCallId]) -> Any:
+        """Returns a Command."""
+        return Command(
+            goto="x",
+            update={"messages": [ToolMessage("ok", tool_call_id=tool_call_id)]},
+        )
+
+    @tool
+    def jumps(tool_call_id: Annotated[str, InjectedToolCallId]) -> Any:
+        """Returns a list of Commands."""
+        return [Command(goto="x"), Command(goto="y")]
+
+    assert isinstance(jump.invoke(call("jump", {}, "c1")), Command)
+    assert [c.goto for c in jumps.invoke(call("jumps", {}, "c2"))] == ["x", "y"]
+    assert isinstance(add.invoke(call("add", {"a": 1, "b": 1}, "c3")), ToolMessage)
