@@ -8,6 +8,7 @@ nodes receive them; it must not import the engine.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import re
 import warnings
@@ -15,10 +16,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
 from langchain_core.runnables import Runnable, RunnableConfig
-from langchain_core.runnables.config import ensure_config
+from langchain_core.runnables.config import (
+    ensure_config,
+    patch_config,
+    set_config_context,
+)
 
 from stategraph._constants import CONFIG_KEY_RUNTIME
 from stategraph.config import get_config
+from stategraph.prebuilt._callbacks import async_callback_manager, callback_manager
 
 _KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 _EMPTY = inspect.Parameter.empty
@@ -94,6 +100,9 @@ class RunnableCallable(Runnable[Any, Any]):
         afunc: Called by ``ainvoke``; ``invoke`` is used when it is ``None``.
         name: Name of the runnable (default: the function's name).
         tags: Tags of the node that runs it.
+        trace: Report each call to langchain callbacks as a chain run (named
+            by the config's ``run_name`` or this runnable's name), as LangGraph's
+            does; its tool node and validation node do not.
         recurse: Invoke a runnable the function returns with the same input.
         **kwargs: Keyword arguments passed to every call.
     """
@@ -113,6 +122,7 @@ class RunnableCallable(Runnable[Any, Any]):
         *,
         name: str | None = None,
         tags: Sequence[str] | None = None,
+        trace: bool = True,
         recurse: bool = True,
         **kwargs: Any,
     ) -> None:
@@ -122,6 +132,7 @@ class RunnableCallable(Runnable[Any, Any]):
         self.afunc = afunc
         self.name = name or _name_of(func, afunc)
         self.tags = tags
+        self.trace = trace
         self.recurse = recurse
         self.kwargs = kwargs
         self.func_accepts = _accepted(func or afunc)  # type: ignore[arg-type]  # one is set
@@ -162,9 +173,65 @@ class RunnableCallable(Runnable[Any, Any]):
                 " via the async API (ainvoke, astream, etc.)"
             )
         config = _config_or_current(config)
-        result = self.func(input, **self._kwargs(config, kwargs))
+        call_kwargs = self._kwargs(config, kwargs)
+        if self.trace:
+            result = self._traced(self.func, input, config, call_kwargs)
+        else:
+            result = self.func(input, **call_kwargs)
         if self.recurse and isinstance(result, Runnable):
             return result.invoke(input, config)
+        return result
+
+    def _traced(
+        self,
+        func: Callable[..., Any],
+        input: Any,
+        config: RunnableConfig,
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Run ``func`` as a langchain chain run, in its child config's context."""
+        manager = callback_manager(config, self.tags)
+        run = manager.on_chain_start(
+            None,
+            input,
+            name=config.get("run_name") or self.get_name(),
+            run_id=config.pop("run_id", None),
+        )
+        try:
+            child = patch_config(config, callbacks=run.get_child())
+            with set_config_context(child) as context:
+                result = context.run(func, input, **kwargs)
+        except BaseException as e:
+            run.on_chain_error(e)
+            raise
+        run.on_chain_end(result)
+        return result
+
+    async def _atraced(
+        self,
+        afunc: Callable[..., Awaitable[Any]],
+        input: Any,
+        config: RunnableConfig,
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """``_traced`` for a coroutine function, run as a task in the context."""
+        manager = async_callback_manager(config, self.tags)
+        run = await manager.on_chain_start(
+            None,
+            input,
+            name=config.get("run_name") or self.get_name(),
+            run_id=config.pop("run_id", None),
+        )
+        try:
+            child = patch_config(config, callbacks=run.get_child())
+            with set_config_context(child) as context:
+                result: Any = await asyncio.create_task(
+                    _awaited(afunc(input, **kwargs)), context=context
+                )
+        except BaseException as e:
+            await run.on_chain_error(e)
+            raise
+        await run.on_chain_end(result)
         return result
 
     async def ainvoke(
@@ -174,10 +241,18 @@ class RunnableCallable(Runnable[Any, Any]):
         if self.afunc is None:
             return self.invoke(input, config, **kwargs)
         config = _config_or_current(config)
-        result = await self.afunc(input, **self._kwargs(config, kwargs))
+        call_kwargs = self._kwargs(config, kwargs)
+        if self.trace:
+            result = await self._atraced(self.afunc, input, config, call_kwargs)
+        else:
+            result = await self.afunc(input, **call_kwargs)
         if self.recurse and isinstance(result, Runnable):
             return await result.ainvoke(input, config)
         return result
+
+
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
 
 
 def _config_or_current(config: RunnableConfig | None) -> RunnableConfig:

@@ -81,7 +81,7 @@ class ValidationNode(RunnableCallable):
         name: str = "validation",
         tags: list[str] | None = None,
     ) -> None:
-        super().__init__(self._func, None, name=name, tags=tags)
+        super().__init__(self._func, None, name=name, tags=tags, trace=False)
         self._format_error = format_error or _default_format_error
         self.schemas_by_name: dict[str, type[BaseModel]] = dict(
             _schema_of(s) for s in schemas
