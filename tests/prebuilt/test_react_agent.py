@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import pytest
 from _prebuilt_diff import Lib, attempt, same, trace
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langchain_core.tools import tool
@@ -664,3 +665,34 @@ def test_pydantic_state_with_structured_response_and_post_hook(
         return
     assert ours["state"]["values"]["structured_response"]["temperature"] == 5
     assert [t for t, _ in messages_of(ours)].count("tool") == 2
+
+
+def test_model_node_reports_langchain_callback_runs(driver: Any) -> None:
+    class Recorder(BaseCallbackHandler):
+        def __init__(self) -> None:
+            self.events: list[tuple[str, Any]] = []
+
+        def on_chain_start(self, serialized: Any, inputs: Any, **kw: Any) -> None:
+            self.events.append(("chain", kw.get("name")))
+
+        def on_chat_model_start(
+            self, serialized: Any, messages: Any, **kw: Any
+        ) -> None:
+            self.events.append(("chat_model", len(messages[0])))
+
+    def program(lib: Lib, driver: Any) -> Any:
+        graph = agent(lib, model(), [add], prompt="be brief")
+        recorder = Recorder()
+        config = lib.runtime_config()
+        config["callbacks"] = [recorder]
+        state = {"messages": [HumanMessage("hi", id="h")], "remaining_steps": 5}
+        answer = driver.invoke(graph.nodes["agent"], state, config)
+        return [answer, recorder.events]
+
+    ours = same(program, driver)
+    assert ours[1] == [
+        ("chain", "call_model"),
+        ("chain", "RunnableSequence"),
+        ("chain", "Prompt"),
+        ("chat_model", 2),
+    ]
