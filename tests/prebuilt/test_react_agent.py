@@ -617,8 +617,8 @@ def test_parallel_tools_that_interrupt(driver: Any, version: str) -> None:
         )
         driver.invoke(graph, HI, config)
         rounds = []
-        # Parallel tasks interrupt in the order they happen to run (in LangGraph
-        # too), so each round is observed as its set of pending questions.
+        # Parallel calls interrupt in the order they happen to run (in LangGraph
+        # too), so only how many questions each round asks is compared.
         for _ in range(3):
             state = driver.get_state(graph, config)
             rounds.append(sorted(i.value for i in state.interrupts))
@@ -626,11 +626,15 @@ def test_parallel_tools_that_interrupt(driver: Any, version: str) -> None:
                 break
             answers = {i.id: i.value.upper() for i in state.interrupts}
             driver.invoke(graph, lib.types.Command(resume=answers), config)
-        return [rounds, driver.get_state(graph, config).values]
+        # v1 runs both calls in one task, which stops at whichever interrupt
+        # comes first (sync: the first call; async: the first to finish).
+        asked = sorted(q for r in rounds for q in r)
+        return [[len(r) for r in rounds], asked, driver.get_state(graph, config).values]
 
     ours = same(program, driver)
-    assert ours[0][0] == (["a"] if version == "v1" else ["a", "b"])
-    final = [(m["type"], m["content"]) for m in ours[1]["messages"]]
+    assert ours[0] == ([1, 1, 0] if version == "v1" else [2, 0])
+    assert ours[1] == ["a", "b"]
+    final = [(m["type"], m["content"]) for m in ours[2]["messages"]]
     assert ("tool", "a=A") in final
     assert ("tool", "b=B") in final
 
