@@ -17,6 +17,7 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
         ("approval.py", "'approved': True, 'status': 'paid 42'}"),
         ("map_reduce.py", "Why did the duck cross the road?"),
         ("loop.py", "'rounds': 3"),
+        ("react_agent.py", "tool: 42"),
     ],
 )
 def test_example_runs(script: str, expected: str) -> None:

@@ -29,6 +29,10 @@ MIRRORED = [
     ("store.sqlite", set()),
     ("store.postgres", set()),
     ("stream", set()),
+    ("prebuilt", {"ToolCallTransformer"}),  # needs the v3 stream protocol
+    ("prebuilt.tool_node", set()),
+    ("prebuilt.chat_agent_executor", set()),
+    ("prebuilt.tool_validator", set()),
 ]
 
 

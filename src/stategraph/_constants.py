@@ -31,6 +31,9 @@ SELF = sys.intern("__self__")
 CONF = sys.intern("configurable")
 CONFIG_KEY_SEND = sys.intern("__pregel_send")
 CONFIG_KEY_READ = sys.intern("__pregel_read")
+# Reads the state the task's node would get from an edge (a ToolNode fed tool
+# calls by Send uses it to inject state).
+CONFIG_KEY_READ_STATE = sys.intern("__pregel_read_state")
 CONFIG_KEY_CHECKPOINTER = sys.intern("__pregel_checkpointer")
 CONFIG_KEY_STREAM = sys.intern("__pregel_stream")
 CONFIG_KEY_CACHE = sys.intern("__pregel_cache")

@@ -49,3 +49,28 @@ def test_schemas_match_langgraph(schema: Any) -> None:
     assert ours.get_input_jsonschema() == theirs.get_input_jsonschema()
     assert ours.get_output_jsonschema() == theirs.get_output_jsonschema()
     assert ours.get_context_jsonschema() == theirs.get_context_jsonschema()
+
+
+@pytest.mark.parametrize("include", [None, ["tags", "recursion_limit", "configurable"]])
+@pytest.mark.parametrize("context", [Ctx, None])
+def test_deprecated_config_schema_matches_langgraph(
+    include: list[str] | None, context: Any
+) -> None:
+    import langgraph.warnings as lgw
+
+    import stategraph.warnings as sgw
+
+    schemas = []
+    for module, warns in ((sg, sgw), (lg, lgw)):
+        builder = module.StateGraph(TD, context_schema=context)
+        builder.add_node("n", lambda s: {})
+        builder.add_edge(module.START, "n")
+        graph = builder.compile()
+        warning = warns.LangGraphDeprecatedSinceV10
+        with pytest.warns(warning, match=r"^`config_schema` is deprecated\."):
+            model = graph.config_schema(include=include)
+        with pytest.warns(warning, match=r"^`get_config_jsonschema` is deprecated\."):
+            schemas.append(
+                (model.__name__, graph.get_config_jsonschema(include=include))
+            )
+    assert schemas[0] == schemas[1]

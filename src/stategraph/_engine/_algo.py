@@ -154,6 +154,12 @@ def _read_input(loop: Loop, node: PregelNode, cache: dict[int, Any]) -> Any:
     return value
 
 
+def read_state(loop: Loop, node: PregelNode) -> Any:
+    """``node``'s edge input read now (``{}`` when its channels are empty)."""
+    value = _read_input(loop, node, {})
+    return {} if value is _MISSING else value
+
+
 def apply_writes(
     loop: Loop, tasks: Sequence[Any], *, for_input: bool = False
 ) -> set[str]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from stategraph._constants import CONF
+
 Writer = Callable[[Any, Any], Any]
 """``writer(task, output)`` appends to ``task.writes``; may return an awaitable."""
 
@@ -123,6 +125,33 @@ class PregelNode:
 
     def __repr__(self) -> str:
         return f"PregelNode(name={self.name!r}, triggers={self.triggers!r})"
+
+    def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        """Run the node's own code on ``input``, outside any run; nothing is written.
+
+        LangGraph's ``graph.nodes[name].invoke(...)``: the node's metadata and
+        tags are merged into ``config``.
+        """
+        return self.call(input, _Detached(self, config))
+
+    async def ainvoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        """``invoke`` through the node's async code (its sync code when it has none)."""
+        if self.acall is None:
+            return self.invoke(input, config)
+        return await self.acall(input, _Detached(self, config))
+
+
+class _Detached:
+    """Stands in for a task when a node is invoked by hand: only a config."""
+
+    __slots__ = ("config",)
+
+    def __init__(self, node: PregelNode, config: Any) -> None:
+        config = dict(config or {})
+        config["metadata"] = {**(node.metadata or {}), **config.get("metadata", {})}
+        config["tags"] = sorted({*(node.tags or ()), *config.get("tags", ())})
+        config[CONF] = dict(config.get(CONF) or {})
+        self.config = config
 
 
 def _identifier(obj: Any) -> str | None:

@@ -24,6 +24,7 @@ from stategraph._constants import (
     CONFIG_KEY_CHECKPOINTER,
     CONFIG_KEY_NODE_ERROR,
     CONFIG_KEY_READ,
+    CONFIG_KEY_READ_STATE,
     CONFIG_KEY_RUNTIME,
     CONFIG_KEY_SCRATCHPAD,
     CONFIG_KEY_SEND,
@@ -264,6 +265,13 @@ def _make_scratchpad(task: Task) -> Scratchpad:
     return Scratchpad(task.step, loop.stop, resume, get_null_resume)
 
 
+def _read_state(task: Task) -> Any:
+    """The state the task's node would read from an edge, as of this step."""
+    from stategraph._engine._algo import read_state
+
+    return read_state(task.loop, task.node)
+
+
 def _make_config(task: Task) -> dict[str, Any]:
     loop = task.loop
     base = loop.config
@@ -279,6 +287,7 @@ def _make_config(task: Task) -> dict[str, Any]:
         CONFIG_KEY_READ: lambda select, fresh=False: loop.local_read(
             task, select, fresh
         ),
+        CONFIG_KEY_READ_STATE: lambda: _read_state(task),
         CONFIG_KEY_CHECKPOINTER: loop.checkpointer
         or base[CONF].get(CONFIG_KEY_CHECKPOINTER),
         CONFIG_KEY_CHECKPOINT_MAP: {

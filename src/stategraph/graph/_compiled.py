@@ -5,9 +5,12 @@ Adds what depends on the builder: drawing and JSON schemas.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from stategraph.pregel._pregel import Pregel
+from stategraph.warnings import LangGraphDeprecatedSinceV10
 
 if TYPE_CHECKING:
     from stategraph.graph._builder import StateGraph
@@ -66,6 +69,44 @@ class CompiledStateGraph(Pregel):
             b.channels,
             self.get_name("Output"),
         )
+
+    def config_schema(self, *, include: Sequence[str] | None = None) -> Any:
+        """Deprecated: a pydantic model of the config (use ``get_context_jsonschema``).
+
+        Args:
+            include: ``RunnableConfig`` keys to add besides ``configurable``.
+
+        Returns:
+            The model class, named ``<graph name>Config``.
+        """
+        warnings.warn(
+            "`config_schema` is deprecated. Use `get_context_jsonschema` for the "
+            "relevant schema instead.",
+            category=LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
+        from stategraph.graph._jsonschema import config_model
+
+        return config_model(self.get_name("Config"), self.context_schema, include or [])
+
+    def get_config_jsonschema(
+        self, *, include: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        """Deprecated: the JSON schema of ``config_schema()``.
+
+        Args:
+            include: ``RunnableConfig`` keys to add besides ``configurable``.
+        """
+        warnings.warn(
+            "`get_config_jsonschema` is deprecated. Use `get_context_jsonschema` "
+            "instead.",
+            category=LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=LangGraphDeprecatedSinceV10)
+            schema = self.config_schema(include=include)
+        return schema.model_json_schema()  # type: ignore[no-any-return]
 
     def get_context_jsonschema(self) -> dict[str, Any] | None:
         """JSON schema of the context schema, or ``None`` (needs pydantic)."""

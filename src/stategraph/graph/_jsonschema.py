@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import types
+from collections.abc import Sequence
 from inspect import isclass
-from typing import Annotated, Any, Optional, Union, get_origin
+from typing import Annotated, Any, Optional, Union, get_origin, get_type_hints
 
 from typing_extensions import NotRequired, Required, is_typeddict
 
@@ -118,3 +119,24 @@ def context_json(schema: Any) -> Any:
         f"Invalid context schema type: {schema}. Must be a BaseModel, TypedDict "
         "or dataclass."
     )
+
+
+def config_model(name: str, context_schema: Any, include: Sequence[str]) -> Any:
+    """The deprecated config model: ``configurable`` typed by the context schema.
+
+    Plus the ``RunnableConfig`` keys named in ``include`` (langchain's types when
+    langchain-core is installed, as LangGraph uses them).
+    """
+    pydantic = _pydantic()
+    config_type: Any
+    try:
+        from langchain_core.runnables import RunnableConfig as config_type
+    except ImportError:  # pragma: no cover - depends on the environment
+        from stategraph._config import RunnableConfig as config_type
+    fields: dict[str, Any] = {}
+    if context_schema:
+        fields["configurable"] = (context_schema, None)
+    for key, hint in get_type_hints(config_type).items():
+        if key in include and key != "configurable":
+            fields[key] = (hint, None)
+    return pydantic.create_model(name, **fields)

@@ -118,6 +118,11 @@ def _class_id(data: Any) -> list[str]:
 def _runnable_id(data: Any) -> list[str]:
     if isinstance(data, BoundCallable):
         return list(_CALLABLE_ID)
+    # Node classes defined outside the core (prebuilt's) name their LangGraph
+    # class path themselves, since theirs live in different modules.
+    declared = getattr(type(data), "_graph_node_id", None)
+    if declared is not None:
+        return list(declared)
     serializable = _langchain_class("RunnableSerializable")
     if serializable is not None and isinstance(data, serializable):
         return list(data.lc_id())

@@ -19,9 +19,14 @@ The factory may return a saver or a (sync or async) context manager of one.
 Stores have their own suite: ``store_cases(features)`` lists the cases a
 store with those ``FEATURES`` can run, and ``run_store_case(case, factory,
 mode)`` runs one on a fresh store from ``factory(index=..., ttl=...)``.
+
+``FakeToolCallingModel`` is a scripted chat model with ``bind_tools`` for agent
+tests (needs the ``langchain`` extra; imported on first use).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from stategraph.testing._checkpointer import (
     CAPABILITIES,
@@ -42,7 +47,11 @@ from stategraph.testing._store import (
     store_cases,
 )
 
+if TYPE_CHECKING:
+    from stategraph.testing._chat_models import FakeToolCallingModel
+
 __all__ = (
+    "FakeToolCallingModel",
     "CAPABILITIES",
     "FEATURES",
     "ConformanceCase",
@@ -58,3 +67,12 @@ __all__ = (
     "supports",
     "validate_checkpointer",
 )
+
+
+def __getattr__(name: str) -> Any:
+    # The fake chat model needs langchain-core; load it only when asked for.
+    if name == "FakeToolCallingModel":
+        from stategraph.testing._chat_models import FakeToolCallingModel
+
+        return FakeToolCallingModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
