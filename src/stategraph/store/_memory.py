@@ -176,11 +176,12 @@ class InMemoryStore(BaseStore):
         ttl: float | NotProvided | None = NOT_PROVIDED,
     ) -> None:
         """Store ``value`` at ``namespace``/``key`` (see ``BaseStore.put``)."""
-        if self.embeddings is not None:
+        if self.embeddings is not None or (ttl is not NOT_PROVIDED and ttl is not None):
+            # The general path: embeddings, or the TTL error after validation.
             self.batch([self._put_op(namespace, key, value, index, ttl)])
             return
-        self._check_ttl(ttl)
-        key = str(key)
+        if type(key) is not str:
+            key = str(key)
         try:
             items = self._data.get(namespace)
         except TypeError:  # unhashable: report a bad label first, as batch would
