@@ -21,11 +21,14 @@ MIRRORED = [
     ("checkpoint.serde.base", set()),
     ("typing", set()),
     ("warnings", set()),
+    ("func", set()),
+    ("callbacks", set()),
     ("store.base", set()),
     ("store.base.embed", set()),
     ("store.memory", set()),
     ("store.sqlite", set()),
     ("store.postgres", set()),
+    ("stream", set()),
 ]
 
 
@@ -57,6 +60,10 @@ def test_public_names_exist(module: str, later: set[str]) -> None:
         "store.sqlite.aio",
         "store.postgres",
         "store.postgres.aio",
+        "stream",
+        "stream.transformers",
+        "stream.run_stream",
+        "stream.stream_channel",
     ],
 )
 def test_all_lists_only_real_names(module: str) -> None:

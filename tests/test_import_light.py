@@ -20,6 +20,7 @@ HEAVY = ("langchain", "langsmith", "pydantic", "langgraph", "numpy")
         "from stategraph.store.memory import InMemoryStore",
         "from stategraph.store.base import BaseStore, Item, PutOp",
         "from stategraph.store.sqlite import SqliteStore",
+        "import stategraph.stream, stategraph.stream.transformers",
     ],
 )
 def test_import_pulls_in_no_heavy_package(statement: str) -> None:

@@ -357,6 +357,20 @@ class GraphOutput(Generic[OutputT]):
         except AttributeError:
             raise KeyError(key) from None
 
+    def __contains__(self, key: object) -> bool:
+        warnings.warn(
+            "Accessing GraphOutput via `key in result` is deprecated. "
+            "Use `result.value` to access the output value directly, "
+            "or `result.interrupts` for interrupts.",
+            LangGraphDeprecatedSinceV11,
+            stacklevel=2,
+        )
+        if key == "__interrupt__":
+            return bool(self.interrupts)
+        if isinstance(self.value, dict):
+            return key in self.value
+        return isinstance(key, str) and hasattr(self.value, key)
+
 
 class TaskPayload(TypedDict):
     """Payload of a ``tasks`` stream event when a task starts."""

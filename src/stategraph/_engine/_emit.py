@@ -39,13 +39,19 @@ _MISSING = object()
 
 
 class StreamSink:
-    """Where a loop sends chunks: a ``put`` callable and the modes it accepts."""
+    """Where a loop sends chunks: a ``put`` callable and the modes it accepts.
 
-    __slots__ = ("modes", "put")
+    ``seen_messages`` holds the ids of messages this sink has already had (or
+    that were input to a node streaming into it), so that a message emitted
+    inside a subgraph is not emitted again when the parent node returns it.
+    """
+
+    __slots__ = ("modes", "put", "seen_messages")
 
     def __init__(self, put: Any, modes: set[str]) -> None:
         self.put = put
         self.modes = modes
+        self.seen_messages: set[str] = set()
 
 
 def send(loop: Loop, mode: str, payload: Any) -> None:

@@ -25,6 +25,7 @@ from stategraph._constants import (
     CONFIG_KEY_SCRATCHPAD,
     CONFIG_KEY_TASK_ID,
     ERROR,
+    ERROR_SOURCE_NODE,
     INPUT,
     INTERRUPT,
     NO_WRITES,
@@ -34,8 +35,9 @@ from stategraph._constants import (
     TASKS,
     WRITES_IDX_MAP,
 )
-from stategraph._engine import _emit, _messages
+from stategraph._engine import _emit, _handlers, _messages
 from stategraph._engine._algo import apply_writes, path_str, prepare_tasks
+from stategraph._engine._calls import is_call
 from stategraph._engine._effects import (
     ListCheckpoints,
     LoadCheckpoint,
@@ -105,7 +107,12 @@ class Loop:
         self.interrupt_after = run.interrupt_after
         self.runtime: Runtime[Any] = run.runtime
         self.wants_messages = "messages" in self.modes
-        self.seen_messages: set[str] = set()
+        # A subgraph streaming into its parent's sink shares that sink's ids,
+        # as the parent's own loop does.
+        self.seen_messages: set[str] = next(
+            (s.seen_messages for s in reversed(run.sinks) if "messages" in s.modes),
+            run.sinks[0].seen_messages,
+        )
 
     @classmethod
     def detached(cls, graph: Any, config: dict[str, Any], checkpointer: Any) -> Loop:
@@ -157,6 +164,17 @@ class Loop:
         self.updated: set[str] | None = None
         self._writes_cfg: tuple[str, dict[str, Any]] | None = None
         self._pending_ids: tuple[list[Any], set[str]] | None = None
+        # Set by the driver: runs a task function a node calls (functional API).
+        self.call_impl: Any = None
+        # LangChain callbacks of the run (``pregel._tracing``), set by the driver.
+        self.trace: Any = None
+        self.inline_task: Task | None = None
+        self.deferred: list[Any] = []
+        # Interrupts and resumes, told to graph lifecycle handlers by the trace.
+        self.lifecycle: list[tuple[str, str, str, tuple[Any, ...]]] = []
+        self.calls: list[Any] = []
+        # Failed tasks whose error handler is still to run: (task, exception).
+        self.handlers_due: list[tuple[Task, BaseException, bool]] = []
 
     def restore(self, checkpoint: dict[str, Any]) -> None:
         """Load channels and version maps from a checkpoint record."""
@@ -385,6 +403,8 @@ class Loop:
                 },
             }
         self.status = "pending"
+        if is_resuming:
+            self.lifecycle.append(("resume", self.status, self.checkpoint_id, self.ns))
 
     def _replay_checkpoint_id(self, bound: dict[str, Any] | None) -> str:
         """The parent checkpoint subgraphs replay from (before any fork)."""
@@ -467,6 +487,8 @@ class Loop:
         for task in self.tasks:
             if task.writes:
                 _emit.task_output(self, task, task.writes, cached=True)
+        if self.pending_writes and not self.is_replaying:
+            _handlers.resume_routed(self)
         return True
         yield  # pragma: no cover - makes this a generator
 
@@ -482,7 +504,7 @@ class Loop:
         if self.run.cache is not None:
             todo = yield from self._match_cache(todo)
         self.failures: list[tuple[Task, BaseException]] = []
-        if todo:
+        if todo or self.handlers_due:
             yield RunTasks(todo)
         for _task, exc in self.failures:
             if not isinstance(exc, GraphBubbleUp):
@@ -533,7 +555,11 @@ class Loop:
             if not writes or all(c in _CONTROL for c, _ in writes):
                 writes.append((NO_WRITES, None))
             return self._record(task, writes)
-        self.failures.append((task, exc))
+        routed = _handlers.routes(self, task, exc)
+        if not is_call(task) and not routed:
+            # A called task's failure is raised in its caller, which decides;
+            # a routed one is its error handler's to deal with.
+            self.failures.append((task, exc))
         if isinstance(exc, GraphInterrupt):
             if exc.args and exc.args[0]:
                 writes = [(INTERRUPT, exc.args[0])]
@@ -543,6 +569,9 @@ class Loop:
         if isinstance(exc, GraphBubbleUp):
             return []
         task.writes.append((ERROR, exc))
+        if routed:
+            task.writes.append((ERROR_SOURCE_NODE, task.name))
+            self.handlers_due.append((task, exc, False))
         return self._record(task, task.writes)
 
     def put_writes(
@@ -715,6 +744,10 @@ class Loop:
             yield from self._put_checkpoint(self.metadata, exiting=True)
             yield from self._put_pending_writes()
         if isinstance(exc, GraphInterrupt) and not self.is_nested:
+            found = tuple(exc.args[0]) if exc.args else ()
+            self.lifecycle.append(
+                ("interrupt", self.status, self.checkpoint_id, (self.ns, found))
+            )
             if self.pending_writes and any(t.writes for t in self.tasks):
                 apply_writes(self, self.tasks)
                 _emit.values(self, [w for t in self.tasks for w in t.writes])

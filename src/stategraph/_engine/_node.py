@@ -27,12 +27,15 @@ class PregelNode:
 
     __slots__ = (
         "acall",
+        "always_thread",
         "bound",
         "bound_blocking",
         "cache_identity",
         "cache_policy",
         "call",
         "channels",
+        "error_handler",
+        "fast_known",
         "hidden",
         "mapper",
         "metadata",
@@ -90,6 +93,14 @@ class PregelNode:
         # worker threads from then on.
         self.bound_blocking = False
         self.slow_runs = 0
+        # Set for nodes known to wait on other work (functional entrypoints):
+        # async runs always give them a worker thread.
+        self.always_thread = False
+        # Whether the last run finished quickly: a live stream need not hand
+        # such a node to another thread to show its output in time.
+        self.fast_known = False
+        # Name of the node that handles this node's failures, if any.
+        self.error_handler: str | None = None
 
     def note_duration(self, seconds: float, slow: float) -> None:
         """Learn whether the node blocks: two slow runs in a row say it does.
@@ -97,6 +108,7 @@ class PregelNode:
         One slow run is not enough: first calls often pay for imports or
         warm-up, and a node judged blocking pays a thread hand-off each run.
         """
+        self.fast_known = seconds <= slow
         if seconds > slow:
             self.slow_runs += 1
             if self.slow_runs >= 2:
@@ -104,6 +116,10 @@ class PregelNode:
         else:
             self.slow_runs = 0
             self.bound_blocking = False
+
+    def streams_late(self) -> bool:
+        """Whether a live stream should run this node off the caller's thread."""
+        return not self.fast_known or self.always_thread
 
     def __repr__(self) -> str:
         return f"PregelNode(name={self.name!r}, triggers={self.triggers!r})"

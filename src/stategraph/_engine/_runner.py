@@ -7,6 +7,7 @@ drivers own sleeping and threads.
 from __future__ import annotations
 
 import random
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,24 +59,55 @@ def _matches(policy: RetryPolicy, exc: Exception) -> bool:
     )
 
 
-def run_sync_body(task: Task) -> None:
-    """Call the node and its writers (sync); exceptions propagate."""
+def _langchain_var() -> Any:
+    """LangChain's config context variable, once langchain-core is imported."""
+    module = sys.modules.get("langchain_core.runnables.config")
+    return None if module is None else module.var_child_runnable_config
+
+
+def _lc_config(task: Task) -> Any:
+    """The config runnables called by a node inherit through LangChain's context.
+
+    They pick up the run's ``configurable``, tags and callbacks, as under
+    LangGraph. The task's own config (node metadata for tracing) is built only
+    when the run traces: building it for every task would cost more than the
+    rest of the step.
+    """
+    loop = task.loop
+    if loop.trace is not None:
+        return task.config
+    config = loop.config
+    if "run_id" in config:
+        # The graph's run id names the graph's run only, never a child's.
+        config = {k: v for k, v in config.items() if k != "run_id"}
+    return config
+
+
+def run_sync_body(task: Task) -> Any:
+    """Call the node and its writers (sync); return the node's output."""
     node = task.node
     token = var_child_config.set(task)
+    lc_var = _langchain_var()
+    lc_token = lc_var.set(_lc_config(task)) if lc_var is not None else None
     try:
         out = node.call(task.input, task)
         if task.loop.wants_messages and not task.node.hidden:
             _messages.emit_output(task.loop, task, out)
         for writer in node.writers:
             writer(task, out)
+        return out
     finally:
+        if lc_token is not None:
+            lc_var.reset(lc_token)
         var_child_config.reset(token)
 
 
-async def run_async_body(task: Task) -> None:
-    """Call the node and its writers (async); exceptions propagate."""
+async def run_async_body(task: Task) -> Any:
+    """Call the node and its writers (async); return the node's output."""
     node = task.node
     token = var_child_config.set(task)
+    lc_var = _langchain_var()
+    lc_token = lc_var.set(_lc_config(task)) if lc_var is not None else None
     try:
         if node.acall is not None:
             out = await node.acall(task.input, task)
@@ -87,7 +119,10 @@ async def run_async_body(task: Task) -> None:
             pending: Any = writer(task, out)
             if pending is not None:
                 await pending
+        return out
     finally:
+        if lc_token is not None:
+            lc_var.reset(lc_token)
         var_child_config.reset(token)
 
 

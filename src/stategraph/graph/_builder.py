@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from stategraph.graph._compiled import CompiledStateGraph
 
 logger = logging.getLogger("stategraph")
+ERROR_HANDLER_PREFIX = "__error_handler__"
+DEFAULT_ERROR_HANDLER = "__default_error_handler__"
 
 
 @dataclass(slots=True)
@@ -48,6 +50,8 @@ class StateNodeSpec:
     ends: tuple[str, ...] | dict[str, str] | None = ()
     defer: bool = False
     timeout: Any = None
+    error_handler: str | None = None
+    is_error_handler: bool = False
 
 
 @dataclass(slots=True)
@@ -127,13 +131,20 @@ class StateGraph(Generic[StateT]):
         *,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         cache_policy: CachePolicy | None = None,
+        error_handler: Any = None,
         timeout: Any = None,
     ) -> Self:
         """Set policies for every node that does not set its own (applied at compile).
 
+        Retry and timeout defaults apply to error handlers too; cache and
+        error-handler defaults only to regular nodes (a handler never handles
+        its own failure).
+
         Args:
             retry_policy: Default retry policy.
             cache_policy: Default cache policy.
+            error_handler: Default error handler: called with the state (and
+                ``error: NodeError``) when a node fails for good.
             timeout: Default timeout of async nodes.
 
         Returns:
@@ -145,6 +156,8 @@ class StateGraph(Generic[StateT]):
             self._node_defaults["cache_policy"] = cache_policy
         if timeout is not None:
             self._node_defaults["timeout"] = TimeoutPolicy.coerce(timeout)
+        if error_handler is not None:
+            self._node_defaults["error_handler"] = error_handler
         return self
 
     @property
@@ -193,6 +206,7 @@ class StateGraph(Generic[StateT]):
         cache_policy: CachePolicy | None = None,
         destinations: dict[str, str] | tuple[str, ...] | None = None,
         timeout: Any = None,
+        error_handler: Any = None,
         **kwargs: Any,
     ) -> Self:
         """Add a node: a function, async function, runnable or compiled graph.
@@ -209,6 +223,10 @@ class StateGraph(Generic[StateT]):
             destinations: Nodes it may route to with ``Command`` (drawing only).
             timeout: Seconds (or ``TimeoutPolicy``) an attempt of an async node
                 may take before ``NodeTimeoutError``.
+            error_handler: Called instead of failing the run when the node
+                fails for good (after its retries); it gets the node's input
+                (and ``error: NodeError``) and may update state or route with
+                ``Command``.
             **kwargs: Deprecated ``retry=``/``input=`` spellings.
 
         Returns:
@@ -239,6 +257,17 @@ class StateGraph(Generic[StateT]):
             destinations if destinations is not None else inferred_ends
         )
         schema = input_schema or inferred or self.state_schema
+        handler_name = None
+        if error_handler is not None:
+            handler_name = f"{ERROR_HANDLER_PREFIX}{node}"
+            self.nodes[handler_name] = StateNodeSpec(
+                error_handler,
+                None,
+                input_schema=schema,
+                retry_policy=None,
+                cache_policy=None,
+                is_error_handler=True,
+            )
         self.nodes[node] = StateNodeSpec(
             action,
             metadata,
@@ -248,6 +277,7 @@ class StateGraph(Generic[StateT]):
             ends=ends,
             defer=defer,
             timeout=TimeoutPolicy.coerce(timeout),
+            error_handler=handler_name,
         )
         if input_schema or inferred:
             self._add_schema(schema)
@@ -397,6 +427,7 @@ class StateGraph(Generic[StateT]):
         interrupt_after: Any = None,
         debug: bool = False,
         name: str | None = None,
+        transformers: Sequence[Callable[[tuple[str, ...]], Any]] | None = None,
     ) -> CompiledStateGraph:
         """Compile the builder into a runnable graph.
 
@@ -408,6 +439,9 @@ class StateGraph(Generic[StateT]):
             interrupt_after: Nodes (or ``"*"``) to pause after.
             debug: Print debug output while running.
             name: Name of the compiled graph.
+            transformers: Stream transformer classes (or ``scope ->
+                transformer`` factories) added to every
+                ``stream_events(version="v3")`` run.
 
         Returns:
             The compiled graph.
@@ -423,6 +457,7 @@ class StateGraph(Generic[StateT]):
             interrupt_after=interrupt_after,
             debug=debug,
             name=name,
+            stream_transformers=transformers,
         )
 
 

@@ -46,6 +46,7 @@ def compile_state_graph(
     interrupt_after: Any,
     debug: bool,
     name: str | None,
+    stream_transformers: Any = None,
 ) -> CompiledStateGraph:
     """Validate ``builder`` and build its ``CompiledStateGraph``."""
     from stategraph.graph._compiled import CompiledStateGraph
@@ -76,6 +77,7 @@ def compile_state_graph(
         **builder.managed,
         START: EphemeralValue(builder.input_schema),
     }
+    _add_default_error_handler(builder)
     ctx = _Compiler(builder, channels)
     nodes = {START: ctx.start_node()}
     for key, spec in builder.nodes.items():
@@ -98,6 +100,7 @@ def compile_state_graph(
         cache=cache,
         context_schema=builder.context_schema,
         name=name or "LangGraph",
+        stream_transformers=stream_transformers,
     )
     compiled.output_mapper = pick_mapper(
         [output_channels] if isinstance(output_channels, str) else output_channels,
@@ -111,6 +114,35 @@ def compile_state_graph(
         builder.state_schema,
     )
     return compiled.validate()  # type: ignore[return-value]
+
+
+def _add_default_error_handler(builder: StateGraph[Any]) -> None:
+    """Add the builder's default error handler as a node (as LangGraph does).
+
+    Raises:
+        ValueError: The graph already has that node (compiled twice).
+    """
+    from stategraph.graph._builder import DEFAULT_ERROR_HANDLER, StateNodeSpec
+
+    handler = builder._node_defaults.get("error_handler")
+    if handler is None:
+        return
+    if DEFAULT_ERROR_HANDLER in builder.nodes:
+        raise ValueError(
+            f"Auto-generated default error handler node `{DEFAULT_ERROR_HANDLER}` "
+            "already exists."
+        )
+    builder.nodes[DEFAULT_ERROR_HANDLER] = StateNodeSpec(
+        handler,
+        None,
+        input_schema=builder.state_schema,
+        retry_policy=None,
+        cache_policy=None,
+        is_error_handler=True,
+    )
+    for spec in builder.nodes.values():
+        if not spec.is_error_handler and spec.error_handler is None:
+            spec.error_handler = DEFAULT_ERROR_HANDLER
 
 
 class _Compiler:
@@ -152,7 +184,9 @@ class _Compiler:
         )
         defaults = b._node_defaults
         retry = spec.retry_policy or defaults.get("retry_policy")
-        cache = spec.cache_policy or defaults.get("cache_policy")
+        cache = spec.cache_policy or (
+            None if spec.is_error_handler else defaults.get("cache_policy")
+        )
         timeout = spec.timeout or defaults.get("timeout")
         call, acall = make_calls(spec.runnable, key)
         if timeout is not None and acall is None:
@@ -161,7 +195,7 @@ class _Compiler:
         runnable = spec.runnable
         from stategraph.pregel._pregel import Pregel
 
-        return PregelNode(
+        node = PregelNode(
             name=key,
             triggers=[branch_channel],
             channels="__root__" if single else input_keys,
@@ -176,6 +210,8 @@ class _Compiler:
             timeout=timeout,
             subgraphs=[runnable] if isinstance(runnable, Pregel) else [],
         )
+        node.error_handler = spec.error_handler
+        return node
 
     def attach_edges(self, nodes: dict[str, PregelNode]) -> None:
         b = self.builder

@@ -1,0 +1,94 @@
+"""Node error handlers: the task that runs when a node fails for good.
+
+A node added with ``error_handler=`` does not fail the run once its retries are
+spent: its failure is saved (``__error__`` plus an ``__error_source_node__``
+marker) and a handler task runs in the same step with the node's input and a
+``NodeError``; what the handler returns is applied at the barrier like any
+node's update. A run resumed after that step does not run the failed node
+again: the marker sends it straight to its handler.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from stategraph._constants import ERROR, ERROR_SOURCE_NODE, PUSH
+from stategraph._engine import _emit
+from stategraph._engine._calls import PUSH_TRIGGERS, is_call
+from stategraph._engine._task import Task, id_from_parts, legacy_id_from_parts
+
+if TYPE_CHECKING:
+    from stategraph._engine._loop import Loop
+
+HANDLER_PATH = "node_error_handler"
+
+
+def routes(loop: Loop, task: Task, exc: BaseException) -> bool:
+    """Whether ``task``'s failure goes to an error handler instead of the caller."""
+    handler = task.node.error_handler
+    return (
+        handler is not None
+        and isinstance(exc, Exception)
+        and not is_call(task)
+        and handler in loop.nodes
+    )
+
+
+def plan(loop: Loop) -> list[Task]:
+    """Handler tasks for the failures routed so far (the list is emptied)."""
+    from stategraph.errors import NodeError
+
+    tasks = []
+    announced = []
+    for failed, exc, resumed in loop.handlers_due:
+        name = failed.node.error_handler
+        assert name is not None
+        node = loop.nodes[name]
+        path = (*failed.path[:3], HANDLER_PATH, False)
+        task = Task(loop, node, name, path, PUSH_TRIGGERS, failed.input)
+        ns = f"{loop.parent_ns}|{name}" if loop.parent_ns else name
+        make_id = legacy_id_from_parts if loop.legacy_ids else id_from_parts
+        task._id = make_id(
+            loop.checkpoint_id_bytes,
+            ns,
+            str(loop.step),
+            name,
+            PUSH,
+            HANDLER_PATH,
+            failed.id,
+        )
+        task.node_error = NodeError(node=failed.name, error=exc)
+        _reapply(loop, task)
+        loop.tasks.append(task)
+        tasks.append(task)
+        if resumed:
+            # Planned when the step starts, as LangGraph's resumed handlers are.
+            announced.append(task)
+    loop.handlers_due.clear()
+    _emit.tasks_started(loop, announced)
+    return [t for t in tasks if not t.writes]
+
+
+def _reapply(loop: Loop, task: Task) -> None:
+    """A handler that finished before a resume keeps its saved writes."""
+    from stategraph._engine._status import read_statuses
+
+    mine = [w for w in loop.pending_writes if w[0] == task.id]
+    for status in read_statuses(mine).values():
+        if status.finished:
+            task.writes.extend(status.output)
+
+
+def resume_routed(loop: Loop) -> None:
+    """Send tasks whose failure was routed before a resume straight to the handler."""
+    pending = loop.pending_writes
+    for task in loop.tasks:
+        if task.writes or task.node.error_handler is None:
+            continue
+        tid = task.id
+        if not any(w[0] == tid and w[1] == ERROR_SOURCE_NODE for w in pending):
+            continue
+        error: Any = next((w[2] for w in pending if w[0] == tid and w[1] == ERROR), "")
+        exc = error if isinstance(error, BaseException) else Exception(error)
+        task.writes.extend([(ERROR, error), (ERROR_SOURCE_NODE, task.name)])
+        loop.handlers_due.append((task, exc, True))

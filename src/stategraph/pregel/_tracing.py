@@ -1,0 +1,254 @@
+"""LangChain callbacks for graph runs: tracing and chat-model token streaming.
+
+Loaded only when langchain-core is in use. A run that has callbacks (given in
+its config, from LangSmith tracing, or needed by ``stream_mode="messages"``)
+opens a chain run for the graph and one per node attempt, as LangGraph does;
+a node's config carries callbacks that are children of its run, so chat models
+called inside report to the same tree and stream their tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from langchain_core.callbacks.manager import (
+    AsyncCallbackManager,
+    AsyncCallbackManagerForChainRun,
+    CallbackManager,
+    CallbackManagerForChainRun,
+)
+from langchain_core.runnables.config import var_child_runnable_config
+from langchain_core.tracers.context import _tracing_v2_is_enabled
+
+from stategraph._constants import CONF
+from stategraph._graph_callbacks import (
+    GraphInterruptEvent,
+    GraphResumeEvent,
+    _AsyncGraphCallbackManager,
+    _GraphCallbackManager,
+)
+from stategraph.pregel._messages import StreamMessagesHandler
+
+HANDLER_KEY = "__stategraph_messages_handler"
+"""Config key of the run's messages handler, shared with its subgraphs."""
+
+
+def wanted(config: dict[str, Any], modes: set[str]) -> bool:
+    """Whether a run needs callbacks at all (the cheap check comes first)."""
+    if config.get("callbacks") or "messages" in modes:
+        return True
+    return bool(_tracing_v2_is_enabled())
+
+
+def messages_handler(
+    config: dict[str, Any], modes: set[str], sink: Any, subgraphs: bool
+) -> StreamMessagesHandler | None:
+    """The handler streaming chat-model tokens for this run, if it streams messages.
+
+    A subgraph streams into its parent's handler; only a run that asks for
+    ``messages`` itself (the root, or a nested ``stream(stream_mode=...)``)
+    brings its own.
+    """
+    if "messages" not in modes:
+        return None
+    parent = config[CONF].get(HANDLER_KEY)
+    if parent is not None and "__pregel_task_id" in config[CONF]:
+        return None
+    handler = StreamMessagesHandler(sink.put, subgraphs)
+    # Tokens and node outputs streamed to one sink share its seen message ids.
+    handler.seen = sink.seen_messages
+    config[CONF][HANDLER_KEY] = handler
+    return handler
+
+
+def _run_name(graph: Any, config: dict[str, Any]) -> str:
+    return str(config.get("run_name") or graph.get_name())
+
+
+def lifecycle_event(record: tuple[Any, ...], run_id: Any) -> Any:
+    """The lifecycle event object for one event the loop recorded."""
+    kind, status, checkpoint_id, extra = record
+    if kind == "resume":
+        return GraphResumeEvent(run_id, status, checkpoint_id, extra)
+    ns, interrupts = extra
+    return GraphInterruptEvent(run_id, status, checkpoint_id, ns, interrupts)
+
+
+def _enter_node(config: dict[str, Any], run: Any) -> dict[str, Any]:
+    """Point a task's config at its node run; return what to restore after.
+
+    What the node calls is a child of the node's run (``seq:step:1``, as
+    LangGraph's node sequence tags it), with its own name and run id.
+    """
+    saved = {"callbacks": config.get("callbacks"), "run_name": config.get("run_name")}
+    config["callbacks"] = run.get_child("seq:step:1")
+    config.pop("run_name", None)
+    return saved
+
+
+async def _once(value: Any) -> AsyncIterator[Any]:
+    yield value
+
+
+async def _stream_output(run: Any, out: Any) -> None:
+    """Show a node's output as its stream to event/log stream handlers.
+
+    LangGraph streams nodes when such a handler listens (``astream_events``,
+    ``astream_log``), so they report an ``on_chain_stream`` per node.
+    """
+    for handler in run.handlers:
+        tap = getattr(handler, "tap_output_aiter", None)
+        if tap is not None and not isinstance(handler, StreamMessagesHandler):
+            async for _ in tap(run.run_id, _once(out)):
+                pass
+
+
+class SyncTrace:
+    """The graph's chain run in a sync run, and its nodes' runs."""
+
+    def __init__(self, manager: CallbackManagerForChainRun, config: Any) -> None:
+        self.manager = manager
+        self.graph = _GraphCallbackManager.configure(
+            config.get("callbacks"), run_id=manager.run_id
+        )
+
+    def tell(self, records: list[Any]) -> None:
+        """Deliver the lifecycle events the loop recorded."""
+        for record in records:
+            event = lifecycle_event(record, self.manager.run_id)
+            if isinstance(event, GraphResumeEvent):
+                self.graph.on_resume(event)
+            else:
+                self.graph.on_interrupt(event)
+        records.clear()
+
+    @classmethod
+    def start(
+        cls, graph: Any, config: dict[str, Any], input: Any, handler: Any
+    ) -> SyncTrace:
+        """Open the graph's run (``on_chain_start``)."""
+        manager = CallbackManager.configure(
+            inheritable_callbacks=config.get("callbacks"),
+            inheritable_tags=config.get("tags"),
+            inheritable_metadata=config.get("metadata"),
+        )
+        if "ls_integration" not in manager.metadata:
+            manager.add_metadata({"ls_integration": "langgraph"})
+        run = manager.on_chain_start(
+            None, input, name=_run_name(graph, config), run_id=config.get("run_id")
+        )
+        if handler is not None:
+            run.inheritable_handlers.append(handler)
+        return cls(run, config)
+
+    def step_callbacks(self, step: int) -> Any:
+        """Callbacks of the tasks of ``step``."""
+        return self.manager.get_child(f"graph:step:{step}")
+
+    def end(self, output: Any) -> None:
+        """Close the graph's run."""
+        self.manager.on_chain_end(output)
+
+    def error(self, exc: BaseException) -> None:
+        """Close the graph's run with an error."""
+        self.manager.on_chain_error(exc)
+
+    def run_node(self, task: Any, body: Callable[[Any], Any]) -> Any:
+        """Run one attempt of ``task`` inside its own chain run."""
+        config = task.config
+        manager = CallbackManager.configure(
+            inheritable_callbacks=config.get("callbacks"),
+            inheritable_tags=config.get("tags"),
+            inheritable_metadata=config.get("metadata"),
+        )
+        run = manager.on_chain_start(None, task.input, name=task.name)
+        saved = _enter_node(config, run)
+        token = var_child_runnable_config.set(config)
+        try:
+            out = body(task)
+        except BaseException as exc:
+            run.on_chain_error(exc)
+            raise
+        finally:
+            var_child_runnable_config.reset(token)
+            config.update(saved)
+        run.on_chain_end(out)
+        return out
+
+
+class AsyncTrace:
+    """The graph's chain run in an async run, and its nodes' runs."""
+
+    def __init__(self, manager: AsyncCallbackManagerForChainRun, config: Any) -> None:
+        self.manager = manager
+        self.graph = _AsyncGraphCallbackManager.configure(
+            config.get("callbacks"), run_id=manager.run_id
+        )
+
+    async def tell(self, records: list[Any]) -> None:
+        """Deliver the lifecycle events the loop recorded."""
+        for record in records:
+            event = lifecycle_event(record, self.manager.run_id)
+            if isinstance(event, GraphResumeEvent):
+                await self.graph.on_resume(event)
+            else:
+                await self.graph.on_interrupt(event)
+        records.clear()
+
+    @classmethod
+    async def start(
+        cls, graph: Any, config: dict[str, Any], input: Any, handler: Any
+    ) -> AsyncTrace:
+        """Open the graph's run (``on_chain_start``)."""
+        manager = AsyncCallbackManager.configure(
+            inheritable_callbacks=config.get("callbacks"),
+            inheritable_tags=config.get("tags"),
+            inheritable_metadata=config.get("metadata"),
+        )
+        if "ls_integration" not in manager.metadata:
+            manager.add_metadata({"ls_integration": "langgraph"})
+        run = await manager.on_chain_start(
+            None, input, name=_run_name(graph, config), run_id=config.get("run_id")
+        )
+        if handler is not None:
+            run.inheritable_handlers.append(handler)
+        return cls(run, config)
+
+    def step_callbacks(self, step: int) -> Any:
+        """Callbacks of the tasks of ``step``."""
+        return self.manager.get_child(f"graph:step:{step}")
+
+    async def end(self, output: Any) -> None:
+        """Close the graph's run."""
+        await self.manager.on_chain_end(output)
+
+    async def error(self, exc: BaseException) -> None:
+        """Close the graph's run with an error."""
+        await self.manager.on_chain_error(exc)
+
+    async def run_node(self, task: Any, body: Callable[[Any], Awaitable[Any]]) -> Any:
+        """Run one attempt of ``task`` inside its own chain run."""
+        config = task.config
+        manager = AsyncCallbackManager.configure(
+            inheritable_callbacks=config.get("callbacks"),
+            inheritable_tags=config.get("tags"),
+            inheritable_metadata=config.get("metadata"),
+        )
+        run = await manager.on_chain_start(None, task.input, name=task.name)
+        saved = _enter_node(config, run)
+        token = var_child_runnable_config.set(config)
+        try:
+            out = await body(task)
+        except BaseException as exc:
+            await run.on_chain_error(exc)
+            raise
+        finally:
+            var_child_runnable_config.reset(token)
+            config.update(saved)
+        await _stream_output(run, out)
+        await run.on_chain_end(out)
+        return out
+
+
+__all__ = ["AsyncTrace", "SyncTrace", "messages_handler", "wanted"]
