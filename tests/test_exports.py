@@ -14,7 +14,7 @@ MIRRORED = [
     ("types", set()),
     ("errors", set()),
     ("constants", set()),
-    ("channels", {"DeltaChannel"}),
+    ("channels", set()),
     ("managed", set()),
     ("pregel", set()),
     ("cache.base", set()),

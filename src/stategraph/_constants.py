@@ -24,6 +24,7 @@ SCHEDULED = sys.intern("__scheduled__")
 CACHE_NS_WRITES = sys.intern("__pregel_ns_writes")
 PUSH = sys.intern("__pregel_push")
 PULL = sys.intern("__pregel_pull")
+SNAPSHOT_BUMPS = sys.intern("__snapshot_bumps__")
 NULL_TASK_ID = sys.intern("00000000-0000-0000-0000-000000000000")
 SELF = sys.intern("__self__")
 

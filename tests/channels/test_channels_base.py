@@ -46,7 +46,7 @@ class Box(BaseChannel[int, int, int]):
 
 
 def test_facade_exports_match_langgraph() -> None:
-    expected = set(lg_channels.__all__) - {"DeltaChannel"}
+    expected = set(lg_channels.__all__)
     assert set(sg_channels.__all__) == expected
     for name in sg_channels.__all__:
         assert getattr(sg_channels, name).__name__ == name

@@ -30,7 +30,14 @@ async def test_in_memory_saver_conforms(case: ConformanceCase, mode: Any) -> Non
     assert await run_checkpointer_case(case, InMemorySaver, mode) == "passed"
 
 
-BASE = ["put", "put_writes", "get_tuple", "list", "delete_thread"]
+BASE = [
+    "put",
+    "put_writes",
+    "get_tuple",
+    "list",
+    "delete_thread",
+    "delta_channel_history",
+]
 
 
 @pytest.mark.asyncio

@@ -178,12 +178,9 @@ def test_langchain_versions_go_to_the_langchain_adapter(
 ) -> None:
     graph = programs.linear(Lib("stategraph"))[0]
     cls = type(graph)
-    for name in ("_stream_events_langchain", "_astream_events_langchain"):
-        monkeypatch.delattr(cls, name, raising=False)
+    # As in LangChain, the sync path has no v1/v2 events.
     with pytest.raises(NotImplementedError, match=rf"version='{version}'"):
         graph.stream_events({"log": []}, version=version)
-    with pytest.raises(NotImplementedError, match=rf"version='{version}'"):
-        graph.astream_events({"log": []}, version=version)
     calls: list[Any] = []
 
     def recorder(lane: str) -> Any:

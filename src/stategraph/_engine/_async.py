@@ -19,6 +19,7 @@ from stategraph._engine._effects import (
     GetSubgraphState,
     ListCheckpoints,
     LoadCheckpoint,
+    LoadDeltaHistory,
     ReadCache,
     RunTasks,
     SaveCheckpoint,
@@ -50,6 +51,10 @@ async def perform(effect: Any, saver: Any, cache: Any) -> Any:
         )
     if kind is LoadCheckpoint:
         return await saver.aget_tuple(effect.config)
+    if kind is LoadDeltaHistory:
+        return await saver.aget_delta_channel_history(
+            config=effect.config, channels=effect.channels
+        )
     if kind is ListCheckpoints:
         return [
             item

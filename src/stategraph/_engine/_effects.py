@@ -19,6 +19,14 @@ class LoadCheckpoint:
 
 
 @dataclass(slots=True)
+class LoadDeltaHistory:
+    """Call ``saver.get_delta_channel_history(config=..., channels=...)``."""
+
+    config: Any
+    channels: list[str]
+
+
+@dataclass(slots=True)
 class ListCheckpoints:
     """Call ``saver.list(...)``; send back a list of tuples."""
 

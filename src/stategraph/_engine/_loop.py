@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import binascii
 import random
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -35,9 +35,10 @@ from stategraph._constants import (
     TASKS,
     WRITES_IDX_MAP,
 )
-from stategraph._engine import _emit, _handlers, _messages
+from stategraph._engine import _delta, _emit, _handlers, _messages
 from stategraph._engine._algo import apply_writes, path_str, prepare_tasks
 from stategraph._engine._calls import is_call
+from stategraph._engine._delta_run import DeltaRun, load_history
 from stategraph._engine._effects import (
     ListCheckpoints,
     LoadCheckpoint,
@@ -53,6 +54,7 @@ from stategraph._engine._status import read_statuses
 from stategraph._engine._task import Scratchpad, Task
 from stategraph._runtime import DEFAULT_RUNTIME, ExecutionInfo, Runtime
 from stategraph._types import Command
+from stategraph.channels._delta_ids import ensure_message_ids
 from stategraph.channels.base import MISSING
 from stategraph.checkpoint.base.id import uuid6_str
 from stategraph.errors import (
@@ -175,16 +177,32 @@ class Loop:
         self.calls: list[Any] = []
         # Failed tasks whose error handler is still to run: (task, exception).
         self.handlers_due: list[tuple[Task, BaseException, bool]] = []
+        self.loaded_latest = False
+        self.delta: DeltaRun | None = None
 
-    def restore(self, checkpoint: dict[str, Any]) -> None:
-        """Load channels and version maps from a checkpoint record."""
+    def _start_delta(self) -> None:
+        if self.graph.delta_channels:
+            self.delta = DeltaRun(
+                self.graph, self.durability, self.checkpointer is not None
+            )
+
+    def restore(
+        self, checkpoint: dict[str, Any], histories: dict[str, Any] | None = None
+    ) -> None:
+        """Load channels and version maps from a checkpoint record.
+
+        ``histories`` rebuild the delta channels the checkpoint stores no value
+        for (see ``_delta_run.load_history``).
+        """
         self._ckpt_id = checkpoint["id"]
         self.legacy_ids = checkpoint.get("v", 4) <= 1
         self.versions: dict[str, Any] = dict(checkpoint["channel_versions"])
         self.versions_seen: dict[str, Any] = dict(checkpoint["versions_seen"])
         self._max_version = max(self.versions.values()) if self.versions else None
         self._version_number = None
-        self.channels = self.graph.channels_from(checkpoint["channel_values"])
+        self.channels = self.graph.channels_from(
+            checkpoint["channel_values"], histories
+        )
         self.live = {k for k, ch in self.channels.items() if ch.is_available()}
         # Channels that may hold state, available or not (a half-filled barrier).
         self.touched = set(checkpoint["channel_values"]) | self.live
@@ -282,7 +300,13 @@ class Loop:
             },
         }
         self.saved_id = checkpoint["id"] if saved is not None else None
-        self.restore(checkpoint)
+        histories = yield from load_history(
+            self.graph, checkpoint, self.checkpointer, self.checkpoint_config
+        )
+        self.restore(checkpoint, histories)
+        self._start_delta()
+        if self.delta is not None:
+            self.delta.entered(self, saved, checkpoint)
         self.step = self.metadata["step"] + 1
         self.stop = self.step + self.config["recursion_limit"] + 1
         prior = checkpoint.get("updated_channels")
@@ -318,6 +342,7 @@ class Loop:
                 before = {CONF: {CONFIG_KEY_CHECKPOINT_ID: replay.checkpoint_id}}
                 found = yield ListCheckpoints(conf, None, before, 1)
                 return found[0] if found else None
+        self.loaded_latest = True
         return (yield LoadCheckpoint(conf))
 
     def _first(self) -> Effects:
@@ -360,6 +385,10 @@ class Loop:
         )
         carried: list[tuple[str, str, Any]] = []
         replay_bound: dict[str, Any] | None = None
+        if self.delta is not None:
+            self.delta.started(
+                self.pending_writes, is_resuming and not self.is_replaying
+            )
         if is_command:
             carried = yield from self._command_writes(self.input, forks)
         null_writes = [
@@ -385,8 +414,12 @@ class Loop:
                 yield from self._put_checkpoint({"source": "fork"})
             _emit.values(self, True)
         elif input_writes := map_input(self.graph.input_channels, self.input):
+            if self.delta is not None:
+                ensure_message_ids(self.graph.channel_specs, input_writes)
             discard = prepare_tasks(self, self.updated)
             self.updated = apply_writes(self, [*discard, _InputTask(input_writes)])
+            if self.delta is not None:
+                yield from self.delta.input_writes(self, input_writes)
             yield from self._put_checkpoint({"source": "input"})
         elif CONFIG_KEY_RESUMING not in conf:
             raise EmptyInputError(f"Received no input for {self.graph.input_channels}")
@@ -447,11 +480,18 @@ class Loop:
         if not grouped and not resume_is_map:
             raise EmptyInputError("Received empty Command input")
         carried: list[tuple[str, str, Any]] = []
+        delta = self.delta
         for tid, writes in grouped.items():
             if forks:
+                if delta is not None:
+                    ensure_message_ids(delta.specs, writes)
                 carried.extend((tid, c, v) for c, v in writes)
             else:
                 yield from self.put_writes(tid, writes)
+                if delta is not None and tid == NULL_TASK_ID:
+                    delta.command(writes)
+        if delta is not None:
+            delta.forced |= _delta.with_pending_writes(delta.specs, carried)
         return carried
 
     def _pending_interrupts(self) -> set[str]:
@@ -498,6 +538,8 @@ class Loop:
         for tid, status in read_statuses(writes).items():
             if status.finished:
                 by_id[tid].writes.extend(status.output)
+                if self.delta is not None:
+                    self.delta.reapplied.add(tid)
 
     def _run_step(self) -> Effects:
         todo = [t for t in self.tasks if not t.writes]
@@ -592,6 +634,11 @@ class Loop:
         task = who if isinstance(who, Task) else None
         if all(w[0] in WRITES_IDX_MAP for w in writes):
             writes = list({w[0]: w for w in writes}.values())
+        if self.delta is not None:
+            # In place when it is the task's list: applied values keep the ids.
+            if not isinstance(writes, list):
+                writes = list(writes)
+            ensure_message_ids(self.delta.specs, writes)
         if self.checkpointer is None and task is not None:
             # Without a saver nothing reads writes back by task id, so the id
             # (a hash) is never computed; the task object stands in for it.
@@ -653,6 +700,8 @@ class Loop:
 
     def _after_tick(self) -> Effects:
         writes = [w for t in self.tasks for w in t.writes]
+        if self.delta is not None:
+            self.delta.after_tick(self, writes)
         self.updated = apply_writes(self, self.tasks)
         _emit.values(self, writes)
         self.pending_writes.clear()
@@ -673,6 +722,14 @@ class Loop:
     ) -> Effects:
         if exiting and self.checkpoint_id == self.saved_id:
             return
+        delta = self.delta
+        if delta is not None:
+            if exiting:
+                delta.resume_counters(self.metadata)
+            else:
+                # A fork records no write of its own.
+                fork = metadata.get("source") == "fork"
+                delta.count(self.metadata, () if fork else self.updated)
         if not exiting:
             metadata["step"] = self.step
             metadata["parents"] = self.config[CONF].get(CONFIG_KEY_CHECKPOINT_MAP, {})
@@ -680,6 +737,8 @@ class Loop:
         saving = self.checkpointer is not None and (
             exiting or self.durability != "exit"
         )
+        if delta is not None and not saving:
+            delta.plan(self, False)
         if not exiting:
             self._ckpt_step = self.step
             self._ckpt_id = uuid6_str(self.step) if saving else None
@@ -690,7 +749,8 @@ class Loop:
             self.step += 1
 
     def _save(self) -> Effects:
-        checkpoint = self.snapshot()
+        due = self.delta.plan(self, True) if self.delta is not None else ()
+        checkpoint = self.snapshot(due)
         config = self.checkpoint_config
         conf = config[CONF]
         self.prev_checkpoint_config = (
@@ -711,8 +771,11 @@ class Loop:
         # Tasks of the next step save their writes against this checkpoint.
         self._writes_cfg = (checkpoint_id, self.checkpoint_config)
 
-    def snapshot(self) -> dict[str, Any]:
-        """The checkpoint record of the current channel state."""
+    def snapshot(self, delta_snapshots: Iterable[str] = ()) -> dict[str, Any]:
+        """The checkpoint record of the current channel state.
+
+        ``delta_snapshots`` names the delta channels stored in full this time.
+        """
         channels = self.channels
         values = {}
         empty = []
@@ -723,6 +786,8 @@ class Loop:
             elif k in self.versions:
                 values[k] = v
         self.touched.difference_update(empty)
+        for k in delta_snapshots:
+            values[k] = _delta.snapshot_value(channels[k])
         return {
             "v": 4,
             "ts": datetime.now(timezone.utc).isoformat(),
@@ -741,6 +806,8 @@ class Loop:
             or exc is not None
             or all(":" not in part for part in self.ns)
         ):
+            if self.delta is not None:
+                yield from self.delta.stage_exit(self)
             yield from self._put_checkpoint(self.metadata, exiting=True)
             yield from self._put_pending_writes()
         if isinstance(exc, GraphInterrupt) and not self.is_nested:

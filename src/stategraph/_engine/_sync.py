@@ -19,6 +19,7 @@ from stategraph._engine._effects import (
     GetSubgraphState,
     ListCheckpoints,
     LoadCheckpoint,
+    LoadDeltaHistory,
     ReadCache,
     RunTasks,
     SaveCheckpoint,
@@ -61,6 +62,10 @@ def perform(effect: Any, saver: Any, cache: Any) -> Any:
         )
     if kind is LoadCheckpoint:
         return saver.get_tuple(effect.config)
+    if kind is LoadDeltaHistory:
+        return saver.get_delta_channel_history(
+            config=effect.config, channels=effect.channels
+        )
     if kind is ListCheckpoints:
         return list(
             saver.list(

@@ -8,6 +8,7 @@ from stategraph.channels._base import BaseChannel as BaseChannel
 from stategraph.channels._binop import (
     BinaryOperatorAggregate as BinaryOperatorAggregate,
 )
+from stategraph.channels._delta import DeltaChannel as DeltaChannel
 from stategraph.channels._ephemeral import (
     EphemeralValue as EphemeralValue,
     UntrackedValue as UntrackedValue,
@@ -29,6 +30,7 @@ __all__ = (
     "UntrackedValue",
     "EphemeralValue",
     "BinaryOperatorAggregate",
+    "DeltaChannel",
     "NamedBarrierValue",
     "NamedBarrierValueAfterFinish",
     # topics

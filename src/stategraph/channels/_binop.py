@@ -90,6 +90,31 @@ def _unwrap_overwrite(value: Overwrite | dict[Any, Any]) -> Any:
     return _NOT_OVERWRITE
 
 
+def _get_overwrite(value: Any) -> tuple[bool, Any]:
+    """Say whether ``value`` is an ``Overwrite`` (in any form) and what it carries.
+
+    LangGraph's private helper of the same name, for code ported from it.
+
+    Returns:
+        ``(True, carried value)`` for an overwrite, else ``(False, None)``.
+    """
+    if not isinstance(value, (Overwrite, dict)):
+        return False, None
+    found = _unwrap_overwrite(value)
+    if found is _NOT_OVERWRITE:
+        return False, None
+    return True, found
+
+
+def _is_delta_snapshot(value: Any) -> bool:
+    """Whether ``value`` is a ``checkpoint.serde.types._DeltaSnapshot``.
+
+    Recognised by name, so that importing channels does not import the
+    serializers.
+    """
+    return isinstance(value, tuple) and type(value).__name__ == "_DeltaSnapshot"
+
+
 def _operators_equal(a: Callable[..., Any], b: Callable[..., Any]) -> bool:
     # Lambdas cannot be told apart by name, so one on either side matches.
     if a.__name__ == "<lambda>" or b.__name__ == "<lambda>":
@@ -179,12 +204,8 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value]):
         """
         cls = type(self)
         # A thread saved while this key was a delta channel holds the full value
-        # in a ``checkpoint.serde.types._DeltaSnapshot``; it is recognised by
-        # name so that channels need not import the serializers.
-        if (
-            isinstance(checkpoint, tuple)
-            and type(checkpoint).__name__ == "_DeltaSnapshot"
-        ):
+        # in a ``_DeltaSnapshot``.
+        if _is_delta_snapshot(checkpoint):
             checkpoint = checkpoint[0]  # the ``value`` field
         if cls is not BinaryOperatorAggregate:
             new = cls(self.typ, self.operator)

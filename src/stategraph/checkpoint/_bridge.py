@@ -10,7 +10,7 @@ they raise ``asyncio.InvalidStateError`` instead, as LangGraph's do.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from stategraph._config import RunnableConfig
@@ -20,6 +20,7 @@ from stategraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    DeltaChannelHistory,
 )
 
 T = TypeVar("T")
@@ -56,6 +57,14 @@ class LoopBoundSaver(BaseCheckpointSaver[V]):
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         """Blocking ``aget_tuple``, for threads other than the loop's."""
         return self._on_loop(self.aget_tuple(config))
+
+    def get_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """Blocking ``aget_delta_channel_history`` (call from another thread)."""
+        return self._on_loop(
+            self.aget_delta_channel_history(config=config, channels=channels)
+        )
 
     def put(
         self,

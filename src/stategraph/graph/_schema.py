@@ -16,7 +16,12 @@ from typing import Any, get_args, get_origin, get_type_hints
 from typing_extensions import NotRequired, Required
 
 from stategraph._managed import ManagedValueSpec, is_managed_value
-from stategraph.channels import BaseChannel, BinaryOperatorAggregate, LastValue
+from stategraph.channels import (
+    BaseChannel,
+    BinaryOperatorAggregate,
+    DeltaChannel,
+    LastValue,
+)
 
 _WRAPPERS = (Required, NotRequired, typing.Required, typing.NotRequired)
 
@@ -73,11 +78,22 @@ def channel_for(
 
 def _explicit_channel(typ: Any) -> BaseChannel[Any, Any, Any] | None:
     for item in getattr(typ, "__metadata__", ()):
+        if isinstance(item, DeltaChannel) and hasattr(typ, "__origin__"):
+            return _typed_delta(item, typ.__origin__)
         if isinstance(item, BaseChannel):
             return item
         if isclass(item) and issubclass(item, BaseChannel):
             return item(getattr(typ, "__origin__", typ))
     return None
+
+
+def _typed_delta(channel: DeltaChannel[Any], origin: Any) -> DeltaChannel[Any]:
+    """A copy of ``channel`` typed by the annotated type (its empty value)."""
+    if get_origin(origin) in _WRAPPERS:
+        origin = get_args(origin)[0]
+    return DeltaChannel(
+        channel.reducer, origin, snapshot_frequency=channel.snapshot_frequency
+    )
 
 
 def _reducer_channel(typ: Any) -> BaseChannel[Any, Any, Any] | None:

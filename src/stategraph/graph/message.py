@@ -8,6 +8,9 @@ imports ``langchain-core`` or the graph builder.
 
 from __future__ import annotations
 
+from stategraph.graph._delta_messages import (
+    _messages_delta_reducer as _messages_delta_reducer,
+)
 from stategraph.graph._messages import (
     REMOVE_ALL_MESSAGES as REMOVE_ALL_MESSAGES,
     Messages as Messages,

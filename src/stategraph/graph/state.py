@@ -11,6 +11,8 @@ from stategraph.graph._builder import (
 from stategraph.graph._compiled import CompiledStateGraph as CompiledStateGraph
 from stategraph.graph._schema import (  # noqa: F401
     _explicit_channel as _is_field_channel,
+    channel_for as _get_channel,
+    channels_of as _get_channels,
     warn_invalid_state_schema as _warn_invalid_state_schema,
 )
 

@@ -10,14 +10,14 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 from stategraph._constants import NS_END, NS_SEP, TASKS
-from stategraph._engine import _async, _sync
+from stategraph._engine import _async, _delta, _sync
 from stategraph._engine._loop import Loop
 from stategraph._engine._node import PregelNode
 from stategraph._managed import is_managed_value
 from stategraph._types import CachePolicy, RetryPolicy
-from stategraph.channels import BaseChannel, Topic
+from stategraph.channels import BaseChannel, DeltaChannel, Topic
 from stategraph.channels.base import MISSING
-from stategraph.pregel import _state
+from stategraph.pregel import _checkpoint as _checkpoint_helpers, _state
 from stategraph.pregel._events import LangChainEvents
 from stategraph.pregel._migrate import migrate_pending_sends
 from stategraph.pregel._run import (
@@ -158,7 +158,30 @@ class Pregel(StreamEventsMixin, LangChainEvents):
         self.finishable = tuple(
             k for k, ch in specs.items() if type(ch).finish is not BaseChannel.finish
         )
+        self._delta_channels = tuple(
+            k for k, ch in specs.items() if isinstance(ch, DeltaChannel)
+        )
         self._finalized = True
+
+    @property
+    def channel_specs(self) -> Mapping[str, BaseChannel[Any, Any, Any]]:
+        """The graph's channels (managed values left out), as declared."""
+        if not self._finalized:
+            self._finalize()
+        return self._specs
+
+    @property
+    def delta_channels(self) -> tuple[str, ...]:
+        """Names of the graph's ``DeltaChannel``s."""
+        if not self._finalized:
+            self._finalize()
+        return self._delta_channels
+
+    @property
+    def delta_snapshot_bound(self) -> int:
+        """Supersteps after which a delta channel snapshots even if unwritten."""
+        # Read at each run, so tests (and users) can patch the module value.
+        return _checkpoint_helpers.DELTA_MAX_SUPERSTEPS_SINCE_SNAPSHOT
 
     @property
     def trigger_to_nodes(self) -> Mapping[str, Sequence[str]]:
@@ -183,15 +206,24 @@ class Pregel(StreamEventsMixin, LangChainEvents):
         ]
 
     def channels_from(
-        self, values: Mapping[str, Any]
+        self,
+        values: Mapping[str, Any],
+        histories: Mapping[str, Any] | None = None,
     ) -> dict[str, BaseChannel[Any, Any, Any]]:
-        """Fresh channels restored from checkpoint ``values``."""
+        """Fresh channels restored from checkpoint ``values``.
+
+        ``histories`` (from ``get_delta_channel_history``) rebuild the
+        channels a checkpoint stores as writes instead of a value.
+        """
         if not self._finalized:
             self._finalize()
-        return {
+        channels = {
             k: spec.from_checkpoint(values.get(k, MISSING))
             for k, spec in self._specs.items()
         }
+        for k, history in (histories or {}).items():
+            channels[k] = _delta.replay(self._specs[k], history)
+        return channels
 
     def read_output(self, loop: Loop) -> Any:
         """Read the run's output channels at the end of a run."""

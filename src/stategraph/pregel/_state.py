@@ -25,6 +25,7 @@ from stategraph._constants import (
     NULL_TASK_ID,
 )
 from stategraph._engine._algo import apply_writes, prepare_tasks
+from stategraph._engine._delta_run import load_history
 from stategraph._engine._effects import (
     GetSubgraphState,
     ListCheckpoints,
@@ -141,9 +142,10 @@ def snapshot(
     checkpoint = dict(saved.checkpoint)
     if graph.migrate_checkpoint is not None:
         graph.migrate_checkpoint(checkpoint)
+    histories = yield from load_history(graph, checkpoint, saver, saved.config)
     loop = Loop.detached(graph, saved.config, None)
     loop.frozen_versions = True
-    loop.restore(checkpoint)
+    loop.restore(checkpoint, histories)
     loop.pending_writes = [(str(t), c, v) for t, c, v in saved.pending_writes or ()]
     loop.step = saved.metadata.get("step", -1) + 1
     loop.stop = loop.step + 2

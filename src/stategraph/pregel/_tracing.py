@@ -30,7 +30,7 @@ from stategraph._graph_callbacks import (
 )
 from stategraph.pregel._messages import StreamMessagesHandler
 
-HANDLER_KEY = "__stategraph_messages_handler"
+HANDLER_KEY = "__pregel_messages_handler"
 """Config key of the run's messages handler, shared with its subgraphs."""
 
 

@@ -19,16 +19,21 @@ from stategraph._constants import (
     INPUT,
     INTERRUPT,
     NULL_TASK_ID,
+    PUSH,
 )
 from stategraph._engine._algo import apply_writes, path_str, prepare_tasks
+from stategraph._engine._delta import COUNTERS, seen_without_bumps
+from stategraph._engine._delta_run import load_history
 from stategraph._engine._effects import LoadCheckpoint, SaveCheckpoint, SaveWrites
 from stategraph._engine._io import map_input
 from stategraph._engine._loop import Loop, _InputTask, empty_checkpoint
 from stategraph._engine._status import read_statuses
 from stategraph._engine._task import Task
+from stategraph.channels._delta_ids import ensure_message_ids
 from stategraph.checkpoint.base.id import uuid6
 from stategraph.errors import InvalidUpdateError
 from stategraph.pregel._run import own_checkpoint_config
+from stategraph.pregel._update_delta import UpdatePlan
 
 Effects = Generator[Any, Any, Any]
 
@@ -50,26 +55,8 @@ def perform_superstep(
     config = own_checkpoint_config(graph, ensure_config(graph.config, input_config))
     saved = yield LoadCheckpoint(config)
     loop = Loop.detached(graph, config, saver)
-    if saved is not None:
-        checkpoint = dict(saved.checkpoint)
-        if graph.migrate_checkpoint is not None:
-            graph.migrate_checkpoint(checkpoint)
-        loop.restore(checkpoint)
-        loop.pending_writes = [(str(t), c, v) for t, c, v in saved.pending_writes or ()]
-        step = saved.metadata.get("step", -1)
-        ckpt_config = {**config, CONF: {**config[CONF], **saved.config[CONF]}}
-    else:
-        loop.restore(empty_checkpoint())
-        step = -1
-        ckpt_config = {
-            **config,
-            CONF: {
-                **config[CONF],
-                CONFIG_KEY_CHECKPOINT_NS: config[CONF].get(
-                    CONFIG_KEY_CHECKPOINT_NS, ""
-                ),
-            },
-        }
+    plan = UpdatePlan(graph, saved, is_first)
+    step, ckpt_config = yield from _restore(graph, loop, config, saved, saver)
     loop.step, loop.stop = step + 1, step + 3
     previous = dict(loop.versions)
     parents = saved.metadata.get("parents", {}) if saved else {}
@@ -79,10 +66,10 @@ def perform_superstep(
             raise InvalidUpdateError(
                 "Cannot apply multiple updates when clearing state"
             )
-        if saved is not None:
-            _finish_pending(loop)
+        updated = _finish_pending(loop) if saved is not None else set()
         meta = {"source": "update", "step": step + 1, "parents": parents}
-        return (yield from _save(loop, ckpt_config, meta, step, previous, saved))
+        plan.plan(loop, meta, updated)
+        return (yield from _save(loop, ckpt_config, meta, step, previous, saved, plan))
     if as_node == INPUT:
         if len(updates) > 1:
             raise InvalidUpdateError(
@@ -95,31 +82,52 @@ def perform_superstep(
             )
         input_id = str(uuid.uuid5(uuid.UUID(loop.checkpoint_id), INPUT))
         yield from _store_writes(
-            config, saved, ckpt_config, [(input_id, writes, None)], is_first
+            config, saved, ckpt_config, [(input_id, writes, None)], is_first, plan
         )
-        apply_writes(loop, [_InputTask(writes)])
+        updated = apply_writes(loop, [_InputTask(writes)])
+        plan.overwritten(writes)
         next_step = step + 1 if saved and saved.metadata.get("step") is not None else -1
         meta = {"source": "input", "step": next_step, "parents": parents}
-        return (yield from _save(loop, ckpt_config, meta, next_step, previous, saved))
+        plan.plan(loop, meta, updated)
+        return (
+            yield from _save(loop, ckpt_config, meta, next_step, previous, saved, plan)
+        )
     if as_node == "__copy__":
         return (yield from _copy(graph, loop, saved, values, saver, step))
     return (
         yield from _as_nodes(
-            graph, loop, saved, updates, ckpt_config, step, previous, config, is_first
+            graph, loop, saved, updates, ckpt_config, step, previous, config, plan
         )
     )
 
 
-def _finish_pending(loop: Loop) -> None:
+def _restore(graph: Any, loop: Loop, config: Any, saved: Any, saver: Any) -> Effects:
+    """Load ``saved`` (or an empty thread) into ``loop``; return step and config."""
+    if saved is None:
+        loop.restore(empty_checkpoint())
+        ns = config[CONF].get(CONFIG_KEY_CHECKPOINT_NS, "")
+        return -1, {**config, CONF: {**config[CONF], CONFIG_KEY_CHECKPOINT_NS: ns}}
+    checkpoint = dict(saved.checkpoint)
+    if graph.migrate_checkpoint is not None:
+        graph.migrate_checkpoint(checkpoint)
+    histories = yield from load_history(graph, checkpoint, saver, saved.config)
+    loop.restore(checkpoint, histories)
+    loop.pending_writes = [(str(t), c, v) for t, c, v in saved.pending_writes or ()]
+    step = saved.metadata.get("step", -1)
+    return step, {**config, CONF: {**config[CONF], **saved.config[CONF]}}
+
+
+def _finish_pending(loop: Loop) -> set[str]:
     tasks = prepare_tasks(loop, None)
+    updated: set[str] = set()
     null_writes = [w[1:] for w in loop.pending_writes if w[0] == NULL_TASK_ID]
     if null_writes:
-        apply_writes(loop, [_InputTask(null_writes)])
+        updated |= apply_writes(loop, [_InputTask(null_writes)])
     by_id = {t.id: t for t in tasks}
     for tid, status in read_statuses(loop.pending_writes).items():
         if tid in by_id:
             by_id[tid].writes.extend(status.output)
-    apply_writes(loop, tasks)
+    return updated | apply_writes(loop, tasks)
 
 
 def _save(
@@ -129,10 +137,11 @@ def _save(
     step: int,
     previous: dict[str, Any],
     saved: Any,
+    plan: UpdatePlan,
 ) -> Effects:
     loop._ckpt_id = str(uuid6(clock_seq=step))
     loop.legacy_ids = False
-    checkpoint = loop.snapshot()
+    checkpoint = loop.snapshot(plan.due)
     checkpoint["updated_channels"] = None
     new_versions = {
         k: v
@@ -160,6 +169,8 @@ def _copy(
         "source": "fork",
         "step": step + 1,
         "parents": saved.metadata.get("parents", {}),
+        # The copy has the same values and the same parent.
+        **{k: v for k, v in saved.metadata.items() if k == COUNTERS},
     }
     next_config = yield SaveCheckpoint(target, checkpoint, meta, {})
     from stategraph._engine._emit import patch_checkpoint_map
@@ -200,12 +211,16 @@ def _store_writes(
     ckpt_config: Any,
     items: Sequence[tuple[str, Any, Any]],
     is_first: bool,
+    plan: UpdatePlan,
 ) -> Effects:
     """Save an update's writes on the checkpoint it builds on (shown as task results).
 
-    Skipped when the thread already moved past that checkpoint, whose other
-    children would otherwise see them.
+    Delta channels rebuild their values from these writes. When the thread
+    already moved past that checkpoint, whose other children would see them,
+    they are not saved and the new checkpoint snapshots those channels.
     """
+    for _, writes, _ in items:
+        ensure_message_ids(plan.specs, writes)
     if saved is None:
         return
     if is_first and config[CONF].get(CONFIG_KEY_CHECKPOINT_ID):
@@ -213,6 +228,7 @@ def _store_writes(
             {**config, CONF: {**config[CONF], CONFIG_KEY_CHECKPOINT_ID: None}}
         )
         if latest is not None and latest.checkpoint["id"] != saved.checkpoint["id"]:
+            plan.superseded(w for _, writes, _ in items for w in writes)
             return
     for task_id, writes, task in items:
         if kept := [w for w in writes if w[0] != "__pregel_push"]:
@@ -230,7 +246,7 @@ def _as_nodes(
     step: int,
     previous: dict[str, Any],
     config: Any,
-    is_first: bool,
+    plan: UpdatePlan,
 ) -> Effects:
     node_task_ids: dict[str, list[str]] = {}
     if saved is not None and saved.pending_writes is not None:
@@ -255,12 +271,15 @@ def _as_nodes(
             writer(task, values)
         run_tasks.append(task)
         run_ids.append(task_id)
+    writes = [w for t in run_tasks for w in t.writes]
+    plan.overwritten(writes)
     yield from _store_writes(
         config,
         saved,
         ckpt_config,
         [(i, t.writes, t) for i, t in zip(run_ids, run_tasks, strict=False)],
-        is_first,
+        plan.is_first,
+        plan,
     )
     apply_writes(loop, run_tasks)
     meta = {
@@ -268,7 +287,10 @@ def _as_nodes(
         "step": step + 1,
         "parents": saved.metadata.get("parents", {}) if saved else {},
     }
-    next_config = yield from _save(loop, ckpt_config, meta, step + 1, previous, None)
+    plan.plan(loop, meta, {c for c, _ in writes if c != PUSH})
+    next_config = yield from _save(
+        loop, ckpt_config, meta, step + 1, previous, None, plan
+    )
     for task_id, task in zip(run_ids, run_tasks, strict=False):
         if push := [w for w in task.writes if w[0] == "__pregel_push"]:
             yield SaveWrites(next_config, push, task_id, "")
@@ -305,6 +327,7 @@ def _valid_updates(
 def _infer_as_node(graph: Any, versions_seen: dict[str, Any]) -> str | None:
     if len(graph.nodes) == 1:
         return str(next(iter(graph.nodes)))
+    versions_seen = seen_without_bumps(versions_seen)
     if not any(v for vv in versions_seen.values() for v in vv.values()):
         if (
             isinstance(graph.input_channels, str)

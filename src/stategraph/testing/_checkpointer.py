@@ -9,7 +9,7 @@ async API (``aput``, ``alist``, ...) or to the sync API (``put``, ``list``,
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,6 +21,7 @@ from stategraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    DeltaChannelHistory,
 )
 from stategraph.errors import reraise_control_flow
 
@@ -38,8 +39,13 @@ CAPABILITIES = (
     "delete_for_runs",
     "copy_thread",
     "prune",
+    "delta_channel_history",
 )
-_REQUIRED = frozenset({"put", "put_writes", "get_tuple", "list"})
+# ``BaseCheckpointSaver`` derives delta-channel history from ``get_tuple``, so
+# every saver has it; the cases check the override or that derivation.
+_REQUIRED = frozenset(
+    {"put", "put_writes", "get_tuple", "list", "delta_channel_history"}
+)
 
 
 class ConformanceError(AssertionError):
@@ -118,6 +124,15 @@ class SaverDriver:
         """Copy a thread."""
         await self._call("copy_thread", source, target)
 
+    async def get_delta_channel_history(
+        self, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """Collect delta-channel history (``get_delta_channel_history``/``a...``)."""
+        found: Mapping[str, DeltaChannelHistory] = await self._call(
+            "get_delta_channel_history", config=config, channels=channels
+        )
+        return found
+
     async def prune(
         self, thread_ids: Sequence[str], strategy: str = "keep_latest"
     ) -> None:
@@ -168,6 +183,7 @@ def checkpointer_cases(
     from stategraph.testing import (  # noqa: F401 - imported to register cases
         _checkpointer_admin,
         _checkpointer_cases,
+        _checkpointer_delta,
         _checkpointer_listing,
     )
 

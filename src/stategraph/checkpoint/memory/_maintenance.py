@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from stategraph._config import RunnableConfig
+from stategraph.checkpoint._delta_history import COUNTERS_KEY, delta_prune_error
 from stategraph.checkpoint.base import DeltaChannelHistory
 from stategraph.checkpoint.base._saver import _HistoryWalk
 from stategraph.checkpoint.memory._header import thaw_header, thaw_metadata, value_codec
@@ -141,6 +142,8 @@ class MaintenanceMixin:
             raise ValueError(
                 f"Unknown prune strategy {strategy!r}; use 'keep_latest' or 'delete'"
             )
+        if strategy == "keep_latest":
+            self._refuse_delta_threads(thread_ids)
         for thread_id in thread_ids:
             if strategy == "delete":
                 self.delete_thread(thread_id)
@@ -149,6 +152,20 @@ class MaintenanceMixin:
                 if len(checkpoints) > 1:
                     latest = max(checkpoints)
                     self._drop(thread_id, ns, [c for c in checkpoints if c != latest])
+
+    def _refuse_delta_threads(self, thread_ids: Sequence[str]) -> None:
+        loads = self._codec()[1]
+        delta = [
+            thread_id
+            for thread_id in thread_ids
+            if any(
+                COUNTERS_KEY in thaw_metadata(saved[1], loads)
+                for checkpoints in self.storage.get(thread_id, {}).values()
+                for saved in checkpoints.values()
+            )
+        ]
+        if delta:
+            raise delta_prune_error(delta)
 
     def get_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]

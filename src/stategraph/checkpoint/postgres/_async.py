@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -18,14 +18,17 @@ from psycopg.rows import dict_row, tuple_row
 
 from stategraph._config import RunnableConfig
 from stategraph.checkpoint._bridge import LoopBoundSaver
+from stategraph.checkpoint._delta_history import delta_prune_error
 from stategraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    DeltaChannelHistory,
     SerializerProtocol,
 )
 from stategraph.checkpoint.postgres import _base
+from stategraph.checkpoint.postgres._delta import delta_history_plan
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -142,9 +145,14 @@ class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
         ):
             await cur.execute(_base.SETUP_LOCK_SQL, prepare=False)
             await cur.execute(_base.MIGRATIONS[0], prepare=False)
-            row = await (
-                await cur.execute(_base.CURRENT_VERSION_SQL, prepare=False)
-            ).fetchone()
+            if self.pipe is not None:
+                # In pipeline mode a cursor's results arrive in order; reading
+                # the version must not pick up the lock statement's row.
+                await self.pipe.sync()
+            async with conn.cursor(row_factory=tuple_row) as version_cur:
+                row = await (
+                    await version_cur.execute(_base.CURRENT_VERSION_SQL, prepare=False)
+                ).fetchone()
             current = -1 if row is None or row[0] is None else int(row[0])
             for sql, params in _base.migration_statements(current):
                 await cur.execute(sql, params, prepare=False)  # one-off statements
@@ -157,6 +165,19 @@ class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
         """Fetch a checkpoint tuple (see ``PostgresSaver.get_tuple``)."""
         rows = await self._fetch(_base.get_statement(config))
         return self._load_tuple(rows[0]) if rows else None
+
+    async def aget_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """Collect delta-channel writes and seeds (see the sync saver's method)."""
+        plan = delta_history_plan(self, config, channels)
+        try:
+            statement = next(plan)
+            while True:
+                statement = plan.send(await self._fetch(statement))
+        except StopIteration as done:
+            result: Mapping[str, DeltaChannelHistory] = done.value
+            return result
 
     async def alist(
         self,
@@ -215,7 +236,15 @@ class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
         self, thread_ids: Sequence[str], *, strategy: str = "keep_latest"
     ) -> None:
         """Drop old checkpoints of threads (see ``PostgresSaver.prune``)."""
-        await self._write(_base.prune_statements(thread_ids, strategy))
+        statements = _base.prune_statements(thread_ids, strategy)
+        check = _base.delta_threads_statement(thread_ids)
+        if (
+            strategy == "keep_latest"
+            and statements
+            and (found := await self._fetch(check))
+        ):
+            raise delta_prune_error(row[0] for row in found)
+        await self._write(statements)
 
     async def astorage_size(self, thread_id: str) -> int:
         """Bytes the thread's rows take in the three tables (after compression)."""

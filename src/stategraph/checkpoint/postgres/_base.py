@@ -29,6 +29,7 @@ from psycopg.types.json import Jsonb
 
 from stategraph._config import RunnableConfig
 from stategraph._constants import TASKS, WRITES_IDX_MAP
+from stategraph.checkpoint._delta_history import COUNTERS_KEY, uses_delta
 from stategraph.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,
@@ -291,6 +292,13 @@ def list_statement(
     return sql, {k: v for k, v in params.items() if v is not None}
 
 
+def delta_threads_statement(thread_ids: Sequence[str]) -> Statement:
+    """The threads among ``thread_ids`` whose checkpoints show delta channels."""
+    sql = """SELECT DISTINCT thread_id FROM checkpoints
+ WHERE thread_id = ANY(%(threads)s::text[]) AND metadata ? %(key)s"""
+    return sql, {"threads": [str(t) for t in thread_ids], "key": COUNTERS_KEY}
+
+
 def delete_threads_statements(thread_ids: Sequence[str]) -> list[Statement]:
     """Lock the threads, then delete all their rows."""
     ids = [str(t) for t in thread_ids]
@@ -395,7 +403,7 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
             metadata=_json(get_serializable_checkpoint_metadata(config, metadata)),
         )  # fmt: skip
         statements = [(_PUT_LOCK + _blobs(len(rows)) + _PUT_CHECKPOINT, params)]
-        if self.keep_last is not None:
+        if self.keep_last is not None and not uses_delta(checkpoint, metadata):
             retain = {"thread_id": thread_id, "ns": ns, "keep": self.keep_last}
             statements.append((_RETAIN, retain))
         return statements, _config(conf["thread_id"], ns, checkpoint["id"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, cast
 
@@ -17,14 +17,17 @@ from psycopg import Capabilities, Connection, Pipeline
 from psycopg.rows import dict_row, tuple_row
 
 from stategraph._config import RunnableConfig
+from stategraph.checkpoint._delta_history import delta_prune_error
 from stategraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    DeltaChannelHistory,
     SerializerProtocol,
 )
 from stategraph.checkpoint.postgres import _base
+from stategraph.checkpoint.postgres._delta import delta_history_plan
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -152,7 +155,14 @@ class PostgresSaver(_base.BasePostgresSaver):
         ):
             cur.execute(_base.SETUP_LOCK_SQL, prepare=False)
             cur.execute(_base.MIGRATIONS[0], prepare=False)
-            row = cur.execute(_base.CURRENT_VERSION_SQL, prepare=False).fetchone()
+            if self.pipe is not None:
+                # In pipeline mode a cursor's results arrive in order; reading
+                # the version must not pick up the lock statement's row.
+                self.pipe.sync()
+            with conn.cursor(row_factory=tuple_row) as version_cur:
+                row = version_cur.execute(
+                    _base.CURRENT_VERSION_SQL, prepare=False
+                ).fetchone()
             current = -1 if row is None or row[0] is None else int(row[0])
             for sql, params in _base.migration_statements(current):
                 cur.execute(sql, params, prepare=False)  # one-off statements
@@ -177,6 +187,23 @@ class PostgresSaver(_base.BasePostgresSaver):
         """
         rows = self._fetch(_base.get_statement(config))
         return self._load_tuple(rows[0]) if rows else None
+
+    def get_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """Collect delta-channel writes and seeds along the ancestors of a checkpoint.
+
+        Same contract as ``BaseCheckpointSaver.get_delta_channel_history``,
+        read with a few queries instead of one ``get_tuple`` per ancestor.
+        """
+        plan = delta_history_plan(self, config, channels)
+        try:
+            statement = next(plan)
+            while True:
+                statement = plan.send(self._fetch(statement))
+        except StopIteration as done:
+            result: Mapping[str, DeltaChannelHistory] = done.value
+            return result
 
     def list(
         self,
@@ -296,7 +323,11 @@ class PostgresSaver(_base.BasePostgresSaver):
             TypeError: If ``thread_ids`` is a single string.
             ValueError: For another strategy.
         """
-        self._write(_base.prune_statements(thread_ids, strategy))
+        statements = _base.prune_statements(thread_ids, strategy)
+        check = _base.delta_threads_statement(thread_ids)
+        if strategy == "keep_latest" and statements and (found := self._fetch(check)):
+            raise delta_prune_error(row[0] for row in found)
+        self._write(statements)
 
     # -- I/O -----------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from uuid import uuid4
@@ -21,11 +21,13 @@ import aiosqlite
 
 from stategraph._config import RunnableConfig
 from stategraph.checkpoint._bridge import LoopBoundSaver
+from stategraph.checkpoint._delta_history import uses_delta
 from stategraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    DeltaChannelHistory,
     SerializerProtocol,
 )
 from stategraph.checkpoint.sqlite import _read, _write
@@ -38,6 +40,7 @@ from stategraph.checkpoint.sqlite._base import (
     connection_pragmas,
     is_locked,
 )
+from stategraph.checkpoint.sqlite._delta import delta_history_plan
 from stategraph.checkpoint.sqlite._read import config_of
 from stategraph.checkpoint.sqlite._sync import check_keep_last, transact
 from stategraph.checkpoint.sqlite._write import next_version
@@ -211,6 +214,18 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
         )
         return found
 
+    async def aget_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """Collect delta-channel writes and seeds along the ancestors of a checkpoint.
+
+        Same contract as ``BaseCheckpointSaver.get_delta_channel_history``.
+        """
+        found: Mapping[str, DeltaChannelHistory] = await self._run(
+            delta_history_plan(self.serde, config, channels), write=False
+        )
+        return found
+
     async def alist(
         self,
         config: RunnableConfig | None,
@@ -244,7 +259,8 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
         now = time.time()
         ttl = self._leases.get(prepared.thread_id)
         renew = now + ttl if ttl else 0.0
-        plan = _write.put_plan(prepared, self.owner, now, self.keep_last, renew)
+        keep = None if uses_delta(checkpoint, metadata) else self.keep_last
+        plan = _write.put_plan(prepared, self.owner, now, keep, renew)
         await self._run(plan)
         thread_id = config["configurable"]["thread_id"]
         return config_of(thread_id, prepared.ns, prepared.checkpoint_id)
@@ -277,7 +293,7 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
         self, thread_ids: Sequence[str], *, strategy: str = "keep_latest"
     ) -> None:
         """Prune threads (see ``SqliteSaver.prune``)."""
-        await self._run(_write.prune_plan(thread_ids, strategy))
+        await self._run(_write.prune_plan(thread_ids, strategy, self.serde))
 
     async def astorage_size(self, thread_id: str) -> int:
         """Return the bytes stored for a thread (see ``SqliteSaver.storage_size``)."""

@@ -266,6 +266,8 @@ PRUNE_KEEP_LATEST = tuple(
         WHERE c.thread_id = ?1 AND c.checkpoint_ns = {table}.checkpoint_ns)"""
     for table in ("sg_writes", "sg_checkpoints")
 )
+SELECT_THREAD_METADATA = """SELECT thread_id, metadata_type, metadata
+    FROM sg_checkpoints WHERE thread_id IN (SELECT value FROM json_each(?))"""
 # Retention: id of the newest checkpoint *not* kept, then what is older goes.
 RETENTION_CUTOFF = """SELECT checkpoint_id FROM sg_checkpoints
     WHERE thread_id = ? AND checkpoint_ns = ?

@@ -9,18 +9,20 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from typing import Any, NoReturn
 from uuid import uuid4
 
 from stategraph._config import RunnableConfig
+from stategraph.checkpoint._delta_history import uses_delta
 from stategraph.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    DeltaChannelHistory,
     SerializerProtocol,
 )
 from stategraph.checkpoint.sqlite import _read, _write
@@ -33,6 +35,7 @@ from stategraph.checkpoint.sqlite._base import (
     connection_pragmas,
     is_locked,
 )
+from stategraph.checkpoint.sqlite._delta import delta_history_plan
 from stategraph.checkpoint.sqlite._read import config_of
 from stategraph.checkpoint.sqlite._write import next_version
 
@@ -219,6 +222,19 @@ class SqliteSaver(BaseCheckpointSaver[str]):
         )
         return found
 
+    def get_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """Collect delta-channel writes and seeds along the ancestors of a checkpoint.
+
+        Same contract as ``BaseCheckpointSaver.get_delta_channel_history``,
+        read with a few queries instead of one ``get_tuple`` per ancestor.
+        """
+        found: Mapping[str, DeltaChannelHistory] = self._run(
+            delta_history_plan(self.serde, config, channels), write=False
+        )
+        return found
+
     def list(
         self,
         config: RunnableConfig | None,
@@ -269,7 +285,8 @@ class SqliteSaver(BaseCheckpointSaver[str]):
         now = time.time()
         ttl = self._leases.get(prepared.thread_id)
         renew = now + ttl if ttl else 0.0
-        self._run(_write.put_plan(prepared, self.owner, now, self.keep_last, renew))
+        keep = None if uses_delta(checkpoint, metadata) else self.keep_last
+        self._run(_write.put_plan(prepared, self.owner, now, keep, renew))
         thread_id = config["configurable"]["thread_id"]
         return config_of(thread_id, prepared.ns, prepared.checkpoint_id)
 
@@ -313,7 +330,7 @@ class SqliteSaver(BaseCheckpointSaver[str]):
         Raises:
             ValueError: For an unknown strategy.
         """
-        self._run(_write.prune_plan(thread_ids, strategy))
+        self._run(_write.prune_plan(thread_ids, strategy, self.serde))
 
     def storage_size(self, thread_id: str) -> int:
         """Return the bytes stored for a thread: keys, headers, values and writes.

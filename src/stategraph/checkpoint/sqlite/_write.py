@@ -18,6 +18,7 @@ from typing import Any
 
 from stategraph._config import RunnableConfig
 from stategraph._constants import WRITES_IDX_MAP
+from stategraph.checkpoint._delta_history import COUNTERS_KEY, delta_prune_error
 from stategraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
@@ -216,11 +217,15 @@ def copy_thread_plan(source: str, target: str) -> Plan[None]:
         yield Query(statement, (str(source), str(target)))
 
 
-def prune_plan(thread_ids: Sequence[str], strategy: str) -> Plan[None]:
+def prune_plan(
+    thread_ids: Sequence[str], strategy: str, serde: SerializerProtocol
+) -> Plan[None]:
     """Keep the newest checkpoint of each namespace, or delete the threads.
 
     Raises:
         ValueError: For a strategy other than ``keep_latest`` and ``delete``.
+        NotImplementedError: For ``keep_latest`` on threads with delta
+            channels, which replay the writes of older checkpoints.
     """
     if strategy not in ("keep_latest", "delete"):
         raise ValueError(
@@ -229,6 +234,15 @@ def prune_plan(thread_ids: Sequence[str], strategy: str) -> Plan[None]:
     if strategy == "delete":
         yield from delete_thread_plan(thread_ids)
         return
+    ids = json.dumps([str(t) for t in thread_ids])
+    rows = yield Query(sql.SELECT_THREAD_METADATA, (ids,))
+    delta = {
+        row[0]
+        for row in rows
+        if COUNTERS_KEY in serde.loads_typed((row[1], row[2] or b""))
+    }
+    if delta:
+        raise delta_prune_error(delta)
     for thread_id in thread_ids:
         for statement in (*sql.PRUNE_KEEP_LATEST, sql.COLLECT_THREAD_BLOBS):
             yield Query(statement, (str(thread_id),))
