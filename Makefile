@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test check fmt bench
+.PHONY: install run test check fmt bench bench-store
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -31,3 +31,6 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/compare.py
+
+bench-store: $(STAMP)
+	$(PY) benchmarks/store.py

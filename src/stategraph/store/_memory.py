@@ -68,6 +68,22 @@ def texts_to_embed(
     return out
 
 
+def _hits(items: list[Item]) -> list[SearchItem]:
+    """Unscored search results for ``items`` (the hot loop of ``search``)."""
+    new = SearchItem.__new__
+    hits = []
+    for item in items:
+        hit = new(SearchItem)
+        hit.namespace = item.namespace
+        hit.key = item.key
+        hit.value = item.value
+        hit.created_at = item.created_at
+        hit.updated_at = item.updated_at
+        hit.score = None
+        hits.append(hit)
+    return hits
+
+
 def _search_item(item: Item, score: float | None = None) -> SearchItem:
     return make_search_item(
         item.namespace, item.key, item.value, item.created_at, item.updated_at, score
@@ -176,11 +192,12 @@ class InMemoryStore(BaseStore):
         ttl: float | NotProvided | None = NOT_PROVIDED,
     ) -> None:
         """Store ``value`` at ``namespace``/``key`` (see ``BaseStore.put``)."""
-        if self.embeddings is not None:
+        if self.embeddings is not None or (ttl is not NOT_PROVIDED and ttl is not None):
+            # The general path: embeddings, or the TTL error after validation.
             self.batch([self._put_op(namespace, key, value, index, ttl)])
             return
-        self._check_ttl(ttl)
-        key = str(key)
+        if type(key) is not str:
+            key = str(key)
         try:
             items = self._data.get(namespace)
         except TypeError:  # unhashable: report a bad label first, as batch would
@@ -211,8 +228,7 @@ class InMemoryStore(BaseStore):
         if op.query and self.embeddings is not None:
             return cast("list[SearchItem]", self.batch([op])[0])
         check_filter(op.filter)
-        page = self._candidates(op)[op.offset : op.offset + op.limit]
-        return [_search_item(it) for it in page]
+        return _hits(self._candidates(op)[op.offset : op.offset + op.limit])
 
     # -- reads -------------------------------------------------------------------
 
@@ -301,8 +317,7 @@ class InMemoryStore(BaseStore):
                 ranked = rank(vectors[op.query], pairs, op.offset, op.limit)
                 results[i] = [_search_item(it, s) for s, it in ranked]
             else:
-                page = found[op.offset : op.offset + op.limit]
-                results[i] = [_search_item(it) for it in page]
+                results[i] = _hits(found[op.offset : op.offset + op.limit])
 
     # -- writes ------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from stategraph.store.base._records import (
     Result,
     SearchItem,
     SearchOp,
+    make_item,
     make_search_item,
 )
 from stategraph.store.base._store import validate_op_namespace
@@ -227,14 +228,16 @@ def _run_gets(
         yield from _refresh(cfg, [(prefix, k, found[k][4]) for k in fresh], now)
 
 
+def _times(d: Dialect, created: Any, updated: Any) -> tuple[datetime, datetime]:
+    # Never-updated items have equal timestamps: parse the text once.
+    first = d.decode_time(created)
+    return first, first if updated == created else d.decode_time(updated)
+
+
 def _item(d: Dialect, namespace: tuple[str, ...], row: Sequence[Any]) -> Item:
-    return Item(
-        value=d.decode_value(row[1]),
-        key=row[0],
-        namespace=namespace,
-        created_at=d.decode_time(row[2]),
-        updated_at=d.decode_time(row[3]),
-    )
+    created, updated = _times(d, row[2], row[3])
+    value = d.decode_value(row[1])
+    return make_item(tuple(namespace), row[0], value, created, updated)
 
 
 def _filter_clauses(
@@ -355,15 +358,11 @@ def _search_items(d: Dialect, rows: Sequence[Sequence[Any]]) -> list[SearchItem]
         namespace = namespaces.get(prefix)
         if namespace is None:
             namespace = namespaces[prefix] = tuple(prefix.split("."))
+        created, updated = _times(d, row[3], row[4])
+        value = d.decode_value(row[2])
+        score = None if score is None else float(score)
         items.append(
-            make_search_item(
-                namespace,
-                row[1],
-                d.decode_value(row[2]),
-                d.decode_time(row[3]),
-                d.decode_time(row[4]),
-                None if score is None else float(score),
-            )
+            make_search_item(namespace, row[1], value, created, updated, score)
         )
     return items
 
