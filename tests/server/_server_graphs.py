@@ -1,0 +1,101 @@
+"""Graphs the server tests serve: chat with a subgraph, interrupts, gates, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+import threading
+from typing import Annotated, Any
+
+from langchain_core.messages import AIMessage
+
+from stategraph.config import get_stream_writer
+from stategraph.graph import END, START, MessagesState, StateGraph
+from stategraph.types import interrupt
+
+
+class Gate:
+    """Holds a node until the test releases it (the server runs in another thread)."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._event: asyncio.Event | None = None
+
+    async def wait(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._event = asyncio.Event()
+        self.entered.set()
+        await self._event.wait()
+
+    def release(self) -> None:
+        assert self.entered.wait(30), "the gated node never started"
+        assert self._loop is not None
+        assert self._event is not None
+        self._loop.call_soon_threadsafe(self._event.set)
+
+
+GATES: dict[str, Gate] = {}
+
+
+class AgentState(MessagesState, total=False):
+    need_review: bool
+    fail: bool
+    gate: str
+    log: Annotated[list[str], operator.add]
+
+
+async def hold(state: AgentState) -> dict[str, Any]:
+    gate = state.get("gate")
+    if gate:
+        await GATES[gate].wait()
+    return {"gate": ""}
+
+
+def chat(state: AgentState) -> dict[str, Any]:
+    if state.get("fail"):
+        raise ValueError("boom")
+    get_stream_writer()({"progress": 1})
+    count = len(state["messages"])
+    return {"messages": [AIMessage("Hello", id=f"ai-{count}")], "log": ["chat"]}
+
+
+class SubState(MessagesState):
+    pass
+
+
+def inner(state: SubState) -> dict[str, Any]:
+    get_stream_writer()({"inner": True})
+    return {"messages": [AIMessage("from inner", id="inner-1")]}
+
+
+def review(state: AgentState) -> dict[str, Any]:
+    if not state.get("need_review"):
+        return {}
+    answer = interrupt({"question": "ok?"})
+    return {"log": [f"review:{answer}"], "need_review": False}
+
+
+def _subgraph() -> Any:
+    builder = StateGraph(SubState)
+    builder.add_node("inner", inner)
+    builder.add_edge(START, "inner")
+    builder.add_edge("inner", END)
+    return builder.compile()
+
+
+def build_agent() -> Any:
+    builder = StateGraph(AgentState)
+    builder.add_node("hold", hold)
+    builder.add_node("chat", chat)
+    builder.add_node("sub", _subgraph())
+    builder.add_node("review", review)
+    builder.add_edge(START, "hold")
+    builder.add_edge("hold", "chat")
+    builder.add_edge("chat", "sub")
+    builder.add_edge("sub", "review")
+    builder.add_edge("review", END)
+    return builder.compile()
+
+
+agent = build_agent()
