@@ -1,4 +1,4 @@
-"""Runs through the real SDK: interrupts, breakpoints, double texting, cancel, errors."""
+"""Runs through the real SDK: interrupts, breakpoints, double texting, errors."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ async def test_interrupt_then_resume_with_command(api: Api) -> None:
     assert paused["__interrupt__"][0]["value"] == {"question": "ok?"}
     thread = await api("threads.get", tid)
     assert thread["status"] == "interrupted"
-    assert list(thread["interrupts"].values())[0][0]["value"] == {"question": "ok?"}
+    assert next(iter(thread["interrupts"].values()))[0]["value"] == {"question": "ok?"}
     state = await api("threads.get_state", tid)
     assert state["next"] == ["review"]
     assert state["tasks"][0]["interrupts"][0]["value"] == {"question": "ok?"}

@@ -1,0 +1,94 @@
+"""App-level behaviour: SSE framing, disconnects, SQLite checkpoints, CORS, info."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import HI, serve
+from stategraph.checkpoint.sqlite import SqliteSaver
+from stategraph.server import create_app
+from stategraph.server._sse import encode_frame
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "server"
+
+
+def test_frames_are_event_data_id_lines() -> None:
+    frame = encode_frame("values|a\nb", b'{"x":1}', "7\r")
+    assert frame == b'event: values|ab\r\ndata: {"x":1}\r\nid: 7\r\n\r\n'
+    assert encode_frame("metadata", b"{}") == b"event: metadata\r\ndata: {}\r\n\r\n"
+
+
+@pytest.mark.asyncio
+async def test_disconnect_cancels_when_asked(url: str, gate: tuple[str, Any]) -> None:
+    name, _ = gate
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        tid = (await http.post("/threads", json={})).json()["thread_id"]
+        body = {
+            "assistant_id": "agent",
+            "input": {**HI, "gate": name},
+            "on_disconnect": "cancel",
+        }
+        async with http.stream("POST", f"/threads/{tid}/runs/stream", json=body) as s:
+            run_path = s.headers["content-location"]
+            assert s.headers["content-type"].startswith("text/event-stream")
+            lines = s.aiter_lines()
+            assert await anext(lines) == "event: metadata"
+        # The connection is closed while the run waits at the gate.
+        await http.get(f"{run_path}/join")
+        run = (await http.get(run_path)).json()
+    assert run["status"] == "interrupted"
+
+
+@pytest.mark.asyncio
+async def test_cors_info_and_health(url: str) -> None:
+    async with httpx.AsyncClient(base_url=url) as http:
+        preflight = await http.options(
+            "/threads",
+            headers={
+                "origin": "http://localhost:3000",
+                "access-control-request-method": "POST",
+                "access-control-request-headers": "content-type,x-api-key",
+            },
+        )
+        created = await http.post(
+            "/runs",
+            json={"assistant_id": "agent", "input": HI},
+            headers={"origin": "http://localhost:3000"},
+        )
+        info = (await http.get("/info")).json()
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    exposed = created.headers["access-control-expose-headers"].lower()
+    assert "content-location" in exposed
+    assert created.headers["content-location"] == f"/runs/{created.json()['run_id']}"
+    assert info["flags"]["assistants"] is True
+    assert info["graphs"] == ["agent"]
+
+
+@pytest.mark.asyncio
+async def test_sqlite_checkpoints_from_config(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLE / "graph.py", tmp_path / "graph.py")
+    config = json.loads((EXAMPLE / "langgraph.json").read_text())
+    config["checkpointer"] = {"sqlite": "checkpoints.db"}
+    (tmp_path / "langgraph.json").write_text(json.dumps(config))
+    served = serve(create_app(config=tmp_path / "langgraph.json"))
+    url = next(served)
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            tid = (await http.post("/threads", json={})).json()["thread_id"]
+            paused = await http.post(
+                f"/threads/{tid}/runs/wait",
+                json={"assistant_id": "approval", "input": {"amount": 3}},
+            )
+    finally:
+        served.close()
+    assert paused.json()["__interrupt__"][0]["value"]["amount"] == 3
+    with SqliteSaver.from_conn_string(str(tmp_path / "checkpoints.db")) as saver:
+        saved = list(saver.list({"configurable": {"thread_id": tid}}))
+    assert [c.metadata["source"] for c in saved] == ["loop", "input"]
