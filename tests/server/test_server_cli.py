@@ -22,8 +22,10 @@ EXAMPLE = ROOT / "examples" / "server" / "langgraph.json"
 def test_dev_serves_the_example_until_stopped() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "stategraph.cli", "dev", "--config", str(EXAMPLE)]
-        + ["--port", "0", "--no-reload", "--no-browser"],
+        [
+            *(sys.executable, "-m", "stategraph.cli", "dev"),
+            *("--config", str(EXAMPLE), "--port", "0", "--no-reload", "--no-browser"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -63,7 +65,7 @@ def test_default_port_falls_back_to_a_free_one(monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.setattr(_main, "DEFAULT_PORT", busy)
         with _main.listen("127.0.0.1", None) as sock:
             assert sock.getsockname()[1] not in (busy, 0)
-        with pytest.raises(OSError):
+        with pytest.raises(OSError, match="Address already in use"):
             _main.listen("127.0.0.1", busy)
 
 

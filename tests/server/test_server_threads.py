@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from typing import Any
 
@@ -67,7 +68,7 @@ async def test_run_metadata_state_and_history(api: Api) -> None:
     assert latest["checkpoint"]["checkpoint_id"] == checkpoint_id
     history = await api("threads.get_history", tid, limit=10)
     assert history[0]["checkpoint"]["checkpoint_id"] == checkpoint_id
-    for newer, older in zip(history, history[1:]):
+    for newer, older in itertools.pairwise(history):
         assert (
             newer["parent_checkpoint"]["checkpoint_id"]
             == (older["checkpoint"]["checkpoint_id"])
