@@ -31,10 +31,10 @@ async def test_stream_modes_with_subgraphs(api: Api) -> None:
     assert events[0] == "metadata"
     assert parts[0].data == {"run_id": created[0], "attempt": 1}
     messages = [p.data for p in parts if p.event == "messages"]
-    # The subgraph's new message reaches the root as the ``sub`` node's output.
+    # Streamed from the subgraph, the inner message is not streamed again as
+    # the ``sub`` node's output.
     assert [(m[0]["content"], m[1]["langgraph_node"]) for m in messages] == [
         ("Hello", "chat"),
-        ("from inner", "sub"),
     ]
     assert messages[0][0]["id"] == "ai-1"
     assert messages[0][1]["thread_id"] == thread["thread_id"]
@@ -123,7 +123,13 @@ async def test_interrupt_in_values_and_updates(api: Api) -> None:
     )
     last_values = [p.data for p in parts if p.event == "values"][-1]
     interrupt = last_values["__interrupt__"]
-    assert interrupt == [{"value": {"question": "ok?"}, "id": interrupt[0]["id"]}]
+    assert interrupt == [
+        {
+            "value": {"question": "ok?"},
+            "id": interrupt[0]["id"],
+            "response_schema": None,
+        }
+    ]
     assert {"__interrupt__": interrupt} in [
         p.data for p in parts if p.event == "updates"
     ]

@@ -105,7 +105,7 @@ class Loop:
         self.interrupt_after = run.interrupt_after
         self.runtime: Runtime[Any] = run.runtime
         self.wants_messages = "messages" in self.modes
-        self.seen_messages: set[str] = set()
+        self.seen_messages = run.sinks[0].seen_messages
 
     @classmethod
     def detached(cls, graph: Any, config: dict[str, Any], checkpointer: Any) -> Loop:

@@ -167,8 +167,13 @@ def prepare_run(
     config = own_checkpoint_config(graph, config)
     _count_subgraph_call(config)
     run.chunks = deque()
-    own = StreamSink(run.chunks.append, modes)
-    run.sinks = (own, conf[CONFIG_KEY_STREAM]) if CONFIG_KEY_STREAM in conf else (own,)
+    if CONFIG_KEY_STREAM in conf:
+        parent = conf[CONFIG_KEY_STREAM]
+        own = StreamSink(run.chunks.append, modes, parent.seen_messages)
+        run.sinks = (own, parent)
+    else:
+        own = StreamSink(run.chunks.append, modes)
+        run.sinks = (own,)
     run.runtime = _runtime(graph, run, context, modes, parent_runtime, conf)
     config[CONF][CONFIG_KEY_RUNTIME] = run.runtime
     if subgraphs:

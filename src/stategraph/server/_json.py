@@ -51,7 +51,14 @@ def _default(value: Any) -> Any:
     # Order matters: Interrupt is a dataclass, pydantic models (langchain
     # messages among them) would otherwise fall through to __dict__.
     if isinstance(value, Interrupt):
-        return interrupt_json(value)
+        # Stream frames carry every field of the dataclass, as LangGraph's
+        # server sends them; thread state uses the short ``interrupt_json``.
+        schema = getattr(value, "response_schema", None)
+        return {
+            "value": value.value,
+            "id": value.id,
+            "response_schema": schema if isinstance(schema, Mapping) else None,
+        }
     if isinstance(value, Send):
         return {"node": value.node, "arg": value.arg}
     dump = getattr(value, "model_dump", None)

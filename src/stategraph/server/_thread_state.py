@@ -58,7 +58,9 @@ def _task_json(task: Any) -> dict[str, Any]:
         "path": list(task.path),
         "error": None if task.error is None else str(task.error),
         "interrupts": [_json.interrupt_json(i) for i in task.interrupts],
-        "checkpoint": None if nested or state is None else checkpoint_json(state),
+        # A subgraph task's config, as is: it names no checkpoint id before
+        # the subgraph has saved one.
+        "checkpoint": None if nested or state is None else dict(state["configurable"]),
         "state": snapshot_json(state) if nested else None,
         "result": task.result,
     }

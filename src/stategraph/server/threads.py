@@ -240,6 +240,8 @@ async def update_state(request: Request) -> Response:
     if body.get("checkpoint_id") is not None:
         checkpoint["checkpoint_id"] = field(body, "checkpoint_id", str)
     config = thread_config(thread["thread_id"], checkpoint)
+    # Recorded in the new checkpoint's metadata, as for checkpoints of runs.
+    config["configurable"]["graph_id"] = thread["metadata"]["graph_id"]
     try:
         new_config = await graph.aupdate_state(
             config, body.get("values"), as_node=field(body, "as_node", str)

@@ -1,0 +1,165 @@
+"""Scenarios recorded against LangGraph's own server and replayed against ours.
+
+``record(url)`` drives a server with the SDK and returns a normalised
+transcript: ids, timestamps and server-specific metadata are replaced, so two
+servers running the same graph give equal transcripts. ``golden/`` holds the
+transcript of ``langgraph dev`` (langgraph-api 0.16.7, langgraph 1.2.24)
+serving ``_server_graphs.py`` with ``langgraph`` imports; re-record it with
+``python tests/server/_server_scenarios.py http://127.0.0.1:PORT``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+from langgraph_sdk import get_client
+
+GOLDEN = Path(__file__).parent / "golden" / "langgraph_dev.json"
+HI = {"messages": [{"role": "user", "content": "hi"}]}
+
+# Keys only LangGraph's server adds (deployment info, auth, request bookkeeping).
+_SERVER_KEYS = {
+    "langgraph_api_url",
+    "langgraph_api_version",
+    "langgraph_host",
+    "langgraph_plan",
+    "langgraph_version",
+    "langgraph_request_id",
+    "langgraph_auth_user",
+    "langgraph_auth_user_id",
+    "langgraph_auth_permissions",
+    "user_id",
+    "__after_seconds__",
+    "__request_start_time_ms__",
+    "__pregel_node_finished",
+}
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_HEX32 = re.compile(r"\b[0-9a-f]{32}\b")
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+(\+00:00|Z)")
+
+
+def _strip(value: Any) -> Any:
+    if isinstance(value, dict):
+        is_checkpoint_metadata = "source" in value and "step" in value
+        return {
+            k: _strip(v)
+            for k, v in value.items()
+            if k not in _SERVER_KEYS
+            # LangGraph's server also records thread_id in checkpoint metadata.
+            and not (is_checkpoint_metadata and k == "thread_id")
+        }
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
+def normalise(value: Any) -> Any:
+    """``value`` with ids, timestamps and server-only keys replaced or dropped."""
+    text = json.dumps(_strip(value), sort_keys=True)
+    text = _UUID.sub("<uuid>", text)
+    text = _HEX32.sub("<id>", text)
+    text = _TIME.sub("<time>", text)
+    return json.loads(text)
+
+
+async def _stream(client: Any, thread_id: str | None, **kwargs: Any) -> list[Any]:
+    parts = [p async for p in client.runs.stream(thread_id, "agent", **kwargs)]
+    return [[p.event.split("|")[0], "|" in p.event, normalise(p.data)] for p in parts]
+
+
+async def _state(client: Any, tid: str) -> dict[str, Any]:
+    thread = await client.threads.get(tid)
+    return {
+        "state": normalise(await client.threads.get_state(tid)),
+        "history": normalise(await client.threads.get_history(tid, limit=20)),
+        "thread": normalise(
+            {k: thread[k] for k in ("status", "values", "metadata", "interrupts")}
+        ),
+    }
+
+
+async def _errors(url: str, tid: str) -> dict[str, int]:
+    async with httpx.AsyncClient(base_url=url) as http:
+        cases = {
+            "unknown assistant uuid": http.get(f"/threads/{tid}/runs/{tid}"),
+            "bad assistant": http.post(
+                f"/threads/{tid}/runs", json={"assistant_id": "nope", "input": {}}
+            ),
+            "malformed json": http.post(
+                "/threads", content=b"{", headers={"content-type": "application/json"}
+            ),
+            "bad stream mode": http.post(
+                f"/threads/{tid}/runs",
+                json={"assistant_id": "agent", "input": {}, "stream_mode": "x"},
+            ),
+            "unknown thread": http.post(
+                "/threads/00000000-0000-0000-0000-000000000000/runs",
+                json={"assistant_id": "agent", "input": {}},
+            ),
+            "duplicate thread": http.post("/threads", json={"thread_id": tid}),
+            "missing run": http.get(
+                f"/threads/{tid}/runs/00000000-0000-0000-0000-000000000000"
+            ),
+        }
+        return {name: (await call).status_code for name, call in cases.items()}
+
+
+async def record(url: str) -> dict[str, Any]:
+    """Run every scenario against the server at ``url``."""
+    client = get_client(url=url, api_key=None)
+    out: dict[str, Any] = {}
+    try:
+        tid = (await client.threads.create())["thread_id"]
+        out["chat"] = await _stream(
+            client,
+            tid,
+            input=HI,
+            stream_mode=["values", "updates", "messages-tuple", "custom"],
+            stream_subgraphs=True,
+        )
+        out["chat_state"] = await _state(client, tid)
+        await client.threads.update_state(tid, {"log": ["patched"]}, as_node="chat")
+        out["updated_state"] = await _state(client, tid)
+        tid = (await client.threads.create())["thread_id"]
+        out["interrupt"] = await _stream(
+            client,
+            tid,
+            input={**HI, "need_review": True},
+            stream_mode=["values", "updates", "tasks"],
+        )
+        out["interrupt_state"] = await _state(client, tid)
+        resumed = await client.runs.wait(tid, "agent", command={"resume": "yes"})
+        out["resumed"] = normalise(resumed)
+        out["resumed_state"] = await _state(client, tid)
+        tid = (await client.threads.create())["thread_id"]
+        out["breakpoint"] = await _stream(
+            client,
+            tid,
+            input=HI,
+            stream_mode=["updates", "checkpoints", "debug"],
+            interrupt_before=["chat"],
+        )
+        out["breakpoint_state"] = await _state(client, tid)
+        out["error"] = await _stream(client, tid, input={"fail": True})
+        out["error_state"] = await _state(client, tid)
+        out["stateless"] = normalise(await client.runs.wait(None, "agent", input=HI))
+        out["legacy_messages"] = await _stream(
+            client, None, input=HI, stream_mode="messages"
+        )
+        out["errors"] = await _errors(url, tid)
+    finally:
+        await client.http.client.aclose()
+    return out
+
+
+if __name__ == "__main__":
+    transcript = asyncio.run(record(sys.argv[1]))
+    GOLDEN.parent.mkdir(exist_ok=True)
+    GOLDEN.write_text(json.dumps(transcript, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {GOLDEN}")
