@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import operator
 import threading
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from langchain_core.messages import AIMessage
+from typing_extensions import TypedDict
 
-from stategraph.config import get_stream_writer
+from stategraph.config import get_config, get_stream_writer
 from stategraph.graph import END, START, MessagesState, StateGraph
+from stategraph.runtime import Runtime
 from stategraph.types import interrupt
 
 
@@ -99,3 +102,30 @@ def build_agent() -> Any:
 
 
 agent = build_agent()
+
+
+@dataclass
+class Who:
+    user: str = "anon"
+
+
+class WhoState(TypedDict, total=False):
+    seen: str
+    model: str
+
+
+FACTORY_CALLS: list[dict[str, Any]] = []
+
+
+def make_who_graph(config: dict[str, Any]) -> Any:
+    """A graph factory: the server calls it with each run's config."""
+    FACTORY_CALLS.append(config)
+
+    def whoami(state: WhoState, runtime: Runtime[Who]) -> dict[str, Any]:
+        model = get_config()["configurable"].get("model", "")
+        return {"seen": runtime.context.user, "model": model}
+
+    builder = StateGraph(WhoState, context_schema=Who)
+    builder.add_node("whoami", whoami)
+    builder.add_edge(START, "whoami")
+    return builder

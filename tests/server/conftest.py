@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import uvicorn
-from _server_graphs import GATES, Gate, agent
+from _server_graphs import GATES, Gate, agent, make_who_graph
 from langgraph_sdk import get_client, get_sync_client
 
 from stategraph.server import create_app
@@ -44,7 +44,7 @@ def serve(app: Any) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
-    yield from serve(create_app({"agent": agent}))
+    yield from serve(create_app({"agent": agent, "who": make_who_graph}))
 
 
 class Api:

@@ -50,11 +50,16 @@ def graph_input(kwargs: dict[str, Any]) -> Any:
     return Command(**args)
 
 
-def _stream_kwargs(kwargs: dict[str, Any], modes: list[str]) -> dict[str, Any]:
+def _stream_kwargs(
+    graph: Any, kwargs: dict[str, Any], modes: list[str]
+) -> dict[str, Any]:
     out: dict[str, Any] = {"stream_mode": modes, "subgraphs": kwargs["subgraphs"]}
     for key in ("interrupt_before", "interrupt_after", "durability", "context"):
         if kwargs.get(key) is not None:
             out[key] = kwargs[key]
+    if "context" not in out and getattr(graph, "context_schema", None) is not None:
+        # Over the API a run always has a context: the schema's defaults.
+        out["context"] = {}
     return out
 
 
@@ -68,7 +73,9 @@ async def _stream_graph(
     frames = FrameTranslator(kwargs["stream_mode"], subgraphs=kwargs["subgraphs"])
     last_values: Any = None
     chunks = graph.astream(
-        graph_input(kwargs), config, **_stream_kwargs(kwargs, frames.engine_modes)
+        graph_input(kwargs),
+        config,
+        **_stream_kwargs(graph, kwargs, frames.engine_modes),
     )
     async for chunk in chunks:
         ns, mode, payload = chunk if kwargs["subgraphs"] else ((), *chunk)

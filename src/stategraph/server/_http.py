@@ -36,18 +36,17 @@ def json_response(
     )
 
 
-async def read_body(request: Request, *, required: bool = True) -> dict[str, Any]:
-    """The request's JSON object body (``{}`` when empty and not ``required``).
+async def read_json(request: Request, *, required: bool = True) -> Any:
+    """The request's JSON body (``None`` when empty and not ``required``).
 
     Raises:
-        ApiError: 422 for form-encoded bodies and bodies that are not a JSON
-            object.
+        ApiError: 422 for form-encoded bodies and bodies that are not JSON.
     """
     raw = await request.body()
     if not raw.strip():
         if required:
             raise ApiError(422, "Request body is required")
-        return {}
+        return None
     content_type = request.headers.get("content-type", "")
     # Browsers send JSON as text/plain to skip CORS preflights, and LangGraph's
     # server parses any body as JSON; only form encodings are certainly wrong.
@@ -56,9 +55,20 @@ async def read_body(request: Request, *, required: bool = True) -> dict[str, Any
             422, f"Content-Type must be application/json, got {content_type!r}"
         )
     try:
-        body = _json.loads(raw)
+        return _json.loads(raw)
     except ValueError as exc:
         raise ApiError(422, f"Invalid JSON body: {exc}") from None
+
+
+async def read_body(request: Request, *, required: bool = True) -> dict[str, Any]:
+    """The request's JSON object body (``{}`` when empty and not ``required``).
+
+    Raises:
+        ApiError: 422 when the body is not a JSON object (see ``read_json``).
+    """
+    body = await read_json(request, required=required)
+    if body is None:
+        return {}
     if not isinstance(body, dict):
         raise ApiError(422, "Request body must be a JSON object")
     return body

@@ -64,6 +64,15 @@ class RunQueue:
         ids = [lane.active.run["run_id"]] if lane.active is not None else []
         return ids + [run["run_id"] for run in lane.pending]
 
+    def all_in_flight(self) -> list[tuple[str, str, bool]]:
+        """``(thread_id, run_id, running)`` of every run in flight."""
+        out = []
+        for thread_id, lane in self._lanes.items():
+            if lane.active is not None:
+                out.append((thread_id, lane.active.run["run_id"], True))
+            out += [(thread_id, run["run_id"], False) for run in lane.pending]
+        return out
+
     def cancel(
         self, thread_id: str, run_id: str, action: CancelAction
     ) -> Literal["running", "pending", "absent"]:

@@ -83,6 +83,29 @@ async def _thread_for_run(
     raise ApiError(404, f"Thread {thread_id} not found")
 
 
+def _new_run(assistant: Record, thread_id: str, kwargs: dict[str, Any]) -> Record:
+    run_id = new_id()
+    kwargs["config"] = run_config(assistant, kwargs, thread_id, run_id)
+    kwargs["context"] = _run_context(assistant, kwargs)
+    stamp = now()
+    return {
+        "run_id": run_id,
+        "thread_id": thread_id,
+        "assistant_id": assistant["assistant_id"],
+        "created_at": stamp,
+        "updated_at": stamp,
+        "status": "pending",
+        "metadata": {
+            **assistant["metadata"],
+            **kwargs["metadata"],
+            "graph_id": assistant["graph_id"],
+            "assistant_id": assistant["assistant_id"],
+        },
+        "kwargs": kwargs,
+        "multitask_strategy": kwargs["multitask_strategy"],
+    }
+
+
 async def create_run(
     ctx: ServerContext, body: Mapping[str, Any], raw_thread_id: str | None
 ) -> Record:
@@ -112,36 +135,18 @@ async def create_run(
             "Thread is already running a task. Wait for it to finish or"
             " choose a different multitask strategy.",
         )
-    run_id = new_id()
-    kwargs["config"] = run_config(assistant, kwargs, thread_id, run_id)
-    kwargs["context"] = _run_context(assistant, kwargs)
-    stamp = now()
-    run = {
-        "run_id": run_id,
-        "thread_id": thread_id,
-        "assistant_id": assistant["assistant_id"],
-        "created_at": stamp,
-        "updated_at": stamp,
-        "status": "pending",
-        "metadata": {
-            **assistant["metadata"],
-            **kwargs["metadata"],
-            "graph_id": assistant["graph_id"],
-            "assistant_id": assistant["assistant_id"],
-        },
-        "kwargs": kwargs,
-        "multitask_strategy": strategy,
-    }
+    run = _new_run(assistant, thread_id, kwargs)
+    # Clients list a graph's threads by these keys (agent-chat-ui does).
     thread["metadata"] = {
         **thread["metadata"],
         "graph_id": assistant["graph_id"],
         "assistant_id": assistant["assistant_id"],
     }
     thread["status"] = "busy"
-    thread["updated_at"] = stamp
+    thread["updated_at"] = run["created_at"]
     await ctx.storage.put_thread(thread)
     await ctx.storage.put_run(run)
-    ctx.broker.open(run_id, resumable=kwargs["resumable"])
+    ctx.broker.open(run["run_id"], resumable=kwargs["resumable"])
     if strategy in ("interrupt", "rollback"):
         for old in in_flight:
             await cancel_run(ctx, thread_id, old, strategy)

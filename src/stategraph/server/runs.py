@@ -20,9 +20,11 @@ from stategraph.server._context import ServerContext, context
 from stategraph.server._http import (
     ApiError,
     choice,
+    field,
     json_response,
     parse_uuid,
     read_body,
+    read_json,
 )
 from stategraph.server._run_ops import cancel_run, cancel_soon, create_run
 from stategraph.server._sse import (
@@ -130,12 +132,29 @@ async def create_background(request: Request) -> Response:
     return json_response(run, headers=headers)
 
 
+async def create_batch(request: Request) -> Response:
+    """POST /runs/batch: create background runs (each may name a thread_id)."""
+    ctx = context(request)
+    payloads = await read_json(request)
+    if not isinstance(payloads, list) or not all(isinstance(p, dict) for p in payloads):
+        raise ApiError(422, "Request body must be a JSON array of run payloads")
+    created = []
+    for payload in payloads:
+        thread_id = payload.pop("thread_id", None)
+        created.append(await create_run(ctx, payload, thread_id))
+    return json_response(created)
+
+
 async def _load_run(request: Request) -> tuple[ServerContext, Record]:
     ctx = context(request)
-    thread = await load_thread(ctx, request.path_params["thread_id"])
     run_id = parse_uuid(request.path_params["run_id"], "run ID")
+    if "thread_id" in request.path_params:
+        thread = await load_thread(ctx, request.path_params["thread_id"])
+        thread_id: str | None = thread["thread_id"]
+    else:  # a stateless run, found by its id alone
+        thread_id = None
     run = await ctx.storage.get_run(run_id)
-    if run is None or run["thread_id"] != thread["thread_id"]:
+    if run is None or thread_id not in (None, run["thread_id"]):
         raise ApiError(404, f"Run {run_id} not found")
     return ctx, run
 
@@ -258,10 +277,45 @@ async def cancel(request: Request) -> Response:
     return Response(status_code=202)
 
 
+async def cancel_many(request: Request) -> Response:
+    """POST /runs/cancel: cancel runs by thread and ids, or by status."""
+    ctx = context(request)
+    body = await read_body(request)
+    action = choice(
+        dict(request.query_params), "action", ("interrupt", "rollback"), "interrupt"
+    )
+    status = choice(body, "status", ("pending", "running", "all"), "")
+    thread_id = field(body, "thread_id", str)
+    run_ids = field(body, "run_ids", list, [])
+    if status:
+        wanted = [
+            (tid, rid)
+            for tid, rid, running in ctx.runs.all_in_flight()
+            if status == "all" or running == (status == "running")
+        ]
+    elif thread_id is not None and run_ids:
+        tid = parse_uuid(thread_id, "thread ID")
+        flying = set(ctx.runs.in_flight(tid))
+        wanted = [(tid, parse_uuid(r, "run ID")) for r in run_ids]
+        wanted = [(t, r) for t, r in wanted if r in flying]
+    else:
+        raise ApiError(422, "Give 'status', or 'thread_id' with 'run_ids'")
+    if not wanted:
+        raise ApiError(404, "No matching runs to cancel")
+    for tid, rid in wanted:
+        await cancel_run(ctx, tid, rid, action)  # type: ignore[arg-type]  # checked by choice
+    return Response(status_code=204)
+
+
 routes = [
     Route("/runs/stream", create_stream, methods=["POST"]),
     Route("/runs/wait", create_wait, methods=["POST"]),
     Route("/runs", create_background, methods=["POST"]),
+    Route("/runs/batch", create_batch, methods=["POST"]),
+    Route("/runs/cancel", cancel_many, methods=["POST"]),
+    # Stateless runs: the SDK reconnects to the Location of their streams.
+    Route("/runs/{run_id}/stream", join_stream, methods=["GET"]),
+    Route("/runs/{run_id}/join", join, methods=["GET"]),
     Route("/threads/{thread_id}/runs/stream", create_stream, methods=["POST"]),
     Route("/threads/{thread_id}/runs/wait", create_wait, methods=["POST"]),
     Route("/threads/{thread_id}/runs", create_background, methods=["POST"]),

@@ -188,6 +188,27 @@ async def copy(request: Request) -> Response:
     return json_response(target)
 
 
+async def prune(request: Request) -> Response:
+    """POST /threads/prune: delete threads, or keep only their latest checkpoint."""
+    ctx = context(request)
+    body = await read_body(request)
+    ids = [parse_uuid(i, "thread ID") for i in field(body, "thread_ids", list, [])]
+    strategy = choice(body, "strategy", ("delete", "keep_latest"), "delete")
+    pruned = 0
+    for thread_id in ids:
+        if await ctx.storage.get_thread(thread_id) is None:
+            continue
+        if ctx.runs.in_flight(thread_id):
+            raise ApiError(409, f"Thread {thread_id} is busy with a run")
+        if strategy == "delete":
+            await ctx.storage.delete_thread(thread_id)
+            await ctx.checkpointer.adelete_thread(thread_id)
+        else:
+            await ctx.checkpointer.aprune([thread_id], strategy="keep_latest")
+        pruned += 1
+    return json_response({"pruned_count": pruned})
+
+
 async def _state_at(
     ctx: ServerContext,
     thread: Record,
@@ -308,6 +329,7 @@ routes = [
     Route("/threads", create, methods=["POST"]),
     Route("/threads/search", search, methods=["POST"]),
     Route("/threads/count", count, methods=["POST"]),
+    Route("/threads/prune", prune, methods=["POST"]),
     Route("/threads/{id}", get, methods=["GET"]),
     Route("/threads/{id}", patch, methods=["PATCH"]),
     Route("/threads/{id}", delete, methods=["DELETE"]),
