@@ -100,6 +100,7 @@ async def test_batch_bulk_cancel_and_prune(api: Api, gate: tuple[str, Any]) -> N
     await api(
         "runs.cancel_many", thread_id=tids[0], run_ids=[r["run_id"] for r in runs]
     )
+    await api("runs.join", tids[0], runs[0]["run_id"])  # its worker records the end
     statuses = [(await api("runs.get", tids[0], r["run_id"]))["status"] for r in runs]
     assert statuses == ["interrupted", "interrupted"]
     with pytest.raises(NotFoundError):
