@@ -96,3 +96,9 @@ def test_load_config(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text(json.dumps({"graphs": {"g": "nocolon"}}))
     with pytest.raises(ValueError, match=r"^graph 'g': spec 'nocolon' is not"):
         load_config(tmp_path / "bad.json")
+
+
+def test_listening_socket_gets_tcp_nodelay_connections() -> None:
+    # asyncio only sets TCP_NODELAY on accepted sockets whose proto is TCP.
+    with _main.listen("127.0.0.1", 0) as sock:
+        assert sock.proto == socket.IPPROTO_TCP

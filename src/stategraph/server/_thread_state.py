@@ -67,7 +67,7 @@ def _task_json(task: Any) -> dict[str, Any]:
 
 
 def snapshot_json(snapshot: Any) -> dict[str, Any]:
-    """A ``StateSnapshot`` as the wire ``ThreadState`` (JSON types only)."""
+    """A ``StateSnapshot`` as the wire ``ThreadState`` (``_json`` can encode it)."""
     if snapshot.created_at is None and not snapshot.values:
         return empty_state()
     checkpoint = checkpoint_json(snapshot.config)
@@ -84,7 +84,8 @@ def snapshot_json(snapshot: Any) -> dict[str, Any]:
         "checkpoint_id": checkpoint and checkpoint["checkpoint_id"],
         "parent_checkpoint_id": parent and parent["checkpoint_id"],
     }
-    return _json.to_jsonable(state)  # type: ignore[no-any-return]  # JSON dict
+    # Encoded once, by the response: no JSON round trip here.
+    return state
 
 
 def thread_config(thread_id: str, checkpoint: Mapping[str, Any] | None = None) -> Any:
