@@ -35,7 +35,8 @@ class Gate:
         assert self.entered.wait(30), "the gated node never started"
         assert self._loop is not None
         assert self._event is not None
-        self._loop.call_soon_threadsafe(self._event.set)
+        if not self._loop.is_closed():  # its server may be gone already
+            self._loop.call_soon_threadsafe(self._event.set)
 
 
 GATES: dict[str, Gate] = {}

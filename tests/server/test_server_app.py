@@ -9,10 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+from _server_graphs import agent
 
 from conftest import HI, serve
 from stategraph.checkpoint.sqlite import SqliteSaver
-from stategraph.server import create_app
+from stategraph.server import create_app, runs
 from stategraph.server._sse import encode_frame
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "server"
@@ -92,3 +93,41 @@ async def test_sqlite_checkpoints_from_config(tmp_path: Path) -> None:
     with SqliteSaver.from_conn_string(str(tmp_path / "checkpoints.db")) as saver:
         saved = list(saver.list({"configurable": {"thread_id": tid}}))
     assert [c.metadata["source"] for c in saved] == ["loop", "input"]
+
+
+@pytest.mark.asyncio
+async def test_run_timeout(gate: tuple[str, Any]) -> None:
+    name, _ = gate
+    served = serve(create_app({"agent": agent}, run_timeout=0.2))
+    url = next(served)
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            tid = (await http.post("/threads", json={})).json()["thread_id"]
+            body = {"assistant_id": "agent", "input": {**HI, "gate": name}}
+            out = await http.post(f"/threads/{tid}/runs/wait", json=body)
+            runs = (await http.get(f"/threads/{tid}/runs")).json()
+    finally:
+        served.close()
+    assert out.json() == {
+        "__error__": {"error": "TimeoutError", "message": "Run timed out"}
+    }
+    assert [r["status"] for r in runs] == ["timeout"]
+
+
+@pytest.mark.asyncio
+async def test_heartbeats_while_a_run_is_quiet(
+    url: str, gate: tuple[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name, held = gate
+    monkeypatch.setattr(runs, "HEARTBEAT_SECONDS", 0.05)
+    body = {"assistant_id": "agent", "input": {**HI, "gate": name}}
+    async with (
+        httpx.AsyncClient(base_url=url, timeout=30) as http,
+        http.stream("POST", "/runs/stream", json=body) as stream,
+    ):
+        lines = stream.aiter_lines()
+        while await anext(lines) != ": heartbeat":
+            pass
+        held.release()
+        rest = [line async for line in lines]
+    assert "event: values" in rest

@@ -32,7 +32,7 @@ from stategraph.server._config import (
     load_config,
     prepare_environment,
 )
-from stategraph.server._context import ServerContext, context
+from stategraph.server._context import RUN_TIMEOUT_SECONDS, ServerContext, context
 from stategraph.server._executor import execute_run
 from stategraph.server._http import http_error, json_response
 from stategraph.server._queue import RunQueue
@@ -98,6 +98,7 @@ def create_app(
     config: ServerConfig | str | os.PathLike[str] | None = None,
     checkpointer: Any = None,
     storage: Storage | None = None,
+    run_timeout: float | None = None,
 ) -> Starlette:
     """Build the server app.
 
@@ -108,6 +109,8 @@ def create_app(
         checkpointer: Saver for checkpoints (default: ``InMemorySaver``, or an
             ``AsyncSqliteSaver`` when the config names a SQLite file).
         storage: Where assistants, threads and runs are kept (default: memory).
+        run_timeout: Seconds a run may take before it ends with status
+            ``timeout`` (default: env ``BG_JOB_TIMEOUT_SECS``, else one day).
 
     Returns:
         A Starlette app; serve it with any ASGI server.
@@ -124,8 +127,13 @@ def create_app(
     if not served:
         raise ValueError("create_app() needs at least one graph to serve")
     registry = GraphRegistry(served, checkpointer=checkpointer or InMemorySaver())
+    if run_timeout is None:
+        run_timeout = float(os.environ.get("BG_JOB_TIMEOUT_SECS", RUN_TIMEOUT_SECONDS))
     ctx = ServerContext(
-        registry=registry, storage=storage or InMemoryStorage(), broker=Broker()
+        registry=registry,
+        storage=storage or InMemoryStorage(),
+        broker=Broker(),
+        run_timeout=run_timeout,
     )
     routes = [
         Route("/ok", ok, methods=["GET"]),
