@@ -110,6 +110,53 @@ async def _errors(url: str, tid: str) -> dict[str, int]:
         return {name: (await call).status_code for name, call in cases.items()}
 
 
+def _keys(record: Any) -> list[str]:
+    return sorted(record)
+
+
+async def _shapes(client: Any, url: str) -> dict[str, Any]:
+    """The keys of each record type, and status codes of lifecycle calls."""
+    thread = await client.threads.create(metadata={"k": 1})
+    tid = thread["thread_id"]
+    run = await client.runs.create(tid, "agent", input=HI)
+    await client.runs.join(tid, run["run_id"])
+    stored = await client.runs.get(tid, run["run_id"])
+    state = await client.threads.get_state(tid)
+    assistants = await client.assistants.search(graph_id="agent")
+    async with httpx.AsyncClient(base_url=url) as http:
+        codes = {
+            "cancel finished run": (
+                await http.post(f"/threads/{tid}/runs/{run['run_id']}/cancel")
+            ).status_code,
+            "delete run": (
+                await http.delete(f"/threads/{tid}/runs/{run['run_id']}")
+            ).status_code,
+            "patch thread": (
+                await http.patch(f"/threads/{tid}", json={"metadata": {"j": 2}})
+            ).status_code,
+            "delete thread": (await http.delete(f"/threads/{tid}")).status_code,
+            "get deleted thread": (await http.get(f"/threads/{tid}")).status_code,
+        }
+    return {
+        "thread": _keys(thread),
+        # LangSmith's tracing session name is no part of an open server.
+        "run": [k for k in _keys(run) if k != "langsmith_session_name"],
+        "run_kwargs": _keys(stored["kwargs"]),
+        "run_status": stored["status"],
+        "run_metadata": normalise(stored["metadata"]),
+        "assistant": _keys(assistants[0]),
+        "state": _keys(state),
+        "task": _keys((await _task_state(client))["tasks"][0]),
+        "codes": codes,
+    }
+
+
+async def _task_state(client: Any) -> Any:
+    tid = (await client.threads.create())["thread_id"]
+    await client.runs.wait(tid, "agent", input={**HI, "need_review": True})
+    return await client.threads.get_state(tid)
+
+
 async def record(url: str) -> dict[str, Any]:
     """Run every scenario against the server at ``url``."""
     client = get_client(url=url, api_key=None)
@@ -153,6 +200,7 @@ async def record(url: str) -> dict[str, Any]:
             client, None, input=HI, stream_mode="messages"
         )
         out["errors"] = await _errors(url, tid)
+        out["shapes"] = await _shapes(client, url)
     finally:
         await client.http.client.aclose()
     return out

@@ -83,7 +83,9 @@ async def _thread_for_run(
     raise ApiError(404, f"Thread {thread_id} not found")
 
 
-def _new_run(assistant: Record, thread_id: str, kwargs: dict[str, Any]) -> Record:
+def _new_run(assistant: Record, thread: Record, kwargs: dict[str, Any]) -> Record:
+    thread_id = thread["thread_id"]
+    thread_metadata = thread["metadata"]
     run_id = new_id()
     kwargs["config"] = run_config(assistant, kwargs, thread_id, run_id)
     kwargs["context"] = _run_context(assistant, kwargs)
@@ -97,6 +99,7 @@ def _new_run(assistant: Record, thread_id: str, kwargs: dict[str, Any]) -> Recor
         "status": "pending",
         "metadata": {
             **assistant["metadata"],
+            **thread_metadata,
             **kwargs["metadata"],
             "graph_id": assistant["graph_id"],
             "assistant_id": assistant["assistant_id"],
@@ -135,7 +138,7 @@ async def create_run(
             "Thread is already running a task. Wait for it to finish or"
             " choose a different multitask strategy.",
         )
-    run = _new_run(assistant, thread_id, kwargs)
+    run = _new_run(assistant, thread, kwargs)
     # Clients list a graph's threads by these keys (agent-chat-ui does).
     thread["metadata"] = {
         **thread["metadata"],

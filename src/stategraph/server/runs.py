@@ -36,6 +36,30 @@ from stategraph.server._sse import (
 from stategraph.server._storage import Query, Record
 from stategraph.server.threads import load_thread
 
+#: ``kwargs`` of a run as the API shows them; the rest are server options.
+_PUBLIC_KWARGS = (
+    "input",
+    "command",
+    "config",
+    "context",
+    "stream_mode",
+    "interrupt_before",
+    "interrupt_after",
+    "webhook",
+    "feedback_keys",
+    "temporary",
+    "subgraphs",
+    "resumable",
+    "durability",
+    "checkpoint_during",
+)
+
+
+def public_run(run: Record) -> Record:
+    """A run record as the API returns it."""
+    kwargs = run["kwargs"]
+    return {**run, "kwargs": {key: kwargs.get(key) for key in _PUBLIC_KWARGS}}
+
 
 def _locations(run: Record, stateless: bool, suffix: str) -> dict[str, str]:
     base = (
@@ -129,7 +153,7 @@ async def create_background(request: Request) -> Response:
     """POST [/threads/{id}]/runs: create a run in the background."""
     _, run, stateless = await _create(request)
     headers = {"Content-Location": _locations(run, stateless, "")["Content-Location"]}
-    return json_response(run, headers=headers)
+    return json_response(public_run(run), headers=headers)
 
 
 async def create_batch(request: Request) -> Response:
@@ -142,7 +166,7 @@ async def create_batch(request: Request) -> Response:
     for payload in payloads:
         thread_id = payload.pop("thread_id", None)
         created.append(await create_run(ctx, payload, thread_id))
-    return json_response(created)
+    return json_response([public_run(run) for run in created])
 
 
 async def _load_run(request: Request) -> tuple[ServerContext, Record]:
@@ -175,13 +199,13 @@ async def list_runs(request: Request) -> Response:
     page = await ctx.storage.search_runs(
         Query(equals=equals, limit=limit, offset=offset)
     )
-    return json_response(page.items)
+    return json_response([public_run(run) for run in page.items])
 
 
 async def get_run(request: Request) -> Response:
     """GET /threads/{id}/runs/{run_id}."""
     _, run = await _load_run(request)
-    return json_response(run)
+    return json_response(public_run(run))
 
 
 async def delete_run(request: Request) -> Response:

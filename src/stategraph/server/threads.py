@@ -50,8 +50,6 @@ def new_thread(thread_id: str, metadata: dict[str, Any]) -> Record:
         "config": {},
         "status": "idle",
         "values": None,
-        "interrupts": {},
-        "error": None,
     }
 
 
