@@ -22,12 +22,15 @@ ALLOWED = {
     ("checkpoint/serde/jsonplus.py", "dumps_typed"): "serialization, no graph code",
     ("testing/_checkpointer.py", "validate_checkpointer"): "reports saver failures",
     ("pregel/_pregel.py", "batch"): "return_exceptions collects each input's outcome",
-    ("_engine/_sync.py", "drive"): "saver/cache effects, thrown back into the loop",
+    ("_engine/_sync.py", "_drive"): "saver/cache effects, thrown back into the loop",
     ("_engine/_sync.py", "run_to_end"): "saver effects, thrown back into the loop",
     ("_engine/_sync.py", "run_task"): "GraphBubbleUp is handled by the clause before",
-    ("_engine/_async.py", "drive"): "saver/cache effects, thrown back into the loop",
+    ("_engine/_async.py", "_drive"): "saver/cache effects, thrown back into the loop",
     ("_engine/_async.py", "run_to_end"): "saver effects, thrown back into the loop",
     ("_engine/_async.py", "run_task"): "GraphBubbleUp is handled by the clause before",
+    ("_engine/_spawn.py", "run"): "a call's outcome, re-raised in its caller",
+    ("_engine/_sync.py", "_run_live"): "a live step's failure, re-raised in the caller",
+    ("_engine/_sync.py", "step"): "a live step's failure, re-raised in the caller",
 }
 
 

@@ -33,6 +33,8 @@ _WHERE: dict[str, str] = {
     "Overwrite": "types",
     "GraphOutput": "types",
     "InMemorySaver": "checkpoint.memory",
+    "entrypoint": "func",
+    "task": "func",
     "InMemoryCache": "cache.memory",
     "InMemoryStore": "store.memory",
     "GraphRecursionError": "errors",

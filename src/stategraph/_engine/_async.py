@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Generator
 from typing import Any
 
+from stategraph._engine import _spawn
 from stategraph._engine._effects import (
     GetSubgraphState,
     ListCheckpoints,
@@ -73,6 +75,31 @@ async def drive(
     """Run ``gen`` to the end, yielding stream chunks as they are produced."""
     saver = loop.checkpointer
     cache = loop.run.cache
+    loop.call_impl = _spawn.async_call_impl(loop, saver, cache)
+    run = loop.run
+    if run.tracing is not None:
+        loop.trace = await run.tracing.AsyncTrace.start(
+            loop.graph, run.config, run.input, run.messages_handler
+        )
+        try:
+            async for chunk in _drive(gen, loop, chunks, saver, cache):
+                yield chunk
+        except BaseException as exc:
+            await loop.trace.error(exc)
+            raise
+        await loop.trace.end(loop.output)
+        return
+    async for chunk in _drive(gen, loop, chunks, saver, cache):
+        yield chunk
+
+
+async def _drive(
+    gen: Generator[Any, Any, Any],
+    loop: Any,
+    chunks: deque[Any] | None,
+    saver: Any,
+    cache: Any,
+) -> AsyncIterator[Any]:
     value: Any = None
     error: BaseException | None = None
     while True:
@@ -87,8 +114,14 @@ async def drive(
             if type(effect) is RunTasks:
                 while chunks:
                     yield chunks.popleft()
+                if type(chunks) is AsyncLiveChunks:
+                    async for chunk in _run_live(loop, effect.tasks, saver, chunks):
+                        yield chunk
+                    continue
                 async for chunk in _run_tasks(loop, effect.tasks, saver, chunks):
                     yield chunk
+                if loop.calls:
+                    await _spawn.finish_async_calls(loop)
                 if len(effect.tasks) == 1 and not loop.failures:
                     # A lone task's output is released with the next effect,
                     # as LangGraph does: if the barrier then fails, it is lost.
@@ -99,6 +132,61 @@ async def drive(
             error = exc
         while chunks:
             yield chunks.popleft()
+
+
+class AsyncLiveChunks(deque[Any]):
+    """Chunks made while a step runs, handed to the streaming caller at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.event: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = 0
+
+    def bind(self) -> asyncio.Event:
+        """Attach to the running event loop; return the event that wakes the caller."""
+        if self.event is None:
+            self.event = asyncio.Event()
+            self._loop = asyncio.get_running_loop()
+            self._thread = threading.get_ident()
+        return self.event
+
+    def append(self, item: Any) -> None:
+        super().append(item)
+        event = self.event
+        if event is not None and self._loop is not None:
+            if threading.get_ident() == self._thread:
+                event.set()
+            else:  # a sync node in a worker thread wrote a chunk
+                self._loop.call_soon_threadsafe(event.set)
+
+
+async def _run_live(
+    loop: Any, tasks: list[Task], saver: Any, chunks: AsyncLiveChunks
+) -> AsyncIterator[Any]:
+    """Run a step as a background task; yield its chunks the moment they exist."""
+    event = chunks.bind()
+
+    async def step() -> None:
+        async for _ in _run_tasks(loop, tasks, saver, None):
+            pass
+        if loop.calls:
+            await _spawn.finish_async_calls(loop)
+
+    running = asyncio.ensure_future(step())
+    running.add_done_callback(lambda _: event.set())
+    try:
+        while True:
+            await event.wait()
+            event.clear()
+            while chunks:
+                yield chunks.popleft()
+            if running.done():
+                break
+        running.result()
+    finally:
+        if not running.done():
+            running.cancel()
 
 
 async def run_to_end(
@@ -137,11 +225,11 @@ def _send_at(channel: Any, idx: Any) -> Any:
     return values[idx] if idx < len(values) else None
 
 
-async def _with_timeout(task: Task, policy: Any) -> None:
+async def _with_timeout(task: Task, policy: Any) -> Any:
     limit = policy.run_timeout or policy.idle_timeout
     started = time.perf_counter()
     try:
-        await asyncio.wait_for(run_async_body(task), limit)
+        return await asyncio.wait_for(run_async_body(task), limit)
     except asyncio.TimeoutError:
         from stategraph.errors import NodeTimeoutError
 
@@ -154,22 +242,30 @@ async def _with_timeout(task: Task, policy: Any) -> None:
         ) from None
 
 
-async def _body(task: Task) -> None:
+async def _body(task: Task) -> Any:
     node = task.node
     policy = _timeout_of(task) if node.acall is not None else None
     if policy is not None:
-        await _with_timeout(task, policy)
-    elif node.acall is not None:
-        await run_async_body(task)
-    elif node.bound_blocking:
+        return await _with_timeout(task, policy)
+    if node.acall is not None:
+        return await run_async_body(task)
+    if node.bound_blocking or node.always_thread:
         ctx = contextvars.copy_context()
-        await asyncio.get_running_loop().run_in_executor(
+        return await asyncio.get_running_loop().run_in_executor(
             None, ctx.run, run_sync_body, task
         )
-    else:
-        started = time.perf_counter()
-        await run_async_body(task)
-        node.note_duration(time.perf_counter() - started, SLOW_TASK_SECONDS)
+    started = time.perf_counter()
+    loop = task.loop
+    loop.inline_task = task
+    try:
+        out = await run_async_body(task)
+    finally:
+        loop.inline_task = None
+    node.note_duration(time.perf_counter() - started, SLOW_TASK_SECONDS)
+    # Task calls the node made in place save their writes now.
+    while loop.deferred:
+        await perform(loop.deferred.pop(0), loop.checkpointer, None)
+    return out
 
 
 async def run_task(task: Task) -> BaseException | None:
@@ -179,7 +275,11 @@ async def run_task(task: Task) -> BaseException | None:
     while True:
         task.writes.clear()
         try:
-            await _body(task)
+            trace = task.loop.trace
+            if trace is None or task.node.hidden:
+                await _body(task)
+            else:
+                await trace.run_node(task, _body)
             return None
         except ParentCommand as exc:
             pending = parent_command(task, exc)

@@ -39,22 +39,13 @@ _MISSING = object()
 
 
 class StreamSink:
-    """Where a loop sends chunks: a ``put`` callable and the modes it accepts.
+    """Where a loop sends chunks: a ``put`` callable and the modes it accepts."""
 
-    ``seen_messages`` holds the ids of messages already streamed to this sink.
-    A subgraph that streams into its parent's sink shares the parent's set, so
-    a message streamed from the subgraph is not streamed again when the parent
-    node returns it (as LangGraph's shared message handler does).
-    """
+    __slots__ = ("modes", "put")
 
-    __slots__ = ("modes", "put", "seen_messages")
-
-    def __init__(
-        self, put: Any, modes: set[str], seen_messages: set[str] | None = None
-    ) -> None:
+    def __init__(self, put: Any, modes: set[str]) -> None:
         self.put = put
         self.modes = modes
-        self.seen_messages: set[str] = set() if seen_messages is None else seen_messages
 
 
 def send(loop: Loop, mode: str, payload: Any) -> None:

@@ -36,6 +36,7 @@ from stategraph._constants import (
 )
 from stategraph._engine import _emit, _messages
 from stategraph._engine._algo import apply_writes, path_str, prepare_tasks
+from stategraph._engine._calls import is_call
 from stategraph._engine._effects import (
     ListCheckpoints,
     LoadCheckpoint,
@@ -105,7 +106,10 @@ class Loop:
         self.interrupt_after = run.interrupt_after
         self.runtime: Runtime[Any] = run.runtime
         self.wants_messages = "messages" in self.modes
-        self.seen_messages = run.sinks[0].seen_messages
+        # One set of seen message ids per stream: the token handler and node
+        # outputs of every graph streaming into it share it.
+        handler = run.config[CONF].get("__stategraph_messages_handler")
+        self.seen_messages: set[str] = handler.seen if handler is not None else set()
 
     @classmethod
     def detached(cls, graph: Any, config: dict[str, Any], checkpointer: Any) -> Loop:
@@ -157,6 +161,13 @@ class Loop:
         self.updated: set[str] | None = None
         self._writes_cfg: tuple[str, dict[str, Any]] | None = None
         self._pending_ids: tuple[list[Any], set[str]] | None = None
+        # Set by the driver: runs a task function a node calls (functional API).
+        self.call_impl: Any = None
+        # LangChain callbacks of the run (``pregel._tracing``), set by the driver.
+        self.trace: Any = None
+        self.inline_task: Task | None = None
+        self.deferred: list[Any] = []
+        self.calls: list[Any] = []
 
     def restore(self, checkpoint: dict[str, Any]) -> None:
         """Load channels and version maps from a checkpoint record."""
@@ -533,7 +544,9 @@ class Loop:
             if not writes or all(c in _CONTROL for c, _ in writes):
                 writes.append((NO_WRITES, None))
             return self._record(task, writes)
-        self.failures.append((task, exc))
+        if not is_call(task):
+            # A called task's failure is raised in its caller, which decides.
+            self.failures.append((task, exc))
         if isinstance(exc, GraphInterrupt):
             if exc.args and exc.args[0]:
                 writes = [(INTERRUPT, exc.args[0])]

@@ -27,6 +27,7 @@ class PregelNode:
 
     __slots__ = (
         "acall",
+        "always_thread",
         "bound",
         "bound_blocking",
         "cache_identity",
@@ -90,6 +91,9 @@ class PregelNode:
         # worker threads from then on.
         self.bound_blocking = False
         self.slow_runs = 0
+        # Set for nodes known to wait on other work (functional entrypoints):
+        # async runs always give them a worker thread.
+        self.always_thread = False
 
     def note_duration(self, seconds: float, slow: float) -> None:
         """Learn whether the node blocks: two slow runs in a row say it does.

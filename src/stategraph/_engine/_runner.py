@@ -7,6 +7,7 @@ drivers own sleeping and threads.
 from __future__ import annotations
 
 import random
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,24 +59,39 @@ def _matches(policy: RetryPolicy, exc: Exception) -> bool:
     )
 
 
-def run_sync_body(task: Task) -> None:
-    """Call the node and its writers (sync); exceptions propagate."""
+def _langchain_var() -> Any:
+    """LangChain's config context variable, once langchain-core is imported."""
+    module = sys.modules.get("langchain_core.runnables.config")
+    return None if module is None else module.var_child_runnable_config
+
+
+def run_sync_body(task: Task) -> Any:
+    """Call the node and its writers (sync); return the node's output."""
     node = task.node
     token = var_child_config.set(task)
+    # Runnables a node calls pick up its config (callbacks, tags, configurable)
+    # from LangChain's own context variable, as they do under LangGraph.
+    lc_var = _langchain_var()
+    lc_token = lc_var.set(task.config) if lc_var is not None else None
     try:
         out = node.call(task.input, task)
         if task.loop.wants_messages and not task.node.hidden:
             _messages.emit_output(task.loop, task, out)
         for writer in node.writers:
             writer(task, out)
+        return out
     finally:
+        if lc_token is not None:
+            lc_var.reset(lc_token)
         var_child_config.reset(token)
 
 
-async def run_async_body(task: Task) -> None:
-    """Call the node and its writers (async); exceptions propagate."""
+async def run_async_body(task: Task) -> Any:
+    """Call the node and its writers (async); return the node's output."""
     node = task.node
     token = var_child_config.set(task)
+    lc_var = _langchain_var()
+    lc_token = lc_var.set(task.config) if lc_var is not None else None
     try:
         if node.acall is not None:
             out = await node.acall(task.input, task)
@@ -87,7 +103,10 @@ async def run_async_body(task: Task) -> None:
             pending: Any = writer(task, out)
             if pending is not None:
                 await pending
+        return out
     finally:
+        if lc_token is not None:
+            lc_var.reset(lc_token)
         var_child_config.reset(token)
 
 

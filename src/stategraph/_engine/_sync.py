@@ -14,6 +14,7 @@ from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from stategraph._engine import _spawn
 from stategraph._engine._effects import (
     GetSubgraphState,
     ListCheckpoints,
@@ -84,6 +85,31 @@ def drive(
     """Run ``gen`` to the end, yielding stream chunks as they are produced."""
     saver = loop.checkpointer if loop is not None else None
     cache = loop.run.cache if loop is not None else None
+    if loop is not None:
+        loop.commit_lock = threading.Lock()
+        loop.call_impl = _spawn.sync_call_impl(loop, saver, cache, loop.commit_lock)
+        run = loop.run
+        if run.tracing is not None:
+            loop.trace = run.tracing.SyncTrace.start(
+                loop.graph, run.config, run.input, run.messages_handler
+            )
+            try:
+                yield from _drive(gen, loop, chunks, saver, cache)
+            except BaseException as exc:
+                loop.trace.error(exc)
+                raise
+            loop.trace.end(loop.output)
+            return
+    yield from _drive(gen, loop, chunks, saver, cache)
+
+
+def _drive(
+    gen: Generator[Any, Any, Any],
+    loop: Any,
+    chunks: deque[Any] | None,
+    saver: Any,
+    cache: Any,
+) -> Iterator[Any]:
     value: Any = None
     error: BaseException | None = None
     while True:
@@ -98,7 +124,12 @@ def drive(
             if type(effect) is RunTasks:
                 while chunks:
                     yield chunks.popleft()
+                if type(chunks) is LiveChunks:
+                    yield from _run_live(loop, effect.tasks, saver, cache, chunks)
+                    continue
                 yield from _run_tasks(loop, effect.tasks, saver, cache, chunks)
+                if loop.calls:
+                    _spawn.finish_sync_calls(loop)
                 if len(effect.tasks) == 1 and not loop.failures:
                     # A lone task's output is released with the next effect,
                     # as LangGraph does: if the barrier then fails, it is lost.
@@ -109,6 +140,54 @@ def drive(
             error = exc
         while chunks:
             yield chunks.popleft()
+
+
+class LiveChunks(deque[Any]):
+    """Chunks made by tasks running in a worker while the caller streams them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cond = threading.Condition()
+        self.finished = False
+
+    def append(self, item: Any) -> None:
+        with self.cond:
+            super().append(item)
+            self.cond.notify()
+
+
+def _run_live(
+    loop: Any, tasks: list[Task], saver: Any, cache: Any, chunks: LiveChunks
+) -> Iterator[Any]:
+    """Run a step in a worker thread; yield its chunks the moment they exist."""
+    failure: list[BaseException] = []
+    chunks.finished = False
+
+    def step() -> None:
+        try:
+            for _ in _run_tasks(loop, tasks, saver, cache, None):
+                pass
+            if loop.calls:
+                _spawn.finish_sync_calls(loop)
+        except BaseException as exc:
+            failure.append(exc)
+        finally:
+            with chunks.cond:
+                chunks.finished = True
+                chunks.cond.notify()
+
+    _pool().submit(contextvars.copy_context().run, step)
+    while True:
+        with chunks.cond:
+            while not chunks and not chunks.finished:
+                chunks.cond.wait()
+            done = chunks.finished
+        while chunks:
+            yield chunks.popleft()
+        if done:
+            break
+    if failure:
+        raise failure[0]
 
 
 def run_to_end(gen: Generator[Any, Any, Any], saver: Any, cache: Any = None) -> Any:
@@ -134,7 +213,11 @@ def run_task(task: Task) -> BaseException | None:
     while True:
         task.writes.clear()
         try:
-            run_sync_body(task)
+            trace = task.loop.trace
+            if trace is None or task.node.hidden:
+                run_sync_body(task)
+            else:
+                trace.run_node(task, run_sync_body)
             return None
         except ParentCommand as exc:
             if parent_command(task, exc) is None:
@@ -152,8 +235,10 @@ def run_task(task: Task) -> BaseException | None:
 
 
 def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) -> None:
-    for effect in loop.commit(task, exc):
-        perform(effect, saver, None)
+    # Tasks called by a running task commit from other threads.
+    with loop.commit_lock:
+        for effect in loop.commit(task, exc):
+            perform(effect, saver, None)
 
 
 def _run_tasks(

@@ -10,12 +10,14 @@ import hashlib
 import itertools
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from xxhash import xxh3_128_hexdigest
 
 from stategraph._constants import (
     CONF,
+    CONFIG_KEY_CALL,
     CONFIG_KEY_CHECKPOINT_ID,
     CONFIG_KEY_CHECKPOINT_MAP,
     CONFIG_KEY_CHECKPOINT_NS,
@@ -29,6 +31,7 @@ from stategraph._constants import (
     NS_SEP,
     NULL_TASK_ID,
     PULL,
+    PUSH,
     RESUME,
 )
 
@@ -111,6 +114,7 @@ class Task:
     __slots__ = (
         "_config",
         "_id",
+        "_ns",
         "_path_key",
         "_scratchpad",
         "cache_key",
@@ -142,6 +146,9 @@ class Task:
         self.writes: list[tuple[str, Any]] = []
         self.step = loop.step
         self._id: str | None = None
+        # Namespace the task's own segment goes under: the graph's, or for a
+        # task started by a call, the calling task's.
+        self._ns: str = loop.parent_ns
         self._config: dict[str, Any] | None = None
         self._scratchpad: Scratchpad | None = None
         self._path_key: str | None = None
@@ -161,9 +168,15 @@ class Task:
         """The task id: a hash of the checkpoint id, namespace, step and path."""
         if self._id is None:
             loop = self.loop
-            ns = f"{loop.parent_ns}{NS_SEP}{self.name}" if loop.parent_ns else self.name
+            ns = f"{self._ns}{NS_SEP}{self.name}" if self._ns else self.name
             if self.path[0] == PULL:
                 tail = (self.name, PULL, *self.triggers)
+            elif len(self.path) == 4 and self.path[-1] is True:
+                # A task started by another task's call: named by the caller's
+                # path and the call's index.
+                from stategraph._engine._algo import path_str
+
+                tail = (self.name, PUSH, path_str(self.path[1]), str(self.path[2]))
             else:
                 tail = (self.name, self.path[0], str(self.path[1]))
             make_id = legacy_id_from_parts if loop.legacy_ids else id_from_parts
@@ -173,8 +186,7 @@ class Task:
     @property
     def checkpoint_ns(self) -> str:
         """Namespace of checkpoints made by subgraphs running in this task."""
-        loop = self.loop
-        ns = f"{loop.parent_ns}{NS_SEP}{self.name}" if loop.parent_ns else self.name
+        ns = f"{self._ns}{NS_SEP}{self.name}" if self._ns else self.name
         return f"{ns}{NS_END}{self.id}"
 
     @property
@@ -274,10 +286,15 @@ def _make_config(task: Task) -> dict[str, Any]:
         CONFIG_KEY_SCRATCHPAD: task.scratchpad,
         CONFIG_KEY_RUNTIME: loop.runtime_for(task),
     }
-    return {
+    if loop.call_impl is not None:
+        conf[CONFIG_KEY_CALL] = partial(loop.call_impl, task)
+    config = {
         **base,
         "metadata": {**base.get("metadata", {}), **task.metadata()},
         "tags": tags,
         "run_name": task.name,
         CONF: conf,
     }
+    if loop.trace is not None:
+        config["callbacks"] = loop.trace.step_callbacks(task.step)
+    return config

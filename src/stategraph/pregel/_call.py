@@ -8,10 +8,22 @@ from __future__ import annotations
 
 import inspect
 import warnings
+import weakref
 from collections.abc import Callable
 from typing import Any
 
-from stategraph._constants import CONF, CONFIG_KEY_RUNTIME
+from stategraph._constants import (
+    CONF,
+    CONFIG_KEY_CALL,
+    CONFIG_KEY_RUNTIME,
+    PUSH,
+    RETURN,
+)
+from stategraph._engine._node import PregelNode, _identifier
+from stategraph._engine._spawn import CallFuture
+
+SyncAsyncFuture = CallFuture
+"""What calling a task returns (LangGraph's name)."""
 
 _KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 _CONFIG_NAMES = frozenset(
@@ -122,12 +134,10 @@ def make_calls(func: Any, name: str) -> tuple[Any, Any]:
         return (lambda value, task: value), None
     if _is_graph(func):
         return _graph_calls(func)
-    if hasattr(func, "invoke") and hasattr(func, "ainvoke") and not callable(func):
-        return (
-            lambda value, task: func.invoke(value, task.config),
-            lambda value, task: func.ainvoke(value, task.config),
-        )
-    if hasattr(func, "invoke") and hasattr(func, "ainvoke"):
+    # Runnable-like objects are told by their class: a Mock answers to any
+    # attribute name but is a plain callable.
+    kind = type(func)
+    if hasattr(kind, "invoke") and hasattr(kind, "ainvoke"):
         return (
             lambda value, task: func.invoke(value, task.config),
             lambda value, task: func.ainvoke(value, task.config),
@@ -176,3 +186,150 @@ def _bind(func: Any, spec: dict[str, Any]) -> Callable[[Any, Any], Any]:
         return func(value, **{n: _inject(task, spec, n) for n in names})
 
     return call
+
+
+# -- task calls (functional API) ---------------------------------------------
+
+_CALL_NODES: weakref.WeakKeyDictionary[Any, dict[Any, PregelNode]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def task_name(func: Any) -> str:
+    """The name a called task runs under: the function's name."""
+    name = getattr(func, "__name__", None)
+    if name is None and hasattr(func, "func"):
+        name = getattr(func.func, "__name__", None)
+    if name is None:
+        name = type(func).__name__
+    return str(name)
+
+
+def call_node(call: Any) -> PregelNode:
+    """The node that runs a task call; one per function and options.
+
+    Nodes are kept per function so what the engine learns about them (a sync
+    task that blocks runs in a worker thread) carries over between calls.
+    """
+    func = call.func
+    options = (
+        tuple(call.retry_policy) if call.retry_policy else None,
+        call.cache_policy,
+        call.timeout,
+    )
+    try:
+        hash(options)
+        per_func = _CALL_NODES.setdefault(func, {})
+    except TypeError:  # not weak-referenceable or not hashable: build afresh
+        return _build_call_node(func, call)
+    node = per_func.get(options)
+    if node is None:
+        node = per_func[options] = _build_call_node(func, call)
+    return node
+
+
+def _build_call_node(func: Any, call: Any) -> PregelNode:
+    name = task_name(func)
+    spec = injected_params(func)
+    names = tuple(spec)
+
+    def kwargs_for(task: Any, given: dict[str, Any]) -> dict[str, Any]:
+        if not names:
+            return given
+        extra = {n: _inject(task, spec, n) for n in names if n not in given}
+        return {**given, **extra}
+
+    if _is_async_callable(func):
+
+        async def acall(value: Any, task: Any) -> Any:
+            args, kwargs = value
+            return await func(*args, **kwargs_for(task, kwargs))
+
+        sync, asynchronous = _no_sync(name), acall
+    else:
+
+        def sync(value: Any, task: Any) -> Any:
+            args, kwargs = value
+            return func(*args, **kwargs_for(task, kwargs))
+
+        asynchronous = None
+    return PregelNode(
+        name=name,
+        triggers=(PUSH,),
+        channels=[],
+        call=sync,
+        acall=asynchronous,
+        writers=[_write_return],
+        bound=func,
+        retry_policy=call.retry_policy or None,
+        cache_policy=call.cache_policy,
+        timeout=call.timeout,
+    )
+
+
+def _write_return(task: Any, output: Any) -> None:
+    task.writes.append((RETURN, output))
+
+
+def identifier(obj: Any) -> str | None:
+    """``module.qualname`` of a function: the cache namespace of its task calls."""
+    return _identifier(obj)
+
+
+def call(
+    func: Callable[..., Any],
+    *args: Any,
+    retry_policy: Any = None,
+    cache_policy: Any = None,
+    timeout: Any = None,
+    **kwargs: Any,
+) -> SyncAsyncFuture[Any]:
+    """Run ``func`` as a task of the running graph; return its future.
+
+    Raises:
+        RuntimeError: Outside a running graph.
+        ValueError: ``timeout`` given for a sync function.
+    """
+    from stategraph._policies import TimeoutPolicy
+
+    future: SyncAsyncFuture[Any] = call_with_options(
+        func,
+        args,
+        kwargs,
+        retry_policy=retry_policy,
+        cache_policy=cache_policy,
+        timeout=TimeoutPolicy.coerce(timeout),
+    )
+    return future
+
+
+def call_with_options(
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    *,
+    retry_policy: Any = None,
+    cache_policy: Any = None,
+    timeout: Any = None,
+) -> Any:
+    """Hand a task call to the running graph (``CONFIG_KEY_CALL``)."""
+    from stategraph._config import get_config
+    from stategraph._policies import sync_timeout_unsupported
+
+    if timeout is not None and not _is_async_callable(func):
+        raise sync_timeout_unsupported(task_name(func), kind="Task")
+    config = get_config()
+    impl = config[CONF].get(CONFIG_KEY_CALL)
+    if impl is None:
+        raise RuntimeError(
+            "Tasks can only be called from inside a running graph node or "
+            "entrypoint; this config has no task runner."
+        )
+    return impl(
+        func,
+        (args, kwargs),
+        retry_policy=retry_policy,
+        cache_policy=cache_policy,
+        callbacks=config.get("callbacks"),
+        timeout=timeout,
+    )

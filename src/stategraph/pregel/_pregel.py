@@ -222,15 +222,29 @@ class Pregel:
         from xxhash import xxh3_128_hexdigest
 
         from stategraph._constants import CACHE_NS_WRITES
+        from stategraph._engine._calls import is_call
         from stategraph._types import CacheKey
 
-        key = policy.key_func(task.input)
+        if is_call(task):
+            # Task calls are keyed by function and arguments, as LangGraph does.
+            args, kwargs = task.input
+            key = policy.key_func(*args, **kwargs)
+            ns: tuple[str, ...] = (CACHE_NS_WRITES, task.node.cache_identity)
+        else:
+            key = policy.key_func(task.input)
+            ns = (CACHE_NS_WRITES, task.node.cache_identity, task.name)
         task.cache_key = CacheKey(
-            (CACHE_NS_WRITES, task.node.cache_identity, task.name),
+            ns,
             xxh3_128_hexdigest(key.encode() if isinstance(key, str) else key),
             policy.ttl,
         )
         return task.cache_key
+
+    def node_for_call(self, call: Any) -> PregelNode:
+        """The node that runs a task function called by a node."""
+        from stategraph.pregel._call import call_node
+
+        return call_node(call)
 
     def validate(self) -> Pregel:
         """Check that every node subscribes to and reads known channels.
@@ -297,7 +311,7 @@ class Pregel:
         Yields:
             Chunks shaped by ``stream_mode``, ``subgraphs`` and ``version``.
         """
-        run = prepare_run(self, input, config, **_stream_kwargs(kwargs))
+        run = prepare_run(self, input, config, live="sync", **_stream_kwargs(kwargs))
         loop = Loop(self, run)
         for ns, mode, payload in _sync.drive(loop.execute(), loop, run.chunks):
             yield from frame(run, ns, mode, payload, self)
@@ -307,7 +321,7 @@ class Pregel:
         self, input: Any, config: Any = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """Async version of ``stream``."""
-        run = prepare_run(self, input, config, **_stream_kwargs(kwargs))
+        run = prepare_run(self, input, config, live="async", **_stream_kwargs(kwargs))
         loop = Loop(self, run)
         async for ns, mode, payload in _async.drive(loop.execute(), loop, run.chunks):
             for chunk in frame(run, ns, mode, payload, self):

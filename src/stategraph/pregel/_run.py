@@ -5,6 +5,7 @@ Shared by every public entry point of ``Pregel``; holds no I/O.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -37,6 +38,8 @@ class Run:
     checkpoint_config: dict[str, Any]
     checkpointer: Any
     chunks: deque[Any]
+    messages_handler: Any
+    tracing: Any
     config: dict[str, Any]
     durability: Any
     input: Any
@@ -61,6 +64,7 @@ class Run:
         "input",
         "interrupt_after",
         "interrupt_before",
+        "messages_handler",
         "output_keys",
         "print_mode",
         "runtime",
@@ -68,6 +72,7 @@ class Run:
         "store",
         "stream_mode",
         "subgraphs",
+        "tracing",
         "version",
     )
 
@@ -109,6 +114,7 @@ def prepare_run(
     debug: bool | None = None,
     version: str = "v1",
     checkpoint_during: Any = None,
+    live: str | None = None,
 ) -> Run:
     """Resolve defaults and build the ``Run`` of one call."""
     if checkpoint_during is not None:
@@ -166,14 +172,19 @@ def prepare_run(
         conf[CONFIG_KEY_DURABILITY] = durability
     config = own_checkpoint_config(graph, config)
     _count_subgraph_call(config)
-    run.chunks = deque()
-    if CONFIG_KEY_STREAM in conf:
-        parent = conf[CONFIG_KEY_STREAM]
-        own = StreamSink(run.chunks.append, modes, parent.seen_messages)
-        run.sinks = (own, parent)
-    else:
-        own = StreamSink(run.chunks.append, modes)
-        run.sinks = (own,)
+    run.chunks = _chunk_buffer(graph, live, modes, subgraphs)
+    own = StreamSink(run.chunks.append, modes)
+    run.tracing = None
+    run.messages_handler = None
+    if "langchain_core" in sys.modules:
+        from stategraph.pregel import _tracing
+
+        if _tracing.wanted(config, modes):
+            run.tracing = _tracing
+            run.messages_handler = _tracing.messages_handler(
+                config, modes, own.put, subgraphs
+            )
+    run.sinks = (own, conf[CONFIG_KEY_STREAM]) if CONFIG_KEY_STREAM in conf else (own,)
     run.runtime = _runtime(graph, run, context, modes, parent_runtime, conf)
     config[CONF][CONFIG_KEY_RUNTIME] = run.runtime
     if subgraphs:
@@ -181,6 +192,29 @@ def prepare_run(
     run.config = config
     run.checkpoint_config = _checkpoint_config(config)
     return run
+
+
+def _chunk_buffer(
+    graph: Any, live: str | None, modes: set[str], subgraphs: bool
+) -> deque[Any]:
+    """Where the run's chunks wait for the caller.
+
+    Streams that show progress inside a step (eager graphs such as functional
+    workflows, ``custom`` and ``messages`` modes, subgraph output) run their
+    tasks off the caller's thread and hand chunks over as they are made, as
+    LangGraph does; other runs collect them in a plain deque.
+    """
+    if live is None or not (
+        graph.stream_eager or subgraphs or "custom" in modes or "messages" in modes
+    ):
+        return deque()
+    if live == "sync":
+        from stategraph._engine._sync import LiveChunks
+
+        return LiveChunks()
+    from stategraph._engine._async import AsyncLiveChunks
+
+    return AsyncLiveChunks()
 
 
 def _checkpoint_config(config: dict[str, Any]) -> dict[str, Any]:
