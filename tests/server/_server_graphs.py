@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from typing_extensions import TypedDict
 
@@ -130,3 +131,19 @@ def make_who_graph(config: dict[str, Any]) -> Any:
     builder.add_node("whoami", whoami)
     builder.add_edge(START, "whoami")
     return builder
+
+
+def talk(state: MessagesState) -> dict[str, Any]:
+    """Calls a chat model that streams its reply token by token."""
+    model = GenericFakeChatModel(messages=iter([AIMessage("Hello big world")]))
+    return {"messages": [model.invoke(state["messages"])]}
+
+
+def build_talk() -> Any:
+    builder = StateGraph(MessagesState)
+    builder.add_node("talk", talk)
+    builder.add_edge(START, "talk")
+    return builder.compile()
+
+
+talker = build_talk()

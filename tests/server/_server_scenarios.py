@@ -68,8 +68,10 @@ def normalise(value: Any) -> Any:
     return json.loads(text)
 
 
-async def _stream(client: Any, thread_id: str | None, **kwargs: Any) -> list[Any]:
-    parts = [p async for p in client.runs.stream(thread_id, "agent", **kwargs)]
+async def _stream(
+    client: Any, thread_id: str | None, graph: str = "agent", **kwargs: Any
+) -> list[Any]:
+    parts = [p async for p in client.runs.stream(thread_id, graph, **kwargs)]
     return [[p.event.split("|")[0], "|" in p.event, normalise(p.data)] for p in parts]
 
 
@@ -198,6 +200,16 @@ async def record(url: str) -> dict[str, Any]:
         out["stateless"] = normalise(await client.runs.wait(None, "agent", input=HI))
         out["legacy_messages"] = await _stream(
             client, None, input=HI, stream_mode="messages"
+        )
+        out["tokens"] = await _stream(
+            client,
+            None,
+            "talk",
+            input=HI,
+            stream_mode=["messages-tuple", "messages", "values"],
+        )
+        out["tokens_legacy"] = await _stream(
+            client, None, "talk", input=HI, stream_mode="messages"
         )
         out["errors"] = await _errors(url, tid)
         out["shapes"] = await _shapes(client, url)

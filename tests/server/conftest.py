@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import uvicorn
-from _server_graphs import GATES, Gate, agent, make_who_graph
+from _server_graphs import GATES, Gate, agent, make_who_graph, talker
 from langgraph_sdk import get_client, get_sync_client
 
 from stategraph.server import create_app
@@ -45,7 +45,8 @@ def serve(app: Any) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
-    yield from serve(create_app({"agent": agent, "who": make_who_graph}))
+    graphs = {"agent": agent, "who": make_who_graph, "talk": talker}
+    yield from serve(create_app(graphs))
 
 
 class Api:

@@ -133,3 +133,25 @@ async def test_interrupt_in_values_and_updates(api: Api) -> None:
     assert {"__interrupt__": interrupt} in [
         p.data for p in parts if p.event == "updates"
     ]
+
+
+async def test_chat_model_tokens_stream_as_deltas(api: Api) -> None:
+    parts = await api(
+        "runs.stream",
+        None,
+        "talk",
+        input=HI,
+        stream_mode=["messages-tuple", "messages"],
+    )
+    assert "messages/partial" not in [p.event for p in parts]  # the tuple form wins
+    deltas = [p.data for p in parts if p.event == "messages"]
+    assert "".join(d[0]["content"] for d in deltas) == "Hello big world"
+    assert len(deltas) > 1
+    assert {d[0]["id"] for d in deltas} == {deltas[0][0]["id"]}  # one stable id
+    assert {d[0]["type"] for d in deltas} == {"AIMessageChunk"}
+    assert deltas[0][1]["langgraph_node"] == "talk"
+    parts = await api("runs.stream", None, "talk", input=HI, stream_mode="messages")
+    partial = [p.data[0] for p in parts if p.event == "messages/partial"]
+    assert partial[-1]["content"] == "Hello big world"  # accumulated, not a delta
+    assert partial[0]["type"] == "ai"
+    assert [p.event for p in parts].count("messages/metadata") == 1

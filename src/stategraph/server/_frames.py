@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from stategraph.server import _json
 from stategraph.server._thread_state import checkpoint_json
 
 
@@ -19,11 +18,6 @@ def _message_id(message: Any) -> Any:
     if isinstance(message, dict):
         return message.get("id")
     return getattr(message, "id", None)
-
-
-def _plain_type(kind: str) -> str:
-    # "AIMessageChunk" -> "ai", as the legacy mode reports accumulated chunks.
-    return kind.removesuffix("Chunk").removesuffix("Message").lower()
 
 
 class FrameTranslator:
@@ -53,9 +47,10 @@ class FrameTranslator:
         suffix = "".join(f"|{part}" for part in ns)
         if mode == "messages":
             message, metadata = payload
+            # Asked for both, LangGraph's server sends the tuple form only.
             if "messages-tuple" in self.requested:
                 yield f"messages{suffix}", [message, metadata]
-            if "messages" in self.requested:
+            else:
                 yield from self._legacy(message, metadata, suffix)
             return
         if mode not in self.requested:
@@ -74,13 +69,14 @@ class FrameTranslator:
             self._messages[msg_id] = message
             yield f"messages/complete{suffix}", [message]
             return
+        # A chunk is a langchain object, so langchain is already imported.
+        from langchain_core.messages import message_chunk_to_message
+
         seen = self._messages.get(msg_id)
         merged = message if seen is None else seen + message
         self._messages[msg_id] = merged
-        data = _json.to_jsonable(merged)
-        if isinstance(data, dict) and isinstance(data.get("type"), str):
-            data["type"] = _plain_type(data["type"])
-        yield f"messages/partial{suffix}", [data]
+        # The partial message is the whole message so far, as a plain message.
+        yield f"messages/partial{suffix}", [message_chunk_to_message(merged)]
 
 
 def _debug_payload(event: Any) -> Any:
