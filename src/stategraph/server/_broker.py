@@ -12,9 +12,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
+from typing import Any
 
 #: Seconds a finished run's frames stay available to late joiners.
 RETAIN_SECONDS = 120.0
+
+#: A thread event: ``("run", run_id)`` or ``("state", state_json)``.
+ThreadEvent = tuple[str, Any]
 
 #: Frames sent whatever stream modes a joiner asked for.
 _ALWAYS = frozenset({"metadata", "error"})
@@ -115,12 +119,39 @@ class Broker:
     def __init__(self, *, retain_seconds: float = RETAIN_SECONDS) -> None:
         self._streams: dict[str, RunStream] = {}
         self._retain = retain_seconds
+        self._watchers: dict[str, set[asyncio.Queue[ThreadEvent]]] = {}
 
-    def open(self, run_id: str, *, resumable: bool) -> RunStream:
-        """Create the stream of a new run."""
+    def open(
+        self, run_id: str, *, resumable: bool, thread_id: str | None = None
+    ) -> RunStream:
+        """Create the stream of a new run (and tell the thread's watchers)."""
         stream = RunStream(run_id, resumable=resumable)
         self._streams[run_id] = stream
+        if thread_id is not None:
+            self.notify(thread_id, ("run", run_id))
         return stream
+
+    def watch(self, thread_id: str) -> asyncio.Queue[ThreadEvent]:
+        """A queue of the thread's events (new runs, state updates) from now on."""
+        queue: asyncio.Queue[ThreadEvent] = asyncio.Queue()
+        self._watchers.setdefault(thread_id, set()).add(queue)
+        return queue
+
+    def unwatch(self, thread_id: str, queue: asyncio.Queue[ThreadEvent]) -> None:
+        """Stop feeding ``queue``."""
+        watchers = self._watchers.get(thread_id, set())
+        watchers.discard(queue)
+        if not watchers:
+            self._watchers.pop(thread_id, None)
+
+    def watched(self, thread_id: str) -> bool:
+        """Whether anyone watches the thread."""
+        return thread_id in self._watchers
+
+    def notify(self, thread_id: str, event: ThreadEvent) -> None:
+        """Give ``event`` to every watcher of the thread."""
+        for queue in self._watchers.get(thread_id, ()):
+            queue.put_nowait(event)
 
     def get(self, run_id: str) -> RunStream | None:
         """The run's stream, or ``None`` once it expired or never existed."""

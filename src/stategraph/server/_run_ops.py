@@ -149,7 +149,7 @@ async def create_run(
     thread["updated_at"] = run["created_at"]
     await ctx.storage.put_thread(thread)
     await ctx.storage.put_run(run)
-    ctx.broker.open(run["run_id"], resumable=kwargs["resumable"])
+    ctx.broker.open(run["run_id"], resumable=kwargs["resumable"], thread_id=thread_id)
     if strategy in ("interrupt", "rollback"):
         for old in in_flight:
             await cancel_run(ctx, thread_id, old, strategy)
