@@ -7,8 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import HI
 from langgraph_sdk import get_client
+
+from conftest import HI
 
 pytestmark = pytest.mark.asyncio
 
