@@ -55,6 +55,7 @@ async def test_cors_info_and_health(url: str) -> None:
                 "origin": "http://localhost:3000",
                 "access-control-request-method": "POST",
                 "access-control-request-headers": "content-type,x-api-key",
+                "access-control-request-private-network": "true",
             },
         )
         created = await http.post(
@@ -65,6 +66,7 @@ async def test_cors_info_and_health(url: str) -> None:
         info = (await http.get("/info")).json()
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == "*"
+    assert preflight.headers["access-control-allow-private-network"] == "true"
     exposed = created.headers["access-control-expose-headers"].lower()
     assert "content-location" in exposed
     assert created.headers["content-location"] == f"/runs/{created.json()['run_id']}"

@@ -149,7 +149,9 @@ def create_app(
             allow_methods=["*"],
             allow_headers=["*"],
             expose_headers=_EXPOSED,
-        )
+            # Studio on a public origin calls this local server (Chrome PNA).
+            allow_private_network=True,
+        ),
     ]
     app = Starlette(
         routes=routes,
