@@ -34,6 +34,7 @@ class ServerContext:
         broker: Per-run event streams.
         queue: The run queue (set when the app starts).
         run_timeout: Seconds before a run times out.
+        app: The ASGI app serving this context.
     """
 
     registry: GraphRegistry
@@ -41,6 +42,8 @@ class ServerContext:
     broker: Broker
     queue: RunQueue | None = None
     run_timeout: float = RUN_TIMEOUT_SECONDS
+    #: The ASGI app itself, for webhooks addressed to one of its paths.
+    app: Any = None
 
     @property
     def runs(self) -> RunQueue:

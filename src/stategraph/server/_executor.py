@@ -17,6 +17,7 @@ from stategraph.server import _json
 from stategraph.server._context import now
 from stategraph.server._frames import FrameTranslator
 from stategraph.server._thread_state import refresh_thread
+from stategraph.server._webhooks import send_webhook
 
 if TYPE_CHECKING:
     from stategraph.server._broker import RunStream
@@ -115,9 +116,11 @@ async def execute_run(ctx: ServerContext, active: ActiveRun) -> None:
         stream = ctx.broker.open(run["run_id"], resumable=False)
     error: dict[str, str] | None = None
     result: Any = None
+    started_at: str | None = None
     try:
         await _wait_delay(run)
         await _set_status(ctx, run, "running")
+        started_at = run["updated_at"]
         stream.publish("metadata", _json.dumps({"run_id": run["run_id"], "attempt": 1}))
         values = await asyncio.wait_for(
             _stream_graph(ctx, run, stream), ctx.run_timeout
@@ -126,7 +129,7 @@ async def execute_run(ctx: ServerContext, active: ActiveRun) -> None:
         result = values if values is not None else None
     except asyncio.CancelledError:
         if active.cancel_action is None:  # server shutdown: let it end the task
-            await _finish(ctx, run, stream, "interrupted", None, None)
+            await _finish(ctx, run, stream, "interrupted", None, None, started_at)
             raise
         _uncancel()
         status = "interrupted" if active.cancel_action == "interrupt" else "rollback"
@@ -142,7 +145,7 @@ async def execute_run(ctx: ServerContext, active: ActiveRun) -> None:
         error = {"error": type(exc).__name__, "message": str(exc)}
         result = {"__error__": error}
         stream.publish("error", _json.dumps(error))
-    await _finish(ctx, run, stream, status, error, result)
+    await _finish(ctx, run, stream, status, error, result, started_at)
 
 
 async def _finish(
@@ -152,8 +155,10 @@ async def _finish(
     status: str,
     error: dict[str, str] | None,
     result: Any,
+    started_at: str | None,
 ) -> None:
     thread_id = run["thread_id"]
+    values = result if status == "success" else None
     if status == "rollback":
         await ctx.checkpointer.adelete_for_runs([run["run_id"]])
         await ctx.storage.delete_run(run["run_id"])
@@ -170,7 +175,10 @@ async def _finish(
             error=error if status == "error" else None,
             ending_run=run["run_id"],
         )
-    if result is None and status in ("success", "interrupted"):
         thread = await ctx.storage.get_thread(thread_id)
-        result = (thread or {}).get("values")
+        values = (thread or {}).get("values")
+    if result is None and status in ("success", "interrupted"):
+        result = values
+    if status != "rollback":
+        send_webhook(ctx, run, started_at=started_at, values=values, error=error)
     ctx.broker.close(run["run_id"], _json.dumps(result))

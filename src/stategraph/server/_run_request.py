@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from stategraph.server._http import ApiError, choice, field
 
@@ -27,8 +28,6 @@ STREAM_MODES = frozenset(
 )
 MULTITASK = ("reject", "interrupt", "rollback", "enqueue")
 DURABILITY = ("sync", "async", "exit")
-#: Fields the API defines that this server does not implement yet.
-_UNSUPPORTED = ("webhook",)
 
 
 def _stream_modes(body: Mapping[str, Any]) -> list[str]:
@@ -78,15 +77,25 @@ def _command(body: Mapping[str, Any]) -> dict[str, Any] | None:
     return dict(command)
 
 
+def check_webhook(url: Any) -> str | None:
+    """``url`` if it can receive webhooks (http(s) URL or ``/path``), else a 422."""
+    if url is None:
+        return None
+    if isinstance(url, str):
+        if url.startswith("/"):
+            return url
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            return url
+    raise ApiError(422, f"'webhook' must be an http(s) URL or a /path, got {url!r}")
+
+
 def parse_run_create(body: Mapping[str, Any], *, stateless: bool) -> dict[str, Any]:
     """Validate a ``RunCreate`` body into the run's stored ``kwargs``.
 
     Raises:
         ApiError: 422 on invalid fields, 400 on contradictory ones.
     """
-    for name in _UNSUPPORTED:
-        if body.get(name) is not None:
-            raise ApiError(422, f"Field {name!r} is not supported by this server yet")
     if not isinstance(body.get("assistant_id"), str):
         raise ApiError(422, "Field 'assistant_id' is required (a UUID or graph name)")
     config = dict(field(body, "config", dict, {}))
@@ -125,4 +134,30 @@ def parse_run_create(body: Mapping[str, Any], *, stateless: bool) -> dict[str, A
         "after_seconds": after,
         "durability": durability or None,
         "temporary": stateless,
+        "webhook": check_webhook(body.get("webhook")),
     }
+
+
+#: ``kwargs`` of a run as the API shows them; the rest are server options.
+_PUBLIC_KWARGS = (
+    "input",
+    "command",
+    "config",
+    "context",
+    "stream_mode",
+    "interrupt_before",
+    "interrupt_after",
+    "webhook",
+    "feedback_keys",
+    "temporary",
+    "subgraphs",
+    "resumable",
+    "durability",
+    "checkpoint_during",
+)
+
+
+def public_run(run: dict[str, Any]) -> dict[str, Any]:
+    """A run record as the API returns it."""
+    kwargs = run["kwargs"]
+    return {**run, "kwargs": {key: kwargs.get(key) for key in _PUBLIC_KWARGS}}

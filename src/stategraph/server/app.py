@@ -160,6 +160,7 @@ def create_app(
         lifespan=partial(_lifespan, ctx, sqlite_path),
     )
     app.state.stategraph = ctx
+    ctx.app = app
     return app
 
 

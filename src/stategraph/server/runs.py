@@ -27,6 +27,7 @@ from stategraph.server._http import (
     read_json,
 )
 from stategraph.server._run_ops import cancel_run, cancel_soon, create_run
+from stategraph.server._run_request import public_run
 from stategraph.server._sse import (
     HEARTBEAT,
     HEARTBEAT_SECONDS,
@@ -35,30 +36,6 @@ from stategraph.server._sse import (
 )
 from stategraph.server._storage import Query, Record
 from stategraph.server.threads import load_thread
-
-#: ``kwargs`` of a run as the API shows them; the rest are server options.
-_PUBLIC_KWARGS = (
-    "input",
-    "command",
-    "config",
-    "context",
-    "stream_mode",
-    "interrupt_before",
-    "interrupt_after",
-    "webhook",
-    "feedback_keys",
-    "temporary",
-    "subgraphs",
-    "resumable",
-    "durability",
-    "checkpoint_during",
-)
-
-
-def public_run(run: Record) -> Record:
-    """A run record as the API returns it."""
-    kwargs = run["kwargs"]
-    return {**run, "kwargs": {key: kwargs.get(key) for key in _PUBLIC_KWARGS}}
 
 
 def _locations(run: Record, stateless: bool, suffix: str) -> dict[str, str]:
