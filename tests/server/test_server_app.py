@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from pathlib import Path
@@ -15,6 +16,7 @@ from conftest import HI, serve
 from stategraph.checkpoint.sqlite import SqliteSaver
 from stategraph.server import create_app, runs
 from stategraph.server._sse import encode_frame
+from stategraph.server._storage import Query
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "server"
 
@@ -133,3 +135,31 @@ async def test_heartbeats_while_a_run_is_quiet(
         held.release()
         rest = [line async for line in lines]
     assert "event: values" in rest
+
+
+@pytest.mark.asyncio
+async def test_deleting_a_busy_thread_stops_its_runs(gate: tuple[str, Any]) -> None:
+    name, held = gate
+    app = create_app({"agent": agent})
+    served = serve(app)
+    url = next(served)
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            tid = (await http.post("/threads", json={})).json()["thread_id"]
+            runs_url = f"/threads/{tid}/runs"
+            gated = {"assistant_id": "agent", "input": {**HI, "gate": name}}
+            await http.post(runs_url, json=gated)
+            queued = (await http.post(runs_url, json={"assistant_id": "agent"})).json()
+            assert await asyncio.to_thread(held.entered.wait, 30)
+            join_url = f"{runs_url}/{queued['run_id']}/join"
+            async with http.stream("GET", join_url) as join:  # waiting on it
+                deleted = await http.delete(f"/threads/{tid}")
+                joined = json.loads(await join.aread())
+    finally:
+        served.close()
+    assert deleted.status_code == 204
+    assert joined is None  # the queued run's readers were let go
+    left = await app.state.stategraph.storage.search_runs(
+        Query(equals={"thread_id": tid})
+    )
+    assert left.total == 0  # the interrupted run did not write itself back

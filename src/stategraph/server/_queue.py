@@ -99,6 +99,27 @@ class RunQueue:
                 return "pending"
         return "absent"
 
+    async def stop_thread(self, thread_id: str) -> list[str]:
+        """Drop the thread's queued runs and interrupt its running one.
+
+        Returns once the running run has recorded its end.
+
+        Returns:
+            The ids of the queued runs dropped (they never started).
+        """
+        lane = self._lanes.get(thread_id)
+        if lane is None:
+            return []
+        dropped = [run["run_id"] for run in lane.pending]
+        lane.pending.clear()
+        active = lane.active
+        if active is not None and active.task is not None:
+            if active.cancel_action is None:
+                active.cancel_action = "interrupt"
+                active.task.cancel()
+            await asyncio.wait([active.task])
+        return dropped
+
     async def aclose(self) -> None:
         """Cancel every running run and drop the queued ones (server shutdown)."""
         self._closed = True

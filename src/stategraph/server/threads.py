@@ -138,8 +138,9 @@ async def delete(request: Request) -> Response:
     ctx = context(request)
     thread = await load_thread(ctx, request.path_params["id"])
     thread_id = thread["thread_id"]
-    for run_id in ctx.runs.in_flight(thread_id):
-        ctx.runs.cancel(thread_id, run_id, "interrupt")
+    # Stop its runs first: a run still going would write after the deletion.
+    for run_id in await ctx.runs.stop_thread(thread_id):
+        ctx.broker.discard(run_id)
     await ctx.storage.delete_thread(thread_id)
     await ctx.checkpointer.adelete_thread(thread_id)
     return Response(status_code=204)
