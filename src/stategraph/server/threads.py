@@ -202,12 +202,13 @@ async def prune(request: Request) -> Response:
     body = await read_body(request)
     ids = [parse_uuid(i, "thread ID") for i in field(body, "thread_ids", list, [])]
     strategy = choice(body, "strategy", ("delete", "keep_latest"), "delete")
+    busy = [thread_id for thread_id in ids if ctx.runs.in_flight(thread_id)]
+    if busy:  # checked first, so a refused prune changes nothing
+        raise ApiError(409, f"Threads busy with a run: {', '.join(busy)}")
     pruned = 0
     for thread_id in ids:
         if await ctx.storage.get_thread(thread_id) is None:
             continue
-        if ctx.runs.in_flight(thread_id):
-            raise ApiError(409, f"Thread {thread_id} is busy with a run")
         if strategy == "delete":
             await ctx.storage.delete_thread(thread_id)
             await ctx.checkpointer.adelete_thread(thread_id)
