@@ -125,6 +125,10 @@ async def _shapes(client: Any, url: str) -> dict[str, Any]:
     stored = await client.runs.get(tid, run["run_id"])
     state = await client.threads.get_state(tid)
     assistants = await client.assistants.search(graph_id="agent")
+    cron = await client.crons.create_for_thread(
+        tid, "agent", schedule="*/5 * * * *", input=HI
+    )
+    await client.crons.delete(cron["cron_id"])
     async with httpx.AsyncClient(base_url=url) as http:
         codes = {
             "cancel finished run": (
@@ -147,6 +151,9 @@ async def _shapes(client: Any, url: str) -> dict[str, Any]:
         "run_status": stored["status"],
         "run_metadata": normalise(stored["metadata"]),
         "assistant": _keys(assistants[0]),
+        "cron": _keys(cron),
+        "cron_payload": normalise(cron["payload"]),
+        "cron_completion": cron["on_run_completed"],
         "state": _keys(state),
         "task": _keys((await _task_state(client))["tasks"][0]),
         "codes": codes,

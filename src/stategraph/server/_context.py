@@ -6,7 +6,8 @@ graph; ``_executor`` does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from stategraph.server._broker import Broker
     from stategraph.server._queue import RunQueue
     from stategraph.server._registry import GraphRegistry
+    from stategraph.server._scheduler import CronScheduler
     from stategraph.server._storage import Storage
 
 #: Seconds a run may take before it ends with status ``timeout``.
@@ -35,6 +37,8 @@ class ServerContext:
         queue: The run queue (set when the app starts).
         run_timeout: Seconds before a run times out.
         app: The ASGI app serving this context.
+        clock: Returns the current time (timezone-aware).
+        crons: The cron scheduler (set when the app starts).
     """
 
     registry: GraphRegistry
@@ -44,6 +48,9 @@ class ServerContext:
     run_timeout: float = RUN_TIMEOUT_SECONDS
     #: The ASGI app itself, for webhooks addressed to one of its paths.
     app: Any = None
+    #: The time now; crons are scheduled by it (tests pass a fake clock).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    crons: CronScheduler | None = None
 
     @property
     def runs(self) -> RunQueue:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -24,7 +25,7 @@ from starlette.routing import Route
 
 import stategraph
 from stategraph.checkpoint.memory import InMemorySaver
-from stategraph.server import assistants, runs, threads
+from stategraph.server import assistants, crons, runs, threads
 from stategraph.server._broker import Broker
 from stategraph.server._config import (
     ServerConfig,
@@ -37,6 +38,7 @@ from stategraph.server._executor import execute_run
 from stategraph.server._http import http_error, json_response
 from stategraph.server._queue import RunQueue
 from stategraph.server._registry import GraphRegistry, system_assistant_id
+from stategraph.server._scheduler import CronScheduler
 from stategraph.server._storage import InMemoryStorage, Storage
 
 #: Environment variable naming the ``langgraph.json`` of ``create_app_from_env``.
@@ -58,7 +60,7 @@ async def info(request: Request) -> Response:
             "server": "stategraph",
             "python_version": sys.version.split()[0],
             "graphs": context(request).registry.ids(),
-            "flags": {"assistants": True, "crons": False, "langsmith": False},
+            "flags": {"assistants": True, "crons": True, "langsmith": False},
         }
     )
 
@@ -85,9 +87,12 @@ async def _lifespan(
             await ctx.storage.put_assistant(record)
             await ctx.storage.put_assistant_version(record)
         ctx.queue = RunQueue(partial(execute_run, ctx))
+        ctx.crons = CronScheduler(ctx)
+        ctx.crons.start()
         try:
             yield
         finally:
+            await ctx.crons.aclose()
             await ctx.queue.aclose()
             await ctx.storage.aclose()
 
@@ -99,6 +104,7 @@ def create_app(
     checkpointer: Any = None,
     storage: Storage | None = None,
     run_timeout: float | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Starlette:
     """Build the server app.
 
@@ -111,6 +117,7 @@ def create_app(
         storage: Where assistants, threads and runs are kept (default: memory).
         run_timeout: Seconds a run may take before it ends with status
             ``timeout`` (default: env ``BG_JOB_TIMEOUT_SECS``, else one day).
+        clock: Returns the current time; crons are scheduled by it.
 
     Returns:
         A Starlette app; serve it with any ASGI server.
@@ -135,11 +142,14 @@ def create_app(
         broker=Broker(),
         run_timeout=run_timeout,
     )
+    if clock is not None:
+        ctx.clock = clock
     routes = [
         Route("/ok", ok, methods=["GET"]),
         Route("/info", info, methods=["GET"]),
         *assistants.routes,
         *threads.routes,
+        *crons.routes,  # before runs: /runs/crons/... is not a run id
         *runs.routes,
     ]
     middleware = [

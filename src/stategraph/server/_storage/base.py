@@ -1,4 +1,4 @@
-"""The storage contract of the server: assistants, threads and runs as records.
+"""The storage contract of the server: assistants, threads, runs, crons as records.
 
 Records are JSON-ready dicts in the wire shapes of the LangGraph server API.
 Routes and the run executor only talk to ``Storage``; the in-memory backend
@@ -117,6 +117,24 @@ class Storage(ABC):
     @abstractmethod
     async def search_runs(self, query: Query) -> Page:
         """Runs matching ``query`` (``equals`` on thread_id, status...)."""
+
+    # -- crons ----------------------------------------------------------------
+
+    @abstractmethod
+    async def put_cron(self, record: Record) -> None:
+        """Insert or replace a cron (keyed by ``cron_id``)."""
+
+    @abstractmethod
+    async def get_cron(self, cron_id: str) -> Record | None:
+        """The cron, or ``None``."""
+
+    @abstractmethod
+    async def delete_cron(self, cron_id: str) -> bool:
+        """Delete a cron; ``False`` if it did not exist."""
+
+    @abstractmethod
+    async def search_crons(self, query: Query) -> Page:
+        """Crons matching ``query`` (``equals`` on assistant_id, enabled...)."""
 
     async def aclose(self) -> None:  # noqa: B027  # optional hook, not a contract
         """Release connections; the in-memory backend has none."""

@@ -68,6 +68,7 @@ class InMemoryStorage(Storage):
         self._versions: dict[str, dict[int, Record]] = {}
         self._threads: dict[str, Record] = {}
         self._runs: dict[str, Record] = {}
+        self._crons: dict[str, Record] = {}
 
     async def put_assistant(self, record: Record) -> None:
         self._assistants[record["assistant_id"]] = _copy(record)
@@ -118,3 +119,16 @@ class InMemoryStorage(Storage):
 
     async def search_runs(self, query: Query) -> Page:
         return run_query(self._runs.values(), query, "run_id")
+
+    async def put_cron(self, record: Record) -> None:
+        self._crons[record["cron_id"]] = _copy(record)
+
+    async def get_cron(self, cron_id: str) -> Record | None:
+        record: Record | None = _copy(self._crons.get(cron_id))
+        return record
+
+    async def delete_cron(self, cron_id: str) -> bool:
+        return self._crons.pop(cron_id, None) is not None
+
+    async def search_crons(self, query: Query) -> Page:
+        return run_query(self._crons.values(), query, "cron_id")
