@@ -17,9 +17,8 @@ from stategraph.server._http import ApiError, parse_uuid
 from stategraph.server._queue import CancelAction
 from stategraph.server._run_request import parse_run_create
 from stategraph.server._storage import Record
-from stategraph.server._thread_state import refresh_thread
+from stategraph.server._thread_state import new_thread, refresh_thread
 from stategraph.server.assistants import resolve_assistant
-from stategraph.server.threads import new_thread
 
 _CHECKPOINT_KEYS = ("checkpoint_id", "checkpoint_ns", "checkpoint_map")
 

@@ -11,10 +11,35 @@ from typing import TYPE_CHECKING, Any
 
 from stategraph.server import _json
 from stategraph.server._context import now
+from stategraph.server._http import ApiError, parse_uuid
 
 if TYPE_CHECKING:
     from stategraph.server._context import ServerContext
     from stategraph.server._storage import Record
+
+
+def new_thread(thread_id: str, metadata: dict[str, Any]) -> Record:
+    """A fresh thread record: idle, no values."""
+    stamp = now()
+    return {
+        "thread_id": thread_id,
+        "created_at": stamp,
+        "updated_at": stamp,
+        "state_updated_at": stamp,
+        "metadata": metadata,
+        "config": {},
+        "status": "idle",
+        "values": None,
+    }
+
+
+async def load_thread(ctx: ServerContext, raw_id: str) -> Record:
+    """The thread with id ``raw_id``, or a 422/404."""
+    thread_id = parse_uuid(raw_id, "thread ID")
+    thread = await ctx.storage.get_thread(thread_id)
+    if thread is None:
+        raise ApiError(404, f"Thread {thread_id} not found")
+    return thread
 
 
 def empty_state() -> dict[str, Any]:

@@ -97,6 +97,27 @@ async def _lifespan(
             await ctx.storage.aclose()
 
 
+_ROUTES = [
+    Route("/ok", ok, methods=["GET"]),
+    Route("/info", info, methods=["GET"]),
+    *assistants.routes,
+    *threads.routes,
+    *crons.routes,  # before runs: /runs/crons/... is not a run id
+    *runs.routes,
+]
+_MIDDLEWARE = [
+    Middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=_EXPOSED,
+        # Studio on a public origin calls this local server (Chrome PNA).
+        allow_private_network=True,
+    ),
+]
+
+
 def create_app(
     graphs: Mapping[str, Any] | None = None,
     *,
@@ -144,28 +165,9 @@ def create_app(
     )
     if clock is not None:
         ctx.clock = clock
-    routes = [
-        Route("/ok", ok, methods=["GET"]),
-        Route("/info", info, methods=["GET"]),
-        *assistants.routes,
-        *threads.routes,
-        *crons.routes,  # before runs: /runs/crons/... is not a run id
-        *runs.routes,
-    ]
-    middleware = [
-        Middleware(
-            CORSMiddleware,
-            allow_origins=["*"],
-            allow_methods=["*"],
-            allow_headers=["*"],
-            expose_headers=_EXPOSED,
-            # Studio on a public origin calls this local server (Chrome PNA).
-            allow_private_network=True,
-        ),
-    ]
     app = Starlette(
-        routes=routes,
-        middleware=middleware,
+        routes=_ROUTES,
+        middleware=_MIDDLEWARE,
         exception_handlers={HTTPException: http_error, Exception: _internal_error},
         lifespan=partial(_lifespan, ctx, sqlite_path),
     )

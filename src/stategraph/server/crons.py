@@ -28,8 +28,8 @@ from stategraph.server._http import (
 from stategraph.server._run_request import parse_run_create
 from stategraph.server._scheduler import next_run_date
 from stategraph.server._storage import Query, Record
+from stategraph.server._thread_state import load_thread
 from stategraph.server.assistants import resolve_assistant
-from stategraph.server.threads import load_thread
 
 _SORT = (
     "cron_id",

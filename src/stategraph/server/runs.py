@@ -35,7 +35,7 @@ from stategraph.server._sse import (
     event_stream_response,
 )
 from stategraph.server._storage import Query, Record
-from stategraph.server.threads import load_thread
+from stategraph.server._thread_state import load_thread
 
 
 def _locations(run: Record, stateless: bool, suffix: str) -> dict[str, str]:

@@ -6,8 +6,6 @@ checkpointer and are read through the graph named by ``metadata.graph_id``.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
@@ -15,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stategraph._types import StateUpdate
-from stategraph.server import _json
+from stategraph.server import _thread_stream
 from stategraph.server._context import ServerContext, context, new_id, now
 from stategraph.server._http import (
     ApiError,
@@ -27,17 +25,13 @@ from stategraph.server._http import (
     parse_uuid,
     read_body,
 )
-from stategraph.server._sse import (
-    HEARTBEAT,
-    HEARTBEAT_SECONDS,
-    encode_frame,
-    event_stream_response,
-)
 from stategraph.server._storage import Query, Record
 from stategraph.server._thread_state import (
     checkpoint_json,
     empty_state,
     graph_of,
+    load_thread,
+    new_thread,
     refresh_thread,
     snapshot_json,
     thread_config,
@@ -45,30 +39,6 @@ from stategraph.server._thread_state import (
 
 _SORT = ("thread_id", "status", "created_at", "updated_at", "state_updated_at")
 _STATUSES = ("idle", "busy", "interrupted", "error")
-
-
-def new_thread(thread_id: str, metadata: dict[str, Any]) -> Record:
-    """A fresh thread record: idle, no values."""
-    stamp = now()
-    return {
-        "thread_id": thread_id,
-        "created_at": stamp,
-        "updated_at": stamp,
-        "state_updated_at": stamp,
-        "metadata": metadata,
-        "config": {},
-        "status": "idle",
-        "values": None,
-    }
-
-
-async def load_thread(ctx: ServerContext, raw_id: str) -> Record:
-    """The thread with id ``raw_id``, or a 422/404."""
-    thread_id = parse_uuid(raw_id, "thread ID")
-    thread = await ctx.storage.get_thread(thread_id)
-    if thread is None:
-        raise ApiError(404, f"Thread {thread_id} not found")
-    return thread
 
 
 async def _replay_supersteps(
@@ -338,67 +308,6 @@ async def history(request: Request) -> Response:
     return json_response(states)
 
 
-_THREAD_STREAM_MODES = ("run_modes", "lifecycle", "state_update")
-
-
-def _thread_stream_modes(request: Request) -> set[str]:
-    raw = request.query_params.getlist("stream_modes") or ["run_modes"]
-    modes = {mode for value in raw for mode in value.split(",") if mode}
-    unknown = modes - set(_THREAD_STREAM_MODES)
-    if unknown:
-        raise ApiError(
-            422,
-            f"Unknown stream_modes {sorted(unknown)}; expected a comma list of"
-            f" {', '.join(_THREAD_STREAM_MODES)}",
-        )
-    return modes
-
-
-async def _thread_frames(
-    ctx: ServerContext, thread_id: str, queue: Any, modes: set[str]
-) -> AsyncIterator[bytes]:
-    try:
-        while True:
-            try:
-                kind, payload = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
-            except asyncio.TimeoutError:
-                yield HEARTBEAT
-                continue
-            if kind == "state":
-                if "state_update" in modes:
-                    yield encode_frame("state_update", _json.dumps(payload))
-                continue
-            stream = ctx.broker.get(payload)
-            if stream is None:
-                continue
-            wanted = None if "run_modes" in modes else ()
-            async for frame in stream.subscribe(
-                after=-1, modes=wanted, heartbeat=HEARTBEAT_SECONDS
-            ):
-                if frame is None:
-                    yield HEARTBEAT
-                elif wanted is None:
-                    yield encode_frame(frame.event, frame.data)
-            if "lifecycle" in modes:
-                done = {"status": "run_done", "run_id": payload}
-                yield encode_frame("metadata", _json.dumps(done))
-    finally:
-        ctx.broker.unwatch(thread_id, queue)
-
-
-async def join_thread_stream(request: Request) -> Response:
-    """GET /threads/{id}/stream: the events of every current and future run."""
-    ctx = context(request)
-    thread = await load_thread(ctx, request.path_params["id"])
-    modes = _thread_stream_modes(request)
-    thread_id = thread["thread_id"]
-    # Watch before answering, so a run created right after is not missed.
-    queue = ctx.broker.watch(thread_id)
-    for run_id in ctx.runs.in_flight(thread_id):
-        queue.put_nowait(("run", run_id))
-    return event_stream_response(_thread_frames(ctx, thread_id, queue, modes))
-
-
 routes = [
     Route("/threads", create, methods=["POST"]),
     Route("/threads/search", search, methods=["POST"]),
@@ -413,5 +322,5 @@ routes = [
     Route("/threads/{id}/state/checkpoint", post_state_checkpoint, methods=["POST"]),
     Route("/threads/{id}/state/{checkpoint_id}", get_state, methods=["GET"]),
     Route("/threads/{id}/history", history, methods=["GET", "POST"]),
-    Route("/threads/{id}/stream", join_thread_stream, methods=["GET"]),
+    Route("/threads/{id}/stream", _thread_stream.join_thread_stream, methods=["GET"]),
 ]
