@@ -19,12 +19,14 @@ ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "server" / "langgraph.json"
 
 
-def test_dev_serves_the_example_until_stopped() -> None:
+@pytest.mark.parametrize("reload", [False, True], ids=["no-reload", "reload"])
+def test_dev_serves_the_example_until_stopped(reload: bool) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen(
         [
             *(sys.executable, "-m", "stategraph.cli", "dev"),
-            *("--config", str(EXAMPLE), "--port", "0", "--no-reload", "--no-browser"),
+            *("--config", str(EXAMPLE), "--port", "0", "--no-browser"),
+            *(() if reload else ("--no-reload",)),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
