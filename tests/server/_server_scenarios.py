@@ -166,6 +166,37 @@ async def _task_state(client: Any) -> Any:
     return await client.threads.get_state(tid)
 
 
+async def _double_texting(url: str) -> dict[str, Any]:
+    """Each multitask strategy against a run held ``pending`` by ``after_seconds``."""
+    out: dict[str, Any] = {}
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        for strategy in ("reject", "interrupt", "rollback", "enqueue"):
+            tid = (await http.post("/threads", json={})).json()["thread_id"]
+            runs = f"/threads/{tid}/runs"
+            first = await http.post(
+                runs, json={"assistant_id": "agent", "input": HI, "after_seconds": 1}
+            )
+            second = await http.post(
+                runs,
+                json={
+                    "assistant_id": "agent",
+                    "input": {"log": ["second"]},
+                    "multitask_strategy": strategy,
+                },
+            )
+            if second.status_code == 200:
+                await http.get(f"{runs}/{second.json()['run_id']}/join")
+            await http.get(f"{runs}/{first.json()['run_id']}/join")
+            listed = (await http.get(runs)).json()
+            state = (await http.get(f"/threads/{tid}/state")).json()
+            out[strategy] = {
+                "second": second.status_code,
+                "statuses": sorted(r["status"] for r in listed),
+                "log": state["values"].get("log"),
+            }
+    return out
+
+
 async def record(url: str) -> dict[str, Any]:
     """Run every scenario against the server at ``url``."""
     client = get_client(url=url, api_key=None)
@@ -220,6 +251,7 @@ async def record(url: str) -> dict[str, Any]:
         )
         out["errors"] = await _errors(url, tid)
         out["shapes"] = await _shapes(client, url)
+        out["double_texting"] = await _double_texting(url)
     finally:
         await client.http.client.aclose()
     return out

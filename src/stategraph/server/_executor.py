@@ -87,13 +87,6 @@ async def _stream_graph(
     return last_values
 
 
-async def _wait_delay(run: dict[str, Any]) -> None:
-    delay = run["kwargs"].get("after_seconds") or 0
-    if delay > 0:
-        # A delayed run is ``pending`` until its start time: a feature, not a sync.
-        await asyncio.sleep(delay)
-
-
 async def _set_status(ctx: ServerContext, run: dict[str, Any], status: str) -> None:
     run["status"] = status
     run["updated_at"] = now()
@@ -118,7 +111,6 @@ async def execute_run(ctx: ServerContext, active: ActiveRun) -> None:
     result: Any = None
     started_at: str | None = None
     try:
-        await _wait_delay(run)
         await _set_status(ctx, run, "running")
         started_at = run["updated_at"]
         stream.publish("metadata", _json.dumps({"run_id": run["run_id"], "attempt": 1}))

@@ -2,7 +2,10 @@
 
 ``RunQueue`` owns scheduling and cancellation only. What running a run means
 (the graph, storage, streaming) is the ``execute`` callable it is given, so a
-PostgreSQL ``SKIP LOCKED`` queue can later implement the same methods.
+PostgreSQL ``SKIP LOCKED`` queue can later implement the same methods. A run
+created with ``after_seconds`` joins its thread's queue only when its start
+time comes, so runs created after it but due earlier go first (as LangGraph's
+server orders pending runs by their start time).
 """
 
 from __future__ import annotations
@@ -31,13 +34,20 @@ class ActiveRun:
 class _ThreadLane:
     active: ActiveRun | None = None
     pending: deque[dict[str, Any]] = field(default_factory=deque)
+    #: Runs waiting for their start time, with the timer that queues them.
+    delayed: dict[str, tuple[asyncio.TimerHandle, dict[str, Any]]] = field(
+        default_factory=dict
+    )
+
+    def idle(self) -> bool:
+        return self.active is None and not self.pending and not self.delayed
 
 
 Execute = Callable[[ActiveRun], Awaitable[None]]
 
 
 class RunQueue:
-    """Schedules runs: one at a time per thread, in submission order.
+    """Schedules runs: one at a time per thread, in order of their start time.
 
     Args:
         execute: Runs one run to its end; called in a task of its own.
@@ -49,28 +59,40 @@ class RunQueue:
         self._closed = False
 
     def submit(self, run: dict[str, Any]) -> None:
-        """Start ``run`` now if its thread is free, else queue it behind."""
+        """Queue ``run``: now, or when its ``after_seconds`` delay has passed."""
         lane = self._lanes.setdefault(run["thread_id"], _ThreadLane())
+        delay = run["kwargs"].get("after_seconds") or 0
+        if delay > 0:
+            loop = asyncio.get_running_loop()
+            handle = loop.call_later(delay, self._arrive, lane, run)
+            lane.delayed[run["run_id"]] = (handle, run)
+        else:
+            self._arrive(lane, run)
+
+    def _arrive(self, lane: _ThreadLane, run: dict[str, Any]) -> None:
+        lane.delayed.pop(run["run_id"], None)
         if lane.active is None:
             self._start(lane, run)
         else:
             lane.pending.append(run)
 
     def in_flight(self, thread_id: str) -> list[str]:
-        """Ids of the thread's running and pending runs, oldest first."""
+        """Ids of the thread's running, queued and delayed runs."""
         lane = self._lanes.get(thread_id)
         if lane is None:
             return []
         ids = [lane.active.run["run_id"]] if lane.active is not None else []
-        return ids + [run["run_id"] for run in lane.pending]
+        return ids + [run["run_id"] for run in lane.pending] + list(lane.delayed)
 
     def all_in_flight(self) -> list[tuple[str, str, bool]]:
         """``(thread_id, run_id, running)`` of every run in flight."""
         out = []
         for thread_id, lane in self._lanes.items():
-            if lane.active is not None:
-                out.append((thread_id, lane.active.run["run_id"], True))
-            out += [(thread_id, run["run_id"], False) for run in lane.pending]
+            for run_id in self.in_flight(thread_id):
+                running = (
+                    lane.active is not None and lane.active.run["run_id"] == run_id
+                )
+                out.append((thread_id, run_id, running))
         return out
 
     def cancel(
@@ -93,9 +115,14 @@ class RunQueue:
                 assert active.task is not None
                 active.task.cancel()
             return "running"
+        if run_id in lane.delayed:
+            lane.delayed.pop(run_id)[0].cancel()
+            self._forget_if_idle(thread_id, lane)
+            return "pending"
         for run in lane.pending:
             if run["run_id"] == run_id:
                 lane.pending.remove(run)
+                self._forget_if_idle(thread_id, lane)
                 return "pending"
         return "absent"
 
@@ -110,14 +137,18 @@ class RunQueue:
         lane = self._lanes.get(thread_id)
         if lane is None:
             return []
-        dropped = [run["run_id"] for run in lane.pending]
+        dropped = [run["run_id"] for run in lane.pending] + list(lane.delayed)
         lane.pending.clear()
+        for handle, _ in lane.delayed.values():
+            handle.cancel()
+        lane.delayed.clear()
         active = lane.active
         if active is not None and active.task is not None:
             if active.cancel_action is None:
                 active.cancel_action = "interrupt"
                 active.task.cancel()
             await asyncio.wait([active.task])
+        self._forget_if_idle(thread_id, lane)
         return dropped
 
     async def aclose(self) -> None:
@@ -126,6 +157,9 @@ class RunQueue:
         tasks = []
         for lane in self._lanes.values():
             lane.pending.clear()
+            for handle, _ in lane.delayed.values():
+                handle.cancel()
+            lane.delayed.clear()
             if lane.active is not None and lane.active.task is not None:
                 lane.active.task.cancel()
                 tasks.append(lane.active.task)
@@ -143,10 +177,10 @@ class RunQueue:
             await self._execute(active)
         finally:
             lane.active = None
-            self._next(lane, active.run["thread_id"])
+            if lane.pending and not self._closed:
+                self._start(lane, lane.pending.popleft())
+            self._forget_if_idle(active.run["thread_id"], lane)
 
-    def _next(self, lane: _ThreadLane, thread_id: str) -> None:
-        if lane.pending and not self._closed:
-            self._start(lane, lane.pending.popleft())
-        elif not lane.pending:
-            self._lanes.pop(thread_id, None)
+    def _forget_if_idle(self, thread_id: str, lane: _ThreadLane) -> None:
+        if lane.idle() and self._lanes.get(thread_id) is lane:
+            del self._lanes[thread_id]

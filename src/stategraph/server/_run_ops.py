@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from stategraph.server import _json
@@ -89,11 +90,14 @@ def _new_run(assistant: Record, thread: Record, kwargs: dict[str, Any]) -> Recor
     kwargs["config"] = run_config(assistant, kwargs, thread_id, run_id)
     kwargs["context"] = _run_context(assistant, kwargs)
     stamp = now()
+    # A delayed run is created "in the future", as LangGraph's server does.
+    delay = kwargs.get("after_seconds") or 0
+    created = (datetime.fromisoformat(stamp) + timedelta(seconds=delay)).isoformat()
     return {
         "run_id": run_id,
         "thread_id": thread_id,
         "assistant_id": assistant["assistant_id"],
-        "created_at": stamp,
+        "created_at": created,
         "updated_at": stamp,
         "status": "pending",
         "metadata": {
@@ -145,7 +149,7 @@ async def create_run(
         "assistant_id": assistant["assistant_id"],
     }
     thread["status"] = "busy"
-    thread["updated_at"] = run["created_at"]
+    thread["updated_at"] = run["updated_at"]
     await ctx.storage.put_thread(thread)
     await ctx.storage.put_run(run)
     ctx.broker.open(run["run_id"], resumable=kwargs["resumable"], thread_id=thread_id)
