@@ -271,3 +271,27 @@ async def test_malformed_bodies_and_content_types(url: str) -> None:
     assert bad_id.status_code == 422
     assert unknown_route.status_code == 404
     assert unknown_route.json() == {"detail": "Not Found"}
+
+
+async def test_resume_as_agent_chat_ui_sends_it(api: Api) -> None:
+    # useStream resumes with ``input: {}`` next to the command, from the head
+    # checkpoint of the history it shows (without its thread_id).
+    tid = await _thread(api)
+    await api("runs.wait", tid, "agent", input={**HI, "need_review": True})
+    head = (await api("threads.get_history", tid, limit=10))[0]["checkpoint"]
+    checkpoint = {k: v for k, v in head.items() if k != "thread_id"}
+    parts = await api(
+        "runs.stream",
+        tid,
+        "agent",
+        input={},
+        command={"resume": {"decisions": ["approve"]}},
+        checkpoint=checkpoint,
+        stream_mode=["values", "messages-tuple", "custom"],
+        stream_subgraphs=True,
+        stream_resumable=True,
+        on_disconnect="continue",
+    )
+    final = [p.data for p in parts if p.event == "values"][-1]
+    assert final["log"] == ["chat", "review:{'decisions': ['approve']}"]
+    assert (await api("threads.get", tid))["status"] == "idle"
