@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import operator
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -12,6 +14,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from typing_extensions import TypedDict
 
+from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.config import get_config, get_stream_writer
 from stategraph.graph import END, START, MessagesState, StateGraph
 from stategraph.runtime import Runtime
@@ -147,3 +150,16 @@ def build_talk() -> Any:
 
 
 talker = build_talk()
+
+
+SAVERS: list[Any] = []
+CLOSED: list[Any] = []
+
+
+@asynccontextmanager
+async def make_saver() -> AsyncIterator[Any]:
+    """A checkpointer for ``langgraph.json``'s ``checkpointer.path``."""
+    saver = InMemorySaver()
+    SAVERS.append(saver)
+    yield saver
+    CLOSED.append(saver)

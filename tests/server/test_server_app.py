@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from _server_graphs import agent
+from _server_graphs import CLOSED, SAVERS, agent
 
 from conftest import HI, serve
 from stategraph.checkpoint.sqlite import SqliteSaver
@@ -163,3 +163,26 @@ async def test_deleting_a_busy_thread_stops_its_runs(gate: tuple[str, Any]) -> N
         Query(equals={"thread_id": tid})
     )
     assert left.total == 0  # the interrupted run did not write itself back
+
+
+@pytest.mark.asyncio
+async def test_checkpointer_path_from_config(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLE / "graph.py", tmp_path / "graph.py")
+    config = json.loads((EXAMPLE / "langgraph.json").read_text())
+    config["checkpointer"] = {"path": "_server_graphs:make_saver"}
+    (tmp_path / "langgraph.json").write_text(json.dumps(config))
+    before = len(SAVERS)
+    served = serve(create_app(config=tmp_path / "langgraph.json"))
+    url = next(served)
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            tid = (await http.post("/threads", json={})).json()["thread_id"]
+            await http.post(
+                f"/threads/{tid}/runs/wait",
+                json={"assistant_id": "approval", "input": {"amount": 3}},
+            )
+    finally:
+        served.close()
+    saver = SAVERS[before]
+    assert len(list(saver.list({"configurable": {"thread_id": tid}}))) == 2
+    assert CLOSED[-1] is saver  # the context manager was exited at shutdown

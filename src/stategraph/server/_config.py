@@ -1,7 +1,8 @@
 """``langgraph.json``: which graphs to serve, their environment and import paths.
 
 Reads the keys ``stategraph dev`` acts on (``graphs``, ``env``,
-``dependencies``, and ``checkpointer.sqlite`` for a SQLite checkpoint file)
+``dependencies``, and ``checkpointer``: ``path`` to a saver or a factory of
+one, or ``sqlite`` for a SQLite checkpoint file)
 and imports graphs from ``"./file.py:attr"`` or ``"package.module:attr"``
 specs. It does not start anything.
 """
@@ -30,6 +31,8 @@ class ServerConfig:
         dependencies: Local paths added to ``sys.path`` (pip specs are ignored:
             install them yourself).
         sqlite_path: Keep checkpoints in this SQLite file instead of memory.
+        checkpointer_path: ``"file.py:attr"`` of a saver, a function returning
+            one, or a (async) context manager yielding one.
     """
 
     graphs: Mapping[str, str]
@@ -37,6 +40,7 @@ class ServerConfig:
     env: Mapping[str, str] = field(default_factory=dict)
     dependencies: tuple[str, ...] = ()
     sqlite_path: str | None = None
+    checkpointer_path: str | None = None
 
 
 def load_config(path: str | os.PathLike[str]) -> ServerConfig:
@@ -62,13 +66,16 @@ def load_config(path: str | os.PathLike[str]) -> ServerConfig:
     if isinstance(env, str):
         env = _read_dotenv(base / env)
     checkpointer = raw.get("checkpointer") or {}
-    sqlite = checkpointer.get("sqlite") if isinstance(checkpointer, Mapping) else None
+    if not isinstance(checkpointer, Mapping):
+        raise ValueError(f"{file}: 'checkpointer' must be an object")
+    sqlite = checkpointer.get("sqlite")
     return ServerConfig(
         graphs=specs,
         base_dir=base,
         env={str(k): str(v) for k, v in env.items()},
         dependencies=tuple(raw.get("dependencies") or ()),
         sqlite_path=str(base / sqlite) if sqlite else None,
+        checkpointer_path=checkpointer.get("path"),
     )
 
 
@@ -98,7 +105,7 @@ def prepare_environment(config: ServerConfig) -> None:
             sys.path.insert(0, str(path))
 
 
-def import_graph(spec: str, base_dir: Path) -> Any:
+def import_object(spec: str, base_dir: Path) -> Any:
     """Import the object a ``"file.py:attr"`` or ``"module:attr"`` spec names."""
     location, _, attr = spec.rpartition(":")
     if location.endswith(".py") or "/" in location:

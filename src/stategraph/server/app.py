@@ -8,6 +8,7 @@ uvicorn; tests can too.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -29,7 +30,7 @@ from stategraph.server import assistants, crons, runs, threads
 from stategraph.server._broker import Broker
 from stategraph.server._config import (
     ServerConfig,
-    import_graph,
+    import_object,
     load_config,
     prepare_environment,
 )
@@ -69,17 +70,46 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return json_response({"detail": f"{type(exc).__name__}: {exc}"}, 500)
 
 
+async def _open_saver(
+    stack: contextlib.AsyncExitStack, config: ServerConfig
+) -> Any | None:
+    """The saver ``config`` names, entered on ``stack`` (``None``: the default)."""
+    if config.checkpointer_path is not None:
+        made = import_object(config.checkpointer_path, config.base_dir)
+        if callable(made) and not _is_saver(made):
+            made = made()
+        if inspect.isawaitable(made):
+            made = await made
+        if _is_saver(made):
+            return made
+        if hasattr(made, "__aenter__"):
+            return await stack.enter_async_context(made)
+        if hasattr(made, "__enter__"):
+            return stack.enter_context(made)
+        raise TypeError(
+            f"checkpointer {config.checkpointer_path!r} gave {made!r}, not a saver"
+        )
+    if config.sqlite_path is not None:
+        from stategraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        return await stack.enter_async_context(
+            AsyncSqliteSaver.from_conn_string(config.sqlite_path)
+        )
+    return None
+
+
+def _is_saver(value: Any) -> bool:
+    return hasattr(value, "aget_tuple") and hasattr(value, "aput")
+
+
 @contextlib.asynccontextmanager
 async def _lifespan(
-    ctx: ServerContext, sqlite_path: str | None, app: Starlette
+    ctx: ServerContext, config: ServerConfig | None, app: Starlette
 ) -> AsyncIterator[None]:
     async with contextlib.AsyncExitStack() as stack:
-        if sqlite_path is not None:
-            from stategraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-            ctx.registry.checkpointer = await stack.enter_async_context(
-                AsyncSqliteSaver.from_conn_string(sqlite_path)
-            )
+        saver = None if config is None else await _open_saver(stack, config)
+        if saver is not None:
+            ctx.registry.checkpointer = saver
         for graph_id in ctx.registry.ids():
             if await ctx.storage.get_assistant(system_assistant_id(graph_id)):
                 continue
@@ -146,11 +176,11 @@ def create_app(
     if config is not None and not isinstance(config, ServerConfig):
         config = load_config(config)
     served: dict[str, Any] = {}
-    sqlite_path = None
     if config is not None:
         prepare_environment(config)
-        served = {k: import_graph(v, config.base_dir) for k, v in config.graphs.items()}
-        sqlite_path = None if checkpointer is not None else config.sqlite_path
+        served = {
+            k: import_object(v, config.base_dir) for k, v in config.graphs.items()
+        }
     served.update(graphs or {})
     if not served:
         raise ValueError("create_app() needs at least one graph to serve")
@@ -169,7 +199,8 @@ def create_app(
         routes=_ROUTES,
         middleware=_MIDDLEWARE,
         exception_handlers={HTTPException: http_error, Exception: _internal_error},
-        lifespan=partial(_lifespan, ctx, sqlite_path),
+        # A saver given in code wins over the one langgraph.json names.
+        lifespan=partial(_lifespan, ctx, None if checkpointer is not None else config),
     )
     app.state.stategraph = ctx
     ctx.app = app
