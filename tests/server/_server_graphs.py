@@ -49,6 +49,7 @@ GATES: dict[str, Gate] = {}
 class AgentState(MessagesState, total=False):
     need_review: bool
     fail: bool
+    fail_slowly: bool
     gate: str
     log: Annotated[list[str], operator.add]
 
@@ -63,6 +64,8 @@ async def hold(state: AgentState) -> dict[str, Any]:
 def chat(state: AgentState) -> dict[str, Any]:
     if state.get("fail"):
         raise ValueError("boom")
+    if state.get("fail_slowly"):
+        raise TimeoutError("the backend is slow")
     get_stream_writer()({"progress": 1})
     count = len(state["messages"])
     return {"messages": [AIMessage("Hello", id=f"ai-{count}")], "log": ["chat"]}

@@ -102,7 +102,7 @@ async def test_sqlite_checkpoints_from_config(tmp_path: Path) -> None:
 @pytest.mark.asyncio
 async def test_run_timeout(gate: tuple[str, Any]) -> None:
     name, _ = gate
-    served = serve(create_app({"agent": agent}, run_timeout=0.2))
+    served = serve(create_app({"agent": agent}, run_timeout=1.0))
     url = next(served)
     try:
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
@@ -110,12 +110,23 @@ async def test_run_timeout(gate: tuple[str, Any]) -> None:
             body = {"assistant_id": "agent", "input": {**HI, "gate": name}}
             out = await http.post(f"/threads/{tid}/runs/wait", json=body)
             runs = (await http.get(f"/threads/{tid}/runs")).json()
+            thread = (await http.get(f"/threads/{tid}")).json()
+            tid2 = (await http.post("/threads", json={})).json()["thread_id"]
+            body = {"assistant_id": "agent", "input": {**HI, "fail_slowly": True}}
+            own = await http.post(f"/threads/{tid2}/runs/wait", json=body)
+            own_runs = (await http.get(f"/threads/{tid2}/runs")).json()
     finally:
         served.close()
     assert out.json() == {
         "__error__": {"error": "TimeoutError", "message": "Run timed out"}
     }
     assert [r["status"] for r in runs] == ["timeout"]
+    assert thread["status"] == "error"
+    # A TimeoutError raised by a node is an error of the run, not a timeout.
+    assert own.json() == {
+        "__error__": {"error": "TimeoutError", "message": "the backend is slow"}
+    }
+    assert [r["status"] for r in own_runs] == ["error"]
 
 
 @pytest.mark.asyncio

@@ -110,31 +110,33 @@ async def execute_run(ctx: ServerContext, active: ActiveRun) -> None:
     error: dict[str, str] | None = None
     result: Any = None
     started_at: str | None = None
+    deadline = float("inf")
     try:
         await _set_status(ctx, run, "running")
         started_at = run["updated_at"]
         stream.publish("metadata", _json.dumps({"run_id": run["run_id"], "attempt": 1}))
-        values = await asyncio.wait_for(
+        deadline = asyncio.get_running_loop().time() + ctx.run_timeout
+        result = await asyncio.wait_for(
             _stream_graph(ctx, run, stream), ctx.run_timeout
         )
         status = "success"
-        result = values if values is not None else None
     except asyncio.CancelledError:
         if active.cancel_action is None:  # server shutdown: let it end the task
             await _finish(ctx, run, stream, "interrupted", None, None, started_at)
             raise
         _uncancel()
         status = "interrupted" if active.cancel_action == "interrupt" else "rollback"
-    except asyncio.TimeoutError:
-        status = "timeout"
-        error = {"error": "TimeoutError", "message": "Run timed out"}
-        result = {"__error__": error}
-        stream.publish("error", _json.dumps(error))
     except GraphBubbleUp:
         raise
     except Exception as exc:
-        status = "error"
+        # A node may raise TimeoutError itself: only the deadline means timeout.
+        timed_out = isinstance(exc, asyncio.TimeoutError) and (
+            asyncio.get_running_loop().time() >= deadline
+        )
+        status = "timeout" if timed_out else "error"
         error = {"error": type(exc).__name__, "message": str(exc)}
+        if timed_out:
+            error = {"error": "TimeoutError", "message": "Run timed out"}
         result = {"__error__": error}
         stream.publish("error", _json.dumps(error))
     await _finish(ctx, run, stream, status, error, result, started_at)
@@ -164,7 +166,7 @@ async def _finish(
         await refresh_thread(
             ctx,
             thread_id,
-            error=error if status == "error" else None,
+            error=error if status in ("error", "timeout") else None,
             ending_run=run["run_id"],
         )
         thread = await ctx.storage.get_thread(thread_id)
