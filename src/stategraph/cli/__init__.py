@@ -1,0 +1,5 @@
+"""The ``stategraph`` command line (``stategraph dev``)."""
+
+from stategraph.cli._main import main as main
+
+__all__ = ("main",)

@@ -1,0 +1,118 @@
+"""``stategraph dev``: serve the graphs of a ``langgraph.json`` on one process.
+
+Parses arguments, picks the port (2024 unless taken) and hands the app to
+uvicorn, with code reloading unless ``--no-reload``. Needs the ``server``
+extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+DEFAULT_PORT = 2024
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stategraph")
+    commands = parser.add_subparsers(dest="command", required=True)
+    dev = commands.add_parser(
+        "dev", help="serve the graphs of a langgraph.json on this machine"
+    )
+    dev.add_argument("--config", default="langgraph.json", help="langgraph.json path")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help=f"port (default {DEFAULT_PORT}, or a free one when it is taken)",
+    )
+    dev.add_argument("--no-reload", action="store_true", help="do not reload on edits")
+    dev.add_argument(
+        "--no-browser", action="store_true", help="accepted for langgraph-cli parity"
+    )
+    return parser
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    # The protocol must be named: asyncio sets TCP_NODELAY only on sockets whose
+    # proto is IPPROTO_TCP, and without it every response whose headers and body
+    # are written separately waits ~40 ms for a delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def listen(host: str, requested: int | None) -> socket.socket:
+    """A listening socket: on ``requested``, else 2024, else any free port.
+
+    The socket listens before the server starts, so clients that connect as
+    soon as the URL is printed wait in the backlog instead of being refused.
+    """
+    if requested is not None:
+        sock = _bind(host, requested)
+    else:
+        try:
+            sock = _bind(host, DEFAULT_PORT)
+        except OSError:
+            sock = _bind(host, 0)
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def dev(args: argparse.Namespace) -> int:
+    """Run the development server until interrupted."""
+    import uvicorn
+    from uvicorn.supervisors import ChangeReload
+
+    from stategraph.server.app import CONFIG_ENV, create_app
+
+    path = Path(args.config).resolve()
+    if not path.is_file():
+        print(f"stategraph dev: no config file at {path}", file=sys.stderr)
+        return 2
+    try:
+        sock = listen(args.host, args.port)
+    except OSError as exc:
+        print(
+            f"stategraph dev: cannot listen on port {args.port}: {exc}", file=sys.stderr
+        )
+        return 1
+    url = f"http://{args.host}:{sock.getsockname()[1]}"
+    if args.no_reload:
+        config = uvicorn.Config(create_app(config=path), log_level="warning")
+    else:
+        os.environ[CONFIG_ENV] = str(path)
+        config = uvicorn.Config(
+            "stategraph.server.app:create_app_from_env",
+            factory=True,
+            reload=True,
+            reload_dirs=[str(path.parent)],
+            log_level="warning",
+        )
+    print(f"stategraph dev: serving the graphs of {path} at {url}", flush=True)
+    print(f"  API: {url}  health: {url}/ok", flush=True)
+    server = uvicorn.Server(config)
+    if args.no_reload:
+        server.run(sockets=[sock])
+    else:
+        ChangeReload(config, target=server.run, sockets=[sock]).run()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``stategraph`` console script."""
+    args = _parser().parse_args(argv)
+    if args.command == "dev":
+        return dev(args)
+    return 2  # argparse already rejected unknown commands

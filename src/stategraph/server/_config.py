@@ -1,0 +1,127 @@
+"""``langgraph.json``: which graphs to serve, their environment and import paths.
+
+Reads the keys ``stategraph dev`` acts on (``graphs``, ``env``,
+``dependencies``, and ``checkpointer``: ``path`` to a saver or a factory of
+one, or ``sqlite`` for a SQLite checkpoint file)
+and imports graphs from ``"./file.py:attr"`` or ``"package.module:attr"``
+specs. It does not start anything.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """What a ``langgraph.json`` file asks the server to do.
+
+    Attributes:
+        graphs: Graph id to its import spec (``"./agent.py:graph"``).
+        base_dir: Directory relative paths are resolved against.
+        env: Environment variables to set before graphs are imported.
+        dependencies: Local paths added to ``sys.path`` (pip specs are ignored:
+            install them yourself).
+        sqlite_path: Keep checkpoints in this SQLite file instead of memory.
+        checkpointer_path: ``"file.py:attr"`` of a saver, a function returning
+            one, or a (async) context manager yielding one.
+    """
+
+    graphs: Mapping[str, str]
+    base_dir: Path = field(default_factory=Path.cwd)
+    env: Mapping[str, str] = field(default_factory=dict)
+    dependencies: tuple[str, ...] = ()
+    sqlite_path: str | None = None
+    checkpointer_path: str | None = None
+
+
+def load_config(path: str | os.PathLike[str]) -> ServerConfig:
+    """Parse a ``langgraph.json`` file.
+
+    Raises:
+        ValueError: When ``graphs`` is missing or a graph spec is malformed.
+    """
+    file = Path(path).resolve()
+    raw = json.loads(file.read_text())
+    base = file.parent
+    graphs = raw.get("graphs")
+    if not isinstance(graphs, Mapping) or not graphs:
+        raise ValueError(f"{file}: 'graphs' must map graph ids to 'path.py:attr' specs")
+    specs = {
+        name: spec["path"] if isinstance(spec, Mapping) else spec
+        for name, spec in graphs.items()
+    }
+    for name, spec in specs.items():
+        if not isinstance(spec, str) or ":" not in spec:
+            raise ValueError(f"graph {name!r}: spec {spec!r} is not 'path.py:attr'")
+    env = raw.get("env") or {}
+    if isinstance(env, str):
+        env = _read_dotenv(base / env)
+    checkpointer = raw.get("checkpointer") or {}
+    if not isinstance(checkpointer, Mapping):
+        raise ValueError(f"{file}: 'checkpointer' must be an object")
+    sqlite = checkpointer.get("sqlite")
+    return ServerConfig(
+        graphs=specs,
+        base_dir=base,
+        env={str(k): str(v) for k, v in env.items()},
+        dependencies=tuple(raw.get("dependencies") or ()),
+        sqlite_path=str(base / sqlite) if sqlite else None,
+        checkpointer_path=checkpointer.get("path"),
+    )
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    out = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        out[key.strip().removeprefix("export ").strip()] = value.strip().strip("\"'")
+    return out
+
+
+def prepare_environment(config: ServerConfig) -> None:
+    """Set the configured environment and make local dependencies importable."""
+    for key, value in config.env.items():
+        os.environ.setdefault(key, value)
+    paths = [config.base_dir]
+    paths += [
+        (config.base_dir / dep).resolve()
+        for dep in config.dependencies
+        if dep.startswith((".", "/"))
+    ]
+    for path in paths:
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
+
+
+def import_object(spec: str, base_dir: Path) -> Any:
+    """Import the object a ``"file.py:attr"`` or ``"module:attr"`` spec names."""
+    location, _, attr = spec.rpartition(":")
+    if location.endswith(".py") or "/" in location:
+        file = (base_dir / location).resolve()
+        name = f"_stategraph_graph_{file.stem}_{abs(hash(str(file)))}"
+        module = sys.modules.get(name)
+        if module is None:
+            module_spec = importlib.util.spec_from_file_location(name, file)
+            if module_spec is None or module_spec.loader is None:
+                raise ValueError(f"cannot import graph file {file}")
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[name] = module
+            module_spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(location)
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ValueError(f"{spec!r}: module has no attribute {attr!r}") from None

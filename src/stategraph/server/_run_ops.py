@@ -1,0 +1,197 @@
+"""Creating and cancelling runs: validation, double texting, config, records.
+
+Routes call ``create_run`` and ``cancel_run``; both leave executing runs to
+the queue. The run's stream is opened before the run is queued so that its
+first frames reach the client that created it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from stategraph.server import _json
+from stategraph.server._context import ServerContext, new_id, now
+from stategraph.server._http import ApiError, parse_uuid
+from stategraph.server._queue import CancelAction
+from stategraph.server._run_request import parse_run_create
+from stategraph.server._storage import Record
+from stategraph.server._thread_state import new_thread, refresh_thread
+from stategraph.server.assistants import resolve_assistant
+
+_CHECKPOINT_KEYS = ("checkpoint_id", "checkpoint_ns", "checkpoint_map")
+
+
+def run_config(
+    assistant: Record, kwargs: Mapping[str, Any], thread_id: str, run_id: str
+) -> dict[str, Any]:
+    """The config a run's graph gets: assistant config, then request config.
+
+    ``configurable`` carries the run's ids and its start checkpoint;
+    ``metadata`` carries the ids too, so checkpoints record which run wrote
+    them (a rollback deletes by ``run_id``).
+    """
+    base: dict[str, Any] = assistant.get("config") or {}
+    request: dict[str, Any] = kwargs["config"]
+    config = {**base, **request}
+    ids = {
+        "thread_id": thread_id,
+        "run_id": run_id,
+        "graph_id": assistant["graph_id"],
+        "assistant_id": assistant["assistant_id"],
+    }
+    configurable = {
+        **(base.get("configurable") or {}),
+        **(request.get("configurable") or {}),
+        **(kwargs.get("context") or {}),
+        **ids,
+    }
+    for key in _CHECKPOINT_KEYS:
+        value = (kwargs.get("checkpoint") or {}).get(key)
+        if value is not None:
+            configurable[key] = value
+    config["configurable"] = configurable
+    config["metadata"] = {
+        **(assistant.get("metadata") or {}),
+        **(base.get("metadata") or {}),
+        **(request.get("metadata") or {}),
+        **ids,
+        "run_attempt": 1,
+    }
+    return config
+
+
+def _run_context(assistant: Record, kwargs: Mapping[str, Any]) -> Any:
+    if kwargs.get("context") is not None:
+        return kwargs["context"]
+    return assistant.get("context") or None
+
+
+async def _thread_for_run(
+    ctx: ServerContext, raw_thread_id: str | None, kwargs: dict[str, Any]
+) -> Record:
+    if raw_thread_id is None:
+        return new_thread(new_id(), {})
+    thread_id = parse_uuid(raw_thread_id, "thread ID")
+    thread = await ctx.storage.get_thread(thread_id)
+    if thread is not None:
+        return thread
+    if kwargs["if_not_exists"] == "create":
+        return new_thread(thread_id, {})
+    raise ApiError(404, f"Thread {thread_id} not found")
+
+
+def _new_run(assistant: Record, thread: Record, kwargs: dict[str, Any]) -> Record:
+    thread_id = thread["thread_id"]
+    thread_metadata = thread["metadata"]
+    run_id = new_id()
+    kwargs["config"] = run_config(assistant, kwargs, thread_id, run_id)
+    kwargs["context"] = _run_context(assistant, kwargs)
+    stamp = now()
+    # A delayed run is created "in the future", as LangGraph's server does.
+    delay = kwargs.get("after_seconds") or 0
+    created = (datetime.fromisoformat(stamp) + timedelta(seconds=delay)).isoformat()
+    return {
+        "run_id": run_id,
+        "thread_id": thread_id,
+        "assistant_id": assistant["assistant_id"],
+        "created_at": created,
+        "updated_at": stamp,
+        "status": "pending",
+        "metadata": {
+            **assistant["metadata"],
+            **thread_metadata,
+            **kwargs["metadata"],
+            "graph_id": assistant["graph_id"],
+            "assistant_id": assistant["assistant_id"],
+        },
+        "kwargs": kwargs,
+        "multitask_strategy": kwargs["multitask_strategy"],
+    }
+
+
+async def create_run(
+    ctx: ServerContext, body: Mapping[str, Any], raw_thread_id: str | None
+) -> Record:
+    """Validate a ``RunCreate`` body, apply double texting and queue the run.
+
+    Args:
+        ctx: The server.
+        body: The request body.
+        raw_thread_id: The thread from the path, ``None`` for stateless runs.
+
+    Returns:
+        The new run record (status ``pending``).
+
+    Raises:
+        ApiError: 4xx for invalid bodies, unknown threads or assistants, and
+            409 when ``multitask_strategy="reject"`` meets a busy thread.
+    """
+    kwargs = parse_run_create(body, stateless=raw_thread_id is None)
+    assistant = await resolve_assistant(ctx, body["assistant_id"])
+    thread = await _thread_for_run(ctx, raw_thread_id, kwargs)
+    thread_id = thread["thread_id"]
+    in_flight = ctx.runs.in_flight(thread_id)
+    strategy = kwargs["multitask_strategy"]
+    if in_flight and strategy == "reject":
+        raise ApiError(
+            409,
+            "Thread is already running a task. Wait for it to finish or"
+            " choose a different multitask strategy.",
+        )
+    run = _new_run(assistant, thread, kwargs)
+    # Clients list a graph's threads by these keys (agent-chat-ui does).
+    thread["metadata"] = {
+        **thread["metadata"],
+        "graph_id": assistant["graph_id"],
+        "assistant_id": assistant["assistant_id"],
+    }
+    thread["status"] = "busy"
+    thread["updated_at"] = run["updated_at"]
+    await ctx.storage.put_thread(thread)
+    await ctx.storage.put_run(run)
+    ctx.broker.open(run["run_id"], resumable=kwargs["resumable"], thread_id=thread_id)
+    if strategy in ("interrupt", "rollback"):
+        for old in in_flight:
+            await cancel_run(ctx, thread_id, old, strategy)
+    ctx.runs.submit(run)
+    return run
+
+
+async def cancel_run(
+    ctx: ServerContext, thread_id: str, run_id: str, action: CancelAction
+) -> bool:
+    """Cancel a run; a queued one is recorded here, a running one by its worker.
+
+    Returns:
+        Whether the run was in flight.
+    """
+    where = ctx.runs.cancel(thread_id, run_id, action)
+    if where != "pending":
+        return where == "running"
+    if action == "rollback":
+        await ctx.storage.delete_run(run_id)
+        ctx.broker.discard(run_id)
+    else:
+        run = await ctx.storage.get_run(run_id)
+        if run is not None:
+            run["status"] = "interrupted"
+            run["updated_at"] = now()
+            await ctx.storage.put_run(run)
+        ctx.broker.close(run_id, _json.dumps(None))
+    await refresh_thread(ctx, thread_id)
+    return True
+
+
+_background: set[asyncio.Task[Any]] = set()
+
+
+def cancel_soon(ctx: ServerContext, thread_id: str, run_id: str) -> None:
+    """Cancel a run from code that cannot await (a client just disconnected)."""
+    task = asyncio.get_running_loop().create_task(
+        cancel_run(ctx, thread_id, run_id, "interrupt")
+    )
+    _background.add(task)
+    task.add_done_callback(_background.discard)

@@ -1,0 +1,140 @@
+"""The storage contract of the server: assistants, threads, runs, crons as records.
+
+Records are JSON-ready dicts in the wire shapes of the LangGraph server API.
+Routes and the run executor only talk to ``Storage``; the in-memory backend
+implements it now and a PostgreSQL one can later, without touching routes.
+Checkpoints are not stored here: they live in a checkpoint saver.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A search: filters, then sort, then one page.
+
+    Attributes:
+        metadata: The record's ``metadata`` must contain this (JSON containment).
+        values: The record's ``values`` must contain this.
+        equals: Top-level fields that must equal the given values.
+        ids: Only records whose id is one of these.
+        limit: Page size.
+        offset: Records skipped before the page.
+        sort_by: Field to sort on (``None``: ``created_at``).
+        sort_order: ``"asc"`` or ``"desc"``.
+    """
+
+    metadata: Mapping[str, Any] | None = None
+    values: Mapping[str, Any] | None = None
+    equals: Mapping[str, Any] = field(default_factory=dict)
+    ids: Sequence[str] | None = None
+    limit: int = 10
+    offset: int = 0
+    sort_by: str | None = None
+    sort_order: Literal["asc", "desc"] = "desc"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of search results and the number of records that matched."""
+
+    items: list[Record]
+    total: int
+
+
+class Storage(ABC):
+    """Where the server keeps assistants, their versions, threads and runs.
+
+    Every method is a coroutine and returns copies: callers may change the
+    records they get without changing what is stored.
+    """
+
+    # -- assistants -----------------------------------------------------------
+
+    @abstractmethod
+    async def put_assistant(self, record: Record) -> None:
+        """Insert or replace an assistant (keyed by ``assistant_id``)."""
+
+    @abstractmethod
+    async def get_assistant(self, assistant_id: str) -> Record | None:
+        """The assistant, or ``None``."""
+
+    @abstractmethod
+    async def delete_assistant(self, assistant_id: str) -> bool:
+        """Delete an assistant and its versions; ``False`` if it did not exist."""
+
+    @abstractmethod
+    async def search_assistants(self, query: Query) -> Page:
+        """Assistants matching ``query`` (``equals`` on graph_id, name...)."""
+
+    @abstractmethod
+    async def put_assistant_version(self, record: Record) -> None:
+        """Store one version of an assistant (keyed by id and ``version``)."""
+
+    @abstractmethod
+    async def assistant_versions(self, assistant_id: str, query: Query) -> Page:
+        """The assistant's versions matching ``query``, newest first."""
+
+    # -- threads --------------------------------------------------------------
+
+    @abstractmethod
+    async def put_thread(self, record: Record) -> None:
+        """Insert or replace a thread (keyed by ``thread_id``)."""
+
+    @abstractmethod
+    async def get_thread(self, thread_id: str) -> Record | None:
+        """The thread, or ``None``."""
+
+    @abstractmethod
+    async def delete_thread(self, thread_id: str) -> bool:
+        """Delete a thread and its runs; ``False`` if it did not exist."""
+
+    @abstractmethod
+    async def search_threads(self, query: Query) -> Page:
+        """Threads matching ``query`` (``equals`` on status...)."""
+
+    # -- runs -----------------------------------------------------------------
+
+    @abstractmethod
+    async def put_run(self, record: Record) -> None:
+        """Insert or replace a run (keyed by ``run_id``)."""
+
+    @abstractmethod
+    async def get_run(self, run_id: str) -> Record | None:
+        """The run, or ``None``."""
+
+    @abstractmethod
+    async def delete_run(self, run_id: str) -> bool:
+        """Delete a run; ``False`` if it did not exist."""
+
+    @abstractmethod
+    async def search_runs(self, query: Query) -> Page:
+        """Runs matching ``query`` (``equals`` on thread_id, status...)."""
+
+    # -- crons ----------------------------------------------------------------
+
+    @abstractmethod
+    async def put_cron(self, record: Record) -> None:
+        """Insert or replace a cron (keyed by ``cron_id``)."""
+
+    @abstractmethod
+    async def get_cron(self, cron_id: str) -> Record | None:
+        """The cron, or ``None``."""
+
+    @abstractmethod
+    async def delete_cron(self, cron_id: str) -> bool:
+        """Delete a cron; ``False`` if it did not exist."""
+
+    @abstractmethod
+    async def search_crons(self, query: Query) -> Page:
+        """Crons matching ``query`` (``equals`` on assistant_id, enabled...)."""
+
+    async def aclose(self) -> None:  # noqa: B027  # optional hook, not a contract
+        """Release connections; the in-memory backend has none."""

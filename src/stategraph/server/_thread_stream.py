@@ -1,0 +1,86 @@
+"""``GET /threads/{id}/stream``: one SSE stream following every run of a thread.
+
+``run_modes`` sends each run's frames (from its start), ``lifecycle`` a
+``metadata {"status": "run_done"}`` frame when a run ends, ``state_update``
+the new state after ``update_state``. The stream ends when the client leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from stategraph.server import _json
+from stategraph.server._context import ServerContext, context
+from stategraph.server._http import ApiError
+from stategraph.server._sse import (
+    HEARTBEAT,
+    HEARTBEAT_SECONDS,
+    encode_frame,
+    event_stream_response,
+)
+from stategraph.server._thread_state import load_thread
+
+_THREAD_STREAM_MODES = ("run_modes", "lifecycle", "state_update")
+
+
+def _thread_stream_modes(request: Request) -> set[str]:
+    raw = request.query_params.getlist("stream_modes") or ["run_modes"]
+    modes = {mode for value in raw for mode in value.split(",") if mode}
+    unknown = modes - set(_THREAD_STREAM_MODES)
+    if unknown:
+        raise ApiError(
+            422,
+            f"Unknown stream_modes {sorted(unknown)}; expected a comma list of"
+            f" {', '.join(_THREAD_STREAM_MODES)}",
+        )
+    return modes
+
+
+async def _thread_frames(
+    ctx: ServerContext, thread_id: str, queue: Any, modes: set[str]
+) -> AsyncIterator[bytes]:
+    try:
+        while True:
+            try:
+                kind, payload = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+            except asyncio.TimeoutError:
+                yield HEARTBEAT
+                continue
+            if kind == "state":
+                if "state_update" in modes:
+                    yield encode_frame("state_update", _json.dumps(payload))
+                continue
+            stream = ctx.broker.get(payload)
+            if stream is None:
+                continue
+            wanted = None if "run_modes" in modes else ()
+            async for frame in stream.subscribe(
+                after=-1, modes=wanted, heartbeat=HEARTBEAT_SECONDS
+            ):
+                if frame is None:
+                    yield HEARTBEAT
+                elif wanted is None:
+                    yield encode_frame(frame.event, frame.data)
+            if "lifecycle" in modes:
+                done = {"status": "run_done", "run_id": payload}
+                yield encode_frame("metadata", _json.dumps(done))
+    finally:
+        ctx.broker.unwatch(thread_id, queue)
+
+
+async def join_thread_stream(request: Request) -> Response:
+    """GET /threads/{id}/stream: the events of every current and future run."""
+    ctx = context(request)
+    thread = await load_thread(ctx, request.path_params["id"])
+    modes = _thread_stream_modes(request)
+    thread_id = thread["thread_id"]
+    # Watch before answering, so a run created right after is not missed.
+    queue = ctx.broker.watch(thread_id)
+    for run_id in ctx.runs.in_flight(thread_id):
+        queue.put_nowait(("run", run_id))
+    return event_stream_response(_thread_frames(ctx, thread_id, queue, modes))

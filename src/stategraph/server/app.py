@@ -1,0 +1,218 @@
+"""The app factory: a Starlette app speaking the LangGraph Server API.
+
+``create_app`` wires the graph registry, storage, run streams and run queue
+together and mounts the resource routes. ``stategraph dev`` serves it with
+uvicorn; tests can too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import os
+import sys
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+import stategraph
+from stategraph.checkpoint.memory import InMemorySaver
+from stategraph.server import assistants, crons, runs, threads
+from stategraph.server._broker import Broker
+from stategraph.server._config import (
+    ServerConfig,
+    import_object,
+    load_config,
+    prepare_environment,
+)
+from stategraph.server._context import RUN_TIMEOUT_SECONDS, ServerContext, context
+from stategraph.server._executor import execute_run
+from stategraph.server._http import http_error, json_response
+from stategraph.server._queue import RunQueue
+from stategraph.server._registry import GraphRegistry, system_assistant_id
+from stategraph.server._scheduler import CronScheduler
+from stategraph.server._storage import InMemoryStorage, Storage
+
+#: Environment variable naming the ``langgraph.json`` of ``create_app_from_env``.
+CONFIG_ENV = "STATEGRAPH_CONFIG"
+
+_EXPOSED = ["x-pagination-total", "x-pagination-next", "content-location", "location"]
+
+
+async def ok(request: Request) -> Response:
+    """Health check."""
+    return json_response({"ok": True})
+
+
+async def info(request: Request) -> Response:
+    """Server version and feature flags."""
+    return json_response(
+        {
+            "version": stategraph.__version__,
+            "server": "stategraph",
+            "python_version": sys.version.split()[0],
+            "graphs": context(request).registry.ids(),
+            "flags": {"assistants": True, "crons": True, "langsmith": False},
+        }
+    )
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    return json_response({"detail": f"{type(exc).__name__}: {exc}"}, 500)
+
+
+async def _open_saver(
+    stack: contextlib.AsyncExitStack, config: ServerConfig
+) -> Any | None:
+    """The saver ``config`` names, entered on ``stack`` (``None``: the default)."""
+    if config.checkpointer_path is not None:
+        made = import_object(config.checkpointer_path, config.base_dir)
+        if callable(made) and not _is_saver(made):
+            made = made()
+        if inspect.isawaitable(made):
+            made = await made
+        if _is_saver(made):
+            return made
+        if hasattr(made, "__aenter__"):
+            return await stack.enter_async_context(made)
+        if hasattr(made, "__enter__"):
+            return stack.enter_context(made)
+        raise TypeError(
+            f"checkpointer {config.checkpointer_path!r} gave {made!r}, not a saver"
+        )
+    if config.sqlite_path is not None:
+        from stategraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        return await stack.enter_async_context(
+            AsyncSqliteSaver.from_conn_string(config.sqlite_path)
+        )
+    return None
+
+
+def _is_saver(value: Any) -> bool:
+    return hasattr(value, "aget_tuple") and hasattr(value, "aput")
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(
+    ctx: ServerContext, config: ServerConfig | None, app: Starlette
+) -> AsyncIterator[None]:
+    async with contextlib.AsyncExitStack() as stack:
+        saver = None if config is None else await _open_saver(stack, config)
+        if saver is not None:
+            ctx.registry.checkpointer = saver
+        for graph_id in ctx.registry.ids():
+            if await ctx.storage.get_assistant(system_assistant_id(graph_id)):
+                continue
+            record = assistants.system_assistant(ctx, graph_id)
+            await ctx.storage.put_assistant(record)
+            await ctx.storage.put_assistant_version(record)
+        ctx.queue = RunQueue(partial(execute_run, ctx))
+        ctx.crons = CronScheduler(ctx)
+        ctx.crons.start()
+        try:
+            yield
+        finally:
+            await ctx.crons.aclose()
+            await ctx.queue.aclose()
+            await ctx.storage.aclose()
+
+
+_ROUTES = [
+    Route("/ok", ok, methods=["GET"]),
+    Route("/info", info, methods=["GET"]),
+    *assistants.routes,
+    *threads.routes,
+    *crons.routes,  # before runs: /runs/crons/... is not a run id
+    *runs.routes,
+]
+_MIDDLEWARE = [
+    Middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=_EXPOSED,
+        # Studio on a public origin calls this local server (Chrome PNA).
+        allow_private_network=True,
+    ),
+]
+
+
+def create_app(
+    graphs: Mapping[str, Any] | None = None,
+    *,
+    config: ServerConfig | str | os.PathLike[str] | None = None,
+    checkpointer: Any = None,
+    storage: Storage | None = None,
+    run_timeout: float | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Starlette:
+    """Build the server app.
+
+    Args:
+        graphs: Graph id to compiled graph, ``StateGraph`` or factory. Merged
+            over the graphs ``config`` names.
+        config: A ``langgraph.json`` path or parsed ``ServerConfig``.
+        checkpointer: Saver for checkpoints (default: ``InMemorySaver``, or an
+            ``AsyncSqliteSaver`` when the config names a SQLite file).
+        storage: Where assistants, threads and runs are kept (default: memory).
+        run_timeout: Seconds a run may take before it ends with status
+            ``timeout`` (default: env ``BG_JOB_TIMEOUT_SECS``, else one day).
+        clock: Returns the current time; crons are scheduled by it.
+
+    Returns:
+        A Starlette app; serve it with any ASGI server.
+    """
+    if config is not None and not isinstance(config, ServerConfig):
+        config = load_config(config)
+    served: dict[str, Any] = {}
+    if config is not None:
+        prepare_environment(config)
+        served = {
+            k: import_object(v, config.base_dir) for k, v in config.graphs.items()
+        }
+    served.update(graphs or {})
+    if not served:
+        raise ValueError("create_app() needs at least one graph to serve")
+    registry = GraphRegistry(served, checkpointer=checkpointer or InMemorySaver())
+    if run_timeout is None:
+        run_timeout = float(os.environ.get("BG_JOB_TIMEOUT_SECS", RUN_TIMEOUT_SECONDS))
+    ctx = ServerContext(
+        registry=registry,
+        storage=storage or InMemoryStorage(),
+        broker=Broker(),
+        run_timeout=run_timeout,
+    )
+    if clock is not None:
+        ctx.clock = clock
+    app = Starlette(
+        routes=_ROUTES,
+        middleware=_MIDDLEWARE,
+        exception_handlers={HTTPException: http_error, Exception: _internal_error},
+        # A saver given in code wins over the one langgraph.json names.
+        lifespan=partial(_lifespan, ctx, None if checkpointer is not None else config),
+    )
+    app.state.stategraph = ctx
+    ctx.app = app
+    return app
+
+
+def create_app_from_env() -> Starlette:
+    """``create_app`` for the ``langgraph.json`` named by ``STATEGRAPH_CONFIG``.
+
+    This is the factory uvicorn imports when ``stategraph dev`` reloads code.
+    """
+    path = os.environ.get(CONFIG_ENV)
+    if not path:
+        raise RuntimeError(f"set {CONFIG_ENV} to the path of a langgraph.json file")
+    return create_app(config=path)

@@ -1,0 +1,293 @@
+"""``/assistants`` routes: system assistants per graph, CRUD, versions, graphs.
+
+Each served graph has a system assistant whose id is LangGraph's
+``uuid5(NS, graph_id)``; ``assistant_id`` in any request may be that UUID, any
+other assistant's UUID, or a graph id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from stategraph.server._context import ServerContext, context, new_id, now
+from stategraph.server._http import (
+    ApiError,
+    choice,
+    field,
+    json_response,
+    page_args,
+    pagination_headers,
+    parse_uuid,
+    read_body,
+)
+from stategraph.server._registry import system_assistant_id
+from stategraph.server._storage import Query, Record
+
+_SORT = ("assistant_id", "graph_id", "name", "created_at", "updated_at")
+
+
+def system_assistant(ctx: ServerContext, graph_id: str) -> Record:
+    """The record of a graph's system assistant."""
+    stamp = now()
+    return {
+        "assistant_id": system_assistant_id(graph_id),
+        "graph_id": graph_id,
+        "config": {},
+        "context": {},
+        "metadata": {"created_by": "system"},
+        "version": 1,
+        "name": ctx.registry.display_name(graph_id),
+        "description": None,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+
+
+async def resolve_assistant(ctx: ServerContext, assistant_id: str) -> Record:
+    """The assistant a request names by UUID or graph id.
+
+    Raises:
+        ApiError: 422 for a value that is neither, 404 for an unknown UUID.
+    """
+    if assistant_id in ctx.registry:
+        assistant_id = system_assistant_id(assistant_id)
+    else:
+        try:
+            assistant_id = parse_uuid(assistant_id, "assistant ID")
+        except ApiError:
+            names = ", ".join(ctx.registry.ids())
+            raise ApiError(
+                422,
+                f"Invalid assistant ID {assistant_id!r}: expected a UUID or one of"
+                f" the graph ids: {names}",
+            ) from None
+    record = await ctx.storage.get_assistant(assistant_id)
+    if record is None:
+        raise ApiError(404, f"Assistant {assistant_id} not found")
+    return record
+
+
+async def _graph_of(ctx: ServerContext, record: Record) -> Any:
+    return await ctx.registry.get(record["graph_id"], {"configurable": {}})
+
+
+def _check_graph(ctx: ServerContext, graph_id: Any) -> str:
+    if not isinstance(graph_id, str) or graph_id not in ctx.registry:
+        raise ApiError(404, f"Graph {graph_id!r} not found")
+    return graph_id
+
+
+async def create(request: Request) -> Response:
+    """POST /assistants: create an assistant for a served graph."""
+    ctx = context(request)
+    body = await read_body(request)
+    graph_id = _check_graph(ctx, body.get("graph_id"))
+    raw_id = field(body, "assistant_id", str)
+    assistant_id = parse_uuid(raw_id, "assistant ID") if raw_id else new_id()
+    existing = await ctx.storage.get_assistant(assistant_id)
+    if existing is not None:
+        if choice(body, "if_exists", ("raise", "do_nothing"), "raise") == "raise":
+            raise ApiError(409, f"Assistant {assistant_id} already exists")
+        return json_response(existing)
+    stamp = now()
+    record = {
+        "assistant_id": assistant_id,
+        "graph_id": graph_id,
+        "config": field(body, "config", dict, {}),
+        "context": field(body, "context", dict, {}),
+        "metadata": field(body, "metadata", dict, {}),
+        "version": 1,
+        "name": field(body, "name", str, "Untitled"),
+        "description": field(body, "description", str),
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+    await ctx.storage.put_assistant(record)
+    await ctx.storage.put_assistant_version(record)
+    return json_response(record)
+
+
+async def get(request: Request) -> Response:
+    """GET /assistants/{id}."""
+    ctx = context(request)
+    return json_response(await resolve_assistant(ctx, request.path_params["id"]))
+
+
+async def patch(request: Request) -> Response:
+    """PATCH /assistants/{id}: update it as a new version."""
+    ctx = context(request)
+    record = await resolve_assistant(ctx, request.path_params["id"])
+    body = await read_body(request, required=False)
+    if body.get("graph_id") is not None:
+        record["graph_id"] = _check_graph(ctx, body["graph_id"])
+    for key in ("config", "context"):
+        if body.get(key) is not None:
+            record[key] = field(body, key, dict)
+    for key in ("name", "description"):
+        if body.get(key) is not None:
+            record[key] = field(body, key, str)
+    record["metadata"] = {**record["metadata"], **field(body, "metadata", dict, {})}
+    versions = await ctx.storage.assistant_versions(
+        record["assistant_id"], Query(limit=1, sort_by="version")
+    )
+    latest = versions.items[0]["version"] if versions.items else record["version"]
+    record["version"] = latest + 1
+    record["updated_at"] = now()
+    await ctx.storage.put_assistant(record)
+    await ctx.storage.put_assistant_version(record)
+    return json_response(record)
+
+
+async def delete(request: Request) -> Response:
+    """DELETE /assistants/{id}."""
+    ctx = context(request)
+    record = await resolve_assistant(ctx, request.path_params["id"])
+    await ctx.storage.delete_assistant(record["assistant_id"])
+    return Response(status_code=204)
+
+
+def _query(body: dict[str, Any], *, paged: bool) -> Query:
+    equals = {k: body[k] for k in ("graph_id", "name") if body.get(k) is not None}
+    limit, offset = page_args(body) if paged else (2**31, 0)
+    return Query(
+        metadata=field(body, "metadata", dict),
+        equals=equals,
+        limit=limit,
+        offset=offset,
+        sort_by=choice(body, "sort_by", _SORT, "created_at"),
+        sort_order=choice(body, "sort_order", ("asc", "desc"), "desc"),  # type: ignore[arg-type]  # checked by choice
+    )
+
+
+def _select(items: list[Record], body: dict[str, Any]) -> list[Record]:
+    select = field(body, "select", list)
+    if not select:
+        return items
+    return [{k: item.get(k) for k in select} for item in items]
+
+
+async def search(request: Request) -> Response:
+    """POST /assistants/search."""
+    ctx = context(request)
+    body = await read_body(request, required=False)
+    query = _query(body, paged=True)
+    page = await ctx.storage.search_assistants(query)
+    headers = pagination_headers(page.total, query.limit, query.offset)
+    return json_response(_select(page.items, body), headers=headers)
+
+
+async def count(request: Request) -> Response:
+    """POST /assistants/count."""
+    ctx = context(request)
+    body = await read_body(request, required=False)
+    page = await ctx.storage.search_assistants(_query(body, paged=False))
+    return json_response(page.total)
+
+
+async def versions(request: Request) -> Response:
+    """POST /assistants/{id}/versions: its versions, newest first."""
+    ctx = context(request)
+    record = await resolve_assistant(ctx, request.path_params["id"])
+    body = await read_body(request, required=False)
+    limit, offset = page_args(body)
+    query = Query(
+        metadata=field(body, "metadata", dict),
+        limit=limit,
+        offset=offset,
+        sort_by="version",
+    )
+    page = await ctx.storage.assistant_versions(record["assistant_id"], query)
+    return json_response(page.items)
+
+
+async def set_latest(request: Request) -> Response:
+    """POST /assistants/{id}/latest: make a stored version current."""
+    ctx = context(request)
+    record = await resolve_assistant(ctx, request.path_params["id"])
+    body = await read_body(request)
+    version = field(body, "version", int)
+    page = await ctx.storage.assistant_versions(
+        record["assistant_id"], Query(equals={"version": version}, limit=1)
+    )
+    if not page.items:
+        raise ApiError(404, f"Assistant version {version} not found")
+    chosen = {**page.items[0], "updated_at": now()}
+    await ctx.storage.put_assistant(chosen)
+    return json_response(chosen)
+
+
+def _xray(request: Request) -> int | bool:
+    raw = request.query_params.get("xray", "false").lower()
+    if raw in ("true", "false"):
+        return raw == "true"
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    raise ApiError(422, f"'xray' must be a boolean or a positive integer, got {raw!r}")
+
+
+async def graph(request: Request) -> Response:
+    """GET /assistants/{id}/graph: the drawable graph as JSON."""
+    ctx = context(request)
+    record = await resolve_assistant(ctx, request.path_params["id"])
+    drawable = (await _graph_of(ctx, record)).get_graph(xray=_xray(request))
+    return json_response(drawable.to_json())
+
+
+def graph_schemas(graph_id: str, graph: Any) -> dict[str, Any]:
+    """A graph's JSON schemas in the ``/schemas`` shape (needs pydantic)."""
+    from stategraph.graph._jsonschema import schema_json
+
+    builder = getattr(graph, "builder", None)
+    state = None
+    if builder is not None:
+        schema = builder.state_schema
+        state = schema_json(
+            schema, builder.schemas[schema], builder.channels, graph.get_name("State")
+        )
+    return {
+        "graph_id": graph_id,
+        "input_schema": graph.get_input_jsonschema(),
+        "output_schema": graph.get_output_jsonschema(),
+        "state_schema": state,
+        "config_schema": None,
+        "context_schema": graph.get_context_jsonschema(),
+    }
+
+
+async def schemas(request: Request) -> Response:
+    """GET /assistants/{id}/schemas: the graph's JSON schemas."""
+    ctx = context(request)
+    record = await resolve_assistant(ctx, request.path_params["id"])
+    built = await _graph_of(ctx, record)
+    return json_response(graph_schemas(record["graph_id"], built))
+
+
+async def subgraphs(request: Request) -> Response:
+    """GET /assistants/{id}/subgraphs[/{namespace}]: schemas of subgraphs."""
+    ctx = context(request)
+    record = await resolve_assistant(ctx, request.path_params["id"])
+    built = await _graph_of(ctx, record)
+    recurse = request.query_params.get("recurse", "false").lower() == "true"
+    namespace = request.path_params.get("namespace")
+    found = built.get_subgraphs(namespace=namespace, recurse=recurse)
+    return json_response({ns: graph_schemas(ns, sub) for ns, sub in found})
+
+
+routes = [
+    Route("/assistants", create, methods=["POST"]),
+    Route("/assistants/search", search, methods=["POST"]),
+    Route("/assistants/count", count, methods=["POST"]),
+    Route("/assistants/{id}", get, methods=["GET"]),
+    Route("/assistants/{id}", patch, methods=["PATCH"]),
+    Route("/assistants/{id}", delete, methods=["DELETE"]),
+    Route("/assistants/{id}/versions", versions, methods=["POST"]),
+    Route("/assistants/{id}/latest", set_latest, methods=["POST"]),
+    Route("/assistants/{id}/graph", graph, methods=["GET"]),
+    Route("/assistants/{id}/schemas", schemas, methods=["GET"]),
+    Route("/assistants/{id}/subgraphs", subgraphs, methods=["GET"]),
+    Route("/assistants/{id}/subgraphs/{namespace:path}", subgraphs, methods=["GET"]),
+]

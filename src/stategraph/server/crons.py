@@ -1,0 +1,242 @@
+"""``/runs/crons`` routes: runs on a schedule, per thread or on a new thread each.
+
+A cron stores its run payload and ``next_run_date``; the scheduler
+(``_scheduler``) fires it. Creating or changing a cron wakes the scheduler.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from stategraph.server._context import ServerContext, context, new_id, now
+from stategraph.server._cron import parse_schedule, zone
+from stategraph.server._http import (
+    ApiError,
+    choice,
+    field,
+    json_response,
+    page_args,
+    pagination_headers,
+    parse_uuid,
+    read_body,
+)
+from stategraph.server._run_request import parse_run_create
+from stategraph.server._scheduler import next_run_date
+from stategraph.server._storage import Query, Record
+from stategraph.server._thread_state import load_thread
+from stategraph.server.assistants import resolve_assistant
+
+_SORT = (
+    "cron_id",
+    "assistant_id",
+    "thread_id",
+    "next_run_date",
+    "created_at",
+    "updated_at",
+)
+#: Cron fields that are not part of the run payload.
+_CRON_FIELDS = ("schedule", "timezone", "end_time", "enabled", "on_run_completed")
+#: Cron fields the stored payload also keeps, as LangGraph's server does.
+_PAYLOAD_FIELDS = ("schedule", "timezone")
+
+
+def _check_schedule(body: dict[str, Any]) -> None:
+    schedule = body.get("schedule")
+    try:
+        if not isinstance(schedule, str):
+            raise ValueError("'schedule' must be a string")
+        parse_schedule(schedule)
+        zone(field(body, "timezone", str))
+    except ValueError as exc:
+        raise ApiError(
+            422,
+            f"Invalid cron schedule: {schedule!r}. Reason: {exc}. Use the standard"
+            " format (minute hour day_of_month month day_of_week), such as"
+            " '*/5 * * * *' for every 5 minutes.",
+        ) from None
+
+
+def _end_time(body: dict[str, Any]) -> str | None:
+    raw = field(body, "end_time", str)
+    if raw is None:
+        return None
+    try:
+        return datetime.fromisoformat(raw).isoformat()
+    except ValueError:
+        raise ApiError(
+            422, f"'end_time' must be an ISO 8601 time, got {raw!r}"
+        ) from None
+
+
+async def _create(request: Request, thread_id: str | None) -> Response:
+    ctx = context(request)
+    body = await read_body(request)
+    _check_schedule(body)
+    run_body = {k: v for k, v in body.items() if k not in _CRON_FIELDS}
+    # Invalid run options fail now, not when the cron fires.
+    parse_run_create(run_body, stateless=thread_id is None)
+    assistant = await resolve_assistant(ctx, body["assistant_id"])
+    cron_id = new_id()
+    stamp = now()
+    payload = {
+        k: v
+        for k, v in body.items()
+        if v is not None and (k not in _CRON_FIELDS or k in _PAYLOAD_FIELDS)
+    }
+    payload["assistant_id"] = assistant["assistant_id"]
+    config = dict(payload.get("config") or {})
+    config["configurable"] = {**(config.get("configurable") or {}), "cron_id": cron_id}
+    payload["config"] = config
+    cron = {
+        "cron_id": cron_id,
+        "assistant_id": assistant["assistant_id"],
+        "thread_id": thread_id,
+        "user_id": "",
+        "end_time": _end_time(body),
+        "schedule": body["schedule"],
+        "timezone": body.get("timezone"),
+        "payload": payload,
+        "next_run_date": None,
+        "metadata": field(body, "metadata", dict, {}),
+        "on_run_completed": (
+            None
+            if thread_id
+            else choice(body, "on_run_completed", ("delete", "keep"), "delete")
+        ),
+        "enabled": field(body, "enabled", bool, True),
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+    cron["next_run_date"] = next_run_date(cron, ctx.clock())
+    await ctx.storage.put_cron(cron)
+    _wake(ctx)
+    return json_response(cron)
+
+
+def _wake(ctx: ServerContext) -> None:
+    if ctx.crons is not None:
+        ctx.crons.wake()
+
+
+async def create(request: Request) -> Response:
+    """POST /runs/crons: a cron whose runs each get a new thread."""
+    return await _create(request, None)
+
+
+async def create_for_thread(request: Request) -> Response:
+    """POST /threads/{thread_id}/runs/crons: a cron running on one thread."""
+    thread = await load_thread(context(request), request.path_params["thread_id"])
+    return await _create(request, thread["thread_id"])
+
+
+async def _load(request: Request) -> tuple[ServerContext, Record]:
+    ctx = context(request)
+    cron_id = parse_uuid(request.path_params["cron_id"], "cron ID")
+    cron = await ctx.storage.get_cron(cron_id)
+    if cron is None:
+        raise ApiError(404, f"Cron {cron_id} not found")
+    return ctx, cron
+
+
+async def get(request: Request) -> Response:
+    """GET /runs/crons/{cron_id}."""
+    _, cron = await _load(request)
+    return json_response(cron)
+
+
+async def patch(request: Request) -> Response:
+    """PATCH /runs/crons/{cron_id}: change the schedule, payload or state."""
+    ctx, cron = await _load(request)
+    body = await read_body(request)
+    if "schedule" in body or "timezone" in body:
+        _check_schedule({"schedule": cron["schedule"], **body})
+    for key in _PAYLOAD_FIELDS:
+        if key in body:
+            cron[key] = cron["payload"][key] = body[key]
+    if "end_time" in body:  # an explicit null clears it
+        cron["end_time"] = _end_time(body)
+    if body.get("enabled") is not None:
+        cron["enabled"] = field(body, "enabled", bool)
+    if body.get("on_run_completed") is not None and cron["thread_id"] is None:
+        cron["on_run_completed"] = choice(
+            body, "on_run_completed", ("delete", "keep"), "delete"
+        )
+    if body.get("metadata") is not None:
+        cron["metadata"] = {**cron["metadata"], **field(body, "metadata", dict)}
+    updates = {
+        k: v
+        for k, v in body.items()
+        if v is not None and k not in (*_CRON_FIELDS, "metadata")
+    }
+    payload = {**cron["payload"], **updates}
+    run_body = {k: v for k, v in payload.items() if k not in _PAYLOAD_FIELDS}
+    parse_run_create(run_body, stateless=cron["thread_id"] is None)
+    cron["payload"] = payload
+    cron["next_run_date"] = next_run_date(cron, ctx.clock())
+    cron["updated_at"] = now()
+    await ctx.storage.put_cron(cron)
+    _wake(ctx)
+    return json_response(cron)
+
+
+async def delete(request: Request) -> Response:
+    """DELETE /runs/crons/{cron_id}."""
+    ctx, cron = await _load(request)
+    await ctx.storage.delete_cron(cron["cron_id"])
+    return Response(status_code=204)
+
+
+def _query(body: dict[str, Any], *, paged: bool) -> Query:
+    equals: dict[str, Any] = {}
+    for key in ("assistant_id", "thread_id"):
+        if body.get(key) is not None:
+            equals[key] = parse_uuid(field(body, key, str), key)
+    if body.get("enabled") is not None:
+        equals["enabled"] = field(body, "enabled", bool)
+    limit, offset = page_args(body) if paged else (2**31, 0)
+    return Query(
+        metadata=field(body, "metadata", dict),
+        equals=equals,
+        limit=limit,
+        offset=offset,
+        sort_by=choice(body, "sort_by", _SORT, "created_at"),
+        sort_order=choice(body, "sort_order", ("asc", "desc"), "desc"),  # type: ignore[arg-type]  # checked by choice
+    )
+
+
+async def search(request: Request) -> Response:
+    """POST /runs/crons/search."""
+    ctx = context(request)
+    body = await read_body(request, required=False)
+    query = _query(body, paged=True)
+    page = await ctx.storage.search_crons(query)
+    items = page.items
+    select = field(body, "select", list)
+    if select:
+        items = [{k: item.get(k) for k in select} for item in items]
+    headers = pagination_headers(page.total, query.limit, query.offset)
+    return json_response(items, headers=headers)
+
+
+async def count(request: Request) -> Response:
+    """POST /runs/crons/count."""
+    ctx = context(request)
+    body = await read_body(request, required=False)
+    page = await ctx.storage.search_crons(_query(body, paged=False))
+    return json_response(page.total)
+
+
+routes = [
+    Route("/runs/crons", create, methods=["POST"]),
+    Route("/runs/crons/search", search, methods=["POST"]),
+    Route("/runs/crons/count", count, methods=["POST"]),
+    Route("/runs/crons/{cron_id}", get, methods=["GET"]),
+    Route("/runs/crons/{cron_id}", patch, methods=["PATCH"]),
+    Route("/runs/crons/{cron_id}", delete, methods=["DELETE"]),
+    Route("/threads/{thread_id}/runs/crons", create_for_thread, methods=["POST"]),
+]

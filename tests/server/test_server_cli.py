@@ -1,0 +1,106 @@
+"""``stategraph dev`` as a subprocess, the port choice, and langgraph.json parsing."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from stategraph.cli import _main
+from stategraph.server import load_config
+
+ROOT = Path(__file__).parents[2]
+EXAMPLE = ROOT / "examples" / "server" / "langgraph.json"
+
+
+@pytest.mark.parametrize("reload", [False, True], ids=["no-reload", "reload"])
+def test_dev_serves_the_example_until_stopped(reload: bool) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "stategraph.cli", "dev"),
+            *("--config", str(EXAMPLE), "--port", "0", "--no-browser"),
+            *(() if reload else ("--no-reload",)),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # printed once the socket listens
+        assert line.startswith("stategraph dev: serving the graphs of"), line
+        url = line.rsplit(" at ", 1)[1].strip()
+        with httpx.Client(base_url=url, timeout=30) as http:
+            assert http.get("/ok").json() == {"ok": True}
+            thread = http.post("/threads", json={}).json()
+            paused = http.post(
+                f"/threads/{thread['thread_id']}/runs/wait",
+                json={"assistant_id": "approval", "input": {"amount": 7}},
+            ).json()
+            assert paused["__interrupt__"][0]["value"]["amount"] == 7
+            done = http.post(
+                f"/threads/{thread['thread_id']}/runs/wait",
+                json={"assistant_id": "approval", "command": {"resume": "yes"}},
+            ).json()
+            assert done["status"] == "paid 7"
+            names = [a["name"] for a in http.post("/assistants/search", json={}).json()]
+            assert names == ["approval"]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert proc.returncode is not None
+
+
+def test_default_port_falls_back_to_a_free_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        monkeypatch.setattr(_main, "DEFAULT_PORT", busy)
+        with _main.listen("127.0.0.1", None) as sock:
+            assert sock.getsockname()[1] not in (busy, 0)
+        with pytest.raises(OSError, match="Address already in use"):
+            _main.listen("127.0.0.1", busy)
+
+
+def test_missing_config_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _main.main(["dev", "--config", str(tmp_path / "nope.json")]) == 2
+    assert "no config file" in capsys.readouterr().err
+
+
+def test_load_config(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("# comment\nexport A_KEY='one'\nB=two\n")
+    (tmp_path / "langgraph.json").write_text(
+        json.dumps(
+            {
+                "graphs": {"g": "./g.py:graph", "h": {"path": "pkg.mod:make"}},
+                "env": ".env",
+                "dependencies": [".", "./lib", "requests"],
+                "checkpointer": {"sqlite": "state.db"},
+            }
+        )
+    )
+    config = load_config(tmp_path / "langgraph.json")
+    assert dict(config.graphs) == {"g": "./g.py:graph", "h": "pkg.mod:make"}
+    assert dict(config.env) == {"A_KEY": "one", "B": "two"}
+    assert config.dependencies == (".", "./lib", "requests")
+    assert config.sqlite_path == str(tmp_path / "state.db")
+    (tmp_path / "bad.json").write_text(json.dumps({"graphs": {"g": "nocolon"}}))
+    with pytest.raises(ValueError, match=r"^graph 'g': spec 'nocolon' is not"):
+        load_config(tmp_path / "bad.json")
+
+
+def test_listening_socket_gets_tcp_nodelay_connections() -> None:
+    # asyncio only sets TCP_NODELAY on accepted sockets whose proto is TCP.
+    with _main.listen("127.0.0.1", 0) as sock:
+        assert sock.proto == socket.IPPROTO_TCP
