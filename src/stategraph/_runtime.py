@@ -5,8 +5,9 @@ Created once per run and specialised per task only when a node asks for it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from stategraph._constants import CONF, CONFIG_KEY_RUNTIME
 
@@ -39,6 +40,69 @@ class ServerInfo:
     user: Any = None
 
 
+def _no_op_heartbeat() -> None:
+    """Progress signals go nowhere unless a timeout policy listens."""
+
+
+class RunControl:
+    """Cooperative control of one run: ask it to stop at the next step boundary.
+
+    ``request_drain()`` may be called from any thread; the run finishes the
+    step in progress, saves its checkpoint and raises ``GraphDrained``. The
+    thread can be resumed later with ``invoke(None, config)``. Use one per run.
+    """
+
+    __slots__ = ("_drain_reason",)
+
+    def __init__(self) -> None:
+        self._drain_reason: str | None = None
+
+    def request_drain(self, reason: str = "shutdown") -> None:
+        """Ask the run to stop before its next step (one attribute write)."""
+        self._drain_reason = reason
+
+    @property
+    def drain_requested(self) -> bool:
+        """Whether a drain was requested."""
+        return self._drain_reason is not None
+
+    @property
+    def drain_reason(self) -> str | None:
+        """Why the drain was requested, if it was."""
+        return self._drain_reason
+
+
+@runtime_checkable
+class BaseUser(Protocol):
+    """The user a server authenticated (the ASGI user protocol)."""
+
+    @property
+    def is_authenticated(self) -> bool:
+        """Whether the user is authenticated."""
+        ...
+
+    @property
+    def display_name(self) -> str:
+        """The user's display name."""
+        ...
+
+    @property
+    def identity(self) -> str:
+        """The user's unique identifier."""
+        ...
+
+    @property
+    def permissions(self) -> Sequence[str]:
+        """The user's permissions."""
+        ...
+
+    def __getitem__(self, key: str) -> Any: ...
+
+    def __contains__(self, key: str) -> bool: ...
+
+    def __iter__(self) -> Iterator[str]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Runtime(Generic[ContextT]):
     """Run-scoped objects injected into nodes that declare a ``runtime`` parameter.
@@ -50,14 +114,18 @@ class Runtime(Generic[ContextT]):
         previous: The previous return value (functional API).
         execution_info: Identity of the running task.
         server_info: Server details, when run by a server.
+        heartbeat: Signals progress to an idle-timeout policy.
+        control: The run's ``RunControl`` (drain requests).
     """
 
     context: ContextT = None  # type: ignore[assignment]  # the default context is None
     store: Any = None
     stream_writer: Any = field(default=_no_op_writer)
+    heartbeat: Any = field(default=_no_op_heartbeat)
     previous: Any = None
     execution_info: ExecutionInfo | None = None
     server_info: ServerInfo | None = None
+    control: RunControl | None = None
 
     def merge(self, other: Runtime[Any]) -> Runtime[Any]:
         """Return a runtime whose fields come from ``other`` where it sets them."""
@@ -67,9 +135,13 @@ class Runtime(Generic[ContextT]):
             stream_writer=other.stream_writer
             if other.stream_writer is not _no_op_writer
             else self.stream_writer,
+            heartbeat=other.heartbeat
+            if other.heartbeat is not _no_op_heartbeat
+            else self.heartbeat,
             previous=self.previous if other.previous is None else other.previous,
             execution_info=other.execution_info or self.execution_info,
             server_info=other.server_info or self.server_info,
+            control=other.control or self.control,
         )
 
     def override(self, **overrides: Any) -> Runtime[ContextT]:

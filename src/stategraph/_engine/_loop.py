@@ -519,6 +519,12 @@ class Loop:
         ):
             self.status = "interrupt_before"
             raise GraphInterrupt()
+        control = self.runtime.control
+        if control is not None and control.drain_requested:
+            # After the breakpoint check: a resume passes the next step's
+            # breakpoints, so draining in front of one would skip it.
+            self.status = "draining"
+            return False
         _emit.tasks_started(self, self.tasks)
         if self.wants_messages:
             for task in self.tasks:

@@ -40,6 +40,7 @@ _STREAM_KW = (
     "debug",
     "version",
     "checkpoint_during",
+    "control",
 )
 
 

@@ -26,7 +26,7 @@ from stategraph._constants import (
     NS_SEP,
 )
 from stategraph._engine._emit import StreamSink
-from stategraph._runtime import DEFAULT_RUNTIME, Runtime
+from stategraph._runtime import DEFAULT_RUNTIME, RunControl, Runtime
 from stategraph.errors import ErrorCode, GraphRecursionError, create_error_message
 from stategraph.warnings import LangGraphDeprecatedSinceV10
 
@@ -115,6 +115,7 @@ def prepare_run(
     version: str = "v1",
     checkpoint_during: Any = None,
     live: str | None = None,
+    control: Any = None,
 ) -> Run:
     """Resolve defaults and build the ``Run`` of one call."""
     if checkpoint_during is not None:
@@ -186,6 +187,8 @@ def prepare_run(
             )
     run.sinks = (own, conf[CONFIG_KEY_STREAM]) if CONFIG_KEY_STREAM in conf else (own,)
     run.runtime = _runtime(graph, run, context, modes, parent_runtime, conf)
+    if control is not None or run.runtime.control is None:
+        run.runtime = run.runtime.override(control=control or RunControl())
     config[CONF][CONFIG_KEY_RUNTIME] = run.runtime
     if subgraphs:
         config[CONF][CONFIG_KEY_STREAM] = own
@@ -343,7 +346,11 @@ def _print(run: Run, ns: tuple[str, ...], mode: str, payload: Any) -> None:
 
 
 def check_status(loop: Any) -> None:
-    """Raise when the run stopped on the recursion limit."""
+    """Raise when the run stopped on the recursion limit or a drain request."""
+    if loop.status == "draining":
+        from stategraph.errors import GraphDrained
+
+        raise GraphDrained(loop.runtime.control.drain_reason or "shutdown")
     if loop.status == "out_of_steps":
         msg = create_error_message(
             message=(

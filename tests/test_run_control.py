@@ -1,0 +1,72 @@
+"""``RunControl``: a drain request stops a run at the next step, as in LangGraph."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from typing import Any
+
+import pytest
+from typing_extensions import TypedDict
+
+
+class S(TypedDict):
+    n: int
+
+
+def observe(lib: str, mode: str) -> list[Any]:
+    graph_mod = importlib.import_module(f"{lib}.graph")
+    runtime = importlib.import_module(f"{lib}.runtime")
+    errors = importlib.import_module(f"{lib}.errors")
+    memory = importlib.import_module(f"{lib}.checkpoint.memory")
+    control = runtime.RunControl()
+
+    def a(state: S) -> S:
+        control.request_drain("deploy")
+        return {"n": state["n"] + 1}
+
+    def b(state: S) -> S:
+        return {"n": state["n"] * 10}
+
+    builder = graph_mod.StateGraph(S)
+    builder.add_node("a", a)
+    builder.add_node("b", b)
+    builder.add_edge(graph_mod.START, "a")
+    builder.add_edge("a", "b")
+    graph = builder.compile(checkpointer=memory.InMemorySaver())
+    config = {"configurable": {"thread_id": "t"}}
+    seen: list[Any] = []
+    try:
+        if mode == "async":
+
+            async def consume() -> None:
+                async for chunk in graph.astream({"n": 1}, config, control=control):
+                    seen.append(chunk)
+
+            asyncio.run(consume())
+        else:
+            seen.extend(graph.stream({"n": 1}, config, control=control))
+    except errors.GraphDrained as exc:
+        seen.append(("drained", exc.reason, str(exc)))
+    state = graph.get_state(config)
+    resumed = graph.invoke(None, config)
+    return [seen, state.values, state.next, resumed, control.drain_reason]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_drain_stops_at_step_boundary_and_resumes(mode: str) -> None:
+    ours = observe("stategraph", mode)
+    assert ours == observe("langgraph", mode)
+    assert ours[2] == ("b",)
+    assert ours[3] == {"n": 20}
+
+
+def test_runtime_carries_control() -> None:
+    from stategraph.runtime import RunControl, Runtime
+
+    control = RunControl()
+    merged = Runtime().merge(Runtime(control=control))
+    assert merged.control is control
+    assert not control.drain_requested
+    control.request_drain()
+    assert (control.drain_requested, control.drain_reason) == (True, "shutdown")
