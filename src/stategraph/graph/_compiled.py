@@ -66,9 +66,3 @@ class CompiledStateGraph(Pregel):
             b.channels,
             self.get_name("Output"),
         )
-
-    def get_context_jsonschema(self) -> dict[str, Any] | None:
-        """JSON schema of the context schema, or ``None`` (needs pydantic)."""
-        from stategraph.graph._jsonschema import context_json
-
-        return context_json(self.context_schema)  # type: ignore[no-any-return]

@@ -76,7 +76,7 @@ def draw_state_graph(compiled: Any, *, xray: bool | int = False) -> Graph:
         _add_edge(graph, edge.source, edge.target, label, edge.conditional)
     _add_end_edges(graph, walk.edges, walk.last_sources)
     for name, drawing in subgraphs.items():
-        _inline_subgraph(graph, name, drawing)
+        inline_subgraph(graph, name, drawing)
     return graph
 
 
@@ -166,7 +166,7 @@ def _add_end_edges(graph: Graph, edges: set[DrawnEdge], last: list[str]) -> None
         _add_edge(graph, last[0], END, conditional=True)
 
 
-def _inline_subgraph(graph: Graph, name: str, drawing: Graph) -> None:
+def inline_subgraph(graph: Graph, name: str, drawing: Graph) -> None:
     """Replace node ``name`` by the nodes and edges of its subgraph drawing."""
     if not (
         len(drawing.nodes) > 1
@@ -195,11 +195,14 @@ def _subgraph_drawings(builder: Any, xray: bool | int) -> dict[str, Graph]:
         subgraph = find_subgraph(spec.runnable)
         if subgraph is not None:
             drawn = subgraph.get_graph(xray=deeper)
-            drawings[name] = drawn if isinstance(drawn, Graph) else _as_graph(drawn)
+            drawings[name] = drawn if isinstance(drawn, Graph) else as_graph(drawn)
     return drawings
 
 
-def _as_graph(drawn: Any) -> Graph:
+def as_graph(drawn: Any) -> Graph:
+    """Our ``Graph`` of a drawing (LangChain's, from a LangGraph subgraph)."""
+    if isinstance(drawn, Graph):
+        return drawn
     nodes = {key: Node(*node) for key, node in drawn.nodes.items()}
     return Graph(nodes, list(drawn.edges))
 

@@ -102,19 +102,3 @@ def schema_json(
     }
     model = pydantic.create_model(name, **definitions)
     return model.model_json_schema()
-
-
-def context_json(schema: Any) -> Any:
-    """JSON schema of a context schema (``None`` when there is none)."""
-    if schema is None:
-        return None
-    pydantic = _pydantic()
-    cls: Any = schema
-    if isclass(cls) and issubclass(cls, pydantic.BaseModel):
-        return _model_schema(cls)
-    if is_typeddict(schema) or dataclasses.is_dataclass(schema):
-        return pydantic.TypeAdapter(schema).json_schema()
-    raise ValueError(
-        f"Invalid context schema type: {schema}. Must be a BaseModel, TypedDict "
-        "or dataclass."
-    )

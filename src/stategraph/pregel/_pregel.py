@@ -18,6 +18,7 @@ from stategraph._types import CachePolicy, RetryPolicy
 from stategraph.channels import BaseChannel, Topic
 from stategraph.channels.base import MISSING
 from stategraph.pregel import _state
+from stategraph.pregel._draw import DrawMixin
 from stategraph.pregel._migrate import migrate_pending_sends
 from stategraph.pregel._run import (
     check_status,
@@ -25,6 +26,8 @@ from stategraph.pregel._run import (
     invoke_result,
     prepare_run,
 )
+from stategraph.pregel._schemas import SchemaMixin
+from stategraph.pregel._validate import validate_pregel
 
 _STREAM_KW = (
     "context",
@@ -41,7 +44,7 @@ _STREAM_KW = (
 )
 
 
-class Pregel:
+class Pregel(SchemaMixin, DrawMixin):
     """A graph of nodes exchanging messages through channels, run in supersteps.
 
     Build one with ``StateGraph(...).compile()`` or directly from
@@ -98,7 +101,8 @@ class Pregel:
             k: v.build() if hasattr(v, "build") else v for k, v in nodes.items()
         }
         for key, node in self.nodes.items():
-            node.name = key
+            if isinstance(node, PregelNode):  # others are rejected by validate()
+                node.name = key
         self.channels: dict[str, Any] = dict(channels or {})
         if TASKS in self.channels and not isinstance(self.channels[TASKS], Topic):
             raise ValueError(
@@ -247,33 +251,13 @@ class Pregel:
         return call_node(call)
 
     def validate(self) -> Pregel:
-        """Check that every node subscribes to and reads known channels.
+        """Check the graph's nodes, channels and input/output keys.
 
         Raises:
-            ValueError: Naming the unknown channel or node.
+            ValueError: Naming the reserved or unknown channel or node.
+            TypeError: If a node is not a ``PregelNode``.
         """
-        for _name, node in self.nodes.items():
-            for chan in node.triggers:
-                if chan not in self.channels:
-                    raise ValueError(f"Subscribed channel '{chan}' not in 'channels'")
-            channels = (
-                [node.channels] if isinstance(node.channels, str) else node.channels
-            )
-            for chan in channels:
-                if chan not in self.channels:
-                    raise ValueError(f"Read channel '{chan}' not in 'channels'")
-        for chan in (
-            [self.input_channels]
-            if isinstance(self.input_channels, str)
-            else self.input_channels
-        ):
-            if chan not in self.channels:
-                raise ValueError(f"Input channel '{chan}' not in 'channels'")
-        for name in _listed(self.interrupt_before_nodes) + _listed(
-            self.interrupt_after_nodes
-        ):
-            if name not in self.nodes:
-                raise ValueError(f"Node {name} not in nodes")
+        validate_pregel(self)
         self._finalize()
         return self
 
@@ -288,6 +272,12 @@ class Pregel:
         from stategraph._config import merge_configs
 
         return self.copy({"config": merge_configs(self.config, config, kwargs)})
+
+    def map(self) -> Any:
+        """A runnable that runs this graph on each item of a list input."""
+        from stategraph.pregel._each import EachItem
+
+        return EachItem(self)
 
     def copy(self, update: dict[str, Any] | None = None) -> Pregel:
         """A shallow copy with the attributes in ``update`` replaced."""
@@ -571,12 +561,6 @@ def _cache_namespaces(
         for n in names
         if n in graph.nodes and graph.nodes[n].cache_policy is not None
     ]
-
-
-def _listed(value: Any) -> list[str]:
-    if not value or value == "*":
-        return []
-    return list(value)
 
 
 def _stream_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
