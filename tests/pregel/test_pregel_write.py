@@ -250,3 +250,20 @@ def test_node_copy_and_graph_map(driver: Any) -> None:
     )
     assert driver.invoke(outer, [1, 2]) == [2, 4]
     assert double.map().get_name() == "RunnableEach<LangGraph>"
+
+
+def test_graph_copy_with_new_nodes_recomputes_triggers(driver: Any) -> None:
+    first = _graph(NodeBuilder().subscribe_only("input").write_to("output"))
+    assert first.trigger_to_nodes == {"input": ["n"]}
+    other = NodeBuilder().subscribe_only("other").do(lambda x: x * 3)
+    copied = first.copy(
+        {
+            "nodes": {"m": other.write_to("output")},
+            "channels": {**first.channels, "other": LastValue(int)},
+            "input_channels": "other",
+        }
+    )
+    assert copied.trigger_to_nodes == {"other": ["m"]}
+    assert driver.invoke(copied, 2) == 6
+    assert driver.invoke(first, 2) == 2
+    assert copied.nodes["m"].name == "m"

@@ -20,6 +20,7 @@ from stategraph.channels import (
     NamedBarrierValue,
     NamedBarrierValueAfterFinish,
 )
+from stategraph.graph._node_data import unwrap
 from stategraph.graph._schema import pick_mapper
 from stategraph.graph._writers import (
     BRANCH_TO,
@@ -154,11 +155,11 @@ class _Compiler:
         retry = spec.retry_policy or defaults.get("retry_policy")
         cache = spec.cache_policy or defaults.get("cache_policy")
         timeout = spec.timeout or defaults.get("timeout")
-        call, acall = make_calls(spec.runnable, key)
+        runnable = unwrap(spec.runnable)
+        call, acall = make_calls(runnable, key)
         if timeout is not None and acall is None:
             raise sync_timeout_unsupported(key)
         out_keys = list(b.channels) + list(b.managed)
-        runnable = spec.runnable
         from stategraph.pregel._pregel import Pregel
 
         return PregelNode(

@@ -31,7 +31,12 @@ from stategraph.graph._draw_walk import (
     walk_triggers,
 )
 from stategraph.graph._drawable import Graph, Node
-from stategraph.graph._node_data import BoundCallable, is_graph_object, is_runnable
+from stategraph.graph._node_data import (
+    BoundCallable,
+    is_graph_object,
+    is_runnable,
+    unwrap,
+)
 
 __all__ = ["draw_state_graph"]
 
@@ -192,7 +197,7 @@ def _subgraph_drawings(builder: Any, xray: bool | int) -> dict[str, Graph]:
     deeper = xray if isinstance(xray, bool) or xray <= 0 else xray - 1
     drawings: dict[str, Graph] = {}
     for name, spec in builder.nodes.items():
-        subgraph = find_subgraph(spec.runnable)
+        subgraph = find_subgraph(unwrap(spec.runnable))
         if subgraph is not None:
             drawn = subgraph.get_graph(xray=deeper)
             drawings[name] = drawn if isinstance(drawn, Graph) else as_graph(drawn)

@@ -97,12 +97,7 @@ class Pregel(SchemaMixin, DrawMixin):
         auto_validate: bool = True,
         **kwargs: Any,
     ) -> None:
-        self.nodes: dict[str, PregelNode] = {
-            k: v.build() if hasattr(v, "build") else v for k, v in nodes.items()
-        }
-        for key, node in self.nodes.items():
-            if isinstance(node, PregelNode):  # others are rejected by validate()
-                node.name = key
+        self.nodes: dict[str, PregelNode] = _named_nodes(nodes)
         self.channels: dict[str, Any] = dict(channels or {})
         if TASKS in self.channels and not isinstance(self.channels[TASKS], Topic):
             raise ValueError(
@@ -283,7 +278,16 @@ class Pregel(SchemaMixin, DrawMixin):
         """A shallow copy with the attributes in ``update`` replaced."""
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
-        new.__dict__.update(update or {})
+        update = dict(update or {})
+        if "trigger_to_nodes" in update:
+            update["_trigger_to_nodes"] = update.pop("trigger_to_nodes")
+        new.__dict__.update(update)
+        if update.keys() & {"nodes", "channels", "_trigger_to_nodes"}:
+            # The layout changed: recompute the lookups derived from it.
+            new._finalized = False
+            if "_trigger_to_nodes" not in update:
+                new._trigger_to_nodes = None
+            new.nodes = _named_nodes(new.nodes)
         return new
 
     # -- running --------------------------------------------------------------
@@ -561,6 +565,15 @@ def _cache_namespaces(
         for n in names
         if n in graph.nodes and graph.nodes[n].cache_policy is not None
     ]
+
+
+def _named_nodes(nodes: Mapping[str, Any]) -> dict[str, PregelNode]:
+    """Nodes by name, ``NodeBuilder``s built, each node told its name."""
+    built = {k: v.build() if hasattr(v, "build") else v for k, v in nodes.items()}
+    for key, node in built.items():
+        if isinstance(node, PregelNode):  # others are rejected by validate()
+            node.name = key
+    return built
 
 
 def _stream_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
