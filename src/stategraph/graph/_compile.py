@@ -160,8 +160,6 @@ class _Compiler:
         if timeout is not None and acall is None:
             raise sync_timeout_unsupported(key)
         out_keys = list(b.channels) + list(b.managed)
-        from stategraph.pregel._pregel import Pregel
-
         return PregelNode(
             name=key,
             triggers=[branch_channel],
@@ -175,7 +173,7 @@ class _Compiler:
             retry_policy=retry,
             cache_policy=cache,
             timeout=timeout,
-            subgraphs=[runnable] if isinstance(runnable, Pregel) else [],
+            subgraphs=_subgraphs_of(runnable),
         )
 
     def attach_edges(self, nodes: dict[str, PregelNode]) -> None:
@@ -213,3 +211,15 @@ class _Compiler:
         return branch_writer(
             branch.path, branch.ends, reader, passthrough=branch.input_schema is None
         )
+
+
+def _subgraphs_of(runnable: Any) -> list[Any]:
+    """The graph a node runs: itself, or one its function calls (as LangGraph finds).
+
+    Graphs compiled with ``checkpointer=False`` keep no state of their own,
+    so they are not subgraphs.
+    """
+    from stategraph.graph._draw import find_subgraph
+
+    found = find_subgraph(runnable)
+    return [] if found is None else [found]
