@@ -268,6 +268,18 @@ class Pregel(SchemaMixin, DrawMixin):
 
         return self.copy({"config": merge_configs(self.config, config, kwargs)})
 
+    def __or__(self, other: Any) -> Any:
+        """``graph | other``: a LangChain sequence running the graph, then ``other``."""
+        from stategraph.pregel._runnable import as_runnable
+
+        return as_runnable(self) | other
+
+    def __ror__(self, other: Any) -> Any:
+        """``other | graph``: a LangChain sequence running ``other``, then the graph."""
+        from stategraph.pregel._runnable import as_runnable
+
+        return other | as_runnable(self)
+
     def map(self) -> Any:
         """A runnable that runs this graph on each item of a list input."""
         from stategraph.pregel._each import EachItem
