@@ -16,10 +16,7 @@ LangGraph's ``CompiledStateGraph.get_graph()``:
 
 from __future__ import annotations
 
-import ast
-import inspect
-import textwrap
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from stategraph._constants import END, START
@@ -33,7 +30,6 @@ from stategraph.graph._draw_walk import (
 from stategraph.graph._drawable import Graph, Node
 from stategraph.graph._node_data import (
     BoundCallable,
-    is_graph_object,
     is_runnable,
     unwrap,
 )
@@ -215,99 +211,8 @@ def as_graph(drawn: Any) -> Graph:
 def find_subgraph(node: Any) -> Any | None:
     """The compiled graph a node runs: the node itself, or one its code uses.
 
-    A function node counts as a subgraph node when its body refers to a
-    compiled graph by a global or closure name (``subgraph.invoke(...)``).
     Graphs compiled with ``checkpointer=False`` are not subgraphs.
     """
-    candidates = [node]
-    if not is_graph_object(node) and callable(node):
-        candidates.extend(_referenced_objects(node))
-    for candidate in candidates:
-        if (
-            is_graph_object(candidate)
-            and getattr(candidate, "checkpointer", None) is not False
-        ):
-            return candidate
-    return None
+    from stategraph.pregel._utils import find_subgraph_pregel
 
-
-class _Loads(ast.NodeVisitor):
-    """Names (and dotted attribute paths) a function body reads."""
-
-    def __init__(self) -> None:
-        self.loads: set[str] = set()
-        self.stores: set[str] = set()
-
-    def visit_Name(self, node: ast.Name) -> None:
-        if isinstance(node.ctx, ast.Load):
-            self.loads.add(node.id)
-        elif isinstance(node.ctx, ast.Store):
-            self.stores.add(node.id)
-
-    def visit_Attribute(self, node: ast.Attribute) -> None:
-        if not isinstance(node.ctx, ast.Load):
-            return
-        path, root = _attribute_path(node)
-        if isinstance(root, ast.Name):
-            self.loads.add(f"{root.id}.{path}")
-            self.loads.discard(root.id)
-        elif isinstance(root, ast.Call):
-            if isinstance(root.func, ast.Name):
-                self.loads.add(root.func.id)
-            else:
-                inner, base = _attribute_path(root.func)
-                if isinstance(base, ast.Name):
-                    self.loads.add(f"{base.id}.{inner}" if inner else base.id)
-
-
-def _attribute_path(node: ast.expr) -> tuple[str, ast.expr]:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    return ".".join(reversed(parts)), node
-
-
-def _free_names(tree: ast.AST) -> set[str]:
-    names: set[str] = set()
-    functions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-    pending: list[ast.AST] = [tree]
-    while pending:
-        current = pending.pop()
-        if isinstance(current, functions):
-            visitor = _Loads()
-            visitor.visit(current)
-            names |= visitor.loads - visitor.stores
-        else:
-            pending.extend(ast.iter_child_nodes(current))
-    return names
-
-
-def _referenced_objects(func: Callable[..., Any]) -> list[Any]:
-    """Objects a function reads through global or closure names."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
-        wrapped = getattr(func, "__wrapped__", None)
-        closure = inspect.getclosurevars(wrapped if callable(wrapped) else func)
-    except (OSError, TypeError, SyntaxError, SystemError, ValueError):
-        return []
-    names = _free_names(tree)
-    found: list[Any] = []
-    for key, value in {**closure.globals, **closure.nonlocals}.items():
-        if key in names:
-            found.append(value)
-        for dotted in names:
-            if "." in dotted and dotted.startswith(key):
-                found.extend(_resolve(value, dotted.split(".")[1:]))
-    return [getattr(v, "__self__", v) for v in found]
-
-
-def _resolve(value: Any, attrs: list[str]) -> list[Any]:
-    for attr in attrs:
-        if value is None:
-            return []
-        try:
-            value = getattr(value, attr)
-        except AttributeError:
-            return []
-    return [value]
+    return find_subgraph_pregel(node)
