@@ -8,6 +8,7 @@ from typing import Any
 
 import langgraph.channels as lgc
 import langgraph.func as lgf
+import langgraph.graph as lgg
 import langgraph.pregel as lgp
 import pytest
 from langgraph.warnings import LangGraphDeprecatedSinceV10 as LGDeprecated
@@ -16,6 +17,7 @@ from typing_extensions import TypedDict
 
 import stategraph.channels as sgc
 import stategraph.func as sgf
+import stategraph.graph as sgg
 import stategraph.pregel as sgp
 from stategraph.warnings import LangGraphDeprecatedSinceV10
 
@@ -138,3 +140,30 @@ def test_entrypoint_schemas_match_langgraph() -> None:
         assert ours.get_input_jsonschema() == theirs.get_input_jsonschema()
         assert ours.get_output_jsonschema() == theirs.get_output_jsonschema()
         assert ours.get_context_jsonschema() is None
+
+
+class _State(TypedDict):
+    a: int
+    b: list[str]
+
+
+class _Out(TypedDict):
+    b: list[str]
+
+
+def _compiled(graph_module: Any) -> Any:
+    builder = graph_module.StateGraph(_State, output_schema=_Out)
+    builder.add_node("x", lambda s: {"a": 1})
+    builder.add_edge(graph_module.START, "x")
+    return builder.compile()
+
+
+def test_compiled_state_graph_models_match_langgraph() -> None:
+    ours, theirs = _compiled(sgg), _compiled(lgg)
+    assert ours.InputType is theirs.InputType is _State
+    assert ours.OutputType == theirs.OutputType
+    for attr in ("input_schema", "output_schema"):
+        assert (
+            getattr(ours, attr).model_json_schema()
+            == getattr(theirs, attr).model_json_schema()
+        )
