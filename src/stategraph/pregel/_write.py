@@ -102,11 +102,23 @@ class ChannelWrite:
 
     def __call__(self, task: Any, output: Any) -> None:
         """Append the writes of ``output`` to ``task.writes`` (engine protocol)."""
-        task.writes.extend(assemble_writes(self._bind(output)))
+        writes = task.writes
+        for w in self.writes:
+            # Plain entries are written inline: this runs after every task of
+            # a hand-built node, so it avoids building bound copies.
+            if isinstance(w, ChannelWriteEntry):
+                value = output if w.value is PASSTHROUGH else w.value
+                if w.mapper is not None:
+                    value = w.mapper(value)
+                if value is SKIP_WRITE or (w.skip_none and value is None):
+                    continue
+                writes.append((w.channel, value))
+            else:
+                writes.extend(assemble_writes(self._bind([w], output)))
 
     def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
         """Write ``input`` from inside a running node; return it unchanged."""
-        self.do_write(config, self._bind(input))
+        self.do_write(config, self._bind(self.writes, input))
         return input
 
     async def ainvoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
@@ -130,10 +142,11 @@ class ChannelWrite:
     def __repr__(self) -> str:
         return f"ChannelWrite(writes={self.writes!r})"
 
-    def _bind(self, output: Any) -> list[WriteEntry]:
+    @staticmethod
+    def _bind(entries: Sequence[WriteEntry], output: Any) -> list[WriteEntry]:
         """The entries with ``PASSTHROUGH`` replaced by ``output``."""
         bound: list[WriteEntry] = []
-        for w in self.writes:
+        for w in entries:
             if isinstance(w, ChannelWriteEntry) and w.value is PASSTHROUGH:
                 bound.append(w._replace(value=output))
             elif isinstance(w, ChannelWriteTupleEntry) and w.value is PASSTHROUGH:
