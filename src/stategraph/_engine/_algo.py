@@ -184,6 +184,9 @@ def apply_writes(
                 if chan in versions:
                     new[chan] = versions[chan]
             seen[task.name] = new
+        elif task.name not in seen:
+            # LangGraph records every writer, the input included, in versions_seen.
+            seen[task.name] = {}
     next_version = loop.next_version()
     live = loop.live
     assigned = False

@@ -19,6 +19,7 @@ from stategraph._constants import (
     CONFIG_KEY_CHECKPOINT_ID,
     CONFIG_KEY_CHECKPOINT_MAP,
     CONFIG_KEY_CHECKPOINT_NS,
+    CONFIG_KEY_NODE_FINISHED,
     CONFIG_KEY_REPLAY_STATE,
     CONFIG_KEY_RESUME_MAP,
     CONFIG_KEY_RESUMING,
@@ -145,6 +146,8 @@ class Loop:
         )
         self.parent_scratchpad: Scratchpad | None = conf.get(CONFIG_KEY_SCRATCHPAD)
         self.resume_map: dict[str, Any] | None = conf.get(CONFIG_KEY_RESUME_MAP)
+        # LangGraph's hook called with the name of each node that succeeds.
+        self.node_finished: Any = conf.get(CONFIG_KEY_NODE_FINISHED)
         self.status = "input"
         self.values_emitted = False
         self.interrupts: list[Any] = []
@@ -599,6 +602,8 @@ class Loop:
         Called by drivers as each task finishes, in task order.
         """
         if exc is None:
+            if self.node_finished is not None and not task.node.hidden:
+                self.node_finished(task.name)
             writes = task.writes
             if not writes or all(c in _CONTROL for c, _ in writes):
                 writes.append((NO_WRITES, None))

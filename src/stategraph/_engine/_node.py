@@ -123,6 +123,16 @@ class PregelNode:
         """Whether a live stream should run this node off the caller's thread."""
         return not self.fast_known or self.always_thread
 
+    def copy(self, update: dict[str, Any] | None = None) -> PregelNode:
+        """A copy with the attributes in ``update`` replaced (lists not shared)."""
+        new = object.__new__(type(self))
+        for slot in PregelNode.__slots__:
+            setattr(new, slot, getattr(self, slot))
+        new.triggers, new.writers = list(self.triggers), list(self.writers)
+        for key, value in (update or {}).items():
+            setattr(new, key, value)
+        return new
+
     def __repr__(self) -> str:
         return f"PregelNode(name={self.name!r}, triggers={self.triggers!r})"
 

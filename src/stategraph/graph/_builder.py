@@ -28,6 +28,7 @@ from stategraph._managed import ManagedValueSpec
 from stategraph._policies import TimeoutPolicy
 from stategraph._types import CachePolicy, Command, RetryPolicy, StateT
 from stategraph.channels import BaseChannel, LastValue
+from stategraph.graph._node_data import wrap_callable
 from stategraph.graph._schema import channels_of, warn_invalid_state_schema
 
 if TYPE_CHECKING:
@@ -269,7 +270,7 @@ class StateGraph(Generic[StateT]):
                 is_error_handler=True,
             )
         self.nodes[node] = StateNodeSpec(
-            action,
+            wrap_callable(action, node),
             metadata,
             input_schema=schema,
             retry_policy=retry_policy,

@@ -20,6 +20,7 @@ from stategraph.channels import (
     NamedBarrierValue,
     NamedBarrierValueAfterFinish,
 )
+from stategraph.graph._node_data import unwrap
 from stategraph.graph._schema import pick_mapper
 from stategraph.graph._writers import (
     BRANCH_TO,
@@ -188,13 +189,11 @@ class _Compiler:
             None if spec.is_error_handler else defaults.get("cache_policy")
         )
         timeout = spec.timeout or defaults.get("timeout")
-        call, acall = make_calls(spec.runnable, key)
+        runnable = unwrap(spec.runnable)
+        call, acall = make_calls(runnable, key)
         if timeout is not None and acall is None:
             raise sync_timeout_unsupported(key)
         out_keys = list(b.channels) + list(b.managed)
-        runnable = spec.runnable
-        from stategraph.pregel._pregel import Pregel
-
         node = PregelNode(
             name=key,
             triggers=[branch_channel],
@@ -208,7 +207,7 @@ class _Compiler:
             retry_policy=retry,
             cache_policy=cache,
             timeout=timeout,
-            subgraphs=[runnable] if isinstance(runnable, Pregel) else [],
+            subgraphs=_subgraphs_of(runnable),
         )
         node.error_handler = spec.error_handler
         return node
@@ -248,3 +247,15 @@ class _Compiler:
         return branch_writer(
             branch.path, branch.ends, reader, passthrough=branch.input_schema is None
         )
+
+
+def _subgraphs_of(runnable: Any) -> list[Any]:
+    """The graph a node runs: itself, or one its function calls (as LangGraph finds).
+
+    Graphs compiled with ``checkpointer=False`` keep no state of their own,
+    so they are not subgraphs.
+    """
+    from stategraph.graph._draw import find_subgraph
+
+    found = find_subgraph(runnable)
+    return [] if found is None else [found]

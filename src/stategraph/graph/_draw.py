@@ -16,10 +16,7 @@ LangGraph's ``CompiledStateGraph.get_graph()``:
 
 from __future__ import annotations
 
-import ast
-import inspect
-import textwrap
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from stategraph._constants import END, START
@@ -31,7 +28,11 @@ from stategraph.graph._draw_walk import (
     walk_triggers,
 )
 from stategraph.graph._drawable import Graph, Node
-from stategraph.graph._node_data import BoundCallable, is_graph_object, is_runnable
+from stategraph.graph._node_data import (
+    BoundCallable,
+    is_runnable,
+    unwrap,
+)
 
 __all__ = ["draw_state_graph"]
 
@@ -76,7 +77,7 @@ def draw_state_graph(compiled: Any, *, xray: bool | int = False) -> Graph:
         _add_edge(graph, edge.source, edge.target, label, edge.conditional)
     _add_end_edges(graph, walk.edges, walk.last_sources)
     for name, drawing in subgraphs.items():
-        _inline_subgraph(graph, name, drawing)
+        inline_subgraph(graph, name, drawing)
     return graph
 
 
@@ -166,7 +167,7 @@ def _add_end_edges(graph: Graph, edges: set[DrawnEdge], last: list[str]) -> None
         _add_edge(graph, last[0], END, conditional=True)
 
 
-def _inline_subgraph(graph: Graph, name: str, drawing: Graph) -> None:
+def inline_subgraph(graph: Graph, name: str, drawing: Graph) -> None:
     """Replace node ``name`` by the nodes and edges of its subgraph drawing."""
     if not (
         len(drawing.nodes) > 1
@@ -192,14 +193,17 @@ def _subgraph_drawings(builder: Any, xray: bool | int) -> dict[str, Graph]:
     deeper = xray if isinstance(xray, bool) or xray <= 0 else xray - 1
     drawings: dict[str, Graph] = {}
     for name, spec in builder.nodes.items():
-        subgraph = find_subgraph(spec.runnable)
+        subgraph = find_subgraph(unwrap(spec.runnable))
         if subgraph is not None:
             drawn = subgraph.get_graph(xray=deeper)
-            drawings[name] = drawn if isinstance(drawn, Graph) else _as_graph(drawn)
+            drawings[name] = drawn if isinstance(drawn, Graph) else as_graph(drawn)
     return drawings
 
 
-def _as_graph(drawn: Any) -> Graph:
+def as_graph(drawn: Any) -> Graph:
+    """Our ``Graph`` of a drawing (LangChain's, from a LangGraph subgraph)."""
+    if isinstance(drawn, Graph):
+        return drawn
     nodes = {key: Node(*node) for key, node in drawn.nodes.items()}
     return Graph(nodes, list(drawn.edges))
 
@@ -207,99 +211,8 @@ def _as_graph(drawn: Any) -> Graph:
 def find_subgraph(node: Any) -> Any | None:
     """The compiled graph a node runs: the node itself, or one its code uses.
 
-    A function node counts as a subgraph node when its body refers to a
-    compiled graph by a global or closure name (``subgraph.invoke(...)``).
     Graphs compiled with ``checkpointer=False`` are not subgraphs.
     """
-    candidates = [node]
-    if not is_graph_object(node) and callable(node):
-        candidates.extend(_referenced_objects(node))
-    for candidate in candidates:
-        if (
-            is_graph_object(candidate)
-            and getattr(candidate, "checkpointer", None) is not False
-        ):
-            return candidate
-    return None
+    from stategraph.pregel._utils import find_subgraph_pregel
 
-
-class _Loads(ast.NodeVisitor):
-    """Names (and dotted attribute paths) a function body reads."""
-
-    def __init__(self) -> None:
-        self.loads: set[str] = set()
-        self.stores: set[str] = set()
-
-    def visit_Name(self, node: ast.Name) -> None:
-        if isinstance(node.ctx, ast.Load):
-            self.loads.add(node.id)
-        elif isinstance(node.ctx, ast.Store):
-            self.stores.add(node.id)
-
-    def visit_Attribute(self, node: ast.Attribute) -> None:
-        if not isinstance(node.ctx, ast.Load):
-            return
-        path, root = _attribute_path(node)
-        if isinstance(root, ast.Name):
-            self.loads.add(f"{root.id}.{path}")
-            self.loads.discard(root.id)
-        elif isinstance(root, ast.Call):
-            if isinstance(root.func, ast.Name):
-                self.loads.add(root.func.id)
-            else:
-                inner, base = _attribute_path(root.func)
-                if isinstance(base, ast.Name):
-                    self.loads.add(f"{base.id}.{inner}" if inner else base.id)
-
-
-def _attribute_path(node: ast.expr) -> tuple[str, ast.expr]:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    return ".".join(reversed(parts)), node
-
-
-def _free_names(tree: ast.AST) -> set[str]:
-    names: set[str] = set()
-    functions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-    pending: list[ast.AST] = [tree]
-    while pending:
-        current = pending.pop()
-        if isinstance(current, functions):
-            visitor = _Loads()
-            visitor.visit(current)
-            names |= visitor.loads - visitor.stores
-        else:
-            pending.extend(ast.iter_child_nodes(current))
-    return names
-
-
-def _referenced_objects(func: Callable[..., Any]) -> list[Any]:
-    """Objects a function reads through global or closure names."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
-        wrapped = getattr(func, "__wrapped__", None)
-        closure = inspect.getclosurevars(wrapped if callable(wrapped) else func)
-    except (OSError, TypeError, SyntaxError, SystemError, ValueError):
-        return []
-    names = _free_names(tree)
-    found: list[Any] = []
-    for key, value in {**closure.globals, **closure.nonlocals}.items():
-        if key in names:
-            found.append(value)
-        for dotted in names:
-            if "." in dotted and dotted.startswith(key):
-                found.extend(_resolve(value, dotted.split(".")[1:]))
-    return [getattr(v, "__self__", v) for v in found]
-
-
-def _resolve(value: Any, attrs: list[str]) -> list[Any]:
-    for attr in attrs:
-        if value is None:
-            return []
-        try:
-            value = getattr(value, attr)
-        except AttributeError:
-            return []
-    return [value]
+    return find_subgraph_pregel(node)

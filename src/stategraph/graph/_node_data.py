@@ -73,6 +73,25 @@ class BoundCallable:
         return f"{self.name}(func={self.func!r})"
 
 
+def wrap_callable(action: Any, name: str) -> Any:
+    """A node's action as LangGraph keeps it: plain callables in a ``BoundCallable``.
+
+    Runnables and graphs (told by their class, so a ``Mock`` is a plain
+    callable) are kept as they are. ``unwrap`` gives the action back.
+    """
+    kind = type(action)
+    if (hasattr(kind, "invoke") and hasattr(kind, "ainvoke")) or is_graph_object(
+        action
+    ):
+        return action
+    return BoundCallable(action, name)
+
+
+def unwrap(runnable: Any) -> Any:
+    """The callable a ``BoundCallable`` holds, or ``runnable`` itself."""
+    return runnable.func if isinstance(runnable, BoundCallable) else runnable
+
+
 def _langchain_class(name: str) -> type[Any] | None:
     """A class of LangChain's runnables module if it is already imported.
 

@@ -5,16 +5,15 @@ Produces the same ``PregelNode`` the ``StateGraph`` compiler makes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from typing_extensions import Self
 
 from stategraph._engine._node import PregelNode
+from stategraph._policies import TimeoutPolicy
 from stategraph._types import CachePolicy, RetryPolicy
 from stategraph.pregel._call import make_calls
-
-_PASSTHROUGH = object()
+from stategraph.pregel._write import ChannelWrite, ChannelWriteEntry
 
 
 class NodeBuilder:
@@ -29,10 +28,11 @@ class NodeBuilder:
         self._triggers: list[str] = []
         self._tags: list[str] = []
         self._metadata: dict[str, Any] = {}
-        self._writes: list[tuple[str, Any, Callable[[Any], Any] | None]] = []
+        self._writes: list[ChannelWriteEntry] = []
         self._steps: list[Any] = []
         self._retry_policy: list[RetryPolicy] = []
         self._cache_policy: CachePolicy | None = None
+        self._timeout: TimeoutPolicy | None = None
 
     def subscribe_only(self, channel: str) -> Self:
         """Trigger on ``channel`` and take its bare value as input."""
@@ -70,14 +70,23 @@ class NodeBuilder:
         self._steps.append(node)
         return self
 
-    def write_to(self, *channels: str, **kwargs: Any) -> Self:
-        """Write the output to ``channels``; ``kwargs`` map channels to values."""
-        self._writes.extend((c, _PASSTHROUGH, None) for c in channels)
-        for key, value in kwargs.items():
-            if callable(value):
-                self._writes.append((key, _PASSTHROUGH, value))
-            else:
-                self._writes.append((key, value, None))
+    def write_to(self, *channels: str | ChannelWriteEntry, **kwargs: Any) -> Self:
+        """Write the output to ``channels``.
+
+        Args:
+            *channels: Channel names (written the output) or entries.
+            **kwargs: Channel to a fixed value, or to a function of the output.
+
+        Returns:
+            The builder.
+        """
+        self._writes.extend(
+            ChannelWriteEntry(c) if isinstance(c, str) else c for c in channels
+        )
+        self._writes.extend(
+            ChannelWriteEntry(k, mapper=v) if callable(v) else ChannelWriteEntry(k, v)
+            for k, v in kwargs.items()
+        )
         return self
 
     def meta(self, *tags: str, **metadata: Any) -> Self:
@@ -96,8 +105,19 @@ class NodeBuilder:
         self._cache_policy = policy
         return self
 
+    def set_timeout(self, timeout: Any) -> Self:
+        """Limit each attempt of the node (seconds, ``timedelta`` or policy).
+
+        Raises:
+            ValueError: If the limit is not positive.
+        """
+        self._timeout = TimeoutPolicy.coerce(timeout)
+        return self
+
     def build(self) -> PregelNode:
         """Return the ``PregelNode``."""
+        from stategraph.pregel._pregel import Pregel
+
         calls = [make_calls(step, "node") for step in self._steps]
         call, acall = _chain(calls)
         return PregelNode(
@@ -106,12 +126,14 @@ class NodeBuilder:
             channels=self._channels,
             call=call,
             acall=acall,
-            writers=[_entry_writer(self._writes)] if self._writes else [],
+            writers=[ChannelWrite(self._writes)] if self._writes else [],
             bound=self._steps[0] if len(self._steps) == 1 else None,
             metadata=self._metadata or None,
             tags=self._tags,
             retry_policy=self._retry_policy or None,
             cache_policy=self._cache_policy,
+            subgraphs=[s for s in self._steps if isinstance(s, Pregel)],
+            timeout=self._timeout,
         )
 
 
@@ -134,14 +156,3 @@ def _chain(calls: list[tuple[Any, Any]]) -> tuple[Any, Any]:
         return value
 
     return call, acall
-
-
-def _entry_writer(entries: list[tuple[str, Any, Any]]) -> Callable[[Any, Any], None]:
-    def write(task: Any, output: Any) -> None:
-        for channel, value, mapper in entries:
-            item = output if value is _PASSTHROUGH else value
-            if mapper is not None:
-                item = mapper(item)
-            task.writes.append((channel, item))
-
-    return write

@@ -18,6 +18,7 @@ from stategraph._types import CachePolicy, RetryPolicy
 from stategraph.channels import BaseChannel, DeltaChannel, Topic
 from stategraph.channels.base import MISSING
 from stategraph.pregel import _checkpoint as _checkpoint_helpers, _state
+from stategraph.pregel._draw import DrawMixin
 from stategraph.pregel._events import LangChainEvents
 from stategraph.pregel._migrate import migrate_pending_sends
 from stategraph.pregel._run import (
@@ -26,7 +27,9 @@ from stategraph.pregel._run import (
     invoke_result,
     prepare_run,
 )
+from stategraph.pregel._schemas import SchemaMixin
 from stategraph.pregel._stream_events import StreamEventsMixin
+from stategraph.pregel._validate import validate_pregel
 
 _STREAM_KW = (
     "context",
@@ -44,7 +47,7 @@ _STREAM_KW = (
 )
 
 
-class Pregel(StreamEventsMixin, LangChainEvents):
+class Pregel(StreamEventsMixin, LangChainEvents, SchemaMixin, DrawMixin):
     """A graph of nodes exchanging messages through channels, run in supersteps.
 
     Build one with ``StateGraph(...).compile()`` or directly from
@@ -97,11 +100,7 @@ class Pregel(StreamEventsMixin, LangChainEvents):
         auto_validate: bool = True,
         **kwargs: Any,
     ) -> None:
-        self.nodes: dict[str, PregelNode] = {
-            k: v.build() if hasattr(v, "build") else v for k, v in nodes.items()
-        }
-        for key, node in self.nodes.items():
-            node.name = key
+        self.nodes: dict[str, PregelNode] = _named_nodes(nodes)
         self.channels: dict[str, Any] = dict(channels or {})
         if TASKS in self.channels and not isinstance(self.channels[TASKS], Topic):
             raise ValueError(
@@ -282,33 +281,13 @@ class Pregel(StreamEventsMixin, LangChainEvents):
         return call_node(call)
 
     def validate(self) -> Pregel:
-        """Check that every node subscribes to and reads known channels.
+        """Check the graph's nodes, channels and input/output keys.
 
         Raises:
-            ValueError: Naming the unknown channel or node.
+            ValueError: Naming the reserved or unknown channel or node.
+            TypeError: If a node is not a ``PregelNode``.
         """
-        for _name, node in self.nodes.items():
-            for chan in node.triggers:
-                if chan not in self.channels:
-                    raise ValueError(f"Subscribed channel '{chan}' not in 'channels'")
-            channels = (
-                [node.channels] if isinstance(node.channels, str) else node.channels
-            )
-            for chan in channels:
-                if chan not in self.channels:
-                    raise ValueError(f"Read channel '{chan}' not in 'channels'")
-        for chan in (
-            [self.input_channels]
-            if isinstance(self.input_channels, str)
-            else self.input_channels
-        ):
-            if chan not in self.channels:
-                raise ValueError(f"Input channel '{chan}' not in 'channels'")
-        for name in _listed(self.interrupt_before_nodes) + _listed(
-            self.interrupt_after_nodes
-        ):
-            if name not in self.nodes:
-                raise ValueError(f"Node {name} not in nodes")
+        validate_pregel(self)
         self._finalize()
         return self
 
@@ -324,11 +303,38 @@ class Pregel(StreamEventsMixin, LangChainEvents):
 
         return self.copy({"config": merge_configs(self.config, config, kwargs)})
 
+    def __or__(self, other: Any) -> Any:
+        """``graph | other``: a LangChain sequence running the graph, then ``other``."""
+        from stategraph.pregel._runnable import as_runnable
+
+        return as_runnable(self) | other
+
+    def __ror__(self, other: Any) -> Any:
+        """``other | graph``: a LangChain sequence running ``other``, then the graph."""
+        from stategraph.pregel._runnable import as_runnable
+
+        return other | as_runnable(self)
+
+    def map(self) -> Any:
+        """A runnable that runs this graph on each item of a list input."""
+        from stategraph.pregel._each import EachItem
+
+        return EachItem(self)
+
     def copy(self, update: dict[str, Any] | None = None) -> Pregel:
         """A shallow copy with the attributes in ``update`` replaced."""
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
-        new.__dict__.update(update or {})
+        update = dict(update or {})
+        if "trigger_to_nodes" in update:
+            update["_trigger_to_nodes"] = update.pop("trigger_to_nodes")
+        new.__dict__.update(update)
+        if update.keys() & {"nodes", "channels", "_trigger_to_nodes"}:
+            # The layout changed: recompute the lookups derived from it.
+            new._finalized = False
+            if "_trigger_to_nodes" not in update:
+                new._trigger_to_nodes = None
+            new.nodes = _named_nodes(new.nodes)
         return new
 
     # -- running --------------------------------------------------------------
@@ -608,10 +614,13 @@ def _cache_namespaces(
     ]
 
 
-def _listed(value: Any) -> list[str]:
-    if not value or value == "*":
-        return []
-    return list(value)
+def _named_nodes(nodes: Mapping[str, Any]) -> dict[str, PregelNode]:
+    """Nodes by name, ``NodeBuilder``s built, each node told its name."""
+    built = {k: v.build() if hasattr(v, "build") else v for k, v in nodes.items()}
+    for key, node in built.items():
+        if isinstance(node, PregelNode):  # others are rejected by validate()
+            node.name = key
+    return built
 
 
 def _stream_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
