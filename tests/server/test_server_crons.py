@@ -82,10 +82,9 @@ async def test_cron_api(api: Api) -> None:
     assert await api("crons.search", metadata=tag) == []
     with pytest.raises(UnprocessableEntityError, match="Invalid cron schedule"):
         await api("crons.create", "agent", schedule="bad")
+    unknown = tid[:-1] + ("1" if tid.endswith("0") else "0")  # never the real id
     with pytest.raises(NotFoundError):
-        await api(
-            "crons.create_for_thread", tid[:-1] + "0", "agent", schedule="* * * * *"
-        )
+        await api("crons.create_for_thread", unknown, "agent", schedule="* * * * *")
 
 
 @pytest.mark.asyncio
