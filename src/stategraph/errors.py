@@ -130,7 +130,7 @@ class NodeInterrupt(GraphInterrupt):
         from stategraph._types import Interrupt
 
         warnings.warn(
-            "NodeInterrupt is deprecated. Please use `langgraph.types.interrupt` "
+            "NodeInterrupt is deprecated. Please use `stategraph.types.interrupt` "
             "instead.",
             LangGraphDeprecatedSinceV10,
             stacklevel=2,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from stategraph._types import CachePolicy, Command, RetryPolicy, StateT
 from stategraph.channels import BaseChannel, LastValue
 from stategraph.graph._node_data import wrap_callable
 from stategraph.graph._schema import channels_of, warn_invalid_state_schema
+from stategraph.warnings import LangGraphDeprecatedSinceV05, LangGraphDeprecatedSinceV10
 
 if TYPE_CHECKING:
     from stategraph.graph._compiled import CompiledStateGraph
@@ -236,10 +238,14 @@ class StateGraph(Generic[StateT]):
         Raises:
             ValueError: On a duplicate or reserved name.
         """
-        if "retry" in kwargs and retry_policy is None:
-            retry_policy = kwargs.pop("retry")
-        if "input" in kwargs and input_schema is None:
-            input_schema = kwargs.pop("input")
+        if "retry" in kwargs:
+            _deprecated("retry", "retry_policy", LangGraphDeprecatedSinceV05)
+            legacy = kwargs.pop("retry")
+            retry_policy = legacy if retry_policy is None else retry_policy
+        if "input" in kwargs:
+            _deprecated("input", "input_schema", LangGraphDeprecatedSinceV05)
+            legacy = kwargs.pop("input")
+            input_schema = legacy if input_schema is None else input_schema
         if not isinstance(node, str):
             action = node
             node = node_name_of(action)
@@ -462,15 +468,29 @@ class StateGraph(Generic[StateT]):
         )
 
 
+def _deprecated(old: str, new: str, category: Any) -> None:
+    warnings.warn(
+        f"`{old}` is deprecated and will be removed. Please use `{new}` instead.",
+        category=category,
+        stacklevel=4,
+    )
+
+
 def _legacy_kwargs(
     state: Any, input_: Any, output: Any, context: Any, kwargs: dict[str, Any]
 ) -> tuple[Any, Any, Any, Any]:
-    if "config_schema" in kwargs and context is None:
-        context = kwargs.pop("config_schema")
-    if "input" in kwargs and input_ is None:
-        input_ = kwargs.pop("input")
-    if "output" in kwargs and output is None:
-        output = kwargs.pop("output")
+    if "config_schema" in kwargs:
+        _deprecated("config_schema", "context_schema", LangGraphDeprecatedSinceV10)
+        schema = kwargs.pop("config_schema")
+        context = schema if context is None else context
+    if "input" in kwargs:
+        _deprecated("input", "input_schema", LangGraphDeprecatedSinceV05)
+        schema = kwargs.pop("input")
+        input_ = schema if input_ is None else input_
+    if "output" in kwargs:
+        _deprecated("output", "output_schema", LangGraphDeprecatedSinceV05)
+        schema = kwargs.pop("output")
+        output = schema if output is None else output
     if state is None:
         if input_ is None or output is None:
             raise ValueError("Must provide state_schema or input and output")
