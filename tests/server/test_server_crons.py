@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -84,7 +85,11 @@ async def test_cron_api(api: Api) -> None:
         await api("crons.create", "agent", schedule="bad")
     with pytest.raises(NotFoundError):
         await api(
-            "crons.create_for_thread", tid[:-1] + "0", "agent", schedule="* * * * *"
+            # A fresh id: ``tid`` with a changed last digit may be ``tid`` itself.
+            "crons.create_for_thread",
+            str(uuid.uuid4()),
+            "agent",
+            schedule="* * * * *",
         )
 
 

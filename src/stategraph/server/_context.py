@@ -64,6 +64,11 @@ class ServerContext:
         """The saver every graph persists to."""
         return self.registry.checkpointer
 
+    @property
+    def store(self) -> Any:
+        """The store ``/store`` serves and every graph gets as ``runtime.store``."""
+        return self.registry.store
+
 
 def context(request: Request) -> ServerContext:
     """The ``ServerContext`` of the app serving ``request``."""

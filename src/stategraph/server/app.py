@@ -14,7 +14,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 import stategraph
 from stategraph.checkpoint.memory import InMemorySaver
-from stategraph.server import assistants, crons, runs, threads
+from stategraph.server import assistants, crons, runs, store as store_routes, threads
 from stategraph.server._broker import Broker
 from stategraph.server._config import (
     ServerConfig,
@@ -41,6 +41,8 @@ from stategraph.server._queue import RunQueue
 from stategraph.server._registry import GraphRegistry, system_assistant_id
 from stategraph.server._scheduler import CronScheduler
 from stategraph.server._storage import InMemoryStorage, Storage
+from stategraph.store.base import IndexConfig
+from stategraph.store.memory import InMemoryStore
 
 #: Environment variable naming the ``langgraph.json`` of ``create_app_from_env``.
 CONFIG_ENV = "STATEGRAPH_CONFIG"
@@ -132,6 +134,7 @@ _ROUTES = [
     Route("/info", info, methods=["GET"]),
     *assistants.routes,
     *threads.routes,
+    *store_routes.routes,
     *crons.routes,  # before runs: /runs/crons/... is not a run id
     *runs.routes,
 ]
@@ -153,6 +156,7 @@ def create_app(
     *,
     config: ServerConfig | str | os.PathLike[str] | None = None,
     checkpointer: Any = None,
+    store: Any = None,
     storage: Storage | None = None,
     run_timeout: float | None = None,
     clock: Callable[[], datetime] | None = None,
@@ -165,6 +169,9 @@ def create_app(
         config: A ``langgraph.json`` path or parsed ``ServerConfig``.
         checkpointer: Saver for checkpoints (default: ``InMemorySaver``, or an
             ``AsyncSqliteSaver`` when the config names a SQLite file).
+        store: The ``BaseStore`` behind ``/store`` and every graph's
+            ``runtime.store`` (default: an ``InMemoryStore``, with the
+            config's ``store.index`` when it sets one).
         storage: Where assistants, threads and runs are kept (default: memory).
         run_timeout: Seconds a run may take before it ends with status
             ``timeout`` (default: env ``BG_JOB_TIMEOUT_SECS``, else one day).
@@ -184,7 +191,12 @@ def create_app(
     served.update(graphs or {})
     if not served:
         raise ValueError("create_app() needs at least one graph to serve")
-    registry = GraphRegistry(served, checkpointer=checkpointer or InMemorySaver())
+    if store is None:
+        index = None if config is None else config.store_index
+        store = InMemoryStore(index=cast("IndexConfig | None", index))
+    registry = GraphRegistry(
+        served, checkpointer=checkpointer or InMemorySaver(), store=store
+    )
     if run_timeout is None:
         run_timeout = float(os.environ.get("BG_JOB_TIMEOUT_SECS", RUN_TIMEOUT_SECONDS))
     ctx = ServerContext(
