@@ -2,7 +2,8 @@
 
 Reads the keys ``stategraph dev`` acts on (``graphs``, ``env``,
 ``dependencies``, ``checkpointer``: ``path`` to a saver or a factory of
-one, or ``sqlite`` for a SQLite checkpoint file, and ``store.index``)
+one, ``sqlite`` for a SQLite checkpoint file, or ``ttl`` for thread expiry,
+and ``store.index``)
 and imports graphs from ``"./file.py:attr"`` or ``"package.module:attr"``
 specs. It does not start anything.
 """
@@ -33,6 +34,8 @@ class ServerConfig:
         sqlite_path: Keep checkpoints in this SQLite file instead of memory.
         checkpointer_path: ``"file.py:attr"`` of a saver, a function returning
             one, or a (async) context manager yielding one.
+        thread_ttl: ``checkpointer.ttl``: ``{"strategy": "delete",
+            "default_ttl": minutes, "sweep_interval_minutes": minutes}``.
         store_index: ``store.index``: vector search settings for the store
             (``embed`` a ``"provider:model"`` name or an embedding function).
     """
@@ -44,6 +47,7 @@ class ServerConfig:
     sqlite_path: str | None = None
     checkpointer_path: str | None = None
     store_index: Mapping[str, Any] | None = None
+    thread_ttl: Mapping[str, Any] | None = None
 
 
 def load_config(path: str | os.PathLike[str]) -> ServerConfig:
@@ -83,6 +87,7 @@ def load_config(path: str | os.PathLike[str]) -> ServerConfig:
         sqlite_path=str(base / sqlite) if sqlite else None,
         checkpointer_path=checkpointer.get("path"),
         store_index=_store_index(store.get("index"), base),
+        thread_ttl=checkpointer.get("ttl"),
     )
 
 

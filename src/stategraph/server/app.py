@@ -41,6 +41,7 @@ from stategraph.server._queue import RunQueue
 from stategraph.server._registry import GraphRegistry, system_assistant_id
 from stategraph.server._scheduler import CronScheduler
 from stategraph.server._storage import InMemoryStorage, Storage
+from stategraph.server._thread_ttl import ThreadSweeper, parse_ttl_config
 from stategraph.store.base import IndexConfig
 from stategraph.store.memory import InMemoryStore
 
@@ -121,9 +122,11 @@ async def _lifespan(
         ctx.queue = RunQueue(partial(execute_run, ctx))
         ctx.crons = CronScheduler(ctx)
         ctx.crons.start()
+        ctx.sweeper.start()
         try:
             yield
         finally:
+            await ctx.sweeper.aclose()
             await ctx.crons.aclose()
             await ctx.queue.aclose()
             await ctx.storage.aclose()
@@ -175,7 +178,7 @@ def create_app(
         storage: Where assistants, threads and runs are kept (default: memory).
         run_timeout: Seconds a run may take before it ends with status
             ``timeout`` (default: env ``BG_JOB_TIMEOUT_SECS``, else one day).
-        clock: Returns the current time; crons are scheduled by it.
+        clock: Returns the current time; crons and thread TTLs go by it.
 
     Returns:
         A Starlette app; serve it with any ASGI server.
@@ -207,6 +210,8 @@ def create_app(
     )
     if clock is not None:
         ctx.clock = clock
+    raw_ttl = None if config is None else config.thread_ttl
+    ctx.ttl = ThreadSweeper(ctx, parse_ttl_config(raw_ttl))
     app = Starlette(
         routes=_ROUTES,
         middleware=_MIDDLEWARE,
