@@ -8,9 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from langgraph_sdk import get_client
 from langgraph_sdk.errors import UnprocessableEntityError
 
-from conftest import Api
+from conftest import Api, serve
 from stategraph.server import create_app
 from stategraph.server._config import load_config
 
@@ -149,3 +150,32 @@ def test_store_index_from_config(tmp_path: Path) -> None:
     store.put(("d",), "long", {"text": "abcdefgh"})
     hits = store.search(("d",), query="abcdefg")
     assert [hit.key for hit in hits] == ["long", "short"]
+
+
+@pytest.mark.asyncio
+async def test_store_ttl_from_config(tmp_path: Path) -> None:
+    """``store.ttl`` swaps the in-memory store for one with TTLs."""
+    (tmp_path / "g.py").write_text("from _server_graphs import memo as graph\n")
+    spec = {
+        "graphs": {"memo": "./g.py:graph"},
+        "store": {"ttl": {"default_ttl": 5, "refresh_on_read": True}},
+    }
+    (tmp_path / "langgraph.json").write_text(json.dumps(spec))
+    app = create_app(config=tmp_path / "langgraph.json")
+    served = serve(app)
+    url = next(served)
+    try:
+        client = get_client(url=url, api_key=None)
+        await client.store.put_item(["t"], key="k", value={"v": 1}, ttl=1)
+        item = await client.store.get_item(["t"], key="k", refresh_ttl=False)
+        assert item is not None
+        assert item["value"] == {"v": 1}
+        result = await client.runs.wait(None, "memo", input={"user": "u", "note": "n"})
+        assert isinstance(result, dict)
+        assert result["recalled"] == ["n"]
+        store = app.state.stategraph.store
+        assert type(store).__name__ == "AsyncSqliteStore"
+        assert store.ttl_config["default_ttl"] == 5
+        await client.http.client.aclose()
+    finally:
+        served.close()

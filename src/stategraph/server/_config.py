@@ -3,7 +3,7 @@
 Reads the keys ``stategraph dev`` acts on (``graphs``, ``env``,
 ``dependencies``, ``checkpointer``: ``path`` to a saver or a factory of
 one, ``sqlite`` for a SQLite checkpoint file, or ``ttl`` for thread expiry,
-and ``store.index``)
+and ``store``: ``index`` and ``ttl``)
 and imports graphs from ``"./file.py:attr"`` or ``"package.module:attr"``
 specs. It does not start anything.
 """
@@ -38,6 +38,8 @@ class ServerConfig:
             "default_ttl": minutes, "sweep_interval_minutes": minutes}``.
         store_index: ``store.index``: vector search settings for the store
             (``embed`` a ``"provider:model"`` name or an embedding function).
+        store_ttl: ``store.ttl``: item TTL settings (``default_ttl``,
+            ``refresh_on_read``, ``sweep_interval_minutes``; minutes).
     """
 
     graphs: Mapping[str, str]
@@ -47,6 +49,7 @@ class ServerConfig:
     sqlite_path: str | None = None
     checkpointer_path: str | None = None
     store_index: Mapping[str, Any] | None = None
+    store_ttl: Mapping[str, Any] | None = None
     thread_ttl: Mapping[str, Any] | None = None
 
 
@@ -79,6 +82,8 @@ def load_config(path: str | os.PathLike[str]) -> ServerConfig:
     store = raw.get("store") or {}
     if not isinstance(store, Mapping):
         raise ValueError(f"{file}: 'store' must be an object")
+    if not isinstance(store.get("ttl") or {}, Mapping):
+        raise ValueError(f"{file}: 'store.ttl' must be an object")
     return ServerConfig(
         graphs=specs,
         base_dir=base,
@@ -88,6 +93,7 @@ def load_config(path: str | os.PathLike[str]) -> ServerConfig:
         checkpointer_path=checkpointer.get("path"),
         store_index=_store_index(store.get("index"), base),
         thread_ttl=checkpointer.get("ttl"),
+        store_ttl=store.get("ttl") or None,
     )
 
 

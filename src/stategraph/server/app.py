@@ -105,14 +105,38 @@ def _is_saver(value: Any) -> bool:
     return hasattr(value, "aget_tuple") and hasattr(value, "aput")
 
 
+async def _open_ttl_store(
+    stack: contextlib.AsyncExitStack, config: ServerConfig
+) -> Any:
+    """A store honouring ``store.ttl``: ``InMemoryStore`` has no TTLs."""
+    from stategraph.store.sqlite.aio import AsyncSqliteStore
+
+    store = await stack.enter_async_context(
+        AsyncSqliteStore.from_conn_string(
+            ":memory:",
+            index=cast("Any", config.store_index),
+            ttl=cast("Any", config.store_ttl),
+        )
+    )
+    await store.setup()
+    await store.start_ttl_sweeper()
+    stack.push_async_callback(store.stop_ttl_sweeper)
+    return store
+
+
 @contextlib.asynccontextmanager
 async def _lifespan(
-    ctx: ServerContext, config: ServerConfig | None, app: Starlette
+    ctx: ServerContext,
+    config: ServerConfig | None,
+    store_config: ServerConfig | None,
+    app: Starlette,
 ) -> AsyncIterator[None]:
     async with contextlib.AsyncExitStack() as stack:
         saver = None if config is None else await _open_saver(stack, config)
         if saver is not None:
             ctx.registry.checkpointer = saver
+        if store_config is not None and store_config.store_ttl:
+            ctx.registry.store = await _open_ttl_store(stack, store_config)
         for graph_id in ctx.registry.ids():
             if await ctx.storage.get_assistant(system_assistant_id(graph_id)):
                 continue
@@ -174,7 +198,8 @@ def create_app(
             ``AsyncSqliteSaver`` when the config names a SQLite file).
         store: The ``BaseStore`` behind ``/store`` and every graph's
             ``runtime.store`` (default: an ``InMemoryStore``, with the
-            config's ``store.index`` when it sets one).
+            config's ``store.index`` when it sets one; an in-memory
+            ``AsyncSqliteStore`` when the config sets ``store.ttl``).
         storage: Where assistants, threads and runs are kept (default: memory).
         run_timeout: Seconds a run may take before it ends with status
             ``timeout`` (default: env ``BG_JOB_TIMEOUT_SECS``, else one day).
@@ -194,7 +219,9 @@ def create_app(
     served.update(graphs or {})
     if not served:
         raise ValueError("create_app() needs at least one graph to serve")
+    store_given = store is not None
     if store is None:
+        # With ``store.ttl`` this is replaced by a SQLite store at start-up.
         index = None if config is None else config.store_index
         store = InMemoryStore(index=cast("IndexConfig | None", index))
     registry = GraphRegistry(
@@ -217,7 +244,12 @@ def create_app(
         middleware=_MIDDLEWARE,
         exception_handlers={HTTPException: http_error, Exception: _internal_error},
         # A saver given in code wins over the one langgraph.json names.
-        lifespan=partial(_lifespan, ctx, None if checkpointer is not None else config),
+        lifespan=partial(
+            _lifespan,
+            ctx,
+            None if checkpointer is not None else config,
+            None if store_given else config,
+        ),
     )
     app.state.stategraph = ctx
     ctx.app = app
