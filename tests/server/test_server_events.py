@@ -108,3 +108,36 @@ async def test_events_replayed_to_a_join(api: Api) -> None:
     )
     assert _tokens(joined) == ["Hello", " ", "big", " ", "world"]
     assert "values" not in {p.event for p in joined}
+
+
+async def _langgraph_events() -> list[tuple[str, str, tuple[str, ...]]]:
+    """The same graph on LangGraph, filtered as LangGraph's server filters."""
+    import uuid
+
+    from _server_graphs import talk
+    from langgraph.graph import START, MessagesState, StateGraph
+
+    builder = StateGraph(MessagesState)
+    # Wrapped: ``talk``'s annotation names stategraph's MessagesState.
+    builder.add_node("talk", lambda state: talk(state))
+    builder.add_edge(START, "talk")
+    run_id = uuid.uuid4()
+    out = []
+    events = builder.compile().astream_events(
+        HI, {"run_id": run_id}, version="v2", stream_mode=["values"]
+    )
+    async for event in events:
+        if event["event"] == "on_chain_stream" and event["run_id"] == str(run_id):
+            continue
+        out.append((event["event"], event["name"], tuple(sorted(event["tags"]))))
+    return out
+
+
+async def test_events_match_langgraph(api: Api) -> None:
+    parts = await api("runs.stream", None, "talk", input=HI, stream_mode="events")
+    ours = [
+        (p.data["event"], p.data["name"], tuple(sorted(p.data["tags"])))
+        for p in parts
+        if p.event == "events"
+    ]
+    assert ours == await _langgraph_events()
