@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from _server_graphs import agent
+from langgraph_sdk import get_client
 from langgraph_sdk.errors import NotFoundError, UnprocessableEntityError
 from starlette.applications import Starlette
 
@@ -109,3 +111,34 @@ def test_ttl_config(tmp_path: Path) -> None:
     assert sweeper.config.default_ttl == 30
     sweeper.set("t", None)  # no ttl asked for: the default applies
     assert sweeper.expires["t"] > datetime.now(timezone.utc) + timedelta(minutes=29)
+
+
+@pytest.mark.asyncio
+async def test_default_ttl_covers_threads_runs_create(tmp_path: Path) -> None:
+    (tmp_path / "g.py").write_text("from _server_graphs import agent as graph\n")
+    spec = {
+        "graphs": {"agent": "./g.py:graph"},
+        "checkpointer": {"ttl": {"default_ttl": 1}},
+    }
+    (tmp_path / "langgraph.json").write_text(json.dumps(spec))
+    now = [T0]
+    app = create_app(config=tmp_path / "langgraph.json", clock=lambda: now[0])
+    served = serve(app)
+    client = get_client(url=next(served), api_key=None)
+    try:
+        made = await client.threads.create()
+        tid = str(uuid.uuid4())
+        await client.runs.wait(tid, "agent", input=HI, if_not_exists="create")
+        kept = await client.runs.wait(None, "agent", input=HI, on_completion="keep")
+        assert isinstance(kept, dict)
+        sweeper = app.state.stategraph.sweeper
+        assert {made["thread_id"], tid} <= set(sweeper.expires)
+        now[0] = T0 + timedelta(minutes=2)
+        await asyncio.wrap_future(sweeper.sweep_soon())
+        for thread_id in (made["thread_id"], tid):
+            with pytest.raises(NotFoundError):
+                await client.threads.get(thread_id)
+        assert await client.threads.search(limit=100) == []
+    finally:
+        await client.http.client.aclose()
+        served.close()
