@@ -83,6 +83,8 @@ async def test_invalid_requests(api: Api) -> None:
         await api("store.put_item", ["docs"], key="a", value={}, ttl=5)
     with pytest.raises(UnprocessableEntityError):
         await api("store.search_items", ["docs"], limit=-1)
+    with pytest.raises(UnprocessableEntityError):
+        await api("store.search_items", ["docs"], filter={"a": {"$bogus": 1}})
 
 
 @pytest.mark.asyncio

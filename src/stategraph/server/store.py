@@ -9,7 +9,8 @@ neither empty nor contain ``.``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -42,6 +43,16 @@ def _namespace(value: Any, name: str, *, required: bool = True) -> tuple[str, ..
                 f" Received: {'.'.join(value)!r}",
             )
     return tuple(value)
+
+
+@contextlib.contextmanager
+def _store_errors() -> Iterator[None]:
+    """A request the store refuses is the client's mistake: 422, not 500."""
+    try:
+        yield
+    except (NotImplementedError, ValueError) as exc:
+        # e.g. ``ttl`` on InMemoryStore (no TTLs, as LangGraph's), a bad filter.
+        raise ApiError(422, str(exc)) from None
 
 
 def _key(value: Any) -> str:
@@ -77,11 +88,8 @@ async def put_item(request: Request) -> Response:
     ttl = field(body, "ttl", (int, float))
     if ttl is not None:
         kwargs["ttl"] = ttl
-    try:
+    with _store_errors():
         await context(request).store.aput(namespace, key, value, **kwargs)
-    except (NotImplementedError, ValueError) as exc:
-        # InMemoryStore, like LangGraph's, has no TTL: say so instead of a 500.
-        raise ApiError(422, str(exc)) from None
     return Response(status_code=204)
 
 
@@ -94,7 +102,8 @@ async def get_item(request: Request) -> Response:
     raw = params.get("namespace") or ""
     namespace = tuple(raw.split(".")) if raw else ()
     refresh = _flag(params.get("refresh_ttl"))
-    item = await context(request).store.aget(namespace, key, refresh_ttl=refresh)
+    with _store_errors():
+        item = await context(request).store.aget(namespace, key, refresh_ttl=refresh)
     return json_response(None if item is None else item.dict())
 
 
@@ -114,7 +123,8 @@ async def delete_item(request: Request) -> Response:
     body = await read_body(request)
     namespace = _namespace(body.get("namespace"), "namespace", required=False)
     key = _key(body.get("key"))
-    await context(request).store.adelete(namespace, key)
+    with _store_errors():
+        await context(request).store.adelete(namespace, key)
     return Response(status_code=204)
 
 
@@ -125,14 +135,18 @@ async def search_items(request: Request) -> Response:
         body.get("namespace_prefix"), "namespace_prefix", required=False
     )
     limit, offset = page_args(body, limit=10)
-    items = await context(request).store.asearch(
-        prefix,
-        filter=field(body, "filter", dict),
-        query=field(body, "query", str),
-        limit=limit,
-        offset=offset,
-        refresh_ttl=field(body, "refresh_ttl", bool),
-    )
+    filter_ = field(body, "filter", dict)
+    query = field(body, "query", str)
+    refresh = field(body, "refresh_ttl", bool)
+    with _store_errors():
+        items = await context(request).store.asearch(
+            prefix,
+            filter=filter_,
+            query=query,
+            limit=limit,
+            offset=offset,
+            refresh_ttl=refresh,
+        )
     return json_response({"items": [item.dict() for item in items]})
 
 
