@@ -166,3 +166,30 @@ async def make_saver() -> AsyncIterator[Any]:
     SAVERS.append(saver)
     yield saver
     CLOSED.append(saver)
+
+
+class MemoState(TypedDict, total=False):
+    user: str
+    note: str
+    recalled: list[str]
+
+
+async def remember(state: MemoState, runtime: Runtime[None]) -> dict[str, Any]:
+    """Writes the note to the server's store, then reads back every note."""
+    assert runtime.store is not None, "the server gives graphs its store"
+    namespace = ("notes", state["user"])
+    await runtime.store.aput(
+        namespace, f"n{len(state['note'])}", {"text": state["note"]}
+    )
+    found = await runtime.store.asearch(namespace)
+    return {"recalled": [item.value["text"] for item in found]}
+
+
+def build_memo() -> Any:
+    builder = StateGraph(MemoState)
+    builder.add_node("remember", remember)
+    builder.add_edge(START, "remember")
+    return builder.compile()
+
+
+memo = build_memo()

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import uvicorn
-from _server_graphs import GATES, Gate, agent, make_who_graph, talker
+from _server_graphs import GATES, Gate, agent, make_who_graph, memo, talker
 from langgraph_sdk import get_client, get_sync_client
 
 from stategraph.server import create_app
@@ -45,7 +45,7 @@ def serve(app: Any) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
-    graphs = {"agent": agent, "who": make_who_graph, "talk": talker}
+    graphs = {"agent": agent, "who": make_who_graph, "talk": talker, "memo": memo}
     yield from serve(create_app(graphs))
 
 

@@ -227,7 +227,9 @@ async def test_request_errors(api: Api) -> None:
         await api("runs.create", tid, missing, input=HI)
     status, detail = await _status(api, "runs.wait", tid, "no-such-graph", input=HI)
     assert status == 422
-    assert detail.endswith("expected a UUID or one of the graph ids: agent, who, talk")
+    assert detail.endswith(
+        "expected a UUID or one of the graph ids: agent, who, talk, memo"
+    )
     with pytest.raises(UnprocessableEntityError, match="bogus"):
         await api("runs.create", tid, "agent", input=HI, stream_mode="bogus")
     with pytest.raises(BadRequestError, match="both configurable and context"):

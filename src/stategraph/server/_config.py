@@ -1,8 +1,9 @@
 """``langgraph.json``: which graphs to serve, their environment and import paths.
 
 Reads the keys ``stategraph dev`` acts on (``graphs``, ``env``,
-``dependencies``, and ``checkpointer``: ``path`` to a saver or a factory of
-one, or ``sqlite`` for a SQLite checkpoint file)
+``dependencies``, ``checkpointer``: ``path`` to a saver or a factory of
+one, ``sqlite`` for a SQLite checkpoint file, or ``ttl`` for thread expiry,
+and ``store``: ``index`` and ``ttl``)
 and imports graphs from ``"./file.py:attr"`` or ``"package.module:attr"``
 specs. It does not start anything.
 """
@@ -33,6 +34,12 @@ class ServerConfig:
         sqlite_path: Keep checkpoints in this SQLite file instead of memory.
         checkpointer_path: ``"file.py:attr"`` of a saver, a function returning
             one, or a (async) context manager yielding one.
+        thread_ttl: ``checkpointer.ttl``: ``{"strategy": "delete",
+            "default_ttl": minutes, "sweep_interval_minutes": minutes}``.
+        store_index: ``store.index``: vector search settings for the store
+            (``embed`` a ``"provider:model"`` name or an embedding function).
+        store_ttl: ``store.ttl``: item TTL settings (``default_ttl``,
+            ``refresh_on_read``, ``sweep_interval_minutes``; minutes).
     """
 
     graphs: Mapping[str, str]
@@ -41,6 +48,9 @@ class ServerConfig:
     dependencies: tuple[str, ...] = ()
     sqlite_path: str | None = None
     checkpointer_path: str | None = None
+    store_index: Mapping[str, Any] | None = None
+    store_ttl: Mapping[str, Any] | None = None
+    thread_ttl: Mapping[str, Any] | None = None
 
 
 def load_config(path: str | os.PathLike[str]) -> ServerConfig:
@@ -69,6 +79,11 @@ def load_config(path: str | os.PathLike[str]) -> ServerConfig:
     if not isinstance(checkpointer, Mapping):
         raise ValueError(f"{file}: 'checkpointer' must be an object")
     sqlite = checkpointer.get("sqlite")
+    store = raw.get("store") or {}
+    if not isinstance(store, Mapping):
+        raise ValueError(f"{file}: 'store' must be an object")
+    if not isinstance(store.get("ttl") or {}, Mapping):
+        raise ValueError(f"{file}: 'store.ttl' must be an object")
     return ServerConfig(
         graphs=specs,
         base_dir=base,
@@ -76,7 +91,24 @@ def load_config(path: str | os.PathLike[str]) -> ServerConfig:
         dependencies=tuple(raw.get("dependencies") or ()),
         sqlite_path=str(base / sqlite) if sqlite else None,
         checkpointer_path=checkpointer.get("path"),
+        store_index=_store_index(store.get("index"), base),
+        thread_ttl=checkpointer.get("ttl"),
+        store_ttl=store.get("ttl") or None,
     )
+
+
+def _store_index(index: Any, base: Path) -> dict[str, Any] | None:
+    """``store.index`` with an ``"file.py:fn"`` embed spec imported."""
+    if not index:
+        return None
+    if not isinstance(index, Mapping):
+        raise ValueError(f"'store.index' must be an object, got {index!r}")
+    out = dict(index)
+    embed = out.get("embed")
+    # "openai:text-embedding-3-small" names a provider; a ".py:" spec a function.
+    if isinstance(embed, str) and (".py:" in embed or embed.startswith((".", "/"))):
+        out["embed"] = import_object(embed, base)
+    return out
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from stategraph.server._registry import GraphRegistry
     from stategraph.server._scheduler import CronScheduler
     from stategraph.server._storage import Storage
+    from stategraph.server._thread_ttl import ThreadSweeper
 
 #: Seconds a run may take before it ends with status ``timeout``.
 RUN_TIMEOUT_SECONDS = 86400.0
@@ -39,6 +40,7 @@ class ServerContext:
         app: The ASGI app serving this context.
         clock: Returns the current time (timezone-aware).
         crons: The cron scheduler (set when the app starts).
+        ttl: The expired-thread sweeper (set when the app is built).
     """
 
     registry: GraphRegistry
@@ -51,6 +53,7 @@ class ServerContext:
     #: The time now; crons are scheduled by it (tests pass a fake clock).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     crons: CronScheduler | None = None
+    ttl: ThreadSweeper | None = None
 
     @property
     def runs(self) -> RunQueue:
@@ -60,9 +63,21 @@ class ServerContext:
         return self.queue
 
     @property
+    def sweeper(self) -> ThreadSweeper:
+        """The thread TTL sweeper."""
+        if self.ttl is None:
+            raise RuntimeError("the server's thread sweeper is not set up")
+        return self.ttl
+
+    @property
     def checkpointer(self) -> Any:
         """The saver every graph persists to."""
         return self.registry.checkpointer
+
+    @property
+    def store(self) -> Any:
+        """The store ``/store`` serves and every graph gets as ``runtime.store``."""
+        return self.registry.store
 
 
 def context(request: Request) -> ServerContext:

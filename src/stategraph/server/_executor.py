@@ -15,6 +15,7 @@ from stategraph._types import Command, Send
 from stategraph.errors import GraphBubbleUp
 from stategraph.server import _json
 from stategraph.server._context import now
+from stategraph.server._events import graph_chunks
 from stategraph.server._frames import FrameTranslator
 from stategraph.server._thread_state import refresh_thread
 from stategraph.server._webhooks import send_webhook
@@ -73,13 +74,14 @@ async def _stream_graph(
     graph = await ctx.registry.get(config["configurable"]["graph_id"], config)
     frames = FrameTranslator(kwargs["stream_mode"], subgraphs=kwargs["subgraphs"])
     last_values: Any = None
-    chunks = graph.astream(
+    chunks = graph_chunks(
+        graph,
         graph_input(kwargs),
         config,
-        **_stream_kwargs(graph, kwargs, frames.engine_modes),
+        _stream_kwargs(graph, kwargs, frames.engine_modes),
+        events="events" in kwargs["stream_mode"],
     )
-    async for chunk in chunks:
-        ns, mode, payload = chunk if kwargs["subgraphs"] else ((), *chunk)
+    async for ns, mode, payload in chunks:
         if mode == "values" and not ns:
             last_values = payload
         for event, data in frames.translate(ns, mode, payload):

@@ -34,6 +34,8 @@ class FrameTranslator:
         # ``values`` is always streamed: /wait answers with the last one.
         engine = ["values"]
         for mode in requested:
+            if mode == "events":  # LangChain callbacks, not an engine mode
+                continue
             name = "messages" if mode in ("messages", "messages-tuple") else mode
             if name not in engine:
                 engine.append(name)

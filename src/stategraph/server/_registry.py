@@ -31,10 +31,14 @@ class GraphRegistry:
     Args:
         graphs: Graph id to a compiled graph, builder or factory.
         checkpointer: The saver every served graph persists to.
+        store: The store every served graph gets as ``runtime.store``.
     """
 
-    def __init__(self, graphs: Mapping[str, Any], *, checkpointer: Any) -> None:
+    def __init__(
+        self, graphs: Mapping[str, Any], *, checkpointer: Any, store: Any = None
+    ) -> None:
         self.checkpointer = checkpointer
+        self.store = store
         self._graphs: dict[str, Any] = {}
         for graph_id, value in graphs.items():
             if not _is_graph(value) and hasattr(value, "compile"):
@@ -54,7 +58,7 @@ class GraphRegistry:
         return list(self._graphs)
 
     async def get(self, graph_id: str, config: Mapping[str, Any] | None = None) -> Any:
-        """The graph, bound to the server's checkpointer.
+        """The graph, bound to the server's checkpointer and store.
 
         Raises:
             KeyError: When no graph has that id.
@@ -62,7 +66,9 @@ class GraphRegistry:
         value = self._graphs[graph_id]
         if not _is_graph(value):
             value = await _call_factory(value, config or {})
-        return value.copy({"checkpointer": self.checkpointer})
+        # The server's store replaces the graph's own, as in LangGraph's server:
+        # nodes and /store must see the same items.
+        return value.copy({"checkpointer": self.checkpointer, "store": self.store})
 
     def display_name(self, graph_id: str) -> str:
         """The system assistant's name: the graph's own name if it set one."""

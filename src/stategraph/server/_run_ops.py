@@ -73,14 +73,18 @@ async def _thread_for_run(
     ctx: ServerContext, raw_thread_id: str | None, kwargs: dict[str, Any]
 ) -> Record:
     if raw_thread_id is None:
-        return new_thread(new_id(), {})
-    thread_id = parse_uuid(raw_thread_id, "thread ID")
-    thread = await ctx.storage.get_thread(thread_id)
-    if thread is not None:
-        return thread
-    if kwargs["if_not_exists"] == "create":
-        return new_thread(thread_id, {})
-    raise ApiError(404, f"Thread {thread_id} not found")
+        thread_id = new_id()
+    else:
+        thread_id = parse_uuid(raw_thread_id, "thread ID")
+        thread = await ctx.storage.get_thread(thread_id)
+        if thread is not None:
+            return thread
+        if kwargs["if_not_exists"] != "create":
+            raise ApiError(404, f"Thread {thread_id} not found")
+    # A thread made for a run lives as long as the config's default TTL says.
+    if ctx.ttl is not None:
+        ctx.ttl.set(thread_id, None)
+    return new_thread(thread_id, {})
 
 
 def _new_run(assistant: Record, thread: Record, kwargs: dict[str, Any]) -> Record:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from stategraph.server._http import ApiError, choice, field
 
-#: Stream modes a run may ask for (``events`` needs callback tracing: later).
+#: Stream modes a run may ask for.
 STREAM_MODES = frozenset(
     {
         "values",
@@ -24,6 +24,7 @@ STREAM_MODES = frozenset(
         "debug",
         "tasks",
         "checkpoints",
+        "events",
     }
 )
 MULTITASK = ("reject", "interrupt", "rollback", "enqueue")
@@ -36,8 +37,6 @@ def _stream_modes(body: Mapping[str, Any]) -> list[str]:
     if not isinstance(modes, list) or not all(isinstance(m, str) for m in modes):
         raise ApiError(422, f"'stream_mode' must be a string or a list, got {raw!r}")
     for mode in modes:
-        if mode == "events":
-            raise ApiError(422, "stream_mode 'events' is not supported by this server")
         if mode not in STREAM_MODES:
             raise ApiError(
                 422,

@@ -14,7 +14,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 import stategraph
 from stategraph.checkpoint.memory import InMemorySaver
-from stategraph.server import assistants, crons, runs, threads
+from stategraph.server import assistants, crons, runs, store as store_routes, threads
 from stategraph.server._broker import Broker
 from stategraph.server._config import (
     ServerConfig,
@@ -41,6 +41,9 @@ from stategraph.server._queue import RunQueue
 from stategraph.server._registry import GraphRegistry, system_assistant_id
 from stategraph.server._scheduler import CronScheduler
 from stategraph.server._storage import InMemoryStorage, Storage
+from stategraph.server._thread_ttl import ThreadSweeper, parse_ttl_config
+from stategraph.store.base import IndexConfig
+from stategraph.store.memory import InMemoryStore
 
 #: Environment variable naming the ``langgraph.json`` of ``create_app_from_env``.
 CONFIG_ENV = "STATEGRAPH_CONFIG"
@@ -102,14 +105,38 @@ def _is_saver(value: Any) -> bool:
     return hasattr(value, "aget_tuple") and hasattr(value, "aput")
 
 
+async def _open_ttl_store(
+    stack: contextlib.AsyncExitStack, config: ServerConfig
+) -> Any:
+    """A store honouring ``store.ttl``: ``InMemoryStore`` has no TTLs."""
+    from stategraph.store.sqlite.aio import AsyncSqliteStore
+
+    store = await stack.enter_async_context(
+        AsyncSqliteStore.from_conn_string(
+            ":memory:",
+            index=cast("Any", config.store_index),
+            ttl=cast("Any", config.store_ttl),
+        )
+    )
+    await store.setup()
+    await store.start_ttl_sweeper()
+    stack.push_async_callback(store.stop_ttl_sweeper)
+    return store
+
+
 @contextlib.asynccontextmanager
 async def _lifespan(
-    ctx: ServerContext, config: ServerConfig | None, app: Starlette
+    ctx: ServerContext,
+    config: ServerConfig | None,
+    store_config: ServerConfig | None,
+    app: Starlette,
 ) -> AsyncIterator[None]:
     async with contextlib.AsyncExitStack() as stack:
         saver = None if config is None else await _open_saver(stack, config)
         if saver is not None:
             ctx.registry.checkpointer = saver
+        if store_config is not None and store_config.store_ttl:
+            ctx.registry.store = await _open_ttl_store(stack, store_config)
         for graph_id in ctx.registry.ids():
             if await ctx.storage.get_assistant(system_assistant_id(graph_id)):
                 continue
@@ -119,9 +146,11 @@ async def _lifespan(
         ctx.queue = RunQueue(partial(execute_run, ctx))
         ctx.crons = CronScheduler(ctx)
         ctx.crons.start()
+        ctx.sweeper.start()
         try:
             yield
         finally:
+            await ctx.sweeper.aclose()
             await ctx.crons.aclose()
             await ctx.queue.aclose()
             await ctx.storage.aclose()
@@ -132,6 +161,7 @@ _ROUTES = [
     Route("/info", info, methods=["GET"]),
     *assistants.routes,
     *threads.routes,
+    *store_routes.routes,
     *crons.routes,  # before runs: /runs/crons/... is not a run id
     *runs.routes,
 ]
@@ -153,6 +183,7 @@ def create_app(
     *,
     config: ServerConfig | str | os.PathLike[str] | None = None,
     checkpointer: Any = None,
+    store: Any = None,
     storage: Storage | None = None,
     run_timeout: float | None = None,
     clock: Callable[[], datetime] | None = None,
@@ -165,10 +196,14 @@ def create_app(
         config: A ``langgraph.json`` path or parsed ``ServerConfig``.
         checkpointer: Saver for checkpoints (default: ``InMemorySaver``, or an
             ``AsyncSqliteSaver`` when the config names a SQLite file).
+        store: The ``BaseStore`` behind ``/store`` and every graph's
+            ``runtime.store`` (default: an ``InMemoryStore``, with the
+            config's ``store.index`` when it sets one; an in-memory
+            ``AsyncSqliteStore`` when the config sets ``store.ttl``).
         storage: Where assistants, threads and runs are kept (default: memory).
         run_timeout: Seconds a run may take before it ends with status
             ``timeout`` (default: env ``BG_JOB_TIMEOUT_SECS``, else one day).
-        clock: Returns the current time; crons are scheduled by it.
+        clock: Returns the current time; crons and thread TTLs go by it.
 
     Returns:
         A Starlette app; serve it with any ASGI server.
@@ -184,7 +219,14 @@ def create_app(
     served.update(graphs or {})
     if not served:
         raise ValueError("create_app() needs at least one graph to serve")
-    registry = GraphRegistry(served, checkpointer=checkpointer or InMemorySaver())
+    store_given = store is not None
+    if store is None:
+        # With ``store.ttl`` this is replaced by a SQLite store at start-up.
+        index = None if config is None else config.store_index
+        store = InMemoryStore(index=cast("IndexConfig | None", index))
+    registry = GraphRegistry(
+        served, checkpointer=checkpointer or InMemorySaver(), store=store
+    )
     if run_timeout is None:
         run_timeout = float(os.environ.get("BG_JOB_TIMEOUT_SECS", RUN_TIMEOUT_SECONDS))
     ctx = ServerContext(
@@ -195,12 +237,19 @@ def create_app(
     )
     if clock is not None:
         ctx.clock = clock
+    raw_ttl = None if config is None else config.thread_ttl
+    ctx.ttl = ThreadSweeper(ctx, parse_ttl_config(raw_ttl))
     app = Starlette(
         routes=_ROUTES,
         middleware=_MIDDLEWARE,
         exception_handlers={HTTPException: http_error, Exception: _internal_error},
         # A saver given in code wins over the one langgraph.json names.
-        lifespan=partial(_lifespan, ctx, None if checkpointer is not None else config),
+        lifespan=partial(
+            _lifespan,
+            ctx,
+            None if checkpointer is not None else config,
+            None if store_given else config,
+        ),
     )
     app.state.stategraph = ctx
     ctx.app = app

@@ -28,6 +28,7 @@ from stategraph.server._http import (
 from stategraph.server._storage import Query, Record
 from stategraph.server._thread_state import (
     checkpoint_json,
+    delete_thread,
     empty_state,
     graph_of,
     load_thread,
@@ -36,6 +37,7 @@ from stategraph.server._thread_state import (
     snapshot_json,
     thread_config,
 )
+from stategraph.server._thread_ttl import ttl_minutes
 
 _SORT = ("thread_id", "status", "created_at", "updated_at", "state_updated_at")
 _STATUSES = ("idle", "busy", "interrupted", "error")
@@ -62,8 +64,7 @@ async def create(request: Request) -> Response:
     """POST /threads."""
     ctx = context(request)
     body = await read_body(request, required=False)
-    if body.get("ttl") is not None:
-        raise ApiError(422, "Thread 'ttl' is not supported by this server yet")
+    ttl = ttl_minutes(body)
     raw_id = field(body, "thread_id", str)
     thread_id = parse_uuid(raw_id, "thread ID") if raw_id else new_id()
     existing = await ctx.storage.get_thread(thread_id)
@@ -76,6 +77,7 @@ async def create(request: Request) -> Response:
         metadata["graph_id"] = field(body, "graph_id", str)
     thread = new_thread(thread_id, metadata)
     await ctx.storage.put_thread(thread)
+    ctx.sweeper.set(thread_id, ttl)
     supersteps = field(body, "supersteps", list)
     if supersteps:
         await _replay_supersteps(ctx, thread, supersteps)
@@ -93,8 +95,9 @@ async def patch(request: Request) -> Response:
     ctx = context(request)
     thread = await load_thread(ctx, request.path_params["id"])
     body = await read_body(request, required=False)
-    if body.get("ttl") is not None:
-        raise ApiError(422, "Thread 'ttl' is not supported by this server yet")
+    ttl = ttl_minutes(body)
+    if ttl is not None:
+        ctx.sweeper.set(thread["thread_id"], ttl)
     thread["metadata"] = {**thread["metadata"], **field(body, "metadata", dict, {})}
     thread["updated_at"] = now()
     await ctx.storage.put_thread(thread)
@@ -107,12 +110,7 @@ async def delete(request: Request) -> Response:
     """DELETE /threads/{id} with its runs and checkpoints."""
     ctx = context(request)
     thread = await load_thread(ctx, request.path_params["id"])
-    thread_id = thread["thread_id"]
-    # Stop its runs first: a run still going would write after the deletion.
-    for run_id in await ctx.runs.stop_thread(thread_id):
-        ctx.broker.discard(run_id)
-    await ctx.storage.delete_thread(thread_id)
-    await ctx.checkpointer.adelete_thread(thread_id)
+    await delete_thread(ctx, thread["thread_id"])
     return Response(status_code=204)
 
 
