@@ -39,3 +39,18 @@ def test_builder_legacy_keywords_warn_and_apply(lib: str) -> None:
         warns.LangGraphDeprecatedSinceV05, match=r"^`input` is deprecated"
     ):
         builder.add_node("b", lambda s: s, input=State)
+
+
+@pytest.mark.parametrize("lib", ["langgraph", "stategraph"])
+def test_moved_names_warn_on_import(lib: str) -> None:
+    warns = importlib.import_module(f"{lib}.warnings")
+    types = importlib.import_module(f"{lib}.types")
+    constants = importlib.import_module(f"{lib}.constants")
+    with pytest.warns(
+        warns.LangGraphDeprecatedSinceV10, match=r"^Importing Send from "
+    ):
+        assert constants.Send is types.Send
+    with pytest.warns(warns.LangGraphDeprecatedSinceV10, match=r"^Importing PREVIOUS"):
+        assert constants.PREVIOUS == "__previous__"
+    with pytest.warns(warns.LangGraphDeprecatedSinceV10, match=r"^`interrupt_id` is"):
+        assert types.Interrupt(value=1, id="abc").interrupt_id == "abc"

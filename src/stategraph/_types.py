@@ -193,9 +193,25 @@ class Interrupt:
             self.id = id
 
     @classmethod
-    def from_ns(cls, value: Any, ns: str) -> Interrupt:
+    def from_ns(cls, value: Any, ns: str, *, response_schema: Any = None) -> Interrupt:
         """Make the interrupt raised first by the task of namespace ``ns``."""
-        return cls(value=value, id=_interrupt_id(ns, 0))
+        return cls(
+            value=value, id=_interrupt_id(ns, 0), response_schema=response_schema
+        )
+
+    @property
+    def interrupt_id(self) -> str:
+        """Deprecated name of ``id``."""
+        import warnings
+
+        from stategraph.warnings import LangGraphDeprecatedSinceV10
+
+        warnings.warn(
+            "`interrupt_id` is deprecated. Use `id` instead.",
+            LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
+        return self.id
 
 
 class StateUpdate(NamedTuple):
