@@ -70,3 +70,32 @@ def test_runtime_carries_control() -> None:
     assert not control.drain_requested
     control.request_drain()
     assert (control.drain_requested, control.drain_reason) == (True, "shutdown")
+
+
+@pytest.mark.parametrize("lib", ["langgraph", "stategraph"])
+def test_execution_info_counts_attempts(lib: str) -> None:
+    graph_mod = importlib.import_module(f"{lib}.graph")
+    runtime_mod = importlib.import_module(f"{lib}.runtime")
+    types = importlib.import_module(f"{lib}.types")
+    seen: list[Any] = []
+
+    def node(state: S, runtime: runtime_mod.Runtime) -> S:  # type: ignore[name-defined]
+        info = runtime.execution_info
+        seen.append(
+            (info.node_attempt, isinstance(info.node_first_attempt_time, float))
+        )
+        if len(seen) < 3:
+            raise ValueError("again")
+        return {"n": 1}
+
+    builder = graph_mod.StateGraph(S)
+    policy = types.RetryPolicy(
+        max_attempts=3, initial_interval=0, jitter=False, retry_on=ValueError
+    )
+    builder.add_node("node", node, retry_policy=policy)
+    builder.add_edge(graph_mod.START, "node")
+    assert builder.compile().invoke({"n": 0}) == {"n": 1}
+    assert seen == [(1, True), (2, True), (3, True)]
+    info = runtime_mod.ExecutionInfo(checkpoint_id="c", checkpoint_ns="", task_id="t")
+    assert info.patch(node_attempt=3).node_attempt == 3
+    assert info.node_attempt == 1

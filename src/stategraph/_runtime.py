@@ -30,6 +30,10 @@ class ExecutionInfo:
     node_attempt: int = 1
     node_first_attempt_time: float | None = None
 
+    def patch(self, **overrides: Any) -> ExecutionInfo:
+        """A copy with ``overrides`` applied (the record is frozen)."""
+        return replace(self, **overrides)
+
 
 @dataclass(frozen=True, slots=True)
 class ServerInfo:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import binascii
 import random
+import time
 from collections.abc import Generator, Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -868,6 +869,7 @@ class Loop:
                 task_id=task.id,
                 thread_id=self.config[CONF].get("thread_id"),
                 run_id=str(rid) if rid else None,
+                node_first_attempt_time=time.time(),
             ),
         )
 

@@ -12,7 +12,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from stategraph._config import var_child_config
-from stategraph._constants import CONF, CONFIG_KEY_CHECKPOINT_NS, NS_END, NS_SEP
+from stategraph._constants import (
+    CONF,
+    CONFIG_KEY_CHECKPOINT_NS,
+    CONFIG_KEY_RUNTIME,
+    NS_END,
+    NS_SEP,
+)
 from stategraph._engine import _messages
 from stategraph._engine._task import Task
 from stategraph._types import Command, RetryPolicy
@@ -166,6 +172,17 @@ def _parent_ns(ns: str) -> str:
     while parts and parts[-1].isdigit():
         parts.pop()
     return NS_SEP.join(parts)
+
+
+def note_attempt(task: Task, attempt: int) -> None:
+    """Tell a retried task's runtime which attempt this is (``node_attempt``)."""
+    conf = task.config[CONF]
+    runtime = conf.get(CONFIG_KEY_RUNTIME)
+    info = getattr(runtime, "execution_info", None)
+    if info is not None:
+        conf[CONFIG_KEY_RUNTIME] = runtime.override(
+            execution_info=info.patch(node_attempt=attempt + 1)
+        )
 
 
 def note_failure(task: Task, exc: BaseException) -> None:

@@ -28,6 +28,7 @@ from stategraph._engine._effects import (
 )
 from stategraph._engine._runner import (
     SLOW_TASK_SECONDS,
+    note_attempt,
     note_failure,
     parent_command,
     retry_delay,
@@ -239,6 +240,7 @@ def run_task(task: Task) -> BaseException | None:
             if delay is None:
                 return exc
             attempt += 1
+            note_attempt(task, attempt)
             time.sleep(delay)
 
 
