@@ -194,6 +194,21 @@ async def astream_events_v2(lib: Lib, d: Driver, rec: Recorder) -> None:
     rec.add("events", seen)
 
 
+@scenario
+async def protocol_events_v2_handler(lib: Lib, d: Driver, rec: Recorder) -> None:
+    flag = lib.module("_internal._constants").CONFIG_KEY_STREAM_MESSAGES_V2
+    graph = chat_graph(lib, d, fake_model("hi there", "more")).compile()
+    cfg = {"configurable": {flag: True}}
+    await rec.stream(
+        "protocol events",
+        graph,
+        {"messages": [("user", "x")]},
+        cfg,
+        stream_mode="messages",
+        version="v2",
+    )
+
+
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_messages_scenario(
     name: str, driver: Driver, request: pytest.FixtureRequest

@@ -25,6 +25,11 @@ try:
 except ImportError:  # pragma: no cover - older langchain-core
     _StreamingCallbackHandler = object  # type: ignore[assignment,misc]  # shim
 
+try:
+    from langchain_core.tracers._streaming import _V2StreamingCallbackHandler
+except ImportError:  # pragma: no cover - older langchain-core
+    _V2StreamingCallbackHandler = object  # type: ignore[assignment,misc]  # shim
+
 T = TypeVar("T")
 Meta = tuple[tuple[str, ...], dict[str, Any]]
 
@@ -152,11 +157,59 @@ class StreamMessagesHandler(BaseCallbackHandler, _StreamingCallbackHandler):  # 
         self.metadata.pop(run_id, None)
 
 
-class StreamMessagesHandlerV2(StreamMessagesHandler):
-    """The handler ``stream_events(version="v3")`` uses: protocol events, no chunks."""
+class StreamMessagesHandlerV2(StreamMessagesHandler, _V2StreamingCallbackHandler):
+    """The handler ``stream_events(version="v3")`` uses: protocol events, no chunks.
+
+    Its ``_V2StreamingCallbackHandler`` base makes chat models report content
+    block events (``on_stream_event``) instead of token chunks.
+    """
+
+    def __init__(
+        self,
+        stream: Callable[[Any], None],
+        subgraphs: bool,
+        *,
+        parent_ns: tuple[str, ...] | None = None,
+    ) -> None:
+        super().__init__(stream, subgraphs, parent_ns=parent_ns)
+        self._streamed_run_ids: set[UUID] = set()
 
     def on_llm_new_token(self, token: Any, *, chunk: Any = None, **kwargs: Any) -> Any:
         """Token chunks are not part of the v2 messages protocol."""
+
+    def on_llm_end(
+        self,
+        response: LLMResult,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Emit a model's message unless its events were streamed already."""
+        meta = self.metadata.get(run_id)
+        if meta and response.generations and response.generations[0]:
+            gen = response.generations[0][0]
+            if isinstance(gen, ChatGeneration):
+                if run_id in self._streamed_run_ids:
+                    if gen.message.id is None:
+                        gen.message.id = str(uuid4())
+                    self.seen.add(gen.message.id)
+                else:
+                    self._emit(meta, gen.message, dedupe=True)
+        self._streamed_run_ids.discard(run_id)
+        self.metadata.pop(run_id, None)
+
+    def on_llm_error(
+        self,
+        error: BaseException,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Forget a model run that failed."""
+        self._streamed_run_ids.discard(run_id)
+        self.metadata.pop(run_id, None)
 
     def on_stream_event(
         self,
@@ -169,8 +222,10 @@ class StreamMessagesHandlerV2(StreamMessagesHandler):
     ) -> Any:
         """Forward one protocol event of a chat model as a ``messages`` part."""
         if meta := self.metadata.get(run_id):
-            if event.get("event") == "message-start" and event.get("message_id"):
-                self.seen.add(event["message_id"])
+            if event.get("event") == "message-start":
+                self._streamed_run_ids.add(run_id)
+                if msg_id := event.get("message_id"):
+                    self.seen.add(msg_id)
             self.stream(
                 (meta[0], "messages", (event, {**meta[1], "run_id": str(run_id)}))
             )

@@ -183,7 +183,7 @@ def prepare_run(
         if _tracing.wanted(config, modes):
             run.tracing = _tracing
             run.messages_handler = _tracing.messages_handler(
-                config, modes, own, subgraphs
+                config, modes, own, subgraphs, version
             )
     run.sinks = (own, conf[CONFIG_KEY_STREAM]) if CONFIG_KEY_STREAM in conf else (own,)
     run.runtime = _runtime(graph, run, context, modes, parent_runtime, conf)

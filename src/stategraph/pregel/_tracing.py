@@ -21,14 +21,14 @@ from langchain_core.callbacks.manager import (
 from langchain_core.runnables.config import var_child_runnable_config
 from langchain_core.tracers.context import _tracing_v2_is_enabled
 
-from stategraph._constants import CONF
+from stategraph._constants import CONF, CONFIG_KEY_STREAM_MESSAGES_V2
 from stategraph._graph_callbacks import (
     GraphInterruptEvent,
     GraphResumeEvent,
     _AsyncGraphCallbackManager,
     _GraphCallbackManager,
 )
-from stategraph.pregel._messages import StreamMessagesHandler
+from stategraph.pregel._messages import StreamMessagesHandler, StreamMessagesHandlerV2
 
 HANDLER_KEY = "__pregel_messages_handler"
 """Config key of the run's messages handler, shared with its subgraphs."""
@@ -42,7 +42,11 @@ def wanted(config: dict[str, Any], modes: set[str]) -> bool:
 
 
 def messages_handler(
-    config: dict[str, Any], modes: set[str], sink: Any, subgraphs: bool
+    config: dict[str, Any],
+    modes: set[str],
+    sink: Any,
+    subgraphs: bool,
+    version: str = "v1",
 ) -> StreamMessagesHandler | None:
     """The handler streaming chat-model tokens for this run, if it streams messages.
 
@@ -55,7 +59,9 @@ def messages_handler(
     parent = config[CONF].get(HANDLER_KEY)
     if parent is not None and "__pregel_task_id" in config[CONF]:
         return None
-    handler = StreamMessagesHandler(sink.put, subgraphs)
+    v2 = version == "v2" and config[CONF].get(CONFIG_KEY_STREAM_MESSAGES_V2)
+    cls = StreamMessagesHandlerV2 if v2 else StreamMessagesHandler
+    handler = cls(sink.put, subgraphs)
     # Tokens and node outputs streamed to one sink share its seen message ids.
     handler.seen = sink.seen_messages
     config[CONF][HANDLER_KEY] = handler
