@@ -42,9 +42,7 @@ async def perform(effect: Any, saver: Any, cache: Any) -> Any:
     """Carry out one I/O effect with async calls."""
     kind = type(effect)
     if kind is SaveWrites:
-        return await saver.aput_writes(
-            effect.config, effect.writes, effect.task_id, effect.task_path
-        )
+        return await saver.aput_writes(*effect.args(saver.aput_writes))
     if kind is SaveCheckpoint:
         return await saver.aput(
             effect.config, effect.checkpoint, effect.metadata, effect.new_versions

@@ -83,6 +83,30 @@ def empty_checkpoint() -> dict[str, Any]:
 _CONTROL = frozenset((ERROR, "__error_source_node__", INTERRUPT, RESUME))
 
 
+_FAST_VERSIONS: dict[type, bool] = {}
+
+
+def _padded_fast_path(saver_type: type) -> bool:
+    """Whether versions of ``saver_type`` may be computed without calling it.
+
+    Only savers declaring ``padded_versions`` qualify, and only while no
+    subclass overrides their ``get_next_version``: a saver that customises it
+    must see every call (and any error it raises), as in LangGraph.
+    """
+    known = _FAST_VERSIONS.get(saver_type)
+    if known is not None:
+        return known
+    mro = saver_type.__mro__
+    declares = next((i for i, k in enumerate(mro) if "padded_versions" in vars(k)), -1)
+    defines = next(
+        (i for i, k in enumerate(mro) if "get_next_version" in vars(k)), len(mro)
+    )
+    fast = declares >= 0 and bool(getattr(saver_type, "padded_versions", False))
+    fast = fast and defines >= declares
+    _FAST_VERSIONS[saver_type] = fast
+    return fast
+
+
 class _InputTask:
     """Stand-in task carrying input writes through ``apply_writes``."""
 
@@ -222,7 +246,7 @@ class Loop:
         if saver is None:
             current = self._max_version
             return 1 if current is None else current + 1
-        if getattr(saver, "padded_versions", False):
+        if _padded_fast_path(type(saver)):
             # Same "<n zero-padded>.<random>" format as the saver, without
             # parsing the previous version on every step.
             number = self._version_number
