@@ -15,7 +15,7 @@ from stategraph._engine._loop import Loop
 from stategraph._engine._node import PregelNode
 from stategraph._managed import is_managed_value
 from stategraph._types import CachePolicy, RetryPolicy
-from stategraph.channels import BaseChannel, DeltaChannel, Topic
+from stategraph.channels import BaseChannel, DeltaChannel, Topic, UntrackedValue
 from stategraph.channels.base import MISSING
 from stategraph.pregel import _checkpoint as _checkpoint_helpers, _state
 from stategraph.pregel._draw import DrawMixin
@@ -161,6 +161,9 @@ class Pregel(StreamEventsMixin, LangChainEvents, SchemaMixin, DrawMixin):
         self._delta_channels = tuple(
             k for k, ch in specs.items() if isinstance(ch, DeltaChannel)
         )
+        self._untracked_channels = frozenset(
+            k for k, ch in specs.items() if isinstance(ch, UntrackedValue)
+        )
         self._finalized = True
 
     @property
@@ -176,6 +179,13 @@ class Pregel(StreamEventsMixin, LangChainEvents, SchemaMixin, DrawMixin):
         if not self._finalized:
             self._finalize()
         return self._delta_channels
+
+    @property
+    def untracked_channels(self) -> frozenset[str]:
+        """Names of the graph's ``UntrackedValue`` channels (never saved)."""
+        if not self._finalized:
+            self._finalize()
+        return self._untracked_channels
 
     @property
     def delta_snapshot_bound(self) -> int:
