@@ -78,6 +78,10 @@ async def drive(
     """Run ``gen`` to the end, yielding stream chunks as they are produced."""
     saver = loop.checkpointer
     cache = loop.run.cache
+    # An asyncio saver's sync methods wait for this loop; a sync node run
+    # inline (blocking the loop) that invokes a subgraph would deadlock.
+    loop.sync_off_loop = getattr(saver, "loop", None) is asyncio.get_running_loop()
+
     loop.call_impl = _spawn.async_call_impl(loop, saver, cache)
     run = loop.run
     if run.tracing is not None:
@@ -258,7 +262,7 @@ async def _body(task: Task) -> Any:
         out = await run_async_body(task)
         node.fast_known = time.perf_counter() - started <= SLOW_TASK_SECONDS
         return out
-    if node.bound_blocking or node.always_thread:
+    if node.bound_blocking or node.always_thread or task.loop.sync_off_loop:
         ctx = contextvars.copy_context()
         return await asyncio.get_running_loop().run_in_executor(
             None, ctx.run, run_sync_body, task

@@ -223,6 +223,9 @@ class Loop:
         # LangChain callbacks of the run (``pregel._tracing``), set by the driver.
         self.trace: Any = None
         self.inline_task: Task | None = None
+        # Set by the async driver when the saver's blocking API waits on the
+        # run's own event loop: sync nodes must then leave that loop's thread.
+        self.sync_off_loop = False
         self.deferred: list[Any] = []
         # Interrupts and resumes, told to graph lifecycle handlers by the trace.
         self.lifecycle: list[tuple[str, str, str, tuple[Any, ...]]] = []
