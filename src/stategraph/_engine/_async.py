@@ -11,7 +11,8 @@ import contextvars
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncGenerator, Generator
+from contextlib import aclosing
 from typing import Any
 
 from stategraph._engine import _handlers, _spawn
@@ -74,7 +75,7 @@ async def perform(effect: Any, saver: Any, cache: Any) -> Any:
 
 async def drive(
     gen: Generator[Any, Any, Any], loop: Any, chunks: deque[Any] | None
-) -> AsyncIterator[Any]:
+) -> AsyncGenerator[Any, None]:
     """Run ``gen`` to the end, yielding stream chunks as they are produced."""
     saver = loop.checkpointer
     cache = loop.run.cache
@@ -89,16 +90,18 @@ async def drive(
             loop.graph, run.config, run.input, run.messages_handler
         )
         try:
-            async for chunk in _drive(gen, loop, chunks, saver, cache):
-                yield chunk
+            async with aclosing(_drive(gen, loop, chunks, saver, cache)) as stream:
+                async for chunk in stream:
+                    yield chunk
             await loop.trace.tell(loop.lifecycle)
         except BaseException as exc:
             await loop.trace.error(exc)
             raise
         await loop.trace.end(loop.output)
         return
-    async for chunk in _drive(gen, loop, chunks, saver, cache):
-        yield chunk
+    async with aclosing(_drive(gen, loop, chunks, saver, cache)) as stream:
+        async for chunk in stream:
+            yield chunk
 
 
 async def _drive(
@@ -107,7 +110,7 @@ async def _drive(
     chunks: deque[Any] | None,
     saver: Any,
     cache: Any,
-) -> AsyncIterator[Any]:
+) -> AsyncGenerator[Any, None]:
     value: Any = None
     error: BaseException | None = None
     while True:
@@ -125,11 +128,17 @@ async def _drive(
                 if type(chunks) is AsyncLiveChunks and any(
                     t.node.streams_late() for t in effect.tasks
                 ):
-                    async for chunk in _run_live(loop, effect.tasks, saver, chunks):
-                        yield chunk
+                    async with aclosing(
+                        _run_live(loop, effect.tasks, saver, chunks)
+                    ) as stream:
+                        async for chunk in stream:
+                            yield chunk
                     continue
-                async for chunk in _run_tasks(loop, effect.tasks, saver, chunks):
-                    yield chunk
+                async with aclosing(
+                    _run_tasks(loop, effect.tasks, saver, chunks)
+                ) as stream:
+                    async for chunk in stream:
+                        yield chunk
                 if loop.calls:
                     await _spawn.finish_async_calls(loop)
                 if len(effect.tasks) == 1 and not loop.failures:
@@ -138,6 +147,10 @@ async def _drive(
                     continue
             else:
                 value = await perform(effect, saver, cache)
+        except asyncio.CancelledError as exc:
+            # The loop still saves what a cancelled run keeps (the exit
+            # checkpoint with durability="exit"), as LangGraph does.
+            error = exc
         except Exception as exc:
             error = exc
         while chunks:
@@ -173,13 +186,14 @@ class AsyncLiveChunks(deque[Any]):
 
 async def _run_live(
     loop: Any, tasks: list[Task], saver: Any, chunks: AsyncLiveChunks
-) -> AsyncIterator[Any]:
+) -> AsyncGenerator[Any, None]:
     """Run a step as a background task; yield its chunks the moment they exist."""
     event = chunks.bind()
 
     async def step() -> None:
-        async for _ in _run_tasks(loop, tasks, saver, None):
-            pass
+        async with aclosing(_run_tasks(loop, tasks, saver, None)) as stream:
+            async for _ in stream:
+                pass
         if loop.calls:
             await _spawn.finish_async_calls(loop)
 
@@ -319,19 +333,21 @@ async def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) 
 
 async def _run_tasks(
     loop: Any, tasks: list[Task], saver: Any, chunks: deque[Any] | None
-) -> AsyncIterator[Any]:
-    async for chunk in _run_batch(loop, tasks, saver, chunks):
-        yield chunk
+) -> AsyncGenerator[Any, None]:
+    async with aclosing(_run_batch(loop, tasks, saver, chunks)) as stream:
+        async for chunk in stream:
+            yield chunk
     if loop.handlers_due:
         # Error handlers of the tasks that failed run in the same step.
         handlers = _handlers.plan(loop)
-        async for chunk in _run_batch(loop, handlers, saver, chunks):
-            yield chunk
+        async with aclosing(_run_batch(loop, handlers, saver, chunks)) as stream:
+            async for chunk in stream:
+                yield chunk
 
 
 async def _run_batch(
     loop: Any, tasks: list[Task], saver: Any, chunks: deque[Any] | None
-) -> AsyncIterator[Any]:
+) -> AsyncGenerator[Any, None]:
     if not tasks:
         return
     if len(tasks) == 1:
@@ -341,8 +357,9 @@ async def _run_batch(
 
     limit = loop.config.get("max_concurrency")
     if limit == 1:
-        async for chunk in _run_one_by_one(loop, tasks, saver, chunks):
-            yield chunk
+        async with aclosing(_run_one_by_one(loop, tasks, saver, chunks)) as stream:
+            async for chunk in stream:
+                yield chunk
         return
     gate = asyncio.Semaphore(limit) if limit else None
     failed = asyncio.Event()
@@ -382,6 +399,10 @@ async def _run_batch(
     finally:
         for fut in pending:
             fut.cancel()
+        if pending:
+            # Wait for the cancelled nodes to unwind (and record their
+            # cancellation) before a closed stream returns to its caller.
+            await asyncio.wait(pending)
 
 
 def _fails(loop: Any, task: Task, exc: BaseException | None) -> bool:
@@ -395,7 +416,7 @@ def _fails(loop: Any, task: Task, exc: BaseException | None) -> bool:
 
 async def _run_one_by_one(
     loop: Any, tasks: list[Task], saver: Any, chunks: deque[Any] | None
-) -> AsyncIterator[Any]:
+) -> AsyncGenerator[Any, None]:
     failed = False
     for task in tasks:
         if failed:

@@ -7,6 +7,7 @@ engine's generator to the sync or async driver.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import aclosing
 from typing import Any
 
 from stategraph._constants import NS_END, NS_SEP, TASKS
@@ -374,9 +375,10 @@ class Pregel(StreamEventsMixin, LangChainEvents, SchemaMixin, DrawMixin):
         """Async version of ``stream``."""
         run = prepare_run(self, input, config, live="async", **_stream_kwargs(kwargs))
         loop = Loop(self, run)
-        async for ns, mode, payload in _async.drive(loop.execute(), loop, run.chunks):
-            for chunk in frame(run, ns, mode, payload, self):
-                yield chunk
+        async with aclosing(_async.drive(loop.execute(), loop, run.chunks)) as stream:
+            async for ns, mode, payload in stream:
+                for chunk in frame(run, ns, mode, payload, self):
+                    yield chunk
         check_status(loop)
 
     def invoke(
@@ -442,9 +444,10 @@ class Pregel(StreamEventsMixin, LangChainEvents, SchemaMixin, DrawMixin):
             **_stream_kwargs(kwargs),
         )
         loop = Loop(self, run)
-        async for ns, mode, payload in _async.drive(loop.execute(), loop, run.chunks):
-            for _ in frame(run, ns, mode, payload, self):
-                pass
+        async with aclosing(_async.drive(loop.execute(), loop, run.chunks)) as stream:
+            async for ns, mode, payload in stream:
+                for _ in frame(run, ns, mode, payload, self):
+                    pass
         check_status(loop)
         return invoke_result(run, loop, self)
 
