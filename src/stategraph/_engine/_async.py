@@ -11,7 +11,8 @@ import contextvars
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncGenerator, Generator
+from contextlib import aclosing
 from typing import Any
 
 from stategraph._engine import _handlers, _spawn
@@ -43,9 +44,7 @@ async def perform(effect: Any, saver: Any, cache: Any) -> Any:
     """Carry out one I/O effect with async calls."""
     kind = type(effect)
     if kind is SaveWrites:
-        return await saver.aput_writes(
-            effect.config, effect.writes, effect.task_id, effect.task_path
-        )
+        return await saver.aput_writes(*effect.args(saver.aput_writes))
     if kind is SaveCheckpoint:
         return await saver.aput(
             effect.config, effect.checkpoint, effect.metadata, effect.new_versions
@@ -77,10 +76,14 @@ async def perform(effect: Any, saver: Any, cache: Any) -> Any:
 
 async def drive(
     gen: Generator[Any, Any, Any], loop: Any, chunks: deque[Any] | None
-) -> AsyncIterator[Any]:
+) -> AsyncGenerator[Any, None]:
     """Run ``gen`` to the end, yielding stream chunks as they are produced."""
     saver = loop.checkpointer
     cache = loop.run.cache
+    # An asyncio saver's sync methods wait for this loop; a sync node run
+    # inline (blocking the loop) that invokes a subgraph would deadlock.
+    loop.sync_off_loop = getattr(saver, "loop", None) is asyncio.get_running_loop()
+
     loop.call_impl = _spawn.async_call_impl(loop, saver, cache)
     run = loop.run
     if run.tracing is not None:
@@ -88,16 +91,18 @@ async def drive(
             loop.graph, run.config, run.input, run.messages_handler
         )
         try:
-            async for chunk in _drive(gen, loop, chunks, saver, cache):
-                yield chunk
+            async with aclosing(_drive(gen, loop, chunks, saver, cache)) as stream:
+                async for chunk in stream:
+                    yield chunk
             await loop.trace.tell(loop.lifecycle)
         except BaseException as exc:
             await loop.trace.error(exc)
             raise
         await loop.trace.end(loop.output)
         return
-    async for chunk in _drive(gen, loop, chunks, saver, cache):
-        yield chunk
+    async with aclosing(_drive(gen, loop, chunks, saver, cache)) as stream:
+        async for chunk in stream:
+            yield chunk
 
 
 async def _drive(
@@ -106,7 +111,7 @@ async def _drive(
     chunks: deque[Any] | None,
     saver: Any,
     cache: Any,
-) -> AsyncIterator[Any]:
+) -> AsyncGenerator[Any, None]:
     value: Any = None
     error: BaseException | None = None
     while True:
@@ -124,11 +129,17 @@ async def _drive(
                 if type(chunks) is AsyncLiveChunks and any(
                     t.node.streams_late() for t in effect.tasks
                 ):
-                    async for chunk in _run_live(loop, effect.tasks, saver, chunks):
-                        yield chunk
+                    async with aclosing(
+                        _run_live(loop, effect.tasks, saver, chunks)
+                    ) as stream:
+                        async for chunk in stream:
+                            yield chunk
                     continue
-                async for chunk in _run_tasks(loop, effect.tasks, saver, chunks):
-                    yield chunk
+                async with aclosing(
+                    _run_tasks(loop, effect.tasks, saver, chunks)
+                ) as stream:
+                    async for chunk in stream:
+                        yield chunk
                 if loop.calls:
                     await _spawn.finish_async_calls(loop)
                 if len(effect.tasks) == 1 and not loop.failures:
@@ -137,6 +148,10 @@ async def _drive(
                     continue
             else:
                 value = await perform(effect, saver, cache)
+        except asyncio.CancelledError as exc:
+            # The loop still saves what a cancelled run keeps (the exit
+            # checkpoint with durability="exit"), as LangGraph does.
+            error = exc
         except Exception as exc:
             error = exc
         while chunks:
@@ -172,13 +187,14 @@ class AsyncLiveChunks(deque[Any]):
 
 async def _run_live(
     loop: Any, tasks: list[Task], saver: Any, chunks: AsyncLiveChunks
-) -> AsyncIterator[Any]:
+) -> AsyncGenerator[Any, None]:
     """Run a step as a background task; yield its chunks the moment they exist."""
     event = chunks.bind()
 
     async def step() -> None:
-        async for _ in _run_tasks(loop, tasks, saver, None):
-            pass
+        async with aclosing(_run_tasks(loop, tasks, saver, None)) as stream:
+            async for _ in stream:
+                pass
         if loop.calls:
             await _spawn.finish_async_calls(loop)
 
@@ -261,7 +277,7 @@ async def _body(task: Task) -> Any:
         out = await run_async_body(task)
         node.fast_known = time.perf_counter() - started <= SLOW_TASK_SECONDS
         return out
-    if node.bound_blocking or node.always_thread:
+    if node.bound_blocking or node.always_thread or task.loop.sync_off_loop:
         ctx = contextvars.copy_context()
         return await asyncio.get_running_loop().run_in_executor(
             None, ctx.run, run_sync_body, task
@@ -319,19 +335,21 @@ async def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) 
 
 async def _run_tasks(
     loop: Any, tasks: list[Task], saver: Any, chunks: deque[Any] | None
-) -> AsyncIterator[Any]:
-    async for chunk in _run_batch(loop, tasks, saver, chunks):
-        yield chunk
+) -> AsyncGenerator[Any, None]:
+    async with aclosing(_run_batch(loop, tasks, saver, chunks)) as stream:
+        async for chunk in stream:
+            yield chunk
     if loop.handlers_due:
         # Error handlers of the tasks that failed run in the same step.
         handlers = _handlers.plan(loop)
-        async for chunk in _run_batch(loop, handlers, saver, chunks):
-            yield chunk
+        async with aclosing(_run_batch(loop, handlers, saver, chunks)) as stream:
+            async for chunk in stream:
+                yield chunk
 
 
 async def _run_batch(
     loop: Any, tasks: list[Task], saver: Any, chunks: deque[Any] | None
-) -> AsyncIterator[Any]:
+) -> AsyncGenerator[Any, None]:
     if not tasks:
         return
     if len(tasks) == 1:
@@ -341,8 +359,9 @@ async def _run_batch(
 
     limit = loop.config.get("max_concurrency")
     if limit == 1:
-        async for chunk in _run_one_by_one(loop, tasks, saver, chunks):
-            yield chunk
+        async with aclosing(_run_one_by_one(loop, tasks, saver, chunks)) as stream:
+            async for chunk in stream:
+                yield chunk
         return
     gate = asyncio.Semaphore(limit) if limit else None
     failed = asyncio.Event()
@@ -382,6 +401,10 @@ async def _run_batch(
     finally:
         for fut in pending:
             fut.cancel()
+        if pending:
+            # Wait for the cancelled nodes to unwind (and record their
+            # cancellation) before a closed stream returns to its caller.
+            await asyncio.wait(pending)
 
 
 def _fails(loop: Any, task: Task, exc: BaseException | None) -> bool:
@@ -395,7 +418,7 @@ def _fails(loop: Any, task: Task, exc: BaseException | None) -> bool:
 
 async def _run_one_by_one(
     loop: Any, tasks: list[Task], saver: Any, chunks: deque[Any] | None
-) -> AsyncIterator[Any]:
+) -> AsyncGenerator[Any, None]:
     failed = False
     for task in tasks:
         if failed:

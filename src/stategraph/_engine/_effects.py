@@ -6,9 +6,12 @@ effect, or throw the exception it raised into the generator.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+_TAKES_TASK_PATH: dict[Any, bool] = {}
 
 
 @dataclass(slots=True)
@@ -54,6 +57,21 @@ class SaveWrites:
     writes: Sequence[tuple[str, Any]]
     task_id: str
     task_path: str
+
+    def args(self, method: Callable[..., Any]) -> tuple[Any, ...]:
+        """Positional arguments for ``method`` (``put_writes``/``aput_writes``).
+
+        Savers written before ``task_path`` existed take three arguments, so
+        it is passed only to methods that declare it, as LangGraph does.
+        """
+        func = getattr(method, "__func__", method)
+        takes = _TAKES_TASK_PATH.get(func)
+        if takes is None:
+            params = inspect.signature(method).parameters
+            takes = _TAKES_TASK_PATH[func] = "task_path" in params
+        if takes:
+            return (self.config, self.writes, self.task_id, self.task_path)
+        return (self.config, self.writes, self.task_id)
 
 
 @dataclass(slots=True)

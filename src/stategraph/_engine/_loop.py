@@ -55,7 +55,7 @@ from stategraph._engine._replay import ReplayState
 from stategraph._engine._status import read_statuses
 from stategraph._engine._task import Scratchpad, Task
 from stategraph._runtime import DEFAULT_RUNTIME, ExecutionInfo, Runtime
-from stategraph._types import Command
+from stategraph._types import Command, Send
 from stategraph.channels._delta_ids import ensure_message_ids
 from stategraph.channels.base import MISSING
 from stategraph.checkpoint.base.id import uuid6_str
@@ -82,6 +82,55 @@ def empty_checkpoint() -> dict[str, Any]:
 
 
 _CONTROL = frozenset((ERROR, "__error_source_node__", INTERRUPT, RESUME))
+
+
+def _sanitize_send(packet: Any, untracked: frozenset[str]) -> Any:
+    """``packet`` without the values of untracked channels in its state arg.
+
+    A ``Send`` often carries the whole state; its untracked values (often
+    unserialisable resources) must not reach the saver.
+    """
+    if not isinstance(packet, Send) or not isinstance(packet.arg, dict):
+        return packet
+    if untracked.isdisjoint(packet.arg):
+        return packet
+    arg = {k: v for k, v in packet.arg.items() if k not in untracked}
+    return Send(packet.node, arg, timeout=packet.timeout)
+
+
+def _drop_untracked(
+    writes: Sequence[tuple[str, Any]], untracked: frozenset[str]
+) -> list[tuple[str, Any]]:
+    """Writes to save: none to untracked channels, ``Send`` args sanitised."""
+    return [
+        (c, _sanitize_send(v, untracked) if c == TASKS else v)
+        for c, v in writes
+        if c not in untracked
+    ]
+
+
+_FAST_VERSIONS: dict[type, bool] = {}
+
+
+def _padded_fast_path(saver_type: type) -> bool:
+    """Whether versions of ``saver_type`` may be computed without calling it.
+
+    Only savers declaring ``padded_versions`` qualify, and only while no
+    subclass overrides their ``get_next_version``: a saver that customises it
+    must see every call (and any error it raises), as in LangGraph.
+    """
+    known = _FAST_VERSIONS.get(saver_type)
+    if known is not None:
+        return known
+    mro = saver_type.__mro__
+    declares = next((i for i, k in enumerate(mro) if "padded_versions" in vars(k)), -1)
+    defines = next(
+        (i for i, k in enumerate(mro) if "get_next_version" in vars(k)), len(mro)
+    )
+    fast = declares >= 0 and bool(getattr(saver_type, "padded_versions", False))
+    fast = fast and defines >= declares
+    _FAST_VERSIONS[saver_type] = fast
+    return fast
 
 
 class _InputTask:
@@ -175,6 +224,9 @@ class Loop:
         # LangChain callbacks of the run (``pregel._tracing``), set by the driver.
         self.trace: Any = None
         self.inline_task: Task | None = None
+        # Set by the async driver when the saver's blocking API waits on the
+        # run's own event loop: sync nodes must then leave that loop's thread.
+        self.sync_off_loop = False
         self.deferred: list[Any] = []
         # Interrupts and resumes, told to graph lifecycle handlers by the trace.
         self.lifecycle: list[tuple[str, str, str, tuple[Any, ...]]] = []
@@ -223,7 +275,7 @@ class Loop:
         if saver is None:
             current = self._max_version
             return 1 if current is None else current + 1
-        if getattr(saver, "padded_versions", False):
+        if _padded_fast_path(type(saver)):
             # Same "<n zero-padded>.<random>" format as the saver, without
             # parsing the previous version on every step.
             number = self._version_number
@@ -682,6 +734,8 @@ class Loop:
         self.pending_writes.extend([(task_id, c, v) for c, v in writes])  # type: ignore[misc]
         effects: list[Any] = []
         if self.durability != "exit" and self.checkpointer is not None:
+            if untracked := self.graph.untracked_channels:
+                to_save = _drop_untracked(to_save, untracked)
             effects.append(
                 SaveWrites(
                     self._writes_config(),
@@ -800,6 +854,8 @@ class Loop:
         self.touched.difference_update(empty)
         for k in delta_snapshots:
             values[k] = _delta.snapshot_value(channels[k])
+        if TASKS in values and (untracked := self.graph.untracked_channels):
+            values[TASKS] = [_sanitize_send(p, untracked) for p in values[TASKS]]
         return {
             "v": 4,
             "ts": datetime.now(timezone.utc).isoformat(),
@@ -845,7 +901,12 @@ class Loop:
         for tid, chan, value in self.pending_writes:
             by_task.setdefault(tid, []).append((chan, value))
         config = self._writes_config()
+        untracked = self.graph.untracked_channels
         for tid, writes in by_task.items():
+            if untracked:
+                # LangGraph saves these unfiltered at exit; an untracked value
+                # must never reach the saver, whatever the durability.
+                writes = _drop_untracked(writes, untracked)
             task = next((t for t in self.tasks if t._id == tid), None)
             yield SaveWrites(config, writes, tid, path_str(task.path) if task else "")
 

@@ -54,9 +54,7 @@ def perform(effect: Any, saver: Any, cache: Any) -> Any:
     """Carry out one I/O effect with sync calls."""
     kind = type(effect)
     if kind is SaveWrites:
-        return saver.put_writes(
-            effect.config, effect.writes, effect.task_id, effect.task_path
-        )
+        return saver.put_writes(*effect.args(saver.put_writes))
     if kind is SaveCheckpoint:
         return saver.put(
             effect.config, effect.checkpoint, effect.metadata, effect.new_versions

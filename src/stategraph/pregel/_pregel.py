@@ -7,6 +7,7 @@ engine's generator to the sync or async driver.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import aclosing
 from typing import Any
 
 from stategraph._constants import NS_END, NS_SEP, TASKS
@@ -15,7 +16,7 @@ from stategraph._engine._loop import Loop
 from stategraph._engine._node import PregelNode
 from stategraph._managed import is_managed_value
 from stategraph._types import CachePolicy, RetryPolicy
-from stategraph.channels import BaseChannel, DeltaChannel, Topic
+from stategraph.channels import BaseChannel, DeltaChannel, Topic, UntrackedValue
 from stategraph.channels.base import MISSING
 from stategraph.pregel import _checkpoint as _checkpoint_helpers, _state
 from stategraph.pregel._draw import DrawMixin
@@ -161,6 +162,9 @@ class Pregel(StreamEventsMixin, LangChainEvents, SchemaMixin, DrawMixin):
         self._delta_channels = tuple(
             k for k, ch in specs.items() if isinstance(ch, DeltaChannel)
         )
+        self._untracked_channels = frozenset(
+            k for k, ch in specs.items() if isinstance(ch, UntrackedValue)
+        )
         self._finalized = True
 
     @property
@@ -176,6 +180,13 @@ class Pregel(StreamEventsMixin, LangChainEvents, SchemaMixin, DrawMixin):
         if not self._finalized:
             self._finalize()
         return self._delta_channels
+
+    @property
+    def untracked_channels(self) -> frozenset[str]:
+        """Names of the graph's ``UntrackedValue`` channels (never saved)."""
+        if not self._finalized:
+            self._finalize()
+        return self._untracked_channels
 
     @property
     def delta_snapshot_bound(self) -> int:
@@ -364,9 +375,10 @@ class Pregel(StreamEventsMixin, LangChainEvents, SchemaMixin, DrawMixin):
         """Async version of ``stream``."""
         run = prepare_run(self, input, config, live="async", **_stream_kwargs(kwargs))
         loop = Loop(self, run)
-        async for ns, mode, payload in _async.drive(loop.execute(), loop, run.chunks):
-            for chunk in frame(run, ns, mode, payload, self):
-                yield chunk
+        async with aclosing(_async.drive(loop.execute(), loop, run.chunks)) as stream:
+            async for ns, mode, payload in stream:
+                for chunk in frame(run, ns, mode, payload, self):
+                    yield chunk
         check_status(loop)
 
     def invoke(
@@ -432,9 +444,10 @@ class Pregel(StreamEventsMixin, LangChainEvents, SchemaMixin, DrawMixin):
             **_stream_kwargs(kwargs),
         )
         loop = Loop(self, run)
-        async for ns, mode, payload in _async.drive(loop.execute(), loop, run.chunks):
-            for _ in frame(run, ns, mode, payload, self):
-                pass
+        async with aclosing(_async.drive(loop.execute(), loop, run.chunks)) as stream:
+            async for ns, mode, payload in stream:
+                for _ in frame(run, ns, mode, payload, self):
+                    pass
         check_status(loop)
         return invoke_result(run, loop, self)
 

@@ -104,9 +104,9 @@ def _get_history(
     target = subgraph_for(graph, config, saver)
     if target is not None:
         sub, sub_config = target
-        return list(
-            sub.get_state_history(sub_config, filter=filter, before=before, limit=limit)
-        )
+        # Through the same driver: the sync API of an asyncio saver cannot be
+        # used from an async caller on the saver's loop.
+        return (yield from _get_history(sub, sub_config, saver, filter, before, limit))
     config = merge_configs(
         graph.config,
         config,
