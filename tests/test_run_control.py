@@ -99,3 +99,34 @@ def test_execution_info_counts_attempts(lib: str) -> None:
     info = runtime_mod.ExecutionInfo(checkpoint_id="c", checkpoint_ns="", task_id="t")
     assert info.patch(node_attempt=3).node_attempt == 3
     assert info.node_attempt == 1
+
+
+class _User:
+    identity = "user-1"
+    display_name = "One"
+    is_authenticated = True
+    permissions: tuple[str, ...] = ()
+
+
+@pytest.mark.parametrize("lib", ["langgraph", "stategraph"])
+def test_server_info_from_configurable(lib: str) -> None:
+    graph_mod = importlib.import_module(f"{lib}.graph")
+    runtime_mod = importlib.import_module(f"{lib}.runtime")
+    seen: list[Any] = []
+
+    def node(state: S, runtime: runtime_mod.Runtime) -> S:  # type: ignore[name-defined]
+        info = runtime.server_info
+        seen.append(
+            None if info is None else (info.assistant_id, info.graph_id, info.user)
+        )
+        return state
+
+    builder = graph_mod.StateGraph(S)
+    builder.add_node("node", node)
+    builder.add_edge(graph_mod.START, "node")
+    graph = builder.compile()
+    user = _User()
+    graph.invoke({"n": 0})
+    graph.invoke({"n": 0}, {"configurable": {"assistant_id": "a", "graph_id": "g"}})
+    graph.invoke({"n": 0}, {"configurable": {"langgraph_auth_user": user}})
+    assert seen == [None, ("a", "g", None), ("", "", user)]
