@@ -137,6 +137,16 @@ def pagination_headers(total: int, limit: int, offset: int) -> dict[str, str]:
     return headers
 
 
+def page_response(page: Any, query: Any, body: Mapping[str, Any]) -> Response:
+    """A search's page of records, cut to ``select`` fields, with pagination headers."""
+    items = page.items
+    select = field(body, "select", list)
+    if select:
+        items = [{k: item.get(k) for k in select} for item in items]
+    headers = pagination_headers(page.total, query.limit, query.offset)
+    return json_response(items, headers=headers)
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     """Answer any ``HTTPException`` as ``{"detail": ...}``."""
     assert isinstance(exc, HTTPException)

@@ -20,7 +20,7 @@ from stategraph.server._http import (
     field,
     json_response,
     page_args,
-    pagination_headers,
+    page_response,
     parse_uuid,
     read_body,
 )
@@ -163,21 +163,13 @@ def _query(body: dict[str, Any], *, paged: bool) -> Query:
     )
 
 
-def _select(items: list[Record], body: dict[str, Any]) -> list[Record]:
-    select = field(body, "select", list)
-    if not select:
-        return items
-    return [{k: item.get(k) for k in select} for item in items]
-
-
 async def search(request: Request) -> Response:
     """POST /assistants/search."""
     ctx = context(request)
     body = await read_body(request, required=False)
     query = _query(body, paged=True)
     page = await ctx.storage.search_assistants(query)
-    headers = pagination_headers(page.total, query.limit, query.offset)
-    return json_response(_select(page.items, body), headers=headers)
+    return page_response(page, query, body)
 
 
 async def count(request: Request) -> Response:

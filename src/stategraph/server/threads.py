@@ -21,7 +21,7 @@ from stategraph.server._http import (
     field,
     json_response,
     page_args,
-    pagination_headers,
+    page_response,
     parse_uuid,
     read_body,
 )
@@ -136,12 +136,7 @@ async def search(request: Request) -> Response:
     body = await read_body(request, required=False)
     query = _query(body, paged=True)
     page = await ctx.storage.search_threads(query)
-    items = page.items
-    select = field(body, "select", list)
-    if select:
-        items = [{k: item.get(k) for k in select} for item in items]
-    headers = pagination_headers(page.total, query.limit, query.offset)
-    return json_response(items, headers=headers)
+    return page_response(page, query, body)
 
 
 async def count(request: Request) -> Response:
