@@ -14,6 +14,7 @@ Hierarchy::
     ├── TaskNotFound                  distributed executor lost a task
     ├── UnknownInterruptError         strict resume did not match
     ├── NodeCancelledError / NodeTimeoutError
+    ├── RemoteException               a RemoteGraph's server run failed
     ValueError
     └── InvalidNamespaceError         a store namespace breaks the naming rules
     RecursionError
@@ -148,6 +149,13 @@ class ParentCommand(GraphBubbleUp):
 
     def __init__(self, command: Command[Any]) -> None:
         super().__init__(command)
+
+
+class RemoteException(Exception):
+    """Raised by ``RemoteGraph`` when the server reports that the run failed.
+
+    Its argument is the server's ``error`` event payload.
+    """
 
 
 class EmptyInputError(Exception):

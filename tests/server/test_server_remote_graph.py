@@ -1,37 +1,61 @@
-"""LangGraph's ``RemoteGraph`` against our server, alone and as a local node.
+"""``RemoteGraph`` against our server, alone and as a node of a local graph.
 
-The local graph embedding it is LangGraph's own: stategraph has no
-``RemoteGraph`` yet, and LangGraph's raises LangGraph's ``GraphInterrupt``,
-which stategraph's engine does not treat as an interrupt.
+Every test runs with LangGraph's ``RemoteGraph`` and with ours. Each embeds
+the remote graph in a local graph of its own library, because each raises its
+own library's ``GraphInterrupt``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from _server_graphs import AgentState
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.graph import START, StateGraph
-from langgraph.pregel.remote import RemoteGraph
 
 from conftest import HI, Api
 
 pytestmark = pytest.mark.asyncio
 
 
+@dataclass
+class Lib:
+    """One library's ``RemoteGraph`` and what a local graph needs from it."""
+
+    name: str
+
+    def module(self, path: str) -> Any:
+        return importlib.import_module(f"{self.name}.{path}")
+
+    def local(self, remote: Any, *, after: bool = False) -> Any:
+        """A local graph whose node ``remote`` is the remote graph."""
+        graph = self.module("graph")
+        builder = graph.StateGraph(AgentState)
+        builder.add_node("remote", remote)
+        builder.add_edge(graph.START, "remote")
+        if after:
+            builder.add_node("after", lambda state: {"log": ["after"]})
+            builder.add_edge("remote", "after")
+        saver = self.module("checkpoint.memory").InMemorySaver()
+        return builder.compile(checkpointer=saver)
+
+
+@pytest.fixture(params=["langgraph", "stategraph"])
+def lib(request: pytest.FixtureRequest) -> Lib:
+    return Lib(request.param)
+
+
 @pytest_asyncio.fixture
-async def remote(api: Api) -> AsyncIterator[RemoteGraph]:
-    graph = RemoteGraph("agent", url=api.url)
+async def remote(api: Api, lib: Lib) -> AsyncIterator[Any]:
+    graph = lib.module("pregel.remote").RemoteGraph("agent", url=api.url)
     try:
         yield graph
     finally:
-        assert graph.sync_client is not None
-        assert graph.client is not None
         graph.sync_client.http.client.close()
         await graph.client.http.client.aclose()
 
@@ -51,10 +75,12 @@ async def _call(api: Api, graph: Any, name: str, *args: Any, **kwargs: Any) -> A
     return await result
 
 
-async def test_remote_graph_invoke_state_and_history(
-    api: Api, remote: RemoteGraph
-) -> None:
-    config = {"configurable": {"thread_id": str(uuid.uuid4())}}
+def _thread() -> dict[str, Any]:
+    return {"configurable": {"thread_id": str(uuid.uuid4())}}
+
+
+async def test_remote_graph_invoke_state_and_history(api: Api, remote: Any) -> None:
+    config = _thread()
     out = await _call(api, remote, "invoke", HI, config)
     assert out["log"] == ["chat"]
     state = await _call(api, remote, "get_state", config)
@@ -69,21 +95,77 @@ async def test_remote_graph_invoke_state_and_history(
         history[0].config["configurable"]["checkpoint_id"]
         == (updated["configurable"]["checkpoint_id"])
     )
+    assert history[1].values["log"] == ["chat"]
     chunks = await _call(api, remote, "stream", HI, config, stream_mode="updates")
     assert [next(iter(c)) for c in chunks] == ["hold", "chat", "sub", "review"]
     drawn = await asyncio.to_thread(remote.get_graph)
     assert "chat" in {node.id for node in drawn.nodes.values()}
+    assert ("chat", "sub") in {(e.source, e.target) for e in drawn.edges}
 
 
-async def test_remote_graph_as_a_node_propagates_interrupts(
-    api: Api, remote: RemoteGraph
+async def test_remote_graph_stream_modes_subgraphs_and_v2(
+    api: Api, remote: Any
 ) -> None:
-    builder = StateGraph(AgentState)
-    builder.add_node("remote", remote)
-    builder.add_edge(START, "remote")
-    local = builder.compile(checkpointer=InMemorySaver())
-    config = {"configurable": {"thread_id": str(uuid.uuid4())}}
+    config = _thread()
+    chunks = await _call(
+        api,
+        remote,
+        "stream",
+        HI,
+        config,
+        stream_mode=["updates", "custom"],
+        subgraphs=True,
+    )
+    custom = [(ns, data) for ns, mode, data in chunks if mode == "custom"]
+    assert custom[0] == ((), {"progress": 1})
+    assert custom[1][0][0].startswith("sub:")
+    assert custom[1][1] == {"inner": True}
+    parts = await _call(
+        api, remote, "stream", HI, config, stream_mode="values", version="v2"
+    )
+    assert {p["type"] for p in parts} == {"values"}
+    assert parts[-1]["data"]["log"] == ["chat", "chat"]
+    assert parts[-1]["interrupts"] == ()
+    out = await _call(api, remote, "invoke", HI, _thread(), version="v2")
+    assert out.value["log"] == ["chat"]
+
+
+async def test_remote_graph_as_a_node_interrupts_and_resumes(
+    api: Api, remote: Any, lib: Lib
+) -> None:
+    local = lib.local(remote, after=True)
+    config = _thread()
     paused = await _call(api, local, "invoke", {**HI, "need_review": True}, config)
     assert paused["__interrupt__"][0].value == {"question": "ok?"}
     state = await _call(api, local, "get_state", config)
     assert state.next == ("remote",)
+    assert state.tasks[0].interrupts[0].value == {"question": "ok?"}
+    if lib.name == "langgraph":
+        return  # LangGraph re-sends the input on resume and pauses again (#4879)
+    command = lib.module("types").Command(resume="yes")
+    done = await _call(api, local, "invoke", command, config)
+    assert done["log"] == ["chat", "review:yes", "after"]
+    assert "__interrupt__" not in done
+    remote_state = await _call(api, remote, "get_state", config)
+    assert remote_state.next == ()
+
+
+async def test_remote_graph_as_a_node_streams_into_the_parent(
+    api: Api, remote: Any, lib: Lib
+) -> None:
+    local = lib.local(remote)
+    chunks = await _call(
+        api,
+        local,
+        "stream",
+        HI,
+        _thread(),
+        stream_mode=["updates", "custom"],
+        subgraphs=True,
+    )
+    custom = [(ns, data) for ns, mode, data in chunks if mode == "custom"]
+    assert [data for _, data in custom] == [{"progress": 1}, {"inner": True}]
+    assert custom[0][0][0].startswith("remote:")
+    assert len(custom[1][0]) == 2
+    top = [data for ns, mode, data in chunks if mode == "updates" and ns == ()]
+    assert top[-1]["remote"]["log"] == ["chat"]
