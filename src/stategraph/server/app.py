@@ -37,6 +37,7 @@ from stategraph.server._config import (
 from stategraph.server._context import RUN_TIMEOUT_SECONDS, ServerContext, context
 from stategraph.server._executor import execute_run
 from stategraph.server._http import http_error, json_response
+from stategraph.server._openapi import docs, openapi
 from stategraph.server._queue import RunQueue
 from stategraph.server._registry import GraphRegistry, system_assistant_id
 from stategraph.server._scheduler import CronScheduler
@@ -159,6 +160,8 @@ async def _lifespan(
 _ROUTES = [
     Route("/ok", ok, methods=["GET"]),
     Route("/info", info, methods=["GET"]),
+    Route("/openapi.json", openapi, methods=["GET"]),
+    Route("/docs", docs, methods=["GET"]),
     *assistants.routes,
     *threads.routes,
     *store_routes.routes,
