@@ -1,5 +1,7 @@
 """``RemoteGraph`` with a recording fake SDK client, through its sync and async API.
 
+The ``driver`` fixture (tests/conftest.py) runs each test in both modes.
+
 The fake answers each SDK call with a canned reply and records its keyword
 arguments, so a test checks both what was sent and what came back.
 """
@@ -18,7 +20,6 @@ import langsmith as ls
 import pytest
 from langgraph_sdk.schema import StreamPart
 
-from conftest import Driver
 from stategraph._constants import (
     CONFIG_KEY_SCRATCHPAD,
     CONFIG_KEY_STREAM,
@@ -71,7 +72,7 @@ class FakeClient:
         return self.calls[-1][1]
 
 
-def _remote(driver: Driver, **replies: Any) -> tuple[RemoteGraph, FakeClient]:
+def _remote(driver: Any, **replies: Any) -> tuple[RemoteGraph, FakeClient]:
     fake = FakeClient(
         driver.mode, {k.replace("__", "."): v for k, v in replies.items()}
     )
@@ -96,7 +97,7 @@ def _thread_state(cid: str, *, tasks: list[Any] = (), parent: Any = None) -> Any
     }
 
 
-def _get_graph(driver: Driver, remote: RemoteGraph, **kwargs: Any) -> Graph:
+def _get_graph(driver: Any, remote: RemoteGraph, **kwargs: Any) -> Graph:
     if driver.mode == "sync":
         return remote.get_graph(**kwargs)
     return asyncio.run(remote.aget_graph(**kwargs))
@@ -120,14 +121,14 @@ def test_constructor_names_and_with_config() -> None:
     assert remote.config == {"configurable": {"a": 1}, "tags": ["x"]}
 
 
-def test_a_missing_client_is_a_clear_error(driver: Driver) -> None:
+def test_a_missing_client_is_a_clear_error(driver: Any) -> None:
     remote = RemoteGraph("agent")
     which = "Sync" if driver.mode == "sync" else "Async"
     with pytest.raises(ValueError, match=rf"^{which} client is not initialized"):
         driver.invoke(remote, {})
 
 
-def test_get_graph_draws_the_servers_json(driver: Driver) -> None:
+def test_get_graph_draws_the_servers_json(driver: Any) -> None:
     reply = {
         "nodes": [
             {"id": "__start__", "type": "schema", "data": "__start__"},
@@ -159,7 +160,7 @@ def test_get_graph_draws_the_servers_json(driver: Driver) -> None:
     }
 
 
-def test_get_state_builds_a_snapshot(driver: Driver) -> None:
+def test_get_state_builds_a_snapshot(driver: Any) -> None:
     task = {
         "id": "task-1",
         "name": "b",
@@ -193,13 +194,13 @@ def test_get_state_builds_a_snapshot(driver: Driver) -> None:
     }
 
 
-def test_get_state_without_a_thread_says_what_to_pass(driver: Driver) -> None:
+def test_get_state_without_a_thread_says_what_to_pass(driver: Any) -> None:
     remote, _ = _remote(driver, threads__get_state={})
     with pytest.raises(ValueError, match=r"^RemoteGraph needs a thread"):
         driver.get_state(remote, {"configurable": {}})
 
 
-def test_get_state_history_sends_limit_before_and_filter(driver: Driver) -> None:
+def test_get_state_history_sends_limit_before_and_filter(driver: Any) -> None:
     replies = [_thread_state("c2"), _thread_state("c1")]
     remote, fake = _remote(driver, threads__get_history=replies)
     before = {"configurable": {"checkpoint_id": "c3"}}
@@ -216,7 +217,7 @@ def test_get_state_history_sends_limit_before_and_filter(driver: Driver) -> None
     }
 
 
-def test_update_state_returns_the_new_checkpoints_config(driver: Driver) -> None:
+def test_update_state_returns_the_new_checkpoints_config(driver: Any) -> None:
     remote, fake = _remote(
         driver, threads__update_state={"checkpoint": _checkpoint("c9")}
     )
@@ -241,7 +242,7 @@ RUN = [
 ]
 
 
-def test_stream_one_mode_yields_bare_chunks(driver: Driver) -> None:
+def test_stream_one_mode_yields_bare_chunks(driver: Any) -> None:
     remote, fake = _remote(driver, runs__stream=RUN)
     chunks = driver.stream(remote, {"n": 0}, THREAD, stream_mode="values")
     assert chunks == [{"n": 1}, {"n": 2}]
@@ -255,7 +256,7 @@ def test_stream_one_mode_yields_bare_chunks(driver: Driver) -> None:
     assert sent["if_not_exists"] == "create"
 
 
-def test_stream_modes_messages_and_subgraphs(driver: Driver) -> None:
+def test_stream_modes_messages_and_subgraphs(driver: Any) -> None:
     remote, fake = _remote(driver, runs__stream=RUN)
     modes = ["updates", "messages"]
     chunks = driver.stream(remote, {}, THREAD, stream_mode=modes)
@@ -274,7 +275,7 @@ def test_stream_modes_messages_and_subgraphs(driver: Driver) -> None:
     assert chunks == [((), {"a": {"n": 2}}), (("sub:1",), {"inner": {"n": 3}})]
 
 
-def test_stream_v2_parts_carry_interrupts(driver: Driver) -> None:
+def test_stream_v2_parts_carry_interrupts(driver: Any) -> None:
     run = [
         StreamPart(event="values", data={"n": 1, "__interrupt__": [{"value": "q"}]}),
     ]
@@ -285,7 +286,7 @@ def test_stream_v2_parts_carry_interrupts(driver: Driver) -> None:
     ]
 
 
-def test_invoke_returns_the_last_values(driver: Driver) -> None:
+def test_invoke_returns_the_last_values(driver: Any) -> None:
     remote, fake = _remote(driver, runs__stream=RUN)
     assert driver.invoke(remote, {}, THREAD, context={"user": "u"}) == {"n": 2}
     assert fake.last["stream_mode"] == ["values", "updates"]
@@ -296,7 +297,7 @@ def test_invoke_returns_the_last_values(driver: Driver) -> None:
 
 
 def test_invoke_with_no_events_warns_and_returns_none(
-    driver: Driver, caplog: pytest.LogCaptureFixture
+    driver: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     remote, _ = _remote(driver, runs__stream=[])
     with caplog.at_level(logging.WARNING):
@@ -304,7 +305,7 @@ def test_invoke_with_no_events_warns_and_returns_none(
     assert caplog.messages == ["No events received from remote graph"]
 
 
-def test_a_command_input_is_sent_as_command(driver: Driver) -> None:
+def test_a_command_input_is_sent_as_command(driver: Any) -> None:
     remote, fake = _remote(driver, runs__stream=[])
     driver.invoke(remote, Command(resume="yes", update={"n": 1}), THREAD)
     assert fake.last["input"] is None
@@ -316,7 +317,7 @@ def test_a_command_input_is_sent_as_command(driver: Driver) -> None:
     }
 
 
-def test_remote_errors_raise_remote_exception(driver: Driver) -> None:
+def test_remote_errors_raise_remote_exception(driver: Any) -> None:
     run = [StreamPart(event="error", data={"error": "ValueError", "message": "boom"})]
     remote, _ = _remote(driver, runs__stream=run)
     with pytest.raises(RemoteException) as info:
@@ -324,7 +325,7 @@ def test_remote_errors_raise_remote_exception(driver: Driver) -> None:
     assert info.value.args == ({"error": "ValueError", "message": "boom"},)
 
 
-def test_parent_commands_bubble_up(driver: Driver) -> None:
+def test_parent_commands_bubble_up(driver: Any) -> None:
     run = [StreamPart(event="command", data={"graph": "__parent__", "goto": "x"})]
     remote, _ = _remote(driver, runs__stream=run)
     with pytest.raises(ParentCommand) as info:
@@ -338,7 +339,7 @@ INTERRUPTED = [
 ]
 
 
-def test_interrupts_pause_only_when_running_as_a_node(driver: Driver) -> None:
+def test_interrupts_pause_only_when_running_as_a_node(driver: Any) -> None:
     remote, _ = _remote(driver, runs__stream=INTERRUPTED)
     assert driver.invoke(remote, {}, THREAD) == {"n": 1}
     as_node = {"configurable": {"thread_id": "t1", "checkpoint_ns": "remote:t"}}
@@ -366,7 +367,7 @@ class _Scratchpad:
     ],
 )
 def test_a_resumed_node_sends_the_resume_value(
-    driver: Driver, resume: list[Any], null: Any, sent: Any
+    driver: Any, resume: list[Any], null: Any, sent: Any
 ) -> None:
     remote, fake = _remote(driver, runs__stream=[])
     conf = {
@@ -380,7 +381,7 @@ def test_a_resumed_node_sends_the_resume_value(
     assert fake.last["config"] == {"configurable": {}}
 
 
-def test_a_node_streams_into_its_parents_sink(driver: Driver) -> None:
+def test_a_node_streams_into_its_parents_sink(driver: Any) -> None:
     got: list[Any] = []
     sink = StreamSink(got.append, {"custom", "updates"})
     conf = {"thread_id": "t1", "checkpoint_ns": "remote:t", CONFIG_KEY_STREAM: sink}
@@ -397,7 +398,7 @@ def test_a_node_streams_into_its_parents_sink(driver: Driver) -> None:
 
 @pytest.mark.parametrize("given", [None, {"baggage": "a=b", "x": "1"}])
 def test_distributed_tracing_adds_langsmith_headers(
-    driver: Driver, given: dict[str, str] | None
+    driver: Any, given: dict[str, str] | None
 ) -> None:
     remote, fake = _remote(driver, runs__stream=[])
     traced = remote.copy({"distributed_tracing": True})
