@@ -296,6 +296,31 @@ def test_invoke_returns_the_last_values(driver: Any) -> None:
     assert out.value == {"n": 2}
 
 
+def test_extra_keywords_reach_the_sdk(driver: Any) -> None:
+    remote, fake = _remote(driver, runs__stream=[])
+    driver.stream(
+        remote,
+        {},
+        THREAD,
+        stream_resumable=True,
+        durability="exit",
+        interrupt_before=["a"],
+        params={"q": "1"},
+    )
+    assert fake.last["stream_resumable"] is True
+    assert fake.last["durability"] == "exit"
+    assert fake.last["interrupt_before"] == ["a"]
+    assert fake.last["params"] == {"q": "1"}
+
+
+def test_stream_events_is_not_offered() -> None:
+    remote = RemoteGraph("agent")
+    with pytest.raises(NotImplementedError, match=r"use RemoteGraph\.stream\(\)"):
+        remote.stream_events({})
+    with pytest.raises(NotImplementedError, match=r"use RemoteGraph\.astream\(\)"):
+        asyncio.run(remote.astream_events({}))
+
+
 def test_invoke_with_no_events_warns_and_returns_none(
     driver: Any, caplog: pytest.LogCaptureFixture
 ) -> None:

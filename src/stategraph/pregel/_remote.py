@@ -437,6 +437,32 @@ class RemoteGraph(PregelProtocol):
             if (out := plan.handle(chunk)) is not core.SKIP:
                 yield out
 
+    def stream_events(
+        self, input: Any, config: Any | None = None, **kwargs: Any
+    ) -> Any:
+        """Not implemented: use ``stream`` with the modes you need.
+
+        Raises:
+            NotImplementedError: Always.
+        """
+        raise NotImplementedError(
+            "RemoteGraph.stream_events() is not implemented in stategraph; use "
+            "RemoteGraph.stream() with the stream modes you need instead."
+        )
+
+    async def astream_events(
+        self, input: Any, config: Any | None = None, **kwargs: Any
+    ) -> Any:
+        """Not implemented: use ``astream``.
+
+        Raises:
+            NotImplementedError: Always.
+        """
+        raise NotImplementedError(
+            "RemoteGraph.astream_events() is not implemented in stategraph; use "
+            "RemoteGraph.astream() with the stream modes you need instead."
+        )
+
     def invoke(
         self,
         input: dict[str, Any] | Any,
