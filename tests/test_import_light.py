@@ -1,4 +1,4 @@
-"""Importing the core never imports langchain, langsmith, pydantic or numpy."""
+"""Importing the core never imports langchain, langsmith, pydantic, numpy or the SDK."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-HEAVY = ("langchain", "langsmith", "pydantic", "langgraph", "numpy")
+HEAVY = ("langchain", "langsmith", "pydantic", "langgraph", "langgraph_sdk", "numpy")
 
 
 @pytest.mark.parametrize(
@@ -21,6 +21,7 @@ HEAVY = ("langchain", "langsmith", "pydantic", "langgraph", "numpy")
         "from stategraph.store.base import BaseStore, Item, PutOp",
         "from stategraph.store.sqlite import SqliteStore",
         "import stategraph.stream, stategraph.stream.transformers",
+        "from stategraph.pregel.remote import RemoteGraph, RemoteException",
     ],
 )
 def test_import_pulls_in_no_heavy_package(statement: str) -> None:

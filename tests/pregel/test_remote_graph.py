@@ -121,6 +121,27 @@ def test_constructor_names_and_with_config() -> None:
     assert remote.config == {"configurable": {"a": 1}, "tags": ["x"]}
 
 
+def test_url_makes_both_clients_with_key_and_headers() -> None:
+    remote = RemoteGraph(
+        "a", url="http://127.0.0.1:9", api_key="k", headers={"x-h": "1"}
+    )
+    assert remote.client is not None
+    assert remote.sync_client is not None
+    try:
+        for http in (remote.client.http.client, remote.sync_client.http.client):
+            assert str(http.base_url) == "http://127.0.0.1:9"
+            assert http.headers["x-api-key"] == "k"
+            assert http.headers["x-h"] == "1"
+    finally:
+        remote.sync_client.http.client.close()
+        asyncio.run(remote.client.http.client.aclose())
+    given = FakeClient("sync", {})
+    kept = RemoteGraph("a", url="http://127.0.0.1:9", sync_client=given)  # type: ignore[arg-type]
+    assert kept.sync_client is given
+    assert kept.client is not None
+    asyncio.run(kept.client.http.client.aclose())
+
+
 def test_a_missing_client_is_a_clear_error(driver: Any) -> None:
     remote = RemoteGraph("agent")
     which = "Sync" if driver.mode == "sync" else "Async"

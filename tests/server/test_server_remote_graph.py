@@ -130,6 +130,19 @@ async def test_remote_graph_stream_modes_subgraphs_and_v2(
     assert out.value["log"] == ["chat"]
 
 
+async def test_remote_graph_streams_chat_model_tokens(api: Api, lib: Lib) -> None:
+    talk = lib.module("pregel.remote").RemoteGraph("talk", url=api.url)
+    try:
+        chunks = await _call(api, talk, "stream", HI, stream_mode="messages")
+    finally:
+        talk.sync_client.http.client.close()
+        await talk.client.http.client.aclose()
+    assert all(isinstance(chunk, tuple) and len(chunk) == 2 for chunk in chunks)
+    text = "".join(message["content"] for message, _ in chunks)
+    assert text == "Hello big world"
+    assert chunks[0][1]["langgraph_node"] == "talk"
+
+
 async def test_remote_graph_as_a_node_interrupts_and_resumes(
     api: Api, remote: Any, lib: Lib
 ) -> None:
