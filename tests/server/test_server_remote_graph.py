@@ -163,6 +163,20 @@ async def test_remote_graph_as_a_node_interrupts_and_resumes(
     assert remote_state.next == ()
 
 
+async def test_remote_graph_as_a_node_resumes_by_interrupt_id(
+    api: Api, remote: Any, lib: Lib
+) -> None:
+    local = lib.local(remote)
+    config = _thread()
+    paused = await _call(api, local, "invoke", {**HI, "need_review": True}, config)
+    interrupt_id = paused["__interrupt__"][0].id
+    command = lib.module("types").Command(resume={interrupt_id: "by id"})
+    done = await _call(api, local, "invoke", command, config)
+    assert done["log"] == ["chat", "review:by id"]
+    state = await _call(api, local, "get_state", config)
+    assert state.next == ()
+
+
 async def test_remote_graph_as_a_node_streams_into_the_parent(
     api: Api, remote: Any, lib: Lib
 ) -> None:

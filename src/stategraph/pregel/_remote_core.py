@@ -193,7 +193,10 @@ def resume_command(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
     A remote graph keeps its own checkpoints, so the caller's resume value
     has to travel with the request; re-sending the node's input instead would
-    restart the remote run and interrupt again. ``None`` when not resuming.
+    restart the remote run and interrupt again (LangGraph's RemoteGraph does
+    that, issue #4879). ``None`` when not resuming. A resume *map* needs no
+    command: its ids are the remote interrupts' and it reaches the server in
+    the sanitized ``configurable`` (``__pregel_resume_map``), as in LangGraph.
     """
     conf = (config or {}).get(CONF) or {}
     scratchpad = conf.get(CONFIG_KEY_SCRATCHPAD)
