@@ -70,13 +70,17 @@ def test_every_route_is_described_and_nothing_else(document: dict[str, Any]) -> 
     as_documented = {(m, re.sub(r"{(\w+):\w+}", r"{\1}", p)) for m, p in served}
     assert documented == as_documented
     assert set(OPERATIONS) == served
+    tags = {
+        op["tags"][0] for item in document["paths"].values() for op in item.values()
+    }
+    assert "undescribed" not in tags
     ids = [
         op["operationId"] for item in document["paths"].values() for op in item.values()
     ]
     assert len(ids) == len(set(ids))
 
 
-def test_an_undescribed_route_is_refused() -> None:
+def test_an_undescribed_route_is_refused_or_flagged() -> None:
     async def endpoint(request: Any) -> None:
         raise AssertionError("never called")
 
@@ -87,6 +91,11 @@ def test_an_undescribed_route_is_refused() -> None:
         r"_openapi_paths\.py OPERATIONS",
     ):
         build_openapi(routes)
+    lenient = build_openapi(routes, strict=False)
+    validate(lenient)
+    extra = lenient["paths"]["/extra/{x}"]["post"]
+    assert extra["tags"] == ["undescribed"]
+    assert extra["parameters"][0]["name"] == "x"
 
 
 def test_path_parameters_and_bodies(document: dict[str, Any]) -> None:
