@@ -6,7 +6,6 @@ schemas, so the described shapes cannot drift from the wire format.
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -18,7 +17,7 @@ from starlette.routing import Route
 
 from conftest import HI
 from stategraph.server import create_app
-from stategraph.server._openapi import build_openapi
+from stategraph.server._openapi import build_openapi, document_path
 from stategraph.server._openapi_paths import OPERATIONS
 
 
@@ -67,7 +66,7 @@ def test_every_route_is_described_and_nothing_else(document: dict[str, Any]) -> 
         for path, item in document["paths"].items()
         for method in item
     }
-    as_documented = {(m, re.sub(r"{(\w+):\w+}", r"{\1}", p)) for m, p in served}
+    as_documented = {(m, document_path(p)) for m, p in served}
     assert documented == as_documented
     assert set(OPERATIONS) == served
     tags = {
@@ -99,15 +98,22 @@ def test_an_undescribed_route_is_refused_or_flagged() -> None:
 
 
 def test_path_parameters_and_bodies(document: dict[str, Any]) -> None:
-    op = document["paths"]["/assistants/{id}/subgraphs/{namespace}"]["get"]
-    assert [p["name"] for p in op["parameters"]] == ["id", "namespace", "recurse"]
+    op = document["paths"]["/assistants/{assistant_id}/subgraphs/{namespace}"]["get"]
+    assert [p["name"] for p in op["parameters"]] == [
+        "assistant_id",
+        "namespace",
+        "recurse",
+    ]
     stream = document["paths"]["/threads/{thread_id}/runs/stream"]["post"]
     assert stream["requestBody"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/RunCreate"
+        "$ref": "#/components/schemas/RunCreateStateful"
     }
     assert "text/event-stream" in stream["responses"]["200"]["content"]
-    delete = document["paths"]["/threads/{id}"]["delete"]
+    delete = document["paths"]["/threads/{thread_id}"]["delete"]
     assert "content" not in delete["responses"]["204"]
+    assert document_path("/threads/{thread_id}/runs") == "/threads/{thread_id}/runs"
+    assert document_path("/threads/{id}/state") == "/threads/{thread_id}/state"
+    assert document_path("/threadsx/{id}") == "/threadsx/{id}"
 
 
 def _check(document: dict[str, Any], schema: dict[str, Any], value: Any) -> None:
@@ -143,10 +149,10 @@ def test_real_responses_match_the_schemas(url: str, document: dict[str, Any]) ->
     checks = [
         ("post", "/assistants/search", assistants),
         ("post", "/threads", thread),
-        ("get", "/threads/{id}/state", state),
+        ("get", "/threads/{thread_id}/state", state),
         ("get", "/threads/{thread_id}/runs", runs),
-        ("post", "/threads/{id}/history", history),
-        ("get", "/threads/{id}", got),
+        ("post", "/threads/{thread_id}/history", history),
+        ("get", "/threads/{thread_id}", got),
         ("post", "/store/items/search", found.json()),
         ("get", "/info", info),
     ]
@@ -156,7 +162,9 @@ def test_real_responses_match_the_schemas(url: str, document: dict[str, Any]) ->
     broken = {**state, "next": "review"}
     with pytest.raises(jsonschema.ValidationError):
         _check(
-            document, _response_schema(document, "get", "/threads/{id}/state"), broken
+            document,
+            _response_schema(document, "get", "/threads/{thread_id}/state"),
+            broken,
         )
 
 

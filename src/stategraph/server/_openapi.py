@@ -19,9 +19,15 @@ from stategraph.server._http import json_response
 from stategraph.server._openapi_paths import Operation, describe
 from stategraph.server._openapi_schemas import SCHEMAS, ref
 
-__all__ = ("build_openapi", "docs", "openapi")
+__all__ = ("build_openapi", "docs", "document_path", "openapi")
 
 _CONVERTER = re.compile(r"{(\w+)(?::\w+)?}")
+# Our routes name ids ``{id}``; the document uses LangGraph's names for them,
+# so clients generated from either document agree.
+_ID_NAMES = (
+    ("/assistants/{id}", "/assistants/{assistant_id}"),
+    ("/threads/{id}", "/threads/{thread_id}"),
+)
 _TAGS = (
     ("assistants", "Configured versions of the served graphs."),
     ("threads", "Conversations and their checkpointed state."),
@@ -32,7 +38,7 @@ _TAGS = (
 )
 _ERROR = {
     "description": "Error",
-    "content": {"application/json": {"schema": ref("Error")}},
+    "content": {"application/json": {"schema": ref("ErrorResponse")}},
 }
 
 
@@ -53,7 +59,7 @@ def build_openapi(routes: list[Any], *, strict: bool = True) -> dict[str, Any]:
     for route in routes:
         if not isinstance(route, Route):
             continue
-        path = _CONVERTER.sub(r"{\1}", route.path)
+        path = document_path(route.path)
         for method in sorted(route.methods or ()):
             if method == "HEAD":  # Starlette adds it to every GET route
                 continue
@@ -71,6 +77,15 @@ def build_openapi(routes: list[Any], *, strict: bool = True) -> dict[str, Any]:
         "paths": paths,
         "components": {"schemas": SCHEMAS},
     }
+
+
+def document_path(path: str) -> str:
+    """A Starlette route path as the document writes it."""
+    path = _CONVERTER.sub(r"{\1}", path)
+    for ours, theirs in _ID_NAMES:
+        if path == ours or path.startswith(ours + "/"):
+            return theirs + path[len(ours) :]
+    return path
 
 
 def _lenient(method: str, route: Route) -> Operation:

@@ -66,10 +66,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "assistants", "Create an assistant.", "AssistantCreate", "Assistant"
     ),
     ("POST", "/assistants/search"): Operation(
-        "assistants", "Search assistants.", "AssistantSearch", "[Assistant]"
+        "assistants", "Search assistants.", "AssistantSearchRequest", "[Assistant]"
     ),
     ("POST", "/assistants/count"): Operation(
-        "assistants", "Count assistants.", "AssistantCount", "int"
+        "assistants", "Count assistants.", "AssistantCountRequest", "int"
     ),
     ("GET", "/assistants/{id}"): Operation(
         "assistants", "Get an assistant.", response="Assistant"
@@ -89,12 +89,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/assistants/{id}/versions"): Operation(
         "assistants",
         "List an assistant's versions.",
-        "AssistantVersionsSearch",
+        "AssistantVersionsSearchRequest",
         "[Assistant]",
         body_required=False,
     ),
     ("POST", "/assistants/{id}/latest"): Operation(
-        "assistants", "Pin an assistant version.", "AssistantLatest", "Assistant"
+        "assistants", "Pin an assistant version.", "AssistantVersionChange", "Assistant"
     ),
     ("GET", "/assistants/{id}/graph"): Operation(
         "assistants",
@@ -122,13 +122,20 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "threads", "Create a thread.", "ThreadCreate", "Thread", body_required=False
     ),
     ("POST", "/threads/search"): Operation(
-        "threads", "Search threads.", "ThreadSearch", "[Thread]", body_required=False
+        "threads",
+        "Search threads.",
+        "ThreadSearchRequest",
+        "[Thread]",
+        body_required=False,
     ),
     ("POST", "/threads/count"): Operation(
-        "threads", "Count threads.", "ThreadCount", "int", body_required=False
+        "threads", "Count threads.", "ThreadCountRequest", "int", body_required=False
     ),
     ("POST", "/threads/prune"): Operation(
-        "threads", "Delete or trim threads.", "ThreadPrune", "ThreadPruneResult"
+        "threads",
+        "Delete or trim threads.",
+        "ThreadPruneRequest",
+        "ThreadPruneResponse",
     ),
     ("GET", "/threads/{id}"): Operation(
         "threads",
@@ -160,12 +167,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "threads",
         "Update the thread's state as a node would.",
         "ThreadStateUpdate",
-        "ThreadStateUpdateResult",
+        "ThreadStateUpdateResponse",
     ),
     ("POST", "/threads/{id}/state/checkpoint"): Operation(
         "threads",
         "The thread's state at a checkpoint.",
-        "ThreadStateCheckpoint",
+        "ThreadStateCheckpointRequest",
         "ThreadState",
     ),
     ("GET", "/threads/{id}/state/{checkpoint_id}"): Operation(
@@ -183,7 +190,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/threads/{id}/history"): Operation(
         "threads",
         "The thread's past states, newest first.",
-        "ThreadHistory",
+        "ThreadStateSearch",
         "[ThreadState]",
         body_required=False,
     ),
@@ -215,7 +222,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/runs/cancel"): Operation(
         "runs",
         "Cancel runs by id or status.",
-        "RunCancelMany",
+        "RunsCancel",
         status=204,
         query=(_ACTION,),
     ),
@@ -232,13 +239,13 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         query=(_CANCEL_ON_DISCONNECT,),
     ),
     ("POST", "/threads/{thread_id}/runs/stream"): Operation(
-        "runs", _RUN + "stream it.", "RunCreate", stream=True
+        "runs", _RUN + "stream it.", "RunCreateStateful", stream=True
     ),
     ("POST", "/threads/{thread_id}/runs/wait"): Operation(
-        "runs", _RUN + "wait for its output.", "RunCreate", "any"
+        "runs", _RUN + "wait for its output.", "RunCreateStateful", "any"
     ),
     ("POST", "/threads/{thread_id}/runs"): Operation(
-        "runs", _RUN + "return at once.", "RunCreate", "Run"
+        "runs", _RUN + "return at once.", "RunCreateStateful", "Run"
     ),
     ("GET", "/threads/{thread_id}/runs"): Operation(
         "runs",
@@ -285,7 +292,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "crons", "Search crons.", "CronSearch", "[Cron]", body_required=False
     ),
     ("POST", "/runs/crons/count"): Operation(
-        "crons", "Count crons.", "CronCount", "int", body_required=False
+        "crons", "Count crons.", "CronCountRequest", "int", body_required=False
     ),
     ("GET", "/runs/crons/{cron_id}"): Operation(
         "crons", "Get a cron.", response="Cron"
@@ -297,16 +304,16 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "crons", "Delete a cron.", status=204
     ),
     ("POST", "/threads/{thread_id}/runs/crons"): Operation(
-        "crons", "Schedule runs on this thread.", "CronCreate", "Cron"
+        "crons", "Schedule runs on this thread.", "ThreadCronCreate", "Cron"
     ),
     # store
     ("PUT", "/store/items"): Operation(
-        "store", "Store or replace an item.", "StorePut", status=204
+        "store", "Store or replace an item.", "StorePutRequest", status=204
     ),
     ("GET", "/store/items"): Operation(
         "store",
         "Get an item (null when missing).",
-        response="StoreItem?",
+        response="Item?",
         query=(
             Query("namespace", description="Dot-joined namespace."),
             Query("key"),
@@ -314,16 +321,16 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         ),
     ),
     ("DELETE", "/store/items"): Operation(
-        "store", "Delete an item.", "StoreDelete", status=204
+        "store", "Delete an item.", "StoreDeleteRequest", status=204
     ),
     ("POST", "/store/items/search"): Operation(
-        "store", "Search items.", "StoreSearch", "StoreSearchResult"
+        "store", "Search items.", "StoreSearchRequest", "SearchItemsResponse"
     ),
     ("POST", "/store/namespaces"): Operation(
         "store",
         "List namespaces.",
-        "StoreNamespaces",
-        "StoreNamespacesResult",
+        "StoreListNamespacesRequest",
+        "ListNamespaceResponse",
         body_required=False,
     ),
 }

@@ -84,7 +84,7 @@ _RUN_FIELDS: dict[str, Any] = {
     "stream_mode": {"anyOf": [_STREAM_MODES, _array(_STREAM_MODES)]},
     "stream_subgraphs": _BOOL,
     "stream_resumable": _BOOL,
-    "checkpoint": ref("Checkpoint"),
+    "checkpoint": ref("CheckpointConfig"),
     "checkpoint_id": _STR,
     "interrupt_before": _BREAKPOINTS,
     "interrupt_after": _BREAKPOINTS,
@@ -123,15 +123,15 @@ _STATE_FIELDS: dict[str, Any] = {
     "values": _ANY,
     "next": _NAMES,
     "tasks": _array(ref("ThreadTask")),
-    "checkpoint": _nullable(ref("Checkpoint")),
-    "parent_checkpoint": _nullable(ref("Checkpoint")),
+    "checkpoint": _nullable(ref("CheckpointConfig")),
+    "parent_checkpoint": _nullable(ref("CheckpointConfig")),
     "metadata": _nullable(_OBJ),
     "created_at": _nullable(_STR),
     "interrupts": _array(ref("Interrupt")),
 }
 
 SCHEMAS: dict[str, Any] = {
-    "Error": _object("Error", {"detail": _STR}, ("detail",)),
+    "ErrorResponse": _object("ErrorResponse", {"detail": _STR}, ("detail",)),
     "Ok": _object("Ok", {"ok": _BOOL}, ("ok",)),
     "Info": _object(
         "Info",
@@ -155,8 +155,8 @@ SCHEMAS: dict[str, Any] = {
         ),
         "additionalProperties": True,
     },
-    "Checkpoint": _object(
-        "Checkpoint",
+    "CheckpointConfig": _object(
+        "CheckpointConfig",
         {
             "thread_id": _STR,
             "checkpoint_ns": _STR,
@@ -204,8 +204,8 @@ SCHEMAS: dict[str, Any] = {
         ("graph_id",),
     ),
     "AssistantPatch": _object("AssistantPatch", dict(_ASSISTANT_FIELDS)),
-    "AssistantSearch": _object(
-        "AssistantSearch",
+    "AssistantSearchRequest": _object(
+        "AssistantSearchRequest",
         {
             "metadata": _OBJ,
             "graph_id": _STR,
@@ -218,13 +218,15 @@ SCHEMAS: dict[str, Any] = {
             "select": _SELECT,
         },
     ),
-    "AssistantCount": _object(
-        "AssistantCount", {"metadata": _OBJ, "graph_id": _STR, "name": _STR}
+    "AssistantCountRequest": _object(
+        "AssistantCountRequest", {"metadata": _OBJ, "graph_id": _STR, "name": _STR}
     ),
-    "AssistantVersionsSearch": _object(
-        "AssistantVersionsSearch", {"metadata": _OBJ, **_PAGE}
+    "AssistantVersionsSearchRequest": _object(
+        "AssistantVersionsSearchRequest", {"metadata": _OBJ, **_PAGE}
     ),
-    "AssistantLatest": _object("AssistantLatest", {"version": _INT}, ("version",)),
+    "AssistantVersionChange": _object(
+        "AssistantVersionChange", {"version": _INT}, ("version",)
+    ),
     "GraphSchema": _object(
         "GraphSchema",
         {
@@ -278,8 +280,8 @@ SCHEMAS: dict[str, Any] = {
         },
     ),
     "ThreadPatch": _object("ThreadPatch", {"metadata": _OBJ, "ttl": _TTL}),
-    "ThreadSearch": _object(
-        "ThreadSearch",
+    "ThreadSearchRequest": _object(
+        "ThreadSearchRequest",
         {
             "metadata": _OBJ,
             "values": _OBJ,
@@ -294,16 +296,16 @@ SCHEMAS: dict[str, Any] = {
             "extract": {"type": "object", "additionalProperties": _STR},
         },
     ),
-    "ThreadCount": _object(
-        "ThreadCount", {"metadata": _OBJ, "values": _OBJ, "status": _STR}
+    "ThreadCountRequest": _object(
+        "ThreadCountRequest", {"metadata": _OBJ, "values": _OBJ, "status": _STR}
     ),
-    "ThreadPrune": _object(
-        "ThreadPrune",
+    "ThreadPruneRequest": _object(
+        "ThreadPruneRequest",
         {"thread_ids": _array(_STR), "strategy": _enum("delete", "keep_latest")},
         ("thread_ids",),
     ),
-    "ThreadPruneResult": _object(
-        "ThreadPruneResult", {"pruned_count": _INT}, ("pruned_count",)
+    "ThreadPruneResponse": _object(
+        "ThreadPruneResponse", {"pruned_count": _INT}, ("pruned_count",)
     ),
     "ThreadTask": _object(
         "ThreadTask",
@@ -313,7 +315,7 @@ SCHEMAS: dict[str, Any] = {
             "path": _array(_ANY),
             "error": _nullable(_STR),
             "interrupts": _array(ref("Interrupt")),
-            "checkpoint": _nullable(ref("Checkpoint")),
+            "checkpoint": _nullable(ref("CheckpointConfig")),
             "state": _nullable(ref("ThreadState")),
             "result": _ANY,
         },
@@ -327,27 +329,31 @@ SCHEMAS: dict[str, Any] = {
         {
             "values": {"anyOf": [_OBJ, _array(_OBJ), {"type": "null"}]},
             "as_node": _STR,
-            "checkpoint": ref("Checkpoint"),
+            "checkpoint": ref("CheckpointConfig"),
             "checkpoint_id": _STR,
         },
     ),
-    "ThreadStateUpdateResult": _object(
-        "ThreadStateUpdateResult",
-        {"checkpoint": ref("Checkpoint"), "configurable": _OBJ, "checkpoint_id": _STR},
+    "ThreadStateUpdateResponse": _object(
+        "ThreadStateUpdateResponse",
+        {
+            "checkpoint": ref("CheckpointConfig"),
+            "configurable": _OBJ,
+            "checkpoint_id": _STR,
+        },
         ("checkpoint",),
     ),
-    "ThreadStateCheckpoint": _object(
-        "ThreadStateCheckpoint",
-        {"checkpoint": ref("Checkpoint"), "subgraphs": _BOOL},
+    "ThreadStateCheckpointRequest": _object(
+        "ThreadStateCheckpointRequest",
+        {"checkpoint": ref("CheckpointConfig"), "subgraphs": _BOOL},
         ("checkpoint",),
     ),
-    "ThreadHistory": _object(
-        "ThreadHistory",
+    "ThreadStateSearch": _object(
+        "ThreadStateSearch",
         {
             "limit": {**_INT, "default": 1},
-            "before": {"anyOf": [_STR, ref("Checkpoint")]},
+            "before": {"anyOf": [_STR, ref("CheckpointConfig")]},
             "metadata": _OBJ,
-            "checkpoint": ref("Checkpoint"),
+            "checkpoint": ref("CheckpointConfig"),
         },
     ),
     "Run": _object(
@@ -367,14 +373,14 @@ SCHEMAS: dict[str, Any] = {
         },
         ("run_id", "thread_id", "assistant_id", "status"),
     ),
-    "RunCreate": _object("RunCreate", _RUN_FIELDS, ("assistant_id",)),
+    "RunCreateStateful": _object("RunCreateStateful", _RUN_FIELDS, ("assistant_id",)),
     "RunCreateStateless": _object(
         "RunCreateStateless",
         {**_RUN_FIELDS, "on_completion": _enum("delete", "keep")},
         ("assistant_id",),
     ),
-    "RunCancelMany": _object(
-        "RunCancelMany",
+    "RunsCancel": _object(
+        "RunsCancel",
         {
             "thread_id": _STR,
             "run_ids": _array(_STR),
@@ -402,6 +408,11 @@ SCHEMAS: dict[str, Any] = {
         ("cron_id", "assistant_id", "schedule"),
     ),
     "CronCreate": _object("CronCreate", _CRON_FIELDS, ("assistant_id", "schedule")),
+    "ThreadCronCreate": _object(
+        "ThreadCronCreate",
+        {k: v for k, v in _CRON_FIELDS.items() if k != "on_run_completed"},
+        ("assistant_id", "schedule"),
+    ),
     "CronPatch": _object("CronPatch", dict(_CRON_FIELDS)),
     "CronSearch": _object(
         "CronSearch",
@@ -416,11 +427,11 @@ SCHEMAS: dict[str, Any] = {
             "select": _SELECT,
         },
     ),
-    "CronCount": _object(
-        "CronCount", {"assistant_id": _STR, "thread_id": _STR, "metadata": _OBJ}
+    "CronCountRequest": _object(
+        "CronCountRequest", {"assistant_id": _STR, "thread_id": _STR, "metadata": _OBJ}
     ),
-    "StoreItem": _object(
-        "StoreItem",
+    "Item": _object(
+        "Item",
         {
             "namespace": _NAMES,
             "key": _STR,
@@ -431,8 +442,8 @@ SCHEMAS: dict[str, Any] = {
         },
         ("namespace", "key", "value"),
     ),
-    "StorePut": _object(
-        "StorePut",
+    "StorePutRequest": _object(
+        "StorePutRequest",
         {
             "namespace": _NAMES,
             "key": _STR,
@@ -442,9 +453,11 @@ SCHEMAS: dict[str, Any] = {
         },
         ("namespace", "key", "value"),
     ),
-    "StoreDelete": _object("StoreDelete", {"namespace": _NAMES, "key": _STR}, ("key",)),
-    "StoreSearch": _object(
-        "StoreSearch",
+    "StoreDeleteRequest": _object(
+        "StoreDeleteRequest", {"namespace": _NAMES, "key": _STR}, ("key",)
+    ),
+    "StoreSearchRequest": _object(
+        "StoreSearchRequest",
         {
             "namespace_prefix": _NAMES,
             "filter": _OBJ,
@@ -453,11 +466,11 @@ SCHEMAS: dict[str, Any] = {
             "refresh_ttl": _BOOL,
         },
     ),
-    "StoreSearchResult": _object(
-        "StoreSearchResult", {"items": _array(ref("StoreItem"))}, ("items",)
+    "SearchItemsResponse": _object(
+        "SearchItemsResponse", {"items": _array(ref("Item"))}, ("items",)
     ),
-    "StoreNamespaces": _object(
-        "StoreNamespaces",
+    "StoreListNamespacesRequest": _object(
+        "StoreListNamespacesRequest",
         {
             "prefix": _NAMES,
             "suffix": _NAMES,
@@ -466,7 +479,7 @@ SCHEMAS: dict[str, Any] = {
             "offset": {**_INT, "default": 0},
         },
     ),
-    "StoreNamespacesResult": _object(
-        "StoreNamespacesResult", {"namespaces": _array(_NAMES)}, ("namespaces",)
+    "ListNamespaceResponse": _object(
+        "ListNamespaceResponse", {"namespaces": _array(_NAMES)}, ("namespaces",)
     ),
 }
