@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -196,3 +197,65 @@ async def test_remote_graph_as_a_node_streams_into_the_parent(
     assert len(custom[1][0]) == 2
     top = [data for ns, mode, data in chunks if mode == "updates" and ns == ()]
     assert top[-1]["remote"]["log"] == ["chat"]
+
+
+_VOLATILE = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|\d{4}-\d\d-\d\dT[\d:.+]+(Z|[+-]\d\d:\d\d)?|[0-9a-f]{32}"
+)
+
+
+def _normalised(value: Any) -> str:
+    """``repr`` without ids and timestamps, and with either library's names."""
+    text = repr(value).replace("langgraph.types.", "").replace("stategraph.types.", "")
+    text = re.sub(r"Interrupt\(value=(.*?), id='[^']*'\)", r"Interrupt(\1)", text)
+    return _VOLATILE.sub("X", text)
+
+
+_MODES: list[Any] = [
+    "values",
+    "updates",
+    ["updates", "custom"],
+    "messages",
+    "messages-tuple",
+    "debug",
+    "tasks",
+    "checkpoints",
+    ["values", "messages"],
+]
+
+
+@pytest.mark.parametrize(
+    ("graph_id", "need_review"), [("agent", True), ("talk", False)]
+)
+async def test_both_remote_graphs_stream_the_same_chunks(
+    url: str, graph_id: str, need_review: bool
+) -> None:
+    """Every mode, with and without subgraphs, v1 and v2: equal transcripts."""
+    graphs = [
+        importlib.import_module(f"{lib}.pregel.remote").RemoteGraph(graph_id, url=url)
+        for lib in ("langgraph", "stategraph")
+    ]
+    text = {**HI, "need_review": True} if need_review else HI
+
+    def transcript(graph: Any, mode: Any, subgraphs: bool, version: str) -> list[str]:
+        config = _thread()
+        chunks = graph.stream(
+            text, config, stream_mode=mode, subgraphs=subgraphs, version=version
+        )
+        return [_normalised(chunk) for chunk in chunks]
+
+    try:
+        for mode in _MODES:
+            for subgraphs in (False, True):
+                for version in ("v1", "v2"):
+                    theirs, ours = [
+                        await asyncio.to_thread(transcript, g, mode, subgraphs, version)
+                        for g in graphs
+                    ]
+                    assert theirs, (mode, subgraphs, version)
+                    assert ours == theirs, (mode, subgraphs, version)
+    finally:
+        for graph in graphs:
+            graph.sync_client.http.client.close()
+            await graph.client.http.client.aclose()
