@@ -2,7 +2,8 @@
 
 Every test runs with LangGraph's ``RemoteGraph`` and with ours. Each embeds
 the remote graph in a local graph of its own library, because each raises its
-own library's ``GraphInterrupt``.
+own library's ``GraphInterrupt``. The last tests compare the two directly:
+same calls, same normalised answers.
 """
 
 from __future__ import annotations
@@ -259,3 +260,41 @@ async def test_both_remote_graphs_stream_the_same_chunks(
         for graph in graphs:
             graph.sync_client.http.client.close()
             await graph.client.http.client.aclose()
+
+
+def _state_transcript(lib: str, url: str) -> list[str]:
+    """Run, read, page, update and resume one thread; every answer, normalised."""
+    remote = importlib.import_module(f"{lib}.pregel.remote").RemoteGraph(
+        "agent", url=url
+    )
+    command = importlib.import_module(f"{lib}.types").Command
+    config = _thread()
+    try:
+        out: list[Any] = [
+            remote.invoke({**HI, "need_review": True}, config),
+            remote.invoke({**HI, "need_review": True}, config, version="v2"),
+            remote.get_state(config),
+            remote.get_state(config, subgraphs=True),
+        ]
+        history = list(remote.get_state_history(config, limit=3))
+        out += [
+            history,
+            list(remote.get_state_history(config, before=history[0].config, limit=2)),
+            remote.update_state(config, {"log": ["u"]}, as_node="chat"),
+            remote.get_state(history[1].config),
+            remote.get_graph(xray=True).to_json(),
+            remote.invoke(command(resume="ok"), config),
+        ]
+    finally:
+        remote.sync_client.http.client.close()
+        asyncio.run(remote.client.http.client.aclose())
+    return [re.sub(r"id='[^']*'", "id=X", _normalised(item)) for item in out]
+
+
+async def test_both_remote_graphs_read_and_update_state_alike(url: str) -> None:
+    theirs, ours = [
+        await asyncio.to_thread(_state_transcript, lib, url)
+        for lib in ("langgraph", "stategraph")
+    ]
+    assert len(ours) == 10
+    assert ours == theirs
