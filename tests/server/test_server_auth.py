@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,7 @@ from langgraph_sdk import Auth, get_client, get_sync_client
 from conftest import Api, serve
 from stategraph.server import create_app
 from stategraph.server._auth import ServerAuth
-from stategraph.server._auth_filters import and_store_filters, check_filter, matches
-from stategraph.server._auth_user import AuthUser, normalize
 from stategraph.server._config import load_config
-from stategraph.server._http import ApiError
 
 AUTH_PY = """
 from langgraph_sdk import Auth
@@ -256,6 +254,10 @@ async def test_threads_of_one_user_are_invisible_to_another(
     assert await bob("threads.count", metadata={"tag": tag}) == 0
     assert await alice("threads.count", metadata={"tag": tag}) == 1
     assert await status_of(bob, "threads.delete", tid) == 403  # no permission
+    assert await status_of(bob, "threads.prune", [tid]) == 403
+    bobs = (await bob("threads.create"))["thread_id"]
+    assert await status_of(alice, "threads.prune", [tid, bobs]) == 404
+    assert (await bob("threads.get", bobs))["thread_id"] == bobs
     await alice("threads.delete", tid)
     assert await status_of(alice, "threads.get", tid) == 404
 
@@ -336,6 +338,8 @@ async def test_runs_of_one_user_are_invisible_to_another(
     assert await status_of(bob, "runs.delete", tid, rid) == 403  # threads:delete
     assert await status_of(bob, "runs.join_stream", tid, rid) == 404
     assert await status_of(bob, "runs.cancel_many", thread_id=tid, run_ids=[rid]) == 404
+    with pytest.raises(httpx.HTTPStatusError):  # none of Bob's own are in flight
+        await bob("runs.cancel_many", status="all")
     assert (await alice("runs.get", tid, rid))["status"] == "pending"
     await alice("runs.cancel", tid, rid)
     assert (await alice("runs.get", tid, rid))["status"] == "interrupted"
@@ -350,6 +354,22 @@ async def test_a_run_owns_the_thread_it_creates(users: dict[str, UserApi]) -> No
     assert thread["metadata"]["owner"] == "alice"
     assert await status_of(bob, "threads.get", tid) == 404
     assert await status_of(bob, "runs.wait", tid, "who", input={}) == 404
+
+
+@pytest.mark.asyncio
+async def test_stateless_runs_are_private_too(
+    users: dict[str, UserApi], auth_url: str
+) -> None:
+    alice = users["alice"]
+    run = await alice("runs.create", None, "who", input={}, on_completion="keep")
+    rid = run["run_id"]
+    token = {"authorization": "Bearer token-alice"}
+    other = {"authorization": "Bearer token-bob"}
+    async with httpx.AsyncClient(base_url=auth_url) as client:
+        joined = await client.get(f"/runs/{rid}/join", headers=token)
+        assert joined.json()["identity"] == "alice"
+        for path in (f"/runs/{rid}/join", f"/runs/{rid}/stream"):
+            assert (await client.get(path, headers=other)).status_code == 404, path
 
 
 # -- assistants and crons ---------------------------------------------------------
@@ -367,6 +387,7 @@ async def test_assistants_of_one_user_are_invisible_to_another(
         assert await status_of(bob, call, aid) == 404, call
     assert await status_of(bob, "assistants.update", aid, name="x") == 404
     assert await status_of(bob, "assistants.delete", aid) == 404
+    assert await status_of(bob, "assistants.set_latest", aid, 1) == 404
     assert aid not in [a["assistant_id"] for a in await bob("assistants.search")]
     assert aid in [a["assistant_id"] for a in await alice("assistants.search")]
     # Runs check ``assistants:read`` for assistants that are not the system's.
@@ -470,74 +491,28 @@ def test_config_names_a_valid_auth_object(tmp_path: Path) -> None:
         ServerAuth(odd)
 
 
-def test_filters_match_as_langgraph_matches_them() -> None:
-    meta = {"owner": "a", "tags": ["x", "y"], "n": 1}
-    assert matches(meta, {"owner": "a"})
-    assert matches(meta, {"owner": {"$eq": "a"}, "n": 1})
-    assert not matches(meta, {"owner": "b"})
-    assert not matches(meta, {"missing": None})
-    assert matches(meta, {"tags": {"$contains": "x"}})
-    assert matches(meta, {"tags": {"$contains": ["y", "x"]}})
-    assert not matches(meta, {"tags": {"$contains": ["x", "z"]}})
-    assert not matches(meta, {"owner": {"$contains": "a"}})  # not a list
-    assert matches(meta, {"$or": [{"owner": "b"}, {"n": 1}]})
-    assert not matches(meta, {"$and": [{"owner": "a"}, {"n": 2}]})
-    assert matches(None, {})
-    for bad, message in [
-        ([], "expected a dict"),
-        ({"$or": [{"a": 1}]}, r"\$or must be a list of at least 2 filters"),
-        ({"a": {"$gt": 1}}, r"must be one of \['\$eq', '\$contains'\]"),
-        (
-            {"$or": [{"$or": [{"$or": [{"a": 1}, {"b": 1}]}, {}]}, {}]},
-            "nest deeper than 2 levels",
-        ),
-    ]:
-        with pytest.raises(ApiError, match=message) as info:
-            check_filter(bad)
-        assert info.value.status_code == 500
-
-
-def test_store_filters_are_merged_key_by_key() -> None:
-    assert and_store_filters(None, {"kind": "note"}) == {"kind": "note"}
-    assert and_store_filters({"n": 1}, {"kind": "note"}) == {"n": 1, "kind": "note"}
-    assert and_store_filters({"n": {"$gt": 1}}, {"n": {"$lt": 5}}) == {
-        "n": {"$gt": 1, "$lt": 5}
-    }
-    with pytest.raises(ApiError, match=r"conflicts with the auth handler's filter"):
-        and_store_filters({"kind": "draft"}, {"kind": "note"})
-
-
-class Person:
-    identity = "p1"
-    permissions = ("read",)
-    team = "blue"
-
-    def dict(self) -> dict[str, Any]:
-        return {"team": self.team}
-
-
-def test_authenticate_results_become_one_kind_of_user() -> None:
-    permissions, user = normalize("u1")
-    assert (permissions, user) == ([], AuthUser(user))
-    assert (user.identity, user.display_name, user.is_authenticated) == (
-        "u1",
-        "u1",
-        True,
-    )
-    permissions, user = normalize({"identity": "u2", "permissions": ["w"], "x": 1})
-    assert (permissions, user.permissions, user.x, user["x"]) == (["w"], ["w"], 1, 1)
-    permissions, user = normalize(Person())
-    assert (permissions, user.identity, user.team, user["team"]) == (
-        ["read"],
-        "p1",
-        "blue",
-        "blue",
-    )
-    permissions, user = normalize((["admin"], "u3"))
-    assert (permissions, user.identity) == (["admin"], "u3")
-    with pytest.raises(TypeError, match=r"needs a string 'identity'"):
-        normalize({"name": "no id"})
-    with pytest.raises(TypeError, match=r"must return a string identity"):
-        normalize(42)
-    with pytest.raises(AttributeError, match=r"the user has no attribute 'nope'"):
-        _ = normalize("u1")[1].nope
+@pytest.mark.asyncio
+async def test_a_cron_runs_as_the_user_who_made_it(tmp_path: Path) -> None:
+    start = datetime(2026, 11, 29, 12, 5, 30, tzinfo=timezone.utc)
+    now = [start]
+    app = create_app(config=write_project(tmp_path), clock=lambda: now[0])
+    alice = {"authorization": "Bearer token-alice"}
+    served = serve(app)
+    url = next(served)
+    try:
+        async with httpx.AsyncClient(base_url=url, headers=alice, timeout=30) as http:
+            tid = (await http.post("/threads", json={})).json()["thread_id"]
+            body = {"assistant_id": "who", "schedule": "* * * * *", "input": {}}
+            await http.post(f"/threads/{tid}/runs/crons", json=body)
+            query = "stream_modes=lifecycle"
+            async with http.stream("GET", f"/threads/{tid}/stream?{query}") as stream:
+                now[0] = start + timedelta(minutes=1)
+                app.state.stategraph.crons.wake()
+                lines = stream.aiter_lines()
+                assert await anext(lines) == "event: metadata"
+                done = json.loads((await anext(lines))[6:])
+            state = (await http.get(f"/threads/{tid}/state")).json()
+    finally:
+        served.close()
+    assert done["status"] == "run_done"
+    assert (state["values"]["identity"], state["values"]["secret"]) == ("alice", "a-1")

@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
@@ -28,6 +28,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from stategraph.server._auth_filters import check_filter
 from stategraph.server._auth_user import AuthUser, from_config, normalize
 from stategraph.server._http import ApiError
+
+if TYPE_CHECKING:
+    from stategraph.server._config import ServerConfig
 
 #: Where ``AuthMiddleware`` leaves the request's ``RequestAuth`` in the scope.
 SCOPE_KEY = "stategraph.auth"
@@ -371,6 +374,15 @@ def load_auth(settings: AuthSettings, base_dir: Path) -> ServerAuth | None:
         studio=dev and not settings.disable_studio_auth,
         openapi=settings.openapi,
     )
+
+
+def resolve_auth(auth: Any, config: ServerConfig | None) -> ServerAuth | None:
+    """The app's auth: ``auth`` given in code, else the config's, else none."""
+    if auth is not None:
+        return auth if isinstance(auth, ServerAuth) else ServerAuth(auth)
+    if config is None or config.auth is None:
+        return None
+    return load_auth(config.auth, config.base_dir)
 
 
 def request_auth(request: Request) -> RequestAuth | None:

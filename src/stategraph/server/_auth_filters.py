@@ -4,8 +4,9 @@ A filter is a dict on a record's ``metadata``: ``{"owner": "u1"}`` or
 ``{"owner": {"$eq": "u1"}}`` (equality), ``{"tags": {"$contains": "x"}}`` or
 ``{"tags": {"$contains": ["x", "y"]}}`` (list membership, subset for a list),
 and ``$or`` / ``$and`` lists of such filters, nested at most twice, as
-LangGraph's server accepts them. This module only checks and matches filters;
-it never calls handlers.
+LangGraph's server accepts them. This module checks filters, matches them in
+Python and writes them as SQL for storages in PostgreSQL; it never calls
+handlers.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from stategraph.server import _json
 from stategraph.server._http import ApiError
 
 #: How deep ``$or`` / ``$and`` may nest, as in LangGraph's server.
@@ -86,6 +88,42 @@ def _contains(value: Any, wanted: Any) -> bool:
     if isinstance(wanted, list):
         return all(item in value for item in wanted)
     return wanted in value
+
+
+def to_sql(filters: Mapping[str, Any], column: str) -> tuple[str, list[Any]]:
+    """``filters`` as a PostgreSQL condition on the JSONB expression ``column``.
+
+    The condition means what ``matches`` means. Keys and values are
+    parameters (``%s`` placeholders, values as JSON text); only ``column``,
+    the caller's own SQL such as ``record->'metadata'``, is written in.
+
+    Returns:
+        The condition (``TRUE`` for an empty filter) and its parameters.
+    """
+    parts: list[str] = []
+    params: list[Any] = []
+    for key, condition in filters.items():
+        if key in ("$or", "$and"):
+            groups = [to_sql(group, column) for group in condition]
+            joiner = " OR " if key == "$or" else " AND "
+            parts.append("(" + joiner.join(clause for clause, _ in groups) + ")")
+            params += [param for _, group_params in groups for param in group_params]
+            continue
+        if isinstance(condition, Mapping):
+            (operator, wanted), *_ = condition.items()
+        else:
+            operator, wanted = "$eq", condition
+        if operator == "$eq":
+            parts.append(f"(({column}) -> %s) = %s::jsonb")
+            params += [key, _json.dumps(wanted).decode()]
+        else:
+            items = wanted if isinstance(wanted, list) else [wanted]
+            parts.append(
+                f"(jsonb_typeof(({column}) -> %s) = 'array'"
+                f" AND (({column}) -> %s) @> %s::jsonb)"
+            )
+            params += [key, key, _json.dumps(items).decode()]
+    return (" AND ".join(parts) or "TRUE"), params
 
 
 def visible(

@@ -27,7 +27,7 @@ from starlette.routing import Route
 import stategraph
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.server import assistants, crons, runs, store as store_routes, threads
-from stategraph.server._auth import ServerAuth, load_auth, protect
+from stategraph.server._auth import protect, resolve_auth
 from stategraph.server._broker import Broker
 from stategraph.server._config import (
     ServerConfig,
@@ -247,13 +247,10 @@ def create_app(
         ctx.clock = clock
     raw_ttl = None if config is None else config.thread_ttl
     ctx.ttl = ThreadSweeper(ctx, parse_ttl_config(raw_ttl))
-    if auth is not None and not isinstance(auth, ServerAuth):
-        auth = ServerAuth(auth)
-    elif auth is None and config is not None and config.auth is not None:
-        auth = load_auth(config.auth, config.base_dir)
-    routes = _ROUTES
-    if auth is not None:
-        routes = [*_PUBLIC_ROUTES, *protect(_RESOURCE_ROUTES, auth)]
+    auth = resolve_auth(auth, config)
+    routes = (
+        _ROUTES if auth is None else [*_PUBLIC_ROUTES, *protect(_RESOURCE_ROUTES, auth)]
+    )
     app = Starlette(
         routes=routes,
         middleware=_MIDDLEWARE,
