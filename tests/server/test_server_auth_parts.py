@@ -126,3 +126,35 @@ def test_filters_mean_the_same_in_postgresql(
         row = conn.execute(statement, [json.dumps(metadata), *params]).fetchone()
     assert row is not None
     assert row[0] == int(matches(metadata, filters))
+
+
+def test_openapi_gets_the_configured_security() -> None:
+    from langgraph_sdk import Auth
+
+    from stategraph.server._auth import ServerAuth, openapi_security
+
+    auth = Auth()
+
+    @auth.authenticate
+    async def who(authorization: str | None) -> str:
+        return "u"
+
+    bearer = {"bearer": {"type": "http", "scheme": "bearer"}}
+    spec = {
+        "security_schemes": bearer,
+        "security": [{"bearer": []}],
+        "paths": {"/ok": {"GET": []}, "/nowhere": {"get": []}},
+    }
+    document = {
+        "openapi": "3.1.0",
+        "paths": {"/ok": {"get": {"summary": "health"}}, "/threads": {"post": {}}},
+        "components": {"schemas": {"A": {}}},
+    }
+    out = openapi_security(document, ServerAuth(auth, openapi=spec))
+    assert out["components"] == {"schemas": {"A": {}}, "securitySchemes": bearer}
+    assert out["security"] == [{"bearer": []}]
+    assert out["paths"]["/ok"]["get"] == {"summary": "health", "security": []}
+    assert "/nowhere" not in out["paths"]
+    assert document["paths"]["/ok"]["get"] == {"summary": "health"}  # a copy
+    assert openapi_security(document, ServerAuth(auth)) is document
+    assert openapi_security(document, None) is document

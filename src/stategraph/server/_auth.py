@@ -385,6 +385,35 @@ def resolve_auth(auth: Any, config: ServerConfig | None) -> ServerAuth | None:
     return load_auth(config.auth, config.base_dir)
 
 
+def openapi_security(
+    document: dict[str, Any], auth: ServerAuth | None
+) -> dict[str, Any]:
+    """``document`` (an OpenAPI dict) with the config's ``auth.openapi`` applied.
+
+    ``securitySchemes`` (or ``security_schemes``) go to ``components``,
+    ``security`` to the top level, and ``paths`` (``{path: {method:
+    security}}``) to the operations that exist, as LangGraph's server does.
+    Without auth or ``auth.openapi`` the document is returned unchanged.
+    """
+    spec = None if auth is None else auth.openapi
+    if not spec:
+        return document
+    out = {**document, "components": dict(document.get("components") or {})}
+    schemes = spec.get("securitySchemes", spec.get("security_schemes"))
+    if schemes is not None:
+        out["components"]["securitySchemes"] = schemes
+    if "security" in spec:
+        out["security"] = spec["security"]
+    paths = {path: dict(item) for path, item in (document.get("paths") or {}).items()}
+    for path, methods in (spec.get("paths") or {}).items():
+        for method, security in methods.items():
+            operation = paths.get(path, {}).get(method.lower())
+            if operation is not None:
+                paths[path][method.lower()] = {**operation, "security": security}
+    out["paths"] = paths
+    return out
+
+
 def request_auth(request: Request) -> RequestAuth | None:
     """The request's ``RequestAuth`` (``None`` when the server has no auth)."""
     found: RequestAuth | None = request.scope.get(SCOPE_KEY)
