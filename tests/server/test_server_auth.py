@@ -8,6 +8,7 @@ and graphs must see who started the run.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -18,12 +19,14 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from _server_graphs import make_who_graph
 from langgraph_sdk import Auth, get_client, get_sync_client
 
 from conftest import Api, serve
 from stategraph.server import create_app
 from stategraph.server._auth import ServerAuth
 from stategraph.server._config import load_config
+from stategraph.server._storage import InMemoryStorage, Page, Query
 
 AUTH_PY = """
 from langgraph_sdk import Auth
@@ -516,3 +519,43 @@ async def test_a_cron_runs_as_the_user_who_made_it(tmp_path: Path) -> None:
         served.close()
     assert done["status"] == "run_done"
     assert (state["values"]["identity"], state["values"]["secret"]) == ("alice", "a-1")
+
+
+class ForgetfulStorage(InMemoryStorage):
+    """A storage that ignores auth filters, as a careless backend could."""
+
+    async def search_threads(self, query: Query) -> Page:
+        return await super().search_threads(dataclasses.replace(query, auth=None))
+
+
+def owners_auth() -> Auth:
+    auth = Auth()
+
+    @auth.authenticate
+    async def token_is_identity(authorization: str | None) -> str:
+        return (authorization or "nobody").removeprefix("Bearer ")
+
+    @auth.on
+    async def owners(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> Any:
+        if ctx.action == "create":
+            value.setdefault("metadata", {})["owner"] = ctx.user.identity
+        return {"owner": ctx.user.identity}
+
+    return auth
+
+
+@pytest.mark.asyncio
+async def test_searches_hide_others_even_if_the_storage_does_not() -> None:
+    app = create_app(
+        {"who": make_who_graph}, auth=owners_auth(), storage=ForgetfulStorage()
+    )
+    for url in serve(app):
+        async with httpx.AsyncClient(base_url=url) as http:
+            alice = {"authorization": "Bearer alice"}
+            bob = {"authorization": "Bearer bob"}
+            created = await http.post("/threads", json={}, headers=alice)
+            tid = created.json()["thread_id"]
+            mine = await http.post("/threads/search", json={}, headers=alice)
+            theirs = await http.post("/threads/search", json={}, headers=bob)
+    assert [t["thread_id"] for t in mine.json()] == [tid]
+    assert theirs.json() == []

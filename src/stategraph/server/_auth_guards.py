@@ -17,7 +17,7 @@ from stategraph.server._auth import Filters, request_auth
 from stategraph.server._auth_filters import visible
 from stategraph.server._context import context
 from stategraph.server._http import ApiError, parse_uuid
-from stategraph.server._storage import Record
+from stategraph.server._storage import Page, Query, Record
 from stategraph.server._thread_state import load_thread
 
 
@@ -116,6 +116,20 @@ async def run_thread_visible(
         return True
     thread = await context(request).storage.get_thread(run["thread_id"])
     return visible(thread if thread is not None else run, filters)
+
+
+def only_visible(page: Page, query: Query) -> Page:
+    """``page`` without records the query's auth filter hides.
+
+    Storages apply ``Query.auth`` themselves; this second look keeps a storage
+    that ignores it from showing one user's records to another.
+    """
+    if query.auth is None:
+        return page
+    items = [item for item in page.items if visible(item, query.auth)]
+    if len(items) == len(page.items):
+        return page
+    return Page(items, page.total - (len(page.items) - len(items)))
 
 
 async def assistant_readable(request: Request, assistant: Record) -> bool:

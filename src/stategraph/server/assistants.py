@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from stategraph.server._auth import authorize, request_auth
 from stategraph.server._auth_filters import visible
-from stategraph.server._auth_guards import assistant_for
+from stategraph.server._auth_guards import assistant_for, only_visible
 from stategraph.server._context import ServerContext, context, new_id, now
 from stategraph.server._http import (
     ApiError,
@@ -206,7 +206,7 @@ async def search(request: Request) -> Response:
     ctx = context(request)
     body = await read_body(request, required=False)
     query = await _authorized(request, _query(body, paged=True))
-    page = await ctx.storage.search_assistants(query)
+    page = only_visible(await ctx.storage.search_assistants(query), query)
     return page_response(page, query, body)
 
 

@@ -16,7 +16,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stategraph.server._auth import RequestAuth, authorize, request_auth
-from stategraph.server._auth_guards import assistant_readable, cron_for, thread_for
+from stategraph.server._auth_guards import (
+    assistant_readable,
+    cron_for,
+    only_visible,
+    thread_for,
+)
 from stategraph.server._context import ServerContext, context, new_id, now
 from stategraph.server._cron import parse_schedule, zone
 from stategraph.server._http import (
@@ -255,7 +260,7 @@ async def search(request: Request) -> Response:
     ctx = context(request)
     body = await read_body(request, required=False)
     query = await _authorized(request, _query(body, paged=True))
-    page = await ctx.storage.search_crons(query)
+    page = only_visible(await ctx.storage.search_crons(query), query)
     return page_response(page, query, body)
 
 

@@ -18,7 +18,7 @@ from stategraph._types import StateUpdate
 from stategraph.server import _thread_stream
 from stategraph.server._auth import authorize, request_auth
 from stategraph.server._auth_filters import visible
-from stategraph.server._auth_guards import thread_for
+from stategraph.server._auth_guards import only_visible, thread_for
 from stategraph.server._context import ServerContext, context, new_id, now
 from stategraph.server._http import (
     ApiError,
@@ -167,7 +167,7 @@ async def search(request: Request) -> Response:
     ctx = context(request)
     body = await read_body(request, required=False)
     query = await _authorized(request, _query(body, paged=True))
-    page = await ctx.storage.search_threads(query)
+    page = only_visible(await ctx.storage.search_threads(query), query)
     return page_response(page, query, body)
 
 
