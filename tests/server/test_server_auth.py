@@ -25,6 +25,7 @@ from langgraph_sdk import Auth, get_client, get_sync_client
 from conftest import Api, serve
 from stategraph.server import create_app
 from stategraph.server._auth import ServerAuth
+from stategraph.server._auth_config import CacheSettings
 from stategraph.server._config import load_config
 from stategraph.server._storage import InMemoryStorage, Page, Query
 
@@ -559,3 +560,26 @@ async def test_searches_hide_others_even_if_the_storage_does_not() -> None:
             theirs = await http.post("/threads/search", json={}, headers=bob)
     assert [t["thread_id"] for t in mine.json()] == [tid]
     assert theirs.json() == []
+
+
+@pytest.mark.asyncio
+async def test_auth_cache_reuses_an_authentication_per_header_value() -> None:
+    calls: list[str | None] = []
+    auth = Auth()
+
+    @auth.authenticate
+    async def counted(authorization: str | None) -> str:
+        calls.append(authorization)
+        return (authorization or "nobody").removeprefix("Bearer ")
+
+    cache = CacheSettings(("authorization",), ttl_seconds=60, max_size=10)
+    app = create_app({"who": make_who_graph}, auth=ServerAuth(auth, cache=cache))
+    for url in serve(app):
+        async with httpx.AsyncClient(base_url=url) as http:
+            for token in ("a", "a", "b", "a"):
+                headers = {"authorization": f"Bearer {token}"}
+                response = await http.post("/threads/count", json={}, headers=headers)
+                assert response.status_code == 200
+            for _ in range(2):  # without the header: nothing to key on
+                await http.post("/threads/count", json={})
+    assert calls == ["Bearer a", "Bearer b", None, None]

@@ -158,3 +158,46 @@ def test_openapi_gets_the_configured_security() -> None:
     assert document["paths"]["/ok"]["get"] == {"summary": "health"}  # a copy
     assert openapi_security(document, ServerAuth(auth)) is document
     assert openapi_security(document, None) is document
+
+
+def test_auth_cache_keeps_authentications_for_a_while() -> None:
+    from stategraph.server._auth_config import AuthCache, CacheSettings
+
+    now = [0.0]
+    cache = AuthCache(CacheSettings(("authorization",), 10, 2), clock=lambda: now[0])
+    headers = {b"authorization": b"Bearer a", b"host": b"h"}
+    key = cache.key(headers)
+    assert key == ((b"authorization", b"Bearer a"),)
+    assert cache.key({b"host": b"h"}) == ()
+    assert cache.get(key) is None
+    cache.put(key, "alice")
+    now[0] = 9.9
+    assert cache.get(key) == "alice"
+    now[0] = 10.0
+    assert cache.get(key) is None  # expired
+    cache.put(key, "alice")
+    cache.put(((b"authorization", b"b"),), "bob")
+    cache.get(key)  # alice is now the most recently used
+    cache.put(((b"authorization", b"c"),), "carol")
+    assert cache.get(((b"authorization", b"b"),)) is None  # evicted
+    assert cache.get(key) == "alice"
+
+
+def test_auth_settings_are_checked() -> None:
+    from stategraph.server._auth_config import CacheSettings, parse_settings
+
+    settings = parse_settings(
+        {"path": "./a.py:auth", "cache": {"cache_keys": ["Authorization"]}}
+    )
+    assert settings is not None
+    assert settings.cache == CacheSettings(("authorization",), 60.0, 1000)
+    assert parse_settings(None) is None
+    for raw, message in [
+        ([], r"'auth' must be an object"),
+        ({"cache": []}, r"'auth.cache' must be an object"),
+        ({"cache": {"cache_keys": "x"}}, r"cache_keys' must be a list of header"),
+        ({"cache": {"ttl_seconds": 0}}, r"ttl_seconds' must be a positive number"),
+        ({"cache": {"max_size": 1.5}}, r"max_size' must be a positive integer"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            parse_settings(raw)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,12 @@ from starlette.requests import HTTPConnection, Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from stategraph.server._auth_config import (
+    AuthCache,
+    AuthSettings,
+    CacheSettings,
+    apply_openapi,
+)
 from stategraph.server._auth_filters import check_filter
 from stategraph.server._auth_user import AuthUser, from_config, normalize
 from stategraph.server._http import ApiError
@@ -47,57 +52,9 @@ AUTHENTICATE_PARAMETERS = (
     "authorization",
     "method",
 )
-#: The configurable keys a run gets for the user who created it.
-USER_KEYS = (
-    "langgraph_auth_user",
-    "langgraph_auth_user_id",
-    "langgraph_auth_permissions",
-)
 _STUDIO_IDENTITY = "langgraph-studio-user"
 
 Filters = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class AuthSettings:
-    """``langgraph.json``'s ``auth`` block.
-
-    Attributes:
-        path: ``"./auth.py:auth"`` or ``"package.module:auth"``.
-        disable_studio_auth: Authenticate Studio's requests (those sent with
-            ``x-auth-scheme: langsmith``) like any other. Otherwise the dev
-            server lets them in as a Studio user.
-        openapi: ``securitySchemes`` and ``security`` for the OpenAPI document.
-    """
-
-    path: str | None = None
-    disable_studio_auth: bool = False
-    openapi: Mapping[str, Any] | None = None
-
-
-def parse_settings(raw: Any) -> AuthSettings | None:
-    """The ``auth`` block of a ``langgraph.json`` (``None`` when absent).
-
-    Raises:
-        ValueError: When the block or one of its keys has the wrong type.
-    """
-    if raw is None:
-        return None
-    if not isinstance(raw, Mapping):
-        raise ValueError(
-            f"'auth' must be an object such as {{'path': ...}}, got {raw!r}"
-        )
-    path = raw.get("path")
-    if path is not None and (not isinstance(path, str) or ":" not in path):
-        raise ValueError(f"'auth.path' must be 'file.py:attr', got {path!r}")
-    openapi = raw.get("openapi")
-    if openapi is not None and not isinstance(openapi, Mapping):
-        raise ValueError(f"'auth.openapi' must be an object, got {openapi!r}")
-    return AuthSettings(
-        path=path,
-        disable_studio_auth=bool(raw.get("disable_studio_auth", False)),
-        openapi=openapi,
-    )
 
 
 def _authenticate_parameters(fn: Callable[..., Any]) -> frozenset[str]:
@@ -148,6 +105,7 @@ class ServerAuth:
         studio: Let requests sent with ``x-auth-scheme: langsmith`` in as the
             Studio user (the dev server's behaviour).
         openapi: ``auth.openapi`` of the config.
+        cache: ``auth.cache`` of the config: reuse authentications.
 
     Raises:
         TypeError: When ``auth`` is not a ``langgraph_sdk.Auth``.
@@ -161,6 +119,7 @@ class ServerAuth:
         *,
         studio: bool = False,
         openapi: Mapping[str, Any] | None = None,
+        cache: CacheSettings | None = None,
     ) -> None:
         from langgraph_sdk.auth import Auth, exceptions, types
 
@@ -185,6 +144,7 @@ class ServerAuth:
         self._context: Any = types.AuthContext
         self._studio_user = types.StudioUser
         self._chosen: dict[tuple[str, str], Any] = {}
+        self._cache = None if cache is None else AuthCache(cache)
 
     def handler(self, resource: str, action: str) -> Any:
         """The handler for ``resource`` and ``action``: the most specific one."""
@@ -222,15 +182,30 @@ class ServerAuth:
             self.studio
             and HTTPConnection(scope).headers.get("x-auth-scheme") == "langsmith"
         ):
-            studio = self._studio_user(_STUDIO_IDENTITY, is_authenticated=True)
-            record = {
-                "kind": "StudioUser",
-                "identity": _STUDIO_IDENTITY,
-                "display_name": _STUDIO_IDENTITY,
-                "is_authenticated": True,
-                "permissions": [],
-            }
-            return RequestAuth(self, studio, [], record)
+            return self._studio_auth()
+        cache = self._cache
+        key = () if cache is None else cache.key(dict(scope.get("headers") or ()))
+        if cache is not None and key:
+            cached: RequestAuth | None = cache.get(key)
+            if cached is not None:
+                return cached
+        found = await self._run_authenticate(scope)
+        if cache is not None and key:
+            cache.put(key, found)
+        return found
+
+    def _studio_auth(self) -> RequestAuth:
+        studio = self._studio_user(_STUDIO_IDENTITY, is_authenticated=True)
+        record = {
+            "kind": "StudioUser",
+            "identity": _STUDIO_IDENTITY,
+            "display_name": _STUDIO_IDENTITY,
+            "is_authenticated": True,
+            "permissions": [],
+        }
+        return RequestAuth(self, studio, [], record)
+
+    async def _run_authenticate(self, scope: Scope) -> RequestAuth:
         kwargs = _arguments(scope, self._parameters)
         try:
             if self._is_async:
@@ -373,6 +348,7 @@ def load_auth(settings: AuthSettings, base_dir: Path) -> ServerAuth | None:
         import_object(settings.path, base_dir),
         studio=dev and not settings.disable_studio_auth,
         openapi=settings.openapi,
+        cache=settings.cache,
     )
 
 
@@ -390,28 +366,11 @@ def openapi_security(
 ) -> dict[str, Any]:
     """``document`` (an OpenAPI dict) with the config's ``auth.openapi`` applied.
 
-    ``securitySchemes`` (or ``security_schemes``) go to ``components``,
-    ``security`` to the top level, and ``paths`` (``{path: {method:
-    security}}``) to the operations that exist, as LangGraph's server does.
     Without auth or ``auth.openapi`` the document is returned unchanged.
     """
-    spec = None if auth is None else auth.openapi
-    if not spec:
+    if auth is None or not auth.openapi:
         return document
-    out = {**document, "components": dict(document.get("components") or {})}
-    schemes = spec.get("securitySchemes", spec.get("security_schemes"))
-    if schemes is not None:
-        out["components"]["securitySchemes"] = schemes
-    if "security" in spec:
-        out["security"] = spec["security"]
-    paths = {path: dict(item) for path, item in (document.get("paths") or {}).items()}
-    for path, methods in (spec.get("paths") or {}).items():
-        for method, security in methods.items():
-            operation = paths.get(path, {}).get(method.lower())
-            if operation is not None:
-                paths[path][method.lower()] = {**operation, "security": security}
-    out["paths"] = paths
-    return out
+    return apply_openapi(document, auth.openapi)
 
 
 def request_auth(request: Request) -> RequestAuth | None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stategraph.server._auth import AuthSettings, parse_settings
+from stategraph.server._auth_config import AuthSettings, parse_settings
 
 
 @dataclass(frozen=True, slots=True)
