@@ -201,3 +201,61 @@ def test_auth_settings_are_checked() -> None:
     ]:
         with pytest.raises(ValueError, match=message):
             parse_settings(raw)
+
+
+@pytest.mark.asyncio
+async def test_authenticate_handlers_sync_or_async_and_their_failures() -> None:
+    from langgraph_sdk import Auth
+
+    from stategraph.server._auth import ServerAuth
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/threads",
+        "path_params": {"id": "1"},
+        "query_string": b"a=1",
+        "headers": [(b"authorization", b"Bearer t"), (b"x-team", b"blue")],
+    }
+    seen: dict[str, Any] = {}
+    sync_auth = Auth()
+
+    @sync_auth.authenticate
+    def blocking(
+        headers: dict[bytes, bytes],
+        method: str,
+        path_params: dict[str, str],
+        query_params: Any,
+    ) -> dict[str, Any]:
+        seen.update(method=method, params=path_params, a=query_params["a"])
+        return {"identity": headers[b"x-team"].decode(), "permissions": ["p"]}
+
+    found = await ServerAuth(sync_auth).authenticate(scope)
+    assert (found.identity, found.permissions) == ("blue", ["p"])
+    assert seen == {"method": "POST", "params": {"id": "1"}, "a": "1"}
+    assert found.configurable() == {
+        "langgraph_auth_user": {
+            "identity": "blue",
+            "display_name": "blue",
+            "is_authenticated": True,
+            "permissions": ["p"],
+        },
+        "langgraph_auth_user_id": "blue",
+        "langgraph_auth_permissions": ["p"],
+    }
+    for returned, status, detail in [
+        (AssertionError("no team"), 403, "no team"),
+        (None, 500, "Invalid authenticate handler result: an authenticate handler"),
+    ]:
+        failing = Auth()
+
+        @failing.authenticate
+        async def fails(authorization: str | None, outcome: Any = returned) -> Any:
+            if isinstance(outcome, Exception):
+                raise outcome
+            return outcome
+
+        with pytest.raises(ApiError) as info:
+            await ServerAuth(failing).authenticate(scope)
+        assert info.value.status_code == status
+        assert str(info.value.detail).startswith(detail)
