@@ -529,7 +529,7 @@ class ForgetfulStorage(InMemoryStorage):
         return await super().search_threads(dataclasses.replace(query, auth=None))
 
 
-def owners_auth() -> Auth:
+def owners_auth(*, crons_open: bool = False) -> Auth:
     auth = Auth()
 
     @auth.authenticate
@@ -541,6 +541,12 @@ def owners_auth() -> Auth:
         if ctx.action == "create":
             value.setdefault("metadata", {})["owner"] = ctx.user.identity
         return {"owner": ctx.user.identity}
+
+    if crons_open:
+
+        @auth.on.crons.search
+        async def all_crons(ctx: Auth.types.AuthContext, value: Any) -> None:
+            return None
 
     return auth
 
@@ -583,3 +589,31 @@ async def test_auth_cache_reuses_an_authentication_per_header_value() -> None:
             for _ in range(2):  # without the header: nothing to key on
                 await http.post("/threads/count", json={})
     assert calls == ["Bearer a", "Bearer b", None, None]
+
+
+@pytest.mark.asyncio
+async def test_crons_on_hidden_threads_stay_hidden() -> None:
+    app = create_app({"who": make_who_graph}, auth=owners_auth(crons_open=True))
+    alice = {"authorization": "Bearer alice"}
+    bob = {"authorization": "Bearer bob"}
+    cron = {"assistant_id": "who", "schedule": SOON}
+    for url in serve(app):
+        async with httpx.AsyncClient(base_url=url) as http:
+            tid = (await http.post("/threads", json={}, headers=alice)).json()
+            tid = tid["thread_id"]
+            on_thread = await http.post(
+                f"/threads/{tid}/runs/crons", json=cron, headers=alice
+            )
+            loose = await http.post("/runs/crons", json=cron, headers=alice)
+            seen = {}
+            for name, headers in (("alice", alice), ("bob", bob)):
+                found = await http.post("/runs/crons/search", json={}, headers=headers)
+                counted = await http.post("/runs/crons/count", json={}, headers=headers)
+                seen[name] = ({c["cron_id"] for c in found.json()}, counted.json())
+            one = {"thread_id": tid}
+            bob_on_thread = await http.post("/runs/crons/search", json=one, headers=bob)
+    both = {on_thread.json()["cron_id"], loose.json()["cron_id"]}
+    assert seen["alice"] == (both, 2)
+    # The crons handler lets Bob search all crons, but not those on her thread.
+    assert seen["bob"] == ({loose.json()["cron_id"]}, 1)
+    assert bob_on_thread.json() == []

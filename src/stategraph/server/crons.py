@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stategraph.server._auth import RequestAuth, authorize, request_auth
+from stategraph.server._auth_filters import visible
 from stategraph.server._auth_guards import (
     assistant_readable,
     cron_for,
@@ -36,7 +37,7 @@ from stategraph.server._http import (
 )
 from stategraph.server._run_request import parse_run_create
 from stategraph.server._scheduler import next_run_date
-from stategraph.server._storage import Query
+from stategraph.server._storage import Page, Query
 from stategraph.server.assistants import resolve_assistant
 
 _SORT = (
@@ -255,22 +256,50 @@ async def _authorized(request: Request, query: Query) -> Query:
     return dataclasses.replace(query, auth=filters)
 
 
+async def _found(request: Request, query: Query) -> Page:
+    """The crons ``query`` finds, without those on threads the user cannot see.
+
+    As in LangGraph's server, a cron on a thread is shown only when the
+    thread passes the ``threads`` handler's filter (``read`` for one thread,
+    ``search`` otherwise), whatever the ``crons`` handler said.
+    """
+    storage = context(request).storage
+    auth = request_auth(request)
+    thread_filters = None
+    if auth is not None:
+        thread_id = query.equals.get("thread_id")
+        if thread_id is not None:
+            value: dict[str, Any] = {"thread_id": UUID(thread_id)}
+            thread_filters = await auth.authorize("threads", "read", value)
+        else:
+            thread_filters = await auth.authorize("threads", "search", {})
+    if not thread_filters:
+        return only_visible(await storage.search_crons(query), query)
+    every = dataclasses.replace(query, limit=2**31, offset=0)
+    shown: dict[str, bool] = {}
+    kept = []
+    for cron in only_visible(await storage.search_crons(every), query).items:
+        thread_id = cron["thread_id"]
+        if thread_id is not None and thread_id not in shown:
+            thread = await storage.get_thread(thread_id)
+            shown[thread_id] = visible(thread, thread_filters)
+        if thread_id is None or shown[thread_id]:
+            kept.append(cron)
+    return Page(kept[query.offset : query.offset + query.limit], len(kept))
+
+
 async def search(request: Request) -> Response:
     """POST /runs/crons/search."""
-    ctx = context(request)
     body = await read_body(request, required=False)
     query = await _authorized(request, _query(body, paged=True))
-    page = only_visible(await ctx.storage.search_crons(query), query)
-    return page_response(page, query, body)
+    return page_response(await _found(request, query), query, body)
 
 
 async def count(request: Request) -> Response:
     """POST /runs/crons/count."""
-    ctx = context(request)
     body = await read_body(request, required=False)
     query = await _authorized(request, _query(body, paged=False))
-    page = await ctx.storage.search_crons(query)
-    return json_response(page.total)
+    return json_response((await _found(request, query)).total)
 
 
 routes = [
