@@ -392,6 +392,12 @@ async def test_assistants_of_one_user_are_invisible_to_another(
     assert await status_of(bob, "assistants.update", aid, name="x") == 404
     assert await status_of(bob, "assistants.delete", aid) == 404
     assert await status_of(bob, "assistants.set_latest", aid, 1) == 404
+    await alice("assistants.update", aid, metadata={"v": 2})
+    versions = await alice("assistants.get_versions", aid)
+    assert [v["metadata"] for v in versions] == [
+        {"owner": "alice", "v": 2},
+        {"owner": "alice"},
+    ]
     assert aid not in [a["assistant_id"] for a in await bob("assistants.search")]
     assert aid in [a["assistant_id"] for a in await alice("assistants.search")]
     # Runs check ``assistants:read`` for assistants that are not the system's.

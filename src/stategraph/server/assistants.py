@@ -222,7 +222,11 @@ async def count(request: Request) -> Response:
 async def versions(request: Request) -> Response:
     """POST /assistants/{id}/versions: its versions, newest first."""
     ctx = context(request)
-    record = await assistant_for(request, "read", request.path_params["id"])
+    record = await resolve_assistant(ctx, request.path_params["id"])
+    value = {"assistant_id": UUID(record["assistant_id"])}
+    filters = await authorize(request, "assistants", "read", value)
+    if not visible(record, filters):
+        raise ApiError(404, f"Assistant {record['assistant_id']} not found")
     body = await read_body(request, required=False)
     limit, offset = page_args(body)
     query = Query(
@@ -230,9 +234,10 @@ async def versions(request: Request) -> Response:
         limit=limit,
         offset=offset,
         sort_by="version",
+        auth=filters,  # an older version may belong to someone else
     )
     page = await ctx.storage.assistant_versions(record["assistant_id"], query)
-    return json_response(page.items)
+    return json_response(only_visible(page, query).items)
 
 
 async def set_latest(request: Request) -> Response:
