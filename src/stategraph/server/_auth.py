@@ -74,26 +74,26 @@ def _authenticate_parameters(fn: Callable[..., Any]) -> frozenset[str]:
     return frozenset(names)
 
 
-def _arguments(scope: Scope, names: frozenset[str]) -> dict[str, Any]:
-    """What an authenticate handler asked for, taken from the request."""
-    headers = dict(scope.get("headers") or ())
-    values: dict[str, Callable[[], Any]] = {
-        "request": lambda: Request(scope),
-        "scope": lambda: scope,
-        "user": lambda: scope.get("user"),
-        "scopes": list,
-        "path": lambda: scope["path"],
-        "path_params": lambda: dict(scope.get("path_params") or {}),
-        "query_params": lambda: QueryParams(scope.get("query_string") or b""),
-        "headers": lambda: headers,
-        "authorization": lambda: (
-            headers[b"authorization"].decode("latin-1")
-            if b"authorization" in headers
-            else None
-        ),
-        "method": lambda: scope.get("method", "GET"),
-    }
-    return {name: values[name]() for name in names}
+def _argument(name: str, scope: Scope, headers: dict[bytes, bytes]) -> Any:
+    """One argument an authenticate handler asked for, taken from the request."""
+    if name == "authorization":
+        raw = headers.get(b"authorization")
+        return None if raw is None else raw.decode("latin-1")
+    if name == "headers":
+        return headers  # raw lower-case bytes, as LangGraph's server gives them
+    if name == "request":
+        return Request(scope)
+    if name == "query_params":
+        return QueryParams(scope.get("query_string") or b"")
+    if name == "path_params":
+        return dict(scope.get("path_params") or {})
+    if name == "scopes":
+        return []  # nothing is granted before authentication
+    if name == "scope":
+        return scope
+    if name == "method":
+        return scope.get("method", "GET")
+    return scope.get(name)  # "path", "user"
 
 
 class ServerAuth:
@@ -206,7 +206,8 @@ class ServerAuth:
         return RequestAuth(self, studio, [], record)
 
     async def _run_authenticate(self, scope: Scope) -> RequestAuth:
-        kwargs = _arguments(scope, self._parameters)
+        headers = dict(scope.get("headers") or ())
+        kwargs = {name: _argument(name, scope, headers) for name in self._parameters}
         try:
             if self._is_async:
                 response = await self._authenticate(**kwargs)
