@@ -89,6 +89,9 @@ def dev(args: argparse.Namespace) -> int:
         )
         return 1
     url = f"http://{args.host}:{sock.getsockname()[1]}"
+    # LangGraph's dev-server marker: with custom auth, Studio's requests
+    # (x-auth-scheme: langsmith) get in unless auth.disable_studio_auth is set.
+    os.environ.setdefault("LANGSMITH_LANGGRAPH_API_VARIANT", "local_dev")
     if args.no_reload:
         config = uvicorn.Config(create_app(config=path), log_level="warning")
     else:

@@ -3,7 +3,8 @@
 Reads the keys ``stategraph dev`` acts on (``graphs``, ``env``,
 ``dependencies``, ``checkpointer``: ``path`` to a saver or a factory of
 one, ``sqlite`` for a SQLite checkpoint file, or ``ttl`` for thread expiry,
-and ``store``: ``index`` and ``ttl``)
+``store``: ``index`` and ``ttl``, and ``auth``: ``path`` to a
+``langgraph_sdk.Auth``, ``disable_studio_auth``, ``openapi``)
 and imports graphs from ``"./file.py:attr"`` or ``"package.module:attr"``
 specs. It does not start anything.
 """
@@ -19,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from stategraph.server._auth_config import AuthSettings, parse_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,7 @@ class ServerConfig:
             (``embed`` a ``"provider:model"`` name or an embedding function).
         store_ttl: ``store.ttl``: item TTL settings (``default_ttl``,
             ``refresh_on_read``, ``sweep_interval_minutes``; minutes).
+        auth: The ``auth`` block: custom authentication and authorization.
     """
 
     graphs: Mapping[str, str]
@@ -51,6 +55,7 @@ class ServerConfig:
     store_index: Mapping[str, Any] | None = None
     store_ttl: Mapping[str, Any] | None = None
     thread_ttl: Mapping[str, Any] | None = None
+    auth: AuthSettings | None = None
 
 
 def load_config(path: str | os.PathLike[str]) -> ServerConfig:
@@ -94,7 +99,15 @@ def load_config(path: str | os.PathLike[str]) -> ServerConfig:
         store_index=_store_index(store.get("index"), base),
         thread_ttl=checkpointer.get("ttl"),
         store_ttl=store.get("ttl") or None,
+        auth=_auth_settings(raw.get("auth"), file),
     )
+
+
+def _auth_settings(raw: Any, file: Path) -> AuthSettings | None:
+    try:
+        return parse_settings(raw)
+    except ValueError as exc:
+        raise ValueError(f"{file}: {exc}") from None
 
 
 def _store_index(index: Any, base: Path) -> dict[str, Any] | None:

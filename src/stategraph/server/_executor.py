@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from stategraph._types import Command, Send
 from stategraph.errors import GraphBubbleUp
 from stategraph.server import _json
+from stategraph.server._auth import with_auth_user
 from stategraph.server._context import now
 from stategraph.server._events import graph_chunks
 from stategraph.server._frames import FrameTranslator
@@ -70,7 +71,7 @@ async def _stream_graph(
 ) -> Any:
     """Run the graph, publishing frames; return the last root ``values``."""
     kwargs = run["kwargs"]
-    config = kwargs["config"]
+    config = with_auth_user(kwargs["config"])
     graph = await ctx.registry.get(config["configurable"]["graph_id"], config)
     frames = FrameTranslator(kwargs["stream_mode"], subgraphs=kwargs["subgraphs"])
     last_values: Any = None

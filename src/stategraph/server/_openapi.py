@@ -175,7 +175,12 @@ async def openapi(request: Request) -> Response:
     app = request.app
     document = getattr(app.state, "openapi", None)
     if document is None:
-        document = app.state.openapi = build_openapi(app.routes, strict=False)
+        from stategraph.server._auth import openapi_security
+
+        document = openapi_security(
+            build_openapi(app.routes, strict=False), getattr(app.state, "auth", None)
+        )
+        app.state.openapi = document
     return json_response(document)
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from stategraph.server import _json
+from stategraph.server._auth_filters import visible
 from stategraph.server._context import ServerContext, new_id, now
 from stategraph.server._http import ApiError, parse_uuid
 from stategraph.server._queue import CancelAction
@@ -20,6 +22,9 @@ from stategraph.server._run_request import parse_run_create
 from stategraph.server._storage import Record
 from stategraph.server._thread_state import new_thread, refresh_thread
 from stategraph.server.assistants import resolve_assistant
+
+if TYPE_CHECKING:
+    from stategraph.server._auth import RequestAuth
 
 _CHECKPOINT_KEYS = ("checkpoint_id", "checkpoint_ns", "checkpoint_map")
 
@@ -71,20 +76,62 @@ def _run_context(assistant: Record, kwargs: Mapping[str, Any]) -> Any:
 
 async def _thread_for_run(
     ctx: ServerContext, raw_thread_id: str | None, kwargs: dict[str, Any]
-) -> Record:
+) -> tuple[Record, bool]:
+    """The run's thread, and whether it existed before the run."""
     if raw_thread_id is None:
         thread_id = new_id()
     else:
         thread_id = parse_uuid(raw_thread_id, "thread ID")
         thread = await ctx.storage.get_thread(thread_id)
         if thread is not None:
-            return thread
+            return thread, True
         if kwargs["if_not_exists"] != "create":
             raise ApiError(404, f"Thread {thread_id} not found")
     # A thread made for a run lives as long as the config's default TTL says.
     if ctx.ttl is not None:
         ctx.ttl.set(thread_id, None)
-    return new_thread(thread_id, {})
+    # It gets the run's metadata, as in LangGraph's server: an auth handler
+    # stamping an owner on the run owns the new thread too.
+    metadata = {**(kwargs["config"].get("metadata") or {}), **kwargs["metadata"]}
+    return new_thread(thread_id, metadata), False
+
+
+async def _authorize_run(
+    auth: RequestAuth,
+    assistant: Record,
+    thread: tuple[Record, bool],
+    kwargs: dict[str, Any],
+) -> None:
+    """Run the ``threads:create_run`` handler (and ``assistants:read``).
+
+    Raises:
+        ApiError: 404 when the thread or a non-system assistant is hidden from
+            the user, and what the handlers raise.
+    """
+    record, existed = thread
+    value = {
+        "thread_id": None if kwargs["temporary"] else UUID(record["thread_id"]),
+        "assistant_id": UUID(assistant["assistant_id"]),
+        "run_id": None,
+        "status": "pending",
+        "metadata": kwargs["metadata"],
+        "prevent_insert_if_inflight": kwargs["multitask_strategy"] == "reject",
+        "multitask_strategy": kwargs["multitask_strategy"],
+        "if_not_exists": kwargs["if_not_exists"],
+        "after_seconds": kwargs["after_seconds"],
+        "kwargs": kwargs,
+    }
+    filters = await auth.authorize("threads", "create_run", value)
+    kwargs["metadata"] = dict(value.get("metadata") or {})
+    if not existed:
+        record["metadata"] = {**record["metadata"], **kwargs["metadata"]}
+    hidden = existed and not visible(record, filters)
+    if not hidden and assistant["metadata"].get("created_by") != "system":
+        value = {"assistant_id": UUID(assistant["assistant_id"])}
+        read = await auth.authorize("assistants", "read", value)
+        hidden = not visible(assistant, read)
+    if hidden:
+        raise ApiError(404, "Thread or assistant not found.")
 
 
 def _new_run(assistant: Record, thread: Record, kwargs: dict[str, Any]) -> Record:
@@ -117,7 +164,10 @@ def _new_run(assistant: Record, thread: Record, kwargs: dict[str, Any]) -> Recor
 
 
 async def create_run(
-    ctx: ServerContext, body: Mapping[str, Any], raw_thread_id: str | None
+    ctx: ServerContext,
+    body: Mapping[str, Any],
+    raw_thread_id: str | None,
+    auth: RequestAuth | None = None,
 ) -> Record:
     """Validate a ``RunCreate`` body, apply double texting and queue the run.
 
@@ -125,6 +175,8 @@ async def create_run(
         ctx: The server.
         body: The request body.
         raw_thread_id: The thread from the path, ``None`` for stateless runs.
+        auth: Who asks, when the server has auth: their handlers decide, and
+            the run's config names them (``langgraph_auth_user``...).
 
     Returns:
         The new run record (status ``pending``).
@@ -135,7 +187,10 @@ async def create_run(
     """
     kwargs = parse_run_create(body, stateless=raw_thread_id is None)
     assistant = await resolve_assistant(ctx, body["assistant_id"])
-    thread = await _thread_for_run(ctx, raw_thread_id, kwargs)
+    found = await _thread_for_run(ctx, raw_thread_id, kwargs)
+    if auth is not None:
+        await _authorize_run(auth, assistant, found, kwargs)
+    thread = found[0]
     thread_id = thread["thread_id"]
     in_flight = ctx.runs.in_flight(thread_id)
     strategy = kwargs["multitask_strategy"]
@@ -146,6 +201,9 @@ async def create_run(
             " choose a different multitask strategy.",
         )
     run = _new_run(assistant, thread, kwargs)
+    if auth is not None:
+        # Set by the server alone: a client cannot name another user.
+        kwargs["config"]["configurable"].update(auth.configurable())
     # Clients list a graph's threads by these keys (agent-chat-ui does).
     thread["metadata"] = {
         **thread["metadata"],

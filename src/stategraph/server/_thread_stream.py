@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from stategraph.server import _json
+from stategraph.server._auth_guards import thread_for
 from stategraph.server._context import ServerContext, context
 from stategraph.server._http import ApiError
 from stategraph.server._sse import (
@@ -23,7 +24,6 @@ from stategraph.server._sse import (
     encode_frame,
     event_stream_response,
 )
-from stategraph.server._thread_state import load_thread
 
 _THREAD_STREAM_MODES = ("run_modes", "lifecycle", "state_update")
 
@@ -76,7 +76,7 @@ async def _thread_frames(
 async def join_thread_stream(request: Request) -> Response:
     """GET /threads/{id}/stream: the events of every current and future run."""
     ctx = context(request)
-    thread = await load_thread(ctx, request.path_params["id"])
+    thread = await thread_for(request, "read", request.path_params["id"])
     modes = _thread_stream_modes(request)
     thread_id = thread["thread_id"]
     # Watch before answering, so a run created right after is not missed.

@@ -27,6 +27,7 @@ from starlette.routing import Route
 import stategraph
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.server import assistants, crons, runs, store as store_routes, threads
+from stategraph.server._auth import protect, resolve_auth
 from stategraph.server._broker import Broker
 from stategraph.server._config import (
     ServerConfig,
@@ -157,17 +158,21 @@ async def _lifespan(
             await ctx.storage.aclose()
 
 
-_ROUTES = [
+_PUBLIC_ROUTES = [
     Route("/ok", ok, methods=["GET"]),
     Route("/info", info, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),
     Route("/docs", docs, methods=["GET"]),
+]
+#: The routes custom auth guards.
+_RESOURCE_ROUTES = [
     *assistants.routes,
     *threads.routes,
     *store_routes.routes,
     *crons.routes,  # before runs: /runs/crons/... is not a run id
     *runs.routes,
 ]
+_ROUTES = [*_PUBLIC_ROUTES, *_RESOURCE_ROUTES]
 _MIDDLEWARE = [
     Middleware(
         CORSMiddleware,
@@ -190,6 +195,7 @@ def create_app(
     storage: Storage | None = None,
     run_timeout: float | None = None,
     clock: Callable[[], datetime] | None = None,
+    auth: Any = None,
 ) -> Starlette:
     """Build the server app.
 
@@ -207,6 +213,8 @@ def create_app(
         run_timeout: Seconds a run may take before it ends with status
             ``timeout`` (default: env ``BG_JOB_TIMEOUT_SECS``, else one day).
         clock: Returns the current time; crons and thread TTLs go by it.
+        auth: A ``langgraph_sdk.Auth`` guarding every resource route (default:
+            the one the config's ``auth.path`` names; none without it).
 
     Returns:
         A Starlette app; serve it with any ASGI server.
@@ -242,8 +250,12 @@ def create_app(
         ctx.clock = clock
     raw_ttl = None if config is None else config.thread_ttl
     ctx.ttl = ThreadSweeper(ctx, parse_ttl_config(raw_ttl))
+    auth = resolve_auth(auth, config)
+    routes = (
+        _ROUTES if auth is None else [*_PUBLIC_ROUTES, *protect(_RESOURCE_ROUTES, auth)]
+    )
     app = Starlette(
-        routes=_ROUTES,
+        routes=routes,
         middleware=_MIDDLEWARE,
         exception_handlers={HTTPException: http_error, Exception: _internal_error},
         # A saver given in code wins over the one langgraph.json names.
@@ -255,6 +267,7 @@ def create_app(
         ),
     )
     app.state.stategraph = ctx
+    app.state.auth = auth
     ctx.app = app
     return app
 

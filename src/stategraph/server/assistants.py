@@ -7,12 +7,17 @@ other assistant's UUID, or a graph id.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
+from uuid import UUID
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from stategraph.server._auth import authorize, request_auth
+from stategraph.server._auth_filters import visible
+from stategraph.server._auth_guards import assistant_for, only_visible
 from stategraph.server._context import ServerContext, context, new_id, now
 from stategraph.server._http import (
     ApiError,
@@ -88,20 +93,32 @@ async def create(request: Request) -> Response:
     graph_id = _check_graph(ctx, body.get("graph_id"))
     raw_id = field(body, "assistant_id", str)
     assistant_id = parse_uuid(raw_id, "assistant ID") if raw_id else new_id()
+    if_exists = choice(body, "if_exists", ("raise", "do_nothing"), "raise")
+    value: dict[str, Any] = {
+        "assistant_id": UUID(assistant_id),
+        "graph_id": graph_id,
+        "config": field(body, "config", dict, {}),
+        "context": field(body, "context", dict, {}),
+        "metadata": field(body, "metadata", dict, {}),
+        "if_exists": if_exists,
+        "name": field(body, "name", str, "Untitled"),
+    }
+    filters = await authorize(request, "assistants", "create", value)
     existing = await ctx.storage.get_assistant(assistant_id)
     if existing is not None:
-        if choice(body, "if_exists", ("raise", "do_nothing"), "raise") == "raise":
+        # Someone else's assistant is not revealed: it just "already exists".
+        if if_exists == "raise" or not visible(existing, filters):
             raise ApiError(409, f"Assistant {assistant_id} already exists")
         return json_response(existing)
     stamp = now()
     record = {
         "assistant_id": assistant_id,
         "graph_id": graph_id,
-        "config": field(body, "config", dict, {}),
-        "context": field(body, "context", dict, {}),
-        "metadata": field(body, "metadata", dict, {}),
+        "config": value.get("config") or {},
+        "context": value.get("context") or {},
+        "metadata": value.get("metadata") or {},
         "version": 1,
-        "name": field(body, "name", str, "Untitled"),
+        "name": value.get("name") or "Untitled",
         "description": field(body, "description", str),
         "created_at": stamp,
         "updated_at": stamp,
@@ -113,15 +130,21 @@ async def create(request: Request) -> Response:
 
 async def get(request: Request) -> Response:
     """GET /assistants/{id}."""
-    ctx = context(request)
-    return json_response(await resolve_assistant(ctx, request.path_params["id"]))
+    return json_response(
+        await assistant_for(request, "read", request.path_params["id"])
+    )
 
 
 async def patch(request: Request) -> Response:
     """PATCH /assistants/{id}: update it as a new version."""
     ctx = context(request)
-    record = await resolve_assistant(ctx, request.path_params["id"])
     body = await read_body(request, required=False)
+    value = {
+        key: body.get(key)
+        for key in ("graph_id", "config", "context", "metadata", "name")
+    }
+    value["metadata"] = dict(field(body, "metadata", dict, {}))
+    record = await assistant_for(request, "update", request.path_params["id"], value)
     if body.get("graph_id") is not None:
         record["graph_id"] = _check_graph(ctx, body["graph_id"])
     for key in ("config", "context"):
@@ -130,7 +153,7 @@ async def patch(request: Request) -> Response:
     for key in ("name", "description"):
         if body.get(key) is not None:
             record[key] = field(body, key, str)
-    record["metadata"] = {**record["metadata"], **field(body, "metadata", dict, {})}
+    record["metadata"] = {**record["metadata"], **(value.get("metadata") or {})}
     versions = await ctx.storage.assistant_versions(
         record["assistant_id"], Query(limit=1, sort_by="version")
     )
@@ -145,7 +168,7 @@ async def patch(request: Request) -> Response:
 async def delete(request: Request) -> Response:
     """DELETE /assistants/{id}."""
     ctx = context(request)
-    record = await resolve_assistant(ctx, request.path_params["id"])
+    record = await assistant_for(request, "delete", request.path_params["id"])
     await ctx.storage.delete_assistant(record["assistant_id"])
     return Response(status_code=204)
 
@@ -163,12 +186,27 @@ def _query(body: dict[str, Any], *, paged: bool) -> Query:
     )
 
 
+async def _authorized(request: Request, query: Query) -> Query:
+    """``query`` as the ``assistants:search`` handler allows it."""
+    if request_auth(request) is None:
+        return query
+    value: dict[str, Any] = {
+        "graph_id": query.equals.get("graph_id"),
+        "metadata": dict(query.metadata or {}),
+        "limit": query.limit,
+        "offset": query.offset,
+    }
+    filters = await authorize(request, "assistants", "search", value)
+    metadata = value.get("metadata") or None
+    return dataclasses.replace(query, metadata=metadata, auth=filters)
+
+
 async def search(request: Request) -> Response:
     """POST /assistants/search."""
     ctx = context(request)
     body = await read_body(request, required=False)
-    query = _query(body, paged=True)
-    page = await ctx.storage.search_assistants(query)
+    query = await _authorized(request, _query(body, paged=True))
+    page = only_visible(await ctx.storage.search_assistants(query), query)
     return page_response(page, query, body)
 
 
@@ -176,7 +214,8 @@ async def count(request: Request) -> Response:
     """POST /assistants/count."""
     ctx = context(request)
     body = await read_body(request, required=False)
-    page = await ctx.storage.search_assistants(_query(body, paged=False))
+    query = await _authorized(request, _query(body, paged=False))
+    page = await ctx.storage.search_assistants(query)
     return json_response(page.total)
 
 
@@ -184,6 +223,10 @@ async def versions(request: Request) -> Response:
     """POST /assistants/{id}/versions: its versions, newest first."""
     ctx = context(request)
     record = await resolve_assistant(ctx, request.path_params["id"])
+    value = {"assistant_id": UUID(record["assistant_id"])}
+    filters = await authorize(request, "assistants", "read", value)
+    if not visible(record, filters):
+        raise ApiError(404, f"Assistant {record['assistant_id']} not found")
     body = await read_body(request, required=False)
     limit, offset = page_args(body)
     query = Query(
@@ -191,17 +234,19 @@ async def versions(request: Request) -> Response:
         limit=limit,
         offset=offset,
         sort_by="version",
+        auth=filters,  # an older version may belong to someone else
     )
     page = await ctx.storage.assistant_versions(record["assistant_id"], query)
-    return json_response(page.items)
+    return json_response(only_visible(page, query).items)
 
 
 async def set_latest(request: Request) -> Response:
     """POST /assistants/{id}/latest: make a stored version current."""
     ctx = context(request)
-    record = await resolve_assistant(ctx, request.path_params["id"])
     body = await read_body(request)
     version = field(body, "version", int)
+    value = {"version": version}
+    record = await assistant_for(request, "update", request.path_params["id"], value)
     page = await ctx.storage.assistant_versions(
         record["assistant_id"], Query(equals={"version": version}, limit=1)
     )
@@ -224,7 +269,7 @@ def _xray(request: Request) -> int | bool:
 async def graph(request: Request) -> Response:
     """GET /assistants/{id}/graph: the drawable graph as JSON."""
     ctx = context(request)
-    record = await resolve_assistant(ctx, request.path_params["id"])
+    record = await assistant_for(request, "read", request.path_params["id"])
     drawable = (await _graph_of(ctx, record)).get_graph(xray=_xray(request))
     return json_response(drawable.to_json())
 
@@ -253,7 +298,7 @@ def graph_schemas(graph_id: str, graph: Any) -> dict[str, Any]:
 async def schemas(request: Request) -> Response:
     """GET /assistants/{id}/schemas: the graph's JSON schemas."""
     ctx = context(request)
-    record = await resolve_assistant(ctx, request.path_params["id"])
+    record = await assistant_for(request, "read", request.path_params["id"])
     built = await _graph_of(ctx, record)
     return json_response(graph_schemas(record["graph_id"], built))
 
@@ -261,7 +306,7 @@ async def schemas(request: Request) -> Response:
 async def subgraphs(request: Request) -> Response:
     """GET /assistants/{id}/subgraphs[/{namespace}]: schemas of subgraphs."""
     ctx = context(request)
-    record = await resolve_assistant(ctx, request.path_params["id"])
+    record = await assistant_for(request, "read", request.path_params["id"])
     built = await _graph_of(ctx, record)
     recurse = request.query_params.get("recurse", "false").lower() == "true"
     namespace = request.path_params.get("namespace")

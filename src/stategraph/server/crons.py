@@ -6,13 +6,23 @@ A cron stores its run payload and ``next_run_date``; the scheduler
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from stategraph.server._auth import RequestAuth, authorize, request_auth
+from stategraph.server._auth_filters import visible
+from stategraph.server._auth_guards import (
+    assistant_readable,
+    cron_for,
+    only_visible,
+    thread_for,
+)
 from stategraph.server._context import ServerContext, context, new_id, now
 from stategraph.server._cron import parse_schedule, zone
 from stategraph.server._http import (
@@ -27,8 +37,7 @@ from stategraph.server._http import (
 )
 from stategraph.server._run_request import parse_run_create
 from stategraph.server._scheduler import next_run_date
-from stategraph.server._storage import Query, Record
-from stategraph.server._thread_state import load_thread
+from stategraph.server._storage import Page, Query
 from stategraph.server.assistants import resolve_assistant
 
 _SORT = (
@@ -92,17 +101,34 @@ async def _create(request: Request, thread_id: str | None) -> Response:
     config = dict(payload.get("config") or {})
     config["configurable"] = {**(config.get("configurable") or {}), "cron_id": cron_id}
     payload["config"] = config
+    metadata = field(body, "metadata", dict, {})
+    auth = request_auth(request)
+    if auth is not None:
+        value = {
+            "payload": payload,
+            "schedule": body["schedule"],
+            "cron_id": UUID(cron_id),
+            "thread_id": UUID(thread_id) if thread_id else None,
+            "user_id": auth.identity,
+            "end_time": _end_time(body),
+            "metadata": metadata,
+        }
+        await auth.authorize("crons", "create", value)
+        metadata = value.get("metadata") or {}
+        if not await assistant_readable(request, assistant):
+            raise ApiError(404, f"Assistant '{assistant['assistant_id']}' not found")
+        _run_as(auth, payload)
     cron = {
         "cron_id": cron_id,
         "assistant_id": assistant["assistant_id"],
         "thread_id": thread_id,
-        "user_id": "",
+        "user_id": auth.identity if auth is not None else "",
         "end_time": _end_time(body),
         "schedule": body["schedule"],
         "timezone": body.get("timezone"),
         "payload": payload,
         "next_run_date": None,
-        "metadata": field(body, "metadata", dict, {}),
+        "metadata": metadata,
         "on_run_completed": (
             None
             if thread_id
@@ -118,6 +144,16 @@ async def _create(request: Request, thread_id: str | None) -> Response:
     return json_response(cron)
 
 
+def _run_as(auth: RequestAuth, payload: dict[str, Any]) -> None:
+    """Make the cron's runs name ``auth``'s user, as runs the user creates do."""
+    config = dict(payload.get("config") or {})
+    config["configurable"] = {
+        **(config.get("configurable") or {}),
+        **auth.configurable(),
+    }
+    payload["config"] = config
+
+
 def _wake(ctx: ServerContext) -> None:
     if ctx.crons is not None:
         ctx.crons.wake()
@@ -130,29 +166,22 @@ async def create(request: Request) -> Response:
 
 async def create_for_thread(request: Request) -> Response:
     """POST /threads/{thread_id}/runs/crons: a cron running on one thread."""
-    thread = await load_thread(context(request), request.path_params["thread_id"])
+    thread = await thread_for(request, "read", request.path_params["thread_id"])
     return await _create(request, thread["thread_id"])
-
-
-async def _load(request: Request) -> tuple[ServerContext, Record]:
-    ctx = context(request)
-    cron_id = parse_uuid(request.path_params["cron_id"], "cron ID")
-    cron = await ctx.storage.get_cron(cron_id)
-    if cron is None:
-        raise ApiError(404, f"Cron {cron_id} not found")
-    return ctx, cron
 
 
 async def get(request: Request) -> Response:
     """GET /runs/crons/{cron_id}."""
-    _, cron = await _load(request)
+    cron = await cron_for(request, "read", request.path_params["cron_id"])
     return json_response(cron)
 
 
 async def patch(request: Request) -> Response:
     """PATCH /runs/crons/{cron_id}: change the schedule, payload or state."""
-    ctx, cron = await _load(request)
+    ctx = context(request)
     body = await read_body(request)
+    value = {"payload": dict(body), "schedule": body.get("schedule")}
+    cron = await cron_for(request, "update", request.path_params["cron_id"], value)
     if "schedule" in body or "timezone" in body:
         _check_schedule({"schedule": cron["schedule"], **body})
     for key in _PAYLOAD_FIELDS:
@@ -174,6 +203,9 @@ async def patch(request: Request) -> Response:
         if v is not None and k not in (*_CRON_FIELDS, "metadata")
     }
     payload = {**cron["payload"], **updates}
+    auth = request_auth(request)
+    if auth is not None:
+        _run_as(auth, payload)
     run_body = {k: v for k, v in payload.items() if k not in _PAYLOAD_FIELDS}
     parse_run_create(run_body, stateless=cron["thread_id"] is None)
     cron["payload"] = payload
@@ -186,7 +218,8 @@ async def patch(request: Request) -> Response:
 
 async def delete(request: Request) -> Response:
     """DELETE /runs/crons/{cron_id}."""
-    ctx, cron = await _load(request)
+    ctx = context(request)
+    cron = await cron_for(request, "delete", request.path_params["cron_id"])
     await ctx.storage.delete_cron(cron["cron_id"])
     return Response(status_code=204)
 
@@ -209,21 +242,64 @@ def _query(body: dict[str, Any], *, paged: bool) -> Query:
     )
 
 
+async def _authorized(request: Request, query: Query) -> Query:
+    """``query`` as the ``crons:search`` handler allows it."""
+    if request_auth(request) is None:
+        return query
+    value = {
+        "assistant_id": query.equals.get("assistant_id"),
+        "thread_id": query.equals.get("thread_id"),
+        "limit": query.limit,
+        "offset": query.offset,
+    }
+    filters = await authorize(request, "crons", "search", value)
+    return dataclasses.replace(query, auth=filters)
+
+
+async def _found(request: Request, query: Query) -> Page:
+    """The crons ``query`` finds, without those on threads the user cannot see.
+
+    As in LangGraph's server, a cron on a thread is shown only when the
+    thread passes the ``threads`` handler's filter (``read`` for one thread,
+    ``search`` otherwise), whatever the ``crons`` handler said.
+    """
+    storage = context(request).storage
+    auth = request_auth(request)
+    thread_filters = None
+    if auth is not None:
+        thread_id = query.equals.get("thread_id")
+        if thread_id is not None:
+            value: dict[str, Any] = {"thread_id": UUID(thread_id)}
+            thread_filters = await auth.authorize("threads", "read", value)
+        else:
+            thread_filters = await auth.authorize("threads", "search", {})
+    if not thread_filters:
+        return only_visible(await storage.search_crons(query), query)
+    every = dataclasses.replace(query, limit=2**31, offset=0)
+    shown: dict[str, bool] = {}
+    kept = []
+    for cron in only_visible(await storage.search_crons(every), query).items:
+        thread_id = cron["thread_id"]
+        if thread_id is not None and thread_id not in shown:
+            thread = await storage.get_thread(thread_id)
+            shown[thread_id] = visible(thread, thread_filters)
+        if thread_id is None or shown[thread_id]:
+            kept.append(cron)
+    return Page(kept[query.offset : query.offset + query.limit], len(kept))
+
+
 async def search(request: Request) -> Response:
     """POST /runs/crons/search."""
-    ctx = context(request)
     body = await read_body(request, required=False)
-    query = _query(body, paged=True)
-    page = await ctx.storage.search_crons(query)
-    return page_response(page, query, body)
+    query = await _authorized(request, _query(body, paged=True))
+    return page_response(await _found(request, query), query, body)
 
 
 async def count(request: Request) -> Response:
     """POST /runs/crons/count."""
-    ctx = context(request)
     body = await read_body(request, required=False)
-    page = await ctx.storage.search_crons(_query(body, paged=False))
-    return json_response(page.total)
+    query = await _authorized(request, _query(body, paged=False))
+    return json_response((await _found(request, query)).total)
 
 
 routes = [

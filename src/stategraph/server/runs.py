@@ -10,11 +10,15 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from typing import Any
+from uuid import UUID
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from stategraph.server._auth import authorize, request_auth
+from stategraph.server._auth_filters import visible
+from stategraph.server._auth_guards import run_thread_visible, thread_for
 from stategraph.server._broker import RunStream
 from stategraph.server._context import ServerContext, context
 from stategraph.server._http import (
@@ -35,7 +39,6 @@ from stategraph.server._sse import (
     event_stream_response,
 )
 from stategraph.server._storage import Query, Record
-from stategraph.server._thread_state import load_thread
 
 
 def _locations(run: Record, stateless: bool, suffix: str) -> dict[str, str]:
@@ -95,7 +98,7 @@ async def _create(request: Request) -> tuple[ServerContext, Record, bool]:
     ctx = context(request)
     thread_id = request.path_params.get("thread_id")
     body = await read_body(request)
-    run = await create_run(ctx, body, thread_id)
+    run = await create_run(ctx, body, thread_id, request_auth(request))
     return ctx, run, thread_id is None
 
 
@@ -140,22 +143,29 @@ async def create_batch(request: Request) -> Response:
     if not isinstance(payloads, list) or not all(isinstance(p, dict) for p in payloads):
         raise ApiError(422, "Request body must be a JSON array of run payloads")
     created = []
+    auth = request_auth(request)
     for payload in payloads:
         thread_id = payload.pop("thread_id", None)
-        created.append(await create_run(ctx, payload, thread_id))
+        created.append(await create_run(ctx, payload, thread_id, auth))
     return json_response([public_run(run) for run in created])
 
 
-async def _load_run(request: Request) -> tuple[ServerContext, Record]:
+async def _load_run(
+    request: Request, event: str = "read", value: dict[str, Any] | None = None
+) -> tuple[ServerContext, Record]:
+    """The run of the path, when the user may do ``event`` to its thread."""
     ctx = context(request)
     run_id = parse_uuid(request.path_params["run_id"], "run ID")
     if "thread_id" in request.path_params:
-        thread = await load_thread(ctx, request.path_params["thread_id"])
+        raw_thread_id = request.path_params["thread_id"]
+        thread = await thread_for(request, event, raw_thread_id, value)
         thread_id: str | None = thread["thread_id"]
     else:  # a stateless run, found by its id alone
         thread_id = None
     run = await ctx.storage.get_run(run_id)
     if run is None or thread_id not in (None, run["thread_id"]):
+        raise ApiError(404, f"Run {run_id} not found")
+    if thread_id is None and not await run_thread_visible(request, event, run):
         raise ApiError(404, f"Run {run_id} not found")
     return ctx, run
 
@@ -163,7 +173,7 @@ async def _load_run(request: Request) -> tuple[ServerContext, Record]:
 async def list_runs(request: Request) -> Response:
     """GET /threads/{id}/runs."""
     ctx = context(request)
-    thread = await load_thread(ctx, request.path_params["thread_id"])
+    thread = await thread_for(request, "read", request.path_params["thread_id"])
     params = request.query_params
     try:
         limit = int(params.get("limit", 10))
@@ -187,7 +197,7 @@ async def get_run(request: Request) -> Response:
 
 async def delete_run(request: Request) -> Response:
     """DELETE /threads/{id}/runs/{run_id} (not while in flight)."""
-    ctx, run = await _load_run(request)
+    ctx, run = await _load_run(request, "delete")
     if run["run_id"] in ctx.runs.in_flight(run["thread_id"]):
         raise ApiError(409, "Run is still in flight; cancel it before deleting it")
     await ctx.storage.delete_run(run["run_id"])
@@ -266,10 +276,10 @@ async def join_stream(request: Request) -> Response:
 
 async def cancel(request: Request) -> Response:
     """POST .../runs/{run_id}/cancel: interrupt or roll back the run."""
-    ctx, run = await _load_run(request)
     action = choice(
         dict(request.query_params), "action", ("interrupt", "rollback"), "interrupt"
     )
+    ctx, run = await _load_run(request, "update", {"action": action})
     found = await cancel_run(ctx, run["thread_id"], run["run_id"], action)  # type: ignore[arg-type]  # checked by choice
     if not found:
         raise ApiError(404, f"Run {run['run_id']} is not pending or running")
@@ -301,11 +311,35 @@ async def cancel_many(request: Request) -> Response:
         wanted = [(t, r) for t, r in wanted if r in flying]
     else:
         raise ApiError(422, "Give 'status', or 'thread_id' with 'run_ids'")
+    wanted = await _cancellable(request, wanted, action, body)
     if not wanted:
         raise ApiError(404, "No matching runs to cancel")
     for tid, rid in wanted:
         await cancel_run(ctx, tid, rid, action)  # type: ignore[arg-type]  # checked by choice
     return Response(status_code=204)
+
+
+async def _cancellable(
+    request: Request, wanted: list[tuple[str, str]], action: str, body: Any
+) -> list[tuple[str, str]]:
+    """The runs of ``wanted`` whose threads the user may update."""
+    if request_auth(request) is None:
+        return wanted
+    thread_id = body.get("thread_id")
+    value = {
+        "thread_id": UUID(parse_uuid(thread_id, "thread ID")) if thread_id else None,
+        "action": action,
+        "metadata": {"run_ids": body.get("run_ids"), "status": body.get("status")},
+    }
+    filters = await authorize(request, "threads", "update", value)
+    if not filters:
+        return wanted
+    storage = context(request).storage
+    return [
+        (tid, rid)
+        for tid, rid in wanted
+        if visible(await storage.get_thread(tid), filters)
+    ]
 
 
 routes = [

@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from stategraph.server._auth import authorize, request_auth
+from stategraph.server._auth_filters import and_store_filters
 from stategraph.server._context import context
 from stategraph.server._http import (
     ApiError,
@@ -88,6 +90,14 @@ async def put_item(request: Request) -> Response:
     ttl = field(body, "ttl", (int, float))
     if ttl is not None:
         kwargs["ttl"] = ttl
+    if request_auth(request) is not None:
+        event = {"namespace": namespace, "key": key, "value": value, **kwargs}
+        event.setdefault("index", None)
+        event.setdefault("ttl", None)
+        await authorize(request, "store", "put", event)
+        namespace = _namespace(_listed(event["namespace"]), "namespace")
+        key, value = _key(event["key"]), event["value"]
+        kwargs = {k: event[k] for k in kwargs}
     with _store_errors():
         await context(request).store.aput(namespace, key, value, **kwargs)
     return Response(status_code=204)
@@ -102,6 +112,15 @@ async def get_item(request: Request) -> Response:
     raw = params.get("namespace") or ""
     namespace = tuple(raw.split(".")) if raw else ()
     refresh = _flag(params.get("refresh_ttl"))
+    if request_auth(request) is not None:
+        event: dict[str, Any] = {
+            "namespace": namespace,
+            "key": key,
+            "refresh_ttl": refresh,
+        }
+        await authorize(request, "store", "get", event)
+        namespace = _namespace(_listed(event["namespace"]), "namespace", required=False)
+        key, refresh = _key(event["key"]), event["refresh_ttl"]
     with _store_errors():
         item = await context(request).store.aget(namespace, key, refresh_ttl=refresh)
     return json_response(None if item is None else item.dict())
@@ -123,6 +142,11 @@ async def delete_item(request: Request) -> Response:
     body = await read_body(request)
     namespace = _namespace(body.get("namespace"), "namespace", required=False)
     key = _key(body.get("key"))
+    if request_auth(request) is not None:
+        event = {"namespace": namespace, "key": key}
+        await authorize(request, "store", "delete", event)
+        namespace = _namespace(_listed(event["namespace"]), "namespace", required=False)
+        key = _key(event["key"])
     with _store_errors():
         await context(request).store.adelete(namespace, key)
     return Response(status_code=204)
@@ -138,6 +162,21 @@ async def search_items(request: Request) -> Response:
     filter_ = field(body, "filter", dict)
     query = field(body, "query", str)
     refresh = field(body, "refresh_ttl", bool)
+    if request_auth(request) is not None:
+        event = {
+            "namespace": prefix,
+            "filter": filter_,
+            "limit": limit,
+            "offset": offset,
+            "query": query,
+            "refresh_ttl": refresh,
+        }
+        allowed = await authorize(request, "store", "search", event)
+        prefix = _namespace(_listed(event["namespace"]), "namespace", required=False)
+        filter_ = event["filter"]
+        if allowed:
+            filter_ = and_store_filters(filter_, allowed)
+        limit, offset, query = event["limit"], event["offset"], event["query"]
     with _store_errors():
         items = await context(request).store.asearch(
             prefix,
@@ -157,6 +196,18 @@ async def list_namespaces(request: Request) -> Response:
     suffix = _namespace(body.get("suffix"), "suffix", required=False)
     limit, offset = page_args(body, limit=100)
     max_depth = field(body, "max_depth", int)
+    if request_auth(request) is not None:
+        event = {
+            "namespace": prefix or None,
+            "suffix": suffix or None,
+            "max_depth": max_depth,
+            "limit": limit,
+            "offset": offset,
+        }
+        await authorize(request, "store", "list_namespaces", event)
+        prefix = _namespace(_listed(event["namespace"]), "prefix", required=False)
+        suffix = _namespace(_listed(event["suffix"]), "suffix", required=False)
+        max_depth, limit, offset = event["max_depth"], event["limit"], event["offset"]
     found: Sequence[tuple[str, ...]] = await context(request).store.alist_namespaces(
         prefix=prefix or None,
         suffix=suffix or None,
@@ -165,6 +216,11 @@ async def list_namespaces(request: Request) -> Response:
         offset=offset,
     )
     return json_response({"namespaces": [list(ns) for ns in found]})
+
+
+def _listed(namespace: Any) -> Any:
+    """A namespace a handler set, as ``_namespace`` reads it (a tuple is a list)."""
+    return list(namespace) if isinstance(namespace, tuple) else namespace
 
 
 routes = [

@@ -6,7 +6,9 @@ checkpointer and are read through the graph named by ``metadata.graph_id``.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
+from uuid import UUID
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,6 +16,9 @@ from starlette.routing import Route
 
 from stategraph._types import StateUpdate
 from stategraph.server import _thread_stream
+from stategraph.server._auth import authorize, request_auth
+from stategraph.server._auth_filters import visible
+from stategraph.server._auth_guards import only_visible, thread_for
 from stategraph.server._context import ServerContext, context, new_id, now
 from stategraph.server._http import (
     ApiError,
@@ -67,15 +72,23 @@ async def create(request: Request) -> Response:
     ttl = ttl_minutes(body)
     raw_id = field(body, "thread_id", str)
     thread_id = parse_uuid(raw_id, "thread ID") if raw_id else new_id()
-    existing = await ctx.storage.get_thread(thread_id)
-    if existing is not None:
-        if choice(body, "if_exists", ("raise", "do_nothing"), "raise") == "raise":
-            raise ApiError(409, f"Thread {thread_id} already exists")
-        return json_response(existing)
+    if_exists = choice(body, "if_exists", ("raise", "do_nothing"), "raise")
     metadata = dict(field(body, "metadata", dict, {}))
     if body.get("graph_id") is not None:
         metadata["graph_id"] = field(body, "graph_id", str)
-    thread = new_thread(thread_id, metadata)
+    value: dict[str, Any] = {
+        "thread_id": UUID(thread_id),
+        "metadata": metadata,
+        "if_exists": if_exists,
+    }
+    filters = await authorize(request, "threads", "create", value)
+    existing = await ctx.storage.get_thread(thread_id)
+    if existing is not None:
+        # Someone else's thread is not revealed: it just "already exists".
+        if if_exists == "raise" or not visible(existing, filters):
+            raise ApiError(409, f"Thread {thread_id} already exists")
+        return json_response(existing)
+    thread = new_thread(thread_id, dict(value.get("metadata") or {}))
     await ctx.storage.put_thread(thread)
     ctx.sweeper.set(thread_id, ttl)
     supersteps = field(body, "supersteps", list)
@@ -87,18 +100,19 @@ async def create(request: Request) -> Response:
 
 async def get(request: Request) -> Response:
     """GET /threads/{id}."""
-    return json_response(await load_thread(context(request), request.path_params["id"]))
+    return json_response(await thread_for(request, "read", request.path_params["id"]))
 
 
 async def patch(request: Request) -> Response:
     """PATCH /threads/{id}: merge metadata."""
     ctx = context(request)
-    thread = await load_thread(ctx, request.path_params["id"])
     body = await read_body(request, required=False)
+    value = {"metadata": dict(field(body, "metadata", dict, {}))}
+    thread = await thread_for(request, "update", request.path_params["id"], value)
     ttl = ttl_minutes(body)
     if ttl is not None:
         ctx.sweeper.set(thread["thread_id"], ttl)
-    thread["metadata"] = {**thread["metadata"], **field(body, "metadata", dict, {})}
+    thread["metadata"] = {**thread["metadata"], **(value.get("metadata") or {})}
     thread["updated_at"] = now()
     await ctx.storage.put_thread(thread)
     if "return=minimal" in request.headers.get("prefer", ""):
@@ -109,7 +123,7 @@ async def patch(request: Request) -> Response:
 async def delete(request: Request) -> Response:
     """DELETE /threads/{id} with its runs and checkpoints."""
     ctx = context(request)
-    thread = await load_thread(ctx, request.path_params["id"])
+    thread = await thread_for(request, "delete", request.path_params["id"])
     await delete_thread(ctx, thread["thread_id"])
     return Response(status_code=204)
 
@@ -130,12 +144,30 @@ def _query(body: dict[str, Any], *, paged: bool) -> Query:
     )
 
 
+async def _authorized(request: Request, query: Query) -> Query:
+    """``query`` as the ``threads:search`` handler allows it."""
+    if request_auth(request) is None:
+        return query
+    status = query.equals.get("status")
+    value: dict[str, Any] = {
+        "metadata": dict(query.metadata or {}),
+        "values": query.values,
+        "status": status,
+        "limit": query.limit,
+        "offset": query.offset,
+        "ids": query.ids,
+    }
+    filters = await authorize(request, "threads", "search", value)
+    metadata = value.get("metadata") or None
+    return dataclasses.replace(query, metadata=metadata, auth=filters)
+
+
 async def search(request: Request) -> Response:
     """POST /threads/search."""
     ctx = context(request)
     body = await read_body(request, required=False)
-    query = _query(body, paged=True)
-    page = await ctx.storage.search_threads(query)
+    query = await _authorized(request, _query(body, paged=True))
+    page = only_visible(await ctx.storage.search_threads(query), query)
     return page_response(page, query, body)
 
 
@@ -143,15 +175,23 @@ async def count(request: Request) -> Response:
     """POST /threads/count."""
     ctx = context(request)
     body = await read_body(request, required=False)
-    page = await ctx.storage.search_threads(_query(body, paged=False))
+    query = await _authorized(request, _query(body, paged=False))
+    page = await ctx.storage.search_threads(query)
     return json_response(page.total)
 
 
 async def copy(request: Request) -> Response:
     """POST /threads/{id}/copy: a new thread with the same checkpoints."""
     ctx = context(request)
-    source = await load_thread(ctx, request.path_params["id"])
-    target = {**source, "thread_id": new_id(), "created_at": now(), "updated_at": now()}
+    source = await thread_for(request, "read", request.path_params["id"])
+    target_id = new_id()
+    await authorize(request, "threads", "create", {"thread_id": UUID(target_id)})
+    target = {
+        **source,
+        "thread_id": target_id,
+        "created_at": now(),
+        "updated_at": now(),
+    }
     if target["status"] == "busy":
         target["status"] = "idle"
     await ctx.checkpointer.acopy_thread(source["thread_id"], target["thread_id"])
@@ -165,6 +205,11 @@ async def prune(request: Request) -> Response:
     body = await read_body(request)
     ids = [parse_uuid(i, "thread ID") for i in field(body, "thread_ids", list, [])]
     strategy = choice(body, "strategy", ("delete", "keep_latest"), "delete")
+    filters = await authorize(request, "threads", "delete", {"thread_ids": ids})
+    if filters:
+        for thread_id in ids:
+            if not visible(await ctx.storage.get_thread(thread_id), filters):
+                raise ApiError(404, "At least one thread not found or not authorized")
     busy = [thread_id for thread_id in ids if ctx.runs.in_flight(thread_id)]
     if busy:  # checked first, so a refused prune changes nothing
         raise ApiError(409, f"Threads busy with a run: {', '.join(busy)}")
@@ -202,7 +247,7 @@ def _flag(request: Request, name: str) -> bool:
 async def get_state(request: Request) -> Response:
     """GET /threads/{id}/state[/{checkpoint_id}]."""
     ctx = context(request)
-    thread = await load_thread(ctx, request.path_params["id"])
+    thread = await thread_for(request, "read", request.path_params["id"])
     checkpoint_id = request.path_params.get("checkpoint_id")
     checkpoint = {"checkpoint_id": checkpoint_id} if checkpoint_id else None
     state = await _state_at(ctx, thread, checkpoint, _flag(request, "subgraphs"))
@@ -212,7 +257,7 @@ async def get_state(request: Request) -> Response:
 async def post_state_checkpoint(request: Request) -> Response:
     """POST /threads/{id}/state/checkpoint (no id: the latest)."""
     ctx = context(request)
-    thread = await load_thread(ctx, request.path_params["id"])
+    thread = await thread_for(request, "read", request.path_params["id"])
     body = await read_body(request)
     checkpoint = field(body, "checkpoint", dict, {})
     subgraphs = bool(field(body, "subgraphs", bool, False))
@@ -222,7 +267,7 @@ async def post_state_checkpoint(request: Request) -> Response:
 async def update_state(request: Request) -> Response:
     """POST /threads/{id}/state: ``update_state`` as a node."""
     ctx = context(request)
-    thread = await load_thread(ctx, request.path_params["id"])
+    thread = await thread_for(request, "update", request.path_params["id"])
     body = await read_body(request)
     if ctx.runs.in_flight(thread["thread_id"]):
         raise ApiError(409, "Thread is busy with a run; update its state once it ends")
@@ -273,7 +318,7 @@ def _history_args(source: dict[str, Any]) -> tuple[int, Any, Any, dict[str, Any]
 async def history(request: Request) -> Response:
     """GET or POST /threads/{id}/history: checkpoints, newest first."""
     ctx = context(request)
-    thread = await load_thread(ctx, request.path_params["id"])
+    thread = await thread_for(request, "read", request.path_params["id"])
     if request.method == "GET":
         query: dict[str, Any] = dict(request.query_params)
         if "limit" in query:

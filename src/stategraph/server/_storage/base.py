@@ -29,6 +29,9 @@ class Query:
         offset: Records skipped before the page.
         sort_by: Field to sort on (``None``: ``created_at``).
         sort_order: ``"asc"`` or ``"desc"``.
+        auth: An auth handler's filter the record's ``metadata`` must pass
+            (``_auth_filters``: equality, ``$eq``, ``$contains``, ``$or``,
+            ``$and``).
     """
 
     metadata: Mapping[str, Any] | None = None
@@ -39,6 +42,7 @@ class Query:
     offset: int = 0
     sort_by: str | None = None
     sort_order: Literal["asc", "desc"] = "desc"
+    auth: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from stategraph.server._auth_filters import matches
 from stategraph.server._json import to_jsonable
 from stategraph.server._storage.base import Page, Query, Record, Storage
 
@@ -51,6 +52,7 @@ def run_query(records: Iterable[Record], query: Query, id_field: str) -> Page:
         and all(record.get(k) == v for k, v in query.equals.items())
         and (query.metadata is None or contains(record.get("metadata"), query.metadata))
         and (query.values is None or contains(record.get("values"), query.values))
+        and (query.auth is None or matches(record.get("metadata"), query.auth))
     ]
     matched.sort(
         key=_sort_key(query.sort_by or "created_at"),
