@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stategraph.checkpoint.postgres._base import BasePostgresSaver
+from stategraph.checkpoint.postgres._saver import BasePostgresSaver
 from stategraph.checkpoint.postgres._sync import PostgresSaver
 
 __all__ = ("BasePostgresSaver", "Conn", "PostgresSaver", "ShallowPostgresSaver")
