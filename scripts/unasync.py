@@ -124,6 +124,23 @@ JOBS += [
     ),
 ]
 
+JOBS += [
+    Job(
+        source="src/stategraph/checkpoint/sqlite/_async.py",
+        target="src/stategraph/checkpoint/sqlite/_sync.py",
+        docstring='"""``SqliteSaver``: the synchronous SQLite checkpoint saver."""',
+        rules={
+            **SAVER_METHODS,
+            "AsyncSqliteSaver": "SqliteSaver",
+            "AsyncBridge": "SyncSaver",
+            "import aiosqlite": "import sqlite3",
+            "aiosqlite.Connection": "sqlite3.Connection",
+            "asyncio.sleep": "time.sleep",
+            "_aio": "_io",
+        },
+    ),
+]
+
 _DOCSTRING = re.compile(r'\A"""(?:.|\n)*?"""', re.MULTILINE)
 
 
