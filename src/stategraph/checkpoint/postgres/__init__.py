@@ -1,10 +1,14 @@
 """PostgreSQL checkpoint saver, under LangGraph's import path.
 
 ``from stategraph.checkpoint.postgres import PostgresSaver`` works like
-``from langgraph.checkpoint.postgres import PostgresSaver``, on the same tables,
-so a database written by either library is read by the other. The async saver
-lives in ``stategraph.checkpoint.postgres.aio``; importing this module never
-imports ``psycopg_pool``.
+``from langgraph.checkpoint.postgres import PostgresSaver``, on the same tables:
+stategraph reads what LangGraph wrote, and LangGraph reads what stategraph
+wrote with ``splice_every=0`` (by default a list value that grew is stored as a
+splice of its previous version, which only stategraph reads; see
+``stategraph.checkpoint._splice``). Pending writes commit without waiting for
+the WAL flush, the next checkpoint's flush covers them (``synchronous=``). The
+async saver lives in ``stategraph.checkpoint.postgres.aio``; importing this
+module never imports ``psycopg_pool``.
 
 Example:
     >>> from stategraph.checkpoint.postgres import PostgresSaver

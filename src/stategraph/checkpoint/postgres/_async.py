@@ -21,6 +21,7 @@ from psycopg.rows import dict_row, tuple_row
 
 from stategraph._config import RunnableConfig
 from stategraph.checkpoint._delta_history import delta_prune_error
+from stategraph.checkpoint._splice import SPLICE_EVERY
 from stategraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
@@ -87,6 +88,12 @@ class AsyncPostgresSaver(AsyncBridge):
             server crash may lose the last commits (under a second by
             default) but never corrupts a thread. Client crashes, including
             ``SIGKILL``, lose nothing committed in any mode.
+        splice_every: A list value (``add_messages`` and the like) that
+            shares a prefix with the channel's previous value is stored as
+            a splice of it (``stategraph.checkpoint._splice``), with a full
+            value at least every ``splice_every`` versions; reads and
+            maintenance are unchanged. LangGraph cannot read spliced rows:
+            pass ``0`` to store every value in full, as LangGraph does.
 
     Raises:
         TypeError: If ``conn`` is neither a connection nor a pool.
@@ -109,8 +116,14 @@ class AsyncPostgresSaver(AsyncBridge):
         *,
         keep_last: int | None = None,
         synchronous: str = "NORMAL",
+        splice_every: int = SPLICE_EVERY,
     ) -> None:
-        super().__init__(serde=serde, keep_last=keep_last, synchronous=synchronous)
+        super().__init__(
+            serde=serde,
+            keep_last=keep_last,
+            synchronous=synchronous,
+            splice_every=splice_every,
+        )
         self._pooled = _is_pool(conn)
         if not self._pooled and not isinstance(conn, AsyncConnection):
             raise TypeError(
@@ -137,6 +150,7 @@ class AsyncPostgresSaver(AsyncBridge):
         serde: SerializerProtocol | None = None,
         keep_last: int | None = None,
         synchronous: str = "NORMAL",
+        splice_every: int = SPLICE_EVERY,
     ) -> AsyncIterator[Self]:
         """Open a connection (autocommit, dict rows) and yield a saver using it.
 
@@ -146,11 +160,15 @@ class AsyncPostgresSaver(AsyncBridge):
             serde: Serializer of channel values and writes.
             keep_last: Retention, see the class docstring.
             synchronous: Commit durability, see the class docstring.
+            splice_every: Storage of list values, see the class docstring.
 
         Yields:
             The saver; the connection closes when the block exits.
         """
-        extra: dict[str, Any] = {"synchronous": synchronous}
+        extra: dict[str, Any] = {
+            "synchronous": synchronous,
+            "splice_every": splice_every,
+        }
         if keep_last is not None:
             extra["keep_last"] = keep_last
         async with await AsyncConnection.connect(

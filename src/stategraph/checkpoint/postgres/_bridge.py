@@ -14,6 +14,7 @@ from typing import Any
 
 from stategraph._config import RunnableConfig
 from stategraph.checkpoint._bridge import LoopBoundSaver
+from stategraph.checkpoint._splice import SPLICE_EVERY
 from stategraph.checkpoint.base import CheckpointTuple, SerializerProtocol
 from stategraph.checkpoint.postgres import _base
 from stategraph.checkpoint.postgres._saver import BasePostgresSaver
@@ -30,8 +31,14 @@ class AsyncBridge(LoopBoundSaver[str], BasePostgresSaver):
         serde: SerializerProtocol | None = None,
         keep_last: int | None = None,
         synchronous: str = "NORMAL",
+        splice_every: int = SPLICE_EVERY,
     ) -> None:
-        super().__init__(serde=serde, keep_last=keep_last, synchronous=synchronous)
+        super().__init__(
+            serde=serde,
+            keep_last=keep_last,
+            synchronous=synchronous,
+            splice_every=splice_every,
+        )
         self.loop = asyncio.get_running_loop()
 
     async def _fetch(self, statement: _base.Statement) -> _base.Rows:

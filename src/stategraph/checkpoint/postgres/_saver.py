@@ -16,7 +16,13 @@ import orjson
 from stategraph._config import RunnableConfig
 from stategraph._constants import TASKS, WRITES_IDX_MAP
 from stategraph.checkpoint._delta_history import uses_delta
-from stategraph.checkpoint._splice import Splice, SpliceCache, is_spliced, materialize
+from stategraph.checkpoint._splice import (
+    SPLICE_EVERY,
+    Splice,
+    SpliceCache,
+    is_spliced,
+    materialize,
+)
 from stategraph.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,
@@ -60,6 +66,8 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
             thread and namespace; ``None`` keeps all.
         synchronous: ``"FULL"``, ``"NORMAL"`` or ``"OFF"``: which commits
             wait for the WAL flush (see ``PostgresSaver``).
+        splice_every: Longest chain of list values stored as splices (see
+            ``PostgresSaver``); ``0`` stores every value in full.
 
     Attributes:
         keep_last: The retention in force.
@@ -74,6 +82,7 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
         serde: SerializerProtocol | None = None,
         keep_last: int | None = None,
         synchronous: str = "NORMAL",
+        splice_every: int = SPLICE_EVERY,
     ) -> None:
         super().__init__(serde=serde)
         if keep_last is not None and (type(keep_last) is not int or keep_last < 1):
@@ -84,7 +93,7 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
             )
         self.keep_last = keep_last
         self.synchronous = synchronous
-        self._splices = SpliceCache()
+        self._splices = SpliceCache(splice_every)
 
     # The engine may compute these versions itself (same format, no parsing).
     padded_versions = True

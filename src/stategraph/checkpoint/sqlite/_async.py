@@ -19,7 +19,7 @@ import aiosqlite
 
 from stategraph._config import RunnableConfig
 from stategraph.checkpoint._delta_history import uses_delta
-from stategraph.checkpoint._splice import SpliceCache
+from stategraph.checkpoint._splice import SPLICE_EVERY, SpliceCache
 from stategraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
@@ -77,6 +77,11 @@ class AsyncSqliteSaver(AsyncBridge):
             run then repeats those steps). ``"FULL"``/``"EXTRA"`` also
             survive power loss at the cost of an fsync per commit; ``None``
             leaves the connection as it is.
+        splice_every: A list value (``add_messages`` and the like) that
+            shares a prefix with the channel's previous value is stored as
+            a splice of it (``stategraph.checkpoint._splice``), with a full
+            value at least every ``splice_every`` versions; reads and
+            maintenance are unchanged. ``0`` stores every value in full.
 
     Example:
         >>> async with AsyncSqliteSaver.from_conn_string("ck.db") as saver:
@@ -93,6 +98,7 @@ class AsyncSqliteSaver(AsyncBridge):
         serde: SerializerProtocol | None = None,
         keep_last: int | None = None,
         synchronous: str | None = "NORMAL",
+        splice_every: int = SPLICE_EVERY,
     ) -> None:
         super().__init__(serde=serde)
         self.conn = conn
@@ -104,7 +110,7 @@ class AsyncSqliteSaver(AsyncBridge):
         self._whole_plans = True
         self.owner = uuid4().hex
         self._leases: dict[str, float] = {}
-        self._splices = SpliceCache()
+        self._splices = SpliceCache(splice_every)
 
     @classmethod
     @asynccontextmanager
@@ -115,6 +121,7 @@ class AsyncSqliteSaver(AsyncBridge):
         serde: SerializerProtocol | None = None,
         keep_last: int | None = None,
         synchronous: str | None = "NORMAL",
+        splice_every: int = SPLICE_EVERY,
     ) -> AsyncIterator[AsyncSqliteSaver]:
         """Open a saver on a database path (or ``":memory:"``), closed on exit.
 
@@ -123,9 +130,16 @@ class AsyncSqliteSaver(AsyncBridge):
             serde: Serializer (see the class).
             keep_last: Retention (see the class).
             synchronous: Durability (see the class).
+            splice_every: Storage of list values (see the class).
         """
         async with _aio.connect(conn_string) as conn:
-            yield cls(conn, serde=serde, keep_last=keep_last, synchronous=synchronous)
+            yield cls(
+                conn,
+                serde=serde,
+                keep_last=keep_last,
+                synchronous=synchronous,
+                splice_every=splice_every,
+            )
 
     async def setup(self) -> None:
         """Create or migrate the tables (idempotent; runs on first use anyway)."""

@@ -13,7 +13,7 @@ from uuid import uuid4
 
 from stategraph._config import RunnableConfig
 from stategraph.checkpoint._delta_history import uses_delta
-from stategraph.checkpoint._splice import SpliceCache
+from stategraph.checkpoint._splice import SPLICE_EVERY, SpliceCache
 from stategraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
@@ -71,6 +71,11 @@ class SqliteSaver(SyncSaver):
             run then repeats those steps). ``"FULL"``/``"EXTRA"`` also
             survive power loss at the cost of an fsync per commit; ``None``
             leaves the connection as it is.
+        splice_every: A list value (``add_messages`` and the like) that
+            shares a prefix with the channel's previous value is stored as
+            a splice of it (``stategraph.checkpoint._splice``), with a full
+            value at least every ``splice_every`` versions; reads and
+            maintenance are unchanged. ``0`` stores every value in full.
 
     Example:
         >>> with SqliteSaver.from_conn_string("ck.db") as saver:
@@ -87,6 +92,7 @@ class SqliteSaver(SyncSaver):
         serde: SerializerProtocol | None = None,
         keep_last: int | None = None,
         synchronous: str | None = "NORMAL",
+        splice_every: int = SPLICE_EVERY,
     ) -> None:
         super().__init__(serde=serde)
         self.conn = conn
@@ -98,7 +104,7 @@ class SqliteSaver(SyncSaver):
         self._whole_plans = True
         self.owner = uuid4().hex
         self._leases: dict[str, float] = {}
-        self._splices = SpliceCache()
+        self._splices = SpliceCache(splice_every)
 
     @classmethod
     @contextmanager
@@ -109,6 +115,7 @@ class SqliteSaver(SyncSaver):
         serde: SerializerProtocol | None = None,
         keep_last: int | None = None,
         synchronous: str | None = "NORMAL",
+        splice_every: int = SPLICE_EVERY,
     ) -> Iterator[SqliteSaver]:
         """Open a saver on a database path (or ``":memory:"``), closed on exit.
 
@@ -117,9 +124,16 @@ class SqliteSaver(SyncSaver):
             serde: Serializer (see the class).
             keep_last: Retention (see the class).
             synchronous: Durability (see the class).
+            splice_every: Storage of list values (see the class).
         """
         with _io.connect(conn_string) as conn:
-            yield cls(conn, serde=serde, keep_last=keep_last, synchronous=synchronous)
+            yield cls(
+                conn,
+                serde=serde,
+                keep_last=keep_last,
+                synchronous=synchronous,
+                splice_every=splice_every,
+            )
 
     def setup(self) -> None:
         """Create or migrate the tables (idempotent; runs on first use anyway)."""
