@@ -41,10 +41,10 @@ from typing_extensions import TypedDict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import postgres_overhead  # noqa: E402
-from delta_storage import stored_bytes  # noqa: E402
+import postgres_overhead
+from delta_storage import stored_bytes
 
-from stategraph.checkpoint.postgres._base import STORAGE_SIZE_SQL  # noqa: E402
+from stategraph.checkpoint.postgres._base import STORAGE_SIZE_SQL
 
 LIBS = ("langgraph", "stategraph")
 
