@@ -109,10 +109,10 @@ _WHERE = {
     "before": "c.checkpoint_id < %(before)s",
 }
 
-_PUT_LOCK = f"WITH lock AS (SELECT {_LOCK} FROM hashtext(%(thread_id)s::text) AS k)"
+PUT_LOCK = f"WITH lock AS (SELECT {_LOCK} FROM hashtext(%(thread_id)s::text) AS k)"
 # The same lock, and commit without waiting for the WAL flush (see
 # ``synchronous``): set_config(..., true) lasts until the transaction ends.
-_PUT_LOCK_ASYNC = _PUT_LOCK.replace(
+PUT_LOCK_ASYNC = PUT_LOCK.replace(
     " FROM", ", set_config('synchronous_commit', 'off', true) FROM", 1
 )
 # A value goes in spliced onto its base version (``_splice``) only while that
@@ -126,9 +126,9 @@ _PUT_BLOBS = f""", blobs AS (INSERT INTO checkpoint_blobs
 _BASED = """b.base IS NOT NULL AND EXISTS (SELECT 1 FROM checkpoint_blobs AS x
  WHERE x.thread_id = %(thread_id)s AND x.checkpoint_ns = %(ns)s AND x.channel = b.c
   AND x.version = b.base)"""
-_BLOB_TYPES = ("text", "text", "text", "bytea", "text", "text", "bytea")
-_WRITE_TYPES = ("int", "text", "text", "bytea")
-_PUT_CHECKPOINT = f"""
+BLOB_TYPES = ("text", "text", "text", "bytea", "text", "text", "bytea")
+WRITE_TYPES = ("int", "text", "text", "bytea")
+PUT_CHECKPOINT = f"""
 INSERT INTO checkpoints ({_KEY}, checkpoint_id, parent_checkpoint_id, checkpoint,
  metadata) SELECT %(thread_id)s::text, %(ns)s::text, %(checkpoint_id)s::text,
  %(parent_id)s::text, %(checkpoint)s, %(metadata)s FROM lock
@@ -137,7 +137,7 @@ ON CONFLICT ({_KEY}, checkpoint_id) DO UPDATE SET checkpoint = excluded.checkpoi
 _WRITE_COLUMNS = (
     "channel = excluded.channel, type = excluded.type, blob = excluded.blob"
 )
-_PUT_WRITES = f"""{{lock}} INSERT INTO checkpoint_writes ({_KEY}, checkpoint_id,
+PUT_WRITES = f"""{{lock}} INSERT INTO checkpoint_writes ({_KEY}, checkpoint_id,
  task_id, task_path, idx, channel, type, blob) SELECT %(thread_id)s::text,
  %(ns)s::text, %(checkpoint_id)s::text, %(task_id)s::text, %(task_path)s::text, w.*
  FROM lock, ({{rows}}) AS w
@@ -165,7 +165,7 @@ DELETE FROM checkpoint_blobs AS b USING scope AS s WHERE {_SAME.format("b", "s")
  AND NOT EXISTS (SELECT 1 FROM live AS l WHERE {_SAME.format("l", "b")}
   AND l.key = b.channel AND l.value = b.version)"""
 _IN_NS = "thread_id = %(thread_id)s AND {0}checkpoint_ns = %(ns)s"
-_RETAIN = f"""WITH RECURSIVE cut AS (SELECT checkpoint_id FROM checkpoints
+RETAIN = f"""WITH RECURSIVE cut AS (SELECT checkpoint_id FROM checkpoints
  WHERE {_IN_NS.format("")} ORDER BY checkpoint_id DESC OFFSET %(keep)s LIMIT 1),
 gone AS (DELETE FROM checkpoints AS c USING cut WHERE c.{_IN_NS.format("c.")}
  AND c.checkpoint_id <= cut.checkpoint_id {_GONE},
@@ -229,7 +229,7 @@ def _raw(data: bytes) -> bytes:
     return data
 
 
-def _json(obj: Any) -> Jsonb:
+def jsonb(obj: Any) -> Jsonb:
     """Encode now, so that no reference to a live object is kept, as JSONB."""
     return Jsonb(orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS), dumps=_raw)
 
@@ -237,27 +237,27 @@ def _json(obj: Any) -> Jsonb:
 _LETTERS = "abcdefg"
 
 
-def _rows(rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
-    """Parameters of the ``VALUES`` list made by ``_values``."""
+def rows_params(rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
+    """Parameters of the ``VALUES`` list made by ``values_sql``."""
     return {
         f"r{n}{_LETTERS[k]}": v for n, row in enumerate(rows) for k, v in enumerate(row)
     }
 
 
-def _blobs(count: int) -> str:
+def blobs_sql(count: int) -> str:
     if not count:
         return ""
-    return _PUT_BLOBS.format(rows=_values(_BLOB_TYPES, count), based=_BASED)
+    return _PUT_BLOBS.format(rows=values_sql(BLOB_TYPES, count), based=_BASED)
 
 
 @functools.lru_cache(maxsize=64)
-def _values(types: tuple[str, ...], count: int) -> str:
+def values_sql(types: tuple[str, ...], count: int) -> str:
     # Scalar parameters: much cheaper for psycopg to adapt than arrays.
     row = ", ".join(f"%(r{{0}}{_LETTERS[k]})s::{kind}" for k, kind in enumerate(types))
     return "VALUES " + ", ".join(f"({row.format(n)})" for n in range(count))
 
 
-def _inline(value: Any) -> bool:
+def inlinable(value: Any) -> bool:
     """Whether ``value`` survives a JSONB round trip exactly (type included)."""
     kind = type(value)
     if value is None or kind is bool:
@@ -272,7 +272,7 @@ def _inline(value: Any) -> bool:
     return False
 
 
-def _config(thread_id: Any, ns: str, checkpoint_id: str) -> RunnableConfig:
+def config_of(thread_id: Any, ns: str, checkpoint_id: str) -> RunnableConfig:
     ids = {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id}
     return {"configurable": ids}
 
@@ -326,7 +326,7 @@ def list_statement(
         "thread_id": str(conf["thread_id"]) if config is not None else None,
         "ns": conf.get("checkpoint_ns"),
         "id": conf.get("checkpoint_id") or None,
-        "filter": _json(dict(filter)) if filter else None,
+        "filter": jsonb(dict(filter)) if filter else None,
         "before": before_id or None,
         "limit": max(int(limit), 0) if limit is not None else None,
     }

@@ -34,22 +34,22 @@ from stategraph.checkpoint.base import (
     get_serializable_checkpoint_metadata,
 )
 from stategraph.checkpoint.postgres._base import (
-    _PUT_CHECKPOINT,
-    _PUT_LOCK,
-    _PUT_LOCK_ASYNC,
-    _PUT_WRITES,
-    _RETAIN,
-    _WRITE_TYPES,
     MIGRATIONS,
+    PUT_CHECKPOINT,
+    PUT_LOCK,
+    PUT_LOCK_ASYNC,
+    PUT_WRITES,
+    RETAIN,
     SYNCHRONOUS,
+    WRITE_TYPES,
     Rows,
     Statement,
-    _blobs,
-    _config,
-    _inline,
-    _json,
-    _rows,
-    _values,
+    blobs_sql,
+    config_of,
+    inlinable,
+    jsonb,
+    rows_params,
+    values_sql,
 )
 from stategraph.checkpoint.serde.jsonplus import (
     DeserializationError,
@@ -123,7 +123,7 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
         conf = config["configurable"]
         thread_id, ns = str(conf["thread_id"]), conf.get("checkpoint_ns", "")
         values, versions = checkpoint["channel_values"], checkpoint["channel_versions"]
-        inline = {k: v for k, v in values.items() if k in versions and _inline(v)}
+        inline = {k: v for k, v in values.items() if k in versions and inlinable(v)}
         splice = not uses_delta(checkpoint, metadata)
         rows, spliced = [], []
         for channel, version in new_versions.items():
@@ -142,18 +142,18 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
                     rows.append((channel, str(version), tag, data, None, None, None))
         header = {k: v for k, v in checkpoint.items() if k != "channel_values"}
         header["channel_values"] = inline
-        params = _rows(rows)
+        params = rows_params(rows)
         params.update(
             thread_id=thread_id, ns=ns, checkpoint_id=checkpoint["id"],
-            parent_id=conf.get("checkpoint_id"), checkpoint=_json(header),
-            metadata=_json(get_serializable_checkpoint_metadata(config, metadata)),
+            parent_id=conf.get("checkpoint_id"), checkpoint=jsonb(header),
+            metadata=jsonb(get_serializable_checkpoint_metadata(config, metadata)),
         )  # fmt: skip
-        lock = _PUT_LOCK_ASYNC if self.synchronous == "OFF" else _PUT_LOCK
-        statements = [(lock + _blobs(len(rows)) + _PUT_CHECKPOINT, params)]
+        lock = PUT_LOCK_ASYNC if self.synchronous == "OFF" else PUT_LOCK
+        statements = [(lock + blobs_sql(len(rows)) + PUT_CHECKPOINT, params)]
         if self.keep_last is not None and not uses_delta(checkpoint, metadata):
             retain = {"thread_id": thread_id, "ns": ns, "keep": self.keep_last}
-            statements.append((_RETAIN, retain))
-        return statements, _config(conf["thread_id"], ns, checkpoint["id"]), spliced
+            statements.append((RETAIN, retain))
+        return statements, config_of(conf["thread_id"], ns, checkpoint["id"]), spliced
 
     def _writes_statements(
         self,
@@ -173,15 +173,15 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
         if not rows:
             return []
         conf = config["configurable"]
-        params = _rows(list(rows.values()))
+        params = rows_params(list(rows.values()))
         params.update(
             thread_id=str(conf["thread_id"]), ns=conf.get("checkpoint_ns", ""),
             checkpoint_id=conf["checkpoint_id"], task_id=task_id, task_path=task_path,
         )  # fmt: skip
         # Writes need not wait for the WAL flush: the next checkpoint's does.
-        lock = _PUT_LOCK if self.synchronous == "FULL" else _PUT_LOCK_ASYNC
-        rows_sql = _values(_WRITE_TYPES, len(rows))
-        return [(_PUT_WRITES.format(lock=lock, rows=rows_sql), params)]
+        lock = PUT_LOCK if self.synchronous == "FULL" else PUT_LOCK_ASYNC
+        rows_sql = values_sql(WRITE_TYPES, len(rows))
+        return [(PUT_WRITES.format(lock=lock, rows=rows_sql), params)]
 
     def _load_tuples(self, rows: Rows, chains: Rows) -> list[CheckpointTuple]:
         """Map rows of ``_SELECT`` to tuples; ``chains`` has their splice bases."""
@@ -211,10 +211,10 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
             versions[TASKS] = latest or self.get_next_version(None, None)
         checkpoint["channel_values"] = values
         return CheckpointTuple(
-            config=_config(thread_id, ns, checkpoint_id),
+            config=config_of(thread_id, ns, checkpoint_id),
             checkpoint=checkpoint,
             metadata=orjson.loads(meta),
-            parent_config=_config(thread_id, ns, parent_id) if parent_id else None,
+            parent_config=config_of(thread_id, ns, parent_id) if parent_id else None,
             pending_writes=self._writes(writes, where),
         )
 
