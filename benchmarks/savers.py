@@ -153,7 +153,7 @@ def main() -> None:
     args = parser.parse_args()
     lg = chain_cost("langgraph", args.dsn, args)
     rows = []
-    for mode in ("NORMAL", "FULL", "OFF"):
+    for mode in ("NORMAL", "FULL", "EXTRA"):
         ours = chain_cost("stategraph", args.dsn, args, synchronous=mode)
         rows.append((f"postgres chain, saver µs/step ({mode})", lg, ours))
     for name, measure in (

@@ -5,10 +5,11 @@
 stategraph reads what LangGraph wrote, and LangGraph reads what stategraph
 wrote with ``splice_every=0`` (by default a list value that grew is stored as a
 splice of its previous version, which only stategraph reads; see
-``stategraph.checkpoint._splice``). Pending writes commit without waiting for
-the WAL flush, the next checkpoint's flush covers them (``synchronous=``). The
-async saver lives in ``stategraph.checkpoint.postgres.aio``; importing this
-module never imports ``psycopg_pool``.
+``stategraph.checkpoint._splice``). Commits do not wait for the server's WAL
+flush unless ``synchronous="FULL"`` (checkpoints) or ``"EXTRA"`` (every
+commit, as LangGraph's saver) says so: see ``PostgresSaver``. The async saver
+lives in ``stategraph.checkpoint.postgres.aio``; importing this module never
+imports ``psycopg_pool``.
 
 Example:
     >>> from stategraph.checkpoint.postgres import PostgresSaver

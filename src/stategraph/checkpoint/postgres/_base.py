@@ -218,7 +218,7 @@ _CHAIN = """WITH RECURSIVE chain (thread_id, checkpoint_ns, channel, version, ty
   AND b.checkpoint_ns = c.checkpoint_ns AND b.channel = c.channel
   AND b.version = split_part(c.type, ':', 2) WHERE c.type LIKE 'sgd:%%')
 SELECT * FROM chain"""
-SYNCHRONOUS = ("FULL", "NORMAL", "OFF")
+SYNCHRONOUS = ("EXTRA", "FULL", "NORMAL")
 _SIZE = "(SELECT coalesce(sum(pg_column_size(t.*)), 0) FROM {} AS t {})"
 STORAGE_SIZE_SQL = "SELECT ({})::bigint".format(
     " + ".join(_SIZE.format(t, "WHERE t.thread_id = %(thread_id)s") for t in _TABLES)

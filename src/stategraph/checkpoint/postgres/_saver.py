@@ -64,7 +64,7 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
         serde: Serializer of channel values and writes.
         keep_last: Keep only the newest ``keep_last`` checkpoints of each
             thread and namespace; ``None`` keeps all.
-        synchronous: ``"FULL"``, ``"NORMAL"`` or ``"OFF"``: which commits
+        synchronous: ``"EXTRA"``, ``"FULL"`` or ``"NORMAL"``: which commits
             wait for the WAL flush (see ``PostgresSaver``).
         splice_every: Longest chain of list values stored as splices (see
             ``PostgresSaver``); ``0`` stores every value in full.
@@ -89,7 +89,7 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
             raise ValueError(f"keep_last must be a positive int, not {keep_last!r}")
         if synchronous not in SYNCHRONOUS:
             raise ValueError(
-                f"synchronous must be 'FULL', 'NORMAL' or 'OFF', not {synchronous!r}"
+                f"synchronous must be 'EXTRA', 'FULL' or 'NORMAL', not {synchronous!r}"
             )
         self.keep_last = keep_last
         self.synchronous = synchronous
@@ -148,7 +148,7 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
             parent_id=conf.get("checkpoint_id"), checkpoint=jsonb(header),
             metadata=jsonb(get_serializable_checkpoint_metadata(config, metadata)),
         )  # fmt: skip
-        lock = PUT_LOCK_ASYNC if self.synchronous == "OFF" else PUT_LOCK
+        lock = PUT_LOCK_ASYNC if self.synchronous == "NORMAL" else PUT_LOCK
         statements = [(lock + blobs_sql(len(rows)) + PUT_CHECKPOINT, params)]
         if self.keep_last is not None and not uses_delta(checkpoint, metadata):
             retain = {"thread_id": thread_id, "ns": ns, "keep": self.keep_last}
@@ -179,7 +179,7 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
             checkpoint_id=conf["checkpoint_id"], task_id=task_id, task_path=task_path,
         )  # fmt: skip
         # Writes need not wait for the WAL flush: the next checkpoint's does.
-        lock = PUT_LOCK if self.synchronous == "FULL" else PUT_LOCK_ASYNC
+        lock = PUT_LOCK if self.synchronous == "EXTRA" else PUT_LOCK_ASYNC
         rows_sql = values_sql(WRITE_TYPES, len(rows))
         return [(PUT_WRITES.format(lock=lock, rows=rows_sql), params)]
 

@@ -70,15 +70,20 @@ class PostgresSaver(BasePostgresSaver):
             of each thread and namespace. Older ones, their writes and the
             blobs only they used are deleted in the same transaction as each
             ``put``, and the oldest kept checkpoint loses its parent link.
-        synchronous: When commits wait for the WAL flush. ``"NORMAL"``
-            (default): checkpoints wait, pending writes do not (a
-            checkpoint's flush also makes every earlier write durable, so a
-            server crash can only lose writes made since the last
-            checkpoint, whose tasks then run again). ``"FULL"``: every
-            commit waits (LangGraph's behaviour). ``"OFF"``: none waits; a
-            server crash may lose the last commits (under a second by
-            default) but never corrupts a thread. Client crashes, including
-            ``SIGKILL``, lose nothing committed in any mode.
+        synchronous: Which commits wait for the server's WAL flush, named
+            after the ``SqliteSaver`` settings with the same guarantees.
+            ``"NORMAL"`` (default): none waits (``synchronous_commit=off``
+            for the saver's transactions), as SQLite in WAL mode with
+            ``synchronous=NORMAL``: a crash of the PostgreSQL server or of
+            its machine may lose the last commits (under a second with the
+            default ``wal_writer_delay``; the run resumes from an earlier
+            checkpoint and repeats those steps) but never corrupts a
+            thread. ``"FULL"``: checkpoints wait, pending writes do not (a
+            checkpoint's flush also makes every earlier write durable, so
+            only writes made since the last checkpoint may be lost, and
+            their tasks run again). ``"EXTRA"``: every commit waits, as
+            with LangGraph's saver. Client crashes, including ``SIGKILL``,
+            lose nothing committed in any mode.
         splice_every: A list value (``add_messages`` and the like) that
             shares a prefix with the channel's previous value is stored as
             a splice of it (``stategraph.checkpoint._splice``), with a full
