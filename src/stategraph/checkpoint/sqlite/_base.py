@@ -193,10 +193,13 @@ INSERT_CHECKPOINT = """INSERT OR REPLACE INTO sg_checkpoints (thread_id, checkpo
     WHERE NOT EXISTS (SELECT 1 FROM sg_leases
         WHERE thread_id = ? AND owner <> ? AND expires_at > ?)
     RETURNING checkpoint_id"""
+UPSERT_BLOB = """INSERT OR REPLACE INTO sg_blobs
+    (thread_id, checkpoint_ns, channel, version, type, blob)
+    VALUES (?, ?, ?, ?, ?, ?)"""
 # Parameters: thread, namespace, channel, version, type, blob, then the base
 # version, type and payload of a splice (``_splice``), stored instead only
 # while the base row exists.
-UPSERT_BLOB = """INSERT OR REPLACE INTO sg_blobs
+UPSERT_SPLICE = """INSERT OR REPLACE INTO sg_blobs
     (thread_id, checkpoint_ns, channel, version, type, blob)
     SELECT ?1, ?2, ?3, ?4, CASE WHEN ok THEN ?8 ELSE ?5 END,
         CASE WHEN ok THEN ?9 ELSE ?6 END

@@ -151,8 +151,12 @@ def put_plan(
             f"thread {prepared.thread_id!r} is leased to another writer; "
             "checkpoint not saved"
         )
-    if prepared.blobs:
-        yield Query(sql.UPSERT_BLOB, prepared.blobs, many=True)
+    full = [row[:6] for row in prepared.blobs if row[6] is None]
+    if full:
+        yield Query(sql.UPSERT_BLOB, full, many=True)
+    if len(full) < len(prepared.blobs):
+        spliced = [row for row in prepared.blobs if row[6] is not None]
+        yield Query(sql.UPSERT_SPLICE, spliced, many=True)
     if renew:
         yield Query(sql.RENEW_LEASE, (renew, prepared.thread_id, owner))
     if keep_last is not None:
