@@ -135,7 +135,8 @@ async def put_sequence(
             "versions_seen": {},
             "updated_channels": list(new),
         }
-        metadata = {"source": "loop", "step": step, "parents": {}}
+        run = "even" if step % 2 == 0 else "odd"
+        metadata = {"source": "loop", "step": step, "parents": {}, "run_id": run}
         config = await call(saver, "put", config, checkpoint, metadata, new)
         expected[checkpoint["id"]] = list(items) if version else []
     return expected, config
@@ -278,3 +279,20 @@ def test_corrupt_splice_is_a_clear_error(tmp_path: Any) -> None:
         pytest.raises(DeserializationError, match="channel 'messages'"),
     ):
         saver.get_tuple({"configurable": {"thread_id": thread}})
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("kind", KINDS)
+async def test_deleting_runs_keeps_the_bases_of_the_rest(
+    kind: str, schemas: Callable[[], str]
+) -> None:
+    """Every other checkpoint goes: the splices of the others still load."""
+    dsn = schemas() if kind.startswith("postgres") else None
+    async with open_saver(kind, dsn, 16) as saver:
+        thread = uuid.uuid4().hex
+        ops: list[Op] = [("append", 2), ("replace", 3), ("append", 1)] * 8
+        expected, _ = await put_sequence(saver, thread, ops)
+        await call(saver, "delete_for_runs", ["even"])
+        listed = await call(saver, "list", {"configurable": {"thread_id": thread}})
+        kept = [value for i, value in enumerate(expected.values()) if i % 2]
+        assert [messages(t) for t in listed] == list(reversed(kept))
