@@ -296,3 +296,19 @@ async def test_deleting_runs_keeps_the_bases_of_the_rest(
         listed = await call(saver, "list", {"configurable": {"thread_id": thread}})
         kept = [value for i, value in enumerate(expected.values()) if i % 2]
         assert [messages(t) for t in listed] == list(reversed(kept))
+
+
+def test_cache_forgets_the_least_recently_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stategraph.checkpoint import _splice
+
+    monkeypatch.setattr(_splice, "_CACHE_BYTES", 3000)
+    cache = SpliceCache(16)
+    data = b"\x91" + b"x" * 999
+    stored = [cache.encode(("t", "", name), "1", "msgpack", data) for name in "abcd"]
+    cache.commit(stored)
+    grown = b"\x92" + b"x" * 999 + b"y" * 10
+    # The oldest value ("a") was evicted: the next one is stored full.
+    assert cache.encode(("t", "", "a"), "2", "msgpack", grown).base is None
+    assert cache.encode(("t", "", "d"), "2", "msgpack", grown).base == "1"

@@ -51,6 +51,7 @@ SPLICE_EVERY = 16
 MIN_SIZE = 512
 """Values smaller than this (bytes) are always stored in full."""
 _CACHE_SIZE = 128
+_CACHE_BYTES = 64 * 1024 * 1024
 _HEADER = struct.Struct("<III")
 
 
@@ -176,6 +177,7 @@ class SpliceCache:
     def __init__(self, every: int = SPLICE_EVERY) -> None:
         self.every = every
         self._entries: OrderedDict[Hashable, Splice] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def encode(self, key: Hashable, version: object, tag: str, data: bytes) -> Splice:
@@ -204,10 +206,17 @@ class SpliceCache:
         )
 
     def commit(self, stored: list[Splice]) -> None:
-        """Remember values once the transaction that wrote them committed."""
+        """Remember values once the transaction that wrote them committed.
+
+        The least recently written go first past ``_CACHE_SIZE`` values or
+        ``_CACHE_BYTES`` bytes (their channels' next values are stored full).
+        """
         with self._lock:
             for splice in stored:
+                old = self._entries.pop(splice.key, None)
+                self._bytes += len(splice.data) - (len(old.data) if old else 0)
                 self._entries[splice.key] = splice
-                self._entries.move_to_end(splice.key)
-            while len(self._entries) > _CACHE_SIZE:
-                self._entries.popitem(last=False)
+            while self._entries and (
+                len(self._entries) > _CACHE_SIZE or self._bytes > _CACHE_BYTES
+            ):
+                self._bytes -= len(self._entries.popitem(last=False)[1].data)
