@@ -86,6 +86,61 @@ JOBS = [
     ),
 ]
 
+# The checkpoint savers' async method names and their sync counterparts.
+SAVER_METHODS = {
+    f"a{name}": name
+    for name in (
+        "get_tuple",
+        "get_delta_channel_history",
+        "list",
+        "put",
+        "put_writes",
+        "delete_thread",
+        "delete_for_runs",
+        "copy_thread",
+        "prune",
+        "storage_size",
+    )
+}
+
+JOBS += [
+    Job(
+        source="src/stategraph/checkpoint/postgres/_async.py",
+        target="src/stategraph/checkpoint/postgres/_sync.py",
+        docstring='"""``PostgresSaver``: runs the statements of ``_base`` over a '
+        'psycopg connection."""',
+        rules={
+            **SAVER_METHODS,
+            "AsyncPostgresSaver": "PostgresSaver",
+            "AsyncBridge": "BasePostgresSaver",
+            "stategraph.checkpoint.postgres._bridge": (
+                "stategraph.checkpoint.postgres._saver"
+            ),
+            "AsyncConnectionPool": "ConnectionPool",
+            "AsyncConnection": "Connection",
+            "AsyncPipeline": "Pipeline",
+            "AbstractAsyncContextManager": "AbstractContextManager",
+        },
+    ),
+]
+
+JOBS += [
+    Job(
+        source="src/stategraph/checkpoint/sqlite/_async.py",
+        target="src/stategraph/checkpoint/sqlite/_sync.py",
+        docstring='"""``SqliteSaver``: the synchronous SQLite checkpoint saver."""',
+        rules={
+            **SAVER_METHODS,
+            "AsyncSqliteSaver": "SqliteSaver",
+            "AsyncBridge": "SyncSaver",
+            "import aiosqlite": "import sqlite3",
+            "aiosqlite.Connection": "sqlite3.Connection",
+            "asyncio.sleep": "time.sleep",
+            "_aio": "_io",
+        },
+    ),
+]
+
 _DOCSTRING = re.compile(r'\A"""(?:.|\n)*?"""', re.MULTILINE)
 
 
@@ -119,7 +174,8 @@ def _tidy(text: str, target: str) -> str:
             "check",
             "--fix-only",
             "--select",
-            "I,F401",
+            "I,F401,UP028",  # UP028: ``async for ...: yield`` -> ``yield from``
+            "--unsafe-fixes",
             "--stdin-filename",
             name,
             "-",

@@ -13,6 +13,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
 from typing_extensions import TypedDict
 
+from stategraph.checkpoint._splice import SPLICE_EVERY, SpliceCache
 from stategraph.checkpoint.base import BaseCheckpointSaver
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.checkpoint.postgres import PostgresSaver
@@ -289,7 +290,7 @@ async def test_keep_last_leaves_delta_threads_whole(
         assert await program(build("stategraph", saver), driver, "sync") == reference
 
 
-def storage(use_delta: bool, turns: int) -> int:
+def storage(use_delta: bool, turns: int, splice_every: int = SPLICE_EVERY) -> int:
     from stategraph.channels import DeltaChannel
     from stategraph.graph import START, StateGraph
     from stategraph.graph.message import _messages_delta_reducer, add_messages
@@ -305,6 +306,7 @@ def storage(use_delta: bool, turns: int) -> int:
     builder.add_node("reply", reply)
     builder.add_edge(START, "reply")
     with SqliteSaver.from_conn_string(":memory:") as saver:
+        saver._splices = SpliceCache(splice_every)
         graph = builder.compile(checkpointer=saver)
         config = {"configurable": {"thread_id": "t"}}
         for i in range(turns):
@@ -314,11 +316,15 @@ def storage(use_delta: bool, turns: int) -> int:
 
 
 def test_delta_storage_grows_linearly() -> None:
-    full_30, delta_30 = storage(False, 30), storage(True, 30)
-    full_60, delta_60 = storage(False, 60), storage(True, 60)
+    full_30, full_60 = storage(False, 30, 0), storage(False, 60, 0)
+    delta_30, delta_60 = storage(True, 30), storage(True, 60)
+    spliced_30, spliced_60 = storage(False, 30), storage(False, 60)
     assert delta_30 * 3 < full_30
-    # Doubling the turns about doubles delta storage, but quadruples the other.
+    assert spliced_30 * 3 < full_30
+    # Doubling the turns about doubles delta (and spliced) storage, but
+    # quadruples that of full values.
     assert delta_60 < 2.5 * delta_30
+    assert spliced_60 < 2.5 * spliced_30
     assert full_60 > 3 * full_30
 
 

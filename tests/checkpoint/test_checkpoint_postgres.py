@@ -483,3 +483,29 @@ def test_import_does_not_load_the_pool_package(module: str) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("mode", ["EXTRA", "FULL", "NORMAL"])
+def test_synchronous_modes_choose_which_commits_wait(dsn: str, mode: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        saver = PostgresSaver(conn, synchronous=mode)
+        saver.setup()
+        put, _, _ = saver._put_statements(config("t"), checkpoint({}, {}), {}, {})
+        writes = saver._writes_statements(config("t", "", "c"), [("a", 1)], "t1", "")
+        assert ("synchronous_commit" in put[0][0]) == (mode == "NORMAL")
+        assert ("synchronous_commit" in writes[0][0]) == (mode != "EXTRA")
+        stored = saver.put(config("t"), checkpoint({}, {}), {}, {})
+        saver.put_writes(stored, [("a", 1)], "t1")
+        got = saver.get_tuple(config("t"))
+        assert got is not None
+        assert got.pending_writes == [("t1", "a", 1)]
+        # set_config(..., true) lasted for the statement's transaction only.
+        assert conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
+
+
+def test_synchronous_mode_must_be_known(dsn: str) -> None:
+    with (
+        psycopg.connect(dsn, autocommit=True) as conn,
+        pytest.raises(ValueError, match="synchronous must be 'EXTRA', 'FULL'"),
+    ):
+        PostgresSaver(conn, synchronous="fast")

@@ -1,8 +1,13 @@
 """PostgreSQL checkpoint saver, under LangGraph's import path.
 
 ``from stategraph.checkpoint.postgres import PostgresSaver`` works like
-``from langgraph.checkpoint.postgres import PostgresSaver``, on the same tables,
-so a database written by either library is read by the other. The async saver
+``from langgraph.checkpoint.postgres import PostgresSaver``, on the same tables:
+stategraph reads what LangGraph wrote, and LangGraph reads what stategraph
+wrote with ``splice_every=0`` (by default a list value that grew is stored as a
+splice of its previous version, which only stategraph reads; see
+``stategraph.checkpoint._splice``). Commits do not wait for the server's WAL
+flush unless ``synchronous="FULL"`` (checkpoints) or ``"EXTRA"`` (every
+commit, as LangGraph's saver) says so: see ``PostgresSaver``. The async saver
 lives in ``stategraph.checkpoint.postgres.aio``; importing this module never
 imports ``psycopg_pool``.
 
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stategraph.checkpoint.postgres._base import BasePostgresSaver
+from stategraph.checkpoint.postgres._saver import BasePostgresSaver
 from stategraph.checkpoint.postgres._sync import PostgresSaver
 
 __all__ = ("BasePostgresSaver", "Conn", "PostgresSaver", "ShallowPostgresSaver")

@@ -1,24 +1,27 @@
 """``AsyncPostgresSaver``: runs the statements of ``_base`` over an async connection.
 
-The async methods do the I/O; the sync ones hand the same coroutines to the
-saver's event loop, and may only be called from another thread (as with
-LangGraph's saver).
+This file is the source of ``_sync.py`` (``scripts/unasync.py`` rewrites it):
+keep every difference between the two in names the rewrite rules map. Each
+call takes the connection (or one from the pool), runs its statements and
+gives it back: reads are one query (two when a value is stored as a delta),
+``put``/``put_writes`` one statement (or one transaction with retention),
+maintenance one transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from psycopg import AsyncConnection, AsyncPipeline, Capabilities
 from psycopg.rows import dict_row, tuple_row
 
 from stategraph._config import RunnableConfig
-from stategraph.checkpoint._bridge import LoopBoundSaver
 from stategraph.checkpoint._delta_history import delta_prune_error
+from stategraph.checkpoint._splice import SPLICE_EVERY
 from stategraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
@@ -28,6 +31,7 @@ from stategraph.checkpoint.base import (
     SerializerProtocol,
 )
 from stategraph.checkpoint.postgres import _base
+from stategraph.checkpoint.postgres._bridge import AsyncBridge
 from stategraph.checkpoint.postgres._delta import delta_history_plan
 
 if TYPE_CHECKING:
@@ -38,12 +42,9 @@ if TYPE_CHECKING:
 
     Conn: TypeAlias = "AsyncConnection[Any] | AsyncConnectionPool[Any]"
 
-T = TypeVar("T")
-Row = tuple[Any, ...]
-Rows = list[Row]
-
 
 def _is_pool(conn: object) -> bool:
+    # A pool can only come from an imported psycopg_pool: never import it here.
     module = sys.modules.get("psycopg_pool")
     return module is not None and isinstance(conn, module.AsyncConnectionPool)
 
@@ -54,30 +55,63 @@ def _transaction(
     return conn.transaction() if needed or not conn.autocommit else nullcontext()
 
 
-class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
-    """Checkpoint saver storing threads in PostgreSQL (async API).
+class AsyncPostgresSaver(AsyncBridge):
+    """Checkpoint saver storing threads in PostgreSQL.
 
-    The async twin of ``PostgresSaver``: same tables, statements, retention
-    and per-thread advisory lock. Create it inside a running event loop; its
-    sync methods (``get_tuple``, ``put``, ...) run on that loop and raise
-    ``asyncio.InvalidStateError`` when called from the loop's own thread.
+    A drop-in for LangGraph's saver of the same name: same constructor, same
+    tables. Call ``setup()`` once to create or migrate the tables.
+
+    Concurrency: every write to a thread (``put``, ``put_writes``, deletes,
+    copies, prunes) first takes the transaction-level advisory lock
+    ``pg_advisory_xact_lock(THREAD_LOCK_CLASS, hashtext(thread_id))``, so
+    writers of one thread, in any process, never interleave; other threads
+    are not blocked. A single connection is shared under ``lock``; a pool
+    serves concurrent calls on separate connections. (The asyncio saver's
+    blocking methods run on its event loop and raise
+    ``asyncio.InvalidStateError`` when called from the loop's own thread.)
 
     Args:
         conn: A ``psycopg.AsyncConnection`` (preferably ``autocommit=True``)
-            or a ``psycopg_pool.AsyncConnectionPool``.
+            or a ``psycopg_pool.AsyncConnectionPool``. Any row factory works.
         pipe: The connection's pipeline, when it is in pipeline mode.
         serde: Serializer of channel values and writes.
-        keep_last: Keep only the newest ``keep_last`` checkpoints of each
-            thread and namespace (see ``PostgresSaver``).
+        keep_last: Retention: keep only the newest ``keep_last`` checkpoints
+            of each thread and namespace. Older ones, their writes and the
+            blobs only they used are deleted in the same transaction as each
+            ``put``, and the oldest kept checkpoint loses its parent link.
+        synchronous: Which commits wait for the server's WAL flush, named
+            after the ``SqliteSaver`` settings with the same guarantees.
+            ``"NORMAL"`` (default): none waits (``synchronous_commit=off``
+            for the saver's transactions), as SQLite in WAL mode with
+            ``synchronous=NORMAL``: a crash of the PostgreSQL server or of
+            its machine may lose the last commits (under a second with the
+            default ``wal_writer_delay``; the run resumes from an earlier
+            checkpoint and repeats those steps) but never corrupts a
+            thread. ``"FULL"``: checkpoints wait, pending writes do not (a
+            checkpoint's flush also makes every earlier write durable, so
+            only writes made since the last checkpoint may be lost, and
+            their tasks run again). ``"EXTRA"``: every commit waits, as
+            with LangGraph's saver. Client crashes, including ``SIGKILL``,
+            lose nothing committed in any mode.
+        splice_every: A list value (``add_messages`` and the like) that
+            shares a prefix with the channel's previous value is stored as
+            a splice of it (``stategraph.checkpoint._splice``), with a full
+            value at least every ``splice_every`` versions; reads and
+            maintenance are unchanged. LangGraph cannot read spliced rows:
+            pass ``0`` to store every value in full, as LangGraph does.
 
     Raises:
-        TypeError: If ``conn`` is neither an async connection nor an async pool.
-        ValueError: If ``pipe`` is given with a pool, or ``keep_last`` < 1.
+        TypeError: If ``conn`` is neither a connection nor a pool.
+        ValueError: If ``pipe`` is given with a pool, ``keep_last`` < 1 or
+            ``synchronous`` is not one of the values above.
+
+    Example:
+        >>> async with AsyncPostgresSaver.from_conn_string(dsn) as saver:
+        ...     await saver.setup()
+        ...     graph = builder.compile(checkpointer=saver)
     """
 
     lock: asyncio.Lock
-
-    _SAVER_NAME = "AsyncPostgresSaver"
 
     def __init__(
         self,
@@ -86,8 +120,15 @@ class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
         serde: SerializerProtocol | None = None,
         *,
         keep_last: int | None = None,
+        synchronous: str = "NORMAL",
+        splice_every: int = SPLICE_EVERY,
     ) -> None:
-        super().__init__(serde=serde, keep_last=keep_last)
+        super().__init__(
+            serde=serde,
+            keep_last=keep_last,
+            synchronous=synchronous,
+            splice_every=splice_every,
+        )
         self._pooled = _is_pool(conn)
         if not self._pooled and not isinstance(conn, AsyncConnection):
             raise TypeError(
@@ -102,7 +143,6 @@ class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
         self.conn = conn
         self.pipe = pipe
         self.lock = asyncio.Lock()
-        self.loop = asyncio.get_running_loop()
         self.supports_pipeline = Capabilities().has_pipeline()
 
     @classmethod
@@ -114,19 +154,28 @@ class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
         pipeline: bool = False,
         serde: SerializerProtocol | None = None,
         keep_last: int | None = None,
+        synchronous: str = "NORMAL",
+        splice_every: int = SPLICE_EVERY,
     ) -> AsyncIterator[Self]:
-        """Open an async connection (autocommit, dict rows) and yield a saver.
+        """Open a connection (autocommit, dict rows) and yield a saver using it.
 
         Args:
             conn_string: libpq connection string or URI.
             pipeline: Put the connection in pipeline mode.
             serde: Serializer of channel values and writes.
             keep_last: Retention, see the class docstring.
+            synchronous: Commit durability, see the class docstring.
+            splice_every: Storage of list values, see the class docstring.
 
         Yields:
             The saver; the connection closes when the block exits.
         """
-        extra = {} if keep_last is None else {"keep_last": keep_last}
+        extra: dict[str, Any] = {
+            "synchronous": synchronous,
+            "splice_every": splice_every,
+        }
+        if keep_last is not None:
+            extra["keep_last"] = keep_last
         async with await AsyncConnection.connect(
             conn_string, autocommit=True, prepare_threshold=0, row_factory=dict_row
         ) as conn:
@@ -137,7 +186,11 @@ class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
                 yield cls(conn, None, serde, **extra)
 
     async def setup(self) -> None:
-        """Create the tables or migrate them (see ``PostgresSaver.setup``)."""
+        """Create the tables or bring them to the latest migration.
+
+        Idempotent, and safe when several processes call it at once: all of it
+        runs in one transaction holding an advisory lock.
+        """
         async with (
             self._connection() as conn,
             conn.transaction(),
@@ -159,17 +212,33 @@ class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
         if self.pipe is not None:
             await self.pipe.sync()
 
-    # -- async API -----------------------------------------------------------
+    # -- reading -------------------------------------------------------------
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        """Fetch a checkpoint tuple (see ``PostgresSaver.get_tuple``)."""
-        rows = await self._fetch(_base.get_statement(config))
-        return self._load_tuple(rows[0]) if rows else None
+        """Fetch a checkpoint with its values, metadata, parent and pending writes.
+
+        Args:
+            config: ``thread_id``, ``checkpoint_ns`` and optionally
+                ``checkpoint_id`` (the latest checkpoint when absent).
+
+        Returns:
+            The checkpoint tuple, or ``None``.
+
+        Raises:
+            DeserializationError: When a stored value cannot be loaded; the
+                message names the thread, checkpoint and channel.
+        """
+        found = await self._tuples(_base.get_statement(config))
+        return found[0] if found else None
 
     async def aget_delta_channel_history(
         self, *, config: RunnableConfig, channels: Sequence[str]
     ) -> Mapping[str, DeltaChannelHistory]:
-        """Collect delta-channel writes and seeds (see the sync saver's method)."""
+        """Collect delta-channel writes and seeds along the ancestors of a checkpoint.
+
+        Same contract as ``BaseCheckpointSaver.get_delta_channel_history``,
+        read with a few queries instead of one ``get_tuple`` per ancestor.
+        """
         plan = delta_history_plan(self, config, channels)
         try:
             statement = next(plan)
@@ -187,10 +256,29 @@ class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
-        """List checkpoints newest first (see ``PostgresSaver.list``)."""
-        rows = await self._fetch(_base.list_statement(config, filter, before, limit))
-        for row in rows:
-            yield self._load_tuple(row)
+        """List checkpoints, newest (highest id) first.
+
+        Args:
+            config: Thread, and optionally namespace and checkpoint id, to
+                list; ``None`` lists every thread.
+            filter: Metadata the checkpoints contain (``metadata @> filter``).
+            before: Only checkpoints with ids below this config's id.
+            limit: Maximum number of checkpoints.
+
+        Yields:
+            Checkpoint tuples. The query runs on the first ``next()``; no
+            connection is held while the caller iterates.
+        """
+        statement = _base.list_statement(config, filter, before, limit)
+        for found in await self._tuples(statement):
+            yield found
+
+    async def astorage_size(self, thread_id: str) -> int:
+        """Bytes the thread's rows take in the three tables (after compression)."""
+        statement = (_base.STORAGE_SIZE_SQL, {"thread_id": str(thread_id)})
+        return int((await self._fetch(statement))[0][0])
+
+    # -- writing -------------------------------------------------------------
 
     async def aput(
         self,
@@ -199,11 +287,27 @@ class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        """Store a checkpoint (see ``PostgresSaver.put``)."""
-        statements, stored = self._put_statements(
+        """Store a checkpoint in one transaction; only new versions get blobs.
+
+        Args:
+            config: Thread, namespace and the parent's ``checkpoint_id``.
+            checkpoint: The checkpoint; its dicts are encoded before returning
+                and never referenced afterwards.
+            metadata: Its metadata (merged with the config's scalars).
+            new_versions: Channels whose version moved since the parent.
+
+        Returns:
+            Config of the stored checkpoint.
+
+        Raises:
+            UnserializableValueError: When a value cannot be serialized; the
+                path starts at ``state[<channel>]``. Nothing is written.
+        """
+        statements, stored, spliced = self._put_statements(
             config, checkpoint, metadata, new_versions
         )
         await self._write(statements)
+        self._splices.commit(spliced)
         return stored
 
     async def aput_writes(
@@ -213,20 +317,38 @@ class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        """Store a task's writes (see ``PostgresSaver.put_writes``)."""
+        """Store a task's writes against the checkpoint in ``config``, atomically.
+
+        Regular writes are never replaced once stored; writes to the special
+        channels (errors, interrupts, resumes, scheduled) replace earlier ones.
+
+        Args:
+            config: Config with ``thread_id``, ``checkpoint_ns``, ``checkpoint_id``.
+            writes: ``(channel, value)`` pairs.
+            task_id: Id of the writing task.
+            task_path: Path of the task, which orders pending writes.
+
+        Raises:
+            UnserializableValueError: Path starting at ``update[<channel>]``.
+        """
         await self._write(self._writes_statements(config, writes, task_id, task_path))
+
+    # -- maintenance ---------------------------------------------------------
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, blob and write of a thread."""
         await self._write(_base.delete_threads_statements([thread_id]))
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
-        """Delete the checkpoints of runs (see ``PostgresSaver.delete_for_runs``)."""
+        """Delete the checkpoints whose metadata ``run_id`` is in ``run_ids``.
+
+        Their writes go too, and blobs no remaining checkpoint uses.
+        """
         if run_ids:
             await self._write(_base.delete_for_runs_statements(run_ids))
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        """Copy every row of a thread under another thread id."""
+        """Copy every checkpoint, blob and write of a thread under another id."""
         if str(source_thread_id) != str(target_thread_id):
             await self._write(
                 _base.copy_thread_statements(source_thread_id, target_thread_id)
@@ -235,7 +357,19 @@ class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
     async def aprune(
         self, thread_ids: Sequence[str], *, strategy: str = "keep_latest"
     ) -> None:
-        """Drop old checkpoints of threads (see ``PostgresSaver.prune``)."""
+        """Drop old checkpoints of threads, in one transaction.
+
+        Args:
+            thread_ids: The threads.
+            strategy: ``"keep_latest"`` keeps the newest checkpoint of each
+                namespace (its parent link is cleared); ``"delete"`` removes
+                the threads entirely.
+
+        Raises:
+            ValueError: For an unknown strategy.
+            NotImplementedError: For ``keep_latest`` on threads with delta
+                channels, which replay the writes of older checkpoints.
+        """
         statements = _base.prune_statements(thread_ids, strategy)
         check = _base.delta_threads_statement(thread_ids)
         if (
@@ -245,30 +379,6 @@ class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
         ):
             raise delta_prune_error(row[0] for row in found)
         await self._write(statements)
-
-    async def astorage_size(self, thread_id: str) -> int:
-        """Bytes the thread's rows take in the three tables (after compression)."""
-        statement = (_base.STORAGE_SIZE_SQL, {"thread_id": str(thread_id)})
-        return int((await self._fetch(statement))[0][0])
-
-    # -- sync API, run on the saver's loop from other threads -----------------
-
-    def list(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> Iterator[CheckpointTuple]:
-        """Blocking ``alist``, for threads other than the loop's."""
-        statement = _base.list_statement(config, filter, before, limit)
-        for row in self._on_loop(self._fetch(statement)):
-            yield self._load_tuple(row)
-
-    def storage_size(self, thread_id: str) -> int:
-        """Blocking ``astorage_size``, for threads other than the loop's."""
-        return self._on_loop(self.astorage_size(thread_id))
 
     # -- I/O -----------------------------------------------------------------
 
@@ -295,7 +405,7 @@ class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
             if self.pipe is not None:
                 await self.pipe.sync()
 
-    async def _fetch(self, statement: _base.Statement) -> Rows:
+    async def _fetch(self, statement: _base.Statement) -> _base.Rows:
         async with (
             self._connection() as conn,
             _transaction(conn, False),
@@ -303,3 +413,9 @@ class AsyncPostgresSaver(LoopBoundSaver[str], _base.BasePostgresSaver):
         ):
             await cur.execute(*statement)
             return await cur.fetchall()
+
+    async def _tuples(self, statement: _base.Statement) -> Sequence[CheckpointTuple]:
+        rows = await self._fetch(statement)
+        bases = _base.chain_statement(rows)
+        chains = await self._fetch(bases) if bases is not None else []
+        return self._load_tuples(rows, chains)

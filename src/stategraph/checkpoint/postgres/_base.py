@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import math
-import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -28,22 +27,14 @@ import orjson
 from psycopg.types.json import Jsonb
 
 from stategraph._config import RunnableConfig
-from stategraph._constants import TASKS, WRITES_IDX_MAP
-from stategraph.checkpoint._delta_history import COUNTERS_KEY, uses_delta
-from stategraph.checkpoint.base import (
-    BaseCheckpointSaver,
-    ChannelVersions,
-    Checkpoint,
-    CheckpointMetadata,
-    CheckpointTuple,
-    PendingWrite,
-    SerializerProtocol,
-    get_checkpoint_id,
-    get_serializable_checkpoint_metadata,
+from stategraph._constants import TASKS
+from stategraph.checkpoint._delta_history import COUNTERS_KEY
+from stategraph.checkpoint._splice import (
+    base_of,
+    is_spliced,
 )
-from stategraph.checkpoint.serde.jsonplus import (
-    DeserializationError,
-    UnserializableValueError,
+from stategraph.checkpoint.base import (
+    get_checkpoint_id,
 )
 
 Rows = Sequence[Sequence[Any]]
@@ -118,11 +109,26 @@ _WHERE = {
     "before": "c.checkpoint_id < %(before)s",
 }
 
-_PUT_LOCK = f"WITH lock AS (SELECT {_LOCK} FROM hashtext(%(thread_id)s::text) AS k)"
+PUT_LOCK = f"WITH lock AS (SELECT {_LOCK} FROM hashtext(%(thread_id)s::text) AS k)"
+# The same lock, and commit without waiting for the WAL flush (see
+# ``synchronous``): set_config(..., true) lasts until the transaction ends.
+PUT_LOCK_ASYNC = PUT_LOCK.replace(
+    " FROM", ", set_config('synchronous_commit', 'off', true) FROM", 1
+)
+# A value goes in spliced onto its base version (``_splice``) only while that
+# base row exists; otherwise in full. Rows: (channel, version, type, blob,
+# base version or NULL, spliced type, splice payload).
 _PUT_BLOBS = f""", blobs AS (INSERT INTO checkpoint_blobs
- SELECT %(thread_id)s::text, %(ns)s::text, b.* FROM lock, ({{rows}}) AS b
+ SELECT %(thread_id)s::text, %(ns)s::text, b.c, b.v, CASE WHEN {{based}} THEN b.st
+ ELSE b.t END, CASE WHEN {{based}} THEN b.sd ELSE b.d END
+ FROM lock, ({{rows}}) AS b (c, v, t, d, base, st, sd)
  ON CONFLICT ({_KEY}, channel, version) DO NOTHING)"""
-_PUT_CHECKPOINT = f"""
+_BASED = """b.base IS NOT NULL AND EXISTS (SELECT 1 FROM checkpoint_blobs AS x
+ WHERE x.thread_id = %(thread_id)s AND x.checkpoint_ns = %(ns)s AND x.channel = b.c
+  AND x.version = b.base)"""
+BLOB_TYPES = ("text", "text", "text", "bytea", "text", "text", "bytea")
+WRITE_TYPES = ("int", "text", "text", "bytea")
+PUT_CHECKPOINT = f"""
 INSERT INTO checkpoints ({_KEY}, checkpoint_id, parent_checkpoint_id, checkpoint,
  metadata) SELECT %(thread_id)s::text, %(ns)s::text, %(checkpoint_id)s::text,
  %(parent_id)s::text, %(checkpoint)s, %(metadata)s FROM lock
@@ -131,7 +137,7 @@ ON CONFLICT ({_KEY}, checkpoint_id) DO UPDATE SET checkpoint = excluded.checkpoi
 _WRITE_COLUMNS = (
     "channel = excluded.channel, type = excluded.type, blob = excluded.blob"
 )
-_PUT_WRITES = f"""{_PUT_LOCK} INSERT INTO checkpoint_writes ({_KEY}, checkpoint_id,
+PUT_WRITES = f"""{{lock}} INSERT INTO checkpoint_writes ({_KEY}, checkpoint_id,
  task_id, task_path, idx, channel, type, blob) SELECT %(thread_id)s::text,
  %(ns)s::text, %(checkpoint_id)s::text, %(task_id)s::text, %(task_path)s::text, w.*
  FROM lock, ({{rows}}) AS w
@@ -146,16 +152,20 @@ _GONE = "RETURNING c.thread_id, c.checkpoint_ns, c.checkpoint_id)"
 _DROP_WRITES = f""", gone_writes AS (DELETE FROM checkpoint_writes AS w USING gone AS g
  WHERE {_SAME.format("w", "g")} AND w.checkpoint_id = g.checkpoint_id)"""
 _COLLECT = f""", scope AS (SELECT DISTINCT {_KEY} FROM gone),
-live AS (SELECT c.thread_id, c.checkpoint_ns, v.key, v.value
+live (thread_id, checkpoint_ns, key, value) AS (
+ SELECT c.thread_id, c.checkpoint_ns, v.key, v.value
  FROM scope AS s JOIN checkpoints AS c USING ({_KEY})
  CROSS JOIN LATERAL jsonb_each_text(c.checkpoint -> 'channel_versions') AS v
  WHERE NOT EXISTS (SELECT 1 FROM gone AS g
-  WHERE {_SAME.format("g", "c")} AND g.checkpoint_id = c.checkpoint_id))
+  WHERE {_SAME.format("g", "c")} AND g.checkpoint_id = c.checkpoint_id)
+ UNION SELECT b.thread_id, b.checkpoint_ns, b.channel, split_part(b.type, ':', 2)
+ FROM live AS l JOIN checkpoint_blobs AS b ON {_SAME.format("b", "l")}
+  AND b.channel = l.key AND b.version = l.value WHERE b.type LIKE 'sgd:%%')
 DELETE FROM checkpoint_blobs AS b USING scope AS s WHERE {_SAME.format("b", "s")}
  AND NOT EXISTS (SELECT 1 FROM live AS l WHERE {_SAME.format("l", "b")}
   AND l.key = b.channel AND l.value = b.version)"""
 _IN_NS = "thread_id = %(thread_id)s AND {0}checkpoint_ns = %(ns)s"
-_RETAIN = f"""WITH cut AS (SELECT checkpoint_id FROM checkpoints
+RETAIN = f"""WITH RECURSIVE cut AS (SELECT checkpoint_id FROM checkpoints
  WHERE {_IN_NS.format("")} ORDER BY checkpoint_id DESC OFFSET %(keep)s LIMIT 1),
 gone AS (DELETE FROM checkpoints AS c USING cut WHERE c.{_IN_NS.format("c.")}
  AND c.checkpoint_id <= cut.checkpoint_id {_GONE},
@@ -168,8 +178,8 @@ _HEAD = (
     "h.thread_id = c.thread_id AND h.checkpoint_ns = c.checkpoint_ns AND "
     "h.checkpoint_id = c.checkpoint_id"
 )
-_KEEP_LATEST = f"""WITH heads AS (SELECT DISTINCT ON ({_KEY}) {_KEY}, checkpoint_id
- FROM checkpoints WHERE thread_id = ANY(%(threads)s::text[])
+_KEEP_LATEST = f"""WITH RECURSIVE heads AS (SELECT DISTINCT ON ({_KEY}) {_KEY},
+ checkpoint_id FROM checkpoints WHERE thread_id = ANY(%(threads)s::text[])
  ORDER BY {_KEY}, checkpoint_id DESC),
 gone AS (DELETE FROM checkpoints AS c WHERE c.thread_id = ANY(%(threads)s::text[])
  AND NOT EXISTS (SELECT 1 FROM heads AS h WHERE {_HEAD}) {_GONE},
@@ -178,7 +188,7 @@ orphans AS (UPDATE checkpoints AS c SET parent_checkpoint_id = NULL FROM heads A
 _RUNS = "metadata ->> 'run_id' = ANY(%(runs)s::text[])"
 _RUNS_LOCK = f"""SELECT {_LOCK} FROM (SELECT DISTINCT hashtext(thread_id) AS k
  FROM checkpoints WHERE {_RUNS} ORDER BY k) AS s"""
-_DELETE_RUNS = f"""WITH gone AS (DELETE FROM checkpoints AS c WHERE c.{_RUNS}
+_DELETE_RUNS = f"""WITH RECURSIVE gone AS (DELETE FROM checkpoints AS c WHERE c.{_RUNS}
  {_GONE}{_DROP_WRITES}{_COLLECT}"""
 _TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes")
 _COPY = (
@@ -196,6 +206,19 @@ _COPY = (
  WHERE thread_id = %(source)s ON CONFLICT ({_KEY}, checkpoint_id, task_id, idx)
  DO UPDATE SET {_WRITE_COLUMNS}, task_path = excluded.task_path""",
 )
+# Rows of the requested (thread, namespace, channel, version)s and, recursively,
+# the bases of those that are splices.
+_CHAIN = """WITH RECURSIVE chain (thread_id, checkpoint_ns, channel, version, type,
+ blob) AS (SELECT b.thread_id, b.checkpoint_ns, b.channel, b.version, b.type, b.blob
+ FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS w (t, n, c, v)
+ JOIN checkpoint_blobs AS b ON b.thread_id = w.t AND b.checkpoint_ns = w.n
+  AND b.channel = w.c AND b.version = w.v
+ UNION SELECT b.thread_id, b.checkpoint_ns, b.channel, b.version, b.type, b.blob
+ FROM chain AS c JOIN checkpoint_blobs AS b ON b.thread_id = c.thread_id
+  AND b.checkpoint_ns = c.checkpoint_ns AND b.channel = c.channel
+  AND b.version = split_part(c.type, ':', 2) WHERE c.type LIKE 'sgd:%%')
+SELECT * FROM chain"""
+SYNCHRONOUS = ("EXTRA", "FULL", "NORMAL")
 _SIZE = "(SELECT coalesce(sum(pg_column_size(t.*)), 0) FROM {} AS t {})"
 STORAGE_SIZE_SQL = "SELECT ({})::bigint".format(
     " + ".join(_SIZE.format(t, "WHERE t.thread_id = %(thread_id)s") for t in _TABLES)
@@ -206,29 +229,35 @@ def _raw(data: bytes) -> bytes:
     return data
 
 
-def _json(obj: Any) -> Jsonb:
+def jsonb(obj: Any) -> Jsonb:
     """Encode now, so that no reference to a live object is kept, as JSONB."""
     return Jsonb(orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS), dumps=_raw)
 
 
-def _rows(rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
-    """Parameters of the ``VALUES`` list made by ``_values``."""
-    pairs = (zip(("a", "b", "c", "d"), row, strict=True) for row in rows)
-    return {f"r{n}{k}": v for n, row in enumerate(pairs) for k, v in row}
+_LETTERS = "abcdefg"
 
 
-def _blobs(count: int) -> str:
-    return _PUT_BLOBS.format(rows=_values("text", count)) if count else ""
+def rows_params(rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
+    """Parameters of the ``VALUES`` list made by ``values_sql``."""
+    return {
+        f"r{n}{_LETTERS[k]}": v for n, row in enumerate(rows) for k, v in enumerate(row)
+    }
+
+
+def blobs_sql(count: int) -> str:
+    if not count:
+        return ""
+    return _PUT_BLOBS.format(rows=values_sql(BLOB_TYPES, count), based=_BASED)
 
 
 @functools.lru_cache(maxsize=64)
-def _values(first: str, count: int) -> str:
+def values_sql(types: tuple[str, ...], count: int) -> str:
     # Scalar parameters: much cheaper for psycopg to adapt than arrays.
-    row = "(%(r{0}a)s::{1}, %(r{0}b)s::text, %(r{0}c)s::text, %(r{0}d)s::bytea)"
-    return "VALUES " + ", ".join(row.format(n, first) for n in range(count))
+    row = ", ".join(f"%(r{{0}}{_LETTERS[k]})s::{kind}" for k, kind in enumerate(types))
+    return "VALUES " + ", ".join(f"({row.format(n)})" for n in range(count))
 
 
-def _inline(value: Any) -> bool:
+def inlinable(value: Any) -> bool:
     """Whether ``value`` survives a JSONB round trip exactly (type included)."""
     kind = type(value)
     if value is None or kind is bool:
@@ -243,9 +272,26 @@ def _inline(value: Any) -> bool:
     return False
 
 
-def _config(thread_id: Any, ns: str, checkpoint_id: str) -> RunnableConfig:
+def config_of(thread_id: Any, ns: str, checkpoint_id: str) -> RunnableConfig:
     ids = {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id}
     return {"configurable": ids}
+
+
+def chain_statement(rows: Rows) -> Statement | None:
+    """The query of the splice bases the rows of ``_SELECT`` need, if any."""
+    wanted: list[tuple[str, str, str, str]] = []
+    for row in rows:
+        for channel, tag, _ in row[6] or ():
+            kind = tag.decode()
+            if is_spliced(kind):
+                wanted.append((row[0], row[1], channel.decode(), base_of(kind)))
+    return splice_bases_statement(wanted) if wanted else None
+
+
+def splice_bases_statement(wanted: Sequence[tuple[str, str, str, str]]) -> Statement:
+    """The rows of the given ``(thread, ns, channel, version)`` and their bases."""
+    columns = [list(column) for column in zip(*wanted, strict=True)]
+    return _CHAIN, columns
 
 
 def migration_statements(current: int) -> list[Statement]:
@@ -280,7 +326,7 @@ def list_statement(
         "thread_id": str(conf["thread_id"]) if config is not None else None,
         "ns": conf.get("checkpoint_ns"),
         "id": conf.get("checkpoint_id") or None,
-        "filter": _json(dict(filter)) if filter else None,
+        "filter": jsonb(dict(filter)) if filter else None,
         "before": before_id or None,
         "limit": max(int(limit), 0) if limit is not None else None,
     }
@@ -333,146 +379,3 @@ def prune_statements(thread_ids: Sequence[str], strategy: str) -> list[Statement
     if strategy == "delete":
         return delete_threads_statements(ids)
     return [(_LOCK_MANY, (ids,)), (_KEEP_LATEST, {"threads": ids})]
-
-
-class BasePostgresSaver(BaseCheckpointSaver[str]):
-    """What the sync and async Postgres savers share: statements and row mapping.
-
-    Args:
-        serde: Serializer of channel values and writes.
-        keep_last: Keep only the newest ``keep_last`` checkpoints of each
-            thread and namespace; ``None`` keeps all.
-
-    Attributes:
-        keep_last: The retention in force.
-    """
-
-    MIGRATIONS = MIGRATIONS
-
-    def __init__(
-        self, *, serde: SerializerProtocol | None = None, keep_last: int | None = None
-    ) -> None:
-        super().__init__(serde=serde)
-        if keep_last is not None and (type(keep_last) is not int or keep_last < 1):
-            raise ValueError(f"keep_last must be a positive int, not {keep_last!r}")
-        self.keep_last = keep_last
-
-    # The engine may compute these versions itself (same format, no parsing).
-    padded_versions = True
-
-    def get_next_version(self, current: str | None, channel: None) -> str:
-        """Return ``"<n+1 zero-padded to 32>.<random fraction>"``.
-
-        Args:
-            current: Current version (string or int), or ``None``.
-            channel: Unused; kept for compatibility.
-        """
-        if current is None:
-            number = 0
-        elif isinstance(current, int):
-            number = current
-        else:
-            number = int(current.split(".", 1)[0])
-        return f"{number + 1:032}.{random.random():016}"
-
-    def _put_statements(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> tuple[list[Statement], RunnableConfig]:
-        conf = config["configurable"]
-        thread_id, ns = str(conf["thread_id"]), conf.get("checkpoint_ns", "")
-        values, versions = checkpoint["channel_values"], checkpoint["channel_versions"]
-        inline = {k: v for k, v in values.items() if k in versions and _inline(v)}
-        rows = []
-        for channel, version in new_versions.items():
-            if channel in values and channel not in inline:
-                try:
-                    tag, data = self.serde.dumps_typed(values[channel])
-                except UnserializableValueError as exc:
-                    raise exc.with_prefix(f"state[{channel!r}]") from None
-                rows.append((channel, str(version), tag, data))
-        header = {k: v for k, v in checkpoint.items() if k != "channel_values"}
-        header["channel_values"] = inline
-        params = _rows(rows)
-        params.update(
-            thread_id=thread_id, ns=ns, checkpoint_id=checkpoint["id"],
-            parent_id=conf.get("checkpoint_id"), checkpoint=_json(header),
-            metadata=_json(get_serializable_checkpoint_metadata(config, metadata)),
-        )  # fmt: skip
-        statements = [(_PUT_LOCK + _blobs(len(rows)) + _PUT_CHECKPOINT, params)]
-        if self.keep_last is not None and not uses_delta(checkpoint, metadata):
-            retain = {"thread_id": thread_id, "ns": ns, "keep": self.keep_last}
-            statements.append((_RETAIN, retain))
-        return statements, _config(conf["thread_id"], ns, checkpoint["id"])
-
-    def _writes_statements(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str,
-    ) -> list[Statement]:
-        rows: dict[int, tuple[int, str, str, bytes]] = {}
-        for idx, (channel, value) in enumerate(writes):
-            try:
-                tag, data = self.serde.dumps_typed(value)
-            except UnserializableValueError as exc:
-                raise exc.with_prefix(f"update[{channel!r}]") from None
-            key = WRITES_IDX_MAP.get(channel, idx)
-            rows[key] = (key, channel, tag, data)  # a later special write wins
-        if not rows:
-            return []
-        conf = config["configurable"]
-        params = _rows(list(rows.values()))
-        params.update(
-            thread_id=str(conf["thread_id"]), ns=conf.get("checkpoint_ns", ""),
-            checkpoint_id=conf["checkpoint_id"], task_id=task_id, task_path=task_path,
-        )  # fmt: skip
-        return [(_PUT_WRITES.format(rows=_values("int", len(rows))), params)]
-
-    def _load_tuple(self, row: Sequence[Any]) -> CheckpointTuple:
-        thread_id, ns, checkpoint_id, parent_id, header, meta, blobs, writes, sends = (
-            row
-        )
-        where = f"thread {thread_id!r}, namespace {ns!r}, checkpoint {checkpoint_id!r}"
-        checkpoint = orjson.loads(header)
-        values = checkpoint.get("channel_values") or {}
-        for channel, tag, data in blobs or ():
-            name, kind = channel.decode(), tag.decode()
-            if kind != "empty":
-                values[name] = self._loads(kind, data, f"channel {name!r} of {where}")
-        if sends:  # LangGraph before v4 kept pending sends as the parent's writes
-            versions = checkpoint["channel_versions"]
-            values[TASKS] = [value for _, _, value in self._writes(sends, where)]
-            latest = max(versions.values()) if versions else None
-            versions[TASKS] = latest or self.get_next_version(None, None)
-        checkpoint["channel_values"] = values
-        return CheckpointTuple(
-            config=_config(thread_id, ns, checkpoint_id),
-            checkpoint=checkpoint,
-            metadata=orjson.loads(meta),
-            parent_config=_config(thread_id, ns, parent_id) if parent_id else None,
-            pending_writes=self._writes(writes, where),
-        )
-
-    def _writes(self, rows: Rows | None, where: str) -> list[PendingWrite]:
-        ordered = sorted(
-            (path.decode(), task.decode(), int(idx), channel.decode(), tag, data)
-            for task, channel, tag, data, path, idx in rows or ()
-        )
-        what = "write {!r} of task {!r} in {}"
-        return [
-            (task, channel, self._loads(
-                (tag or b"").decode(), data, what.format(channel, task, where)
-            ))
-            for _, task, _, channel, tag, data in ordered
-        ]  # fmt: skip
-
-    def _loads(self, tag: str, data: bytes | None, what: str) -> Any:
-        try:
-            return self.serde.loads_typed((tag, data if data is not None else b""))
-        except DeserializationError as exc:
-            raise DeserializationError(f"cannot load {what}: {exc}") from exc

@@ -14,8 +14,9 @@ import orjson
 
 from stategraph._config import RunnableConfig
 from stategraph.checkpoint._delta_history import PAGE, ChainWalk, assemble
+from stategraph.checkpoint._splice import base_of, is_spliced
 from stategraph.checkpoint.base import DeltaChannelHistory
-from stategraph.checkpoint.postgres._base import Rows, Statement
+from stategraph.checkpoint.postgres._base import Rows, Statement, splice_bases_statement
 
 __all__ = ("DeltaPlan", "delta_history_plan")
 
@@ -81,6 +82,11 @@ def delta_history_plan(
         rows = yield _SEED, {**keys, "channel": name, "id": ancestor}
         inline, tag, blob = rows[0]
         where = f"channel {name!r} of checkpoint {ancestor!r}"
+        if tag is not None and is_spliced(tag):
+            key = (keys["thread_id"], keys["ns"], name)
+            chain = yield splice_bases_statement([(*key, base_of(tag))])
+            bases = {tuple(row[:4]): (row[4], row[5]) for row in chain}
+            tag, blob = saver._materialize(bases, key, tag, blob)
         seeds[name] = (
             saver._loads(tag, blob, where) if tag is not None else orjson.loads(inline)
         )

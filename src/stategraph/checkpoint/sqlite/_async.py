@@ -1,18 +1,16 @@
 """``AsyncSqliteSaver``: the SQLite checkpoint saver for asyncio, over aiosqlite.
 
-Runs the same plans as ``SqliteSaver`` (see ``_ops``), each in one
-transaction, through an ``aiosqlite.Connection``. Its sync methods, as in
-LangGraph, hand the work to the saver's event loop and wait, so they work
-only from other threads.
+This file is the source of ``_sync.py`` (``scripts/unasync.py`` rewrites it):
+keep every difference between the two in names the rewrite rules map. Each
+method serializes first, then runs one plan of ``_read``/``_write`` inside
+one SQLite transaction while holding the saver's lock.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from uuid import uuid4
@@ -20,8 +18,8 @@ from uuid import uuid4
 import aiosqlite
 
 from stategraph._config import RunnableConfig
-from stategraph.checkpoint._bridge import LoopBoundSaver
 from stategraph.checkpoint._delta_history import uses_delta
+from stategraph.checkpoint._splice import SPLICE_EVERY, SpliceCache
 from stategraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
@@ -30,83 +28,68 @@ from stategraph.checkpoint.base import (
     DeltaChannelHistory,
     SerializerProtocol,
 )
-from stategraph.checkpoint.sqlite import _read, _write
+from stategraph.checkpoint.sqlite import _aio, _read, _write
+from stategraph.checkpoint.sqlite._aio import AsyncBridge
 from stategraph.checkpoint.sqlite._base import (
     PRAGMA_WAL,
     WAL_RETRY_DELAYS,
+    OperationalError,
     Plan,
-    Rows,
     T,
+    check_keep_last,
     connection_pragmas,
     is_locked,
 )
 from stategraph.checkpoint.sqlite._delta import delta_history_plan
 from stategraph.checkpoint.sqlite._read import config_of
-from stategraph.checkpoint.sqlite._sync import check_keep_last, transact
 from stategraph.checkpoint.sqlite._write import next_version
 
 
-async def _ensure_started(conn: aiosqlite.Connection) -> None:
-    # A connection made by ``aiosqlite.connect(...)`` but never awaited has no
-    # worker thread yet; awaiting it starts the thread and connects.
-    thread = getattr(conn, "_thread", conn)  # older aiosqlite: the connection is one
-    if isinstance(thread, threading.Thread) and thread.ident is None:
-        await conn
+class AsyncSqliteSaver(AsyncBridge):
+    """Checkpoint saver storing threads in a SQLite database.
 
-
-async def _drive(conn: aiosqlite.Connection, plan: Plan[T]) -> T:
-    rows: Rows = []
-    try:
-        query = next(plan)
-        while True:
-            if query.many:
-                await conn.executemany(query.sql, query.params)
-                rows = []
-            else:
-                rows = list(await conn.execute_fetchall(query.sql, query.params))
-            query = plan.send(rows)
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
-
-
-def _can_hop(conn: aiosqlite.Connection) -> bool:
-    # aiosqlite runs callables on its worker thread with ``_execute`` and
-    # exposes the sqlite3 connection as ``_conn``; both are private, so the
-    # savers fall back to the public per-statement API when either is gone.
-    return callable(getattr(conn, "_execute", None)) and hasattr(type(conn), "_conn")
-
-
-async def _next(items: AsyncIterator[CheckpointTuple]) -> CheckpointTuple:
-    return await items.__anext__()
-
-
-class AsyncSqliteSaver(LoopBoundSaver[str]):
-    """Checkpoint saver storing threads in a SQLite database (asyncio API).
-
-    Same storage, retention and concurrency rules as ``SqliteSaver``. Create
-    it inside a running event loop; the sync methods may only be called
-    from another thread (they raise ``asyncio.InvalidStateError`` on the
-    loop's thread instead of deadlocking).
+    Channel values are stored once per version and shared by the checkpoints
+    that have that version, so a step that changes one channel writes one
+    value; a list that grew is stored as a splice of its previous version.
+    Every method runs in one transaction; writes use ``BEGIN IMMEDIATE``, so
+    puts from several processes on one file queue up instead of
+    interleaving (the connection's busy timeout bounds the wait; Python's
+    default is 5 s). As in LangGraph, the sync saver's async methods raise
+    (use the asyncio saver, from ``stategraph.checkpoint.sqlite.aio``, with
+    ``ainvoke``/``astream``), and the asyncio saver's blocking methods run
+    on its event loop, from other threads only (on the loop's thread they
+    raise ``asyncio.InvalidStateError``).
 
     Args:
-        conn: An ``aiosqlite`` connection (started or not).
+        conn: The connection: a ``sqlite3`` one for the sync saver (pass
+            ``check_same_thread=False`` to share it between threads; the
+            saver locks around every use), an ``aiosqlite`` one (started or
+            not) for the asyncio saver.
         serde: Serializer; defaults to the safe ``JsonPlusSerializer``.
-        keep_last: Keep only the newest ``keep_last`` checkpoints of each
-            thread and namespace after each put (``None``: keep all).
-        synchronous: ``PRAGMA synchronous`` for the connection (see
-            ``SqliteSaver``; default ``"NORMAL"`` in WAL mode).
+        keep_last: Retention: after each ``put``, keep only the newest
+            ``keep_last`` checkpoints of that thread and namespace (older
+            ones, their writes and values no longer used are deleted in the
+            same transaction). ``None`` (default) keeps everything.
+        synchronous: ``PRAGMA synchronous`` set on the connection at setup.
+            ``"NORMAL"`` (default; applied only in WAL mode) survives process
+            crashes, including ``SIGKILL``, and never corrupts the file, but
+            an OS crash or power loss may drop the last commits (a resumed
+            run then repeats those steps). ``"FULL"``/``"EXTRA"`` also
+            survive power loss at the cost of an fsync per commit; ``None``
+            leaves the connection as it is.
+        splice_every: A list value (``add_messages`` and the like) that
+            shares a prefix with the channel's previous value is stored as
+            a splice of it (``stategraph.checkpoint._splice``), with a full
+            value at least every ``splice_every`` versions; reads and
+            maintenance are unchanged. ``0`` stores every value in full.
 
     Example:
-        >>> async def main():  # doctest: +SKIP
-        ...     async with AsyncSqliteSaver.from_conn_string("ck.db") as saver:
-        ...         graph = builder.compile(checkpointer=saver)
+        >>> async with AsyncSqliteSaver.from_conn_string("ck.db") as saver:
+        ...     graph = builder.compile(checkpointer=saver)
     """
 
     lock: asyncio.Lock
     is_setup: bool
-
-    _SAVER_NAME = "AsyncSqliteSaver"
 
     def __init__(
         self,
@@ -115,6 +98,7 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
         serde: SerializerProtocol | None = None,
         keep_last: int | None = None,
         synchronous: str | None = "NORMAL",
+        splice_every: int = SPLICE_EVERY,
     ) -> None:
         super().__init__(serde=serde)
         self.conn = conn
@@ -122,11 +106,11 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
         connection_pragmas(synchronous, "wal")  # validates
         self.synchronous = synchronous
         self.lock = asyncio.Lock()
-        self.loop = asyncio.get_running_loop()
         self.is_setup = False
         self._whole_plans = True
         self.owner = uuid4().hex
         self._leases: dict[str, float] = {}
+        self._splices = SpliceCache(splice_every)
 
     @classmethod
     @asynccontextmanager
@@ -137,6 +121,7 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
         serde: SerializerProtocol | None = None,
         keep_last: int | None = None,
         synchronous: str | None = "NORMAL",
+        splice_every: int = SPLICE_EVERY,
     ) -> AsyncIterator[AsyncSqliteSaver]:
         """Open a saver on a database path (or ``":memory:"``), closed on exit.
 
@@ -145,9 +130,16 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
             serde: Serializer (see the class).
             keep_last: Retention (see the class).
             synchronous: Durability (see the class).
+            splice_every: Storage of list values (see the class).
         """
-        async with aiosqlite.connect(conn_string) as conn:
-            yield cls(conn, serde=serde, keep_last=keep_last, synchronous=synchronous)
+        async with _aio.connect(conn_string) as conn:
+            yield cls(
+                conn,
+                serde=serde,
+                keep_last=keep_last,
+                synchronous=synchronous,
+                splice_every=splice_every,
+            )
 
     async def setup(self) -> None:
         """Create or migrate the tables (idempotent; runs on first use anyway)."""
@@ -157,20 +149,19 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
     async def _setup(self) -> None:
         if self.is_setup:
             return
-        await _ensure_started(self.conn)
+        await _aio.ensure_started(self.conn)
         if not self.conn.in_transaction:
             mode = await self._journal_mode()
             for pragma in connection_pragmas(self.synchronous, mode):
-                await self.conn.execute_fetchall(pragma)
-        await self._transact(_write.setup_plan(), write=True)
+                await _aio.fetchall(self.conn, pragma)
+        await _aio.transact(self.conn, _write.setup_plan(), True, self._whole_plans)
         self.is_setup = True
 
     async def _journal_mode(self) -> str:
         for delay in (*WAL_RETRY_DELAYS, None):
             try:
-                (mode,) = next(iter(await self.conn.execute_fetchall(PRAGMA_WAL)))
-                return str(mode)
-            except sqlite3.OperationalError as e:
+                return str((await _aio.fetchall(self.conn, PRAGMA_WAL))[0][0])
+            except OperationalError as e:
                 if delay is None or not is_locked(e):
                     raise
                 await asyncio.sleep(delay)
@@ -180,35 +171,17 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
         async with self.lock:
             if not self.is_setup:
                 await self._setup()
-            return await self._transact(plan, write)
+            return await _aio.transact(self.conn, plan, write, self._whole_plans)
 
-    async def _transact(self, plan: Plan[T], write: bool) -> T:
-        conn = self.conn
-        if self._whole_plans and _can_hop(conn):
-            # One trip to aiosqlite's worker thread runs the whole transaction
-            # (as SqliteSaver does) instead of one trip per statement.
-            hop: Any = conn._execute
-            result: T = await hop(transact, conn._conn, plan, write)
-            return result
-        own = not conn.in_transaction
-        if own:
-            await conn.execute_fetchall("BEGIN IMMEDIATE" if write else "BEGIN")
-        try:
-            result = await _drive(conn, plan)
-            if own:
-                await conn.execute_fetchall("COMMIT")
-            elif write:
-                await conn.commit()
-        except BaseException:
-            if own and conn.in_transaction:
-                await conn.execute_fetchall("ROLLBACK")
-            raise
-        return result
-
-    # -- async API -----------------------------------------------------------
+    # -- reading -------------------------------------------------------------
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        """Fetch the checkpoint in ``config`` (latest when it names no id)."""
+        """Fetch the checkpoint in ``config`` (latest when it names no id).
+
+        Returns:
+            The tuple with values, metadata, parent config and pending writes
+            (ordered by task path, task id, index), or ``None``.
+        """
         found: CheckpointTuple | None = await self._run(
             _read.get_plan(self.serde, config), write=False
         )
@@ -219,7 +192,8 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
     ) -> Mapping[str, DeltaChannelHistory]:
         """Collect delta-channel writes and seeds along the ancestors of a checkpoint.
 
-        Same contract as ``BaseCheckpointSaver.get_delta_channel_history``.
+        Same contract as ``BaseCheckpointSaver.get_delta_channel_history``,
+        read with a few queries instead of one ``get_tuple`` per ancestor.
         """
         found: Mapping[str, DeltaChannelHistory] = await self._run(
             delta_history_plan(self.serde, config, channels), write=False
@@ -234,7 +208,16 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
-        """List checkpoints, newest id first (see ``SqliteSaver.list``).
+        """List checkpoints, newest id first (over all threads when ``config`` is None).
+
+        Rows are read in batches, each in its own transaction; the saver is
+        not locked while the caller consumes them.
+
+        Args:
+            config: Thread, and optionally namespace and checkpoint id.
+            filter: Metadata key/values to match (``==``); keys must be strings.
+            before: Only checkpoints with an id below this config's.
+            limit: Maximum number of checkpoints.
 
         Raises:
             TypeError: When a filter key is not a string.
@@ -245,6 +228,8 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
             for item in await self._run(plan, write=False):
                 yield item
 
+    # -- writing -------------------------------------------------------------
+
     async def aput(
         self,
         config: RunnableConfig,
@@ -252,16 +237,26 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        """Store a checkpoint (see ``SqliteSaver.put``)."""
+        """Store a checkpoint; only channels in ``new_versions`` get new values.
+
+        Returns:
+            Config of the stored checkpoint.
+
+        Raises:
+            UnserializableValueError: Path starts at ``state[<channel>]``.
+            ThreadLeasedError: Another saver holds the thread's lease.
+        """
+        delta = uses_delta(checkpoint, metadata)
+        splices = None if delta else self._splices
         prepared = _write.prepare_put(
-            self.serde, config, checkpoint, metadata, new_versions
+            self.serde, config, checkpoint, metadata, new_versions, splices
         )
         now = time.time()
         ttl = self._leases.get(prepared.thread_id)
         renew = now + ttl if ttl else 0.0
-        keep = None if uses_delta(checkpoint, metadata) else self.keep_last
-        plan = _write.put_plan(prepared, self.owner, now, keep, renew)
-        await self._run(plan)
+        keep = None if delta else self.keep_last
+        await self._run(_write.put_plan(prepared, self.owner, now, keep, renew))
+        self._splices.commit(prepared.spliced)
         thread_id = config["configurable"]["thread_id"]
         return config_of(thread_id, prepared.ns, prepared.checkpoint_id)
 
@@ -272,9 +267,15 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        """Store a task's writes (see ``SqliteSaver.put_writes``)."""
+        """Store a task's writes against the checkpoint in ``config``.
+
+        Regular writes never replace stored ones; writes to special channels
+        (errors, interrupts, resumes, scheduled) replace them.
+        """
         rows = _write.prepare_writes(self.serde, config, writes, task_id, task_path)
         await self._run(_write.writes_plan(rows))
+
+    # -- maintenance ---------------------------------------------------------
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, value and write of a thread."""
@@ -292,17 +293,35 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
     async def aprune(
         self, thread_ids: Sequence[str], *, strategy: str = "keep_latest"
     ) -> None:
-        """Prune threads (see ``SqliteSaver.prune``)."""
+        """Keep the newest checkpoint per namespace (``"keep_latest"``) or delete.
+
+        Values no remaining checkpoint uses are deleted too.
+
+        Raises:
+            ValueError: For an unknown strategy.
+        """
         await self._run(_write.prune_plan(thread_ids, strategy, self.serde))
 
     async def astorage_size(self, thread_id: str) -> int:
-        """Return the bytes stored for a thread (see ``SqliteSaver.storage_size``)."""
+        """Return the bytes stored for a thread: keys, headers, values and writes.
+
+        SQLite's own page and index overhead is not counted.
+        """
         size: int = await self._run(_write.storage_size_plan(thread_id), write=False)
         return size
 
     @asynccontextmanager
     async def lease(self, thread_id: str, *, ttl: float = 60.0) -> AsyncIterator[None]:
-        """Hold the writer lease of a thread (see ``SqliteSaver.lease``).
+        """Hold the writer lease of a thread for the duration of the block.
+
+        While held (and not expired), ``put`` on that thread from any other
+        saver raises ``ThreadLeasedError``; each ``put`` of this saver on the
+        thread extends the lease by ``ttl`` seconds.
+
+        Args:
+            thread_id: The thread.
+            ttl: Seconds the lease lasts without a put; a crashed holder
+                blocks others for at most this long.
 
         Raises:
             ThreadLeasedError: When another saver holds a live lease.
@@ -322,25 +341,3 @@ class AsyncSqliteSaver(LoopBoundSaver[str]):
     def get_next_version(self, current: str | None, channel: None) -> str:
         """Return the version after ``current`` (same format as ``InMemorySaver``)."""
         return next_version(current)
-
-    # -- sync bridge (from other threads only) -------------------------------
-
-    def list(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> Iterator[CheckpointTuple]:
-        """Sync ``alist``, run on the saver's loop (call from another thread)."""
-        items = self.alist(config, filter=filter, before=before, limit=limit)
-        while True:
-            try:
-                yield self._on_loop(_next(items))
-            except StopAsyncIteration:
-                return
-
-    def storage_size(self, thread_id: str) -> int:
-        """Sync ``astorage_size`` (call from another thread)."""
-        return self._on_loop(self.astorage_size(thread_id))

@@ -55,6 +55,25 @@ class ThreadLeasedError(RuntimeError):
     """Another saver holds the writer lease of the thread this put targets."""
 
 
+OperationalError = sqlite3.OperationalError
+"""What SQLite raises for a locked file (among others); aiosqlite re-raises it."""
+
+
+def check_keep_last(keep_last: int | None) -> int | None:
+    """Validate the ``keep_last`` option of the savers.
+
+    Raises:
+        ValueError: Unless ``keep_last`` is ``None`` or an integer >= 1.
+    """
+    if keep_last is not None and (
+        isinstance(keep_last, bool) or not isinstance(keep_last, int) or keep_last < 1
+    ):
+        raise ValueError(
+            f"keep_last must be None or an integer >= 1, not {keep_last!r}"
+        )
+    return keep_last
+
+
 # -- schema ----------------------------------------------------------------------
 
 PRAGMA_WAL = "PRAGMA journal_mode=WAL"
@@ -177,6 +196,48 @@ INSERT_CHECKPOINT = """INSERT OR REPLACE INTO sg_checkpoints (thread_id, checkpo
 UPSERT_BLOB = """INSERT OR REPLACE INTO sg_blobs
     (thread_id, checkpoint_ns, channel, version, type, blob)
     VALUES (?, ?, ?, ?, ?, ?)"""
+# Parameters: thread, namespace, channel, version, type, blob, then the base
+# version, type and payload of a splice (``_splice``), stored instead only
+# while the base row exists.
+UPSERT_SPLICE = """INSERT OR REPLACE INTO sg_blobs
+    (thread_id, checkpoint_ns, channel, version, type, blob)
+    SELECT ?1, ?2, ?3, ?4, CASE WHEN ok THEN ?8 ELSE ?5 END,
+        CASE WHEN ok THEN ?9 ELSE ?6 END
+    FROM (SELECT ?7 IS NOT NULL AND EXISTS (SELECT 1 FROM sg_blobs
+        WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3
+            AND version = ?7) AS ok)"""
+# The base version named by a splice's type ``sgd:<base>:<type>``.
+_BASE_OF = "substr({0}.type, 5, instr(substr({0}.type, 5), ':') - 1)"
+# Rows of the (thread, ns, channel, version)s in ?1 (a JSON list of lists)
+# and, recursively, the bases of those that are splices.
+SELECT_SPLICE_CHAIN = f"""WITH RECURSIVE chain(thread_id, checkpoint_ns, channel,
+        version, type, blob) AS (
+    SELECT b.thread_id, b.checkpoint_ns, b.channel, b.version, b.type, b.blob
+    FROM json_each(?1) AS w JOIN sg_blobs AS b
+        ON b.thread_id = json_extract(w.value, '$[0]')
+        AND b.checkpoint_ns = json_extract(w.value, '$[1]')
+        AND b.channel = json_extract(w.value, '$[2]')
+        AND b.version = json_extract(w.value, '$[3]')
+    UNION
+    SELECT b.thread_id, b.checkpoint_ns, b.channel, b.version, b.type, b.blob
+    FROM chain AS c JOIN sg_blobs AS b ON b.thread_id = c.thread_id
+        AND b.checkpoint_ns = c.checkpoint_ns AND b.channel = c.channel
+        AND b.version = {_BASE_OF.format("c")}
+    WHERE c.type LIKE 'sgd:%')
+SELECT * FROM chain"""
+# (namespace, channel, version) of the values the checkpoints of thread ?1
+# (with ``{where}``) use, and of the splice bases those need, recursively.
+_LIVE = f"""WITH RECURSIVE live(ns, channel, version) AS (
+        SELECT c.checkpoint_ns, j.key, j.value
+        FROM sg_checkpoints AS c, json_each(c.channel_versions) AS j
+        WHERE c.thread_id = ?1{{where}}
+        UNION
+        SELECT b.checkpoint_ns, b.channel, {_BASE_OF.format("b")}
+        FROM live JOIN sg_blobs AS b ON b.thread_id = ?1
+            AND b.checkpoint_ns = live.ns AND b.channel = live.channel
+            AND b.version = live.version
+        WHERE b.type LIKE 'sgd:%')
+    SELECT ns, channel, version FROM live"""
 _WRITE_COLUMNS = """INTO sg_writes (thread_id, checkpoint_ns, checkpoint_id, task_id,
     idx, task_path, channel, type, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 INSERT_WRITE_KEEP = "INSERT OR IGNORE " + _WRITE_COLUMNS
@@ -237,11 +298,8 @@ DELETE_CHECKPOINT = """DELETE FROM sg_checkpoints
 DELETE_CHECKPOINT_WRITES = """DELETE FROM sg_writes
     WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?"""
 # Blobs of a thread that no remaining checkpoint of it refers to.
-COLLECT_THREAD_BLOBS = """DELETE FROM sg_blobs WHERE thread_id = ?1
-    AND (checkpoint_ns, channel, version) NOT IN (
-        SELECT c.checkpoint_ns, j.key, j.value
-        FROM sg_checkpoints AS c, json_each(c.channel_versions) AS j
-        WHERE c.thread_id = ?1)"""
+COLLECT_THREAD_BLOBS = f"""DELETE FROM sg_blobs WHERE thread_id = ?1
+    AND (checkpoint_ns, channel, version) NOT IN ({_LIVE.format(where="")})"""
 COPY_THREAD = (
     """INSERT OR REPLACE INTO sg_checkpoints (thread_id, checkpoint_ns,
         checkpoint_id, parent_checkpoint_id, header_type, header, channel_versions,
@@ -272,15 +330,10 @@ SELECT_THREAD_METADATA = """SELECT thread_id, metadata_type, metadata
 RETENTION_CUTOFF = """SELECT checkpoint_id FROM sg_checkpoints
     WHERE thread_id = ? AND checkpoint_ns = ?
     ORDER BY checkpoint_id DESC LIMIT 1 OFFSET ?"""
-RETENTION_BLOBS = """DELETE FROM sg_blobs
-    WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND (channel, version) IN (
-        SELECT j.key, j.value
-        FROM sg_checkpoints AS c, json_each(c.channel_versions) AS j
-        WHERE c.thread_id = ?1 AND c.checkpoint_ns = ?2 AND c.checkpoint_id <= ?3
-        EXCEPT
-        SELECT j.key, j.value
-        FROM sg_checkpoints AS c, json_each(c.channel_versions) AS j
-        WHERE c.thread_id = ?1 AND c.checkpoint_ns = ?2 AND c.checkpoint_id > ?3)"""
+_KEPT = " AND c.checkpoint_ns = ?2 AND c.checkpoint_id > ?3"
+RETENTION_BLOBS = f"""DELETE FROM sg_blobs
+    WHERE thread_id = ?1 AND checkpoint_ns = ?2
+    AND (checkpoint_ns, channel, version) NOT IN ({_LIVE.format(where=_KEPT)})"""
 RETENTION_DELETE = tuple(
     f"""DELETE FROM {table}
     WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id <= ?"""

@@ -14,10 +14,16 @@ from typing import Any
 
 from stategraph._config import RunnableConfig
 from stategraph.checkpoint._delta_history import PAGE, ChainWalk, assemble
+from stategraph.checkpoint._splice import base_of, is_spliced
 from stategraph.checkpoint.base import DeltaChannelHistory
 from stategraph.checkpoint.serde.base import SerializerProtocol
-from stategraph.checkpoint.sqlite._base import SELECT_LATEST, Plan, Query
-from stategraph.checkpoint.sqlite._read import _load, keys_of
+from stategraph.checkpoint.sqlite._base import (
+    SELECT_LATEST,
+    SELECT_SPLICE_CHAIN,
+    Plan,
+    Query,
+)
+from stategraph.checkpoint.sqlite._read import _load, keys_of, unsplice
 
 __all__ = ("delta_history_plan",)
 
@@ -76,7 +82,13 @@ def delta_history_plan(
         version = versions[name, ancestor]
         found = yield Query(SELECT_SEED, (thread_id, ns, name, version))
         where = f"channel {name!r} of checkpoint {ancestor!r}"
-        seeds[name] = _load(serde, (found[0][0], found[0][1]), where)
+        tag, blob = found[0][0], found[0][1]
+        if is_spliced(tag):
+            wanted = [[thread_id, ns, name, base_of(tag)]]
+            chain = yield Query(SELECT_SPLICE_CHAIN, (json.dumps(wanted),))
+            bases = {tuple(row[:4]): (row[4], row[5]) for row in chain}
+            tag, blob = unsplice(bases, (thread_id, ns, name), tag, blob)
+        seeds[name] = _load(serde, (tag, blob), where)
     rows = yield Query(
         SELECT_CHAIN_WRITES,
         (thread_id, ns, json.dumps(walk.chain), json.dumps(walk.channels)),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stategraph._config import RunnableConfig
+from stategraph.checkpoint._splice import base_of, is_spliced, materialize
 from stategraph.checkpoint.base import CheckpointTuple, PendingWrite
 from stategraph.checkpoint.serde.base import SerializerProtocol
 from stategraph.checkpoint.serde.jsonplus import DeserializationError
@@ -120,6 +121,29 @@ def make_tuple(
     )
 
 
+def unsplice(
+    bases: Mapping[tuple[Any, ...], Any], key: tuple[str, str, str], tag: str, blob: Any
+) -> tuple[str, Any]:
+    """The full ``(type, blob)`` of a value row (see ``_splice``).
+
+    Args:
+        bases: ``(type, blob)`` of rows by ``(thread, ns, channel, version)``.
+        key: ``(thread, ns, channel)`` of the row.
+        tag: Its type.
+        blob: Its bytes.
+
+    Raises:
+        DeserializationError: When a base is missing or a splice is corrupt.
+    """
+    if not is_spliced(tag):
+        return tag, blob
+    try:
+        return materialize(tag, blob, lambda version: bases.get((*key, version)))
+    except ValueError as exc:
+        where = f"channel {key[2]!r} of thread {key[0]!r}, namespace {key[1]!r}"
+        raise DeserializationError(f"cannot load {where}: {exc}") from exc
+
+
 def filter_column(value: Any) -> Any:
     """Return ``value`` as stored in a filter column, or ``None`` if it cannot be."""
     if isinstance(value, str):
@@ -149,6 +173,21 @@ def _complete(
     writes: dict[int, Rows] = {row[0]: [] for row in rows}
     for rowid, *rest in (yield Query(sql.SELECT_BLOBS, (rowids,))):
         values[rowid].append(rest)
+    keys = {row[0]: (row[1], row[2]) for row in rows}
+    wanted = [
+        [*keys[rowid], channel, base_of(tag)]
+        for rowid, found in values.items()
+        for channel, tag, _ in found
+        if is_spliced(tag)
+    ]
+    if wanted:
+        chain = yield Query(sql.SELECT_SPLICE_CHAIN, (json.dumps(wanted),))
+        bases = {tuple(row[:4]): (row[4], row[5]) for row in chain}
+        for rowid, found in values.items():
+            values[rowid] = [
+                [channel, *unsplice(bases, (*keys[rowid], channel), tag, blob)]
+                for channel, tag, blob in found
+            ]
     for rowid, *rest in (yield Query(sql.SELECT_WRITES, (rowids,))):
         writes[rowid].append(rest)
     return [

@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from stategraph._config import RunnableConfig
 from stategraph._constants import WRITES_IDX_MAP
 from stategraph.checkpoint._delta_history import COUNTERS_KEY, delta_prune_error
+from stategraph.checkpoint._splice import Splice, SpliceCache
 from stategraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
@@ -72,6 +73,7 @@ class PreparedPut:
     checkpoint_id: str
     row: tuple[Any, ...]
     blobs: list[tuple[Any, ...]]
+    spliced: list[Splice] = field(default_factory=list)
 
 
 def prepare_put(
@@ -80,8 +82,13 @@ def prepare_put(
     checkpoint: Checkpoint,
     metadata: CheckpointMetadata,
     new_versions: ChannelVersions,
+    splices: SpliceCache | None = None,
 ) -> PreparedPut:
     """Serialize a checkpoint; only channels in ``new_versions`` get value rows.
+
+    With ``splices``, a list value is planned as a splice of the last value
+    the saver stored for its channel when that is much smaller (``_splice``);
+    the caller commits ``spliced`` to the cache once the put committed.
 
     Raises:
         UnserializableValueError: With a path starting at ``state[<channel>]``
@@ -90,13 +97,19 @@ def prepare_put(
     thread_id, ns, parent_id = keys_of(config)
     values = checkpoint["channel_values"]
     blobs: list[tuple[Any, ...]] = []
+    spliced: list[Splice] = []
     for channel, version in new_versions.items():
         tag, blob = (
             _dumps(serde, values[channel], f"state[{channel!r}]")
             if channel in values
             else ("empty", None)
         )
-        blobs.append((thread_id, ns, channel, version, tag, blob))
+        splice: tuple[Any, ...] = (None, None, None)
+        if splices is not None and blob is not None and type(values[channel]) is list:
+            plan = splices.encode((thread_id, ns, channel), version, tag, blob)
+            spliced.append(plan)
+            splice = (plan.base, plan.spliced_tag, plan.payload)
+        blobs.append((thread_id, ns, channel, version, tag, blob, *splice))
     header = {
         k: v
         for k, v in checkpoint.items()
@@ -114,7 +127,7 @@ def prepare_put(
         versions, meta_tag, meta_blob, filter_column(meta.get("source")),
         filter_column(meta.get("step")), None if run_id is None else str(run_id),
     )  # fmt: skip
-    return PreparedPut(thread_id, ns, checkpoint["id"], row, blobs)
+    return PreparedPut(thread_id, ns, checkpoint["id"], row, blobs, spliced)
 
 
 def put_plan(
@@ -138,8 +151,12 @@ def put_plan(
             f"thread {prepared.thread_id!r} is leased to another writer; "
             "checkpoint not saved"
         )
-    if prepared.blobs:
-        yield Query(sql.UPSERT_BLOB, prepared.blobs, many=True)
+    full = [row[:6] for row in prepared.blobs if row[6] is None]
+    if full:
+        yield Query(sql.UPSERT_BLOB, full, many=True)
+    if len(full) < len(prepared.blobs):
+        spliced = [row for row in prepared.blobs if row[6] is not None]
+        yield Query(sql.UPSERT_SPLICE, spliced, many=True)
     if renew:
         yield Query(sql.RENEW_LEASE, (renew, prepared.thread_id, owner))
     if keep_last is not None:
