@@ -30,7 +30,7 @@ class AsyncBridge(LoopBoundSaver[str], BasePostgresSaver):
         *,
         serde: SerializerProtocol | None = None,
         keep_last: int | None = None,
-        synchronous: str = "NORMAL",
+        synchronous: str = "FULL",
         splice_every: int = SPLICE_EVERY,
     ) -> None:
         super().__init__(

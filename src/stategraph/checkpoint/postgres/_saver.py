@@ -81,7 +81,7 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
         *,
         serde: SerializerProtocol | None = None,
         keep_last: int | None = None,
-        synchronous: str = "NORMAL",
+        synchronous: str = "FULL",
         splice_every: int = SPLICE_EVERY,
     ) -> None:
         super().__init__(serde=serde)

@@ -72,13 +72,13 @@ class PostgresSaver(BasePostgresSaver):
             ``put``, and the oldest kept checkpoint loses its parent link.
         synchronous: Which commits wait for the server's WAL flush, named
             after the ``SqliteSaver`` settings with the same guarantees.
-            ``"NORMAL"`` (default): none waits (``synchronous_commit=off``
+            ``"NORMAL"``: none waits (``synchronous_commit=off``
             for the saver's transactions), as SQLite in WAL mode with
             ``synchronous=NORMAL``: a crash of the PostgreSQL server or of
             its machine may lose the last commits (under a second with the
             default ``wal_writer_delay``; the run resumes from an earlier
             checkpoint and repeats those steps) but never corrupts a
-            thread. ``"FULL"``: checkpoints wait, pending writes do not (a
+            thread. ``"FULL"`` (default): checkpoints wait, pending writes do not (a
             checkpoint's flush also makes every earlier write durable, so
             only writes made since the last checkpoint may be lost, and
             their tasks run again). ``"EXTRA"``: every commit waits, as
@@ -111,7 +111,7 @@ class PostgresSaver(BasePostgresSaver):
         serde: SerializerProtocol | None = None,
         *,
         keep_last: int | None = None,
-        synchronous: str = "NORMAL",
+        synchronous: str = "FULL",
         splice_every: int = SPLICE_EVERY,
     ) -> None:
         super().__init__(
@@ -145,7 +145,7 @@ class PostgresSaver(BasePostgresSaver):
         pipeline: bool = False,
         serde: SerializerProtocol | None = None,
         keep_last: int | None = None,
-        synchronous: str = "NORMAL",
+        synchronous: str = "FULL",
         splice_every: int = SPLICE_EVERY,
     ) -> Iterator[Self]:
         """Open a connection (autocommit, dict rows) and yield a saver using it.
