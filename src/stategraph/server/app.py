@@ -41,6 +41,7 @@ from stategraph.server._queue import RunQueue
 from stategraph.server._registry import GraphRegistry, system_assistant_id
 from stategraph.server._scheduler import CronScheduler
 from stategraph.server._storage import InMemoryStorage, Storage
+from stategraph.server._studio import studio_routes
 from stategraph.server._thread_ttl import ThreadSweeper, parse_ttl_config
 from stategraph.store.base import IndexConfig
 from stategraph.store.memory import InMemoryStore
@@ -164,6 +165,7 @@ _ROUTES = [
     *store_routes.routes,
     *crons.routes,  # before runs: /runs/crons/... is not a run id
     *runs.routes,
+    *studio_routes(),
 ]
 _MIDDLEWARE = [
     Middleware(
