@@ -2,6 +2,7 @@
 import { END, START, layout } from "./layout.js";
 
 const SVG = "http://www.w3.org/2000/svg";
+const STATES = ["running", "done", "interrupted", "error", "next"];
 
 function s(tag, attrs = {}, ...children) {
   const el = document.createElementNS(SVG, tag);
@@ -73,11 +74,11 @@ export class GraphView {
     return null;
   }
 
-  /** Mark a node: state is "running", "done", "interrupted", "error" or null. */
+  /** Mark a node: state is one of STATES or null. */
   mark(name, state, namespace = []) {
     const group = this.find(name, namespace);
     if (!group) return;
-    group.classList.remove("running", "done", "interrupted", "error");
+    group.classList.remove(...STATES);
     if (state) group.classList.add(state);
   }
 
@@ -90,6 +91,6 @@ export class GraphView {
   }
 
   clear() {
-    for (const group of this.nodes.values()) group.classList.remove("running", "done", "interrupted", "error");
+    for (const group of this.nodes.values()) group.classList.remove(...STATES);
   }
 }

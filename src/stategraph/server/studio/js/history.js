@@ -2,6 +2,13 @@
 import { $, clock, fill, h, parseJson, shortId } from "./dom.js";
 import { jsonView, pretty } from "./jsonview.js";
 
+/** The top-level keys of edited whose value differs from original (reducers apply to them). */
+export function changedKeys(edited, original) {
+  if (!edited || typeof edited !== "object" || Array.isArray(edited) || !original) return edited;
+  const same = (key) => JSON.stringify(edited[key]) === JSON.stringify(original[key]);
+  return Object.fromEntries(Object.entries(edited).filter(([key]) => !same(key)));
+}
+
 export class HistoryPanel {
   constructor(store, root, runPanel) {
     this.store = store;
@@ -57,7 +64,7 @@ export class HistoryPanel {
       $("#fork-error", view).hidden = !parsed.error;
       if (parsed.error) return;
       await this.store.guard(async () => {
-        const body = { values: parsed.value, checkpoint: state.checkpoint };
+        const body = { values: changedKeys(parsed.value, state.values), checkpoint: state.checkpoint };
         const asNode = $("#fork-as-node", view).value.trim();
         if (asNode) body.as_node = asNode;
         const result = await this.store.api.updateState(this.store.thread.thread_id, body);
@@ -69,7 +76,7 @@ export class HistoryPanel {
     fill(view,
       h("h3", {}, `Checkpoint ${shortId(state.checkpoint?.checkpoint_id)} (step ${state.metadata?.step})`),
       h("div", { id: "checkpoint-values" }, jsonView(state.values, { open: 2 })),
-      h("label", {}, "Edit values for a fork (JSON update applied at this checkpoint)"),
+      h("label", {}, "Edit values to fork here (changed keys are sent as an update, through the reducers)"),
       h("textarea", { id: "fork-values", class: "code", rows: 5, spellcheck: "false" }, pretty(state.values)),
       h("input", { id: "fork-as-node", placeholder: "as node (optional)" }),
       h("div", { id: "fork-error", class: "error", hidden: true }),

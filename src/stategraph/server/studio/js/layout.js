@@ -5,7 +5,7 @@
 export const START = "__start__";
 export const END = "__end__";
 const NODE_HEIGHT = 36;
-const LAYER_GAP = 70;
+const LAYER_GAP = 50;
 const NODE_GAP = 36;
 const MARGIN = 24;
 

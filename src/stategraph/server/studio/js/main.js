@@ -56,6 +56,10 @@ export async function start(base = "") {
     document.body.dataset.assistant = store.assistant?.assistant_id ?? "";
     document.body.dataset.xray = String(store.xray);
   });
+  store.on("thread", () => graph.clear());
+  store.on("state", (snapshot) => {
+    for (const task of snapshot?.tasks || []) graph.mark(task.name, task.interrupts?.length ? "interrupted" : "next");
+  });
   store.on("breakpoints", ({ before, after }) => graph.breakpoints(before, after));
   $("#xray").addEventListener("change", (e) => store.guard(() => store.setXray(e.target.checked)));
   store.emit("thread", null);

@@ -58,6 +58,9 @@ export class Store extends EventTarget {
     this.schemas = schemas;
     this.emit("assistant", this.assistant);
     this.emit("graph", graph);
+    // A thread of another graph cannot run this one: start from no thread.
+    const threadGraph = this.thread?.metadata?.graph_id;
+    if (this.thread && threadGraph && threadGraph !== this.assistant.graph_id) await this.selectThread(null);
   }
 
   async setXray(on) {

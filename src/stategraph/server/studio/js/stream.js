@@ -1,5 +1,7 @@
 // Runs one streamed run and routes its events to the log, graph, messages and state.
 
+import { pendingInterrupts } from "./store.js";
+
 export const STREAM_MODES = ["values", "updates", "messages-tuple", "custom", "tasks"];
 
 export class RunStream {
@@ -44,11 +46,9 @@ export class RunStream {
       this.controller = null;
       store.setRunning(false);
     }
-    if (failed) store.status(`Run failed: ${typeof failed === "string" ? failed : JSON.stringify(failed)}`, "error");
-    else store.status(this.cancelled ? "Run cancelled" : "Run finished");
-    this.cancelled = false;
     await store.guard(() => store.refreshState());
-    store.emit("run-finished");
+    store.status(...outcome(failed, this.cancelled, store.snapshot));
+    this.cancelled = false;
   }
 
   handle(name, data) {
@@ -84,4 +84,13 @@ export class RunStream {
     if (this.runId && threadId) await this.store.guard(() => this.store.api.cancel(threadId, this.runId));
     this.controller?.abort();
   }
+}
+
+/** The status line after a run: [text, kind]. */
+function outcome(failed, cancelled, snapshot) {
+  if (failed) return [`Run failed: ${typeof failed === "string" ? failed : JSON.stringify(failed)}`, "error"];
+  if (cancelled) return ["Run cancelled", "info"];
+  if (pendingInterrupts(snapshot).length) return ["Run interrupted: answer below to resume", "info"];
+  if (snapshot?.next?.length) return [`Run paused before ${snapshot.next.join(", ")}`, "info"];
+  return ["Run finished", "info"];
 }
