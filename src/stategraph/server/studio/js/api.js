@@ -60,7 +60,7 @@ export class Api {
   history = (id, limit = 50) => this.post(`/threads/${id}/history`, { limit });
   updateState = (id, body) => this.post(`/threads/${id}/state`, body);
   cancel = (threadId, runId) =>
-    this.post(`/threads/${threadId}/runs/${runId}/cancel?wait=false&action=interrupt`);
+    this.post(`/threads/${threadId}/runs/${runId}/cancel?wait=true&action=interrupt`);
 
   /** POST a streaming run; yields parsed SSE events until the run ends or signal aborts. */
   async *streamRun(threadId, body, signal) {

@@ -33,8 +33,9 @@ export class AssistantPanel {
       const saved = create
         ? await this.store.api.createAssistant({ graph_id: a.graph_id, ...body })
         : await this.store.api.updateAssistant(a.assistant_id, body);
-      this.store.status(`${create ? "Created assistant" : "Saved version"} ${saved.version ?? ""} of ${saved.name || saved.assistant_id}`);
+      // Reload first: the status tells that the editor shows the saved record.
       await this.store.loadAssistants(saved.assistant_id);
+      this.store.status(`${create ? "Created assistant" : "Saved version"} ${saved.version ?? ""} of ${saved.name || saved.assistant_id}`);
     });
     const configSchema = this.store.schemas?.config_schema || this.store.schemas?.context_schema;
     fill(this.root,
