@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -34,14 +35,16 @@ def launch_browser() -> Iterator[Any]:
             browser.close()
 
 
-def open_studio(browser: Any, url: str) -> Iterator[Any]:
-    """A fresh page on the Studio, ready once the assistants are loaded."""
+@contextmanager
+def open_studio(browser: Any, url: str, api: str = "") -> Iterator[Any]:
+    """A fresh page on ``url``'s Studio (talking to ``api``, default: the same
+    server), ready once the assistants are loaded."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(20_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{url}/studio/")
+    page.goto(f"{url}/studio/" + (f"?baseUrl={api}" if api else ""))
     page.wait_for_selector("body[data-ready=true]")
     try:
         yield page

@@ -9,10 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
-from _server_graphs import Gate
+from _server_graphs import Gate, talker
 from _studio_browser import launch_browser, open_studio
 from playwright.sync_api import expect
 
+from conftest import serve
+from stategraph.server import create_app
 from stategraph.server._registry import system_assistant_id
 
 
@@ -23,7 +25,8 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, url: str) -> Iterator[Any]:
-    yield from open_studio(browser, url)
+    with open_studio(browser, url) as page:
+        yield page
 
 
 def pick(page: Any, graph_id: str) -> None:
@@ -238,3 +241,33 @@ def test_assistant_editor_saves_a_version_with_new_context(page: Any, url: str) 
     expect(page.locator("#status")).to_have_text("Run finished")
     page.click(".tabs button[data-tab='state']")
     expect(page.locator("#state-values")).to_contain_text('"bob"')
+
+
+def test_a_failing_node_is_reported_and_marked(page: Any) -> None:
+    pick(page, "agent")
+    page.fill("#run-input", json.dumps({"messages": [], "fail": True}))
+    page.press("#run-input", "Control+Enter")
+    expect(page.locator("#status")).to_contain_text("boom")
+    expect(page.locator("#status")).to_have_class(re.compile("error"))
+    expect(page.locator("#graph g.node[data-node='chat']")).to_have_class(
+        re.compile("error")
+    )
+    expect(page.locator("#event-log li[data-mode='error']")).to_contain_text("boom")
+
+
+def test_studio_drives_another_server_given_by_base_url(browser: Any, url: str) -> None:
+    # This server's Studio calls the other server's API across origins (CORS).
+    other = serve(create_app({"solo": talker}))
+    api = next(other)
+    try:
+        with open_studio(browser, url, api=api) as page:
+            expect(page.locator("#assistant-select option")).to_have_text(
+                ["solo (solo)"]
+            )
+            assert node_names(page) == ["__end__", "__start__", "talk"]
+            run_with(page, {"messages": [{"role": "user", "content": "hi"}]})
+            expect(page.locator("#messages .bubble .text")).to_have_text(
+                "Hello big world"
+            )
+    finally:
+        other.close()

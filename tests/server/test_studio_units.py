@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import _studio_browser
 import httpx
 import pytest
 from _studio_browser import launch_browser, open_studio
@@ -38,7 +39,8 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, url: str) -> Iterator[Any]:
-    yield from open_studio(browser, url)
+    with open_studio(browser, url) as page:
+        yield page
 
 
 def test_sse_parser_gives_the_same_events_however_the_stream_is_split(
@@ -130,3 +132,10 @@ def test_dev_prints_the_studio_url_and_serves_it() -> None:
         proc.terminate()
         proc.communicate(timeout=30)
     assert proc.returncode is not None
+
+
+def test_missing_chromium_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_studio_browser, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="chromium is missing"):
+        next(_studio_browser.launch_browser())

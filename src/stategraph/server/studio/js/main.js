@@ -58,7 +58,9 @@ export async function start(base = "") {
   });
   store.on("thread", () => graph.clear());
   store.on("state", (snapshot) => {
-    for (const task of snapshot?.tasks || []) graph.mark(task.name, task.interrupts?.length ? "interrupted" : "next");
+    for (const task of snapshot?.tasks || []) {
+      graph.mark(task.name, task.error ? "error" : task.interrupts?.length ? "interrupted" : "next");
+    }
   });
   store.on("breakpoints", ({ before, after }) => graph.breakpoints(before, after));
   $("#xray").addEventListener("change", (e) => store.guard(() => store.setXray(e.target.checked)));

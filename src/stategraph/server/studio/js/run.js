@@ -13,7 +13,11 @@ export class RunPanel {
     fill(root,
       h("div", { class: "panel-head" }, h("h2", {}, "Input"),
         h("button", { class: "small", onclick: () => this.resetInput() }, "Reset")),
-      h("textarea", { id: "run-input", class: "code", rows: 4, spellcheck: "false", oninput: () => this.check() }),
+      h("textarea", {
+        id: "run-input", class: "code", rows: 4, spellcheck: "false", title: "Ctrl+Enter runs",
+        oninput: () => this.check(),
+        onkeydown: (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && !store.running) this.submit(); },
+      }),
       h("div", { id: "input-error", class: "error", hidden: true }),
       h("details", { id: "breakpoints" }, h("summary", {}, "Breakpoints (interrupt before / after)"),
         h("div", { id: "breakpoint-list", class: "breakpoints" })),
