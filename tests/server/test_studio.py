@@ -271,3 +271,20 @@ def test_studio_drives_another_server_given_by_base_url(browser: Any, url: str) 
             )
     finally:
         other.close()
+
+
+def test_extra_headers_are_kept_and_sent_with_every_request(page: Any) -> None:
+    page.click("#headers-toggle")
+    page.fill("#headers-json", "[1]")
+    page.click("#headers-save")
+    expect(page.locator("#headers-error")).to_contain_text("JSON object")
+    page.fill("#headers-json", '{"Authorization": "Bearer studio-token"}')
+    with page.expect_request("**/assistants/search") as searched:
+        page.click("#headers-save")
+    assert searched.value.headers["authorization"] == "Bearer studio-token"
+    expect(page.locator("#headers-box")).to_be_hidden()
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    with page.expect_request("**/runs/stream") as streamed:
+        run_with(page, {})
+    assert streamed.value.headers["authorization"] == "Bearer studio-token"

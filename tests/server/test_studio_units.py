@@ -127,6 +127,10 @@ def test_dev_prints_the_studio_url_and_serves_it() -> None:
             assert '<script type="module" src="js/main.js">' in index.text
             module = http.get("/studio/js/main.js")
             assert "javascript" in module.headers["content-type"]
+            assert module.headers["cache-control"] == "no-cache"
+            etag = module.headers["etag"]
+            again = http.get("/studio/js/main.js", headers={"if-none-match": etag})
+            assert again.status_code == 304
             assert http.get("/studio/js/nope.js").status_code == 404
     finally:
         proc.terminate()

@@ -14,12 +14,27 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 #: Where the Studio is mounted; ``stategraph dev`` prints ``<url>/studio/``.
 STUDIO_PATH = "/studio"
 
 #: The folder of the Studio's files, shipped as package data.
 STUDIO_DIR = Path(__file__).parent / "studio"
+
+
+class _StudioFiles(StaticFiles):
+    """Static files the browser revalidates on every load.
+
+    Without ``Cache-Control`` browsers cache by ``Last-Modified`` heuristics
+    and could mix old and new modules after an upgrade; with ``no-cache`` an
+    unchanged file still costs only a 304 thanks to the ETag.
+    """
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
 
 
 async def _to_index(request: Request) -> Response:
@@ -33,7 +48,7 @@ def studio_routes() -> list[BaseRoute]:
         Route(STUDIO_PATH, _to_index, methods=["GET", "HEAD"]),
         Mount(
             STUDIO_PATH,
-            app=StaticFiles(directory=STUDIO_DIR, html=True),
+            app=_StudioFiles(directory=STUDIO_DIR, html=True),
             name="studio",
         ),
     ]

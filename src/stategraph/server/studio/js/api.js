@@ -11,12 +11,13 @@ export class ApiError extends Error {
 
 export class Api {
   /** @param {string} base The server URL; "" means the origin serving the Studio. */
-  constructor(base = "") {
+  constructor(base = "", headers = {}) {
     this.base = base.replace(/\/$/, "");
+    this.headers = headers; // extra headers for every request, e.g. Authorization
   }
 
   async request(method, path, body) {
-    const init = { method, headers: {} };
+    const init = { method, headers: { ...this.headers } };
     if (body !== undefined) {
       init.headers["content-type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -66,7 +67,7 @@ export class Api {
   async *streamRun(threadId, body, signal) {
     const response = await fetch(`${this.base}/threads/${threadId}/runs/stream`, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      headers: { ...this.headers, "content-type": "application/json", accept: "text/event-stream" },
       body: JSON.stringify(body),
       signal,
     });

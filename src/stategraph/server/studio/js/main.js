@@ -1,5 +1,5 @@
 // Studio entry point: builds the panels and wires them to one shared store.
-import { $ } from "./dom.js";
+import { $, parseJson } from "./dom.js";
 import { Api } from "./api.js";
 import { AssistantPanel, assistantPicker } from "./assistants.js";
 import { EventLog, Messages } from "./eventlog.js";
@@ -34,11 +34,42 @@ function statusBar(store) {
   });
 }
 
+const HEADERS_KEY = "stategraph-studio.headers";
+
+/** The header editor: extra request headers (JSON), kept in localStorage. */
+function headersEditor(store) {
+  const box = $("#headers-box");
+  const text = $("#headers-json");
+  text.value = JSON.stringify(store.api.headers, null, 2);
+  $("#headers-toggle").addEventListener("click", () => { box.hidden = !box.hidden; });
+  $("#headers-save").addEventListener("click", () => {
+    const parsed = parseJson(text.value);
+    const value = parsed.value ?? {};
+    const bad = parsed.error || (typeof value !== "object" || Array.isArray(value) ? "Headers must be a JSON object." : "");
+    $("#headers-error").textContent = bad;
+    $("#headers-error").hidden = !bad;
+    if (bad) return;
+    localStorage.setItem(HEADERS_KEY, JSON.stringify(value));
+    store.api.headers = value;
+    box.hidden = true;
+    store.guard(() => store.loadAssistants());
+  });
+}
+
+function savedHeaders() {
+  try {
+    return JSON.parse(localStorage.getItem(HEADERS_KEY) || "{}") || {};
+  } catch {
+    return {};
+  }
+}
+
 export async function start(base = "") {
-  const api = new Api(base);
+  const api = new Api(base, savedHeaders());
   const store = new Store(api);
   window.studio = store; // handy in the devtools console
   statusBar(store);
+  headersEditor(store);
   const graph = new GraphView($("#graph"));
   const log = new EventLog($("#tab-events"));
   const messages = new Messages(document.createElement("div"));
