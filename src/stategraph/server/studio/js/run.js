@@ -12,7 +12,8 @@ export class RunPanel {
     this.root = root;
     fill(root,
       h("div", { class: "panel-head" }, h("h2", {}, "Input"),
-        h("button", { class: "small", onclick: () => this.resetInput() }, "Reset")),
+        h("button", { class: "small", title: "Every key of the input schema", onclick: () => this.resetInput() }, "Reset")),
+      h("div", { class: "muted" }, "Every key left in is written to the state: delete the ones to keep as they are."),
       h("textarea", {
         id: "run-input", class: "code", rows: 4, spellcheck: "false", title: "Ctrl+Enter runs",
         oninput: () => this.check(),

@@ -40,7 +40,10 @@ export class Store extends EventTarget {
   }
 
   async loadAssistants(selectId = null) {
-    this.assistants = await this.api.assistants();
+    // Grouped by graph, each graph's own (system) assistant first.
+    const system = (a) => (a.metadata?.created_by === "system" ? 0 : 1);
+    this.assistants = (await this.api.assistants()).sort((a, b) =>
+      a.graph_id.localeCompare(b.graph_id) || system(a) - system(b) || String(a.name).localeCompare(String(b.name)));
     this.emit("assistants", this.assistants);
     const wanted = selectId || this.assistant?.assistant_id;
     const pick = this.assistants.find((a) => a.assistant_id === wanted) || this.assistants[0];
