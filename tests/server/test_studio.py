@@ -116,6 +116,10 @@ def test_history_lists_checkpoints_and_forking_an_earlier_one_changes_state(
     expect(checkpoints).to_have_count(6)  # input, hold, chat, sub, review, final
     page.click("#history-list li.checkpoint[data-step='1']")  # after hold, before chat
     expect(page.locator("#checkpoint-view")).to_contain_text("step 1")
+    expect(page.locator("#graph g.node.next")).to_have_count(1)
+    expect(page.locator("#graph g.node[data-node='chat']")).to_have_class(
+        re.compile("next")
+    )
     page.fill("#fork-values", json.dumps({"log": ["forked"]}))
     page.click("#fork")
     expect(page.locator("#status")).to_contain_text("Forked")

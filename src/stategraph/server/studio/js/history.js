@@ -57,6 +57,7 @@ export class HistoryPanel {
       li.classList.toggle("selected", li.dataset.checkpointId === state?.checkpoint?.checkpoint_id);
     }
     const view = $("#checkpoint-view", this.root);
+    this.store.emit("checkpoint", state);
     if (!state) return fill(view);
     const fork = async () => {
       const parsed = parseJson($("#fork-values", view).value, { allowEmpty: false });

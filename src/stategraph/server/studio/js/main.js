@@ -88,6 +88,11 @@ export async function start(base = "") {
     document.body.dataset.xray = String(store.xray);
   });
   store.on("thread", () => graph.clear());
+  store.on("checkpoint", (state) => {
+    if (store.running || !state) return;
+    graph.clear();
+    for (const name of state.next || []) graph.mark(name, "next");
+  });
   store.on("state", (snapshot) => {
     for (const task of snapshot?.tasks || []) {
       graph.mark(task.name, task.error ? "error" : task.interrupts?.length ? "interrupted" : "next");

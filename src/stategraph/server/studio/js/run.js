@@ -116,5 +116,6 @@ export class RunPanel {
       h("textarea", { id: "resume-value", class: "code", rows: 3, spellcheck: "false" }, pretty(initial)),
       h("div", { id: "resume-error", class: "error", hidden: true }),
       h("button", { id: "resume", class: "primary", onclick: resume }, "Resume"));
+    panel.scrollIntoView({ block: "nearest" });
   }
 }

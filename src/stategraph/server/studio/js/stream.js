@@ -54,7 +54,10 @@ export class RunStream {
   handle(name, data) {
     this.log.add(name, data);
     const [mode, ...namespace] = name.split("|");
-    if (mode === "metadata") this.runId = data?.run_id ?? this.runId;
+    if (mode === "metadata") {
+      this.runId = data?.run_id ?? this.runId;
+      this.store.emit("threads-changed"); // the thread is busy now
+    }
     else if (mode === "tasks") this.task(data, namespace);
     else if (mode === "updates") this.updates(data, namespace);
     else if (mode === "messages") this.messages.add(data);
