@@ -2,18 +2,27 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# root installs system packages directly; anyone else through sudo
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test check fmt bench bench-store
+.PHONY: install run demo test check fmt bench bench-store
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[all]" --group dev
+	# the Studio's browser tests drive Debian's chromium
+	command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# The server with the example graph: prints the API and Studio URLs.
 run: $(STAMP)
+	$(VENV)/bin/stategraph dev --config examples/server/langgraph.json
+
+# The approval demo as a plain script (human-in-the-loop, no server).
+demo: $(STAMP)
 	$(PY) examples/approval.py
 
 test: $(STAMP)

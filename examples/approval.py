@@ -1,6 +1,6 @@
 """Human-in-the-loop approval: the graph pauses with interrupt() and resumes with Command.
 
-This is the demo that ``make run`` starts. State is checkpointed in a SQLite
+This is the demo that ``make demo`` starts. State is checkpointed in a SQLite
 file, so the run can pause, be inspected with ``get_state``, and continue
 where it stopped, even from another process.
 """

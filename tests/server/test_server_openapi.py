@@ -34,7 +34,7 @@ def _served(app: Any) -> set[tuple[str, str]]:
     return {
         (method, route.path)
         for route in app.routes
-        if isinstance(route, Route)
+        if isinstance(route, Route) and route.include_in_schema
         for method in route.methods or ()
         if method != "HEAD"
     }

@@ -105,6 +105,7 @@ def dev(args: argparse.Namespace) -> int:
         )
     print(f"stategraph dev: serving the graphs of {path} at {url}", flush=True)
     print(f"  API: {url}  health: {url}/ok", flush=True)
+    print(f"  Studio: {url}/studio/", flush=True)
     server = uvicorn.Server(config)
     if args.no_reload:
         server.run(sockets=[sock])

@@ -57,7 +57,7 @@ def build_openapi(routes: list[Any], *, strict: bool = True) -> dict[str, Any]:
     """
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
-        if not isinstance(route, Route):
+        if not isinstance(route, Route) or not route.include_in_schema:
             continue
         path = document_path(route.path)
         for method in sorted(route.methods or ()):

@@ -43,6 +43,7 @@ from stategraph.server._queue import RunQueue
 from stategraph.server._registry import GraphRegistry, system_assistant_id
 from stategraph.server._scheduler import CronScheduler
 from stategraph.server._storage import InMemoryStorage, Storage
+from stategraph.server._studio import studio_routes
 from stategraph.server._thread_ttl import ThreadSweeper, parse_ttl_config
 from stategraph.store.base import IndexConfig
 from stategraph.store.memory import InMemoryStore
@@ -172,7 +173,9 @@ _RESOURCE_ROUTES = [
     *crons.routes,  # before runs: /runs/crons/... is not a run id
     *runs.routes,
 ]
-_ROUTES = [*_PUBLIC_ROUTES, *_RESOURCE_ROUTES]
+#: The Studio's static files are public: its API calls carry the user's auth.
+_STUDIO_ROUTES = studio_routes()
+_ROUTES = [*_PUBLIC_ROUTES, *_RESOURCE_ROUTES, *_STUDIO_ROUTES]
 _MIDDLEWARE = [
     Middleware(
         CORSMiddleware,
@@ -252,7 +255,9 @@ def create_app(
     ctx.ttl = ThreadSweeper(ctx, parse_ttl_config(raw_ttl))
     auth = resolve_auth(auth, config)
     routes = (
-        _ROUTES if auth is None else [*_PUBLIC_ROUTES, *protect(_RESOURCE_ROUTES, auth)]
+        _ROUTES
+        if auth is None
+        else [*_PUBLIC_ROUTES, *protect(_RESOURCE_ROUTES, auth), *_STUDIO_ROUTES]
     )
     app = Starlette(
         routes=routes,
