@@ -227,6 +227,8 @@ class Loop:
         # Set by the async driver when the saver's blocking API waits on the
         # run's own event loop: sync nodes must then leave that loop's thread.
         self.sync_off_loop = False
+        # Set by the async driver: whether the running step has several tasks.
+        self.parallel_step = False
         self.deferred: list[Any] = []
         # Interrupts and resumes, told to graph lifecycle handlers by the trace.
         self.lifecycle: list[tuple[str, str, str, tuple[Any, ...]]] = []
