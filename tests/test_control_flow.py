@@ -31,6 +31,10 @@ ALLOWED = {
     ("_engine/_spawn.py", "run"): "a call's outcome, re-raised in its caller",
     ("_engine/_sync.py", "_run_live"): "a live step's failure, re-raised in the caller",
     ("_engine/_sync.py", "step"): "a live step's failure, re-raised in the caller",
+    (
+        "_engine/_sync.py",
+        "_run_and_commit",
+    ): "a saver's failure, re-raised in the caller",
     ("stream/_channel.py", "_pull"): "kept and re-raised in every tee branch",
     ("stream/_mux.py", "close"): "first finalize error, re-raised after cleanup",
     ("stream/_mux.py", "aclose"): "first afinalize error, re-raised after cleanup",

@@ -182,7 +182,7 @@ async def test_graph_with_retention_keeps_last_checkpoints(mode: str, dsn: str) 
 # -- crash recovery ---------------------------------------------------------------
 
 CRASH_GRAPH = """
-import operator, os, sys
+import operator, os, sys, threading
 from typing import Annotated
 from typing_extensions import TypedDict
 from stategraph.graph import START, StateGraph
@@ -198,6 +198,9 @@ def build(log_dir, gate=None):
             with open(os.path.join(log_dir, name), "a") as runs:
                 runs.write("ran\\n")
             if name == "b_slow" and gate is not None:
+                # a_fast runs in parallel: the kill must come after its
+                # writes are saved, or whether they are is a race.
+                assert SAVED.wait(30), "a_fast's writes were never saved"
                 os.write(gate[0], b"!")  # tell the parent; it SIGKILLs us now
                 os.read(gate[1], 1)  # the parent never writes: wait for the kill
             return {"log": [name]}
@@ -215,11 +218,20 @@ def build(log_dir, gate=None):
     return builder
 
 
+SAVED = threading.Event()
+
+
 if __name__ == "__main__":
     from stategraph.checkpoint.postgres import PostgresSaver
 
+    class Saver(PostgresSaver):
+        def put_writes(self, config, writes, task_id, task_path=""):
+            super().put_writes(config, writes, task_id, task_path)
+            if ("log", ["a_fast"]) in writes:
+                SAVED.set()
+
     dsn, log_dir, ready, hold = sys.argv[1:]
-    with PostgresSaver.from_conn_string(dsn) as saver:
+    with Saver.from_conn_string(dsn) as saver:
         graph = build(log_dir, (int(ready), int(hold))).compile(checkpointer=saver)
         graph.invoke({"log": []}, {"configurable": {"thread_id": "crash"}},
                      durability="sync")

@@ -129,6 +129,9 @@ CRASH_GRAPH = textwrap.dedent(
             with open(os.environ["RUNS"], "a") as runs:
                 runs.write(name + "\\n")
             if block and os.environ.get("BLOCK"):
+                # a_fast runs in parallel: the kill must come after its
+                # writes are saved, or whether they are is a race.
+                assert SAVED.wait(30), "a_fast's writes were never saved"
                 print("blocked", flush=True)  # the parent kills us now
                 sys.stdin.readline()
             return {"log": [name]}
@@ -149,8 +152,18 @@ CRASH_GRAPH = textwrap.dedent(
 )
 RUN_CHILD = CRASH_GRAPH + textwrap.dedent(
     """
+    import threading
     from stategraph.checkpoint.sqlite import SqliteSaver
-    with SqliteSaver.from_conn_string(sys.argv[1]) as saver:
+
+    SAVED = threading.Event()
+
+    class Saver(SqliteSaver):
+        def put_writes(self, config, writes, task_id, task_path=""):
+            super().put_writes(config, writes, task_id, task_path)
+            if ("log", ["a_fast"]) in writes:
+                SAVED.set()
+
+    with Saver.from_conn_string(sys.argv[1]) as saver:
         graph = build().compile(checkpointer=saver)
         graph.invoke({"log": []}, {"configurable": {"thread_id": "crash"}},
                      durability="sync")

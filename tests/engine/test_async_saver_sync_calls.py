@@ -13,6 +13,7 @@ from typing import Any
 
 import langgraph.checkpoint.sqlite.aio as lg_aio
 import langgraph.graph as lg
+import pytest
 from typing_extensions import TypedDict
 
 import stategraph.checkpoint.sqlite.aio as sg_aio
@@ -65,3 +66,21 @@ def test_sync_subgraph_invoke_with_async_saver() -> None:
     assert values == out
     assert steps == 4
     assert sub_history[0] == {"text": "hi!!"}
+
+
+def test_saver_of_a_stopped_loop_raises_instead_of_hanging() -> None:
+    # The saver's loop is not running (a test's fixture loop, a finished
+    # asyncio.run): its blocking methods fail at once with what to do.
+    loop = asyncio.new_event_loop()
+    opened = sg_aio.AsyncSqliteSaver.from_conn_string(":memory:")
+    saver = loop.run_until_complete(opened.__aenter__())
+    config = {"configurable": {"thread_id": "1"}}
+    try:
+        graph = _parent(sg, saver)
+        with pytest.raises(asyncio.InvalidStateError, match="not running"):
+            graph.invoke({"text": "hi"}, config)
+    finally:
+        loop.run_until_complete(opened.__aexit__(None, None, None))
+        loop.close()
+    with pytest.raises(asyncio.InvalidStateError, match="is closed"):
+        saver.get_tuple(config)

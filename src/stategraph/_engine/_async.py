@@ -277,13 +277,20 @@ async def _body(task: Task) -> Any:
         out = await run_async_body(task)
         node.fast_known = time.perf_counter() - started <= SLOW_TASK_SECONDS
         return out
-    if node.bound_blocking or node.always_thread or task.loop.sync_off_loop:
+    loop = task.loop
+    if (
+        node.bound_blocking
+        or node.always_thread
+        or loop.sync_off_loop
+        or loop.parallel_step
+    ):
+        # A sync node with siblings gets a thread, as in LangGraph: run on
+        # the event loop, it would hold them up whenever it blocks.
         ctx = contextvars.copy_context()
         return await asyncio.get_running_loop().run_in_executor(
-            None, ctx.run, run_sync_body, task
+            None, ctx.run, _timed_sync_body, task
         )
     started = time.perf_counter()
-    loop = task.loop
     loop.inline_task = task
     try:
         out = await run_async_body(task)
@@ -293,6 +300,13 @@ async def _body(task: Task) -> Any:
     # Task calls the node made in place save their writes now.
     while loop.deferred:
         await perform(loop.deferred.pop(0), loop.checkpointer, None)
+    return out
+
+
+def _timed_sync_body(task: Task) -> Any:
+    started = time.perf_counter()
+    out = run_sync_body(task)
+    task.node.note_duration(time.perf_counter() - started, SLOW_TASK_SECONDS)
     return out
 
 
@@ -352,6 +366,7 @@ async def _run_batch(
 ) -> AsyncGenerator[Any, None]:
     if not tasks:
         return
+    loop.parallel_step = len(tasks) > 1
     if len(tasks) == 1:
         exc = await run_task(tasks[0])
         await _commit(loop, tasks[0], exc, saver)
@@ -382,7 +397,8 @@ async def _run_batch(
         if _fails(loop, task, exc):
             failed.set()
 
-    pending = {asyncio.ensure_future(run_and_commit(t)) for t in tasks}
+    running = {asyncio.ensure_future(run_and_commit(t)): t for t in tasks}
+    pending = set(running)
     try:
         while pending:
             done, pending = await asyncio.wait(
@@ -393,9 +409,11 @@ async def _run_batch(
                     fut.result()
             if failed.is_set():
                 # A failure stops the step: siblings still running are
-                # cancelled and recorded as such, as LangGraph does.
+                # cancelled and recorded as such, as LangGraph does. A sync
+                # node's thread cannot be stopped: it finishes and is kept.
                 for fut in pending:
-                    fut.cancel()
+                    if running[fut].node.acall is not None:
+                        fut.cancel()
             while chunks:
                 yield chunks.popleft()
     finally:

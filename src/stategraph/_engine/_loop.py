@@ -1,17 +1,14 @@
 """The superstep loop: a generator that plans, runs and commits steps.
 
-This is the engine's one large module (the exception STYLE allows): it owns
-the run's channels and version maps, yields effects (load/save checkpoints,
-run tasks, read/write the cache) and never performs I/O itself.
+It owns the run's channels, yields effects (load checkpoints, run tasks,
+read/write the cache) and never performs I/O itself; building and saving
+checkpoints, writes and channel versions is ``_saving.Checkpointing``'s part.
 """
 
 from __future__ import annotations
 
-import binascii
-import random
 import time
-from collections.abc import Generator, Iterable, Sequence
-from datetime import datetime, timezone
+from collections.abc import Generator, Sequence
 from typing import Any
 
 from stategraph._config import var_child_config
@@ -35,10 +32,9 @@ from stategraph._constants import (
     NULL_TASK_ID,
     RESUME,
     TASKS,
-    WRITES_IDX_MAP,
 )
 from stategraph._engine import _delta, _emit, _handlers, _messages
-from stategraph._engine._algo import apply_writes, path_str, prepare_tasks
+from stategraph._engine._algo import apply_writes, prepare_tasks
 from stategraph._engine._calls import is_call
 from stategraph._engine._delta_run import DeltaRun, load_history
 from stategraph._engine._effects import (
@@ -46,19 +42,17 @@ from stategraph._engine._effects import (
     LoadCheckpoint,
     ReadCache,
     RunTasks,
-    SaveCheckpoint,
-    SaveWrites,
     WriteCache,
 )
 from stategraph._engine._io import map_command, map_input
 from stategraph._engine._replay import ReplayState
+from stategraph._engine._saving import Checkpointing, empty_checkpoint
 from stategraph._engine._status import read_statuses
 from stategraph._engine._task import Scratchpad, Task
 from stategraph._runtime import DEFAULT_RUNTIME, ExecutionInfo, Runtime
-from stategraph._types import Command, Send
+from stategraph._types import Command
 from stategraph.channels._delta_ids import ensure_message_ids
 from stategraph.channels.base import MISSING
-from stategraph.checkpoint.base.id import uuid6_str
 from stategraph.errors import (
     EmptyInputError,
     GraphBubbleUp,
@@ -69,68 +63,7 @@ from stategraph.errors import (
 Effects = Generator[Any, Any, Any]
 
 
-def empty_checkpoint() -> dict[str, Any]:
-    """A blank checkpoint record in the current layout (``v`` 4)."""
-    return {
-        "v": 4,
-        "id": uuid6_str(-2),
-        "ts": datetime.now(timezone.utc).isoformat(),
-        "channel_values": {},
-        "channel_versions": {},
-        "versions_seen": {},
-    }
-
-
 _CONTROL = frozenset((ERROR, "__error_source_node__", INTERRUPT, RESUME))
-
-
-def _sanitize_send(packet: Any, untracked: frozenset[str]) -> Any:
-    """``packet`` without the values of untracked channels in its state arg.
-
-    A ``Send`` often carries the whole state; its untracked values (often
-    unserialisable resources) must not reach the saver.
-    """
-    if not isinstance(packet, Send) or not isinstance(packet.arg, dict):
-        return packet
-    if untracked.isdisjoint(packet.arg):
-        return packet
-    arg = {k: v for k, v in packet.arg.items() if k not in untracked}
-    return Send(packet.node, arg, timeout=packet.timeout)
-
-
-def _drop_untracked(
-    writes: Sequence[tuple[str, Any]], untracked: frozenset[str]
-) -> list[tuple[str, Any]]:
-    """Writes to save: none to untracked channels, ``Send`` args sanitised."""
-    return [
-        (c, _sanitize_send(v, untracked) if c == TASKS else v)
-        for c, v in writes
-        if c not in untracked
-    ]
-
-
-_FAST_VERSIONS: dict[type, bool] = {}
-
-
-def _padded_fast_path(saver_type: type) -> bool:
-    """Whether versions of ``saver_type`` may be computed without calling it.
-
-    Only savers declaring ``padded_versions`` qualify, and only while no
-    subclass overrides their ``get_next_version``: a saver that customises it
-    must see every call (and any error it raises), as in LangGraph.
-    """
-    known = _FAST_VERSIONS.get(saver_type)
-    if known is not None:
-        return known
-    mro = saver_type.__mro__
-    declares = next((i for i, k in enumerate(mro) if "padded_versions" in vars(k)), -1)
-    defines = next(
-        (i for i, k in enumerate(mro) if "get_next_version" in vars(k)), len(mro)
-    )
-    fast = declares >= 0 and bool(getattr(saver_type, "padded_versions", False))
-    fast = fast and defines >= declares
-    _FAST_VERSIONS[saver_type] = fast
-    return fast
 
 
 class _InputTask:
@@ -145,7 +78,7 @@ class _InputTask:
         self.writes = list(writes)
 
 
-class Loop:
+class Loop(Checkpointing):
     """State of one run of one graph (the root or a subgraph)."""
 
     def __init__(self, graph: Any, run: Any) -> None:
@@ -227,6 +160,8 @@ class Loop:
         # Set by the async driver when the saver's blocking API waits on the
         # run's own event loop: sync nodes must then leave that loop's thread.
         self.sync_off_loop = False
+        # Set by the async driver: whether the running step has several tasks.
+        self.parallel_step = False
         self.deferred: list[Any] = []
         # Interrupts and resumes, told to graph lifecycle handlers by the trace.
         self.lifecycle: list[tuple[str, str, str, tuple[Any, ...]]] = []
@@ -241,70 +176,6 @@ class Loop:
             self.delta = DeltaRun(
                 self.graph, self.durability, self.checkpointer is not None
             )
-
-    def restore(
-        self, checkpoint: dict[str, Any], histories: dict[str, Any] | None = None
-    ) -> None:
-        """Load channels and version maps from a checkpoint record.
-
-        ``histories`` rebuild the delta channels the checkpoint stores no value
-        for (see ``_delta_run.load_history``).
-        """
-        self._ckpt_id = checkpoint["id"]
-        self.legacy_ids = checkpoint.get("v", 4) <= 1
-        self.versions: dict[str, Any] = dict(checkpoint["channel_versions"])
-        self.versions_seen: dict[str, Any] = dict(checkpoint["versions_seen"])
-        self._max_version = max(self.versions.values()) if self.versions else None
-        self._version_number = None
-        self.channels = self.graph.channels_from(
-            checkpoint["channel_values"], histories
-        )
-        self.live = {k for k, ch in self.channels.items() if ch.is_available()}
-        # Channels that may hold state, available or not (a half-filled barrier).
-        self.touched = set(checkpoint["channel_values"]) | self.live
-        # Channels whose version moved since the last save (their blobs are new).
-        self.changed: set[str] = set()
-
-    # -- versions ---------------------------------------------------------
-
-    def next_version(self) -> Any:
-        """The version the channels changed by this step get (``None``: keep)."""
-        if self.frozen_versions:
-            return None
-        saver = self.checkpointer
-        if saver is None:
-            current = self._max_version
-            return 1 if current is None else current + 1
-        if _padded_fast_path(type(saver)):
-            # Same "<n zero-padded>.<random>" format as the saver, without
-            # parsing the previous version on every step.
-            number = self._version_number
-            if number is None:
-                current = self._max_version
-                number = 0 if current is None else int(str(current).split(".", 1)[0])
-            self._version_number = number + 1
-            return f"{number + 1:032}.{random.random():016}"
-        return saver.get_next_version(self._max_version, None)
-
-    def note_version(self, version: Any) -> None:
-        """Remember ``version`` as the highest one in use."""
-        self._max_version = version
-        if isinstance(version, str):
-            self._version_number = int(version[:32]) if version[:32].isdigit() else None
-
-    # -- identity -----------------------------------------------------------
-
-    @property
-    def checkpoint_id(self) -> str:
-        """Id of the current checkpoint, created on first use when not saving."""
-        if self._ckpt_id is None:
-            self._ckpt_id = uuid6_str(self._ckpt_step)
-        return self._ckpt_id
-
-    @property
-    def checkpoint_id_bytes(self) -> bytes:
-        """The current checkpoint id as 16 bytes, the namespace of task ids."""
-        return binascii.unhexlify(self.checkpoint_id.replace("-", ""))
 
     @property
     def step_counters(self) -> Scratchpad:
@@ -680,90 +551,6 @@ class Loop:
             self.handlers_due.append((task, exc, False))
         return self._record(task, task.writes)
 
-    def put_writes(
-        self,
-        task_id: str,
-        writes: Sequence[tuple[str, Any]],
-        cached: bool = False,
-        task: Task | None = None,
-    ) -> Effects:
-        """Record writes outside a task run (commands, cache hits) and save them."""
-        yield from self._record(task if task is not None else task_id, writes, cached)
-
-    def _record(
-        self, who: Task | str, writes: Sequence[tuple[str, Any]], cached: bool = False
-    ) -> list[Any]:
-        if not writes:
-            return []
-        task = who if isinstance(who, Task) else None
-        if all(w[0] in WRITES_IDX_MAP for w in writes):
-            writes = list({w[0]: w for w in writes}.values())
-        if self.delta is not None:
-            # In place when it is the task's list: applied values keep the ids.
-            if not isinstance(writes, list):
-                writes = list(writes)
-            ensure_message_ids(self.delta.specs, writes)
-        if self.checkpointer is None and task is not None:
-            # Without a saver nothing reads writes back by task id, so the id
-            # (a hash) is never computed; the task object stands in for it.
-            self.pending_writes.extend((task, c, v) for c, v in writes)  # type: ignore[misc]
-            _emit.task_output(self, task, writes, cached=cached)
-            return []
-        task_id = task.id if task is not None else who
-        if task_id == NULL_TASK_ID:
-            self.pending_writes = [
-                w
-                for w in self.pending_writes
-                if w[0] != task_id or w[1] not in WRITES_IDX_MAP
-            ]
-            writes = sorted(writes, key=lambda w: w[0] in WRITES_IDX_MAP)
-            to_save = [w[1:] for w in self.pending_writes if w[0] == task_id] + list(
-                writes
-            )
-        else:
-            # Replace the task's earlier writes, without scanning all pending
-            # writes for each of a wide step's tasks (quadratic otherwise).
-            pending = self.pending_writes
-            index = self._pending_ids
-            if index is None or index[0] is not pending:
-                index = self._pending_ids = (pending, {w[0] for w in pending})
-            if task_id in index[1]:
-                pending[:] = [w for w in pending if w[0] != task_id]
-            index[1].add(task_id)  # type: ignore[arg-type]
-            to_save = list(writes)
-        self.pending_writes.extend([(task_id, c, v) for c, v in writes])  # type: ignore[misc]
-        effects: list[Any] = []
-        if self.durability != "exit" and self.checkpointer is not None:
-            if untracked := self.graph.untracked_channels:
-                to_save = _drop_untracked(to_save, untracked)
-            effects.append(
-                SaveWrites(
-                    self._writes_config(),
-                    to_save,
-                    task_id,  # type: ignore[arg-type]
-                    task.path_key if task is not None else "",
-                )
-            )
-        if task is not None:
-            _emit.task_output(self, task, writes, cached=cached)
-        return effects
-
-    def _writes_config(self) -> dict[str, Any]:
-        # Every task of a step saves against the same checkpoint: build once.
-        cached = self._writes_cfg
-        if cached is not None and cached[0] == self.checkpoint_id:
-            return cached[1]
-        config = {
-            **self.checkpoint_config,
-            CONF: {
-                **self.checkpoint_config[CONF],
-                CONFIG_KEY_CHECKPOINT_NS: self.parent_ns,
-                CONFIG_KEY_CHECKPOINT_ID: self.checkpoint_id,
-            },
-        }
-        self._writes_cfg = (self.checkpoint_id, config)
-        return config
-
     def _after_tick(self) -> Effects:
         writes = [w for t in self.tasks for w in t.writes]
         if self.delta is not None:
@@ -782,91 +569,6 @@ class Loop:
             _emit.checkpoint(self)
             raise GraphInterrupt()
         self.config[CONF].pop(CONFIG_KEY_RESUMING, None)
-
-    def _put_checkpoint(
-        self, metadata: dict[str, Any], exiting: bool = False
-    ) -> Effects:
-        if exiting and self.checkpoint_id == self.saved_id:
-            return
-        delta = self.delta
-        if delta is not None:
-            if exiting:
-                delta.resume_counters(self.metadata)
-            else:
-                # A fork records no write of its own.
-                fork = metadata.get("source") == "fork"
-                delta.count(self.metadata, () if fork else self.updated)
-        if not exiting:
-            metadata["step"] = self.step
-            metadata["parents"] = self.config[CONF].get(CONFIG_KEY_CHECKPOINT_MAP, {})
-            self.metadata = metadata
-        saving = self.checkpointer is not None and (
-            exiting or self.durability != "exit"
-        )
-        if delta is not None and not saving:
-            delta.plan(self, False)
-        if not exiting:
-            self._ckpt_step = self.step
-            self._ckpt_id = uuid6_str(self.step) if saving else None
-            self.legacy_ids = False
-        if saving:
-            yield from self._save()
-        if not exiting:
-            self.step += 1
-
-    def _save(self) -> Effects:
-        due = self.delta.plan(self, True) if self.delta is not None else ()
-        checkpoint = self.snapshot(due)
-        config = self.checkpoint_config
-        conf = config[CONF]
-        self.prev_checkpoint_config = (
-            config if conf.get(CONFIG_KEY_CHECKPOINT_ID) else None
-        )
-        if conf.get(CONFIG_KEY_CHECKPOINT_NS) != self.parent_ns:
-            conf = {**conf, CONFIG_KEY_CHECKPOINT_NS: self.parent_ns}
-            config = {**config, CONF: conf}
-        versions = checkpoint["channel_versions"]
-        new_versions = {k: versions[k] for k in self.changed if k in versions}
-        self.changed = set()
-        yield SaveCheckpoint(config, checkpoint, self.metadata, new_versions)
-        self.saved_id = checkpoint_id = checkpoint["id"]
-        self.checkpoint_config = {
-            **config,
-            CONF: {**conf, CONFIG_KEY_CHECKPOINT_ID: checkpoint_id},
-        }
-        # Tasks of the next step save their writes against this checkpoint.
-        self._writes_cfg = (checkpoint_id, self.checkpoint_config)
-
-    def snapshot(self, delta_snapshots: Iterable[str] = ()) -> dict[str, Any]:
-        """The checkpoint record of the current channel state.
-
-        ``delta_snapshots`` names the delta channels stored in full this time.
-        """
-        channels = self.channels
-        values = {}
-        empty = []
-        for k in self.touched:
-            v = channels[k].checkpoint()
-            if v is MISSING:
-                empty.append(k)
-            elif k in self.versions:
-                values[k] = v
-        self.touched.difference_update(empty)
-        for k in delta_snapshots:
-            values[k] = _delta.snapshot_value(channels[k])
-        if TASKS in values and (untracked := self.graph.untracked_channels):
-            values[TASKS] = [_sanitize_send(p, untracked) for p in values[TASKS]]
-        return {
-            "v": 4,
-            "ts": datetime.now(timezone.utc).isoformat(),
-            "id": self.checkpoint_id,
-            "channel_values": values,
-            # Handed over uncopied: savers run before the next step starts
-            # and must not keep references (InMemorySaver copies what it keeps).
-            "channel_versions": self.versions,
-            "versions_seen": self.versions_seen,
-            "updated_channels": None if self.updated is None else sorted(self.updated),
-        }
 
     def _exit(self, exc: BaseException | None) -> Effects:
         if self.durability == "exit" and (
@@ -893,22 +595,6 @@ class Loop:
         if exc is None:
             self.output = self.graph.read_output(self)
         return False
-
-    def _put_pending_writes(self) -> Effects:
-        if self.checkpointer is None or not self.pending_writes:
-            return
-        by_task: dict[str, list[tuple[str, Any]]] = {}
-        for tid, chan, value in self.pending_writes:
-            by_task.setdefault(tid, []).append((chan, value))
-        config = self._writes_config()
-        untracked = self.graph.untracked_channels
-        for tid, writes in by_task.items():
-            if untracked:
-                # LangGraph saves these unfiltered at exit; an untracked value
-                # must never reach the saver, whatever the durability.
-                writes = _drop_untracked(writes, untracked)
-            task = next((t for t in self.tasks if t._id == tid), None)
-            yield SaveWrites(config, writes, tid, path_str(task.path) if task else "")
 
     # -- services for tasks ---------------------------------------------------
 
@@ -953,4 +639,11 @@ def _should_interrupt(loop: Loop, nodes: Any, tasks: Sequence[Task]) -> bool:
     return bool(should_interrupt(loop, nodes, tasks))
 
 
-__all__ = ["DEFAULT_RUNTIME", "InvalidUpdateError", "Loop", "TASKS", "var_child_config"]
+__all__ = [
+    "DEFAULT_RUNTIME",
+    "InvalidUpdateError",
+    "Loop",
+    "TASKS",
+    "empty_checkpoint",
+    "var_child_config",
+]

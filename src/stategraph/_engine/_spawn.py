@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
-from stategraph._engine import _async, _sync
+from stategraph._engine import _async, _sync, _threads
 from stategraph._engine._calls import Call, accept_call, outcome
 from stategraph._engine._runner import SLOW_TASK_SECONDS
 from stategraph._engine._task import Task
@@ -61,7 +61,7 @@ class CallFuture(concurrent.futures.Future[T]):
         """Hand the call to a worker thread, once."""
         if not self.started:
             self.started = True
-            _sync._pool().submit(self.run)
+            _threads.pool().submit(self.run)
 
     def _wait_here(self) -> None:
         if self._claim.locked():

@@ -1,7 +1,8 @@
 """The sync driver: carries out the loop's effects in the calling thread.
 
-Tasks of a step run inline one after another while they are quick; when one
-turns out to block, the rest of the step is shared with worker threads.
+A step whose nodes are known to be quick runs inline, task after task; any
+other step runs in worker threads from the start and commits each task the
+moment it finishes, in completion order, as LangGraph's runner does.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
-from stategraph._engine import _handlers, _spawn
+from stategraph._engine import _handlers, _spawn, _threads
 from stategraph._engine._effects import (
     GetSubgraphState,
     ListCheckpoints,
@@ -36,18 +37,6 @@ from stategraph._engine._runner import (
 )
 from stategraph._engine._task import Task
 from stategraph.errors import GraphBubbleUp, ParentCommand
-
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None:
-        with _POOL_LOCK:
-            if _POOL is None:
-                _POOL = ThreadPoolExecutor(thread_name_prefix="stategraph")
-    return _POOL
 
 
 def perform(effect: Any, saver: Any, cache: Any) -> Any:
@@ -183,7 +172,7 @@ def _run_live(
                 chunks.finished = True
                 chunks.cond.notify()
 
-    _pool().submit(contextvars.copy_context().run, step)
+    _threads.pool().submit(contextvars.copy_context().run, step)
     while True:
         with chunks.cond:
             while not chunks and not chunks.finished:
@@ -278,62 +267,75 @@ def _run_batch(
 def _run_shared(
     loop: Any, tasks: list[Task], saver: Any, chunks: deque[Any] | None
 ) -> Iterator[Any]:
-    """Run tasks inline; once one blocks, let worker threads take the rest too."""
-    n = len(tasks)
-    results: list[Any] = [_PENDING] * n
-    claim = iter(range(n)).__next__
-    lock = threading.Lock()
-    done = threading.Condition()
-    helpers = 0
+    """Run a step's tasks; each commits the moment it finishes.
 
-    def take() -> int | None:
-        with lock:
-            try:
-                return claim()
-            except StopIteration:
-                return None
-
-    def work() -> None:
-        while (i := take()) is not None:
-            exc = run_task(tasks[i])
-            with done:
-                results[i] = exc
-                done.notify_all()
-
-    limit = loop.config.get("max_concurrency") or 17
-
-    def start_helpers() -> None:
-        nonlocal helpers
-        want = min(n - 1, limit - 1, 16) - helpers
-        ctx = contextvars.copy_context()
-        for _ in range(max(want, 0)):
-            _pool().submit(ctx.copy().run, work)
-        helpers += max(want, 0)
-
-    if any(t.node.bound_blocking for t in tasks):
-        start_helpers()
-    committed = 0
-    while committed < n:
-        i = take()
-        if i is not None:
-            started = time.perf_counter()
-            exc = run_task(tasks[i])
-            elapsed = time.perf_counter() - started
-            tasks[i].node.note_duration(elapsed, SLOW_TASK_SECONDS)
-            if elapsed > SLOW_TASK_SECONDS:
-                start_helpers()
-            with done:
-                results[i] = exc
+    Nodes known to be quick run inline, one after another (finishing in task
+    order is a completion order too), watched: once a task turns out to
+    block, the rest of the step goes to worker threads. Any other step runs in
+    worker threads from the start, as every step does in LangGraph, so a
+    node's first run does not wait for its siblings.
+    """
+    limit = loop.config.get("max_concurrency") or _threads.DEFAULT_WORKERS
+    work = partial(_run_and_commit, loop, saver)
+    step = _threads.Step(tasks, work, limit, contextvars.copy_context())
+    try:
+        if all(_known_quick(t.node) for t in tasks):
+            yield from _run_inline(step, chunks)
         else:
-            with done:
-                while results[committed] is _PENDING:
-                    done.wait()
-        while committed < n and results[committed] is not _PENDING:
-            _commit(loop, tasks[committed], results[committed], saver)
-            committed += 1
-        if chunks:
+            step.escalate()
+        while True:
+            done = step.wait(chunks)
             while chunks:
                 yield chunks.popleft()
+            if done:
+                break
+    finally:
+        # A closed stream starts no more tasks but waits for those running:
+        # they write to the loop.
+        step.abandon()
+    if step.errors:
+        raise step.errors[0]
 
 
-_PENDING = object()
+def _run_and_commit(
+    loop: Any, saver: Any, task: Task, inline: bool
+) -> BaseException | None:
+    started = time.perf_counter()
+    try:
+        exc = run_task(task)
+        elapsed = time.perf_counter() - started
+        # In a worker, a slow run may only have waited for the GIL held by
+        # its siblings: only a quick one tells something.
+        if inline or elapsed <= SLOW_TASK_SECONDS:
+            task.node.note_duration(elapsed, SLOW_TASK_SECONDS)
+        _commit(loop, task, exc, saver)
+    except BaseException as error:  # a failing saver: raised in the caller
+        return error
+    return None
+
+
+def _known_quick(node: Any) -> bool:
+    return bool(node.fast_known) and not node.bound_blocking and not node.always_thread
+
+
+def _run_inline(step: _threads.Step[Task], chunks: deque[Any] | None) -> Iterator[Any]:
+    """Run tasks in the calling thread until one blocks (or all are done)."""
+    _WATCHDOG.watch(step)
+    try:
+        while not step.escalated and (task := step.take()) is not None:
+            started = step.running_since = time.perf_counter()
+            step.run(task, True)
+            step.running_since = None
+            if time.perf_counter() - started > SLOW_TASK_SECONDS:
+                step.escalate()
+            if chunks:
+                while chunks:
+                    yield chunks.popleft()
+    finally:
+        step.running_since = None
+        _WATCHDOG.unwatch(step)
+
+
+# Looks less often than a task counts as slow: each look takes the GIL from
+# the step it watches.
+_WATCHDOG = _threads.Watchdog(5 * SLOW_TASK_SECONDS)

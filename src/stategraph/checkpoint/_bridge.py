@@ -4,7 +4,9 @@
 created on. Their sync methods (used by a sync graph running in another
 thread, e.g. a worker thread of a server) submit the matching coroutine to
 that loop and wait. Called on the loop's own thread they would deadlock, so
-they raise ``asyncio.InvalidStateError`` instead, as LangGraph's do.
+they raise ``asyncio.InvalidStateError`` instead, as LangGraph's do; so they
+do when that loop is not running (closed, or another loop runs the caller),
+where LangGraph's would wait forever.
 """
 
 from __future__ import annotations
@@ -51,6 +53,17 @@ class LoopBoundSaver(BaseCheckpointSaver[V]):
                 "different thread. From the main thread, use the async interface. "
                 "For example, use `await checkpointer.aget_tuple(...)` or "
                 "`await graph.ainvoke(...)`."
+            )
+        if not self.loop.is_running():
+            # Nothing would ever run the coroutine: waiting would hang forever.
+            coro.close()
+            state = "closed" if self.loop.is_closed() else "not running"
+            raise asyncio.InvalidStateError(
+                f"{self._SAVER_NAME} is bound to the event loop it was created in, "
+                f"and that loop is {state}, so its synchronous methods cannot "
+                "run. Create the saver inside the event loop that runs the graph "
+                "(e.g. in the same `asyncio.run(...)` or test), or use a sync "
+                "saver for sync code."
             )
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 

@@ -5,6 +5,7 @@ Shared by every public entry point of ``Pregel``; holds no I/O.
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from collections import deque
@@ -177,7 +178,7 @@ def prepare_run(
     own = StreamSink(run.chunks.append, modes)
     run.tracing = None
     run.messages_handler = None
-    if "langchain_core" in sys.modules:
+    if "langchain_core" in sys.modules and _may_trace(config, modes):
         from stategraph.pregel import _tracing
 
         if _tracing.wanted(config, modes):
@@ -195,6 +196,30 @@ def prepare_run(
     run.config = config
     run.checkpoint_config = _checkpoint_config(config)
     return run
+
+
+_TRACING_ENV = (
+    "LANGSMITH_TRACING_V2",
+    "LANGCHAIN_TRACING_V2",
+    "LANGSMITH_TRACING",
+    "LANGCHAIN_TRACING",
+)
+_TRACING_MODULES = ("langchain_core.tracers.context", "langsmith.run_helpers")
+
+
+def _may_trace(config: dict[str, Any], modes: set[str]) -> bool:
+    """Whether the run may need callbacks, without importing the tracing stack.
+
+    Importing it (langchain-core's callback manager, the LangSmith client)
+    takes far longer than a whole run of a small graph. Unless the run passes
+    callbacks or streams messages, tracing can only be on through those
+    modules (already imported, then) or the LangSmith environment variables.
+    """
+    if config.get("callbacks") or "messages" in modes:
+        return True
+    if any(name in sys.modules for name in _TRACING_MODULES):
+        return True
+    return any(os.environ.get(name, "").strip() for name in _TRACING_ENV)
 
 
 def _chunk_buffer(
