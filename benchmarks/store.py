@@ -136,7 +136,9 @@ def run(opts: argparse.Namespace) -> list[dict[str, Any]]:
     items; then each round times every operation on langgraph's store and
     then on stategraph's, so load changes on the machine hit both alike.
     """
-    backends = ["memory", "sqlite"] + (["postgres"] if opts.postgres else [])
+    backends = opts.backends or ["memory", "sqlite"]
+    if opts.postgres and "postgres" not in backends:
+        backends.append("postgres")
     data = items(opts.items)
     counts = {"put": len(data), "get": len(data)}
     rows = []
@@ -181,6 +183,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--searches", type=int, default=400, help="searches per workload")
     ap.add_argument("--repeat", type=int, default=5, help="rounds; the best counts")
     ap.add_argument("--postgres", default=None, help="DSN: also measure PostgreSQL")
+    ap.add_argument(
+        "--backend",
+        dest="backends",
+        action="append",
+        choices=("memory", "sqlite", "postgres"),
+        help="measure only this backend (repeatable; default memory and sqlite)",
+    )
     ap.add_argument("--json", default=None, help="also write the rows here")
     opts = ap.parse_args(argv)
     rows = run(opts)

@@ -134,27 +134,46 @@ def batch_plan(
     return results
 
 
+def get_query(cfg: StoreSettings, op: GetOp, clock: Callable[[], datetime]) -> Query:
+    """The one statement of a lone ``get`` (``get_item`` reads its rows).
+
+    Takes the store's clock rather than the time: most reads never need it.
+    A lone get is the hottest store call, so it is a statement and a
+    function rather than a generator plan.
+    """
+    prefix = ".".join(op.namespace)
+    if cfg.omit_expired:
+        now = cfg.dialect.encode_time(clock())
+        return Query(cfg.get_sql, (prefix, op.key, now))
+    return Query(cfg.get_sql, (prefix, op.key))
+
+
+def get_item(
+    cfg: StoreSettings, op: GetOp, row: Sequence[Any], clock: Callable[[], datetime]
+) -> tuple[Item, Plan[None] | None]:
+    """The item a lone ``get`` found, and the TTL refresh to run after, if any."""
+    d = cfg.dialect
+    raw, created_at, updated_at, ttl = row
+    created = d.decode_time(created_at)
+    updated = created if updated_at == created_at else d.decode_time(updated_at)
+    namespace = tuple(op.namespace)
+    item = make_item(namespace, op.key, d.decode_value(raw), created, updated)
+    if op.refresh_ttl and ttl is not None:
+        return item, _refresh(cfg, [(".".join(namespace), op.key, ttl)], clock())
+    return item, None
+
+
 def get_plan(
     cfg: StoreSettings, op: GetOp, clock: Callable[[], datetime]
 ) -> Plan[Item | None]:
-    """Plan a lone ``get``: one query, plus a TTL refresh when the item has one.
-
-    Takes the store's clock rather than the time: most reads never need it.
-    """
-    d = cfg.dialect
-    prefix = ".".join(op.namespace)
-    if cfg.omit_expired:
-        now = clock()
-        params: tuple[Any, ...] = (prefix, op.key, d.encode_time(now))
-    else:
-        params = (prefix, op.key)
-    rows = yield Query(cfg.get_sql, params)
+    """``get_query`` and ``get_item`` as one plan (for drivers with round trips)."""
+    rows = yield get_query(cfg, op, clock)
     if not rows:
         return None
-    row = rows[0]
-    if op.refresh_ttl and row[4] is not None:
-        yield from _refresh(cfg, [(prefix, op.key, row[4])], clock())
-    return _item(d, op.namespace, row)
+    item, refresh = get_item(cfg, op, rows[0], clock)
+    if refresh is not None:
+        yield from refresh
+    return item
 
 
 def search_plan(
@@ -240,27 +259,69 @@ def _item(d: Dialect, namespace: tuple[str, ...], row: Sequence[Any]) -> Item:
     return make_item(tuple(namespace), row[0], value, created, updated)
 
 
-def _filter_clauses(
+def _filters(
     cfg: StoreSettings, op: SearchOp, now: datetime
-) -> tuple[str, list[Any]]:
-    """`` AND ...`` SQL of a search's filters (those SQL expresses) and expiry."""
-    where, params, _ = _where(cfg, op, now, with_prefix=False)
-    return ("" if where == "1 = 1" else " AND " + where), params
-
-
-def _where(
-    cfg: StoreSettings, op: SearchOp, now: datetime, with_prefix: bool = True
 ) -> tuple[str, list[Any], dict[str, Any]]:
-    """WHERE clause of a search, its parameters, and the filters left for Python."""
-    d = cfg.dialect
+    """A search's filter and expiry SQL (`` AND ...``), with its parameters.
+
+    Also returns the filters SQL cannot express exactly (left for Python).
+    """
+    sql, params = "", ()
+    residual: dict[str, Any] = {}
+    if op.filter:
+        key = _filter_key(op.filter)
+        if key is None:
+            sql, params, residual = _compile_filter(cfg.dialect, op.filter)
+        else:
+            sql, params, residual = _cached_filter(cfg.dialect, key, op.filter)
+    expiry, expiry_params = _not_expired(cfg, now)
+    return sql + expiry, [*params, *expiry_params], residual
+
+
+def _filter_key(flt: dict[str, Any]) -> tuple[Any, ...] | None:
+    """A hashable key naming a filter's SQL, or ``None`` if it has none.
+
+    Types are part of the key: ``1``, ``1.0`` and ``True`` are equal (and
+    hash alike) in Python but compile to different SQL.
+    """
+    parts: list[Any] = []
+    for name, wanted in flt.items():
+        if type(wanted) is dict:
+            parts.append((name, tuple((o, type(a), a) for o, a in wanted.items())))
+        else:
+            parts.append((name, type(wanted), wanted))
+    key = tuple(parts)
+    try:
+        hash(key)
+    except TypeError:  # lists or nested dicts: compiled on each search
+        return None
+    return key
+
+
+_FILTER_CACHE: dict[tuple[Dialect, tuple[Any, ...]], Any] = {}
+_FILTER_CACHE_SIZE = 512
+
+
+def _cached_filter(
+    d: Dialect, key: tuple[Any, ...], flt: dict[str, Any]
+) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+    # Applications search with a handful of filter shapes and values: their
+    # SQL is built once (and SQLite's statement cache then reuses the plan).
+    found = _FILTER_CACHE.get((d, key))
+    if found is None:
+        if len(_FILTER_CACHE) >= _FILTER_CACHE_SIZE:
+            _FILTER_CACHE.clear()
+        found = _FILTER_CACHE[d, key] = _compile_filter(d, flt)
+    return found
+
+
+def _compile_filter(
+    d: Dialect, flt: dict[str, Any]
+) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
     clauses: list[str] = []
     params: list[Any] = []
-    if op.namespace_prefix and with_prefix:
-        sql, args = d.prefix_condition(op.namespace_prefix)
-        clauses.append(sql)
-        params.extend(args)
     residual: dict[str, Any] = {}
-    for key, wanted in (op.filter or {}).items():
+    for key, wanted in flt.items():
         conditions = wanted if _is_operator_dict(wanted) else {"$eq": wanted}
         pushed = [
             d.filter_condition(key, name, arg) for name, arg in conditions.items()
@@ -271,9 +332,7 @@ def _where(
         for sql, args in (p for p in pushed if p is not None):
             clauses.append(sql)
             params.extend(args)
-    expiry, expiry_params = _not_expired(cfg, now)
-    where = " AND ".join(clauses) or "1 = 1"
-    return where + expiry, params + expiry_params, residual
+    return "".join(" AND " + c for c in clauses), tuple(params), residual
 
 
 def _is_operator_dict(value: Any) -> bool:
@@ -284,33 +343,35 @@ def _run_search(
     cfg: StoreSettings, op: SearchOp, vector: Any, now: datetime
 ) -> Plan[list[SearchItem]]:
     d = cfg.dialect
-    where, params, residual = _where(cfg, op, now)
+    filters, fparams, residual = _filters(cfg, op, now)
     page = "" if residual else f" LIMIT {d.P} OFFSET {d.P}"
     page_params = [] if residual else [op.limit, op.offset]
     cols = f"s.prefix, s.key, {d.VALUE}, s.created_at, s.updated_at, s.ttl_minutes"
     if vector is None and not residual and op.namespace_prefix and op.offset >= 0:
-        rows = yield _recent_query(cfg, op, cols, now)
-    elif vector is None:
-        sql = (
-            f"SELECT {cols}, NULL FROM store s WHERE {where} ORDER BY s.updated_at DESC"
-        )
-        rows = yield Query(sql + page, [*params, *page_params])
+        rows = yield _recent_query(cfg, op, cols, filters, fparams)
     else:
         ns_sql, ns_params = "1 = 1", list[Any]()
         if op.namespace_prefix:
             ns_sql, ns_params = d.prefix_condition(op.namespace_prefix)
-        scores = (
-            f"SELECT sv.prefix, sv.key, MAX({d.similarity()}) AS score"
-            f" FROM store_vectors sv WHERE {ns_sql.replace('s.prefix', 'sv.prefix')}"
-            " GROUP BY sv.prefix, sv.key"
-        )
-        sql = (
-            f"SELECT {cols}, v.score FROM store s LEFT JOIN ({scores}) v"
-            " ON v.prefix = s.prefix AND v.key = s.key"
-            f" WHERE {where} ORDER BY v.score IS NULL, v.score DESC, s.updated_at DESC"
-        )
-        qparams = [d.encode_vector(vector), *ns_params, *params, *page_params]
-        rows = yield Query(sql + page, qparams)
+        where = ns_sql + filters
+        if vector is None:
+            sql = f"SELECT {cols}, NULL FROM store s WHERE {where}"
+            sql += " ORDER BY s.updated_at DESC"
+            rows = yield Query(sql + page, [*ns_params, *fparams, *page_params])
+        else:
+            sv_sql = ns_sql.replace("s.prefix", "sv.prefix")
+            scores = (
+                f"SELECT sv.prefix, sv.key, MAX({d.similarity()}) AS score"
+                f" FROM store_vectors sv WHERE {sv_sql}"
+                " GROUP BY sv.prefix, sv.key"
+            )
+            sql = (
+                f"SELECT {cols}, v.score FROM store s LEFT JOIN ({scores}) v"
+                " ON v.prefix = s.prefix AND v.key = s.key WHERE"
+                f" {where} ORDER BY v.score IS NULL, v.score DESC, s.updated_at DESC"
+            )
+            qparams = [d.encode_vector(vector), *ns_params, *ns_params, *fparams]
+            rows = yield Query(sql + page, [*qparams, *page_params])
     items = _search_items(d, rows)
     if residual:
         kept = [
@@ -324,7 +385,9 @@ def _run_search(
     return items
 
 
-def _recent_query(cfg: StoreSettings, op: SearchOp, cols: str, now: datetime) -> Query:
+def _recent_query(
+    cfg: StoreSettings, op: SearchOp, cols: str, filters: str, fparams: list[Any]
+) -> Query:
     """The newest matching items, as the union of the namespace and its children.
 
     Split this way, each half is an index range on ``(prefix, updated_at)``
@@ -332,7 +395,6 @@ def _recent_query(cfg: StoreSettings, op: SearchOp, cols: str, now: datetime) ->
     under the prefix being read and sorted.
     """
     d = cfg.dialect
-    filters, fparams = _filter_clauses(cfg, op, now)
     prefix = ".".join(op.namespace_prefix)
     below, below_params = d.descendants_condition(op.namespace_prefix)
     cut = op.offset + max(op.limit, 0)

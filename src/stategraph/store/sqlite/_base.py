@@ -161,8 +161,10 @@ def sqlite_cosine(stored: bytes | None, query: bytes | None) -> float | None:
     return cosine(_unpack(query), _unpack(stored))
 
 
-def _escape_glob(text: str) -> str:
-    return re.sub(r"([\[\]*?])", r"[\1]", text)
+def _below(text: str) -> list[str]:
+    # Namespaces under ``text`` are exactly the texts in ["text.", "text/"):
+    # "/" follows "." in code-point order, which is SQLite's text order.
+    return [text + ".", text + "/"]
 
 
 class SqliteDialect(Dialect):
@@ -180,13 +182,21 @@ class SqliteDialect(Dialect):
         self._similarity = "1.0 - vec_distance_cosine(sv.embedding, ?)"
 
     def prefix_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
-        """Equal to the prefix, or below it (``GLOB`` uses the prefix index)."""
+        """Equal to the prefix, or below it (a range of the prefix index)."""
         text = ".".join(prefix)
-        return "(s.prefix = ? OR s.prefix GLOB ?)", [text, _escape_glob(text) + ".*"]
+        return "(s.prefix = ? OR (s.prefix >= ? AND s.prefix < ?))", [
+            text,
+            *_below(text),
+        ]
 
     def descendants_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
-        """Below the prefix: ``GLOB 'prefix.*'`` (an index range)."""
-        return "s.prefix GLOB ?", [_escape_glob(".".join(prefix)) + ".*"]
+        """Below the prefix, as a text range rather than ``GLOB``.
+
+        SQLite re-prepares a statement whenever the bound pattern of a ``GLOB``
+        or ``LIKE`` changes (its plan depends on the pattern), which cost more
+        than the query itself; a range of two bound texts does not.
+        """
+        return "(s.prefix >= ? AND s.prefix < ?)", _below(".".join(prefix))
 
     def filter_condition(
         self, key: str, op: str, value: Any
@@ -248,6 +258,9 @@ class SqliteDialect(Dialect):
 
 _CMP = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# Characters no JSON encoder escapes inside a string (unlike "/", "<", "&",
+# quotes, backslashes, controls and non-ASCII, which some encoders escape).
+_LITERAL = re.compile(r"[A-Za-z0-9 _.,:;@#%+=~-]*\Z")
 
 
 def _quote(text: str) -> str:
@@ -261,6 +274,15 @@ def _equal(kind: str, got: str, value: Any) -> tuple[str, list[Any]] | None:
     if isinstance(value, bool):
         return f"{kind} = '{'true' if value else 'false'}'", []
     if isinstance(value, str):
+        if _LITERAL.match(value):
+            # A substring test on the raw text first: it rejects most rows
+            # without parsing their JSON (which SQLite 3.40 does per call).
+            # Sound because every JSON encoder writes these characters as
+            # themselves, so a stored "value" string contains '"value"'.
+            return (
+                f"instr(s.value, ?) > 0 AND {got} = ? AND {kind} = 'text'",
+                [f'"{value}"', value],
+            )
         return f"{got} = ? AND {kind} = 'text'", [value]
     if isinstance(value, (int, float)):
         # JSON true/false extract as 1/0: the type check keeps them apart.

@@ -117,8 +117,21 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
         self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
     ) -> Item | None:
         """Return the item at ``namespace``/``key``, or ``None`` (one query)."""
+        # The hottest call: one statement, no plan generator in between.
         op = self._get_op(namespace, key, refresh_ttl)
-        return self._single(_plans.get_plan(self._cfg, op, self._now))
+        sql, params, _ = _plans.get_query(self._cfg, op, self._now)
+        if not self.is_setup:
+            self.setup()
+        with self.lock:
+            cursor = self.conn.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        item, refresh = _plans.get_item(self._cfg, op, row, self._now)
+        if refresh is not None:
+            with self.lock:
+                self._run(refresh, False, True)
+        return item
 
     def search(
         self,
