@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
+from unittest import mock
 
+import aiosqlite
 import pytest
 
 from stategraph.store.memory import InMemoryStore
 from stategraph.store.postgres import AsyncPostgresStore, PostgresStore
-from stategraph.store.sqlite import SqliteStore
+from stategraph.store.sqlite import SqliteStore, _base
 from stategraph.store.sqlite.aio import AsyncSqliteStore
 
 SQL_FEATURES = frozenset({"ttl", "vector", "clock", "recency", "json"})
@@ -25,14 +27,66 @@ def memory(**kw: Any) -> InMemoryStore:
 
 
 @contextmanager
+def _no_sqlite_vec() -> Iterator[None]:
+    # The exact fallback, even where this Python's sqlite3 could load sqlite-vec.
+    with mock.patch.object(_base, "sqlite_vec_path", return_value=None):
+        yield
+
+
+def _check_path(store: Any, sqlite_vec: bool) -> None:
+    if store.index_config is not None:
+        assert store._dialect.sqlite_vec is sqlite_vec, "wrong vector path"
+
+
+@contextmanager
 def sqlite(**kw: Any) -> Iterator[SqliteStore]:
+    """SqliteStore with the exact in-database fallback (``sg_cosine``)."""
     with SqliteStore.from_conn_string(":memory:", **kw) as store:
+        with _no_sqlite_vec():
+            store.setup()
+        _check_path(store, False)
         yield store
 
 
 @asynccontextmanager
 async def async_sqlite(**kw: Any) -> AsyncIterator[AsyncSqliteStore]:
     async with AsyncSqliteStore.from_conn_string(":memory:", **kw) as store:
+        with _no_sqlite_vec():
+            await store.setup()
+        _check_path(store, False)
+        yield store
+
+
+def vec_connect(path: str = ":memory:") -> Any:
+    """A connection of pysqlite3, whose SQLite can load extensions (sqlite-vec).
+
+    This machine's Python has a ``sqlite3`` built without extension loading;
+    ``pysqlite3-binary`` (a dev dependency) bundles a SQLite that has it.
+    """
+    from pysqlite3 import dbapi2
+
+    return dbapi2.connect(path, isolation_level=None, check_same_thread=False)
+
+
+@contextmanager
+def sqlite_vec(**kw: Any) -> Iterator[SqliteStore]:
+    """SqliteStore scoring with sqlite-vec's ``vec_distance_cosine``."""
+    conn = vec_connect()
+    try:
+        store = SqliteStore(conn, **kw)
+        store.setup()
+        _check_path(store, True)
+        yield store
+    finally:
+        conn.close()
+
+
+@asynccontextmanager
+async def async_sqlite_vec(**kw: Any) -> AsyncIterator[AsyncSqliteStore]:
+    async with aiosqlite.Connection(vec_connect, iter_chunk_size=64) as conn:
+        store = AsyncSqliteStore(conn, **kw)
+        await store.setup()
+        _check_path(store, True)
         yield store
 
 
@@ -64,6 +118,8 @@ BACKENDS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
     "memory": (frozenset({"no_ttl", "vector"}), BOTH),
     "sqlite": (SQL_FEATURES, ("sync",)),
     "async_sqlite": (SQL_FEATURES, BOTH),
+    "sqlite_vec": (SQL_FEATURES, ("sync",)),
+    "async_sqlite_vec": (SQL_FEATURES, BOTH),
     "postgres": (SQL_FEATURES, BOTH),
     "async_postgres": (SQL_FEATURES, BOTH),
     # Connection handling variants: a pipeline, a pool.
@@ -74,7 +130,13 @@ BACKENDS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
 
 def factory(name: str, request: pytest.FixtureRequest) -> Callable[..., Any]:
     """Return the store factory of a backend (PostgreSQL ones get schemas)."""
-    simple = {"memory": memory, "sqlite": sqlite, "async_sqlite": async_sqlite}
+    simple = {
+        "memory": memory,
+        "sqlite": sqlite,
+        "async_sqlite": async_sqlite,
+        "sqlite_vec": sqlite_vec,
+        "async_sqlite_vec": async_sqlite_vec,
+    }
     if name in simple:
         return simple[name]
     schemas = request.getfixturevalue("schemas")

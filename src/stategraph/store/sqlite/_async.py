@@ -99,9 +99,13 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
             return
         try:
             await self.conn.enable_load_extension(True)
-            await self.conn.load_extension(path)
-            await self.conn.enable_load_extension(False)
-        except _base.LOAD_ERRORS:
+            try:
+                await self.conn.load_extension(path)
+            finally:
+                await self.conn.enable_load_extension(False)
+        except Exception as exc:
+            if not _base.is_load_error(exc):
+                raise
             return
         self._dialect.use_sqlite_vec()
 

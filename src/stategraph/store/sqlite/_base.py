@@ -5,9 +5,9 @@ file written by either library is readable by the other; this library's
 schema versions are recorded in ``sg_store_migrations``. Values are JSON
 text, timestamps ISO-8601 text in UTC, vectors little-endian float32 blobs
 (sqlite-vec's format). Similarity is exact either way: sqlite-vec's
-``vec_distance_cosine`` when the extension loads (it needs a Python built
-with loadable extensions), else the Python function ``sg_cosine`` registered
-on the connection.
+``vec_distance_cosine`` when the extension loads (it needs a ``sqlite3``
+built with loadable extensions, or a ``pysqlite3`` connection), else the
+Python function ``sg_cosine`` registered on the connection.
 """
 
 from __future__ import annotations
@@ -133,9 +133,18 @@ def pending_migrations(
     return todo
 
 
-# What a failed extension load raises: no loader in this Python's sqlite3
-# (AttributeError), or SQLite refusing the file.
-LOAD_ERRORS = (AttributeError, sqlite3.OperationalError, sqlite3.NotSupportedError)
+def is_load_error(exc: BaseException) -> bool:
+    """Say whether ``exc`` is a failed extension load, to fall back on.
+
+    That is no loader in this Python's ``sqlite3`` (``AttributeError``), or
+    SQLite refusing the file. The connection may come from another DB-API
+    module built on SQLite (``pysqlite3``), whose error classes are its own:
+    they are recognised by name.
+    """
+    if isinstance(exc, (AttributeError, sqlite3.Error)):
+        return True
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"OperationalError", "NotSupportedError"})
 
 
 def sqlite_vec_path() -> str | None:
@@ -176,10 +185,12 @@ class SqliteDialect(Dialect):
     def __init__(self, loads: Callable[[Any], dict[str, Any]] | None = None) -> None:
         self._loads = loads or _loads
         self._similarity = f"{COSINE_FUNCTION}(sv.embedding, ?)"
+        self.sqlite_vec = False
 
     def use_sqlite_vec(self) -> None:
         """Score with sqlite-vec's cosine distance (the extension is loaded)."""
         self._similarity = "1.0 - vec_distance_cosine(sv.embedding, ?)"
+        self.sqlite_vec = True
 
     def prefix_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
         """Equal to the prefix, or below it (a range of the prefix index)."""

@@ -96,9 +96,13 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
             return
         try:
             self.conn.enable_load_extension(True)
-            self.conn.load_extension(path)
-            self.conn.enable_load_extension(False)
-        except _base.LOAD_ERRORS:
+            try:
+                self.conn.load_extension(path)
+            finally:
+                self.conn.enable_load_extension(False)
+        except Exception as exc:
+            if not _base.is_load_error(exc):
+                raise
             return
         self._dialect.use_sqlite_vec()
 
