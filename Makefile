@@ -9,6 +9,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[all]" --group dev
+	sh scripts/install_pgvector.sh
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -1,13 +1,15 @@
 """Store factories for the store tests: every bundled backend.
 
 Each factory takes ``index=`` and ``ttl=`` and returns a store or a context
-manager of one; PostgreSQL stores get a fresh schema per store.
+manager of one; PostgreSQL stores get a fresh schema per store. Vector
+search runs on each engine: SQLite with sqlite-vec and with its exact
+fallback, PostgreSQL with pgvector and with its exact fallback.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, nullcontext
 from typing import Any
 from unittest import mock
 
@@ -15,7 +17,11 @@ import aiosqlite
 import pytest
 
 from stategraph.store.memory import InMemoryStore
-from stategraph.store.postgres import AsyncPostgresStore, PostgresStore
+from stategraph.store.postgres import (
+    AsyncPostgresStore,
+    PostgresStore,
+    _base as _pg_base,
+)
 from stategraph.store.sqlite import SqliteStore, _base
 from stategraph.store.sqlite.aio import AsyncSqliteStore
 
@@ -90,23 +96,43 @@ async def async_sqlite_vec(**kw: Any) -> AsyncIterator[AsyncSqliteStore]:
         yield store
 
 
-def postgres(schemas: Callable[[], str], **extra: Any) -> Callable[..., Any]:
+@contextmanager
+def _no_pgvector() -> Iterator[None]:
+    # The exact real[] fallback, on a server that has pgvector.
+    with mock.patch.object(_pg_base, "HAS_PGVECTOR", "SELECT 1 WHERE false"):
+        yield
+
+
+def _check_pgvector(store: Any, pgvector: bool) -> None:
+    if store.index_config is not None:
+        assert store._dialect.pgvector is pgvector, "wrong vector path"
+
+
+def postgres(
+    schemas: Callable[[], str], pgvector: bool = True, **extra: Any
+) -> Callable[..., Any]:
     @contextmanager
     def make(**kw: Any) -> Iterator[PostgresStore]:
         with PostgresStore.from_conn_string(schemas(), **extra, **kw) as store:
-            store.setup()
+            with nullcontext() if pgvector else _no_pgvector():
+                store.setup()
+            _check_pgvector(store, pgvector)
             yield store
 
     return make
 
 
-def async_postgres(schemas: Callable[[], str], **extra: Any) -> Callable[..., Any]:
+def async_postgres(
+    schemas: Callable[[], str], pgvector: bool = True, **extra: Any
+) -> Callable[..., Any]:
     @asynccontextmanager
     async def make(**kw: Any) -> AsyncIterator[AsyncPostgresStore]:
         async with AsyncPostgresStore.from_conn_string(
             schemas(), **extra, **kw
         ) as store:
-            await store.setup()
+            with nullcontext() if pgvector else _no_pgvector():
+                await store.setup()
+            _check_pgvector(store, pgvector)
             yield store
 
     return make
@@ -122,6 +148,9 @@ BACKENDS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
     "async_sqlite_vec": (SQL_FEATURES, BOTH),
     "postgres": (SQL_FEATURES, BOTH),
     "async_postgres": (SQL_FEATURES, BOTH),
+    # Without pgvector: embeddings in real[], the exact in-database cosine.
+    "postgres_exact": (SQL_FEATURES, ("sync",)),
+    "async_postgres_exact": (SQL_FEATURES, BOTH),
     # Connection handling variants: a pipeline, a pool.
     "postgres_pipeline": (SQL_FEATURES, ("sync",)),
     "async_postgres_pool": (SQL_FEATURES, ("async",)),
@@ -140,9 +169,12 @@ def factory(name: str, request: pytest.FixtureRequest) -> Callable[..., Any]:
     if name in simple:
         return simple[name]
     schemas = request.getfixturevalue("schemas")
+    request.getfixturevalue("pgvector")
     makers = {
         "postgres": postgres(schemas),
         "async_postgres": async_postgres(schemas),
+        "postgres_exact": postgres(schemas, pgvector=False),
+        "async_postgres_exact": async_postgres(schemas, pgvector=False),
         "postgres_pipeline": postgres(schemas, pipeline=True),
         "async_postgres_pool": async_postgres(schemas, pool_config={"max_size": 2}),
     }
