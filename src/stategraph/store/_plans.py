@@ -134,14 +134,21 @@ def batch_plan(
     return results
 
 
-def get_query(cfg: StoreSettings, op: GetOp, clock: Callable[[], datetime]) -> Query:
+def get_query(
+    cfg: StoreSettings,
+    op: GetOp,
+    clock: Callable[[], datetime],
+    prefix: str | None = None,
+) -> Query:
     """The one statement of a lone ``get`` (``get_item`` reads its rows).
 
     Takes the store's clock rather than the time: most reads never need it.
     A lone get is the hottest store call, so it is a statement and a
-    function rather than a generator plan.
+    function rather than a generator plan. ``prefix`` is the namespace's
+    stored text, when the caller has it.
     """
-    prefix = ".".join(op.namespace)
+    if prefix is None:
+        prefix = ".".join(op.namespace)
     if cfg.omit_expired:
         now = cfg.dialect.encode_time(clock())
         return Query(cfg.get_sql, (prefix, op.key, now))

@@ -16,7 +16,15 @@ import aiosqlite
 from stategraph.store import _plans, _sql
 from stategraph.store._ttl import TaskSweeper, sweep_interval
 from stategraph.store.base._batch import AsyncBatchedBaseStore
-from stategraph.store.base._records import Item, Op, Result, SearchItem, TTLConfig
+from stategraph.store.base._records import (
+    GetOp,
+    Item,
+    Op,
+    Result,
+    SearchItem,
+    TTLConfig,
+)
+from stategraph.store.base._store import ensure_refresh, namespace_text
 from stategraph.store.sqlite import _base
 from stategraph.store.sqlite._base import SqliteIndexConfig
 
@@ -89,6 +97,7 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
                     _base.COSINE_FUNCTION, 2, _base.sqlite_cosine, deterministic=True
                 )
                 await self._load_sqlite_vec()
+            self._get_cursor = await self.conn.cursor()
             self.is_setup = True
 
     async def _load_sqlite_vec(self) -> None:
@@ -131,19 +140,24 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
     ) -> Item | None:
         """Return the item at ``namespace``/``key``, or ``None`` (one query)."""
         # The hottest call: one statement, no plan generator in between.
-        op = self._get_op(namespace, key, refresh_ttl)
-        sql, params, _ = _plans.get_query(self._cfg, op, self._now)
+        prefix = namespace_text(namespace)  # validates it
+        refresh = refresh_ttl
+        if refresh is None:
+            refresh = ensure_refresh(self.ttl_config, None)
+        op = GetOp(namespace, str(key), refresh)
+        sql, params, _ = _plans.get_query(self._cfg, op, self._now, prefix)
         if not self.is_setup:
             await self.setup()
         async with self.lock:
-            cursor = await self.conn.execute(sql, params)
-            row = await cursor.fetchone()
+            # One cursor for every lone get: no cursor object per call.
+            await self._get_cursor.execute(sql, params)
+            row = await self._get_cursor.fetchone()
         if row is None:
             return None
-        item, refresh = _plans.get_item(self._cfg, op, row, self._now)
-        if refresh is not None:
+        item, refreshing = _plans.get_item(self._cfg, op, row, self._now)
+        if refreshing is not None:
             async with self.lock:
-                await self._run(refresh, False, True)
+                await self._run(refreshing, False, True)
         return item
 
     async def asearch(

@@ -12,8 +12,15 @@ from typing import Any, TypeVar, cast
 
 from stategraph.store import _plans, _sql
 from stategraph.store._ttl import ThreadSweeper, sweep_interval
-from stategraph.store.base._records import Item, Op, Result, SearchItem, TTLConfig
-from stategraph.store.base._store import SyncOnlyStore
+from stategraph.store.base._records import (
+    GetOp,
+    Item,
+    Op,
+    Result,
+    SearchItem,
+    TTLConfig,
+)
+from stategraph.store.base._store import SyncOnlyStore, ensure_refresh, namespace_text
 from stategraph.store.sqlite import _base
 from stategraph.store.sqlite._base import SqliteIndexConfig
 
@@ -86,6 +93,7 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
                     _base.COSINE_FUNCTION, 2, _base.sqlite_cosine, deterministic=True
                 )
                 self._load_sqlite_vec()
+            self._get_cursor = self.conn.cursor()
             self.is_setup = True
 
     def _load_sqlite_vec(self) -> None:
@@ -122,19 +130,24 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
     ) -> Item | None:
         """Return the item at ``namespace``/``key``, or ``None`` (one query)."""
         # The hottest call: one statement, no plan generator in between.
-        op = self._get_op(namespace, key, refresh_ttl)
-        sql, params, _ = _plans.get_query(self._cfg, op, self._now)
+        prefix = namespace_text(namespace)  # validates it
+        refresh = refresh_ttl
+        if refresh is None:
+            refresh = ensure_refresh(self.ttl_config, None)
+        op = GetOp(namespace, str(key), refresh)
+        sql, params, _ = _plans.get_query(self._cfg, op, self._now, prefix)
         if not self.is_setup:
             self.setup()
         with self.lock:
-            cursor = self.conn.execute(sql, params)
-            row = cursor.fetchone()
+            # One cursor for every lone get: no cursor object per call.
+            self._get_cursor.execute(sql, params)
+            row = self._get_cursor.fetchone()
         if row is None:
             return None
-        item, refresh = _plans.get_item(self._cfg, op, row, self._now)
-        if refresh is not None:
+        item, refreshing = _plans.get_item(self._cfg, op, row, self._now)
+        if refreshing is not None:
             with self.lock:
-                self._run(refresh, False, True)
+                self._run(refreshing, False, True)
         return item
 
     def search(
