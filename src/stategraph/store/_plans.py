@@ -171,6 +171,49 @@ def get_item(
     return item, None
 
 
+class LoneGet:
+    """A lone ``get`` of one store: its statement and row decoding, bound once.
+
+    The hottest store call: drivers run ``sql`` with ``params`` and build the
+    item with ``item``, without a plan generator or per-call lookups.
+    """
+
+    __slots__ = ("_cfg", "_decode_time", "_decode_value", "_encode_time", "sql")
+
+    def __init__(self, cfg: StoreSettings) -> None:
+        d = cfg.dialect
+        self._cfg = cfg
+        self.sql = cfg.get_sql
+        self._decode_time = d.decode_time
+        self._decode_value = d.decode_value
+        self._encode_time = d.encode_time if cfg.omit_expired else None
+
+    def params(
+        self, prefix: str, key: str, clock: Callable[[], datetime]
+    ) -> tuple[Any, ...]:
+        """Parameters of ``sql`` (the time only when expired items are omitted)."""
+        if self._encode_time is None:
+            return (prefix, key)
+        return (prefix, key, self._encode_time(clock()))
+
+    def item(self, namespace: tuple[str, ...], key: str, row: Sequence[Any]) -> Item:
+        """The item of the row ``sql`` returned."""
+        created_at, updated_at = row[1], row[2]
+        created = self._decode_time(created_at)
+        updated = created if updated_at == created_at else self._decode_time(updated_at)
+        value = self._decode_value(row[0])
+        return make_item(tuple(namespace), key, value, created, updated)
+
+    def refresh(
+        self, prefix: str, key: str, row: Sequence[Any], clock: Callable[[], datetime]
+    ) -> Plan[None] | None:
+        """The TTL refresh after reading ``row``, if the item has a TTL."""
+        ttl = row[3]
+        return (
+            None if ttl is None else _refresh(self._cfg, [(prefix, key, ttl)], clock())
+        )
+
+
 def get_plan(
     cfg: StoreSettings, op: GetOp, clock: Callable[[], datetime]
 ) -> Plan[Item | None]:

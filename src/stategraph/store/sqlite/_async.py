@@ -17,7 +17,6 @@ from stategraph.store import _plans, _sql
 from stategraph.store._ttl import TaskSweeper, sweep_interval
 from stategraph.store.base._batch import AsyncBatchedBaseStore
 from stategraph.store.base._records import (
-    GetOp,
     Item,
     Op,
     Result,
@@ -64,6 +63,7 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         self.is_setup = False
         self._dialect = _base.SqliteDialect(deserializer)
         self._configure(self._dialect, index, ttl)
+        self._lone_get = _plans.LoneGet(self._cfg)
         self._sweeper = TaskSweeper(lambda: self.sweep_ttl())
 
     @classmethod
@@ -141,23 +141,23 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         """Return the item at ``namespace``/``key``, or ``None`` (one query)."""
         # The hottest call: one statement, no plan generator in between.
         prefix = namespace_text(namespace)  # validates it
-        refresh = refresh_ttl
-        if refresh is None:
-            refresh = ensure_refresh(self.ttl_config, None)
-        op = GetOp(namespace, str(key), refresh)
-        sql, params, _ = _plans.get_query(self._cfg, op, self._now, prefix)
+        key = str(key)
+        lone = self._lone_get
+        params = lone.params(prefix, key, self._now)
         if not self.is_setup:
             await self.setup()
         async with self.lock:
             # One cursor for every lone get: no cursor object per call.
-            await self._get_cursor.execute(sql, params)
+            await self._get_cursor.execute(lone.sql, params)
             row = await self._get_cursor.fetchone()
         if row is None:
             return None
-        item, refreshing = _plans.get_item(self._cfg, op, row, self._now)
-        if refreshing is not None:
-            async with self.lock:
-                await self._run(refreshing, False, True)
+        item = lone.item(namespace, key, row)
+        if row[3] is not None and ensure_refresh(self.ttl_config, refresh_ttl):
+            refresh = lone.refresh(prefix, key, row, self._now)
+            if refresh is not None:
+                async with self.lock:
+                    await self._run(refresh, False, True)
         return item
 
     async def asearch(
