@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[all]" --group dev
 	# the Studio's browser tests drive Debian's chromium
 	command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+	# pgvector for the PostgreSQL store's vector tests (built from source when no package exists)
+	sh scripts/install_pgvector.sh
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -12,6 +12,9 @@ from stategraph.prebuilt._injection import (
     ToolRuntime as ToolRuntime,
 )
 from stategraph.prebuilt._react import create_react_agent as create_react_agent
+from stategraph.prebuilt._tool_call_transformer import (
+    ToolCallTransformer as ToolCallTransformer,
+)
 from stategraph.prebuilt._tool_node import (
     ToolNode as ToolNode,
     tools_condition as tools_condition,
@@ -26,4 +29,5 @@ __all__ = [
     "InjectedState",
     "InjectedStore",
     "ToolRuntime",
+    "ToolCallTransformer",
 ]

@@ -7,7 +7,6 @@ are filled in right before each call; the model never sees or sets them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextvars import ContextVar
 from copy import copy
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, Union, get_args, get_origin, get_type_hints
@@ -23,15 +22,10 @@ from langchain_core.tools.base import (
 from typing_extensions import TypeVar
 
 from stategraph._runtime import ExecutionInfo, ServerInfo
+from stategraph.pregel._tools import tool_call_writer
 
 StateT = TypeVar("StateT", default=dict)  # type: ignore[type-arg]  # LangGraph's default
 ContextT = TypeVar("ContextT", default=None)
-
-# Set by a ``tools`` stream handler for the tool call it is streaming; the engine has
-# no such stream mode yet, so it stays unset and ``emit_output_delta`` is a no-op.
-tool_call_writer: ContextVar[Callable[[Any], None] | None] = ContextVar(
-    "stategraph_tool_call_writer", default=None
-)
 
 
 @dataclass

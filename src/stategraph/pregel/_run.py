@@ -183,7 +183,7 @@ def prepare_run(
 
         if _tracing.wanted(config, modes):
             run.tracing = _tracing
-            run.messages_handler = _tracing.messages_handler(
+            run.messages_handler = _tracing.stream_handlers(
                 config, modes, own, subgraphs, version
             )
     run.sinks = (own, conf[CONFIG_KEY_STREAM]) if CONFIG_KEY_STREAM in conf else (own,)
@@ -228,12 +228,14 @@ def _chunk_buffer(
     """Where the run's chunks wait for the caller.
 
     Streams that show progress inside a step (eager graphs such as functional
-    workflows, ``custom`` and ``messages`` modes, subgraph output) run their
+    workflows, ``custom``, ``messages`` and ``tools`` modes, subgraph output) run their
     tasks off the caller's thread and hand chunks over as they are made, as
     LangGraph does; other runs collect them in a plain deque.
     """
     if live is None or not (
-        graph.stream_eager or subgraphs or "custom" in modes or "messages" in modes
+        graph.stream_eager
+        or subgraphs
+        or not modes.isdisjoint(("custom", "messages", "tools"))
     ):
         return deque()
     if live == "sync":

@@ -32,11 +32,13 @@ from stategraph.pregel._messages import StreamMessagesHandler, StreamMessagesHan
 
 HANDLER_KEY = "__pregel_messages_handler"
 """Config key of the run's messages handler, shared with its subgraphs."""
+TOOLS_HANDLER_KEY = "__pregel_tools_handler"
+"""Config key of the run's tools handler, shared with its subgraphs."""
 
 
 def wanted(config: dict[str, Any], modes: set[str]) -> bool:
     """Whether a run needs callbacks at all (the cheap check comes first)."""
-    if config.get("callbacks") or "messages" in modes:
+    if config.get("callbacks") or "messages" in modes or "tools" in modes:
         return True
     return bool(_tracing_v2_is_enabled())
 
@@ -66,6 +68,48 @@ def messages_handler(
     handler.seen = sink.seen_messages
     config[CONF][HANDLER_KEY] = handler
     return handler
+
+
+def tools_handler(
+    config: dict[str, Any], modes: set[str], sink: Any, subgraphs: bool
+) -> Any:
+    """The handler streaming tool calls for this run, if it streams ``tools``.
+
+    As with ``messages``, a subgraph streams into its parent's handler.
+    """
+    if "tools" not in modes:
+        return None
+    if config[CONF].get(TOOLS_HANDLER_KEY) is not None and (
+        "__pregel_task_id" in config[CONF]
+    ):
+        return None
+    from stategraph.pregel._tools import StreamToolCallHandler
+
+    handler = StreamToolCallHandler(sink.put, subgraphs)
+    config[CONF][TOOLS_HANDLER_KEY] = handler
+    return handler
+
+
+def stream_handlers(
+    config: dict[str, Any],
+    modes: set[str],
+    sink: Any,
+    subgraphs: bool,
+    version: str = "v1",
+) -> list[Any] | None:
+    """The callback handlers of the run's ``messages`` and ``tools`` modes."""
+    found = [
+        messages_handler(config, modes, sink, subgraphs, version),
+        tools_handler(config, modes, sink, subgraphs),
+    ]
+    return [h for h in found if h is not None] or None
+
+
+def _attach(run: Any, handlers: Any) -> None:
+    if handlers is not None:
+        run.inheritable_handlers.extend(
+            handlers if isinstance(handlers, list) else [handlers]
+        )
 
 
 def _run_name(graph: Any, config: dict[str, Any]) -> str:
@@ -144,8 +188,7 @@ class SyncTrace:
         run = manager.on_chain_start(
             None, input, name=_run_name(graph, config), run_id=config.get("run_id")
         )
-        if handler is not None:
-            run.inheritable_handlers.append(handler)
+        _attach(run, handler)
         return cls(run, config)
 
     def step_callbacks(self, step: int) -> Any:
@@ -217,8 +260,7 @@ class AsyncTrace:
         run = await manager.on_chain_start(
             None, input, name=_run_name(graph, config), run_id=config.get("run_id")
         )
-        if handler is not None:
-            run.inheritable_handlers.append(handler)
+        _attach(run, handler)
         return cls(run, config)
 
     def step_callbacks(self, step: int) -> Any:
@@ -257,4 +299,11 @@ class AsyncTrace:
         return out
 
 
-__all__ = ["AsyncTrace", "SyncTrace", "messages_handler", "wanted"]
+__all__ = [
+    "AsyncTrace",
+    "SyncTrace",
+    "messages_handler",
+    "stream_handlers",
+    "tools_handler",
+    "wanted",
+]

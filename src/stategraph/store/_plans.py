@@ -21,6 +21,7 @@ from typing import Any
 from stategraph.store import _match
 from stategraph.store._memory import texts_to_embed
 from stategraph.store._sql import Dialect, Plan, Query, StoreSettings
+from stategraph.store._sql_filters import not_expired, search_filters
 from stategraph.store.base._records import (
     GetOp,
     Item,
@@ -134,27 +135,96 @@ def batch_plan(
     return results
 
 
+def get_query(
+    cfg: StoreSettings,
+    op: GetOp,
+    clock: Callable[[], datetime],
+    prefix: str | None = None,
+) -> Query:
+    """The one statement of a lone ``get`` (``get_item`` reads its rows).
+
+    Takes the store's clock rather than the time: most reads never need it.
+    A lone get is the hottest store call, so it is a statement and a
+    function rather than a generator plan. ``prefix`` is the namespace's
+    stored text, when the caller has it.
+    """
+    if prefix is None:
+        prefix = ".".join(op.namespace)
+    if cfg.omit_expired:
+        now = cfg.dialect.encode_time(clock())
+        return Query(cfg.get_sql, (prefix, op.key, now))
+    return Query(cfg.get_sql, (prefix, op.key))
+
+
+def get_item(
+    cfg: StoreSettings, op: GetOp, row: Sequence[Any], clock: Callable[[], datetime]
+) -> tuple[Item, Plan[None] | None]:
+    """The item a lone ``get`` found, and the TTL refresh to run after, if any."""
+    d = cfg.dialect
+    raw, created_at, updated_at, ttl = row
+    created = d.decode_time(created_at)
+    updated = created if updated_at == created_at else d.decode_time(updated_at)
+    namespace = tuple(op.namespace)
+    item = make_item(namespace, op.key, d.decode_value(raw), created, updated)
+    if op.refresh_ttl and ttl is not None:
+        return item, _refresh(cfg, [(".".join(namespace), op.key, ttl)], clock())
+    return item, None
+
+
+class LoneGet:
+    """A lone ``get`` of one store: its statement and row decoding, bound once.
+
+    The hottest store call: drivers run ``sql`` with ``params`` and build the
+    item with ``item``, without a plan generator or per-call lookups.
+    """
+
+    __slots__ = ("_cfg", "_decode_time", "_decode_value", "_encode_time", "sql")
+
+    def __init__(self, cfg: StoreSettings) -> None:
+        d = cfg.dialect
+        self._cfg = cfg
+        self.sql = cfg.get_sql
+        self._decode_time = d.decode_time
+        self._decode_value = d.decode_value
+        self._encode_time = d.encode_time if cfg.omit_expired else None
+
+    def params(
+        self, prefix: str, key: str, clock: Callable[[], datetime]
+    ) -> tuple[Any, ...]:
+        """Parameters of ``sql`` (the time only when expired items are omitted)."""
+        if self._encode_time is None:
+            return (prefix, key)
+        return (prefix, key, self._encode_time(clock()))
+
+    def item(self, namespace: tuple[str, ...], key: str, row: Sequence[Any]) -> Item:
+        """The item of the row ``sql`` returned."""
+        created_at, updated_at = row[1], row[2]
+        created = self._decode_time(created_at)
+        updated = created if updated_at == created_at else self._decode_time(updated_at)
+        value = self._decode_value(row[0])
+        return make_item(tuple(namespace), key, value, created, updated)
+
+    def refresh(
+        self, prefix: str, key: str, row: Sequence[Any], clock: Callable[[], datetime]
+    ) -> Plan[None] | None:
+        """The TTL refresh after reading ``row``, if the item has a TTL."""
+        ttl = row[3]
+        return (
+            None if ttl is None else _refresh(self._cfg, [(prefix, key, ttl)], clock())
+        )
+
+
 def get_plan(
     cfg: StoreSettings, op: GetOp, clock: Callable[[], datetime]
 ) -> Plan[Item | None]:
-    """Plan a lone ``get``: one query, plus a TTL refresh when the item has one.
-
-    Takes the store's clock rather than the time: most reads never need it.
-    """
-    d = cfg.dialect
-    prefix = ".".join(op.namespace)
-    if cfg.omit_expired:
-        now = clock()
-        params: tuple[Any, ...] = (prefix, op.key, d.encode_time(now))
-    else:
-        params = (prefix, op.key)
-    rows = yield Query(cfg.get_sql, params)
+    """``get_query`` and ``get_item`` as one plan (for drivers with round trips)."""
+    rows = yield get_query(cfg, op, clock)
     if not rows:
         return None
-    row = rows[0]
-    if op.refresh_ttl and row[4] is not None:
-        yield from _refresh(cfg, [(prefix, op.key, row[4])], clock())
-    return _item(d, op.namespace, row)
+    item, refresh = get_item(cfg, op, rows[0], clock)
+    if refresh is not None:
+        yield from refresh
+    return item
 
 
 def search_plan(
@@ -169,14 +239,6 @@ def search_plan(
     validate_op_namespace(op)
     _match.check_filter(op.filter)
     return (yield from _run_search(cfg, op, None, now))
-
-
-def _not_expired(cfg: StoreSettings, now: datetime) -> tuple[str, list[Any]]:
-    if not cfg.omit_expired:
-        return "", []
-    return f" AND (s.expires_at IS NULL OR s.expires_at > {cfg.dialect.P})", [
-        cfg.dialect.encode_time(now)
-    ]
 
 
 def _refresh(
@@ -209,7 +271,7 @@ def _run_gets(
     by_ns: dict[tuple[str, ...], list[tuple[int, GetOp]]] = {}
     for i, op in gets:
         by_ns.setdefault(op.namespace, []).append((i, op))
-    expiry, expiry_params = _not_expired(cfg, now)
+    expiry, expiry_params = not_expired(cfg, now)
     for namespace, entries in by_ns.items():
         prefix = ".".join(namespace)
         keys = list(dict.fromkeys(op.key for _, op in entries))
@@ -240,77 +302,39 @@ def _item(d: Dialect, namespace: tuple[str, ...], row: Sequence[Any]) -> Item:
     return make_item(tuple(namespace), row[0], value, created, updated)
 
 
-def _filter_clauses(
-    cfg: StoreSettings, op: SearchOp, now: datetime
-) -> tuple[str, list[Any]]:
-    """`` AND ...`` SQL of a search's filters (those SQL expresses) and expiry."""
-    where, params, _ = _where(cfg, op, now, with_prefix=False)
-    return ("" if where == "1 = 1" else " AND " + where), params
-
-
-def _where(
-    cfg: StoreSettings, op: SearchOp, now: datetime, with_prefix: bool = True
-) -> tuple[str, list[Any], dict[str, Any]]:
-    """WHERE clause of a search, its parameters, and the filters left for Python."""
-    d = cfg.dialect
-    clauses: list[str] = []
-    params: list[Any] = []
-    if op.namespace_prefix and with_prefix:
-        sql, args = d.prefix_condition(op.namespace_prefix)
-        clauses.append(sql)
-        params.extend(args)
-    residual: dict[str, Any] = {}
-    for key, wanted in (op.filter or {}).items():
-        conditions = wanted if _is_operator_dict(wanted) else {"$eq": wanted}
-        pushed = [
-            d.filter_condition(key, name, arg) for name, arg in conditions.items()
-        ]
-        if any(p is None for p in pushed):
-            residual[key] = wanted
-            continue
-        for sql, args in (p for p in pushed if p is not None):
-            clauses.append(sql)
-            params.extend(args)
-    expiry, expiry_params = _not_expired(cfg, now)
-    where = " AND ".join(clauses) or "1 = 1"
-    return where + expiry, params + expiry_params, residual
-
-
-def _is_operator_dict(value: Any) -> bool:
-    return isinstance(value, dict) and any(str(k).startswith("$") for k in value)
-
-
 def _run_search(
     cfg: StoreSettings, op: SearchOp, vector: Any, now: datetime
 ) -> Plan[list[SearchItem]]:
     d = cfg.dialect
-    where, params, residual = _where(cfg, op, now)
+    filters, fparams, residual = search_filters(cfg, op, now)
     page = "" if residual else f" LIMIT {d.P} OFFSET {d.P}"
     page_params = [] if residual else [op.limit, op.offset]
     cols = f"s.prefix, s.key, {d.VALUE}, s.created_at, s.updated_at, s.ttl_minutes"
     if vector is None and not residual and op.namespace_prefix and op.offset >= 0:
-        rows = yield _recent_query(cfg, op, cols, now)
-    elif vector is None:
-        sql = (
-            f"SELECT {cols}, NULL FROM store s WHERE {where} ORDER BY s.updated_at DESC"
-        )
-        rows = yield Query(sql + page, [*params, *page_params])
+        rows = yield _recent_query(cfg, op, cols, filters, fparams)
     else:
         ns_sql, ns_params = "1 = 1", list[Any]()
         if op.namespace_prefix:
             ns_sql, ns_params = d.prefix_condition(op.namespace_prefix)
-        scores = (
-            f"SELECT sv.prefix, sv.key, MAX({d.similarity()}) AS score"
-            f" FROM store_vectors sv WHERE {ns_sql.replace('s.prefix', 'sv.prefix')}"
-            " GROUP BY sv.prefix, sv.key"
-        )
-        sql = (
-            f"SELECT {cols}, v.score FROM store s LEFT JOIN ({scores}) v"
-            " ON v.prefix = s.prefix AND v.key = s.key"
-            f" WHERE {where} ORDER BY v.score IS NULL, v.score DESC, s.updated_at DESC"
-        )
-        qparams = [d.encode_vector(vector), *ns_params, *params, *page_params]
-        rows = yield Query(sql + page, qparams)
+        where = ns_sql + filters
+        if vector is None:
+            sql = f"SELECT {cols}, NULL FROM store s WHERE {where}"
+            sql += " ORDER BY s.updated_at DESC"
+            rows = yield Query(sql + page, [*ns_params, *fparams, *page_params])
+        else:
+            sv_sql = ns_sql.replace("s.prefix", "sv.prefix")
+            scores = (
+                f"SELECT sv.prefix, sv.key, MAX({d.similarity()}) AS score"
+                f" FROM store_vectors sv WHERE {sv_sql}"
+                " GROUP BY sv.prefix, sv.key"
+            )
+            sql = (
+                f"SELECT {cols}, v.score FROM store s LEFT JOIN ({scores}) v"
+                " ON v.prefix = s.prefix AND v.key = s.key WHERE"
+                f" {where} ORDER BY v.score IS NULL, v.score DESC, s.updated_at DESC"
+            )
+            qparams = [d.encode_vector(vector), *ns_params, *ns_params, *fparams]
+            rows = yield Query(sql + page, [*qparams, *page_params])
     items = _search_items(d, rows)
     if residual:
         kept = [
@@ -324,7 +348,9 @@ def _run_search(
     return items
 
 
-def _recent_query(cfg: StoreSettings, op: SearchOp, cols: str, now: datetime) -> Query:
+def _recent_query(
+    cfg: StoreSettings, op: SearchOp, cols: str, filters: str, fparams: list[Any]
+) -> Query:
     """The newest matching items, as the union of the namespace and its children.
 
     Split this way, each half is an index range on ``(prefix, updated_at)``
@@ -332,7 +358,6 @@ def _recent_query(cfg: StoreSettings, op: SearchOp, cols: str, now: datetime) ->
     under the prefix being read and sorted.
     """
     d = cfg.dialect
-    filters, fparams = _filter_clauses(cfg, op, now)
     prefix = ".".join(op.namespace_prefix)
     below, below_params = d.descendants_condition(op.namespace_prefix)
     cut = op.offset + max(op.limit, 0)
@@ -371,7 +396,7 @@ def _run_list(
     cfg: StoreSettings, op: ListNamespacesOp, now: datetime
 ) -> Plan[list[tuple[str, ...]]]:
     d = cfg.dialect
-    expiry, params = _not_expired(cfg, now)
+    expiry, params = not_expired(cfg, now)
     clauses = "1 = 1" + expiry
     # A plain (wildcard-free) prefix narrows the scan with the prefix index;
     # the exact matching, truncation and ordering happen in Python.

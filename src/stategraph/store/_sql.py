@@ -102,7 +102,7 @@ class StoreSettings:
 
     @functools.cached_property
     def get_sql(self) -> str:
-        """The statement of a lone ``get`` (built once per store)."""
+        """The statement of a lone ``get`` (built once per store; no key column)."""
         d = self.dialect
         expiry = (
             f" AND (s.expires_at IS NULL OR s.expires_at > {d.P})"
@@ -110,7 +110,7 @@ class StoreSettings:
             else ""
         )
         return (
-            f"SELECT s.key, {d.VALUE}, s.created_at, s.updated_at, s.ttl_minutes"
+            f"SELECT {d.VALUE}, s.created_at, s.updated_at, s.ttl_minutes"
             f" FROM store s WHERE s.prefix = {d.P} AND s.key = {d.P}{expiry}"
         )
 

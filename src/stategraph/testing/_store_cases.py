@@ -116,6 +116,18 @@ async def case_prefix(d: StoreDriver) -> None:
     check(found[0].score is None, "no query, no score")
 
 
+@store_case("search.namespace_neighbours")
+async def case_neighbours(d: StoreDriver) -> None:
+    # Labels sorting right next to "a" (as "a-b", "a/b", "ab" and "a!" do)
+    # are not below ("n", "a"); a range scan must stop short of them.
+    for label in ("a", "a-b", "a/b", "ab", "a!", "a0"):
+        await d.put(("n", label), "k", {"label": label})
+    await d.put(("n", "a", "b"), "k", {"label": "a.b"})
+    found = sorted(it.value["label"] for it in await d.search(("n", "a")))
+    check(found == ["a", "a.b"], f"the namespace and those below it: {found}")
+    check(len(await d.search(("n",), limit=20)) == 7, "all of ('n',)")
+
+
 FILTERS: list[tuple[dict[str, Any], list[str]]] = [
     ({"kind": "x"}, ["1", "3"]),
     ({"kind": {"$eq": "y"}}, ["2"]),
@@ -132,6 +144,14 @@ FILTERS: list[tuple[dict[str, Any], list[str]]] = [
     ({"m": {"k": 1}}, ["2"]),
     ({"tags": ["p"]}, ["1"]),
     ({"missing": {"$gt": 0}}, []),
+    ({"s": "apple"}, ["1"]),
+    ({"s": "x"}, []),  # "x" is another field's value: no false match
+    ({"s": {"$ne": "apple"}}, ["2", "3", "4"]),
+    ({"s": "ch/rry"}, []),
+    # Equal and same-hash in Python, different in JSON: compiled SQL is
+    # cached per filter, so these must not share an entry.
+    ({"n": 1}, ["1"]),
+    ({"n": True}, []),
 ]
 
 

@@ -75,6 +75,32 @@ def validate_namespace(namespace: tuple[str, ...]) -> None:
         )
 
 
+_TEXTS: dict[tuple[str, ...], str] = {}
+_TEXTS_SIZE = 4096
+
+
+def namespace_text(namespace: tuple[str, ...]) -> str:
+    """The stored form (labels joined by ``.``) of a valid namespace.
+
+    Remembers the namespaces it has checked: the hot read paths of the SQL
+    stores see the same few namespaces over and over.
+
+    Raises:
+        InvalidNamespaceError: If a label is invalid.
+    """
+    if type(namespace) is tuple:
+        text = _TEXTS.get(namespace)
+        if text is not None:
+            return text
+    validate_namespace_labels(namespace)
+    text = ".".join(namespace)
+    if type(namespace) is tuple:
+        if len(_TEXTS) >= _TEXTS_SIZE:
+            _TEXTS.clear()
+        _TEXTS[namespace] = text
+    return text
+
+
 def validate_op_namespace(op: Op) -> None:
     """Check the labels of the namespace (or patterns) an operation names.
 

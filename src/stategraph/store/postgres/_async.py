@@ -66,6 +66,7 @@ class AsyncPostgresStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         self.lock = asyncio.Lock()
         self.is_setup = False
         self._dialect = _base.PostgresDialect(deserializer)
+        self._index = index
         self._configure(self._dialect, index, ttl)
         self._sweeper = TaskSweeper(lambda: self.sweep_ttl())
 
@@ -105,9 +106,8 @@ class AsyncPostgresStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
             applied = await cursor.fetchall()
             await cursor.execute(_base.HAS_PGVECTOR)
             available = bool(await cursor.fetchall())
-        dims = None if self.index_config is None else int(self.index_config["dims"])
-        pgvector = await self._run(_base.setup_plan(applied, dims, available), True)
-        self._dialect.use_pgvector(pgvector)
+        plan = _base.setup_plan(applied, self._index, available)
+        self._dialect.use_pgvector(await self._run(plan, True))
         self.is_setup = True
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:

@@ -22,6 +22,8 @@ from psycopg.types.json import Jsonb
 
 from stategraph.store._sql import Dialect, Plan, Query
 from stategraph.store.base._records import IndexConfig
+from stategraph.store.postgres import _pgvector
+from stategraph.store.postgres._pgvector import VectorSpace
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool, ConnectionPool
@@ -55,7 +57,7 @@ class ANNIndexConfig(TypedDict, total=False):
 
 
 class HNSWConfig(ANNIndexConfig, total=False):
-    """HNSW index settings (pgvector; accepted, the index is not built yet).
+    """HNSW index settings (pgvector; the default index kind).
 
     Attributes:
         m: Connections per layer.
@@ -67,7 +69,7 @@ class HNSWConfig(ANNIndexConfig, total=False):
 
 
 class IVFFlatConfig(ANNIndexConfig, total=False):
-    """IVFFlat index settings (pgvector; accepted, the index is not built yet).
+    """IVFFlat index settings (pgvector).
 
     Attributes:
         nlist: Number of inverted lists.
@@ -128,19 +130,21 @@ VECTOR_COLUMN = (
     "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
     " WHERE a.attrelid = to_regclass('store_vectors') AND a.attname = 'embedding'"
 )
+# Embeddings without pgvector: real[] columns, scored by this exact cosine.
 EXACT_COSINE = (
     "COALESCE((SELECT SUM(a * b) / NULLIF(SQRT(SUM(a * a)) * SQRT(SUM(b * b)), 0)"
     " FROM unnest(sv.embedding, %s::float8[]) AS t(a, b)), 0)"
 )
-PGVECTOR_COSINE = "1 - (sv.embedding <=> %s::vector)"
 
 
 def check_index(index: PostgresIndexConfig | None) -> None:
     """Reject index settings this store cannot honour, at construction.
 
     Raises:
-        ValueError: If ``distance_type`` is not ``"cosine"``.
+        ValueError: If ``distance_type`` is not ``"cosine"``, or
+            ``ann_index_config`` is invalid.
     """
+    _pgvector.check_ann(dict(index or {}))
     distance = (index or {}).get("distance_type", "cosine")
     if distance != "cosine":
         raise ValueError(
@@ -187,13 +191,15 @@ async def async_pool(
 
 
 def setup_plan(
-    rows: Iterable[Sequence[Any]], dims: int | None, pgvector: bool
-) -> Plan[bool]:
-    """Run the pending migrations; return whether embeddings use pgvector.
+    rows: Iterable[Sequence[Any]],
+    index: PostgresIndexConfig | None,
+    pgvector: bool,
+) -> Plan[VectorSpace | None]:
+    """Run the pending migrations; return pgvector's settings if embeddings use it.
 
     Args:
         rows: ``(name, latest version)`` rows of the migrations table.
-        dims: Embedding dimensions, ``None`` for a store without an index.
+        index: The store's index settings, ``None`` for a store without one.
         pgvector: The server offers the ``vector`` extension.
     """
     applied: dict[str, int] = {row[0]: row[1] for row in rows}
@@ -202,17 +208,31 @@ def setup_plan(
         if v > applied.get("store", -1):
             yield Query(sql)
             yield Query(RECORD, ("store", v))
-    if dims is None:
-        return False
+    if index is None:
+        return None
     existing = yield Query(VECTOR_COLUMN)
-    if existing and existing[0][0]:
-        return str(existing[0][0]).startswith(("vector", "halfvec"))
-    if pgvector:
-        yield Query("CREATE EXTENSION IF NOT EXISTS vector")
-    column = f"vector({int(dims)})" if pgvector else "real[]"
-    yield Query(VECTOR_TABLE.format(type=column))
-    yield Query(RECORD, ("vectors", 0))
-    return pgvector
+    column = str(existing[0][0]) if existing and existing[0][0] else None
+    kind = _pgvector.type_of(column) if column else None
+    if column is None and not pgvector:
+        yield Query(VECTOR_TABLE.format(type="real[]"))
+        yield Query(RECORD, ("vectors", 0))
+    if kind is None and (column is not None or not pgvector):
+        return None  # the exact fallback's real[] table
+    schema = yield Query(_pgvector.SCHEMA)
+    if not schema:
+        yield Query(_pgvector.CREATE)  # needs the privilege to create it
+        schema = yield Query(_pgvector.SCHEMA)
+    space = VectorSpace(schema[0][0], kind or _pgvector.vector_type(dict(index)))
+    if column is None:
+        dims = int(index["dims"])
+        yield Query(VECTOR_TABLE.format(type=f"{space.qualified}({dims})"))
+        yield Query(RECORD, ("vectors", 0))
+    if applied.get("vectors", -1) < 1:
+        ann = _pgvector.index_sql(dict(index), space)
+        if ann is not None:
+            yield Query(ann)
+        yield Query(RECORD, ("vectors", 1))
+    return space
 
 
 def _escape_like(text: str) -> str:
@@ -229,14 +249,15 @@ class PostgresDialect(Dialect):
     P = "%s"
     VALUE = "s.value::text"
 
-    def __init__(self, loads: Any = None, pgvector: bool = False) -> None:
+    def __init__(self, loads: Any = None) -> None:
         self._loads = loads or orjson.loads
-        self.use_pgvector(pgvector)
+        self.use_pgvector(None)
 
-    def use_pgvector(self, pgvector: bool) -> None:
-        """Switch between pgvector and the exact ``real[]`` fallback."""
-        self.pgvector = pgvector
-        self.VEC = "%s::vector" if pgvector else "%s"
+    def use_pgvector(self, space: VectorSpace | None) -> None:
+        """Score with pgvector in ``space``, or (``None``) the exact fallback."""
+        self.space = space
+        self.pgvector = space is not None
+        self.VEC = "%s" if space is None else space.placeholder
 
     def prefix_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
         """Equal to the prefix, or below it (``LIKE`` uses the prefix index)."""
@@ -277,7 +298,7 @@ class PostgresDialect(Dialect):
 
     def similarity(self) -> str:
         """Cosine similarity of ``sv.embedding`` and the query vector."""
-        return PGVECTOR_COSINE if self.pgvector else EXACT_COSINE
+        return EXACT_COSINE if self.space is None else self.space.similarity
 
     def encode_value(self, value: dict[str, Any]) -> Any:
         """``jsonb`` parameter, dumped with orjson."""

@@ -64,6 +64,7 @@ class PostgresStore(_sql.SqlStoreMixin, ThreadedStore):
         self.lock = threading.Lock()
         self.is_setup = False
         self._dialect = _base.PostgresDialect(deserializer)
+        self._index = index
         self._configure(self._dialect, index, ttl)
         self._sweeper = ThreadSweeper(lambda: self.sweep_ttl())
 
@@ -99,9 +100,8 @@ class PostgresStore(_sql.SqlStoreMixin, ThreadedStore):
             applied = cursor.fetchall()
             cursor.execute(_base.HAS_PGVECTOR)
             available = bool(cursor.fetchall())
-        dims = None if self.index_config is None else int(self.index_config["dims"])
-        pgvector = self._run(_base.setup_plan(applied, dims, available), True)
-        self._dialect.use_pgvector(pgvector)
+        plan = _base.setup_plan(applied, self._index, available)
+        self._dialect.use_pgvector(self._run(plan, True))
         self.is_setup = True
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:

@@ -16,7 +16,14 @@ import aiosqlite
 from stategraph.store import _plans, _sql
 from stategraph.store._ttl import TaskSweeper, sweep_interval
 from stategraph.store.base._batch import AsyncBatchedBaseStore
-from stategraph.store.base._records import Item, Op, Result, SearchItem, TTLConfig
+from stategraph.store.base._records import (
+    Item,
+    Op,
+    Result,
+    SearchItem,
+    TTLConfig,
+)
+from stategraph.store.base._store import ensure_refresh, namespace_text
 from stategraph.store.sqlite import _base
 from stategraph.store.sqlite._base import SqliteIndexConfig
 
@@ -56,6 +63,7 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         self.is_setup = False
         self._dialect = _base.SqliteDialect(deserializer)
         self._configure(self._dialect, index, ttl)
+        self._lone_get = _plans.LoneGet(self._cfg)
         self._sweeper = TaskSweeper(lambda: self.sweep_ttl())
 
     @classmethod
@@ -89,6 +97,7 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
                     _base.COSINE_FUNCTION, 2, _base.sqlite_cosine, deterministic=True
                 )
                 await self._load_sqlite_vec()
+            self._get_cursor = await self.conn.cursor()
             self.is_setup = True
 
     async def _load_sqlite_vec(self) -> None:
@@ -99,9 +108,13 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
             return
         try:
             await self.conn.enable_load_extension(True)
-            await self.conn.load_extension(path)
-            await self.conn.enable_load_extension(False)
-        except _base.LOAD_ERRORS:
+            try:
+                await self.conn.load_extension(path)
+            finally:
+                await self.conn.enable_load_extension(False)
+        except Exception as exc:
+            if not _base.is_load_error(exc):
+                raise
             return
         self._dialect.use_sqlite_vec()
 
@@ -126,8 +139,26 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
     ) -> Item | None:
         """Return the item at ``namespace``/``key``, or ``None`` (one query)."""
-        op = self._get_op(namespace, key, refresh_ttl)
-        return await self._single(_plans.get_plan(self._cfg, op, self._now))
+        # The hottest call: one statement, no plan generator in between.
+        prefix = namespace_text(namespace)  # validates it
+        key = str(key)
+        lone = self._lone_get
+        params = lone.params(prefix, key, self._now)
+        if not self.is_setup:
+            await self.setup()
+        async with self.lock:
+            # One cursor for every lone get: no cursor object per call.
+            await self._get_cursor.execute(lone.sql, params)
+            row = await self._get_cursor.fetchone()
+        if row is None:
+            return None
+        item = lone.item(namespace, key, row)
+        if row[3] is not None and ensure_refresh(self.ttl_config, refresh_ttl):
+            refresh = lone.refresh(prefix, key, row, self._now)
+            if refresh is not None:
+                async with self.lock:
+                    await self._run(refresh, False, True)
+        return item
 
     async def asearch(
         self,

@@ -5,9 +5,9 @@ file written by either library is readable by the other; this library's
 schema versions are recorded in ``sg_store_migrations``. Values are JSON
 text, timestamps ISO-8601 text in UTC, vectors little-endian float32 blobs
 (sqlite-vec's format). Similarity is exact either way: sqlite-vec's
-``vec_distance_cosine`` when the extension loads (it needs a Python built
-with loadable extensions), else the Python function ``sg_cosine`` registered
-on the connection.
+``vec_distance_cosine`` when the extension loads (it needs a ``sqlite3``
+built with loadable extensions, or a ``pysqlite3`` connection), else the
+Python function ``sg_cosine`` registered on the connection.
 """
 
 from __future__ import annotations
@@ -133,9 +133,18 @@ def pending_migrations(
     return todo
 
 
-# What a failed extension load raises: no loader in this Python's sqlite3
-# (AttributeError), or SQLite refusing the file.
-LOAD_ERRORS = (AttributeError, sqlite3.OperationalError, sqlite3.NotSupportedError)
+def is_load_error(exc: BaseException) -> bool:
+    """Say whether ``exc`` is a failed extension load, to fall back on.
+
+    That is no loader in this Python's ``sqlite3`` (``AttributeError``), or
+    SQLite refusing the file. The connection may come from another DB-API
+    module built on SQLite (``pysqlite3``), whose error classes are its own:
+    they are recognised by name.
+    """
+    if isinstance(exc, (AttributeError, sqlite3.Error)):
+        return True
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"OperationalError", "NotSupportedError"})
 
 
 def sqlite_vec_path() -> str | None:
@@ -161,8 +170,10 @@ def sqlite_cosine(stored: bytes | None, query: bytes | None) -> float | None:
     return cosine(_unpack(query), _unpack(stored))
 
 
-def _escape_glob(text: str) -> str:
-    return re.sub(r"([\[\]*?])", r"[\1]", text)
+def _below(text: str) -> list[str]:
+    # Namespaces under ``text`` are exactly the texts in ["text.", "text/"):
+    # "/" follows "." in code-point order, which is SQLite's text order.
+    return [text + ".", text + "/"]
 
 
 class SqliteDialect(Dialect):
@@ -174,19 +185,29 @@ class SqliteDialect(Dialect):
     def __init__(self, loads: Callable[[Any], dict[str, Any]] | None = None) -> None:
         self._loads = loads or _loads
         self._similarity = f"{COSINE_FUNCTION}(sv.embedding, ?)"
+        self.sqlite_vec = False
 
     def use_sqlite_vec(self) -> None:
         """Score with sqlite-vec's cosine distance (the extension is loaded)."""
         self._similarity = "1.0 - vec_distance_cosine(sv.embedding, ?)"
+        self.sqlite_vec = True
 
     def prefix_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
-        """Equal to the prefix, or below it (``GLOB`` uses the prefix index)."""
+        """Equal to the prefix, or below it (a range of the prefix index)."""
         text = ".".join(prefix)
-        return "(s.prefix = ? OR s.prefix GLOB ?)", [text, _escape_glob(text) + ".*"]
+        return "(s.prefix = ? OR (s.prefix >= ? AND s.prefix < ?))", [
+            text,
+            *_below(text),
+        ]
 
     def descendants_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
-        """Below the prefix: ``GLOB 'prefix.*'`` (an index range)."""
-        return "s.prefix GLOB ?", [_escape_glob(".".join(prefix)) + ".*"]
+        """Below the prefix, as a text range rather than ``GLOB``.
+
+        SQLite re-prepares a statement whenever the bound pattern of a ``GLOB``
+        or ``LIKE`` changes (its plan depends on the pattern), which cost more
+        than the query itself; a range of two bound texts does not.
+        """
+        return "(s.prefix >= ? AND s.prefix < ?)", _below(".".join(prefix))
 
     def filter_condition(
         self, key: str, op: str, value: Any
@@ -248,6 +269,9 @@ class SqliteDialect(Dialect):
 
 _CMP = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# Characters no JSON encoder escapes inside a string (unlike "/", "<", "&",
+# quotes, backslashes, controls and non-ASCII, which some encoders escape).
+_LITERAL = re.compile(r"[A-Za-z0-9 _.,:;@#%+=~-]*\Z")
 
 
 def _quote(text: str) -> str:
@@ -261,6 +285,15 @@ def _equal(kind: str, got: str, value: Any) -> tuple[str, list[Any]] | None:
     if isinstance(value, bool):
         return f"{kind} = '{'true' if value else 'false'}'", []
     if isinstance(value, str):
+        if _LITERAL.match(value):
+            # A substring test on the raw text first: it rejects most rows
+            # without parsing their JSON (which SQLite 3.40 does per call).
+            # Sound because every JSON encoder writes these characters as
+            # themselves, so a stored "value" string contains '"value"'.
+            return (
+                f"instr(s.value, ?) > 0 AND {got} = ? AND {kind} = 'text'",
+                [f'"{value}"', value],
+            )
         return f"{got} = ? AND {kind} = 'text'", [value]
     if isinstance(value, (int, float)):
         # JSON true/false extract as 1/0: the type check keeps them apart.

@@ -12,8 +12,14 @@ from typing import Any, TypeVar, cast
 
 from stategraph.store import _plans, _sql
 from stategraph.store._ttl import ThreadSweeper, sweep_interval
-from stategraph.store.base._records import Item, Op, Result, SearchItem, TTLConfig
-from stategraph.store.base._store import SyncOnlyStore
+from stategraph.store.base._records import (
+    Item,
+    Op,
+    Result,
+    SearchItem,
+    TTLConfig,
+)
+from stategraph.store.base._store import SyncOnlyStore, ensure_refresh, namespace_text
 from stategraph.store.sqlite import _base
 from stategraph.store.sqlite._base import SqliteIndexConfig
 
@@ -53,6 +59,7 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
         self.is_setup = False
         self._dialect = _base.SqliteDialect(deserializer)
         self._configure(self._dialect, index, ttl)
+        self._lone_get = _plans.LoneGet(self._cfg)
         self._sweeper = ThreadSweeper(lambda: self.sweep_ttl())
 
     @classmethod
@@ -86,6 +93,7 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
                     _base.COSINE_FUNCTION, 2, _base.sqlite_cosine, deterministic=True
                 )
                 self._load_sqlite_vec()
+            self._get_cursor = self.conn.cursor()
             self.is_setup = True
 
     def _load_sqlite_vec(self) -> None:
@@ -96,9 +104,13 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
             return
         try:
             self.conn.enable_load_extension(True)
-            self.conn.load_extension(path)
-            self.conn.enable_load_extension(False)
-        except _base.LOAD_ERRORS:
+            try:
+                self.conn.load_extension(path)
+            finally:
+                self.conn.enable_load_extension(False)
+        except Exception as exc:
+            if not _base.is_load_error(exc):
+                raise
             return
         self._dialect.use_sqlite_vec()
 
@@ -117,8 +129,26 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
         self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
     ) -> Item | None:
         """Return the item at ``namespace``/``key``, or ``None`` (one query)."""
-        op = self._get_op(namespace, key, refresh_ttl)
-        return self._single(_plans.get_plan(self._cfg, op, self._now))
+        # The hottest call: one statement, no plan generator in between.
+        prefix = namespace_text(namespace)  # validates it
+        key = str(key)
+        lone = self._lone_get
+        params = lone.params(prefix, key, self._now)
+        if not self.is_setup:
+            self.setup()
+        with self.lock:
+            # One cursor for every lone get: no cursor object per call.
+            self._get_cursor.execute(lone.sql, params)
+            row = self._get_cursor.fetchone()
+        if row is None:
+            return None
+        item = lone.item(namespace, key, row)
+        if row[3] is not None and ensure_refresh(self.ttl_config, refresh_ttl):
+            refresh = lone.refresh(prefix, key, row, self._now)
+            if refresh is not None:
+                with self.lock:
+                    self._run(refresh, False, True)
+        return item
 
     def search(
         self,
