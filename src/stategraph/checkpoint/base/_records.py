@@ -8,6 +8,7 @@ library reads the same in the other.
 from __future__ import annotations
 
 import contextlib
+import random
 import sys
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -249,3 +250,18 @@ def get_serializable_checkpoint_metadata(
     out = get_checkpoint_metadata(config, metadata)
     out.pop("writes", None)  # type: ignore[typeddict-item]
     return out
+
+
+def next_version(current: str | int | None) -> str:
+    """Return the channel version after ``current``: ``"<n+1, 32 digits>.<random>"``.
+
+    Same format as ``InMemorySaver`` and LangGraph's savers, so versions of
+    one thread compare correctly as strings whichever saver wrote them.
+    """
+    if current is None:
+        number = 0
+    elif isinstance(current, int):
+        number = current
+    else:
+        number = int(current.split(".", 1)[0])
+    return f"{number + 1:032}.{random.random():016}"

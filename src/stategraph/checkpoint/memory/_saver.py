@@ -17,7 +17,6 @@ objects cannot change saved state and loading returns fresh objects.
 
 from __future__ import annotations
 
-import random
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
@@ -36,6 +35,7 @@ from stategraph.checkpoint.base import (
     SerializerProtocol,
     get_checkpoint_metadata,
 )
+from stategraph.checkpoint.base._records import next_version
 from stategraph.checkpoint.memory._header import (
     freeze_header,
     freeze_metadata,
@@ -319,13 +319,7 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             current: Current version (string or int), or ``None``.
             channel: Unused; kept for compatibility.
         """
-        if current is None:
-            number = 0
-        elif isinstance(current, int):
-            number = current
-        else:
-            number = int(current.split(".", 1)[0])
-        return f"{number + 1:032}.{random.random():016}"
+        return next_version(current)
 
     # -- helpers -------------------------------------------------------------
 

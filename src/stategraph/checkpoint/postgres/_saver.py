@@ -7,7 +7,6 @@ Turns calls into the statements of ``_base`` and rows into
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -33,6 +32,7 @@ from stategraph.checkpoint.base import (
     SerializerProtocol,
     get_serializable_checkpoint_metadata,
 )
+from stategraph.checkpoint.base._records import next_version
 from stategraph.checkpoint.postgres._base import (
     MIGRATIONS,
     PUT_CHECKPOINT,
@@ -105,13 +105,7 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
             current: Current version (string or int), or ``None``.
             channel: Unused; kept for compatibility.
         """
-        if current is None:
-            number = 0
-        elif isinstance(current, int):
-            number = current
-        else:
-            number = int(current.split(".", 1)[0])
-        return f"{number + 1:032}.{random.random():016}"
+        return next_version(current)
 
     def _put_statements(
         self,

@@ -28,6 +28,7 @@ from stategraph.checkpoint.base import (
     DeltaChannelHistory,
     SerializerProtocol,
 )
+from stategraph.checkpoint.base._records import next_version
 from stategraph.checkpoint.sqlite import _aio, _read, _write
 from stategraph.checkpoint.sqlite._aio import AsyncBridge
 from stategraph.checkpoint.sqlite._base import (
@@ -42,7 +43,6 @@ from stategraph.checkpoint.sqlite._base import (
 )
 from stategraph.checkpoint.sqlite._delta import delta_history_plan
 from stategraph.checkpoint.sqlite._read import config_of
-from stategraph.checkpoint.sqlite._write import next_version
 
 
 class AsyncSqliteSaver(AsyncBridge):

@@ -22,6 +22,7 @@ from stategraph.checkpoint.base import (
     DeltaChannelHistory,
     SerializerProtocol,
 )
+from stategraph.checkpoint.base._records import next_version
 from stategraph.checkpoint.sqlite import _io, _read, _write
 from stategraph.checkpoint.sqlite._base import (
     PRAGMA_WAL,
@@ -36,7 +37,6 @@ from stategraph.checkpoint.sqlite._base import (
 from stategraph.checkpoint.sqlite._delta import delta_history_plan
 from stategraph.checkpoint.sqlite._io import SyncSaver
 from stategraph.checkpoint.sqlite._read import config_of
-from stategraph.checkpoint.sqlite._write import next_version
 
 
 class SqliteSaver(SyncSaver):

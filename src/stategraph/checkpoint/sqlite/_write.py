@@ -10,7 +10,6 @@ leaves a transaction half done.
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -293,18 +292,3 @@ def acquire_plan(thread_id: str, owner: str, now: float, ttl: float) -> Plan[flo
 def release_plan(thread_id: str, owner: str) -> Plan[None]:
     """Give up the lease of a thread if ``owner`` still holds it."""
     yield Query(sql.RELEASE_LEASE, (thread_id, owner))
-
-
-def next_version(current: str | int | None) -> str:
-    """Return the channel version after ``current``: ``"<n+1, 32 digits>.<random>"``.
-
-    Same format as ``InMemorySaver`` and LangGraph's savers, so versions of
-    one thread compare correctly as strings whichever saver wrote them.
-    """
-    if current is None:
-        number = 0
-    elif isinstance(current, int):
-        number = current
-    else:
-        number = int(current.split(".", 1)[0])
-    return f"{number + 1:032}.{random.random():016}"
