@@ -137,7 +137,7 @@ async def create_run(
     assistant = await resolve_assistant(ctx, body["assistant_id"])
     thread = await _thread_for_run(ctx, raw_thread_id, kwargs)
     thread_id = thread["thread_id"]
-    in_flight = ctx.runs.in_flight(thread_id)
+    in_flight = await ctx.runs.in_flight(thread_id)
     strategy = kwargs["multitask_strategy"]
     if in_flight and strategy == "reject":
         raise ApiError(
@@ -160,7 +160,7 @@ async def create_run(
     if strategy in ("interrupt", "rollback"):
         for old in in_flight:
             await cancel_run(ctx, thread_id, old, strategy)
-    ctx.runs.submit(run)
+    await ctx.runs.submit(run)
     return run
 
 
@@ -172,7 +172,7 @@ async def cancel_run(
     Returns:
         Whether the run was in flight.
     """
-    where = ctx.runs.cancel(thread_id, run_id, action)
+    where = await ctx.runs.cancel(thread_id, run_id, action)
     if where != "pending":
         return where == "running"
     if action == "rollback":

@@ -173,7 +173,7 @@ async def refresh_thread(
             if task.interrupts
         }
         thread["state_updated_at"] = now()
-    in_flight = ctx.queue.in_flight(thread_id) if ctx.queue is not None else []
+    in_flight = await ctx.queue.in_flight(thread_id) if ctx.queue is not None else []
     if [run_id for run_id in in_flight if run_id != ending_run]:
         thread["status"] = "busy"
     elif error is not None:

@@ -81,6 +81,6 @@ async def join_thread_stream(request: Request) -> Response:
     thread_id = thread["thread_id"]
     # Watch before answering, so a run created right after is not missed.
     queue = ctx.broker.watch(thread_id)
-    for run_id in ctx.runs.in_flight(thread_id):
+    for run_id in await ctx.runs.in_flight(thread_id):
         queue.put_nowait(("run", run_id))
     return event_stream_response(_thread_frames(ctx, thread_id, queue, modes))

@@ -37,7 +37,7 @@ from stategraph.server._config import (
 from stategraph.server._context import RUN_TIMEOUT_SECONDS, ServerContext, context
 from stategraph.server._executor import execute_run
 from stategraph.server._http import http_error, json_response
-from stategraph.server._queue import RunQueue
+from stategraph.server._queue import InMemoryRunQueue
 from stategraph.server._registry import GraphRegistry, system_assistant_id
 from stategraph.server._scheduler import CronScheduler
 from stategraph.server._storage import InMemoryStorage, Storage
@@ -143,7 +143,7 @@ async def _lifespan(
             record = assistants.system_assistant(ctx, graph_id)
             await ctx.storage.put_assistant(record)
             await ctx.storage.put_assistant_version(record)
-        ctx.queue = RunQueue(partial(execute_run, ctx))
+        ctx.queue = InMemoryRunQueue(partial(execute_run, ctx))
         ctx.crons = CronScheduler(ctx)
         ctx.crons.start()
         ctx.sweeper.start()

@@ -188,7 +188,7 @@ async def get_run(request: Request) -> Response:
 async def delete_run(request: Request) -> Response:
     """DELETE /threads/{id}/runs/{run_id} (not while in flight)."""
     ctx, run = await _load_run(request)
-    if run["run_id"] in ctx.runs.in_flight(run["thread_id"]):
+    if run["run_id"] in await ctx.runs.in_flight(run["thread_id"]):
         raise ApiError(409, "Run is still in flight; cancel it before deleting it")
     await ctx.storage.delete_run(run["run_id"])
     ctx.broker.discard(run["run_id"])
@@ -291,12 +291,12 @@ async def cancel_many(request: Request) -> Response:
     if status:
         wanted = [
             (tid, rid)
-            for tid, rid, running in ctx.runs.all_in_flight()
+            for tid, rid, running in await ctx.runs.all_in_flight()
             if status == "all" or running == (status == "running")
         ]
     elif thread_id is not None and run_ids:
         tid = parse_uuid(thread_id, "thread ID")
-        flying = set(ctx.runs.in_flight(tid))
+        flying = set(await ctx.runs.in_flight(tid))
         wanted = [(tid, parse_uuid(r, "run ID")) for r in run_ids]
         wanted = [(t, r) for t, r in wanted if r in flying]
     else:

@@ -165,7 +165,7 @@ async def prune(request: Request) -> Response:
     body = await read_body(request)
     ids = [parse_uuid(i, "thread ID") for i in field(body, "thread_ids", list, [])]
     strategy = choice(body, "strategy", ("delete", "keep_latest"), "delete")
-    busy = [thread_id for thread_id in ids if ctx.runs.in_flight(thread_id)]
+    busy = [thread_id for thread_id in ids if await ctx.runs.in_flight(thread_id)]
     if busy:  # checked first, so a refused prune changes nothing
         raise ApiError(409, f"Threads busy with a run: {', '.join(busy)}")
     pruned = 0
@@ -224,7 +224,7 @@ async def update_state(request: Request) -> Response:
     ctx = context(request)
     thread = await load_thread(ctx, request.path_params["id"])
     body = await read_body(request)
-    if ctx.runs.in_flight(thread["thread_id"]):
+    if await ctx.runs.in_flight(thread["thread_id"]):
         raise ApiError(409, "Thread is busy with a run; update its state once it ends")
     graph = await graph_of(ctx, thread)
     if graph is None:
