@@ -116,7 +116,8 @@ async def execute_run(ctx: ServerContext, active: ActiveRun) -> None:
     try:
         await _set_status(ctx, run, "running")
         started_at = run["updated_at"]
-        stream.publish("metadata", _json.dumps({"run_id": run["run_id"], "attempt": 1}))
+        meta = {"run_id": run["run_id"], "attempt": active.attempt}
+        stream.publish("metadata", _json.dumps(meta))
         deadline = asyncio.get_running_loop().time() + ctx.run_timeout
         result = await asyncio.wait_for(
             _stream_graph(ctx, run, stream), ctx.run_timeout

@@ -31,6 +31,8 @@ class ActiveRun:
     task: asyncio.Task[None] | None = None
     #: Set by ``cancel``; ``None`` when the task is cancelled by shutdown.
     cancel_action: CancelAction | None = None
+    #: 1, or more when a worker took the run over from one that died.
+    attempt: int = 1
 
 
 @dataclass(slots=True)

@@ -37,6 +37,8 @@ from stategraph.server._config import (
 from stategraph.server._context import RUN_TIMEOUT_SECONDS, ServerContext, context
 from stategraph.server._executor import execute_run
 from stategraph.server._http import http_error, json_response
+from stategraph.server._pg_queue import PostgresRunQueue
+from stategraph.server._postgres import PostgresOptions, open_postgres
 from stategraph.server._queue import InMemoryRunQueue
 from stategraph.server._registry import GraphRegistry, system_assistant_id
 from stategraph.server._scheduler import CronScheduler
@@ -129,13 +131,23 @@ async def _lifespan(
     ctx: ServerContext,
     config: ServerConfig | None,
     store_config: ServerConfig | None,
+    postgres: PostgresOptions | None,
     app: Starlette,
 ) -> AsyncIterator[None]:
     async with contextlib.AsyncExitStack() as stack:
         saver = None if config is None else await _open_saver(stack, config)
         if saver is not None:
             ctx.registry.checkpointer = saver
-        if store_config is not None and store_config.store_ttl:
+        if postgres is not None:
+            await open_postgres(
+                stack,
+                ctx,
+                postgres,
+                store_config,
+                keep_saver=config is None or saver is not None,
+                keep_store=store_config is None,
+            )
+        elif store_config is not None and store_config.store_ttl:
             ctx.registry.store = await _open_ttl_store(stack, store_config)
         for graph_id in ctx.registry.ids():
             if await ctx.storage.get_assistant(system_assistant_id(graph_id)):
@@ -143,15 +155,20 @@ async def _lifespan(
             record = assistants.system_assistant(ctx, graph_id)
             await ctx.storage.put_assistant(record)
             await ctx.storage.put_assistant_version(record)
-        ctx.queue = InMemoryRunQueue(partial(execute_run, ctx))
-        ctx.crons = CronScheduler(ctx)
-        ctx.crons.start()
+        if ctx.queue is None:
+            ctx.queue = InMemoryRunQueue(partial(execute_run, ctx))
+        if isinstance(ctx.queue, PostgresRunQueue):
+            await ctx.queue.start()
+        if postgres is None or postgres.background:
+            ctx.crons = CronScheduler(ctx)
+            ctx.crons.start()
         ctx.sweeper.start()
         try:
             yield
         finally:
             await ctx.sweeper.aclose()
-            await ctx.crons.aclose()
+            if ctx.crons is not None:
+                await ctx.crons.aclose()
             await ctx.queue.aclose()
             await ctx.storage.aclose()
 
@@ -187,6 +204,7 @@ def create_app(
     storage: Storage | None = None,
     run_timeout: float | None = None,
     clock: Callable[[], datetime] | None = None,
+    postgres: PostgresOptions | str | None = None,
 ) -> Starlette:
     """Build the server app.
 
@@ -204,6 +222,12 @@ def create_app(
         run_timeout: Seconds a run may take before it ends with status
             ``timeout`` (default: env ``BG_JOB_TIMEOUT_SECS``, else one day).
         clock: Returns the current time; crons and thread TTLs go by it.
+        postgres: Keep everything in PostgreSQL: a URI (``DATABASE_URI``)
+            or ``PostgresOptions`` (role, worker concurrency, lease). The
+            server's records, checkpoints and store share one pool (unless
+            ``checkpointer``/``store`` are given), runs go through a
+            ``FOR UPDATE SKIP LOCKED`` queue and streams through the
+            database, so several processes can serve one deployment.
 
     Returns:
         A Starlette app; serve it with any ASGI server.
@@ -249,6 +273,7 @@ def create_app(
             ctx,
             None if checkpointer is not None else config,
             None if store_given else config,
+            PostgresOptions(postgres) if isinstance(postgres, str) else postgres,
         ),
     )
     app.state.stategraph = ctx

@@ -76,6 +76,8 @@ class Names:
     """Table identifiers, qualified by a schema when one is given."""
 
     schema: str | None
+    #: The schema the tables landed in (read at setup when ``schema`` is None).
+    label: str | None = None
 
     def table(self, name: str) -> sql.Composable:
         """The identifier of table ``sg_<name>``."""
@@ -104,7 +106,7 @@ class Names:
     @property
     def channel(self) -> str:
         """The NOTIFY channel prefix of this schema's server."""
-        return f"sg_{self.schema or 'public'}"
+        return f"sg_{self.schema or self.label or 'public'}"
 
 
 def jsonb(value: Any) -> Jsonb:

@@ -47,13 +47,16 @@ class PostgresStorage(Storage):
         self, pool: AsyncConnectionPool[Any], *, schema: str | None = None
     ) -> None:
         self.pool = pool
+        self.schema = schema
         self.names = Names(schema)
 
     async def setup(self) -> None:
         """Create the tables, or migrate them to the newest version."""
-        names = self.names
         async with self.pool.connection() as conn, conn.transaction():
             cur = conn.cursor(row_factory=tuple_row)
+            await cur.execute("SELECT current_schema()")
+            row = await cur.fetchone()
+            self.names = names = Names(self.schema, row[0] if row else None)
             await cur.execute(_SETUP_LOCK.format(sql.Literal(names.channel)))
             await cur.execute(
                 sql.SQL("CREATE TABLE IF NOT EXISTS {} (v integer PRIMARY KEY)").format(
