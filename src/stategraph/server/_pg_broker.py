@@ -34,7 +34,6 @@ logger = logging.getLogger("stategraph.server")
 POLL_SECONDS = 1.0
 #: Largest thread event sent to other processes (NOTIFY payloads are < 8000).
 _MAX_EVENT_BYTES = 7000
-_TERMINAL_OR_GONE = (None, "success", "error", "timeout", "interrupted")
 
 
 class PgRunStream(RunStream):
@@ -317,14 +316,21 @@ class PostgresBroker(Broker):
                 (stream.run_id, last),
             )
             rows = await cur.fetchall()
-            status: Any = "running"
+            expired = False
             if head is None and not rows and not stream.frames:
+                # The end marker is the only sure end; no marker long after
+                # the run ended means its frames were swept.
                 await cur.execute(
-                    self._sql("SELECT record->>'status' FROM {runs} WHERE run_id = %s"),
-                    (stream.run_id,),
+                    self._sql(
+                        "SELECT record->>'status' NOT IN ('pending', 'running')"
+                        " AND (record->>'updated_at')::timestamptz"
+                        " < now() - make_interval(secs => %s)"
+                        " FROM {runs} WHERE run_id = %s"
+                    ),
+                    (self._retain, stream.run_id),
                 )
                 found = await cur.fetchone()
-                status = None if found is None else found[0]
+                expired = bool(found and found[0])
         for seq, event, data in rows:
             stream.frames.append(Frame(int(seq), event, bytes(data)))
         if head is not None:
@@ -333,8 +339,7 @@ class PostgresBroker(Broker):
             stream.wake()
         if head is not None and head[1]:
             stream.finish(bytes(head[2]) if head[2] is not None else b"null")
-        elif head is None and status in _TERMINAL_OR_GONE:
-            # Never started (or its frames expired): nothing will come.
+        elif expired:
             stream.finish(b"null")
 
     async def _sweep_loop(self) -> None:
