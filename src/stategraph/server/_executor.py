@@ -125,7 +125,8 @@ async def execute_run(ctx: ServerContext, active: ActiveRun) -> None:
         status = "success"
     except asyncio.CancelledError:
         if active.cancel_action is None:  # server shutdown: let it end the task
-            await _finish(ctx, run, stream, "interrupted", None, None, started_at)
+            if not active.released:
+                await _finish(ctx, run, stream, "interrupted", None, None, started_at)
             raise
         _uncancel()
         status = "interrupted" if active.cancel_action == "interrupt" else "rollback"

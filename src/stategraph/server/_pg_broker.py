@@ -234,6 +234,9 @@ class PostgresBroker(Broker):
         runs = sorted({op[1] for op in ops if op[0] != "event"})
         async with self._pool.connection() as conn, conn.transaction():
             cur = conn.cursor(row_factory=tuple_row)
+            # Frames are a replay buffer, not records: a crash may lose the
+            # last few, so the commit need not wait for the disk.
+            await cur.execute("SET LOCAL synchronous_commit TO OFF")
             if frames:
                 heads = {(f[0], f[1]) for f in frames}
                 await cur.executemany(

@@ -123,6 +123,7 @@ class PostgresRunQueue(RunQueue):
     # -- the RunQueue interface (any process) ---------------------------------
 
     async def submit(self, run: dict[str, Any]) -> None:
+        logger.debug("submitted run %s", run["run_id"])
         async with self._pool.connection() as conn:
             await notify(conn, self._runs_channel, run["run_id"])
 
@@ -222,18 +223,41 @@ class PostgresRunQueue(RunQueue):
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        running = [a.task for a in self._active.values() if a.task is not None]
-        for task in running:
-            task.cancel()
+        # Runs in progress go back to the queue: another worker resumes them
+        # from their last checkpoint, as if this one had died.
+        running = []
+        for active in self._active.values():
+            if active.task is not None:
+                active.released = True
+                active.task.cancel()
+                running.append(active.task)
         for task in running:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if running:
+            await self._release()
         if self._listener is not None:
             await self._listener.aclose()
+
+    async def _release(self) -> None:
+        try:
+            async with self._pool.connection() as conn:
+                await conn.execute(
+                    sql.SQL(
+                        "UPDATE {} SET lease_until = now() - interval '1 second'"
+                        " WHERE worker_id = %s AND status = 'running'"
+                    ).format(self._runs),
+                    (self.worker_id,),
+                )
+                await notify(conn, self._runs_channel, "released")
+        except Exception:
+            # Their leases run out instead; the runs are taken over later.
+            logger.warning("handing runs back failed", exc_info=True)
 
     # -- the worker side -------------------------------------------------------
 
     def _on_notify(self, channel: str, payload: str) -> None:
+        logger.debug("notified on %s: %s", channel, payload)
         if channel == self._runs_channel:
             self._wake.set()
             return
@@ -270,6 +294,7 @@ class PostgresRunQueue(RunQueue):
             free = self._concurrency - len(self._active)
             claimed = await self._claim(free) if free > 0 else []
             for record, attempt, cancel_action in claimed:
+                logger.debug("claimed run %s (attempt %d)", record["run_id"], attempt)
                 self._start(record, attempt, cancel_action)
             if claimed and len(claimed) == free:
                 continue  # there may be more due runs

@@ -60,6 +60,44 @@ class PostgresOptions:
         return self.role != "api"
 
 
+async def setup_postgres(
+    stack: contextlib.AsyncExitStack,
+    options: PostgresOptions,
+    config: ServerConfig | None,
+) -> tuple[PostgresStorage, Any, Any]:
+    """Open the pool; create or migrate the storage, saver and store tables.
+
+    Returns:
+        The storage, the checkpoint saver and the store, all on one pool
+        that ``stack`` closes.
+    """
+    from psycopg_pool import AsyncConnectionPool
+
+    from stategraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    from stategraph.store.postgres.aio import AsyncPostgresStore
+
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        options.uri,
+        kwargs=CONNECT_KWARGS,
+        min_size=1,
+        max_size=options.pool_size,
+        open=False,
+    )
+    await pool.open(wait=True)
+    stack.push_async_callback(pool.close)
+    storage = PostgresStorage(pool)
+    await storage.setup()
+    saver = AsyncPostgresSaver(pool)
+    await saver.setup()
+    store = AsyncPostgresStore(
+        pool,
+        index=cast("Any", config and config.store_index),
+        ttl=cast("Any", config and config.store_ttl),
+    )
+    await store.setup()
+    return storage, saver, store
+
+
 async def open_postgres(
     stack: contextlib.AsyncExitStack,
     ctx: ServerContext,
@@ -79,50 +117,26 @@ async def open_postgres(
         keep_saver: The caller gave its own checkpointer: keep it.
         keep_store: The caller gave its own store: keep it.
     """
-    from psycopg_pool import AsyncConnectionPool
-
-    from stategraph.checkpoint.postgres.aio import AsyncPostgresSaver
-    from stategraph.store.postgres.aio import AsyncPostgresStore
-
-    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-        options.uri,
-        kwargs=CONNECT_KWARGS,
-        min_size=1,
-        max_size=options.pool_size,
-        open=False,
-    )
-    await pool.open(wait=True)
-    stack.push_async_callback(pool.close)
-    storage = PostgresStorage(pool)
-    await storage.setup()
+    storage, saver, store = await setup_postgres(stack, options, config)
     ctx.storage = storage
     if not keep_saver:
-        saver = AsyncPostgresSaver(pool)
-        await saver.setup()
         ctx.registry.checkpointer = saver
     if not keep_store:
-        store = AsyncPostgresStore(
-            pool,
-            index=cast("Any", config and config.store_index),
-            ttl=cast("Any", config and config.store_ttl),
-        )
-        await store.setup()
-        if config is not None and config.store_ttl:
+        if config is not None and config.store_ttl and options.background:
             await store.start_ttl_sweeper()
             stack.push_async_callback(store.stop_ttl_sweeper)
         ctx.registry.store = store
-    broker = PostgresBroker(storage, retain_seconds=ctx.broker._retain)
+    broker = PostgresBroker(storage)
     await broker.start()
     stack.push_async_callback(broker.aclose)
     ctx.broker = broker
     execute = partial(execute_claimed, ctx, broker) if options.executes else None
-    queue = PostgresRunQueue(
+    ctx.queue = PostgresRunQueue(
         storage,
         execute,
         concurrency=options.concurrency,
         lease_seconds=options.lease_seconds,
     )
-    ctx.queue = queue
 
 
 async def execute_claimed(

@@ -33,6 +33,9 @@ class ActiveRun:
     cancel_action: CancelAction | None = None
     #: 1, or more when a worker took the run over from one that died.
     attempt: int = 1
+    #: Cancelled by a stopping worker that hands the run to another one:
+    #: its end is not recorded.
+    released: bool = False
 
 
 @dataclass(slots=True)

@@ -49,6 +49,8 @@ from stategraph.store.memory import InMemoryStore
 
 #: Environment variable naming the ``langgraph.json`` of ``create_app_from_env``.
 CONFIG_ENV = "STATEGRAPH_CONFIG"
+#: Environment variable with the PostgreSQL URI of ``create_app_from_env``.
+DATABASE_ENV = "DATABASE_URI"
 
 _EXPOSED = ["x-pagination-total", "x-pagination-next", "content-location", "location"]
 
@@ -285,8 +287,9 @@ def create_app_from_env() -> Starlette:
     """``create_app`` for the ``langgraph.json`` named by ``STATEGRAPH_CONFIG``.
 
     This is the factory uvicorn imports when ``stategraph dev`` reloads code.
+    With ``DATABASE_URI`` set, everything is kept in that PostgreSQL database.
     """
     path = os.environ.get(CONFIG_ENV)
     if not path:
         raise RuntimeError(f"set {CONFIG_ENV} to the path of a langgraph.json file")
-    return create_app(config=path)
+    return create_app(config=path, postgres=os.environ.get(DATABASE_ENV) or None)
