@@ -15,6 +15,8 @@ import logging
 import os
 import signal
 import socket
+import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,18 @@ def _logging() -> None:
     )
 
 
+def _exit_with_parent() -> None:
+    """Stop this process when the supervisor is gone (even if it was killed)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)  # polling: Linux sends no signal for this by default
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _app(config: Path, options: PostgresOptions) -> Any:
     from stategraph.server.app import create_app
 
@@ -42,6 +56,7 @@ def run_api(config: Path, options: PostgresOptions, sock: socket.socket) -> None
     import uvicorn
 
     _logging()
+    _exit_with_parent()
     app = _app(config, replace(options, role="api", background=False))
     server = uvicorn.Server(
         uvicorn.Config(
@@ -59,6 +74,7 @@ def run_api(config: Path, options: PostgresOptions, sock: socket.socket) -> None
 def run_worker(config: Path, options: PostgresOptions) -> None:
     """Claim and execute runs until SIGTERM/SIGINT (a worker process's main)."""
     _logging()
+    _exit_with_parent()
     app = _app(config, replace(options, role="worker"))
     asyncio.run(_work(app))  # noqa: TID251  # a worker process owns its loop
 
