@@ -27,7 +27,7 @@ from starlette.routing import Route
 import stategraph
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.server import assistants, crons, runs, store as store_routes, threads
-from stategraph.server._broker import Broker
+from stategraph.server._broker import Broker, MemoryBroker
 from stategraph.server._config import (
     ServerConfig,
     import_object,
@@ -39,6 +39,7 @@ from stategraph.server._executor import execute_run
 from stategraph.server._http import http_error, json_response
 from stategraph.server._queue import RunQueue
 from stategraph.server._registry import GraphRegistry, system_assistant_id
+from stategraph.server._run_ops import cancel_here
 from stategraph.server._scheduler import CronScheduler
 from stategraph.server._storage import InMemoryStorage, Storage
 from stategraph.server._thread_ttl import ThreadSweeper, parse_ttl_config
@@ -144,6 +145,8 @@ async def _lifespan(
             await ctx.storage.put_assistant(record)
             await ctx.storage.put_assistant_version(record)
         ctx.queue = RunQueue(partial(execute_run, ctx))
+        stack.push_async_callback(ctx.broker.aclose)
+        await ctx.broker.serve_cancels(partial(cancel_here, ctx))
         ctx.crons = CronScheduler(ctx)
         ctx.crons.start()
         ctx.sweeper.start()
@@ -187,6 +190,7 @@ def create_app(
     storage: Storage | None = None,
     run_timeout: float | None = None,
     clock: Callable[[], datetime] | None = None,
+    broker: Broker | None = None,
 ) -> Starlette:
     """Build the server app.
 
@@ -204,6 +208,9 @@ def create_app(
         run_timeout: Seconds a run may take before it ends with status
             ``timeout`` (default: env ``BG_JOB_TIMEOUT_SECS``, else one day).
         clock: Returns the current time; crons and thread TTLs go by it.
+        broker: Run streams and cancel signals (default: in memory, one
+            process); a ``RedisBroker`` shares them between processes. The
+            app closes it on shutdown.
 
     Returns:
         A Starlette app; serve it with any ASGI server.
@@ -232,7 +239,7 @@ def create_app(
     ctx = ServerContext(
         registry=registry,
         storage=storage or InMemoryStorage(),
-        broker=Broker(),
+        broker=broker or MemoryBroker(),
         run_timeout=run_timeout,
     )
     if clock is not None:
