@@ -41,6 +41,17 @@ _DISCARD_GRACE_MS = 5000
 #: Entries read per ``XREAD``: a catching-up reader gets them in a few trips.
 _READ_COUNT = 512
 
+# One call appends a whole batch: one command to send and one reply to parse
+# instead of one per frame. A frame is one field, ``<event>\n<data>``.
+_APPEND = """
+local seq = tonumber(ARGV[2])
+for i = 3, #ARGV do
+  redis.call('XADD', KEYS[1], '0-' .. (seq + i - 2), 'f', ARGV[i])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return #ARGV - 2
+"""
+
 # Closing is done by a script so a run already discarded or expired is not
 # brought back to life by a late close.
 _CLOSE = """
@@ -75,12 +86,12 @@ class RedisRunStream(RunStream):
         self._broker = broker
         self._meta, self._frames = broker.run_keys(run_id)
         self.next_seq = next_seq
-        self._pending: list[tuple[int, str, bytes]] = []
+        self._pending: list[bytes] = []
         self._flushing: asyncio.Task[None] | None = None
 
     def publish(self, event: str, data: bytes) -> None:
         """Buffer a frame; a background task writes buffers in pipelines."""
-        self._pending.append((self.next_seq, event, data))
+        self._pending.append(event.encode() + b"\n" + data)
         self.next_seq += 1
         if self._flushing is None:
             self._broker.publishing[self.run_id] = self
@@ -92,12 +103,11 @@ class RedisRunStream(RunStream):
         try:
             while self._pending:
                 batch, self._pending = self._pending, []
-                pipe = self._broker.redis.pipeline(transaction=False)
-                for seq, event, data in batch:
-                    fields: dict[Any, Any] = {"e": event, "d": data}
-                    pipe.xadd(self._frames, fields, id=f"0-{seq + 1}")
-                pipe.pexpire(self._frames, int(OPEN_TTL_SECONDS * 1000))
-                await pipe.execute()
+                first = self.next_seq - len(batch)
+                ttl = int(OPEN_TTL_SECONDS * 1000)
+                await self._broker.append_script(
+                    keys=[self._frames], args=[ttl, first, *batch]
+                )
         finally:
             self._flushing = None
 
@@ -152,7 +162,8 @@ class RedisRunStream(RunStream):
                 seq = _entry_seq(entry_id)
                 if seq is None or b"end" in fields:
                     return
-                frame = Frame(seq, fields[b"e"].decode(), fields[b"d"])
+                event, _, data = fields[b"f"].partition(b"\n")
+                frame = Frame(seq, event.decode(), data)
                 if frame.wanted(modes):
                     yield frame
 
@@ -232,6 +243,7 @@ class RedisBroker(Broker):
         #: Streams this process publishes to, flushed before they are closed.
         self.publishing: dict[str, RedisRunStream] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.append_script = self.redis.register_script(_APPEND)
         self._close_script = self.redis.register_script(_CLOSE)
         self._discard_script = self.redis.register_script(_DISCARD)
         self._cancel_pubsub: PubSub | None = None
