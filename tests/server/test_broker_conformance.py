@@ -8,12 +8,18 @@ worker process do: what one publishes, the other reads.
 from __future__ import annotations
 
 import asyncio
+import socket
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 import pytest_asyncio
+import redis
 from _redis_support import delete_prefix, new_prefix, require_redis
+from redis.asyncio import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from stategraph.server._broker import Broker, Frame, MemoryBroker, RunStream
 from stategraph.server._redis_broker import RedisBroker, RedisRunStream
@@ -236,6 +242,8 @@ async def test_cancel_requests_reach_the_handler(broker: Broker) -> None:
     async with asyncio.timeout(10):
         assert await received.get() == ("r1", "rollback")
     assert await broker.cancel_requested("r1") == "rollback"
+    with pytest.raises(RuntimeError, match=r"^serve_cancels\(\) was already called"):
+        await broker.serve_cancels(lambda run_id, action: None)
 
 
 @pytest_asyncio.fixture
@@ -302,3 +310,73 @@ async def test_two_process_cancel_and_thread_events(
         assert await watch.next(5.0) == ("state", {"n": 1})
     assert await worker.cancel_requested("r9") == "interrupt"
     watch.close()
+
+
+async def test_a_lost_write_is_reported_by_the_flush() -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = Redis.from_url(f"redis://127.0.0.1:{port}/0", retry=Retry(NoBackoff(), 0))
+    broker = RedisBroker(client=client, prefix=new_prefix())
+    stream = RedisRunStream(broker, "r1", resumable=True, next_seq=0)
+    try:
+        stream.publish("values", b"1")
+        with pytest.raises(redis.ConnectionError):
+            await stream.aflush()
+        await stream.aflush()  # reported once
+        assert stream.next_seq == 1
+    finally:
+        await broker.aclose()
+        await client.aclose()
+
+
+CHILD = """
+import asyncio, sys
+from stategraph.server._redis_broker import RedisBroker
+
+async def main(url, prefix):
+    broker = RedisBroker(url, prefix=prefix)
+    asked = asyncio.Queue()
+    await broker.serve_cancels(lambda run_id, action: asked.put_nowait(action))
+    stream = await broker.get("r1")
+    for i in range(100):
+        stream.publish("values", str(i).encode())
+        await asyncio.sleep(0)
+    action = await asyncio.wait_for(asked.get(), 30)
+    await broker.close("r1", f'"{action}"'.encode())
+    await broker.aclose()
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+async def test_a_worker_process_streams_and_is_cancelled(
+    two_process: tuple[RedisBroker, RedisBroker],
+) -> None:
+    _, api = two_process
+    await api.open("r1", resumable=True)
+    stream = await api.get("r1")
+    assert stream is not None
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        CHILD,
+        require_redis(),
+        api.prefix,
+    )
+    try:
+        seen = []
+        async with asyncio.timeout(60):
+            async for frame in stream.subscribe(heartbeat=5.0):
+                if frame is None:  # the worker process is still starting
+                    continue
+                seen.append(frame.data)
+                if len(seen) == 100:  # all there: the worker now waits
+                    await api.request_cancel("r1", "rollback")
+            assert await child.wait() == 0
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
+    assert seen == [str(i).encode() for i in range(100)]
+    assert await stream.result() == b'"rollback"'

@@ -330,6 +330,8 @@ class MemoryBroker(Broker):
 
     async def serve_cancels(self, handler: CancelHandler) -> None:
         """Call ``handler`` for every later ``request_cancel``."""
+        if self._handler is not None:
+            raise RuntimeError("serve_cancels() was already called on this broker")
         self._handler = handler
 
     async def aclose(self) -> None:

@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
 
 from stategraph.server import _json
 from stategraph.server._broker import (
@@ -88,6 +89,7 @@ class RedisRunStream(RunStream):
         self.next_seq = next_seq
         self._pending: list[bytes] = []
         self._flushing: asyncio.Task[None] | None = None
+        self._error: RedisError | None = None
 
     def publish(self, event: str, data: bytes) -> None:
         """Buffer a frame; a background task writes buffers in pipelines."""
@@ -108,18 +110,45 @@ class RedisRunStream(RunStream):
                 await self._broker.append_script(
                     keys=[self._frames], args=[ttl, first, *batch]
                 )
+        except RedisError as exc:
+            # Kept for ``aflush``: the run goes on, its close reports the loss.
+            self._error = exc
         finally:
             self._flushing = None
 
     async def aflush(self) -> None:
-        """Wait until every published frame is in Redis (raises its error)."""
+        """Wait until every published frame is in Redis.
+
+        Raises:
+            redis.RedisError: A write failed (its frames are lost).
+        """
         if self._flushing is not None:
             await self._flushing
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
     async def result(self) -> bytes | None:
         """The final JSON body, once the run is over."""
         done, result = await self._broker.redis.hmget(self._meta, ["done", "result"])
         return cast("bytes | None", result) if done else None
+
+    async def wait_done(self, heartbeat: float) -> AsyncIterator[None]:
+        """Yield once per ``heartbeat`` seconds of waiting, until the run is over.
+
+        Reads no frame: on each new entry it looks at the stream's last one.
+        """
+        redis = self._broker.redis
+        block = max(1, int(heartbeat * 1000))
+        while True:
+            last = await self._start_id(None)
+            if last is None:
+                return
+            reply: Any = await redis.xread({self._frames: last}, count=1, block=block)
+            if not reply:
+                if not await redis.exists(self._meta):
+                    return
+                yield None
 
     async def _start_id(self, after: int | None) -> bytes | None:
         """The entry to read after (``None``: the run is already over)."""
