@@ -95,6 +95,7 @@ async def test_replay_from_start_and_from_an_id(broker: Broker) -> None:
     tail = await frames_of(joined, after=2)
     assert [f.seq for f in tail] == [3, 4]
     assert await frames_of(joined, after=4) == []
+    assert len(await frames_of(joined, after=-7)) == 5
     assert await joined.result() == b'{"done": true}'
 
 
@@ -380,3 +381,19 @@ async def test_a_worker_process_streams_and_is_cancelled(
             await child.wait()
     assert seen == [str(i).encode() for i in range(100)]
     assert await stream.result() == b'"rollback"'
+
+
+async def test_a_decoding_client_is_refused() -> None:
+    client = Redis.from_url(require_redis(), decode_responses=True)
+    with pytest.raises(ValueError, match=r"^RedisBroker needs a client that returns"):
+        RedisBroker(client=client)
+    await client.aclose()
+
+
+async def test_public_import_paths() -> None:
+    from stategraph.server.broker import Broker as PublicBroker, MemoryBroker as Mem
+    from stategraph.server.redis import RedisBroker as PublicRedisBroker
+
+    assert PublicRedisBroker is RedisBroker
+    assert issubclass(Mem, PublicBroker)
+    assert issubclass(PublicRedisBroker, PublicBroker)

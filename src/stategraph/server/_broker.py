@@ -211,7 +211,8 @@ class MemoryRunStream(RunStream):
         heartbeat: float,
     ) -> AsyncIterator[Frame | None]:
         """Frames after sequence ``after``, then live ones (see ``RunStream``)."""
-        index = len(self.frames) if after is None else after + 1
+        # Ids below -1 (a client's Last-Event-ID) mean "from the start" too.
+        index = len(self.frames) if after is None else max(after, -1) + 1
         while True:
             while index < len(self.frames):
                 frame = self.frames[index]

@@ -153,7 +153,8 @@ class RedisRunStream(RunStream):
     async def _start_id(self, after: int | None) -> bytes | None:
         """The entry to read after (``None``: the run is already over)."""
         if after is not None:
-            return f"0-{after + 1}".encode()
+            # Ids below -1 (a client's Last-Event-ID) mean "from the start" too.
+            return f"0-{max(after, -1) + 1}".encode()
         local = self._broker.publishing.get(self.run_id)
         if local is not None:
             # Published here but maybe not written yet: "now" is the buffer's end.
@@ -249,7 +250,8 @@ class RedisBroker(Broker):
         url: A ``redis://`` URL, used when ``client`` is not given.
         prefix: Start of every key and channel name, so servers (or tests)
             sharing one Redis stay apart.
-        client: An existing ``redis.asyncio.Redis`` (not closed by ``aclose``).
+        client: An existing ``redis.asyncio.Redis`` (not closed by ``aclose``),
+            made without ``decode_responses``.
         retain_seconds: How long a finished run's frames stay joinable.
 
     Example:
@@ -267,6 +269,11 @@ class RedisBroker(Broker):
     ) -> None:
         self._owns_client = client is None
         self.redis: Redis = client if client is not None else Redis.from_url(url)
+        if self.redis.connection_pool.connection_kwargs.get("decode_responses"):
+            raise ValueError(
+                "RedisBroker needs a client that returns bytes: frames are raw"
+                " JSON. Create it without decode_responses=True."
+            )
         self.prefix = prefix
         self._retain_ms = int(retain_seconds * 1000)
         #: Streams this process publishes to, flushed before they are closed.
@@ -327,11 +334,14 @@ class RedisBroker(Broker):
     async def close(self, run_id: str, result: bytes) -> None:
         """Write the frames still buffered, then the end and the result."""
         stream = self.publishing.pop(run_id, None)
-        if stream is not None:
-            await stream.aflush()
-        await self._close_script(
-            keys=list(self.run_keys(run_id)), args=[result, self._retain_ms]
-        )
+        try:
+            if stream is not None:
+                await stream.aflush()
+        finally:
+            # Frames may be lost, but readers must still learn the run ended.
+            await self._close_script(
+                keys=list(self.run_keys(run_id)), args=[result, self._retain_ms]
+            )
 
     async def discard(self, run_id: str) -> None:
         """Delete the run's stream; readers blocked on it see an end entry."""
