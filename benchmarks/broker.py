@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Frames per second through the run-stream brokers: in memory and Redis.
 
-Two measurements, each for ``MemoryBroker`` and ``RedisBroker``:
+Two measurements, each for ``InMemoryBroker`` and ``RedisBroker``:
 
 * broker: a publisher writes N frames (one per event-loop turn, as a graph
   yields chunks) while a reader on another broker instance (for Redis: its
@@ -33,7 +33,7 @@ from typing_extensions import TypedDict
 from stategraph.config import get_stream_writer
 from stategraph.graph import START, StateGraph
 from stategraph.server import create_app
-from stategraph.server._broker import Broker, MemoryBroker
+from stategraph.server._broker import Broker, InMemoryBroker
 from stategraph.server._redis_broker import RedisBroker
 
 PAYLOAD = b'{"token": "' + b"x" * 80 + b'", "index": 0}'
@@ -124,7 +124,7 @@ async def main(frames: int, repeat: int, redis_url: str) -> None:
     from langgraph_sdk import get_client
 
     prefix = f"sgbench:{uuid.uuid4().hex}"
-    shared = MemoryBroker()  # one process: writer and reader share the broker
+    shared = InMemoryBroker()  # one process: writer and reader share the broker
     makers: dict[str, Callable[[], Broker]] = {
         "memory": lambda: shared,
         "redis": lambda: RedisBroker(redis_url, prefix=prefix),

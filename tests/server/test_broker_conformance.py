@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from stategraph.server._broker import Broker, Frame, MemoryBroker, RunStream
+from stategraph.server._broker import Broker, Frame, InMemoryBroker, RunStream
 from stategraph.server._redis_broker import RedisBroker, RedisRunStream
 
 pytestmark = pytest.mark.asyncio
@@ -39,7 +39,7 @@ async def make_broker(request: pytest.FixtureRequest) -> AsyncIterator[MakeBroke
 
     def make(**kwargs: Any) -> Broker:
         if request.param == "memory":
-            broker: Broker = MemoryBroker(**kwargs)
+            broker: Broker = InMemoryBroker(**kwargs)
         else:
             broker = RedisBroker(url, prefix=prefix, **kwargs)
         made.append(broker)
@@ -391,7 +391,7 @@ async def test_a_decoding_client_is_refused() -> None:
 
 
 async def test_public_import_paths() -> None:
-    from stategraph.server.broker import Broker as PublicBroker, MemoryBroker as Mem
+    from stategraph.server.broker import Broker as PublicBroker, InMemoryBroker as Mem
     from stategraph.server.redis import RedisBroker as PublicRedisBroker
 
     assert PublicRedisBroker is RedisBroker

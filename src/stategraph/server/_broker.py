@@ -3,7 +3,7 @@
 Every run gets a ``RunStream`` before it is queued, so no frame is lost to a
 client that subscribes right after creating the run. Frames are kept until the
 stream expires (a while after the run ends), which makes joining with
-``Last-Event-ID`` work. ``MemoryBroker`` serves one process (``stategraph
+``Last-Event-ID`` work. ``InMemoryBroker`` serves one process (``stategraph
 dev``); ``_redis_broker.RedisBroker`` carries the same calls across processes.
 Neither decides scheduling: a cancel signal is handed to whoever runs the run.
 """
@@ -164,7 +164,7 @@ class Broker(ABC):
         """Release connections and background tasks."""
 
 
-class MemoryRunStream(RunStream):
+class InMemoryRunStream(RunStream):
     """A run's frames in a list, for readers in the same process."""
 
     def __init__(self, run_id: str, *, resumable: bool) -> None:
@@ -228,8 +228,8 @@ class MemoryRunStream(RunStream):
                 yield None
 
 
-class _MemoryThreadWatch(ThreadWatch):
-    def __init__(self, broker: MemoryBroker, thread_id: str) -> None:
+class _InMemoryThreadWatch(ThreadWatch):
+    def __init__(self, broker: InMemoryBroker, thread_id: str) -> None:
         self._broker = broker
         self._thread_id = thread_id
         self.queue: asyncio.Queue[ThreadEvent] = asyncio.Queue()
@@ -247,7 +247,7 @@ class _MemoryThreadWatch(ThreadWatch):
         self._broker._unwatch(self._thread_id, self)
 
 
-class MemoryBroker(Broker):
+class InMemoryBroker(Broker):
     """The broker of one process: streams, watchers and cancels in memory.
 
     Args:
@@ -255,23 +255,23 @@ class MemoryBroker(Broker):
     """
 
     def __init__(self, *, retain_seconds: float = RETAIN_SECONDS) -> None:
-        self._streams: dict[str, MemoryRunStream] = {}
+        self._streams: dict[str, InMemoryRunStream] = {}
         self._retain = retain_seconds
-        self._watchers: dict[str, set[_MemoryThreadWatch]] = {}
+        self._watchers: dict[str, set[_InMemoryThreadWatch]] = {}
         self._cancels: dict[str, CancelAction] = {}
         self._handler: CancelHandler | None = None
 
     async def open(
         self, run_id: str, *, resumable: bool, thread_id: str | None = None
-    ) -> MemoryRunStream:
+    ) -> InMemoryRunStream:
         """Create the stream of a new run (and tell the thread's watchers)."""
-        stream = MemoryRunStream(run_id, resumable=resumable)
+        stream = InMemoryRunStream(run_id, resumable=resumable)
         self._streams[run_id] = stream
         if thread_id is not None:
             await self.notify(thread_id, ("run", run_id))
         return stream
 
-    async def get(self, run_id: str) -> MemoryRunStream | None:
+    async def get(self, run_id: str) -> InMemoryRunStream | None:
         """The run's stream, or ``None`` once it expired or never existed."""
         return self._streams.get(run_id)
 
@@ -290,18 +290,18 @@ class MemoryBroker(Broker):
         if stream is not None and not stream.done:
             stream.finish(b"null")
 
-    def _expire(self, run_id: str, stream: MemoryRunStream) -> None:
+    def _expire(self, run_id: str, stream: InMemoryRunStream) -> None:
         # A newer stream may reuse the id (a retried run); keep that one.
         if self._streams.get(run_id) is stream:
             del self._streams[run_id]
 
     async def watch(self, thread_id: str) -> ThreadWatch:
         """A queue of the thread's events (new runs, state updates) from now on."""
-        watch = _MemoryThreadWatch(self, thread_id)
+        watch = _InMemoryThreadWatch(self, thread_id)
         self._watchers.setdefault(thread_id, set()).add(watch)
         return watch
 
-    def _unwatch(self, thread_id: str, watch: _MemoryThreadWatch) -> None:
+    def _unwatch(self, thread_id: str, watch: _InMemoryThreadWatch) -> None:
         watchers = self._watchers.get(thread_id, set())
         watchers.discard(watch)
         if not watchers:
@@ -313,6 +313,13 @@ class MemoryBroker(Broker):
 
     async def notify(self, thread_id: str, event: ThreadEvent) -> None:
         """Give ``event`` to every watcher of the thread."""
+        self.deliver(thread_id, event)
+
+    def deliver(self, thread_id: str, event: ThreadEvent) -> None:
+        """Give ``event`` to this process's watchers, without awaiting.
+
+        For subclasses that receive events from other processes in a callback.
+        """
         for watch in self._watchers.get(thread_id, ()):
             watch.put(event)
 

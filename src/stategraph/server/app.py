@@ -27,7 +27,7 @@ from starlette.routing import Route
 import stategraph
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.server import assistants, crons, runs, store as store_routes, threads
-from stategraph.server._broker import Broker, MemoryBroker
+from stategraph.server._broker import Broker, InMemoryBroker
 from stategraph.server._config import (
     ServerConfig,
     import_object,
@@ -239,7 +239,7 @@ def create_app(
     ctx = ServerContext(
         registry=registry,
         storage=storage or InMemoryStorage(),
-        broker=broker or MemoryBroker(),
+        broker=broker or InMemoryBroker(),
         run_timeout=run_timeout,
     )
     if clock is not None:

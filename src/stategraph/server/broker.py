@@ -1,7 +1,7 @@
 """Run streams and cancel signals of the server: the broker interface.
 
 ``create_app(graphs, broker=...)`` takes any ``Broker``; the default is a
-``MemoryBroker`` (one process). ``stategraph.server.redis.RedisBroker`` shares
+``InMemoryBroker`` (one process). ``stategraph.server.redis.RedisBroker`` shares
 streams and cancels between the processes of a scaled-out server.
 """
 
@@ -9,14 +9,14 @@ from stategraph.server._broker import (
     RETAIN_SECONDS as RETAIN_SECONDS,
     Broker as Broker,
     Frame as Frame,
-    MemoryBroker as MemoryBroker,
+    InMemoryBroker as InMemoryBroker,
     RunStream as RunStream,
     ThreadWatch as ThreadWatch,
 )
 
 __all__ = (
     "Broker",
-    "MemoryBroker",
+    "InMemoryBroker",
     "RunStream",
     "ThreadWatch",
     "Frame",
