@@ -40,7 +40,13 @@ def add_parser(commands: Any) -> None:
     serve.add_argument(
         "--redis-uri",
         default=os.environ.get("REDIS_URI"),
-        help="Redis URI (default: $REDIS_URI); streams use PostgreSQL without it",
+        help="Redis URI for run streams (default: $REDIS_URI; without one,"
+        " streams go through PostgreSQL)",
+    )
+    serve.add_argument(
+        "--redis-prefix",
+        default="stategraph",
+        help="start of the Redis keys (deployments sharing a Redis need their own)",
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument(
@@ -152,6 +158,8 @@ def serve(args: argparse.Namespace) -> int:
         args.database_uri,
         concurrency=args.jobs_per_worker,
         lease_seconds=args.lease_seconds,
+        redis_uri=args.redis_uri or None,
+        redis_prefix=args.redis_prefix,
     )
     try:
         setup_database(path, options)

@@ -106,9 +106,9 @@ def _uncancel() -> None:
 async def execute_run(ctx: ServerContext, active: ActiveRun) -> None:
     """Run ``active.run`` to its end and record how it ended."""
     run = active.run
-    stream = ctx.broker.get(run["run_id"])
+    stream = await ctx.broker.get(run["run_id"])
     if stream is None:  # expired before the run started; readers are gone
-        stream = ctx.broker.open(run["run_id"], resumable=False)
+        stream = await ctx.broker.open(run["run_id"], resumable=False)
     error: dict[str, str] | None = None
     result: Any = None
     started_at: str | None = None
@@ -179,4 +179,4 @@ async def _finish(
         result = values
     if status != "rollback":
         send_webhook(ctx, run, started_at=started_at, values=values, error=error)
-    ctx.broker.close(run["run_id"], _json.dumps(result))
+    await ctx.broker.close(run["run_id"], _json.dumps(result))

@@ -1,14 +1,14 @@
-"""Run streams through PostgreSQL, so any process can read what a worker publishes.
+"""Run streams through PostgreSQL, for ``stategraph serve`` without Redis.
 
-``PostgresBroker`` keeps the in-memory ``Broker``'s methods. A run's frames
-go to a frames table (written in batches by one task per process, never on
-the graph's path) with a notification per batch; a reader anywhere follows
-a run by reading the frames after the last one it has, woken by those
-notifications (and polling, so a lost notification only delays a frame).
-The end of a run is a row in the streams table with the ``/wait`` result.
-Thread events (a new run, a state update) are notifications too. Finished
-streams are deleted after the retention window, as the memory broker
-forgets them.
+``PostgresBroker`` implements the ``Broker`` interface on the database the
+server already uses. A run's frames go to a frames table, written in
+batches by one task per process (never on the graph's path), with a
+notification per batch; readers in any process read the frames after the
+last one they have, woken by those notifications and polling too, so a lost
+notification only delays a frame. The run's end and its ``/wait`` result
+are its row in the streams table. Thread events are notifications. Cancel
+requests go to the run's row, where the PostgreSQL run queue's workers see
+them. Finished streams are deleted after the retention window.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
+import time
 from collections.abc import AsyncIterator, Collection
 from typing import Any
 
@@ -24,8 +24,18 @@ import orjson
 from psycopg import sql
 from psycopg.rows import tuple_row
 
-from stategraph.server._broker import RETAIN_SECONDS, Broker, Frame, RunStream
+from stategraph.server._broker import (
+    RETAIN_SECONDS,
+    Broker,
+    CancelHandler,
+    Frame,
+    InMemoryBroker,
+    RunStream,
+    ThreadEvent,
+    ThreadWatch,
+)
 from stategraph.server._pg_listen import Listener
+from stategraph.server._queue import CancelAction
 from stategraph.server._storage.postgres import PostgresStorage
 
 logger = logging.getLogger("stategraph.server")
@@ -35,29 +45,46 @@ POLL_SECONDS = 1.0
 #: Largest thread event sent to other processes (NOTIFY payloads are < 8000).
 _MAX_EVENT_BYTES = 7000
 
+Op = tuple[Any, ...]
+
 
 class PgRunStream(RunStream):
-    """A run's stream: publishing writes to PostgreSQL, reading follows it."""
+    """A run's stream: publishing queues frames, reading follows the table."""
 
-    def __init__(self, broker: PostgresBroker, run_id: str, *, resumable: bool) -> None:
+    def __init__(
+        self, broker: PostgresBroker, run_id: str, *, resumable: bool, next_seq: int
+    ) -> None:
         super().__init__(run_id, resumable=resumable)
         self._broker = broker
         #: The sequence number of the next frame this process publishes.
-        self.next_seq = 0
-        self.poke = asyncio.Event()
-        self.follower: asyncio.Task[None] | None = None
+        self.next_seq = next_seq
 
     def publish(self, event: str, data: bytes) -> None:
-        """Queue a frame for the database; readers see it once written."""
+        """Queue a frame; the broker's writer task stores it."""
         seq = self.next_seq
         self.next_seq += 1
         self._broker.enqueue(("frame", self.run_id, self.resumable, seq, event, data))
 
+    async def result(self) -> bytes | None:
+        """The final JSON body, once the run is over."""
+        head = await self._broker.head(self.run_id)
+        if head is None or not head[1]:
+            return None
+        return head[2] if head[2] is not None else b"null"
+
     async def wait_done(self, heartbeat: float) -> AsyncIterator[None]:
-        """As ``RunStream.wait_done``, reading the run's end from the database."""
-        self._broker.follow(self)
-        async for tick in super().wait_done(heartbeat):
-            yield tick
+        """Yield once per ``heartbeat`` seconds of waiting, until the run is over."""
+        broker = self._broker
+        beat = time.monotonic() + heartbeat
+        with broker.woken(self.run_id) as wake:
+            while True:
+                wake.clear()
+                head = await broker.head(self.run_id)
+                if head is None or head[1]:
+                    return
+                if await broker.sleep(wake, beat):
+                    beat = time.monotonic() + heartbeat
+                    yield None
 
     async def subscribe(
         self,
@@ -66,26 +93,32 @@ class PgRunStream(RunStream):
         modes: Collection[str] | None = None,
         heartbeat: float,
     ) -> AsyncIterator[Frame | None]:
-        """As ``RunStream.subscribe``, over the frames in the database."""
-        self._broker.follow(self)
-        if after is None:  # "from now on": from what is written by now
-            await self._broker.catch_up(self)
-            after = len(self.frames) - 1
-        async for frame in super().subscribe(
-            after=after, modes=modes, heartbeat=heartbeat
-        ):
-            yield frame
-
-    def wake(self) -> None:
-        """Set by the broker when new frames may be in the database."""
-        self._notify()
-
-
-Op = tuple[Any, ...]
+        """Frames after sequence ``after``, then live ones (see ``RunStream``)."""
+        broker = self._broker
+        last = max(after, -1) if after is not None else await broker.last_seq(self)
+        beat = time.monotonic() + heartbeat
+        with broker.woken(self.run_id) as wake:
+            while True:
+                wake.clear()
+                # The end first: frames are written before it, so the frames
+                # read after it are all there are.
+                head = await broker.head(self.run_id)
+                frames = await broker.frames(self.run_id, last)
+                for frame in frames:
+                    last = frame.seq
+                    if frame.wanted(modes):
+                        yield frame
+                if head is None or head[1]:
+                    return
+                if frames:
+                    beat = time.monotonic() + heartbeat
+                elif await broker.sleep(wake, beat):
+                    beat = time.monotonic() + heartbeat
+                    yield None
 
 
 class PostgresBroker(Broker):
-    """``Broker`` whose streams live in PostgreSQL (see the module docstring).
+    """``Broker`` on the server's PostgreSQL database (see the module docstring).
 
     Args:
         storage: The set-up PostgreSQL storage (pool, schema, tables).
@@ -100,16 +133,19 @@ class PostgresBroker(Broker):
         retain_seconds: float = RETAIN_SECONDS,
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
-        super().__init__(retain_seconds=retain_seconds)
+        self._retain = retain_seconds
+        #: This process's thread watchers, fed by notifications.
+        self._local = InMemoryBroker(retain_seconds=retain_seconds)
         self._pool = storage.pool
         self._names = storage.names
         channel = storage.names.channel
         self._frames_channel = f"{channel}_frames"
         self._thread_channel = f"{channel}_thread"
+        self._cancel_channel = f"{channel}_cancel"
         self._poll = poll_seconds
-        self._origin = uuid.uuid4().hex
         self._ops: list[Op] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._wakes: dict[str, set[asyncio.Event]] = {}
         self._listener: Listener | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -119,21 +155,14 @@ class PostgresBroker(Broker):
     async def start(self) -> None:
         """Listen for frames and thread events; start the retention sweeper."""
         self._listener = Listener(
-            self._pool,
-            [self._frames_channel, self._thread_channel],
-            self._on_notify,
+            self._pool, [self._frames_channel, self._thread_channel], self._on_notify
         )
         await self._listener.start()
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep_loop())
 
     async def aclose(self) -> None:
-        """Write what is queued, stop following and listening."""
-        if self._flusher is not None:
-            with contextlib.suppress(Exception):
-                await self._flusher
-        for stream in list(self._streams.values()):
-            if isinstance(stream, PgRunStream) and stream.follower is not None:
-                stream.follower.cancel()
+        """Write what is queued; stop listening and sweeping."""
+        await self._drain()
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -141,70 +170,184 @@ class PostgresBroker(Broker):
         if self._listener is not None:
             await self._listener.aclose()
 
-    # -- the Broker interface ---------------------------------------------------
+    # -- streams ----------------------------------------------------------------
 
-    def open(
+    async def open(
         self, run_id: str, *, resumable: bool, thread_id: str | None = None
-    ) -> RunStream:
-        """Announce a new run; its stream is made when someone reads or writes."""
-        stream = self.get(run_id)
-        stream.resumable = resumable
+    ) -> PgRunStream:
+        """Create the run's stream row (replacing a retried run's frames)."""
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                self._sql("DELETE FROM {frames} WHERE run_id = %s"), (run_id,)
+            )
+            await conn.execute(
+                self._sql(
+                    "INSERT INTO {streams} (run_id, resumable) VALUES (%s, %s)"
+                    " ON CONFLICT (run_id) DO UPDATE SET resumable ="
+                    " EXCLUDED.resumable, done = false, result = NULL,"
+                    " finished_at = NULL"
+                ),
+                (run_id, resumable),
+            )
         if thread_id is not None:
-            self.notify(thread_id, ("run", run_id))
-        return stream
+            await self.notify(thread_id, ("run", run_id))
+        return PgRunStream(self, run_id, resumable=resumable, next_seq=0)
 
-    def get(self, run_id: str) -> PgRunStream:
-        """The run's stream in this process (made on first use)."""
-        stream = self._streams.get(run_id)
-        if not isinstance(stream, PgRunStream):
-            stream = PgRunStream(self, run_id, resumable=False)
-            self._streams[run_id] = stream
-        return stream
-
-    async def prepare(self, run_id: str, *, resumable: bool) -> PgRunStream:
-        """The stream a worker publishes to, numbered after earlier attempts."""
-        stream = self.get(run_id)
-        stream.resumable = resumable
+    async def get(self, run_id: str) -> PgRunStream | None:
+        """A handle on the run's stream, numbering new frames after the last."""
         async with self._pool.connection() as conn:
             cur = await conn.execute(
-                self._sql("SELECT max(seq) FROM {frames} WHERE run_id = %s"), (run_id,)
+                self._sql(
+                    "SELECT s.resumable, s.done AND s.result IS NULL,"
+                    " (SELECT max(seq) FROM {frames} f WHERE f.run_id = s.run_id)"
+                    " FROM {streams} s WHERE s.run_id = %s"
+                ),
+                (run_id,),
             )
             row = await cur.fetchone()
-        if row is not None and row[0] is not None:
-            stream.next_seq = max(stream.next_seq, int(row[0]) + 1)
-        return stream
+        if row is None or row[1]:  # never opened, expired or discarded
+            return None
+        next_seq = 0 if row[2] is None else int(row[2]) + 1
+        return PgRunStream(self, run_id, resumable=bool(row[0]), next_seq=next_seq)
 
-    def close(self, run_id: str, result: bytes) -> None:
-        """Record the run's end; readers finish once they read it."""
-        stream = self.get(run_id)
-        self.enqueue(("done", run_id, stream.resumable, result))
-        asyncio.get_running_loop().call_later(
-            self._retain, self._expire, run_id, stream
-        )
+    async def close(self, run_id: str, result: bytes) -> None:
+        """Write the frames still queued, then the end and the result."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.enqueue(("done", run_id, result, done))
+        await done
 
-    def discard(self, run_id: str) -> None:
-        """The run was deleted: end its readers everywhere."""
-        self.enqueue(("done", run_id, False, b"null"))
-        stream = self._streams.pop(run_id, None)
-        if stream is not None and not stream.done:
-            stream.finish(b"null")
+    async def discard(self, run_id: str) -> None:
+        """Delete the run's frames; readers blocked on it end."""
+        await self._drain()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                self._sql("DELETE FROM {frames} WHERE run_id = %s"), (run_id,)
+            )
+            await conn.execute(
+                self._sql(
+                    "UPDATE {streams} SET done = true, result = NULL,"
+                    " finished_at = now() WHERE run_id = %s"
+                ),
+                (run_id,),
+            )
+            await conn.execute(
+                "SELECT pg_notify(%s, %s)", (self._frames_channel, run_id)
+            )
 
-    def notify(self, thread_id: str, event: tuple[str, Any]) -> None:
+    # -- thread events and cancels ---------------------------------------------
+
+    async def watch(self, thread_id: str) -> ThreadWatch:
+        """Watch the thread's events, from this and every other process."""
+        return await self._local.watch(thread_id)
+
+    async def watched(self, thread_id: str) -> bool:
+        """Always ``True``: watchers in other processes cannot be counted here."""
+        return True
+
+    async def notify(self, thread_id: str, event: ThreadEvent) -> None:
         """Give ``event`` to the thread's watchers in every process."""
-        super().notify(thread_id, event)
-        payload = orjson.dumps({"o": self._origin, "t": thread_id, "e": event})
-        if len(payload) <= _MAX_EVENT_BYTES:
-            self.enqueue(("event", payload.decode()))
+        payload = orjson.dumps({"t": thread_id, "e": event})
+        if len(payload) > _MAX_EVENT_BYTES:
+            # Too big for a notification: this process's watchers get it.
+            self._local.deliver(thread_id, event)
+            return
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "SELECT pg_notify(%s, %s)", (self._thread_channel, payload.decode())
+            )
+
+    async def request_cancel(self, run_id: str, action: CancelAction) -> None:
+        """Mark the run's row; the worker holding it cancels it."""
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                self._sql(
+                    "UPDATE {runs} SET cancel_action = coalesce(cancel_action, %s)"
+                    " WHERE run_id = %s"
+                ),
+                (action, run_id),
+            )
+            await conn.execute(
+                "SELECT pg_notify(%s, %s)", (self._cancel_channel, f"{action}:{run_id}")
+            )
+
+    async def cancel_requested(self, run_id: str) -> CancelAction | None:
+        """The cancel recorded on the run's row, if any."""
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                self._sql("SELECT cancel_action FROM {runs} WHERE run_id = %s"),
+                (run_id,),
+            )
+            row = await cur.fetchone()
+        action: Any = None if row is None else row[0]
+        return action  # type: ignore[no-any-return]  # checked on write
+
+    async def serve_cancels(self, handler: CancelHandler) -> None:
+        """Nothing to serve: the PostgreSQL run queue's workers read cancels."""
 
     def _on_notify(self, channel: str, payload: str) -> None:
         if channel == self._frames_channel:
-            stream = self._streams.get(payload)
-            if isinstance(stream, PgRunStream):
-                stream.poke.set()
+            for wake in self._wakes.get(payload, ()):
+                wake.set()
             return
         message = orjson.loads(payload)
-        if message["o"] != self._origin:
-            super().notify(message["t"], tuple(message["e"]))
+        self._local.deliver(message["t"], (message["e"][0], message["e"][1]))
+
+    # -- reading ----------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def woken(self, run_id: str) -> Any:
+        """An event set whenever the run's stream may have changed."""
+        wake = asyncio.Event()
+        self._wakes.setdefault(run_id, set()).add(wake)
+        try:
+            yield wake
+        finally:
+            wakes = self._wakes.get(run_id, set())
+            wakes.discard(wake)
+            if not wakes:
+                self._wakes.pop(run_id, None)
+
+    async def sleep(self, wake: asyncio.Event, beat: float) -> bool:
+        """Wait for ``wake`` or a poll; ``True`` when the heartbeat is due."""
+        timeout = max(0.0, min(self._poll, beat - time.monotonic()))
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(wake.wait(), timeout)
+        return not wake.is_set() and time.monotonic() >= beat
+
+    async def head(self, run_id: str) -> tuple[bool, bool, bytes | None] | None:
+        """``(resumable, done, result)`` of the run's stream, or ``None``."""
+        async with self._pool.connection() as conn:
+            cur = conn.cursor(row_factory=tuple_row, binary=True)
+            await cur.execute(
+                self._sql(
+                    "SELECT resumable, done, result FROM {streams} WHERE run_id = %s"
+                ),
+                (run_id,),
+            )
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return bool(row[0]), bool(row[1]), None if row[2] is None else bytes(row[2])
+
+    async def frames(self, run_id: str, after: int) -> list[Frame]:
+        """The run's frames after sequence number ``after``."""
+        async with self._pool.connection() as conn:
+            cur = conn.cursor(row_factory=tuple_row, binary=True)
+            await cur.execute(
+                self._sql(
+                    "SELECT seq, event, data FROM {frames}"
+                    " WHERE run_id = %s AND seq > %s ORDER BY seq"
+                ),
+                (run_id, after),
+            )
+            rows = await cur.fetchall()
+        return [Frame(int(seq), event, bytes(data)) for seq, event, data in rows]
+
+    async def last_seq(self, stream: PgRunStream) -> int:
+        """The sequence number of the run's last frame so far (``-1``: none)."""
+        await self._drain()  # frames published here count as published
+        frames = await self.frames(stream.run_id, stream.next_seq - 1)
+        return frames[-1].seq if frames else stream.next_seq - 1
 
     # -- writing ----------------------------------------------------------------
 
@@ -214,38 +357,37 @@ class PostgresBroker(Broker):
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush())
 
+    async def _drain(self) -> None:
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.wait([self._flusher])
+
     async def _flush(self) -> None:
         while self._ops:
             ops, self._ops = self._ops, []
+            error: Exception | None = None
             try:
                 await self._write(ops)
-            except Exception:
+            except Exception as exc:
+                # Frames are lost; the run goes on and its close says so.
                 logger.exception("writing %d stream records failed", len(ops))
-                continue
-            for run_id in {op[1] for op in ops if op[0] != "event"}:
-                stream = self._streams.get(run_id)
-                if isinstance(stream, PgRunStream):
-                    stream.poke.set()
+                error = exc
+            for op in ops:
+                if op[0] == "done" and not op[3].done():
+                    if error is None:
+                        op[3].set_result(None)
+                    else:
+                        op[3].set_exception(error)
 
     async def _write(self, ops: list[Op]) -> None:
         frames = [op[1:] for op in ops if op[0] == "frame"]
-        dones = [op[1:] for op in ops if op[0] == "done"]
-        events = [op[1] for op in ops if op[0] == "event"]
-        runs = sorted({op[1] for op in ops if op[0] != "event"})
+        dones = [(op[2], op[1]) for op in ops if op[0] == "done"]
+        runs = sorted({op[1] for op in ops})
         async with self._pool.connection() as conn, conn.transaction():
             cur = conn.cursor(row_factory=tuple_row)
             # Frames are a replay buffer, not records: a crash may lose the
             # last few, so the commit need not wait for the disk.
             await cur.execute("SET LOCAL synchronous_commit TO OFF")
             if frames:
-                heads = {(f[0], f[1]) for f in frames}
-                await cur.executemany(
-                    self._sql(
-                        "INSERT INTO {streams} (run_id, resumable) VALUES (%s, %s)"
-                        " ON CONFLICT (run_id) DO NOTHING"
-                    ),
-                    sorted(heads),
-                )
                 await cur.executemany(
                     self._sql(
                         "INSERT INTO {frames} (run_id, seq, event, data)"
@@ -256,94 +398,15 @@ class PostgresBroker(Broker):
             if dones:
                 await cur.executemany(
                     self._sql(
-                        "INSERT INTO {streams} AS s"
-                        " (run_id, resumable, done, result, finished_at)"
-                        " VALUES (%s, %s, true, %s, now()) ON CONFLICT (run_id)"
-                        " DO UPDATE SET done = true, result = EXCLUDED.result,"
-                        " finished_at = now()"
+                        "UPDATE {streams} SET done = true, result = %s,"
+                        " finished_at = now() WHERE run_id = %s"
                     ),
                     dones,
                 )
-            if runs:
-                await cur.execute(
-                    "SELECT pg_notify(%s, r) FROM unnest(%s::text[]) r",
-                    (self._frames_channel, runs),
-                )
-            for payload in events:
-                await cur.execute(
-                    "SELECT pg_notify(%s, %s)", (self._thread_channel, payload)
-                )
-
-    # -- reading ----------------------------------------------------------------
-
-    def follow(self, stream: PgRunStream) -> None:
-        """Start copying the run's frames from the database into ``stream``."""
-        if stream.follower is None and not stream.done:
-            loop = asyncio.get_running_loop()
-            stream.follower = loop.create_task(self._follow(stream))
-
-    async def _follow(self, stream: PgRunStream) -> None:
-        while not stream.done:
-            stream.poke.clear()
-            try:
-                await self.catch_up(stream)
-            except Exception:
-                logger.warning("reading run %s failed", stream.run_id, exc_info=True)
-            if stream.done:
-                break
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stream.poke.wait(), self._poll)
-        asyncio.get_running_loop().call_later(
-            self._retain, self._expire, stream.run_id, stream
-        )
-
-    async def catch_up(self, stream: PgRunStream) -> None:
-        """Copy the frames written so far; finish ``stream`` if the run ended."""
-        async with self._pool.connection() as conn:
-            cur = conn.cursor(row_factory=tuple_row, binary=True)
-            # The end first: frames are written before it, so reading them
-            # after it cannot miss one.
             await cur.execute(
-                self._sql(
-                    "SELECT resumable, done, result FROM {streams} WHERE run_id = %s"
-                ),
-                (stream.run_id,),
+                "SELECT pg_notify(%s, r) FROM unnest(%s::text[]) r",
+                (self._frames_channel, runs),
             )
-            head = await cur.fetchone()
-            last = stream.frames[-1].seq if stream.frames else -1
-            await cur.execute(
-                self._sql(
-                    "SELECT seq, event, data FROM {frames}"
-                    " WHERE run_id = %s AND seq > %s ORDER BY seq"
-                ),
-                (stream.run_id, last),
-            )
-            rows = await cur.fetchall()
-            expired = False
-            if head is None and not rows and not stream.frames:
-                # The end marker is the only sure end; no marker long after
-                # the run ended means its frames were swept.
-                await cur.execute(
-                    self._sql(
-                        "SELECT record->>'status' NOT IN ('pending', 'running')"
-                        " AND (record->>'updated_at')::timestamptz"
-                        " < now() - make_interval(secs => %s)"
-                        " FROM {runs} WHERE run_id = %s"
-                    ),
-                    (self._retain, stream.run_id),
-                )
-                found = await cur.fetchone()
-                expired = bool(found and found[0])
-        for seq, event, data in rows:
-            stream.frames.append(Frame(int(seq), event, bytes(data)))
-        if head is not None:
-            stream.resumable = stream.resumable or bool(head[0])
-        if rows:
-            stream.wake()
-        if head is not None and head[1]:
-            stream.finish(bytes(head[2]) if head[2] is not None else b"null")
-        elif expired:
-            stream.finish(b"null")
 
     async def _sweep_loop(self) -> None:
         while True:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from stategraph.server._broker import Broker, InMemoryBroker
 from stategraph.server._executor import execute_run
 from stategraph.server._pg_broker import PostgresBroker
 from stategraph.server._pg_queue import LEASE_SECONDS, PostgresRunQueue
@@ -45,6 +46,10 @@ class PostgresOptions:
             heartbeat; a run whose worker died is taken over after it.
         pool_size: Most connections the process opens (plus two listeners).
         background: Run the cron scheduler here (one process should).
+        redis_uri: Carry run streams and cancel signals through this Redis
+            (``REDIS_URI``) instead of the database.
+        redis_prefix: Start of the Redis keys (servers sharing one Redis
+            need their own).
     """
 
     uri: str
@@ -53,6 +58,8 @@ class PostgresOptions:
     lease_seconds: float = LEASE_SECONDS
     pool_size: int = 10
     background: bool = True
+    redis_uri: str | None = None
+    redis_prefix: str = "stategraph"
 
     @property
     def executes(self) -> bool:
@@ -126,11 +133,9 @@ async def open_postgres(
             await store.start_ttl_sweeper()
             stack.push_async_callback(store.stop_ttl_sweeper)
         ctx.registry.store = store
-    broker = PostgresBroker(storage)
-    await broker.start()
-    stack.push_async_callback(broker.aclose)
-    ctx.broker = broker
-    execute = partial(execute_claimed, ctx, broker) if options.executes else None
+    if isinstance(ctx.broker, InMemoryBroker):  # not one the caller chose
+        ctx.broker = await _broker(options, storage)
+    execute = partial(execute_claimed, ctx) if options.executes else None
     ctx.queue = PostgresRunQueue(
         storage,
         execute,
@@ -139,9 +144,18 @@ async def open_postgres(
     )
 
 
-async def execute_claimed(
-    ctx: ServerContext, broker: PostgresBroker, active: ActiveRun
-) -> None:
+async def _broker(options: PostgresOptions, storage: PostgresStorage) -> Broker:
+    """Redis when the options name it, else the database itself."""
+    if options.redis_uri:
+        from stategraph.server._redis_broker import RedisBroker
+
+        return RedisBroker(options.redis_uri, prefix=options.redis_prefix)
+    broker = PostgresBroker(storage)
+    await broker.start()
+    return broker
+
+
+async def execute_claimed(ctx: ServerContext, active: ActiveRun) -> None:
     """Execute a claimed run; a run taken over resumes from its checkpoint."""
     run = active.run
     if active.attempt > 1 and await _has_checkpoint(ctx, run):
@@ -154,7 +168,6 @@ async def execute_claimed(
         for key in ("checkpoint_id", "checkpoint_map"):
             configurable.pop(key, None)
         logger.info("run %s: attempt %d resumes", run["run_id"], active.attempt)
-    await broker.prepare(run["run_id"], resumable=bool(run["kwargs"].get("resumable")))
     await execute_run(ctx, active)
 
 

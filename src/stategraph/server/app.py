@@ -27,7 +27,7 @@ from starlette.routing import Route
 import stategraph
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.server import assistants, crons, runs, store as store_routes, threads
-from stategraph.server._broker import Broker
+from stategraph.server._broker import Broker, InMemoryBroker
 from stategraph.server._config import (
     ServerConfig,
     import_object,
@@ -41,6 +41,7 @@ from stategraph.server._pg_queue import PostgresRunQueue
 from stategraph.server._postgres import PostgresOptions, open_postgres
 from stategraph.server._queue import InMemoryRunQueue
 from stategraph.server._registry import GraphRegistry, system_assistant_id
+from stategraph.server._run_ops import cancel_here
 from stategraph.server._scheduler import CronScheduler
 from stategraph.server._storage import InMemoryStorage, Storage
 from stategraph.server._thread_ttl import ThreadSweeper, parse_ttl_config
@@ -159,6 +160,8 @@ async def _lifespan(
             await ctx.storage.put_assistant_version(record)
         if ctx.queue is None:
             ctx.queue = InMemoryRunQueue(partial(execute_run, ctx))
+        stack.push_async_callback(ctx.broker.aclose)
+        await ctx.broker.serve_cancels(partial(cancel_here, ctx))
         if isinstance(ctx.queue, PostgresRunQueue):
             await ctx.queue.start()
         if postgres is None or postgres.background:
@@ -207,6 +210,7 @@ def create_app(
     run_timeout: float | None = None,
     clock: Callable[[], datetime] | None = None,
     postgres: PostgresOptions | str | None = None,
+    broker: Broker | None = None,
 ) -> Starlette:
     """Build the server app.
 
@@ -230,6 +234,9 @@ def create_app(
             ``checkpointer``/``store`` are given), runs go through a
             ``FOR UPDATE SKIP LOCKED`` queue and streams through the
             database, so several processes can serve one deployment.
+        broker: Run streams and cancel signals (default: in memory, one
+            process); a ``RedisBroker`` shares them between processes. The
+            app closes it on shutdown.
 
     Returns:
         A Starlette app; serve it with any ASGI server.
@@ -258,7 +265,7 @@ def create_app(
     ctx = ServerContext(
         registry=registry,
         storage=storage or InMemoryStorage(),
-        broker=Broker(),
+        broker=broker or InMemoryBroker(),
         run_timeout=run_timeout,
     )
     if clock is not None:

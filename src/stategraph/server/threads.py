@@ -242,10 +242,10 @@ async def update_state(request: Request) -> Response:
     except (ValueError, KeyError) as exc:
         raise ApiError(400, str(exc)) from None
     await refresh_thread(ctx, thread["thread_id"])
-    if ctx.broker.watched(thread["thread_id"]):
+    if await ctx.broker.watched(thread["thread_id"]):
         state = await _state_at(ctx, thread, None, False)
         event = {"state": state, "thread_id": thread["thread_id"]}
-        ctx.broker.notify(thread["thread_id"], ("state", event))
+        await ctx.broker.notify(thread["thread_id"], ("state", event))
     wire = checkpoint_json(new_config)
     return json_response(
         {
