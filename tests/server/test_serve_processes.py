@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _redis_support import delete_prefix, new_prefix, require_redis
 from langgraph_sdk import get_client, get_sync_client
 
 ROOT = Path(__file__).parents[2]
@@ -125,6 +126,8 @@ class Cluster:
     config: Path
     uri: str
     dir: Path
+    #: ``--redis-uri`` and ``--redis-prefix`` when streams go through Redis.
+    redis: tuple[str, str] | None = None
     started: list[Serve] = field(default_factory=list)
     clients: list[Any] = field(default_factory=list)
 
@@ -147,6 +150,11 @@ class Cluster:
                 *("--config", str(self.config), "--port", "0"),
                 *("--api-processes", str(apis), "--workers", str(workers)),
                 *("--lease-seconds", str(lease)),
+                *(
+                    ("--redis-uri", self.redis[0], "--redis-prefix", self.redis[1])
+                    if self.redis
+                    else ()
+                ),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -194,17 +202,25 @@ class Cluster:
         raise AssertionError(f"no worker reached the gate of {thread_id}")
 
 
-@pytest.fixture
-def cluster(schemas: Callable[[], str], tmp_path: Path) -> Iterator[Cluster]:
+@pytest.fixture(params=["pg-streams", "redis-streams"])
+def cluster(
+    request: pytest.FixtureRequest, schemas: Callable[[], str], tmp_path: Path
+) -> Iterator[Cluster]:
+    """Streams through PostgreSQL, or through Redis under a prefix of its own."""
     (tmp_path / "graph.py").write_text(GRAPHS)
     config = tmp_path / "langgraph.json"
     graphs = {"counter": "./graph.py:counter", "gated": "./graph.py:gated"}
     config.write_text(json.dumps({"graphs": graphs}))
-    made = Cluster(config, schemas(), tmp_path)
+    redis = None
+    if request.param == "redis-streams":
+        redis = (require_redis(), new_prefix())
+    made = Cluster(config, schemas(), tmp_path, redis)
     try:
         yield made
     finally:
         made.close()
+        if redis is not None:
+            delete_prefix(redis[1])
 
 
 def test_runs_created_on_one_api_process_stream_and_join_on_another(
@@ -242,14 +258,19 @@ def test_many_concurrent_runs_finish_once_each(cluster: Cluster) -> None:
         clients = [get_client(url=u, api_key=None) for u in urls]
         threads = [await clients[i % 2].threads.create() for i in range(10)]
 
-        async def create(i: int) -> tuple[str, str]:
-            tid = threads[i % 10]["thread_id"]
-            run = await clients[i % 2].runs.create(
-                tid, "counter", input={}, multitask_strategy="enqueue"
-            )
-            return tid, run["run_id"]
+        async def fill(index: int) -> list[tuple[str, str]]:
+            # Six runs queued on one thread, one after the other, alternating
+            # API processes; the ten threads are filled at the same time.
+            tid = threads[index]["thread_id"]
+            out = []
+            for i in range(6):
+                run = await clients[(index + i) % 2].runs.create(
+                    tid, "counter", input={}, multitask_strategy="enqueue"
+                )
+                out.append((tid, run["run_id"]))
+            return out
 
-        made = await asyncio.gather(*(create(i) for i in range(60)))
+        made = [m for ms in await asyncio.gather(*map(fill, range(10))) for m in ms]
         # Joined through the other process than the one that created it.
         await asyncio.gather(
             *(clients[(i + 1) % 2].runs.join(t, r) for i, (t, r) in enumerate(made))
@@ -267,8 +288,7 @@ def test_many_concurrent_runs_finish_once_each(cluster: Cluster) -> None:
         values = client.threads.get_state(tid)["values"]
         assert values["n"] == 6
         # First in, first out per thread: runs ran in the order they came.
-        arrived = sorted(runs, key=lambda r: (r["created_at"], r["run_id"]))
-        assert values["log"] == [r["run_id"] for r in arrived]
+        assert values["log"] == [r for t, r in made if t == tid]
     executed = cluster.executions()
     assert sorted(executed) == sorted(f"count {r}" for _, r in made)
     assert set(executed.values()) == {1}
