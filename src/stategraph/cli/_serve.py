@@ -58,6 +58,12 @@ def add_parser(commands: Any) -> None:
         "--jobs-per-worker", type=int, default=10, help="runs a worker executes at once"
     )
     serve.add_argument(
+        "--async-commit",
+        action="store_true",
+        help="commit without waiting for the disk (faster; a database crash"
+        " may lose the last fraction of a second of writes)",
+    )
+    serve.add_argument(
         "--lease-seconds",
         type=float,
         default=30.0,
@@ -160,6 +166,7 @@ def serve(args: argparse.Namespace) -> int:
         lease_seconds=args.lease_seconds,
         redis_uri=args.redis_uri or None,
         redis_prefix=args.redis_prefix,
+        async_commit=args.async_commit,
     )
     try:
         setup_database(path, options)

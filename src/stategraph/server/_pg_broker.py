@@ -47,6 +47,10 @@ _MAX_EVENT_BYTES = 7000
 
 Op = tuple[Any, ...]
 
+# Streams are a replay buffer, not records: a database crash may lose the
+# last few frames, so their commits need not wait for the disk.
+_NO_DISK_WAIT = "SET LOCAL synchronous_commit TO OFF"
+
 
 class PgRunStream(RunStream):
     """A run's stream: publishing queues frames, reading follows the table."""
@@ -177,6 +181,7 @@ class PostgresBroker(Broker):
     ) -> PgRunStream:
         """Create the run's stream row (replacing a retried run's frames)."""
         async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(_NO_DISK_WAIT)
             await conn.execute(
                 self._sql("DELETE FROM {frames} WHERE run_id = %s"), (run_id,)
             )
@@ -384,9 +389,7 @@ class PostgresBroker(Broker):
         runs = sorted({op[1] for op in ops})
         async with self._pool.connection() as conn, conn.transaction():
             cur = conn.cursor(row_factory=tuple_row)
-            # Frames are a replay buffer, not records: a crash may lose the
-            # last few, so the commit need not wait for the disk.
-            await cur.execute("SET LOCAL synchronous_commit TO OFF")
+            await cur.execute(_NO_DISK_WAIT)
             if frames:
                 await cur.executemany(
                     self._sql(

@@ -50,6 +50,10 @@ class PostgresOptions:
             (``REDIS_URI``) instead of the database.
         redis_prefix: Start of the Redis keys (servers sharing one Redis
             need their own).
+        async_commit: Commit without waiting for the disk
+            (``synchronous_commit=off``): runs finish several milliseconds
+            sooner, and a crash of the database server (not of this
+            process) may lose the last fraction of a second of writes.
     """
 
     uri: str
@@ -60,6 +64,7 @@ class PostgresOptions:
     background: bool = True
     redis_uri: str | None = None
     redis_prefix: str = "stategraph"
+    async_commit: bool = False
 
     @property
     def executes(self) -> bool:
@@ -89,6 +94,7 @@ async def setup_postgres(
         min_size=1,
         max_size=options.pool_size,
         open=False,
+        configure=_no_disk_wait if options.async_commit else None,
     )
     await pool.open(wait=True)
     stack.push_async_callback(pool.close)
@@ -103,6 +109,10 @@ async def setup_postgres(
     )
     await store.setup()
     return storage, saver, store
+
+
+async def _no_disk_wait(conn: Any) -> None:
+    await conn.execute("SET synchronous_commit TO off")
 
 
 async def open_postgres(
