@@ -138,6 +138,8 @@ class _Supervisor:
 
 def serve(args: argparse.Namespace) -> int:
     """Run API and worker processes until SIGTERM or SIGINT."""
+    import psycopg
+
     from stategraph.cli._main import listen
     from stategraph.server._postgres import PostgresOptions
     from stategraph.server._processes import setup_database
@@ -170,7 +172,7 @@ def serve(args: argparse.Namespace) -> int:
     )
     try:
         setup_database(path, options)
-    except Exception as exc:  # connection refused, bad credentials, bad URI...
+    except (OSError, ValueError, psycopg.Error) as exc:  # refused, bad URI...
         print(f"stategraph serve: cannot use the database: {exc}", file=sys.stderr)
         return 1
     try:

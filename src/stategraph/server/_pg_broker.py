@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Collection
 from typing import Any
 
 import orjson
+import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
@@ -369,19 +370,23 @@ class PostgresBroker(Broker):
     async def _flush(self) -> None:
         while self._ops:
             ops, self._ops = self._ops, []
-            error: Exception | None = None
+            error: BaseException | None = None
             try:
                 await self._write(ops)
-            except Exception as exc:
+            except psycopg.Error as exc:
                 # Frames are lost; the run goes on and its close says so.
                 logger.exception("writing %d stream records failed", len(ops))
                 error = exc
-            for op in ops:
-                if op[0] == "done" and not op[3].done():
-                    if error is None:
-                        op[3].set_result(None)
-                    else:
-                        op[3].set_exception(error)
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                for op in ops:
+                    if op[0] == "done" and not op[3].done():
+                        if error is None:
+                            op[3].set_result(None)
+                        else:
+                            op[3].set_exception(error)
 
     async def _write(self, ops: list[Op]) -> None:
         frames = [op[1:] for op in ops if op[0] == "frame"]
@@ -426,5 +431,5 @@ class PostgresBroker(Broker):
                         ),
                         (self._retain,),
                     )
-            except Exception:
+            except psycopg.Error:
                 logger.warning("sweeping finished streams failed", exc_info=True)

@@ -21,6 +21,7 @@ import time
 import uuid
 from typing import Any
 
+import psycopg
 from psycopg import errors, sql
 from psycopg.rows import tuple_row
 
@@ -250,7 +251,7 @@ class PostgresRunQueue(RunQueue):
                     (self.worker_id,),
                 )
                 await notify(conn, self._runs_channel, "released")
-        except Exception:
+        except psycopg.Error:
             # Their leases run out instead; the runs are taken over later.
             logger.warning("handing runs back failed", exc_info=True)
 
@@ -323,7 +324,7 @@ class PostgresRunQueue(RunQueue):
             self._wake.set()
             if not self._closed:
                 # The thread's next run may now be claimed, by any worker.
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(psycopg.Error):
                     await self.submit(active.run)
 
     async def _heartbeat_loop(self) -> None:
@@ -335,7 +336,7 @@ class PostgresRunQueue(RunQueue):
                     cur = conn.cursor(row_factory=tuple_row)
                     await cur.execute(statement, (self._lease, self.worker_id))
                     rows = await cur.fetchall()
-            except Exception:
+            except psycopg.Error:
                 logger.warning("lease heartbeat failed", exc_info=True)
                 continue
             for run_id, action in rows:
