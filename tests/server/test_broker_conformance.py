@@ -21,7 +21,13 @@ from redis.asyncio import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from stategraph.server._broker import Broker, Frame, InMemoryBroker, RunStream
+from stategraph.server._broker import (
+    Broker,
+    CancelHandler,
+    Frame,
+    InMemoryBroker,
+    RunStream,
+)
 from stategraph.server._redis_broker import RedisBroker, RedisRunStream
 
 pytestmark = pytest.mark.asyncio
@@ -64,6 +70,15 @@ async def frames_of(stream: RunStream, **kwargs: Any) -> list[Frame]:
     kwargs.setdefault("heartbeat", 5.0)
     async with asyncio.timeout(10):
         return [f async for f in stream.subscribe(**kwargs) if f is not None]
+
+
+def received_by(queue: asyncio.Queue[tuple[str, str]]) -> CancelHandler:
+    """A cancel handler putting what it gets in ``queue``."""
+
+    async def handler(run_id: str, action: str) -> None:
+        await queue.put((run_id, action))
+
+    return handler
 
 
 async def until(check: Callable[[], Awaitable[Any]], wanted: Any) -> bool:
@@ -235,16 +250,14 @@ async def test_thread_events_reach_watchers(broker: Broker) -> None:
 
 async def test_cancel_requests_reach_the_handler(broker: Broker) -> None:
     received: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
-    await broker.serve_cancels(
-        lambda run_id, action: received.put_nowait((run_id, action))
-    )
+    await broker.serve_cancels(received_by(received))
     assert await broker.cancel_requested("r1") is None
     await broker.request_cancel("r1", "rollback")
     async with asyncio.timeout(10):
         assert await received.get() == ("r1", "rollback")
     assert await broker.cancel_requested("r1") == "rollback"
     with pytest.raises(RuntimeError, match=r"^serve_cancels\(\) was already called"):
-        await broker.serve_cancels(lambda run_id, action: None)
+        await broker.serve_cancels(received_by(asyncio.Queue()))
 
 
 @pytest_asyncio.fixture
@@ -299,9 +312,7 @@ async def test_two_process_cancel_and_thread_events(
 ) -> None:
     worker, api = two_process
     received: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
-    await worker.serve_cancels(
-        lambda run_id, action: received.put_nowait((run_id, action))
-    )
+    await worker.serve_cancels(received_by(received))
     watch = await api.watch("t1")
     assert await worker.watched("t1")
     await api.request_cancel("r9", "interrupt")
@@ -338,7 +349,11 @@ from stategraph.server._redis_broker import RedisBroker
 async def main(url, prefix):
     broker = RedisBroker(url, prefix=prefix)
     asked = asyncio.Queue()
-    await broker.serve_cancels(lambda run_id, action: asked.put_nowait(action))
+
+    async def on_cancel(run_id, action):
+        asked.put_nowait(action)
+
+    await broker.serve_cancels(on_cancel)
     stream = await broker.get("r1")
     for i in range(100):
         stream.publish("values", str(i).encode())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +24,8 @@ RETAIN_SECONDS = 120.0
 #: A thread event: ``("run", run_id)`` or ``("state", state_json)``.
 ThreadEvent = tuple[str, Any]
 
-#: Called with ``(run_id, action)`` when some process asks to cancel a run.
-CancelHandler = Callable[[str, CancelAction], None]
+#: Awaited with ``(run_id, action)`` when some process asks to cancel a run.
+CancelHandler = Callable[[str, CancelAction], Awaitable[None]]
 
 #: Frames sent whatever stream modes a joiner asked for.
 _ALWAYS = frozenset({"metadata", "error"})
@@ -330,7 +330,7 @@ class InMemoryBroker(Broker):
             self._retain, self._cancels.pop, run_id, None
         )
         if self._handler is not None:
-            self._handler(run_id, action)
+            await self._handler(run_id, action)
 
     async def cancel_requested(self, run_id: str) -> CancelAction | None:
         """The cancel asked for ``run_id`` in the retention window, if any."""

@@ -392,7 +392,7 @@ class RedisBroker(Broker):
         async for message in pubsub.listen():
             if message["type"] == "message":
                 body = _json.loads(message["data"])
-                handler(body["run_id"], body["action"])
+                await handler(body["run_id"], body["action"])
 
     async def aclose(self) -> None:
         """Flush streams, stop the cancel listener and close the connections."""

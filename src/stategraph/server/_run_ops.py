@@ -210,7 +210,7 @@ def cancel_soon(ctx: ServerContext, thread_id: str, run_id: str) -> None:
     task.add_done_callback(_background.discard)
 
 
-def cancel_here(ctx: ServerContext, run_id: str, action: CancelAction) -> None:
+async def cancel_here(ctx: ServerContext, run_id: str, action: CancelAction) -> None:
     """Cancel ``run_id`` if this process runs it (a broker's cancel signal)."""
     for thread_id, in_flight, running in ctx.runs.all_in_flight():
         if running and in_flight == run_id:
