@@ -256,6 +256,10 @@ async def test_cancel_requests_reach_the_handler(broker: Broker) -> None:
     async with asyncio.timeout(10):
         assert await received.get() == ("r1", "rollback")
     assert await broker.cancel_requested("r1") == "rollback"
+    await broker.request_cancel("r1", "interrupt")  # the latest request counts
+    async with asyncio.timeout(10):
+        assert await received.get() == ("r1", "interrupt")
+    assert await broker.cancel_requested("r1") == "interrupt"
     with pytest.raises(RuntimeError, match=r"^serve_cancels\(\) was already called"):
         await broker.serve_cancels(received_by(asyncio.Queue()))
 
