@@ -416,3 +416,43 @@ async def test_public_import_paths() -> None:
     assert PublicRedisBroker is RedisBroker
     assert issubclass(Mem, PublicBroker)
     assert issubclass(PublicRedisBroker, PublicBroker)
+
+
+async def test_cancels_are_heard_again_after_the_connection_drops() -> None:
+    url, prefix = require_redis(), new_prefix()
+    name = prefix.replace(":", "-")
+    worker_client = Redis.from_url(url, client_name=name)
+    worker = RedisBroker(client=worker_client, prefix=prefix)
+    api = RedisBroker(url, prefix=prefix)
+    received: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+    try:
+        await worker.serve_cancels(received_by(received))
+        listeners = [
+            c["id"]
+            for c in await api.redis.client_list(_type="pubsub")
+            if c["name"] == name
+        ]
+        assert len(listeners) == 1
+        await api.redis.client_kill_filter(_id=listeners[0])
+        channel = f"{prefix}:cancel"
+        assert await until(lambda: subscribers(api, channel), 1)  # back again
+        again = [
+            c["id"]
+            for c in await api.redis.client_list(_type="pubsub")
+            if c["name"] == name
+        ]
+        assert len(again) == 1
+        assert again != listeners  # a new connection
+        await api.request_cancel("r1", "interrupt")
+        async with asyncio.timeout(10):
+            assert await received.get() == ("r1", "interrupt")
+    finally:
+        await worker.aclose()
+        await api.aclose()
+        await worker_client.aclose()
+        delete_prefix(prefix)
+
+
+async def subscribers(broker: RedisBroker, channel: str) -> int:
+    counts: Any = await broker.redis.pubsub_numsub(channel)
+    return int(counts[0][1])
