@@ -21,7 +21,13 @@ from redis.asyncio import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from stategraph.server._broker import Broker, Frame, InMemoryBroker, RunStream
+from stategraph.server._broker import (
+    Broker,
+    CancelHandler,
+    Frame,
+    InMemoryBroker,
+    RunStream,
+)
 from stategraph.server._redis_broker import RedisBroker, RedisRunStream
 
 pytestmark = pytest.mark.asyncio
@@ -64,6 +70,15 @@ async def frames_of(stream: RunStream, **kwargs: Any) -> list[Frame]:
     kwargs.setdefault("heartbeat", 5.0)
     async with asyncio.timeout(10):
         return [f async for f in stream.subscribe(**kwargs) if f is not None]
+
+
+def received_by(queue: asyncio.Queue[tuple[str, str]]) -> CancelHandler:
+    """A cancel handler putting what it gets in ``queue``."""
+
+    async def handler(run_id: str, action: str) -> None:
+        await queue.put((run_id, action))
+
+    return handler
 
 
 async def until(check: Callable[[], Awaitable[Any]], wanted: Any) -> bool:
@@ -235,16 +250,18 @@ async def test_thread_events_reach_watchers(broker: Broker) -> None:
 
 async def test_cancel_requests_reach_the_handler(broker: Broker) -> None:
     received: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
-    await broker.serve_cancels(
-        lambda run_id, action: received.put_nowait((run_id, action))
-    )
+    await broker.serve_cancels(received_by(received))
     assert await broker.cancel_requested("r1") is None
     await broker.request_cancel("r1", "rollback")
     async with asyncio.timeout(10):
         assert await received.get() == ("r1", "rollback")
     assert await broker.cancel_requested("r1") == "rollback"
+    await broker.request_cancel("r1", "interrupt")  # the latest request counts
+    async with asyncio.timeout(10):
+        assert await received.get() == ("r1", "interrupt")
+    assert await broker.cancel_requested("r1") == "interrupt"
     with pytest.raises(RuntimeError, match=r"^serve_cancels\(\) was already called"):
-        await broker.serve_cancels(lambda run_id, action: None)
+        await broker.serve_cancels(received_by(asyncio.Queue()))
 
 
 @pytest_asyncio.fixture
@@ -299,9 +316,7 @@ async def test_two_process_cancel_and_thread_events(
 ) -> None:
     worker, api = two_process
     received: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
-    await worker.serve_cancels(
-        lambda run_id, action: received.put_nowait((run_id, action))
-    )
+    await worker.serve_cancels(received_by(received))
     watch = await api.watch("t1")
     assert await worker.watched("t1")
     await api.request_cancel("r9", "interrupt")
@@ -338,7 +353,11 @@ from stategraph.server._redis_broker import RedisBroker
 async def main(url, prefix):
     broker = RedisBroker(url, prefix=prefix)
     asked = asyncio.Queue()
-    await broker.serve_cancels(lambda run_id, action: asked.put_nowait(action))
+
+    async def on_cancel(run_id, action):
+        asked.put_nowait(action)
+
+    await broker.serve_cancels(on_cancel)
     stream = await broker.get("r1")
     for i in range(100):
         stream.publish("values", str(i).encode())
@@ -397,3 +416,43 @@ async def test_public_import_paths() -> None:
     assert PublicRedisBroker is RedisBroker
     assert issubclass(Mem, PublicBroker)
     assert issubclass(PublicRedisBroker, PublicBroker)
+
+
+async def test_cancels_are_heard_again_after_the_connection_drops() -> None:
+    url, prefix = require_redis(), new_prefix()
+    name = prefix.replace(":", "-")
+    worker_client = Redis.from_url(url, client_name=name)
+    worker = RedisBroker(client=worker_client, prefix=prefix)
+    api = RedisBroker(url, prefix=prefix)
+    received: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+    try:
+        await worker.serve_cancels(received_by(received))
+        listeners = [
+            c["id"]
+            for c in await api.redis.client_list(_type="pubsub")
+            if c["name"] == name
+        ]
+        assert len(listeners) == 1
+        await api.redis.client_kill_filter(_id=listeners[0])
+        channel = f"{prefix}:cancel"
+        assert await until(lambda: subscribers(api, channel), 1)  # back again
+        again = [
+            c["id"]
+            for c in await api.redis.client_list(_type="pubsub")
+            if c["name"] == name
+        ]
+        assert len(again) == 1
+        assert again != listeners  # a new connection
+        await api.request_cancel("r1", "interrupt")
+        async with asyncio.timeout(10):
+            assert await received.get() == ("r1", "interrupt")
+    finally:
+        await worker.aclose()
+        await api.aclose()
+        await worker_client.aclose()
+        delete_prefix(prefix)
+
+
+async def subscribers(broker: RedisBroker, channel: str) -> int:
+    counts: Any = await broker.redis.pubsub_numsub(channel)
+    return int(counts[0][1])

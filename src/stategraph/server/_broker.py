@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +24,8 @@ RETAIN_SECONDS = 120.0
 #: A thread event: ``("run", run_id)`` or ``("state", state_json)``.
 ThreadEvent = tuple[str, Any]
 
-#: Called with ``(run_id, action)`` when some process asks to cancel a run.
-CancelHandler = Callable[[str, CancelAction], None]
+#: Awaited with ``(run_id, action)`` when some process asks to cancel a run.
+CancelHandler = Callable[[str, CancelAction], Awaitable[None]]
 
 #: Frames sent whatever stream modes a joiner asked for.
 _ALWAYS = frozenset({"metadata", "error"})
@@ -258,7 +258,7 @@ class InMemoryBroker(Broker):
         self._streams: dict[str, InMemoryRunStream] = {}
         self._retain = retain_seconds
         self._watchers: dict[str, set[_InMemoryThreadWatch]] = {}
-        self._cancels: dict[str, CancelAction] = {}
+        self._cancels: dict[str, tuple[CancelAction, asyncio.TimerHandle]] = {}
         self._handler: CancelHandler | None = None
 
     async def open(
@@ -325,16 +325,20 @@ class InMemoryBroker(Broker):
 
     async def request_cancel(self, run_id: str, action: CancelAction) -> None:
         """Record the request and hand it to this process's handler."""
-        self._cancels[run_id] = action
-        asyncio.get_running_loop().call_later(
+        old = self._cancels.get(run_id)
+        if old is not None:
+            old[1].cancel()  # the newer request's window starts now
+        forget = asyncio.get_running_loop().call_later(
             self._retain, self._cancels.pop, run_id, None
         )
+        self._cancels[run_id] = (action, forget)
         if self._handler is not None:
-            self._handler(run_id, action)
+            await self._handler(run_id, action)
 
     async def cancel_requested(self, run_id: str) -> CancelAction | None:
         """The cancel asked for ``run_id`` in the retention window, if any."""
-        return self._cancels.get(run_id)
+        found = self._cancels.get(run_id)
+        return None if found is None else found[0]
 
     async def serve_cancels(self, handler: CancelHandler) -> None:
         """Call ``handler`` for every later ``request_cancel``."""

@@ -11,6 +11,7 @@ moves bytes between processes; it never runs or schedules a run.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from collections import deque
 from collections.abc import AsyncIterator, Collection
@@ -32,12 +33,17 @@ from stategraph.server._broker import (
 )
 from stategraph.server._queue import CancelAction
 
+logger = logging.getLogger("stategraph.server")
+
 #: Seconds an unfinished run's keys live: a run may take a day (the run
 #: timeout); a run whose worker died without closing it must not stay forever.
 OPEN_TTL_SECONDS = 86400.0 + RETAIN_SECONDS
 
 #: Seconds a discarded run's end entry stays for readers still blocked on it.
 _DISCARD_GRACE_MS = 5000
+
+#: Seconds between attempts of the cancel listener to reach Redis again.
+_RETRY_SECONDS = 1.0
 
 #: Entries read per ``XREAD``: a catching-up reader gets them in a few trips.
 _READ_COUNT = 512
@@ -389,10 +395,18 @@ class RedisBroker(Broker):
         self._listener = loop.create_task(self._deliver_cancels(pubsub, handler))
 
     async def _deliver_cancels(self, pubsub: PubSub, handler: CancelHandler) -> None:
-        async for message in pubsub.listen():
-            if message["type"] == "message":
-                body = _json.loads(message["data"])
-                handler(body["run_id"], body["action"])
+        while True:
+            try:
+                async for message in pubsub.listen():
+                    if message["type"] == "message":
+                        body = _json.loads(message["data"])
+                        await handler(body["run_id"], body["action"])
+            except RedisError:
+                # Redis was gone for longer than the client retries; a worker
+                # must not stop hearing cancels, so listen again (listening
+                # reconnects and subscribes again).
+                logger.warning("cancel listener lost Redis; retrying", exc_info=True)
+                await asyncio.sleep(_RETRY_SECONDS)
 
     async def aclose(self) -> None:
         """Flush streams, stop the cancel listener and close the connections."""

@@ -210,7 +210,7 @@ def cancel_soon(ctx: ServerContext, thread_id: str, run_id: str) -> None:
     task.add_done_callback(_background.discard)
 
 
-def cancel_here(ctx: ServerContext, run_id: str, action: CancelAction) -> None:
+async def cancel_here(ctx: ServerContext, run_id: str, action: CancelAction) -> None:
     """Cancel ``run_id`` if this process runs it (a broker's cancel signal)."""
     task = asyncio.get_running_loop().create_task(_cancel_here(ctx, run_id, action))
     _background.add(task)
