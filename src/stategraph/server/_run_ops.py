@@ -212,12 +212,6 @@ def cancel_soon(ctx: ServerContext, thread_id: str, run_id: str) -> None:
 
 async def cancel_here(ctx: ServerContext, run_id: str, action: CancelAction) -> None:
     """Cancel ``run_id`` if this process runs it (a broker's cancel signal)."""
-    task = asyncio.get_running_loop().create_task(_cancel_here(ctx, run_id, action))
-    _background.add(task)
-    task.add_done_callback(_background.discard)
-
-
-async def _cancel_here(ctx: ServerContext, run_id: str, action: CancelAction) -> None:
     for thread_id, in_flight, running in await ctx.runs.all_in_flight():
         if running and in_flight == run_id:
             await ctx.runs.cancel(thread_id, run_id, action)
