@@ -201,17 +201,19 @@ class PostgresBroker(Broker):
 
     async def get(self, run_id: str) -> PgRunStream | None:
         """A handle on the run's stream, numbering new frames after the last."""
+        await self._drain()  # frames published here count
         async with self._pool.connection() as conn:
             cur = await conn.execute(
                 self._sql(
-                    "SELECT s.resumable, s.done AND s.result IS NULL,"
+                    "SELECT s.resumable, s.done AND (s.result IS NULL OR"
+                    " s.finished_at < now() - make_interval(secs => %s)),"
                     " (SELECT max(seq) FROM {frames} f WHERE f.run_id = s.run_id)"
                     " FROM {streams} s WHERE s.run_id = %s"
                 ),
-                (run_id,),
+                (self._retain, run_id),
             )
             row = await cur.fetchone()
-        if row is None or row[1]:  # never opened, expired or discarded
+        if row is None or row[1]:  # never opened, discarded or expired
             return None
         next_seq = 0 if row[2] is None else int(row[2]) + 1
         return PgRunStream(self, run_id, resumable=bool(row[0]), next_seq=next_seq)
