@@ -25,6 +25,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from stategraph.server import _json
 from stategraph.server._broker import (
     RETAIN_SECONDS,
     Broker,
@@ -254,7 +255,7 @@ class PostgresBroker(Broker):
 
     async def notify(self, thread_id: str, event: ThreadEvent) -> None:
         """Give ``event`` to the thread's watchers in every process."""
-        payload = orjson.dumps({"t": thread_id, "e": event})
+        payload = _json.dumps({"t": thread_id, "e": event})
         if len(payload) > _MAX_EVENT_BYTES:
             # Too big for a notification: this process's watchers get it.
             self._local.deliver(thread_id, event)
