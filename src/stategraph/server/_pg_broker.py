@@ -323,33 +323,43 @@ class PostgresBroker(Broker):
             await asyncio.wait_for(wake.wait(), timeout)
         return not wake.is_set() and time.monotonic() >= beat
 
-    async def head(self, run_id: str) -> tuple[bool, bool, bytes | None] | None:
-        """``(resumable, done, result)`` of the run's stream, or ``None``."""
+    async def _read(self, statement: sql.Composed, params: tuple[Any, ...]) -> Any:
         async with self._pool.connection() as conn:
             cur = conn.cursor(row_factory=tuple_row, binary=True)
-            await cur.execute(
-                self._sql(
-                    "SELECT resumable, done, result FROM {streams} WHERE run_id = %s"
-                ),
-                (run_id,),
-            )
-            row = await cur.fetchone()
-        if row is None:
+            await cur.execute(statement, params)
+            return await cur.fetchall()
+
+    async def read(self, statement: sql.Composed, params: tuple[Any, ...]) -> Any:
+        """Rows of a query that a reader leaving does not interrupt.
+
+        Readers go away mid-query whenever a client disconnects; cancelling
+        the query would make psycopg close the connection, and the pool pay
+        for a new one.
+        """
+        return await asyncio.shield(self._read(statement, params))
+
+    async def head(self, run_id: str) -> tuple[bool, bool, bytes | None] | None:
+        """``(resumable, done, result)`` of the run's stream, or ``None``."""
+        rows = await self.read(
+            self._sql(
+                "SELECT resumable, done, result FROM {streams} WHERE run_id = %s"
+            ),
+            (run_id,),
+        )
+        if not rows:
             return None
+        row = rows[0]
         return bool(row[0]), bool(row[1]), None if row[2] is None else bytes(row[2])
 
     async def frames(self, run_id: str, after: int) -> list[Frame]:
         """The run's frames after sequence number ``after``."""
-        async with self._pool.connection() as conn:
-            cur = conn.cursor(row_factory=tuple_row, binary=True)
-            await cur.execute(
-                self._sql(
-                    "SELECT seq, event, data FROM {frames}"
-                    " WHERE run_id = %s AND seq > %s ORDER BY seq"
-                ),
-                (run_id, after),
-            )
-            rows = await cur.fetchall()
+        rows = await self.read(
+            self._sql(
+                "SELECT seq, event, data FROM {frames}"
+                " WHERE run_id = %s AND seq > %s ORDER BY seq"
+            ),
+            (run_id, after),
+        )
         return [Frame(int(seq), event, bytes(data)) for seq, event, data in rows]
 
     async def last_seq(self, stream: PgRunStream) -> int:
