@@ -154,11 +154,13 @@ async def create_run(
     }
     thread["status"] = "busy"
     thread["updated_at"] = run["updated_at"]
-    await ctx.storage.put_thread(thread)
-    await ctx.storage.put_run(run)
+    # The stream first: once stored, the run may be claimed by a worker of
+    # another process at once, and opening would then reset its frames.
     await ctx.broker.open(
         run["run_id"], resumable=kwargs["resumable"], thread_id=thread_id
     )
+    await ctx.storage.put_thread(thread)
+    await ctx.storage.put_run(run)
     if strategy in ("interrupt", "rollback"):
         for old in in_flight:
             await cancel_run(ctx, thread_id, old, strategy)
