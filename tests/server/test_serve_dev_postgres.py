@@ -10,6 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
+
+from stategraph.cli import _main
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "server" / "langgraph.json"
@@ -64,3 +67,21 @@ def test_dev_on_postgres_keeps_threads_runs_and_checkpoints_across_restarts(
         assert done["status"] == "paid 7"
         runs = http.get(f"/threads/{tid}/runs").json()
         assert [r["status"] for r in runs] == ["success", "success"]
+
+
+def test_serve_reports_what_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DATABASE_URI", raising=False)
+    assert _main.main(["serve", "--config", str(tmp_path / "nope.json")]) == 2
+    assert "no config file" in capsys.readouterr().err
+    assert _main.main(["serve", "--config", str(EXAMPLE)]) == 2
+    assert "give --database-uri or set DATABASE_URI" in capsys.readouterr().err
+    args = ["serve", "--config", str(EXAMPLE), "--workers", "-1"]
+    assert _main.main([*args, "--database-uri", "postgresql://x@127.0.0.1/x"]) == 2
+    assert "--workers at least 0" in capsys.readouterr().err
+    # Nothing listens on port 1: the database cannot be set up.
+    refused = "postgresql://postgres@127.0.0.1:1/test?connect_timeout=2"
+    args = ["serve", "--config", str(EXAMPLE), "--database-uri", refused]
+    assert _main.main(args) == 1
+    assert "cannot use the database" in capsys.readouterr().err

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
@@ -23,6 +24,8 @@ from typing import Any, cast
 
 #: Port of ``stategraph serve`` when none is given (LangGraph's server's).
 SERVE_PORT = 8123
+#: A child that exits sooner than this after starting is restarted this late.
+_QUICK_EXIT_SECONDS = 2.0
 
 
 def add_parser(commands: Any) -> None:
@@ -79,6 +82,7 @@ class _Supervisor:
     apis: int
     workers: int
     children: dict[str, BaseProcess] = field(default_factory=dict)
+    started: dict[str, float] = field(default_factory=dict)
     stopping: bool = False
 
     def start(self, name: str) -> None:
@@ -100,6 +104,7 @@ class _Supervisor:
             )
         proc.start()
         self.children[name] = proc
+        self.started[name] = time.monotonic()
         print(f"  {name} pid={proc.pid}", flush=True)
 
     def run(self) -> None:
@@ -122,6 +127,10 @@ class _Supervisor:
                     break
                 code = self.children[name].exitcode
                 print(f"  {name} exited ({code}); starting it again", flush=True)
+                if time.monotonic() - self.started[name] < _QUICK_EXIT_SECONDS:
+                    # It fails at start-up (a bad graph, no database): do not
+                    # spin; the pause is the restart policy.
+                    time.sleep(_QUICK_EXIT_SECONDS)
                 self.start(name)
         self.shutdown()
 

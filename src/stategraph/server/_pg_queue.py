@@ -293,7 +293,12 @@ class PostgresRunQueue(RunQueue):
         while not self._closed:
             self._wake.clear()
             free = self._concurrency - len(self._active)
-            claimed = await self._claim(free) if free > 0 else []
+            try:
+                claimed = await self._claim(free) if free > 0 else []
+            except psycopg.Error:
+                # The database is away: keep the worker, look again later.
+                logger.warning("claiming runs failed", exc_info=True)
+                claimed = []
             for record, attempt, cancel_action in claimed:
                 logger.debug("claimed run %s (attempt %d)", record["run_id"], attempt)
                 self._start(record, attempt, cancel_action)

@@ -99,5 +99,13 @@ async def _setup(config: Path | None, options: PostgresOptions) -> None:
 
 
 def setup_database(config: Path | None, options: PostgresOptions) -> None:
-    """Create or migrate every table once, before the processes start."""
+    """Create or migrate every table once, before the processes start.
+
+    Raises:
+        psycopg.OperationalError: The database cannot be reached (at once,
+            not after the pool's retries).
+    """
+    import psycopg
+
+    psycopg.connect(options.uri, connect_timeout=10).close()
     asyncio.run(_setup(config, options))  # noqa: TID251  # the CLI owns this loop
