@@ -357,3 +357,21 @@ def test_cancel_on_one_api_process_reaches_the_run_on_a_worker(
     again = one.runs.wait(tid, "gated", input={}, multitask_strategy="reject")
     assert isinstance(again, dict)
     assert again["log"][-3:] == ["first", "gate", "last"]
+
+
+def test_a_stopping_worker_hands_its_run_to_another_at_once(cluster: Cluster) -> None:
+    # A lease far longer than the test: only the hand-back can move the run.
+    one = cluster.start(workers=1, lease=600)
+    cluster.start(workers=1, lease=600)
+    client = cluster.client(one.url)
+    tid = client.threads.create()["thread_id"]
+    run = client.runs.create(tid, "gated", input={}, stream_resumable=True)
+    stopping = cluster.wait_reached(tid)
+    os.kill(stopping, signal.SIGTERM)
+    successor = cluster.wait_reached(tid, not_pid=stopping)
+    assert successor != stopping
+    cluster.open_gate(tid)
+    assert client.runs.join(tid, run["run_id"]) == {"log": ["first", "gate", "last"]}
+    assert cluster.executions()[f"first {run['run_id']}"] == 1
+    frames = list(client.runs.join_stream(tid, run["run_id"], last_event_id="-1"))
+    assert [p.data["attempt"] for p in frames if p.event == "metadata"] == [1, 2]
