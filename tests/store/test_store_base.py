@@ -194,11 +194,12 @@ def test_items_in_state_serialize_as_langgraph_writes_them() -> None:
     assert ours.loads_typed(ours.dumps_typed(hit)) == item
 
 
-def test_postgres_store_rejects_distances_it_cannot_rank_by() -> None:
+def test_postgres_store_rejects_unknown_distances() -> None:
     from stategraph.store.postgres import PostgresStore
 
-    index: Any = {"dims": 2, "embed": lambda texts: [[1.0, 0.0]], "distance_type": "l2"}
-    with pytest.raises(ValueError, match=r"^distance_type='l2' is not supported"):
+    embed = lambda texts: [[1.0, 0.0]]  # noqa: E731
+    index: Any = {"dims": 2, "embed": embed, "distance_type": "hamming"}
+    with pytest.raises(ValueError, match=r"^Invalid distance_type: 'hamming'"):
         PostgresStore(None, index=index)  # type: ignore[arg-type]
 
 
