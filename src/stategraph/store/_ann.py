@@ -67,7 +67,10 @@ def ann_rows(
         if exhausted or len(best) >= want:
             break
         cap *= 4
-    found: list[Row] = [(*row[:6], d.ann_score(float(row[6]))) for row in best.values()]
+    # Equally near items newest first, as the exact search orders them.
+    ranked = sorted(best.values(), key=lambda row: row[4], reverse=True)
+    ranked.sort(key=lambda row: row[6])
+    found: list[Row] = [(*row[:6], d.ann_score(float(row[6]))) for row in ranked]
     page: list[Row] = found[op.offset : want]
     if exhausted and len(page) < op.limit:
         unindexed = (
