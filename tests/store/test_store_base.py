@@ -16,10 +16,12 @@ from langgraph.store.base.embed import (
     get_text_at_path as lg_get_text,
     tokenize_path as lg_tokenize,
 )
+from langgraph.store.memory import InMemoryStore as LGInMemoryStore
 
 from stategraph.store.base import (
     NOT_PROVIDED,
     GetOp,
+    InvalidNamespaceError,
     Item,
     ListNamespacesOp,
     PutOp,
@@ -194,11 +196,12 @@ def test_items_in_state_serialize_as_langgraph_writes_them() -> None:
     assert ours.loads_typed(ours.dumps_typed(hit)) == item
 
 
-def test_postgres_store_rejects_distances_it_cannot_rank_by() -> None:
+def test_postgres_store_rejects_unknown_distances() -> None:
     from stategraph.store.postgres import PostgresStore
 
-    index: Any = {"dims": 2, "embed": lambda texts: [[1.0, 0.0]], "distance_type": "l2"}
-    with pytest.raises(ValueError, match=r"^distance_type='l2' is not supported"):
+    embed = lambda texts: [[1.0, 0.0]]  # noqa: E731
+    index: Any = {"dims": 2, "embed": embed, "distance_type": "hamming"}
+    with pytest.raises(ValueError, match=r"^Invalid distance_type: 'hamming'"):
         PostgresStore(None, index=index)  # type: ignore[arg-type]
 
 
@@ -221,3 +224,38 @@ def test_an_unused_batched_store_is_collected() -> None:
         assert task.cancelled()
 
     asyncio.run(run())
+
+
+def test_memory_search_sees_namespaces_added_after_a_cached_search() -> None:
+    # search() caches the namespaces under a prefix; new ones must show up.
+    theirs = LGInMemoryStore()
+    ours = InMemoryStore()
+    script: list[tuple[tuple[str, ...], str]] = [
+        (("a",), "1"),
+        (("a", "b"), "2"),
+        (("c",), "3"),
+        (("a", "b", "c"), "4"),
+        (("a",), "5"),
+        (("a", "d"), "6"),
+    ]
+    for ns, key in script:
+        for store in (theirs, ours):
+            store.put(ns, key, {"k": key})
+        for prefix in [("a",), ("a", "b"), ("c",), ("x",)]:
+            for page in [{}, {"limit": 2, "offset": 1}, {"limit": 0}]:
+                lg = theirs.search(prefix, **page)
+                sg = ours.search(prefix, **page)
+                assert [(i.namespace, i.key) for i in sg] == [
+                    (i.namespace, i.key) for i in lg
+                ], (prefix, page)
+    assert len(ours.search(("a",), limit=100)) == 5
+    with pytest.raises(InvalidNamespaceError):
+        ours.search(("a", ""))
+    before = ours.get(("a",), "1")
+    assert before is not None
+    ours.put(("a",), "1", {"k": "again"})
+    after = ours.get(("a",), "1")
+    assert after is not None
+    assert after.created_at == before.created_at
+    assert after.updated_at >= before.updated_at
+    assert after.value == {"k": "again"}

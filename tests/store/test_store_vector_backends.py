@@ -158,9 +158,13 @@ def _with_public(conninfo: str) -> str:
 
 @asynccontextmanager
 async def postgres_pair(
-    mode: str, pgvector: bool, schemas: Any, ann: dict[str, Any]
+    mode: str,
+    pgvector: bool,
+    schemas: Any,
+    ann: dict[str, Any],
+    distance: str = "cosine",
 ) -> AsyncIterator[tuple[Any, Any]]:
-    index = {**INDEX, "ann_index_config": ann}
+    index = {**INDEX, "ann_index_config": ann, "distance_type": distance}
     async with AsyncExitStack() as stack:
         if mode == "sync":
             theirs: Any = stack.enter_context(
@@ -195,15 +199,24 @@ ANN = {
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("distance", ["cosine", "l2", "inner_product"])
 @pytest.mark.parametrize(
     ("path", "ann"),
     [("pgvector", "hnsw"), ("pgvector", "ivfflat"), ("exact", "hnsw")],
 )
 async def test_postgres_vector_search_matches_langgraph(
-    path: str, ann: str, mode: str, schemas: Any, pgvector: str
+    path: str, ann: str, distance: str, mode: str, schemas: Any, pgvector: str
 ) -> None:
-    async with postgres_pair(mode, path == "pgvector", schemas, ANN[ann]) as pair:
-        assert await compare(*pair, mode, 0) == len(WORDS) * 2 * len(QUERIES)
+    pair = postgres_pair(mode, path == "pgvector", schemas, ANN[ann], distance)
+    async with pair as (theirs, ours):
+        assert await compare(theirs, ours, mode, 0) == len(WORDS) * 2 * len(QUERIES)
+        if path == "pgvector" and mode == "sync":
+            # The index was built with the operator class of the distance
+            # (pg_indexes leaves out vector_l2_ops, the type's default).
+            made, _ = _index_of(ours)
+            assert made is not None
+            for name, ops in [("cosine", "cosine"), ("inner_product", "ip")]:
+                assert (f"vector_{ops}_ops" in made) is (name == distance)
 
 
 def _index_of(store: Any) -> tuple[str | None, str]:

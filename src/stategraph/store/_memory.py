@@ -40,6 +40,10 @@ from stategraph.store.base._store import (
 )
 
 Vectors = dict[str, list[float]]
+_UTC = timezone.utc
+_clock = datetime.now
+_new_item = Item.__new__
+_MAX_CACHED_PREFIXES = 1024
 Field = tuple[str, "str | list[str]"]
 
 
@@ -111,6 +115,9 @@ class InMemoryStore(BaseStore):
     def __init__(self, *, index: IndexConfig | None = None) -> None:
         self._data: dict[tuple[str, ...], dict[str, Item]] = {}
         self._vectors: dict[tuple[str, ...], dict[str, Vectors]] = {}
+        self._prefix_groups: dict[
+            tuple[str, ...], tuple[int, list[dict[str, Item]]]
+        ] = {}
         self.index_config: dict[str, Any] | None = None
         self.embeddings: Any = None
         if index:
@@ -207,10 +214,16 @@ class InMemoryStore(BaseStore):
             # Namespaces already in _data were validated when first written.
             validate_namespace(namespace)
             items = self._data[namespace] = {}
-        now = datetime.now(timezone.utc)
-        old = items.get(key)
-        created = now if old is None else old.created_at
-        items[key] = make_item(namespace, key, dict(value), created, now)
+        # make_item inlined, with the clock bound: this is the hot path.
+        item = _new_item(Item)
+        item.namespace = namespace
+        item.key = key
+        item.value = {**value} if type(value) is dict else dict(value)
+        item.updated_at = item.created_at = _clock(_UTC)
+        old = items.setdefault(key, item)  # one lookup for a new key
+        if old is not item:
+            item.created_at = old.created_at
+            items[key] = item
 
     def search(
         self,
@@ -224,11 +237,46 @@ class InMemoryStore(BaseStore):
         refresh_ttl: bool | None = None,
     ) -> list[SearchItem]:
         """Search items (see ``BaseStore.search``)."""
+        if (
+            filter is None
+            and not (query and self.embeddings is not None)
+            and type(limit) is int
+            and type(offset) is int
+            and min(limit, offset) >= 0
+        ):
+            groups = self._groups(namespace_prefix)
+            if groups is not None:  # the common case, without a SearchOp
+                stop, found = offset + limit, list[Item]()
+                for items in groups:
+                    if len(found) >= stop:
+                        break
+                    found.extend(islice(items.values(), stop - len(found)))
+                return _hits(found[offset:])
         op = self._search_op(namespace_prefix, query, filter, limit, offset, None)
         if op.query and self.embeddings is not None:
             return cast("list[SearchItem]", self.batch([op])[0])
         check_filter(op.filter)
         return _hits(self._candidates(op)[op.offset : op.offset + op.limit])
+
+    def _groups(self, prefix: tuple[str, ...]) -> list[dict[str, Item]] | None:
+        """The item dicts of the namespaces under ``prefix``, in storage order.
+
+        Cached per prefix until a namespace is added (namespaces are never
+        removed from ``_data``); ``None`` for an unhashable prefix.
+        """
+        try:
+            cached = self._prefix_groups.get(prefix)
+        except TypeError:
+            return None
+        if cached is not None and cached[0] == len(self._data):
+            return cached[1]
+        validate_namespace_labels(prefix)
+        n = len(prefix)
+        groups = [items for ns, items in self._data.items() if ns[:n] == prefix]
+        if len(self._prefix_groups) >= _MAX_CACHED_PREFIXES:
+            self._prefix_groups.clear()
+        self._prefix_groups[prefix] = (len(self._data), groups)
+        return groups
 
     # -- reads -------------------------------------------------------------------
 

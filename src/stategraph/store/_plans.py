@@ -8,7 +8,8 @@ Semantics (the same on every backend): reads see the store as it was before
 the batch's writes; the last of several puts to one key wins; filters are
 those of ``_match`` (what SQL cannot express exactly is applied in Python);
 search without a query orders by ``updated_at`` descending, with a query by
-best-field cosine similarity, items without vectors last.
+best-field similarity, items without vectors last (through an ANN index,
+``_ann``, when the dialect has one).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from stategraph.store import _match
+from stategraph.store._ann import ann_rows
 from stategraph.store._memory import texts_to_embed
 from stategraph.store._sql import Dialect, Plan, Query, StoreSettings
 from stategraph.store._sql_filters import not_expired, search_filters
@@ -312,6 +314,8 @@ def _run_search(
     cols = f"s.prefix, s.key, {d.VALUE}, s.created_at, s.updated_at, s.ttl_minutes"
     if vector is None and not residual and op.namespace_prefix and op.offset >= 0:
         rows = yield _recent_query(cfg, op, cols, filters, fparams)
+    elif vector is not None and d.ann and not residual and op.offset >= 0:
+        rows = yield from ann_rows(cfg, op, vector, cols, (filters, fparams))
     else:
         ns_sql, ns_params = "1 = 1", list[Any]()
         if op.namespace_prefix:

@@ -46,6 +46,8 @@ class Dialect(ABC):
     """The selected value column (PostgreSQL reads it as text, parsed here)."""
     VEC: str
     """The placeholder of a stored embedding (with any cast it needs)."""
+    ann: bool = False
+    """Vector searches order by ``ann_distance()`` so an ANN index can answer."""
 
     @abstractmethod
     def prefix_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
@@ -64,6 +66,14 @@ class Dialect(ABC):
     @abstractmethod
     def similarity(self) -> str:
         """SQL scoring ``sv.embedding`` against one query-vector parameter."""
+
+    def ann_distance(self) -> str:
+        """SQL distance of ``sv.embedding`` to the query vector (if ``ann``)."""
+        raise NotImplementedError("this dialect has no ANN index")
+
+    def ann_score(self, distance: float) -> float:
+        """The score of an ``ann_distance`` value (if ``ann``)."""
+        raise NotImplementedError("this dialect has no ANN index")
 
     @abstractmethod
     def encode_value(self, value: dict[str, Any]) -> Any:

@@ -65,7 +65,7 @@ class AsyncPostgresStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         self.pipe = pipe
         self.lock = asyncio.Lock()
         self.is_setup = False
-        self._dialect = _base.PostgresDialect(deserializer)
+        self._dialect = _base.PostgresDialect(deserializer, _base.distance_type(index))
         self._index = index
         self._configure(self._dialect, index, ttl)
         self._sweeper = TaskSweeper(lambda: self.sweep_ttl())

@@ -5,8 +5,10 @@ database written by either library is readable by the other; this library's
 schema versions are recorded in ``sg_store_migrations``. Vector search uses
 pgvector (``embedding vector(dims)``, cosine distance ``<=>``) when the
 extension is installed on the server, and otherwise an exact in-database
-fallback: embeddings in a ``real[]`` column, scored by a SQL cosine over
-``unnest``.
+fallback: embeddings in a ``real[]`` column, scored in SQL over ``unnest``.
+``distance_type`` picks the pgvector operator (and index operator class) or
+the exact formula; with pgvector, searches order by the operator with a
+``LIMIT`` so an HNSW or IVFFlat index answers them (see ``_ann``).
 """
 
 from __future__ import annotations
@@ -83,7 +85,9 @@ class PostgresIndexConfig(IndexConfig, total=False):
 
     Attributes:
         ann_index_config: pgvector index settings.
-        distance_type: Only ``"cosine"`` is supported by this library.
+        distance_type: ``"cosine"`` (default), ``"l2"`` or ``"inner_product"``;
+            scores are LangGraph's: cosine similarity, negated Euclidean
+            distance, inner product.
     """
 
     ann_index_config: ANNIndexConfig
@@ -130,27 +134,37 @@ VECTOR_COLUMN = (
     "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
     " WHERE a.attrelid = to_regclass('store_vectors') AND a.attname = 'embedding'"
 )
-# Embeddings without pgvector: real[] columns, scored by this exact cosine.
-EXACT_COSINE = (
-    "COALESCE((SELECT SUM(a * b) / NULLIF(SQRT(SUM(a * a)) * SQRT(SUM(b * b)), 0)"
-    " FROM unnest(sv.embedding, %s::float8[]) AS t(a, b)), 0)"
-)
+# Embeddings without pgvector: real[] columns, scored exactly in SQL with
+# LangGraph's score of each distance type (higher is nearer): cosine
+# similarity, the negated Euclidean distance, the inner product.
+_PAIRS = "FROM unnest(sv.embedding, %s::float8[]) AS t(a, b)"
+EXACT = {
+    "cosine": "COALESCE((SELECT SUM(a * b) / NULLIF(SQRT(SUM(a * a))"
+    f" * SQRT(SUM(b * b)), 0) {_PAIRS}), 0)",
+    "l2": f"(SELECT -SQRT(SUM((a - b) * (a - b))) {_PAIRS})",
+    "inner_product": f"(SELECT SUM(a * b) {_PAIRS})",
+}
 
 
 def check_index(index: PostgresIndexConfig | None) -> None:
     """Reject index settings this store cannot honour, at construction.
 
     Raises:
-        ValueError: If ``distance_type`` is not ``"cosine"``, or
-            ``ann_index_config`` is invalid.
+        ValueError: If ``distance_type`` is not ``"cosine"``, ``"l2"`` or
+            ``"inner_product"``, or ``ann_index_config`` is invalid.
     """
     _pgvector.check_ann(dict(index or {}))
-    distance = (index or {}).get("distance_type", "cosine")
-    if distance != "cosine":
+    distance = distance_type(index)
+    if distance not in _pgvector.DISTANCES:
         raise ValueError(
-            f"distance_type={distance!r} is not supported: the PostgreSQL store "
-            "ranks by cosine similarity; use distance_type='cosine' (the default)."
+            f"Invalid distance_type: {distance!r}. Expected 'cosine' (the "
+            "default), 'l2' or 'inner_product'."
         )
+
+
+def distance_type(index: PostgresIndexConfig | None) -> str:
+    """The index's ``distance_type`` (``"cosine"`` when not set)."""
+    return str((index or {}).get("distance_type", "cosine"))
 
 
 def is_pool(conn: object) -> bool:
@@ -222,7 +236,11 @@ def setup_plan(
     if not schema:
         yield Query(_pgvector.CREATE)  # needs the privilege to create it
         schema = yield Query(_pgvector.SCHEMA)
-    space = VectorSpace(schema[0][0], kind or _pgvector.vector_type(dict(index)))
+    space = VectorSpace(
+        schema[0][0],
+        kind or _pgvector.vector_type(dict(index)),
+        distance_type(index),
+    )
     if column is None:
         dims = int(index["dims"])
         yield Query(VECTOR_TABLE.format(type=f"{space.qualified}({dims})"))
@@ -249,14 +267,15 @@ class PostgresDialect(Dialect):
     P = "%s"
     VALUE = "s.value::text"
 
-    def __init__(self, loads: Any = None) -> None:
+    def __init__(self, loads: Any = None, distance: str = "cosine") -> None:
         self._loads = loads or orjson.loads
+        self._exact = EXACT[distance]
         self.use_pgvector(None)
 
     def use_pgvector(self, space: VectorSpace | None) -> None:
         """Score with pgvector in ``space``, or (``None``) the exact fallback."""
         self.space = space
-        self.pgvector = space is not None
+        self.pgvector = self.ann = space is not None
         self.VEC = "%s" if space is None else space.placeholder
 
     def prefix_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
@@ -297,8 +316,18 @@ class PostgresDialect(Dialect):
         return "false", []
 
     def similarity(self) -> str:
-        """Cosine similarity of ``sv.embedding`` and the query vector."""
-        return EXACT_COSINE if self.space is None else self.space.similarity
+        """The score of ``sv.embedding`` against the query vector (exact)."""
+        return self._exact if self.space is None else self.space.similarity
+
+    def ann_distance(self) -> str:
+        """The distance operator expression of pgvector (ordered by, ascending)."""
+        assert self.space is not None, "ann is set only with pgvector"
+        return self.space.distance_sql
+
+    def ann_score(self, distance: float) -> float:
+        """The score of a pgvector distance."""
+        assert self.space is not None, "ann is set only with pgvector"
+        return self.space.score(distance)
 
     def encode_value(self, value: dict[str, Any]) -> Any:
         """``jsonb`` parameter, dumped with orjson."""

@@ -24,6 +24,9 @@ _TYPES = ("vector", "halfvec")
 # Integer build parameters of each index kind (``nlist`` is ivfflat's
 # ``lists`` under LangGraph's name for it).
 _PARAMS = {"hnsw": {"m", "ef_construction"}, "ivfflat": {"lists", "nlist"}}
+DISTANCES = ("cosine", "l2", "inner_product")
+_OPERATORS = {"cosine": "<=>", "l2": "<->", "inner_product": "<#>"}
+_OPCLASS = {"cosine": "cosine_ops", "l2": "l2_ops", "inner_product": "ip_ops"}
 
 
 def quote(name: str) -> str:
@@ -37,6 +40,7 @@ class VectorSpace:
 
     schema: str
     type: str = "vector"
+    distance: str = "cosine"
 
     @property
     def qualified(self) -> str:
@@ -49,11 +53,29 @@ class VectorSpace:
         return f"%s::{self.qualified}"
 
     @property
+    def distance_sql(self) -> str:
+        """The pgvector distance of ``sv.embedding`` to the query parameter.
+
+        A bare operator expression: ordering by it ascending (with a
+        ``LIMIT``) is what lets the planner scan an HNSW or IVFFlat index.
+        """
+        op = _OPERATORS[self.distance]
+        return f"sv.embedding OPERATOR({quote(self.schema)}.{op}) {self.placeholder}"
+
+    @property
     def similarity(self) -> str:
-        """Cosine similarity of ``sv.embedding`` and the query parameter."""
-        return (
-            f"1 - (sv.embedding OPERATOR({quote(self.schema)}.<=>) {self.placeholder})"
-        )
+        """The score of ``sv.embedding`` for the query (higher is nearer)."""
+        if self.distance == "cosine":
+            return f"1 - ({self.distance_sql})"
+        return f"-({self.distance_sql})"
+
+    def score(self, distance: float) -> float:
+        """LangGraph's score for a pgvector distance: ``1 - d`` (cosine), else ``-d``.
+
+        For ``inner_product`` pgvector's ``<#>`` is the negated inner product,
+        so the score is the inner product itself.
+        """
+        return 1.0 - distance if self.distance == "cosine" else -distance
 
 
 def check_ann(index: dict[str, Any] | None) -> None:
@@ -116,7 +138,7 @@ def index_sql(index: dict[str, Any], space: VectorSpace) -> str | None:
         if params
         else ""
     )
-    ops = f"{quote(space.schema)}.{space.type}_cosine_ops"
+    ops = f"{quote(space.schema)}.{space.type}_{_OPCLASS[space.distance]}"
     return (
         f"CREATE INDEX IF NOT EXISTS {INDEX_NAME} ON store_vectors"
         f" USING {kind} (embedding {ops}){with_}"

@@ -63,7 +63,7 @@ class PostgresStore(_sql.SqlStoreMixin, ThreadedStore):
         self.pipe = pipe
         self.lock = threading.Lock()
         self.is_setup = False
-        self._dialect = _base.PostgresDialect(deserializer)
+        self._dialect = _base.PostgresDialect(deserializer, _base.distance_type(index))
         self._index = index
         self._configure(self._dialect, index, ttl)
         self._sweeper = ThreadSweeper(lambda: self.sweep_ttl())
