@@ -99,6 +99,28 @@ async def hello(request):
 app = Starlette(routes=[Route("/hello", hello)])
 """
 
+ECHO_PY = """
+from typing_extensions import TypedDict
+
+from stategraph.config import get_config
+from stategraph.graph import START, StateGraph
+
+
+class Seen(TypedDict, total=False):
+    headers: dict
+
+
+def look(state: Seen) -> dict:
+    configurable = get_config()["configurable"]
+    return {"headers": {k: v for k, v in configurable.items() if "-" in k}}
+
+
+builder = StateGraph(Seen)
+builder.add_node("look", look)
+builder.add_edge(START, "look")
+graph = builder.compile()
+"""
+
 GOOD = {"Authorization": "Bearer good"}
 
 
@@ -106,8 +128,9 @@ def _project(root: Path, app_py: str, http: dict[str, Any]) -> Path:
     (root / "auth.py").write_text(AUTH_PY)
     (root / "custom.py").write_text(app_py)
     (root / "g.py").write_text("from _server_graphs import agent as graph\n")
+    (root / "echo.py").write_text(ECHO_PY)
     spec = {
-        "graphs": {"agent": "./g.py:graph"},
+        "graphs": {"agent": "./g.py:graph", "echo": "./echo.py:graph"},
         "auth": {"path": "./auth.py:auth"},
         "http": {"app": "./custom.py:app", **http},
     }
@@ -122,6 +145,10 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     http = {
         "enable_custom_route_auth": True,
         "cors": {"allow_origins": ["https://a.example"], "allow_methods": ["GET"]},
+        "configurable_headers": {
+            "includes": ["X-User-*", "user-agent", "x-api-key"],
+            "excludes": ["*secret*"],
+        },
     }
     path = _project(tmp_path_factory.mktemp("fastapi"), FASTAPI_PY, http)
     yield from serve(create_app(config=path))
@@ -262,6 +289,29 @@ async def test_disabled_groups_answer_404(plain_url: str, mode: str) -> None:
     ]
 
 
+@pytest.mark.asyncio
+async def test_configurable_headers_reach_runs(url: str, plain_url: str) -> None:
+    headers = {
+        **GOOD,
+        "x-user-id": "u-1",
+        "x-user-secret": "hidden",  # excluded
+        "x-api-key": "never",  # never copied, whatever the patterns
+        "x-other": "not included",
+        "user-agent": "probe/1",
+    }
+    body = {"assistant_id": "echo", "input": {}}
+    async with httpx.AsyncClient(base_url=url, headers=headers) as http:
+        seen = (await http.post("/runs/wait", json=body)).json()
+        assert seen["headers"] == {"x-user-id": "u-1", "user-agent": "probe/1"}
+        batch = await http.post("/runs/batch", json=[body])
+        run = batch.json()[0]
+        assert run["kwargs"]["config"]["configurable"]["x-user-id"] == "u-1"
+    # Without configurable_headers no header reaches a run, as in LangGraph.
+    async with httpx.AsyncClient(base_url=plain_url, headers=headers) as http:
+        seen = (await http.post("/runs/wait", json=body)).json()
+        assert seen["headers"] == {}
+
+
 def test_user_lifespan_runs_inside_ours(tmp_path: Path) -> None:
     path = _project(tmp_path, FASTAPI_PY, {})
     app = create_app(config=path)
@@ -279,6 +329,13 @@ def test_http_config_errors(tmp_path: Path) -> None:
     parsed = parse_http({"disable_runs": True, "disable_mcp": True})
     assert parsed is not None
     assert parsed.disabled == frozenset({"runs"})
+    assert parsed.configurable_headers is None
+    singular = parse_http({"configurable_headers": {"include": ["x-a*"]}})
+    assert singular is not None
+    assert singular.configurable_headers is not None
+    assert singular.configurable_headers.select({"X-Ab": "1", "x-b": "2"}) == {
+        "x-ab": "1"
+    }
     cases = [
         ("on", r"'http' must be an object"),
         ({"apps": "./x.py:app"}, r"unknown keys \['apps'\]"),
@@ -290,6 +347,8 @@ def test_http_config_errors(tmp_path: Path) -> None:
         ({"mount_prefix": "/api"}, r"'http.mount_prefix' is not supported yet"),
         ({"middleware_order": "auth_first"}, r"'http.middleware_order' is not"),
         ({"disable_webhooks": True}, r"'http.disable_webhooks' is not supported"),
+        ({"configurable_headers": ["x-*"]}, r"'http.configurable_headers' must be"),
+        ({"configurable_headers": {"includes": "x-*"}}, r"must be a list of header"),
     ]
     for raw, message in cases:
         with pytest.raises(ValueError, match=message):

@@ -7,13 +7,15 @@ a custom ``GET /threads/{id}`` replaces ours); ``/ok``, ``/docs`` and
 its lifespan runs inside the server's, and its exception handlers answer what
 ours do not. ``enable_custom_route_auth`` puts its routes behind the custom
 auth (``request.user`` is then the authenticated user), ``disable_*`` leaves
-route groups out (they answer 404) and ``cors`` replaces the default CORS.
+route groups out (they answer 404), ``cors`` replaces the default CORS and
+``configurable_headers`` copies request headers into runs' ``configurable``.
 The user's app object is not changed: its router is dispatched to in place.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,7 @@ from starlette.applications import Starlette
 from starlette.authentication import AuthCredentials
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
@@ -45,7 +48,61 @@ _UNSUPPORTED = {
     "mount_prefix": "serve the app under a prefix with a proxy instead",
     "middleware_order": "custom middleware always runs before authentication",
 }
-_IGNORED = ("logging_headers", "configurable_headers")
+# Accepted and not applied: this server does not log request headers.
+_IGNORED = ("logging_headers",)
+#: Headers never copied into a run's config, whatever the patterns say.
+_SECRET_HEADERS = frozenset(
+    {"authorization", "x-api-key", "x-service-key", "x-tenant-id"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderFilter:
+    """``configurable_headers``: which request headers runs see in ``configurable``.
+
+    Patterns are header names with ``*`` wildcards, matched case-insensitively;
+    excludes are checked first, and with no includes nothing is copied.
+    """
+
+    includes: tuple[re.Pattern[str], ...] = ()
+    excludes: tuple[re.Pattern[str], ...] = ()
+
+    def select(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """The headers of a request that go into a run's ``configurable``."""
+        out = {}
+        for name, value in headers.items():
+            key = name.lower()
+            if key in _SECRET_HEADERS or any(p.fullmatch(key) for p in self.excludes):
+                continue
+            if any(p.fullmatch(key) for p in self.includes):
+                out[key] = value
+        return out
+
+
+def _header_filter(raw: Any) -> HeaderFilter | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"'http.configurable_headers' must be an object, got {raw!r}")
+    lists = {}
+    for key in ("includes", "excludes"):
+        # LangGraph's server reads the singular spellings too.
+        value = raw.get(key, raw.get(key[:-1])) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(
+                f"'http.configurable_headers.{key}' must be a list of header "
+                f"patterns such as 'x-user-*', got {value!r}"
+            )
+        lists[key] = tuple(
+            re.compile(".*".join(map(re.escape, v.lower().split("*")))) for v in value
+        )
+    return HeaderFilter(lists["includes"], lists["excludes"])
+
+
+def run_headers(request: Request) -> dict[str, str]:
+    """What ``configurable_headers`` lets runs created by ``request`` see."""
+    found: HeaderFilter | None = getattr(request.app.state, "header_filter", None)
+    return {} if found is None else found.select(request.headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +116,14 @@ class HttpSettings:
             with crons, ``store``, ``meta``: ``/info``, ``/docs``,
             ``/openapi.json``; ``/ok`` always answers).
         cors: ``CORSMiddleware`` arguments replacing the default ones.
+        configurable_headers: Request headers copied into runs' config.
     """
 
     app: str | None = None
     enable_custom_route_auth: bool = False
     disabled: frozenset[str] = frozenset()
     cors: Mapping[str, Any] | None = None
+    configurable_headers: HeaderFilter | None = None
 
 
 def parse_http(raw: Any) -> HttpSettings | None:
@@ -77,7 +136,8 @@ def parse_http(raw: Any) -> HttpSettings | None:
         return None
     if not isinstance(raw, Mapping):
         raise ValueError(f"'http' must be an object, got {raw!r}")
-    known = {"app", "enable_custom_route_auth", "cors", *_UNSUPPORTED, *_IGNORED}
+    known = {"app", "enable_custom_route_auth", "cors", "configurable_headers"}
+    known |= {*_UNSUPPORTED, *_IGNORED}
     flags = {f"disable_{g}" for g in (*GROUPS, *_ABSENT_GROUPS, "webhooks")}
     unknown = sorted(set(raw) - known - flags)
     if unknown:
@@ -98,6 +158,7 @@ def parse_http(raw: Any) -> HttpSettings | None:
         enable_custom_route_auth=raw.get("enable_custom_route_auth", False),
         disabled=frozenset(g for g in GROUPS if raw.get(f"disable_{g}")),
         cors=_cors(raw.get("cors")),
+        configurable_headers=_header_filter(raw.get("configurable_headers")),
     )
 
 
@@ -271,6 +332,7 @@ def load_user_app(
 __all__ = (
     "GROUPS",
     "CustomRoutes",
+    "HeaderFilter",
     "HttpSettings",
     "arrange",
     "check_app",
@@ -278,6 +340,7 @@ __all__ = (
     "exception_handlers",
     "load_user_app",
     "parse_http",
+    "run_headers",
     "user_middleware",
     "with_user_lifespan",
 )

@@ -279,6 +279,7 @@ def create_app(
     )
     app.state.stategraph = ctx
     app.state.auth = auth
+    app.state.header_filter = None if http is None else http.configurable_headers
     ctx.app = app
     return app
 
