@@ -103,6 +103,26 @@ async def test_keep_latest_prunes_history_and_keeps_the_thread(api: Api) -> None
 
 
 @pytest.mark.asyncio
+async def test_keep_latest_waits_for_a_busy_thread(
+    api: Api, gate: tuple[str, Any]
+) -> None:
+    name, held = gate
+    thread = await api("threads.create", ttl={"ttl": 1, "strategy": "keep_latest"})
+    tid = thread["thread_id"]
+    await api("runs.wait", tid, "agent", input=HI)
+    run = await api("runs.create", tid, "agent", input={**HI, "gate": name})
+    assert await asyncio.to_thread(held.entered.wait, 30)
+    assert tid not in await _sweep(2)  # a run is going: pruning waits
+    ttl = (await api("threads.get", tid, include=["ttl"]))["ttl"]
+    assert datetime.fromisoformat(ttl["expires_at"]) > NOW[0]
+    held.release()
+    await api("runs.join", tid, run["run_id"])
+    assert len(await api("threads.get_history", tid, limit=100)) > 1
+    await _sweep(10)
+    assert len(await api("threads.get_history", tid, limit=100)) == 1
+
+
+@pytest.mark.asyncio
 async def test_get_with_include_ttl(api: Api) -> None:
     thread = await api("threads.create", ttl=30)
     tid = thread["thread_id"]

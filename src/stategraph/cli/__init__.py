@@ -1,4 +1,4 @@
-"""The ``stategraph`` command line (``stategraph dev``)."""
+"""The ``stategraph`` command line (``stategraph dev``, ``stategraph serve``)."""
 
 from stategraph.cli._main import main as main
 

@@ -1,8 +1,10 @@
 """``stategraph dev``: serve the graphs of a ``langgraph.json`` on one process.
 
 Parses arguments, picks the port (2024 unless taken) and hands the app to
-uvicorn, with code reloading unless ``--no-reload``. Needs the ``server``
-extra.
+uvicorn, with code reloading unless ``--no-reload``. ``--database-uri``
+keeps everything in PostgreSQL instead of memory. Needs the ``server``
+extra. ``stategraph serve`` (several processes on PostgreSQL) is in
+``_serve``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from stategraph.cli import _serve
 
 DEFAULT_PORT = 2024
 
@@ -35,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument(
         "--no-browser", action="store_true", help="accepted for langgraph-cli parity"
     )
+    dev.add_argument(
+        "--database-uri",
+        default=os.environ.get("DATABASE_URI"),
+        help="keep everything in this PostgreSQL database (default: $DATABASE_URI;"
+        " without one, in memory)",
+    )
+    _serve.add_parser(commands)
     return parser
 
 
@@ -75,7 +86,7 @@ def dev(args: argparse.Namespace) -> int:
     import uvicorn
     from uvicorn.supervisors import ChangeReload
 
-    from stategraph.server.app import CONFIG_ENV, create_app
+    from stategraph.server.app import CONFIG_ENV, DATABASE_ENV, create_app
 
     path = Path(args.config).resolve()
     if not path.is_file():
@@ -92,8 +103,11 @@ def dev(args: argparse.Namespace) -> int:
     # LangGraph's dev-server marker: with custom auth, Studio's requests
     # (x-auth-scheme: langsmith) get in unless auth.disable_studio_auth is set.
     os.environ.setdefault("LANGSMITH_LANGGRAPH_API_VARIANT", "local_dev")
+    if args.database_uri:
+        os.environ[DATABASE_ENV] = args.database_uri
     if args.no_reload:
-        config = uvicorn.Config(create_app(config=path), log_level="warning")
+        app = create_app(config=path, postgres=args.database_uri or None)
+        config = uvicorn.Config(app, log_level="warning")
     else:
         os.environ[CONFIG_ENV] = str(path)
         config = uvicorn.Config(
@@ -119,4 +133,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "dev":
         return dev(args)
+    if args.command == "serve":
+        return _serve.serve(args)
     return 2  # argparse already rejected unknown commands

@@ -1,24 +1,31 @@
-"""Per-run event streams: the frames a run publishes, buffered for its readers.
+"""Per-run event streams and cancel signals: the interface and the in-memory broker.
 
 Every run gets a ``RunStream`` before it is queued, so no frame is lost to a
 client that subscribes right after creating the run. Frames are kept until the
 stream expires (a while after the run ends), which makes joining with
-``Last-Event-ID`` work. This module holds frames in memory for one process; a
-Redis-backed broker can replace it behind the same methods.
+``Last-Event-ID`` work. ``InMemoryBroker`` serves one process (``stategraph
+dev``); ``_redis_broker.RedisBroker`` carries the same calls across processes.
+Neither decides scheduling: a cancel signal is handed to whoever runs the run.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
+
+from stategraph.server._queue import CancelAction
 
 #: Seconds a finished run's frames stay available to late joiners.
 RETAIN_SECONDS = 120.0
 
 #: A thread event: ``("run", run_id)`` or ``("state", state_json)``.
 ThreadEvent = tuple[str, Any]
+
+#: Awaited with ``(run_id, action)`` when some process asks to cancel a run.
+CancelHandler = Callable[[str, CancelAction], Awaitable[None]]
 
 #: Frames sent whatever stream modes a joiner asked for.
 _ALWAYS = frozenset({"metadata", "error"})
@@ -37,17 +44,134 @@ class Frame:
         """The frame's stream mode (``messages/partial`` -> ``messages``)."""
         return self.event.split("|", 1)[0].split("/", 1)[0]
 
+    def wanted(self, modes: Collection[str] | None) -> bool:
+        """Whether a reader of ``modes`` (``None``: all) gets this frame."""
+        if modes is None:
+            return True
+        mode = self.mode
+        return mode in modes or mode in _ALWAYS
 
-class RunStream:
-    """The frames of one run, readable by any number of subscribers."""
+
+class RunStream(ABC):
+    """The frames of one run: published by its worker, read by any client."""
 
     def __init__(self, run_id: str, *, resumable: bool) -> None:
         self.run_id = run_id
         self.resumable = resumable
+
+    @abstractmethod
+    def publish(self, event: str, data: bytes) -> None:
+        """Append a frame; never waits, so the graph loop is not slowed."""
+
+    @abstractmethod
+    async def result(self) -> bytes | None:
+        """The JSON body ``/wait`` answers with, or ``None`` while running."""
+
+    @abstractmethod
+    def subscribe(
+        self,
+        *,
+        after: int | None = -1,
+        modes: Collection[str] | None = None,
+        heartbeat: float,
+    ) -> AsyncIterator[Frame | None]:
+        """Frames after sequence ``after``, then live ones until the run ends.
+
+        Args:
+            after: Last sequence number already seen (``-1``: replay all;
+                ``None``: only frames published from now on).
+            modes: Stream modes to keep (``None``: all).
+            heartbeat: Seconds of silence after which ``None`` is yielded.
+
+        Returns:
+            An iterator of frames in order, or ``None`` as a heartbeat tick.
+        """
+
+    async def wait_done(self, heartbeat: float) -> AsyncIterator[None]:
+        """Yield once per ``heartbeat`` seconds of waiting, until the run is over."""
+        async for frame in self.subscribe(after=None, modes=(), heartbeat=heartbeat):
+            if frame is None:
+                yield None
+
+    def event_id(self, frame: Frame) -> str | None:
+        """The id sent with ``frame``: its sequence number for resumable runs."""
+        return str(frame.seq) if self.resumable else None
+
+
+class ThreadWatch(ABC):
+    """A thread's events (new runs, state updates) from the moment it was made."""
+
+    @abstractmethod
+    def put(self, event: ThreadEvent) -> None:
+        """Add an event known locally (a run already in flight)."""
+
+    @abstractmethod
+    async def next(self, timeout: float) -> ThreadEvent | None:
+        """The next event, or ``None`` after ``timeout`` seconds without one."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Stop watching; safe to call from a ``finally`` of a cancelled task."""
+
+
+class Broker(ABC):
+    """Run streams by run id, thread events and cancel signals."""
+
+    @abstractmethod
+    async def open(
+        self, run_id: str, *, resumable: bool, thread_id: str | None = None
+    ) -> RunStream:
+        """Create the stream of a new run (and tell the thread's watchers)."""
+
+    @abstractmethod
+    async def get(self, run_id: str) -> RunStream | None:
+        """The run's stream, or ``None`` once it expired or never existed."""
+
+    @abstractmethod
+    async def close(self, run_id: str, result: bytes) -> None:
+        """Finish the run's stream with ``result``; it expires a while later."""
+
+    @abstractmethod
+    async def discard(self, run_id: str) -> None:
+        """Forget a stream now (its run was deleted), ending its readers."""
+
+    @abstractmethod
+    async def watch(self, thread_id: str) -> ThreadWatch:
+        """Watch the thread's events from now on."""
+
+    @abstractmethod
+    async def watched(self, thread_id: str) -> bool:
+        """Whether anyone watches the thread."""
+
+    @abstractmethod
+    async def notify(self, thread_id: str, event: ThreadEvent) -> None:
+        """Give ``event`` to every watcher of the thread."""
+
+    @abstractmethod
+    async def request_cancel(self, run_id: str, action: CancelAction) -> None:
+        """Ask the process running ``run_id`` to cancel it with ``action``."""
+
+    @abstractmethod
+    async def cancel_requested(self, run_id: str) -> CancelAction | None:
+        """The cancel asked for ``run_id`` lately (a worker checks on start)."""
+
+    @abstractmethod
+    async def serve_cancels(self, handler: CancelHandler) -> None:
+        """Deliver every cancel request to ``handler`` from now until ``aclose``."""
+
+    @abstractmethod
+    async def aclose(self) -> None:
+        """Release connections and background tasks."""
+
+
+class InMemoryRunStream(RunStream):
+    """A run's frames in a list, for readers in the same process."""
+
+    def __init__(self, run_id: str, *, resumable: bool) -> None:
+        super().__init__(run_id, resumable=resumable)
         self.frames: list[Frame] = []
         self.done = False
-        #: The JSON body that ``/wait`` and ``/join`` answer with.
-        self.result: bytes | None = None
+        self._result: bytes | None = None
         self._wake = asyncio.Event()
 
     def publish(self, event: str, data: bytes) -> None:
@@ -57,9 +181,13 @@ class RunStream:
 
     def finish(self, result: bytes) -> None:
         """Mark the run over; subscribers drain the buffer and stop."""
-        self.result = result
+        self._result = result
         self.done = True
         self._notify()
+
+    async def result(self) -> bytes | None:
+        """The final JSON body, once the run is over."""
+        return self._result
 
     def _notify(self) -> None:
         # Waiters hold the old event; a fresh one is armed for the next frame.
@@ -82,23 +210,14 @@ class RunStream:
         modes: Collection[str] | None = None,
         heartbeat: float,
     ) -> AsyncIterator[Frame | None]:
-        """Frames after sequence ``after``, then live ones until the run ends.
-
-        Args:
-            after: Last sequence number already seen (``-1``: replay all;
-                ``None``: only frames published from now on).
-            modes: Stream modes to keep (``None``: all).
-            heartbeat: Seconds of silence after which ``None`` is yielded.
-
-        Yields:
-            Frames in order, or ``None`` as a heartbeat tick.
-        """
-        index = len(self.frames) if after is None else after + 1
+        """Frames after sequence ``after``, then live ones (see ``RunStream``)."""
+        # Ids below -1 (a client's Last-Event-ID) mean "from the start" too.
+        index = len(self.frames) if after is None else max(after, -1) + 1
         while True:
             while index < len(self.frames):
                 frame = self.frames[index]
                 index += 1
-                if modes is None or frame.mode in modes or frame.mode in _ALWAYS:
+                if frame.wanted(modes):
                     yield frame
             if self.done:
                 return
@@ -108,56 +227,55 @@ class RunStream:
             except asyncio.TimeoutError:
                 yield None
 
-    def event_id(self, frame: Frame) -> str | None:
-        """The id sent with ``frame``: its sequence number for resumable runs."""
-        return str(frame.seq) if self.resumable else None
+
+class _InMemoryThreadWatch(ThreadWatch):
+    def __init__(self, broker: InMemoryBroker, thread_id: str) -> None:
+        self._broker = broker
+        self._thread_id = thread_id
+        self.queue: asyncio.Queue[ThreadEvent] = asyncio.Queue()
+
+    def put(self, event: ThreadEvent) -> None:
+        self.queue.put_nowait(event)
+
+    async def next(self, timeout: float) -> ThreadEvent | None:
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except asyncio.TimeoutError:
+            return None
+
+    def close(self) -> None:
+        self._broker._unwatch(self._thread_id, self)
 
 
-class Broker:
-    """Run id to ``RunStream``, with expiry of finished streams."""
+class InMemoryBroker(Broker):
+    """The broker of one process: streams, watchers and cancels in memory.
+
+    Args:
+        retain_seconds: How long a finished run's frames stay joinable.
+    """
 
     def __init__(self, *, retain_seconds: float = RETAIN_SECONDS) -> None:
-        self._streams: dict[str, RunStream] = {}
+        self._streams: dict[str, InMemoryRunStream] = {}
         self._retain = retain_seconds
-        self._watchers: dict[str, set[asyncio.Queue[ThreadEvent]]] = {}
+        self._watchers: dict[str, set[_InMemoryThreadWatch]] = {}
+        self._cancels: dict[str, tuple[CancelAction, asyncio.TimerHandle]] = {}
+        self._handler: CancelHandler | None = None
 
-    def open(
+    async def open(
         self, run_id: str, *, resumable: bool, thread_id: str | None = None
-    ) -> RunStream:
+    ) -> InMemoryRunStream:
         """Create the stream of a new run (and tell the thread's watchers)."""
-        stream = RunStream(run_id, resumable=resumable)
+        stream = InMemoryRunStream(run_id, resumable=resumable)
         self._streams[run_id] = stream
         if thread_id is not None:
-            self.notify(thread_id, ("run", run_id))
+            await self.notify(thread_id, ("run", run_id))
         return stream
 
-    def watch(self, thread_id: str) -> asyncio.Queue[ThreadEvent]:
-        """A queue of the thread's events (new runs, state updates) from now on."""
-        queue: asyncio.Queue[ThreadEvent] = asyncio.Queue()
-        self._watchers.setdefault(thread_id, set()).add(queue)
-        return queue
-
-    def unwatch(self, thread_id: str, queue: asyncio.Queue[ThreadEvent]) -> None:
-        """Stop feeding ``queue``."""
-        watchers = self._watchers.get(thread_id, set())
-        watchers.discard(queue)
-        if not watchers:
-            self._watchers.pop(thread_id, None)
-
-    def watched(self, thread_id: str) -> bool:
-        """Whether anyone watches the thread."""
-        return thread_id in self._watchers
-
-    def notify(self, thread_id: str, event: ThreadEvent) -> None:
-        """Give ``event`` to every watcher of the thread."""
-        for queue in self._watchers.get(thread_id, ()):
-            queue.put_nowait(event)
-
-    def get(self, run_id: str) -> RunStream | None:
+    async def get(self, run_id: str) -> InMemoryRunStream | None:
         """The run's stream, or ``None`` once it expired or never existed."""
         return self._streams.get(run_id)
 
-    def close(self, run_id: str, result: bytes) -> None:
+    async def close(self, run_id: str, result: bytes) -> None:
         """Finish the run's stream and schedule its removal."""
         stream = self._streams.get(run_id)
         if stream is None:
@@ -166,13 +284,68 @@ class Broker:
         loop = asyncio.get_running_loop()
         loop.call_later(self._retain, self._expire, run_id, stream)
 
-    def discard(self, run_id: str) -> None:
+    async def discard(self, run_id: str) -> None:
         """Forget a stream now (its run was deleted), ending its readers."""
         stream = self._streams.pop(run_id, None)
         if stream is not None and not stream.done:
             stream.finish(b"null")
 
-    def _expire(self, run_id: str, stream: RunStream) -> None:
+    def _expire(self, run_id: str, stream: InMemoryRunStream) -> None:
         # A newer stream may reuse the id (a retried run); keep that one.
         if self._streams.get(run_id) is stream:
             del self._streams[run_id]
+
+    async def watch(self, thread_id: str) -> ThreadWatch:
+        """A queue of the thread's events (new runs, state updates) from now on."""
+        watch = _InMemoryThreadWatch(self, thread_id)
+        self._watchers.setdefault(thread_id, set()).add(watch)
+        return watch
+
+    def _unwatch(self, thread_id: str, watch: _InMemoryThreadWatch) -> None:
+        watchers = self._watchers.get(thread_id, set())
+        watchers.discard(watch)
+        if not watchers:
+            self._watchers.pop(thread_id, None)
+
+    async def watched(self, thread_id: str) -> bool:
+        """Whether anyone watches the thread."""
+        return thread_id in self._watchers
+
+    async def notify(self, thread_id: str, event: ThreadEvent) -> None:
+        """Give ``event`` to every watcher of the thread."""
+        self.deliver(thread_id, event)
+
+    def deliver(self, thread_id: str, event: ThreadEvent) -> None:
+        """Give ``event`` to this process's watchers, without awaiting.
+
+        For subclasses that receive events from other processes in a callback.
+        """
+        for watch in self._watchers.get(thread_id, ()):
+            watch.put(event)
+
+    async def request_cancel(self, run_id: str, action: CancelAction) -> None:
+        """Record the request and hand it to this process's handler."""
+        old = self._cancels.get(run_id)
+        if old is not None:
+            old[1].cancel()  # the newer request's window starts now
+        forget = asyncio.get_running_loop().call_later(
+            self._retain, self._cancels.pop, run_id, None
+        )
+        self._cancels[run_id] = (action, forget)
+        if self._handler is not None:
+            await self._handler(run_id, action)
+
+    async def cancel_requested(self, run_id: str) -> CancelAction | None:
+        """The cancel asked for ``run_id`` in the retention window, if any."""
+        found = self._cancels.get(run_id)
+        return None if found is None else found[0]
+
+    async def serve_cancels(self, handler: CancelHandler) -> None:
+        """Call ``handler`` for every later ``request_cancel``."""
+        if self._handler is not None:
+            raise RuntimeError("serve_cancels() was already called on this broker")
+        self._handler = handler
+
+    async def aclose(self) -> None:
+        """Stop delivering cancels."""
+        self._handler = None

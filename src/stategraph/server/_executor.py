@@ -107,9 +107,9 @@ def _uncancel() -> None:
 async def execute_run(ctx: ServerContext, active: ActiveRun) -> None:
     """Run ``active.run`` to its end and record how it ended."""
     run = active.run
-    stream = ctx.broker.get(run["run_id"])
+    stream = await ctx.broker.get(run["run_id"])
     if stream is None:  # expired before the run started; readers are gone
-        stream = ctx.broker.open(run["run_id"], resumable=False)
+        stream = await ctx.broker.open(run["run_id"], resumable=False)
     error: dict[str, str] | None = None
     result: Any = None
     started_at: str | None = None
@@ -117,7 +117,8 @@ async def execute_run(ctx: ServerContext, active: ActiveRun) -> None:
     try:
         await _set_status(ctx, run, "running")
         started_at = run["updated_at"]
-        stream.publish("metadata", _json.dumps({"run_id": run["run_id"], "attempt": 1}))
+        meta = {"run_id": run["run_id"], "attempt": active.attempt}
+        stream.publish("metadata", _json.dumps(meta))
         deadline = asyncio.get_running_loop().time() + ctx.run_timeout
         result = await asyncio.wait_for(
             _stream_graph(ctx, run, stream), ctx.run_timeout
@@ -125,7 +126,8 @@ async def execute_run(ctx: ServerContext, active: ActiveRun) -> None:
         status = "success"
     except asyncio.CancelledError:
         if active.cancel_action is None:  # server shutdown: let it end the task
-            await _finish(ctx, run, stream, "interrupted", None, None, started_at)
+            if not active.released:
+                await _finish(ctx, run, stream, "interrupted", None, None, started_at)
             raise
         _uncancel()
         status = "interrupted" if active.cancel_action == "interrupt" else "rollback"
@@ -178,4 +180,4 @@ async def _finish(
         result = values
     if status != "rollback":
         send_webhook(ctx, run, started_at=started_at, values=values, error=error)
-    ctx.broker.close(run["run_id"], _json.dumps(result))
+    await ctx.broker.close(run["run_id"], _json.dumps(result))

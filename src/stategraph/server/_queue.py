@@ -1,17 +1,20 @@
-"""The in-process run queue: at most one running run per thread, FIFO after it.
+"""Run queues: at most one running run per thread, FIFO after it.
 
-``RunQueue`` owns scheduling and cancellation only. What running a run means
-(the graph, storage, streaming) is the ``execute`` callable it is given, so a
-PostgreSQL ``SKIP LOCKED`` queue can later implement the same methods. A run
-created with ``after_seconds`` joins its thread's queue only when its start
-time comes, so runs created after it but due earlier go first (as LangGraph's
-server orders pending runs by their start time).
+``RunQueue`` is the interface routes and the executor use; it owns scheduling
+and cancellation only. What running a run means (the graph, storage,
+streaming) is the ``execute`` callable a queue is given. ``InMemoryRunQueue``
+schedules in this process (``stategraph dev``); the PostgreSQL queue of
+``stategraph serve`` (``_pg_queue``) implements the same methods across
+processes. A run created with ``after_seconds`` joins its thread's queue only
+when its start time comes, so runs created after it but due earlier go first
+(as LangGraph's server orders pending runs by their start time).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -28,6 +31,11 @@ class ActiveRun:
     task: asyncio.Task[None] | None = None
     #: Set by ``cancel``; ``None`` when the task is cancelled by shutdown.
     cancel_action: CancelAction | None = None
+    #: 1, or more when a worker took the run over from one that died.
+    attempt: int = 1
+    #: Cancelled by a stopping worker that hands the run to another one:
+    #: its end is not recorded.
+    released: bool = False
 
 
 @dataclass(slots=True)
@@ -44,10 +52,51 @@ class _ThreadLane:
 
 
 Execute = Callable[[ActiveRun], Awaitable[None]]
+Where = Literal["running", "pending", "absent"]
 
 
-class RunQueue:
-    """Schedules runs: one at a time per thread, in order of their start time.
+class RunQueue(ABC):
+    """Schedules runs: one at a time per thread, in order of their start time."""
+
+    @abstractmethod
+    async def submit(self, run: dict[str, Any]) -> None:
+        """Queue ``run`` (already stored): now, or after ``after_seconds``."""
+
+    @abstractmethod
+    async def in_flight(self, thread_id: str) -> list[str]:
+        """Ids of the thread's running, queued and delayed runs (running first)."""
+
+    @abstractmethod
+    async def all_in_flight(self) -> list[tuple[str, str, bool]]:
+        """``(thread_id, run_id, running)`` of every run in flight."""
+
+    @abstractmethod
+    async def cancel(self, thread_id: str, run_id: str, action: CancelAction) -> Where:
+        """Stop a run: signal its worker, or drop it from the queue.
+
+        Returns:
+            ``"running"`` if its execution was told to stop (it records its
+            own end), ``"pending"`` if it was removed before starting (the
+            caller records that), ``"absent"`` if the run is not in flight.
+        """
+
+    @abstractmethod
+    async def stop_thread(self, thread_id: str) -> list[str]:
+        """Drop the thread's queued runs and interrupt its running one.
+
+        Returns once the running run has recorded its end.
+
+        Returns:
+            The ids of the queued runs dropped (they never started).
+        """
+
+    @abstractmethod
+    async def aclose(self) -> None:
+        """Stop scheduling (server shutdown)."""
+
+
+class InMemoryRunQueue(RunQueue):
+    """``RunQueue`` in this process: runs are tasks on its event loop.
 
     Args:
         execute: Runs one run to its end; called in a task of its own.
@@ -58,7 +107,7 @@ class RunQueue:
         self._lanes: dict[str, _ThreadLane] = {}
         self._closed = False
 
-    def submit(self, run: dict[str, Any]) -> None:
+    async def submit(self, run: dict[str, Any]) -> None:
         """Queue ``run``: now, or when its ``after_seconds`` delay has passed."""
         lane = self._lanes.setdefault(run["thread_id"], _ThreadLane())
         delay = run["kwargs"].get("after_seconds") or 0
@@ -76,35 +125,30 @@ class RunQueue:
         else:
             lane.pending.append(run)
 
-    def in_flight(self, thread_id: str) -> list[str]:
+    async def in_flight(self, thread_id: str) -> list[str]:
         """Ids of the thread's running, queued and delayed runs."""
+        return self._in_flight(thread_id)
+
+    def _in_flight(self, thread_id: str) -> list[str]:
         lane = self._lanes.get(thread_id)
         if lane is None:
             return []
         ids = [lane.active.run["run_id"]] if lane.active is not None else []
         return ids + [run["run_id"] for run in lane.pending] + list(lane.delayed)
 
-    def all_in_flight(self) -> list[tuple[str, str, bool]]:
+    async def all_in_flight(self) -> list[tuple[str, str, bool]]:
         """``(thread_id, run_id, running)`` of every run in flight."""
         out = []
         for thread_id, lane in self._lanes.items():
-            for run_id in self.in_flight(thread_id):
+            for run_id in self._in_flight(thread_id):
                 running = (
                     lane.active is not None and lane.active.run["run_id"] == run_id
                 )
                 out.append((thread_id, run_id, running))
         return out
 
-    def cancel(
-        self, thread_id: str, run_id: str, action: CancelAction
-    ) -> Literal["running", "pending", "absent"]:
-        """Stop a run: cancel its task, or drop it from the queue.
-
-        Returns:
-            ``"running"`` if its task was cancelled (it records its own end),
-            ``"pending"`` if it was removed before starting (the caller
-            records that), ``"absent"`` if the run is not in flight.
-        """
+    async def cancel(self, thread_id: str, run_id: str, action: CancelAction) -> Where:
+        """Stop a run: cancel its task, or drop it from the queue."""
         lane = self._lanes.get(thread_id)
         if lane is None:
             return "absent"
@@ -127,13 +171,7 @@ class RunQueue:
         return "absent"
 
     async def stop_thread(self, thread_id: str) -> list[str]:
-        """Drop the thread's queued runs and interrupt its running one.
-
-        Returns once the running run has recorded its end.
-
-        Returns:
-            The ids of the queued runs dropped (they never started).
-        """
+        """Drop the thread's queued runs and interrupt its running one."""
         lane = self._lanes.get(thread_id)
         if lane is None:
             return []

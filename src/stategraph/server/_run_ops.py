@@ -195,7 +195,7 @@ async def create_run(
         await _authorize_run(auth, assistant, found, kwargs)
     thread = found[0]
     thread_id = thread["thread_id"]
-    in_flight = ctx.runs.in_flight(thread_id)
+    in_flight = await ctx.runs.in_flight(thread_id)
     strategy = kwargs["multitask_strategy"]
     if in_flight and strategy == "reject":
         raise ApiError(
@@ -220,13 +220,17 @@ async def create_run(
     }
     thread["status"] = "busy"
     thread["updated_at"] = run["updated_at"]
+    # The stream first: once stored, the run may be claimed by a worker of
+    # another process at once, and opening would then reset its frames.
+    await ctx.broker.open(
+        run["run_id"], resumable=kwargs["resumable"], thread_id=thread_id
+    )
     await ctx.storage.put_thread(thread)
     await ctx.storage.put_run(run)
-    ctx.broker.open(run["run_id"], resumable=kwargs["resumable"], thread_id=thread_id)
     if strategy in ("interrupt", "rollback"):
         for old in in_flight:
             await cancel_run(ctx, thread_id, old, strategy)
-    ctx.runs.submit(run)
+    await ctx.runs.submit(run)
     return run
 
 
@@ -238,19 +242,26 @@ async def cancel_run(
     Returns:
         Whether the run was in flight.
     """
-    where = ctx.runs.cancel(thread_id, run_id, action)
-    if where != "pending":
-        return where == "running"
+    where = await ctx.runs.cancel(thread_id, run_id, action)
+    if where == "absent":
+        # Not queued here: another process of the server may be running it.
+        run = await ctx.storage.get_run(run_id)
+        if run is None or run["status"] != "running":
+            return False
+        await ctx.broker.request_cancel(run_id, action)
+        return True
+    if where == "running":
+        return True
     if action == "rollback":
         await ctx.storage.delete_run(run_id)
-        ctx.broker.discard(run_id)
+        await ctx.broker.discard(run_id)
     else:
         run = await ctx.storage.get_run(run_id)
         if run is not None:
             run["status"] = "interrupted"
             run["updated_at"] = now()
             await ctx.storage.put_run(run)
-        ctx.broker.close(run_id, _json.dumps(None))
+        await ctx.broker.close(run_id, _json.dumps(None))
     await refresh_thread(ctx, thread_id)
     return True
 
@@ -265,3 +276,10 @@ def cancel_soon(ctx: ServerContext, thread_id: str, run_id: str) -> None:
     )
     _background.add(task)
     task.add_done_callback(_background.discard)
+
+
+async def cancel_here(ctx: ServerContext, run_id: str, action: CancelAction) -> None:
+    """Cancel ``run_id`` if this process runs it (a broker's cancel signal)."""
+    for thread_id, in_flight, running in await ctx.runs.all_in_flight():
+        if running and in_flight == run_id:
+            await ctx.runs.cancel(thread_id, run_id, action)

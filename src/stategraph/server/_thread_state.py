@@ -46,7 +46,7 @@ async def delete_thread(ctx: ServerContext, thread_id: str) -> None:
     """Delete the thread with its runs and checkpoints."""
     # Stop its runs first: a run still going would write after the deletion.
     for run_id in await ctx.runs.stop_thread(thread_id):
-        ctx.broker.discard(run_id)
+        await ctx.broker.discard(run_id)
     await ctx.storage.delete_thread(thread_id)
     await ctx.checkpointer.adelete_thread(thread_id)
     if ctx.ttl is not None:
@@ -173,7 +173,7 @@ async def refresh_thread(
             if task.interrupts
         }
         thread["state_updated_at"] = now()
-    in_flight = ctx.queue.in_flight(thread_id) if ctx.queue is not None else []
+    in_flight = await ctx.queue.in_flight(thread_id) if ctx.queue is not None else []
     if [run_id for run_id in in_flight if run_id != ending_run]:
         thread["status"] = "busy"
     elif error is not None:

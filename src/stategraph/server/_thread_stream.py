@@ -7,15 +7,14 @@ the new state after ``update_state``. The stream ends when the client leaves.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from stategraph.server import _json
 from stategraph.server._auth_guards import thread_for
+from stategraph.server._broker import ThreadWatch
 from stategraph.server._context import ServerContext, context
 from stategraph.server._http import ApiError
 from stategraph.server._sse import (
@@ -42,20 +41,20 @@ def _thread_stream_modes(request: Request) -> set[str]:
 
 
 async def _thread_frames(
-    ctx: ServerContext, thread_id: str, queue: Any, modes: set[str]
+    ctx: ServerContext, watch: ThreadWatch, modes: set[str]
 ) -> AsyncIterator[bytes]:
     try:
         while True:
-            try:
-                kind, payload = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
-            except asyncio.TimeoutError:
+            event = await watch.next(HEARTBEAT_SECONDS)
+            if event is None:
                 yield HEARTBEAT
                 continue
+            kind, payload = event
             if kind == "state":
                 if "state_update" in modes:
                     yield encode_frame("state_update", _json.dumps(payload))
                 continue
-            stream = ctx.broker.get(payload)
+            stream = await ctx.broker.get(payload)
             if stream is None:
                 continue
             wanted = None if "run_modes" in modes else ()
@@ -70,7 +69,7 @@ async def _thread_frames(
                 done = {"status": "run_done", "run_id": payload}
                 yield encode_frame("metadata", _json.dumps(done))
     finally:
-        ctx.broker.unwatch(thread_id, queue)
+        watch.close()
 
 
 async def join_thread_stream(request: Request) -> Response:
@@ -78,9 +77,8 @@ async def join_thread_stream(request: Request) -> Response:
     ctx = context(request)
     thread = await thread_for(request, "read", request.path_params["id"])
     modes = _thread_stream_modes(request)
-    thread_id = thread["thread_id"]
     # Watch before answering, so a run created right after is not missed.
-    queue = ctx.broker.watch(thread_id)
-    for run_id in ctx.runs.in_flight(thread_id):
-        queue.put_nowait(("run", run_id))
-    return event_stream_response(_thread_frames(ctx, thread_id, queue, modes))
+    watch = await ctx.broker.watch(thread["thread_id"])
+    for run_id in await ctx.runs.in_flight(thread["thread_id"]):
+        watch.put(("run", run_id))
+    return event_stream_response(_thread_frames(ctx, watch, modes))

@@ -199,7 +199,7 @@ class ThreadSweeper:
         for thread_id in expired:
             ttl = self.ttls.get(thread_id)
             if ttl is not None and ttl.strategy == "keep_latest":
-                if self._ctx.runs.in_flight(thread_id):
+                if await self._ctx.runs.in_flight(thread_id):
                     # Pruning under a run would race its writes: next sweep.
                     later = timedelta(minutes=self.config.sweep_interval_minutes)
                     self.expires[thread_id] = now + later

@@ -26,7 +26,7 @@ import stategraph
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.server import assistants, crons, runs, store as store_routes, threads
 from stategraph.server._auth import protect, resolve_auth
-from stategraph.server._broker import Broker
+from stategraph.server._broker import Broker, InMemoryBroker
 from stategraph.server._config import (
     ServerConfig,
     import_object,
@@ -46,8 +46,11 @@ from stategraph.server._custom_routes import (
 from stategraph.server._executor import execute_run
 from stategraph.server._http import http_error, json_response
 from stategraph.server._openapi import docs, openapi
-from stategraph.server._queue import RunQueue
+from stategraph.server._pg_queue import PostgresRunQueue
+from stategraph.server._postgres import PostgresOptions, open_postgres
+from stategraph.server._queue import InMemoryRunQueue
 from stategraph.server._registry import GraphRegistry, system_assistant_id
+from stategraph.server._run_ops import cancel_here
 from stategraph.server._scheduler import CronScheduler
 from stategraph.server._storage import InMemoryStorage, Storage
 from stategraph.server._studio import studio_routes
@@ -57,6 +60,8 @@ from stategraph.store.memory import InMemoryStore
 
 #: Environment variable naming the ``langgraph.json`` of ``create_app_from_env``.
 CONFIG_ENV = "STATEGRAPH_CONFIG"
+#: Environment variable with the PostgreSQL URI of ``create_app_from_env``.
+DATABASE_ENV = "DATABASE_URI"
 
 _EXPOSED = ["x-pagination-total", "x-pagination-next", "content-location", "location"]
 
@@ -139,13 +144,23 @@ async def _lifespan(
     ctx: ServerContext,
     config: ServerConfig | None,
     store_config: ServerConfig | None,
+    postgres: PostgresOptions | None,
     app: Starlette,
 ) -> AsyncIterator[None]:
     async with contextlib.AsyncExitStack() as stack:
         saver = None if config is None else await _open_saver(stack, config)
         if saver is not None:
             ctx.registry.checkpointer = saver
-        if store_config is not None and store_config.store_ttl:
+        if postgres is not None:
+            await open_postgres(
+                stack,
+                ctx,
+                postgres,
+                store_config,
+                keep_saver=config is None or saver is not None,
+                keep_store=store_config is None,
+            )
+        elif store_config is not None and store_config.store_ttl:
             ctx.registry.store = await _open_ttl_store(stack, store_config)
         for graph_id in ctx.registry.ids():
             if await ctx.storage.get_assistant(system_assistant_id(graph_id)):
@@ -153,15 +168,22 @@ async def _lifespan(
             record = assistants.system_assistant(ctx, graph_id)
             await ctx.storage.put_assistant(record)
             await ctx.storage.put_assistant_version(record)
-        ctx.queue = RunQueue(partial(execute_run, ctx))
-        ctx.crons = CronScheduler(ctx)
-        ctx.crons.start()
+        if ctx.queue is None:
+            ctx.queue = InMemoryRunQueue(partial(execute_run, ctx))
+        stack.push_async_callback(ctx.broker.aclose)
+        await ctx.broker.serve_cancels(partial(cancel_here, ctx))
+        if isinstance(ctx.queue, PostgresRunQueue):
+            await ctx.queue.start()
+        if postgres is None or postgres.background:
+            ctx.crons = CronScheduler(ctx)
+            ctx.crons.start()
         ctx.sweeper.start()
         try:
             yield
         finally:
             await ctx.sweeper.aclose()
-            await ctx.crons.aclose()
+            if ctx.crons is not None:
+                await ctx.crons.aclose()
             await ctx.queue.aclose()
             await ctx.storage.aclose()
 
@@ -193,6 +215,8 @@ def create_app(
     run_timeout: float | None = None,
     clock: Callable[[], datetime] | None = None,
     auth: Any = None,
+    postgres: PostgresOptions | str | None = None,
+    broker: Broker | None = None,
 ) -> Starlette:
     """Build the server app.
 
@@ -212,6 +236,15 @@ def create_app(
         clock: Returns the current time; crons and thread TTLs go by it.
         auth: A ``langgraph_sdk.Auth`` guarding every resource route (default:
             the one the config's ``auth.path`` names; none without it).
+        postgres: Keep everything in PostgreSQL: a URI (``DATABASE_URI``)
+            or ``PostgresOptions`` (role, worker concurrency, lease). The
+            server's records, checkpoints and store share one pool (unless
+            ``checkpointer``/``store`` are given), runs go through a
+            ``FOR UPDATE SKIP LOCKED`` queue and streams through the
+            database, so several processes can serve one deployment.
+        broker: Run streams and cancel signals (default: in memory, one
+            process); a ``RedisBroker`` shares them between processes. The
+            app closes it on shutdown.
 
     Returns:
         A Starlette app; serve it with any ASGI server.
@@ -240,7 +273,7 @@ def create_app(
     ctx = ServerContext(
         registry=registry,
         storage=storage or InMemoryStorage(),
-        broker=Broker(),
+        broker=broker or InMemoryBroker(),
         run_timeout=run_timeout,
     )
     if clock is not None:
@@ -268,6 +301,7 @@ def create_app(
         ctx,
         None if checkpointer is not None else config,
         None if store_given else config,
+        PostgresOptions(postgres) if isinstance(postgres, str) else postgres,
     )
     app = Starlette(
         routes=arrange(_PUBLIC_ROUTES, groups, _STUDIO_ROUTES, custom, disabled),
@@ -288,8 +322,9 @@ def create_app_from_env() -> Starlette:
     """``create_app`` for the ``langgraph.json`` named by ``STATEGRAPH_CONFIG``.
 
     This is the factory uvicorn imports when ``stategraph dev`` reloads code.
+    With ``DATABASE_URI`` set, everything is kept in that PostgreSQL database.
     """
     path = os.environ.get(CONFIG_ENV)
     if not path:
         raise RuntimeError(f"set {CONFIG_ENV} to the path of a langgraph.json file")
-    return create_app(config=path)
+    return create_app(config=path, postgres=os.environ.get(DATABASE_ENV) or None)

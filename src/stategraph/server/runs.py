@@ -71,7 +71,8 @@ async def _sse_body(
                 yield encode_frame(frame.event, frame.data, stream.event_id(frame))
         finished = True
     finally:
-        if not finished and cancel_on_disconnect and not stream.done:
+        # A run that ended just now is no longer in flight: cancelling is a no-op.
+        if not finished and cancel_on_disconnect:
             cancel_soon(ctx, run["thread_id"], run["run_id"])
 
 
@@ -86,11 +87,12 @@ async def _wait_body(
     finally:
         if not finished and cancel_on_disconnect:
             cancel_soon(ctx, run["thread_id"], run["run_id"])
-    yield stream.result if stream.result is not None else b"null"
+    result = await stream.result()
+    yield result if result is not None else b"null"
 
 
-def _stream_of(ctx: ServerContext, run: Record) -> RunStream:
-    stream = ctx.broker.get(run["run_id"])
+async def _stream_of(ctx: ServerContext, run: Record) -> RunStream:
+    stream = await ctx.broker.get(run["run_id"])
     assert stream is not None, "a new run's stream is opened before it is queued"
     return stream
 
@@ -110,7 +112,7 @@ async def create_stream(request: Request) -> Response:
     kwargs = run["kwargs"]
     body = _sse_body(
         ctx,
-        _stream_of(ctx, run),
+        await _stream_of(ctx, run),
         run,
         after=-1,
         modes=None,
@@ -123,7 +125,7 @@ async def create_wait(request: Request) -> Response:
     """POST [/threads/{id}]/runs/wait: create a run and answer its final values."""
     ctx, run, stateless = await _create(request)
     cancel = run["kwargs"]["on_disconnect"] == "cancel"
-    body = _wait_body(ctx, _stream_of(ctx, run), run, cancel)
+    body = _wait_body(ctx, await _stream_of(ctx, run), run, cancel)
     return StreamingResponse(
         body,
         media_type="application/json",
@@ -202,18 +204,19 @@ async def get_run(request: Request) -> Response:
 async def delete_run(request: Request) -> Response:
     """DELETE /threads/{id}/runs/{run_id} (not while in flight)."""
     ctx, run = await _load_run(request, "delete")
-    if run["run_id"] in ctx.runs.in_flight(run["thread_id"]):
+    if run["run_id"] in await ctx.runs.in_flight(run["thread_id"]):
         raise ApiError(409, "Run is still in flight; cancel it before deleting it")
     await ctx.storage.delete_run(run["run_id"])
-    ctx.broker.discard(run["run_id"])
+    await ctx.broker.discard(run["run_id"])
     return Response(status_code=204)
 
 
 async def _joined(ctx: ServerContext, run: Record, cancel: bool) -> Response:
-    stream = ctx.broker.get(run["run_id"])
-    if stream is None or stream.done:
-        if stream is not None and stream.result is not None:
-            return Response(stream.result, media_type="application/json")
+    stream = await ctx.broker.get(run["run_id"])
+    result = None if stream is None else await stream.result()
+    if stream is None or result is not None:
+        if result is not None:
+            return Response(result, media_type="application/json")
         thread = await ctx.storage.get_thread(run["thread_id"])
         return json_response((thread or {}).get("values"))
     return StreamingResponse(
@@ -258,7 +261,7 @@ def _last_event_id(request: Request) -> int | None:
 async def join_stream(request: Request) -> Response:
     """GET .../runs/{run_id}/stream: join the run's stream (Last-Event-ID)."""
     ctx, run = await _load_run(request)
-    stream = ctx.broker.get(run["run_id"])
+    stream = await ctx.broker.get(run["run_id"])
     after = _last_event_id(request)
     if stream is None:
 
@@ -305,12 +308,12 @@ async def cancel_many(request: Request) -> Response:
     if status:
         wanted = [
             (tid, rid)
-            for tid, rid, running in ctx.runs.all_in_flight()
+            for tid, rid, running in await ctx.runs.all_in_flight()
             if status == "all" or running == (status == "running")
         ]
     elif thread_id is not None and run_ids:
         tid = parse_uuid(thread_id, "thread ID")
-        flying = set(ctx.runs.in_flight(tid))
+        flying = set(await ctx.runs.in_flight(tid))
         wanted = [(tid, parse_uuid(r, "run ID")) for r in run_ids]
         wanted = [(t, r) for t, r in wanted if r in flying]
     else:

@@ -220,7 +220,7 @@ async def prune(request: Request) -> Response:
         for thread_id in ids:
             if not visible(await ctx.storage.get_thread(thread_id), filters):
                 raise ApiError(404, "At least one thread not found or not authorized")
-    busy = [thread_id for thread_id in ids if ctx.runs.in_flight(thread_id)]
+    busy = [thread_id for thread_id in ids if await ctx.runs.in_flight(thread_id)]
     if busy:  # checked first, so a refused prune changes nothing
         raise ApiError(409, f"Threads busy with a run: {', '.join(busy)}")
     pruned = 0
@@ -279,7 +279,7 @@ async def update_state(request: Request) -> Response:
     ctx = context(request)
     thread = await thread_for(request, "update", request.path_params["id"])
     body = await read_body(request)
-    if ctx.runs.in_flight(thread["thread_id"]):
+    if await ctx.runs.in_flight(thread["thread_id"]):
         raise ApiError(409, "Thread is busy with a run; update its state once it ends")
     graph = await graph_of(ctx, thread)
     if graph is None:
@@ -297,10 +297,10 @@ async def update_state(request: Request) -> Response:
     except (ValueError, KeyError) as exc:
         raise ApiError(400, str(exc)) from None
     await refresh_thread(ctx, thread["thread_id"])
-    if ctx.broker.watched(thread["thread_id"]):
+    if await ctx.broker.watched(thread["thread_id"]):
         state = await _state_at(ctx, thread, None, False)
         event = {"state": state, "thread_id": thread["thread_id"]}
-        ctx.broker.notify(thread["thread_id"], ("state", event))
+        await ctx.broker.notify(thread["thread_id"], ("state", event))
     wire = checkpoint_json(new_config)
     return json_response(
         {
