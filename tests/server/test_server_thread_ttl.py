@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 
 from conftest import HI, Api, serve
 from stategraph.server import create_app
-from stategraph.server._thread_ttl import ThreadTTLConfig, parse_ttl_config
+from stategraph.server._thread_ttl import ThreadTTL, ThreadTTLConfig, parse_ttl_config
 
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 NOW = [T0]
@@ -80,11 +80,79 @@ async def test_deleted_threads_are_forgotten(api: Api) -> None:
 
 
 @pytest.mark.asyncio
+async def test_keep_latest_prunes_history_and_keeps_the_thread(api: Api) -> None:
+    thread = await api("threads.create", ttl={"ttl": 1, "strategy": "keep_latest"})
+    tid = thread["thread_id"]
+    for _ in range(2):
+        await api("runs.wait", tid, "agent", input=HI)
+    before = await api("threads.get_history", tid, limit=100)
+    assert len(before) > 1
+    values = (await api("threads.get_state", tid))["values"]
+    await _sweep(2)
+    after = await api("threads.get_history", tid, limit=100)
+    assert len(after) == 1  # only the latest checkpoint is left
+    assert (
+        after[0]["checkpoint"]["checkpoint_id"]
+        == (before[0]["checkpoint"]["checkpoint_id"])
+    )
+    assert (await api("threads.get_state", tid))["values"] == values
+    # The thread stays, no longer expiring, and can run again.
+    assert (await api("threads.get", tid, include=["ttl"]))["ttl"] is None
+    await api("runs.wait", tid, "agent", input=HI)
+    assert len(await api("threads.get_history", tid, limit=100)) > 1
+
+
+@pytest.mark.asyncio
+async def test_keep_latest_waits_for_a_busy_thread(
+    api: Api, gate: tuple[str, Any]
+) -> None:
+    name, held = gate
+    thread = await api("threads.create", ttl={"ttl": 1, "strategy": "keep_latest"})
+    tid = thread["thread_id"]
+    await api("runs.wait", tid, "agent", input=HI)
+    run = await api("runs.create", tid, "agent", input={**HI, "gate": name})
+    assert await asyncio.to_thread(held.entered.wait, 30)
+    assert tid not in await _sweep(2)  # a run is going: pruning waits
+    ttl = (await api("threads.get", tid, include=["ttl"]))["ttl"]
+    assert datetime.fromisoformat(ttl["expires_at"]) > NOW[0]
+    held.release()
+    await api("runs.join", tid, run["run_id"])
+    assert len(await api("threads.get_history", tid, limit=100)) > 1
+    await _sweep(10)
+    assert len(await api("threads.get_history", tid, limit=100)) == 1
+
+
+@pytest.mark.asyncio
+async def test_get_with_include_ttl(api: Api) -> None:
+    thread = await api("threads.create", ttl=30)
+    tid = thread["thread_id"]
+    plain = await api("threads.get", tid)
+    assert "ttl" not in plain
+    got = await api("threads.get", tid, include=["ttl"])
+    assert got["ttl"]["strategy"] == "delete"
+    assert got["ttl"]["ttl_minutes"] == 30
+    expires = datetime.fromisoformat(got["ttl"]["expires_at"])
+    assert expires == NOW[0] + timedelta(minutes=30)
+    await api(
+        "threads.update", tid, metadata={}, ttl={"ttl": 5, "strategy": "keep_latest"}
+    )
+    got = await api("threads.get", tid, include=["ttl"])
+    assert got["ttl"]["strategy"] == "keep_latest"
+    assert got["ttl"]["ttl_minutes"] == 5
+    forever = await api("threads.create")
+    assert (await api("threads.get", forever["thread_id"], include=["ttl"]))[
+        "ttl"
+    ] is None
+    with pytest.raises(UnprocessableEntityError, match="'include'"):
+        await api("threads.get", tid, include=["color"])
+
+
+@pytest.mark.asyncio
 async def test_invalid_ttls(api: Api) -> None:
     with pytest.raises(UnprocessableEntityError, match="positive"):
         await api("threads.create", ttl=0)
-    with pytest.raises(UnprocessableEntityError, match="'delete'"):
-        await api("threads.create", ttl={"ttl": 5, "strategy": "keep_latest"})
+    with pytest.raises(UnprocessableEntityError, match="'keep_latest'"):
+        await api("threads.create", ttl={"ttl": 5, "strategy": "archive"})
     thread = await api("threads.create")
     with pytest.raises(UnprocessableEntityError):
         await api("threads.update", thread["thread_id"], metadata={}, ttl="soon")
@@ -94,8 +162,10 @@ def test_ttl_config(tmp_path: Path) -> None:
     assert parse_ttl_config(None) is None
     parsed = parse_ttl_config({"default_ttl": 60, "sweep_interval_minutes": 2})
     assert parsed == ThreadTTLConfig(default_ttl=60, sweep_interval_minutes=2)
-    with pytest.raises(ValueError, match="'keep_latest' is not supported"):
-        parse_ttl_config({"strategy": "keep_latest"})
+    with pytest.raises(ValueError, match="'archive' is not supported"):
+        parse_ttl_config({"strategy": "archive"})
+    kept = parse_ttl_config({"strategy": "keep_latest", "default_ttl": 5})
+    assert kept == ThreadTTLConfig(default_ttl=5, strategy="keep_latest")
     with pytest.raises(ValueError, match="default_ttl must be > 0"):
         parse_ttl_config({"default_ttl": -1})
     (tmp_path / "g.py").write_text(
@@ -111,6 +181,13 @@ def test_ttl_config(tmp_path: Path) -> None:
     assert sweeper.config.default_ttl == 30
     sweeper.set("t", None)  # no ttl asked for: the default applies
     assert sweeper.expires["t"] > datetime.now(timezone.utc) + timedelta(minutes=29)
+    spec["checkpointer"] = {"ttl": {"strategy": "keep_latest", "default_ttl": 30}}
+    (tmp_path / "langgraph.json").write_text(json.dumps(spec))
+    kept = create_app(config=tmp_path / "langgraph.json").state.stategraph.sweeper
+    kept.set("t", None)
+    assert (kept.describe("t") or {})["strategy"] == "keep_latest"
+    kept.set("u", ThreadTTL(5, "delete"))  # a thread's own strategy wins
+    assert (kept.describe("u") or {})["strategy"] == "delete"
 
 
 @pytest.mark.asyncio

@@ -4,7 +4,8 @@ Reads the keys ``stategraph dev`` acts on (``graphs``, ``env``,
 ``dependencies``, ``checkpointer``: ``path`` to a saver or a factory of
 one, ``sqlite`` for a SQLite checkpoint file, or ``ttl`` for thread expiry,
 ``store``: ``index`` and ``ttl``, and ``auth``: ``path`` to a
-``langgraph_sdk.Auth``, ``disable_studio_auth``, ``openapi``)
+``langgraph_sdk.Auth``, ``disable_studio_auth``, ``openapi``, and ``http``:
+a custom ``app``, ``disable_*`` route groups, ``cors``)
 and imports graphs from ``"./file.py:attr"`` or ``"package.module:attr"``
 specs. It does not start anything.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from stategraph.server._auth_config import AuthSettings, parse_settings
+from stategraph.server._custom_routes import HttpSettings, parse_http
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,7 @@ class ServerConfig:
         store_ttl: ``store.ttl``: item TTL settings (``default_ttl``,
             ``refresh_on_read``, ``sweep_interval_minutes``; minutes).
         auth: The ``auth`` block: custom authentication and authorization.
+        http: The ``http`` block: custom routes, disabled route groups, CORS.
     """
 
     graphs: Mapping[str, str]
@@ -56,6 +59,7 @@ class ServerConfig:
     store_ttl: Mapping[str, Any] | None = None
     thread_ttl: Mapping[str, Any] | None = None
     auth: AuthSettings | None = None
+    http: HttpSettings | None = None
 
 
 def load_config(path: str | os.PathLike[str]) -> ServerConfig:
@@ -100,12 +104,20 @@ def load_config(path: str | os.PathLike[str]) -> ServerConfig:
         thread_ttl=checkpointer.get("ttl"),
         store_ttl=store.get("ttl") or None,
         auth=_auth_settings(raw.get("auth"), file),
+        http=_http_settings(raw.get("http"), file),
     )
 
 
 def _auth_settings(raw: Any, file: Path) -> AuthSettings | None:
     try:
         return parse_settings(raw)
+    except ValueError as exc:
+        raise ValueError(f"{file}: {exc}") from None
+
+
+def _http_settings(raw: Any, file: Path) -> HttpSettings | None:
+    try:
+        return parse_http(raw)
     except ValueError as exc:
         raise ValueError(f"{file}: {exc}") from None
 

@@ -35,6 +35,7 @@ _TAGS = (
     ("crons", "Runs on a schedule."),
     ("store", "The long-term key-value store shared by graphs."),
     ("system", "Health, server information and this document."),
+    ("custom", "Routes of the app langgraph.json's http.app names."),
 )
 _ERROR = {
     "description": "Error",
@@ -56,16 +57,22 @@ def build_openapi(routes: list[Any], *, strict: bool = True) -> dict[str, Any]:
         LookupError: ``strict`` and a route has no entry in ``OPERATIONS``.
     """
     paths: dict[str, dict[str, Any]] = {}
-    for route in routes:
+    flat = _flatten(routes)
+    for route, custom in flat:
         if not isinstance(route, Route) or not route.include_in_schema:
             continue
-        path = document_path(route.path)
+        path = route.path if custom else document_path(route.path)
         for method in sorted(route.methods or ()):
             if method == "HEAD":  # Starlette adds it to every GET route
                 continue
-            op = describe(method, route.path) if strict else _lenient(method, route)
-            item = paths.setdefault(path, {})
-            item[method.lower()] = _operation(method, path, op)
+            if custom:
+                op = _custom(route)
+            else:
+                op = describe(method, route.path) if strict else _lenient(method, route)
+            # The first route serving a path and method is the one it reaches.
+            paths.setdefault(path, {}).setdefault(
+                method.lower(), _operation(method, path, op)
+            )
     return {
         "openapi": "3.1.0",
         "info": {
@@ -73,7 +80,11 @@ def build_openapi(routes: list[Any], *, strict: bool = True) -> dict[str, Any]:
             "version": stategraph.__version__,
             "description": "The LangGraph Server API, served by stategraph.",
         },
-        "tags": [{"name": name, "description": text} for name, text in _TAGS],
+        "tags": [
+            {"name": name, "description": text}
+            for name, text in _TAGS
+            if name != "custom" or any(custom for _, custom in flat)
+        ],
         "paths": paths,
         "components": {"schemas": SCHEMAS},
     }
@@ -86,6 +97,24 @@ def document_path(path: str) -> str:
         if path == ours or path.startswith(ours + "/"):
             return theirs + path[len(ours) :]
     return path
+
+
+def _flatten(routes: list[Any]) -> list[tuple[Any, bool]]:
+    """Routes, with the user's custom ones (``http.app``) flagged and in place."""
+    out: list[tuple[Any, bool]] = []
+    for route in routes:
+        custom = getattr(route, "custom_routes", None)
+        if custom is None:
+            out.append((route, False))
+        else:
+            out += [(r, True) for r in custom]
+    return out
+
+
+def _custom(route: Route) -> Operation:
+    """A user's route: described by its endpoint's docstring, if any."""
+    doc = (route.endpoint.__doc__ or "").strip().splitlines()
+    return Operation("custom", doc[0] if doc else "Custom route.", response="any")
 
 
 def _lenient(method: str, route: Route) -> Operation:

@@ -63,7 +63,10 @@ _STREAM_MODES = _enum(
     "checkpoints",
 )
 _MULTITASK = _enum("reject", "interrupt", "rollback", "enqueue")
-_TTL = _object("ThreadTTL", {"ttl": {"type": "number"}, "strategy": _enum("delete")})
+_TTL = _object(
+    "ThreadTTL",
+    {"ttl": {"type": "number"}, "strategy": _enum("delete", "keep_latest")},
+)
 
 _ASSISTANT_FIELDS = {
     "graph_id": _STR,
@@ -264,7 +267,16 @@ SCHEMAS: dict[str, Any] = {
                 "additionalProperties": _array(ref("Interrupt")),
             },
             "error": _ANY,
-            "ttl": _ANY,
+            "ttl": _nullable(
+                _object(
+                    "ThreadTTLInfo",
+                    {
+                        "strategy": _enum("delete", "keep_latest"),
+                        "ttl_minutes": {"type": "number"},
+                        "expires_at": _TIME,
+                    },
+                )
+            ),
             "extracted": _OBJ,
         },
         ("thread_id", "created_at", "updated_at", "metadata", "status"),

@@ -168,6 +168,7 @@ async def create_run(
     body: Mapping[str, Any],
     raw_thread_id: str | None,
     auth: RequestAuth | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Record:
     """Validate a ``RunCreate`` body, apply double texting and queue the run.
 
@@ -177,6 +178,8 @@ async def create_run(
         raw_thread_id: The thread from the path, ``None`` for stateless runs.
         auth: Who asks, when the server has auth: their handlers decide, and
             the run's config names them (``langgraph_auth_user``...).
+        headers: Request headers ``http.configurable_headers`` lets the run
+            see in ``configurable`` (over the body's values, as LangGraph's).
 
     Returns:
         The new run record (status ``pending``).
@@ -200,6 +203,11 @@ async def create_run(
             "Thread is already running a task. Wait for it to finish or"
             " choose a different multitask strategy.",
         )
+    if headers:
+        kwargs["config"]["configurable"] = {
+            **(kwargs["config"].get("configurable") or {}),
+            **headers,
+        }
     run = _new_run(assistant, thread, kwargs)
     if auth is not None:
         # Set by the server alone: a client cannot name another user.

@@ -1,9 +1,11 @@
-"""Thread time-to-live: when each thread expires, and the sweeper deleting them.
+"""Thread time-to-live: when each thread expires, and the sweeper acting on it.
 
 A thread created (or patched) with ``ttl`` minutes, or under the config's
 ``checkpointer.ttl.default_ttl``, expires that long after; one task per app
-deletes expired threads with their runs and checkpoints, looking every
-``sweep_interval_minutes`` or at the earliest expiry, whichever comes first.
+looks every ``sweep_interval_minutes`` or at the earliest expiry, whichever
+comes first. Strategy ``delete`` removes an expired thread with its runs and
+checkpoints; ``keep_latest`` keeps the thread and prunes all but its latest
+checkpoint (as LangGraph's server does), after which it no longer expires.
 Expiry times are kept in memory, as the threads themselves are.
 """
 
@@ -15,7 +17,7 @@ import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from stategraph.server._http import ApiError
 from stategraph.server._thread_state import delete_thread
@@ -25,6 +27,9 @@ if TYPE_CHECKING:
 
 #: How often expired threads are looked for unless the config says otherwise.
 SWEEP_INTERVAL_MINUTES = 5.0
+#: What happens to a thread when its time is up.
+STRATEGIES = ("delete", "keep_latest")
+Strategy = Literal["delete", "keep_latest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,26 +39,38 @@ class ThreadTTLConfig:
     Attributes:
         default_ttl: Minutes new threads live when they ask for no ``ttl``.
         sweep_interval_minutes: Minutes between sweeps.
+        strategy: ``delete`` or ``keep_latest``, for threads whose ``ttl``
+            names no strategy.
     """
 
     default_ttl: float | None = None
     sweep_interval_minutes: float = SWEEP_INTERVAL_MINUTES
+    strategy: Strategy = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadTTL:
+    """One thread's time-to-live: how long, and what happens then."""
+
+    minutes: float
+    strategy: Strategy | None = None
 
 
 def parse_ttl_config(raw: Any) -> ThreadTTLConfig | None:
     """``checkpointer.ttl`` checked; ``None`` when absent.
 
     Raises:
-        ValueError: For a strategy other than ``delete`` or non-numbers.
+        ValueError: For an unknown strategy or non-numbers.
     """
     if not raw:
         return None
     if not isinstance(raw, Mapping):
         raise ValueError(f"'checkpointer.ttl' must be an object, got {raw!r}")
     strategy = raw.get("strategy", "delete")
-    if strategy != "delete":
+    if strategy not in STRATEGIES:
         raise ValueError(
-            f"checkpointer.ttl strategy {strategy!r} is not supported; use 'delete'"
+            f"checkpointer.ttl strategy {strategy!r} is not supported; "
+            "use 'delete' or 'keep_latest'"
         )
     default = raw.get("default_ttl")
     interval = raw.get("sweep_interval_minutes", SWEEP_INTERVAL_MINUTES)
@@ -62,27 +79,36 @@ def parse_ttl_config(raw: Any) -> ThreadTTLConfig | None:
             isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0
         ):
             raise ValueError(f"checkpointer.ttl {name} must be > 0, got {value!r}")
-    return ThreadTTLConfig(default_ttl=default, sweep_interval_minutes=interval)
+    return ThreadTTLConfig(
+        default_ttl=default, sweep_interval_minutes=interval, strategy=strategy
+    )
 
 
-def ttl_minutes(body: Mapping[str, Any]) -> float | None:
-    """The ``ttl`` of a thread request body, in minutes (``None``: not given).
+def thread_ttl(body: Mapping[str, Any]) -> ThreadTTL | None:
+    """The ``ttl`` of a thread request body (``None``: not given).
+
+    ``ttl`` is minutes, or ``{"ttl": minutes, "strategy": ...}``.
 
     Raises:
-        ApiError: 422 for a malformed ``ttl`` or a strategy other than delete.
+        ApiError: 422 for a malformed ``ttl`` or an unknown strategy.
     """
     raw = body.get("ttl")
     if raw is None:
         return None
+    strategy = None
     if isinstance(raw, Mapping):
-        if raw.get("strategy", "delete") != "delete":
-            raise ApiError(422, f"Thread ttl strategy must be 'delete', got {raw!r}")
+        strategy = raw.get("strategy")
+        if strategy is not None and strategy not in STRATEGIES:
+            raise ApiError(
+                422,
+                f"Thread ttl strategy must be 'delete' or 'keep_latest', got {raw!r}",
+            )
         raw = raw.get("ttl")
     if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw <= 0:
         raise ApiError(
             422, f"Thread 'ttl' must be a positive number of minutes: {raw!r}"
         )
-    return float(raw)
+    return ThreadTTL(float(raw), strategy)
 
 
 class ThreadSweeper:
@@ -97,22 +123,41 @@ class ThreadSweeper:
         self._ctx = ctx
         self.config = config or ThreadTTLConfig()
         self.expires: dict[str, datetime] = {}
+        self.ttls: dict[str, ThreadTTL] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
 
-    def set(self, thread_id: str, minutes: float | None) -> None:
-        """Let the thread live ``minutes`` from now (``None``: the default)."""
-        minutes = self.config.default_ttl if minutes is None else minutes
-        if minutes is None:
-            return
-        self.expires[thread_id] = self._ctx.clock() + timedelta(minutes=minutes)
+    def set(self, thread_id: str, ttl: ThreadTTL | float | None) -> None:
+        """Let the thread live ``ttl`` from now (``None``: the default)."""
+        if not isinstance(ttl, ThreadTTL):
+            minutes = self.config.default_ttl if ttl is None else ttl
+            if minutes is None:
+                return
+            ttl = ThreadTTL(minutes)
+        if ttl.strategy is None:
+            ttl = ThreadTTL(ttl.minutes, self.config.strategy)
+        self.ttls[thread_id] = ttl
+        self.expires[thread_id] = self._ctx.clock() + timedelta(minutes=ttl.minutes)
         if self._wake is not None:
             self._wake.set()  # the new expiry may be the earliest
 
     def forget(self, thread_id: str) -> None:
         """The thread is gone: stop tracking it."""
         self.expires.pop(thread_id, None)
+        self.ttls.pop(thread_id, None)
+
+    def describe(self, thread_id: str) -> dict[str, Any] | None:
+        """The thread's TTL as ``GET /threads/{id}?include=ttl`` shows it."""
+        at = self.expires.get(thread_id)
+        ttl = self.ttls.get(thread_id)
+        if at is None or ttl is None:
+            return None
+        return {
+            "strategy": ttl.strategy,
+            "ttl_minutes": ttl.minutes,
+            "expires_at": at.isoformat(),
+        }
 
     def start(self) -> None:
         """Start the sweeping task on the running loop."""
@@ -147,11 +192,26 @@ class ThreadSweeper:
             self._wake.clear()
 
     async def sweep(self) -> list[str]:
-        """Delete every expired thread; return their ids."""
+        """Act on every expired thread; return their ids."""
         now = self._ctx.clock()
         expired = [tid for tid, at in self.expires.items() if at <= now]
+        swept = []
         for thread_id in expired:
-            self.expires.pop(thread_id, None)
-            if await self._ctx.storage.get_thread(thread_id) is not None:
-                await delete_thread(self._ctx, thread_id)
-        return expired
+            ttl = self.ttls.get(thread_id)
+            if ttl is not None and ttl.strategy == "keep_latest":
+                if await self._ctx.runs.in_flight(thread_id):
+                    # Pruning under a run would race its writes: next sweep.
+                    later = timedelta(minutes=self.config.sweep_interval_minutes)
+                    self.expires[thread_id] = now + later
+                    continue
+                self.forget(thread_id)
+                if await self._ctx.storage.get_thread(thread_id) is not None:
+                    await self._ctx.checkpointer.aprune(
+                        [thread_id], strategy="keep_latest"
+                    )
+            else:
+                self.forget(thread_id)
+                if await self._ctx.storage.get_thread(thread_id) is not None:
+                    await delete_thread(self._ctx, thread_id)
+            swept.append(thread_id)
+        return swept

@@ -18,8 +18,6 @@ from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -36,6 +34,15 @@ from stategraph.server._config import (
     prepare_environment,
 )
 from stategraph.server._context import RUN_TIMEOUT_SECONDS, ServerContext, context
+from stategraph.server._custom_routes import (
+    CustomRoutes,
+    arrange,
+    cors_middleware,
+    exception_handlers,
+    load_user_app,
+    user_middleware,
+    with_user_lifespan,
+)
 from stategraph.server._executor import execute_run
 from stategraph.server._http import http_error, json_response
 from stategraph.server._openapi import docs, openapi
@@ -187,28 +194,15 @@ _PUBLIC_ROUTES = [
     Route("/openapi.json", openapi, methods=["GET"]),
     Route("/docs", docs, methods=["GET"]),
 ]
-#: The routes custom auth guards.
-_RESOURCE_ROUTES = [
-    *assistants.routes,
-    *threads.routes,
-    *store_routes.routes,
-    *crons.routes,  # before runs: /runs/crons/... is not a run id
-    *runs.routes,
-]
+#: The routes custom auth guards, by the ``http.disable_*`` group leaving them out.
+_RESOURCE_GROUPS = {
+    "assistants": assistants.routes,
+    "threads": threads.routes,
+    "store": store_routes.routes,
+    "runs": [*crons.routes, *runs.routes],  # crons first: /runs/crons is no run id
+}
 #: The Studio's static files are public: its API calls carry the user's auth.
 _STUDIO_ROUTES = studio_routes()
-_ROUTES = [*_PUBLIC_ROUTES, *_RESOURCE_ROUTES, *_STUDIO_ROUTES]
-_MIDDLEWARE = [
-    Middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_methods=["*"],
-        allow_headers=["*"],
-        expose_headers=_EXPOSED,
-        # Studio on a public origin calls this local server (Chrome PNA).
-        allow_private_network=True,
-    ),
-]
 
 
 def create_app(
@@ -287,26 +281,39 @@ def create_app(
     raw_ttl = None if config is None else config.thread_ttl
     ctx.ttl = ThreadSweeper(ctx, parse_ttl_config(raw_ttl))
     auth = resolve_auth(auth, config)
-    routes = (
-        _ROUTES
+    http = None if config is None else config.http
+    user_app = (
+        None if config is None else load_user_app(http, config.base_dir, import_object)
+    )
+    groups = (
+        _RESOURCE_GROUPS
         if auth is None
-        else [*_PUBLIC_ROUTES, *protect(_RESOURCE_ROUTES, auth), *_STUDIO_ROUTES]
+        else {name: protect(group, auth) for name, group in _RESOURCE_GROUPS.items()}
+    )
+    custom = None
+    if user_app is not None:
+        guard = auth if http is not None and http.enable_custom_route_auth else None
+        custom = CustomRoutes(user_app, guard)
+    disabled = frozenset() if http is None else http.disabled
+    # A saver given in code wins over the one langgraph.json names.
+    lifespan = partial(
+        _lifespan,
+        ctx,
+        None if checkpointer is not None else config,
+        None if store_given else config,
+        PostgresOptions(postgres) if isinstance(postgres, str) else postgres,
     )
     app = Starlette(
-        routes=routes,
-        middleware=_MIDDLEWARE,
-        exception_handlers={HTTPException: http_error, Exception: _internal_error},
-        # A saver given in code wins over the one langgraph.json names.
-        lifespan=partial(
-            _lifespan,
-            ctx,
-            None if checkpointer is not None else config,
-            None if store_given else config,
-            PostgresOptions(postgres) if isinstance(postgres, str) else postgres,
+        routes=arrange(_PUBLIC_ROUTES, groups, _STUDIO_ROUTES, custom, disabled),
+        middleware=[*user_middleware(user_app), cors_middleware(http, _EXPOSED)],
+        exception_handlers=exception_handlers(
+            {HTTPException: http_error, Exception: _internal_error}, user_app
         ),
+        lifespan=with_user_lifespan(lifespan, user_app),
     )
     app.state.stategraph = ctx
     app.state.auth = auth
+    app.state.header_filter = None if http is None else http.configurable_headers
     ctx.app = app
     return app
 

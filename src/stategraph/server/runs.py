@@ -21,6 +21,7 @@ from stategraph.server._auth_filters import visible
 from stategraph.server._auth_guards import run_thread_visible, thread_for
 from stategraph.server._broker import RunStream
 from stategraph.server._context import ServerContext, context
+from stategraph.server._custom_routes import run_headers
 from stategraph.server._http import (
     ApiError,
     choice,
@@ -100,7 +101,8 @@ async def _create(request: Request) -> tuple[ServerContext, Record, bool]:
     ctx = context(request)
     thread_id = request.path_params.get("thread_id")
     body = await read_body(request)
-    run = await create_run(ctx, body, thread_id, request_auth(request))
+    headers = run_headers(request)
+    run = await create_run(ctx, body, thread_id, request_auth(request), headers)
     return ctx, run, thread_id is None
 
 
@@ -148,7 +150,9 @@ async def create_batch(request: Request) -> Response:
     auth = request_auth(request)
     for payload in payloads:
         thread_id = payload.pop("thread_id", None)
-        created.append(await create_run(ctx, payload, thread_id, auth))
+        created.append(
+            await create_run(ctx, payload, thread_id, auth, run_headers(request))
+        )
     return json_response([public_run(run) for run in created])
 
 

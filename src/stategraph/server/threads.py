@@ -42,7 +42,7 @@ from stategraph.server._thread_state import (
     snapshot_json,
     thread_config,
 )
-from stategraph.server._thread_ttl import ttl_minutes
+from stategraph.server._thread_ttl import thread_ttl
 
 _SORT = ("thread_id", "status", "created_at", "updated_at", "state_updated_at")
 _STATUSES = ("idle", "busy", "interrupted", "error")
@@ -69,7 +69,7 @@ async def create(request: Request) -> Response:
     """POST /threads."""
     ctx = context(request)
     body = await read_body(request, required=False)
-    ttl = ttl_minutes(body)
+    ttl = thread_ttl(body)
     raw_id = field(body, "thread_id", str)
     thread_id = parse_uuid(raw_id, "thread ID") if raw_id else new_id()
     if_exists = choice(body, "if_exists", ("raise", "do_nothing"), "raise")
@@ -99,8 +99,18 @@ async def create(request: Request) -> Response:
 
 
 async def get(request: Request) -> Response:
-    """GET /threads/{id}."""
-    return json_response(await thread_for(request, "read", request.path_params["id"]))
+    """GET /threads/{id}; ``?include=ttl`` adds the thread's TTL (or null)."""
+    thread = await thread_for(request, "read", request.path_params["id"])
+    include = request.query_params.get("include", "")
+    fields = {name.strip() for name in include.split(",") if name.strip()}
+    if fields - {"ttl"}:
+        raise ApiError(422, f"'include' accepts only 'ttl', got {include!r}")
+    if "ttl" in fields:
+        thread = {
+            **thread,
+            "ttl": context(request).sweeper.describe(thread["thread_id"]),
+        }
+    return json_response(thread)
 
 
 async def patch(request: Request) -> Response:
@@ -109,7 +119,7 @@ async def patch(request: Request) -> Response:
     body = await read_body(request, required=False)
     value = {"metadata": dict(field(body, "metadata", dict, {}))}
     thread = await thread_for(request, "update", request.path_params["id"], value)
-    ttl = ttl_minutes(body)
+    ttl = thread_ttl(body)
     if ttl is not None:
         ctx.sweeper.set(thread["thread_id"], ttl)
     thread["metadata"] = {**thread["metadata"], **(value.get("metadata") or {})}
