@@ -33,12 +33,11 @@ from stategraph.checkpoint.base import (
     CheckpointTuple,
     PendingWrite,
     SerializerProtocol,
-    get_checkpoint_metadata,
 )
 from stategraph.checkpoint.base._records import next_version
 from stategraph.checkpoint.memory._header import (
     freeze_header,
-    freeze_metadata,
+    stored_metadata,
     thaw_header,
     thaw_metadata,
 )
@@ -172,7 +171,7 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         checkpoints = self.storage[thread_id][ns]
         checkpoints[checkpoint_id] = (
             freeze_header(checkpoint),
-            freeze_metadata(get_checkpoint_metadata(config, metadata), dumps),
+            stored_metadata(config, metadata, dumps),
             conf.get("checkpoint_id"),
         )
         key = (thread_id, ns)
