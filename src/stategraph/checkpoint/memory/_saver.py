@@ -156,7 +156,8 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         thread_id = conf["thread_id"]
         ns = conf.get("checkpoint_ns", "")
         values = checkpoint["channel_values"]
-        dumps = self._codec()[0]
+        codec = self._codec_cache
+        dumps = codec[1] if codec and codec[0] is self.serde else self._codec()[0]
         blobs = self.blobs
         for channel, version in new_versions.items():
             if channel in values:
@@ -207,7 +208,8 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         conf = config["configurable"]
         key = (conf["thread_id"], conf.get("checkpoint_ns", ""), conf["checkpoint_id"])
         existing = self.writes.get(key)
-        dumps = self._codec()[0]
+        codec = self._codec_cache
+        dumps = codec[1] if codec and codec[0] is self.serde else self._codec()[0]
         staged: dict[tuple[str, int], StoredWrite] = {}
         for idx, (channel, value) in enumerate(writes):
             inner = (task_id, WRITES_IDX_MAP.get(channel, idx))
