@@ -314,3 +314,39 @@ def test_stored_header_is_isolated_from_caller_and_reader() -> None:
     second = saver.get(conf())
     assert second is not None
     assert second["channel_versions"] == {"a": 1}
+
+
+class _Tag(str):
+    """A str subclass: takes the general metadata path."""
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"source": "loop", "step": 3, "parents": {"": "abc"}},
+        {"source": "in\x00put", "step": -1, "parents": {}, "flag": True, "x": None},
+        {"source": _Tag("loop"), "step": 1, "parents": {}},
+        {"source": "loop", "step": 1, "parents": {"": ["not", "scalar"]}},
+        {"source": "loop", "step": 1, "writes": [1, 2]},
+    ],
+)
+def test_stored_metadata_fast_path_equals_general_path(metadata: Any) -> None:
+    from stategraph.checkpoint.base import get_checkpoint_metadata
+    from stategraph.checkpoint.memory._header import (
+        freeze_metadata,
+        stored_metadata,
+        thaw_metadata,
+    )
+
+    config: Any = {
+        "metadata": {"user": "a\x00b", "thread_id": "t", "n": 2, "obj": object()},
+        "configurable": {"thread_id": "t", "checkpoint_id": "c", "__x": 1, "k": 1.5},
+    }
+    dumps, loads = JsonPlusSerializer().dumps_typed, JsonPlusSerializer().loads_typed
+    fast = stored_metadata(config, metadata, dumps)
+    general = freeze_metadata(get_checkpoint_metadata(config, metadata), dumps)
+    assert fast == general
+    thawed = thaw_metadata(fast, loads)
+    assert thawed == thaw_metadata(general, loads)
+    assert list(thawed) == list(thaw_metadata(general, loads))
+    assert thawed["user"] == "ab"

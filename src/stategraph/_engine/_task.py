@@ -110,6 +110,10 @@ def interrupt_id(ns: str, answered: int) -> str:
     return xxh3_128_hexdigest((f"{ns}{NS_SEP}{answered}" if answered else ns).encode())
 
 
+# Sort keys of pull paths by node name (``path_str((PULL, name))``).
+_PULL_KEYS: dict[str, str] = {}
+
+
 class Task:
     """One node execution planned for the current step."""
 
@@ -162,11 +166,22 @@ class Task:
     @property
     def path_key(self) -> str:
         """The task path as the string savers and reducers order writes by."""
-        if self._path_key is None:
-            from stategraph._engine._algo import path_str
+        key = self._path_key
+        if key is None:
+            path = self.path
+            if len(path) == 2 and path[0] == PULL and type(path[1]) is str:
+                # The same few pull paths recur on every step of every run.
+                key = _PULL_KEYS.get(path[1])
+                if key is None:
+                    key = f"~{PULL}, {path[1]}"
+                    if len(_PULL_KEYS) < 4096:
+                        _PULL_KEYS[path[1]] = key
+            else:
+                from stategraph._engine._algo import path_str
 
-            self._path_key = path_str(self.path)
-        return self._path_key
+                key = path_str(path)
+            self._path_key = key
+        return key
 
     @property
     def id(self) -> str:

@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from stategraph.checkpoint.base._records import (
+    EXCLUDED_METADATA_KEYS,
+    get_checkpoint_metadata,
+)
+
 _HEADER = "__header__"
 
 
@@ -19,7 +24,8 @@ def freeze_header(checkpoint: Any) -> Any:
     serializing it would cost time proportional to the number of channels on
     every step.
     """
-    header = {k: v for k, v in checkpoint.items() if k != "channel_values"}
+    header = dict(checkpoint)
+    header.pop("channel_values", None)
     header["channel_versions"] = dict(checkpoint["channel_versions"])
     header["versions_seen"] = dict(checkpoint["versions_seen"])
     return (_HEADER, header)
@@ -59,6 +65,47 @@ def freeze_metadata(metadata: Any, dumps: Any) -> Any:
         _METADATA,
         {k: dict(v) if isinstance(v, dict) else v for k, v in metadata.items()},
     )
+
+
+_SCALAR_TYPES = frozenset(_SCALARS)
+
+
+def stored_metadata(config: Any, metadata: Any, dumps: Any) -> Any:
+    """``freeze_metadata(get_checkpoint_metadata(config, metadata), dumps)``, fast.
+
+    One pass for the usual case, the engine's scalar metadata, as this runs
+    on every step; anything unusual (subclasses, nested values) takes the
+    general path, so the stored result is the same either way.
+    """
+    out: dict[str, Any] = {}
+    for key, value in metadata.items():
+        kind = type(value)
+        if kind is str:
+            if "\x00" in value:
+                value = value.replace("\x00", "")
+        elif kind is dict:
+            for inner in value.values():
+                if type(inner) not in _SCALAR_TYPES:
+                    return _general_metadata(config, metadata, dumps)
+            value = dict(value)
+        elif kind not in _SCALAR_TYPES:
+            return _general_metadata(config, metadata, dumps)
+        out[key] = value
+    for source in (config.get("metadata"), config.get("configurable")):
+        if not source:
+            continue
+        for key, value in source.items():
+            if key in out or key in EXCLUDED_METADATA_KEYS or key[:2] == "__":
+                continue
+            if isinstance(value, str):
+                out[key] = value.replace("\x00", "") if "\x00" in value else value
+            elif isinstance(value, (int, float, bool)):
+                out[key] = value
+    return (_METADATA, out)
+
+
+def _general_metadata(config: Any, metadata: Any, dumps: Any) -> Any:
+    return freeze_metadata(get_checkpoint_metadata(config, metadata), dumps)
 
 
 def thaw_metadata(stored: Any, loads: Any) -> Any:

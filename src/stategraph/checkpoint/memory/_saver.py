@@ -33,12 +33,11 @@ from stategraph.checkpoint.base import (
     CheckpointTuple,
     PendingWrite,
     SerializerProtocol,
-    get_checkpoint_metadata,
 )
 from stategraph.checkpoint.base._records import next_version
 from stategraph.checkpoint.memory._header import (
     freeze_header,
-    freeze_metadata,
+    stored_metadata,
     thaw_header,
     thaw_metadata,
 )
@@ -157,7 +156,8 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         thread_id = conf["thread_id"]
         ns = conf.get("checkpoint_ns", "")
         values = checkpoint["channel_values"]
-        dumps = self._codec()[0]
+        codec = self._codec_cache
+        dumps = codec[1] if codec and codec[0] is self.serde else self._codec()[0]
         blobs = self.blobs
         for channel, version in new_versions.items():
             if channel in values:
@@ -172,7 +172,7 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         checkpoints = self.storage[thread_id][ns]
         checkpoints[checkpoint_id] = (
             freeze_header(checkpoint),
-            freeze_metadata(get_checkpoint_metadata(config, metadata), dumps),
+            stored_metadata(config, metadata, dumps),
             conf.get("checkpoint_id"),
         )
         key = (thread_id, ns)
@@ -208,7 +208,8 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         conf = config["configurable"]
         key = (conf["thread_id"], conf.get("checkpoint_ns", ""), conf["checkpoint_id"])
         existing = self.writes.get(key)
-        dumps = self._codec()[0]
+        codec = self._codec_cache
+        dumps = codec[1] if codec and codec[0] is self.serde else self._codec()[0]
         staged: dict[tuple[str, int], StoredWrite] = {}
         for idx, (channel, value) in enumerate(writes):
             inner = (task_id, WRITES_IDX_MAP.get(channel, idx))
