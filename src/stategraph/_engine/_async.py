@@ -29,6 +29,7 @@ from stategraph._engine._effects import (
 )
 from stategraph._engine._runner import (
     SLOW_TASK_SECONDS,
+    await_deferred,
     note_attempt,
     note_failure,
     parent_command,
@@ -70,7 +71,7 @@ async def perform(effect: Any, saver: Any, cache: Any) -> Any:
     if kind is WriteCache:
         return await cache.aset(effect.pairs)
     if kind is GetSubgraphState:
-        return await effect.graph.aget_state(effect.config, subgraphs=True)
+        return await effect.graph.aget_state(effect.config, subgraphs=effect.subgraphs)
     raise TypeError(f"Unknown effect {effect!r}")
 
 
@@ -279,17 +280,25 @@ async def _body(task: Task) -> Any:
         return out
     loop = task.loop
     if (
-        node.bound_blocking
+        not node.fast_known
+        or node.bound_blocking
         or node.always_thread
         or loop.sync_off_loop
         or loop.parallel_step
     ):
         # A sync node with siblings gets a thread, as in LangGraph: run on
-        # the event loop, it would hold them up whenever it blocks.
+        # the event loop, it would hold them up whenever it blocks. So does
+        # one not yet seen to be quick: if it blocks (a model call), the
+        # event loop and every other run on it would wait, and the run could
+        # not be cancelled.
         ctx = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(
-            None, ctx.run, _timed_sync_body, task
+        deferred: list[Any] = []
+        out = await asyncio.get_running_loop().run_in_executor(
+            None, ctx.run, _timed_sync_body, task, deferred
         )
+        if deferred:
+            await await_deferred(task, deferred)
+        return out
     started = time.perf_counter()
     loop.inline_task = task
     try:
@@ -303,9 +312,9 @@ async def _body(task: Task) -> Any:
     return out
 
 
-def _timed_sync_body(task: Task) -> Any:
+def _timed_sync_body(task: Task, deferred: list[Any]) -> Any:
     started = time.perf_counter()
-    out = run_sync_body(task)
+    out = run_sync_body(task, deferred)
     task.node.note_duration(time.perf_counter() - started, SLOW_TASK_SECONDS)
     return out
 

@@ -68,7 +68,7 @@ def perform(effect: Any, saver: Any, cache: Any) -> Any:
     if kind is WriteCache:
         return cache.set(effect.pairs)
     if kind is GetSubgraphState:
-        return effect.graph.get_state(effect.config, subgraphs=True)
+        return effect.graph.get_state(effect.config, subgraphs=effect.subgraphs)
     raise TypeError(f"Unknown effect {effect!r}")
 
 
