@@ -295,3 +295,30 @@ async def test_task_calls_are_traced_under_the_calling_node(lib: str) -> None:
     assert node_run.name == "workflow"
     calls = [r for r in node_run.child_runs if r.name == "double"]
     assert sorted(r.inputs["number"] for r in calls) == [1, 2]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("siblings", [1, 2])
+async def test_step_timeout_cancels_the_step(lib: str, siblings: int) -> None:
+    cancelled = asyncio.Event()
+
+    async def hangs(state: State) -> State:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return {}
+
+    async def quick(state: State) -> State:
+        return {"value": "quick"}
+
+    g = mod(lib, "graph").StateGraph(State)
+    g.add_node("hangs", hangs)
+    g.add_node("quick", quick)
+    g.set_conditional_entry_point(lambda _: ["hangs", "quick"][:siblings])
+    app = g.compile()
+    app.step_timeout = 0.2
+    with pytest.raises(asyncio.TimeoutError):
+        await app.ainvoke({})
+    assert cancelled.is_set()

@@ -376,14 +376,16 @@ async def _run_batch(
     if not tasks:
         return
     loop.parallel_step = len(tasks) > 1
+    deadline = _deadline(loop)
     if len(tasks) == 1:
-        exc = await run_task(tasks[0])
+        exc = await _within(run_task(tasks[0]), deadline)
         await _commit(loop, tasks[0], exc, saver)
         return
 
     limit = loop.config.get("max_concurrency")
     if limit == 1:
-        async with aclosing(_run_one_by_one(loop, tasks, saver, chunks)) as stream:
+        one_by_one = _run_one_by_one(loop, tasks, saver, chunks, deadline)
+        async with aclosing(one_by_one) as stream:
             async for chunk in stream:
                 yield chunk
         return
@@ -411,8 +413,14 @@ async def _run_batch(
     try:
         while pending:
             done, pending = await asyncio.wait(
-                pending, return_when=asyncio.FIRST_COMPLETED
+                pending,
+                timeout=_remaining(deadline),
+                return_when=asyncio.FIRST_COMPLETED,
             )
+            if not done:
+                # The step ran past ``step_timeout``: the ``finally`` below
+                # cancels what still runs, as LangGraph does.
+                raise asyncio.TimeoutError
             for fut in done:
                 if not fut.cancelled():
                     fut.result()
@@ -434,6 +442,27 @@ async def _run_batch(
             await asyncio.wait(pending)
 
 
+def _deadline(loop: Any) -> float | None:
+    """When the step must be done by (the graph's ``step_timeout``), if at all."""
+    timeout: float | None = loop.graph.step_timeout
+    if timeout is None:
+        return None
+    return asyncio.get_running_loop().time() + timeout
+
+
+def _remaining(deadline: float | None) -> float | None:
+    if deadline is None:
+        return None
+    return max(0.0, deadline - asyncio.get_running_loop().time())
+
+
+async def _within(run: Any, deadline: float | None) -> Any:
+    """Await ``run``; past the deadline cancel it and raise ``TimeoutError``."""
+    if deadline is None:
+        return await run
+    return await asyncio.wait_for(run, _remaining(deadline))
+
+
 def _fails(loop: Any, task: Task, exc: BaseException | None) -> bool:
     # A failure its error handler takes care of does not stop the step.
     return (
@@ -444,14 +473,18 @@ def _fails(loop: Any, task: Task, exc: BaseException | None) -> bool:
 
 
 async def _run_one_by_one(
-    loop: Any, tasks: list[Task], saver: Any, chunks: deque[Any] | None
+    loop: Any,
+    tasks: list[Task],
+    saver: Any,
+    chunks: deque[Any] | None,
+    deadline: float | None,
 ) -> AsyncGenerator[Any, None]:
     failed = False
     for task in tasks:
         if failed:
             await _commit(loop, task, asyncio.CancelledError(), saver)
             continue
-        exc = await run_task(task)
+        exc = await _within(run_task(task), deadline)
         await _commit(loop, task, exc, saver)
         failed = _fails(loop, task, exc)
         while chunks:
