@@ -322,3 +322,36 @@ async def test_step_timeout_cancels_the_step(lib: str, siblings: int) -> None:
     with pytest.raises(asyncio.TimeoutError):
         await app.ainvoke({})
     assert cancelled.is_set()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("is_async", [False, True])
+async def test_interrupt_in_a_node_with_an_error_handler_pauses(
+    lib: str, is_async: bool
+) -> None:
+    types = mod(lib, "types")
+    memory = mod(lib, "checkpoint.memory")
+
+    def asks(state: State) -> State:
+        return {"value": "a_" + types.interrupt("need input")}
+
+    def handler(state: State) -> State:
+        return {"value": "handled"}
+
+    g = mod(lib, "graph").StateGraph(State)
+    g.add_node("asks", asks, error_handler=handler)
+    g.set_entry_point("asks")
+    app = g.compile(checkpointer=memory.InMemorySaver())
+    config = {"configurable": {"thread_id": "1"}}
+    resume = types.Command(resume="yes")
+    if is_async:
+        await app.ainvoke({"value": ""}, config)
+        state = await app.aget_state(config)
+        out = await app.ainvoke(resume, config)
+    else:
+        app.invoke({"value": ""}, config)
+        state = app.get_state(config)
+        out = app.invoke(resume, config)
+    assert state.next == ("asks",)
+    assert [i.value for t in state.tasks for i in t.interrupts] == ["need input"]
+    assert out["value"] == "a_yes"
