@@ -86,6 +86,23 @@ async def drive(
     loop.sync_off_loop = getattr(saver, "loop", None) is asyncio.get_running_loop()
 
     loop.call_impl = _spawn.async_call_impl(loop, saver, cache)
+    try:
+        async with aclosing(_traced(gen, loop, chunks, saver, cache)) as stream:
+            async for chunk in stream:
+                yield chunk
+    finally:
+        # The call closures refer to the loop: dropping them lets a finished
+        # run be freed at once, not by the cycle collector (as in LangGraph).
+        loop.call_impl = None
+
+
+async def _traced(
+    gen: Generator[Any, Any, Any],
+    loop: Any,
+    chunks: deque[Any] | None,
+    saver: Any,
+    cache: Any,
+) -> AsyncGenerator[Any, None]:
     run = loop.run
     if run.tracing is not None:
         loop.trace = await run.tracing.AsyncTrace.start(
