@@ -49,9 +49,11 @@ async def test_finished_runs_are_freed_without_the_cycle_collector(
     builder.add_edge("a", "b")
     graph = builder.compile()
 
+    # Loops other tests left to the collector do not count; ours must not add.
+    before = _loops()
     for _ in range(3):
         if is_async:
             assert (await graph.ainvoke({"x": 0}))["x"] == 2
         else:
             assert graph.invoke({"x": 0})["x"] == 2
-        assert _loops() == 0
+        assert _loops() <= before
