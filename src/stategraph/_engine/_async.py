@@ -29,6 +29,7 @@ from stategraph._engine._effects import (
 )
 from stategraph._engine._runner import (
     SLOW_TASK_SECONDS,
+    await_deferred,
     note_attempt,
     note_failure,
     parent_command,
@@ -70,7 +71,7 @@ async def perform(effect: Any, saver: Any, cache: Any) -> Any:
     if kind is WriteCache:
         return await cache.aset(effect.pairs)
     if kind is GetSubgraphState:
-        return await effect.graph.aget_state(effect.config, subgraphs=True)
+        return await effect.graph.aget_state(effect.config, subgraphs=effect.subgraphs)
     raise TypeError(f"Unknown effect {effect!r}")
 
 
@@ -85,6 +86,23 @@ async def drive(
     loop.sync_off_loop = getattr(saver, "loop", None) is asyncio.get_running_loop()
 
     loop.call_impl = _spawn.async_call_impl(loop, saver, cache)
+    try:
+        async with aclosing(_traced(gen, loop, chunks, saver, cache)) as stream:
+            async for chunk in stream:
+                yield chunk
+    finally:
+        # The call closures refer to the loop: dropping them lets a finished
+        # run be freed at once, not by the cycle collector (as in LangGraph).
+        loop.call_impl = None
+
+
+async def _traced(
+    gen: Generator[Any, Any, Any],
+    loop: Any,
+    chunks: deque[Any] | None,
+    saver: Any,
+    cache: Any,
+) -> AsyncGenerator[Any, None]:
     run = loop.run
     if run.tracing is not None:
         loop.trace = await run.tracing.AsyncTrace.start(
@@ -279,17 +297,25 @@ async def _body(task: Task) -> Any:
         return out
     loop = task.loop
     if (
-        node.bound_blocking
+        not node.fast_known
+        or node.bound_blocking
         or node.always_thread
         or loop.sync_off_loop
         or loop.parallel_step
     ):
         # A sync node with siblings gets a thread, as in LangGraph: run on
-        # the event loop, it would hold them up whenever it blocks.
+        # the event loop, it would hold them up whenever it blocks. So does
+        # one not yet seen to be quick: if it blocks (a model call), the
+        # event loop and every other run on it would wait, and the run could
+        # not be cancelled.
         ctx = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(
-            None, ctx.run, _timed_sync_body, task
+        deferred: list[Any] = []
+        out = await asyncio.get_running_loop().run_in_executor(
+            None, ctx.run, _timed_sync_body, task, deferred
         )
+        if deferred:
+            await await_deferred(task, deferred)
+        return out
     started = time.perf_counter()
     loop.inline_task = task
     try:
@@ -303,9 +329,9 @@ async def _body(task: Task) -> Any:
     return out
 
 
-def _timed_sync_body(task: Task) -> Any:
+def _timed_sync_body(task: Task, deferred: list[Any]) -> Any:
     started = time.perf_counter()
-    out = run_sync_body(task)
+    out = run_sync_body(task, deferred)
     task.node.note_duration(time.perf_counter() - started, SLOW_TASK_SECONDS)
     return out
 
@@ -367,14 +393,16 @@ async def _run_batch(
     if not tasks:
         return
     loop.parallel_step = len(tasks) > 1
+    deadline = _deadline(loop)
     if len(tasks) == 1:
-        exc = await run_task(tasks[0])
+        exc = await _within(run_task(tasks[0]), deadline)
         await _commit(loop, tasks[0], exc, saver)
         return
 
     limit = loop.config.get("max_concurrency")
     if limit == 1:
-        async with aclosing(_run_one_by_one(loop, tasks, saver, chunks)) as stream:
+        one_by_one = _run_one_by_one(loop, tasks, saver, chunks, deadline)
+        async with aclosing(one_by_one) as stream:
             async for chunk in stream:
                 yield chunk
         return
@@ -402,8 +430,14 @@ async def _run_batch(
     try:
         while pending:
             done, pending = await asyncio.wait(
-                pending, return_when=asyncio.FIRST_COMPLETED
+                pending,
+                timeout=_remaining(deadline),
+                return_when=asyncio.FIRST_COMPLETED,
             )
+            if not done:
+                # The step ran past ``step_timeout``: the ``finally`` below
+                # cancels what still runs, as LangGraph does.
+                raise asyncio.TimeoutError
             for fut in done:
                 if not fut.cancelled():
                     fut.result()
@@ -425,6 +459,27 @@ async def _run_batch(
             await asyncio.wait(pending)
 
 
+def _deadline(loop: Any) -> float | None:
+    """When the step must be done by (the graph's ``step_timeout``), if at all."""
+    timeout: float | None = loop.graph.step_timeout
+    if timeout is None:
+        return None
+    return asyncio.get_running_loop().time() + timeout
+
+
+def _remaining(deadline: float | None) -> float | None:
+    if deadline is None:
+        return None
+    return max(0.0, deadline - asyncio.get_running_loop().time())
+
+
+async def _within(run: Any, deadline: float | None) -> Any:
+    """Await ``run``; past the deadline cancel it and raise ``TimeoutError``."""
+    if deadline is None:
+        return await run
+    return await asyncio.wait_for(run, _remaining(deadline))
+
+
 def _fails(loop: Any, task: Task, exc: BaseException | None) -> bool:
     # A failure its error handler takes care of does not stop the step.
     return (
@@ -435,14 +490,18 @@ def _fails(loop: Any, task: Task, exc: BaseException | None) -> bool:
 
 
 async def _run_one_by_one(
-    loop: Any, tasks: list[Task], saver: Any, chunks: deque[Any] | None
+    loop: Any,
+    tasks: list[Task],
+    saver: Any,
+    chunks: deque[Any] | None,
+    deadline: float | None,
 ) -> AsyncGenerator[Any, None]:
     failed = False
     for task in tasks:
         if failed:
             await _commit(loop, task, asyncio.CancelledError(), saver)
             continue
-        exc = await run_task(task)
+        exc = await _within(run_task(task), deadline)
         await _commit(loop, task, exc, saver)
         failed = _fails(loop, task, exc)
         while chunks:

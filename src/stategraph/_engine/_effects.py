@@ -97,7 +97,8 @@ class WriteCache:
 
 @dataclass(slots=True)
 class GetSubgraphState:
-    """Call ``subgraph.get_state(config, subgraphs=True)``; send back the snapshot."""
+    """Call ``subgraph.get_state(config, subgraphs=...)``; send back the snapshot."""
 
     graph: Any
     config: Any
+    subgraphs: bool = True

@@ -16,6 +16,7 @@ from stategraph._constants import ERROR, ERROR_SOURCE_NODE, PUSH
 from stategraph._engine import _emit
 from stategraph._engine._calls import PUSH_TRIGGERS, is_call
 from stategraph._engine._task import Task, id_from_parts, legacy_id_from_parts
+from stategraph.errors import GraphBubbleUp
 
 if TYPE_CHECKING:
     from stategraph._engine._loop import Loop
@@ -29,6 +30,8 @@ def routes(loop: Loop, task: Task, exc: BaseException) -> bool:
     return (
         handler is not None
         and isinstance(exc, Exception)
+        # An interrupt (or a command bubbling up) is no failure to handle.
+        and not isinstance(exc, GraphBubbleUp)
         and not is_call(task)
         and handler in loop.nodes
     )

@@ -7,6 +7,7 @@ before. Token streaming from chat models hooks in here as well (issue #5).
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -28,12 +29,24 @@ def _message_type() -> Any:
 def note_input(loop: Loop, task: Task) -> None:
     """Remember the ids of messages a task received, so they are not re-emitted."""
     base = _message_type()
-    if base is None or not isinstance(task.input, dict):
+    if base is None:
         return
-    for value in task.input.values():
+    for value in _state_values(task.input):
         for item in _messages_in(value, base):
             if item.id is not None:
                 loop.seen_messages.add(item.id)
+
+
+def _state_values(state: Any) -> Sequence[Any]:
+    """Top-level field values of a state: a dict, a pydantic model or a dataclass."""
+    if isinstance(state, dict):
+        return list(state.values())
+    model_fields = getattr(type(state), "model_fields", None)
+    if isinstance(model_fields, dict):
+        return [getattr(state, k, None) for k in model_fields]
+    if dataclasses.is_dataclass(state) and not isinstance(state, type):
+        return [getattr(state, f.name) for f in dataclasses.fields(state)]
+    return ()
 
 
 def emit_output(loop: Loop, task: Task, output: Any) -> None:

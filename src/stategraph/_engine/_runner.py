@@ -89,8 +89,13 @@ def _lc_config(task: Task) -> Any:
     return config
 
 
-def run_sync_body(task: Task) -> Any:
-    """Call the node and its writers (sync); return the node's output."""
+def run_sync_body(task: Task, deferred: list[Any] | None = None) -> Any:
+    """Call the node and its writers (sync); return the node's output.
+
+    Under the async driver a sync node may run in a worker thread while a
+    writer (an async conditional edge) returns an awaitable: it goes to
+    ``deferred`` for the event loop to await (see ``await_deferred``).
+    """
     node = task.node
     token = var_child_config.set(task)
     lc_var = _langchain_var()
@@ -100,8 +105,24 @@ def run_sync_body(task: Task) -> Any:
         if task.loop.wants_messages and not task.node.hidden:
             _messages.emit_output(task.loop, task, out)
         for writer in node.writers:
-            writer(task, out)
+            pending = writer(task, out)
+            if pending is not None and deferred is not None:
+                deferred.append(pending)
         return out
+    finally:
+        if lc_token is not None:
+            lc_var.reset(lc_token)
+        var_child_config.reset(token)
+
+
+async def await_deferred(task: Task, deferred: list[Any]) -> None:
+    """Await writers ``run_sync_body`` left pending, in the task's context."""
+    token = var_child_config.set(task)
+    lc_var = _langchain_var()
+    lc_token = lc_var.set(_lc_config(task)) if lc_var is not None else None
+    try:
+        for pending in deferred:
+            await pending
     finally:
         if lc_token is not None:
             lc_var.reset(lc_token)

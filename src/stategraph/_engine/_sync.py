@@ -68,7 +68,7 @@ def perform(effect: Any, saver: Any, cache: Any) -> Any:
     if kind is WriteCache:
         return cache.set(effect.pairs)
     if kind is GetSubgraphState:
-        return effect.graph.get_state(effect.config, subgraphs=True)
+        return effect.graph.get_state(effect.config, subgraphs=effect.subgraphs)
     raise TypeError(f"Unknown effect {effect!r}")
 
 
@@ -81,19 +81,36 @@ def drive(
     if loop is not None:
         loop.commit_lock = threading.Lock()
         loop.call_impl = _spawn.sync_call_impl(loop, saver, cache, loop.commit_lock)
-        run = loop.run
-        if run.tracing is not None:
-            loop.trace = run.tracing.SyncTrace.start(
-                loop.graph, run.config, run.input, run.messages_handler
-            )
-            try:
-                yield from _drive(gen, loop, chunks, saver, cache)
-                loop.trace.tell(loop.lifecycle)
-            except BaseException as exc:
-                loop.trace.error(exc)
-                raise
-            loop.trace.end(loop.output)
-            return
+        try:
+            yield from _traced(gen, loop, chunks, saver, cache)
+        finally:
+            # The call closures refer to the loop: dropping them lets a
+            # finished run be freed at once, not by the cycle collector.
+            loop.call_impl = None
+        return
+    yield from _drive(gen, loop, chunks, saver, cache)
+
+
+def _traced(
+    gen: Generator[Any, Any, Any],
+    loop: Any,
+    chunks: deque[Any] | None,
+    saver: Any,
+    cache: Any,
+) -> Iterator[Any]:
+    run = loop.run
+    if run.tracing is not None:
+        loop.trace = run.tracing.SyncTrace.start(
+            loop.graph, run.config, run.input, run.messages_handler
+        )
+        try:
+            yield from _drive(gen, loop, chunks, saver, cache)
+            loop.trace.tell(loop.lifecycle)
+        except BaseException as exc:
+            loop.trace.error(exc)
+            raise
+        loop.trace.end(loop.output)
+        return
     yield from _drive(gen, loop, chunks, saver, cache)
 
 

@@ -28,6 +28,7 @@ merged is therefore not supported.
 from __future__ import annotations
 
 import os
+import uuid
 import warnings
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -103,8 +104,15 @@ _LANGCHAIN_NAMES = frozenset(
 _get_id = attrgetter("id")
 
 
+_UUID4 = uuid.uuid4
+
+
 def _new_id() -> str:
     """Return a random version-4 UUID string, like ``str(uuid.uuid4())``."""
+    if uuid.uuid4 is not _UUID4:
+        # ``uuid.uuid4`` is patched (tests seeding deterministic ids, as
+        # LangGraph's do): honour it, as LangGraph's own ids would.
+        return str(uuid.uuid4())
     raw = bytearray(os.urandom(16))
     raw[6] = (raw[6] & 0x0F) | 0x40
     raw[8] = (raw[8] & 0x3F) | 0x80

@@ -55,19 +55,35 @@ def injected_params(func: Callable[..., Any]) -> dict[str, Any]:
     return found
 
 
+def warn_config_annotation(func: Any) -> None:
+    """Warn (as LangGraph does when a node is added) about a mistyped ``config``.
+
+    Such a parameter gets no config injected, which is rarely what was meant.
+    """
+    try:
+        p = inspect.signature(func).parameters.get("config")
+    except (TypeError, ValueError):
+        return
+    if p is None or p.kind not in _KINDS or p.annotation is _EMPTY:
+        return
+    if not _is_config_type(p.annotation):
+        warnings.warn(
+            "The 'config' parameter should be typed as 'RunnableConfig' or "
+            f"'RunnableConfig | None', not '{p.annotation}'. ",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _injectables(params: Any) -> list[tuple[str, str, Any]]:
     out: list[tuple[str, str, Any]] = []
     p = params.get("config")
-    if p is not None and p.kind in _KINDS:
-        if p.annotation is _EMPTY or _is_config_type(p.annotation):
-            out.append(("config", "config", _EMPTY))
-        else:
-            warnings.warn(
-                "The 'config' parameter should be typed as 'RunnableConfig' or "
-                f"'RunnableConfig | None', not '{p.annotation}'. ",
-                UserWarning,
-                stacklevel=6,
-            )
+    if (
+        p is not None
+        and p.kind in _KINDS
+        and (p.annotation is _EMPTY or _is_config_type(p.annotation))
+    ):
+        out.append(("config", "config", _EMPTY))
     p = params.get("writer")
     if p is not None and p.kind in _KINDS and _is_writer_type(p.annotation):
         out.append(("writer", "stream_writer", lambda _: None))
@@ -139,6 +155,8 @@ def make_calls(func: Any, name: str) -> tuple[Any, Any]:
     """Return ``(call, acall)`` for a node; either may be ``None``."""
     if func is None:
         return (lambda value, task: value), None
+    if isinstance(func, dict):
+        func = _runnable_map(func, name)
     if _is_graph(func):
         return _graph_calls(func)
     # Runnable-like objects are told by their class: a Mock answers to any
@@ -153,6 +171,18 @@ def make_calls(func: Any, name: str) -> tuple[Any, Any]:
     if _is_async_callable(func):
         return _no_sync(name), _bind(func, spec)
     return _bind(func, spec), None
+
+
+def _runnable_map(mapping: dict[str, Any], name: str) -> Any:
+    """A dict of runnables as a node: each runs on the input (LangChain's map)."""
+    try:
+        from langchain_core.runnables import RunnableParallel
+    except ImportError:
+        raise TypeError(
+            f"Node '{name}' is a dict; a dict of runnables needs langchain-core "
+            "(pip install 'stategraph[langchain]'), or pass a function instead."
+        ) from None
+    return RunnableParallel(mapping)
 
 
 def _is_graph(obj: Any) -> bool:

@@ -6,6 +6,7 @@ engine's generator to the sync or async driver.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import aclosing
 from typing import Any
@@ -31,6 +32,7 @@ from stategraph.pregel._run import (
 from stategraph.pregel._schemas import SchemaMixin
 from stategraph.pregel._stream_events import StreamEventsMixin
 from stategraph.pregel._validate import validate_pregel
+from stategraph.warnings import LangGraphDeprecatedSinceV10
 
 _STREAM_KW = (
     "context",
@@ -127,6 +129,14 @@ class Pregel(StreamEventsMixin, LangChainEvents, SchemaMixin, DrawMixin):
             else tuple(retry_policy)
         )
         self.cache_policy = cache_policy
+        if (config_type := kwargs.get("config_type")) is not None:
+            warnings.warn(
+                "`config_type` is deprecated and will be removed. "
+                "Please use `context_schema` instead.",
+                category=LangGraphDeprecatedSinceV10,
+                stacklevel=2,
+            )
+            context_schema = config_type if context_schema is None else context_schema
         self.context_schema = context_schema
         self.config = config
         self.name = name

@@ -162,8 +162,15 @@ def prepare_run(
             "keys: thread_id, checkpoint_ns, checkpoint_id"
         )
     run.checkpointer = checkpointer
-    parent_runtime = conf.get(CONFIG_KEY_RUNTIME, DEFAULT_RUNTIME)
-    run.store = parent_runtime.store if CONFIG_KEY_RUNTIME in conf else graph.store
+    slot = conf.get(CONFIG_KEY_RUNTIME, DEFAULT_RUNTIME)
+    run.store = slot.store if CONFIG_KEY_RUNTIME in conf else graph.store
+    # Layers outside a run (a server's graph factory) may seed an object that
+    # only carries ``context``/``store``: adopt its context, as LangGraph does.
+    parent_runtime = (
+        slot
+        if isinstance(slot, Runtime)
+        else Runtime(context=getattr(slot, "context", None))
+    )
     run.cache = conf.get(CONFIG_KEY_CACHE) or graph.cache
     if checkpointer is None and durability is not None:
         warnings.warn(

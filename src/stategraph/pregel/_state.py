@@ -77,7 +77,8 @@ def _get_state(graph: Any, config: Any, saver: Any, recurse: bool) -> Effects:
     target = subgraph_for(graph, config, saver)
     if target is not None:
         sub, sub_config = target
-        return (yield GetSubgraphState(sub, sub_config))
+        # Nested task states are expanded only when asked, as LangGraph does.
+        return (yield GetSubgraphState(sub, sub_config, recurse))
     config = merge_configs(graph.config, config) if graph.config else dict(config)
     config = own_checkpoint_config(graph, {**config, CONF: dict(config.get(CONF, {}))})
     if not isinstance(config[CONF].get(CONFIG_KEY_THREAD_ID), str):
@@ -227,7 +228,12 @@ def _bulk_update(
     target = subgraph_for(graph, config, saver, for_update=True)
     if target is not None:
         sub, sub_config = target
-        return sub.bulk_update_state(sub_config, supersteps)
+        if not is_async:
+            return sub.bulk_update_state(sub_config, supersteps)
+        # The async caller's saver may only have the async API: run the
+        # subgraph's update through the same effects, not its sync method.
+        sub_saver = state_checkpointer(sub, sub_config)
+        return (yield from _bulk_update(sub, sub_config, sub_saver, supersteps, True))
     current = {
         **config,
         CONF: {

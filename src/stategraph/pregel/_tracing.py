@@ -9,6 +9,7 @@ called inside report to the same tree and stream their tokens.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -21,7 +22,13 @@ from langchain_core.callbacks.manager import (
 from langchain_core.runnables.config import var_child_runnable_config
 from langchain_core.tracers.context import _tracing_v2_is_enabled
 
-from stategraph._constants import CONF, CONFIG_KEY_STREAM_MESSAGES_V2
+from stategraph._constants import (
+    CONF,
+    CONFIG_KEY_CHECKPOINT_NS,
+    CONFIG_KEY_STREAM_MESSAGES_V2,
+    NS_SEP,
+)
+from stategraph._engine._calls import is_call
 from stategraph._graph_callbacks import (
     GraphInterruptEvent,
     GraphResumeEvent,
@@ -63,7 +70,7 @@ def messages_handler(
         return None
     v2 = version == "v2" and config[CONF].get(CONFIG_KEY_STREAM_MESSAGES_V2)
     cls = StreamMessagesHandlerV2 if v2 else StreamMessagesHandler
-    handler = cls(sink.put, subgraphs)
+    handler = cls(sink.put, subgraphs, parent_ns=_own_ns(config))
     # Tokens and node outputs streamed to one sink share its seen message ids.
     handler.seen = sink.seen_messages
     config[CONF][HANDLER_KEY] = handler
@@ -85,9 +92,19 @@ def tools_handler(
         return None
     from stategraph.pregel._tools import StreamToolCallHandler
 
-    handler = StreamToolCallHandler(sink.put, subgraphs)
+    handler = StreamToolCallHandler(sink.put, subgraphs, parent_ns=_own_ns(config))
     config[CONF][TOOLS_HANDLER_KEY] = handler
     return handler
+
+
+def _own_ns(config: dict[str, Any]) -> tuple[str, ...]:
+    """The namespace of the graph a handler is made for.
+
+    A graph streamed from inside another graph's node (``stream_mode=
+    "messages"`` without ``subgraphs``) still streams its own nodes' tokens.
+    """
+    ns = config[CONF].get(CONFIG_KEY_CHECKPOINT_NS, "")
+    return tuple(ns.split(NS_SEP)) if ns else ()
 
 
 def stream_handlers(
@@ -123,6 +140,18 @@ def lifecycle_event(record: tuple[Any, ...], run_id: Any) -> Any:
         return GraphResumeEvent(run_id, status, checkpoint_id, extra)
     ns, interrupts = extra
     return GraphInterruptEvent(run_id, status, checkpoint_id, ns, interrupts)
+
+
+def _node_input(task: Any) -> Any:
+    """What a node's run records as inputs: a task call's arguments by name."""
+    if not is_call(task):
+        return task.input
+    args, kwargs = task.input
+    try:
+        bound = inspect.signature(task.node.bound).bind_partial(*args, **kwargs)
+    except (TypeError, ValueError):
+        return task.input
+    return dict(bound.arguments)
 
 
 def _enter_node(config: dict[str, Any], run: Any) -> dict[str, Any]:
@@ -211,7 +240,7 @@ class SyncTrace:
             inheritable_tags=config.get("tags"),
             inheritable_metadata=config.get("metadata"),
         )
-        run = manager.on_chain_start(None, task.input, name=task.name)
+        run = manager.on_chain_start(None, _node_input(task), name=task.name)
         saved = _enter_node(config, run)
         token = var_child_runnable_config.set(config)
         try:
@@ -283,7 +312,7 @@ class AsyncTrace:
             inheritable_tags=config.get("tags"),
             inheritable_metadata=config.get("metadata"),
         )
-        run = await manager.on_chain_start(None, task.input, name=task.name)
+        run = await manager.on_chain_start(None, _node_input(task), name=task.name)
         saved = _enter_node(config, run)
         token = var_child_runnable_config.set(config)
         try:
