@@ -229,7 +229,75 @@ def test_arun_with_retry_idle_timeout_and_user_cancel() -> None:
     task = dataclasses.replace(task, retry_policy=[])
     with pytest.raises(NodeTimeoutError, match="idle timeout"):
         asyncio.run(arun_with_retry(task, None))
-    assert list(task.writes) == [("a", 1)]
+    assert list(task.writes) == []  # a timed-out attempt's writes never count
     with pytest.raises(NodeCancelledError) as info:
         asyncio.run(arun_with_retry(_task(Cancels()), None))
     assert info.value.node == "child"
+
+
+@dataclasses.dataclass
+class _Inner:
+    x: int
+
+
+class _State(TypedDict):
+    inner: _Inner
+    maybe: NotRequired[_Inner | None]
+
+
+def test_serde_allowlist_lists_registrable_schema_classes() -> None:
+    from langchain_core.messages import AIMessage
+
+    from stategraph._internal._serde import (
+        build_serde_allowlist,
+        collect_allowlist_from_schemas,
+        curated_core_allowlist,
+    )
+
+    class Channel:
+        ValueType = _Inner
+        UpdateType = Any
+
+    key = (_Inner.__module__, _Inner.__name__)
+    assert collect_allowlist_from_schemas(schemas=[_State]) == {key}
+    assert collect_allowlist_from_schemas(channels={"c": Channel()}) == {key}
+    assert collect_allowlist_from_schemas(schemas=[Any]) == set()
+    assert (AIMessage.__module__, "AIMessage") in curated_core_allowlist()
+    assert build_serde_allowlist(schemas=[_Inner]) >= {key, *curated_core_allowlist()}
+
+
+@pytest.mark.parametrize("merge", ["merge_configs", "ensure_config"])
+def test_config_merge_keeps_inputs_and_merges_lc_versions(merge: str) -> None:
+    from stategraph import _config
+
+    func = getattr(_config, merge)
+    a_versions = {"langgraph": "1"}
+    a = {"metadata": {"lc_versions": a_versions, "k": "a"}, "callbacks": [1]}
+    b = {"metadata": {"lc_versions": {"core": "2"}, "k": "b"}, "callbacks": [2]}
+    merged = func(a, b)
+    assert merged["metadata"] == {
+        "lc_versions": {"langgraph": "1", "core": "2"},
+        "k": "b",
+    }
+    assert merged["callbacks"] == [1, 2]
+    merged["metadata"]["lc_versions"]["langgraph"] = "changed"
+    assert a_versions == {"langgraph": "1"}
+
+
+def test_timed_attempt_observer_sees_start_progress_finish() -> None:
+    from stategraph._constants import CONFIG_KEY_TIMED_ATTEMPT_OBSERVER
+    from stategraph.pregel._retry import arun_with_retry
+
+    events: list[Any] = []
+
+    class Beats:
+        async def ainvoke(self, input: Any, config: Any) -> str:
+            config[CONF][CONFIG_KEY_RUNTIME].heartbeat()
+            return "ok"
+
+    task = _task(Beats(), timeout=TimeoutPolicy(idle_timeout=5.0))
+    task.config[CONF][CONFIG_KEY_TIMED_ATTEMPT_OBSERVER] = events.append
+    assert asyncio.run(arun_with_retry(task, None)) == "ok"
+    assert [e.event for e in events] == ["start", "progress", "finish"]
+    assert events[-1].status == "success"
+    assert events[0].context.idle_timeout_secs == 5.0

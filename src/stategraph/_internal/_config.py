@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from stategraph._config import (
+    _merge_callbacks as _merge_callbacks,
     _present,
     ensure_config as ensure_config,
     merge_configs as merge_configs,
@@ -35,39 +36,6 @@ __all__ = (
 def _is_not_empty(value: Any) -> bool:
     """Whether a config value counts as set: not ``None`` and not an empty container."""
     return _present(value)
-
-
-def _merge_callbacks(base: Any, new: Any) -> Any:
-    """Merge two ``callbacks`` values (``None``, a handler list or a manager).
-
-    Lists concatenate; a list merged with a manager is added to a copy of the
-    manager as inheritable handlers; two managers merge. Neither input changes.
-
-    Raises:
-        TypeError: When either value is not ``None``, a list or a callback manager.
-    """
-    from langchain_core.callbacks.base import BaseCallbackManager
-
-    if new is None:
-        return base
-    if base is None:
-        return new.copy() if isinstance(new, (list, BaseCallbackManager)) else new
-    if isinstance(base, list) and isinstance(new, list):
-        return [*base, *new]
-    if isinstance(base, BaseCallbackManager) and isinstance(new, BaseCallbackManager):
-        return base.merge(new)
-    if isinstance(base, BaseCallbackManager) and isinstance(new, list):
-        manager, handlers = base.copy(), new
-    elif isinstance(base, list) and isinstance(new, BaseCallbackManager):
-        manager, handlers = new.copy(), base
-    else:
-        raise TypeError(
-            "callbacks must be None, a list of handlers or a callback manager; "
-            f"got {type(base).__name__} and {type(new).__name__}"
-        )
-    for handler in handlers:
-        manager.add_handler(handler, inherit=True)
-    return manager
 
 
 def get_callback_manager_for_config(

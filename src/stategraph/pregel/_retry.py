@@ -30,6 +30,11 @@ from stategraph._policies import sync_timeout_unsupported
 from stategraph._runtime import ExecutionInfo, Runtime
 from stategraph._types import Command, PregelExecutableTask, RetryPolicy
 from stategraph.errors import GraphBubbleUp, NodeCancelledError, ParentCommand
+from stategraph.pregel._attempts import (
+    finish_attempt,
+    progress_reporter,
+    start_attempt,
+)
 from stategraph.pregel._timed import _TimedAttemptScope as _TimedAttemptScope, run_timed
 
 __all__ = ("arun_with_retry", "run_with_retry")
@@ -172,6 +177,37 @@ def run_with_retry(
             config = patch_configurable(config, {CONFIG_KEY_RESUMING: True})
 
 
+async def _attempt(task: PregelExecutableTask, config: Any, stream: bool) -> Any:
+    """One attempt, reported to the observer; failures raise.
+
+    A command a subgraph sent to this graph is applied by the task's writers.
+    """
+    context = start_attempt(task, config, task.timeout)
+    try:
+        result = await run_timed(
+            task, config, stream, progress_reporter(config, context)
+        )
+    except ParentCommand as exc:
+        if not _own_command(task, config, exc):
+            finish_attempt(config, context)
+            raise
+        try:
+            for writer in task.writers:
+                writer.invoke(exc.args[0], config)
+        except Exception as writer_exc:
+            finish_attempt(config, context, writer_exc)
+            raise
+        result = None
+    except GraphBubbleUp:
+        finish_attempt(config, context)
+        raise
+    except Exception as exc:
+        finish_attempt(config, context, exc)
+        raise
+    finish_attempt(config, context)
+    return result
+
+
 async def arun_with_retry(
     task: PregelExecutableTask,
     retry_policy: Sequence[RetryPolicy] | None,
@@ -180,9 +216,10 @@ async def arun_with_retry(
 ) -> Any:
     """Run ``task`` (async), retrying as its (or the given) retry policy says.
 
-    With ``stream`` the node is consumed with ``astream`` (its chunks are
-    streamed by its own callbacks) and the result is ``None``. A task timeout
-    limits each attempt (``NodeTimeoutError``, which retry policies may retry).
+    With ``stream`` the node is consumed with ``astream`` and the result is
+    the value it wrote to ``RETURN``. A task timeout limits each attempt
+    (``NodeTimeoutError``, which retry policies may retry); timed attempts are
+    reported to the observer in the config, if any.
     """
     policies = task.retry_policy or retry_policy
     config = _first_config(task, configurable)
@@ -191,13 +228,7 @@ async def arun_with_retry(
         config = _patch_info(config, node_attempt=failures + 1)
         task.writes.clear()
         try:
-            return await run_timed(task, config, stream)
-        except ParentCommand as exc:
-            if not _own_command(task, config, exc):
-                raise
-            for writer in task.writers:
-                await writer.ainvoke(exc.args[0], config)
-            return None
+            return await _attempt(task, config, stream)
         except GraphBubbleUp:
             raise
         except Exception as exc:

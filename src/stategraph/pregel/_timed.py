@@ -10,8 +10,10 @@ cancelled and ``NodeTimeoutError`` raised.
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +24,9 @@ from stategraph._constants import (
     CONFIG_KEY_RUNTIME,
     CONFIG_KEY_SEND,
     CONFIG_KEY_STREAM,
+    RETURN,
 )
+from stategraph._internal._config import _merge_callbacks
 from stategraph._runtime import Runtime
 from stategraph._types import PregelExecutableTask
 from stategraph.errors import NodeCancelledError, NodeTimeoutError
@@ -35,17 +39,41 @@ class _TimedAttemptScope:
     Writes are checked under the lock so ``close`` wins over a late write.
     """
 
-    __slots__ = ("_active", "_last_progress", "_lock", "_refresh_on")
+    __slots__ = (
+        "__weakref__",
+        "_active",
+        "_last_progress",
+        "_last_report",
+        "_lock",
+        "_min_interval",
+        "_on_progress",
+        "_refresh_on",
+    )
 
-    def __init__(self, refresh_on: str | None = None) -> None:
+    def __init__(
+        self,
+        on_progress: Callable[[], None] | None = None,
+        progress_min_interval: float = 0.0,
+        refresh_on: str | None = None,
+    ) -> None:
         self._active = True
         self._last_progress = time.monotonic()
         self._lock = threading.Lock()
         self._refresh_on = refresh_on
+        self._on_progress = on_progress
+        self._min_interval = progress_min_interval
+        self._last_report = float("-inf")
 
     def touch(self) -> None:
-        """Record progress now (resets the idle clock)."""
-        self._last_progress = time.monotonic()
+        """Record progress now (resets the idle clock) and report it, rate-limited."""
+        now = time.monotonic()
+        self._last_progress = now
+        # No lock on this hot path: the idle limit is coarse next to the race.
+        if self._on_progress is not None and now - self._last_report >= (
+            self._min_interval
+        ):
+            self._last_report = now
+            self._on_progress()
 
     def _progress(self) -> None:
         if self._refresh_on != "heartbeat":
@@ -111,15 +139,55 @@ class _TimedAttemptScope:
                 stream_writer=self._guard_stream_writer(runtime.stream_writer),
                 heartbeat=self.touch,
             )
-        return patch_configurable(config, patch) if patch else config
+        config = patch_configurable(config, patch) if patch else config
+        if self._refresh_on == "auto" and "langchain_core" in sys.modules:
+            # Callback events (model tokens, tool runs) under the node count
+            # as progress; without langchain loaded there can be none.
+            handler = _progress_handler(self)
+            config = {
+                **config,
+                "callbacks": _merge_callbacks(config.get("callbacks"), [handler]),
+            }
+        return config
 
 
-async def _call(task: PregelExecutableTask, config: Any, stream: bool) -> Any:
+def _progress_handler(scope: _TimedAttemptScope) -> Any:
+    """A langchain callback handler touching ``scope`` on every event.
+
+    Holds the scope weakly: a child manager outliving the attempt must not
+    keep it alive.
+    """
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    ref = weakref.ref(scope)
+
+    def touch(*args: Any, **kwargs: Any) -> None:
+        if (alive := ref()) is not None:
+            alive.touch()
+
+    names = [n for n in dir(BaseCallbackHandler) if n.startswith("on_")]
+    attrs: dict[str, Any] = dict.fromkeys(names, staticmethod(touch))
+    attrs["run_inline"] = True  # record progress in emission order
+    return type("_IdleProgressHandler", (BaseCallbackHandler,), attrs)()
+
+
+def _return_value(task: PregelExecutableTask) -> Any:
+    # A streamed task is drained, not awaited: its result is what it wrote.
+    return next((value for chan, value in task.writes if chan == RETURN), None)
+
+
+async def _call(
+    task: PregelExecutableTask,
+    config: Any,
+    stream: bool,
+    scope: _TimedAttemptScope | None = None,
+) -> Any:
     try:
         if stream:
             async for _ in task.proc.astream(task.input, config):
-                pass
-            return None
+                if scope is not None and scope._refresh_on == "auto":
+                    scope.touch()
+            return _return_value(task)
         return await task.proc.ainvoke(task.input, config)
     except asyncio.CancelledError as exc:
         current = asyncio.current_task()
@@ -139,14 +207,25 @@ def _deadline(scope: _TimedAttemptScope, policy: Any, started: float) -> float:
     return min(ends)
 
 
-async def run_timed(task: PregelExecutableTask, config: Any, stream: bool) -> Any:
+async def run_timed(
+    task: PregelExecutableTask,
+    config: Any,
+    stream: bool,
+    on_progress: Callable[[], None] | None = None,
+) -> Any:
     """Run one attempt of ``task``, within its timeout policy if it has one."""
     policy = task.timeout
     if policy is None:
         return await _call(task, config, stream)
-    scope = _TimedAttemptScope(policy.refresh_on)
+    idle = policy.idle_timeout
+    # At most ~4 progress reports per idle window, however fast tokens come.
+    scope = _TimedAttemptScope(
+        on_progress, idle / 4 if idle else 0.0, policy.refresh_on
+    )
     started = time.monotonic()
-    attempt = asyncio.ensure_future(_call(task, scope.wrap_config(config), stream))
+    attempt = asyncio.ensure_future(
+        _call(task, scope.wrap_config(config), stream, scope)
+    )
     try:
         while True:
             remaining = _deadline(scope, policy, started) - time.monotonic()
@@ -156,8 +235,11 @@ async def run_timed(task: PregelExecutableTask, config: Any, stream: bool) -> An
                     return attempt.result()
                 continue
             scope.close()
+            task.writes.clear()  # writes of a timed-out attempt never count
             attempt.cancel()
-            await asyncio.gather(attempt, return_exceptions=True)
+            # Not awaited: a node that swallows the cancellation must not hold
+            # up the timeout; its later writes are refused by the closed scope.
+            attempt.add_done_callback(_drain)
             elapsed = time.monotonic() - started
             run_over = policy.run_timeout is not None and elapsed >= policy.run_timeout
             raise NodeTimeoutError(
@@ -168,5 +250,13 @@ async def run_timed(task: PregelExecutableTask, config: Any, stream: bool) -> An
                 idle_timeout=policy.idle_timeout,
             )
     finally:
+        scope.close()
         if not attempt.done():
             attempt.cancel()
+            attempt.add_done_callback(_drain)
+
+
+def _drain(attempt: asyncio.Future[Any]) -> None:
+    # Retrieve the abandoned attempt's outcome so asyncio does not log it.
+    if not attempt.cancelled():
+        attempt.exception()
