@@ -301,3 +301,26 @@ def test_timed_attempt_observer_sees_start_progress_finish() -> None:
     assert [e.event for e in events] == ["start", "progress", "finish"]
     assert events[-1].status == "success"
     assert events[0].context.idle_timeout_secs == 5.0
+
+
+def test_callback_manager_gives_tracers_plain_configurable_values() -> None:
+    from unittest.mock import MagicMock
+
+    from langchain_core.tracers import LangChainTracer
+
+    from stategraph._internal._config import get_callback_manager_for_config
+
+    tracer = LangChainTracer(client=MagicMock())
+    config: Any = {
+        "configurable": {
+            "thread_id": "t",
+            "n": 1,
+            "__private": "x",
+            "api_key": "s",
+            "nested": {"a": 1},
+        },
+        "callbacks": [tracer],
+    }
+    manager = get_callback_manager_for_config(config)
+    (found,) = [h for h in manager.handlers if isinstance(h, LangChainTracer)]
+    assert found.tracing_metadata == {"thread_id": "t", "n": 1}
