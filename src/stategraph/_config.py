@@ -7,7 +7,7 @@ Owns the context variable that makes the current task's config visible to
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any, TypedDict
 
@@ -86,6 +86,66 @@ def _present(value: Any) -> bool:
     return value is not None
 
 
+def _copy_value(value: Any) -> Any:
+    # Mapping values are copied one level so a merged config never shares
+    # (and lets callers mutate) a dict of its inputs.
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+def _merge_metadata(base: Any, new: Any) -> dict[str, Any]:
+    """Merge metadata, newer keys winning; ``lc_versions`` merges one level deeper.
+
+    Independent langchain packages each add their version to ``lc_versions``.
+    Inputs are never changed.
+    """
+    merged = {k: _copy_value(v) for k, v in (base or {}).items()}
+    for key, value in (new or {}).items():
+        old = merged.get(key)
+        if (
+            key == "lc_versions"
+            and isinstance(old, Mapping)
+            and isinstance(value, Mapping)
+        ):
+            merged[key] = {**old, **value}
+        else:
+            merged[key] = _copy_value(value)
+    return merged
+
+
+def _merge_callbacks(base: Any, new: Any) -> Any:
+    """Merge two ``callbacks`` values (``None``, a handler list or a manager).
+
+    Lists concatenate; a list merged with a manager is added to a copy of the
+    manager as inheritable handlers; two managers merge. Inputs never change.
+
+    Raises:
+        TypeError: When a value is not ``None``, a list or a callback manager.
+    """
+    if new is None:
+        return base
+    if base is None:
+        return new.copy() if hasattr(new, "copy") else new
+    if isinstance(base, list) and isinstance(new, list):
+        return [*base, *new]
+    # A manager is involved, so langchain-core is already imported.
+    from langchain_core.callbacks.base import BaseCallbackManager
+
+    if isinstance(base, BaseCallbackManager) and isinstance(new, BaseCallbackManager):
+        return base.merge(new)
+    if isinstance(base, BaseCallbackManager) and isinstance(new, list):
+        manager, handlers = base.copy(), new
+    elif isinstance(base, list) and isinstance(new, BaseCallbackManager):
+        manager, handlers = new.copy(), base
+    else:
+        raise TypeError(
+            "callbacks must be None, a list of handlers or a callback manager; "
+            f"got {type(base).__name__} and {type(new).__name__}"
+        )
+    for handler in handlers:
+        manager.add_handler(handler, inherit=True)
+    return manager
+
+
 def ensure_config(*configs: Any) -> dict[str, Any]:
     """Merge ``configs`` over the defaults and over the running task's config.
 
@@ -132,7 +192,9 @@ def _merge_into(target: dict[str, Any], config: Any, inherited: set[str]) -> Non
         elif k == CONF:
             target[CONF] = {**target[CONF], **v}
         elif k == "metadata":
-            target["metadata"] = {**target["metadata"], **v}
+            target["metadata"] = _merge_metadata(target["metadata"], v)
+        elif k == "callbacks":
+            target["callbacks"] = _merge_callbacks(target.get("callbacks"), v)
         elif k == "tags":
             target["tags"] = [*target["tags"], *(t for t in v if t not in inherited)]
         else:
@@ -146,8 +208,12 @@ def merge_configs(*configs: Any) -> dict[str, Any]:
         if not config:
             continue
         for key, value in config.items():
-            if key in (CONF, "metadata"):
+            if key == CONF:
                 base[key] = {**base.get(key, {}), **value}
+            elif key == "metadata":
+                base[key] = _merge_metadata(base.get(key), value)
+            elif key == "callbacks":
+                base[key] = _merge_callbacks(base.get(key), value)
             elif key == "tags":
                 base["tags"] = sorted({*base.get("tags", []), *value})
             else:

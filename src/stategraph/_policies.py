@@ -57,6 +57,8 @@ class TimeoutPolicy:
         idle = _seconds(value.idle_timeout, field="idle_timeout")
         if run is None and idle is None:
             return None
+        if run == value.run_timeout and idle == value.idle_timeout:
+            return value  # type: ignore[no-any-return]  # already in seconds: keep it
         return cls(run_timeout=run, idle_timeout=idle, refresh_on=value.refresh_on)
 
 

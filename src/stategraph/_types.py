@@ -23,6 +23,7 @@ from typing import (
 
 from xxhash import xxh3_128_hexdigest
 
+from stategraph._policies import TimeoutPolicy
 from stategraph.warnings import LangGraphDeprecatedSinceV11
 
 if TYPE_CHECKING:
@@ -274,6 +275,8 @@ class Send:
     Attributes:
         node: Name of the node to run.
         arg: The input given to that node instead of the graph state.
+        timeout: Time limits of that task (a ``TimeoutPolicy``; seconds or a
+            ``timedelta`` become its ``run_timeout``).
     """
 
     __slots__ = ("arg", "node", "timeout")
@@ -281,7 +284,7 @@ class Send:
     def __init__(self, /, node: str, arg: Any, *, timeout: Any = None) -> None:
         self.node = node
         self.arg = arg
-        self.timeout = timeout
+        self.timeout = TimeoutPolicy.coerce(timeout)
 
     def __hash__(self) -> int:
         return hash((self.node, self.arg, self.timeout))

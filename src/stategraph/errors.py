@@ -196,7 +196,20 @@ class UnknownInterruptError(Exception):
 
 
 class NodeCancelledError(Exception):
-    """Raised in place of a node that was cancelled because a sibling failed."""
+    """Raised when a node's own code raises ``asyncio.CancelledError``.
+
+    A cancellation nobody requested is the node failing, not the run being
+    torn down, so it is reported as an error like any other exception.
+
+    Attributes:
+        node: Name of the node.
+    """
+
+    node: str
+
+    def __init__(self, node: str, message: str | None = None) -> None:
+        super().__init__(message or f"Node {node!r} raised asyncio.CancelledError")
+        self.node = node
 
 
 class NodeTimeoutError(Exception):

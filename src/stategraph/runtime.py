@@ -9,7 +9,12 @@ from stategraph._runtime import (
     get_runtime as get_runtime,
 )
 
+DEFAULT_RUNTIME: Runtime[None] = Runtime()
+"""A runtime with nothing attached: no context, store, execution info or control;
+writes and heartbeats go nowhere."""
+
 __all__ = (
+    "DEFAULT_RUNTIME",
     "BaseUser",
     "ExecutionInfo",
     "RunControl",
