@@ -34,3 +34,19 @@ def test_import_pulls_in_no_heavy_package(statement: str) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_importing_the_builder_leaves_the_engine_and_asyncio_unloaded() -> None:
+    # The engine (and asyncio, which it needs) loads at compile(), so a plain
+    # `from stategraph.graph import StateGraph` stays far under 150 ms.
+    code = (
+        "from stategraph.graph import StateGraph, START, END\n"
+        "import sys\n"
+        "print(sorted(m for m in sys.modules"
+        " if m.startswith(('stategraph._engine', 'stategraph.pregel._call'))"
+        " or m == 'asyncio'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"

@@ -31,7 +31,6 @@ from stategraph._types import CachePolicy, Command, RetryPolicy, StateT
 from stategraph.channels import BaseChannel, LastValue
 from stategraph.graph._node_data import wrap_callable
 from stategraph.graph._schema import channels_of, warn_invalid_state_schema
-from stategraph.pregel._call import warn_config_annotation
 from stategraph.warnings import LangGraphDeprecatedSinceV05, LangGraphDeprecatedSinceV10
 
 if TYPE_CHECKING:
@@ -258,6 +257,10 @@ class StateGraph(Generic[StateT]):
         if action is None:
             raise RuntimeError
         _check_node_name(node, self.nodes)
+        # Imported here: pregel._call pulls in the engine, which importing
+        # stategraph.graph must not do (import time is a benchmark target).
+        from stategraph.pregel._call import warn_config_annotation
+
         warn_config_annotation(action)
         inferred, inferred_ends = _infer_from_hints(
             action, want_input=input_schema is None
