@@ -259,3 +259,31 @@ async def test_authenticate_handlers_sync_or_async_and_their_failures() -> None:
             await ServerAuth(failing).authenticate(scope)
         assert info.value.status_code == status
         assert str(info.value.detail).startswith(detail)
+
+
+def test_served_openapi_document_carries_the_configured_security() -> None:
+    import httpx
+    from _server_graphs import agent
+    from langgraph_sdk import Auth
+
+    from conftest import serve
+    from stategraph.server import create_app
+    from stategraph.server._auth import ServerAuth
+
+    auth = Auth()
+
+    @auth.authenticate
+    async def who(authorization: str | None) -> str:
+        return "u"
+
+    bearer = {"bearer": {"type": "http", "scheme": "bearer"}}
+    spec = {"security_schemes": bearer, "security": [{"bearer": []}]}
+    app = create_app({"agent": agent}, auth=ServerAuth(auth, openapi=spec))
+    for url in serve(app):
+        # /openapi.json stays public: no Authorization header is sent.
+        reply = httpx.get(f"{url}/openapi.json")
+        assert reply.status_code == 200
+        document = reply.json()
+        assert document["components"]["securitySchemes"] == bearer
+        assert document["security"] == [{"bearer": []}]
+        assert "/threads" in document["paths"]
