@@ -262,11 +262,10 @@ async def test_authenticate_handlers_sync_or_async_and_their_failures() -> None:
 
 
 def test_served_openapi_document_carries_the_configured_security() -> None:
-    import httpx
     from _server_graphs import agent
     from langgraph_sdk import Auth
+    from starlette.testclient import TestClient
 
-    from conftest import serve
     from stategraph.server import create_app
     from stategraph.server._auth import ServerAuth
 
@@ -279,11 +278,11 @@ def test_served_openapi_document_carries_the_configured_security() -> None:
     bearer = {"bearer": {"type": "http", "scheme": "bearer"}}
     spec = {"security_schemes": bearer, "security": [{"bearer": []}]}
     app = create_app({"agent": agent}, auth=ServerAuth(auth, openapi=spec))
-    for url in serve(app):
+    with TestClient(app) as client:
         # /openapi.json stays public: no Authorization header is sent.
-        reply = httpx.get(f"{url}/openapi.json")
-        assert reply.status_code == 200
-        document = reply.json()
-        assert document["components"]["securitySchemes"] == bearer
-        assert document["security"] == [{"bearer": []}]
-        assert "/threads" in document["paths"]
+        reply = client.get("/openapi.json")
+    assert reply.status_code == 200
+    document = reply.json()
+    assert document["components"]["securitySchemes"] == bearer
+    assert document["security"] == [{"bearer": []}]
+    assert "/threads" in document["paths"]
