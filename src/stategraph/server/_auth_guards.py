@@ -8,12 +8,13 @@ Without auth configured they are the plain loaders.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from uuid import UUID
 
 from starlette.requests import Request
 
-from stategraph.server._auth import Filters, request_auth
+from stategraph.server._auth import Filters, authorize, request_auth
 from stategraph.server._auth_filters import visible
 from stategraph.server._context import context
 from stategraph.server._http import ApiError, parse_uuid
@@ -140,3 +141,16 @@ async def assistant_readable(request: Request, assistant: Record) -> bool:
     value = {"assistant_id": UUID(assistant["assistant_id"])}
     filters: Filters | None = await auth.authorize("assistants", "read", value)
     return visible(assistant, filters)
+
+
+async def authorized_search(
+    request: Request, resource: str, query: Query, value: dict[str, Any]
+) -> Query:
+    """``query`` as the ``<resource>:search`` handler allows it.
+
+    The handler sees ``value`` (the search as LangGraph hands it over) and may
+    change its ``metadata``; what it returns becomes ``query.auth``.
+    """
+    filters = await authorize(request, resource, "search", value)
+    metadata = value.get("metadata") or None
+    return dataclasses.replace(query, metadata=metadata, auth=filters)

@@ -7,7 +7,6 @@ other assistant's UUID, or a graph id.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +16,11 @@ from starlette.routing import Route
 
 from stategraph.server._auth import authorize, request_auth
 from stategraph.server._auth_filters import visible
-from stategraph.server._auth_guards import assistant_for, only_visible
+from stategraph.server._auth_guards import (
+    assistant_for,
+    authorized_search,
+    only_visible,
+)
 from stategraph.server._context import ServerContext, context, new_id, now
 from stategraph.server._http import (
     ApiError,
@@ -196,9 +199,7 @@ async def _authorized(request: Request, query: Query) -> Query:
         "limit": query.limit,
         "offset": query.offset,
     }
-    filters = await authorize(request, "assistants", "search", value)
-    metadata = value.get("metadata") or None
-    return dataclasses.replace(query, metadata=metadata, auth=filters)
+    return await authorized_search(request, "assistants", query, value)
 
 
 async def search(request: Request) -> Response:

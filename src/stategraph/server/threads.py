@@ -6,7 +6,6 @@ checkpointer and are read through the graph named by ``metadata.graph_id``.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +17,7 @@ from stategraph._types import StateUpdate
 from stategraph.server import _thread_stream
 from stategraph.server._auth import authorize, request_auth
 from stategraph.server._auth_filters import visible
-from stategraph.server._auth_guards import only_visible, thread_for
+from stategraph.server._auth_guards import authorized_search, only_visible, thread_for
 from stategraph.server._context import ServerContext, context, new_id, now
 from stategraph.server._http import (
     ApiError,
@@ -167,9 +166,7 @@ async def _authorized(request: Request, query: Query) -> Query:
         "offset": query.offset,
         "ids": query.ids,
     }
-    filters = await authorize(request, "threads", "search", value)
-    metadata = value.get("metadata") or None
-    return dataclasses.replace(query, metadata=metadata, auth=filters)
+    return await authorized_search(request, "threads", query, value)
 
 
 async def search(request: Request) -> Response:
