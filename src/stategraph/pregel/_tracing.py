@@ -9,6 +9,7 @@ called inside report to the same tree and stream their tokens.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -19,7 +20,7 @@ from langchain_core.callbacks.manager import (
     CallbackManager,
     CallbackManagerForChainRun,
 )
-from langchain_core.runnables.config import var_child_runnable_config
+from langchain_core.runnables.config import set_config_context
 from langchain_core.tracers.context import _tracing_v2_is_enabled
 
 from stategraph._constants import (
@@ -166,6 +167,10 @@ def _enter_node(config: dict[str, Any], run: Any) -> dict[str, Any]:
     return saved
 
 
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
 async def _once(value: Any) -> AsyncIterator[Any]:
     yield value
 
@@ -242,14 +247,15 @@ class SyncTrace:
         )
         run = manager.on_chain_start(None, _node_input(task), name=task.name)
         saved = _enter_node(config, run)
-        token = var_child_runnable_config.set(config)
         try:
-            out = body(task)
+            # The node runs in langchain's config context, which also makes the
+            # node's run LangSmith's current run tree (``get_current_run_tree``).
+            with set_config_context(config) as context:
+                out = context.run(body, task)
         except BaseException as exc:
             run.on_chain_error(exc)
             raise
         finally:
-            var_child_runnable_config.reset(token)
             config.update(saved)
         run.on_chain_end(out)
         return out
@@ -314,14 +320,13 @@ class AsyncTrace:
         )
         run = await manager.on_chain_start(None, _node_input(task), name=task.name)
         saved = _enter_node(config, run)
-        token = var_child_runnable_config.set(config)
         try:
-            out = await body(task)
+            with set_config_context(config) as context:
+                out = await asyncio.create_task(_awaited(body(task)), context=context)
         except BaseException as exc:
             await run.on_chain_error(exc)
             raise
         finally:
-            var_child_runnable_config.reset(token)
             config.update(saved)
         await _stream_output(run, out)
         await run.on_chain_end(out)
