@@ -103,6 +103,8 @@ def engine_writers(writers: Sequence[Any]) -> list[Any]:
             else:
                 writer(task, value)
 
+    # Kept for validation: a timeout needs every runnable writer to be async.
+    write.runnables = [w for w in chain if _is_runnable(w)]  # type: ignore[attr-defined]
     return [write]
 
 
