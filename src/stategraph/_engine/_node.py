@@ -47,6 +47,7 @@ class PregelNode:
         "subgraphs",
         "tags",
         "timeout",
+        "trace_policy",
         "triggers",
         "writers",
     )
@@ -68,6 +69,7 @@ class PregelNode:
         cache_policy: Any = None,
         subgraphs: Sequence[Any] = (),
         timeout: Any = None,
+        trace_policy: Any = None,
     ) -> None:
         self.name = name
         self.triggers = list(triggers)
@@ -91,6 +93,8 @@ class PregelNode:
         self.cache_policy = cache_policy
         self.subgraphs = list(subgraphs)
         self.timeout = timeout
+        # What the node's traced run records (``TracePolicy``), if not as is.
+        self.trace_policy = trace_policy
         # Learned at run time: the node blocked the thread once, so it runs in
         # worker threads from then on.
         self.bound_blocking = False

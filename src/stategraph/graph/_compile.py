@@ -209,6 +209,7 @@ class _Compiler:
             cache_policy=cache,
             timeout=timeout,
             subgraphs=_subgraphs_of(runnable),
+            trace_policy=spec.trace_policy,
         )
         node.error_handler = spec.error_handler
         return node

@@ -10,7 +10,9 @@ called inside report to the same tree and stream their tokens.
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -21,6 +23,8 @@ from langchain_core.callbacks.manager import (
     CallbackManagerForChainRun,
 )
 from langchain_core.runnables.config import set_config_context
+from langchain_core.tracers._streaming import _StreamingCallbackHandler
+from langchain_core.tracers.base import BaseTracer
 from langchain_core.tracers.context import _tracing_v2_is_enabled
 
 from stategraph._constants import (
@@ -37,6 +41,8 @@ from stategraph._graph_callbacks import (
     _GraphCallbackManager,
 )
 from stategraph.pregel._messages import StreamMessagesHandler, StreamMessagesHandlerV2
+
+logger = logging.getLogger(__name__)
 
 HANDLER_KEY = "__pregel_messages_handler"
 """Config key of the run's messages handler, shared with its subgraphs."""
@@ -155,6 +161,41 @@ def _node_input(task: Any) -> Any:
     return dict(bound.arguments)
 
 
+def _recorded(task: Any, value: Any, hook: str) -> Any:
+    """What tracers record for ``value``: the node's ``TracePolicy`` hook applied.
+
+    The hook never changes what the node gets or returns; if it fails, the
+    value is recorded as is (and the failure logged).
+    """
+    policy = getattr(task.node, "trace_policy", None)
+    transform = getattr(policy, hook, None) if policy is not None else None
+    if transform is None:
+        return value
+    try:
+        return transform(value)
+    except Exception:
+        logger.exception("TracePolicy.%s raised; recording the value as is", hook)
+        return value
+
+
+def _split(manager: Any) -> tuple[Any, Any]:
+    """Copies of ``manager``: one without its tracers, one with only them.
+
+    Only tracers get the recorded payload (it exists to keep what they store
+    small); streaming tracers (``astream_events``, ``astream_log``) feed the
+    caller's own stream, so they get the real one.
+    """
+    real, tracers = copy.copy(manager), copy.copy(manager)
+    tracers.handlers = [
+        h
+        for h in manager.handlers
+        if isinstance(h, BaseTracer)
+        and _StreamingCallbackHandler not in type(h).__mro__
+    ]
+    real.handlers = [h for h in manager.handlers if h not in tracers.handlers]
+    return real, tracers
+
+
 def _enter_node(config: dict[str, Any], run: Any) -> dict[str, Any]:
     """Point a task's config at its node run; return what to restore after.
 
@@ -245,7 +286,15 @@ class SyncTrace:
             inheritable_tags=config.get("tags"),
             inheritable_metadata=config.get("metadata"),
         )
-        run = manager.on_chain_start(None, _node_input(task), name=task.name)
+        inputs = _node_input(task)
+        recorded = _recorded(task, inputs, "process_inputs")
+        if recorded is inputs:
+            run = manager.on_chain_start(None, inputs, name=task.name)
+        else:
+            real, tracers = _split(manager)
+            run = real.on_chain_start(None, inputs, name=task.name)
+            tracers.on_chain_start(None, recorded, name=task.name, run_id=run.run_id)
+            run.handlers = manager.handlers
         saved = _enter_node(config, run)
         try:
             # The node runs in langchain's config context, which also makes the
@@ -257,7 +306,13 @@ class SyncTrace:
             raise
         finally:
             config.update(saved)
-        run.on_chain_end(out)
+        recorded = _recorded(task, out, "process_outputs")
+        if recorded is out:
+            run.on_chain_end(out)
+        else:
+            real, tracers = _split(run)
+            tracers.on_chain_end(recorded)
+            real.on_chain_end(out)
         return out
 
 
@@ -318,7 +373,17 @@ class AsyncTrace:
             inheritable_tags=config.get("tags"),
             inheritable_metadata=config.get("metadata"),
         )
-        run = await manager.on_chain_start(None, _node_input(task), name=task.name)
+        inputs = _node_input(task)
+        recorded = _recorded(task, inputs, "process_inputs")
+        if recorded is inputs:
+            run = await manager.on_chain_start(None, inputs, name=task.name)
+        else:
+            real, tracers = _split(manager)
+            run = await real.on_chain_start(None, inputs, name=task.name)
+            await tracers.on_chain_start(
+                None, recorded, name=task.name, run_id=run.run_id
+            )
+            run.handlers = manager.handlers
         saved = _enter_node(config, run)
         try:
             with set_config_context(config) as context:
@@ -329,7 +394,14 @@ class AsyncTrace:
         finally:
             config.update(saved)
         await _stream_output(run, out)
-        await run.on_chain_end(out)
+        recorded = _recorded(task, out, "process_outputs")
+        if recorded is out:
+            await run.on_chain_end(out)
+        else:
+            real, tracers = _split(run)
+            # Tracers first: a cancellation must not leave their run open.
+            await tracers.on_chain_end(recorded)
+            await real.on_chain_end(out)
         return out
 
 
