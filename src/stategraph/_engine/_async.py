@@ -269,20 +269,20 @@ def _send_at(channel: Any, idx: Any) -> Any:
 
 
 async def _with_timeout(task: Task, policy: Any) -> Any:
-    limit = policy.run_timeout or policy.idle_timeout
-    started = time.perf_counter()
-    try:
-        return await asyncio.wait_for(run_async_body(task), limit)
-    except asyncio.TimeoutError:
-        from stategraph.errors import NodeTimeoutError
+    from stategraph.pregel._timed import run_within
 
-        raise NodeTimeoutError(
-            task.name,
-            time.perf_counter() - started,
-            kind="run" if policy.run_timeout else "idle",
-            run_timeout=policy.run_timeout,
-            idle_timeout=policy.idle_timeout,
-        ) from None
+    config = task.config
+
+    async def attempt(scope: Any) -> Any:
+        # The node sees hooks (writes, stream writer, calls, heartbeat and,
+        # when langchain is loaded, callbacks) that refresh the idle clock.
+        task._config = scope.wrap_config(config)
+        try:
+            return await run_async_body(task)
+        finally:
+            task._config = config
+
+    return await run_within(policy, task.name, attempt, task.writes.clear)
 
 
 async def _body(task: Task) -> Any:
