@@ -336,6 +336,23 @@ def _timed_sync_body(task: Task, deferred: list[Any]) -> Any:
     return out
 
 
+async def _run_once(task: Task) -> None:
+    try:
+        trace = task.loop.trace
+        if trace is None or task.node.hidden:
+            await _body(task)
+        else:
+            await trace.run_node(task, _body)
+    except asyncio.CancelledError as exc:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling() == 0:
+            # Nobody cancelled the run: the node raised it, so the node failed.
+            from stategraph.errors import NodeCancelledError
+
+            raise NodeCancelledError(task.name) from exc
+        raise
+
+
 async def run_task(task: Task) -> BaseException | None:
     """Run a task with its retry policy; return the exception it ended with."""
     policies = task.node.retry_policy or task.loop.graph.retry_policy
@@ -343,11 +360,7 @@ async def run_task(task: Task) -> BaseException | None:
     while True:
         task.writes.clear()
         try:
-            trace = task.loop.trace
-            if trace is None or task.node.hidden:
-                await _body(task)
-            else:
-                await trace.run_node(task, _body)
+            await _run_once(task)
             return None
         except ParentCommand as exc:
             pending = parent_command(task, exc)

@@ -7,6 +7,7 @@ moment it finishes, in completion order, as LangGraph's runner does.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import threading
 import time
@@ -219,6 +220,20 @@ def run_to_end(gen: Generator[Any, Any, Any], saver: Any, cache: Any = None) -> 
             error = exc
 
 
+def _run_once(task: Task) -> None:
+    try:
+        trace = task.loop.trace
+        if trace is None or task.node.hidden:
+            run_sync_body(task)
+        else:
+            trace.run_node(task, run_sync_body)
+    except asyncio.CancelledError as exc:
+        # No event loop cancels a sync node: it raised this itself and failed.
+        from stategraph.errors import NodeCancelledError
+
+        raise NodeCancelledError(task.name) from exc
+
+
 def run_task(task: Task) -> BaseException | None:
     """Run a task with its retry policy; return the exception it ended with."""
     policies = task.node.retry_policy or task.loop.graph.retry_policy
@@ -226,11 +241,7 @@ def run_task(task: Task) -> BaseException | None:
     while True:
         task.writes.clear()
         try:
-            trace = task.loop.trace
-            if trace is None or task.node.hidden:
-                run_sync_body(task)
-            else:
-                trace.run_node(task, run_sync_body)
+            _run_once(task)
             return None
         except ParentCommand as exc:
             if parent_command(task, exc) is None:
