@@ -79,3 +79,33 @@ async def test_a_silent_node_still_times_out() -> None:
 
     with pytest.raises(NodeTimeoutError, match="idle timeout"):
         await _graph(silent).ainvoke({"n": 0})
+
+
+@pytest.mark.asyncio
+async def test_attempt_observer_hears_the_end_before_the_error_handler() -> None:
+    from stategraph._constants import CONFIG_KEY_TIMED_ATTEMPT_OBSERVER
+
+    events: list[Any] = []
+
+    async def silent(state: State) -> State:
+        await asyncio.sleep(IDLE * 3)
+        return {"n": 1}
+
+    async def handler(state: State) -> State:
+        events.append("handler")
+        return {"n": -1}
+
+    builder: StateGraph[State] = StateGraph(State)
+    builder.add_node(
+        "work",
+        silent,
+        timeout=TimeoutPolicy(idle_timeout=IDLE / 4),
+        error_handler=handler,
+    )
+    builder.add_edge(START, "work")
+    config: Any = {"configurable": {CONFIG_KEY_TIMED_ATTEMPT_OBSERVER: events.append}}
+    assert await builder.compile().ainvoke({"n": 0}, config) == {"n": -1}
+    kinds = [e if isinstance(e, str) else (e.event, e.status) for e in events]
+    assert kinds == [("start", None), ("finish", "error"), "handler"]
+    assert events[1].error_type == "NodeTimeoutError"
+    assert events[0].context.task_name == "work"

@@ -269,6 +269,11 @@ def _send_at(channel: Any, idx: Any) -> Any:
 
 
 async def _with_timeout(task: Task, policy: Any) -> Any:
+    from stategraph.pregel._attempts import (
+        finish_attempt,
+        progress_reporter,
+        start_attempt,
+    )
     from stategraph.pregel._timed import run_within
 
     config = task.config
@@ -282,7 +287,17 @@ async def _with_timeout(task: Task, policy: Any) -> Any:
         finally:
             task._config = config
 
-    return await run_within(policy, task.name, attempt, task.writes.clear)
+    # An observer in the config (a server watching for stuck nodes) hears of
+    # the attempt's start, progress and end, the end before any handler runs.
+    context = start_attempt(task, config, policy)
+    reporter = progress_reporter(config, context)
+    try:
+        out = await run_within(policy, task.name, attempt, task.writes.clear, reporter)
+    except Exception as exc:
+        finish_attempt(config, context, None if isinstance(exc, GraphBubbleUp) else exc)
+        raise
+    finish_attempt(config, context)
+    return out
 
 
 async def _body(task: Task) -> Any:
