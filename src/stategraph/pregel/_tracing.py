@@ -72,9 +72,6 @@ def messages_handler(
     """
     if "messages" not in modes:
         return None
-    parent = config[CONF].get(HANDLER_KEY)
-    if parent is not None and "__pregel_task_id" in config[CONF]:
-        return None
     v2 = version == "v2" and config[CONF].get(CONFIG_KEY_STREAM_MESSAGES_V2)
     cls = StreamMessagesHandlerV2 if v2 else StreamMessagesHandler
     handler = cls(sink.put, subgraphs, parent_ns=_own_ns(config))
