@@ -309,6 +309,8 @@ async def update_state(request: Request) -> Response:
 
 
 def _history_args(source: dict[str, Any]) -> tuple[int, Any, Any, dict[str, Any]]:
+    # LangGraph's server answers with the newest state alone unless told
+    # otherwise; its POST route reads ``limit or 1``, so 0 means 1 there too.
     limit = field(source, "limit", int, 1)
     before = source.get("before")
     if isinstance(before, str):
@@ -336,6 +338,8 @@ async def history(request: Request) -> Response:
             query["limit"] = int(query["limit"])
     else:
         query = await read_body(request, required=False)
+        if type(query.get("limit")) is int and query["limit"] == 0:
+            query["limit"] = 1
     limit, before, metadata, checkpoint = _history_args(query)
     graph = await graph_of(ctx, thread)
     if graph is None:
