@@ -45,6 +45,7 @@ from stategraph.server._custom_routes import (
 )
 from stategraph.server._executor import execute_run
 from stategraph.server._http import http_error, json_response
+from stategraph.server._http_layout import mounted, with_middleware
 from stategraph.server._openapi import docs, openapi
 from stategraph.server._pg_queue import PostgresRunQueue
 from stategraph.server._postgres import PostgresOptions, open_postgres
@@ -285,16 +286,20 @@ def create_app(
     user_app = (
         None if config is None else load_user_app(http, config.base_dir, import_object)
     )
-    groups = (
-        _RESOURCE_GROUPS
+    # ``auth_first``: the user's middleware wraps each route, inside auth.
+    inner = user_middleware(user_app) if http is not None and http.auth_first else []
+    groups = {
+        name: with_middleware(group, inner)
         if auth is None
-        else {name: protect(group, auth) for name, group in _RESOURCE_GROUPS.items()}
-    )
+        else protect(group, auth, inner)
+        for name, group in _RESOURCE_GROUPS.items()
+    }
     custom = None
     if user_app is not None:
         guard = auth if http is not None and http.enable_custom_route_auth else None
-        custom = CustomRoutes(user_app, guard)
+        custom = CustomRoutes(user_app, guard, inner)
     disabled = frozenset() if http is None else http.disabled
+    ctx.webhooks = http is None or not http.disable_webhooks
     # A saver given in code wins over the one langgraph.json names.
     lifespan = partial(
         _lifespan,
@@ -303,9 +308,12 @@ def create_app(
         None if store_given else config,
         PostgresOptions(postgres) if isinstance(postgres, str) else postgres,
     )
+    public = with_middleware(_PUBLIC_ROUTES, inner)
+    studio = with_middleware(_STUDIO_ROUTES, inner)
+    around = [] if inner else user_middleware(user_app)
     app = Starlette(
-        routes=arrange(_PUBLIC_ROUTES, groups, _STUDIO_ROUTES, custom, disabled),
-        middleware=[*user_middleware(user_app), cors_middleware(http, _EXPOSED)],
+        routes=arrange(public, groups, studio, custom, disabled),
+        middleware=[*around, cors_middleware(http, _EXPOSED)],
         exception_handlers=exception_handlers(
             {HTTPException: http_error, Exception: _internal_error}, user_app
         ),
@@ -315,6 +323,8 @@ def create_app(
     app.state.auth = auth
     app.state.header_filter = None if http is None else http.configurable_headers
     ctx.app = app
+    if http is not None and http.mount_prefix is not None:
+        return mounted(app, http.mount_prefix, ok)
     return app
 
 
