@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from stategraph.errors import GraphBubbleUp
 from stategraph.server._cron import next_fire, parse_schedule, zone
 from stategraph.server._http import ApiError
 from stategraph.server._run_ops import create_run
@@ -28,6 +29,8 @@ logger = logging.getLogger("stategraph.server")
 
 #: Longest sleep between looks at the crons.
 MAX_SLEEP_SECONDS = 60.0
+#: Pause before looking again after a look failed.
+RETRY_SECONDS = 5.0
 
 
 def next_run_date(cron: dict[str, Any], after: datetime) -> str | None:
@@ -71,7 +74,15 @@ class CronScheduler:
         assert self._wake is not None
         while True:
             now = self._ctx.clock()
-            earliest = await self.tick(now)
+            try:
+                earliest = await self.tick(now)
+            except GraphBubbleUp:
+                raise
+            except Exception:
+                # The database may be briefly unreachable: the scheduler must
+                # outlive that, so it looks again soon.
+                logger.exception("looking at the crons failed; trying again")
+                earliest = now + timedelta(seconds=RETRY_SECONDS)
             delay = MAX_SLEEP_SECONDS
             if earliest is not None:
                 delay = min(delay, max(0.0, (earliest - now).total_seconds()))

@@ -15,19 +15,25 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from stategraph.errors import GraphBubbleUp
 from stategraph.server._http import ApiError
 from stategraph.server._thread_state import delete_thread
 
 if TYPE_CHECKING:
     from stategraph.server._context import ServerContext
 
+logger = logging.getLogger("stategraph.server")
+
 #: How often expired threads are looked for unless the config says otherwise.
 SWEEP_INTERVAL_MINUTES = 5.0
+#: Pause before sweeping again after a sweep failed.
+RETRY_SECONDS = 5.0
 #: Expired threads claimed at once by a sweep.
 SWEEP_BATCH = 100
 #: What happens to a thread when its time is up.
@@ -160,6 +166,11 @@ class ThreadSweeper:
         self._wake = asyncio.Event()
         self._task = self._loop.create_task(self._run())
 
+    def wake(self) -> None:
+        """Sweep now on the sweeping task (callable from the server's loop)."""
+        if self._wake is not None:
+            self._wake.set()
+
     def sweep_soon(self) -> concurrent.futures.Future[list[str]]:
         """Sweep now on the server's loop (callable from any thread)."""
         if self._loop is None:
@@ -176,9 +187,17 @@ class ThreadSweeper:
     async def _run(self) -> None:
         assert self._wake is not None
         while True:
-            await self.sweep()
             delay = self.config.sweep_interval_minutes * 60
-            due = await self._ctx.storage.next_thread_expiry()
+            try:
+                await self.sweep()
+                due = await self._ctx.storage.next_thread_expiry()
+            except GraphBubbleUp:
+                raise
+            except Exception:
+                # The database may be briefly unreachable: the sweeper must
+                # outlive that, so it looks again soon.
+                logger.exception("sweeping expired threads failed; trying again")
+                due = self._ctx.clock() + timedelta(seconds=RETRY_SECONDS)
             if due is not None:
                 wait = (due - self._ctx.clock()).total_seconds()
                 delay = min(delay, max(0.0, wait))
