@@ -11,17 +11,22 @@ import json
 import math
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from _cluster_support import GRAPH, Supervisors, poll
+from _server_graphs import agent
 from psycopg_pool import AsyncConnectionPool
 
+from stategraph.server import _scheduler, create_app
 from stategraph.server._storage import InMemoryStorage, Storage
 from stategraph.server._storage.postgres import CONNECT_KWARGS, PostgresStorage
 
 DUE = "2026-11-29T12:00:00+00:00"
+HI = {"messages": [{"role": "user", "content": "hi"}]}
 
 
 @pytest.fixture
@@ -113,3 +118,52 @@ async def test_claim_cron_has_one_winner(
         for storage in storages:
             if isinstance(storage, PostgresStorage):
                 await storage.pool.close()
+
+
+@pytest.mark.asyncio
+async def test_tick_semantics_end_time_metadata_and_completion(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started: list[tuple[dict[str, Any], str | None]] = []
+    original = _scheduler.create_run
+
+    async def spy(ctx: Any, body: dict[str, Any], thread_id: str | None) -> Any:
+        started.append((body, thread_id))
+        return await original(ctx, body, thread_id)
+
+    monkeypatch.setattr(_scheduler, "create_run", spy)
+    t0 = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+    now = [t0]
+    app = create_app({"agent": agent}, clock=lambda: now[0])
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as http,
+    ):
+        crons = app.state.stategraph.crons
+        tid = (await http.post("/threads", json={})).json()["thread_id"]
+        body = {
+            "assistant_id": "agent",
+            "schedule": "* * * * *",
+            "input": HI,
+            "metadata": {"m": 1, "keep": True},
+            "end_time": (t0 + timedelta(seconds=90)).isoformat(),
+        }
+        bound = (await http.post(f"/threads/{tid}/runs/crons", json=body)).json()
+        stateless = {"assistant_id": "agent", "schedule": "* * * * *", "input": HI}
+        for made in (stateless, {**stateless, "on_run_completed": "keep"}):
+            await http.post("/runs/crons", json=made)
+        # PATCHed metadata reaches the runs: the cron's under the payload's.
+        patch = {"metadata": {"m": 2, "extra": 3}}
+        await http.patch(f"/runs/crons/{bound['cron_id']}", json=patch)
+        now[0] = t0 + timedelta(minutes=1)
+        await crons.tick(now[0])
+        now[0] = t0 + timedelta(minutes=2)  # past the bound cron's end time
+        await crons.tick(now[0])
+        ended = (await http.get(f"/runs/crons/{bound['cron_id']}")).json()
+    on_thread = [b for b, thread_id in started if thread_id == tid]
+    assert [b["metadata"] for b in on_thread] == [{"m": 1, "keep": True, "extra": 3}]
+    assert "on_completion" not in on_thread[0]
+    completions = [b["on_completion"] for b, thread_id in started if thread_id is None]
+    assert sorted(completions) == ["delete", "delete", "keep", "keep"]
+    assert ended["next_run_date"] is None

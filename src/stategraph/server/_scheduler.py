@@ -51,6 +51,7 @@ class CronScheduler:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
 
     def start(self) -> None:
         """Start the scheduling task on the running loop."""
@@ -65,6 +66,9 @@ class CronScheduler:
 
     async def aclose(self) -> None:
         """Stop the scheduling task."""
+        # Python 3.11's wait_for can swallow a cancel arriving as the wake
+        # event is set; the flag ends the loop then.
+        self._closing = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -72,7 +76,7 @@ class CronScheduler:
 
     async def _run(self) -> None:
         assert self._wake is not None
-        while True:
+        while not self._closing:
             now = self._ctx.clock()
             try:
                 earliest = await self.tick(now)

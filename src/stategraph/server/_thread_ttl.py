@@ -138,6 +138,7 @@ class ThreadSweeper:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
 
     async def set(self, thread_id: str, ttl: ThreadTTL | float | None) -> None:
         """Let the thread live ``ttl`` from now (``None``: the default)."""
@@ -179,6 +180,9 @@ class ThreadSweeper:
 
     async def aclose(self) -> None:
         """Stop the sweeping task."""
+        # Python 3.11's wait_for can swallow a cancel arriving as the wake
+        # event is set; the flag ends the loop then.
+        self._closing = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -186,7 +190,7 @@ class ThreadSweeper:
 
     async def _run(self) -> None:
         assert self._wake is not None
-        while True:
+        while not self._closing:
             delay = self.config.sweep_interval_minutes * 60
             try:
                 await self.sweep()
