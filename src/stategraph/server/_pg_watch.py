@@ -2,7 +2,7 @@
 
 A process watching a thread (``GET /threads/{id}/stream``) holds a shared
 advisory lock named after the thread on a connection of its own; whether
-anyone watches is whether ``pg_locks`` shows such a lock. PostgreSQL drops a
+anyone watches is whether an exclusive try on that lock fails. PostgreSQL drops a
 session's locks when it ends, so a process that dies leaves no stale mark.
 Shared locks never wait on each other, so holding one costs one statement.
 Keys are 31-bit hashes: two threads sharing one only make ``watched`` answer
@@ -28,11 +28,10 @@ logger = logging.getLogger("stategraph.server")
 
 _LOCK = "SELECT pg_advisory_lock_shared(%s, %s)"
 _UNLOCK = "SELECT pg_advisory_unlock_shared(%s, %s)"
-#: A two-key advisory lock shows in ``pg_locks`` with ``objsubid`` 2.
-_HELD = (
-    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
-    " AND classid = %s::oid AND objid = %s::oid AND objsubid = 2)"
-)
+#: An exclusive try fails while any session holds the shared lock; taken at
+#: transaction level in an autocommit statement, it is released at once.
+#: (Cheaper than reading ``pg_locks``, which walks every lock of the server.)
+_HELD = "SELECT NOT pg_try_advisory_xact_lock(%s, %s)"
 
 
 def _hash(text: str) -> int:
