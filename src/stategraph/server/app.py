@@ -18,14 +18,15 @@ from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 import stategraph
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.server import assistants, crons, runs, store as store_routes, threads
-from stategraph.server._auth import protect, resolve_auth
+from stategraph.server._auth import ServerAuth, protect, resolve_auth
 from stategraph.server._broker import Broker, InMemoryBroker
 from stategraph.server._config import (
     ServerConfig,
@@ -36,6 +37,7 @@ from stategraph.server._config import (
 from stategraph.server._context import RUN_TIMEOUT_SECONDS, ServerContext, context
 from stategraph.server._custom_routes import (
     CustomRoutes,
+    HttpSettings,
     arrange,
     cors_middleware,
     exception_handlers,
@@ -206,6 +208,30 @@ _RESOURCE_GROUPS = {
 _STUDIO_ROUTES = studio_routes()
 
 
+def _layout(
+    http: HttpSettings | None, user_app: Starlette | None, auth: ServerAuth | None
+) -> tuple[list[BaseRoute], list[Middleware]]:
+    """The app's routes and app-wide middleware, as the ``http`` settings say."""
+    # ``auth_first``: the user's middleware wraps each route, inside auth.
+    inner = user_middleware(user_app) if http is not None and http.auth_first else []
+    groups = {
+        name: with_middleware(group, inner)
+        if auth is None
+        else protect(group, auth, inner)
+        for name, group in _RESOURCE_GROUPS.items()
+    }
+    custom = None
+    if user_app is not None:
+        guard = auth if http is not None and http.enable_custom_route_auth else None
+        custom = CustomRoutes(user_app, guard, inner)
+    disabled = frozenset() if http is None else http.disabled
+    public = with_middleware(_PUBLIC_ROUTES, inner)
+    studio = with_middleware(_STUDIO_ROUTES, inner)
+    around = [] if inner else user_middleware(user_app)
+    routes = arrange(public, groups, studio, custom, disabled)
+    return routes, [*around, cors_middleware(http, _EXPOSED)]
+
+
 def create_app(
     graphs: Mapping[str, Any] | None = None,
     *,
@@ -286,19 +312,7 @@ def create_app(
     user_app = (
         None if config is None else load_user_app(http, config.base_dir, import_object)
     )
-    # ``auth_first``: the user's middleware wraps each route, inside auth.
-    inner = user_middleware(user_app) if http is not None and http.auth_first else []
-    groups = {
-        name: with_middleware(group, inner)
-        if auth is None
-        else protect(group, auth, inner)
-        for name, group in _RESOURCE_GROUPS.items()
-    }
-    custom = None
-    if user_app is not None:
-        guard = auth if http is not None and http.enable_custom_route_auth else None
-        custom = CustomRoutes(user_app, guard, inner)
-    disabled = frozenset() if http is None else http.disabled
+    routes, middleware = _layout(http, user_app, auth)
     ctx.webhooks = http is None or not http.disable_webhooks
     # A saver given in code wins over the one langgraph.json names.
     lifespan = partial(
@@ -308,12 +322,9 @@ def create_app(
         None if store_given else config,
         PostgresOptions(postgres) if isinstance(postgres, str) else postgres,
     )
-    public = with_middleware(_PUBLIC_ROUTES, inner)
-    studio = with_middleware(_STUDIO_ROUTES, inner)
-    around = [] if inner else user_middleware(user_app)
     app = Starlette(
-        routes=arrange(public, groups, studio, custom, disabled),
-        middleware=[*around, cors_middleware(http, _EXPOSED)],
+        routes=routes,
+        middleware=middleware,
         exception_handlers=exception_handlers(
             {HTTPException: http_error, Exception: _internal_error}, user_app
         ),
