@@ -142,12 +142,16 @@ async def test_mount_prefix_serves_the_api_under_a_path(tmp_path: Path) -> None:
         unprefixed = await client.post("/threads", json={})
         custom = await client.get("/my/api/hello")
         info = await client.get("/my/api/info")
+        studio = await client.get("/my/api/studio")
+        page = await client.get("/my/api/studio/")
     assert [r.json() for r in root] == [{"ok": True}] * 3
     assert done.status_code == 200
     assert done.json()["messages"][-1]["type"] == "ai"
     assert unprefixed.status_code == 404
     assert custom.json() == {"path": "/my/api/hello"}
     assert info.status_code == 200
+    assert studio.headers["location"] == "/my/api/studio/"
+    assert page.status_code == 200
 
 
 @pytest.mark.asyncio
