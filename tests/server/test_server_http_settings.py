@@ -184,3 +184,20 @@ def _received(root: Path) -> list[Any]:
             found: list[Any] = module.RECEIVED
             return found
     raise AssertionError("custom.py was not imported")
+
+
+@pytest.mark.asyncio
+async def test_mount_prefix_from_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MOUNT_PREFIX", "/env")
+    path = _project(tmp_path, {"mount_prefix": "/config"}, auth=False)
+    async with _client(create_app(config=path)) as client:
+        answers = {
+            url: (await client.post(url, json={})).status_code
+            for url in ("/env/threads", "/config/threads", "/threads")
+        }
+    assert answers == {"/env/threads": 200, "/config/threads": 404, "/threads": 404}
+    monkeypatch.setenv("MOUNT_PREFIX", "env")
+    with pytest.raises(ValueError, match="MOUNT_PREFIX must be a path starting"):
+        create_app(config=path)

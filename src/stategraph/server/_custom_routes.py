@@ -132,18 +132,21 @@ class HttpSettings:
     auth_first: bool = False
 
 
-def _mount_prefix(raw: Any) -> str | None:
-    """``http.mount_prefix`` checked, without a trailing ``/`` (as LangGraph)."""
+def check_mount_prefix(raw: Any, name: str = "'http.mount_prefix'") -> str | None:
+    """A mount prefix checked, without a trailing ``/`` (as LangGraph).
+
+    Raises:
+        ValueError: For a path not starting with ``/``, or a reserved one.
+    """
     if raw is None or raw == "":
         return None
     if not isinstance(raw, str) or not raw.startswith("/"):
         raise ValueError(
-            f"'http.mount_prefix' must be a path starting with '/', such as"
-            f" '/my-api', got {raw!r}"
+            f"{name} must be a path starting with '/', such as '/my-api', got {raw!r}"
         )
     prefix = raw.rstrip("/")
     if not prefix or prefix == "/noauth" or prefix.startswith("/noauth/"):
-        raise ValueError(f"'http.mount_prefix' cannot be {raw!r}")
+        raise ValueError(f"{name} cannot be {raw!r}")
     return prefix
 
 
@@ -182,7 +185,7 @@ def parse_http(raw: Any) -> HttpSettings | None:
         cors=_cors(raw.get("cors")),
         configurable_headers=_header_filter(raw.get("configurable_headers")),
         disable_webhooks=raw.get("disable_webhooks", False),
-        mount_prefix=_mount_prefix(raw.get("mount_prefix")),
+        mount_prefix=check_mount_prefix(raw.get("mount_prefix")),
         auth_first=order == "auth_first",
     )
 
@@ -366,6 +369,7 @@ __all__ = (
     "HttpSettings",
     "arrange",
     "check_app",
+    "check_mount_prefix",
     "cors_middleware",
     "exception_handlers",
     "load_user_app",

@@ -39,6 +39,7 @@ from stategraph.server._custom_routes import (
     CustomRoutes,
     HttpSettings,
     arrange,
+    check_mount_prefix,
     cors_middleware,
     exception_handlers,
     load_user_app,
@@ -63,6 +64,8 @@ from stategraph.store.memory import InMemoryStore
 
 #: Environment variable naming the ``langgraph.json`` of ``create_app_from_env``.
 CONFIG_ENV = "STATEGRAPH_CONFIG"
+#: Environment variable serving the API under a path (as ``http.mount_prefix``).
+MOUNT_PREFIX_ENV = "MOUNT_PREFIX"
 #: Environment variable with the PostgreSQL URI of ``create_app_from_env``.
 DATABASE_ENV = "DATABASE_URI"
 
@@ -334,9 +337,12 @@ def create_app(
     app.state.auth = auth
     app.state.header_filter = None if http is None else http.configurable_headers
     ctx.app = app
-    if http is not None and http.mount_prefix is not None:
-        return mounted(app, http.mount_prefix, ok)
-    return app
+    # As LangGraph's server, the environment's prefix wins over the config's.
+    env_prefix = os.environ.get(MOUNT_PREFIX_ENV)
+    prefix = check_mount_prefix(env_prefix, MOUNT_PREFIX_ENV) or (
+        None if http is None else http.mount_prefix
+    )
+    return app if prefix is None else mounted(app, prefix, ok)
 
 
 def create_app_from_env() -> Starlette:
