@@ -57,7 +57,7 @@ def run_api(config: Path, options: PostgresOptions, sock: socket.socket) -> None
 
     _logging()
     _exit_with_parent()
-    app = _app(config, replace(options, role="api", background=False))
+    app = _app(config, replace(options, role="api"))
     server = uvicorn.Server(
         uvicorn.Config(
             app,
