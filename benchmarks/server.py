@@ -12,7 +12,10 @@ the script prints, for each and as a ratio (above 1: ours is better):
 - runs/s of sequential stateless ``runs.wait`` calls;
 - runs/s of N concurrent clients (one SDK client, so one connection, each):
   every client creates a background run on a thread of its own at the same
-  time, then all join them; the median of ``--rounds`` rounds;
+  time, then all join them; the median of ``--rounds`` rounds; and the CPU
+  time the server's processes spent per run meanwhile (read from ``/proc``,
+  so Linux only), which the client's own CPU use does not blur: on a small
+  machine the Python client, not our server, limits the runs/s;
 - time to the first event of ``runs.stream`` on a thread, and to its end
   (median and p90 milliseconds).
 
@@ -39,7 +42,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,10 +182,25 @@ async def _sequential(url: str, args: argparse.Namespace) -> dict[str, float]:
     return {"wait_runs_s": 1000 * len(samples) / sum(samples)}
 
 
-async def _concurrent_round(clients: list[Any]) -> float:
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU time used so far by the live processes of a process group (Linux)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError):
+            # After the command name: state, ppid, pgrp, ..., utime, stime.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:
+                ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def _concurrent_round(
+    clients: list[Any], cpu: Callable[[], float]
+) -> tuple[float, float]:
+    """Runs per second, and server CPU milliseconds per run, of one round."""
     threads = await asyncio.gather(*(c.threads.create() for c in clients))
     ids = [t["thread_id"] for t in threads]
-    start = time.perf_counter()
+    start, used = time.perf_counter(), cpu()
     runs = await asyncio.gather(
         *(
             c.runs.create(t, GRAPH_ID, input=INPUT)
@@ -195,18 +213,23 @@ async def _concurrent_round(clients: list[Any]) -> float:
             for c, t, r in zip(clients, ids, runs, strict=True)
         )
     )
-    elapsed = time.perf_counter() - start
+    elapsed, used = time.perf_counter() - start, cpu() - used
     assert done == [DONE] * len(clients), done[:3]
-    return len(clients) / elapsed
+    return len(clients) / elapsed, 1000 * used / len(clients)
 
 
-async def _concurrent(url: str, n: int, rounds: int) -> float:
+async def _concurrent(
+    url: str, n: int, args: argparse.Namespace, cpu: Callable[[], float]
+) -> dict[str, float]:
     clients = [get_client(url=url, api_key=None) for _ in range(n)]
     try:
-        rates = [await _concurrent_round(clients) for _ in range(rounds)]
+        rounds = [await _concurrent_round(clients, cpu) for _ in range(args.rounds)]
     finally:
         await asyncio.gather(*(c.http.client.aclose() for c in clients))
-    return statistics.median(rates)
+    return {
+        f"concurrent_{n}_runs_s": statistics.median(r for r, _ in rounds),
+        f"concurrent_{n}_cpu_ms": statistics.median(c for _, c in rounds),
+    }
 
 
 async def _first_event(url: str, args: argparse.Namespace) -> dict[str, float]:
@@ -238,12 +261,18 @@ async def _first_event(url: str, args: argparse.Namespace) -> dict[str, float]:
     }
 
 
-async def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
+async def measure(server: Server, args: argparse.Namespace) -> dict[str, float]:
     """Every figure of one server."""
-    figures = await _sequential(url, args)
+    assert server.proc is not None
+
+    def cpu() -> float:
+        assert server.proc is not None
+        return group_cpu_seconds(server.proc.pid)
+
+    figures = await _sequential(server.url, args)
     for n in args.concurrency:
-        figures[f"concurrent_{n}_runs_s"] = await _concurrent(url, n, args.rounds)
-    return figures | await _first_event(url, args)
+        figures |= await _concurrent(server.url, n, args, cpu)
+    return figures | await _first_event(server.url, args)
 
 
 def _rows(args: argparse.Namespace) -> list[tuple[str, str, bool]]:
@@ -252,6 +281,8 @@ def _rows(args: argparse.Namespace) -> list[tuple[str, str, bool]]:
     for n in args.concurrency:
         label = f"{n} concurrent clients (runs/s)"
         rows.append((f"concurrent_{n}_runs_s", label, True))
+        label = f"  server CPU per run at {n} (ms)"
+        rows.append((f"concurrent_{n}_cpu_ms", label, False))
     rows += [
         ("ttfe_median_ms", "runs.stream first event, median (ms)", False),
         ("ttfe_p90_ms", "runs.stream first event, p90 (ms)", False),
@@ -294,7 +325,7 @@ def main(args: argparse.Namespace) -> None:
         with _running(servers):
             for server in servers:
                 print(f"measuring {server.name} ...", flush=True)
-                results[server.name] = asyncio.run(measure(server.url, args))  # noqa: TID251
+                results[server.name] = asyncio.run(measure(server, args))  # noqa: TID251
         report(results, args)
 
 
