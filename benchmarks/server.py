@@ -148,12 +148,16 @@ def _servers(args: argparse.Namespace, scratch: Path) -> list[Server]:
     config = {"dependencies": ["."], "graphs": {GRAPH_ID: "./graph.py:graph"}}
     (scratch / "langgraph.json").write_text(json.dumps(config))
     base = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    pythonpath = os.environ.get("PYTHONPATH", "")
     base |= {"LANGSMITH_TRACING": "false", "LANGGRAPH_CLI_NO_ANALYTICS": "1"}
     made = []
     if args.only in ("both", "stategraph"):
         port = _free_port()
         argv = [sys.executable, "-m", "stategraph.cli", "dev", "--no-reload"]
-        env = base | {"BENCH_LIBRARY": "stategraph", "PYTHONPATH": str(ROOT / "src")}
+        # Our sources first; the caller's PYTHONPATH after them (not for
+        # LangGraph's server, whose virtualenv has all it needs).
+        path = os.pathsep.join(filter(None, [str(ROOT / "src"), pythonpath]))
+        env = base | {"BENCH_LIBRARY": "stategraph", "PYTHONPATH": path}
         made.append(
             Server("stategraph", [*argv, "--port", str(port)], env, scratch, port)
         )
@@ -294,7 +298,8 @@ def _rows(args: argparse.Namespace) -> list[tuple[str, str, bool]]:
 def report(results: dict[str, dict[str, float]], args: argparse.Namespace) -> None:
     """Print one row per figure, a column per server and their ratio."""
     names = list(results)
-    print(f"\n{'':40s}" + "".join(f"{name:>15s}" for name in names) + "      ratio")
+    ratio = "      ratio" if len(names) == 2 else ""
+    print(f"\n{'':40s}" + "".join(f"{name:>15s}" for name in names) + ratio)
     for key, label, higher in _rows(args):
         values = [results[name][key] for name in names]
         line = f"{label:40s}" + "".join(f"{v:15.1f}" for v in values)
