@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # root installs system packages directly; anyone else through sudo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run demo test check fmt bench bench-store
+.PHONY: install run demo test check fmt bench bench-store bench-server
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -45,3 +45,13 @@ bench: $(STAMP)
 
 bench-store: $(STAMP)
 	$(PY) benchmarks/store.py
+
+# Our server against `langgraph dev` (same graph, client and run); LangGraph's
+# server goes in a scratch virtualenv of its own, never in $(VENV).
+LGDEV ?= .bench/lgdev
+$(LGDEV)/bin/langgraph:
+	python3 -m venv $(LGDEV)
+	$(LGDEV)/bin/python -m pip install -q "langgraph-cli[inmem]" "langgraph==1.2.24"
+
+bench-server: $(STAMP) $(LGDEV)/bin/langgraph
+	$(PY) benchmarks/server.py --langgraph-venv $(LGDEV)
