@@ -131,3 +131,45 @@ def test_resumable_stream_rejoined_and_replayed(
             ["GET", "/threads/<id>/runs/<id>/stream", "1"],
         ],
     }
+
+
+def test_interrupt_and_resume(url: str, sdk: str) -> None:
+    out = run_script("interrupts.mjs", {"url": url, "sdk": sdk})
+    question = {"question": "ok?"}
+    [found] = out["stream_interrupt"]
+    assert found["value"] == question
+    assert found["response_schema"] is None
+    assert out["update_interrupt"] == out["stream_interrupt"]
+    assert out["thread"] == ["interrupted", [{"value": question, "id": found["id"]}]]
+    assert out["task_id"] is True
+    assert out["state"] == {
+        "next": ["review"],
+        "tasks": [["review", [question]]],
+        "interrupts": [question],
+    }
+    assert out["resumed_log"] == ["chat", "review:yes"]
+    assert out["resumed_interrupt"] is None
+    assert out["after"] == ["idle", {}]
+    assert out["waited_log"] == ["chat", "review:yes", "chat", "review:sure"]
+
+
+def test_multitask_strategies_and_cancel(url: str, sdk: str, gates: list[str]) -> None:
+    def act(message: dict[str, Any]) -> None:
+        gate = GATES[message["gate"]]
+        if message["pause"] == "entered":
+            assert gate.entered.wait(30), "the held run never reached its gate"
+        else:
+            release(message)
+
+    out = run_script("multitask.mjs", {"url": url, "sdk": sdk, "gates": gates}, act)
+    hello = ["hi", "Hello", "from inner"]
+    assert out == {
+        "reject": 409,
+        "busy": "busy",
+        "queued": "pending",
+        "enqueue": ["success", "success", 5],
+        # The interrupted run had saved its input: both "hi"s stay.
+        "interrupt": ["ok", "interrupted", ["hi", *hello]],
+        "rollback": [404, None, hello],
+        "cancel": ["interrupted", "interrupted"],
+    }
