@@ -173,3 +173,37 @@ def test_multitask_strategies_and_cancel(url: str, sdk: str, gates: list[str]) -
         "rollback": [404, None, hello],
         "cancel": ["interrupted", "interrupted"],
     }
+
+
+def test_use_stream_hook_chat(url: str, sdk: str) -> None:
+    out = run_script("hook.mjs", {"url": url, "sdk": sdk, "scenario": "chat"})
+    chat = ["human:hi", "ai:Hello", "ai:from inner"]
+    assert out["first"] == {
+        "thread": True,
+        "messages": chat,
+        "optimistic": True,
+        "custom": [{"progress": 1}, {"inner": True}],
+        "values": ["gate", "log", "messages"],
+        "history": 6,
+        "error": None,
+        "interrupt": None,
+    }
+    assert out["reloaded"] == chat
+    assert out["listed"] is True
+
+
+def test_use_stream_hook_tokens_and_branches(
+    url: str, sdk: str, gates: list[str]
+) -> None:
+    out = run_script(
+        "hook.mjs",
+        {"url": url, "sdk": sdk, "scenario": "branches", "gates": gates},
+        release,
+    )
+    assert out == {
+        "typing": [True, ["human:hi", "ai:Hello"]],
+        "messages": ["human:hi", "ai:Hello big world"],
+        "branches": 2,
+        "branch": True,
+        "switched": True,
+    }

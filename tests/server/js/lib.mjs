@@ -49,3 +49,40 @@ export async function collect(stream) {
   for await (const part of stream) parts.push(part);
   return parts;
 }
+
+/**
+ * Render the SDK's React `useStream` hook headlessly (react-test-renderer),
+ * as agent-chat-ui's StreamProvider does. `view.current` is the hook's latest
+ * value; `view.until(predicate)` resolves at the first render where it holds.
+ */
+export async function mount(props) {
+  const { createElement } = await import("react");
+  const { default: TestRenderer } = await import("react-test-renderer");
+  const { useStream } = await sdk("/react");
+  // Renders are scheduled as in a browser, not batched into act() scopes.
+  globalThis.IS_REACT_ACT_ENVIRONMENT = false;
+  const view = { renders: 0 };
+  const waiters = new Set();
+  function Probe(probeProps) {
+    view.current = useStream(probeProps);
+    view.renders += 1;
+    view.onRender?.(view.current);
+    for (const waiter of waiters) waiter();
+    return null;
+  }
+  view.until = (predicate) =>
+    new Promise((resolve) => {
+      const check = () => {
+        if (view.current === undefined || !predicate(view.current)) return;
+        waiters.delete(check);
+        resolve(view.current);
+      };
+      waiters.add(check);
+      check();
+    });
+  const renderer = TestRenderer.create(createElement(Probe, props));
+  view.update = (next) => renderer.update(createElement(Probe, next));
+  view.unmount = () => renderer.unmount();
+  await view.until(() => true);
+  return view;
+}

@@ -1,0 +1,61 @@
+"""A chat graph whose model types its reply word by word, held after the
+first word until a gate opens, so a client can see the reply mid-stream."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from _server_graphs import GATES
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+from stategraph.graph import START, MessagesState, StateGraph
+
+REPLY = "Hello big world"
+
+
+class TypingModel(BaseChatModel):
+    """Streams ``REPLY``; after its first token it waits for ``gate``, once
+    (a regenerated reply, from the same input, goes straight through)."""
+
+    gate: str = ""
+
+    @property
+    def _llm_type(self) -> str:
+        return "typing"
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, **kwargs: Any
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(REPLY))])
+
+    async def _astream(
+        self, messages: list[BaseMessage], stop: Any = None, **kwargs: Any
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        for index, token in enumerate(re.split(r"(\s)", REPLY)):
+            gate = GATES.get(self.gate)
+            if index == 1 and gate is not None and not gate.entered.is_set():
+                await gate.wait()
+            yield ChatGenerationChunk(message=AIMessageChunk(content=token))
+
+
+class TypingState(MessagesState, total=False):
+    gate: str
+
+
+async def typing(state: TypingState) -> dict[str, Any]:
+    model = TypingModel(gate=state.get("gate", ""))
+    return {"messages": [await model.ainvoke(state["messages"])], "gate": ""}
+
+
+def build_typist() -> Any:
+    builder = StateGraph(TypingState)
+    builder.add_node("typing", typing)
+    builder.add_edge(START, "typing")
+    return builder.compile()
+
+
+typist = build_typist()
