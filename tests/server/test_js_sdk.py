@@ -42,6 +42,15 @@ def release(message: dict[str, Any]) -> None:
     GATES[message["gate"]].release()
 
 
+def held(message: dict[str, Any]) -> None:
+    """Answer ``entered`` (the run waits at its gate) and ``release`` pauses."""
+    if message["pause"] == "entered":
+        gate = GATES[message["gate"]]
+        assert gate.entered.wait(30), "the held run never reached its gate"
+    else:
+        release(message)
+
+
 def test_client_calls(url: str, sdk: str) -> None:
     owner = uuid.uuid4().hex
     out = run_script("client.mjs", {"url": url, "sdk": sdk, "owner": owner})
@@ -154,14 +163,7 @@ def test_interrupt_and_resume(url: str, sdk: str) -> None:
 
 
 def test_multitask_strategies_and_cancel(url: str, sdk: str, gates: list[str]) -> None:
-    def act(message: dict[str, Any]) -> None:
-        gate = GATES[message["gate"]]
-        if message["pause"] == "entered":
-            assert gate.entered.wait(30), "the held run never reached its gate"
-        else:
-            release(message)
-
-    out = run_script("multitask.mjs", {"url": url, "sdk": sdk, "gates": gates}, act)
+    out = run_script("multitask.mjs", {"url": url, "sdk": sdk, "gates": gates}, held)
     hello = ["hi", "Hello", "from inner"]
     assert out == {
         "reject": 409,
@@ -206,4 +208,25 @@ def test_use_stream_hook_tokens_and_branches(
         "branches": 2,
         "branch": True,
         "switched": True,
+    }
+
+
+def test_use_stream_hook_interrupts(url: str, sdk: str) -> None:
+    out = run_script("hook.mjs", {"url": url, "sdk": sdk, "scenario": "interrupts"})
+    assert out == {
+        "asked": [{"question": "ok?"}, "string"],
+        "resumed": {"interrupt": None, "log": ["chat", "review:approved"]},
+        "reloaded": {"question": "ok?"},
+    }
+
+
+def test_use_stream_hook_reconnects_on_mount(
+    url: str, sdk: str, gates: list[str]
+) -> None:
+    args = {"url": url, "sdk": sdk, "scenario": "reconnect", "gates": gates}
+    out = run_script("hook.mjs", args, held)
+    assert out == {
+        "stored": [True],
+        "rejoined": {"messages": ["human:hi", "ai:Hello", "ai:from inner"], "kept": []},
+        "stopped": ["interrupted", []],
     }

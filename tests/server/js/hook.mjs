@@ -102,5 +102,98 @@ async function branches() {
   };
 }
 
-const scenarios = { chat, branches };
+// agent-chat-ui's interrupt flow: the hook exposes the interrupt, and a
+// submit with command {resume} (its inbox sends `{}` as input) resumes it.
+async function interrupts() {
+  let props;
+  const view = await mount(
+    (props = {
+      apiUrl: args.url,
+      assistantId: "agent",
+      threadId: null,
+      fetchStateHistory: true,
+      onThreadId: (id) => view.update((props = { ...props, threadId: id })),
+    }),
+  );
+  await view.current.submit({ messages: [human("hi")], need_review: true }, chatOptions);
+  let stream = await view.until((s) => !s.isLoading && s.interrupt !== undefined);
+  const asked = stream.interrupt;
+  await stream.submit({}, { command: { resume: "approved" } });
+  stream = await view.until((s) => !s.isLoading && s.values.log?.length === 2);
+  const resumed = { interrupt: stream.interrupt ?? null, log: stream.values.log };
+
+  // A reload while interrupted shows the interrupt from the thread's state.
+  await stream.submit({ messages: [human("again")], need_review: true }, chatOptions);
+  await view.until((s) => !s.isLoading && s.interrupt !== undefined);
+  view.unmount();
+  const reloaded = await mount({ ...props, onThreadId: undefined });
+  stream = await reloaded.until((s) => !s.isLoading && s.interrupt !== undefined);
+  const shown = stream.interrupt.value;
+  reloaded.unmount();
+  return {
+    asked: [asked.value, typeof asked.id],
+    resumed,
+    reloaded: shown,
+  };
+}
+
+// `reconnectOnMount`: a page left mid-run rejoins the run when it is opened
+// again (the run id is kept in storage); `stop()` there cancels the run.
+async function reconnect() {
+  // The hook keeps run ids only where `window` exists (a browser).
+  globalThis.window ??= {};
+  const kept = new Map();
+  const storage = {
+    getItem: (key) => kept.get(key) ?? null,
+    setItem: (key, value) => kept.set(key, value),
+    removeItem: (key) => kept.delete(key),
+  };
+  let created;
+  let props;
+  const open = (threadId) =>
+    mount(
+      (props = {
+        apiUrl: args.url,
+        assistantId: "agent",
+        threadId,
+        fetchStateHistory: true,
+        reconnectOnMount: () => storage,
+        onCreated: (run) => created(run),
+        onThreadId: (id) => view.update((props = { ...props, threadId: id })),
+      }),
+    );
+  const started = () => new Promise((resolve) => (created = resolve));
+
+  let view = await open(null);
+  let running = started();
+  view.current.submit({ messages: [human("hi")], gate: args.gates[0] });
+  const first = await running;
+  await pause("entered", { gate: args.gates[0] });
+  const stored = [...kept.values()];
+  view.unmount();
+  view = await open(first.thread_id);
+  // Still held at its gate: only a rejoined run makes the hook load.
+  await view.until((s) => s.isLoading);
+  await pause("release", { gate: args.gates[0] });
+  let stream = await view.until((s) => !s.isLoading && s.messages.length === 3);
+  const rejoined = { messages: texts(stream.messages), kept: [...kept.keys()] };
+
+  running = started();
+  view.current.submit({ messages: [human("stop")], gate: args.gates[1] });
+  const second = await running;
+  await pause("entered", { gate: args.gates[1] });
+  await view.current.stop();
+  const api = await client();
+  await api.runs.join(second.thread_id, second.run_id);
+  const run = await api.runs.get(second.thread_id, second.run_id);
+  stream = await view.until((s) => !s.isLoading);
+  view.unmount();
+  return {
+    stored: stored.map((id) => id === first.run_id),
+    rejoined,
+    stopped: [run.status, [...kept.keys()]],
+  };
+}
+
+const scenarios = { chat, branches, interrupts, reconnect };
 finish(await scenarios[args.scenario]());
