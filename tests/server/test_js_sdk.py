@@ -230,3 +230,11 @@ def test_use_stream_hook_reconnects_on_mount(
         "rejoined": {"messages": ["human:hi", "ai:Hello", "ai:from inner"], "kept": []},
         "stopped": ["interrupted", []],
     }
+
+
+def test_use_stream_hook_failure(url: str, sdk: str) -> None:
+    out = run_script("hook.mjs", {"url": url, "sdk": sdk, "scenario": "failure"})
+    assert out == {
+        "error": ["ValueError", "boom"],
+        "values": [True, ["human:hi"]],
+    }

@@ -195,5 +195,29 @@ async function reconnect() {
   };
 }
 
-const scenarios = { chat, branches, interrupts, reconnect };
+// A submit with no options (the hook then asks for no stream mode, and the
+// server's default, values, applies) of a run that fails: the hook shows the
+// values streamed before the failure and the error agent-chat-ui toasts.
+async function failure() {
+  let props;
+  const view = await mount(
+    (props = {
+      apiUrl: args.url,
+      assistantId: "agent",
+      threadId: null,
+      onThreadId: (id) => view.update((props = { ...props, threadId: id })),
+    }),
+  );
+  // The hook logs the error it keeps; this test reads it from the hook.
+  console.error = () => {};
+  await view.current.submit({ messages: [human("hi")], fail: true });
+  const stream = await view.until((s) => !s.isLoading);
+  view.unmount();
+  return {
+    error: [stream.error?.name, stream.error?.message],
+    values: [stream.values.fail, texts(stream.values.messages)],
+  };
+}
+
+const scenarios = { chat, branches, interrupts, reconnect, failure };
 finish(await scenarios[args.scenario]());
