@@ -8,6 +8,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from _server_graphs import GATES
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    CallbackManagerForLLMRun,
+)
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
@@ -28,12 +32,20 @@ class TypingModel(BaseChatModel):
         return "typing"
 
     def _generate(
-        self, messages: list[BaseMessage], stop: Any = None, **kwargs: Any
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
     ) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=AIMessage(REPLY))])
 
     async def _astream(
-        self, messages: list[BaseMessage], stop: Any = None, **kwargs: Any
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         for index, token in enumerate(re.split(r"(\s)", REPLY)):
             gate = GATES.get(self.gate)
@@ -52,7 +64,7 @@ async def typing(state: TypingState) -> dict[str, Any]:
 
 
 def build_typist() -> Any:
-    builder = StateGraph(TypingState)
+    builder: StateGraph[TypingState] = StateGraph(TypingState)
     builder.add_node("typing", typing)
     builder.add_edge(START, "typing")
     return builder.compile()

@@ -33,7 +33,9 @@ def require_node() -> str:
     if not NODE:
         message = "node is missing: install Node 20+ and npm (make install needs them)"
     elif not (JS_DIR / "node_modules" / "@langchain" / "langgraph-sdk").is_dir():
-        message = f"the JS SDK is not installed: npm ci --prefix {JS_DIR} (make install)"
+        message = (
+            f"the JS SDK is not installed: npm ci --prefix {JS_DIR} (make install)"
+        )
     if message:
         if os.environ.get("CI") == "true":
             pytest.fail(message)

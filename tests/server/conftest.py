@@ -47,7 +47,10 @@ def serve(app: Any) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
     graphs = {
-        **{"agent": agent, "who": make_who_graph, "talk": talker, "memo": memo},
+        "agent": agent,
+        "who": make_who_graph,
+        "talk": talker,
+        "memo": memo,
         "typist": typist,  # the JS SDK tests' reply typed word by word
     }
     yield from serve(create_app(graphs))

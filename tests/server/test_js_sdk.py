@@ -109,9 +109,7 @@ def test_stream_modes_and_subgraphs(url: str, sdk: str) -> None:
 def test_resumable_stream_rejoined_and_replayed(
     url: str, sdk: str, gates: list[str]
 ) -> None:
-    out = run_script(
-        "resumable.mjs", {"url": url, "sdk": sdk, "gates": gates}, release
-    )
+    out = run_script("resumable.mjs", {"url": url, "sdk": sdk, "gates": gates}, release)
     events = [
         "metadata",
         *["values", "updates", "values", "updates", "values", "updates"],
