@@ -1,13 +1,18 @@
-"""A chat graph whose model types its reply word by word, held after the
-first word until a gate opens, so a client can see the reply mid-stream."""
+"""The server the JS SDK tests call: the chat and agent graphs of the other
+server tests, and a chat graph whose model types its reply word by word, held
+after the first word until a gate opens, so a client sees the reply mid-stream.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from _server_graphs import GATES
+import uvicorn
+from _server_graphs import GATES, agent, talker
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
     CallbackManagerForLLMRun,
@@ -17,6 +22,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from stategraph.graph import START, MessagesState, StateGraph
+from stategraph.server import create_app
 
 REPLY = "Hello big world"
 
@@ -71,3 +77,25 @@ def build_typist() -> Any:
 
 
 typist = build_typist()
+
+
+def serve_graphs() -> Iterator[str]:
+    """Serve ``agent``, ``talk`` and ``typist`` on a free port until closed.
+
+    The socket listens before uvicorn starts, so clients connect at once.
+    """
+    app = create_app({"agent": agent, "talk": talker, "typist": typist})
+    # IPPROTO_TCP named, so asyncio sets TCP_NODELAY (else ~40 ms per response).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+    assert not thread.is_alive(), "the test server did not stop"

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import uvicorn
-from _js_graphs import typist
 from _server_graphs import GATES, Gate, agent, make_who_graph, memo, talker
 from langgraph_sdk import get_client, get_sync_client
 
@@ -46,13 +45,7 @@ def serve(app: Any) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
-    graphs = {
-        "agent": agent,
-        "who": make_who_graph,
-        "talk": talker,
-        "memo": memo,
-        "typist": typist,  # the JS SDK tests' reply typed word by word
-    }
+    graphs = {"agent": agent, "who": make_who_graph, "talk": talker, "memo": memo}
     yield from serve(create_app(graphs))
 
 

@@ -12,8 +12,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _js_graphs import serve_graphs
 from _node import SDKS, run_script
 from _server_graphs import GATES, Gate
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    yield from serve_graphs()
 
 
 @pytest.fixture(params=list(SDKS))

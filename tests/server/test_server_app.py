@@ -73,7 +73,7 @@ async def test_cors_info_and_health(url: str) -> None:
     assert "content-location" in exposed
     assert created.headers["content-location"] == f"/runs/{created.json()['run_id']}"
     assert info["flags"]["assistants"] is True
-    assert info["graphs"] == ["agent", "who", "talk", "memo", "typist"]
+    assert info["graphs"] == ["agent", "who", "talk", "memo"]
 
 
 @pytest.mark.asyncio

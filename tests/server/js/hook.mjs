@@ -1,7 +1,7 @@
 // The `useStream` React hook driven as agent-chat-ui drives it: submit with
 // optimistic values, history, branches (regenerate from a checkpoint),
 // interrupts resumed by command, tokens streamed, and rejoining a run.
-import { args, client, finish, mount, pause } from "./lib.mjs";
+import { args, client, finish, mount, note, pause } from "./lib.mjs";
 
 const human = (content) => ({ type: "human", content });
 const texts = (messages) => messages.map((m) => `${m.type}:${m.content}`);
@@ -79,15 +79,19 @@ async function branches() {
     chatOptions,
   );
   // The model holds after its first token: the hook shows that token now.
+  note("submitted");
   let stream = await view.until((s) => s.messages.at(-1)?.type === "ai");
   const typing = [stream.isLoading, texts(stream.messages)];
   await pause("release", { gate: args.gates[0] });
   await submitted;
+  note("streamed", texts(view.current.messages), view.current.history?.length);
   stream = await view.until((s) => !s.isLoading && s.history?.length === 3);
   const answer = stream.messages[1];
   const meta = stream.getMessagesMetadata(answer);
   await stream.submit(undefined, { ...chatOptions, checkpoint: meta.firstSeenState.parent_checkpoint });
+  note("regenerating", answer.id);
   stream = await view.until((s) => !s.isLoading && s.messages[1]?.id !== answer.id);
+  note("regenerated", stream.messages[1].id);
   const again = stream.getMessagesMetadata(stream.messages[1]);
   stream.setBranch(again.branchOptions[0]);
   stream = await view.until((s) => s.branch === again.branchOptions[0]);
@@ -195,8 +199,9 @@ async function reconnect() {
   };
 }
 
-// A submit with no options (the hook then asks for no stream mode, and the
-// server's default, values, applies) of a run that fails: the hook shows the
+// A submit with no options from a component that reads nothing off the hook
+// (the hook then asks for no stream mode: the server's default, values,
+// applies) of a run that fails: the hook shows the
 // values streamed before the failure and the error agent-chat-ui toasts.
 async function failure() {
   let props;
@@ -207,6 +212,7 @@ async function failure() {
       threadId: null,
       onThreadId: (id) => view.update((props = { ...props, threadId: id })),
     }),
+    { reads: [] },
   );
   // The hook logs the error it keeps; this test reads it from the hook.
   console.error = () => {};

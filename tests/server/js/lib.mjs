@@ -29,6 +29,11 @@ export async function pause(label, detail = {}) {
   return value;
 }
 
+/** A progress line on stderr: the test shows it when the script fails. */
+export function note(...what) {
+  process.stderr.write(`${JSON.stringify(what)}\n`);
+}
+
 export function finish(result) {
   console.log(JSON.stringify({ result }));
 }
@@ -54,8 +59,11 @@ export async function collect(stream) {
  * Render the SDK's React `useStream` hook headlessly (react-test-renderer),
  * as agent-chat-ui's StreamProvider does. `view.current` is the hook's latest
  * value; `view.until(predicate)` resolves at the first render where it holds.
+ * Each render reads `reads` off the hook, as agent-chat-ui's thread view
+ * reads `messages` and `values`: the hook asks the server for the stream
+ * modes that what is read needs ("messages-tuple" for `messages`).
  */
-export async function mount(props) {
+export async function mount(props, { reads = ["messages", "values"] } = {}) {
   const { createElement } = await import("react");
   const { default: TestRenderer } = await import("react-test-renderer");
   const { useStream } = await sdk("/react");
@@ -65,6 +73,7 @@ export async function mount(props) {
   const waiters = new Set();
   function Probe(probeProps) {
     view.current = useStream(probeProps);
+    for (const name of reads) void view.current[name];
     view.renders += 1;
     view.onRender?.(view.current);
     for (const waiter of waiters) waiter();
