@@ -11,9 +11,10 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import _node
 import pytest
 from _js_graphs import serve_graphs
-from _node import SDKS, run_script
+from _node import SDKS, require_node, run_script
 from _server_graphs import GATES, Gate
 
 
@@ -242,3 +243,15 @@ def test_use_stream_hook_failure(url: str, sdk: str) -> None:
         "error": ["ValueError", "boom"],
         "values": [True, ["human:hi"]],
     }
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)]
+)
+def test_missing_node_fails_under_ci_and_skips_locally(
+    monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
+) -> None:
+    monkeypatch.setattr(_node, "NODE", "")
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match=r"^node is missing: install Node 20"):
+        require_node()
