@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install run demo test check fmt bench bench-store bench-server
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tests/server/js/package-lock.json
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[all]" --group dev
@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 	command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 	# pgvector for the PostgreSQL store's vector tests (built from source when no package exists)
 	sh scripts/install_pgvector.sh
+	# the JS SDK tests (tests/server/test_js_sdk.py) run @langchain/langgraph-sdk in node
+	command -v npm >/dev/null || ($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm)
+	npm ci --prefix tests/server/js --no-audit --no-fund
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -27,6 +27,7 @@ from stategraph._engine._effects import (
     SaveWrites,
     WriteCache,
 )
+from stategraph._engine._emit import learn_streaming, made_inside
 from stategraph._engine._runner import (
     SLOW_TASK_SECONDS,
     await_deferred,
@@ -144,20 +145,24 @@ async def _drive(
             if type(effect) is RunTasks:
                 while chunks:
                     yield chunks.popleft()
-                if type(chunks) is AsyncLiveChunks and any(
-                    t.node.streams_late() for t in effect.tasks
-                ):
-                    async with aclosing(
-                        _run_live(loop, effect.tasks, saver, chunks)
-                    ) as stream:
-                        async for chunk in stream:
-                            yield chunk
-                    continue
+                live = chunks if type(chunks) is AsyncLiveChunks else None
+                if live is not None:
+                    live.inside = False
+                    if any(t.node.streams_late() for t in effect.tasks):
+                        async with aclosing(
+                            _run_live(loop, effect.tasks, saver, live)
+                        ) as stream:
+                            async for chunk in stream:
+                                yield chunk
+                        learn_streaming(effect.tasks, live.inside)
+                        continue
                 async with aclosing(
                     _run_tasks(loop, effect.tasks, saver, chunks)
                 ) as stream:
                     async for chunk in stream:
                         yield chunk
+                if live is not None:
+                    learn_streaming(effect.tasks, live.inside)
                 if loop.calls:
                     await _spawn.finish_async_calls(loop)
                 if len(effect.tasks) == 1 and not loop.failures:
@@ -184,6 +189,8 @@ class AsyncLiveChunks(deque[Any]):
         self.event: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = 0
+        # Whether the current step made a chunk from inside a task.
+        self.inside = False
 
     def bind(self) -> asyncio.Event:
         """Attach to the running event loop; return the event that wakes the caller."""
@@ -195,6 +202,8 @@ class AsyncLiveChunks(deque[Any]):
 
     def append(self, item: Any) -> None:
         super().append(item)
+        if not self.inside and made_inside(item):
+            self.inside = True
         event = self.event
         if event is not None and self._loop is not None:
             if threading.get_ident() == self._thread:

@@ -54,6 +54,28 @@ class StreamSink:
         self.seen_messages: set[str] = set()
 
 
+_INSIDE_MODES = frozenset(("messages", "custom", "tools"))
+
+
+def made_inside(chunk: Any) -> bool:
+    """Whether a chunk comes from inside a running task, not from its end.
+
+    Model tokens, custom and tool writes, and anything a subgraph emits are
+    made while a node runs; a live stream must hand them over at once.
+    """
+    return bool(chunk[0]) or chunk[1] in _INSIDE_MODES
+
+
+def learn_streaming(tasks: Sequence[Task], streamed: bool) -> None:
+    """Remember the nodes of a step that streamed while running.
+
+    Live streams then always run them apart (``PregelNode.streams_inside``).
+    """
+    if streamed:
+        for task in tasks:
+            task.node.streams_inside = True
+
+
 def send(loop: Loop, mode: str, payload: Any) -> None:
     """Put one event of ``mode`` into every sink that listens to it."""
     _send(loop, mode, payload)

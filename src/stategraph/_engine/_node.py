@@ -44,6 +44,7 @@ class PregelNode:
         "name",
         "retry_policy",
         "slow_runs",
+        "streams_inside",
         "subgraphs",
         "tags",
         "timeout",
@@ -105,6 +106,10 @@ class PregelNode:
         # Whether the last run finished quickly: a live stream need not hand
         # such a node to another thread to show its output in time.
         self.fast_known = False
+        # Set once the node was seen streaming while it runs (tokens, custom
+        # writes, subgraph output): a quick run says nothing about the next
+        # one (a model may answer from a cache, then stream for seconds).
+        self.streams_inside = False
         # Name of the node that handles this node's failures, if any.
         self.error_handler: str | None = None
 
@@ -125,7 +130,7 @@ class PregelNode:
 
     def streams_late(self) -> bool:
         """Whether a live stream should run this node off the caller's thread."""
-        return not self.fast_known or self.always_thread
+        return not self.fast_known or self.always_thread or self.streams_inside
 
     def copy(self, update: dict[str, Any] | None = None) -> PregelNode:
         """A copy with the attributes in ``update`` replaced (lists not shared)."""

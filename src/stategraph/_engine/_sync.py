@@ -28,6 +28,7 @@ from stategraph._engine._effects import (
     SaveWrites,
     WriteCache,
 )
+from stategraph._engine._emit import learn_streaming, made_inside
 from stategraph._engine._runner import (
     SLOW_TASK_SECONDS,
     note_attempt,
@@ -136,12 +137,16 @@ def _drive(
             if type(effect) is RunTasks:
                 while chunks:
                     yield chunks.popleft()
-                if type(chunks) is LiveChunks and any(
-                    t.node.streams_late() for t in effect.tasks
-                ):
-                    yield from _run_live(loop, effect.tasks, saver, cache, chunks)
-                    continue
+                live = chunks if type(chunks) is LiveChunks else None
+                if live is not None:
+                    live.inside = False
+                    if any(t.node.streams_late() for t in effect.tasks):
+                        yield from _run_live(loop, effect.tasks, saver, cache, live)
+                        learn_streaming(effect.tasks, live.inside)
+                        continue
                 yield from _run_tasks(loop, effect.tasks, saver, cache, chunks)
+                if live is not None:
+                    learn_streaming(effect.tasks, live.inside)
                 if loop.calls:
                     _spawn.finish_sync_calls(loop)
                 if len(effect.tasks) == 1 and not loop.failures:
@@ -163,10 +168,14 @@ class LiveChunks(deque[Any]):
         super().__init__()
         self.cond = threading.Condition()
         self.finished = False
+        # Whether the current step made a chunk from inside a task.
+        self.inside = False
 
     def append(self, item: Any) -> None:
         with self.cond:
             super().append(item)
+            if not self.inside and made_inside(item):
+                self.inside = True
             self.cond.notify()
 
 
