@@ -123,7 +123,7 @@ class JsonPlusSerializer(SerializerProtocol):
         del allowed_json_modules
         self.auto_register = auto_register
         self._local = TypeRegistry()
-        self._allowed_names: set[tuple[str, str]] = set()
+        self._allowed_msgpack_modules: set[tuple[str, str]] = set()
         self._encoders: dict[type, Encoder] = {}
         self._default = self._make_default()
         self._ext_hook = self._make_ext_hook()
@@ -154,7 +154,7 @@ class JsonPlusSerializer(SerializerProtocol):
                 self.register(entry)
             else:
                 module, name = entry
-                self._allowed_names.add((str(module), str(name)))
+                self._allowed_msgpack_modules.add((str(module), str(name)))
 
     def with_msgpack_allowlist(
         self, extra_allowlist: Iterable[Any]
@@ -163,13 +163,25 @@ class JsonPlusSerializer(SerializerProtocol):
 
         Args:
             extra_allowlist: Classes or ``(module, name)`` pairs.
+
+        Returns:
+            ``self`` when everything in ``extra_allowlist`` is already allowed.
         """
+        extra = list(extra_allowlist)
+        if all(self._allows(entry) for entry in extra):
+            return self
         clone = JsonPlusSerializer(auto_register=self.auto_register)
         clone._local.by_type.update(self._local.by_type)
         clone._local.by_name.update(self._local.by_name)
-        clone._allowed_names.update(self._allowed_names)
-        clone._allow(extra_allowlist)
+        clone._allowed_msgpack_modules.update(self._allowed_msgpack_modules)
+        clone._allow(extra)
         return clone
+
+    def _allows(self, entry: Any) -> bool:
+        if isinstance(entry, type):
+            return all(cls in self._local.by_type for cls in collect_types(entry))
+        module, name = entry
+        return (str(module), str(name)) in self._allowed_msgpack_modules
 
     # -- writing -------------------------------------------------------------
 
@@ -242,7 +254,7 @@ class JsonPlusSerializer(SerializerProtocol):
         if provided and (spec := GLOBAL.by_type.get(cls)) is not None:
             return spec
         if is_registrable(cls):
-            allowed = (cls.__module__, cls.__name__) in self._allowed_names
+            allowed = (cls.__module__, cls.__name__) in self._allowed_msgpack_modules
             if self.auto_register or allowed:
                 return register_class(self._local, cls)
             return None
@@ -324,7 +336,7 @@ class JsonPlusSerializer(SerializerProtocol):
         spec = self._local.by_name.get(key) or GLOBAL.by_name.get(key)
         if spec is None and _builtin_types.provide(GLOBAL, module):
             spec = GLOBAL.by_name.get(key)
-        if spec is None and key in self._allowed_names:
+        if spec is None and key in self._allowed_msgpack_modules:
             # Allowed by name: resolve only in modules the program imported.
             cls = getattr(sys.modules.get(module), name, None)
             if isinstance(cls, type) and is_registrable(cls):

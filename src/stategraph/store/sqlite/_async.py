@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 import aiosqlite
 
@@ -48,6 +48,12 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
     """
 
     _ASYNC_TWIN = _base.ASYNC_TWIN
+    MIGRATIONS: ClassVar[list[str]] = _base.MIGRATIONS
+    """LangGraph's name for the schema statements; ``setup()`` applies (and
+    records) the built-in list, not this attribute."""
+    # LangGraph's SQLite store refreshes TTLs on read only when ``ttl_config``
+    # sets ``refresh_on_read`` (its other stores default it to true).
+    _refresh_on_read_default = False
 
     def __init__(
         self,
@@ -62,7 +68,7 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         self.lock = asyncio.Lock()
         self.is_setup = False
         self._dialect = _base.SqliteDialect(deserializer)
-        self._configure(self._dialect, index, ttl)
+        self._configure(self._dialect, _base.index_fields(index), ttl)
         self._lone_get = _plans.LoneGet(self._cfg)
         self._sweeper = TaskSweeper(lambda: self.sweep_ttl())
 
@@ -153,7 +159,9 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         if row is None:
             return None
         item = lone.item(namespace, key, row)
-        if row[3] is not None and ensure_refresh(self.ttl_config, refresh_ttl):
+        if row[3] is not None and ensure_refresh(
+            self.ttl_config, refresh_ttl, self._refresh_on_read_default
+        ):
             refresh = lone.refresh(prefix, key, row, self._now)
             if refresh is not None:
                 async with self.lock:

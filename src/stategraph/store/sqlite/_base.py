@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager, closing, contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from stategraph._sqlite_keys import at_path, check_filter_key, json_path
 from stategraph.store._match import cosine
 from stategraph.store._sql import Dialect, Plan, Query
 from stategraph.store.base._records import IndexConfig
@@ -42,8 +43,27 @@ except ImportError:  # pragma: no cover - orjson is a dependency of the extra
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-class SqliteIndexConfig(IndexConfig):
-    """Vector index settings of the SQLite stores (those of ``IndexConfig``)."""
+class SqliteIndexConfig(IndexConfig, total=False):
+    """Vector index settings of the SQLite stores.
+
+    Those of ``IndexConfig``, plus ``text_fields``: LangGraph's SQLite stores
+    read the paths to embed from that key (one path or a list), and ``fields``
+    is taken as a synonym here.
+    """
+
+    text_fields: list[str] | str | None
+
+
+def index_fields(index: SqliteIndexConfig | None) -> SqliteIndexConfig | None:
+    """``index`` with ``text_fields`` moved to ``fields`` (when that is unset)."""
+    if not index or index.get("fields") is not None:
+        return index
+    text_fields = index.get("text_fields")
+    if text_fields is None:
+        return index
+    if isinstance(text_fields, str):
+        text_fields = [text_fields]
+    return {**index, "fields": text_fields}
 
 
 MIGRATIONS = [
@@ -212,13 +232,14 @@ class SqliteDialect(Dialect):
     def filter_condition(
         self, key: str, op: str, value: Any
     ) -> tuple[str, list[Any]] | None:
-        """``json_extract`` comparisons for scalar values; ``None`` otherwise."""
-        if _PLAIN_KEY.match(key):
-            path = "$." + key
-        elif '"' in key or "\\" in key:
-            return None  # not expressible as a quoted JSON path: filter in Python
-        else:
-            path = '$."' + key + '"'  # quoted: dots and spaces stay in the name
+        """``json_extract`` comparisons for scalar values; ``None`` otherwise.
+
+        Keys follow LangGraph's SQLite store: a dotted key is a path into
+        nested objects, and other characters than letters, digits, ``_``,
+        ``.`` and ``-`` raise ``ValueError``.
+        """
+        path = json_path(check_filter_key(key))
+        value = _bindable(value)
         kind = f"json_type(s.value, '{_quote(path)}')"
         got = f"json_extract(s.value, '{_quote(path)}')"
         if op in ("$eq", "$ne"):
@@ -237,6 +258,10 @@ class SqliteDialect(Dialect):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return f"({got} {_CMP[op]} ? AND {kind} IN ('integer', 'real'))", [value]
         return "0", []
+
+    def field(self, value: dict[str, Any], key: str) -> Any:
+        """The field at a dotted key (see ``filter_condition``)."""
+        return at_path(value, key)
 
     def similarity(self) -> str:
         """Score of one stored vector against the query-vector parameter."""
@@ -268,10 +293,16 @@ class SqliteDialect(Dialect):
 
 
 _CMP = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
-_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Characters no JSON encoder escapes inside a string (unlike "/", "<", "&",
 # quotes, backslashes, controls and non-ASCII, which some encoders escape).
 _LITERAL = re.compile(r"[A-Za-z0-9 _.,:;@#%+=~-]*\Z")
+
+
+def _bindable(value: Any) -> Any:
+    # SQLite integers are 64-bit; a larger one is compared as a real.
+    if type(value) is int and not -(2**63) <= value < 2**63:
+        return float(value)
+    return value
 
 
 def _quote(text: str) -> str:

@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from stategraph.store import _plans, _sql
 from stategraph.store._ttl import ThreadSweeper, sweep_interval
@@ -44,6 +44,12 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
     """
 
     _ASYNC_TWIN = _base.ASYNC_TWIN
+    MIGRATIONS: ClassVar[list[str]] = _base.MIGRATIONS
+    """LangGraph's name for the schema statements; ``setup()`` applies (and
+    records) the built-in list, not this attribute."""
+    # LangGraph's SQLite store refreshes TTLs on read only when ``ttl_config``
+    # sets ``refresh_on_read`` (its other stores default it to true).
+    _refresh_on_read_default = False
 
     def __init__(
         self,
@@ -58,7 +64,7 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
         self.lock = threading.Lock()
         self.is_setup = False
         self._dialect = _base.SqliteDialect(deserializer)
-        self._configure(self._dialect, index, ttl)
+        self._configure(self._dialect, _base.index_fields(index), ttl)
         self._lone_get = _plans.LoneGet(self._cfg)
         self._sweeper = ThreadSweeper(lambda: self.sweep_ttl())
 
@@ -143,7 +149,9 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
         if row is None:
             return None
         item = lone.item(namespace, key, row)
-        if row[3] is not None and ensure_refresh(self.ttl_config, refresh_ttl):
+        if row[3] is not None and ensure_refresh(
+            self.ttl_config, refresh_ttl, self._refresh_on_read_default
+        ):
             refresh = lone.refresh(prefix, key, row, self._now)
             if refresh is not None:
                 with self.lock:
