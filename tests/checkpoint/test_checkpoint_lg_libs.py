@@ -1,8 +1,10 @@
 """Behaviour pinned by LangGraph's checkpoint library tests, run on ours.
 
-Allowlist derivation (``_with_msgpack_allowlist``), pydantic's secret types and
-v1 models in the serializer, ``SqliteSaver.list`` filter keys, and the
-Postgres delta-channel walk past an inline ``null``.
+Allowlist derivation (``_with_msgpack_allowlist``) and modes (warnings for
+types loaded only because this process wrote them, strict loading of unlisted
+types as plain data), pydantic's secret types and v1 models in the serializer,
+``SqliteSaver.list`` filter keys, and the Postgres delta-channel walk past an
+inline ``null``.
 """
 
 from __future__ import annotations
@@ -28,8 +30,15 @@ from stategraph.checkpoint.base import (
 )
 from stategraph.checkpoint.postgres import PostgresSaver
 from stategraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from stategraph.checkpoint.serde import _msgpack
 from stategraph.checkpoint.serde.encrypted import EncryptedSerializer
-from stategraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from stategraph.checkpoint.serde.jsonplus import (
+    DeserializationError,
+    JsonPlusSerializer,
+    _msgpack_enc,
+    _warned_blocked_types,
+    _warned_unregistered_types,
+)
 from stategraph.checkpoint.sqlite import SqliteSaver
 from stategraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
@@ -245,3 +254,114 @@ async def test_postgres_inline_null_is_not_a_seed(
             else:
                 assert entry["seed"] == seed
                 assert written == ["w1", "w2"]
+
+
+# -- allowlist modes: warnings, strict loading ----------------------------------------
+
+
+@dataclasses.dataclass
+class Written:
+    x: int
+
+
+@dataclasses.dataclass
+class Listed:
+    y: int
+
+
+@pytest.fixture
+def fresh_warnings() -> None:
+    _warned_unregistered_types.clear()
+    _warned_blocked_types.clear()
+
+
+LOGGER = "stategraph.checkpoint.serde.jsonplus"
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+def test_default_mode_warns_once_for_types_it_wrote(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    serde = JsonPlusSerializer()
+    caplog.set_level(logging.WARNING, logger=LOGGER)
+    data = serde.dumps_typed(Written(1))
+    assert serde.loads_typed(data) == Written(1)
+    assert serde.loads_typed(data) == Written(1)
+    assert caplog.text.count("Deserializing unregistered type") == 1
+    assert f"{__name__}.Written" in caplog.text
+    assert "allowed_msgpack_modules" in caplog.text
+    assert (__name__, "Written") in _warned_unregistered_types
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+def test_listed_and_registered_types_load_silently(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger=LOGGER)
+    by_name = JsonPlusSerializer(allowed_msgpack_modules=[(__name__, "Written")])
+    assert by_name.loads_typed(by_name.dumps_typed(Written(2))) == Written(2)
+    by_class = JsonPlusSerializer(allowed_types=[Listed])
+    assert by_class.loads_typed(by_class.dumps_typed(Listed(3))) == Listed(3)
+    written = JsonPlusSerializer()
+    data = written.dumps_typed(Listed(4))
+    written.register(Listed)  # registering after the write allows it too
+    assert written.loads_typed(data) == Listed(4)
+    assert caplog.text == ""
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+@pytest.mark.parametrize("allowed", [None, [(__name__, "Listed")]])
+def test_strict_mode_loads_unlisted_types_as_plain_data(
+    caplog: pytest.LogCaptureFixture, allowed: Any
+) -> None:
+    serde = JsonPlusSerializer(allowed_msgpack_modules=allowed)
+    caplog.set_level(logging.WARNING, logger=LOGGER)
+    value = {"w": Written(5), "when": uuid.UUID(int=7)}
+    loaded = serde.loads_typed(serde.dumps_typed(value))
+    assert loaded == {"w": {"x": 5}, "when": uuid.UUID(int=7)}  # builtins still load
+    assert f"Blocked deserialization of {__name__}.Written" in caplog.text
+    assert (__name__, "Written") in _warned_blocked_types
+    # From another process, too: a payload naming an unknown type.
+    foreign = LangGraphJsonPlusSerializer().dumps_typed(Listed(6))
+    expected = Listed(6) if allowed else {"y": 6}
+    assert serde.loads_typed(foreign) == expected
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+def test_allowlist_proxy_loads_what_the_strict_saver_does_not() -> None:
+    from stategraph.checkpoint.memory import InMemorySaver
+
+    saver = InMemorySaver(serde=JsonPlusSerializer(allowed_msgpack_modules=None))
+    proxy = saver.with_allowlist([(__name__, "Written")])
+    checkpoint = empty_checkpoint()
+    checkpoint["channel_values"] = {"w": Written(8)}
+    checkpoint["channel_versions"] = {"w": 1}
+    config = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+    stored = proxy.put(config, checkpoint, {}, {"w": 1})
+    assert proxy.get_tuple(stored).checkpoint["channel_values"]["w"] == Written(8)
+    assert saver.get_tuple(stored).checkpoint["channel_values"]["w"] == {"x": 8}
+
+
+def test_default_mode_still_refuses_types_it_never_saw() -> None:
+    foreign = LangGraphJsonPlusSerializer().dumps_typed(Listed(9))
+    with pytest.raises(DeserializationError, match="refusing to load type"):
+        JsonPlusSerializer().loads_typed(foreign)
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+def test_strict_switch_makes_the_default_strict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_msgpack, "STRICT_MSGPACK_ENABLED", True)
+    strict = JsonPlusSerializer()
+    assert strict.loads_typed(strict.dumps_typed(Written(1))) == {"x": 1}
+    lenient = JsonPlusSerializer(allowed_msgpack_modules=True)
+    assert lenient.loads_typed(lenient.dumps_typed(Written(1))) == Written(1)
+    passed = JsonPlusSerializer(allowed_msgpack_modules=_msgpack._SENTINEL)
+    assert passed.loads_typed(passed.dumps_typed(Written(1))) == {"x": 1}
+
+
+def test_msgpack_enc_packs_like_dumps_typed() -> None:
+    serde = JsonPlusSerializer()
+    for value in [{"a": [1, 2]}, (1, "x"), uuid.UUID(int=3), Written(4)]:
+        assert _msgpack_enc(value) == serde.dumps_typed(value)[1]
