@@ -365,3 +365,16 @@ def test_msgpack_enc_packs_like_dumps_typed() -> None:
     serde = JsonPlusSerializer()
     for value in [{"a": [1, 2]}, (1, "x"), uuid.UUID(int=3), Written(4)]:
         assert _msgpack_enc(value) == serde.dumps_typed(value)[1]
+
+
+def test_allowlist_copy_keeps_the_serializer_subclass() -> None:
+    class Custom(JsonPlusSerializer):
+        def __init__(self) -> None:
+            super().__init__(allowed_msgpack_modules=None)
+
+    serde = Custom()
+    extended = serde.with_msgpack_allowlist([Written])
+    assert type(extended) is Custom
+    assert extended._allowed_msgpack_modules == set()  # allowed as a class
+    assert extended.loads_typed(extended.dumps_typed(Written(1))) == Written(1)
+    assert serde.loads_typed(serde.dumps_typed(Written(1))) == {"x": 1}

@@ -89,6 +89,15 @@ class TypeRegistry:
         if base:
             self.bases.append(spec)
 
+    def copy(self) -> TypeRegistry:
+        """A registry with the same entries, to extend independently."""
+        other = TypeRegistry()
+        other.by_type.update(self.by_type)
+        other.by_name.update(self.by_name)
+        other.by_code.update(self.by_code)
+        other.bases.extend(self.bases)
+        return other
+
     def for_subclass(self, cls: type) -> TypeSpec | None:
         """Return the spec of the first registered base class of ``cls``."""
         for spec in self.bases:

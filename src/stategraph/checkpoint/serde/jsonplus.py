@@ -13,6 +13,7 @@ members) and dict subclasses load as plain dicts.
 
 from __future__ import annotations
 
+import copy
 import functools
 import sys
 import warnings
@@ -193,14 +194,15 @@ class JsonPlusSerializer(SerializerProtocol):
         extra = list(extra_allowlist)
         if all(self._allows(entry) for entry in extra):
             return self
-        clone = JsonPlusSerializer(
-            auto_register=self.auto_register,
-            allowed_msgpack_modules=None if self._strict else True,
-        )
-        clone._auto.update(self._auto)
-        clone._local.by_type.update(self._local.by_type)
-        clone._local.by_name.update(self._local.by_name)
-        clone._allowed_msgpack_modules.update(self._allowed_msgpack_modules)
+        # A shallow copy keeps the class (subclasses too) and its settings;
+        # the registries and the hooks bound to them are the copy's own.
+        clone = copy.copy(self)
+        clone._local = self._local.copy()
+        clone._allowed_msgpack_modules = set(self._allowed_msgpack_modules)
+        clone._auto = set(self._auto)
+        clone._encoders = {}
+        clone._default = clone._make_default()
+        clone._ext_hook = clone._make_ext_hook()
         clone._allow(extra)
         return clone
 
