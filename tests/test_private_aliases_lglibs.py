@@ -121,3 +121,33 @@ async def test_postgres_get_connection_helpers(schemas: Callable[[], str]) -> No
     with pytest.raises(TypeError, match=r"^Invalid connection type"):
         async with _ainternal.get_connection(bad):
             pass
+
+
+def test_sqlite_store_base_class_and_glob_escaping() -> None:
+    from stategraph.store.sqlite.base import BaseSqliteStore, _escape_glob_literal
+
+    assert issubclass(SqliteStore, BaseSqliteStore)
+    assert issubclass(AsyncSqliteStore, BaseSqliteStore)
+    assert not issubclass(PostgresStore, BaseSqliteStore)
+    assert _escape_glob_literal("user_1%") == "user_1%"
+    assert _escape_glob_literal("a*b?c[d]") == "a[*]b[?]c[[]d]"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_sqlite_store_registers_the_namespace_match_function(mode: str) -> None:
+    from stategraph.store.sqlite.base import NS_MATCH_FUNCTION
+
+    sql = f"SELECT {NS_MATCH_FUNCTION}(?, ?), {NS_MATCH_FUNCTION}(?, ?)"
+    pattern = _namespace_match_pattern(("uid", "*", "alice"), "prefix")
+    params = ("uid.x.alice.notes", pattern, "uid.alice", pattern)
+    if mode == "sync":
+        with SqliteStore.from_conn_string(":memory:") as store:
+            store.setup()
+            row = store.conn.execute(sql, params).fetchone()
+    else:
+        async with AsyncSqliteStore.from_conn_string(":memory:") as astore:
+            await astore.setup()
+            cursor = await astore.conn.execute(sql, params)
+            row = await cursor.fetchone()
+    assert tuple(row) == (1, 0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
@@ -30,7 +30,7 @@ from stategraph.store.sqlite._base import SqliteIndexConfig
 T = TypeVar("T")
 
 
-class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
+class AsyncSqliteStore(_base.BaseSqliteStore, AsyncBatchedBaseStore):
     """Store kept in a SQLite database, with TTLs and exact vector search.
 
     Every batch runs in one transaction (``BEGIN IMMEDIATE`` when it writes),
@@ -48,12 +48,6 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
     """
 
     _ASYNC_TWIN = _base.ASYNC_TWIN
-    MIGRATIONS: ClassVar[list[str]] = _base.MIGRATIONS
-    """LangGraph's name for the schema statements; ``setup()`` applies (and
-    records) the built-in list, not this attribute."""
-    # LangGraph's SQLite store refreshes TTLs on read only when ``ttl_config``
-    # sets ``refresh_on_read`` (its other stores default it to true).
-    _refresh_on_read_default = False
 
     def __init__(
         self,
@@ -98,6 +92,9 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
             todo = _base.pending_migrations(applied, self.index_config is not None)
             if todo:
                 await self._run(_base.migration_plan(todo), True, True)
+            await self.conn.create_function(
+                _base.NS_MATCH_FUNCTION, 2, _base.namespace_match, deterministic=True
+            )
             if self.index_config is not None:
                 await self.conn.create_function(
                     _base.COSINE_FUNCTION, 2, _base.sqlite_cosine, deterministic=True

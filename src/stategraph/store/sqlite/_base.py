@@ -19,11 +19,11 @@ from array import array
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, closing, contextmanager
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from stategraph._sqlite_keys import at_path, check_filter_key, json_path
 from stategraph.store._match import cosine
-from stategraph.store._sql import Dialect, Plan, Query
+from stategraph.store._sql import Dialect, Plan, Query, SqlStoreMixin
 from stategraph.store.base._records import IndexConfig
 
 if TYPE_CHECKING:
@@ -100,6 +100,35 @@ RECORD = "INSERT INTO sg_store_migrations (name, v) VALUES (?, ?)"
 PRAGMA_WAL = "PRAGMA journal_mode=WAL"
 PRAGMA_SYNC = "PRAGMA synchronous=NORMAL"
 COSINE_FUNCTION = "sg_cosine"
+NS_MATCH_FUNCTION = "_langgraph_namespace_match"
+"""SQL function ``(prefix, pattern)`` on a store's connection, as LangGraph's.
+
+Whether a dot-joined namespace matches a ``namespace_match_pattern`` regex
+(1 or 0). ``setup()`` registers it for SQL written against the store's tables;
+the stores themselves match namespaces in Python.
+"""
+_GLOB_SPECIAL = re.compile(r"([*?\[])")
+
+
+def namespace_match(prefix: str | None, pattern: str) -> int:
+    """The ``NS_MATCH_FUNCTION`` SQL function."""
+    return int(prefix is not None and re.search(pattern, prefix) is not None)
+
+
+def escape_glob_literal(text: str) -> str:
+    """``text`` as a ``GLOB`` pattern matching only itself (LangGraph's helper)."""
+    return _GLOB_SPECIAL.sub(r"[\1]", text)
+
+
+class BaseSqliteStore(SqlStoreMixin):
+    """What the sync and async SQLite stores share (LangGraph's base class)."""
+
+    MIGRATIONS: ClassVar[list[str]] = MIGRATIONS
+    """LangGraph's name for the schema statements; ``setup()`` applies (and
+    records) the built-in list, not this attribute."""
+    # LangGraph's SQLite store refreshes TTLs on read only when ``ttl_config``
+    # sets ``refresh_on_read`` (its other stores default it to true).
+    _refresh_on_read_default = False
 
 
 ASYNC_TWIN = "AsyncSqliteStore (from stategraph.store.sqlite.aio)"

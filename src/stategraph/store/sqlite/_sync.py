@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from stategraph.store import _plans, _sql
 from stategraph.store._ttl import ThreadSweeper, sweep_interval
@@ -26,7 +26,7 @@ from stategraph.store.sqlite._base import SqliteIndexConfig
 T = TypeVar("T")
 
 
-class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
+class SqliteStore(_base.BaseSqliteStore, SyncOnlyStore):
     """Store kept in a SQLite database, with TTLs and exact vector search.
 
     Every batch runs in one transaction (``BEGIN IMMEDIATE`` when it writes),
@@ -44,12 +44,6 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
     """
 
     _ASYNC_TWIN = _base.ASYNC_TWIN
-    MIGRATIONS: ClassVar[list[str]] = _base.MIGRATIONS
-    """LangGraph's name for the schema statements; ``setup()`` applies (and
-    records) the built-in list, not this attribute."""
-    # LangGraph's SQLite store refreshes TTLs on read only when ``ttl_config``
-    # sets ``refresh_on_read`` (its other stores default it to true).
-    _refresh_on_read_default = False
 
     def __init__(
         self,
@@ -94,6 +88,9 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
             todo = _base.pending_migrations(applied, self.index_config is not None)
             if todo:
                 self._run(_base.migration_plan(todo), True, True)
+            self.conn.create_function(
+                _base.NS_MATCH_FUNCTION, 2, _base.namespace_match, deterministic=True
+            )
             if self.index_config is not None:
                 self.conn.create_function(
                     _base.COSINE_FUNCTION, 2, _base.sqlite_cosine, deterministic=True
