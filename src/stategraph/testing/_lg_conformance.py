@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Any
 
 from stategraph.checkpoint.base import BaseCheckpointSaver
-from stategraph.errors import reraise_control_flow
+from stategraph.errors import GraphBubbleUp
 from stategraph.testing._checkpointer import (
     checkpointer_cases,
     run_checkpointer_case,
@@ -262,8 +262,9 @@ async def _run_capability(
         error: str | None = None
         try:
             await run_checkpointer_case(case, registered.create, "async")
+        except GraphBubbleUp:
+            raise
         except Exception as exc:
-            reraise_control_flow(exc)
             error = str(exc) if isinstance(exc, AssertionError) else repr(exc)
             result.failures.append(f"{case.name}: {error}")
         result.tests_passed += error is None
