@@ -25,7 +25,10 @@ from stategraph.checkpoint.base._records import (
     get_serializable_checkpoint_metadata,
     writes_sort_key,
 )
-from stategraph.checkpoint.base._saver import BaseCheckpointSaver
+from stategraph.checkpoint.base._saver import (
+    BaseCheckpointSaver,
+    _with_msgpack_allowlist as _with_msgpack_allowlist,  # LangGraph private helper
+)
 from stategraph.checkpoint.base.id import uuid6
 from stategraph.checkpoint.serde.base import SerializerProtocol, maybe_add_typed_methods
 from stategraph.checkpoint.serde.jsonplus import JsonPlusSerializer

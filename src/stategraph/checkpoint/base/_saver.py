@@ -9,6 +9,7 @@ writes the sync half. Savers doing real I/O override both halves.
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic
 
@@ -27,6 +28,8 @@ from stategraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+logger = logging.getLogger("stategraph.checkpoint.base")
 
 
 class BaseCheckpointSaver(Generic[V]):
@@ -178,18 +181,16 @@ class BaseCheckpointSaver(Generic[V]):
 
         Args:
             extra_allowlist: Classes or ``(module, name)`` pairs.
+
+        Returns:
+            ``self`` when the serializer has no allowlist or already allows
+            all of ``extra_allowlist``; otherwise the copy.
         """
-        serde: Any = self.serde
-        if isinstance(serde, JsonPlusSerializer):
-            new_serde: Any = serde.with_msgpack_allowlist(extra_allowlist)
-        elif isinstance(getattr(serde, "serde", None), JsonPlusSerializer):
-            # An EncryptedSerializer: extend the serializer it wraps.
-            new_serde = copy.copy(serde)
-            new_serde.serde = serde.serde.with_msgpack_allowlist(extra_allowlist)
-        else:
+        serde = _with_msgpack_allowlist(self.serde, extra_allowlist)
+        if serde is self.serde:
             return self
         clone = copy.copy(self)
-        clone.serde = new_serde
+        clone.serde = serde
         return clone
 
     def get_delta_channel_history(
@@ -319,3 +320,31 @@ class _HistoryWalk:
                 entry["seed"] = self.seeds[name]
             out[name] = entry
         return out
+
+
+def _with_msgpack_allowlist(
+    serde: SerializerProtocol, extra_allowlist: Iterable[Any]
+) -> SerializerProtocol:
+    """Return ``serde`` extended with ``extra_allowlist`` (LangGraph's helper).
+
+    A ``JsonPlusSerializer``, or one wrapped by an ``EncryptedSerializer``, is
+    copied with the extra classes allowed; the same object comes back when
+    nothing is added. Other serializers have no allowlist: they come back
+    unchanged, with a warning, since the restriction cannot be applied.
+    """
+    if isinstance(serde, JsonPlusSerializer):
+        return serde.with_msgpack_allowlist(extra_allowlist)
+    inner = getattr(serde, "serde", None)
+    if isinstance(inner, JsonPlusSerializer) and hasattr(serde, "cipher"):
+        extended = inner.with_msgpack_allowlist(extra_allowlist)
+        if extended is inner:
+            return serde
+        clone = copy.copy(serde)
+        clone.serde = extended  # type: ignore[attr-defined]  # EncryptedSerializer
+        return clone
+    logger.warning(
+        "Serializer %s does not support msgpack allowlist; the extra allowed "
+        "classes are not applied.",
+        type(serde).__name__,
+    )
+    return serde

@@ -311,7 +311,30 @@ def _langchain(reg: TypeRegistry) -> None:
                 register_class(reg, cls)
 
 
+def _secrets(reg: TypeRegistry, module_name: str) -> None:
+    # pydantic's secret wrappers are stored as their secret value, like LangGraph.
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return
+    for name in ("SecretStr", "SecretBytes"):
+        cls = getattr(module, name)
+        spec = TypeSpec(cls, ONE, cls.__module__, name,
+                        lambda o: o.get_secret_value(), cls)  # fmt: skip
+        reg.add(spec, (module_name, name))
+
+
+def _pydantic(reg: TypeRegistry) -> None:
+    _secrets(reg, "pydantic")
+
+
+def _pydantic_v1(reg: TypeRegistry) -> None:
+    _secrets(reg, "pydantic.v1")
+
+
 PROVIDERS: dict[str, Callable[[TypeRegistry], None]] = {
+    "pydantic": _pydantic,
+    "pydantic.v1": _pydantic_v1,
     "decimal": _decimal,
     "ipaddress": _ipaddress,
     "zoneinfo": _zoneinfo,
@@ -337,6 +360,8 @@ def provide(reg: TypeRegistry, module: str) -> bool:
         Whether a provider ran now (so a failed lookup is worth retrying).
     """
     root = module.partition(".")[0]
+    if module == "pydantic.v1" or module.startswith("pydantic.v1."):
+        root = "pydantic.v1"  # a package of its own, imported only on demand
     provider = PROVIDERS.get(root)
     if provider is None or root in _loaded:
         return False
