@@ -95,6 +95,7 @@ SAVER_METHODS = {
         "list",
         "put",
         "put_writes",
+        "put_step",
         "delete_thread",
         "delete_for_runs",
         "copy_thread",

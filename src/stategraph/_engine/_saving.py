@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import binascii
 import random
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, cast
 
@@ -125,6 +125,10 @@ class Checkpointing:
     _version_number: int | None
     _writes_cfg: tuple[str, dict[str, Any]] | None
     _pending_ids: tuple[list[Any], set[str]] | None
+    # Whether the saver stores a checkpoint and writes in one transaction
+    # (``put_step``; set by the driver), and the writes waiting for it.
+    saves_steps: bool
+    held: list[SaveWrites]
 
     def restore(
         self, checkpoint: dict[str, Any], histories: dict[str, Any] | None = None
@@ -201,7 +205,11 @@ class Checkpointing:
         yield from self._record(task if task is not None else task_id, writes, cached)
 
     def _record(
-        self, who: Task | str, writes: Sequence[tuple[str, Any]], cached: bool = False
+        self,
+        who: Task | str,
+        writes: Sequence[tuple[str, Any]],
+        cached: bool = False,
+        hold: bool = False,
     ) -> list[Any]:
         if not writes:
             return []
@@ -246,14 +254,17 @@ class Checkpointing:
         if self.durability != "exit" and self.checkpointer is not None:
             if untracked := self.graph.untracked_channels:
                 to_save = _drop_untracked(to_save, untracked)
-            effects.append(
-                SaveWrites(
-                    self._writes_config(),
-                    to_save,
-                    task_id,  # type: ignore[arg-type]
-                    task.path_key if task is not None else "",
-                )
+            save = SaveWrites(
+                self._writes_config(),
+                to_save,
+                task_id,  # type: ignore[arg-type]
+                task.path_key if task is not None else "",
             )
+            if hold and self.saves_steps:
+                # Stored with the step's checkpoint, in its transaction.
+                self.held.append(save)
+            else:
+                effects.append(save)
         if task is not None:
             _emit.task_output(cast("Loop", self), task, writes, cached=cached)
         return effects
@@ -319,7 +330,8 @@ class Checkpointing:
         versions = checkpoint["channel_versions"]
         new_versions = {k: versions[k] for k in self.changed if k in versions}
         self.changed = set()
-        yield SaveCheckpoint(config, checkpoint, self.metadata, new_versions)
+        held, self.held = self.held, []
+        yield SaveCheckpoint(config, checkpoint, self.metadata, new_versions, held)
         self.saved_id = checkpoint_id = checkpoint["id"]
         self.checkpoint_config = {
             **config,
@@ -359,7 +371,23 @@ class Checkpointing:
             "updated_channels": None if self.updated is None else sorted(self.updated),
         }
 
-    def _put_pending_writes(self) -> Effects:
+    def flush_held(self) -> Effects:
+        """Save the writes held for a checkpoint that will not be saved now."""
+        held, self.held = self.held, []
+        yield from held
+
+    def put_exit(self) -> Effects:
+        """Save the run's last checkpoint and its pending writes (exit durability)."""
+        if self.saves_steps and self.checkpointer is not None:
+            # One transaction for all of them (when the checkpoint is new).
+            self.held.extend(self._put_pending_writes())
+            yield from self._put_checkpoint(self.metadata, exiting=True)
+            yield from self.flush_held()
+            return
+        yield from self._put_checkpoint(self.metadata, exiting=True)
+        yield from self._put_pending_writes()
+
+    def _put_pending_writes(self) -> Iterator[SaveWrites]:
         if self.checkpointer is None or not self.pending_writes:
             return
         by_task: dict[str, list[tuple[str, Any]]] = {}

@@ -36,6 +36,7 @@ from stategraph._engine._runner import (
     run_sync_body,
 )
 from stategraph._engine._task import Task
+from stategraph.checkpoint.base._step import saves_steps
 from stategraph.errors import GraphBubbleUp, ParentCommand
 
 
@@ -45,6 +46,14 @@ def perform(effect: Any, saver: Any, cache: Any) -> Any:
     if kind is SaveWrites:
         return saver.put_writes(*effect.args(saver.put_writes))
     if kind is SaveCheckpoint:
+        if effect.writes:
+            return saver.put_step(
+                effect.config,
+                effect.checkpoint,
+                effect.metadata,
+                effect.new_versions,
+                effect.step_writes(),
+            )
         return saver.put(
             effect.config, effect.checkpoint, effect.metadata, effect.new_versions
         )
@@ -81,12 +90,17 @@ def drive(
     if loop is not None:
         loop.commit_lock = threading.Lock()
         loop.call_impl = _spawn.sync_call_impl(loop, saver, cache, loop.commit_lock)
+        if saver is not None:
+            loop.saves_steps = saves_steps(type(saver), asynchronous=False)
         try:
             yield from _traced(gen, loop, chunks, saver, cache)
         finally:
             # The call closures refer to the loop: dropping them lets a
             # finished run be freed at once, not by the cycle collector.
             loop.call_impl = None
+            # A stream closed before the step's checkpoint was saved.
+            for effect in loop.flush_held():
+                perform(effect, saver, None)
         return
     yield from _drive(gen, loop, chunks, saver, cache)
 

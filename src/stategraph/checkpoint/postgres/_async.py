@@ -30,6 +30,7 @@ from stategraph.checkpoint.base import (
     DeltaChannelHistory,
     SerializerProtocol,
 )
+from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.postgres import _base
 from stategraph.checkpoint.postgres._bridge import AsyncBridge
 from stategraph.checkpoint.postgres._delta import delta_history_plan
@@ -305,6 +306,33 @@ class AsyncPostgresSaver(AsyncBridge):
         """
         statements, stored, spliced = self._put_statements(
             config, checkpoint, metadata, new_versions
+        )
+        await self._write(statements)
+        self._splices.commit(spliced)
+        return stored
+
+    async def aput_step(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+        writes: Sequence[StepWrites],
+    ) -> RunnableConfig:
+        """Store tasks' writes and a checkpoint with one statement (one transaction).
+
+        The rows of ``aput_writes`` for each entry of ``writes`` and of
+        ``aput``, in one round trip and at most one WAL flush.
+
+        Returns:
+            Config of the stored checkpoint.
+
+        Raises:
+            UnserializableValueError: Path starting at ``update[<channel>]``
+                or ``state[<channel>]``. Nothing is written.
+        """
+        statements, stored, spliced = self._put_statements(
+            config, checkpoint, metadata, new_versions, writes
         )
         await self._write(statements)
         self._splices.commit(spliced)

@@ -23,6 +23,7 @@ from stategraph.checkpoint.base import (
     DeltaChannelHistory,
     SerializerProtocol,
 )
+from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.postgres import _base
 from stategraph.checkpoint.postgres._delta import delta_history_plan
 from stategraph.checkpoint.postgres._saver import BasePostgresSaver
@@ -295,6 +296,33 @@ class PostgresSaver(BasePostgresSaver):
         """
         statements, stored, spliced = self._put_statements(
             config, checkpoint, metadata, new_versions
+        )
+        self._write(statements)
+        self._splices.commit(spliced)
+        return stored
+
+    def put_step(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+        writes: Sequence[StepWrites],
+    ) -> RunnableConfig:
+        """Store tasks' writes and a checkpoint with one statement (one transaction).
+
+        The rows of ``put_writes`` for each entry of ``writes`` and of
+        ``put``, in one round trip and at most one WAL flush.
+
+        Returns:
+            Config of the stored checkpoint.
+
+        Raises:
+            UnserializableValueError: Path starting at ``update[<channel>]``
+                or ``state[<channel>]``. Nothing is written.
+        """
+        statements, stored, spliced = self._put_statements(
+            config, checkpoint, metadata, new_versions, writes
         )
         self._write(statements)
         self._splices.commit(spliced)
