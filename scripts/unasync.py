@@ -112,6 +112,7 @@ JOBS += [
         'psycopg connection."""',
         rules={
             **SAVER_METHODS,
+            "aflush_steps": "flush_steps",
             "AsyncPostgresSaver": "PostgresSaver",
             "AsyncBridge": "BasePostgresSaver",
             "stategraph.checkpoint.postgres._bridge": (

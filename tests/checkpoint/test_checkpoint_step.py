@@ -110,23 +110,25 @@ def record(saver: Any, mode: str) -> list[tuple[str, Any]]:
     """Wrap the saver's write methods on the instance; return the call log."""
     calls: list[tuple[str, Any]] = []
     prefix = "" if mode == "sync" else "a"
-    for name in ("put", "put_writes", "put_step"):
-        method = getattr(saver, prefix + name)
+    for name in ("put", "put_writes", "put_step", "flush_steps"):
+        method = getattr(saver, prefix + name, None)
+        if method is None:
+            continue
 
         def wrap(method: Any, name: str) -> Any:
             if mode == "sync":
 
                 @functools.wraps(method)
-                def call(*args: Any) -> Any:
-                    calls.append((name, args))
-                    return method(*args)
+                def call(*args: Any, **kwargs: Any) -> Any:
+                    calls.append((name, (*args, kwargs)))
+                    return method(*args, **kwargs)
 
                 return call
 
             @functools.wraps(method)
-            async def acall(*args: Any) -> Any:
-                calls.append((name, args))
-                return await method(*args)
+            async def acall(*args: Any, **kwargs: Any) -> Any:
+                calls.append((name, (*args, kwargs)))
+                return await method(*args, **kwargs)
 
             return acall
 
@@ -473,3 +475,68 @@ def test_step_writes_is_a_record_of_put_writes_arguments() -> None:
     assert entry.task_path == ""
     assert tuple(entry) == ({"configurable": {}}, [("a", 1)], "task", "")
     assert asyncio.iscoroutinefunction(AsyncSqliteSaver.aput_step)
+
+
+# -- async durability: steps need not wait for the disk until the run ends ----------
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("durability", ["sync", "async"])
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_async_durability_flushes_once_at_the_end(
+    backend: str, mode: str, durability: str, target: Callable[[str], str]
+) -> None:
+    config = {"configurable": {"thread_id": "t"}}
+    async with open_saver(backend, mode, target(backend)) as saver:
+        calls = record(saver, mode)
+        graph = chain_and_fan(ask="join").compile(checkpointer=saver)
+        await call(graph, mode, "invoke", {"log": []}, config, durability=durability)
+        paused = len(calls)
+        await call(
+            graph, mode, "invoke", Command(resume="y"), config, durability=durability
+        )
+        state = await call(graph, mode, "get_state", config)
+    assert state.values["log"] == ["prep", "a", "b", "join=y", "last"]
+    deferred = backend == "postgres" and durability == "async"
+    saves = [args for name, args in calls if name in ("put", "put_step")]
+    durable = [args[-1].get("durable", True) for args in saves]
+    assert durable == [not deferred] * len(saves)
+    flushes = [i for i, (name, _) in enumerate(calls) if name == "flush_steps"]
+    # Both runs (the interrupted one too) end with one flush, after their saves.
+    assert flushes == ([paused - 1, len(calls) - 1] if deferred else [])
+    if deferred:
+        last = calls[-1][1][0]["configurable"]
+        assert last["checkpoint_id"] == state.config["configurable"]["checkpoint_id"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("mode", MODES)
+async def test_postgres_commits_wait_for_the_flush_as_configured(
+    mode: str, target: Callable[[str], str]
+) -> None:
+    where = target("postgres")
+    off = "set_config('synchronous_commit', 'off', true)"
+    async with open_saver("postgres", mode, where) as saver:
+        config = {"configurable": {"thread_id": "f", "checkpoint_ns": ""}}
+        checkpoint = _checkpoint(1)
+        for synchronous, durable, waits in [
+            ("FULL", True, True),
+            ("FULL", False, False),
+            ("EXTRA", False, True),
+            ("NORMAL", True, False),
+        ]:
+            saver.synchronous = synchronous
+            (statement, _), *_ = saver._put_statements(
+                config, checkpoint, {}, {}, durable=durable
+            )[0]
+            assert (off not in statement) is waits, (synchronous, durable)
+        saver.synchronous = "FULL"
+        versions = dict(checkpoint["channel_versions"])
+        stored = await call(
+            saver, mode, "put", config, checkpoint, {"step": 0}, versions
+        )
+        await call(saver, mode, "flush_steps", stored)
+        found = await call(saver, mode, "get_tuple", stored)
+    assert found.checkpoint["channel_values"] == {"log": ["x"], "n": 1}
+    assert found.metadata["step"] == 0

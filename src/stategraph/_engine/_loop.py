@@ -172,6 +172,8 @@ class Loop(Checkpointing):
         self.delta: DeltaRun | None = None
         self.saves_steps = False
         self.held = []
+        self.defers_flush = False
+        self.undurable = False
         # Tasks of the running step that have not committed yet.
         self.open_tasks = 0
 
@@ -196,13 +198,15 @@ class Loop(Checkpointing):
                 yield from self._run_step()
                 yield from self._after_tick()
         except BaseException as exc:
-            if self.held and not isinstance(exc, GeneratorExit):
+            if not isinstance(exc, GeneratorExit):
                 # The step's checkpoint will not be saved: its writes are.
                 yield from self.flush_held()
+                yield from self.make_durable()
             if not (yield from self._exit(exc)):
                 raise
         else:
             yield from self._exit(None)
+            yield from self.make_durable()
         return self.output
 
     def _enter(self) -> Effects:

@@ -24,7 +24,7 @@ from stategraph._constants import (
 )
 from stategraph._engine import _delta, _emit
 from stategraph._engine._algo import path_str
-from stategraph._engine._effects import SaveCheckpoint, SaveWrites
+from stategraph._engine._effects import FlushSteps, SaveCheckpoint, SaveWrites
 from stategraph._engine._task import Task
 from stategraph._types import Send
 from stategraph.channels._delta_ids import ensure_message_ids
@@ -129,6 +129,10 @@ class Checkpointing:
     # (``put_step``; set by the driver), and the writes waiting for it.
     saves_steps: bool
     held: list[SaveWrites]
+    # Whether async durability may defer making steps durable (the saver has
+    # ``flush_steps``; set by the driver), and whether a step waits for that.
+    defers_flush: bool
+    undurable: bool
 
     def restore(
         self, checkpoint: dict[str, Any], histories: dict[str, Any] | None = None
@@ -331,7 +335,13 @@ class Checkpointing:
         new_versions = {k: versions[k] for k in self.changed if k in versions}
         self.changed = set()
         held, self.held = self.held, []
-        yield SaveCheckpoint(config, checkpoint, self.metadata, new_versions, held)
+        # Async durability lets steps be saved without waiting for the disk;
+        # the run makes them durable before it returns (``make_durable``).
+        durable = not self.defers_flush or self.durability != "async"
+        self.undurable = self.undurable or not durable
+        yield SaveCheckpoint(
+            config, checkpoint, self.metadata, new_versions, held, durable
+        )
         self.saved_id = checkpoint_id = checkpoint["id"]
         self.checkpoint_config = {
             **config,
@@ -370,6 +380,12 @@ class Checkpointing:
             "versions_seen": self.versions_seen,
             "updated_channels": None if self.updated is None else sorted(self.updated),
         }
+
+    def make_durable(self) -> Effects:
+        """Make the steps saved without waiting for the disk durable (run end)."""
+        if self.undurable:
+            self.undurable = False
+            yield FlushSteps(self.checkpoint_config)
 
     def flush_held(self) -> Effects:
         """Save the writes held for a checkpoint that will not be saved now."""

@@ -107,10 +107,13 @@ class LoopBoundSaver(BaseCheckpointSaver[V]):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
         writes: Sequence[StepWrites],
+        durable: bool = True,
     ) -> RunnableConfig:
         """Blocking ``aput_step``, for threads other than the loop's."""
         return self._on_loop(
-            self.aput_step(config, checkpoint, metadata, new_versions, writes)
+            self.aput_step(
+                config, checkpoint, metadata, new_versions, writes, durable=durable
+            )
         )
 
     async def aput_step(
@@ -120,6 +123,7 @@ class LoopBoundSaver(BaseCheckpointSaver[V]):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
         writes: Sequence[StepWrites],
+        durable: bool = True,
     ) -> RunnableConfig:
         raise NotImplementedError  # pragma: no cover - the saver defines it
 

@@ -318,11 +318,14 @@ class AsyncPostgresSaver(AsyncBridge):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
         writes: Sequence[StepWrites],
+        durable: bool = True,
     ) -> RunnableConfig:
         """Store tasks' writes and a checkpoint with one statement (one transaction).
 
         The rows of ``aput_writes`` for each entry of ``writes`` and of
-        ``aput``, in one round trip and at most one WAL flush.
+        ``aput``, in one round trip and at most one WAL flush. With
+        ``durable=False`` (``"FULL"`` only) the commit does not wait for the
+        flush either; ``aflush_steps`` does.
 
         Returns:
             Config of the stored checkpoint.
@@ -332,11 +335,20 @@ class AsyncPostgresSaver(AsyncBridge):
                 or ``state[<channel>]``. Nothing is written.
         """
         statements, stored, spliced = self._put_statements(
-            config, checkpoint, metadata, new_versions, writes
+            config, checkpoint, metadata, new_versions, writes, durable
         )
         await self._write(statements)
         self._splices.commit(spliced)
         return stored
+
+    async def aflush_steps(self, config: RunnableConfig) -> None:
+        """Wait until every step stored so far is durable (flushed to the WAL).
+
+        Commits the checkpoint in ``config`` again, waiting for the flush,
+        which covers every earlier commit of the server.
+        """
+        if self.synchronous == "FULL":
+            await self._write([_base.flush_statement(config)])
 
     async def aput_writes(
         self,

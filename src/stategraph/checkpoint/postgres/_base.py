@@ -307,6 +307,19 @@ def splice_bases_statement(wanted: Sequence[tuple[str, str, str, str]]) -> State
     return _CHAIN, columns
 
 
+def flush_statement(config: RunnableConfig) -> Statement:
+    """A write that commits with a WAL flush: the checkpoint row, unchanged."""
+    conf = config["configurable"]
+    sql = f"""UPDATE checkpoints SET checkpoint_ns = checkpoint_ns
+ WHERE {_IN_NS.format("")} AND checkpoint_id = %(id)s"""
+    params = {
+        "thread_id": str(conf["thread_id"]),
+        "ns": conf.get("checkpoint_ns", ""),
+        "id": conf.get("checkpoint_id"),
+    }
+    return sql, params
+
+
 def migration_statements(current: int) -> list[Statement]:
     """Statements bringing a schema at migration ``current`` to the latest one."""
     out: list[Statement] = []

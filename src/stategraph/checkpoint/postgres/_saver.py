@@ -117,6 +117,7 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
         writes: Sequence[StepWrites] = (),
+        durable: bool = True,
     ) -> tuple[list[Statement], RunnableConfig, list[Splice]]:
         conf = config["configurable"]
         thread_id, ns = str(conf["thread_id"]), conf.get("checkpoint_ns", "")
@@ -151,7 +152,8 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
             metadata=jsonb(get_serializable_checkpoint_metadata(config, metadata)),
         )  # fmt: skip
         params.update(writes_params)
-        lock = PUT_LOCK_ASYNC if self.synchronous == "NORMAL" else PUT_LOCK
+        waits = self.synchronous == "EXTRA" or (durable and self.synchronous == "FULL")
+        lock = PUT_LOCK if waits else PUT_LOCK_ASYNC
         sql = lock + blobs_sql(len(rows)) + writes_sql + PUT_CHECKPOINT
         statements.append((sql, params))
         if self.keep_last is not None and not uses_delta(checkpoint, metadata):

@@ -308,11 +308,14 @@ class PostgresSaver(BasePostgresSaver):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
         writes: Sequence[StepWrites],
+        durable: bool = True,
     ) -> RunnableConfig:
         """Store tasks' writes and a checkpoint with one statement (one transaction).
 
         The rows of ``put_writes`` for each entry of ``writes`` and of
-        ``put``, in one round trip and at most one WAL flush.
+        ``put``, in one round trip and at most one WAL flush. With
+        ``durable=False`` (``"FULL"`` only) the commit does not wait for the
+        flush either; ``flush_steps`` does.
 
         Returns:
             Config of the stored checkpoint.
@@ -322,11 +325,20 @@ class PostgresSaver(BasePostgresSaver):
                 or ``state[<channel>]``. Nothing is written.
         """
         statements, stored, spliced = self._put_statements(
-            config, checkpoint, metadata, new_versions, writes
+            config, checkpoint, metadata, new_versions, writes, durable
         )
         self._write(statements)
         self._splices.commit(spliced)
         return stored
+
+    def flush_steps(self, config: RunnableConfig) -> None:
+        """Wait until every step stored so far is durable (flushed to the WAL).
+
+        Commits the checkpoint in ``config`` again, waiting for the flush,
+        which covers every earlier commit of the server.
+        """
+        if self.synchronous == "FULL":
+            self._write([_base.flush_statement(config)])
 
     def put_writes(
         self,

@@ -256,11 +256,14 @@ class AsyncSqliteSaver(AsyncBridge):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
         writes: Sequence[StepWrites],
+        durable: bool = True,
     ) -> RunnableConfig:
         """Store tasks' writes and a checkpoint in one transaction.
 
         The same rows as ``aput_writes`` for each entry of ``writes`` and then
         ``aput``, committed together: a crash keeps all of them or none.
+        ``durable`` is ignored: every commit is as durable as ``synchronous``
+        makes it.
 
         Returns:
             Config of the stored checkpoint.

@@ -249,11 +249,14 @@ class SqliteSaver(SyncSaver):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
         writes: Sequence[StepWrites],
+        durable: bool = True,
     ) -> RunnableConfig:
         """Store tasks' writes and a checkpoint in one transaction.
 
         The same rows as ``put_writes`` for each entry of ``writes`` and then
         ``put``, committed together: a crash keeps all of them or none.
+        ``durable`` is ignored: every commit is as durable as ``synchronous``
+        makes it.
 
         Returns:
             Config of the stored checkpoint.
