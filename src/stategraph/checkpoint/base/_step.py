@@ -1,10 +1,14 @@
 """The optional "one transaction per superstep" capability of checkpoint savers.
 
 A saver that can store a checkpoint together with pending writes atomically
-defines ``put_step`` (and ``aput_step``); the engine then hands it the writes
-of the task that finished a step along with the checkpoint of that step,
-instead of calling ``put_writes`` and then ``put``. This module only names the
-record passed and decides which savers qualify; it does no I/O.
+defines ``put_step(config, checkpoint, metadata, new_versions, writes,
+durable=True)`` (and ``aput_step``); the engine then hands it the writes of
+the task that finished a step along with the checkpoint of that step, instead
+of calling ``put_writes`` and then ``put``. One that can also commit without
+waiting for the disk defines ``flush_steps(config)`` (and ``aflush_steps``):
+with async durability the engine passes ``durable=False`` and calls it once,
+before the run returns. This module only names the record passed and decides
+which savers qualify; it does no I/O.
 """
 
 from __future__ import annotations

@@ -82,7 +82,9 @@ class PostgresSaver(BasePostgresSaver):
             thread. ``"FULL"`` (default): checkpoints wait, pending writes do not (a
             checkpoint's flush also makes every earlier write durable, so
             only writes made since the last checkpoint may be lost, and
-            their tasks run again). ``"EXTRA"``: every commit waits, as
+            their tasks run again); with ``durability="async"`` steps do not
+            wait either, and the run flushes once before it returns
+            (``flush_steps``). ``"EXTRA"``: every commit waits, as
             with LangGraph's saver. Client crashes, including ``SIGKILL``,
             lose nothing committed in any mode.
         splice_every: A list value (``add_messages`` and the like) that
