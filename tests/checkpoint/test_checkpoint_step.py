@@ -233,6 +233,23 @@ def test_bundled_savers_save_steps_and_overrides_opt_out() -> None:
     assert saves_steps(Steps, asynchronous=False)
 
 
+def test_a_spy_on_the_instance_gets_langgraph_sequence(tmp_path: Path) -> None:
+    with SqliteSaver.from_conn_string(str(tmp_path / "spy.db")) as saver:
+        assert saves_steps(saver, asynchronous=False)
+        seen: list[str] = []
+        put_writes = saver.put_writes
+
+        def spy(*args: Any) -> None:
+            seen.append(args[2])
+            put_writes(*args)
+
+        saver.put_writes = spy  # type: ignore[method-assign]
+        assert not saves_steps(saver, asynchronous=False)
+        graph = chain_and_fan().compile(checkpointer=saver)
+        graph.invoke({"log": []}, {"configurable": {"thread_id": "t"}})
+    assert len(seen) == 6  # __start__, prep, a, b, join, last: one call each
+
+
 @pytest.mark.asyncio
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -100,7 +100,7 @@ async def drive(
 
     loop.call_impl = _spawn.async_call_impl(loop, saver, cache)
     if saver is not None:
-        loop.saves_steps = saves_steps(type(saver), asynchronous=True)
+        loop.saves_steps = saves_steps(saver, asynchronous=True)
         loop.defers_flush = loop.saves_steps and hasattr(saver, "aflush_steps")
     try:
         async with aclosing(_traced(gen, loop, chunks, saver, cache)) as stream:

@@ -95,7 +95,7 @@ def drive(
         loop.commit_lock = threading.Lock()
         loop.call_impl = _spawn.sync_call_impl(loop, saver, cache, loop.commit_lock)
         if saver is not None:
-            loop.saves_steps = saves_steps(type(saver), asynchronous=False)
+            loop.saves_steps = saves_steps(saver, asynchronous=False)
             loop.defers_flush = loop.saves_steps and hasattr(saver, "flush_steps")
         try:
             yield from _traced(gen, loop, chunks, saver, cache)

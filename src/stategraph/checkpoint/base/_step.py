@@ -42,25 +42,35 @@ class StepWrites(NamedTuple):
     task_path: str = ""
 
 
-def saves_steps(saver_type: type, *, asynchronous: bool) -> bool:
+def saves_steps(saver: object, *, asynchronous: bool) -> bool:
     """Whether the engine may call ``put_step`` (or ``aput_step``) on this saver.
 
     A saver qualifies when its class defines ``put_step`` at least as far down
     its hierarchy as ``put`` and ``put_writes`` (``aput_step``, ``aput`` and
     ``aput_writes`` for async runs). A subclass that overrides ``put`` or
     ``put_writes`` of a capable saver, to observe or change them, therefore
-    keeps receiving every call in LangGraph's sequence.
+    keeps receiving every call in LangGraph's sequence; so does a saver
+    whose ``put`` or ``put_writes`` was replaced on the instance alone.
 
     Args:
-        saver_type: The class of the saver.
+        saver: The saver, or its class.
         asynchronous: Whether the run calls the saver's async methods.
     """
-    key = (saver_type, asynchronous)
+    names = _ASYNC_METHODS if asynchronous else _SYNC_METHODS
+    if not isinstance(saver, type):
+        own = getattr(saver, "__dict__", {})
+        if names[0] not in own and any(name in own for name in names[1:]):
+            return False
+        saver = type(saver)
+    return _class_saves_steps(saver, names)
+
+
+def _class_saves_steps(saver_type: type, names: tuple[str, ...]) -> bool:
+    key = (saver_type, names[0] == _ASYNC_METHODS[0])
     known = _CAPABLE.get(key)
     if known is not None:
         return known
     mro = saver_type.__mro__
-    names = _ASYNC_METHODS if asynchronous else _SYNC_METHODS
     depth = [
         next((i for i, k in enumerate(mro) if name in vars(k)), len(mro))
         for name in names
