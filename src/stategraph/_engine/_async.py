@@ -17,6 +17,7 @@ from typing import Any
 
 from stategraph._engine import _handlers, _spawn
 from stategraph._engine._effects import (
+    FlushSteps,
     GetSubgraphState,
     ListCheckpoints,
     LoadCheckpoint,
@@ -39,6 +40,7 @@ from stategraph._engine._runner import (
     run_sync_body,
 )
 from stategraph._engine._task import Task
+from stategraph.checkpoint.base._step import saves_steps
 from stategraph.errors import GraphBubbleUp, ParentCommand
 
 
@@ -48,9 +50,20 @@ async def perform(effect: Any, saver: Any, cache: Any) -> Any:
     if kind is SaveWrites:
         return await saver.aput_writes(*effect.args(saver.aput_writes))
     if kind is SaveCheckpoint:
+        if effect.writes or not effect.durable:
+            return await saver.aput_step(
+                effect.config,
+                effect.checkpoint,
+                effect.metadata,
+                effect.new_versions,
+                effect.step_writes(),
+                durable=effect.durable,
+            )
         return await saver.aput(
             effect.config, effect.checkpoint, effect.metadata, effect.new_versions
         )
+    if kind is FlushSteps:
+        return await saver.aflush_steps(effect.config)
     if kind is LoadCheckpoint:
         return await saver.aget_tuple(effect.config)
     if kind is LoadDeltaHistory:
@@ -87,6 +100,9 @@ async def drive(
     loop.sync_off_loop = getattr(saver, "loop", None) is asyncio.get_running_loop()
 
     loop.call_impl = _spawn.async_call_impl(loop, saver, cache)
+    if saver is not None:
+        loop.saves_steps = saves_steps(saver, asynchronous=True)
+        loop.defers_flush = loop.saves_steps and hasattr(saver, "aflush_steps")
     try:
         async with aclosing(_traced(gen, loop, chunks, saver, cache)) as stream:
             async for chunk in stream:
@@ -95,6 +111,11 @@ async def drive(
         # The call closures refer to the loop: dropping them lets a finished
         # run be freed at once, not by the cycle collector (as in LangGraph).
         loop.call_impl = None
+        # A stream closed before the step's checkpoint was saved.
+        for effect in loop.flush_held():
+            await perform(effect, saver, None)
+        for effect in loop.make_durable():
+            await perform(effect, saver, None)
 
 
 async def _traced(

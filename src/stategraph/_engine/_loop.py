@@ -170,6 +170,12 @@ class Loop(Checkpointing):
         self.handlers_due: list[tuple[Task, BaseException, bool]] = []
         self.loaded_latest = False
         self.delta: DeltaRun | None = None
+        self.saves_steps = False
+        self.held = []
+        self.defers_flush = False
+        self.undurable = False
+        # Tasks of the running step that have not committed yet.
+        self.open_tasks = 0
 
     def _start_delta(self) -> None:
         if self.graph.delta_channels:
@@ -192,10 +198,15 @@ class Loop(Checkpointing):
                 yield from self._run_step()
                 yield from self._after_tick()
         except BaseException as exc:
+            if not isinstance(exc, GeneratorExit):
+                # The step's checkpoint will not be saved: its writes are.
+                yield from self.flush_held()
+                yield from self.make_durable()
             if not (yield from self._exit(exc)):
                 raise
         else:
             yield from self._exit(None)
+            yield from self.make_durable()
         return self.output
 
     def _enter(self) -> Effects:
@@ -480,6 +491,7 @@ class Loop(Checkpointing):
             todo = yield from self._match_cache(todo)
         self.failures: list[tuple[Task, BaseException]] = []
         if todo or self.handlers_due:
+            self.open_tasks = len(todo)
             yield RunTasks(todo)
         for _task, exc in self.failures:
             if not isinstance(exc, GraphBubbleUp):
@@ -503,6 +515,7 @@ class Loop(Checkpointing):
                 and not any(c in (INTERRUPT, ERROR) for c, _ in t.writes)
             }
             if pairs:
+                yield from self.flush_held()
                 yield WriteCache(pairs)
 
     def _match_cache(self, todo: list[Task]) -> Effects:
@@ -525,13 +538,14 @@ class Loop(Checkpointing):
 
         Called by drivers as each task finishes, in task order.
         """
+        last = self._finishes_step(task, exc)
         if exc is None:
             if self.node_finished is not None and not task.node.hidden:
                 self.node_finished(task.name)
             writes = task.writes
             if not writes or all(c in _CONTROL for c, _ in writes):
                 writes.append((NO_WRITES, None))
-            return self._record(task, writes)
+            return self._record(task, writes, hold=last)
         routed = _handlers.routes(self, task, exc)
         if not is_call(task) and not routed:
             # A called task's failure is raised in its caller, which decides;
@@ -550,6 +564,26 @@ class Loop(Checkpointing):
             task.writes.append((ERROR_SOURCE_NODE, task.name))
             self.handlers_due.append((task, exc, False))
         return self._record(task, task.writes)
+
+    def _finishes_step(self, task: Task, exc: BaseException | None) -> bool:
+        """Whether ``task`` succeeded and is the last of a clean step to finish.
+
+        Its writes may then wait for the step's checkpoint and be stored in
+        the same transaction: nothing runs in between, so a crash loses both
+        or neither, as when they are stored one after the other. Writes of a
+        task with siblings still running are stored at once, so a crash never
+        runs a finished task again.
+        """
+        if is_call(task):
+            return False
+        self.open_tasks -= 1
+        return (
+            exc is None
+            and self.open_tasks == 0
+            and not self.failures
+            and not self.handlers_due
+            and not self.calls
+        )
 
     def _after_tick(self) -> Effects:
         writes = [w for t in self.tasks for w in t.writes]
@@ -578,8 +612,7 @@ class Loop(Checkpointing):
         ):
             if self.delta is not None:
                 yield from self.delta.stage_exit(self)
-            yield from self._put_checkpoint(self.metadata, exiting=True)
-            yield from self._put_pending_writes()
+            yield from self.put_exit()
         if isinstance(exc, GraphInterrupt) and not self.is_nested:
             found = tuple(exc.args[0]) if exc.args else ()
             self.lifecycle.append(

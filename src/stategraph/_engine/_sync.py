@@ -18,6 +18,7 @@ from typing import Any
 
 from stategraph._engine import _handlers, _spawn, _threads
 from stategraph._engine._effects import (
+    FlushSteps,
     GetSubgraphState,
     ListCheckpoints,
     LoadCheckpoint,
@@ -38,6 +39,7 @@ from stategraph._engine._runner import (
     run_sync_body,
 )
 from stategraph._engine._task import Task
+from stategraph.checkpoint.base._step import saves_steps
 from stategraph.errors import GraphBubbleUp, ParentCommand
 
 
@@ -47,9 +49,20 @@ def perform(effect: Any, saver: Any, cache: Any) -> Any:
     if kind is SaveWrites:
         return saver.put_writes(*effect.args(saver.put_writes))
     if kind is SaveCheckpoint:
+        if effect.writes or not effect.durable:
+            return saver.put_step(
+                effect.config,
+                effect.checkpoint,
+                effect.metadata,
+                effect.new_versions,
+                effect.step_writes(),
+                durable=effect.durable,
+            )
         return saver.put(
             effect.config, effect.checkpoint, effect.metadata, effect.new_versions
         )
+    if kind is FlushSteps:
+        return saver.flush_steps(effect.config)
     if kind is LoadCheckpoint:
         return saver.get_tuple(effect.config)
     if kind is LoadDeltaHistory:
@@ -83,12 +96,20 @@ def drive(
     if loop is not None:
         loop.commit_lock = threading.Lock()
         loop.call_impl = _spawn.sync_call_impl(loop, saver, cache, loop.commit_lock)
+        if saver is not None:
+            loop.saves_steps = saves_steps(saver, asynchronous=False)
+            loop.defers_flush = loop.saves_steps and hasattr(saver, "flush_steps")
         try:
             yield from _traced(gen, loop, chunks, saver, cache)
         finally:
             # The call closures refer to the loop: dropping them lets a
             # finished run be freed at once, not by the cycle collector.
             loop.call_impl = None
+            # A stream closed before the step's checkpoint was saved.
+            for effect in loop.flush_held():
+                perform(effect, saver, None)
+            for effect in loop.make_durable():
+                perform(effect, saver, None)
         return
     yield from _drive(gen, loop, chunks, saver, cache)
 

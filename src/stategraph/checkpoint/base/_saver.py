@@ -42,6 +42,15 @@ class BaseCheckpointSaver(Generic[V]):
     ``delete_thread``, ``delete_for_runs``, ``copy_thread`` and ``prune`` are
     optional. Async methods call the sync ones unless overridden.
 
+    A saver able to store a checkpoint and pending writes in one transaction
+    may also define ``put_step(config, checkpoint, metadata, new_versions,
+    writes, durable=True)`` (and ``aput_step``), where ``writes`` is a list of
+    ``StepWrites``; the engine then saves a step with one call (see
+    ``saves_steps``). ``durable=False`` lets the commit skip waiting for the
+    disk, for savers that also define ``flush_steps(config)`` (and
+    ``aflush_steps``), which the engine calls before a run with async
+    durability returns.
+
     Args:
         serde: Serializer of checkpoints and writes; defaults to a
             ``JsonPlusSerializer`` shared by savers that pass none.
