@@ -17,6 +17,7 @@ from typing import Any
 
 from stategraph._engine import _handlers, _spawn
 from stategraph._engine._effects import (
+    AwaitWriter,
     GetSubgraphState,
     ListCheckpoints,
     LoadCheckpoint,
@@ -72,6 +73,8 @@ async def perform(effect: Any, saver: Any, cache: Any) -> Any:
         return await cache.aset(effect.pairs)
     if kind is GetSubgraphState:
         return await effect.graph.aget_state(effect.config, subgraphs=effect.subgraphs)
+    if kind is AwaitWriter:
+        return await effect.pending
     raise TypeError(f"Unknown effect {effect!r}")
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from stategraph._engine import _handlers, _spawn, _threads
 from stategraph._engine._effects import (
+    AwaitWriter,
     GetSubgraphState,
     ListCheckpoints,
     LoadCheckpoint,
@@ -29,6 +30,7 @@ from stategraph._engine._effects import (
 )
 from stategraph._engine._runner import (
     SLOW_TASK_SECONDS,
+    no_sync_writer,
     note_attempt,
     note_failure,
     parent_command,
@@ -69,6 +71,8 @@ def perform(effect: Any, saver: Any, cache: Any) -> Any:
         return cache.set(effect.pairs)
     if kind is GetSubgraphState:
         return effect.graph.get_state(effect.config, subgraphs=effect.subgraphs)
+    if kind is AwaitWriter:
+        raise no_sync_writer(effect.pending)
     raise TypeError(f"Unknown effect {effect!r}")
 
 
