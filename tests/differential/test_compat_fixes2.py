@@ -6,6 +6,8 @@ LangGraph does is the expectation.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 from typing import Any, TypedDict
 
@@ -145,3 +147,49 @@ def test_sync_invoke_refuses_an_async_edge(lib: str) -> None:
     note = r"\nDuring task with name 'add' and id '[0-9a-f-]+'$"
     with pytest.raises(TypeError, match=_NO_SYNC + note):
         graph.invoke({"x": 1}, {"configurable": {"thread_id": "1"}})
+
+
+@pytest.mark.asyncio
+async def test_root_stream_events_come_after_the_caller_resumes(lib: str) -> None:
+    func = mod(lib, "func")
+
+    @func.task()
+    async def double(number: int) -> int:
+        await asyncio.sleep(0)
+        return number * 2
+
+    @func.task()
+    async def fail(number: int) -> int:
+        await asyncio.sleep(0)
+        raise ValueError("boom")
+
+    @func.entrypoint()
+    async def flow(number: int) -> str:
+        await double(number)
+        with contextlib.suppress(ValueError):
+            await fail(number)
+        await double(number)
+        return "done"
+
+    # A first run streams live (the nodes are not known to be quick yet).
+    events = [(e["event"], e["name"]) async for e in flow.astream_events(1)]
+    root = "LangGraph"
+    assert events == [
+        ("on_chain_start", root),
+        ("on_chain_start", "flow"),
+        ("on_chain_start", "double"),
+        ("on_chain_stream", "double"),
+        ("on_chain_end", "double"),
+        # The graph's chunk is streamed before ``flow`` goes on to call ``fail``
+        ("on_chain_stream", root),
+        ("on_chain_start", "fail"),
+        ("on_chain_start", "double"),
+        ("on_chain_stream", "double"),
+        ("on_chain_end", "double"),
+        # but after ``flow``, resumed by ``double``'s result, has returned.
+        ("on_chain_stream", "flow"),
+        ("on_chain_stream", root),
+        ("on_chain_end", "flow"),
+        ("on_chain_stream", root),
+        ("on_chain_end", root),
+    ]

@@ -201,7 +201,10 @@ class AsyncLiveChunks(deque[Any]):
         event = self.event
         if event is not None and self._loop is not None:
             if threading.get_ident() == self._thread:
-                event.set()
+                # Wake the caller one loop turn later, as LangGraph's stream
+                # queue does: a task awaiting a call that just produced this
+                # chunk resumes first (root stream events come after it).
+                self._loop.call_soon(event.set)
             else:  # a sync node in a worker thread wrote a chunk
                 self._loop.call_soon_threadsafe(event.set)
 
