@@ -414,6 +414,7 @@ async def _run_batch(
         return
     gate = asyncio.Semaphore(limit) if limit else None
     failed = asyncio.Event()
+    stop = _Stopper()
 
     # Each task commits the moment it finishes, as LangGraph's async runner
     # does, so a quick task's output is streamed before a slow sibling's.
@@ -427,11 +428,13 @@ async def _run_batch(
         except asyncio.CancelledError as cancelled:
             await _commit(loop, task, cancelled, saver)
             raise
+        stop.committing.add(task)
         await _commit(loop, task, exc, saver)
         if _fails(loop, task, exc):
             failed.set()
 
     running = {asyncio.ensure_future(run_and_commit(t)): t for t in tasks}
+    stop.running = running
     pending = set(running)
     try:
         while pending:
@@ -453,16 +456,36 @@ async def _run_batch(
                 # node's thread cannot be stopped: it finishes and is kept.
                 for fut in pending:
                     if running[fut].node.acall is not None:
-                        fut.cancel()
+                        stop(fut)
             while chunks:
                 yield chunks.popleft()
     finally:
         for fut in pending:
-            fut.cancel()
+            stop(fut)
         if pending:
             # Wait for the cancelled nodes to unwind (and record their
             # cancellation) before a closed stream returns to its caller.
             await asyncio.wait(pending)
+
+
+class _Stopper:
+    """Cancels the tasks of a stopped step: each once, and none saving its writes.
+
+    A second cancellation, or one arriving while a finished task's writes are
+    being saved, interrupts the saver mid-query; psycopg then closes the
+    connection (the saver would be unusable from then on).
+    """
+
+    def __init__(self) -> None:
+        self.running: dict[asyncio.Task[None], Task] = {}
+        self.committing: set[Task] = set()
+        self._stopped: set[asyncio.Task[None]] = set()
+
+    def __call__(self, fut: asyncio.Task[None]) -> None:
+        if fut in self._stopped or self.running[fut] in self.committing:
+            return
+        self._stopped.add(fut)
+        fut.cancel()
 
 
 def _deadline(loop: Any) -> float | None:
