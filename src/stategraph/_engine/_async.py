@@ -17,6 +17,7 @@ from typing import Any
 
 from stategraph._engine import _handlers, _spawn
 from stategraph._engine._effects import (
+    AwaitWriter,
     FlushSteps,
     GetSubgraphState,
     ListCheckpoints,
@@ -86,6 +87,8 @@ async def perform(effect: Any, saver: Any, cache: Any) -> Any:
         return await cache.aset(effect.pairs)
     if kind is GetSubgraphState:
         return await effect.graph.aget_state(effect.config, subgraphs=effect.subgraphs)
+    if kind is AwaitWriter:
+        return await effect.pending
     raise TypeError(f"Unknown effect {effect!r}")
 
 
@@ -228,7 +231,10 @@ class AsyncLiveChunks(deque[Any]):
         event = self.event
         if event is not None and self._loop is not None:
             if threading.get_ident() == self._thread:
-                event.set()
+                # Wake the caller one loop turn later, as LangGraph's stream
+                # queue does: a task awaiting a call that just produced this
+                # chunk resumes first (root stream events come after it).
+                self._loop.call_soon(event.set)
             else:  # a sync node in a worker thread wrote a chunk
                 self._loop.call_soon_threadsafe(event.set)
 
@@ -466,6 +472,7 @@ async def _run_batch(
         return
     gate = asyncio.Semaphore(limit) if limit else None
     failed = asyncio.Event()
+    stop = _Stopper()
 
     # Each task commits the moment it finishes, as LangGraph's async runner
     # does, so a quick task's output is streamed before a slow sibling's.
@@ -479,11 +486,13 @@ async def _run_batch(
         except asyncio.CancelledError as cancelled:
             await _commit(loop, task, cancelled, saver)
             raise
+        stop.committing.add(task)
         await _commit(loop, task, exc, saver)
         if _fails(loop, task, exc):
             failed.set()
 
     running = {asyncio.ensure_future(run_and_commit(t)): t for t in tasks}
+    stop.running = running
     pending = set(running)
     try:
         while pending:
@@ -505,16 +514,36 @@ async def _run_batch(
                 # node's thread cannot be stopped: it finishes and is kept.
                 for fut in pending:
                     if running[fut].node.acall is not None:
-                        fut.cancel()
+                        stop(fut)
             while chunks:
                 yield chunks.popleft()
     finally:
         for fut in pending:
-            fut.cancel()
+            stop(fut)
         if pending:
             # Wait for the cancelled nodes to unwind (and record their
             # cancellation) before a closed stream returns to its caller.
             await asyncio.wait(pending)
+
+
+class _Stopper:
+    """Cancels the tasks of a stopped step: each once, and none saving its writes.
+
+    A second cancellation, or one arriving while a finished task's writes are
+    being saved, interrupts the saver mid-query; psycopg then closes the
+    connection (the saver would be unusable from then on).
+    """
+
+    def __init__(self) -> None:
+        self.running: dict[asyncio.Task[None], Task] = {}
+        self.committing: set[Task] = set()
+        self._stopped: set[asyncio.Task[None]] = set()
+
+    def __call__(self, fut: asyncio.Task[None]) -> None:
+        if fut in self._stopped or self.running[fut] in self.committing:
+            return
+        self._stopped.add(fut)
+        fut.cancel()
 
 
 def _deadline(loop: Any) -> float | None:

@@ -105,6 +105,16 @@ class RunTasks:
 
 
 @dataclass(slots=True)
+class AwaitWriter:
+    """Await what a writer returned (an async conditional edge routing).
+
+    Async drivers await it; sync drivers refuse it with LangGraph's error.
+    """
+
+    pending: Any
+
+
+@dataclass(slots=True)
 class ReadCache:
     """Call ``cache.get(keys)``; send back the mapping of hits."""
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from stategraph._engine import _handlers, _spawn, _threads
 from stategraph._engine._effects import (
+    AwaitWriter,
     FlushSteps,
     GetSubgraphState,
     ListCheckpoints,
@@ -32,6 +33,7 @@ from stategraph._engine._effects import (
 from stategraph._engine._emit import learn_streaming, made_inside
 from stategraph._engine._runner import (
     SLOW_TASK_SECONDS,
+    no_sync_writer,
     note_attempt,
     note_failure,
     parent_command,
@@ -84,6 +86,8 @@ def perform(effect: Any, saver: Any, cache: Any) -> Any:
         return cache.set(effect.pairs)
     if kind is GetSubgraphState:
         return effect.graph.get_state(effect.config, subgraphs=effect.subgraphs)
+    if kind is AwaitWriter:
+        raise no_sync_writer(effect.pending)
     raise TypeError(f"Unknown effect {effect!r}")
 
 

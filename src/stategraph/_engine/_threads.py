@@ -177,14 +177,20 @@ class Watchdog:
                 while not self._steps:
                     self._cond.wait()
             time.sleep(self._interval)
-            now = time.perf_counter()
-            with self._cond:
-                late = [
-                    step
-                    for step in self._steps
-                    if step.running_since is not None
-                    and now - step.running_since > self._interval
-                ]
-                self._steps.difference_update(late)
-            for step in late:
-                step.escalate(busy=1)
+            self._escalate_late()
+
+    def _escalate_late(self) -> None:
+        # A function of its own so that the steps it escalates are not left
+        # in this thread's locals while it sleeps: a step refers to its run,
+        # which would stay alive (with its state) until the next step.
+        now = time.perf_counter()
+        with self._cond:
+            late = [
+                step
+                for step in self._steps
+                if step.running_since is not None
+                and now - step.running_since > self._interval
+            ]
+            self._steps.difference_update(late)
+        for step in late:
+            step.escalate(busy=1)
