@@ -34,6 +34,7 @@ from stategraph._constants import (
     NS_SEP,
 )
 from stategraph._engine._calls import is_call
+from stategraph.errors import GraphBubbleUp
 from stategraph._graph_callbacks import (
     GraphInterruptEvent,
     GraphResumeEvent,
@@ -170,6 +171,8 @@ def _recorded(task: Any, value: Any, hook: str) -> Any:
         return value
     try:
         return transform(value)
+    except GraphBubbleUp:
+        raise
     except Exception:
         logger.exception("TracePolicy.%s raised; recording the value as is", hook)
         return value
