@@ -34,13 +34,13 @@ from stategraph._constants import (
     NS_SEP,
 )
 from stategraph._engine._calls import is_call
-from stategraph.errors import GraphBubbleUp
 from stategraph._graph_callbacks import (
     GraphInterruptEvent,
     GraphResumeEvent,
     _AsyncGraphCallbackManager,
     _GraphCallbackManager,
 )
+from stategraph.errors import GraphBubbleUp
 from stategraph.pregel._messages import StreamMessagesHandler, StreamMessagesHandlerV2
 
 logger = logging.getLogger(__name__)
