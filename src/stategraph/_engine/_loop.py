@@ -167,7 +167,7 @@ class Loop(Checkpointing):
         self.lifecycle: list[tuple[str, str, str, tuple[Any, ...]]] = []
         self.calls: list[Any] = []
         # Failed tasks whose error handler is still to run: (task, exception).
-        self.handlers_due: list[tuple[Task, BaseException, bool]] = []
+        self.handlers_due: list[tuple[Task, BaseException]] = []
         self.loaded_latest = False
         self.delta: DeltaRun | None = None
 
@@ -439,8 +439,10 @@ class Loop(Checkpointing):
         if not self.tasks:
             self.status = "done"
             return False
+        routed: set[str] = set()
         if self.pending_writes and not self.is_replaying:
             self._reapply_pending(self.tasks)
+            routed = _handlers.resume_routed(self)
         if self.interrupt_before and _should_interrupt(
             self, self.interrupt_before, self.tasks
         ):
@@ -458,10 +460,8 @@ class Loop(Checkpointing):
                 if not task.node.hidden:
                     _messages.note_input(self, task)
         for task in self.tasks:
-            if task.writes:
+            if task.writes and task.id not in routed:
                 _emit.task_output(self, task, task.writes, cached=True)
-        if self.pending_writes and not self.is_replaying:
-            _handlers.resume_routed(self)
         return True
         yield  # pragma: no cover - makes this a generator
 
@@ -479,7 +479,7 @@ class Loop(Checkpointing):
         if self.run.cache is not None:
             todo = yield from self._match_cache(todo)
         self.failures: list[tuple[Task, BaseException]] = []
-        if todo or self.handlers_due:
+        if todo:
             yield RunTasks(todo)
         for _task, exc in self.failures:
             if not isinstance(exc, GraphBubbleUp):
@@ -548,7 +548,7 @@ class Loop(Checkpointing):
         task.writes.append((ERROR, exc))
         if routed:
             task.writes.append((ERROR_SOURCE_NODE, task.name))
-            self.handlers_due.append((task, exc, False))
+            self.handlers_due.append((task, exc))
         return self._record(task, task.writes)
 
     def _after_tick(self) -> Effects:
