@@ -94,9 +94,11 @@ class Loop(Checkpointing):
         self.runtime: Runtime[Any] = run.runtime
         self.wants_messages = "messages" in self.modes
         # A subgraph streaming into its parent's sink shares that sink's ids,
-        # as the parent's own loop does.
+        # as the parent's own loop does; a graph streaming messages itself
+        # (streamed inside a node) shares its own handler's, which saw its
+        # model's tokens.
         self.seen_messages: set[str] = next(
-            (s.seen_messages for s in reversed(run.sinks) if "messages" in s.modes),
+            (s.seen_messages for s in run.sinks if "messages" in s.modes),
             run.sinks[0].seen_messages,
         )
 

@@ -13,6 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Generator, Iterator
+from functools import partial
 from typing import Any
 
 from stategraph._engine import _handlers, _spawn, _threads
@@ -296,12 +297,7 @@ def _run_shared(
     node's first run does not wait for its siblings.
     """
     limit = loop.config.get("max_concurrency") or _threads.DEFAULT_WORKERS
-
-    def work(task: Task, inline: bool) -> BaseException | None:
-        # A failed node's error handler joins the step at once, while its
-        # siblings still run, as in LangGraph.
-        return _run_and_commit(loop, saver, step.add, task, inline)
-
+    work = partial(_run_and_commit, loop, saver)
     step = _threads.Step(tasks, work, limit, contextvars.copy_context())
     try:
         if all(_known_quick(t.node) for t in tasks):
@@ -323,7 +319,7 @@ def _run_shared(
 
 
 def _run_and_commit(
-    loop: Any, saver: Any, add: Any, task: Task, inline: bool
+    loop: Any, saver: Any, task: Task, inline: bool, add: Any
 ) -> BaseException | None:
     started = time.perf_counter()
     try:
@@ -334,6 +330,8 @@ def _run_and_commit(
         if inline or elapsed <= SLOW_TASK_SECONDS:
             task.node.note_duration(elapsed, SLOW_TASK_SECONDS)
         if handlers := _commit(loop, task, exc, saver):
+            # A failed node's error handler joins the step at once, while its
+            # siblings still run, as in LangGraph.
             add(handlers)
     except BaseException as error:  # a failing saver: raised in the caller
         return error

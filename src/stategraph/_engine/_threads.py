@@ -51,8 +51,9 @@ class Step(Generic[T]):
 
     Args:
         items: the step's tasks.
-        work: ``work(task, inline)`` runs one task and commits it; returns the
-            error to raise in the caller (a failing saver), if any.
+        work: ``work(task, inline, add)`` runs one task and commits it (``add``
+            adds tasks to the step); returns the error to raise in the caller
+            (a failing saver), if any.
         workers: most tasks to run at once.
     """
 
@@ -73,7 +74,7 @@ class Step(Generic[T]):
     def __init__(
         self,
         items: list[T],
-        work: Callable[[T, bool], BaseException | None],
+        work: Callable[[T, bool, Callable[[Iterable[T]], None]], BaseException | None],
         workers: int,
         context: Any,
     ) -> None:
@@ -120,7 +121,7 @@ class Step(Generic[T]):
 
     def run(self, item: T, inline: bool) -> None:
         """Run one task (any thread) and record that it finished."""
-        error = self._work(item, inline)
+        error = self._work(item, inline, self.add)
         with self._cond:
             self._pending -= 1
             if error is not None:
