@@ -40,6 +40,7 @@ from stategraph._graph_callbacks import (
     _AsyncGraphCallbackManager,
     _GraphCallbackManager,
 )
+from stategraph.errors import GraphBubbleUp
 from stategraph.pregel._messages import StreamMessagesHandler, StreamMessagesHandlerV2
 
 logger = logging.getLogger(__name__)
@@ -189,6 +190,8 @@ def _recorded(task: Any, value: Any, hook: str) -> Any:
         return value
     try:
         return transform(value)
+    except GraphBubbleUp:
+        raise  # an interrupt or command is never a hook failure to log
     except Exception:
         logger.exception("TracePolicy.%s raised; recording the value as is", hook)
         return value
