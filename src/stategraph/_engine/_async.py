@@ -440,15 +440,14 @@ async def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) 
 async def _run_tasks(
     loop: Any, tasks: list[Task], saver: Any, chunks: deque[Any] | None
 ) -> AsyncGenerator[Any, None]:
-    async with aclosing(_run_batch(loop, tasks, saver, chunks)) as stream:
-        async for chunk in stream:
-            yield chunk
-    if loop.handlers_due:
-        # Error handlers of the tasks that failed run in the same step.
-        handlers = _handlers.plan(loop)
-        async with aclosing(_run_batch(loop, handlers, saver, chunks)) as stream:
+    while tasks:
+        async with aclosing(_run_batch(loop, tasks, saver, chunks)) as stream:
             async for chunk in stream:
                 yield chunk
+        # What a lone task (or tasks run one by one) failed into: its error
+        # handlers run next, in the same step. A wider step starts them as
+        # soon as their node fails.
+        tasks = _handlers.plan(loop) if loop.handlers_due else []
 
 
 async def _run_batch(
@@ -496,6 +495,7 @@ async def _run_batch(
     pending = set(running)
     try:
         while pending:
+            stopped = failed.is_set()
             done, pending = await asyncio.wait(
                 pending,
                 timeout=_remaining(deadline),
@@ -508,6 +508,15 @@ async def _run_batch(
             for fut in done:
                 if not fut.cancelled():
                     fut.result()
+            if loop.handlers_due:
+                # A failed node's error handler joins the step at once, while
+                # its siblings still run (none start once the step failed).
+                handlers = [] if stopped else _handlers.plan(loop)
+                loop.handlers_due.clear()
+                for task in handlers:
+                    fut = asyncio.ensure_future(run_and_commit(task))
+                    running[fut] = task
+                    pending.add(fut)
             if failed.is_set():
                 # A failure stops the step: siblings still running are
                 # cancelled and recorded as such, as LangGraph does. A sync

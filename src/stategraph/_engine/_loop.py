@@ -94,9 +94,11 @@ class Loop(Checkpointing):
         self.runtime: Runtime[Any] = run.runtime
         self.wants_messages = "messages" in self.modes
         # A subgraph streaming into its parent's sink shares that sink's ids,
-        # as the parent's own loop does.
+        # as the parent's own loop does; a graph streaming messages itself
+        # (streamed inside a node) shares its own handler's, which saw its
+        # model's tokens.
         self.seen_messages: set[str] = next(
-            (s.seen_messages for s in reversed(run.sinks) if "messages" in s.modes),
+            (s.seen_messages for s in run.sinks if "messages" in s.modes),
             run.sinks[0].seen_messages,
         )
 
@@ -167,7 +169,7 @@ class Loop(Checkpointing):
         self.lifecycle: list[tuple[str, str, str, tuple[Any, ...]]] = []
         self.calls: list[Any] = []
         # Failed tasks whose error handler is still to run: (task, exception).
-        self.handlers_due: list[tuple[Task, BaseException, bool]] = []
+        self.handlers_due: list[tuple[Task, BaseException]] = []
         self.loaded_latest = False
         self.delta: DeltaRun | None = None
         self.saves_steps = False
@@ -450,8 +452,10 @@ class Loop(Checkpointing):
         if not self.tasks:
             self.status = "done"
             return False
+        routed: set[str] = set()
         if self.pending_writes and not self.is_replaying:
             self._reapply_pending(self.tasks)
+            routed = _handlers.resume_routed(self)
         if self.interrupt_before and _should_interrupt(
             self, self.interrupt_before, self.tasks
         ):
@@ -469,10 +473,8 @@ class Loop(Checkpointing):
                 if not task.node.hidden:
                     _messages.note_input(self, task)
         for task in self.tasks:
-            if task.writes:
+            if task.writes and task.id not in routed:
                 _emit.task_output(self, task, task.writes, cached=True)
-        if self.pending_writes and not self.is_replaying:
-            _handlers.resume_routed(self)
         return True
         yield  # pragma: no cover - makes this a generator
 
@@ -490,7 +492,7 @@ class Loop(Checkpointing):
         if self.run.cache is not None:
             todo = yield from self._match_cache(todo)
         self.failures: list[tuple[Task, BaseException]] = []
-        if todo or self.handlers_due:
+        if todo:
             self.open_tasks = len(todo)
             yield RunTasks(todo)
         for _task, exc in self.failures:
@@ -562,7 +564,7 @@ class Loop(Checkpointing):
         task.writes.append((ERROR, exc))
         if routed:
             task.writes.append((ERROR_SOURCE_NODE, task.name))
-            self.handlers_due.append((task, exc, False))
+            self.handlers_due.append((task, exc))
         return self._record(task, task.writes)
 
     def _finishes_step(self, task: Task, exc: BaseException | None) -> bool:

@@ -293,37 +293,30 @@ def run_task(task: Task) -> BaseException | None:
             time.sleep(delay)
 
 
-def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) -> None:
+def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) -> list[Task]:
+    """Commit ``task``; return the error handler tasks its failure starts."""
     # Tasks called by a running task commit from other threads.
     with loop.commit_lock:
         for effect in loop.commit(task, exc):
             perform(effect, saver, None)
+        # Planned after the failure is saved, so a crash in the handler
+        # resumes straight to it.
+        return _handlers.plan(loop) if loop.handlers_due else []
 
 
 def _run_tasks(
     loop: Any, tasks: list[Task], saver: Any, cache: Any, chunks: deque[Any] | None
 ) -> Iterator[Any]:
-    yield from _run_batch(loop, tasks, saver, cache, chunks)
-    if loop.handlers_due:
-        # Error handlers of the tasks that failed run in the same step.
-        handlers = _handlers.plan(loop)
-        yield from _run_batch(loop, handlers, saver, cache, chunks)
-
-
-def _run_batch(
-    loop: Any, tasks: list[Task], saver: Any, cache: Any, chunks: deque[Any] | None
-) -> Iterator[Any]:
-    if not tasks:
-        return
-    if len(tasks) == 1:
-        # A lone task gains nothing from a thread: always run it inline.
+    while len(tasks) == 1:
+        # A lone task gains nothing from a thread: always run it inline (and
+        # then the error handler its failure starts, if any).
         task = tasks[0]
         started = time.perf_counter()
         exc = run_task(task)
         task.node.note_duration(time.perf_counter() - started, SLOW_TASK_SECONDS)
-        _commit(loop, task, exc, saver)
-        return
-    yield from _run_shared(loop, tasks, saver, chunks)
+        tasks = _commit(loop, task, exc, saver)
+    if tasks:
+        yield from _run_shared(loop, tasks, saver, chunks)
 
 
 def _run_shared(
@@ -360,7 +353,7 @@ def _run_shared(
 
 
 def _run_and_commit(
-    loop: Any, saver: Any, task: Task, inline: bool
+    loop: Any, saver: Any, task: Task, inline: bool, add: Any
 ) -> BaseException | None:
     started = time.perf_counter()
     try:
@@ -370,7 +363,10 @@ def _run_and_commit(
         # its siblings: only a quick one tells something.
         if inline or elapsed <= SLOW_TASK_SECONDS:
             task.node.note_duration(elapsed, SLOW_TASK_SECONDS)
-        _commit(loop, task, exc, saver)
+        if handlers := _commit(loop, task, exc, saver):
+            # A failed node's error handler joins the step at once, while its
+            # siblings still run, as in LangGraph.
+            add(handlers)
     except BaseException as error:  # a failing saver: raised in the caller
         return error
     return None

@@ -73,6 +73,11 @@ def messages_handler(
     """
     if "messages" not in modes:
         return None
+    if version != "v2" and config.get("callbacks") is not None:
+        # A v2 messages handler inherited from an outer run (``stream_events``
+        # v3) would route this run's chat models through content-block events:
+        # they must stream tokens, each carrying the model run's message id.
+        config["callbacks"] = _without_v2(config["callbacks"])
     v2 = version == "v2" and config[CONF].get(CONFIG_KEY_STREAM_MESSAGES_V2)
     cls = StreamMessagesHandlerV2 if v2 else StreamMessagesHandler
     handler = cls(sink.put, subgraphs, parent_ns=_own_ns(config))
@@ -80,6 +85,20 @@ def messages_handler(
     handler.seen = sink.seen_messages
     config[CONF][HANDLER_KEY] = handler
     return handler
+
+
+def _without_v2(callbacks: Any) -> Any:
+    """``callbacks`` (a list or a manager) without v2 messages handlers."""
+
+    def keep(handlers: list[Any]) -> list[Any]:
+        return [h for h in handlers if not isinstance(h, StreamMessagesHandlerV2)]
+
+    if isinstance(callbacks, list):
+        return keep(callbacks)
+    manager = copy.copy(callbacks)
+    manager.handlers = keep(callbacks.handlers)
+    manager.inheritable_handlers = keep(callbacks.inheritable_handlers)
+    return manager
 
 
 def tools_handler(
@@ -172,7 +191,7 @@ def _recorded(task: Any, value: Any, hook: str) -> Any:
     try:
         return transform(value)
     except GraphBubbleUp:
-        raise
+        raise  # an interrupt or command is never a hook failure to log
     except Exception:
         logger.exception("TracePolicy.%s raised; recording the value as is", hook)
         return value
