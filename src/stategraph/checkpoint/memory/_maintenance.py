@@ -12,10 +12,16 @@ from typing import Any
 
 from stategraph._config import RunnableConfig
 from stategraph.checkpoint._delta_history import COUNTERS_KEY, delta_prune_error
+from stategraph.checkpoint._splice import base_of, is_spliced
 from stategraph.checkpoint.base import DeltaChannelHistory
 from stategraph.checkpoint.base._saver import _HistoryWalk
 from stategraph.checkpoint.memory._header import thaw_header, thaw_metadata, value_codec
+from stategraph.checkpoint.memory._lists import ListBlobs, load_row
 from stategraph.checkpoint.serde.base import SerializerProtocol
+from stategraph.checkpoint.serde.jsonplus import (
+    DeserializationError,
+    JsonPlusSerializer,
+)
 
 Typed = tuple[str, bytes]
 Saved = tuple[Typed, Typed, "str | None"]
@@ -47,8 +53,11 @@ class MaintenanceMixin:
     blobs: dict[tuple[str, str, str, str | int | float], Typed]
     _latest: dict[tuple[str, str], str]
     _unordered: set[tuple[str, str]]
+    _lists: ListBlobs | None
+    _written: dict[tuple[str, str], tuple[str, set[int]]]
 
-    _codec_cache: tuple[Any, Any, Any] | None = None
+    # (serde, dumps, loads, whether lists may be packed item by item)
+    _codec_cache: tuple[Any, Any, Any, bool] | None = None
 
     def _codec(self) -> tuple[Any, Any]:
         """Value ``(dumps, loads)`` for the current serializer (cached)."""
@@ -56,8 +65,19 @@ class MaintenanceMixin:
         cached = self._codec_cache
         if cached is None or cached[0] is not serde:
             dumps, loads = value_codec(serde)
-            cached = self._codec_cache = (serde, dumps, loads)
+            # Only the default serializer packs a list as a msgpack array of
+            # its items; a custom one (encryption, say) sees whole values.
+            plain = type(serde) is JsonPlusSerializer
+            cached = self._codec_cache = (serde, dumps, loads, plain)
         return cached[1], cached[2]
+
+    def _unsplice(self, key: tuple[str, str, str, Any], row: Typed) -> Typed:
+        """The full row of a value stored as a splice (see ``_lists``)."""
+        try:
+            return load_row(key, row, self.blobs, self._lists)
+        except ValueError as exc:
+            where = f"channel {key[2]!r} of thread {key[0]!r}, namespace {key[1]!r}"
+            raise DeserializationError(f"cannot load {where}: {exc}") from exc
 
     def delete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, write and value blob of a thread.
@@ -66,6 +86,7 @@ class MaintenanceMixin:
             thread_id: The thread to delete; unknown ids are ignored.
         """
         self.storage.pop(thread_id, None)
+        self._forget(thread_id)
         for key in [k for k in self.writes if k[0] == thread_id]:
             del self.writes[key]
         for blob_key in [k for k in self.blobs if k[0] == thread_id]:
@@ -73,6 +94,12 @@ class MaintenanceMixin:
         for latest_key in [k for k in self._latest if k[0] == thread_id]:
             del self._latest[latest_key]
         self._unordered -= {k for k in self._unordered if k[0] == thread_id}
+
+    def _forget(self, thread_id: str) -> None:
+        if self._lists is not None:
+            self._lists.forget((thread_id,))
+        for key in [k for k in self._written if k[0] == thread_id]:
+            del self._written[key]
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Delete the checkpoints whose metadata ``run_id`` is in ``run_ids``.
@@ -111,6 +138,7 @@ class MaintenanceMixin:
         if not source:
             return
         target = self.storage[target_thread_id]
+        self._forget(target_thread_id)  # its cached values may be overwritten
         for ns, checkpoints in list(source.items()):
             if not checkpoints:
                 continue
@@ -189,9 +217,10 @@ class MaintenanceMixin:
             versions = thaw_header(saved[0], loads)["channel_versions"]
             values = {}
             for name in walk.remaining:
-                blob = self.blobs.get((thread_id, ns, name, versions.get(name, "")))
+                key = (thread_id, ns, name, versions.get(name, ""))
+                blob = self.blobs.get(key)
                 if blob is not None and blob[0] != "empty":
-                    values[name] = loads(blob)
+                    values[name] = loads(self._unsplice(key, blob))
             writes = [
                 (task_id, channel, loads(blob))
                 for task_id, channel, blob in ordered_writes(
@@ -234,7 +263,17 @@ class MaintenanceMixin:
                 "channel_versions"
             ].items()
         }
+        blobs = self.blobs
+        for key in list(used):
+            # A kept splice needs its base, and the base's base, in turn.
+            row = blobs.get(key)
+            while row is not None and is_spliced(row[0]):
+                key = (*key[:3], base_of(row[0]))
+                if key in used:
+                    break
+                used.add(key)
+                row = blobs.get(key)
         for key in [
-            k for k in self.blobs if k[0] == thread_id and k[1] == ns and k not in used
+            k for k in blobs if k[0] == thread_id and k[1] == ns and k not in used
         ]:
-            del self.blobs[key]
+            del blobs[key]

@@ -12,7 +12,9 @@ Storage layout (same attribute names and shapes as LangGraph's saver):
   ``(task_id, channel, serialized value, task_path)``.
 
 Everything stored is serialized bytes, so later mutation of the caller's
-objects cannot change saved state and loading returns fresh objects.
+objects cannot change saved state and loading returns fresh objects. A list
+value whose earlier version is stored may be kept as a splice of it
+(``("sgd:<base version>:msgpack", payload)``, see ``_lists``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 from stategraph._config import RunnableConfig
 from stategraph._constants import WRITES_IDX_MAP
+from stategraph.checkpoint._splice import PREFIX as SPLICED, SPLICE_EVERY
 from stategraph.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,
@@ -41,6 +44,7 @@ from stategraph.checkpoint.memory._header import (
     thaw_header,
     thaw_metadata,
 )
+from stategraph.checkpoint.memory._lists import ListBlobs, mark_written
 from stategraph.checkpoint.memory._maintenance import MaintenanceMixin, ordered_writes
 from stategraph.checkpoint.serde.jsonplus import UnserializableValueError
 
@@ -71,10 +75,21 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
     same string channel versions. Values are serialized on ``put`` and loaded
     on read, so stored state never aliases live objects.
 
+    With the default serializer, a list value (``add_messages`` and the like)
+    is packed item by item: a step packs only the items that are new since
+    the channel's previous version, and the version is stored as a splice of
+    that one, so time and memory grow with new items, not with the list. The
+    stored bytes are the same as packing the whole list; reads are unchanged.
+    Items are recognised by identity, which assumes state is not changed in
+    place (see ``_lists``); ``splice_every=0`` packs every value in full.
+
     Args:
         serde: Serializer of values; defaults to the shared ``JsonPlusSerializer``.
         factory: Builds the storage dicts; ``PersistentDict`` (with a
             ``filename``) saves them to a file when the saver exits.
+        splice_every: Longest chain of splices: a list value is stored in
+            full at least every this many versions (``1``: always in full;
+            ``0``: also pack every list in full on every put).
 
     Example:
         >>> saver = InMemorySaver()
@@ -87,7 +102,11 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
     blobs: dict[tuple[str, str, str, str | int | float], Typed]
 
     def __init__(
-        self, *, serde: SerializerProtocol | None = None, factory: Any = defaultdict
+        self,
+        *,
+        serde: SerializerProtocol | None = None,
+        factory: Any = defaultdict,
+        splice_every: int = SPLICE_EVERY,
     ) -> None:
         super().__init__(serde=serde)
         self.storage = factory(lambda: defaultdict(dict))
@@ -100,6 +119,10 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
                 self.stack.enter_context(store)  # type: ignore[arg-type]  # factory-made
         self._latest: dict[tuple[str, str], str] = {}
         self._unordered: set[tuple[str, str]] = set()
+        self._lists = ListBlobs(splice_every) if splice_every > 0 else None
+        # (thread, ns) -> (checkpoint id, identities of the values written
+        # against it): what the next put may not reuse (see ``_lists``).
+        self._written: dict[tuple[str, str], tuple[str, set[int]]] = {}
 
     def __enter__(self) -> InMemorySaver:
         self.stack.__enter__()
@@ -157,12 +180,28 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         ns = conf.get("checkpoint_ns", "")
         values = checkpoint["channel_values"]
         codec = self._codec_cache
-        dumps = codec[1] if codec and codec[0] is self.serde else self._codec()[0]
+        if codec is None or codec[0] is not self.serde:
+            self._codec()
+            codec = self._codec_cache
+        dumps, lists = codec[1], self._lists if codec[3] else None  # type: ignore[index]
+        written = self._written.pop((thread_id, ns), None)
+        dirty = None
+        if (
+            written is not None
+            and written[0] == conf.get("checkpoint_id")
+            and metadata.get("source") == "loop"
+        ):
+            dirty = written[1]
         blobs = self.blobs
         for channel, version in new_versions.items():
             if channel in values:
+                value = values[channel]
                 try:
-                    blob = dumps(values[channel])
+                    if lists is not None and type(value) is list:
+                        where = (thread_id, ns, channel)
+                        blob = lists.encode(where, version, value, dirty, dumps, blobs)
+                    else:
+                        blob = dumps(value)
                 except UnserializableValueError as exc:
                     raise exc.with_prefix(f"state[{channel!r}]") from None
             else:
@@ -211,6 +250,8 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         codec = self._codec_cache
         dumps = codec[1] if codec and codec[0] is self.serde else self._codec()[0]
         staged: dict[tuple[str, int], StoredWrite] = {}
+        if self._lists is not None:
+            self._note_written(key, writes)
         for idx, (channel, value) in enumerate(writes):
             inner = (task_id, WRITES_IDX_MAP.get(channel, idx))
             if inner[1] >= 0 and existing and inner in existing:
@@ -225,6 +266,20 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
                 self.writes[key] = staged
         else:
             existing.update(staged)
+
+    def _note_written(
+        self, key: tuple[str, str, str], writes: Sequence[tuple[str, Any]]
+    ) -> None:
+        # The next put may reuse the bytes of list items by identity, except
+        # for objects written in this step (edited in place and written back).
+        where = key[:2]
+        written = self._written.get(where)
+        if written is None or written[0] != key[2]:
+            if len(self._written) > 1024:
+                self._written.clear()  # runs that never put again: stay bounded
+            written = self._written[where] = (key[2], set())
+        for _, value in writes:
+            mark_written(written[1], value)
 
     # -- reading -------------------------------------------------------------
 
@@ -364,6 +419,8 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         for channel, version in checkpoint["channel_versions"].items():
             blob = blobs.get((thread_id, ns, channel, version))
             if blob is not None and blob[0] != "empty":
+                if blob[0][:4] == SPLICED:
+                    blob = self._unsplice((thread_id, ns, channel, version), blob)
                 values[channel] = loads(blob)
         checkpoint["channel_values"] = values
         stored = self.writes.get((thread_id, ns, checkpoint_id))
