@@ -59,8 +59,13 @@ def array_head(length: int) -> bytes:
     return struct.pack(">BI", 0xDD, length)
 
 
+_IMMUTABLE = frozenset((str, int, float, bool, bytes, type(None)))
+
+
 def mark_written(dirty: set[int], value: Any) -> None:
     """Add the identities of a written value and of its items to ``dirty``."""
+    if type(value) in _IMMUTABLE:
+        return  # cannot have been edited in place
     dirty.add(id(value))
     if isinstance(value, Overwrite):
         mark_written(dirty, value.value)
@@ -198,6 +203,10 @@ class ListBlobs:
         if entry is None or entry.blob is None or entry.blob[1] is not row:
             return None
         return _TAG, array_head(len(entry.items)) + entry.body()
+
+    def __bool__(self) -> bool:
+        """Whether any value is cached (else no put can reuse anything)."""
+        return bool(self._entries)
 
     def forget(self, thread_ids: Iterable[str]) -> None:
         """Drop what is cached for threads (deleted, or overwritten by a copy)."""

@@ -250,7 +250,8 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         codec = self._codec_cache
         dumps = codec[1] if codec and codec[0] is self.serde else self._codec()[0]
         staged: dict[tuple[str, int], StoredWrite] = {}
-        if self._lists is not None:
+        if self._lists:
+            # Without cached values no put reuses anything: nothing to note.
             self._note_written(key, writes)
         for idx, (channel, value) in enumerate(writes):
             inner = (task_id, WRITES_IDX_MAP.get(channel, idx))
