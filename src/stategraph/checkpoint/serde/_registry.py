@@ -164,7 +164,7 @@ def _pydantic_spec(cls: Any, module: str, name: str) -> TypeSpec:
         # the fields is several times cheaper than a getattr per field.
         values = obj.__dict__
         if values.keys() == known:
-            out = values.copy()
+            out: dict[str, Any] = values.copy()
         else:
             out = {key: getattr(obj, key) for key in names}
         extra = obj.__pydantic_extra__
