@@ -280,3 +280,23 @@ def test_graph_history_equals_full_packing(driver: Any, durability: str) -> None
         for values in spliced
         for _, content in values[1:]
     )
+
+
+def test_a_wide_step_packs_its_lists_in_full() -> None:
+    """Past a few thousand written objects the saver stops noting them."""
+    saver = InMemorySaver()
+    steps = Step(saver, "t")
+    for i in range(3):
+        steps.put(("append", 2), i)
+    parent = steps.config
+    writes = [[{"n": n}] for n in range(5000)]  # alive: distinct ids
+    for n, written in enumerate(writes):
+        saver.put_writes(parent, [("messages", written)], f"task{n}")
+    assert saver._written[("t", "")] == (parent["configurable"]["checkpoint_id"], None)
+    steps.items[0]["text"] = "edited in place, not written"
+    steps.put(("bump", 0), 3)  # nothing reused: the edit is stored too
+    check_all(saver, "t", steps.expected)
+    assert (
+        stored_rows(saver, "t")[steps.config["configurable"]["checkpoint_id"]]
+        == (saver.serde.dumps_typed(steps.items)[1])
+    )

@@ -70,7 +70,7 @@ def mark_written(dirty: set[int], value: Any) -> None:
     if isinstance(value, Overwrite):
         mark_written(dirty, value.value)
     elif type(value) is list or type(value) is tuple:
-        dirty.update(map(id, value))
+        dirty.update(id(item) for item in value if type(item) not in _IMMUTABLE)
 
 
 class _Entry:

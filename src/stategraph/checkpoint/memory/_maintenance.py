@@ -54,7 +54,7 @@ class MaintenanceMixin:
     _latest: dict[tuple[str, str], str]
     _unordered: set[tuple[str, str]]
     _lists: ListBlobs | None
-    _written: dict[tuple[str, str], tuple[str, set[int]]]
+    _written: dict[tuple[str, str], tuple[str, set[int] | None]]
 
     # (serde, dumps, loads, whether lists may be packed item by item)
     _codec_cache: tuple[Any, Any, Any, bool] | None = None

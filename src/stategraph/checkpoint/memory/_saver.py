@@ -54,6 +54,7 @@ StoredWrite = tuple[str, str, Typed, str]
 Ids = list[str]
 
 _EMPTY: Typed = ("empty", b"")
+_MAX_WRITTEN = 4096
 
 
 def _config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
@@ -122,7 +123,7 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         self._lists = ListBlobs(splice_every) if splice_every > 0 else None
         # (thread, ns) -> (checkpoint id, identities of the values written
         # against it): what the next put may not reuse (see ``_lists``).
-        self._written: dict[tuple[str, str], tuple[str, set[int]]] = {}
+        self._written: dict[tuple[str, str], tuple[str, set[int] | None]] = {}
 
     def __enter__(self) -> InMemorySaver:
         self.stack.__enter__()
@@ -279,8 +280,15 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             if len(self._written) > 1024:
                 self._written.clear()  # runs that never put again: stay bounded
             written = self._written[where] = (key[2], set())
+        dirty = written[1]
+        if dirty is None:
+            return
         for _, value in writes:
-            mark_written(written[1], value)
+            mark_written(dirty, value)
+        if len(dirty) > _MAX_WRITTEN:
+            # A wide step (thousands of tasks): rather than hold every id,
+            # let the next put pack its lists in full.
+            self._written[where] = (key[2], None)
 
     # -- reading -------------------------------------------------------------
 
