@@ -292,7 +292,10 @@ def test_a_wide_step_packs_its_lists_in_full() -> None:
     writes = [[{"n": n}] for n in range(5000)]  # alive: distinct ids
     for n, written in enumerate(writes):
         saver.put_writes(parent, [("messages", written)], f"task{n}")
-    assert saver._written[("t", "")] == (parent["configurable"]["checkpoint_id"], None)
+    assert saver._written._by_ns[("t", "")] == (
+        parent["configurable"]["checkpoint_id"],
+        None,
+    )
     steps.items[0]["text"] = "edited in place, not written"
     steps.put(("bump", 0), 3)  # nothing reused: the edit is stored too
     check_all(saver, "t", steps.expected)

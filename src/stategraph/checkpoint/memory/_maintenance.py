@@ -1,7 +1,8 @@
-"""Off-hot-path parts of ``InMemorySaver``: thread maintenance and history walks.
+"""The reading and maintenance half of ``InMemorySaver``.
 
-Deleting, copying and pruning threads walk whole dicts; the delta-channel
-history walks a checkpoint's ancestors. ``put``/``get_tuple`` live in ``_saver``.
+Loading stored tuples, listing order, deleting, copying and pruning threads
+(which walk whole dicts) and the delta-channel history walk. ``put``,
+``put_writes`` and the public readers live in ``_saver``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from typing import Any
 
 from stategraph._config import RunnableConfig
 from stategraph.checkpoint._delta_history import COUNTERS_KEY, delta_prune_error
-from stategraph.checkpoint._splice import base_of, is_spliced
-from stategraph.checkpoint.base import DeltaChannelHistory
+from stategraph.checkpoint._splice import PREFIX as SPLICED, base_of, is_spliced
+from stategraph.checkpoint.base import (
+    CheckpointTuple,
+    DeltaChannelHistory,
+    PendingWrite,
+)
 from stategraph.checkpoint.base._saver import _HistoryWalk
 from stategraph.checkpoint.memory._header import thaw_header, thaw_metadata, value_codec
-from stategraph.checkpoint.memory._lists import ListBlobs, load_row
+from stategraph.checkpoint.memory._lists import ListBlobs, Written, load_row
 from stategraph.checkpoint.serde.base import SerializerProtocol
 from stategraph.checkpoint.serde.jsonplus import (
     DeserializationError,
@@ -44,6 +49,17 @@ def ordered_writes(stored: dict[tuple[str, int], StoredWrite] | None) -> Ordered
     ]
 
 
+def config_of(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
+    """The config naming a stored checkpoint."""
+    return {
+        "configurable": {
+            "thread_id": thread_id,
+            "checkpoint_ns": ns,
+            "checkpoint_id": checkpoint_id,
+        }
+    }
+
+
 class MaintenanceMixin:
     """Bulk operations and history walks over the storage dicts of ``InMemorySaver``."""
 
@@ -54,7 +70,7 @@ class MaintenanceMixin:
     _latest: dict[tuple[str, str], str]
     _unordered: set[tuple[str, str]]
     _lists: ListBlobs | None
-    _written: dict[tuple[str, str], tuple[str, set[int] | None]]
+    _written: Written
 
     # (serde, dumps, loads, whether lists may be packed item by item)
     _codec_cache: tuple[Any, Any, Any, bool] | None = None
@@ -79,6 +95,30 @@ class MaintenanceMixin:
             where = f"channel {key[2]!r} of thread {key[0]!r}, namespace {key[1]!r}"
             raise DeserializationError(f"cannot load {where}: {exc}") from exc
 
+    def _reindex(self, key: tuple[str, str], checkpoints: dict[str, Saved]) -> None:
+        # A checkpoint arrived out of id order: find the newest by scanning,
+        # and sort (rather than reverse) this namespace when listing it.
+        self._latest[key] = max(checkpoints)
+        self._unordered.add(key)
+
+    def _newest_first(
+        self, thread_id: str, ns: str, checkpoints: dict[str, Saved]
+    ) -> list[str]:
+        # Ids are usually stored in increasing order; a snapshot of the keys,
+        # reversed, then lists them without sorting.
+        if (thread_id, ns) in self._unordered:
+            return sorted(checkpoints, reverse=True)
+        ids = list(checkpoints)
+        ids.reverse()
+        return ids
+
+    def _latest_id(self, thread_id: str, ns: str, checkpoints: dict[str, Saved]) -> str:
+        latest = self._latest.get((thread_id, ns))
+        if latest is None or latest not in checkpoints:
+            latest = max(checkpoints)
+            self._latest[(thread_id, ns)] = latest
+        return latest
+
     def delete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, write and value blob of a thread.
 
@@ -98,8 +138,7 @@ class MaintenanceMixin:
     def _forget(self, thread_id: str) -> None:
         if self._lists is not None:
             self._lists.forget((thread_id,))
-        for key in [k for k in self._written if k[0] == thread_id]:
-            del self._written[key]
+        self._written.forget(thread_id)
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Delete the checkpoints whose metadata ``run_id`` is in ``run_ids``.
@@ -277,3 +316,37 @@ class MaintenanceMixin:
             k for k in blobs if k[0] == thread_id and k[1] == ns and k not in used
         ]:
             del blobs[key]
+
+    def _tuple(
+        self,
+        config: RunnableConfig,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str,
+        saved: Saved,
+        metadata: Any = None,
+    ) -> CheckpointTuple:
+        loads = self._codec()[1]
+        checkpoint = thaw_header(saved[0], loads)
+        values: dict[str, Any] = {}
+        blobs = self.blobs
+        for channel, version in checkpoint["channel_versions"].items():
+            blob = blobs.get((thread_id, ns, channel, version))
+            if blob is not None and blob[0] != "empty":
+                if blob[0][:4] == SPLICED:
+                    blob = self._unsplice((thread_id, ns, channel, version), blob)
+                values[channel] = loads(blob)
+        checkpoint["channel_values"] = values
+        stored = self.writes.get((thread_id, ns, checkpoint_id))
+        pending: list[PendingWrite] = [
+            (task_id, channel, loads(blob))
+            for task_id, channel, blob in ordered_writes(stored)
+        ]
+        parent_id = saved[2]
+        return CheckpointTuple(
+            config=config,
+            checkpoint=checkpoint,
+            metadata=thaw_metadata(saved[1], loads) if metadata is None else metadata,
+            parent_config=config_of(thread_id, ns, parent_id) if parent_id else None,
+            pending_writes=pending,
+        )

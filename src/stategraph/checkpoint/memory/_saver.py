@@ -27,44 +27,33 @@ from typing import Any
 
 from stategraph._config import RunnableConfig
 from stategraph._constants import WRITES_IDX_MAP
-from stategraph.checkpoint._splice import PREFIX as SPLICED, SPLICE_EVERY
+from stategraph.checkpoint._splice import SPLICE_EVERY
 from stategraph.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
-    PendingWrite,
     SerializerProtocol,
 )
 from stategraph.checkpoint.base._records import next_version
 from stategraph.checkpoint.memory._header import (
     freeze_header,
     stored_metadata,
-    thaw_header,
     thaw_metadata,
 )
-from stategraph.checkpoint.memory._lists import ListBlobs, mark_written
-from stategraph.checkpoint.memory._maintenance import MaintenanceMixin, ordered_writes
+from stategraph.checkpoint.memory._lists import ListBlobs, Written
+from stategraph.checkpoint.memory._maintenance import (
+    MaintenanceMixin,
+    config_of as _config,
+)
 from stategraph.checkpoint.serde.jsonplus import UnserializableValueError
 
 Typed = tuple[str, bytes]
 Saved = tuple[Typed, Typed, "str | None"]
 StoredWrite = tuple[str, str, Typed, str]
-Ids = list[str]
 
 _EMPTY: Typed = ("empty", b"")
-_MAX_WRITTEN = 4096
-
-
-def _config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
-    return {
-        "configurable": {
-            "thread_id": thread_id,
-            "checkpoint_ns": ns,
-            "checkpoint_id": checkpoint_id,
-        }
-    }
 
 
 class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
@@ -121,9 +110,7 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         self._latest: dict[tuple[str, str], str] = {}
         self._unordered: set[tuple[str, str]] = set()
         self._lists = ListBlobs(splice_every) if splice_every > 0 else None
-        # (thread, ns) -> (checkpoint id, identities of the values written
-        # against it): what the next put may not reuse (see ``_lists``).
-        self._written: dict[tuple[str, str], tuple[str, set[int] | None]] = {}
+        self._written = Written()
 
     def __enter__(self) -> InMemorySaver:
         self.stack.__enter__()
@@ -179,35 +166,19 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         conf = config["configurable"]
         thread_id = conf["thread_id"]
         ns = conf.get("checkpoint_ns", "")
-        values = checkpoint["channel_values"]
         codec = self._codec_cache
         if codec is None or codec[0] is not self.serde:
             self._codec()
             codec = self._codec_cache
-        dumps, lists = codec[1], self._lists if codec[3] else None  # type: ignore[index]
-        written = self._written.pop((thread_id, ns), None)
-        dirty = None
-        if (
-            written is not None
-            and written[0] == conf.get("checkpoint_id")
-            and metadata.get("source") == "loop"
-        ):
-            dirty = written[1]
-        blobs = self.blobs
+        dumps = codec[1]  # type: ignore[index]
+        dirty = self._written.take(
+            thread_id, ns, conf.get("checkpoint_id"), metadata.get("source")
+        )
+        lists = self._lists if codec[3] else None  # type: ignore[index]
         for channel, version in new_versions.items():
-            if channel in values:
-                value = values[channel]
-                try:
-                    if lists is not None and type(value) is list:
-                        where = (thread_id, ns, channel)
-                        blob = lists.encode(where, version, value, dirty, dumps, blobs)
-                    else:
-                        blob = dumps(value)
-                except UnserializableValueError as exc:
-                    raise exc.with_prefix(f"state[{channel!r}]") from None
-            else:
-                blob = _EMPTY
-            blobs[(thread_id, ns, channel, version)] = blob
+            self.blobs[(thread_id, ns, channel, version)] = self._blob(
+                (thread_id, ns, channel), version, checkpoint, dumps, lists, dirty
+            )
         checkpoint_id = checkpoint["id"]
         checkpoints = self.storage[thread_id][ns]
         checkpoints[checkpoint_id] = (
@@ -253,7 +224,7 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         staged: dict[tuple[str, int], StoredWrite] = {}
         if self._lists:
             # Without cached values no put reuses anything: nothing to note.
-            self._note_written(key, writes)
+            self._written.note(key[0], key[1], key[2], writes)
         for idx, (channel, value) in enumerate(writes):
             inner = (task_id, WRITES_IDX_MAP.get(channel, idx))
             if inner[1] >= 0 and existing and inner in existing:
@@ -269,26 +240,27 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         else:
             existing.update(staged)
 
-    def _note_written(
-        self, key: tuple[str, str, str], writes: Sequence[tuple[str, Any]]
-    ) -> None:
-        # The next put may reuse the bytes of list items by identity, except
-        # for objects written in this step (edited in place and written back).
-        where = key[:2]
-        written = self._written.get(where)
-        if written is None or written[0] != key[2]:
-            if len(self._written) > 1024:
-                self._written.clear()  # runs that never put again: stay bounded
-            written = self._written[where] = (key[2], set())
-        dirty = written[1]
-        if dirty is None:
-            return
-        for _, value in writes:
-            mark_written(dirty, value)
-        if len(dirty) > _MAX_WRITTEN:
-            # A wide step (thousands of tasks): rather than hold every id,
-            # let the next put pack its lists in full.
-            self._written[where] = (key[2], None)
+    def _blob(
+        self,
+        where: tuple[str, str, str],
+        version: Any,
+        checkpoint: Checkpoint,
+        dumps: Any,
+        lists: ListBlobs | None,
+        dirty: set[int] | None,
+    ) -> Typed:
+        """The row to store for a new version of ``where`` (thread, ns, channel)."""
+        values = checkpoint["channel_values"]
+        channel = where[2]
+        if channel not in values:
+            return _EMPTY
+        value = values[channel]
+        try:
+            if lists is not None and type(value) is list:
+                return lists.encode(where, version, value, dirty, dumps, self.blobs)
+            return dumps(value)  # type: ignore[no-any-return]
+        except UnserializableValueError as exc:
+            raise exc.with_prefix(f"state[{channel!r}]") from None
 
     # -- reading -------------------------------------------------------------
 
@@ -387,64 +359,6 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         return next_version(current)
 
     # -- helpers -------------------------------------------------------------
-
-    def _reindex(self, key: tuple[str, str], checkpoints: dict[str, Saved]) -> None:
-        # A checkpoint arrived out of id order: find the newest by scanning,
-        # and sort (rather than reverse) this namespace when listing it.
-        self._latest[key] = max(checkpoints)
-        self._unordered.add(key)
-
-    def _newest_first(
-        self, thread_id: str, ns: str, checkpoints: dict[str, Saved]
-    ) -> Ids:
-        # Ids are usually stored in increasing order; a snapshot of the keys,
-        # reversed, then lists them without sorting.
-        if (thread_id, ns) in self._unordered:
-            return sorted(checkpoints, reverse=True)
-        ids = list(checkpoints)
-        ids.reverse()
-        return ids
-
-    def _latest_id(self, thread_id: str, ns: str, checkpoints: dict[str, Saved]) -> str:
-        latest = self._latest.get((thread_id, ns))
-        if latest is None or latest not in checkpoints:
-            latest = max(checkpoints)
-            self._latest[(thread_id, ns)] = latest
-        return latest
-
-    def _tuple(
-        self,
-        config: RunnableConfig,
-        thread_id: str,
-        ns: str,
-        checkpoint_id: str,
-        saved: Saved,
-        metadata: Any = None,
-    ) -> CheckpointTuple:
-        loads = self._codec()[1]
-        checkpoint = thaw_header(saved[0], loads)
-        values: dict[str, Any] = {}
-        blobs = self.blobs
-        for channel, version in checkpoint["channel_versions"].items():
-            blob = blobs.get((thread_id, ns, channel, version))
-            if blob is not None and blob[0] != "empty":
-                if blob[0][:4] == SPLICED:
-                    blob = self._unsplice((thread_id, ns, channel, version), blob)
-                values[channel] = loads(blob)
-        checkpoint["channel_values"] = values
-        stored = self.writes.get((thread_id, ns, checkpoint_id))
-        pending: list[PendingWrite] = [
-            (task_id, channel, loads(blob))
-            for task_id, channel, blob in ordered_writes(stored)
-        ]
-        parent_id = saved[2]
-        return CheckpointTuple(
-            config=config,
-            checkpoint=checkpoint,
-            metadata=thaw_metadata(saved[1], loads) if metadata is None else metadata,
-            parent_config=_config(thread_id, ns, parent_id) if parent_id else None,
-            pending_writes=pending,
-        )
 
 
 MemorySaver = InMemorySaver
