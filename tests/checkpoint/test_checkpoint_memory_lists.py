@@ -303,3 +303,38 @@ def test_a_wide_step_packs_its_lists_in_full() -> None:
         stored_rows(saver, "t")[steps.config["configurable"]["checkpoint_id"]]
         == (saver.serde.dumps_typed(steps.items)[1])
     )
+
+
+def test_lists_of_immutable_items_need_no_noted_writes() -> None:
+    """Strings cannot change in place: reused whatever the put's source."""
+    saver = InMemorySaver()
+    config: Any = {"configurable": {"thread_id": "s", "checkpoint_ns": ""}}
+    items: list[str] = []
+    version: Any = None
+    stored = {}
+    for step in range(30):
+        items = [*items, f"line {step} " * 10]
+        version = saver.get_next_version(version, None)
+        checkpoint: Any = {
+            "v": 4,
+            "id": str(uuid6(clock_seq=step)),
+            "ts": "2026-01-01T00:00:00+00:00",
+            "channel_values": {"lines": list(items)},
+            "channel_versions": {"lines": version},
+            "versions_seen": {},
+            "updated_channels": ["lines"],
+        }
+        metadata = {"source": "update", "step": step, "parents": {}}
+        config = saver.put(config, checkpoint, metadata, {"lines": version})
+        stored[checkpoint["id"]] = list(items)
+        saver.put_writes(config, [("lines", ["x"])], f"task{step}")
+    assert saver._lists is not None
+    assert not saver._lists.watches("s", "")
+    assert not saver._written._by_ns  # nothing noted
+    entry = saver._lists._entries[("s", "", "lines")]
+    assert len(entry.chunks) > 1  # packed a line at a time, not the whole list
+    for checkpoint_id, value in stored.items():
+        conf = {"configurable": {"thread_id": "s", "checkpoint_id": checkpoint_id}}
+        found = saver.get_tuple(conf)
+        assert found is not None
+        assert found.checkpoint["channel_values"]["lines"] == value

@@ -17,7 +17,9 @@ packed again even when it is an object stored before (a message edited in
 place and returned to replace itself). Values loaded from the saver are fresh
 objects, so nothing is reused across runs. An item changed in place and not
 written is not noticed; LangGraph's own background puts race with such
-changes too.
+changes too. Items that cannot change in place (strings, numbers, ``None``)
+are reused whatever the put, and a namespace whose cached lists hold only
+such items has no writes noted at all.
 """
 
 from __future__ import annotations
@@ -26,10 +28,19 @@ import struct
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    Hashable,
+    Iterable,
+    Mapping,
+    Sequence,
+    Set as AbstractSet,
+)
+from itertools import islice
 from operator import is_
 from typing import Any
 
+from stategraph._constants import TASKS
 from stategraph._types import Overwrite
 from stategraph.checkpoint._splice import (
     MIN_SIZE,
@@ -64,16 +75,20 @@ _IMMUTABLE = frozenset((str, int, float, bool, bytes, type(None)))
 
 def mark_written(dirty: set[int], value: Any) -> None:
     """Add the identities of a written value and of its items to ``dirty``."""
-    if type(value) in _IMMUTABLE:
+    kind = type(value)
+    if kind in _IMMUTABLE:
         return  # cannot have been edited in place
     dirty.add(id(value))
-    if isinstance(value, Overwrite):
+    if kind is list or kind is tuple:
+        for item in value:
+            if type(item) not in _IMMUTABLE:
+                dirty.add(id(item))
+    elif kind is Overwrite:
         mark_written(dirty, value.value)
-    elif type(value) is list or type(value) is tuple:
-        dirty.update(id(item) for item in value if type(item) not in _IMMUTABLE)
 
 
 _MAX_WRITTEN = 4096
+_NOTHING: frozenset[int] = frozenset()
 _MAX_THREADS = 1024
 
 
@@ -101,8 +116,10 @@ class Written:
         dirty = written[1]
         if dirty is None:
             return
-        for _, value in writes:
-            mark_written(dirty, value)
+        for channel, value in writes:
+            # ``Send`` packets (to the tasks channel) are never edited in place.
+            if type(value) not in _IMMUTABLE and channel != TASKS:
+                mark_written(dirty, value)
         if len(dirty) > _MAX_WRITTEN:
             # A wide step (thousands of tasks): rather than hold every id,
             # let the next put pack its lists in full.
@@ -132,7 +149,8 @@ class _Entry:
     """The last stored value of one channel: its items and packed chunks."""
 
     __slots__ = (
-        "blob", "chunks", "depth", "index", "items", "offsets", "size", "starts",
+        "blob", "chunks", "depth", "index", "items", "mutable", "offsets", "size",
+        "starts",
     )  # fmt: skip
 
     def __init__(
@@ -152,6 +170,9 @@ class _Entry:
         self.blob: tuple[str, Typed] | None = None  # (version, stored row)
         # id of each item -> its first position, built when first needed.
         self.index: dict[int, int] | None = None
+        # Whether an item may be changed in place (not a str, int...): only
+        # then are reused items at the mercy of the writes noted.
+        self.mutable = True
 
     def body(self) -> bytes:
         return b"".join(self.chunks)
@@ -170,6 +191,12 @@ class ListBlobs:
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        # (thread, ns) -> how many cached values there have mutable items.
+        self._watched: dict[tuple[str, str], int] = {}
+
+    def watches(self, thread_id: str, ns: str) -> bool:
+        """Whether writes in ``(thread_id, ns)`` must be noted (see ``Written``)."""
+        return self._watched.get((thread_id, ns), 0) > 0
 
     def encode(
         self,
@@ -197,8 +224,9 @@ class ListBlobs:
         """
         with self._lock:
             last = self._entries.get(key)
-        if last is not None and dirty is not None:
-            entry, keep, rest = _reuse(last, value, dirty, dumps)
+        if last is not None and (dirty is not None or not last.mutable):
+            # Items that are all immutable may be reused whatever was written.
+            entry, keep, rest = _reuse(last, value, dirty or _NOTHING, dumps)
         else:
             entry, keep, rest = _repack(last, value, dumps)
         head = array_head(len(value))
@@ -241,15 +269,32 @@ class ListBlobs:
         start = len(array_head(len(last.items)))
         return f"{PREFIX}{base}:{_TAG}", splice_payload(head, start, keep, rest)
 
-    def _remember(self, key: Hashable, entry: _Entry) -> None:
+    def _remember(self, key: tuple[str, str, str], entry: _Entry) -> None:
         with self._lock:
-            old = self._entries.pop(key, None)
-            self._bytes += entry.size - (old.size if old is not None else 0)
+            self._drop(key)
+            self._bytes += entry.size
             self._entries[key] = entry
+            if entry.mutable:
+                where = key[:2]
+                self._watched[where] = self._watched.get(where, 0) + 1
             while self._entries and (
                 len(self._entries) > _CACHE_SIZE or self._bytes > _CACHE_BYTES
             ):
-                self._bytes -= self._entries.popitem(last=False)[1].size
+                self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: Any) -> None:
+        """Forget one cached value (the caller holds the lock)."""
+        old = self._entries.pop(key, None)
+        if old is None:
+            return
+        self._bytes -= old.size
+        if old.mutable:
+            where = key[:2]
+            left = self._watched[where] - 1
+            if left:
+                self._watched[where] = left
+            else:
+                del self._watched[where]
 
     def full(self, key: tuple[str, str, str, Any], row: Typed) -> Typed | None:
         """The full row of a stored spliced ``row``, if it is the last one cached."""
@@ -259,20 +304,16 @@ class ListBlobs:
             return None
         return _TAG, array_head(len(entry.items)) + entry.body()
 
-    def __bool__(self) -> bool:
-        """Whether any value is cached (else no put can reuse anything)."""
-        return bool(self._entries)
-
     def forget(self, thread_ids: Iterable[str]) -> None:
         """Drop what is cached for threads (deleted, or overwritten by a copy)."""
         wanted = set(thread_ids)
         with self._lock:
             for key in [k for k in self._entries if k[0] in wanted]:  # type: ignore[index]
-                self._bytes -= self._entries.pop(key).size
+                self._drop(key)
 
 
 def _reuse(
-    last: _Entry, value: list[Any], dirty: set[int], dumps: Dumps
+    last: _Entry, value: list[Any], dirty: AbstractSet[int], dumps: Dumps
 ) -> tuple[_Entry, int, bytes]:
     """Pack ``value`` reusing the chunks of ``last`` its unchanged items fill.
 
@@ -309,12 +350,18 @@ def _reuse(
         chunks[:cut_at] = [b"".join(chunks[:cut_at])]
         del starts[1:cut_at], offsets[1:cut_at]
     entry = _Entry(tuple(value), chunks, starts, offsets, 0)
+    entry.mutable = last.mutable or _mutable(islice(value, start, None))
     if cut == len(items):
         # Appended only: the old index (no longer used by ``last``) grows.
         for position in range(cut, len(value)):
             index.setdefault(id(value[position]), position)
         entry.index = index
     return entry, keep, rest
+
+
+def _mutable(items: Iterable[Any]) -> bool:
+    """Whether any of ``items`` is of a type that can change in place."""
+    return not set(map(type, items)) <= _IMMUTABLE
 
 
 def _index_of(items: Sequence[Any]) -> dict[int, int]:
@@ -332,6 +379,7 @@ def _repack(
         entry = _Entry(tuple(value), [body], [0], [0], 0)
     else:
         entry = _Entry((), [], [], [], 0)
+    entry.mutable = _mutable(value)
     keep = 0
     if last is not None and last.size and body:
         keep = common_prefix(last.body(), 0, body, 0)

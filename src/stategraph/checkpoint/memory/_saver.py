@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import Any
 
 from stategraph._config import RunnableConfig
-from stategraph._constants import WRITES_IDX_MAP
+from stategraph._constants import TASKS, WRITES_IDX_MAP
 from stategraph.checkpoint._splice import SPLICE_EVERY
 from stategraph.checkpoint.base import (
     BaseCheckpointSaver,
@@ -222,8 +222,8 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         codec = self._codec_cache
         dumps = codec[1] if codec and codec[0] is self.serde else self._codec()[0]
         staged: dict[tuple[str, int], StoredWrite] = {}
-        if self._lists:
-            # Without cached values no put reuses anything: nothing to note.
+        if self._lists is not None and self._lists.watches(key[0], key[1]):
+            # Only reused items that can change in place depend on the writes.
             self._written.note(key[0], key[1], key[2], writes)
         for idx, (channel, value) in enumerate(writes):
             inner = (task_id, WRITES_IDX_MAP.get(channel, idx))
@@ -256,7 +256,8 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             return _EMPTY
         value = values[channel]
         try:
-            if lists is not None and type(value) is list:
+            # The tasks channel holds this step's fresh ``Send``s: nothing to reuse.
+            if lists is not None and type(value) is list and channel != TASKS:
                 return lists.encode(where, version, value, dirty, dumps, self.blobs)
             return dumps(value)  # type: ignore[no-any-return]
         except UnserializableValueError as exc:
