@@ -21,7 +21,8 @@ from stategraph.checkpoint.base import (
 )
 from stategraph.checkpoint.base._saver import _HistoryWalk
 from stategraph.checkpoint.memory._header import thaw_header, thaw_metadata, value_codec
-from stategraph.checkpoint.memory._lists import ListBlobs, Written, load_row
+from stategraph.checkpoint.memory._lists import ListBlobs, load_row
+from stategraph.checkpoint.memory._written import Written
 from stategraph.checkpoint.serde.base import SerializerProtocol
 from stategraph.checkpoint.serde.jsonplus import (
     DeserializationError,

@@ -42,11 +42,12 @@ from stategraph.checkpoint.memory._header import (
     stored_metadata,
     thaw_metadata,
 )
-from stategraph.checkpoint.memory._lists import ListBlobs, Written
+from stategraph.checkpoint.memory._lists import ListBlobs
 from stategraph.checkpoint.memory._maintenance import (
     MaintenanceMixin,
     config_of as _config,
 )
+from stategraph.checkpoint.memory._written import Written
 from stategraph.checkpoint.serde.jsonplus import UnserializableValueError
 
 Typed = tuple[str, bytes]
