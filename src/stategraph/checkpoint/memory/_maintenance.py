@@ -76,8 +76,8 @@ class MaintenanceMixin:
     # (serde, dumps, loads, whether lists may be packed item by item)
     _codec_cache: tuple[Any, Any, Any, bool] | None = None
 
-    def _codec(self) -> tuple[Any, Any]:
-        """Value ``(dumps, loads)`` for the current serializer (cached)."""
+    def _codec_entry(self) -> tuple[Any, Any, Any, bool]:
+        """``(serde, dumps, loads, plain)`` for the current serializer (cached)."""
         serde = self.serde
         cached = self._codec_cache
         if cached is None or cached[0] is not serde:
@@ -86,7 +86,17 @@ class MaintenanceMixin:
             # its items; a custom one (encryption, say) sees whole values.
             plain = type(serde) is JsonPlusSerializer
             cached = self._codec_cache = (serde, dumps, loads, plain)
+        return cached
+
+    def _codec(self) -> tuple[Any, Any]:
+        """Value ``(dumps, loads)`` for the current serializer."""
+        cached = self._codec_entry()
         return cached[1], cached[2]
+
+    def _writers(self) -> tuple[Any, ListBlobs | None]:
+        """``dumps`` and, for the default serializer, the list packer."""
+        cached = self._codec_entry()
+        return cached[1], self._lists if cached[3] else None
 
     def _unsplice(self, key: tuple[str, str, str, Any], row: Typed) -> Typed:
         """The full row of a value stored as a splice (see ``_lists``)."""
@@ -95,6 +105,18 @@ class MaintenanceMixin:
         except ValueError as exc:
             where = f"channel {key[2]!r} of thread {key[0]!r}, namespace {key[1]!r}"
             raise DeserializationError(f"cannot load {where}: {exc}") from exc
+
+    def _track_latest(
+        self, key: tuple[str, str], checkpoint_id: str, checkpoints: dict[str, Saved]
+    ) -> None:
+        """Keep the newest id of a namespace after storing ``checkpoint_id``."""
+        latest = self._latest.get(key)
+        if latest is not None and checkpoint_id > latest:
+            self._latest[key] = checkpoint_id  # appended in id order: the usual case
+        elif latest is None and len(checkpoints) == 1:
+            self._latest[key] = checkpoint_id
+        elif checkpoint_id != latest:
+            self._reindex(key, checkpoints)
 
     def _reindex(self, key: tuple[str, str], checkpoints: dict[str, Saved]) -> None:
         # A checkpoint arrived out of id order: find the newest by scanning,

@@ -167,34 +167,35 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         conf = config["configurable"]
         thread_id = conf["thread_id"]
         ns = conf.get("checkpoint_ns", "")
-        codec = self._codec_cache
-        if codec is None or codec[0] is not self.serde:
-            self._codec()
-            codec = self._codec_cache
-        dumps = codec[1]  # type: ignore[index]
-        dirty = self._written.take(
-            thread_id, ns, conf.get("checkpoint_id"), metadata.get("source")
-        )
-        lists = self._lists if codec[3] else None  # type: ignore[index]
+        dumps, lists = self._writers()
+        parent_id = conf.get("checkpoint_id")
+        dirty = None
+        if lists is not None:
+            dirty = self._written.take(thread_id, ns, parent_id, metadata.get("source"))
+        values = checkpoint["channel_values"]
+        blobs = self.blobs
         for channel, version in new_versions.items():
-            self.blobs[(thread_id, ns, channel, version)] = self._blob(
-                (thread_id, ns, channel), version, checkpoint, dumps, lists, dirty
-            )
+            if channel not in values:
+                blob = _EMPTY
+            elif lists is not None and type(values[channel]) is list:
+                where = (thread_id, ns, channel)
+                blob = self._list_row(
+                    lists, where, version, values[channel], dumps, dirty
+                )
+            else:
+                try:
+                    blob = dumps(values[channel])
+                except UnserializableValueError as exc:
+                    raise exc.with_prefix(f"state[{channel!r}]") from None
+            blobs[(thread_id, ns, channel, version)] = blob
         checkpoint_id = checkpoint["id"]
         checkpoints = self.storage[thread_id][ns]
         checkpoints[checkpoint_id] = (
             freeze_header(checkpoint),
             stored_metadata(config, metadata, dumps),
-            conf.get("checkpoint_id"),
+            parent_id,
         )
-        key = (thread_id, ns)
-        latest = self._latest.get(key)
-        if latest is not None and checkpoint_id > latest:
-            self._latest[key] = checkpoint_id  # appended in id order: the usual case
-        elif latest is None and len(checkpoints) == 1:
-            self._latest[key] = checkpoint_id
-        elif checkpoint_id != latest:
-            self._reindex(key, checkpoints)
+        self._track_latest((thread_id, ns), checkpoint_id, checkpoints)
         return _config(thread_id, ns, checkpoint_id)
 
     def put_writes(
@@ -241,28 +242,23 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         else:
             existing.update(staged)
 
-    def _blob(
+    def _list_row(
         self,
+        lists: ListBlobs,
         where: tuple[str, str, str],
         version: Any,
-        checkpoint: Checkpoint,
+        value: list[Any],
         dumps: Any,
-        lists: ListBlobs | None,
         dirty: set[int] | None,
     ) -> Typed:
-        """The row to store for a new version of ``where`` (thread, ns, channel)."""
-        values = checkpoint["channel_values"]
-        channel = where[2]
-        if channel not in values:
-            return _EMPTY
-        value = values[channel]
+        """The row of a list value (``where``: thread, ns, channel); see ``_lists``."""
         try:
-            # The tasks channel holds this step's fresh ``Send``s: nothing to reuse.
-            if lists is not None and type(value) is list and channel != TASKS:
-                return lists.encode(where, version, value, dirty, dumps, self.blobs)
-            return dumps(value)  # type: ignore[no-any-return]
+            if where[2] == TASKS:
+                # This step's fresh ``Send``s: nothing to reuse or splice.
+                return dumps(value)  # type: ignore[no-any-return]
+            return lists.encode(where, version, value, dirty, dumps, self.blobs)
         except UnserializableValueError as exc:
-            raise exc.with_prefix(f"state[{channel!r}]") from None
+            raise exc.with_prefix(f"state[{where[2]!r}]") from None
 
     # -- reading -------------------------------------------------------------
 
