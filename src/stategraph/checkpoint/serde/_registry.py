@@ -173,9 +173,16 @@ def _dataclass_spec(cls: type, module: str, name: str) -> TypeSpec:
 
 def _pydantic_spec(cls: Any, module: str, name: str) -> TypeSpec:
     names = tuple(cls.model_fields)
+    known = frozenset(names)
 
     def dump(obj: Any) -> dict[str, Any]:
-        out = {key: getattr(obj, key) for key in names}
+        # Field values live in ``__dict__``; copying it when it holds exactly
+        # the fields is several times cheaper than a getattr per field.
+        values = obj.__dict__
+        if values.keys() == known:
+            out: dict[str, Any] = values.copy()
+        else:
+            out = {key: getattr(obj, key) for key in names}
         extra = obj.__pydantic_extra__
         if extra:
             out.update(extra)
