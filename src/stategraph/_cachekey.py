@@ -34,7 +34,15 @@ def _freeze(obj: Any, depth: int = 10) -> Any:
     if hasattr(obj, "tobytes"):
         return (type(obj).__name__, obj.tobytes(), getattr(obj, "shape", None))
     if hasattr(obj, "model_dump"):
-        return (type(obj).__qualname__, _freeze(obj.model_dump(), depth - 1))
+        # LangGraph pickles models, and a pickle carries the set fields: a
+        # message rebuilt from a checkpoint or cache (every field set) is
+        # another key than the one a node built, so the node runs again
+        fields_set = getattr(obj, "model_fields_set", None) or ()
+        return (
+            type(obj).__qualname__,
+            _freeze(obj.model_dump(), depth - 1),
+            tuple(sorted(fields_set)),
+        )
     if hasattr(obj, "__dataclass_fields__"):
         return (
             type(obj).__qualname__,

@@ -1,0 +1,68 @@
+"""Divergences found by the extended differential fuzzer, minimised.
+
+Each test runs once per library (the reference and the library under test)
+and asserts what LangGraph does, so a failure only for the library under test
+is a compatibility bug.  The seed that found each case is named in its
+docstring (``tests/differential/test_random_ext.py``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import operator
+from typing import Annotated, Any
+
+import pytest
+from _lib import REFERENCE, sut_name
+from langchain_core.messages import AIMessage
+from typing_extensions import TypedDict
+
+
+@pytest.fixture(params=[REFERENCE, "sut"])
+def lib(request: pytest.FixtureRequest) -> str:
+    return REFERENCE if request.param == REFERENCE else sut_name()
+
+
+def mod(lib: str, name: str) -> Any:
+    return importlib.import_module(f"{lib}.{name}")
+
+
+def test_cached_message_from_cache_is_another_cache_key(lib: str) -> None:
+    """Seeds 27 and 80: a message replayed from the cache has every field set.
+
+    LangGraph's default cache key pickles the input, and a pydantic pickle
+    carries the set fields; the message a cache hit replays was rebuilt with
+    every field set, so the node reading it misses the cache and runs again.
+    """
+    graph_mod = mod(lib, "graph")
+    calls: list[str] = []
+
+    add_messages = mod(lib, "graph.message").add_messages
+    S = TypedDict(  # noqa: UP013 (annotations built at run time)
+        "S",
+        {"msgs": Annotated[list, add_messages], "log": Annotated[list, operator.add]},
+        total=False,
+    )
+
+    def first(state: Any) -> dict[str, Any]:
+        calls.append("first")
+        return {"msgs": [AIMessage(content="hi", id="m1")]}
+
+    def second(state: Any) -> dict[str, Any]:
+        calls.append("second")
+        return {"log": [len(state["msgs"])]}
+
+    policy = mod(lib, "types").CachePolicy()
+    b = graph_mod.StateGraph(S)
+    b.add_node("first", first, cache_policy=policy)
+    b.add_node("second", second, cache_policy=policy)
+    b.add_edge(graph_mod.START, "first")
+    b.add_edge("first", "second")
+    g = b.compile(cache=mod(lib, "cache.memory").InMemoryCache())
+    chunks = [list(g.stream({"log": []}, stream_mode="updates")) for _ in range(3)]
+    assert calls == ["first", "second", "second"]
+    assert [[list(c) for c in run] for run in chunks] == [
+        [["first"], ["second"]],
+        [["first", "__metadata__"], ["second"]],
+        [["first", "__metadata__"], ["second", "__metadata__"]],
+    ]
