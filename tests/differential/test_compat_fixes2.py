@@ -66,3 +66,34 @@ def test_cached_message_from_cache_is_another_cache_key(lib: str) -> None:
         [["first", "__metadata__"], ["second"]],
         [["first", "__metadata__"], ["second", "__metadata__"]],
     ]
+
+
+def test_v2_updates_part_of_an_entrypoint_interrupt_is_emptied(lib: str) -> None:
+    """Functional seeds 3, 12, 47: one interrupt dict feeds both v2 parts.
+
+    With a single output channel LangGraph emits the same ``{"__interrupt__":
+    ...}`` dict as the "updates" and the "values" chunk; the v2 "values" part
+    pops the interrupts out of it, so an "updates" part still held by then is
+    empty.  A consumer that reads each part as it comes sees the interrupts.
+    """
+    func, types = mod(lib, "func"), mod(lib, "types")
+
+    @func.entrypoint(checkpointer=mod(lib, "checkpoint.memory").InMemorySaver())
+    def main(x: int) -> Any:
+        return types.interrupt("question")
+
+    modes = ["updates", "values"]
+    kept = list(
+        main.stream(
+            1, {"configurable": {"thread_id": "1"}}, stream_mode=modes, version="v2"
+        )
+    )
+    assert [(p["type"], p["data"]) for p in kept] == [("updates", {}), ("values", {})]
+    assert [i.value for i in kept[1]["interrupts"]] == ["question"]
+    live = [
+        (p["type"], sorted(p["data"]))
+        for p in main.stream(
+            1, {"configurable": {"thread_id": "2"}}, stream_mode=modes, version="v2"
+        )
+    ]
+    assert live == [("updates", ["__interrupt__"]), ("values", [])]
