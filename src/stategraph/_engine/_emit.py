@@ -127,9 +127,9 @@ def task_output(
         loop.interrupts.extend(ints)
         # one dict for both modes, as LangGraph: a v2 "values" part pops the
         # interrupts out of it, which empties an "updates" part kept by then
-        chunk = {INTERRUPT: ints}
+        shared = {INTERRUPT: ints}
         if "updates" in loop.modes:
-            _send(loop, "updates", chunk)
+            _send(loop, "updates", shared)
         loop.values_emitted = True
         if "values" in loop.modes:
             current = read_channels(loop.channels, loop.output_keys)
@@ -137,7 +137,7 @@ def task_output(
                 current[INTERRUPT] = ints
                 _send(loop, "values", current)
             else:
-                _send(loop, "values", chunk)
+                _send(loop, "values", shared)
     elif writes[0][0] != ERROR and "updates" in loop.modes:
         chunk = map_updates(loop.output_keys, [(task, writes)], cached)
         if chunk is not None:
