@@ -97,3 +97,38 @@ def test_v2_updates_part_of_an_entrypoint_interrupt_is_emptied(lib: str) -> None
         )
     ]
     assert live == [("updates", ["__interrupt__"]), ("values", [])]
+
+
+def test_cache_key_is_langgraphs_pickle_of_the_input(lib: str) -> None:
+    """Seeds 190, 294, 302: equal inputs built from shared or fresh objects.
+
+    LangGraph pickles the input for its cache key, and a pickle records an
+    object met twice only once: a node that writes one string into two keys
+    gives its successor another key than the cache's replay of it (two equal
+    but distinct strings), so the successor runs again on the second run.
+    """
+    graph_mod = mod(lib, "graph")
+    calls: list[str] = []
+    S = TypedDict(  # noqa: UP013 (annotations built at run time)
+        "S", {"a": str, "b": str, "log": Annotated[list, operator.add]}, total=False
+    )
+
+    def first(state: Any) -> dict[str, Any]:
+        calls.append("first")
+        tag = "-".join(["x", "y"])  # one object in both keys
+        return {"a": tag, "b": tag}
+
+    def second(state: Any) -> dict[str, Any]:
+        calls.append("second")
+        return {"log": [state["a"] + state["b"]]}
+
+    policy = mod(lib, "types").CachePolicy()
+    b = graph_mod.StateGraph(S)
+    b.add_node("first", first, cache_policy=policy)
+    b.add_node("second", second, cache_policy=policy)
+    b.add_edge(graph_mod.START, "first")
+    b.add_edge("first", "second")
+    g = b.compile(cache=mod(lib, "cache.memory").InMemoryCache())
+    outs = [g.invoke({"log": []}) for _ in range(3)]
+    assert calls == ["first", "second", "second"]
+    assert outs[0] == outs[2] == {"a": "x-y", "b": "x-y", "log": ["x-yx-y"]}
