@@ -132,3 +132,37 @@ def test_cache_key_is_langgraphs_pickle_of_the_input(lib: str) -> None:
     outs = [g.invoke({"log": []}) for _ in range(3)]
     assert calls == ["first", "second", "second"]
     assert outs[0] == outs[2] == {"a": "x-y", "b": "x-y", "log": ["x-yx-y"]}
+
+
+@pytest.mark.parametrize("modes", [["updates"], ["updates", "custom"]])
+def test_lone_task_output_before_a_failing_barrier(lib: str, modes: list[str]) -> None:
+    """Seed 143: a cache hit leaves one task to run, then the step's writes clash.
+
+    LangGraph runs a lone task inline and drains its chunks after applying
+    the step's writes, so an ``InvalidUpdateError`` there loses them; an
+    eager stream (``custom`` here) has a waiter that hands them out first.
+    """
+    graph_mod = mod(lib, "graph")
+    S = TypedDict("S", {"last": str}, total=False)  # noqa: UP013
+    b = graph_mod.StateGraph(S)
+    policy = mod(lib, "types").CachePolicy()
+    b.add_node("ant", lambda s: {"last": "ant"}, cache_policy=policy)
+    b.add_node("bee", lambda s: {"last": "bee"})
+    b.add_edge(graph_mod.START, "ant")
+    b.add_edge(graph_mod.START, "bee")
+    g = b.compile(cache=mod(lib, "cache.memory").InMemoryCache())
+    error = mod(lib, "errors").InvalidUpdateError
+    for run in range(2):
+        seen: list[Any] = []
+        with pytest.raises(error):
+            _drain(g.stream({}, stream_mode=modes), seen)
+        lone_kept = run == 0 or "custom" in modes
+        # an eager stream runs the first step's two tasks in threads
+        assert sorted(next(iter(c[1])) for c in seen) == (
+            ["ant", "bee"] if lone_kept else ["ant"]
+        )
+
+
+def _drain(stream: Any, into: list[Any]) -> None:
+    for chunk in stream:
+        into.append(chunk)

@@ -160,9 +160,14 @@ async def _drive(
                         yield chunk
                 if loop.calls:
                     await _spawn.finish_async_calls(loop)
-                if len(effect.tasks) == 1 and not loop.failures:
+                if (
+                    len(effect.tasks) == 1
+                    and not loop.failures
+                    and type(chunks) is not AsyncLiveChunks
+                ):
                     # A lone task's output is released with the next effect,
-                    # as LangGraph does: if the barrier then fails, it is lost.
+                    # as LangGraph does: if the barrier then fails, it is lost
+                    # (an eager stream has it already: LangGraph's waiter).
                     continue
             else:
                 value = await perform(effect, saver, cache)

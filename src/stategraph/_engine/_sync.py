@@ -143,9 +143,14 @@ def _drive(
                 yield from _run_tasks(loop, effect.tasks, saver, cache, chunks)
                 if loop.calls:
                     _spawn.finish_sync_calls(loop)
-                if len(effect.tasks) == 1 and not loop.failures:
+                if (
+                    len(effect.tasks) == 1
+                    and not loop.failures
+                    and type(chunks) is not LiveChunks
+                ):
                     # A lone task's output is released with the next effect,
-                    # as LangGraph does: if the barrier then fails, it is lost.
+                    # as LangGraph does: if the barrier then fails, it is lost
+                    # (an eager stream has it already: LangGraph's waiter).
                     continue
             else:
                 value = perform(effect, saver, cache)
