@@ -85,7 +85,14 @@ def _decorate(
             # a subgraph that outputs the shared log doubles it every pass
             ext["nolog"] = rng.random() < 0.5
             later = order[order.index(name) + 1 :]
-            plain = [n for n in sub["nodes"] if n["kind"] == "plain"]
+            # one PARENT command per run of the subgraph: which of several
+            # (Send instances too) reaches the parent is random in LangGraph
+            sub_sent = _send_targets(sub)
+            plain = [
+                n
+                for n in sub["nodes"]
+                if n["kind"] == "plain" and n["name"] not in sub_sent
+            ]
             if later and plain and rng.random() < 0.35:
                 rng.choice(plain)["ext"]["parent"] = rng.choice(later)
             continue

@@ -9,6 +9,7 @@ docstring (``tests/differential/test_random_ext.py``).
 from __future__ import annotations
 
 import importlib
+import itertools
 import operator
 from typing import Annotated, Any
 
@@ -166,3 +167,39 @@ def test_lone_task_output_before_a_failing_barrier(lib: str, modes: list[str]) -
 def _drain(stream: Any, into: list[Any]) -> None:
     for chunk in stream:
         into.append(chunk)
+
+
+@pytest.mark.parametrize("missing", [False, True])
+def test_cached_chunks_come_out_before_a_failing_barrier(
+    lib: str, missing: bool
+) -> None:
+    """Seed 194: a step of cache hits (and maybe one cache miss) fails.
+
+    LangGraph hands out the chunks made before it runs a step's tasks (the
+    cache hits) even when there is none to run, and keeps a lone task's
+    chunks until after the step's writes are applied (lost when they fail),
+    also when it saves the lone task's writes to the cache in between.
+    """
+    graph_mod = mod(lib, "graph")
+    types = mod(lib, "types")
+    S = TypedDict("S", {"last": str}, total=False)  # noqa: UP013
+    b = graph_mod.StateGraph(S)
+    keys = itertools.count()
+    never_same = types.CachePolicy(key_func=lambda *a, **k: str(next(keys)))
+    for name in ("ant", "bee"):
+        b.add_node(
+            name, lambda s, name=name: {"last": name}, cache_policy=types.CachePolicy()
+        )
+        b.add_edge(graph_mod.START, name)
+    if missing:
+        b.add_node("cat", lambda s: {"last": "cat"}, cache_policy=never_same)
+        b.add_edge(graph_mod.START, "cat")
+    g = b.compile(cache=mod(lib, "cache.memory").InMemoryCache())
+    error = mod(lib, "errors").InvalidUpdateError
+    seen: list[Any] = []
+    for _ in range(2):
+        seen.clear()
+        with pytest.raises(error):
+            _drain(g.stream({}, stream_mode="updates"), seen)
+    assert [next(iter(c)) for c in seen] == ["ant", "bee"]
+    assert all(c["__metadata__"] == {"cached": True} for c in seen)

@@ -171,6 +171,10 @@ async def _drive(
                     continue
             else:
                 value = await perform(effect, saver, cache)
+                if type(effect) is WriteCache:
+                    # LangGraph caches a step's writes without handing out
+                    # its chunks: a lone task's wait for the next effect
+                    continue
         except asyncio.CancelledError as exc:
             # The loop still saves what a cancelled run keeps (the exit
             # checkpoint with durability="exit"), as LangGraph does.

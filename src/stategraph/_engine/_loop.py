@@ -479,8 +479,10 @@ class Loop(Checkpointing):
         if self.run.cache is not None:
             todo = yield from self._match_cache(todo)
         self.failures: list[tuple[Task, BaseException]] = []
-        if todo or self.handlers_due:
-            yield RunTasks(todo)
+        # even with nothing to run (every task cached): as LangGraph's runner,
+        # the driver hands out the chunks so far before the step's writes
+        # are applied, which may fail
+        yield RunTasks(todo)
         for _task, exc in self.failures:
             if not isinstance(exc, GraphBubbleUp):
                 raise exc

@@ -154,6 +154,10 @@ def _drive(
                     continue
             else:
                 value = perform(effect, saver, cache)
+                if type(effect) is WriteCache:
+                    # LangGraph caches a step's writes without handing out
+                    # its chunks: a lone task's wait for the next effect
+                    continue
         except Exception as exc:
             error = exc
         while chunks:
