@@ -483,6 +483,20 @@ class Loop(Checkpointing):
         # the driver hands out the chunks so far before the step's writes
         # are applied, which may fail
         yield RunTasks(todo)
+        if self.run.cache is not None:
+            # every task that finished, also when a sibling failed or
+            # interrupted: LangGraph caches writes as each task commits
+            failed = {id(t) for t, _ in self.failures}
+            pairs = {
+                (t.cache_key.ns, t.cache_key.key): (t.writes, t.cache_key.ttl)
+                for t in todo
+                if t.cache_key is not None
+                and id(t) not in failed
+                and t.writes
+                and not any(c in (INTERRUPT, ERROR) for c, _ in t.writes)
+            }
+            if pairs:
+                yield WriteCache(pairs)
         for _task, exc in self.failures:
             if not isinstance(exc, GraphBubbleUp):
                 raise exc
@@ -497,15 +511,6 @@ class Loop(Checkpointing):
                 raise exc
         if self.failures:
             raise GraphInterrupt(tuple(interrupts))
-        if self.run.cache is not None:
-            pairs = {
-                (t.cache_key.ns, t.cache_key.key): (t.writes, t.cache_key.ttl)
-                for t in todo
-                if t.cache_key is not None
-                and not any(c in (INTERRUPT, ERROR) for c, _ in t.writes)
-            }
-            if pairs:
-                yield WriteCache(pairs)
 
     def _match_cache(self, todo: list[Task]) -> Effects:
         keyed = [t for t in todo if self.graph.cache_key_for(t) is not None]
