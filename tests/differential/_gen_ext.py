@@ -1,16 +1,18 @@
 """Extended random StateGraph programs: ``_gen``'s graphs with more features.
 
 ``gen_ext_spec(seed)`` draws a base graph with ``_gen.gen_spec`` and then, from
-a second ``random.Random``, decorates it: flaky nodes under a ``RetryPolicy``,
-node caches, custom stream writes, ``add_messages`` and custom reducers,
+a second ``random.Random``, decorates it: flaky nodes under a ``RetryPolicy``
+(and the failing node retried until its attempts run out), node caches,
+custom stream writes, ``add_messages`` and custom reducers,
 ``RemainingSteps`` reads, a private channel, ``Command(graph=PARENT)`` from
 inside subgraphs, nested subgraphs, subgraphs with their own checkpointer
 (``checkpointer=True``) or none (``False``), subgraphs invoked from inside a
 node, async node functions and graph-level input/output schemas.
 
 Race-free by construction, as in ``_gen``: flaky nodes always succeed within
-their retry budget, a subgraph holds at most one ``PARENT`` command node and
-never a failing node.  The attempt counters and the node-call log live in a
+their retry budget, a subgraph holds at most one ``PARENT`` command node
+(never a ``Send`` target) and never a failing node, a stateful subgraph is
+never a ``Send`` target.  The attempt counters and the node-call log live in a
 per-program ``Ctx`` so both libraries see the same side effects.
 """
 
@@ -98,6 +100,8 @@ def _decorate(
             continue
         if name != "zz_fail" and rng.random() < 0.2:
             ext["retry"] = rng.choice([1, 1, 2])
+        elif name == "zz_fail" and rng.random() < 0.4:
+            ext["fail_retry"] = True  # retried until its attempts run out
         ext["cache"] = rng.random() < 0.3
         ext["writer"] = rng.random() < 0.25
         ext["steps"] = rng.random() < 0.15
@@ -251,6 +255,10 @@ def _add_node(lib: Any, b: Any, node: dict[str, Any], ctx: Ctx, asy: bool) -> No
             jitter=False,
             max_attempts=ext["retry"] + 1,
             **({"retry_on": Flaky} if ext["retry"] > 1 else {}),
+        )
+    if ext.get("fail_retry"):
+        kw["retry_policy"] = lib.RetryPolicy(
+            initial_interval=0.0, jitter=False, max_attempts=2, retry_on=ValueError
         )
     if ext.get("cache"):
         kw["cache_policy"] = lib.CachePolicy()
