@@ -132,8 +132,8 @@ def _make_task(
         if t["raises"]:
             raise ValueError(f"{name}({x}) failed")
         parts = [f"{name}({x})"]
-        futs = [made[j](f"{x}/{name}") for j in t["sub"]]
-        parts.extend([await _result(f, is_async) for f in futs])
+        for j in t["sub"]:  # one at a time: a failing call cuts off no sibling
+            parts.append(await _result(made[j](f"{x}/{name}"), is_async))
         if t["intr"]:
             parts.append(str(lib.interrupt(f"{name}?{x}")))
         return "+".join(parts)

@@ -239,3 +239,38 @@ def test_task_cached_when_its_step_interrupts(lib: str) -> None:
         out = g.invoke({"log": []}, {"configurable": {"thread_id": thread}})
         assert [i.value for i in out["__interrupt__"]] == ["bee?"]
     assert calls == ["ant"]
+
+
+@pytest.mark.asyncio
+async def test_async_calls_started_together_run_before_either_commits(
+    lib: str,
+) -> None:
+    """Functional seeds 188, 324, 432: chunks of parallel async task calls.
+
+    LangGraph commits a call (its "updates" chunk) from the future's done
+    callback, a turn of the event loop after the call returns, so calls
+    started together all run (here: write their custom chunk) first.
+    """
+    func = mod(lib, "func")
+
+    @func.task
+    async def work(x: str) -> str:
+        mod(lib, "config").get_stream_writer()(f"ran {x}")
+        return x
+
+    @func.entrypoint(checkpointer=mod(lib, "checkpoint.memory").InMemorySaver())
+    async def main(n: int) -> list[str]:
+        futures = [work(f"p{i}") for i in range(n)]
+        return [await f for f in futures]
+
+    config = {"configurable": {"thread_id": "1"}}
+    chunks = [
+        c async for c in main.astream(2, config, stream_mode=["updates", "custom"])
+    ]
+    assert chunks == [
+        ("custom", "ran p0"),
+        ("custom", "ran p1"),
+        ("updates", {"work": "p0"}),
+        ("updates", {"work": "p1"}),
+        ("updates", {"main": ["p0", "p1"]}),
+    ]
