@@ -172,7 +172,7 @@ async def fork(
     await rec.state("after fork get_state subgraphs", graph, thread, subgraphs=True)
 
 
-@pytest.mark.parametrize(("driver", "seed"), seed_params(120), indirect=["driver"])
+@pytest.mark.parametrize(("driver", "seed"), seed_params(80), indirect=["driver"])
 def test_random_ext_graph(
     driver: Driver, seed: int, request: pytest.FixtureRequest
 ) -> None:
@@ -201,7 +201,7 @@ def ext_interrupt_program(spec: dict[str, Any]) -> Any:
     return program
 
 
-@pytest.mark.parametrize(("driver", "seed"), seed_params(60), indirect=["driver"])
+@pytest.mark.parametrize(("driver", "seed"), seed_params(40), indirect=["driver"])
 def test_random_ext_interrupts(
     driver: Driver, seed: int, request: pytest.FixtureRequest
 ) -> None:

@@ -91,7 +91,7 @@ async def drive(
     rec.add(f"{label} rounds exhausted", _MAX_ROUNDS)
 
 
-@pytest.mark.parametrize(("driver", "seed"), seed_params(100), indirect=["driver"])
+@pytest.mark.parametrize(("driver", "seed"), seed_params(80), indirect=["driver"])
 def test_random_functional(
     driver: Driver, seed: int, request: pytest.FixtureRequest
 ) -> None:
