@@ -290,7 +290,7 @@ def _caller(name: str, sub: Any, ctx: Ctx, asy: bool) -> Any:
 
         async def acall(state: dict[str, Any]) -> Any:
             tag, arg = head(state)
-            out = await sub.ainvoke(arg)
+            out = await sub.ainvoke(arg) or {}  # empty output: None
             return {"log": [tag, *out.get("log", [])]}
 
         acall.__name__ = name
@@ -298,7 +298,7 @@ def _caller(name: str, sub: Any, ctx: Ctx, asy: bool) -> Any:
 
     def call(state: dict[str, Any]) -> Any:
         tag, arg = head(state)
-        out = sub.invoke(arg)
+        out = sub.invoke(arg) or {}  # empty output: None
         return {"log": [tag, *out.get("log", [])]}
 
     call.__name__ = name
