@@ -189,12 +189,21 @@ async def _drive(
                     learn_streaming(effect.tasks, live.inside)
                 if loop.calls:
                     await _spawn.finish_async_calls(loop)
-                if len(effect.tasks) == 1 and not loop.failures:
+                if (
+                    len(effect.tasks) == 1
+                    and not loop.failures
+                    and type(chunks) is not AsyncLiveChunks
+                ):
                     # A lone task's output is released with the next effect,
-                    # as LangGraph does: if the barrier then fails, it is lost.
+                    # as LangGraph does: if the barrier then fails, it is lost
+                    # (an eager stream has it already: LangGraph's waiter).
                     continue
             else:
                 value = await perform(effect, saver, cache)
+                if type(effect) is WriteCache:
+                    # LangGraph caches a step's writes without handing out
+                    # its chunks: a lone task's wait for the next effect
+                    continue
         except asyncio.CancelledError as exc:
             # The loop still saves what a cancelled run keeps (the exit
             # checkpoint with durability="exit"), as LangGraph does.

@@ -147,8 +147,11 @@ def task_output(
             for v in (w[1] if isinstance(w[1], Sequence) else (w[1],))
         )
         loop.interrupts.extend(ints)
+        # one dict for both modes, as LangGraph: a v2 "values" part pops the
+        # interrupts out of it, which empties an "updates" part kept by then
+        shared = {INTERRUPT: ints}
         if "updates" in loop.modes:
-            _send(loop, "updates", {INTERRUPT: ints})
+            _send(loop, "updates", shared)
         loop.values_emitted = True
         if "values" in loop.modes:
             current = read_channels(loop.channels, loop.output_keys)
@@ -156,7 +159,7 @@ def task_output(
                 current[INTERRUPT] = ints
                 _send(loop, "values", current)
             else:
-                _send(loop, "values", {INTERRUPT: ints})
+                _send(loop, "values", shared)
     elif writes[0][0] != ERROR and "updates" in loop.modes:
         chunk = map_updates(loop.output_keys, [(task, writes)], cached)
         if chunk is not None:

@@ -492,9 +492,27 @@ class Loop(Checkpointing):
         if self.run.cache is not None:
             todo = yield from self._match_cache(todo)
         self.failures: list[tuple[Task, BaseException]] = []
-        if todo:
-            self.open_tasks = len(todo)
-            yield RunTasks(todo)
+        self.open_tasks = len(todo)
+        # even with nothing to run (every task cached): as LangGraph's runner,
+        # the driver hands out the chunks so far before the step's writes
+        # are applied, which may fail
+        yield RunTasks(todo)
+        if self.run.cache is not None:
+            # every task that finished, also when a sibling failed or
+            # interrupted: LangGraph caches writes as each task commits
+            failed = {id(t) for t, _ in self.failures}
+            pairs = {
+                (t.cache_key.ns, t.cache_key.key): (t.writes, t.cache_key.ttl)
+                for t in todo
+                if t.cache_key is not None
+                and id(t) not in failed
+                and t.writes
+                and not any(c in (INTERRUPT, ERROR) for c, _ in t.writes)
+            }
+            if pairs:
+                # writes held for the checkpoint are saved before the cache
+                yield from self.flush_held()
+                yield WriteCache(pairs)
         for _task, exc in self.failures:
             if not isinstance(exc, GraphBubbleUp):
                 raise exc
@@ -509,16 +527,6 @@ class Loop(Checkpointing):
                 raise exc
         if self.failures:
             raise GraphInterrupt(tuple(interrupts))
-        if self.run.cache is not None:
-            pairs = {
-                (t.cache_key.ns, t.cache_key.key): (t.writes, t.cache_key.ttl)
-                for t in todo
-                if t.cache_key is not None
-                and not any(c in (INTERRUPT, ERROR) for c, _ in t.writes)
-            }
-            if pairs:
-                yield from self.flush_held()
-                yield WriteCache(pairs)
 
     def _match_cache(self, todo: list[Task]) -> Effects:
         keyed = [t for t in todo if self.graph.cache_key_for(t) is not None]

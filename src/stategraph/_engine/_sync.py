@@ -174,12 +174,21 @@ def _drive(
                     learn_streaming(effect.tasks, live.inside)
                 if loop.calls:
                     _spawn.finish_sync_calls(loop)
-                if len(effect.tasks) == 1 and not loop.failures:
+                if (
+                    len(effect.tasks) == 1
+                    and not loop.failures
+                    and type(chunks) is not LiveChunks
+                ):
                     # A lone task's output is released with the next effect,
-                    # as LangGraph does: if the barrier then fails, it is lost.
+                    # as LangGraph does: if the barrier then fails, it is lost
+                    # (an eager stream has it already: LangGraph's waiter).
                     continue
             else:
                 value = perform(effect, saver, cache)
+                if type(effect) is WriteCache:
+                    # LangGraph caches a step's writes without handing out
+                    # its chunks: a lone task's wait for the next effect
+                    continue
         except Exception as exc:
             error = exc
         while chunks:
