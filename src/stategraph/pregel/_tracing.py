@@ -13,6 +13,7 @@ import asyncio
 import copy
 import inspect
 import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -22,7 +23,10 @@ from langchain_core.callbacks.manager import (
     CallbackManager,
     CallbackManagerForChainRun,
 )
-from langchain_core.runnables.config import set_config_context
+from langchain_core.runnables.config import (
+    set_config_context,
+    var_child_runnable_config,
+)
 from langchain_core.tracers._streaming import _StreamingCallbackHandler
 from langchain_core.tracers.base import BaseTracer
 from langchain_core.tracers.context import _tracing_v2_is_enabled
@@ -176,6 +180,18 @@ def _node_input(task: Any) -> Any:
     except (TypeError, ValueError):
         return task.input
     return dict(bound.arguments)
+
+
+def _traces_to_langsmith(run: Any) -> bool:
+    """Whether a LangSmith tracer records ``run`` (so its run tree is needed).
+
+    Looked up in ``sys.modules``: no such tracer exists unless its module (and
+    the LangSmith client behind it) was imported already.
+    """
+    module = sys.modules.get("langchain_core.tracers.langchain")
+    return module is not None and any(
+        isinstance(h, module.LangChainTracer) for h in run.handlers
+    )
 
 
 def _recorded(task: Any, value: Any, hook: str) -> Any:
@@ -405,8 +421,20 @@ class AsyncTrace:
             run.handlers = manager.handlers
         saved = _enter_node(config, run)
         try:
-            with set_config_context(config) as context:
-                out = await asyncio.create_task(_awaited(body(task)), context=context)
+            if _traces_to_langsmith(run):
+                # LangSmith's current run tree lives in a context: the node runs
+                # as a task in a copy holding it (as LangGraph's nodes do).
+                with set_config_context(config) as context:
+                    coro = _awaited(body(task))
+                    out = await asyncio.create_task(coro, context=context)
+            else:
+                # No extra task otherwise: it would add event-loop turns and
+                # reorder what concurrent tasks stream.
+                token = var_child_runnable_config.set(config)
+                try:
+                    out = await body(task)
+                finally:
+                    var_child_runnable_config.reset(token)
         except BaseException as exc:
             await run.on_chain_error(exc)
             raise
