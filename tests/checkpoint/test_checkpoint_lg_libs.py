@@ -378,3 +378,18 @@ def test_allowlist_copy_keeps_the_serializer_subclass() -> None:
     assert extended._allowed_msgpack_modules == set()  # allowed as a class
     assert extended.loads_typed(extended.dumps_typed(Written(1))) == Written(1)
     assert serde.loads_typed(serde.dumps_typed(Written(1))) == {"x": 1}
+
+
+@pytest.mark.parametrize("modules", [None, (), "default"])
+def test_send_with_its_timeout_round_trips_in_every_allowlist_mode(
+    modules: Any,
+) -> None:
+    from stategraph.types import Send, TimeoutPolicy
+
+    serde = (
+        JsonPlusSerializer()
+        if modules == "default"
+        else JsonPlusSerializer(allowed_msgpack_modules=modules)
+    )
+    packet = Send("w", {"x": 1}, timeout=TimeoutPolicy(run_timeout=1, idle_timeout=2))
+    assert serde.loads_typed(serde.dumps_typed(packet)) == packet

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from stategraph._policies import TimeoutPolicy
 from stategraph._types import (
     Command,
     Interrupt,
@@ -109,6 +110,7 @@ def _of_items(build: Callable[[Iterable[Any]], Any]) -> Callable[[Any], Any]:
 
 
 _COMMAND_FIELDS = ("graph", "update", "resume", "goto")
+_TIMEOUT_FIELDS = ("run_timeout", "idle_timeout", "refresh_on")
 
 
 def _overwrite_load(data: dict[str, Any]) -> Overwrite:
@@ -130,6 +132,11 @@ def _records(reg: TypeRegistry) -> None:
                  _kwargs_only(Command, _COMMAND_FIELDS), _attrs(*_COMMAND_FIELDS)),
         TypeSpec(Overwrite, KW, mod, "Overwrite", lambda o: {"value": o.value},
                  _overwrite_load, _attrs("value")),
+        # A ``Send``'s own timeout travels with it in the tasks channel.
+        TypeSpec(TimeoutPolicy, KW, mod, "TimeoutPolicy",
+                 lambda o: {n: getattr(o, n) for n in _TIMEOUT_FIELDS},
+                 _kwargs_only(TimeoutPolicy, _TIMEOUT_FIELDS),
+                 _attrs(*_TIMEOUT_FIELDS)),
     ]  # fmt: skip
     for cls in (StateSnapshot, PregelTask):
         spec = spec_for_class(cls, mod, cls.__name__)
