@@ -103,7 +103,8 @@ def _remote(
     the run is over).
     """
     remote = RemoteGraph(graph, url=url)
-    assert remote.sync_client is not None and remote.client is not None
+    assert remote.sync_client is not None
+    assert remote.client is not None
     if mode == "sync":
         try:
             with remote.stream_events(input, config, version="v3") as run:

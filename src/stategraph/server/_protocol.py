@@ -78,7 +78,7 @@ async def _start(
     stream = await ctx.broker.get(run["run_id"])
     assert stream is not None, "a new run's stream is opened before it is queued"
     graph_name = run["kwargs"]["config"].get("configurable", {}).get("graph_id")
-    log.pump(stream, str(graph_name or params["assistant_id"]), ctx.storage)
+    log.pump(stream, str(graph_name or params["assistant_id"]))
     return str(run["run_id"])
 
 

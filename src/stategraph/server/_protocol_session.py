@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,12 +108,12 @@ class ThreadLog:
         finally:
             self.readers.discard(wake)
 
-    def pump(self, stream: RunStream, graph_name: str, storage: Any) -> None:
+    def pump(self, stream: RunStream, graph_name: str) -> None:
         """Translate ``stream``'s frames into events in the background."""
         self.run_start = len(self.events)
         self.emit("lifecycle", [], {"event": "running", "graph_name": graph_name})
         task = asyncio.get_running_loop().create_task(
-            _RunTranslator(self, stream, graph_name, storage).run()
+            _RunTranslator(self, stream, graph_name).run()
         )
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -122,13 +122,10 @@ class ThreadLog:
 class _RunTranslator:
     """One run's frames to protocol events (see the module docstring)."""
 
-    def __init__(
-        self, log: ThreadLog, stream: RunStream, graph_name: str, storage: Any
-    ) -> None:
+    def __init__(self, log: ThreadLog, stream: RunStream, graph_name: str) -> None:
         self.log = log
         self.stream = stream
         self.graph_name = graph_name
-        self.storage = storage
         self.interrupt_ids: set[str] = set()
         self.started: set[tuple[str, ...]] = set()
         self.error: str | None = None
@@ -247,8 +244,3 @@ async def close_logs(app_state: Any) -> None:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-def channels_of(body: Collection[str]) -> frozenset[str]:
-    """The channel set of a subscription body."""
-    return frozenset(str(channel) for channel in body)
