@@ -18,6 +18,7 @@ from typing import Annotated, Any, TypedDict
 import httpx
 import pytest
 import uvicorn
+from langgraph_sdk import get_client, get_sync_client
 
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.config import get_stream_writer
@@ -223,6 +224,38 @@ def test_interrupt_then_resume_with_a_command(mode: str, url: str) -> None:
         mode, url, "ask", Command(resume="yes"), config, {"output": "output"}
     )
     assert resumed["output"] == local_output == {"items": ["a", "a", "sub", "yes"]}
+
+
+@MODES
+def test_input_respond_resumes_the_interrupt_by_id(mode: str, url: str) -> None:
+    if mode == "sync":
+        client = get_sync_client(url=url, api_key=None)
+        try:
+            with client.threads.stream(assistant_id="ask") as thread:
+                thread.run.start(input={"items": []})
+                list(thread.values)
+                asked = list(thread.interrupts)
+                thread.run.respond("yes")
+                output = thread.output
+        finally:
+            client.http.client.close()
+    else:
+
+        async def main() -> tuple[list[Any], Any]:
+            client = get_client(url=url, api_key=None)
+            try:
+                async with client.threads.stream(assistant_id="ask") as thread:
+                    await thread.run.start(input={"items": []})
+                    _ = [value async for value in thread.values]
+                    asked = list(thread.interrupts)
+                    await thread.run.respond("yes")
+                    return asked, await thread.output
+            finally:
+                await client.http.client.aclose()
+
+        asked, output = asyncio.run(main())
+    assert [item["value"] for item in asked] == ["ask"]
+    assert output == {"items": ["a", "a", "sub", "yes"]}
 
 
 def test_unknown_commands_get_an_error_envelope(url: str) -> None:
