@@ -25,7 +25,7 @@ from stategraph.config import get_stream_writer
 from stategraph.graph import END, START, StateGraph
 from stategraph.pregel.remote import RemoteGraph
 from stategraph.server import create_app
-from stategraph.server._protocol_session import EventFilter
+from stategraph.server._protocol_session import EventFilter, ThreadLog
 from stategraph.types import Command, interrupt
 
 
@@ -293,3 +293,24 @@ def test_event_filter_channels_namespaces_and_depth() -> None:
     assert under_a.matches(_event("values", ["a:1", "b:2"]))
     assert not under_a.matches(_event("values", ["a:1", "b:2", "c:3"]))
     assert not under_a.matches(_event("values", ["z:9"]))
+
+
+def test_thread_log_keeps_seq_across_runs_and_replays_the_latest_run() -> None:
+    log = ThreadLog("t")
+    log.emit("values", [], {"n": 1})
+    log.emit("values", [], {"n": 2})
+    log.start_run()
+    log.emit("values", [], {"n": 3})
+    assert (log.base, log.run_start, log.last_seq) == (2, 2, 3)
+    wanted = EventFilter(frozenset({"values"}))
+
+    async def first(since: int | None) -> Any:
+        async for event in log.follow(wanted, since, heartbeat=60):
+            return event
+
+    # A fresh reader, and one whose cursor predates the dropped events, both
+    # start with the latest run; a cursor past an event skips it.
+    assert asyncio.run(first(None))["seq"] == 3
+    assert asyncio.run(first(0))["params"]["data"] == {"n": 3}
+    log.emit("values", ["s:1"], {"n": 4})
+    assert asyncio.run(first(3))["seq"] == 4

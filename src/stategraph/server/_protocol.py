@@ -115,7 +115,7 @@ async def commands(request: Request) -> Response:
         return _error(command_id, "invalid_argument", f"{method} needs an assistant.")
     # Readers that saw up to here missed nothing of the new run: the SDK
     # resumes its streams from this seq.
-    applied = len(log.events)
+    applied = log.last_seq
     try:
         payload = await _run_payload(request, log, method, params)
         run_id = await _start(request, log, params, payload)

@@ -60,15 +60,22 @@ class ThreadLog:
     """A thread's protocol events and the connections reading them."""
 
     thread_id: str
+    #: The kept events: those after seq ``base`` (older runs' are dropped).
     events: list[dict[str, Any]] = field(default_factory=list)
+    base: int = 0
     #: Seq before the latest run's first event: where a fresh reader starts.
     run_start: int = 0
     readers: set[asyncio.Queue[None]] = field(default_factory=set)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
+    @property
+    def last_seq(self) -> int:
+        """The seq of the latest event (0 before any)."""
+        return self.base + len(self.events)
+
     def emit(self, method: str, namespace: list[str], data: Any, **extra: Any) -> None:
         """Append one event and wake the readers."""
-        seq = len(self.events) + 1
+        seq = self.last_seq + 1
         params = {"namespace": namespace, "timestamp": int(time.time() * 1000)}
         params.update(extra)
         params["data"] = data
@@ -96,8 +103,9 @@ class ThreadLog:
         cursor = self.run_start if since is None else since
         try:
             while True:
-                while cursor < len(self.events):
-                    event = self.events[cursor]
+                cursor = max(cursor, self.base)
+                while cursor < self.last_seq:
+                    event = self.events[cursor - self.base]
                     cursor += 1
                     if wanted.matches(event):
                         yield event
@@ -108,9 +116,18 @@ class ThreadLog:
         finally:
             self.readers.discard(wake)
 
+    def start_run(self) -> None:
+        """Mark where a new run's events begin; drop finished runs' events."""
+        if not self.tasks:
+            # No run is being translated: the events before are history a
+            # reader can no longer need (it gets the state from the REST API).
+            self.base = self.last_seq
+            self.events = []
+        self.run_start = self.last_seq
+
     def pump(self, stream: RunStream, graph_name: str) -> None:
         """Translate ``stream``'s frames into events in the background."""
-        self.run_start = len(self.events)
+        self.start_run()
         self.emit("lifecycle", [], {"event": "running", "graph_name": graph_name})
         task = asyncio.get_running_loop().create_task(
             _RunTranslator(self, stream, graph_name).run()
@@ -217,7 +234,7 @@ class _RunTranslator:
         return bool(self.interrupt_ids) and any(
             event["method"] == "input.requested"
             and tuple(event["params"]["namespace"][: len(prefix)]) == prefix
-            for event in self.log.events[self.log.run_start :]
+            for event in self.log.events[self.log.run_start - self.log.base :]
         )
 
 
