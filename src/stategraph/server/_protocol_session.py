@@ -148,10 +148,15 @@ class _RunTranslator:
         self.error: str | None = None
 
     async def run(self) -> None:
-        async for frame in self.stream.subscribe(after=-1, modes=None, heartbeat=30):
-            if frame is not None:
-                self.translate(frame)
-        await self._finish()
+        try:
+            frames = self.stream.subscribe(after=-1, modes=None, heartbeat=30)
+            async for frame in frames:
+                if frame is not None:
+                    self.translate(frame)
+        finally:
+            # Whatever stopped the translation, clients wait for the root's
+            # terminal event to end their projections and ``output``.
+            self._finish()
 
     def translate(self, frame: Frame) -> None:
         mode, _, rest = frame.event.partition("|")
@@ -214,7 +219,7 @@ class _RunTranslator:
             data = {"interrupt_id": interrupt_id, "value": value, "payload": value}
             self.log.emit("input.requested", namespace, data)
 
-    async def _finish(self) -> None:
+    def _finish(self) -> None:
         for prefix in sorted(self.started, key=len, reverse=True):
             if self.error is None:
                 status = "interrupted" if self._paused(prefix) else "completed"
