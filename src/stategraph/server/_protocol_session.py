@@ -103,8 +103,9 @@ class ThreadLog:
         cursor = self.run_start if since is None else since
         try:
             while True:
-                cursor = max(cursor, self.base)
-                while cursor < self.last_seq:
+                # ``base`` may move on while this reader is suspended in a
+                # yield (a new run dropped the old events): skip to it.
+                while (cursor := max(cursor, self.base)) < self.last_seq:
                     event = self.events[cursor - self.base]
                     cursor += 1
                     if wanted.matches(event):
