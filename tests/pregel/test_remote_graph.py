@@ -334,12 +334,12 @@ def test_extra_keywords_reach_the_sdk(driver: Any) -> None:
     assert fake.last["params"] == {"q": "1"}
 
 
-def test_stream_events_is_not_offered() -> None:
+def test_stream_events_is_offered_for_v3_only() -> None:
     remote = RemoteGraph("agent")
-    with pytest.raises(NotImplementedError, match=r"use RemoteGraph\.stream\(\)"):
+    with pytest.raises(NotImplementedError, match=r"version='v3' or RemoteGraph"):
         remote.stream_events({})
-    with pytest.raises(NotImplementedError, match=r"use RemoteGraph\.astream\(\)"):
-        asyncio.run(remote.astream_events({}))
+    with pytest.raises(NotImplementedError, match=r"use astream\(\) for v1/v2"):
+        asyncio.run(remote.astream_events({}, version="v1"))
 
 
 def test_invoke_with_no_events_warns_and_returns_none(

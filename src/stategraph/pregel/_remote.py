@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from stategraph._types import Command, StateSnapshot
-from stategraph.pregel import _remote_core as core
+from stategraph.pregel import _remote_core as core, _remote_v3
 from stategraph.pregel.protocol import PregelProtocol
 
 if TYPE_CHECKING:
@@ -437,31 +437,27 @@ class RemoteGraph(PregelProtocol):
             if (out := plan.handle(chunk)) is not core.SKIP:
                 yield out
 
+    _reject_v3_unsupported = staticmethod(_remote_v3.reject_unsupported)
+
     def stream_events(
-        self, input: Any, config: Any | None = None, **kwargs: Any
+        self, input: Any, config: Any = None, *, version: str = "v2", **kw: Any
     ) -> Any:
-        """Not implemented: use ``stream`` with the modes you need.
+        """The run handle of ``with rg.stream_events(..., version="v3") as run``.
 
         Raises:
-            NotImplementedError: Always.
+            NotImplementedError: Not ``version="v3"``, or an unsupported keyword.
         """
-        raise NotImplementedError(
-            "RemoteGraph.stream_events() is not implemented in stategraph; use "
-            "RemoteGraph.stream() with the stream modes you need instead."
-        )
+        return _remote_v3.open_sync(self, input, config, version, kw)
 
     async def astream_events(
-        self, input: Any, config: Any | None = None, **kwargs: Any
+        self, input: Any, config: Any = None, *, version: str = "v2", **kw: Any
     ) -> Any:
-        """Not implemented: use ``astream``.
+        """The run handle of ``async with await rg.astream_events(...) as run``.
 
         Raises:
-            NotImplementedError: Always.
+            NotImplementedError: Not ``version="v3"``, or an unsupported keyword.
         """
-        raise NotImplementedError(
-            "RemoteGraph.astream_events() is not implemented in stategraph; use "
-            "RemoteGraph.astream() with the stream modes you need instead."
-        )
+        return _remote_v3.open_async(self, input, config, version, kw)
 
     def invoke(
         self,

@@ -194,6 +194,20 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "[ThreadState]",
         body_required=False,
     ),
+    ("POST", "/threads/{thread_id}/commands"): Operation(
+        "threads",
+        "Send a v3 protocol command ({id, method, params}): run.start or "
+        "input.respond.",
+        "any",
+        "any",
+    ),
+    ("POST", "/threads/{thread_id}/stream/events"): Operation(
+        "threads",
+        "Stream the thread's v3 protocol events; the body ({channels, "
+        "namespaces?, depth?, since?}) filters them.",
+        "any",
+        stream=True,
+    ),
     ("GET", "/threads/{id}/stream"): Operation(
         "threads",
         "Join every run of the thread.",

@@ -52,6 +52,8 @@ from stategraph.server._http_layout import mounted, with_middleware
 from stategraph.server._openapi import docs, openapi
 from stategraph.server._pg_queue import PostgresRunQueue
 from stategraph.server._postgres import PostgresOptions, open_postgres
+from stategraph.server._protocol import routes as protocol_routes_list
+from stategraph.server._protocol_session import close_logs
 from stategraph.server._queue import InMemoryRunQueue
 from stategraph.server._registry import GraphRegistry, system_assistant_id
 from stategraph.server._run_ops import cancel_here
@@ -177,6 +179,7 @@ async def _lifespan(
         if ctx.queue is None:
             ctx.queue = InMemoryRunQueue(partial(execute_run, ctx))
         stack.push_async_callback(ctx.broker.aclose)
+        stack.push_async_callback(close_logs, app.state)
         await ctx.broker.serve_cancels(partial(cancel_here, ctx))
         if isinstance(ctx.queue, PostgresRunQueue):
             await ctx.queue.start()
@@ -203,7 +206,7 @@ _PUBLIC_ROUTES = [
 #: The routes custom auth guards, by the ``http.disable_*`` group leaving them out.
 _RESOURCE_GROUPS = {
     "assistants": assistants.routes,
-    "threads": threads.routes,
+    "threads": [*threads.routes, *protocol_routes_list],
     "store": store_routes.routes,
     "runs": [*crons.routes, *runs.routes],  # crons first: /runs/crons is no run id
 }
