@@ -42,7 +42,8 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
     Args:
         conn: The database connection.
         deserializer: Parses a stored value's JSON text (default: orjson).
-        index: Vector search settings (``dims``, ``embed``, ``fields``).
+        index: Vector search settings (``dims``, ``embed``, ``fields``,
+            ``distance_type``: ``"cosine"``, ``"l2"`` or ``"inner_product"``).
         ttl: TTL settings (``default_ttl``, ``refresh_on_read``,
             ``omit_expired``, ``sweep_interval_minutes``; minutes).
     """
@@ -61,7 +62,7 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         self.conn = conn
         self.lock = asyncio.Lock()
         self.is_setup = False
-        self._dialect = _base.SqliteDialect(deserializer)
+        self._dialect = _base.SqliteDialect(deserializer, _base.distance_type(index))
         self._configure(self._dialect, index, ttl)
         self._lone_get = _plans.LoneGet(self._cfg)
         self._sweeper = TaskSweeper(lambda: self.sweep_ttl())
@@ -93,9 +94,8 @@ class AsyncSqliteStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
             if todo:
                 await self._run(_base.migration_plan(todo), True, True)
             if self.index_config is not None:
-                await self.conn.create_function(
-                    _base.COSINE_FUNCTION, 2, _base.sqlite_cosine, deterministic=True
-                )
+                name, function = self._dialect.exact_function
+                await self.conn.create_function(name, 2, function, deterministic=True)
                 await self._load_sqlite_vec()
             self._get_cursor = await self.conn.cursor()
             self.is_setup = True

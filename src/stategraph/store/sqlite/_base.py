@@ -4,22 +4,27 @@ Tables are LangGraph's (``store``, ``store_vectors``, same columns), so a
 file written by either library is readable by the other; this library's
 schema versions are recorded in ``sg_store_migrations``. Values are JSON
 text, timestamps ISO-8601 text in UTC, vectors little-endian float32 blobs
-(sqlite-vec's format). Similarity is exact either way: sqlite-vec's
-``vec_distance_cosine`` when the extension loads (it needs a ``sqlite3``
-built with loadable extensions, or a ``pysqlite3`` connection), else the
-Python function ``sg_cosine`` registered on the connection.
+(sqlite-vec's format). The index's ``distance_type`` (``"cosine"``, the
+default, ``"l2"`` or ``"inner_product"``) scores as the PostgreSQL store
+does: cosine similarity, negated Euclidean distance, inner product.
+Similarity is exact either way: sqlite-vec's ``vec_distance_cosine`` /
+``vec_distance_L2`` when the extension loads (it needs a ``sqlite3`` built
+with loadable extensions, or a ``pysqlite3`` connection), else a Python
+function registered on the connection (always for the inner product, which
+sqlite-vec does not compute).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import sqlite3
 from array import array
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, closing, contextmanager
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from stategraph.store._match import cosine
 from stategraph.store._sql import Dialect, Plan, Query
@@ -42,8 +47,16 @@ except ImportError:  # pragma: no cover - orjson is a dependency of the extra
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-class SqliteIndexConfig(IndexConfig):
-    """Vector index settings of the SQLite stores (those of ``IndexConfig``)."""
+class SqliteIndexConfig(IndexConfig, total=False):
+    """Vector index settings of the SQLite stores.
+
+    Attributes:
+        distance_type: ``"cosine"`` (default), ``"l2"`` or ``"inner_product"``;
+            scores are those of the PostgreSQL store: cosine similarity,
+            negated Euclidean distance, inner product.
+    """
+
+    distance_type: Literal["cosine", "l2", "inner_product"]
 
 
 MIGRATIONS = [
@@ -80,6 +93,7 @@ RECORD = "INSERT INTO sg_store_migrations (name, v) VALUES (?, ?)"
 PRAGMA_WAL = "PRAGMA journal_mode=WAL"
 PRAGMA_SYNC = "PRAGMA synchronous=NORMAL"
 COSINE_FUNCTION = "sg_cosine"
+DISTANCES = ("cosine", "l2", "inner_product")
 
 
 ASYNC_TWIN = "AsyncSqliteStore (from stategraph.store.sqlite.aio)"
@@ -170,6 +184,49 @@ def sqlite_cosine(stored: bytes | None, query: bytes | None) -> float | None:
     return cosine(_unpack(query), _unpack(stored))
 
 
+def sqlite_l2(stored: bytes | None, query: bytes | None) -> float | None:
+    """The ``sg_l2`` SQL function: negated Euclidean distance of two float32 blobs."""
+    if stored is None or query is None:
+        return None
+    pairs = zip(_unpack(query), _unpack(stored), strict=False)
+    return -math.sqrt(sum((a - b) * (a - b) for a, b in pairs))
+
+
+def sqlite_inner_product(stored: bytes | None, query: bytes | None) -> float | None:
+    """The ``sg_inner_product`` SQL function: dot product of two float32 blobs."""
+    if stored is None or query is None:
+        return None
+    return sum(a * b for a, b in zip(_unpack(query), _unpack(stored), strict=False))
+
+
+# Per distance type: the exact Python SQL function (name, implementation),
+# and sqlite-vec's expression of the same score where it has one.
+EXACT_FUNCTIONS: dict[str, tuple[str, Callable[[Any, Any], float | None]]] = {
+    "cosine": (COSINE_FUNCTION, sqlite_cosine),
+    "l2": ("sg_l2", sqlite_l2),
+    "inner_product": ("sg_inner_product", sqlite_inner_product),
+}
+_VEC_SIMILARITY = {
+    "cosine": "1.0 - vec_distance_cosine(sv.embedding, ?)",
+    "l2": "-vec_distance_L2(sv.embedding, ?)",
+}
+
+
+def distance_type(index: IndexConfig | None) -> str:
+    """The index's ``distance_type`` (``"cosine"`` when not set).
+
+    Raises:
+        ValueError: If it is not ``"cosine"``, ``"l2"`` or ``"inner_product"``.
+    """
+    distance = str((index or {}).get("distance_type", "cosine"))
+    if distance not in DISTANCES:
+        raise ValueError(
+            f"Invalid distance_type: {distance!r}. Expected 'cosine' (the "
+            "default), 'l2' or 'inner_product'."
+        )
+    return distance
+
+
 def _below(text: str) -> list[str]:
     # Namespaces under ``text`` are exactly the texts in ["text.", "text/"):
     # "/" follows "." in code-point order, which is SQLite's text order.
@@ -182,15 +239,21 @@ class SqliteDialect(Dialect):
     P = "?"
     VEC = "?"
 
-    def __init__(self, loads: Callable[[Any], dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        loads: Callable[[Any], dict[str, Any]] | None = None,
+        distance: str = "cosine",
+    ) -> None:
         self._loads = loads or _loads
-        self._similarity = f"{COSINE_FUNCTION}(sv.embedding, ?)"
+        self.distance = distance
+        self.exact_function = EXACT_FUNCTIONS[distance]
+        self._similarity = f"{self.exact_function[0]}(sv.embedding, ?)"
         self.sqlite_vec = False
 
     def use_sqlite_vec(self) -> None:
-        """Score with sqlite-vec's cosine distance (the extension is loaded)."""
-        self._similarity = "1.0 - vec_distance_cosine(sv.embedding, ?)"
+        """Score with sqlite-vec where it computes this distance (it is loaded)."""
         self.sqlite_vec = True
+        self._similarity = _VEC_SIMILARITY.get(self.distance, self._similarity)
 
     def prefix_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
         """Equal to the prefix, or below it (a range of the prefix index)."""

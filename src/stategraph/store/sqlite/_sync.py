@@ -38,7 +38,8 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
     Args:
         conn: The database connection.
         deserializer: Parses a stored value's JSON text (default: orjson).
-        index: Vector search settings (``dims``, ``embed``, ``fields``).
+        index: Vector search settings (``dims``, ``embed``, ``fields``,
+            ``distance_type``: ``"cosine"``, ``"l2"`` or ``"inner_product"``).
         ttl: TTL settings (``default_ttl``, ``refresh_on_read``,
             ``omit_expired``, ``sweep_interval_minutes``; minutes).
     """
@@ -57,7 +58,7 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
         self.conn = conn
         self.lock = threading.Lock()
         self.is_setup = False
-        self._dialect = _base.SqliteDialect(deserializer)
+        self._dialect = _base.SqliteDialect(deserializer, _base.distance_type(index))
         self._configure(self._dialect, index, ttl)
         self._lone_get = _plans.LoneGet(self._cfg)
         self._sweeper = ThreadSweeper(lambda: self.sweep_ttl())
@@ -89,9 +90,8 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
             if todo:
                 self._run(_base.migration_plan(todo), True, True)
             if self.index_config is not None:
-                self.conn.create_function(
-                    _base.COSINE_FUNCTION, 2, _base.sqlite_cosine, deterministic=True
-                )
+                name, function = self._dialect.exact_function
+                self.conn.create_function(name, 2, function, deterministic=True)
                 self._load_sqlite_vec()
             self._get_cursor = self.conn.cursor()
             self.is_setup = True
