@@ -71,6 +71,10 @@ class Dialect(ABC):
         """SQL distance of ``sv.embedding`` to the query vector (if ``ann``)."""
         raise NotImplementedError("this dialect has no ANN index")
 
+    def ann_settings(self) -> str | None:
+        """SQL run before an ANN query, in its transaction (if ``ann``; or none)."""
+        return None
+
     def ann_score(self, distance: float) -> float:
         """The score of an ``ann_distance`` value (if ``ann``)."""
         raise NotImplementedError("this dialect has no ANN index")
