@@ -173,6 +173,9 @@ def get_item(
     return item, None
 
 
+_new_item = Item.__new__
+
+
 class LoneGet:
     """A lone ``get`` of one store: its statement and row decoding, bound once.
 
@@ -180,7 +183,14 @@ class LoneGet:
     item with ``item``, without a plan generator or per-call lookups.
     """
 
-    __slots__ = ("_cfg", "_decode_time", "_decode_value", "_encode_time", "sql")
+    __slots__ = (
+        "_cfg",
+        "_decode_time",
+        "_decode_value",
+        "_encode_time",
+        "sql",
+        "timeless",
+    )
 
     def __init__(self, cfg: StoreSettings) -> None:
         d = cfg.dialect
@@ -189,6 +199,8 @@ class LoneGet:
         self._decode_time = d.decode_time
         self._decode_value = d.decode_value
         self._encode_time = d.encode_time if cfg.omit_expired else None
+        # Without a time to bind, drivers pass ``(prefix, key)`` themselves.
+        self.timeless = self._encode_time is None
 
     def params(
         self, prefix: str, key: str, clock: Callable[[], datetime]
@@ -201,10 +213,16 @@ class LoneGet:
     def item(self, namespace: tuple[str, ...], key: str, row: Sequence[Any]) -> Item:
         """The item of the row ``sql`` returned."""
         created_at, updated_at = row[1], row[2]
-        created = self._decode_time(created_at)
-        updated = created if updated_at == created_at else self._decode_time(updated_at)
-        value = self._decode_value(row[0])
-        return make_item(tuple(namespace), key, value, created, updated)
+        decode = self._decode_time
+        created = decode(created_at)
+        # make_item inlined: this runs once per get.
+        item = _new_item(Item)
+        item.namespace = namespace if type(namespace) is tuple else tuple(namespace)
+        item.key = key
+        item.value = self._decode_value(row[0])
+        item.created_at = created
+        item.updated_at = created if updated_at == created_at else decode(updated_at)
+        return item
 
     def refresh(
         self, prefix: str, key: str, row: Sequence[Any], clock: Callable[[], datetime]

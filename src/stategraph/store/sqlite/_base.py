@@ -322,7 +322,7 @@ class SqliteDialect(Dialect):
 
     def decode_time(self, raw: Any) -> datetime:
         """Parse ISO text; naive values (LangGraph's ``CURRENT_TIMESTAMP``) are UTC."""
-        moment = datetime.fromisoformat(raw) if isinstance(raw, str) else raw
+        moment = _fromisoformat(raw) if type(raw) is str else raw
         return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
     def encode_vector(self, vector: Sequence[float]) -> Any:
@@ -330,6 +330,7 @@ class SqliteDialect(Dialect):
         return array("f", vector).tobytes()
 
 
+_fromisoformat = datetime.fromisoformat
 _CMP = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Characters no JSON encoder escapes inside a string (unlike "/", "<", "&",

@@ -131,9 +131,10 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
         """Return the item at ``namespace``/``key``, or ``None`` (one query)."""
         # The hottest call: one statement, no plan generator in between.
         prefix = namespace_text(namespace)  # validates it
-        key = str(key)
+        if type(key) is not str:
+            key = str(key)
         lone = self._lone_get
-        params = lone.params(prefix, key, self._now)
+        params = (prefix, key) if lone.timeless else lone.params(prefix, key, self._now)
         if not self.is_setup:
             self.setup()
         with self.lock:
