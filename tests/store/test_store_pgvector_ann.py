@@ -233,7 +233,12 @@ async def test_filtered_ann_search_fills_its_page_by_iterative_scan(
         exact = sorted(rare, key=lambda t: -_score("cosine", embed([t])[0], q))
         assert len(found) == 10
         assert {it.key for it in found} <= rare
-        assert len({it.key for it in found} & set(exact[:10])) >= 8
+        scores = [it.score for it in found]
+        assert scores == sorted(scores, reverse=True)
+        if ann["kind"] == "hnsw":
+            # HNSW scans in distance order (strict_order); IVFFlat's relaxed
+            # order over lists trained on an empty table promises no recall.
+            assert len({it.key for it in found} & set(exact[:10])) >= 8
         # Without iterative scans (pgvector before 0.8, or LangGraph's
         # store) the filter leaves the page short.
         space = store._dialect.space

@@ -14,6 +14,7 @@ best-field similarity, items without vectors last (through an ANN index,
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -377,24 +378,34 @@ def _recent_query(
 
     Split this way, each half is an index range on ``(prefix, updated_at)``
     read in order and cut at ``offset + limit`` rows, instead of every row
-    under the prefix being read and sorted.
+    under the prefix being read and sorted. SQLite merges the plain compound
+    lazily, the namespace's half straight from the index (its own ``LIMIT``
+    subqueries would each be sorted again into a temporary tree).
     """
     d = cfg.dialect
     prefix = ".".join(op.namespace_prefix)
     below, below_params = d.descendants_condition(op.namespace_prefix)
-    cut = op.offset + max(op.limit, 0)
-    half = (
-        f"SELECT {cols}, NULL AS score FROM store s WHERE {{}}{filters}"
-        f" ORDER BY s.updated_at DESC LIMIT {d.P}"
-    )
-    exact = half.replace("{}", f"s.prefix = {d.P}")
-    children = half.replace("{}", below)
-    sql = (
-        f"SELECT * FROM ({exact}) a UNION ALL SELECT * FROM ({children}) b"
-        f" ORDER BY 5 DESC LIMIT {d.P} OFFSET {d.P}"
-    )
-    params = [prefix, *fparams, cut, *below_params, *fparams, cut, op.limit, op.offset]
+    sql = _recent_sql(d.P, d.merges_compounds, below, cols, filters)
+    if d.merges_compounds:
+        params = [prefix, *fparams, *below_params, *fparams, op.limit, op.offset]
+    else:
+        cut = op.offset + max(op.limit, 0)
+        params = [prefix, *fparams, cut, *below_params, *fparams, cut]
+        params += [op.limit, op.offset]
     return Query(sql, params)
+
+
+@functools.lru_cache(maxsize=256)
+def _recent_sql(p: str, compound: bool, below: str, cols: str, filters: str) -> str:
+    # Built once per filter shape: the text is the same for every search.
+    half = f"SELECT {cols}, NULL AS score FROM store s WHERE {{}}{filters}"
+    if not compound:
+        half += f" ORDER BY s.updated_at DESC LIMIT {p}"
+    exact = half.replace("{}", f"s.prefix = {p}")
+    children = half.replace("{}", below)
+    if not compound:
+        exact, children = f"SELECT * FROM ({exact}) a", f"SELECT * FROM ({children}) b"
+    return f"{exact} UNION ALL {children} ORDER BY 5 DESC LIMIT {p} OFFSET {p}"
 
 
 def _search_items(d: Dialect, rows: Sequence[Sequence[Any]]) -> list[SearchItem]:

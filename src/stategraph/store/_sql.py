@@ -48,6 +48,9 @@ class Dialect(ABC):
     """The placeholder of a stored embedding (with any cast it needs)."""
     ann: bool = False
     """Vector searches order by ``ann_distance()`` so an ANN index can answer."""
+    merges_compounds: bool = False
+    """An ordered ``UNION ALL`` with one ``LIMIT`` reads each arm lazily in
+    index order (SQLite), rather than needing a ``LIMIT`` per arm."""
 
     @abstractmethod
     def prefix_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:

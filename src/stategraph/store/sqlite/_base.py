@@ -238,6 +238,7 @@ class SqliteDialect(Dialect):
 
     P = "?"
     VEC = "?"
+    merges_compounds = True
 
     def __init__(
         self,
