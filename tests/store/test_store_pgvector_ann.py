@@ -239,11 +239,23 @@ async def test_filtered_ann_search_fills_its_page_by_iterative_scan(
             # HNSW scans in distance order (strict_order); IVFFlat's relaxed
             # order over lists trained on an empty table promises no recall.
             assert len({it.key for it in found} & set(exact[:10])) >= 8
+        # The setting lasted for the search's transaction only.
+        assert await _session_setting(store, mode, "hnsw.iterative_scan") == "off"
         # Without iterative scans (pgvector before 0.8, or LangGraph's
         # store) the filter leaves the page short.
         space = store._dialect.space
         store._dialect.use_pgvector(dataclasses.replace(space, iterative=False))
         assert len(await call(store, mode, "search", ("docs",), **kw)) < 10
+
+
+async def _session_setting(store: Any, mode: str, name: str) -> str:
+    sql = "SELECT current_setting(%s)"
+    if mode == "sync":
+        with store._connection() as conn:
+            return str(conn.execute(sql, (name,)).fetchone()[0])
+    async with store._connection() as conn:
+        row = await (await conn.execute(sql, (name,))).fetchone()
+        return str(row[0])
 
 
 @pytest.mark.parametrize(
