@@ -5,9 +5,9 @@ STAMP := $(VENV)/.installed
 # root installs system packages directly; anyone else through sudo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run demo test check fmt bench bench-store
+.PHONY: install run demo test check fmt bench bench-store bench-server
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tests/server/js/package-lock.json
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[all]" --group dev
@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 	command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 	# pgvector for the PostgreSQL store's vector tests (built from source when no package exists)
 	sh scripts/install_pgvector.sh
+	# the JS SDK tests (tests/server/test_js_sdk.py) run @langchain/langgraph-sdk in node
+	command -v npm >/dev/null || ($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm)
+	npm ci --prefix tests/server/js --no-audit --no-fund
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -45,3 +48,13 @@ bench: $(STAMP)
 
 bench-store: $(STAMP)
 	$(PY) benchmarks/store.py
+
+# Our server against `langgraph dev` (same graph, client and run); LangGraph's
+# server goes in a scratch virtualenv of its own, never in $(VENV).
+LGDEV ?= .bench/lgdev
+$(LGDEV)/bin/langgraph:
+	python3 -m venv $(LGDEV)
+	$(LGDEV)/bin/python -m pip install -q "langgraph-cli[inmem]" "langgraph==1.2.24"
+
+bench-server: $(STAMP) $(LGDEV)/bin/langgraph
+	$(PY) benchmarks/server.py --langgraph-venv $(LGDEV)

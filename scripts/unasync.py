@@ -95,6 +95,7 @@ SAVER_METHODS = {
         "list",
         "put",
         "put_writes",
+        "put_step",
         "delete_thread",
         "delete_for_runs",
         "copy_thread",
@@ -111,6 +112,7 @@ JOBS += [
         'psycopg connection."""',
         rules={
             **SAVER_METHODS,
+            "aflush_steps": "flush_steps",
             "AsyncPostgresSaver": "PostgresSaver",
             "AsyncBridge": "BasePostgresSaver",
             "stategraph.checkpoint.postgres._bridge": (

@@ -7,6 +7,7 @@ Owns the context variable that makes the current task's config visible to
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any, TypedDict
@@ -48,11 +49,28 @@ var_child_config: ContextVar[Any] = ContextVar("stategraph_child_config", defaul
 def current_config() -> dict[str, Any] | None:
     """The config of the running task, or ``None`` outside a graph."""
     value = var_child_config.get()
-    if value is None or isinstance(value, dict):
+    if value is None:
+        return _langchain_ambient_config()
+    if isinstance(value, dict):
         return value
     config = value.config
     assert isinstance(config, dict)
     return config
+
+
+def _langchain_ambient_config() -> dict[str, Any] | None:
+    """The config langchain-core's runnables set for their children, if any.
+
+    A graph invoked from inside a langchain runnable (a tool, a chain step)
+    inherits that runnable's config as LangGraph's does. langchain-core is
+    consulted only when something already imported it, so plain graphs never
+    pay for the import.
+    """
+    module = sys.modules.get("langchain_core.runnables.config")
+    if module is None:
+        return None
+    config = module.var_child_runnable_config.get()
+    return config if isinstance(config, dict) else None
 
 
 _CONFIG_KEYS = frozenset(

@@ -132,11 +132,11 @@ def default_cache_key(*args: Any, **kwargs: Any) -> str | bytes:
         **kwargs: Keyword values to key on.
 
     Returns:
-        A deterministic byte string for equal inputs.
+        The pickled frozen input, byte for byte the key LangGraph computes.
     """
     from stategraph._cachekey import freeze_key
 
-    return freeze_key((args, kwargs))
+    return freeze_key(args, kwargs)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -192,11 +192,18 @@ def test_custom_serializer_is_used() -> None:
 
 
 def test_with_allowlist_returns_a_clone_sharing_storage() -> None:
-    saver = InMemorySaver()
-    clone = saver.with_allowlist([Holder])
+    @dataclasses.dataclass
+    class Fresh:
+        x: int
+
+    saver = InMemorySaver(serde=JsonPlusSerializer())
+    clone = saver.with_allowlist([Fresh])
     assert clone is not saver
     assert clone.storage is saver.storage
     assert clone.serde is not saver.serde
+    # As in LangGraph: nothing new to allow, nothing to copy.
+    assert clone.with_allowlist([Fresh]) is clone
+    assert saver.with_allowlist([]) is saver
 
 
 def _delta_fixture(saver: Any) -> Any:

@@ -9,7 +9,8 @@ must compute the same thing.
 
 Race-free by construction.  With ``max_concurrency=1`` (see ``_harness``)
 LangGraph runs the tasks of a step one at a time (``Send`` tasks first, then
-nodes by name), but when one of
+nodes by name, or by declaration order right after loading a checkpoint),
+but when one of
 them fails the main thread stops waiting, and whether the later siblings ran
 and saved their writes depends on timing.  So only the task that sorts last may
 fail mid-step: the failing node (``zz_fail``) is never a ``Send`` target and
@@ -96,7 +97,11 @@ def _gen_graph(
     edges = _gen_edges(rng, names, nodes, depth)
     decl = list(nodes)
     rng.shuffle(decl)  # declaration order differs from topological order
-    return {"nodes": decl, "edges": edges}
+    # LangGraph orders a step's tasks by name, but by declaration order in
+    # the first step after loading a checkpoint (fork, retry): the failing
+    # node comes last in both, so the siblings it would cut off have finished
+    decl.sort(key=lambda node: node["name"] == FAIL_NODE)
+    return {"nodes": decl, "edges": edges, "order": names}
 
 
 def _node(name: str, **kw: Any) -> dict[str, Any]:

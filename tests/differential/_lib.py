@@ -46,6 +46,8 @@ _WHERE: dict[str, str] = {
     "get_config": "config",
     "get_store": "config",
     "Runtime": "runtime",
+    "RemainingSteps": "managed",
+    "IsLastStep": "managed",
 }
 
 

@@ -35,15 +35,24 @@ _RUN_STREAMS: list[dict[str, Any]] = [
 ]
 
 
-def interrupt_program(spec: dict[str, Any]) -> Any:
-    """Drive one generated graph through all its interrupts."""
+def interrupt_program(spec: dict[str, Any], make: Any = None) -> Any:
+    """Drive one generated graph through all its interrupts.
+
+    Args:
+        spec: the generated graph.
+        make: ``make(lib, d, checkpointer)`` compiles it (default ``_gen.build``).
+    """
     seed = spec["seed"]
     rl = spec["recursion_limit"]
 
     async def program(lib: Lib, d: Driver, rec: Recorder) -> None:
         rng = random.Random(seed * 7919 + 1)  # same draws on both sides
         try:
-            graph = build(lib, spec, checkpointer=lib.InMemorySaver())
+            saver = lib.InMemorySaver()
+            if make is None:
+                graph = build(lib, spec, checkpointer=saver)
+            else:
+                graph = make(lib, d, saver)
         except Exception as e:
             rec.add("compile", {"raised": e})
             return

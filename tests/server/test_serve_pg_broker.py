@@ -1,10 +1,9 @@
 """The broker conformance suite on ``PostgresBroker``, plus what differs there.
 
 The shared tests come from ``test_broker_conformance`` and run here against
-brokers on a fresh PostgreSQL schema. Two are replaced: watchers in other
-processes cannot be counted through PostgreSQL (``watched`` is always true,
-so state events are always sent), and cancel requests are marked on the
-run's row for the PostgreSQL run queue's workers instead of a handler.
+brokers on a fresh PostgreSQL schema. One is replaced: cancel requests are
+marked on the run's row for the PostgreSQL run queue's workers instead of a
+handler. Watchers in other processes are counted (``test_cluster_watch``).
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from test_broker_conformance import (
     test_new_frames_only_and_heartbeats,
     test_reopening_a_run_starts_a_fresh_stream,
     test_replay_from_start_and_from_an_id,
+    test_thread_events_reach_watchers,
     test_unknown_discarded_and_expired_streams,
     test_wait_done_and_result,
 )
@@ -43,6 +43,7 @@ __all__ = (
     "test_new_frames_only_and_heartbeats",
     "test_reopening_a_run_starts_a_fresh_stream",
     "test_replay_from_start_and_from_an_id",
+    "test_thread_events_reach_watchers",
     "test_unknown_discarded_and_expired_streams",
     "test_wait_done_and_result",
 )
@@ -117,8 +118,9 @@ async def test_streams_and_thread_events_cross_brokers(
         await worker.close("r1", b'{"a": 1}')
         assert [f async for f in frames] == []
     assert await reader.result() == b'{"a": 1}'
+    assert await worker.watched("t1")  # the api process's watcher counts
     watch.close()
-    assert await api.watched("t2")  # other processes' watchers are not counted
+    assert not await worker.watched("t2")
 
 
 async def test_cancel_requests_mark_the_run_row(

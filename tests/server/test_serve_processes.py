@@ -11,6 +11,7 @@ held mid-way without sleeping in the test.
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import os
 import signal
@@ -202,15 +203,20 @@ class Cluster:
         raise AssertionError(f"no worker reached the gate of {thread_id}")
 
 
+def _write_config(directory: Path) -> Path:
+    (directory / "graph.py").write_text(GRAPHS)
+    config = directory / "langgraph.json"
+    graphs = {"counter": "./graph.py:counter", "gated": "./graph.py:gated"}
+    config.write_text(json.dumps({"graphs": graphs}))
+    return config
+
+
 @pytest.fixture(params=["pg-streams", "redis-streams"])
 def cluster(
     request: pytest.FixtureRequest, schemas: Callable[[], str], tmp_path: Path
 ) -> Iterator[Cluster]:
     """Streams through PostgreSQL, or through Redis under a prefix of its own."""
-    (tmp_path / "graph.py").write_text(GRAPHS)
-    config = tmp_path / "langgraph.json"
-    graphs = {"counter": "./graph.py:counter", "gated": "./graph.py:gated"}
-    config.write_text(json.dumps({"graphs": graphs}))
+    config = _write_config(tmp_path)
     redis = None
     if request.param == "redis-streams":
         redis = (require_redis(), new_prefix())
@@ -251,47 +257,61 @@ def test_runs_created_on_one_api_process_stream_and_join_on_another(
     assert one.threads.get(tid)["status"] == "idle"
 
 
+THREADS, RUNS_PER_THREAD = 50, 4  # 200 runs in flight at once
+
+
 def test_many_concurrent_runs_finish_once_each(cluster: Cluster) -> None:
+    # Two supervisors: two API processes and two workers on one database.
     urls = [cluster.start(workers=1).url, cluster.start(workers=1).url]
 
     async def drive() -> list[tuple[str, str]]:
         clients = [get_client(url=u, api_key=None) for u in urls]
-        threads = [await clients[i % 2].threads.create() for i in range(10)]
+        try:
+            return await create_and_join(clients)
+        finally:
+            for client in clients:
+                await client.http.client.aclose()
+
+    async def create_and_join(clients: list[Any]) -> list[tuple[str, str]]:
+        threads = await asyncio.gather(
+            *(clients[i % 2].threads.create() for i in range(THREADS))
+        )
 
         async def fill(index: int) -> list[tuple[str, str]]:
-            # Six runs queued on one thread, one after the other, alternating
-            # API processes; the ten threads are filled at the same time.
+            # A thread's runs are queued one after the other, alternating API
+            # processes; all threads are filled at the same time.
             tid = threads[index]["thread_id"]
             out = []
-            for i in range(6):
+            for i in range(RUNS_PER_THREAD):
                 run = await clients[(index + i) % 2].runs.create(
                     tid, "counter", input={}, multitask_strategy="enqueue"
                 )
                 out.append((tid, run["run_id"]))
             return out
 
-        made = [m for ms in await asyncio.gather(*map(fill, range(10))) for m in ms]
+        filled = await asyncio.gather(*map(fill, range(THREADS)))
+        made = [m for ms in filled for m in ms]
         # Joined through the other process than the one that created it.
         await asyncio.gather(
             *(clients[(i + 1) % 2].runs.join(t, r) for i, (t, r) in enumerate(made))
         )
-        for client in clients:
-            await client.http.client.aclose()
         return made
 
     made = asyncio.run(drive())
-    client = cluster.client(urls[0])
-    for tid in {t for t, _ in made}:
-        runs = client.runs.list(tid, limit=100)
-        assert len(runs) == 6
-        assert {r["status"] for r in runs} == {"success"}
-        values = client.threads.get_state(tid)["values"]
-        assert values["n"] == 6
-        # First in, first out per thread: runs ran in the order they came.
-        assert values["log"] == [r for t, r in made if t == tid]
+    assert len({r for _, r in made}) == THREADS * RUNS_PER_THREAD
+    # Every run ran exactly once: its node recorded it once, in a worker.
     executed = cluster.executions()
     assert sorted(executed) == sorted(f"count {r}" for _, r in made)
     assert set(executed.values()) == {1}
+    client = cluster.client(urls[0])
+    for tid in {t for t, _ in made}:
+        runs = client.runs.list(tid, limit=100)
+        assert len(runs) == RUNS_PER_THREAD
+        assert {r["status"] for r in runs} == {"success"}
+        values = client.threads.get_state(tid)["values"]
+        assert values["n"] == RUNS_PER_THREAD
+        # First in, first out per thread: runs ran in the order they came.
+        assert values["log"] == [r for t, r in made if t == tid]
 
 
 def test_a_killed_workers_run_is_finished_by_another_from_its_checkpoint(
@@ -375,3 +395,28 @@ def test_a_stopping_worker_hands_its_run_to_another_at_once(cluster: Cluster) ->
     assert cluster.executions()[f"first {run['run_id']}"] == 1
     frames = list(client.runs.join_stream(tid, run["run_id"], last_event_id="-1"))
     assert [p.data["attempt"] for p in frames if p.event == "metadata"] == [1, 2]
+
+
+def test_an_idle_connection_outlives_the_clients_keep_alive_expiry(
+    schemas: Callable[[], str], tmp_path: Path
+) -> None:
+    # httpx drops a connection idle for 5 s; a server closing at 5 s too
+    # races with its reuse (the request fails with ReadError), so the API
+    # process must keep it open longer.
+    cluster = Cluster(_write_config(tmp_path), schemas(), tmp_path)
+    try:
+        url = cluster.start(workers=0).url
+        host, port = url.removeprefix("http://").split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        try:
+            conn.request("GET", "/ok")
+            response = conn.getresponse()
+            assert json.loads(response.read()) == {"ok": True}
+            assert conn.sock is not None  # kept alive after the full response
+            conn.sock.settimeout(6.0)  # idle past the clients' 5 s expiry
+            with pytest.raises(TimeoutError):  # not b"": the server closing it
+                conn.sock.recv(1)
+        finally:
+            conn.close()
+    finally:
+        cluster.close()

@@ -74,8 +74,8 @@ async def test_threads_expire_after_their_ttl(api: Api) -> None:
 async def test_deleted_threads_are_forgotten(api: Api) -> None:
     thread = await api("threads.create", ttl=1)
     await api("threads.delete", thread["thread_id"])
-    sweeper = APP[-1].state.stategraph.sweeper
-    assert thread["thread_id"] not in sweeper.expires
+    storage = APP[-1].state.stategraph.storage
+    assert await storage.get_thread_ttl(thread["thread_id"]) is None
     assert await _sweep(2) == []
 
 
@@ -158,7 +158,8 @@ async def test_invalid_ttls(api: Api) -> None:
         await api("threads.update", thread["thread_id"], metadata={}, ttl="soon")
 
 
-def test_ttl_config(tmp_path: Path) -> None:
+@pytest.mark.asyncio
+async def test_ttl_config(tmp_path: Path) -> None:
     assert parse_ttl_config(None) is None
     parsed = parse_ttl_config({"default_ttl": 60, "sweep_interval_minutes": 2})
     assert parsed == ThreadTTLConfig(default_ttl=60, sweep_interval_minutes=2)
@@ -179,15 +180,16 @@ def test_ttl_config(tmp_path: Path) -> None:
     app = create_app(config=tmp_path / "langgraph.json")
     sweeper = app.state.stategraph.sweeper
     assert sweeper.config.default_ttl == 30
-    sweeper.set("t", None)  # no ttl asked for: the default applies
-    assert sweeper.expires["t"] > datetime.now(timezone.utc) + timedelta(minutes=29)
+    await sweeper.set("t", None)  # no ttl asked for: the default applies
+    expires = datetime.fromisoformat((await sweeper.describe("t"))["expires_at"])
+    assert expires > datetime.now(timezone.utc) + timedelta(minutes=29)
     spec["checkpointer"] = {"ttl": {"strategy": "keep_latest", "default_ttl": 30}}
     (tmp_path / "langgraph.json").write_text(json.dumps(spec))
     kept = create_app(config=tmp_path / "langgraph.json").state.stategraph.sweeper
-    kept.set("t", None)
-    assert (kept.describe("t") or {})["strategy"] == "keep_latest"
-    kept.set("u", ThreadTTL(5, "delete"))  # a thread's own strategy wins
-    assert (kept.describe("u") or {})["strategy"] == "delete"
+    await kept.set("t", None)
+    assert (await kept.describe("t") or {})["strategy"] == "keep_latest"
+    await kept.set("u", ThreadTTL(5, "delete"))  # a thread's own strategy wins
+    assert (await kept.describe("u") or {})["strategy"] == "delete"
 
 
 @pytest.mark.asyncio
@@ -209,7 +211,8 @@ async def test_default_ttl_covers_threads_runs_create(tmp_path: Path) -> None:
         kept = await client.runs.wait(None, "agent", input=HI, on_completion="keep")
         assert isinstance(kept, dict)
         sweeper = app.state.stategraph.sweeper
-        assert {made["thread_id"], tid} <= set(sweeper.expires)
+        for thread_id in (made["thread_id"], tid):
+            assert await sweeper.describe(thread_id) is not None
         now[0] = T0 + timedelta(minutes=2)
         await asyncio.wrap_future(sweeper.sweep_soon())
         for thread_id in (made["thread_id"], tid):

@@ -2,7 +2,8 @@
 
 The SQL stores push filters into SQL (``json_extract``/``jsonb``); Hypothesis
 generates values and filters and checks each store's answer against
-``_match.matches_filter`` applied to the same values, and checks that the
+``_match.matches_filter`` applied to the same values (reading dotted keys as
+nested paths for SQLite, as LangGraph's SQLite store does), and checks that the
 compiled predicates of the in-memory store agree with it.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
+from stategraph._sqlite_keys import at_path
 from stategraph.store._match import compile_filter, matches_filter
 from stategraph.store.memory import InMemoryStore
 from stategraph.store.postgres import PostgresStore
@@ -54,8 +56,10 @@ def test_compiled_filters_agree(
     assert [test(d) for d in docs] == [matches_filter(d, flt) for d in docs]
 
 
-def _expected(docs: list[dict[str, Any]], flt: dict[str, Any]) -> list[str]:
-    return sorted(f"k{i}" for i, d in enumerate(docs) if matches_filter(d, flt))
+def _expected(
+    docs: list[dict[str, Any]], flt: dict[str, Any], get: Any = None
+) -> list[str]:
+    return sorted(f"k{i}" for i, d in enumerate(docs) if matches_filter(d, flt, get))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -63,6 +67,8 @@ def _expected(docs: list[dict[str, Any]], flt: dict[str, Any]) -> list[str]:
 @example(docs=[{"a": 1}, {"a": True}, {"a": 1.0}], flt={"a": True})
 @example(docs=[{"a": 1}, {"a": True}, {"a": 1.0}], flt={"a": {"$ne": 1}})
 @example(docs=[{"a": {"p": 1, "q": 2}}], flt={"a": {"$eq": {"p": 1}}})
+@example(docs=[{"c.d": False}, {"c": {"d": False}}], flt={"c.d": None})
+@example(docs=[{"c": {"d": [1]}}], flt={"c.d": [1]})
 def test_sqlite_filters_match_python(
     docs: list[dict[str, Any]], flt: dict[str, Any]
 ) -> None:
@@ -70,7 +76,8 @@ def test_sqlite_filters_match_python(
         for i, doc in enumerate(docs):
             store.put(("n",), f"k{i}", doc)
         got = sorted(it.key for it in store.search(("n",), filter=flt, limit=100))
-    assert got == _expected(docs, flt)
+    # Like LangGraph's SQLite store, a dotted key ("c.d") is a nested path.
+    assert got == _expected(docs, flt, at_path)
 
 
 @settings(max_examples=150, deadline=None)

@@ -17,6 +17,8 @@ from typing import Any
 
 from stategraph._engine import _handlers, _spawn
 from stategraph._engine._effects import (
+    AwaitWriter,
+    FlushSteps,
     GetSubgraphState,
     ListCheckpoints,
     LoadCheckpoint,
@@ -27,6 +29,7 @@ from stategraph._engine._effects import (
     SaveWrites,
     WriteCache,
 )
+from stategraph._engine._emit import learn_streaming, made_inside
 from stategraph._engine._runner import (
     SLOW_TASK_SECONDS,
     await_deferred,
@@ -38,6 +41,7 @@ from stategraph._engine._runner import (
     run_sync_body,
 )
 from stategraph._engine._task import Task
+from stategraph.checkpoint.base._step import saves_steps
 from stategraph.errors import GraphBubbleUp, ParentCommand
 
 
@@ -47,9 +51,20 @@ async def perform(effect: Any, saver: Any, cache: Any) -> Any:
     if kind is SaveWrites:
         return await saver.aput_writes(*effect.args(saver.aput_writes))
     if kind is SaveCheckpoint:
+        if effect.writes or not effect.durable:
+            return await saver.aput_step(
+                effect.config,
+                effect.checkpoint,
+                effect.metadata,
+                effect.new_versions,
+                effect.step_writes(),
+                durable=effect.durable,
+            )
         return await saver.aput(
             effect.config, effect.checkpoint, effect.metadata, effect.new_versions
         )
+    if kind is FlushSteps:
+        return await saver.aflush_steps(effect.config)
     if kind is LoadCheckpoint:
         return await saver.aget_tuple(effect.config)
     if kind is LoadDeltaHistory:
@@ -72,6 +87,8 @@ async def perform(effect: Any, saver: Any, cache: Any) -> Any:
         return await cache.aset(effect.pairs)
     if kind is GetSubgraphState:
         return await effect.graph.aget_state(effect.config, subgraphs=effect.subgraphs)
+    if kind is AwaitWriter:
+        return await effect.pending
     raise TypeError(f"Unknown effect {effect!r}")
 
 
@@ -86,6 +103,9 @@ async def drive(
     loop.sync_off_loop = getattr(saver, "loop", None) is asyncio.get_running_loop()
 
     loop.call_impl = _spawn.async_call_impl(loop, saver, cache)
+    if saver is not None:
+        loop.saves_steps = saves_steps(saver, asynchronous=True)
+        loop.defers_flush = loop.saves_steps and hasattr(saver, "aflush_steps")
     try:
         async with aclosing(_traced(gen, loop, chunks, saver, cache)) as stream:
             async for chunk in stream:
@@ -94,6 +114,11 @@ async def drive(
         # The call closures refer to the loop: dropping them lets a finished
         # run be freed at once, not by the cycle collector (as in LangGraph).
         loop.call_impl = None
+        # A stream closed before the step's checkpoint was saved.
+        for effect in loop.flush_held():
+            await perform(effect, saver, None)
+        for effect in loop.make_durable():
+            await perform(effect, saver, None)
 
 
 async def _traced(
@@ -144,28 +169,41 @@ async def _drive(
             if type(effect) is RunTasks:
                 while chunks:
                     yield chunks.popleft()
-                if type(chunks) is AsyncLiveChunks and any(
-                    t.node.streams_late() for t in effect.tasks
-                ):
-                    async with aclosing(
-                        _run_live(loop, effect.tasks, saver, chunks)
-                    ) as stream:
-                        async for chunk in stream:
-                            yield chunk
-                    continue
+                live = chunks if type(chunks) is AsyncLiveChunks else None
+                if live is not None:
+                    live.inside = False
+                    if any(t.node.streams_late() for t in effect.tasks):
+                        async with aclosing(
+                            _run_live(loop, effect.tasks, saver, live)
+                        ) as stream:
+                            async for chunk in stream:
+                                yield chunk
+                        learn_streaming(effect.tasks, live.inside)
+                        continue
                 async with aclosing(
                     _run_tasks(loop, effect.tasks, saver, chunks)
                 ) as stream:
                     async for chunk in stream:
                         yield chunk
+                if live is not None:
+                    learn_streaming(effect.tasks, live.inside)
                 if loop.calls:
                     await _spawn.finish_async_calls(loop)
-                if len(effect.tasks) == 1 and not loop.failures:
+                if (
+                    len(effect.tasks) == 1
+                    and not loop.failures
+                    and type(chunks) is not AsyncLiveChunks
+                ):
                     # A lone task's output is released with the next effect,
-                    # as LangGraph does: if the barrier then fails, it is lost.
+                    # as LangGraph does: if the barrier then fails, it is lost
+                    # (an eager stream has it already: LangGraph's waiter).
                     continue
             else:
                 value = await perform(effect, saver, cache)
+                if type(effect) is WriteCache:
+                    # LangGraph caches a step's writes without handing out
+                    # its chunks: a lone task's wait for the next effect
+                    continue
         except asyncio.CancelledError as exc:
             # The loop still saves what a cancelled run keeps (the exit
             # checkpoint with durability="exit"), as LangGraph does.
@@ -184,6 +222,8 @@ class AsyncLiveChunks(deque[Any]):
         self.event: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = 0
+        # Whether the current step made a chunk from inside a task.
+        self.inside = False
 
     def bind(self) -> asyncio.Event:
         """Attach to the running event loop; return the event that wakes the caller."""
@@ -195,10 +235,15 @@ class AsyncLiveChunks(deque[Any]):
 
     def append(self, item: Any) -> None:
         super().append(item)
+        if not self.inside and made_inside(item):
+            self.inside = True
         event = self.event
         if event is not None and self._loop is not None:
             if threading.get_ident() == self._thread:
-                event.set()
+                # Wake the caller one loop turn later, as LangGraph's stream
+                # queue does: a task awaiting a call that just produced this
+                # chunk resumes first (root stream events come after it).
+                self._loop.call_soon(event.set)
             else:  # a sync node in a worker thread wrote a chunk
                 self._loop.call_soon_threadsafe(event.set)
 
@@ -269,20 +314,35 @@ def _send_at(channel: Any, idx: Any) -> Any:
 
 
 async def _with_timeout(task: Task, policy: Any) -> Any:
-    limit = policy.run_timeout or policy.idle_timeout
-    started = time.perf_counter()
-    try:
-        return await asyncio.wait_for(run_async_body(task), limit)
-    except asyncio.TimeoutError:
-        from stategraph.errors import NodeTimeoutError
+    from stategraph.pregel._attempts import (
+        finish_attempt,
+        progress_reporter,
+        start_attempt,
+    )
+    from stategraph.pregel._timed import run_within
 
-        raise NodeTimeoutError(
-            task.name,
-            time.perf_counter() - started,
-            kind="run" if policy.run_timeout else "idle",
-            run_timeout=policy.run_timeout,
-            idle_timeout=policy.idle_timeout,
-        ) from None
+    config = task.config
+
+    async def attempt(scope: Any) -> Any:
+        # The node sees hooks (writes, stream writer, calls, heartbeat and,
+        # when langchain is loaded, callbacks) that refresh the idle clock.
+        task._config = scope.wrap_config(config)
+        try:
+            return await run_async_body(task)
+        finally:
+            task._config = config
+
+    # An observer in the config (a server watching for stuck nodes) hears of
+    # the attempt's start, progress and end, the end before any handler runs.
+    context = start_attempt(task, config, policy)
+    reporter = progress_reporter(config, context)
+    try:
+        out = await run_within(policy, task.name, attempt, task.writes.clear, reporter)
+    except Exception as exc:
+        finish_attempt(config, context, None if isinstance(exc, GraphBubbleUp) else exc)
+        raise
+    finish_attempt(config, context)
+    return out
 
 
 async def _body(task: Task) -> Any:
@@ -336,6 +396,23 @@ def _timed_sync_body(task: Task, deferred: list[Any]) -> Any:
     return out
 
 
+async def _run_once(task: Task) -> None:
+    try:
+        trace = task.loop.trace
+        if trace is None or task.node.hidden:
+            await _body(task)
+        else:
+            await trace.run_node(task, _body)
+    except asyncio.CancelledError as exc:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling() == 0:
+            # Nobody cancelled the run: the node raised it, so the node failed.
+            from stategraph.errors import NodeCancelledError
+
+            raise NodeCancelledError(task.name) from exc
+        raise
+
+
 async def run_task(task: Task) -> BaseException | None:
     """Run a task with its retry policy; return the exception it ended with."""
     policies = task.node.retry_policy or task.loop.graph.retry_policy
@@ -343,11 +420,7 @@ async def run_task(task: Task) -> BaseException | None:
     while True:
         task.writes.clear()
         try:
-            trace = task.loop.trace
-            if trace is None or task.node.hidden:
-                await _body(task)
-            else:
-                await trace.run_node(task, _body)
+            await _run_once(task)
             return None
         except ParentCommand as exc:
             pending = parent_command(task, exc)
@@ -376,15 +449,14 @@ async def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) 
 async def _run_tasks(
     loop: Any, tasks: list[Task], saver: Any, chunks: deque[Any] | None
 ) -> AsyncGenerator[Any, None]:
-    async with aclosing(_run_batch(loop, tasks, saver, chunks)) as stream:
-        async for chunk in stream:
-            yield chunk
-    if loop.handlers_due:
-        # Error handlers of the tasks that failed run in the same step.
-        handlers = _handlers.plan(loop)
-        async with aclosing(_run_batch(loop, handlers, saver, chunks)) as stream:
+    while tasks:
+        async with aclosing(_run_batch(loop, tasks, saver, chunks)) as stream:
             async for chunk in stream:
                 yield chunk
+        # What a lone task (or tasks run one by one) failed into: its error
+        # handlers run next, in the same step. A wider step starts them as
+        # soon as their node fails.
+        tasks = _handlers.plan(loop) if loop.handlers_due else []
 
 
 async def _run_batch(
@@ -408,6 +480,7 @@ async def _run_batch(
         return
     gate = asyncio.Semaphore(limit) if limit else None
     failed = asyncio.Event()
+    stop = _Stopper()
 
     # Each task commits the moment it finishes, as LangGraph's async runner
     # does, so a quick task's output is streamed before a slow sibling's.
@@ -421,14 +494,17 @@ async def _run_batch(
         except asyncio.CancelledError as cancelled:
             await _commit(loop, task, cancelled, saver)
             raise
+        stop.committing.add(task)
         await _commit(loop, task, exc, saver)
         if _fails(loop, task, exc):
             failed.set()
 
     running = {asyncio.ensure_future(run_and_commit(t)): t for t in tasks}
+    stop.running = running
     pending = set(running)
     try:
         while pending:
+            stopped = failed.is_set()
             done, pending = await asyncio.wait(
                 pending,
                 timeout=_remaining(deadline),
@@ -441,22 +517,51 @@ async def _run_batch(
             for fut in done:
                 if not fut.cancelled():
                     fut.result()
+            if loop.handlers_due:
+                # A failed node's error handler joins the step at once, while
+                # its siblings still run (none start once the step failed).
+                handlers = [] if stopped else _handlers.plan(loop)
+                loop.handlers_due.clear()
+                for task in handlers:
+                    fut = asyncio.ensure_future(run_and_commit(task))
+                    running[fut] = task
+                    pending.add(fut)
             if failed.is_set():
                 # A failure stops the step: siblings still running are
                 # cancelled and recorded as such, as LangGraph does. A sync
                 # node's thread cannot be stopped: it finishes and is kept.
                 for fut in pending:
                     if running[fut].node.acall is not None:
-                        fut.cancel()
+                        stop(fut)
             while chunks:
                 yield chunks.popleft()
     finally:
         for fut in pending:
-            fut.cancel()
+            stop(fut)
         if pending:
             # Wait for the cancelled nodes to unwind (and record their
             # cancellation) before a closed stream returns to its caller.
             await asyncio.wait(pending)
+
+
+class _Stopper:
+    """Cancels the tasks of a stopped step: each once, and none saving its writes.
+
+    A second cancellation, or one arriving while a finished task's writes are
+    being saved, interrupts the saver mid-query; psycopg then closes the
+    connection (the saver would be unusable from then on).
+    """
+
+    def __init__(self) -> None:
+        self.running: dict[asyncio.Task[None], Task] = {}
+        self.committing: set[Task] = set()
+        self._stopped: set[asyncio.Task[None]] = set()
+
+    def __call__(self, fut: asyncio.Task[None]) -> None:
+        if fut in self._stopped or self.running[fut] in self.committing:
+            return
+        self._stopped.add(fut)
+        fut.cancel()
 
 
 def _deadline(loop: Any) -> float | None:

@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from stategraph.checkpoint.base._step import StepWrites
+
 _TAKES_TASK_PATH: dict[Any, bool] = {}
 
 
@@ -41,12 +43,33 @@ class ListCheckpoints:
 
 @dataclass(slots=True)
 class SaveCheckpoint:
-    """Call ``saver.put(config, checkpoint, metadata, new_versions)``."""
+    """Call ``saver.put(config, checkpoint, metadata, new_versions)``.
+
+    With ``writes``, or not ``durable`` (only for savers that
+    ``saves_steps``), call ``saver.put_step`` instead: the writes and the
+    checkpoint are stored in one transaction, which need not be durable
+    before a later ``FlushSteps``.
+    """
 
     config: Any
     checkpoint: Any
     metadata: Any
     new_versions: Any
+    writes: Sequence[SaveWrites] = ()
+    durable: bool = True
+
+    def step_writes(self) -> list[StepWrites]:
+        """The records ``put_step`` receives for ``writes``."""
+        return [
+            StepWrites(w.config, w.writes, w.task_id, w.task_path) for w in self.writes
+        ]
+
+
+@dataclass(slots=True)
+class FlushSteps:
+    """Call ``saver.flush_steps(config)``: make every stored step durable."""
+
+    config: Any
 
 
 @dataclass(slots=True)
@@ -79,6 +102,16 @@ class RunTasks:
     """Run ``tasks`` (concurrently where useful); report each with ``loop.commit``."""
 
     tasks: list[Any]
+
+
+@dataclass(slots=True)
+class AwaitWriter:
+    """Await what a writer returned (an async conditional edge routing).
+
+    Async drivers await it; sync drivers refuse it with LangGraph's error.
+    """
+
+    pending: Any
 
 
 @dataclass(slots=True)

@@ -54,6 +54,28 @@ class StreamSink:
         self.seen_messages: set[str] = set()
 
 
+_INSIDE_MODES = frozenset(("messages", "custom", "tools"))
+
+
+def made_inside(chunk: Any) -> bool:
+    """Whether a chunk comes from inside a running task, not from its end.
+
+    Model tokens, custom and tool writes, and anything a subgraph emits are
+    made while a node runs; a live stream must hand them over at once.
+    """
+    return bool(chunk[0]) or chunk[1] in _INSIDE_MODES
+
+
+def learn_streaming(tasks: Sequence[Task], streamed: bool) -> None:
+    """Remember the nodes of a step that streamed while running.
+
+    Live streams then always run them apart (``PregelNode.streams_inside``).
+    """
+    if streamed:
+        for task in tasks:
+            task.node.streams_inside = True
+
+
 def send(loop: Loop, mode: str, payload: Any) -> None:
     """Put one event of ``mode`` into every sink that listens to it."""
     _send(loop, mode, payload)
@@ -125,8 +147,11 @@ def task_output(
             for v in (w[1] if isinstance(w[1], Sequence) else (w[1],))
         )
         loop.interrupts.extend(ints)
+        # one dict for both modes, as LangGraph: a v2 "values" part pops the
+        # interrupts out of it, which empties an "updates" part kept by then
+        shared = {INTERRUPT: ints}
         if "updates" in loop.modes:
-            _send(loop, "updates", {INTERRUPT: ints})
+            _send(loop, "updates", shared)
         loop.values_emitted = True
         if "values" in loop.modes:
             current = read_channels(loop.channels, loop.output_keys)
@@ -134,7 +159,7 @@ def task_output(
                 current[INTERRUPT] = ints
                 _send(loop, "values", current)
             else:
-                _send(loop, "values", {INTERRUPT: ints})
+                _send(loop, "values", shared)
     elif writes[0][0] != ERROR and "updates" in loop.modes:
         chunk = map_updates(loop.output_keys, [(task, writes)], cached)
         if chunk is not None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from stategraph._constants import ERROR, ERROR_SOURCE_NODE, PUSH
-from stategraph._engine import _emit
 from stategraph._engine._calls import PUSH_TRIGGERS, is_call
 from stategraph._engine._task import Task, id_from_parts, legacy_id_from_parts
 from stategraph.errors import GraphBubbleUp
@@ -38,12 +37,15 @@ def routes(loop: Loop, task: Task, exc: BaseException) -> bool:
 
 
 def plan(loop: Loop) -> list[Task]:
-    """Handler tasks for the failures routed so far (the list is emptied)."""
+    """Handler tasks for the failures routed so far (the list is emptied).
+
+    The tasks join ``loop.tasks``; those to run are returned (a handler that
+    finished before a resume keeps its saved writes and does not run again).
+    """
     from stategraph.errors import NodeError
 
     tasks = []
-    announced = []
-    for failed, exc, resumed in loop.handlers_due:
+    for failed, exc in loop.handlers_due:
         name = failed.node.error_handler
         assert name is not None
         node = loop.nodes[name]
@@ -64,12 +66,12 @@ def plan(loop: Loop) -> list[Task]:
         _reapply(loop, task)
         loop.tasks.append(task)
         tasks.append(task)
-        if resumed:
-            # Planned when the step starts, as LangGraph's resumed handlers are.
-            announced.append(task)
     loop.handlers_due.clear()
-    _emit.tasks_started(loop, announced)
-    return [t for t in tasks if not t.writes]
+    runnable = [t for t in tasks if not t.writes]
+    # Handlers join the running step: its last task to commit is one of them
+    # or comes after them (see ``Loop._finishes_step``).
+    loop.open_tasks += len(runnable)
+    return runnable
 
 
 def _reapply(loop: Loop, task: Task) -> None:
@@ -82,9 +84,14 @@ def _reapply(loop: Loop, task: Task) -> None:
             task.writes.extend(status.output)
 
 
-def resume_routed(loop: Loop) -> None:
-    """Send tasks whose failure was routed before a resume straight to the handler."""
+def resume_routed(loop: Loop) -> set[str]:
+    """Send tasks whose failure was routed before a resume straight to the handler.
+
+    The handlers join the step's tasks before it is announced, as LangGraph
+    schedules them; returns the ids of the failed tasks they stand in for.
+    """
     pending = loop.pending_writes
+    routed = set()
     for task in loop.tasks:
         if task.writes or task.node.error_handler is None:
             continue
@@ -94,4 +101,8 @@ def resume_routed(loop: Loop) -> None:
         error: Any = next((w[2] for w in pending if w[0] == tid and w[1] == ERROR), "")
         exc = error if isinstance(error, BaseException) else Exception(error)
         task.writes.extend([(ERROR, error), (ERROR_SOURCE_NODE, task.name)])
-        loop.handlers_due.append((task, exc, True))
+        loop.handlers_due.append((task, exc))
+        routed.add(tid)
+    if routed:
+        plan(loop)
+    return routed

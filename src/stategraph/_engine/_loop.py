@@ -94,9 +94,11 @@ class Loop(Checkpointing):
         self.runtime: Runtime[Any] = run.runtime
         self.wants_messages = "messages" in self.modes
         # A subgraph streaming into its parent's sink shares that sink's ids,
-        # as the parent's own loop does.
+        # as the parent's own loop does; a graph streaming messages itself
+        # (streamed inside a node) shares its own handler's, which saw its
+        # model's tokens.
         self.seen_messages: set[str] = next(
-            (s.seen_messages for s in reversed(run.sinks) if "messages" in s.modes),
+            (s.seen_messages for s in run.sinks if "messages" in s.modes),
             run.sinks[0].seen_messages,
         )
 
@@ -167,9 +169,15 @@ class Loop(Checkpointing):
         self.lifecycle: list[tuple[str, str, str, tuple[Any, ...]]] = []
         self.calls: list[Any] = []
         # Failed tasks whose error handler is still to run: (task, exception).
-        self.handlers_due: list[tuple[Task, BaseException, bool]] = []
+        self.handlers_due: list[tuple[Task, BaseException]] = []
         self.loaded_latest = False
         self.delta: DeltaRun | None = None
+        self.saves_steps = False
+        self.held = []
+        self.defers_flush = False
+        self.undurable = False
+        # Tasks of the running step that have not committed yet.
+        self.open_tasks = 0
 
     def _start_delta(self) -> None:
         if self.graph.delta_channels:
@@ -192,10 +200,15 @@ class Loop(Checkpointing):
                 yield from self._run_step()
                 yield from self._after_tick()
         except BaseException as exc:
+            if not isinstance(exc, GeneratorExit):
+                # The step's checkpoint will not be saved: its writes are.
+                yield from self.flush_held()
+                yield from self.make_durable()
             if not (yield from self._exit(exc)):
                 raise
         else:
             yield from self._exit(None)
+            yield from self.make_durable()
         return self.output
 
     def _enter(self) -> Effects:
@@ -439,8 +452,10 @@ class Loop(Checkpointing):
         if not self.tasks:
             self.status = "done"
             return False
+        routed: set[str] = set()
         if self.pending_writes and not self.is_replaying:
             self._reapply_pending(self.tasks)
+            routed = _handlers.resume_routed(self)
         if self.interrupt_before and _should_interrupt(
             self, self.interrupt_before, self.tasks
         ):
@@ -458,10 +473,8 @@ class Loop(Checkpointing):
                 if not task.node.hidden:
                     _messages.note_input(self, task)
         for task in self.tasks:
-            if task.writes:
+            if task.writes and task.id not in routed:
                 _emit.task_output(self, task, task.writes, cached=True)
-        if self.pending_writes and not self.is_replaying:
-            _handlers.resume_routed(self)
         return True
         yield  # pragma: no cover - makes this a generator
 
@@ -479,8 +492,27 @@ class Loop(Checkpointing):
         if self.run.cache is not None:
             todo = yield from self._match_cache(todo)
         self.failures: list[tuple[Task, BaseException]] = []
-        if todo or self.handlers_due:
-            yield RunTasks(todo)
+        self.open_tasks = len(todo)
+        # even with nothing to run (every task cached): as LangGraph's runner,
+        # the driver hands out the chunks so far before the step's writes
+        # are applied, which may fail
+        yield RunTasks(todo)
+        if self.run.cache is not None:
+            # every task that finished, also when a sibling failed or
+            # interrupted: LangGraph caches writes as each task commits
+            failed = {id(t) for t, _ in self.failures}
+            pairs = {
+                (t.cache_key.ns, t.cache_key.key): (t.writes, t.cache_key.ttl)
+                for t in todo
+                if t.cache_key is not None
+                and id(t) not in failed
+                and t.writes
+                and not any(c in (INTERRUPT, ERROR) for c, _ in t.writes)
+            }
+            if pairs:
+                # writes held for the checkpoint are saved before the cache
+                yield from self.flush_held()
+                yield WriteCache(pairs)
         for _task, exc in self.failures:
             if not isinstance(exc, GraphBubbleUp):
                 raise exc
@@ -495,15 +527,6 @@ class Loop(Checkpointing):
                 raise exc
         if self.failures:
             raise GraphInterrupt(tuple(interrupts))
-        if self.run.cache is not None:
-            pairs = {
-                (t.cache_key.ns, t.cache_key.key): (t.writes, t.cache_key.ttl)
-                for t in todo
-                if t.cache_key is not None
-                and not any(c in (INTERRUPT, ERROR) for c, _ in t.writes)
-            }
-            if pairs:
-                yield WriteCache(pairs)
 
     def _match_cache(self, todo: list[Task]) -> Effects:
         keyed = [t for t in todo if self.graph.cache_key_for(t) is not None]
@@ -525,13 +548,14 @@ class Loop(Checkpointing):
 
         Called by drivers as each task finishes, in task order.
         """
+        last = self._finishes_step(task, exc)
         if exc is None:
             if self.node_finished is not None and not task.node.hidden:
                 self.node_finished(task.name)
             writes = task.writes
             if not writes or all(c in _CONTROL for c, _ in writes):
                 writes.append((NO_WRITES, None))
-            return self._record(task, writes)
+            return self._record(task, writes, hold=last)
         routed = _handlers.routes(self, task, exc)
         if not is_call(task) and not routed:
             # A called task's failure is raised in its caller, which decides;
@@ -548,8 +572,28 @@ class Loop(Checkpointing):
         task.writes.append((ERROR, exc))
         if routed:
             task.writes.append((ERROR_SOURCE_NODE, task.name))
-            self.handlers_due.append((task, exc, False))
+            self.handlers_due.append((task, exc))
         return self._record(task, task.writes)
+
+    def _finishes_step(self, task: Task, exc: BaseException | None) -> bool:
+        """Whether ``task`` succeeded and is the last of a clean step to finish.
+
+        Its writes may then wait for the step's checkpoint and be stored in
+        the same transaction: nothing runs in between, so a crash loses both
+        or neither, as when they are stored one after the other. Writes of a
+        task with siblings still running are stored at once, so a crash never
+        runs a finished task again.
+        """
+        if is_call(task):
+            return False
+        self.open_tasks -= 1
+        return (
+            exc is None
+            and self.open_tasks == 0
+            and not self.failures
+            and not self.handlers_due
+            and not self.calls
+        )
 
     def _after_tick(self) -> Effects:
         writes = [w for t in self.tasks for w in t.writes]
@@ -578,8 +622,7 @@ class Loop(Checkpointing):
         ):
             if self.delta is not None:
                 yield from self.delta.stage_exit(self)
-            yield from self._put_checkpoint(self.metadata, exiting=True)
-            yield from self._put_pending_writes()
+            yield from self.put_exit()
         if isinstance(exc, GraphInterrupt) and not self.is_nested:
             found = tuple(exc.args[0]) if exc.args else ()
             self.lifecycle.append(

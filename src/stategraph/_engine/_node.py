@@ -44,9 +44,11 @@ class PregelNode:
         "name",
         "retry_policy",
         "slow_runs",
+        "streams_inside",
         "subgraphs",
         "tags",
         "timeout",
+        "trace_policy",
         "triggers",
         "writers",
     )
@@ -68,6 +70,7 @@ class PregelNode:
         cache_policy: Any = None,
         subgraphs: Sequence[Any] = (),
         timeout: Any = None,
+        trace_policy: Any = None,
     ) -> None:
         self.name = name
         self.triggers = list(triggers)
@@ -91,6 +94,8 @@ class PregelNode:
         self.cache_policy = cache_policy
         self.subgraphs = list(subgraphs)
         self.timeout = timeout
+        # What the node's traced run records (``TracePolicy``), if not as is.
+        self.trace_policy = trace_policy
         # Learned at run time: the node blocked the thread once, so it runs in
         # worker threads from then on.
         self.bound_blocking = False
@@ -101,6 +106,10 @@ class PregelNode:
         # Whether the last run finished quickly: a live stream need not hand
         # such a node to another thread to show its output in time.
         self.fast_known = False
+        # Set once the node was seen streaming while it runs (tokens, custom
+        # writes, subgraph output): a quick run says nothing about the next
+        # one (a model may answer from a cache, then stream for seconds).
+        self.streams_inside = False
         # Name of the node that handles this node's failures, if any.
         self.error_handler: str | None = None
 
@@ -121,7 +130,7 @@ class PregelNode:
 
     def streams_late(self) -> bool:
         """Whether a live stream should run this node off the caller's thread."""
-        return not self.fast_known or self.always_thread
+        return not self.fast_known or self.always_thread or self.streams_inside
 
     def copy(self, update: dict[str, Any] | None = None) -> PregelNode:
         """A copy with the attributes in ``update`` replaced (lists not shared)."""

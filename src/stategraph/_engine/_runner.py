@@ -106,13 +106,32 @@ def run_sync_body(task: Task, deferred: list[Any] | None = None) -> Any:
             _messages.emit_output(task.loop, task, out)
         for writer in node.writers:
             pending = writer(task, out)
-            if pending is not None and deferred is not None:
+            if pending is not None:
+                if deferred is None:
+                    raise no_sync_writer(pending)
                 deferred.append(pending)
         return out
     finally:
         if lc_token is not None:
             lc_var.reset(lc_token)
         var_child_config.reset(token)
+
+
+def no_sync_writer(pending: Any) -> TypeError:
+    """The error for an awaitable writer result met where nothing can await it.
+
+    A sync run cannot await an async conditional edge; dropping the coroutine
+    would silently lose the edge's routing, so fail as LangGraph does.
+    """
+    name = getattr(pending, "__name__", "condition")
+    close = getattr(pending, "close", None)
+    if close is not None:
+        close()  # never awaited: close it so no warning is left behind
+    return TypeError(
+        f'No synchronous function provided to "{name}".'
+        "\nEither initialize with a synchronous function or invoke"
+        " via the async API (ainvoke, astream, etc.)"
+    )
 
 
 async def await_deferred(task: Task, deferred: list[Any]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import binascii
 import random
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, cast
 
@@ -24,7 +24,7 @@ from stategraph._constants import (
 )
 from stategraph._engine import _delta, _emit
 from stategraph._engine._algo import path_str
-from stategraph._engine._effects import SaveCheckpoint, SaveWrites
+from stategraph._engine._effects import FlushSteps, SaveCheckpoint, SaveWrites
 from stategraph._engine._task import Task
 from stategraph._types import Send
 from stategraph.channels._delta_ids import ensure_message_ids
@@ -125,6 +125,14 @@ class Checkpointing:
     _version_number: int | None
     _writes_cfg: tuple[str, dict[str, Any]] | None
     _pending_ids: tuple[list[Any], set[str]] | None
+    # Whether the saver stores a checkpoint and writes in one transaction
+    # (``put_step``; set by the driver), and the writes waiting for it.
+    saves_steps: bool
+    held: list[SaveWrites]
+    # Whether async durability may defer making steps durable (the saver has
+    # ``flush_steps``; set by the driver), and whether a step waits for that.
+    defers_flush: bool
+    undurable: bool
 
     def restore(
         self, checkpoint: dict[str, Any], histories: dict[str, Any] | None = None
@@ -201,7 +209,11 @@ class Checkpointing:
         yield from self._record(task if task is not None else task_id, writes, cached)
 
     def _record(
-        self, who: Task | str, writes: Sequence[tuple[str, Any]], cached: bool = False
+        self,
+        who: Task | str,
+        writes: Sequence[tuple[str, Any]],
+        cached: bool = False,
+        hold: bool = False,
     ) -> list[Any]:
         if not writes:
             return []
@@ -246,14 +258,17 @@ class Checkpointing:
         if self.durability != "exit" and self.checkpointer is not None:
             if untracked := self.graph.untracked_channels:
                 to_save = _drop_untracked(to_save, untracked)
-            effects.append(
-                SaveWrites(
-                    self._writes_config(),
-                    to_save,
-                    task_id,  # type: ignore[arg-type]
-                    task.path_key if task is not None else "",
-                )
+            save = SaveWrites(
+                self._writes_config(),
+                to_save,
+                task_id,  # type: ignore[arg-type]
+                task.path_key if task is not None else "",
             )
+            if hold and self.saves_steps:
+                # Stored with the step's checkpoint, in its transaction.
+                self.held.append(save)
+            else:
+                effects.append(save)
         if task is not None:
             _emit.task_output(cast("Loop", self), task, writes, cached=cached)
         return effects
@@ -319,7 +334,14 @@ class Checkpointing:
         versions = checkpoint["channel_versions"]
         new_versions = {k: versions[k] for k in self.changed if k in versions}
         self.changed = set()
-        yield SaveCheckpoint(config, checkpoint, self.metadata, new_versions)
+        held, self.held = self.held, []
+        # Async durability lets steps be saved without waiting for the disk;
+        # the run makes them durable before it returns (``make_durable``).
+        durable = not self.defers_flush or self.durability != "async"
+        self.undurable = self.undurable or not durable
+        yield SaveCheckpoint(
+            config, checkpoint, self.metadata, new_versions, held, durable
+        )
         self.saved_id = checkpoint_id = checkpoint["id"]
         self.checkpoint_config = {
             **config,
@@ -359,7 +381,29 @@ class Checkpointing:
             "updated_channels": None if self.updated is None else sorted(self.updated),
         }
 
-    def _put_pending_writes(self) -> Effects:
+    def make_durable(self) -> Effects:
+        """Make the steps saved without waiting for the disk durable (run end)."""
+        if self.undurable:
+            self.undurable = False
+            yield FlushSteps(self.checkpoint_config)
+
+    def flush_held(self) -> Effects:
+        """Save the writes held for a checkpoint that will not be saved now."""
+        held, self.held = self.held, []
+        yield from held
+
+    def put_exit(self) -> Effects:
+        """Save the run's last checkpoint and its pending writes (exit durability)."""
+        if self.saves_steps and self.checkpointer is not None:
+            # One transaction for all of them (when the checkpoint is new).
+            self.held.extend(self._put_pending_writes())
+            yield from self._put_checkpoint(self.metadata, exiting=True)
+            yield from self.flush_held()
+            return
+        yield from self._put_checkpoint(self.metadata, exiting=True)
+        yield from self._put_pending_writes()
+
+    def _put_pending_writes(self) -> Iterator[SaveWrites]:
         if self.checkpointer is None or not self.pending_writes:
             return
         by_task: dict[str, list[tuple[str, Any]]] = {}

@@ -176,6 +176,9 @@ def async_call_impl(loop: Any, saver: Any, cache: Any) -> Any:
                     await _async.perform(effect, saver, None)
                 return _resolved(child)
         exc = await _async.run_task(child)
+        # LangGraph commits a call from its future's done callback, one turn
+        # of the event loop later: calls started alongside run on first
+        await asyncio.sleep(0)
         for effect in loop.commit(child, exc):
             await _async.perform(effect, saver, None)
         if exc is not None:

@@ -7,6 +7,7 @@ moment it finishes, in completion order, as LangGraph's runner does.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import threading
 import time
@@ -17,6 +18,8 @@ from typing import Any
 
 from stategraph._engine import _handlers, _spawn, _threads
 from stategraph._engine._effects import (
+    AwaitWriter,
+    FlushSteps,
     GetSubgraphState,
     ListCheckpoints,
     LoadCheckpoint,
@@ -27,8 +30,10 @@ from stategraph._engine._effects import (
     SaveWrites,
     WriteCache,
 )
+from stategraph._engine._emit import learn_streaming, made_inside
 from stategraph._engine._runner import (
     SLOW_TASK_SECONDS,
+    no_sync_writer,
     note_attempt,
     note_failure,
     parent_command,
@@ -36,6 +41,7 @@ from stategraph._engine._runner import (
     run_sync_body,
 )
 from stategraph._engine._task import Task
+from stategraph.checkpoint.base._step import saves_steps
 from stategraph.errors import GraphBubbleUp, ParentCommand
 
 
@@ -45,9 +51,20 @@ def perform(effect: Any, saver: Any, cache: Any) -> Any:
     if kind is SaveWrites:
         return saver.put_writes(*effect.args(saver.put_writes))
     if kind is SaveCheckpoint:
+        if effect.writes or not effect.durable:
+            return saver.put_step(
+                effect.config,
+                effect.checkpoint,
+                effect.metadata,
+                effect.new_versions,
+                effect.step_writes(),
+                durable=effect.durable,
+            )
         return saver.put(
             effect.config, effect.checkpoint, effect.metadata, effect.new_versions
         )
+    if kind is FlushSteps:
+        return saver.flush_steps(effect.config)
     if kind is LoadCheckpoint:
         return saver.get_tuple(effect.config)
     if kind is LoadDeltaHistory:
@@ -69,6 +86,8 @@ def perform(effect: Any, saver: Any, cache: Any) -> Any:
         return cache.set(effect.pairs)
     if kind is GetSubgraphState:
         return effect.graph.get_state(effect.config, subgraphs=effect.subgraphs)
+    if kind is AwaitWriter:
+        raise no_sync_writer(effect.pending)
     raise TypeError(f"Unknown effect {effect!r}")
 
 
@@ -81,12 +100,20 @@ def drive(
     if loop is not None:
         loop.commit_lock = threading.Lock()
         loop.call_impl = _spawn.sync_call_impl(loop, saver, cache, loop.commit_lock)
+        if saver is not None:
+            loop.saves_steps = saves_steps(saver, asynchronous=False)
+            loop.defers_flush = loop.saves_steps and hasattr(saver, "flush_steps")
         try:
             yield from _traced(gen, loop, chunks, saver, cache)
         finally:
             # The call closures refer to the loop: dropping them lets a
             # finished run be freed at once, not by the cycle collector.
             loop.call_impl = None
+            # A stream closed before the step's checkpoint was saved.
+            for effect in loop.flush_held():
+                perform(effect, saver, None)
+            for effect in loop.make_durable():
+                perform(effect, saver, None)
         return
     yield from _drive(gen, loop, chunks, saver, cache)
 
@@ -135,20 +162,33 @@ def _drive(
             if type(effect) is RunTasks:
                 while chunks:
                     yield chunks.popleft()
-                if type(chunks) is LiveChunks and any(
-                    t.node.streams_late() for t in effect.tasks
-                ):
-                    yield from _run_live(loop, effect.tasks, saver, cache, chunks)
-                    continue
+                live = chunks if type(chunks) is LiveChunks else None
+                if live is not None:
+                    live.inside = False
+                    if any(t.node.streams_late() for t in effect.tasks):
+                        yield from _run_live(loop, effect.tasks, saver, cache, live)
+                        learn_streaming(effect.tasks, live.inside)
+                        continue
                 yield from _run_tasks(loop, effect.tasks, saver, cache, chunks)
+                if live is not None:
+                    learn_streaming(effect.tasks, live.inside)
                 if loop.calls:
                     _spawn.finish_sync_calls(loop)
-                if len(effect.tasks) == 1 and not loop.failures:
+                if (
+                    len(effect.tasks) == 1
+                    and not loop.failures
+                    and type(chunks) is not LiveChunks
+                ):
                     # A lone task's output is released with the next effect,
-                    # as LangGraph does: if the barrier then fails, it is lost.
+                    # as LangGraph does: if the barrier then fails, it is lost
+                    # (an eager stream has it already: LangGraph's waiter).
                     continue
             else:
                 value = perform(effect, saver, cache)
+                if type(effect) is WriteCache:
+                    # LangGraph caches a step's writes without handing out
+                    # its chunks: a lone task's wait for the next effect
+                    continue
         except Exception as exc:
             error = exc
         while chunks:
@@ -162,10 +202,14 @@ class LiveChunks(deque[Any]):
         super().__init__()
         self.cond = threading.Condition()
         self.finished = False
+        # Whether the current step made a chunk from inside a task.
+        self.inside = False
 
     def append(self, item: Any) -> None:
         with self.cond:
             super().append(item)
+            if not self.inside and made_inside(item):
+                self.inside = True
             self.cond.notify()
 
 
@@ -219,6 +263,20 @@ def run_to_end(gen: Generator[Any, Any, Any], saver: Any, cache: Any = None) -> 
             error = exc
 
 
+def _run_once(task: Task) -> None:
+    try:
+        trace = task.loop.trace
+        if trace is None or task.node.hidden:
+            run_sync_body(task)
+        else:
+            trace.run_node(task, run_sync_body)
+    except asyncio.CancelledError as exc:
+        # No event loop cancels a sync node: it raised this itself and failed.
+        from stategraph.errors import NodeCancelledError
+
+        raise NodeCancelledError(task.name) from exc
+
+
 def run_task(task: Task) -> BaseException | None:
     """Run a task with its retry policy; return the exception it ended with."""
     policies = task.node.retry_policy or task.loop.graph.retry_policy
@@ -226,11 +284,7 @@ def run_task(task: Task) -> BaseException | None:
     while True:
         task.writes.clear()
         try:
-            trace = task.loop.trace
-            if trace is None or task.node.hidden:
-                run_sync_body(task)
-            else:
-                trace.run_node(task, run_sync_body)
+            _run_once(task)
             return None
         except ParentCommand as exc:
             if parent_command(task, exc) is None:
@@ -248,37 +302,30 @@ def run_task(task: Task) -> BaseException | None:
             time.sleep(delay)
 
 
-def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) -> None:
+def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) -> list[Task]:
+    """Commit ``task``; return the error handler tasks its failure starts."""
     # Tasks called by a running task commit from other threads.
     with loop.commit_lock:
         for effect in loop.commit(task, exc):
             perform(effect, saver, None)
+        # Planned after the failure is saved, so a crash in the handler
+        # resumes straight to it.
+        return _handlers.plan(loop) if loop.handlers_due else []
 
 
 def _run_tasks(
     loop: Any, tasks: list[Task], saver: Any, cache: Any, chunks: deque[Any] | None
 ) -> Iterator[Any]:
-    yield from _run_batch(loop, tasks, saver, cache, chunks)
-    if loop.handlers_due:
-        # Error handlers of the tasks that failed run in the same step.
-        handlers = _handlers.plan(loop)
-        yield from _run_batch(loop, handlers, saver, cache, chunks)
-
-
-def _run_batch(
-    loop: Any, tasks: list[Task], saver: Any, cache: Any, chunks: deque[Any] | None
-) -> Iterator[Any]:
-    if not tasks:
-        return
-    if len(tasks) == 1:
-        # A lone task gains nothing from a thread: always run it inline.
+    while len(tasks) == 1:
+        # A lone task gains nothing from a thread: always run it inline (and
+        # then the error handler its failure starts, if any).
         task = tasks[0]
         started = time.perf_counter()
         exc = run_task(task)
         task.node.note_duration(time.perf_counter() - started, SLOW_TASK_SECONDS)
-        _commit(loop, task, exc, saver)
-        return
-    yield from _run_shared(loop, tasks, saver, chunks)
+        tasks = _commit(loop, task, exc, saver)
+    if tasks:
+        yield from _run_shared(loop, tasks, saver, chunks)
 
 
 def _run_shared(
@@ -315,7 +362,7 @@ def _run_shared(
 
 
 def _run_and_commit(
-    loop: Any, saver: Any, task: Task, inline: bool
+    loop: Any, saver: Any, task: Task, inline: bool, add: Any
 ) -> BaseException | None:
     started = time.perf_counter()
     try:
@@ -325,7 +372,10 @@ def _run_and_commit(
         # its siblings: only a quick one tells something.
         if inline or elapsed <= SLOW_TASK_SECONDS:
             task.node.note_duration(elapsed, SLOW_TASK_SECONDS)
-        _commit(loop, task, exc, saver)
+        if handlers := _commit(loop, task, exc, saver):
+            # A failed node's error handler joins the step at once, while its
+            # siblings still run, as in LangGraph.
+            add(handlers)
     except BaseException as error:  # a failing saver: raised in the caller
         return error
     return None

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
@@ -50,16 +51,19 @@ class Step(Generic[T]):
 
     Args:
         items: the step's tasks.
-        work: ``work(task, inline)`` runs one task and commits it; returns the
-            error to raise in the caller (a failing saver), if any.
+        work: ``work(task, inline, add)`` runs one task and commits it (``add``
+            adds tasks to the step); returns the error to raise in the caller
+            (a failing saver), if any.
         workers: most tasks to run at once.
     """
 
     __slots__ = (
+        "_active",
+        "_closed",
         "_cond",
         "_context",
-        "_next",
         "_pending",
+        "_queue",
         "_work",
         "_workers",
         "errors",
@@ -70,12 +74,16 @@ class Step(Generic[T]):
     def __init__(
         self,
         items: list[T],
-        work: Callable[[T, bool], BaseException | None],
+        work: Callable[[T, bool, Callable[[Iterable[T]], None]], BaseException | None],
         workers: int,
         context: Any,
     ) -> None:
-        self._next = iter(items).__next__
+        self._queue: deque[T] = deque(items)
         self._pending = len(items)
+        # Workers draining the queue: a job added mid-step starts another one
+        # only when there is room under the limit.
+        self._active = 0
+        self._closed = False
         self._work = work
         self._workers = workers
         self._context = context
@@ -88,14 +96,32 @@ class Step(Generic[T]):
     def take(self) -> T | None:
         """The next task nobody took yet, or ``None``."""
         with self._cond:
-            try:
-                return self._next()
-            except StopIteration:
-                return None
+            return self._queue.popleft() if self._queue else None
+
+    def add(self, items: Iterable[T]) -> None:
+        """Add tasks to the running step (a failed node's error handler).
+
+        Before the step is handed to workers, the caller takes them inline
+        with the rest; after, they start in a worker at once when the step is
+        under its limit, else the next free worker takes them.
+        """
+        with self._cond:
+            if self._closed:
+                return  # an abandoned step starts nothing new
+            added = len(self._queue)
+            self._queue.extend(items)
+            added = len(self._queue) - added
+            self._pending += added
+            starts = 0
+            if self.escalated:
+                starts = max(0, min(added, self._workers - self._active))
+                self._active += starts
+        for _ in range(starts):
+            pool().submit(self._context.copy().run, self._drain)
 
     def run(self, item: T, inline: bool) -> None:
         """Run one task (any thread) and record that it finished."""
-        error = self._work(item, inline)
+        error = self._work(item, inline, self.add)
         with self._cond:
             self._pending -= 1
             if error is not None:
@@ -115,12 +141,22 @@ class Step(Generic[T]):
             self.escalated = True
             # At least one worker: the caller takes no more tasks from now on.
             starts = max(1, min(self._pending - busy, room))
+            self._active += starts
         for _ in range(starts):
             pool().submit(self._context.copy().run, self._drain)
 
     def _drain(self) -> None:
-        while (item := self.take()) is not None:
+        while (item := self._take_or_retire()) is not None:
             self.run(item, False)
+
+    def _take_or_retire(self) -> T | None:
+        # Taking and retiring under one lock: a task added just as the
+        # worker finds the queue empty sees it gone and starts another.
+        with self._cond:
+            if self._queue:
+                return self._queue.popleft()
+            self._active -= 1
+            return None
 
     def wait(self, ready: Any) -> bool:
         """Wait until a task finishes unless ``ready``; return whether all did."""
@@ -132,8 +168,9 @@ class Step(Generic[T]):
     def abandon(self) -> None:
         """Start no more tasks; wait until those running have finished."""
         with self._cond:
-            for _ in iter(self._next, None):
-                self._pending -= 1
+            self._closed = True
+            self._pending -= len(self._queue)
+            self._queue.clear()
             while self._pending:
                 self._cond.wait()
 
@@ -177,14 +214,20 @@ class Watchdog:
                 while not self._steps:
                     self._cond.wait()
             time.sleep(self._interval)
-            now = time.perf_counter()
-            with self._cond:
-                late = [
-                    step
-                    for step in self._steps
-                    if step.running_since is not None
-                    and now - step.running_since > self._interval
-                ]
-                self._steps.difference_update(late)
-            for step in late:
-                step.escalate(busy=1)
+            self._escalate_late()
+
+    def _escalate_late(self) -> None:
+        # A function of its own so that the steps it escalates are not left
+        # in this thread's locals while it sleeps: a step refers to its run,
+        # which would stay alive (with its state) until the next step.
+        now = time.perf_counter()
+        with self._cond:
+            late = [
+                step
+                for step in self._steps
+                if step.running_since is not None
+                and now - step.running_since > self._interval
+            ]
+            self._steps.difference_update(late)
+        for step in late:
+            step.escalate(busy=1)

@@ -24,6 +24,7 @@ from stategraph.checkpoint.base import (
     CheckpointTuple,
     DeltaChannelHistory,
 )
+from stategraph.checkpoint.base._step import StepWrites
 
 T = TypeVar("T")
 V = TypeVar("V", int, float, str)
@@ -98,6 +99,33 @@ class LoopBoundSaver(BaseCheckpointSaver[V]):
     ) -> None:
         """Blocking ``aput_writes``, for threads other than the loop's."""
         self._on_loop(self.aput_writes(config, writes, task_id, task_path))
+
+    def put_step(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+        writes: Sequence[StepWrites],
+        durable: bool = True,
+    ) -> RunnableConfig:
+        """Blocking ``aput_step``, for threads other than the loop's."""
+        return self._on_loop(
+            self.aput_step(
+                config, checkpoint, metadata, new_versions, writes, durable=durable
+            )
+        )
+
+    async def aput_step(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+        writes: Sequence[StepWrites],
+        durable: bool = True,
+    ) -> RunnableConfig:
+        raise NotImplementedError  # pragma: no cover - the saver defines it
 
     def delete_thread(self, thread_id: str) -> None:
         """Blocking ``adelete_thread``, for threads other than the loop's."""

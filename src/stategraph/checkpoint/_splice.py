@@ -39,9 +39,11 @@ __all__ = (
     "Splice",
     "SpliceCache",
     "base_of",
+    "common_prefix",
     "diff",
     "is_spliced",
     "materialize",
+    "splice_payload",
 )
 
 PREFIX = "sgd:"
@@ -73,7 +75,7 @@ def _array_header(data: bytes) -> int:
     return {0xDC: 3, 0xDD: 5}.get(first, 0)
 
 
-def _common(base: bytes, start: int, new: bytes, at: int) -> int:
+def common_prefix(base: bytes, start: int, new: bytes, at: int) -> int:
     """Length of the longest common prefix of ``base[start:]`` and ``new[at:]``."""
     view = memoryview(base)
     top = min(len(base) - start, len(new) - at)
@@ -94,8 +96,13 @@ def diff(base: bytes, new: bytes) -> bytes:
     head, start = _array_header(new), _array_header(base)
     if not head or not start:
         head = start = 0
-    keep = _common(base, start, new, head)
-    return _HEADER.pack(head, start, keep) + new[:head] + new[head + keep :]
+    keep = common_prefix(base, start, new, head)
+    return splice_payload(new[:head], start, keep, new[head + keep :])
+
+
+def splice_payload(head: bytes, start: int, keep: int, rest: bytes) -> bytes:
+    """The payload making ``head + base[start:start + keep] + rest`` of a base."""
+    return _HEADER.pack(len(head), start, keep) + head + rest
 
 
 def apply(base: bytes, payload: bytes) -> bytes:

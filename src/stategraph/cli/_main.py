@@ -86,6 +86,7 @@ def dev(args: argparse.Namespace) -> int:
     import uvicorn
     from uvicorn.supervisors import ChangeReload
 
+    from stategraph.server._processes import KEEP_ALIVE_SECONDS
     from stategraph.server.app import CONFIG_ENV, DATABASE_ENV, create_app
 
     path = Path(args.config).resolve()
@@ -107,7 +108,9 @@ def dev(args: argparse.Namespace) -> int:
         os.environ[DATABASE_ENV] = args.database_uri
     if args.no_reload:
         app = create_app(config=path, postgres=args.database_uri or None)
-        config = uvicorn.Config(app, log_level="warning")
+        config = uvicorn.Config(
+            app, log_level="warning", timeout_keep_alive=KEEP_ALIVE_SECONDS
+        )
     else:
         os.environ[CONFIG_ENV] = str(path)
         config = uvicorn.Config(
@@ -116,6 +119,7 @@ def dev(args: argparse.Namespace) -> int:
             reload=True,
             reload_dirs=[str(path.parent)],
             log_level="warning",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
     print(f"stategraph dev: serving the graphs of {path} at {url}", flush=True)
     print(f"  API: {url}  health: {url}/ok", flush=True)

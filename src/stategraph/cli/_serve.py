@@ -93,12 +93,12 @@ class _Supervisor:
             args: tuple[Any, ...] = (self.config, self.options, self.sock)
             proc = spawn.Process(target=run_api, args=args, name=name)
         else:
-            # One worker runs the crons, so each fires once.
-            options = self.options
-            if name != "worker-0":
-                from dataclasses import replace
+            # API processes run the crons: the one a cron is created on wakes
+            # at once, and each tick is claimed in the database, so it fires
+            # once whatever the number of processes and supervisors.
+            from dataclasses import replace
 
-                options = replace(options, background=False)
+            options = replace(self.options, background=False)
             proc = spawn.Process(
                 target=run_worker, args=(self.config, options), name=name
             )

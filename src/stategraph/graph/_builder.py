@@ -55,6 +55,7 @@ class StateNodeSpec:
     timeout: Any = None
     error_handler: str | None = None
     is_error_handler: bool = False
+    trace_policy: Any = None
 
 
 @dataclass(slots=True)
@@ -210,6 +211,7 @@ class StateGraph(Generic[StateT]):
         destinations: dict[str, str] | tuple[str, ...] | None = None,
         timeout: Any = None,
         error_handler: Any = None,
+        trace_policy: Any = None,
         **kwargs: Any,
     ) -> Self:
         """Add a node: a function, async function, runnable or compiled graph.
@@ -230,6 +232,9 @@ class StateGraph(Generic[StateT]):
                 fails for good (after its retries); it gets the node's input
                 (and ``error: NodeError``) and may update state or route with
                 ``Command``.
+            trace_policy: A ``TracePolicy`` whose ``process_inputs`` /
+                ``process_outputs`` transform what tracers record for the
+                node's run (the node itself gets and returns the real values).
             **kwargs: Deprecated ``retry=``/``input=`` spellings.
 
         Returns:
@@ -290,6 +295,7 @@ class StateGraph(Generic[StateT]):
             defer=defer,
             timeout=TimeoutPolicy.coerce(timeout),
             error_handler=handler_name,
+            trace_policy=trace_policy,
         )
         if input_schema or inferred:
             self._add_schema(schema)

@@ -31,6 +31,7 @@ from stategraph.graph._writers import (
 )
 from stategraph.pregel._call import make_calls
 from stategraph.pregel._migrate import migrate_checkpoint
+from stategraph.pregel._validate import natively_async
 
 if TYPE_CHECKING:
     from stategraph.graph._builder import BranchSpec, StateGraph, StateNodeSpec
@@ -191,7 +192,7 @@ class _Compiler:
         timeout = spec.timeout or defaults.get("timeout")
         runnable = unwrap(spec.runnable)
         call, acall = make_calls(runnable, key)
-        if timeout is not None and acall is None:
+        if timeout is not None and (acall is None or not natively_async(runnable)):
             raise sync_timeout_unsupported(key)
         out_keys = list(b.channels) + list(b.managed)
         node = PregelNode(
@@ -208,6 +209,7 @@ class _Compiler:
             cache_policy=cache,
             timeout=timeout,
             subgraphs=_subgraphs_of(runnable),
+            trace_policy=spec.trace_policy,
         )
         node.error_handler = spec.error_handler
         return node

@@ -458,8 +458,8 @@ def _only_new(ids: list[Any], right_ids: list[Any], removes: list[bool]) -> bool
 # result is remembered with a snapshot of its items and its id index, so the
 # next call can skip coercing, id-checking and indexing ``left``: comparing
 # against the snapshot (item identity first, at C speed) proves the list was
-# not changed since, even if the caller copied it. A claimed entry is removed
-# before its index is reused, so concurrent callers never share one. Messages
+# not changed since, even if the caller copied it. A claimant gets a copy of
+# the entry's index, so callers never share one. Messages
 # are assumed not to have their ``id`` changed in place once in a result.
 
 
@@ -489,9 +489,10 @@ _known: list[_Known] = []
 def _claim(left: list[Any], world: object) -> _Known | None:
     """Return what is known of ``left`` if it is an unchanged earlier result.
 
-    The entry is forgotten, so the caller owns its index and may update it.
-    An entry holding only ids gets its index built here: a list seen twice is
-    likely to be seen again.
+    The caller gets its own copy of the id index (it updates it in place), and
+    the entry stays: a conditional edge's fresh read and the barrier both
+    reduce the same ``left`` in one step. An entry holding only ids gets its
+    index built here: a list seen twice is likely to be seen again.
     """
     n = len(left)
     if not n:
@@ -506,13 +507,11 @@ def _claim(left: list[Any], world: object) -> _Known | None:
             and snap[0] is first
             and snap == left
         ):
-            try:
-                _known.remove(entry)
-            except ValueError:  # claimed by another thread meanwhile
-                return None
-            if entry.index is None:
-                entry.index = _index_of(entry.ids or [])
-            return entry
+            index = entry.index
+            if index is None:
+                # Built once and never changed after: racing builders agree.
+                index = entry.index = _index_of(entry.ids or [])
+            return _Known(snap, None, dict(index), world)
     return None
 
 

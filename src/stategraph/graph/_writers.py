@@ -85,7 +85,7 @@ def update_writer(output_keys: Sequence[str]) -> Callable[[Any, Any], None]:
     mapper = get_root if root else get_updates
 
     def write(task: Any, output: Any) -> None:
-        if type(output) is dict:
+        if type(output) is dict and not root:
             writes = [(k, v) for k, v in output.items() if k in key_set]
         else:
             writes = mapper(output)
@@ -154,6 +154,9 @@ def branch_writer(
         async def awrite(task: Any, output: Any) -> None:
             finish(task, await call(value_for(task, output), task))
 
+        # Its coroutines carry the path's name, for the error a sync run
+        # raises when it meets one (see ``_engine._runner.no_sync_writer``).
+        awrite.__name__ = getattr(path, "__name__", "condition")
         return awrite
 
     def write(task: Any, output: Any) -> Any:

@@ -37,9 +37,10 @@ class PregelNode(_EngineNode):
         cache_policy: Cache policy.
         subgraphs: Graphs the node runs (found from ``bound`` when omitted).
         timeout: Per-attempt time limit (async nodes only).
+        trace_policy: What tracers record for the node's run (``TracePolicy``).
         name: The node's name (set by ``Pregel`` from its key).
         **kwargs: LangGraph-only options without effect here
-            (``trace_policy``, ``is_error_handler``, ``error_handler_node``).
+            (``is_error_handler``, ``error_handler_node``).
 
     Raises:
         ValueError: If ``timeout`` is not positive.
@@ -61,6 +62,7 @@ class PregelNode(_EngineNode):
         cache_policy: Any = None,
         subgraphs: Sequence[Any] | None = None,
         timeout: Any = None,
+        trace_policy: Any = None,
         name: str = "",
         **kwargs: Any,
     ) -> None:
@@ -80,6 +82,7 @@ class PregelNode(_EngineNode):
             cache_policy=cache_policy,
             subgraphs=_subgraphs_of(bound) if subgraphs is None else subgraphs,
             timeout=TimeoutPolicy.coerce(timeout),
+            trace_policy=trace_policy,
         )
 
 
@@ -103,6 +106,8 @@ def engine_writers(writers: Sequence[Any]) -> list[Any]:
             else:
                 writer(task, value)
 
+    # Kept for validation: a timeout needs every runnable writer to be async.
+    write.runnables = [w for w in chain if _is_runnable(w)]  # type: ignore[attr-defined]
     return [write]
 
 

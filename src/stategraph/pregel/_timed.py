@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from stategraph._config import patch_configurable
@@ -217,15 +217,36 @@ async def run_timed(
     policy = task.timeout
     if policy is None:
         return await _call(task, config, stream)
+    return await run_within(
+        policy,
+        task.name,
+        lambda scope: _call(task, scope.wrap_config(config), stream, scope),
+        task.writes.clear,
+        on_progress,
+    )
+
+
+async def run_within(
+    policy: Any,
+    name: str,
+    attempt_in: Callable[[_TimedAttemptScope], Awaitable[Any]],
+    discard_writes: Callable[[], None],
+    on_progress: Callable[[], None] | None = None,
+) -> Any:
+    """Run ``attempt_in(scope)`` until it ends or its time limits pass.
+
+    The scope is the attempt's progress clock (its guarded config hooks touch
+    it). When a limit passes, the scope closes first so an attempt still
+    running in the background cannot record writes, its writes so far are
+    discarded, the attempt is cancelled and ``NodeTimeoutError`` raised.
+    """
     idle = policy.idle_timeout
     # At most ~4 progress reports per idle window, however fast tokens come.
     scope = _TimedAttemptScope(
         on_progress, idle / 4 if idle else 0.0, policy.refresh_on
     )
     started = time.monotonic()
-    attempt = asyncio.ensure_future(
-        _call(task, scope.wrap_config(config), stream, scope)
-    )
+    attempt = asyncio.ensure_future(attempt_in(scope))
     try:
         while True:
             remaining = _deadline(scope, policy, started) - time.monotonic()
@@ -235,7 +256,7 @@ async def run_timed(
                     return attempt.result()
                 continue
             scope.close()
-            task.writes.clear()  # writes of a timed-out attempt never count
+            discard_writes()  # writes of a timed-out attempt never count
             attempt.cancel()
             # Not awaited: a node that swallows the cancellation must not hold
             # up the timeout; its later writes are refused by the closed scope.
@@ -243,7 +264,7 @@ async def run_timed(
             elapsed = time.monotonic() - started
             run_over = policy.run_timeout is not None and elapsed >= policy.run_timeout
             raise NodeTimeoutError(
-                task.name,
+                name,
                 elapsed,
                 kind="run" if run_over else "idle",
                 run_timeout=policy.run_timeout,

@@ -9,7 +9,11 @@ called inside report to the same tree and stream their tokens.
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import inspect
+import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -19,7 +23,12 @@ from langchain_core.callbacks.manager import (
     CallbackManager,
     CallbackManagerForChainRun,
 )
-from langchain_core.runnables.config import var_child_runnable_config
+from langchain_core.runnables.config import (
+    set_config_context,
+    var_child_runnable_config,
+)
+from langchain_core.tracers._streaming import _StreamingCallbackHandler
+from langchain_core.tracers.base import BaseTracer
 from langchain_core.tracers.context import _tracing_v2_is_enabled
 
 from stategraph._constants import (
@@ -35,7 +44,10 @@ from stategraph._graph_callbacks import (
     _AsyncGraphCallbackManager,
     _GraphCallbackManager,
 )
+from stategraph.errors import GraphBubbleUp
 from stategraph.pregel._messages import StreamMessagesHandler, StreamMessagesHandlerV2
+
+logger = logging.getLogger(__name__)
 
 HANDLER_KEY = "__pregel_messages_handler"
 """Config key of the run's messages handler, shared with its subgraphs."""
@@ -65,9 +77,11 @@ def messages_handler(
     """
     if "messages" not in modes:
         return None
-    parent = config[CONF].get(HANDLER_KEY)
-    if parent is not None and "__pregel_task_id" in config[CONF]:
-        return None
+    if version != "v2" and config.get("callbacks") is not None:
+        # A v2 messages handler inherited from an outer run (``stream_events``
+        # v3) would route this run's chat models through content-block events:
+        # they must stream tokens, each carrying the model run's message id.
+        config["callbacks"] = _without_v2(config["callbacks"])
     v2 = version == "v2" and config[CONF].get(CONFIG_KEY_STREAM_MESSAGES_V2)
     cls = StreamMessagesHandlerV2 if v2 else StreamMessagesHandler
     handler = cls(sink.put, subgraphs, parent_ns=_own_ns(config))
@@ -75,6 +89,20 @@ def messages_handler(
     handler.seen = sink.seen_messages
     config[CONF][HANDLER_KEY] = handler
     return handler
+
+
+def _without_v2(callbacks: Any) -> Any:
+    """``callbacks`` (a list or a manager) without v2 messages handlers."""
+
+    def keep(handlers: list[Any]) -> list[Any]:
+        return [h for h in handlers if not isinstance(h, StreamMessagesHandlerV2)]
+
+    if isinstance(callbacks, list):
+        return keep(callbacks)
+    manager = copy.copy(callbacks)
+    manager.handlers = keep(callbacks.handlers)
+    manager.inheritable_handlers = keep(callbacks.inheritable_handlers)
+    return manager
 
 
 def tools_handler(
@@ -154,6 +182,55 @@ def _node_input(task: Any) -> Any:
     return dict(bound.arguments)
 
 
+def _traces_to_langsmith(run: Any) -> bool:
+    """Whether a LangSmith tracer records ``run`` (so its run tree is needed).
+
+    Looked up in ``sys.modules``: no such tracer exists unless its module (and
+    the LangSmith client behind it) was imported already.
+    """
+    module = sys.modules.get("langchain_core.tracers.langchain")
+    return module is not None and any(
+        isinstance(h, module.LangChainTracer) for h in run.handlers
+    )
+
+
+def _recorded(task: Any, value: Any, hook: str) -> Any:
+    """What tracers record for ``value``: the node's ``TracePolicy`` hook applied.
+
+    The hook never changes what the node gets or returns; if it fails, the
+    value is recorded as is (and the failure logged).
+    """
+    policy = getattr(task.node, "trace_policy", None)
+    transform = getattr(policy, hook, None) if policy is not None else None
+    if transform is None:
+        return value
+    try:
+        return transform(value)
+    except GraphBubbleUp:
+        raise  # an interrupt or command is never a hook failure to log
+    except Exception:
+        logger.exception("TracePolicy.%s raised; recording the value as is", hook)
+        return value
+
+
+def _split(manager: Any) -> tuple[Any, Any]:
+    """Copies of ``manager``: one without its tracers, one with only them.
+
+    Only tracers get the recorded payload (it exists to keep what they store
+    small); streaming tracers (``astream_events``, ``astream_log``) feed the
+    caller's own stream, so they get the real one.
+    """
+    real, tracers = copy.copy(manager), copy.copy(manager)
+    tracers.handlers = [
+        h
+        for h in manager.handlers
+        if isinstance(h, BaseTracer)
+        and _StreamingCallbackHandler not in type(h).__mro__
+    ]
+    real.handlers = [h for h in manager.handlers if h not in tracers.handlers]
+    return real, tracers
+
+
 def _enter_node(config: dict[str, Any], run: Any) -> dict[str, Any]:
     """Point a task's config at its node run; return what to restore after.
 
@@ -164,6 +241,10 @@ def _enter_node(config: dict[str, Any], run: Any) -> dict[str, Any]:
     config["callbacks"] = run.get_child("seq:step:1")
     config.pop("run_name", None)
     return saved
+
+
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
 
 
 async def _once(value: Any) -> AsyncIterator[Any]:
@@ -240,18 +321,33 @@ class SyncTrace:
             inheritable_tags=config.get("tags"),
             inheritable_metadata=config.get("metadata"),
         )
-        run = manager.on_chain_start(None, _node_input(task), name=task.name)
+        inputs = _node_input(task)
+        recorded = _recorded(task, inputs, "process_inputs")
+        if recorded is inputs:
+            run = manager.on_chain_start(None, inputs, name=task.name)
+        else:
+            real, tracers = _split(manager)
+            run = real.on_chain_start(None, inputs, name=task.name)
+            tracers.on_chain_start(None, recorded, name=task.name, run_id=run.run_id)
+            run.handlers = manager.handlers
         saved = _enter_node(config, run)
-        token = var_child_runnable_config.set(config)
         try:
-            out = body(task)
+            # The node runs in langchain's config context, which also makes the
+            # node's run LangSmith's current run tree (``get_current_run_tree``).
+            with set_config_context(config) as context:
+                out = context.run(body, task)
         except BaseException as exc:
             run.on_chain_error(exc)
             raise
         finally:
-            var_child_runnable_config.reset(token)
             config.update(saved)
-        run.on_chain_end(out)
+        recorded = _recorded(task, out, "process_outputs")
+        if recorded is out:
+            run.on_chain_end(out)
+        else:
+            real, tracers = _split(run)
+            tracers.on_chain_end(recorded)
+            real.on_chain_end(out)
         return out
 
 
@@ -312,19 +408,47 @@ class AsyncTrace:
             inheritable_tags=config.get("tags"),
             inheritable_metadata=config.get("metadata"),
         )
-        run = await manager.on_chain_start(None, _node_input(task), name=task.name)
+        inputs = _node_input(task)
+        recorded = _recorded(task, inputs, "process_inputs")
+        if recorded is inputs:
+            run = await manager.on_chain_start(None, inputs, name=task.name)
+        else:
+            real, tracers = _split(manager)
+            run = await real.on_chain_start(None, inputs, name=task.name)
+            await tracers.on_chain_start(
+                None, recorded, name=task.name, run_id=run.run_id
+            )
+            run.handlers = manager.handlers
         saved = _enter_node(config, run)
-        token = var_child_runnable_config.set(config)
         try:
-            out = await body(task)
+            if _traces_to_langsmith(run):
+                # LangSmith's current run tree lives in a context: the node runs
+                # as a task in a copy holding it (as LangGraph's nodes do).
+                with set_config_context(config) as context:
+                    coro = _awaited(body(task))
+                    out = await asyncio.create_task(coro, context=context)
+            else:
+                # No extra task otherwise: it would add event-loop turns and
+                # reorder what concurrent tasks stream.
+                token = var_child_runnable_config.set(config)
+                try:
+                    out = await body(task)
+                finally:
+                    var_child_runnable_config.reset(token)
         except BaseException as exc:
             await run.on_chain_error(exc)
             raise
         finally:
-            var_child_runnable_config.reset(token)
             config.update(saved)
         await _stream_output(run, out)
-        await run.on_chain_end(out)
+        recorded = _recorded(task, out, "process_outputs")
+        if recorded is out:
+            await run.on_chain_end(out)
+        else:
+            real, tracers = _split(run)
+            # Tracers first: a cancellation must not leave their run open.
+            await tracers.on_chain_end(recorded)
+            await real.on_chain_end(out)
         return out
 
 

@@ -24,7 +24,12 @@ from stategraph._constants import (
 from stategraph._engine._algo import apply_writes, path_str, prepare_tasks
 from stategraph._engine._delta import COUNTERS, seen_without_bumps
 from stategraph._engine._delta_run import load_history
-from stategraph._engine._effects import LoadCheckpoint, SaveCheckpoint, SaveWrites
+from stategraph._engine._effects import (
+    AwaitWriter,
+    LoadCheckpoint,
+    SaveCheckpoint,
+    SaveWrites,
+)
 from stategraph._engine._io import map_input
 from stategraph._engine._loop import Loop, _InputTask, empty_checkpoint
 from stategraph._engine._status import read_statuses
@@ -268,7 +273,11 @@ def _as_nodes(
         )
         task._id = task_id
         for writer in node.writers:
-            writer(task, values)
+            pending = writer(task, values)
+            if pending is not None:
+                # An async conditional edge: its routing is awaited here,
+                # in writer order, so the task's writes keep their order.
+                yield AwaitWriter(pending)
         run_tasks.append(task)
         run_ids.append(task_id)
     writes = [w for t in run_tasks for w in t.writes]

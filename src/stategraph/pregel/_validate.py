@@ -7,7 +7,9 @@ construction rather than mid-run. It changes nothing.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from stategraph._constants import RESERVED
@@ -15,7 +17,7 @@ from stategraph._engine._node import PregelNode
 from stategraph._policies import sync_timeout_unsupported
 from stategraph.channels import BaseChannel
 
-__all__ = ["validate_pregel"]
+__all__ = ["natively_async", "validate_pregel"]
 
 
 def _known(channels: Mapping[str, Any]) -> str:
@@ -69,7 +71,7 @@ def _check_nodes(
             raise TypeError(
                 f"Invalid node type {type(node)}, expected PregelNode or NodeBuilder"
             )
-        if node.timeout is not None and node.acall is None:
+        if node.timeout is not None and not _timeout_capable(node):
             raise sync_timeout_unsupported(name)
         subscribed.update(node.triggers)
         reads = [node.channels] if isinstance(node.channels, str) else node.channels
@@ -108,3 +110,56 @@ def _check_inputs(
         raise ValueError(
             f"None of the input channels {inputs} are subscribed to by any node"
         )
+
+
+def _timeout_capable(node: PregelNode) -> bool:
+    """Whether every part of ``node`` runs natively async, so a timeout can cancel it.
+
+    A timeout cancels the node's coroutine; sync code inside it (a sync
+    function behind a runnable, a sync writer, one sync branch of a parallel
+    map) would keep running, so LangGraph refuses such nodes up front.
+    """
+    if node.acall is None:
+        return False
+    parts = [node.bound]
+    for writer in node.writers:
+        parts.extend(getattr(writer, "runnables", ()))
+    return all(natively_async(part) for part in parts)
+
+
+def natively_async(runnable: Any) -> bool:
+    """Whether a runnable's ``ainvoke`` awaits async code all the way down.
+
+    Anything that is not a runnable (a plain function) is judged by the
+    caller from its own ``async def``; it passes here.
+    """
+    kind = type(runnable)
+    if not (hasattr(kind, "invoke") and hasattr(kind, "ainvoke")):
+        return True
+    core = sys.modules.get("langchain_core.runnables")
+    if core is None:
+        # Without langchain-core the only runnables are our own graphs and
+        # callables, which carry their own async flag.
+        return getattr(runnable, "afunc", True) is not None
+    while isinstance(runnable, core.RunnableBinding):
+        runnable = runnable.bound
+    steps: Any = None
+    if isinstance(runnable, core.RunnableSequence):
+        steps = runnable.steps
+    elif isinstance(runnable, core.RunnableParallel):
+        steps = runnable.steps__.values()
+    if steps is not None:
+        return all(natively_async(step) for step in steps)
+    if isinstance(runnable, core.RunnableLambda):
+        return bool(getattr(runnable, "afunc", None))
+    if hasattr(runnable, "afunc"):
+        return runnable.afunc is not None and not _in_executor(runnable.afunc)
+    ainvoke = getattr(type(runnable), "ainvoke", None)
+    return ainvoke is not None and ainvoke is not core.Runnable.ainvoke
+
+
+def _in_executor(afunc: Any) -> bool:
+    """An ``afunc`` that only runs the sync function in a thread."""
+    return isinstance(afunc, partial) and getattr(afunc.func, "__name__", "") == (
+        "run_in_executor"
+    )

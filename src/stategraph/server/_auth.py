@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from starlette.authentication import AuthCredentials
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.middleware import Middleware
@@ -318,13 +319,27 @@ class AuthMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             # Rejections are ApiErrors: the app's handler answers them.
-            scope[SCOPE_KEY] = await self.auth.authenticate(scope)
+            await authenticate_scope(self.auth, scope)
         await self.app(scope, receive, send)
 
 
-def protect(routes: Sequence[Route], auth: ServerAuth) -> list[Route]:
-    """``routes`` with every request authenticated first."""
-    middleware = [Middleware(AuthMiddleware, auth=auth)]
+async def authenticate_scope(auth: ServerAuth, scope: Scope) -> None:
+    """Authenticate the request; its user also goes where Starlette keeps one.
+
+    ``request.user`` and ``request.auth`` then work in what runs after (the
+    user app's routes, and its middleware under ``auth_first``).
+    """
+    found = await auth.authenticate(scope)
+    scope[SCOPE_KEY] = found
+    scope["user"] = found.user
+    scope["auth"] = AuthCredentials(list(found.permissions))
+
+
+def protect(
+    routes: Sequence[Route], auth: ServerAuth, inner: Sequence[Middleware] = ()
+) -> list[Route]:
+    """``routes`` with every request authenticated first, then ``inner``."""
+    middleware = [Middleware(AuthMiddleware, auth=auth), *inner]
     return [
         Route(
             route.path,

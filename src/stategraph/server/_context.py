@@ -54,6 +54,8 @@ class ServerContext:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     crons: CronScheduler | None = None
     ttl: ThreadSweeper | None = None
+    #: ``False`` under ``http.disable_webhooks``: runs' webhooks are not called.
+    webhooks: bool = True
 
     @property
     def runs(self) -> RunQueue:

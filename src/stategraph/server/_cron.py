@@ -3,7 +3,9 @@
 ``minute hour day-of-month month day-of-week``, each ``*``, a number, a
 ``a-b`` range, a ``,`` list, with optional ``/step``; months and weekdays also
 by name (``jan``, ``mon``); weekday 0 and 7 are Sunday. When both day fields
-are restricted, a day matching either fires (as cron does). Pure functions:
+are restricted, a day matching either fires (as cron does). A sixth field is
+the second (as croniter, which LangGraph's server uses, reads it), so
+``* * * * * */10`` fires every ten seconds; without it, at second 0. Pure functions:
 the scheduler that fires crons lives in ``_scheduler``.
 """
 
@@ -25,6 +27,7 @@ _FIELDS = (
     (1, 31, None),
     (1, 12, _MONTHS),
     (0, 7, _DAYS),
+    (0, 59, None),
 )
 #: How far ahead a schedule is searched (Feb 29 on a Monday takes 28 years).
 _HORIZON = timedelta(days=366 * 30)
@@ -41,6 +44,7 @@ class Schedule:
     weekdays: frozenset[int]
     any_day: bool
     any_weekday: bool
+    seconds: frozenset[int] = frozenset({0})
 
     def day_matches(self, moment: datetime) -> bool:
         """Whether the day of ``moment`` fires, with cron's OR of the day fields."""
@@ -84,10 +88,10 @@ def parse_schedule(expression: str) -> Schedule:
         ValueError: When the expression is malformed.
     """
     parts = expression.split()
-    if len(parts) != 5:
-        raise ValueError(f"expected 5 fields, got {len(parts)}")
+    if len(parts) not in (5, 6):
+        raise ValueError(f"expected 5 fields (or 6 with seconds), got {len(parts)}")
     try:
-        fields = [_field(p, *spec) for p, spec in zip(parts, _FIELDS, strict=True)]
+        fields = [_field(p, *spec) for p, spec in zip(parts, _FIELDS, strict=False)]
     except ValueError as exc:
         raise ValueError(f"invalid field: {exc}") from None
     weekdays = {d % 7 for d in fields[4]}
@@ -99,6 +103,7 @@ def parse_schedule(expression: str) -> Schedule:
         weekdays=frozenset(weekdays),
         any_day=parts[2] == "*",
         any_weekday=parts[4] == "*",
+        seconds=frozenset(fields[5]) if len(fields) == 6 else frozenset({0}),
     )
 
 
@@ -119,13 +124,13 @@ def zone(name: str | None) -> ZoneInfo | timezone:
 def next_fire(
     schedule: Schedule, after: datetime, tz: ZoneInfo | timezone = timezone.utc
 ) -> datetime | None:
-    """The first minute strictly after ``after`` the schedule fires, in UTC.
+    """The first second strictly after ``after`` the schedule fires, in UTC.
 
     Wall-clock fields are read in ``tz``. ``None`` if it never fires (such as
     February 30th).
     """
-    local = after.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
-    moment = local + timedelta(minutes=1)
+    local = after.astimezone(tz).replace(tzinfo=None, microsecond=0)
+    moment = local + timedelta(seconds=1)
     limit = local + _HORIZON
     while moment <= limit:
         if moment.month not in schedule.months:
@@ -134,9 +139,15 @@ def next_fire(
         elif not schedule.day_matches(moment):
             moment = datetime(moment.year, moment.month, moment.day) + timedelta(days=1)
         elif moment.hour not in schedule.hours:
-            moment = moment.replace(minute=0) + timedelta(hours=1)
+            moment = moment.replace(minute=0, second=0) + timedelta(hours=1)
         elif moment.minute not in schedule.minutes:
-            moment += timedelta(minutes=1)
+            moment = moment.replace(second=0) + timedelta(minutes=1)
+        elif moment.second not in schedule.seconds:
+            later = [s for s in schedule.seconds if s > moment.second]
+            if later:
+                moment = moment.replace(second=min(later))
+            else:
+                moment = moment.replace(second=0) + timedelta(minutes=1)
         else:
             return moment.replace(tzinfo=tz).astimezone(timezone.utc)
     return None

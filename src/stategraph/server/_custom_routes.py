@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.authentication import AuthCredentials
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
-from stategraph.server._auth import SCOPE_KEY, ServerAuth
+from stategraph.server._auth import ServerAuth, authenticate_scope
+from stategraph.server._http_layout import stack
 
 #: Route groups ``http.disable_<group>`` can leave out.
 GROUPS = ("assistants", "threads", "runs", "store", "meta")
@@ -44,10 +44,8 @@ _CORS_KEYS = {
     "expose_headers": list,
     "max_age": int,
 }
-_UNSUPPORTED = {
-    "mount_prefix": "serve the app under a prefix with a proxy instead",
-    "middleware_order": "custom middleware always runs before authentication",
-}
+#: ``http.middleware_order`` values: the user's middleware around auth, or inside.
+MIDDLEWARE_ORDERS = ("middleware_first", "auth_first")
 # Accepted and not applied: this server does not log request headers.
 _IGNORED = ("logging_headers",)
 #: Headers never copied into a run's config, whatever the patterns say.
@@ -117,6 +115,11 @@ class HttpSettings:
             ``/openapi.json``; ``/ok`` always answers).
         cors: ``CORSMiddleware`` arguments replacing the default ones.
         configurable_headers: Request headers copied into runs' config.
+        disable_webhooks: Runs' ``webhook`` URLs are accepted and never called.
+        mount_prefix: Serve the API under this path (``/ok`` stays at the root).
+        auth_first: ``middleware_order: "auth_first"``: the app's middleware
+            runs after authentication, on each route, instead of around
+            everything.
     """
 
     app: str | None = None
@@ -124,6 +127,27 @@ class HttpSettings:
     disabled: frozenset[str] = frozenset()
     cors: Mapping[str, Any] | None = None
     configurable_headers: HeaderFilter | None = None
+    disable_webhooks: bool = False
+    mount_prefix: str | None = None
+    auth_first: bool = False
+
+
+def check_mount_prefix(raw: Any, name: str = "'http.mount_prefix'") -> str | None:
+    """A mount prefix checked, without a trailing ``/`` (as LangGraph).
+
+    Raises:
+        ValueError: For a path not starting with ``/``, or a reserved one.
+    """
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or not raw.startswith("/"):
+        raise ValueError(
+            f"{name} must be a path starting with '/', such as '/my-api', got {raw!r}"
+        )
+    prefix = raw.rstrip("/")
+    if not prefix or prefix == "/noauth" or prefix.startswith("/noauth/"):
+        raise ValueError(f"{name} cannot be {raw!r}")
+    return prefix
 
 
 def parse_http(raw: Any) -> HttpSettings | None:
@@ -137,19 +161,20 @@ def parse_http(raw: Any) -> HttpSettings | None:
     if not isinstance(raw, Mapping):
         raise ValueError(f"'http' must be an object, got {raw!r}")
     known = {"app", "enable_custom_route_auth", "cors", "configurable_headers"}
-    known |= {*_UNSUPPORTED, *_IGNORED}
+    known |= {"mount_prefix", "middleware_order", *_IGNORED}
     flags = {f"disable_{g}" for g in (*GROUPS, *_ABSENT_GROUPS, "webhooks")}
     unknown = sorted(set(raw) - known - flags)
     if unknown:
         raise ValueError(f"'http' has unknown keys {unknown}; known: {sorted(known)}")
-    for key, advice in _UNSUPPORTED.items():
-        if raw.get(key) not in (None, "", "middleware_first"):
-            raise ValueError(f"'http.{key}' is not supported yet; {advice}")
+    order = raw.get("middleware_order")
+    if order is not None and order not in MIDDLEWARE_ORDERS:
+        raise ValueError(
+            f"'http.middleware_order' must be one of {list(MIDDLEWARE_ORDERS)},"
+            f" got {order!r}"
+        )
     for key in (*flags, "enable_custom_route_auth"):
         if not isinstance(raw.get(key, False), bool):
             raise ValueError(f"'http.{key}' must be true or false, got {raw[key]!r}")
-    if raw.get("disable_webhooks"):
-        raise ValueError("'http.disable_webhooks' is not supported yet")
     app = raw.get("app")
     if app is not None and (not isinstance(app, str) or ":" not in app):
         raise ValueError(f"'http.app' must be a 'path.py:attr' spec, got {app!r}")
@@ -159,6 +184,9 @@ def parse_http(raw: Any) -> HttpSettings | None:
         disabled=frozenset(g for g in GROUPS if raw.get(f"disable_{g}")),
         cors=_cors(raw.get("cors")),
         configurable_headers=_header_filter(raw.get("configurable_headers")),
+        disable_webhooks=raw.get("disable_webhooks", False),
+        mount_prefix=check_mount_prefix(raw.get("mount_prefix")),
+        auth_first=order == "auth_first",
     )
 
 
@@ -204,12 +232,20 @@ class CustomRoutes(BaseRoute):
     Args:
         app: The user's app.
         auth: Authenticate each request first (``enable_custom_route_auth``).
+        middleware: Run after authentication, before the app's router (the
+            app's own middleware under ``middleware_order: "auth_first"``).
     """
 
-    def __init__(self, app: Starlette, auth: ServerAuth | None) -> None:
+    def __init__(
+        self,
+        app: Starlette,
+        auth: ServerAuth | None,
+        middleware: Sequence[Middleware] = (),
+    ) -> None:
         self.app = app
         self.routes: Sequence[BaseRoute] = app.router.routes
         self._auth = auth
+        self._router = stack(app.router, middleware)
 
     @property
     def custom_routes(self) -> Sequence[BaseRoute]:
@@ -235,16 +271,13 @@ class CustomRoutes(BaseRoute):
         """Serve the request with the user's router."""
         if self._auth is not None and scope["type"] == "http":
             # Rejections are ApiErrors: the server's handler answers them.
-            found = await self._auth.authenticate(scope)
-            scope[SCOPE_KEY] = found
-            scope["user"] = found.user
-            scope["auth"] = AuthCredentials(list(found.permissions))
+            await authenticate_scope(self._auth, scope)
         scope["router"] = self.app.router  # its url_for finds its routes
         # FastAPI's own middleware stack gives routes a stack closing uploaded
         # files; its routes refuse to run without one, so it is provided here.
-        async with contextlib.AsyncExitStack() as stack:
-            scope.setdefault("fastapi_middleware_astack", stack)
-            await self.app.router(scope, receive, send)
+        async with contextlib.AsyncExitStack() as files:
+            scope.setdefault("fastapi_middleware_astack", files)
+            await self._router(scope, receive, send)
 
 
 def arrange(
@@ -336,6 +369,7 @@ __all__ = (
     "HttpSettings",
     "arrange",
     "check_app",
+    "check_mount_prefix",
     "cors_middleware",
     "exception_handlers",
     "load_user_app",

@@ -6,7 +6,8 @@ batches by one task per process (never on the graph's path), with a
 notification per batch; readers in any process read the frames after the
 last one they have, woken by those notifications and polling too, so a lost
 notification only delays a frame. The run's end and its ``/wait`` result
-are its row in the streams table. Thread events are notifications. Cancel
+are its row in the streams table. Thread events are notifications; who
+watches a thread is marked with advisory locks (``_pg_watch``). Cancel
 requests go to the run's row, where the PostgreSQL run queue's workers see
 them. Finished streams are deleted after the retention window.
 """
@@ -37,6 +38,7 @@ from stategraph.server._broker import (
     ThreadWatch,
 )
 from stategraph.server._pg_listen import Listener
+from stategraph.server._pg_watch import MarkedWatch, WatchMarks
 from stategraph.server._queue import CancelAction
 from stategraph.server._storage.postgres import PostgresStorage
 
@@ -154,6 +156,7 @@ class PostgresBroker(Broker):
         self._wakes: dict[str, set[asyncio.Event]] = {}
         self._listener: Listener | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._marks = WatchMarks(storage.pool, channel)
 
     def _sql(self, template: str) -> sql.Composed:
         return self._names.format(template)
@@ -175,6 +178,7 @@ class PostgresBroker(Broker):
                 await self._sweeper
         if self._listener is not None:
             await self._listener.aclose()
+        await self._marks.aclose()
 
     # -- streams ----------------------------------------------------------------
 
@@ -247,11 +251,13 @@ class PostgresBroker(Broker):
 
     async def watch(self, thread_id: str) -> ThreadWatch:
         """Watch the thread's events, from this and every other process."""
-        return await self._local.watch(thread_id)
+        watch = await self._local.watch(thread_id)
+        await self._marks.hold(thread_id)
+        return MarkedWatch(watch, self._marks, thread_id)
 
     async def watched(self, thread_id: str) -> bool:
-        """Always ``True``: watchers in other processes cannot be counted here."""
-        return True
+        """Whether a watcher in any process has the thread marked."""
+        return await self._marks.anyone(thread_id)
 
     async def notify(self, thread_id: str, event: ThreadEvent) -> None:
         """Give ``event`` to the thread's watchers in every process."""

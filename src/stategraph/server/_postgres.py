@@ -45,7 +45,9 @@ class PostgresOptions:
         lease_seconds: How long a worker's claim on a run lasts without a
             heartbeat; a run whose worker died is taken over after it.
         pool_size: Most connections the process opens (plus two listeners).
-        background: Run the cron scheduler here (one process should).
+        background: Run the cron scheduler and the store's TTL sweeper here.
+            Any number of processes may: cron ticks are claimed in the
+            database, and sweeping the store twice deletes nothing twice.
         redis_uri: Carry run streams and cancel signals through this Redis
             (``REDIS_URI``) instead of the database.
         redis_prefix: Start of the Redis keys (servers sharing one Redis

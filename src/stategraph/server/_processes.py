@@ -25,6 +25,12 @@ from stategraph.server._postgres import PostgresOptions
 
 logger = logging.getLogger("stategraph.server")
 
+#: Seconds an idle keep-alive connection stays open. Longer than the idle
+#: expiry of common clients (httpx 5 s, aiohttp 15 s, Node's 4 s) so that
+#: they close first: with uvicorn's default of 5 s the server may close a
+#: connection just as httpx reuses it, and the request fails with ReadError.
+KEEP_ALIVE_SECONDS = 30
+
 
 def _logging() -> None:
     level = os.environ.get("STATEGRAPH_LOG_LEVEL", "WARNING").upper()
@@ -57,12 +63,13 @@ def run_api(config: Path, options: PostgresOptions, sock: socket.socket) -> None
 
     _logging()
     _exit_with_parent()
-    app = _app(config, replace(options, role="api", background=False))
+    app = _app(config, replace(options, role="api"))
     server = uvicorn.Server(
         uvicorn.Config(
             app,
             log_level="warning",
             lifespan="on",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
             # Open streams must not hold a stopping process for long; their
             # clients reconnect to another process.
             timeout_graceful_shutdown=5,

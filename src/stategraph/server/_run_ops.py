@@ -89,7 +89,7 @@ async def _thread_for_run(
             raise ApiError(404, f"Thread {thread_id} not found")
     # A thread made for a run lives as long as the config's default TTL says.
     if ctx.ttl is not None:
-        ctx.ttl.set(thread_id, None)
+        await ctx.ttl.set(thread_id, None)
     # It gets the run's metadata, as in LangGraph's server: an auth handler
     # stamping an owner on the run owns the new thread too.
     metadata = {**(kwargs["config"].get("metadata") or {}), **kwargs["metadata"]}

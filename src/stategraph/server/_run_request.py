@@ -33,7 +33,9 @@ DURABILITY = ("sync", "async", "exit")
 
 def _stream_modes(body: Mapping[str, Any]) -> list[str]:
     raw = body.get("stream_mode")
-    modes = ["values"] if raw is None else [raw] if isinstance(raw, str) else raw
+    # Any empty value means the default, as LangGraph's server reads it: the JS
+    # useStream hook sends [] when nothing asks for a mode and expects values.
+    modes = ["values"] if not raw else [raw] if isinstance(raw, str) else raw
     if not isinstance(modes, list) or not all(isinstance(m, str) for m in modes):
         raise ApiError(422, f"'stream_mode' must be a string or a list, got {raw!r}")
     for mode in modes:

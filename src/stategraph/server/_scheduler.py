@@ -1,8 +1,11 @@
 """The cron scheduler: fires due crons as runs and moves them to their next time.
 
-One task per app. It sleeps until the earliest ``next_run_date`` (at most a
-minute, so edits are seen) or until ``wake()``; firing goes through the same
-``create_run`` as HTTP requests, so validation and double texting apply.
+One task per serving process. It sleeps until the earliest ``next_run_date``
+(at most a minute, so edits made in other processes are seen) or until
+``wake()``; firing goes through the same ``create_run`` as HTTP requests, so
+validation and double texting apply. Several processes (and supervisors) on
+one database each run a scheduler: each tick is claimed in the storage
+(``Storage.claim_cron``), so it fires once.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from stategraph.errors import GraphBubbleUp
 from stategraph.server._cron import next_fire, parse_schedule, zone
 from stategraph.server._http import ApiError
 from stategraph.server._run_ops import create_run
@@ -25,6 +29,8 @@ logger = logging.getLogger("stategraph.server")
 
 #: Longest sleep between looks at the crons.
 MAX_SLEEP_SECONDS = 60.0
+#: Pause before looking again after a look failed.
+RETRY_SECONDS = 5.0
 
 
 def next_run_date(cron: dict[str, Any], after: datetime) -> str | None:
@@ -45,6 +51,7 @@ class CronScheduler:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
 
     def start(self) -> None:
         """Start the scheduling task on the running loop."""
@@ -59,6 +66,9 @@ class CronScheduler:
 
     async def aclose(self) -> None:
         """Stop the scheduling task."""
+        # Python 3.11's wait_for can swallow a cancel arriving as the wake
+        # event is set; the flag ends the loop then.
+        self._closing = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -66,9 +76,17 @@ class CronScheduler:
 
     async def _run(self) -> None:
         assert self._wake is not None
-        while True:
+        while not self._closing:
             now = self._ctx.clock()
-            earliest = await self.tick(now)
+            try:
+                earliest = await self.tick(now)
+            except GraphBubbleUp:
+                raise
+            except Exception:
+                # The database may be briefly unreachable: the scheduler must
+                # outlive that, so it looks again soon.
+                logger.exception("looking at the crons failed; trying again")
+                earliest = now + timedelta(seconds=RETRY_SECONDS)
             delay = MAX_SLEEP_SECONDS
             if earliest is not None:
                 delay = min(delay, max(0.0, (earliest - now).total_seconds()))
@@ -84,33 +102,60 @@ class CronScheduler:
         )
         earliest = None
         for cron in page.items:
-            if cron["next_run_date"] is None:
-                continue
-            if datetime.fromisoformat(cron["next_run_date"]) <= now:
-                await self._fire(cron, now)
-            if cron["next_run_date"] is not None:
-                due = datetime.fromisoformat(cron["next_run_date"])
-                earliest = due if earliest is None else min(earliest, due)
+            due = cron["next_run_date"]
+            if due is not None and datetime.fromisoformat(due) <= now:
+                due = await self._claim(cron, now)
+            if due is not None:
+                moment = datetime.fromisoformat(due)
+                earliest = moment if earliest is None else min(earliest, moment)
         return earliest
 
-    async def _fire(self, cron: dict[str, Any], now: datetime) -> None:
-        end = cron["end_time"]
-        if end is None or now < datetime.fromisoformat(end):
-            body = {
-                k: v
-                for k, v in cron["payload"].items()
-                if k not in ("schedule", "timezone")
-            }
-            if cron["thread_id"] is None:
-                body["on_completion"] = cron["on_run_completed"] or "delete"
-            try:
-                await create_run(self._ctx, body, cron["thread_id"])
-            except ApiError as exc:
-                logger.warning(
-                    "cron %s could not start a run: %s", cron["cron_id"], exc
-                )
-            cron["next_run_date"] = next_run_date(cron, now)
-        else:
-            cron["next_run_date"] = None  # past its end time: never again
-        cron["updated_at"] = now.isoformat()
-        await self._ctx.storage.put_cron(cron)
+    async def _claim(self, cron: dict[str, Any], now: datetime) -> str | None:
+        """Take the due tick and fire it; the cron's next fire time after that.
+
+        Every process with a scheduler looks at the same crons; the storage's
+        claim lets one of them have each tick, and the others move on. The
+        tick is claimed before the run starts, so a process dying in between
+        loses that tick rather than another process repeating it.
+        """
+        live = _before_end(cron, now)
+        following = next_run_date(cron, now) if live else None  # ended: never again
+        changes = {"next_run_date": following, "updated_at": now.isoformat()}
+        claimed = await self._ctx.storage.claim_cron(
+            cron["cron_id"], cron["next_run_date"], changes
+        )
+        if claimed is None:  # another process had it, or it was just changed
+            fresh = await self._ctx.storage.get_cron(cron["cron_id"])
+            if fresh is None or not fresh["enabled"]:
+                return None
+            due: str | None = fresh["next_run_date"]
+            return due
+        if live and claimed["enabled"]:
+            await self._start_run(claimed)
+        return following
+
+    async def _start_run(self, cron: dict[str, Any]) -> None:
+        payload = cron["payload"]
+        body = {k: v for k, v in payload.items() if k not in ("schedule", "timezone")}
+        # As LangGraph's server: the cron's metadata (which PATCH changes)
+        # under the payload's own.
+        body["metadata"] = {
+            **(cron["metadata"] or {}),
+            **(payload.get("metadata") or {}),
+        }
+        if cron["thread_id"] is None:
+            body.setdefault("on_completion", cron["on_run_completed"] or "delete")
+        try:
+            await create_run(self._ctx, body, cron["thread_id"])
+        except ApiError as exc:
+            logger.warning("cron %s could not start a run: %s", cron["cron_id"], exc)
+
+
+def _before_end(cron: dict[str, Any], now: datetime) -> bool:
+    """Whether the cron still fires at ``now`` (its ``end_time`` not passed)."""
+    if cron["end_time"] is None:
+        return True
+    end = datetime.fromisoformat(cron["end_time"])
+    if end.tzinfo is None:  # a time without offset is read as UTC
+        end = end.replace(tzinfo=timezone.utc)
+    return now <= end

@@ -49,8 +49,6 @@ async def delete_thread(ctx: ServerContext, thread_id: str) -> None:
         await ctx.broker.discard(run_id)
     await ctx.storage.delete_thread(thread_id)
     await ctx.checkpointer.adelete_thread(thread_id)
-    if ctx.ttl is not None:
-        ctx.ttl.forget(thread_id)
 
 
 def empty_state() -> dict[str, Any]:

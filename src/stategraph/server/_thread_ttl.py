@@ -6,7 +6,8 @@ looks every ``sweep_interval_minutes`` or at the earliest expiry, whichever
 comes first. Strategy ``delete`` removes an expired thread with its runs and
 checkpoints; ``keep_latest`` keeps the thread and prunes all but its latest
 checkpoint (as LangGraph's server does), after which it no longer expires.
-Expiry times are kept in memory, as the threads themselves are.
+Expiry times are kept in the server's storage (a table in PostgreSQL), next
+to the threads.
 """
 
 from __future__ import annotations
@@ -14,19 +15,27 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from stategraph.errors import GraphBubbleUp
 from stategraph.server._http import ApiError
 from stategraph.server._thread_state import delete_thread
 
 if TYPE_CHECKING:
     from stategraph.server._context import ServerContext
 
+logger = logging.getLogger("stategraph.server")
+
 #: How often expired threads are looked for unless the config says otherwise.
 SWEEP_INTERVAL_MINUTES = 5.0
+#: Pause before sweeping again after a sweep failed.
+RETRY_SECONDS = 5.0
+#: Expired threads claimed at once by a sweep.
+SWEEP_BATCH = 100
 #: What happens to a thread when its time is up.
 STRATEGIES = ("delete", "keep_latest")
 Strategy = Literal["delete", "keep_latest"]
@@ -112,7 +121,11 @@ def thread_ttl(body: Mapping[str, Any]) -> ThreadTTL | None:
 
 
 class ThreadSweeper:
-    """Deletes the threads of one server when their time is up.
+    """Acts on the threads of one server when their time is up.
+
+    Expiry times live in the storage, so they survive restarts and every
+    process of a cluster sees them; each process may sweep, and the storage
+    hands each expired thread to one of them (``claim_expired_threads``).
 
     Args:
         ctx: The server (its storage, queue, checkpointer and clock).
@@ -122,48 +135,42 @@ class ThreadSweeper:
     def __init__(self, ctx: ServerContext, config: ThreadTTLConfig | None) -> None:
         self._ctx = ctx
         self.config = config or ThreadTTLConfig()
-        self.expires: dict[str, datetime] = {}
-        self.ttls: dict[str, ThreadTTL] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
 
-    def set(self, thread_id: str, ttl: ThreadTTL | float | None) -> None:
+    async def set(self, thread_id: str, ttl: ThreadTTL | float | None) -> None:
         """Let the thread live ``ttl`` from now (``None``: the default)."""
         if not isinstance(ttl, ThreadTTL):
             minutes = self.config.default_ttl if ttl is None else ttl
             if minutes is None:
                 return
             ttl = ThreadTTL(minutes)
-        if ttl.strategy is None:
-            ttl = ThreadTTL(ttl.minutes, self.config.strategy)
-        self.ttls[thread_id] = ttl
-        self.expires[thread_id] = self._ctx.clock() + timedelta(minutes=ttl.minutes)
-        if self._wake is not None:
-            self._wake.set()  # the new expiry may be the earliest
-
-    def forget(self, thread_id: str) -> None:
-        """The thread is gone: stop tracking it."""
-        self.expires.pop(thread_id, None)
-        self.ttls.pop(thread_id, None)
-
-    def describe(self, thread_id: str) -> dict[str, Any] | None:
-        """The thread's TTL as ``GET /threads/{id}?include=ttl`` shows it."""
-        at = self.expires.get(thread_id)
-        ttl = self.ttls.get(thread_id)
-        if at is None or ttl is None:
-            return None
-        return {
-            "strategy": ttl.strategy,
+        at = self._ctx.clock() + timedelta(minutes=ttl.minutes)
+        record = {
+            "strategy": ttl.strategy or self.config.strategy,
             "ttl_minutes": ttl.minutes,
             "expires_at": at.isoformat(),
         }
+        await self._ctx.storage.put_thread_ttl(thread_id, record)
+        if self._wake is not None:
+            self._wake.set()  # the new expiry may be the earliest
+
+    async def describe(self, thread_id: str) -> dict[str, Any] | None:
+        """The thread's TTL as ``GET /threads/{id}?include=ttl`` shows it."""
+        return await self._ctx.storage.get_thread_ttl(thread_id)
 
     def start(self) -> None:
         """Start the sweeping task on the running loop."""
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._task = self._loop.create_task(self._run())
+
+    def wake(self) -> None:
+        """Sweep now on the sweeping task (callable from the server's loop)."""
+        if self._wake is not None:
+            self._wake.set()
 
     def sweep_soon(self) -> concurrent.futures.Future[list[str]]:
         """Sweep now on the server's loop (callable from any thread)."""
@@ -173,6 +180,9 @@ class ThreadSweeper:
 
     async def aclose(self) -> None:
         """Stop the sweeping task."""
+        # Python 3.11's wait_for can swallow a cancel arriving as the wake
+        # event is set; the flag ends the loop then.
+        self._closing = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -180,38 +190,56 @@ class ThreadSweeper:
 
     async def _run(self) -> None:
         assert self._wake is not None
-        while True:
-            await self.sweep()
+        while not self._closing:
             delay = self.config.sweep_interval_minutes * 60
-            if self.expires:
-                due = min(self.expires.values()) - self._ctx.clock()
-                delay = min(delay, max(0.0, due.total_seconds()))
+            try:
+                await self.sweep()
+                due = await self._ctx.storage.next_thread_expiry()
+            except GraphBubbleUp:
+                raise
+            except Exception:
+                # The database may be briefly unreachable: the sweeper must
+                # outlive that, so it looks again soon.
+                logger.exception("sweeping expired threads failed; trying again")
+                due = self._ctx.clock() + timedelta(seconds=RETRY_SECONDS)
+            if due is not None:
+                wait = (due - self._ctx.clock()).total_seconds()
+                delay = min(delay, max(0.0, wait))
             # Sleeping until the next expiry is the schedule, not a sync.
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
             self._wake.clear()
 
     async def sweep(self) -> list[str]:
-        """Act on every expired thread; return their ids."""
+        """Act on every expired thread this process claims; return their ids."""
         now = self._ctx.clock()
-        expired = [tid for tid, at in self.expires.items() if at <= now]
+        # Claimed expiries move to the next sweep: if this process dies
+        # before acting, another one takes them then.
+        retry = now + timedelta(minutes=self.config.sweep_interval_minutes)
         swept = []
-        for thread_id in expired:
-            ttl = self.ttls.get(thread_id)
-            if ttl is not None and ttl.strategy == "keep_latest":
-                if await self._ctx.runs.in_flight(thread_id):
-                    # Pruning under a run would race its writes: next sweep.
-                    later = timedelta(minutes=self.config.sweep_interval_minutes)
-                    self.expires[thread_id] = now + later
-                    continue
-                self.forget(thread_id)
-                if await self._ctx.storage.get_thread(thread_id) is not None:
-                    await self._ctx.checkpointer.aprune(
-                        [thread_id], strategy="keep_latest"
-                    )
-            else:
-                self.forget(thread_id)
-                if await self._ctx.storage.get_thread(thread_id) is not None:
-                    await delete_thread(self._ctx, thread_id)
-            swept.append(thread_id)
-        return swept
+        while True:
+            claimed = await self._ctx.storage.claim_expired_threads(
+                now, retry, SWEEP_BATCH
+            )
+            for thread_id, ttl in claimed:
+                if await self._expire(thread_id, ttl["strategy"]):
+                    swept.append(thread_id)
+            if len(claimed) < SWEEP_BATCH:
+                return swept
+
+    async def _expire(self, thread_id: str, strategy: str) -> bool:
+        """Delete or prune one expired thread; ``False``: try next sweep."""
+        storage = self._ctx.storage
+        if strategy == "keep_latest":
+            if await self._ctx.runs.in_flight(thread_id):
+                # Pruning under a run would race its writes: the claim
+                # already moved the expiry to the next sweep.
+                return False
+            if await storage.get_thread(thread_id) is not None:
+                await self._ctx.checkpointer.aprune([thread_id], strategy="keep_latest")
+            await storage.delete_thread_ttl(thread_id)  # pruned once, as LangGraph
+        elif await storage.get_thread(thread_id) is not None:
+            await delete_thread(self._ctx, thread_id)
+        else:
+            await storage.delete_thread_ttl(thread_id)
+        return True

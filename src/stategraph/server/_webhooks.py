@@ -34,6 +34,9 @@ def send_webhook(
     url = run["kwargs"].get("webhook")
     if not url:
         return
+    if not ctx.webhooks:  # ``http.disable_webhooks``, as LangGraph's server
+        logger.info("webhooks are disabled: not calling %s", url)
+        return
     body = {
         **public_run(run),
         "run_started_at": started_at,

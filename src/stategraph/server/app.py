@@ -18,14 +18,15 @@ from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 import stategraph
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.server import assistants, crons, runs, store as store_routes, threads
-from stategraph.server._auth import protect, resolve_auth
+from stategraph.server._auth import ServerAuth, protect, resolve_auth
 from stategraph.server._broker import Broker, InMemoryBroker
 from stategraph.server._config import (
     ServerConfig,
@@ -36,7 +37,9 @@ from stategraph.server._config import (
 from stategraph.server._context import RUN_TIMEOUT_SECONDS, ServerContext, context
 from stategraph.server._custom_routes import (
     CustomRoutes,
+    HttpSettings,
     arrange,
+    check_mount_prefix,
     cors_middleware,
     exception_handlers,
     load_user_app,
@@ -45,6 +48,7 @@ from stategraph.server._custom_routes import (
 )
 from stategraph.server._executor import execute_run
 from stategraph.server._http import http_error, json_response
+from stategraph.server._http_layout import mounted, with_middleware
 from stategraph.server._openapi import docs, openapi
 from stategraph.server._pg_queue import PostgresRunQueue
 from stategraph.server._postgres import PostgresOptions, open_postgres
@@ -60,6 +64,8 @@ from stategraph.store.memory import InMemoryStore
 
 #: Environment variable naming the ``langgraph.json`` of ``create_app_from_env``.
 CONFIG_ENV = "STATEGRAPH_CONFIG"
+#: Environment variable serving the API under a path (as ``http.mount_prefix``).
+MOUNT_PREFIX_ENV = "MOUNT_PREFIX"
 #: Environment variable with the PostgreSQL URI of ``create_app_from_env``.
 DATABASE_ENV = "DATABASE_URI"
 
@@ -205,6 +211,30 @@ _RESOURCE_GROUPS = {
 _STUDIO_ROUTES = studio_routes()
 
 
+def _layout(
+    http: HttpSettings | None, user_app: Starlette | None, auth: ServerAuth | None
+) -> tuple[list[BaseRoute], list[Middleware]]:
+    """The app's routes and app-wide middleware, as the ``http`` settings say."""
+    # ``auth_first``: the user's middleware wraps each route, inside auth.
+    inner = user_middleware(user_app) if http is not None and http.auth_first else []
+    groups = {
+        name: with_middleware(group, inner)
+        if auth is None
+        else protect(group, auth, inner)
+        for name, group in _RESOURCE_GROUPS.items()
+    }
+    custom = None
+    if user_app is not None:
+        guard = auth if http is not None and http.enable_custom_route_auth else None
+        custom = CustomRoutes(user_app, guard, inner)
+    disabled = frozenset() if http is None else http.disabled
+    public = with_middleware(_PUBLIC_ROUTES, inner)
+    studio = with_middleware(_STUDIO_ROUTES, inner)
+    around = [] if inner else user_middleware(user_app)
+    routes = arrange(public, groups, studio, custom, disabled)
+    return routes, [*around, cors_middleware(http, _EXPOSED)]
+
+
 def create_app(
     graphs: Mapping[str, Any] | None = None,
     *,
@@ -285,16 +315,8 @@ def create_app(
     user_app = (
         None if config is None else load_user_app(http, config.base_dir, import_object)
     )
-    groups = (
-        _RESOURCE_GROUPS
-        if auth is None
-        else {name: protect(group, auth) for name, group in _RESOURCE_GROUPS.items()}
-    )
-    custom = None
-    if user_app is not None:
-        guard = auth if http is not None and http.enable_custom_route_auth else None
-        custom = CustomRoutes(user_app, guard)
-    disabled = frozenset() if http is None else http.disabled
+    routes, middleware = _layout(http, user_app, auth)
+    ctx.webhooks = http is None or not http.disable_webhooks
     # A saver given in code wins over the one langgraph.json names.
     lifespan = partial(
         _lifespan,
@@ -304,8 +326,8 @@ def create_app(
         PostgresOptions(postgres) if isinstance(postgres, str) else postgres,
     )
     app = Starlette(
-        routes=arrange(_PUBLIC_ROUTES, groups, _STUDIO_ROUTES, custom, disabled),
-        middleware=[*user_middleware(user_app), cors_middleware(http, _EXPOSED)],
+        routes=routes,
+        middleware=middleware,
         exception_handlers=exception_handlers(
             {HTTPException: http_error, Exception: _internal_error}, user_app
         ),
@@ -315,7 +337,12 @@ def create_app(
     app.state.auth = auth
     app.state.header_filter = None if http is None else http.configurable_headers
     ctx.app = app
-    return app
+    # As LangGraph's server, the environment's prefix wins over the config's.
+    env_prefix = os.environ.get(MOUNT_PREFIX_ENV)
+    prefix = check_mount_prefix(env_prefix, MOUNT_PREFIX_ENV) or (
+        None if http is None else http.mount_prefix
+    )
+    return app if prefix is None else mounted(app, prefix, ok)
 
 
 def create_app_from_env() -> Starlette:

@@ -263,13 +263,17 @@ async def join_stream(request: Request) -> Response:
     ctx, run = await _load_run(request)
     stream = await ctx.broker.get(run["run_id"])
     after = _last_event_id(request)
+    # Location is where the JS SDK reconnects (with Last-Event-ID) when the
+    # connection drops; without it a dropped join is an error.
+    stateless = "thread_id" not in request.path_params
+    headers = _locations(run, stateless, "stream")
     if stream is None:
 
         async def nothing() -> AsyncIterator[bytes]:
             return
             yield b""  # an async generator that ends at once
 
-        return event_stream_response(nothing())
+        return event_stream_response(nothing(), headers)
     body = _sse_body(
         ctx,
         stream,
@@ -278,7 +282,7 @@ async def join_stream(request: Request) -> Response:
         modes=_join_modes(request),
         cancel_on_disconnect=_flag(request, "cancel_on_disconnect"),
     )
-    return event_stream_response(body)
+    return event_stream_response(body, headers)
 
 
 async def cancel(request: Request) -> Response:

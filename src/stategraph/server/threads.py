@@ -89,7 +89,7 @@ async def create(request: Request) -> Response:
         return json_response(existing)
     thread = new_thread(thread_id, dict(value.get("metadata") or {}))
     await ctx.storage.put_thread(thread)
-    ctx.sweeper.set(thread_id, ttl)
+    await ctx.sweeper.set(thread_id, ttl)
     supersteps = field(body, "supersteps", list)
     if supersteps:
         await _replay_supersteps(ctx, thread, supersteps)
@@ -107,7 +107,7 @@ async def get(request: Request) -> Response:
     if "ttl" in fields:
         thread = {
             **thread,
-            "ttl": context(request).sweeper.describe(thread["thread_id"]),
+            "ttl": await context(request).sweeper.describe(thread["thread_id"]),
         }
     return json_response(thread)
 
@@ -120,7 +120,7 @@ async def patch(request: Request) -> Response:
     thread = await thread_for(request, "update", request.path_params["id"], value)
     ttl = thread_ttl(body)
     if ttl is not None:
-        ctx.sweeper.set(thread["thread_id"], ttl)
+        await ctx.sweeper.set(thread["thread_id"], ttl)
     thread["metadata"] = {**thread["metadata"], **(value.get("metadata") or {})}
     thread["updated_at"] = now()
     await ctx.storage.put_thread(thread)
@@ -309,6 +309,8 @@ async def update_state(request: Request) -> Response:
 
 
 def _history_args(source: dict[str, Any]) -> tuple[int, Any, Any, dict[str, Any]]:
+    # LangGraph's server answers with the newest state alone unless told
+    # otherwise; its POST route reads ``limit or 1``, so 0 means 1 there too.
     limit = field(source, "limit", int, 1)
     before = source.get("before")
     if isinstance(before, str):
@@ -336,6 +338,8 @@ async def history(request: Request) -> Response:
             query["limit"] = int(query["limit"])
     else:
         query = await read_body(request, required=False)
+        if type(query.get("limit")) is int and query["limit"] == 0:
+            query["limit"] = 1
     limit, before, metadata, checkpoint = _history_args(query)
     graph = await graph_of(ctx, thread)
     if graph is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -31,11 +32,20 @@ def check_filter(filter: dict[str, Any] | None) -> None:
                     raise ValueError(f"Unsupported operator: {name}")
 
 
-def matches_filter(value: dict[str, Any], filter: dict[str, Any] | None) -> bool:
-    """Say whether a stored value passes every condition of ``filter``."""
+def matches_filter(
+    value: dict[str, Any],
+    filter: dict[str, Any] | None,
+    get: Callable[[dict[str, Any], str], Any] | None = None,
+) -> bool:
+    """Say whether a stored value passes every condition of ``filter``.
+
+    ``get(value, key)`` reads a filter key's field (default ``value.get(key)``).
+    """
     if not filter:
         return True
-    return all(compare(value.get(key), wanted) for key, wanted in filter.items())
+    if get is None:
+        return all(compare(value.get(k), wanted) for k, wanted in filter.items())
+    return all(compare(get(value, k), wanted) for k, wanted in filter.items())
 
 
 def compile_filter(filter: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
@@ -190,6 +200,19 @@ def does_match(condition: MatchCondition, namespace: tuple[str, ...]) -> bool:
     else:
         raise ValueError(f"Unsupported match type: {condition.match_type}")
     return all(p == "*" or k == p for k, p in pairs)
+
+
+def namespace_match_pattern(path: tuple[str, ...], match_type: str) -> str:
+    """The regex ``does_match`` amounts to on a dot-joined namespace.
+
+    ``"*"`` stands for one whole label; a prefix ends at a separator or the
+    end, a suffix starts at one or the start. Kept as LangGraph's
+    ``_namespace_match_pattern`` for code that matches namespace text itself.
+    """
+    body = r"\.".join("[^.]+" if part == "*" else re.escape(part) for part in path)
+    if match_type == "suffix":
+        return rf"(^|\.){body}\Z"
+    return rf"^{body}(\.|\Z)"
 
 
 def list_namespaces(

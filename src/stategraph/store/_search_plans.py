@@ -87,7 +87,7 @@ def run_search(
         kept = [
             (item, row)
             for item, row in zip(items, rows, strict=True)
-            if _match.matches_filter(item.value, residual)
+            if _match.matches_filter(item.value, residual, d.field)
         ][op.offset : op.offset + op.limit]
         items, rows = [item for item, _ in kept], [row for _, row in kept]
     if op.refresh_ttl and any(row[5] is not None for row in rows):

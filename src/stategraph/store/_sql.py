@@ -66,6 +66,10 @@ class Dialect(ABC):
     ) -> tuple[str, list[Any]] | None:
         """SQL for one top-level comparison on ``s.value``, or ``None`` if inexact."""
 
+    def field(self, value: dict[str, Any], key: str) -> Any:
+        """The field a filter key names, for conditions checked in Python."""
+        return value.get(key)
+
     @abstractmethod
     def similarity(self) -> str:
         """SQL scoring ``sv.embedding`` against one query-vector parameter."""

@@ -25,7 +25,11 @@ from stategraph.checkpoint.base._records import (
     get_serializable_checkpoint_metadata,
     writes_sort_key,
 )
-from stategraph.checkpoint.base._saver import BaseCheckpointSaver
+from stategraph.checkpoint.base._saver import (
+    BaseCheckpointSaver,
+    _with_msgpack_allowlist as _with_msgpack_allowlist,  # LangGraph private helper
+)
+from stategraph.checkpoint.base._step import StepWrites, saves_steps
 from stategraph.checkpoint.base.id import uuid6
 from stategraph.checkpoint.serde.base import SerializerProtocol, maybe_add_typed_methods
 from stategraph.checkpoint.serde.jsonplus import JsonPlusSerializer
@@ -50,6 +54,7 @@ __all__ = (
     "RESUME",
     "SCHEDULED",
     "SerializerProtocol",
+    "StepWrites",
     "V",
     "WRITES_IDX_MAP",
     "copy_checkpoint",
@@ -59,6 +64,7 @@ __all__ = (
     "get_checkpoint_metadata",
     "get_serializable_checkpoint_metadata",
     "maybe_add_typed_methods",
+    "saves_steps",
     "uuid6",
     "writes_sort_key",
 )

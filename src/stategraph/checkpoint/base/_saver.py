@@ -9,6 +9,7 @@ writes the sync half. Savers doing real I/O override both halves.
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic
 
@@ -28,6 +29,8 @@ from stategraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+logger = logging.getLogger("stategraph.checkpoint.base")
+
 
 class BaseCheckpointSaver(Generic[V]):
     """Base class of checkpointers, which persist the state of graph threads.
@@ -38,6 +41,15 @@ class BaseCheckpointSaver(Generic[V]):
     Subclasses implement ``get_tuple``, ``list``, ``put`` and ``put_writes``.
     ``delete_thread``, ``delete_for_runs``, ``copy_thread`` and ``prune`` are
     optional. Async methods call the sync ones unless overridden.
+
+    A saver able to store a checkpoint and pending writes in one transaction
+    may also define ``put_step(config, checkpoint, metadata, new_versions,
+    writes, durable=True)`` (and ``aput_step``), where ``writes`` is a list of
+    ``StepWrites``; the engine then saves a step with one call (see
+    ``saves_steps``). ``durable=False`` lets the commit skip waiting for the
+    disk, for savers that also define ``flush_steps(config)`` (and
+    ``aflush_steps``), which the engine calls before a run with async
+    durability returns.
 
     Args:
         serde: Serializer of checkpoints and writes; defaults to a
@@ -178,18 +190,16 @@ class BaseCheckpointSaver(Generic[V]):
 
         Args:
             extra_allowlist: Classes or ``(module, name)`` pairs.
+
+        Returns:
+            ``self`` when the serializer has no allowlist or already allows
+            all of ``extra_allowlist``; otherwise the copy.
         """
-        serde: Any = self.serde
-        if isinstance(serde, JsonPlusSerializer):
-            new_serde: Any = serde.with_msgpack_allowlist(extra_allowlist)
-        elif isinstance(getattr(serde, "serde", None), JsonPlusSerializer):
-            # An EncryptedSerializer: extend the serializer it wraps.
-            new_serde = copy.copy(serde)
-            new_serde.serde = serde.serde.with_msgpack_allowlist(extra_allowlist)
-        else:
+        serde = _with_msgpack_allowlist(self.serde, extra_allowlist)
+        if serde is self.serde:
             return self
         clone = copy.copy(self)
-        clone.serde = new_serde
+        clone.serde = serde
         return clone
 
     def get_delta_channel_history(
@@ -319,3 +329,31 @@ class _HistoryWalk:
                 entry["seed"] = self.seeds[name]
             out[name] = entry
         return out
+
+
+def _with_msgpack_allowlist(
+    serde: SerializerProtocol, extra_allowlist: Iterable[Any]
+) -> SerializerProtocol:
+    """Return ``serde`` extended with ``extra_allowlist`` (LangGraph's helper).
+
+    A ``JsonPlusSerializer``, or one wrapped by an ``EncryptedSerializer``, is
+    copied with the extra classes allowed; the same object comes back when
+    nothing is added. Other serializers have no allowlist: they come back
+    unchanged, with a warning, since the restriction cannot be applied.
+    """
+    if isinstance(serde, JsonPlusSerializer):
+        return serde.with_msgpack_allowlist(extra_allowlist)
+    inner = getattr(serde, "serde", None)
+    if isinstance(inner, JsonPlusSerializer) and hasattr(serde, "cipher"):
+        extended = inner.with_msgpack_allowlist(extra_allowlist)
+        if extended is inner:
+            return serde
+        clone = copy.copy(serde)
+        clone.serde = extended  # type: ignore[attr-defined]  # EncryptedSerializer
+        return clone
+    logger.warning(
+        "Serializer %s does not support msgpack allowlist; the extra allowed "
+        "classes are not applied.",
+        type(serde).__name__,
+    )
+    return serde

@@ -1,7 +1,8 @@
-"""Off-hot-path parts of ``InMemorySaver``: thread maintenance and history walks.
+"""The reading and maintenance half of ``InMemorySaver``.
 
-Deleting, copying and pruning threads walk whole dicts; the delta-channel
-history walks a checkpoint's ancestors. ``put``/``get_tuple`` live in ``_saver``.
+Loading stored tuples, listing order, deleting, copying and pruning threads
+(which walk whole dicts) and the delta-channel history walk. ``put``,
+``put_writes`` and the public readers live in ``_saver``.
 """
 
 from __future__ import annotations
@@ -12,10 +13,21 @@ from typing import Any
 
 from stategraph._config import RunnableConfig
 from stategraph.checkpoint._delta_history import COUNTERS_KEY, delta_prune_error
-from stategraph.checkpoint.base import DeltaChannelHistory
+from stategraph.checkpoint._splice import PREFIX as SPLICED, base_of, is_spliced
+from stategraph.checkpoint.base import (
+    CheckpointTuple,
+    DeltaChannelHistory,
+    PendingWrite,
+)
 from stategraph.checkpoint.base._saver import _HistoryWalk
 from stategraph.checkpoint.memory._header import thaw_header, thaw_metadata, value_codec
+from stategraph.checkpoint.memory._lists import ListBlobs, load_row
+from stategraph.checkpoint.memory._written import Written
 from stategraph.checkpoint.serde.base import SerializerProtocol
+from stategraph.checkpoint.serde.jsonplus import (
+    DeserializationError,
+    JsonPlusSerializer,
+)
 
 Typed = tuple[str, bytes]
 Saved = tuple[Typed, Typed, "str | None"]
@@ -38,6 +50,17 @@ def ordered_writes(stored: dict[tuple[str, int], StoredWrite] | None) -> Ordered
     ]
 
 
+def config_of(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
+    """The config naming a stored checkpoint."""
+    return {
+        "configurable": {
+            "thread_id": thread_id,
+            "checkpoint_ns": ns,
+            "checkpoint_id": checkpoint_id,
+        }
+    }
+
+
 class MaintenanceMixin:
     """Bulk operations and history walks over the storage dicts of ``InMemorySaver``."""
 
@@ -47,17 +70,77 @@ class MaintenanceMixin:
     blobs: dict[tuple[str, str, str, str | int | float], Typed]
     _latest: dict[tuple[str, str], str]
     _unordered: set[tuple[str, str]]
+    _lists: ListBlobs | None
+    _written: Written
 
-    _codec_cache: tuple[Any, Any, Any] | None = None
+    # (serde, dumps, loads, whether lists may be packed item by item)
+    _codec_cache: tuple[Any, Any, Any, bool] | None = None
 
-    def _codec(self) -> tuple[Any, Any]:
-        """Value ``(dumps, loads)`` for the current serializer (cached)."""
+    def _codec_entry(self) -> tuple[Any, Any, Any, bool]:
+        """``(serde, dumps, loads, plain)`` for the current serializer (cached)."""
         serde = self.serde
         cached = self._codec_cache
         if cached is None or cached[0] is not serde:
             dumps, loads = value_codec(serde)
-            cached = self._codec_cache = (serde, dumps, loads)
+            # Only the default serializer packs a list as a msgpack array of
+            # its items; a custom one (encryption, say) sees whole values.
+            plain = type(serde) is JsonPlusSerializer
+            cached = self._codec_cache = (serde, dumps, loads, plain)
+        return cached
+
+    def _codec(self) -> tuple[Any, Any]:
+        """Value ``(dumps, loads)`` for the current serializer."""
+        cached = self._codec_entry()
         return cached[1], cached[2]
+
+    def _writers(self) -> tuple[Any, ListBlobs | None]:
+        """``dumps`` and, for the default serializer, the list packer."""
+        cached = self._codec_entry()
+        return cached[1], self._lists if cached[3] else None
+
+    def _unsplice(self, key: tuple[str, str, str, Any], row: Typed) -> Typed:
+        """The full row of a value stored as a splice (see ``_lists``)."""
+        try:
+            return load_row(key, row, self.blobs, self._lists)
+        except ValueError as exc:
+            where = f"channel {key[2]!r} of thread {key[0]!r}, namespace {key[1]!r}"
+            raise DeserializationError(f"cannot load {where}: {exc}") from exc
+
+    def _track_latest(
+        self, key: tuple[str, str], checkpoint_id: str, checkpoints: dict[str, Saved]
+    ) -> None:
+        """Keep the newest id of a namespace after storing ``checkpoint_id``."""
+        latest = self._latest.get(key)
+        if latest is not None and checkpoint_id > latest:
+            self._latest[key] = checkpoint_id  # appended in id order: the usual case
+        elif latest is None and len(checkpoints) == 1:
+            self._latest[key] = checkpoint_id
+        elif checkpoint_id != latest:
+            self._reindex(key, checkpoints)
+
+    def _reindex(self, key: tuple[str, str], checkpoints: dict[str, Saved]) -> None:
+        # A checkpoint arrived out of id order: find the newest by scanning,
+        # and sort (rather than reverse) this namespace when listing it.
+        self._latest[key] = max(checkpoints)
+        self._unordered.add(key)
+
+    def _newest_first(
+        self, thread_id: str, ns: str, checkpoints: dict[str, Saved]
+    ) -> list[str]:
+        # Ids are usually stored in increasing order; a snapshot of the keys,
+        # reversed, then lists them without sorting.
+        if (thread_id, ns) in self._unordered:
+            return sorted(checkpoints, reverse=True)
+        ids = list(checkpoints)
+        ids.reverse()
+        return ids
+
+    def _latest_id(self, thread_id: str, ns: str, checkpoints: dict[str, Saved]) -> str:
+        latest = self._latest.get((thread_id, ns))
+        if latest is None or latest not in checkpoints:
+            latest = max(checkpoints)
+            self._latest[(thread_id, ns)] = latest
+        return latest
 
     def delete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, write and value blob of a thread.
@@ -66,6 +149,7 @@ class MaintenanceMixin:
             thread_id: The thread to delete; unknown ids are ignored.
         """
         self.storage.pop(thread_id, None)
+        self._forget(thread_id)
         for key in [k for k in self.writes if k[0] == thread_id]:
             del self.writes[key]
         for blob_key in [k for k in self.blobs if k[0] == thread_id]:
@@ -73,6 +157,11 @@ class MaintenanceMixin:
         for latest_key in [k for k in self._latest if k[0] == thread_id]:
             del self._latest[latest_key]
         self._unordered -= {k for k in self._unordered if k[0] == thread_id}
+
+    def _forget(self, thread_id: str) -> None:
+        if self._lists is not None:
+            self._lists.forget((thread_id,))
+        self._written.forget(thread_id)
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Delete the checkpoints whose metadata ``run_id`` is in ``run_ids``.
@@ -111,6 +200,7 @@ class MaintenanceMixin:
         if not source:
             return
         target = self.storage[target_thread_id]
+        self._forget(target_thread_id)  # its cached values may be overwritten
         for ns, checkpoints in list(source.items()):
             if not checkpoints:
                 continue
@@ -189,9 +279,10 @@ class MaintenanceMixin:
             versions = thaw_header(saved[0], loads)["channel_versions"]
             values = {}
             for name in walk.remaining:
-                blob = self.blobs.get((thread_id, ns, name, versions.get(name, "")))
+                key = (thread_id, ns, name, versions.get(name, ""))
+                blob = self.blobs.get(key)
                 if blob is not None and blob[0] != "empty":
-                    values[name] = loads(blob)
+                    values[name] = loads(self._unsplice(key, blob))
             writes = [
                 (task_id, channel, loads(blob))
                 for task_id, channel, blob in ordered_writes(
@@ -234,7 +325,51 @@ class MaintenanceMixin:
                 "channel_versions"
             ].items()
         }
+        blobs = self.blobs
+        for key in list(used):
+            # A kept splice needs its base, and the base's base, in turn.
+            row = blobs.get(key)
+            while row is not None and is_spliced(row[0]):
+                key = (*key[:3], base_of(row[0]))
+                if key in used:
+                    break
+                used.add(key)
+                row = blobs.get(key)
         for key in [
-            k for k in self.blobs if k[0] == thread_id and k[1] == ns and k not in used
+            k for k in blobs if k[0] == thread_id and k[1] == ns and k not in used
         ]:
-            del self.blobs[key]
+            del blobs[key]
+
+    def _tuple(
+        self,
+        config: RunnableConfig,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str,
+        saved: Saved,
+        metadata: Any = None,
+    ) -> CheckpointTuple:
+        loads = self._codec()[1]
+        checkpoint = thaw_header(saved[0], loads)
+        values: dict[str, Any] = {}
+        blobs = self.blobs
+        for channel, version in checkpoint["channel_versions"].items():
+            blob = blobs.get((thread_id, ns, channel, version))
+            if blob is not None and blob[0] != "empty":
+                if blob[0][:4] == SPLICED:
+                    blob = self._unsplice((thread_id, ns, channel, version), blob)
+                values[channel] = loads(blob)
+        checkpoint["channel_values"] = values
+        stored = self.writes.get((thread_id, ns, checkpoint_id))
+        pending: list[PendingWrite] = [
+            (task_id, channel, loads(blob))
+            for task_id, channel, blob in ordered_writes(stored)
+        ]
+        parent_id = saved[2]
+        return CheckpointTuple(
+            config=config,
+            checkpoint=checkpoint,
+            metadata=thaw_metadata(saved[1], loads) if metadata is None else metadata,
+            parent_config=config_of(thread_id, ns, parent_id) if parent_id else None,
+            pending_writes=pending,
+        )

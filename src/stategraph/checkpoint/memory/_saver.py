@@ -12,7 +12,9 @@ Storage layout (same attribute names and shapes as LangGraph's saver):
   ``(task_id, channel, serialized value, task_path)``.
 
 Everything stored is serialized bytes, so later mutation of the caller's
-objects cannot change saved state and loading returns fresh objects.
+objects cannot change saved state and loading returns fresh objects. A list
+value whose earlier version is stored may be kept as a splice of it
+(``("sgd:<base version>:msgpack", payload)``, see ``_lists``).
 """
 
 from __future__ import annotations
@@ -24,42 +26,35 @@ from types import TracebackType
 from typing import Any
 
 from stategraph._config import RunnableConfig
-from stategraph._constants import WRITES_IDX_MAP
+from stategraph._constants import TASKS, WRITES_IDX_MAP
+from stategraph.checkpoint._splice import SPLICE_EVERY
 from stategraph.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
-    PendingWrite,
     SerializerProtocol,
 )
 from stategraph.checkpoint.base._records import next_version
 from stategraph.checkpoint.memory._header import (
     freeze_header,
     stored_metadata,
-    thaw_header,
     thaw_metadata,
 )
-from stategraph.checkpoint.memory._maintenance import MaintenanceMixin, ordered_writes
+from stategraph.checkpoint.memory._lists import ListBlobs
+from stategraph.checkpoint.memory._maintenance import (
+    MaintenanceMixin,
+    config_of as _config,
+)
+from stategraph.checkpoint.memory._written import Written
 from stategraph.checkpoint.serde.jsonplus import UnserializableValueError
 
 Typed = tuple[str, bytes]
 Saved = tuple[Typed, Typed, "str | None"]
 StoredWrite = tuple[str, str, Typed, str]
-Ids = list[str]
 
 _EMPTY: Typed = ("empty", b"")
-
-
-def _config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
-    return {
-        "configurable": {
-            "thread_id": thread_id,
-            "checkpoint_ns": ns,
-            "checkpoint_id": checkpoint_id,
-        }
-    }
 
 
 class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
@@ -71,10 +66,21 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
     same string channel versions. Values are serialized on ``put`` and loaded
     on read, so stored state never aliases live objects.
 
+    With the default serializer, a list value (``add_messages`` and the like)
+    is packed item by item: a step packs only the items that are new since
+    the channel's previous version, and the version is stored as a splice of
+    that one, so time and memory grow with new items, not with the list. The
+    stored bytes are the same as packing the whole list; reads are unchanged.
+    Items are recognised by identity, which assumes state is not changed in
+    place (see ``_lists``); ``splice_every=0`` packs every value in full.
+
     Args:
         serde: Serializer of values; defaults to the shared ``JsonPlusSerializer``.
         factory: Builds the storage dicts; ``PersistentDict`` (with a
             ``filename``) saves them to a file when the saver exits.
+        splice_every: Longest chain of splices: a list value is stored in
+            full at least every this many versions (``1``: always in full;
+            ``0``: also pack every list in full on every put).
 
     Example:
         >>> saver = InMemorySaver()
@@ -87,7 +93,11 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
     blobs: dict[tuple[str, str, str, str | int | float], Typed]
 
     def __init__(
-        self, *, serde: SerializerProtocol | None = None, factory: Any = defaultdict
+        self,
+        *,
+        serde: SerializerProtocol | None = None,
+        factory: Any = defaultdict,
+        splice_every: int = SPLICE_EVERY,
     ) -> None:
         super().__init__(serde=serde)
         self.storage = factory(lambda: defaultdict(dict))
@@ -100,6 +110,8 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
                 self.stack.enter_context(store)  # type: ignore[arg-type]  # factory-made
         self._latest: dict[tuple[str, str], str] = {}
         self._unordered: set[tuple[str, str]] = set()
+        self._lists = ListBlobs(splice_every) if splice_every > 0 else None
+        self._written = Written()
 
     def __enter__(self) -> InMemorySaver:
         self.stack.__enter__()
@@ -155,34 +167,35 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         conf = config["configurable"]
         thread_id = conf["thread_id"]
         ns = conf.get("checkpoint_ns", "")
+        dumps, lists = self._writers()
+        parent_id = conf.get("checkpoint_id")
+        dirty = None
+        if lists is not None:
+            dirty = self._written.take(thread_id, ns, parent_id, metadata.get("source"))
         values = checkpoint["channel_values"]
-        codec = self._codec_cache
-        dumps = codec[1] if codec and codec[0] is self.serde else self._codec()[0]
         blobs = self.blobs
         for channel, version in new_versions.items():
-            if channel in values:
+            if channel not in values:
+                blob = _EMPTY
+            elif lists is not None and type(values[channel]) is list:
+                where = (thread_id, ns, channel)
+                blob = self._list_row(
+                    lists, where, version, values[channel], dumps, dirty
+                )
+            else:
                 try:
                     blob = dumps(values[channel])
                 except UnserializableValueError as exc:
                     raise exc.with_prefix(f"state[{channel!r}]") from None
-            else:
-                blob = _EMPTY
             blobs[(thread_id, ns, channel, version)] = blob
         checkpoint_id = checkpoint["id"]
         checkpoints = self.storage[thread_id][ns]
         checkpoints[checkpoint_id] = (
             freeze_header(checkpoint),
             stored_metadata(config, metadata, dumps),
-            conf.get("checkpoint_id"),
+            parent_id,
         )
-        key = (thread_id, ns)
-        latest = self._latest.get(key)
-        if latest is not None and checkpoint_id > latest:
-            self._latest[key] = checkpoint_id  # appended in id order: the usual case
-        elif latest is None and len(checkpoints) == 1:
-            self._latest[key] = checkpoint_id
-        elif checkpoint_id != latest:
-            self._reindex(key, checkpoints)
+        self._track_latest((thread_id, ns), checkpoint_id, checkpoints)
         return _config(thread_id, ns, checkpoint_id)
 
     def put_writes(
@@ -211,6 +224,9 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         codec = self._codec_cache
         dumps = codec[1] if codec and codec[0] is self.serde else self._codec()[0]
         staged: dict[tuple[str, int], StoredWrite] = {}
+        if self._lists is not None and self._lists.watches(key[0], key[1]):
+            # Only reused items that can change in place depend on the writes.
+            self._written.note(key[0], key[1], key[2], writes)
         for idx, (channel, value) in enumerate(writes):
             inner = (task_id, WRITES_IDX_MAP.get(channel, idx))
             if inner[1] >= 0 and existing and inner in existing:
@@ -225,6 +241,24 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
                 self.writes[key] = staged
         else:
             existing.update(staged)
+
+    def _list_row(
+        self,
+        lists: ListBlobs,
+        where: tuple[str, str, str],
+        version: Any,
+        value: list[Any],
+        dumps: Any,
+        dirty: set[int] | None,
+    ) -> Typed:
+        """The row of a list value (``where``: thread, ns, channel); see ``_lists``."""
+        try:
+            if where[2] == TASKS:
+                # This step's fresh ``Send``s: nothing to reuse or splice.
+                return dumps(value)  # type: ignore[no-any-return]
+            return lists.encode(where, version, value, dirty, dumps, self.blobs)
+        except UnserializableValueError as exc:
+            raise exc.with_prefix(f"state[{where[2]!r}]") from None
 
     # -- reading -------------------------------------------------------------
 
@@ -323,62 +357,6 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         return next_version(current)
 
     # -- helpers -------------------------------------------------------------
-
-    def _reindex(self, key: tuple[str, str], checkpoints: dict[str, Saved]) -> None:
-        # A checkpoint arrived out of id order: find the newest by scanning,
-        # and sort (rather than reverse) this namespace when listing it.
-        self._latest[key] = max(checkpoints)
-        self._unordered.add(key)
-
-    def _newest_first(
-        self, thread_id: str, ns: str, checkpoints: dict[str, Saved]
-    ) -> Ids:
-        # Ids are usually stored in increasing order; a snapshot of the keys,
-        # reversed, then lists them without sorting.
-        if (thread_id, ns) in self._unordered:
-            return sorted(checkpoints, reverse=True)
-        ids = list(checkpoints)
-        ids.reverse()
-        return ids
-
-    def _latest_id(self, thread_id: str, ns: str, checkpoints: dict[str, Saved]) -> str:
-        latest = self._latest.get((thread_id, ns))
-        if latest is None or latest not in checkpoints:
-            latest = max(checkpoints)
-            self._latest[(thread_id, ns)] = latest
-        return latest
-
-    def _tuple(
-        self,
-        config: RunnableConfig,
-        thread_id: str,
-        ns: str,
-        checkpoint_id: str,
-        saved: Saved,
-        metadata: Any = None,
-    ) -> CheckpointTuple:
-        loads = self._codec()[1]
-        checkpoint = thaw_header(saved[0], loads)
-        values: dict[str, Any] = {}
-        blobs = self.blobs
-        for channel, version in checkpoint["channel_versions"].items():
-            blob = blobs.get((thread_id, ns, channel, version))
-            if blob is not None and blob[0] != "empty":
-                values[channel] = loads(blob)
-        checkpoint["channel_values"] = values
-        stored = self.writes.get((thread_id, ns, checkpoint_id))
-        pending: list[PendingWrite] = [
-            (task_id, channel, loads(blob))
-            for task_id, channel, blob in ordered_writes(stored)
-        ]
-        parent_id = saved[2]
-        return CheckpointTuple(
-            config=config,
-            checkpoint=checkpoint,
-            metadata=thaw_metadata(saved[1], loads) if metadata is None else metadata,
-            parent_config=_config(thread_id, ns, parent_id) if parent_id else None,
-            pending_writes=pending,
-        )
 
 
 MemorySaver = InMemorySaver

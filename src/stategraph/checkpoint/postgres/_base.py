@@ -134,9 +134,18 @@ INSERT INTO checkpoints ({_KEY}, checkpoint_id, parent_checkpoint_id, checkpoint
  %(parent_id)s::text, %(checkpoint)s, %(metadata)s FROM lock
 ON CONFLICT ({_KEY}, checkpoint_id) DO UPDATE SET checkpoint = excluded.checkpoint,
  parent_checkpoint_id = excluded.parent_checkpoint_id, metadata = excluded.metadata"""
+# The writes of ``put_step``, in the statement that stores the checkpoint. Rows:
+# (checkpoint id, task id, task path, idx, channel, type, blob).
+STEP_WRITE_TYPES = ("text", "text", "text", "int", "text", "text", "bytea")
+_STEP_WRITES = """, writes AS (INSERT INTO checkpoint_writes ({key}, checkpoint_id,
+ task_id, task_path, idx, channel, type, blob) SELECT %(thread_id)s::text,
+ %(ns)s::text, w.* FROM lock, ({{rows}}) AS w
+ON CONFLICT ({key}, checkpoint_id, task_id, idx) DO UPDATE SET {columns},
+ task_path = excluded.task_path WHERE excluded.idx < 0)"""
 _WRITE_COLUMNS = (
     "channel = excluded.channel, type = excluded.type, blob = excluded.blob"
 )
+STEP_WRITES = _STEP_WRITES.format(key=_KEY, columns=_WRITE_COLUMNS)
 PUT_WRITES = f"""{{lock}} INSERT INTO checkpoint_writes ({_KEY}, checkpoint_id,
  task_id, task_path, idx, channel, type, blob) SELECT %(thread_id)s::text,
  %(ns)s::text, %(checkpoint_id)s::text, %(task_id)s::text, %(task_path)s::text, w.*
@@ -237,10 +246,12 @@ def jsonb(obj: Any) -> Jsonb:
 _LETTERS = "abcdefg"
 
 
-def rows_params(rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
+def rows_params(rows: Sequence[Sequence[Any]], prefix: str = "r") -> dict[str, Any]:
     """Parameters of the ``VALUES`` list made by ``values_sql``."""
     return {
-        f"r{n}{_LETTERS[k]}": v for n, row in enumerate(rows) for k, v in enumerate(row)
+        f"{prefix}{n}{_LETTERS[k]}": v
+        for n, row in enumerate(rows)
+        for k, v in enumerate(row)
     }
 
 
@@ -251,9 +262,11 @@ def blobs_sql(count: int) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def values_sql(types: tuple[str, ...], count: int) -> str:
+def values_sql(types: tuple[str, ...], count: int, prefix: str = "r") -> str:
     # Scalar parameters: much cheaper for psycopg to adapt than arrays.
-    row = ", ".join(f"%(r{{0}}{_LETTERS[k]})s::{kind}" for k, kind in enumerate(types))
+    row = ", ".join(
+        f"%({prefix}{{0}}{_LETTERS[k]})s::{kind}" for k, kind in enumerate(types)
+    )
     return "VALUES " + ", ".join(f"({row.format(n)})" for n in range(count))
 
 
@@ -292,6 +305,19 @@ def splice_bases_statement(wanted: Sequence[tuple[str, str, str, str]]) -> State
     """The rows of the given ``(thread, ns, channel, version)`` and their bases."""
     columns = [list(column) for column in zip(*wanted, strict=True)]
     return _CHAIN, columns
+
+
+def flush_statement(config: RunnableConfig) -> Statement:
+    """A write that commits with a WAL flush: the checkpoint row, unchanged."""
+    conf = config["configurable"]
+    sql = f"""UPDATE checkpoints SET checkpoint_ns = checkpoint_ns
+ WHERE {_IN_NS.format("")} AND checkpoint_id = %(id)s"""
+    params = {
+        "thread_id": str(conf["thread_id"]),
+        "ns": conf.get("checkpoint_ns", ""),
+        "id": conf.get("checkpoint_id"),
+    }
+    return sql, params
 
 
 def migration_statements(current: int) -> list[Statement]:

@@ -62,6 +62,13 @@ class AsyncBridge(LoopBoundSaver[str], BasePostgresSaver):
     async def _tuples(self, statement: _base.Statement) -> Sequence[CheckpointTuple]:
         raise NotImplementedError  # pragma: no cover - the saver defines it
 
+    async def aflush_steps(self, config: RunnableConfig) -> None:
+        raise NotImplementedError  # pragma: no cover - the saver defines it
+
+    def flush_steps(self, config: RunnableConfig) -> None:
+        """Blocking ``aflush_steps``, for threads other than the loop's."""
+        self._on_loop(self.aflush_steps(config))
+
     def storage_size(self, thread_id: str) -> int:
         """Blocking ``astorage_size``, for threads other than the loop's."""
         return self._on_loop(self.astorage_size(thread_id))

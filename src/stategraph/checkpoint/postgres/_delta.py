@@ -29,6 +29,8 @@ _STORED = """EXISTS (SELECT 1 FROM checkpoint_blobs AS b
  WHERE b.thread_id = c.thread_id AND b.checkpoint_ns = c.checkpoint_ns
   AND b.channel = ch AND b.version = c.checkpoint -> 'channel_versions' ->> ch
   AND b.type <> 'empty')"""
+# An inline JSON null counts as no value (as in LangGraph: it cannot be told
+# apart from a channel never written), so the walk goes on past it.
 _CHAIN = f"""WITH RECURSIVE chain(n, checkpoint_id) AS (
  SELECT 0, parent_checkpoint_id FROM checkpoints WHERE thread_id = %(thread_id)s
   AND checkpoint_ns = %(ns)s AND checkpoint_id = %(start)s
@@ -38,7 +40,8 @@ _CHAIN = f"""WITH RECURSIVE chain(n, checkpoint_id) AS (
   AND c.checkpoint_id = chain.checkpoint_id WHERE chain.n < %(last)s)
 SELECT c.checkpoint_id, c.parent_checkpoint_id,
  ARRAY(SELECT ch FROM unnest(%(channels)s::text[]) AS ch
-  WHERE c.checkpoint -> 'channel_values' ? ch OR {_STORED})
+  WHERE jsonb_typeof(c.checkpoint -> 'channel_values' -> ch) <> 'null'
+   OR {_STORED})
 FROM chain JOIN checkpoints AS c ON c.thread_id = %(thread_id)s
  AND c.checkpoint_ns = %(ns)s AND c.checkpoint_id = chain.checkpoint_id
 ORDER BY chain.n"""

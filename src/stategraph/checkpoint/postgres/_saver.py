@@ -33,6 +33,7 @@ from stategraph.checkpoint.base import (
     get_serializable_checkpoint_metadata,
 )
 from stategraph.checkpoint.base._records import next_version
+from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.postgres._base import (
     MIGRATIONS,
     PUT_CHECKPOINT,
@@ -40,6 +41,8 @@ from stategraph.checkpoint.postgres._base import (
     PUT_LOCK_ASYNC,
     PUT_WRITES,
     RETAIN,
+    STEP_WRITE_TYPES,
+    STEP_WRITES,
     SYNCHRONOUS,
     WRITE_TYPES,
     Rows,
@@ -113,12 +116,18 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
+        writes: Sequence[StepWrites] = (),
+        durable: bool = True,
     ) -> tuple[list[Statement], RunnableConfig, list[Splice]]:
         conf = config["configurable"]
         thread_id, ns = str(conf["thread_id"]), conf.get("checkpoint_ns", "")
         values, versions = checkpoint["channel_values"], checkpoint["channel_versions"]
         inline = {k: v for k, v in values.items() if k in versions and inlinable(v)}
         splice = not uses_delta(checkpoint, metadata)
+        # Writes first: an unserializable one fails as it would in put_writes.
+        statements: list[Statement] = []
+        writes_params: dict[str, Any] = {}
+        writes_sql = self._step_writes(thread_id, ns, writes, writes_params, statements)
         rows, spliced = [], []
         for channel, version in new_versions.items():
             if channel in values and channel not in inline:
@@ -142,20 +151,54 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
             parent_id=conf.get("checkpoint_id"), checkpoint=jsonb(header),
             metadata=jsonb(get_serializable_checkpoint_metadata(config, metadata)),
         )  # fmt: skip
-        lock = PUT_LOCK_ASYNC if self.synchronous == "NORMAL" else PUT_LOCK
-        statements = [(lock + blobs_sql(len(rows)) + PUT_CHECKPOINT, params)]
+        params.update(writes_params)
+        waits = self.synchronous == "EXTRA" or (durable and self.synchronous == "FULL")
+        lock = PUT_LOCK if waits else PUT_LOCK_ASYNC
+        sql = lock + blobs_sql(len(rows)) + writes_sql + PUT_CHECKPOINT
+        statements.append((sql, params))
         if self.keep_last is not None and not uses_delta(checkpoint, metadata):
             retain = {"thread_id": thread_id, "ns": ns, "keep": self.keep_last}
             statements.append((RETAIN, retain))
         return statements, config_of(conf["thread_id"], ns, checkpoint["id"]), spliced
 
-    def _writes_statements(
+    def _step_writes(
         self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str,
-    ) -> list[Statement]:
+        thread_id: str,
+        ns: str,
+        writes: Sequence[StepWrites],
+        params: dict[str, Any],
+        before: list[Statement],
+    ) -> str:
+        """SQL of a ``writes`` CTE for the checkpoint's statement (``put_step``).
+
+        Adds its parameters to ``params``. Writes to another thread or
+        namespace (never made by the engine) get statements of their own in
+        ``before``, run in the same transaction.
+        """
+        rows: dict[tuple[str, str, int], tuple[Any, ...]] = {}
+        for entry in writes:
+            conf = entry.config["configurable"]
+            if (
+                str(conf["thread_id"]) != thread_id
+                or conf.get("checkpoint_ns", "") != ns
+            ):
+                before += self._writes_statements(*entry)
+                continue
+            checkpoint_id = str(conf["checkpoint_id"])
+            for idx, channel, tag, data in self._write_rows(entry.writes).values():
+                key = (checkpoint_id, entry.task_id, idx)
+                if idx >= 0 and key in rows:
+                    continue  # a stored regular write is never replaced
+                row = (checkpoint_id, entry.task_id, entry.task_path, idx, channel)
+                rows[key] = (*row, tag, data)
+        if not rows:
+            return ""
+        params.update(rows_params(list(rows.values()), "w"))
+        return STEP_WRITES.format(rows=values_sql(STEP_WRITE_TYPES, len(rows), "w"))
+
+    def _write_rows(
+        self, writes: Sequence[tuple[str, Any]]
+    ) -> dict[int, tuple[int, str, str, bytes]]:
         rows: dict[int, tuple[int, str, str, bytes]] = {}
         for idx, (channel, value) in enumerate(writes):
             try:
@@ -164,6 +207,16 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
                 raise exc.with_prefix(f"update[{channel!r}]") from None
             key = WRITES_IDX_MAP.get(channel, idx)
             rows[key] = (key, channel, tag, data)  # a later special write wins
+        return rows
+
+    def _writes_statements(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str,
+    ) -> list[Statement]:
+        rows = self._write_rows(writes)
         if not rows:
             return []
         conf = config["configurable"]

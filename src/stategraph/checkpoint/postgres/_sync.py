@@ -23,6 +23,7 @@ from stategraph.checkpoint.base import (
     DeltaChannelHistory,
     SerializerProtocol,
 )
+from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.postgres import _base
 from stategraph.checkpoint.postgres._delta import delta_history_plan
 from stategraph.checkpoint.postgres._saver import BasePostgresSaver
@@ -81,7 +82,9 @@ class PostgresSaver(BasePostgresSaver):
             thread. ``"FULL"`` (default): checkpoints wait, pending writes do not (a
             checkpoint's flush also makes every earlier write durable, so
             only writes made since the last checkpoint may be lost, and
-            their tasks run again). ``"EXTRA"``: every commit waits, as
+            their tasks run again); with ``durability="async"`` steps do not
+            wait either, and the run flushes once before it returns
+            (``flush_steps``). ``"EXTRA"``: every commit waits, as
             with LangGraph's saver. Client crashes, including ``SIGKILL``,
             lose nothing committed in any mode.
         splice_every: A list value (``add_messages`` and the like) that
@@ -299,6 +302,45 @@ class PostgresSaver(BasePostgresSaver):
         self._write(statements)
         self._splices.commit(spliced)
         return stored
+
+    def put_step(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+        writes: Sequence[StepWrites],
+        durable: bool = True,
+    ) -> RunnableConfig:
+        """Store tasks' writes and a checkpoint with one statement (one transaction).
+
+        The rows of ``put_writes`` for each entry of ``writes`` and of
+        ``put``, in one round trip and at most one WAL flush. With
+        ``durable=False`` (``"FULL"`` only) the commit does not wait for the
+        flush either; ``flush_steps`` does.
+
+        Returns:
+            Config of the stored checkpoint.
+
+        Raises:
+            UnserializableValueError: Path starting at ``update[<channel>]``
+                or ``state[<channel>]``. Nothing is written.
+        """
+        statements, stored, spliced = self._put_statements(
+            config, checkpoint, metadata, new_versions, writes, durable
+        )
+        self._write(statements)
+        self._splices.commit(spliced)
+        return stored
+
+    def flush_steps(self, config: RunnableConfig) -> None:
+        """Wait until every step stored so far is durable (flushed to the WAL).
+
+        Commits the checkpoint in ``config`` again, waiting for the flush,
+        which covers every earlier commit of the server.
+        """
+        if self.synchronous == "FULL":
+            self._write([_base.flush_statement(config)])
 
     def put_writes(
         self,

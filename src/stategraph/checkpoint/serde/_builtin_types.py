@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from stategraph._policies import TimeoutPolicy
 from stategraph._types import (
     Command,
     Interrupt,
@@ -109,6 +110,7 @@ def _of_items(build: Callable[[Iterable[Any]], Any]) -> Callable[[Any], Any]:
 
 
 _COMMAND_FIELDS = ("graph", "update", "resume", "goto")
+_TIMEOUT_FIELDS = ("run_timeout", "idle_timeout", "refresh_on")
 
 
 def _overwrite_load(data: dict[str, Any]) -> Overwrite:
@@ -130,6 +132,11 @@ def _records(reg: TypeRegistry) -> None:
                  _kwargs_only(Command, _COMMAND_FIELDS), _attrs(*_COMMAND_FIELDS)),
         TypeSpec(Overwrite, KW, mod, "Overwrite", lambda o: {"value": o.value},
                  _overwrite_load, _attrs("value")),
+        # A ``Send``'s own timeout travels with it in the tasks channel.
+        TypeSpec(TimeoutPolicy, KW, mod, "TimeoutPolicy",
+                 lambda o: {n: getattr(o, n) for n in _TIMEOUT_FIELDS},
+                 _kwargs_only(TimeoutPolicy, _TIMEOUT_FIELDS),
+                 _attrs(*_TIMEOUT_FIELDS)),
     ]  # fmt: skip
     for cls in (StateSnapshot, PregelTask):
         spec = spec_for_class(cls, mod, cls.__name__)
@@ -311,7 +318,30 @@ def _langchain(reg: TypeRegistry) -> None:
                 register_class(reg, cls)
 
 
+def _secrets(reg: TypeRegistry, module_name: str) -> None:
+    # pydantic's secret wrappers are stored as their secret value, like LangGraph.
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return
+    for name in ("SecretStr", "SecretBytes"):
+        cls = getattr(module, name)
+        spec = TypeSpec(cls, ONE, cls.__module__, name,
+                        lambda o: o.get_secret_value(), cls)  # fmt: skip
+        reg.add(spec, (module_name, name))
+
+
+def _pydantic(reg: TypeRegistry) -> None:
+    _secrets(reg, "pydantic")
+
+
+def _pydantic_v1(reg: TypeRegistry) -> None:
+    _secrets(reg, "pydantic.v1")
+
+
 PROVIDERS: dict[str, Callable[[TypeRegistry], None]] = {
+    "pydantic": _pydantic,
+    "pydantic.v1": _pydantic_v1,
     "decimal": _decimal,
     "ipaddress": _ipaddress,
     "zoneinfo": _zoneinfo,
@@ -337,6 +367,8 @@ def provide(reg: TypeRegistry, module: str) -> bool:
         Whether a provider ran now (so a failed lookup is worth retrying).
     """
     root = module.partition(".")[0]
+    if module == "pydantic.v1" or module.startswith("pydantic.v1."):
+        root = "pydantic.v1"  # a package of its own, imported only on demand
     provider = PROVIDERS.get(root)
     if provider is None or root in _loaded:
         return False

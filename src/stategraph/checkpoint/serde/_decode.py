@@ -9,6 +9,7 @@ replaces exceptions raised inside an ext hook with a generic one.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +34,38 @@ UNPACK_OPTS = ormsgpack.OPT_NON_STR_KEYS
 
 MAX_DEPTH = 200
 """Deepest nesting of extensions a payload may have."""
+
+logger = logging.getLogger("stategraph.checkpoint.serde.jsonplus")
+# ``(module, name)`` of the types already warned about (LangGraph's names):
+# each warning is logged once per type and process.
+warned_unregistered_types: set[tuple[str, str]] = set()
+warned_blocked_types: set[tuple[str, str]] = set()
+
+
+UNREGISTERED_MESSAGE = (
+    "Deserializing unregistered type %s.%s: it loads only because this "
+    "process wrote it. Register it (register_types or allowed_msgpack_modules) "
+    "so that other processes can load it."
+)
+BLOCKED_MESSAGE = (
+    "Blocked deserialization of %s.%s - not in allowed_msgpack_modules; "
+    "loaded as plain data."
+)
+
+
+class Blocked:
+    """What a lookup returns for a type to load as its raw payload (strict mode)."""
+
+
+BLOCKED = Blocked()
+
+
+def warn_once(seen: set[tuple[str, str]], key: tuple[str, str], message: str) -> None:
+    """Log ``message`` (``%s`` placeholders: module, name) once per ``key``."""
+    if key not in seen:
+        seen.add(key)
+        logger.warning(message, *key)
+
 
 # ormsgpack replaces an exception raised in an ext hook by a generic one; the
 # hook parks its own error here so that ``loads_typed`` can raise it instead.
@@ -70,7 +103,7 @@ def load_ext(
     code: int,
     data: bytes,
     hook: Callable[[int, bytes], Any],
-    lookup: Callable[[str, str], TypeSpec | None],
+    lookup: Callable[[str, str], TypeSpec | Blocked | None],
 ) -> Any:
     """Rebuild the value of one msgpack extension.
 
@@ -78,7 +111,8 @@ def load_ext(
         code: Extension code.
         data: Extension payload.
         hook: The ext hook, for nested extensions.
-        lookup: Finds the spec of a ``(module, name)`` pair, or ``None``.
+        lookup: Finds the spec of a ``(module, name)`` pair, or ``None``, or
+            ``BLOCKED`` to return the payload's argument as it is.
 
     Raises:
         DeserializationError: Unknown code, malformed payload, unregistered
@@ -105,7 +139,10 @@ def load_ext(
         raise DeserializationError(f"malformed payload for extension code {code}")
     module, name, arg = payload[0], payload[1], payload[2]
     qualified = f"{module}.{name}"
-    spec = lookup(module, name)
+    found = lookup(module, name)
+    if isinstance(found, Blocked):
+        return arg  # plain data, as LangGraph's strict mode returns it
+    spec = found
     if spec is None:
         raise DeserializationError(
             f"refusing to load type {qualified!r}: it is not registered "

@@ -89,6 +89,15 @@ class TypeRegistry:
         if base:
             self.bases.append(spec)
 
+    def copy(self) -> TypeRegistry:
+        """A registry with the same entries, to extend independently."""
+        other = TypeRegistry()
+        other.by_type.update(self.by_type)
+        other.by_name.update(self.by_name)
+        other.by_code.update(self.by_code)
+        other.bases.extend(self.bases)
+        return other
+
     def for_subclass(self, cls: type) -> TypeSpec | None:
         """Return the spec of the first registered base class of ``cls``."""
         for spec in self.bases:
@@ -112,6 +121,12 @@ def _is_pydantic_class(cls: type) -> bool:
     return pydantic is not None and issubclass(cls, pydantic.BaseModel)
 
 
+def _is_pydantic_v1_class(cls: type) -> bool:
+    # Only a program that imported pydantic.v1 can hold such a model.
+    v1 = sys.modules.get("pydantic.v1")
+    return v1 is not None and issubclass(cls, v1.BaseModel)
+
+
 def _is_namedtuple_class(cls: type) -> bool:
     return issubclass(cls, tuple) and hasattr(cls, "_fields")
 
@@ -123,6 +138,7 @@ def is_registrable(cls: Any) -> bool:
         or issubclass(cls, enum.Enum)
         or _is_namedtuple_class(cls)
         or _is_pydantic_class(cls)
+        or _is_pydantic_v1_class(cls)
     )
 
 
@@ -157,9 +173,16 @@ def _dataclass_spec(cls: type, module: str, name: str) -> TypeSpec:
 
 def _pydantic_spec(cls: Any, module: str, name: str) -> TypeSpec:
     names = tuple(cls.model_fields)
+    known = frozenset(names)
 
     def dump(obj: Any) -> dict[str, Any]:
-        out = {key: getattr(obj, key) for key in names}
+        # Field values live in ``__dict__``; copying it when it holds exactly
+        # the fields is several times cheaper than a getattr per field.
+        values = obj.__dict__
+        if values.keys() == known:
+            out: dict[str, Any] = values.copy()
+        else:
+            out = {key: getattr(obj, key) for key in names}
         extra = obj.__pydantic_extra__
         if extra:
             out.update(extra)
@@ -175,6 +198,21 @@ def _pydantic_spec(cls: Any, module: str, name: str) -> TypeSpec:
         cls, EXT_PYDANTIC_V2, module, name, dump, load, _attrs(names),
         tail=("model_validate_json",),
     )  # fmt: skip
+
+
+def _pydantic_v1_spec(cls: Any, module: str, name: str) -> TypeSpec:
+    names = tuple(cls.__fields__)
+
+    def dump(obj: Any) -> dict[str, Any]:
+        return {key: getattr(obj, key) for key in names}
+
+    def load(data: dict[str, Any]) -> Any:
+        try:
+            return cls(**data)
+        except ValueError:  # pydantic's ValidationError, as for v2 models
+            return cls.construct(**data)
+
+    return TypeSpec(cls, EXT_PYDANTIC_V1, module, name, dump, load, _attrs(names))
 
 
 def spec_for_class(
@@ -207,6 +245,8 @@ def spec_for_class(
         return _dataclass_spec(cls, module, name)
     if _is_pydantic_class(cls):
         return _pydantic_spec(cls, module, name)
+    if _is_pydantic_v1_class(cls):
+        return _pydantic_v1_spec(cls, module, name)
     return None
 
 

@@ -13,6 +13,8 @@ members) and dict subclasses load as plain dicts.
 
 from __future__ import annotations
 
+import copy
+import functools
 import sys
 import warnings
 from collections.abc import Callable, Iterable
@@ -20,15 +22,22 @@ from typing import Any
 
 import ormsgpack
 
-from stategraph.checkpoint.serde import _builtin_types
+from stategraph.checkpoint.serde import _builtin_types, _msgpack
 from stategraph.checkpoint.serde._decode import (
+    BLOCKED,
+    BLOCKED_MESSAGE,
     UNPACK_OPTS,
+    UNREGISTERED_MESSAGE,
+    Blocked,
     ascend,
     descend,
     load_ext,
     load_json,
     park,
     unpark,
+    warn_once,
+    warned_blocked_types as _warned_blocked_types,
+    warned_unregistered_types as _warned_unregistered_types,
 )
 from stategraph.checkpoint.serde._errors import (
     DeserializationError,
@@ -101,7 +110,13 @@ class JsonPlusSerializer(SerializerProtocol):
             used, so ``True`` only warns.
         allowed_json_modules: Accepted for LangGraph compatibility; ignored.
         allowed_msgpack_modules: Classes, or ``(module, name)`` pairs of
-            classes in modules that are already imported, to allow.
+            classes in modules that are already imported, to allow. Given
+            (``None`` or a list), loading is strict, as in LangGraph: a type
+            that is neither registered nor listed (even one this serializer
+            wrote) loads as its plain data, with a "Blocked" warning. Left
+            unset (or ``True``), such types written by this process load,
+            with a warning, and others raise ``DeserializationError``; unset
+            is strict too when ``LANGGRAPH_STRICT_MSGPACK=true``.
     """
 
     def __init__(
@@ -111,7 +126,7 @@ class JsonPlusSerializer(SerializerProtocol):
         auto_register: bool = True,
         pickle_fallback: bool = False,
         allowed_json_modules: Any = None,
-        allowed_msgpack_modules: Any = None,
+        allowed_msgpack_modules: Any = _msgpack._SENTINEL,
     ) -> None:
         if pickle_fallback:
             warnings.warn(
@@ -123,12 +138,20 @@ class JsonPlusSerializer(SerializerProtocol):
         del allowed_json_modules
         self.auto_register = auto_register
         self._local = TypeRegistry()
-        self._allowed_names: set[tuple[str, str]] = set()
+        self._allowed_msgpack_modules: set[tuple[str, str]] = set()
+        self._strict = (
+            _msgpack.STRICT_MSGPACK_ENABLED
+            if allowed_msgpack_modules is _msgpack._SENTINEL
+            else allowed_msgpack_modules not in (True, False)
+        )
+        self._auto: set[type] = set()  # registered on write, not allowed
         self._encoders: dict[type, Encoder] = {}
         self._default = self._make_default()
         self._ext_hook = self._make_ext_hook()
         self.register(*allowed_types)
-        if allowed_msgpack_modules not in (None, True, False):
+        if allowed_msgpack_modules is not _msgpack._SENTINEL and (
+            allowed_msgpack_modules not in (None, True, False)
+        ):
             self._allow(allowed_msgpack_modules)
 
     def __repr__(self) -> str:
@@ -146,6 +169,7 @@ class JsonPlusSerializer(SerializerProtocol):
         found = collect_types(*types)
         for cls in found:
             register_class(self._local, cls)
+        self._auto.difference_update(found)
         return found
 
     def _allow(self, entries: Iterable[Any]) -> None:
@@ -154,7 +178,7 @@ class JsonPlusSerializer(SerializerProtocol):
                 self.register(entry)
             else:
                 module, name = entry
-                self._allowed_names.add((str(module), str(name)))
+                self._allowed_msgpack_modules.add((str(module), str(name)))
 
     def with_msgpack_allowlist(
         self, extra_allowlist: Iterable[Any]
@@ -163,13 +187,31 @@ class JsonPlusSerializer(SerializerProtocol):
 
         Args:
             extra_allowlist: Classes or ``(module, name)`` pairs.
+
+        Returns:
+            ``self`` when everything in ``extra_allowlist`` is already allowed.
         """
-        clone = JsonPlusSerializer(auto_register=self.auto_register)
-        clone._local.by_type.update(self._local.by_type)
-        clone._local.by_name.update(self._local.by_name)
-        clone._allowed_names.update(self._allowed_names)
-        clone._allow(extra_allowlist)
+        extra = list(extra_allowlist)
+        if all(self._allows(entry) for entry in extra):
+            return self
+        # A shallow copy keeps the class (subclasses too) and its settings;
+        # the registries and the hooks bound to them are the copy's own.
+        clone = copy.copy(self)
+        clone._local = self._local.copy()
+        clone._allowed_msgpack_modules = set(self._allowed_msgpack_modules)
+        clone._auto = set(self._auto)
+        clone._encoders = {}
+        clone._default = clone._make_default()
+        clone._ext_hook = clone._make_ext_hook()
+        clone._allow(extra)
         return clone
+
+    def _allows(self, entry: Any) -> bool:
+        if isinstance(entry, type):
+            found = collect_types(entry)
+            return all(c in self._local.by_type and c not in self._auto for c in found)
+        module, name = entry
+        return (str(module), str(name)) in self._allowed_msgpack_modules
 
     # -- writing -------------------------------------------------------------
 
@@ -242,9 +284,12 @@ class JsonPlusSerializer(SerializerProtocol):
         if provided and (spec := GLOBAL.by_type.get(cls)) is not None:
             return spec
         if is_registrable(cls):
-            allowed = (cls.__module__, cls.__name__) in self._allowed_names
+            allowed = (cls.__module__, cls.__name__) in self._allowed_msgpack_modules
             if self.auto_register or allowed:
-                return register_class(self._local, cls)
+                spec = register_class(self._local, cls)
+                if not allowed:
+                    self._auto.add(cls)
+                return spec
             return None
         return self._local.for_subclass(cls) or GLOBAL.for_subclass(cls)
 
@@ -319,14 +364,40 @@ class JsonPlusSerializer(SerializerProtocol):
 
         return hook
 
-    def _lookup(self, module: str, name: str) -> TypeSpec | None:
+    def _lookup(self, module: str, name: str) -> TypeSpec | Blocked | None:
         key = (module, name)
-        spec = self._local.by_name.get(key) or GLOBAL.by_name.get(key)
+        spec: TypeSpec | Blocked | None = self._local.by_name.get(key)
+        if isinstance(spec, TypeSpec) and spec.cls in self._auto:
+            spec = GLOBAL.by_name.get(key) or self._unlisted(key, spec)
+        spec = spec or GLOBAL.by_name.get(key)
         if spec is None and _builtin_types.provide(GLOBAL, module):
             spec = GLOBAL.by_name.get(key)
-        if spec is None and key in self._allowed_names:
+        if spec is None and key in self._allowed_msgpack_modules:
             # Allowed by name: resolve only in modules the program imported.
             cls = getattr(sys.modules.get(module), name, None)
             if isinstance(cls, type) and is_registrable(cls):
                 spec = register_class(self._local, cls)
+        if spec is None and self._strict:
+            warn_once(_warned_blocked_types, key, BLOCKED_MESSAGE)
+            return BLOCKED
         return spec
+
+    def _unlisted(self, key: tuple[str, str], spec: TypeSpec) -> TypeSpec | Blocked:
+        """A type only this serializer's writes registered: warn, or block."""
+        if key in self._allowed_msgpack_modules:
+            return spec
+        if self._strict:
+            warn_once(_warned_blocked_types, key, BLOCKED_MESSAGE)
+            return BLOCKED
+        warn_once(_warned_unregistered_types, key, UNREGISTERED_MESSAGE)
+        return spec
+
+
+@functools.cache
+def _shared() -> JsonPlusSerializer:
+    return JsonPlusSerializer()
+
+
+def _msgpack_enc(data: Any) -> bytes:
+    """LangGraph's private helper: ``data`` packed as ``dumps_typed`` packs it."""
+    return _PACK(data, default=_shared()._default, option=_OPTS)

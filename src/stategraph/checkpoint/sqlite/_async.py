@@ -29,6 +29,7 @@ from stategraph.checkpoint.base import (
     SerializerProtocol,
 )
 from stategraph.checkpoint.base._records import next_version
+from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.sqlite import _aio, _read, _write
 from stategraph.checkpoint.sqlite._aio import AsyncBridge
 from stategraph.checkpoint.sqlite._base import (
@@ -246,6 +247,43 @@ class AsyncSqliteSaver(AsyncBridge):
             UnserializableValueError: Path starts at ``state[<channel>]``.
             ThreadLeasedError: Another saver holds the thread's lease.
         """
+        return await self._put(config, checkpoint, metadata, new_versions, None)
+
+    async def aput_step(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+        writes: Sequence[StepWrites],
+        durable: bool = True,
+    ) -> RunnableConfig:
+        """Store tasks' writes and a checkpoint in one transaction.
+
+        The same rows as ``aput_writes`` for each entry of ``writes`` and then
+        ``aput``, committed together: a crash keeps all of them or none.
+        ``durable`` is ignored: every commit is as durable as ``synchronous``
+        makes it.
+
+        Returns:
+            Config of the stored checkpoint.
+
+        Raises:
+            UnserializableValueError: Path starts at ``update[<channel>]`` or
+                ``state[<channel>]``; nothing is stored.
+            ThreadLeasedError: Another saver holds the thread's lease.
+        """
+        rows = _write.prepare_step_writes(self.serde, writes)
+        return await self._put(config, checkpoint, metadata, new_versions, rows)
+
+    async def _put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+        writes: _write.WriteRows | None,
+    ) -> RunnableConfig:
         delta = uses_delta(checkpoint, metadata)
         splices = None if delta else self._splices
         prepared = _write.prepare_put(
@@ -255,7 +293,8 @@ class AsyncSqliteSaver(AsyncBridge):
         ttl = self._leases.get(prepared.thread_id)
         renew = now + ttl if ttl else 0.0
         keep = None if delta else self.keep_last
-        await self._run(_write.put_plan(prepared, self.owner, now, keep, renew))
+        plan = _write.put_plan(prepared, self.owner, now, keep, renew, writes)
+        await self._run(plan)
         self._splices.commit(prepared.spliced)
         thread_id = config["configurable"]["thread_id"]
         return config_of(thread_id, prepared.ns, prepared.checkpoint_id)

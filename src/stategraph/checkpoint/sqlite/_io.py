@@ -103,5 +103,9 @@ class SyncSaver(BaseCheckpointSaver[str]):
         """Unsupported: raises ``NotImplementedError`` (use ``AsyncSqliteSaver``)."""
         raise NotImplementedError(_AIO_ERROR)
 
+    async def aput_step(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Unsupported: raises ``NotImplementedError`` (use ``AsyncSqliteSaver``)."""
+        raise NotImplementedError(_AIO_ERROR)
+
 
 __all__ = ("SyncSaver", "connect", "ensure_started", "fetchall", "transact")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stategraph._config import RunnableConfig
+from stategraph._sqlite_keys import at_path, check_filter_key
 from stategraph.checkpoint._splice import base_of, is_spliced, materialize
 from stategraph.checkpoint.base import CheckpointTuple, PendingWrite
 from stategraph.checkpoint.serde.base import SerializerProtocol
@@ -156,8 +157,11 @@ def filter_column(value: Any) -> Any:
 
 
 def matches(metadata: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
-    """Say whether ``metadata`` has every key/value of ``wanted`` (Python ``==``)."""
-    return all(metadata.get(key) == value for key, value in wanted.items())
+    """Say whether ``metadata`` has every key/value of ``wanted`` (Python ``==``).
+
+    A dotted key is a path into nested objects, as in LangGraph's SqliteSaver.
+    """
+    return all(at_path(metadata, key) == value for key, value in wanted.items())
 
 
 def _complete(
@@ -259,11 +263,15 @@ def list_cursor(
 
     Raises:
         TypeError: When a filter key is not a string.
+        ValueError: When a filter key has other characters than letters,
+            digits, ``_``, ``.`` and ``-`` (as LangGraph's SqliteSaver).
     """
     wanted = dict(filter or {})
     bad = [key for key in wanted if not isinstance(key, str)]
     if bad:
         raise TypeError(f"metadata filter keys must be strings, got {bad[0]!r}")
+    for key in wanted:
+        check_filter_key(key)
     where: list[str] = []
     params: list[Any] = []
     if config is not None:

@@ -23,6 +23,7 @@ from stategraph.checkpoint.base import (
     SerializerProtocol,
 )
 from stategraph.checkpoint.base._records import next_version
+from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.sqlite import _io, _read, _write
 from stategraph.checkpoint.sqlite._base import (
     PRAGMA_WAL,
@@ -239,6 +240,43 @@ class SqliteSaver(SyncSaver):
             UnserializableValueError: Path starts at ``state[<channel>]``.
             ThreadLeasedError: Another saver holds the thread's lease.
         """
+        return self._put(config, checkpoint, metadata, new_versions, None)
+
+    def put_step(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+        writes: Sequence[StepWrites],
+        durable: bool = True,
+    ) -> RunnableConfig:
+        """Store tasks' writes and a checkpoint in one transaction.
+
+        The same rows as ``put_writes`` for each entry of ``writes`` and then
+        ``put``, committed together: a crash keeps all of them or none.
+        ``durable`` is ignored: every commit is as durable as ``synchronous``
+        makes it.
+
+        Returns:
+            Config of the stored checkpoint.
+
+        Raises:
+            UnserializableValueError: Path starts at ``update[<channel>]`` or
+                ``state[<channel>]``; nothing is stored.
+            ThreadLeasedError: Another saver holds the thread's lease.
+        """
+        rows = _write.prepare_step_writes(self.serde, writes)
+        return self._put(config, checkpoint, metadata, new_versions, rows)
+
+    def _put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+        writes: _write.WriteRows | None,
+    ) -> RunnableConfig:
         delta = uses_delta(checkpoint, metadata)
         splices = None if delta else self._splices
         prepared = _write.prepare_put(
@@ -248,7 +286,8 @@ class SqliteSaver(SyncSaver):
         ttl = self._leases.get(prepared.thread_id)
         renew = now + ttl if ttl else 0.0
         keep = None if delta else self.keep_last
-        self._run(_write.put_plan(prepared, self.owner, now, keep, renew))
+        plan = _write.put_plan(prepared, self.owner, now, keep, renew, writes)
+        self._run(plan)
         self._splices.commit(prepared.spliced)
         thread_id = config["configurable"]["thread_id"]
         return config_of(thread_id, prepared.ns, prepared.checkpoint_id)

@@ -25,6 +25,7 @@ from stategraph.checkpoint.base import (
     CheckpointMetadata,
     get_checkpoint_metadata,
 )
+from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.serde.base import SerializerProtocol
 from stategraph.checkpoint.serde.jsonplus import UnserializableValueError
 from stategraph.checkpoint.sqlite import _base as sql
@@ -130,7 +131,12 @@ def prepare_put(
 
 
 def put_plan(
-    prepared: PreparedPut, owner: str, now: float, keep_last: int | None, renew: float
+    prepared: PreparedPut,
+    owner: str,
+    now: float,
+    keep_last: int | None,
+    renew: float,
+    writes: WriteRows | None = None,
 ) -> Plan[None]:
     """Store a prepared checkpoint, then apply retention to its namespace.
 
@@ -140,6 +146,8 @@ def put_plan(
         now: Current time (seconds since the epoch).
         keep_last: Keep only this many newest checkpoints of the namespace.
         renew: New lease expiry when the saver holds the thread's lease, else 0.
+        writes: Rows of pending writes stored in the same transaction
+            (``prepare_step_writes``), before retention sees them.
 
     Raises:
         ThreadLeasedError: When another saver holds a live lease on the thread.
@@ -150,6 +158,8 @@ def put_plan(
             f"thread {prepared.thread_id!r} is leased to another writer; "
             "checkpoint not saved"
         )
+    if writes is not None:
+        yield from writes_plan(writes)
     full = [row[:6] for row in prepared.blobs if row[6] is None]
     if full:
         yield Query(sql.UPSERT_BLOB, full, many=True)
@@ -168,13 +178,17 @@ def put_plan(
                 yield Query(statement, doomed)
 
 
+WriteRows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
+"""Rows of pending writes: ``(regular rows, special rows)``."""
+
+
 def prepare_writes(
     serde: SerializerProtocol,
     config: RunnableConfig,
     writes: Sequence[tuple[str, Any]],
     task_id: str,
     task_path: str,
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+) -> WriteRows:
     """Serialize writes into ``(regular rows, special rows)``.
 
     Special channels (``WRITES_IDX_MAP``) get their fixed negative index and
@@ -193,9 +207,20 @@ def prepare_writes(
     return keep, replace
 
 
-def writes_plan(
-    rows: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]],
-) -> Plan[None]:
+def prepare_step_writes(
+    serde: SerializerProtocol, writes: Sequence[StepWrites]
+) -> WriteRows:
+    """Serialize the writes of several tasks (``put_step``) into one pair of lists."""
+    keep: list[tuple[Any, ...]] = []
+    replace: list[tuple[Any, ...]] = []
+    for entry in writes:
+        rows = prepare_writes(serde, *entry)
+        keep += rows[0]
+        replace += rows[1]
+    return keep, replace
+
+
+def writes_plan(rows: WriteRows) -> Plan[None]:
     """Store rows from ``prepare_writes``."""
     keep, replace = rows
     if keep:

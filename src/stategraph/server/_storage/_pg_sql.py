@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from psycopg import sql
@@ -69,6 +70,12 @@ MIGRATIONS: list[str] = [
         run_id text NOT NULL, seq integer NOT NULL, event text NOT NULL,
         data bytea NOT NULL, PRIMARY KEY (run_id, seq));
     """,
+    """
+    CREATE TABLE IF NOT EXISTS {thread_ttls} (
+        thread_id text PRIMARY KEY, strategy text NOT NULL,
+        ttl_minutes double precision NOT NULL, expires_at timestamptz NOT NULL);
+    CREATE INDEX IF NOT EXISTS {thread_ttls_due_idx} ON {thread_ttls} (expires_at);
+    """,
 ]
 
 
@@ -92,10 +99,16 @@ class Names:
 
     def format(self, template: str) -> sql.Composed:
         """``template`` with ``{resource}`` placeholders filled in."""
-        tables = {name: self.table(name) for name in (*TABLES, "streams", "frames")}
+        tables = {
+            name: self.table(name)
+            for name in (*TABLES, "streams", "frames", "thread_ttls")
+        }
         indexes = {
             name: self.index(name)
-            for name in ("runs_thread_idx", "runs_pending_idx", "runs_one_running")
+            for name in (
+                *("runs_thread_idx", "runs_pending_idx", "runs_one_running"),
+                "thread_ttls_due_idx",
+            )
         }
         return sql.SQL(template).format(**tables, **indexes)
 
@@ -108,6 +121,39 @@ class Names:
     def channel(self) -> str:
         """The NOTIFY channel prefix of this schema's server."""
         return f"sg_{self.schema or self.label or 'public'}"
+
+
+#: Merge into a cron only while its ``next_run_date`` is the tick being
+#: claimed. Concurrent claimers queue on the row lock and re-check the
+#: condition against the winner's update, so exactly one of them matches.
+CLAIM_CRON = """
+    UPDATE {crons} SET record = record || %s
+    WHERE cron_id = %s AND record->'next_run_date' = %s
+    RETURNING record
+"""
+#: Push expired TTLs to a retry time, skipping rows another process holds.
+CLAIM_EXPIRED = """
+    UPDATE {thread_ttls} SET expires_at = %s
+    WHERE thread_id IN (
+        SELECT thread_id FROM {thread_ttls} WHERE expires_at <= %s
+        ORDER BY expires_at LIMIT %s FOR UPDATE SKIP LOCKED)
+    RETURNING thread_id, strategy, ttl_minutes, expires_at
+"""
+PUT_TTL = """
+    INSERT INTO {thread_ttls} (thread_id, strategy, ttl_minutes, expires_at)
+    VALUES (%s, %s, %s, %s)
+    ON CONFLICT (thread_id) DO UPDATE SET strategy = EXCLUDED.strategy,
+        ttl_minutes = EXCLUDED.ttl_minutes, expires_at = EXCLUDED.expires_at
+"""
+
+
+def ttl_record(strategy: str, minutes: float, expires_at: datetime) -> dict[str, Any]:
+    """A TTL row as ``Storage`` returns it (``expires_at`` in UTC, ISO 8601)."""
+    return {
+        "strategy": strategy,
+        "ttl_minutes": minutes,
+        "expires_at": expires_at.astimezone(timezone.utc).isoformat(),
+    }
 
 
 def jsonb(value: Any) -> Jsonb:

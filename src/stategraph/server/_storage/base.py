@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 Record = dict[str, Any]
@@ -139,6 +140,47 @@ class Storage(ABC):
     @abstractmethod
     async def search_crons(self, query: Query) -> Page:
         """Crons matching ``query`` (``equals`` on assistant_id, enabled...)."""
+
+    @abstractmethod
+    async def claim_cron(
+        self, cron_id: str, due: str, changes: Record
+    ) -> Record | None:
+        """Take the cron's tick at ``due`` for this process.
+
+        Merges ``changes`` (its next ``next_run_date``...) into the cron only
+        if its ``next_run_date`` is still ``due``, atomically: of several
+        processes claiming one tick, exactly one gets the updated cron back,
+        the others ``None``.
+        """
+
+    # -- thread expiries --------------------------------------------------------
+
+    @abstractmethod
+    async def put_thread_ttl(self, thread_id: str, ttl: Record) -> None:
+        """Set the thread's TTL: ``strategy``, ``ttl_minutes``, ``expires_at``."""
+
+    @abstractmethod
+    async def get_thread_ttl(self, thread_id: str) -> Record | None:
+        """The thread's TTL record, or ``None`` (also once it was acted on)."""
+
+    @abstractmethod
+    async def delete_thread_ttl(self, thread_id: str) -> None:
+        """The thread no longer expires (``delete_thread`` does this too)."""
+
+    @abstractmethod
+    async def claim_expired_threads(
+        self, now: datetime, retry_at: datetime, limit: int
+    ) -> list[tuple[str, Record]]:
+        """Take up to ``limit`` TTLs expired at ``now`` for this process.
+
+        Their ``expires_at`` moves to ``retry_at``, so another process does
+        not take them too, and takes them again then if this one died before
+        acting. Returns ``(thread_id, ttl)`` pairs.
+        """
+
+    @abstractmethod
+    async def next_thread_expiry(self) -> datetime | None:
+        """The earliest ``expires_at`` of any thread, if one is set."""
 
     async def aclose(self) -> None:  # noqa: B027  # optional hook, not a contract
         """Release connections; the in-memory backend has none."""

@@ -6,6 +6,7 @@ For ``stategraph dev`` and tests: one process, nothing survives a restart.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from stategraph.server._auth_filters import matches
@@ -71,6 +72,7 @@ class InMemoryStorage(Storage):
         self._threads: dict[str, Record] = {}
         self._runs: dict[str, Record] = {}
         self._crons: dict[str, Record] = {}
+        self._ttls: dict[str, Record] = {}
 
     async def put_assistant(self, record: Record) -> None:
         self._assistants[record["assistant_id"]] = _copy(record)
@@ -104,6 +106,7 @@ class InMemoryStorage(Storage):
     async def delete_thread(self, thread_id: str) -> bool:
         for run_id in [k for k, r in self._runs.items() if r["thread_id"] == thread_id]:
             del self._runs[run_id]
+        self._ttls.pop(thread_id, None)
         return self._threads.pop(thread_id, None) is not None
 
     async def search_threads(self, query: Query) -> Page:
@@ -134,3 +137,47 @@ class InMemoryStorage(Storage):
 
     async def search_crons(self, query: Query) -> Page:
         return run_query(self._crons.values(), query, "cron_id")
+
+    async def claim_cron(
+        self, cron_id: str, due: str, changes: Record
+    ) -> Record | None:
+        # One event loop, no await in between: the check and set are atomic.
+        cron = self._crons.get(cron_id)
+        if cron is None or cron.get("next_run_date") != due:
+            return None
+        cron.update(_copy(changes))
+        claimed: Record = _copy(cron)
+        return claimed
+
+    # -- thread expiries --------------------------------------------------------
+
+    async def put_thread_ttl(self, thread_id: str, ttl: Record) -> None:
+        self._ttls[thread_id] = _copy(ttl)
+
+    async def get_thread_ttl(self, thread_id: str) -> Record | None:
+        ttl: Record | None = _copy(self._ttls.get(thread_id))
+        return ttl
+
+    async def delete_thread_ttl(self, thread_id: str) -> None:
+        self._ttls.pop(thread_id, None)
+
+    async def claim_expired_threads(
+        self, now: datetime, retry_at: datetime, limit: int
+    ) -> list[tuple[str, Record]]:
+        due = sorted(
+            (datetime.fromisoformat(ttl["expires_at"]), thread_id)
+            for thread_id, ttl in self._ttls.items()
+        )
+        claimed = []
+        for at, thread_id in due[:limit]:
+            if at > now:
+                break
+            self._ttls[thread_id]["expires_at"] = retry_at.isoformat()
+            claimed.append((thread_id, _copy(self._ttls[thread_id])))
+        return claimed
+
+    async def next_thread_expiry(self) -> datetime | None:
+        return min(
+            (datetime.fromisoformat(t["expires_at"]) for t in self._ttls.values()),
+            default=None,
+        )

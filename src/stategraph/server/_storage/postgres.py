@@ -17,7 +17,13 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 
 from stategraph.server._storage import _pg_sql
-from stategraph.server._storage._pg_sql import MIGRATIONS, TABLES, Names, jsonb
+from stategraph.server._storage._pg_sql import (
+    MIGRATIONS,
+    TABLES,
+    Names,
+    jsonb,
+    ttl_record,
+)
 from stategraph.server._storage.base import Page, Query, Record, Storage
 
 if TYPE_CHECKING:
@@ -178,6 +184,8 @@ class PostgresStorage(Storage):
     async def delete_thread(self, thread_id: str) -> bool:
         async with self.pool.connection() as conn, conn.transaction():
             await _delete_where(conn, self.names.table("runs"), "thread_id", thread_id)
+            ttls = self.names.table("thread_ttls")
+            await _delete_where(conn, ttls, "thread_id", thread_id)
             return (
                 await _delete_where(
                     conn, self.names.table("threads"), "thread_id", thread_id
@@ -221,6 +229,50 @@ class PostgresStorage(Storage):
 
     async def search_crons(self, query: Query) -> Page:
         return await self._search("crons", query)
+
+    async def claim_cron(
+        self, cron_id: str, due: str, changes: Record
+    ) -> Record | None:
+        statement = self.names.format(_pg_sql.CLAIM_CRON)
+        rows = await self._rows(statement, (jsonb(changes), cron_id, jsonb(due)))
+        return rows[0][0] if rows else None
+
+    # -- thread expiries --------------------------------------------------------
+
+    async def put_thread_ttl(self, thread_id: str, ttl: Record) -> None:
+        at = datetime.fromisoformat(ttl["expires_at"])
+        params = (thread_id, ttl["strategy"], ttl["ttl_minutes"], at)
+        await self._execute(self.names.format(_pg_sql.PUT_TTL), params)
+
+    async def get_thread_ttl(self, thread_id: str) -> Record | None:
+        statement = sql.SQL(
+            "SELECT strategy, ttl_minutes, expires_at FROM {} WHERE thread_id = %s"
+        ).format(self.names.table("thread_ttls"))
+        rows = await self._rows(statement, (thread_id,))
+        return ttl_record(*rows[0]) if rows else None
+
+    async def delete_thread_ttl(self, thread_id: str) -> None:
+        await self._execute(
+            sql.SQL("DELETE FROM {} WHERE thread_id = %s").format(
+                self.names.table("thread_ttls")
+            ),
+            (thread_id,),
+        )
+
+    async def claim_expired_threads(
+        self, now: datetime, retry_at: datetime, limit: int
+    ) -> list[tuple[str, Record]]:
+        statement = self.names.format(_pg_sql.CLAIM_EXPIRED)
+        rows = await self._rows(statement, (retry_at, now, limit))
+        return [(row[0], ttl_record(*row[1:])) for row in rows]
+
+    async def next_thread_expiry(self) -> datetime | None:
+        statement = sql.SQL("SELECT min(expires_at) FROM {}").format(
+            self.names.table("thread_ttls")
+        )
+        rows = await self._rows(statement, ())
+        found: datetime | None = rows[0][0]
+        return found
 
 
 async def _delete_where(

@@ -95,6 +95,15 @@ async def _drain(queue: asyncio.Queue[Entry], ref: weakref.ref[BaseStore]) -> No
                 fut.set_result(result)
 
 
+def _other_loop(store: BaseStore) -> str:
+    return (
+        f"{type(store).__name__} was created in another event loop than the "
+        "one awaiting it, and its operations run on that loop. Create the "
+        "store inside the event loop that uses it (e.g. in the same "
+        "`asyncio.run(...)` or test)."
+    )
+
+
 class AsyncBatchedBaseStore(BaseStore):
     """Base of async stores: batches concurrent ``aget``/``aput``/... calls.
 
@@ -120,6 +129,10 @@ class AsyncBatchedBaseStore(BaseStore):
             self._task = self._loop.create_task(_drain(self._aqueue, weakref.ref(self)))
 
     async def _submit(self, op: Op) -> Result:
+        if asyncio.get_running_loop() is not self._loop:
+            # Queued, the operation could never be awaited here, yet the
+            # batch task would still run it whenever its own loop next runs.
+            raise RuntimeError(_other_loop(self))
         self._ensure_task()
         fut: asyncio.Future[Result] = self._loop.create_future()
         self._aqueue.put_nowait((fut, op))

@@ -116,13 +116,18 @@ def validate_op_namespace(op: Op) -> None:
             validate_namespace_labels(condition.path)
 
 
-def ensure_refresh(ttl_config: TTLConfig | None, refresh_ttl: bool | None) -> bool:
-    """Resolve a read's ``refresh_ttl`` against the store's TTL settings."""
+def ensure_refresh(
+    ttl_config: TTLConfig | None, refresh_ttl: bool | None, default: bool = True
+) -> bool:
+    """Resolve a read's ``refresh_ttl`` against the store's TTL settings.
+
+    ``default`` applies when neither the read nor the settings say.
+    """
     if refresh_ttl is not None:
         return refresh_ttl
     if ttl_config is not None:
-        return ttl_config.get("refresh_on_read", True)
-    return True
+        return ttl_config.get("refresh_on_read", default)
+    return default
 
 
 def ensure_ttl(
@@ -168,6 +173,8 @@ class BaseStore(ABC):
 
     supports_ttl: bool = False
     ttl_config: TTLConfig | None = None
+    # Whether reads refresh TTLs when neither they nor ``ttl_config`` say.
+    _refresh_on_read_default: bool = True
 
     __slots__ = ("__weakref__",)
 
@@ -217,14 +224,19 @@ class BaseStore(ABC):
         refresh_ttl: bool | None,
     ) -> SearchOp:
         validate_namespace_labels(namespace_prefix)
-        refresh = ensure_refresh(self.ttl_config, refresh_ttl)
+        refresh = ensure_refresh(
+            self.ttl_config, refresh_ttl, self._refresh_on_read_default
+        )
         return SearchOp(namespace_prefix, filter, limit, offset, query, refresh)
 
     def _get_op(
         self, namespace: tuple[str, ...], key: str, refresh_ttl: bool | None
     ) -> GetOp:
         validate_namespace_labels(namespace)
-        return GetOp(namespace, str(key), ensure_refresh(self.ttl_config, refresh_ttl))
+        refresh = ensure_refresh(
+            self.ttl_config, refresh_ttl, self._refresh_on_read_default
+        )
+        return GetOp(namespace, str(key), refresh)
 
     def get(
         self,

@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager, nullcontext
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from psycopg import AsyncConnection, AsyncCursor, AsyncPipeline
-from psycopg.rows import tuple_row
+from psycopg.rows import DictRow, dict_row, tuple_row
 
 from stategraph.store import _plans, _sql
 from stategraph.store._ttl import TaskSweeper, sweep_interval
@@ -46,6 +46,10 @@ class AsyncPostgresStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
     Raises:
         ValueError: If ``pipe`` is given with a pool.
     """
+
+    MIGRATIONS: ClassVar[list[str]] = _base.MIGRATIONS
+    """LangGraph's name for the schema statements; ``setup()`` applies (and
+    records in ``sg_store_migrations``) the built-in list, not this attribute."""
 
     def __init__(
         self,
@@ -183,6 +187,15 @@ class AsyncPostgresStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         else:
             async with self.lock:
                 yield cast(AsyncConnection[Any], self.conn)
+
+    @asynccontextmanager
+    async def _cursor(self) -> AsyncIterator[AsyncCursor[DictRow]]:
+        # LangGraph's private helper, which its tests use to edit rows: a
+        # dict-row cursor on the store's connection.
+        async with self._connection() as conn:
+            block = None if conn.autocommit else conn.transaction()
+            async with block or nullcontext():
+                yield conn.cursor(row_factory=dict_row)
 
     async def _run(self, plan: _sql.Plan[T], transaction: bool) -> T:
         async with self._connection() as conn:

@@ -7,10 +7,10 @@ import concurrent.futures
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from psycopg import Connection, Cursor, Pipeline
-from psycopg.rows import tuple_row
+from psycopg.rows import DictRow, dict_row, tuple_row
 
 from stategraph.store import _plans, _sql
 from stategraph.store._ttl import ThreadSweeper, sweep_interval
@@ -44,6 +44,10 @@ class PostgresStore(_sql.SqlStoreMixin, ThreadedStore):
     Raises:
         ValueError: If ``pipe`` is given with a pool.
     """
+
+    MIGRATIONS: ClassVar[list[str]] = _base.MIGRATIONS
+    """LangGraph's name for the schema statements; ``setup()`` applies (and
+    records in ``sg_store_migrations``) the built-in list, not this attribute."""
 
     def __init__(
         self,
@@ -171,6 +175,15 @@ class PostgresStore(_sql.SqlStoreMixin, ThreadedStore):
         else:
             with self.lock:
                 yield cast(Connection[Any], self.conn)
+
+    @contextmanager
+    def _cursor(self) -> Iterator[Cursor[DictRow]]:
+        # LangGraph's private helper, which its tests use to edit rows: a
+        # dict-row cursor on the store's connection.
+        with self._connection() as conn:
+            block = None if conn.autocommit else conn.transaction()
+            with block or nullcontext():
+                yield conn.cursor(row_factory=dict_row)
 
     def _run(self, plan: _sql.Plan[T], transaction: bool) -> T:
         with self._connection() as conn:

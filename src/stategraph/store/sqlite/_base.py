@@ -24,10 +24,11 @@ from array import array
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, closing, contextmanager
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from stategraph._sqlite_keys import at_path, check_filter_key, json_path
 from stategraph.store._match import cosine
-from stategraph.store._sql import Dialect, Plan, Query
+from stategraph.store._sql import Dialect, Plan, Query, SqlStoreMixin
 from stategraph.store.base._records import IndexConfig
 
 if TYPE_CHECKING:
@@ -50,13 +51,30 @@ except ImportError:  # pragma: no cover - orjson is a dependency of the extra
 class SqliteIndexConfig(IndexConfig, total=False):
     """Vector index settings of the SQLite stores.
 
+    Those of ``IndexConfig``, plus:
+
     Attributes:
+        text_fields: LangGraph's SQLite stores read the paths to embed from
+            this key (one path or a list); ``fields`` is taken as a synonym.
         distance_type: ``"cosine"`` (default), ``"l2"`` or ``"inner_product"``;
             scores are those of the PostgreSQL store: cosine similarity,
             negated Euclidean distance, inner product.
     """
 
+    text_fields: list[str] | str | None
     distance_type: Literal["cosine", "l2", "inner_product"]
+
+
+def index_fields(index: SqliteIndexConfig | None) -> SqliteIndexConfig | None:
+    """``index`` with ``text_fields`` moved to ``fields`` (when that is unset)."""
+    if not index or index.get("fields") is not None:
+        return index
+    text_fields = index.get("text_fields")
+    if text_fields is None:
+        return index
+    if isinstance(text_fields, str):
+        text_fields = [text_fields]
+    return {**index, "fields": text_fields}
 
 
 MIGRATIONS = [
@@ -94,6 +112,35 @@ PRAGMA_WAL = "PRAGMA journal_mode=WAL"
 PRAGMA_SYNC = "PRAGMA synchronous=NORMAL"
 COSINE_FUNCTION = "sg_cosine"
 DISTANCES = ("cosine", "l2", "inner_product")
+NS_MATCH_FUNCTION = "_langgraph_namespace_match"
+"""SQL function ``(prefix, pattern)`` on a store's connection, as LangGraph's.
+
+Whether a dot-joined namespace matches a ``namespace_match_pattern`` regex
+(1 or 0). ``setup()`` registers it for SQL written against the store's tables;
+the stores themselves match namespaces in Python.
+"""
+_GLOB_SPECIAL = re.compile(r"([*?\[])")
+
+
+def namespace_match(prefix: str | None, pattern: str) -> int:
+    """The ``NS_MATCH_FUNCTION`` SQL function."""
+    return int(prefix is not None and re.search(pattern, prefix) is not None)
+
+
+def escape_glob_literal(text: str) -> str:
+    """``text`` as a ``GLOB`` pattern matching only itself (LangGraph's helper)."""
+    return _GLOB_SPECIAL.sub(r"[\1]", text)
+
+
+class BaseSqliteStore(SqlStoreMixin):
+    """What the sync and async SQLite stores share (LangGraph's base class)."""
+
+    MIGRATIONS: ClassVar[list[str]] = MIGRATIONS
+    """LangGraph's name for the schema statements; ``setup()`` applies (and
+    records) the built-in list, not this attribute."""
+    # LangGraph's SQLite store refreshes TTLs on read only when ``ttl_config``
+    # sets ``refresh_on_read`` (its other stores default it to true).
+    _refresh_on_read_default = False
 
 
 ASYNC_TWIN = "AsyncSqliteStore (from stategraph.store.sqlite.aio)"
@@ -276,13 +323,14 @@ class SqliteDialect(Dialect):
     def filter_condition(
         self, key: str, op: str, value: Any
     ) -> tuple[str, list[Any]] | None:
-        """``json_extract`` comparisons for scalar values; ``None`` otherwise."""
-        if _PLAIN_KEY.match(key):
-            path = "$." + key
-        elif '"' in key or "\\" in key:
-            return None  # not expressible as a quoted JSON path: filter in Python
-        else:
-            path = '$."' + key + '"'  # quoted: dots and spaces stay in the name
+        """``json_extract`` comparisons for scalar values; ``None`` otherwise.
+
+        Keys follow LangGraph's SQLite store: a dotted key is a path into
+        nested objects, and other characters than letters, digits, ``_``,
+        ``.`` and ``-`` raise ``ValueError``.
+        """
+        path = json_path(check_filter_key(key))
+        value = _bindable(value)
         kind = f"json_type(s.value, '{_quote(path)}')"
         got = f"json_extract(s.value, '{_quote(path)}')"
         if op in ("$eq", "$ne"):
@@ -301,6 +349,10 @@ class SqliteDialect(Dialect):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return f"({got} {_CMP[op]} ? AND {kind} IN ('integer', 'real'))", [value]
         return "0", []
+
+    def field(self, value: dict[str, Any], key: str) -> Any:
+        """The field at a dotted key (see ``filter_condition``)."""
+        return at_path(value, key)
 
     def similarity(self) -> str:
         """Score of one stored vector against the query-vector parameter."""
@@ -333,10 +385,16 @@ class SqliteDialect(Dialect):
 
 _fromisoformat = datetime.fromisoformat
 _CMP = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
-_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Characters no JSON encoder escapes inside a string (unlike "/", "<", "&",
 # quotes, backslashes, controls and non-ASCII, which some encoders escape).
 _LITERAL = re.compile(r"[A-Za-z0-9 _.,:;@#%+=~-]*\Z")
+
+
+def _bindable(value: Any) -> Any:
+    # SQLite integers are 64-bit; a larger one is compared as a real.
+    if type(value) is int and not -(2**63) <= value < 2**63:
+        return float(value)
+    return value
 
 
 def _quote(text: str) -> str:

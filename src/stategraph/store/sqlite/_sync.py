@@ -26,7 +26,7 @@ from stategraph.store.sqlite._base import SqliteIndexConfig
 T = TypeVar("T")
 
 
-class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
+class SqliteStore(_base.BaseSqliteStore, SyncOnlyStore):
     """Store kept in a SQLite database, with TTLs and exact vector search.
 
     Every batch runs in one transaction (``BEGIN IMMEDIATE`` when it writes),
@@ -59,7 +59,7 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
         self.lock = threading.Lock()
         self.is_setup = False
         self._dialect = _base.SqliteDialect(deserializer, _base.distance_type(index))
-        self._configure(self._dialect, index, ttl)
+        self._configure(self._dialect, _base.index_fields(index), ttl)
         self._lone_get = _plans.LoneGet(self._cfg)
         self._sweeper = ThreadSweeper(lambda: self.sweep_ttl())
 
@@ -89,6 +89,9 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
             todo = _base.pending_migrations(applied, self.index_config is not None)
             if todo:
                 self._run(_base.migration_plan(todo), True, True)
+            self.conn.create_function(
+                _base.NS_MATCH_FUNCTION, 2, _base.namespace_match, deterministic=True
+            )
             if self.index_config is not None:
                 name, function = self._dialect.exact_function
                 self.conn.create_function(name, 2, function, deterministic=True)
@@ -144,7 +147,9 @@ class SqliteStore(_sql.SqlStoreMixin, SyncOnlyStore):
         if row is None:
             return None
         item = lone.item(namespace, key, row)
-        if row[3] is not None and ensure_refresh(self.ttl_config, refresh_ttl):
+        if row[3] is not None and ensure_refresh(
+            self.ttl_config, refresh_ttl, self._refresh_on_read_default
+        ):
             refresh = lone.refresh(prefix, key, row, self._now)
             if refresh is not None:
                 with self.lock:

@@ -109,4 +109,6 @@ export async function start(base = "") {
 }
 
 const params = new URLSearchParams(location.search);
-start(params.get("baseUrl") || "");
+// Served under http.mount_prefix, the API is where the Studio's path starts.
+const mounted = location.pathname.replace(/\/studio(\/.*)?$/, "");
+start(params.get("baseUrl") || mounted);

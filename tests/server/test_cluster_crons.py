@@ -1,0 +1,169 @@
+"""Crons on a cluster: every tick fires once across processes and supervisors.
+
+Every API process runs a cron scheduler; the tick is claimed in PostgreSQL
+(``claim_cron``), so two supervisors on one database must not both fire it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from _cluster_support import GRAPH, Supervisors, poll
+from _server_graphs import agent
+from psycopg_pool import AsyncConnectionPool
+
+from stategraph.server import _scheduler, create_app
+from stategraph.server._storage import InMemoryStorage, Storage
+from stategraph.server._storage.postgres import CONNECT_KWARGS, PostgresStorage
+
+DUE = "2026-11-29T12:00:00+00:00"
+HI = {"messages": [{"role": "user", "content": "hi"}]}
+
+
+@pytest.fixture
+def supervisors(schemas: Callable[[], str], tmp_path: Path) -> Iterator[Supervisors]:
+    (tmp_path / "graph.py").write_text(GRAPH)
+    config = tmp_path / "langgraph.json"
+    config.write_text(json.dumps({"graphs": {"g": "./graph.py:graph"}}))
+    made = Supervisors(config, schemas())
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+def _even_seconds(start: float, end: float) -> int:
+    """How many whole even seconds lie in ``(start, end]``."""
+    return math.floor(end / 2) - math.floor(start / 2)
+
+
+def test_two_supervisors_fire_each_tick_once(supervisors: Supervisors) -> None:
+    # No workers: runs stay pending, piled up by ``enqueue``, and are counted.
+    one = supervisors.client(supervisors.start(apis=1).url)
+    two = supervisors.client(supervisors.start(apis=2).url)
+    tid = one.threads.create(graph_id="g")["thread_id"]
+    start = time.time()
+    cron = one.crons.create_for_thread(
+        tid, "g", schedule="* * * * * */2", multitask_strategy="enqueue"
+    )
+    assert cron["next_run_date"] is not None
+
+    def runs() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = two.runs.list(tid, limit=100)
+        return found
+
+    poll(lambda: len(runs()) >= 4, "four cron runs")
+    two.crons.delete(cron["cron_id"])
+    stopped = time.time()
+    fired = runs()
+    # Three processes each looked at every tick; at most one run per tick.
+    assert len(fired) >= 4
+    assert len(fired) <= _even_seconds(start, stopped)
+    assert {r["kwargs"]["config"]["configurable"]["cron_id"] for r in fired} == {
+        cron["cron_id"]
+    }
+    assert {r["status"] for r in fired} == {"pending"}
+
+
+async def _pg_storages(uri: str, count: int) -> list[PostgresStorage]:
+    storages = []
+    for _ in range(count):
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            uri, kwargs=CONNECT_KWARGS, min_size=1, max_size=2, open=False
+        )
+        await pool.open(wait=True)
+        storage = PostgresStorage(pool)
+        await storage.setup()
+        storages.append(storage)
+    return storages
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("backend", ["memory", "postgres"])
+async def test_claim_cron_has_one_winner(
+    backend: str, schemas: Callable[[], str]
+) -> None:
+    storages: list[Storage]
+    if backend == "memory":
+        storages = [InMemoryStorage()] * 6
+    else:
+        storages = list(await _pg_storages(schemas(), 6))
+    try:
+        cron = {"cron_id": "c1", "next_run_date": DUE, "enabled": True, "n": 1}
+        await storages[0].put_cron(cron)
+        changes = {"next_run_date": "2026-11-29T12:01:00+00:00"}
+        claims = await asyncio.gather(
+            *(s.claim_cron("c1", DUE, changes) for s in storages)
+        )
+        winners = [c for c in claims if c is not None]
+        assert winners == [{**cron, **changes}]
+        # The next tick is claimable once, the old one no more.
+        assert await storages[1].claim_cron("c1", DUE, changes) is None
+        later = await storages[2].claim_cron(
+            "c1", changes["next_run_date"], {"next_run_date": None}
+        )
+        assert later is not None
+        assert later["next_run_date"] is None
+        assert await storages[3].claim_cron("missing", DUE, changes) is None
+    finally:
+        for storage in storages:
+            if isinstance(storage, PostgresStorage):
+                await storage.pool.close()
+
+
+@pytest.mark.asyncio
+async def test_tick_semantics_end_time_metadata_and_completion(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started: list[tuple[dict[str, Any], str | None]] = []
+    original = _scheduler.create_run
+
+    async def spy(ctx: Any, body: dict[str, Any], thread_id: str | None) -> Any:
+        started.append((body, thread_id))
+        return await original(ctx, body, thread_id)
+
+    monkeypatch.setattr(_scheduler, "create_run", spy)
+    t0 = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+    now = [t0]
+    app = create_app({"agent": agent}, clock=lambda: now[0])
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as http,
+    ):
+        crons = app.state.stategraph.crons
+        tid = (await http.post("/threads", json={})).json()["thread_id"]
+        body = {
+            "assistant_id": "agent",
+            "schedule": "* * * * *",
+            "input": HI,
+            "metadata": {"m": 1, "keep": True},
+            "end_time": (t0 + timedelta(seconds=90)).isoformat(),
+        }
+        bound = (await http.post(f"/threads/{tid}/runs/crons", json=body)).json()
+        stateless = {"assistant_id": "agent", "schedule": "* * * * *", "input": HI}
+        for made in (stateless, {**stateless, "on_run_completed": "keep"}):
+            await http.post("/runs/crons", json=made)
+        # PATCHed metadata reaches the runs: the cron's under the payload's.
+        patch = {"metadata": {"m": 2, "extra": 3}}
+        await http.patch(f"/runs/crons/{bound['cron_id']}", json=patch)
+        now[0] = t0 + timedelta(minutes=1)
+        await crons.tick(now[0])
+        now[0] = t0 + timedelta(minutes=2)  # past the bound cron's end time
+        await crons.tick(now[0])
+        ended = (await http.get(f"/runs/crons/{bound['cron_id']}")).json()
+    on_thread = [b for b, thread_id in started if thread_id == tid]
+    assert [b["metadata"] for b in on_thread] == [{"m": 1, "keep": True, "extra": 3}]
+    assert "on_completion" not in on_thread[0]
+    completions = [b["on_completion"] for b, thread_id in started if thread_id is None]
+    assert sorted(completions) == ["delete", "delete", "keep", "keep"]
+    assert ended["next_run_date"] is None
