@@ -4,20 +4,12 @@ Tables are LangGraph's (``store``, ``store_vectors``, same columns), so a
 file written by either library is readable by the other; this library's
 schema versions are recorded in ``sg_store_migrations``. Values are JSON
 text, timestamps ISO-8601 text in UTC, vectors little-endian float32 blobs
-(sqlite-vec's format). The index's ``distance_type`` (``"cosine"``, the
-default, ``"l2"`` or ``"inner_product"``) scores as the PostgreSQL store
-does: cosine similarity, negated Euclidean distance, inner product.
-Similarity is exact either way: sqlite-vec's ``vec_distance_cosine`` /
-``vec_distance_L2`` when the extension loads (it needs a ``sqlite3`` built
-with loadable extensions, or a ``pysqlite3`` connection), else a Python
-function registered on the connection (always for the inner product, which
-sqlite-vec does not compute).
+(sqlite-vec's format), scored as ``_vectors`` describes.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 import sqlite3
 from array import array
@@ -27,9 +19,18 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from stategraph._sqlite_keys import at_path, check_filter_key, json_path
-from stategraph.store._match import cosine
 from stategraph.store._sql import Dialect, Plan, Query, SqlStoreMixin
 from stategraph.store.base._records import IndexConfig
+from stategraph.store.sqlite._vectors import (
+    COSINE_FUNCTION as COSINE_FUNCTION,
+    DISTANCES as DISTANCES,
+    EXACT_FUNCTIONS,
+    VEC_SIMILARITY,
+    distance_type as distance_type,
+    is_load_error as is_load_error,
+    sqlite_cosine as sqlite_cosine,
+    sqlite_vec_path as sqlite_vec_path,
+)
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -110,8 +111,6 @@ APPLIED = "SELECT name, MAX(v) FROM sg_store_migrations GROUP BY name"
 RECORD = "INSERT INTO sg_store_migrations (name, v) VALUES (?, ?)"
 PRAGMA_WAL = "PRAGMA journal_mode=WAL"
 PRAGMA_SYNC = "PRAGMA synchronous=NORMAL"
-COSINE_FUNCTION = "sg_cosine"
-DISTANCES = ("cosine", "l2", "inner_product")
 NS_MATCH_FUNCTION = "_langgraph_namespace_match"
 """SQL function ``(prefix, pattern)`` on a store's connection, as LangGraph's.
 
@@ -194,86 +193,6 @@ def pending_migrations(
     return todo
 
 
-def is_load_error(exc: BaseException) -> bool:
-    """Say whether ``exc`` is a failed extension load, to fall back on.
-
-    That is no loader in this Python's ``sqlite3`` (``AttributeError``), or
-    SQLite refusing the file. The connection may come from another DB-API
-    module built on SQLite (``pysqlite3``), whose error classes are its own:
-    they are recognised by name.
-    """
-    if isinstance(exc, (AttributeError, sqlite3.Error)):
-        return True
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    return bool(names & {"OperationalError", "NotSupportedError"})
-
-
-def sqlite_vec_path() -> str | None:
-    """The sqlite-vec extension's file, when the ``sqlite-vec`` package is installed."""
-    try:
-        import sqlite_vec  # type: ignore[import-untyped,unused-ignore]
-    except ImportError:
-        return None
-    path: str = sqlite_vec.loadable_path()
-    return path
-
-
-def _unpack(blob: bytes) -> array[float]:
-    vector = array("f")
-    vector.frombytes(blob)
-    return vector
-
-
-def sqlite_cosine(stored: bytes | None, query: bytes | None) -> float | None:
-    """The ``sg_cosine`` SQL function: cosine similarity of two float32 blobs."""
-    if stored is None or query is None:
-        return None
-    return cosine(_unpack(query), _unpack(stored))
-
-
-def sqlite_l2(stored: bytes | None, query: bytes | None) -> float | None:
-    """The ``sg_l2`` SQL function: negated Euclidean distance of two float32 blobs."""
-    if stored is None or query is None:
-        return None
-    pairs = zip(_unpack(query), _unpack(stored), strict=False)
-    return -math.sqrt(sum((a - b) * (a - b) for a, b in pairs))
-
-
-def sqlite_inner_product(stored: bytes | None, query: bytes | None) -> float | None:
-    """The ``sg_inner_product`` SQL function: dot product of two float32 blobs."""
-    if stored is None or query is None:
-        return None
-    return sum(a * b for a, b in zip(_unpack(query), _unpack(stored), strict=False))
-
-
-# Per distance type: the exact Python SQL function (name, implementation),
-# and sqlite-vec's expression of the same score where it has one.
-EXACT_FUNCTIONS: dict[str, tuple[str, Callable[[Any, Any], float | None]]] = {
-    "cosine": (COSINE_FUNCTION, sqlite_cosine),
-    "l2": ("sg_l2", sqlite_l2),
-    "inner_product": ("sg_inner_product", sqlite_inner_product),
-}
-_VEC_SIMILARITY = {
-    "cosine": "1.0 - vec_distance_cosine(sv.embedding, ?)",
-    "l2": "-vec_distance_L2(sv.embedding, ?)",
-}
-
-
-def distance_type(index: IndexConfig | None) -> str:
-    """The index's ``distance_type`` (``"cosine"`` when not set).
-
-    Raises:
-        ValueError: If it is not ``"cosine"``, ``"l2"`` or ``"inner_product"``.
-    """
-    distance = str((index or {}).get("distance_type", "cosine"))
-    if distance not in DISTANCES:
-        raise ValueError(
-            f"Invalid distance_type: {distance!r}. Expected 'cosine' (the "
-            "default), 'l2' or 'inner_product'."
-        )
-    return distance
-
-
 def _below(text: str) -> list[str]:
     # Namespaces under ``text`` are exactly the texts in ["text.", "text/"):
     # "/" follows "." in code-point order, which is SQLite's text order.
@@ -301,7 +220,7 @@ class SqliteDialect(Dialect):
     def use_sqlite_vec(self) -> None:
         """Score with sqlite-vec where it computes this distance (it is loaded)."""
         self.sqlite_vec = True
-        self._similarity = _VEC_SIMILARITY.get(self.distance, self._similarity)
+        self._similarity = VEC_SIMILARITY.get(self.distance, self._similarity)
 
     def prefix_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
         """Equal to the prefix, or below it (a range of the prefix index)."""
