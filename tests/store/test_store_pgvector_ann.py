@@ -11,6 +11,7 @@ fallback, which scores every vector.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import math
 import random
@@ -18,11 +19,12 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager, nullcontext
 from typing import Any
 
+import psycopg
 import pytest
 from _backends import _no_pgvector
 
 from stategraph.store.base import PutOp
-from stategraph.store.postgres import AsyncPostgresStore, PostgresStore
+from stategraph.store.postgres import AsyncPostgresStore, PostgresStore, _pgvector
 
 DIMS = 8
 
@@ -192,3 +194,73 @@ async def test_ann_pages_match_the_exact_search(
         # Pages of both kinds, and across the boundary between them.
         assert checked > 30
         assert unindexed > 5
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize(
+    "ann",
+    [{"kind": "hnsw"}, {"kind": "ivfflat", "nlist": 20}],
+    ids=["hnsw", "ivfflat"],
+)
+async def test_filtered_ann_search_fills_its_page_by_iterative_scan(
+    ann: dict[str, Any], mode: str, schemas: Any, pgvector: str
+) -> None:
+    # One item in 50 passes the filter: the first index candidates
+    # (hnsw.ef_search = 40, or one IVFFlat list of 20) hold about one.
+    index: Any = {
+        "dims": DIMS,
+        "embed": embed,
+        "fields": ["text"],
+        "ann_index_config": ann,
+    }
+    conninfo = schemas()
+    texts = [f"t{i}" for i in range(2000)]
+    rare = {t for i, t in enumerate(texts) if i % 50 == 0}
+    async with _store(mode, conninfo, index, True) as store:
+        assert store._dialect.space.iterative  # pgvector 0.8 here
+        ops = [
+            PutOp(("docs", str(i % 4)), t, {"text": t, "rare": t in rare})
+            for i, t in enumerate(texts)
+        ]
+        await call(store, mode, "batch", ops)
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute("ANALYZE store")
+            conn.execute("ANALYZE store_vectors")
+        kw: Any = {"query": "q", "filter": {"rare": True}, "limit": 10}
+        found = await call(store, mode, "search", ("docs",), **kw)
+        q = embed(["q"])[0]
+        exact = sorted(rare, key=lambda t: -_score("cosine", embed([t])[0], q))
+        assert len(found) == 10
+        assert {it.key for it in found} <= rare
+        scores = [it.score for it in found]
+        assert scores == sorted(scores, reverse=True)
+        if ann["kind"] == "hnsw":
+            # HNSW scans in distance order (strict_order); IVFFlat's relaxed
+            # order over lists trained on an empty table promises no recall.
+            assert len({it.key for it in found} & set(exact[:10])) >= 8
+        # The setting lasted for the search's transaction only.
+        assert await _session_setting(store, mode, "hnsw.iterative_scan") == "off"
+        # Without iterative scans (pgvector before 0.8, or LangGraph's
+        # store) the filter leaves the page short.
+        space = store._dialect.space
+        store._dialect.use_pgvector(dataclasses.replace(space, iterative=False))
+        assert len(await call(store, mode, "search", ("docs",), **kw)) < 10
+
+
+async def _session_setting(store: Any, mode: str, name: str) -> str:
+    sql = "SELECT current_setting(%s)"
+    if mode == "sync":
+        with store._connection() as conn:
+            return str(conn.execute(sql, (name,)).fetchone()[0])
+    async with store._connection() as conn:
+        row = await (await conn.execute(sql, (name,))).fetchone()
+        return str(row[0])
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [("0.7.4", False), ("0.8.0", True), ("0.8.1", True), ("1.0", True)],
+)
+def test_iterative_scan_needs_pgvector_0_8(version: str, expected: bool) -> None:
+    assert _pgvector.has_iterative_scan(version) is expected

@@ -92,14 +92,16 @@ async def compare(theirs: Any, ours: Any, mode: str, seed: int) -> int:
 
 
 @asynccontextmanager
-async def sqlite_pair(mode: str, sqlite_vec: bool) -> AsyncIterator[tuple[Any, Any]]:
+async def sqlite_pair(
+    mode: str, sqlite_vec: bool, index: Any = INDEX
+) -> AsyncIterator[tuple[Any, Any]]:
     async with AsyncExitStack() as stack:
         if mode == "sync":
             theirs: Any = LGSqlite(
                 stack.enter_context(_closing(vec_connect())), index=INDEX
             )
             conn = stack.enter_context(_closing(vec_connect()))
-            ours: Any = SqliteStore(conn, index=INDEX)
+            ours: Any = SqliteStore(conn, index=index)
             theirs.setup()
             if sqlite_vec:
                 ours.setup()
@@ -113,7 +115,7 @@ async def sqlite_pair(mode: str, sqlite_vec: bool) -> AsyncIterator[tuple[Any, A
                 await stack.enter_async_context(lg_conn), index=INDEX
             )
             ours = AsyncSqliteStore(
-                await stack.enter_async_context(sg_conn), index=INDEX
+                await stack.enter_async_context(sg_conn), index=index
             )
             await theirs.setup()
             if sqlite_vec:
@@ -145,6 +147,36 @@ async def test_sqlite_vector_search_matches_langgraph(
 ) -> None:
     async with sqlite_pair(mode, path == "sqlite_vec") as (theirs, ours):
         assert await compare(theirs, ours, mode, seed) == len(WORDS) * 2 * len(QUERIES)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("distance", ["cosine", "l2", "inner_product"])
+@pytest.mark.parametrize("path", ["sqlite_vec", "fallback"])
+async def test_sqlite_distance_types_match_langgraph_postgres(
+    path: str, distance: str, mode: str, schemas: Any, pgvector: str
+) -> None:
+    # LangGraph's SqliteStore orders l2 by distance descending and scores the
+    # inner product as an L1 distance; its PostgresStore (pgvector) is the
+    # reference for what each distance type means.
+    index = {**INDEX, "distance_type": distance}
+    pg = postgres_pair(mode, True, schemas, ANN["hnsw"], distance)
+    async with (
+        pg as (theirs, _),
+        sqlite_pair(mode, path == "sqlite_vec", index) as (
+            _,
+            ours,
+        ),
+    ):
+        assert ours._dialect.distance == distance
+        assert await compare(theirs, ours, mode, 1) == len(WORDS) * 2 * len(QUERIES)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("store", [SqliteStore, AsyncSqliteStore])
+async def test_sqlite_refuses_an_unknown_distance_type(store: Any) -> None:
+    with pytest.raises(ValueError, match="Invalid distance_type: 'hamming'"):
+        store(None, index={**INDEX, "distance_type": "hamming"})
 
 
 def _with_public(conninfo: str) -> str:

@@ -8,9 +8,12 @@ dropped keeping each item's nearest field, and ``n`` grows until the page is
 full or the vectors run out. Items without vectors come after all items with
 them, newest first, as in the exact search and the in-memory store.
 
-Like LangGraph's ``PostgresStore``, an index may return fewer rows than asked
-(HNSW stops at ``hnsw.ef_search`` candidates, filters apply after the scan):
-results are approximate, as an ANN index makes them.
+An index scan may return fewer rows than asked (HNSW stops at
+``hnsw.ef_search`` candidates, filters apply after the scan), as in
+LangGraph's ``PostgresStore``, unless the dialect's ``ann_settings`` turn on
+iterative scans (pgvector 0.8 and later), which scan on until the ``LIMIT``
+is met; the search then runs in a transaction, which those settings last
+for. Results are approximate either way, as an ANN index makes them.
 """
 
 from __future__ import annotations
@@ -56,6 +59,9 @@ def ann_rows(
         f" ORDER BY distance LIMIT {d.P}"
     )
     params = [d.encode_vector(vector), *ns_params, *fparams]
+    settings = d.ann_settings()
+    if settings is not None:
+        yield Query(settings)
     # Room for every field of each item, twice over: LangGraph's estimate.
     cap = want * max(1, len(cfg.fields or ())) * 2 + 1
     while True:

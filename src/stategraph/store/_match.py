@@ -59,6 +59,9 @@ def compile_filter(filter: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
     if len(tests) == 1:
         ((key, test),) = tests
         return lambda value: test(value.get(key))
+    if len(tests) == 2:  # common, and cheaper without a loop
+        (k1, t1), (k2, t2) = tests
+        return lambda value: t1(value.get(k1)) and t2(value.get(k2))
 
     return lambda value: all(test(value.get(key)) for key, test in tests)
 
@@ -73,13 +76,23 @@ def _compile(wanted: Any) -> Callable[[Any], bool]:
             return parts[0]
         return lambda actual: all(part(actual) for part in parts)
     if isinstance(wanted, _SCALARS):
-        return lambda actual: same(actual, wanted)
+        return _equals(wanted)
     return lambda actual: compare(actual, wanted)
+
+
+def _equals(wanted: Any) -> Callable[[Any], bool]:
+    """``same(actual, wanted)`` specialised on the type of ``wanted``."""
+    if wanted is None or wanted.__class__ is bool:
+        return lambda actual: actual is wanted
+    if wanted.__class__ is str:
+        # Only a string equals a string: the bool check of same() is moot.
+        return lambda actual: bool(actual == wanted)
+    return lambda actual: same(actual, wanted)
 
 
 def _compile_operator(operator: str, arg: Any) -> Callable[[Any], bool]:
     if operator == "$eq" and isinstance(arg, _SCALARS):
-        return lambda actual: same(actual, arg)
+        return _equals(arg)
     if operator == "$ne" and isinstance(arg, _SCALARS):
         return lambda actual: not same(actual, arg)
     bound = _number(arg)

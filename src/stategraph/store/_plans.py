@@ -2,7 +2,8 @@
 
 ``prepare`` validates a batch and lists the texts it needs embedded; given
 the vectors, ``batch_plan`` is a generator of ``Query`` effects. Single
-``get``/``search`` calls have shorter plans of their own.
+``get``/``search`` calls have shorter plans of their own; searches are
+planned in ``_search_plans``.
 
 Semantics (the same on every backend): reads see the store as it was before
 the batch's writes; the last of several puts to one key wins; filters are
@@ -20,10 +21,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from stategraph.store import _match
-from stategraph.store._ann import ann_rows
 from stategraph.store._memory import texts_to_embed
+from stategraph.store._search_plans import decode_times, refresh_plan, run_search
 from stategraph.store._sql import Dialect, Plan, Query, StoreSettings
-from stategraph.store._sql_filters import not_expired, search_filters
+from stategraph.store._sql_filters import not_expired
 from stategraph.store.base._records import (
     GetOp,
     Item,
@@ -34,7 +35,6 @@ from stategraph.store.base._records import (
     SearchItem,
     SearchOp,
     make_item,
-    make_search_item,
 )
 from stategraph.store.base._store import validate_op_namespace
 
@@ -129,7 +129,7 @@ def batch_plan(
     for i, op in enumerate(ops):
         if isinstance(op, SearchOp):
             vector = by_query.get(op.query) if op.query else None
-            results[i] = yield from _run_search(cfg, op, vector, now)
+            results[i] = yield from run_search(cfg, op, vector, now)
         elif isinstance(op, ListNamespacesOp):
             results[i] = yield from _run_list(cfg, op, now)
     if prep.puts:
@@ -169,8 +169,11 @@ def get_item(
     namespace = tuple(op.namespace)
     item = make_item(namespace, op.key, d.decode_value(raw), created, updated)
     if op.refresh_ttl and ttl is not None:
-        return item, _refresh(cfg, [(".".join(namespace), op.key, ttl)], clock())
+        return item, refresh_plan(cfg, [(".".join(namespace), op.key, ttl)], clock())
     return item, None
+
+
+_new_item = Item.__new__
 
 
 class LoneGet:
@@ -180,7 +183,14 @@ class LoneGet:
     item with ``item``, without a plan generator or per-call lookups.
     """
 
-    __slots__ = ("_cfg", "_decode_time", "_decode_value", "_encode_time", "sql")
+    __slots__ = (
+        "_cfg",
+        "_decode_time",
+        "_decode_value",
+        "_encode_time",
+        "sql",
+        "timeless",
+    )
 
     def __init__(self, cfg: StoreSettings) -> None:
         d = cfg.dialect
@@ -189,6 +199,8 @@ class LoneGet:
         self._decode_time = d.decode_time
         self._decode_value = d.decode_value
         self._encode_time = d.encode_time if cfg.omit_expired else None
+        # Without a time to bind, drivers pass ``(prefix, key)`` themselves.
+        self.timeless = self._encode_time is None
 
     def params(
         self, prefix: str, key: str, clock: Callable[[], datetime]
@@ -201,10 +213,16 @@ class LoneGet:
     def item(self, namespace: tuple[str, ...], key: str, row: Sequence[Any]) -> Item:
         """The item of the row ``sql`` returned."""
         created_at, updated_at = row[1], row[2]
-        created = self._decode_time(created_at)
-        updated = created if updated_at == created_at else self._decode_time(updated_at)
-        value = self._decode_value(row[0])
-        return make_item(tuple(namespace), key, value, created, updated)
+        decode = self._decode_time
+        created = decode(created_at)
+        # make_item inlined: this runs once per get.
+        item = _new_item(Item)
+        item.namespace = namespace if type(namespace) is tuple else tuple(namespace)
+        item.key = key
+        item.value = self._decode_value(row[0])
+        item.created_at = created
+        item.updated_at = created if updated_at == created_at else decode(updated_at)
+        return item
 
     def refresh(
         self, prefix: str, key: str, row: Sequence[Any], clock: Callable[[], datetime]
@@ -212,7 +230,9 @@ class LoneGet:
         """The TTL refresh after reading ``row``, if the item has a TTL."""
         ttl = row[3]
         return (
-            None if ttl is None else _refresh(self._cfg, [(prefix, key, ttl)], clock())
+            None
+            if ttl is None
+            else refresh_plan(self._cfg, [(prefix, key, ttl)], clock())
         )
 
 
@@ -240,27 +260,7 @@ def search_plan(
     """
     validate_op_namespace(op)
     _match.check_filter(op.filter)
-    return (yield from _run_search(cfg, op, None, now))
-
-
-def _refresh(
-    cfg: StoreSettings, rows: Sequence[tuple[str, str, Any]], now: datetime
-) -> Plan[None]:
-    """Restart the TTL clock of ``(prefix, key, ttl_minutes)`` rows that have one."""
-    d = cfg.dialect
-    # The new expiries are computed here rather than in SQL because date
-    # arithmetic differs between the dialects.
-    updates = [
-        (d.encode_time(now + timedelta(minutes=float(ttl))), prefix, key)
-        for prefix, key, ttl in rows
-        if ttl is not None
-    ]
-    if updates:
-        yield Query(
-            f"UPDATE store SET expires_at = {d.P} WHERE prefix = {d.P} AND key = {d.P}",
-            updates,
-            many=True,
-        )
+    return (yield from run_search(cfg, op, None, now))
 
 
 def _run_gets(
@@ -289,111 +289,13 @@ def _run_gets(
             row = found.get(op.key)
             results[i] = None if row is None else _item(d, namespace, row)
         fresh = {op.key for _, op in entries if op.refresh_ttl and op.key in found}
-        yield from _refresh(cfg, [(prefix, k, found[k][4]) for k in fresh], now)
-
-
-def _times(d: Dialect, created: Any, updated: Any) -> tuple[datetime, datetime]:
-    # Never-updated items have equal timestamps: parse the text once.
-    first = d.decode_time(created)
-    return first, first if updated == created else d.decode_time(updated)
+        yield from refresh_plan(cfg, [(prefix, k, found[k][4]) for k in fresh], now)
 
 
 def _item(d: Dialect, namespace: tuple[str, ...], row: Sequence[Any]) -> Item:
-    created, updated = _times(d, row[2], row[3])
+    created, updated = decode_times(d, row[2], row[3])
     value = d.decode_value(row[1])
     return make_item(tuple(namespace), row[0], value, created, updated)
-
-
-def _run_search(
-    cfg: StoreSettings, op: SearchOp, vector: Any, now: datetime
-) -> Plan[list[SearchItem]]:
-    d = cfg.dialect
-    filters, fparams, residual = search_filters(cfg, op, now)
-    page = "" if residual else f" LIMIT {d.P} OFFSET {d.P}"
-    page_params = [] if residual else [op.limit, op.offset]
-    cols = f"s.prefix, s.key, {d.VALUE}, s.created_at, s.updated_at, s.ttl_minutes"
-    if vector is None and not residual and op.namespace_prefix and op.offset >= 0:
-        rows = yield _recent_query(cfg, op, cols, filters, fparams)
-    elif vector is not None and d.ann and not residual and op.offset >= 0:
-        rows = yield from ann_rows(cfg, op, vector, cols, (filters, fparams))
-    else:
-        ns_sql, ns_params = "1 = 1", list[Any]()
-        if op.namespace_prefix:
-            ns_sql, ns_params = d.prefix_condition(op.namespace_prefix)
-        where = ns_sql + filters
-        if vector is None:
-            sql = f"SELECT {cols}, NULL FROM store s WHERE {where}"
-            sql += " ORDER BY s.updated_at DESC"
-            rows = yield Query(sql + page, [*ns_params, *fparams, *page_params])
-        else:
-            sv_sql = ns_sql.replace("s.prefix", "sv.prefix")
-            scores = (
-                f"SELECT sv.prefix, sv.key, MAX({d.similarity()}) AS score"
-                f" FROM store_vectors sv WHERE {sv_sql}"
-                " GROUP BY sv.prefix, sv.key"
-            )
-            sql = (
-                f"SELECT {cols}, v.score FROM store s LEFT JOIN ({scores}) v"
-                " ON v.prefix = s.prefix AND v.key = s.key WHERE"
-                f" {where} ORDER BY v.score IS NULL, v.score DESC, s.updated_at DESC"
-            )
-            qparams = [d.encode_vector(vector), *ns_params, *ns_params, *fparams]
-            rows = yield Query(sql + page, [*qparams, *page_params])
-    items = _search_items(d, rows)
-    if residual:
-        kept = [
-            (item, row)
-            for item, row in zip(items, rows, strict=True)
-            if _match.matches_filter(item.value, residual, d.field)
-        ][op.offset : op.offset + op.limit]
-        items, rows = [item for item, _ in kept], [row for _, row in kept]
-    if op.refresh_ttl and any(row[5] is not None for row in rows):
-        yield from _refresh(cfg, [(row[0], row[1], row[5]) for row in rows], now)
-    return items
-
-
-def _recent_query(
-    cfg: StoreSettings, op: SearchOp, cols: str, filters: str, fparams: list[Any]
-) -> Query:
-    """The newest matching items, as the union of the namespace and its children.
-
-    Split this way, each half is an index range on ``(prefix, updated_at)``
-    read in order and cut at ``offset + limit`` rows, instead of every row
-    under the prefix being read and sorted.
-    """
-    d = cfg.dialect
-    prefix = ".".join(op.namespace_prefix)
-    below, below_params = d.descendants_condition(op.namespace_prefix)
-    cut = op.offset + max(op.limit, 0)
-    half = (
-        f"SELECT {cols}, NULL AS score FROM store s WHERE {{}}{filters}"
-        f" ORDER BY s.updated_at DESC LIMIT {d.P}"
-    )
-    exact = half.replace("{}", f"s.prefix = {d.P}")
-    children = half.replace("{}", below)
-    sql = (
-        f"SELECT * FROM ({exact}) a UNION ALL SELECT * FROM ({children}) b"
-        f" ORDER BY 5 DESC LIMIT {d.P} OFFSET {d.P}"
-    )
-    params = [prefix, *fparams, cut, *below_params, *fparams, cut, op.limit, op.offset]
-    return Query(sql, params)
-
-
-def _search_items(d: Dialect, rows: Sequence[Sequence[Any]]) -> list[SearchItem]:
-    namespaces: dict[str, tuple[str, ...]] = {}  # rows often share a namespace
-    items = []
-    for row in rows:
-        prefix, score = row[0], row[6]
-        namespace = namespaces.get(prefix)
-        if namespace is None:
-            namespace = namespaces[prefix] = tuple(prefix.split("."))
-        created, updated = _times(d, row[3], row[4])
-        value = d.decode_value(row[2])
-        score = None if score is None else float(score)
-        items.append(
-            make_search_item(namespace, row[1], value, created, updated, score)
-        )
-    return items
 
 
 def _run_list(

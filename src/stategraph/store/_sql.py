@@ -48,6 +48,9 @@ class Dialect(ABC):
     """The placeholder of a stored embedding (with any cast it needs)."""
     ann: bool = False
     """Vector searches order by ``ann_distance()`` so an ANN index can answer."""
+    merges_compounds: bool = False
+    """An ordered ``UNION ALL`` with one ``LIMIT`` reads each arm lazily in
+    index order (SQLite), rather than needing a ``LIMIT`` per arm."""
 
     @abstractmethod
     def prefix_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
@@ -74,6 +77,10 @@ class Dialect(ABC):
     def ann_distance(self) -> str:
         """SQL distance of ``sv.embedding`` to the query vector (if ``ann``)."""
         raise NotImplementedError("this dialect has no ANN index")
+
+    def ann_settings(self) -> str | None:
+        """SQL run before an ANN query, in its transaction (if ``ann``; or none)."""
+        return None
 
     def ann_score(self, distance: float) -> float:
         """The score of an ``ann_distance`` value (if ``ann``)."""

@@ -128,7 +128,9 @@ class AsyncPostgresStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
         if self.index_config is not None and not self.is_setup:
             await self.setup()
         plan = _plans.batch_plan(self._cfg, prep, queries, docs, self._now())
-        return await self._run(plan, prep.transaction)
+        # An ANN search's scan settings last for its transaction.
+        ann = bool(prep.query_texts) and self._dialect.ann_settings() is not None
+        return await self._run(plan, prep.transaction or ann)
 
     async def aget(
         self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None

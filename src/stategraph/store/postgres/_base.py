@@ -240,6 +240,7 @@ def setup_plan(
         schema[0][0],
         kind or _pgvector.vector_type(dict(index)),
         distance_type(index),
+        _pgvector.has_iterative_scan(str(schema[0][1])),
     )
     if column is None:
         dims = int(index["dims"])
@@ -323,6 +324,10 @@ class PostgresDialect(Dialect):
         """The distance operator expression of pgvector (ordered by, ascending)."""
         assert self.space is not None, "ann is set only with pgvector"
         return self.space.distance_sql
+
+    def ann_settings(self) -> str | None:
+        """Pgvector's iterative index scans for the transaction (0.8 and later)."""
+        return None if self.space is None else self.space.scan_settings
 
     def ann_score(self, distance: float) -> float:
         """The score of a pgvector distance."""

@@ -6,6 +6,13 @@ the schema the extension was installed in still finds them. The approximate
 index is built as LangGraph's ``PostgresStore`` builds it, from
 ``ann_index_config`` (``kind``: ``"hnsw"`` by default, ``"ivfflat"`` or
 ``"flat"`` for none; ``vector_type``: ``"vector"`` or ``"halfvec"``).
+
+An index scan stops after ``hnsw.ef_search`` candidates (IVFFlat: the probed
+lists), before the namespace and filter conditions drop rows, so a filtered
+search could come back short. pgvector 0.8 added iterative scans, which go on
+scanning until the ``LIMIT`` is met: the search turns them on for its own
+transaction (``set_config(..., is_local => true)``) when the installed
+extension has them.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 SCHEMA = (
-    "SELECT n.nspname FROM pg_extension e"
+    "SELECT n.nspname, e.extversion FROM pg_extension e"
     " JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'vector'"
 )
 CREATE = "CREATE EXTENSION IF NOT EXISTS vector"
@@ -29,6 +36,13 @@ _OPERATORS = {"cosine": "<=>", "l2": "<->", "inner_product": "<#>"}
 _OPCLASS = {"cosine": "cosine_ops", "l2": "l2_ops", "inner_product": "ip_ops"}
 
 
+def has_iterative_scan(version: str) -> bool:
+    """Say whether pgvector ``version`` (``"0.8.0"``) has iterative index scans."""
+    parts = [int(p) if p.isdigit() else 0 for p in version.split(".")[:2]]
+    major, minor = [*parts, 0, 0][:2]
+    return (major, minor) >= (0, 8)
+
+
 def quote(name: str) -> str:
     """A SQL identifier, quoted."""
     return '"' + name.replace('"', '""') + '"'
@@ -41,6 +55,22 @@ class VectorSpace:
     schema: str
     type: str = "vector"
     distance: str = "cosine"
+    iterative: bool = False
+    """The extension has iterative index scans (pgvector 0.8 and later)."""
+
+    @property
+    def scan_settings(self) -> str | None:
+        """SQL turning on iterative index scans for the transaction, if available.
+
+        HNSW keeps the exact distance order (``strict_order``); IVFFlat only
+        has ``relaxed_order``, which the search's own sort by distance undoes.
+        """
+        if not self.iterative:
+            return None
+        return (
+            "SELECT set_config('hnsw.iterative_scan', 'strict_order', true),"
+            " set_config('ivfflat.iterative_scan', 'relaxed_order', true)"
+        )
 
     @property
     def qualified(self) -> str:

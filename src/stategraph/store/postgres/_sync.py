@@ -116,7 +116,9 @@ class PostgresStore(_sql.SqlStoreMixin, ThreadedStore):
         if self.index_config is not None and not self.is_setup:
             self.setup()
         plan = _plans.batch_plan(self._cfg, prep, queries, docs, self._now())
-        return self._run(plan, prep.transaction)
+        # An ANN search's scan settings last for its transaction.
+        ann = bool(prep.query_texts) and self._dialect.ann_settings() is not None
+        return self._run(plan, prep.transaction or ann)
 
     def get(
         self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None

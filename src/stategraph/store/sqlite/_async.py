@@ -42,7 +42,8 @@ class AsyncSqliteStore(_base.BaseSqliteStore, AsyncBatchedBaseStore):
     Args:
         conn: The database connection.
         deserializer: Parses a stored value's JSON text (default: orjson).
-        index: Vector search settings (``dims``, ``embed``, ``fields``).
+        index: Vector search settings (``dims``, ``embed``, ``fields``,
+            ``distance_type``: ``"cosine"``, ``"l2"`` or ``"inner_product"``).
         ttl: TTL settings (``default_ttl``, ``refresh_on_read``,
             ``omit_expired``, ``sweep_interval_minutes``; minutes).
     """
@@ -61,7 +62,7 @@ class AsyncSqliteStore(_base.BaseSqliteStore, AsyncBatchedBaseStore):
         self.conn = conn
         self.lock = asyncio.Lock()
         self.is_setup = False
-        self._dialect = _base.SqliteDialect(deserializer)
+        self._dialect = _base.SqliteDialect(deserializer, _base.distance_type(index))
         self._configure(self._dialect, _base.index_fields(index), ttl)
         self._lone_get = _plans.LoneGet(self._cfg)
         self._sweeper = TaskSweeper(lambda: self.sweep_ttl())
@@ -96,9 +97,8 @@ class AsyncSqliteStore(_base.BaseSqliteStore, AsyncBatchedBaseStore):
                 _base.NS_MATCH_FUNCTION, 2, _base.namespace_match, deterministic=True
             )
             if self.index_config is not None:
-                await self.conn.create_function(
-                    _base.COSINE_FUNCTION, 2, _base.sqlite_cosine, deterministic=True
-                )
+                name, function = self._dialect.exact_function
+                await self.conn.create_function(name, 2, function, deterministic=True)
                 await self._load_sqlite_vec()
             self._get_cursor = await self.conn.cursor()
             self.is_setup = True
@@ -144,9 +144,10 @@ class AsyncSqliteStore(_base.BaseSqliteStore, AsyncBatchedBaseStore):
         """Return the item at ``namespace``/``key``, or ``None`` (one query)."""
         # The hottest call: one statement, no plan generator in between.
         prefix = namespace_text(namespace)  # validates it
-        key = str(key)
+        if type(key) is not str:
+            key = str(key)
         lone = self._lone_get
-        params = lone.params(prefix, key, self._now)
+        params = (prefix, key) if lone.timeless else lone.params(prefix, key, self._now)
         if not self.is_setup:
             await self.setup()
         async with self.lock:

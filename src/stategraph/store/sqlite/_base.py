@@ -4,10 +4,7 @@ Tables are LangGraph's (``store``, ``store_vectors``, same columns), so a
 file written by either library is readable by the other; this library's
 schema versions are recorded in ``sg_store_migrations``. Values are JSON
 text, timestamps ISO-8601 text in UTC, vectors little-endian float32 blobs
-(sqlite-vec's format). Similarity is exact either way: sqlite-vec's
-``vec_distance_cosine`` when the extension loads (it needs a ``sqlite3``
-built with loadable extensions, or a ``pysqlite3`` connection), else the
-Python function ``sg_cosine`` registered on the connection.
+(sqlite-vec's format), scored as ``_vectors`` describes.
 """
 
 from __future__ import annotations
@@ -19,12 +16,21 @@ from array import array
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, closing, contextmanager
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from stategraph._sqlite_keys import at_path, check_filter_key, json_path
-from stategraph.store._match import cosine
 from stategraph.store._sql import Dialect, Plan, Query, SqlStoreMixin
 from stategraph.store.base._records import IndexConfig
+from stategraph.store.sqlite._vectors import (
+    COSINE_FUNCTION as COSINE_FUNCTION,
+    DISTANCES as DISTANCES,
+    EXACT_FUNCTIONS,
+    VEC_SIMILARITY,
+    distance_type as distance_type,
+    is_load_error as is_load_error,
+    sqlite_cosine as sqlite_cosine,
+    sqlite_vec_path as sqlite_vec_path,
+)
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -46,12 +52,18 @@ except ImportError:  # pragma: no cover - orjson is a dependency of the extra
 class SqliteIndexConfig(IndexConfig, total=False):
     """Vector index settings of the SQLite stores.
 
-    Those of ``IndexConfig``, plus ``text_fields``: LangGraph's SQLite stores
-    read the paths to embed from that key (one path or a list), and ``fields``
-    is taken as a synonym here.
+    Those of ``IndexConfig``, plus:
+
+    Attributes:
+        text_fields: LangGraph's SQLite stores read the paths to embed from
+            this key (one path or a list); ``fields`` is taken as a synonym.
+        distance_type: ``"cosine"`` (default), ``"l2"`` or ``"inner_product"``;
+            scores are those of the PostgreSQL store: cosine similarity,
+            negated Euclidean distance, inner product.
     """
 
     text_fields: list[str] | str | None
+    distance_type: Literal["cosine", "l2", "inner_product"]
 
 
 def index_fields(index: SqliteIndexConfig | None) -> SqliteIndexConfig | None:
@@ -99,7 +111,6 @@ APPLIED = "SELECT name, MAX(v) FROM sg_store_migrations GROUP BY name"
 RECORD = "INSERT INTO sg_store_migrations (name, v) VALUES (?, ?)"
 PRAGMA_WAL = "PRAGMA journal_mode=WAL"
 PRAGMA_SYNC = "PRAGMA synchronous=NORMAL"
-COSINE_FUNCTION = "sg_cosine"
 NS_MATCH_FUNCTION = "_langgraph_namespace_match"
 """SQL function ``(prefix, pattern)`` on a store's connection, as LangGraph's.
 
@@ -182,43 +193,6 @@ def pending_migrations(
     return todo
 
 
-def is_load_error(exc: BaseException) -> bool:
-    """Say whether ``exc`` is a failed extension load, to fall back on.
-
-    That is no loader in this Python's ``sqlite3`` (``AttributeError``), or
-    SQLite refusing the file. The connection may come from another DB-API
-    module built on SQLite (``pysqlite3``), whose error classes are its own:
-    they are recognised by name.
-    """
-    if isinstance(exc, (AttributeError, sqlite3.Error)):
-        return True
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    return bool(names & {"OperationalError", "NotSupportedError"})
-
-
-def sqlite_vec_path() -> str | None:
-    """The sqlite-vec extension's file, when the ``sqlite-vec`` package is installed."""
-    try:
-        import sqlite_vec  # type: ignore[import-untyped,unused-ignore]
-    except ImportError:
-        return None
-    path: str = sqlite_vec.loadable_path()
-    return path
-
-
-def _unpack(blob: bytes) -> array[float]:
-    vector = array("f")
-    vector.frombytes(blob)
-    return vector
-
-
-def sqlite_cosine(stored: bytes | None, query: bytes | None) -> float | None:
-    """The ``sg_cosine`` SQL function: cosine similarity of two float32 blobs."""
-    if stored is None or query is None:
-        return None
-    return cosine(_unpack(query), _unpack(stored))
-
-
 def _below(text: str) -> list[str]:
     # Namespaces under ``text`` are exactly the texts in ["text.", "text/"):
     # "/" follows "." in code-point order, which is SQLite's text order.
@@ -230,16 +204,23 @@ class SqliteDialect(Dialect):
 
     P = "?"
     VEC = "?"
+    merges_compounds = True
 
-    def __init__(self, loads: Callable[[Any], dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        loads: Callable[[Any], dict[str, Any]] | None = None,
+        distance: str = "cosine",
+    ) -> None:
         self._loads = loads or _loads
-        self._similarity = f"{COSINE_FUNCTION}(sv.embedding, ?)"
+        self.distance = distance
+        self.exact_function = EXACT_FUNCTIONS[distance]
+        self._similarity = f"{self.exact_function[0]}(sv.embedding, ?)"
         self.sqlite_vec = False
 
     def use_sqlite_vec(self) -> None:
-        """Score with sqlite-vec's cosine distance (the extension is loaded)."""
-        self._similarity = "1.0 - vec_distance_cosine(sv.embedding, ?)"
+        """Score with sqlite-vec where it computes this distance (it is loaded)."""
         self.sqlite_vec = True
+        self._similarity = VEC_SIMILARITY.get(self.distance, self._similarity)
 
     def prefix_condition(self, prefix: tuple[str, ...]) -> tuple[str, list[Any]]:
         """Equal to the prefix, or below it (a range of the prefix index)."""
@@ -313,7 +294,7 @@ class SqliteDialect(Dialect):
 
     def decode_time(self, raw: Any) -> datetime:
         """Parse ISO text; naive values (LangGraph's ``CURRENT_TIMESTAMP``) are UTC."""
-        moment = datetime.fromisoformat(raw) if isinstance(raw, str) else raw
+        moment = _fromisoformat(raw) if type(raw) is str else raw
         return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
     def encode_vector(self, vector: Sequence[float]) -> Any:
@@ -321,6 +302,7 @@ class SqliteDialect(Dialect):
         return array("f", vector).tobytes()
 
 
+_fromisoformat = datetime.fromisoformat
 _CMP = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 # Characters no JSON encoder escapes inside a string (unlike "/", "<", "&",
 # quotes, backslashes, controls and non-ASCII, which some encoders escape).

@@ -38,7 +38,8 @@ class SqliteStore(_base.BaseSqliteStore, SyncOnlyStore):
     Args:
         conn: The database connection.
         deserializer: Parses a stored value's JSON text (default: orjson).
-        index: Vector search settings (``dims``, ``embed``, ``fields``).
+        index: Vector search settings (``dims``, ``embed``, ``fields``,
+            ``distance_type``: ``"cosine"``, ``"l2"`` or ``"inner_product"``).
         ttl: TTL settings (``default_ttl``, ``refresh_on_read``,
             ``omit_expired``, ``sweep_interval_minutes``; minutes).
     """
@@ -57,7 +58,7 @@ class SqliteStore(_base.BaseSqliteStore, SyncOnlyStore):
         self.conn = conn
         self.lock = threading.Lock()
         self.is_setup = False
-        self._dialect = _base.SqliteDialect(deserializer)
+        self._dialect = _base.SqliteDialect(deserializer, _base.distance_type(index))
         self._configure(self._dialect, _base.index_fields(index), ttl)
         self._lone_get = _plans.LoneGet(self._cfg)
         self._sweeper = ThreadSweeper(lambda: self.sweep_ttl())
@@ -92,9 +93,8 @@ class SqliteStore(_base.BaseSqliteStore, SyncOnlyStore):
                 _base.NS_MATCH_FUNCTION, 2, _base.namespace_match, deterministic=True
             )
             if self.index_config is not None:
-                self.conn.create_function(
-                    _base.COSINE_FUNCTION, 2, _base.sqlite_cosine, deterministic=True
-                )
+                name, function = self._dialect.exact_function
+                self.conn.create_function(name, 2, function, deterministic=True)
                 self._load_sqlite_vec()
             self._get_cursor = self.conn.cursor()
             self.is_setup = True
@@ -134,9 +134,10 @@ class SqliteStore(_base.BaseSqliteStore, SyncOnlyStore):
         """Return the item at ``namespace``/``key``, or ``None`` (one query)."""
         # The hottest call: one statement, no plan generator in between.
         prefix = namespace_text(namespace)  # validates it
-        key = str(key)
+        if type(key) is not str:
+            key = str(key)
         lone = self._lone_get
-        params = lone.params(prefix, key, self._now)
+        params = (prefix, key) if lone.timeless else lone.params(prefix, key, self._now)
         if not self.is_setup:
             self.setup()
         with self.lock:
