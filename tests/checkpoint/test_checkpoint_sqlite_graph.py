@@ -192,7 +192,10 @@ def test_resume_after_sigkill_matches_uninterrupted_run(
     child.send_signal(signal.SIGKILL)
     child.communicate(timeout=30)
     assert child.returncode == -signal.SIGKILL
-    assert _runs(runs) == ["one", "two", "a_fast", "b_slow"]
+    # a_fast and b_slow run in parallel threads: either may log first.
+    first = _runs(runs)
+    assert first[:2] == ["one", "two"]
+    assert sorted(first[2:]) == ["a_fast", "b_slow"]
 
     namespace: dict[str, Any] = {}
     exec(compile(CRASH_GRAPH, "crash_graph", "exec", dont_inherit=True), namespace)
@@ -206,4 +209,4 @@ def test_resume_after_sigkill_matches_uninterrupted_run(
         assert graph.invoke(None, config) == expected
         assert graph.get_state(config).next == ()
     # Only the killed task ran again; finished ones (a_fast too) were not.
-    assert _runs(runs) == ["one", "two", "a_fast", "b_slow", "b_slow", "four", "five"]
+    assert _runs(runs) == [*first, "b_slow", "four", "five"]
