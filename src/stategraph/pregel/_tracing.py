@@ -233,10 +233,19 @@ class SyncTrace:
             run.handlers = manager.handlers
         saved = _enter_node(config, run)
         try:
-            # The node runs in langchain's config context, which also makes the
-            # node's run LangSmith's current run tree (``get_current_run_tree``).
-            with set_config_context(config) as context:
-                out = context.run(body, task)
+            if _traces_to_langsmith(run):
+                # langchain's full config context also makes the node's run
+                # LangSmith's current run tree (``get_current_run_tree``).
+                with set_config_context(config) as context:
+                    out = context.run(body, task)
+            else:
+                # The plain config variable: set_config_context imports the
+                # LangSmith client (~130 ms) on first use, for nothing here.
+                token = var_child_runnable_config.set(config)
+                try:
+                    out = body(task)
+                finally:
+                    var_child_runnable_config.reset(token)
         except BaseException as exc:
             run.on_chain_error(exc)
             raise
