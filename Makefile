@@ -11,6 +11,9 @@ $(STAMP): pyproject.toml tests/server/js/package-lock.json
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[all]" --group dev
+	# an editable install writes no bytecode; compile it once so imports stay fast
+	# even where PYTHONDONTWRITEBYTECODE is set
+	$(PY) -m compileall -q src >/dev/null
 	# the Studio's browser tests drive Debian's chromium
 	command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 	# pgvector for the PostgreSQL store's vector tests (built from source when no package exists)
@@ -44,6 +47,7 @@ fmt: $(STAMP)
 	$(VENV)/bin/ruff check --fix src tests
 
 bench: $(STAMP)
+	$(PY) -m compileall -q src >/dev/null
 	$(PY) benchmarks/compare.py
 
 bench-store: $(STAMP)
