@@ -118,7 +118,10 @@ def _triggered(
     seen: Mapping[str, Any] | None,
 ) -> bool:
     if seen is None:
-        return any(channels[c].is_available() for c in node.triggers)
+        for chan in node.triggers:
+            if channels[chan].is_available():
+                return True
+        return False
     for chan in node.triggers:
         if chan in versions and channels[chan].is_available():
             seen_v = seen.get(chan)

@@ -8,9 +8,9 @@ yields effects like the loop and never performs I/O itself.
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping, Sequence
-from datetime import datetime, timezone
 from typing import Any
 
+from stategraph._clock import utc_now_iso
 from stategraph._constants import (
     CONF,
     CONFIG_KEY_CHECKPOINT_ID,
@@ -226,7 +226,7 @@ class DeltaRun:
         stub = {
             "v": 4,
             "id": self.initial_id,
-            "ts": datetime.now(timezone.utc).isoformat(),
+            "ts": utc_now_iso(),
             "channel_values": {},
             "channel_versions": {},
             "versions_seen": {},

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from stategraph._clock import utc_now_iso
 from stategraph._constants import (
     CONF,
     CONFIG_KEY_CHECKPOINT_ID,
@@ -100,7 +100,7 @@ def _debug_wrap(loop: Loop, mode: str, payload: Any) -> dict[str, Any]:
     )
     return {
         "step": loop.step - 1 if mode == "checkpoints" else loop.step,
-        "timestamp": datetime.now(timezone.utc).isoformat(),
+        "timestamp": utc_now_iso(),
         "type": kind,
         "payload": payload,
     }
@@ -115,10 +115,11 @@ def values(loop: Loop, writes: Sequence[tuple[str, Any]] | bool) -> None:
     """Emit the output values if ``writes`` touched an output channel."""
     keys = loop.output_keys
     if writes is not True:
-        if isinstance(keys, str):
-            if not any(c == keys for c, _ in writes):  # type: ignore[union-attr]
-                return
-        elif not any(c in keys for c, _ in writes):  # type: ignore[union-attr]
+        single = isinstance(keys, str)
+        for write in writes:  # type: ignore[union-attr]
+            if write[0] == keys if single else write[0] in keys:
+                break
+        else:
             return
     loop.values_emitted = True
     if "values" in loop.modes:

@@ -149,6 +149,9 @@ class Loop(Checkpointing):
         self.legacy_ids = False
         self._max_version: Any = None
         self._version_number: int | None = None
+        self._version_suffix: str | None = None
+        self._made_version: tuple[str, int] | None = None
+        self._id_bytes: tuple[str, bytes] | None = None
         self.frozen_versions = False
         self.is_replaying = False
         self.updated: set[str] | None = None

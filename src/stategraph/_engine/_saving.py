@@ -10,9 +10,9 @@ from __future__ import annotations
 import binascii
 import random
 from collections.abc import Generator, Iterable, Iterator, Sequence
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, cast
 
+from stategraph._clock import utc_now_iso
 from stategraph._constants import (
     CONF,
     CONFIG_KEY_CHECKPOINT_ID,
@@ -43,7 +43,7 @@ def empty_checkpoint() -> dict[str, Any]:
     return {
         "v": 4,
         "id": uuid6_str(-2),
-        "ts": datetime.now(timezone.utc).isoformat(),
+        "ts": utc_now_iso(),
         "channel_values": {},
         "channel_versions": {},
         "versions_seen": {},
@@ -123,6 +123,9 @@ class Checkpointing:
     _ckpt_step: int
     _max_version: Any
     _version_number: int | None
+    _version_suffix: str | None
+    _made_version: tuple[str, int] | None
+    _id_bytes: tuple[str, bytes] | None
     _writes_cfg: tuple[str, dict[str, Any]] | None
     _pending_ids: tuple[list[Any], set[str]] | None
     # Whether the saver stores a checkpoint and writes in one transaction
@@ -169,19 +172,28 @@ class Checkpointing:
             return 1 if current is None else current + 1
         if _padded_fast_path(type(saver)):
             # Same "<n zero-padded>.<random>" format as the saver, without
-            # parsing the previous version on every step.
+            # parsing the previous version on every step. The random part only
+            # tells runs apart (numbers order the versions of one run), so
+            # one per run is drawn.
             number = self._version_number
             if number is None:
                 current = self._max_version
                 number = 0 if current is None else int(str(current).split(".", 1)[0])
-            self._version_number = number + 1
-            return f"{number + 1:032}.{random.random():016}"
+            suffix = self._version_suffix
+            if suffix is None:
+                suffix = self._version_suffix = f".{random.random():016}"
+            made = f"{number + 1:032}{suffix}"
+            self._made_version = (made, number + 1)
+            return made
         return saver.get_next_version(self._max_version, None)
 
     def note_version(self, version: Any) -> None:
         """Remember ``version`` as the highest one in use."""
         self._max_version = version
-        if isinstance(version, str):
+        made = self._made_version
+        if made is not None and made[0] is version:
+            self._version_number = made[1]
+        elif isinstance(version, str):
             self._version_number = int(version[:32]) if version[:32].isdigit() else None
 
     # -- identity -----------------------------------------------------------
@@ -196,7 +208,12 @@ class Checkpointing:
     @property
     def checkpoint_id_bytes(self) -> bytes:
         """The current checkpoint id as 16 bytes, the namespace of task ids."""
-        return binascii.unhexlify(self.checkpoint_id.replace("-", ""))
+        checkpoint_id = self.checkpoint_id
+        cached = self._id_bytes
+        if cached is None or cached[0] is not checkpoint_id:
+            raw = binascii.unhexlify(checkpoint_id.replace("-", ""))
+            cached = self._id_bytes = (checkpoint_id, raw)
+        return cached[1]
 
     def put_writes(
         self,
@@ -218,7 +235,11 @@ class Checkpointing:
         if not writes:
             return []
         task = who if isinstance(who, Task) else None
-        if all(w[0] in WRITES_IDX_MAP for w in writes):
+        for write in writes:
+            if write[0] not in WRITES_IDX_MAP:
+                break
+        else:
+            # Only special writes (errors, interrupts...): the last of each wins.
             writes = list({w[0]: w for w in writes}.values())
         if self.delta is not None:
             # In place when it is the task's list: applied values keep the ids.
@@ -371,7 +392,7 @@ class Checkpointing:
             values[TASKS] = [_sanitize_send(p, untracked) for p in values[TASKS]]
         return {
             "v": 4,
-            "ts": datetime.now(timezone.utc).isoformat(),
+            "ts": utc_now_iso(),
             "id": self.checkpoint_id,
             "channel_values": values,
             # Handed over uncopied: savers run before the next step starts
