@@ -25,6 +25,7 @@ from _server_graphs import agent
 from psycopg_pool import AsyncConnectionPool
 
 from stategraph.server import _scheduler, create_app
+from stategraph.server._run_ops import prepare_run
 from stategraph.server._storage import InMemoryStorage, Query, Storage, memory
 from stategraph.server._storage.postgres import CONNECT_KWARGS, PostgresStorage
 
@@ -226,7 +227,7 @@ async def test_tick_semantics_end_time_metadata_and_completion(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     started: list[tuple[dict[str, Any], str | None]] = []
-    original = _scheduler.prepare_run
+    original = prepare_run
 
     async def spy(ctx: Any, body: dict[str, Any], thread_id: str | None) -> Any:
         started.append((body, thread_id))

@@ -46,6 +46,7 @@ from stategraph.server._custom_routes import (
     user_middleware,
     with_user_lifespan,
 )
+from stategraph.server._dispatch import IndexedRouter
 from stategraph.server._executor import execute_run
 from stategraph.server._http import http_error, json_response
 from stategraph.server._http_layout import mounted, with_middleware
@@ -358,6 +359,8 @@ def create_app(
         ),
         lifespan=with_user_lifespan(lifespan, user_app),
     )
+    # Same routes and lifespan; a request tries only the routes it could match.
+    app.router = IndexedRouter(routes, lifespan=app.router.lifespan_context)
     app.state.stategraph = ctx
     app.state.auth = auth
     app.state.header_filter = None if http is None else http.configurable_headers
