@@ -1,28 +1,32 @@
 """Crons on a cluster: every tick fires once across processes and supervisors.
 
 Every API process runs a cron scheduler; the tick is claimed in PostgreSQL
-(``claim_cron``), so two supervisors on one database must not both fire it.
+(``claim_cron``), so two supervisors on one database must not both fire it,
+and the claim stores the tick's run, so a fault half way does not lose it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from _cluster_support import GRAPH, Supervisors, poll
 from _server_graphs import agent
 from psycopg_pool import AsyncConnectionPool
 
 from stategraph.server import _scheduler, create_app
-from stategraph.server._storage import InMemoryStorage, Storage
+from stategraph.server._run_ops import prepare_run
+from stategraph.server._storage import InMemoryStorage, Query, Storage, memory
 from stategraph.server._storage.postgres import CONNECT_KWARGS, PostgresStorage
 
 DUE = "2026-11-29T12:00:00+00:00"
@@ -87,6 +91,16 @@ async def _pg_storages(uri: str, count: int) -> list[PostgresStorage]:
     return storages
 
 
+def _run(run_id: str) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "thread_id": "t1",
+        "created_at": DUE,
+        "status": "pending",
+        "kwargs": {},
+    }
+
+
 @pytest.mark.asyncio
 @pytest.mark.parametrize("backend", ["memory", "postgres"])
 async def test_claim_cron_has_one_winner(
@@ -101,11 +115,19 @@ async def test_claim_cron_has_one_winner(
         cron = {"cron_id": "c1", "next_run_date": DUE, "enabled": True, "n": 1}
         await storages[0].put_cron(cron)
         changes = {"next_run_date": "2026-11-29T12:01:00+00:00"}
+        thread = {"thread_id": "t1", "status": "busy", "created_at": DUE}
+        # Each claimant brings the run it would fire: only the winner's is kept.
         claims = await asyncio.gather(
-            *(s.claim_cron("c1", DUE, changes) for s in storages)
+            *(
+                s.claim_cron("c1", DUE, changes, thread=thread, run=_run(f"r{i}"))
+                for i, s in enumerate(storages)
+            )
         )
         winners = [c for c in claims if c is not None]
         assert winners == [{**cron, **changes}]
+        runs = (await storages[0].search_runs(Query(limit=10))).items
+        assert [r["run_id"] for r in runs] == [f"r{claims.index(winners[0])}"]
+        assert await storages[0].get_thread("t1") == thread
         # The next tick is claimable once, the old one no more.
         assert await storages[1].claim_cron("c1", DUE, changes) is None
         later = await storages[2].claim_cron(
@@ -114,10 +136,90 @@ async def test_claim_cron_has_one_winner(
         assert later is not None
         assert later["next_run_date"] is None
         assert await storages[3].claim_cron("missing", DUE, changes) is None
+        # A disabled cron is not claimed, though due.
+        await storages[0].put_cron({**cron, "cron_id": "c2", "enabled": False})
+        assert await storages[4].claim_cron("c2", DUE, changes) is None
     finally:
         for storage in storages:
             if isinstance(storage, PostgresStorage):
                 await storage.pool.close()
+
+
+@contextlib.asynccontextmanager
+async def _fault_storing_runs(
+    uri: str | None, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[type[Exception]]:
+    """Make storing a run fail, inside the claim; yields the error raised."""
+    if uri is None:
+        real = memory._copy
+
+        def copy(record: Any) -> Any:
+            if isinstance(record, dict) and "multitask_strategy" in record:
+                raise RuntimeError("injected fault")
+            return real(record)
+
+        with monkeypatch.context() as patch:
+            patch.setattr(memory, "_copy", copy)
+            yield RuntimeError
+        return
+    # In the database, after the cron's UPDATE: the process dies mid-claim.
+    async with await psycopg.AsyncConnection.connect(uri, autocommit=True) as conn:
+        await conn.execute(
+            "CREATE FUNCTION sg_fault() RETURNS trigger LANGUAGE plpgsql"
+            " AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$"
+        )
+        await conn.execute(
+            "CREATE TRIGGER sg_fault BEFORE INSERT ON sg_runs"
+            " FOR EACH ROW EXECUTE FUNCTION sg_fault()"
+        )
+        try:
+            yield psycopg.errors.RaiseException
+        finally:
+            await conn.execute("DROP TRIGGER sg_fault ON sg_runs")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("backend", ["memory", "postgres"])
+async def test_a_fault_mid_claim_neither_loses_nor_repeats_the_tick(
+    backend: str, schemas: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t0 = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+    now = [t0]
+    uri = schemas() if backend == "postgres" else None
+    app = create_app({"agent": agent}, clock=lambda: now[0], postgres=uri)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as http,
+    ):
+        crons = app.state.stategraph.crons
+        tid = (await http.post("/threads", json={})).json()["thread_id"]
+        body = {
+            "assistant_id": "agent",
+            "schedule": "* * * * *",
+            "input": HI,
+            "multitask_strategy": "enqueue",
+        }
+        made = (await http.post(f"/threads/{tid}/runs/crons", json=body)).json()
+        cron_url = f"/runs/crons/{made['cron_id']}"
+        now[0] = t0 + timedelta(minutes=1)
+        async with _fault_storing_runs(uri, monkeypatch) as fault:
+            with pytest.raises(fault, match="injected fault"):
+                await crons.tick(now[0])
+        # Nothing of the tick was kept: still due, no run, the thread idle.
+        assert (await http.get(cron_url)).json()["next_run_date"] == made[
+            "next_run_date"
+        ]
+        assert (await http.get(f"/threads/{tid}/runs")).json() == []
+        assert (await http.get(f"/threads/{tid}")).json()["status"] == "idle"
+        # The next look fires it, and only once.
+        assert await crons.tick(now[0]) == t0 + timedelta(minutes=2)
+        assert await crons.tick(now[0]) == t0 + timedelta(minutes=2)
+        fired = (await http.get(f"/threads/{tid}/runs")).json()
+        after = (await http.get(cron_url)).json()
+    assert len(fired) == 1
+    assert fired[0]["kwargs"]["config"]["configurable"]["cron_id"] == made["cron_id"]
+    assert after["next_run_date"] == (t0 + timedelta(minutes=2)).isoformat()
 
 
 @pytest.mark.asyncio
@@ -125,13 +227,13 @@ async def test_tick_semantics_end_time_metadata_and_completion(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     started: list[tuple[dict[str, Any], str | None]] = []
-    original = _scheduler.create_run
+    original = prepare_run
 
     async def spy(ctx: Any, body: dict[str, Any], thread_id: str | None) -> Any:
         started.append((body, thread_id))
         return await original(ctx, body, thread_id)
 
-    monkeypatch.setattr(_scheduler, "create_run", spy)
+    monkeypatch.setattr(_scheduler, "prepare_run", spy)
     t0 = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
     now = [t0]
     app = create_app({"agent": agent}, clock=lambda: now[0])
@@ -166,4 +268,5 @@ async def test_tick_semantics_end_time_metadata_and_completion(
     assert "on_completion" not in on_thread[0]
     completions = [b["on_completion"] for b, thread_id in started if thread_id is None]
     assert sorted(completions) == ["delete", "delete", "keep", "keep"]
-    assert ended["next_run_date"] is None
+    # As LangGraph's server: past its end time a cron keeps its last date.
+    assert ended["next_run_date"] == (t0 + timedelta(minutes=2)).isoformat()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -87,9 +88,6 @@ async def _thread_for_run(
             return thread, True
         if kwargs["if_not_exists"] != "create":
             raise ApiError(404, f"Thread {thread_id} not found")
-    # A thread made for a run lives as long as the config's default TTL says.
-    if ctx.ttl is not None:
-        await ctx.ttl.set(thread_id, None)
     # It gets the run's metadata, as in LangGraph's server: an auth handler
     # stamping an owner on the run owns the new thread too.
     metadata = {**(kwargs["config"].get("metadata") or {}), **kwargs["metadata"]}
@@ -163,6 +161,100 @@ def _new_run(assistant: Record, thread: Record, kwargs: dict[str, Any]) -> Recor
     }
 
 
+@dataclass(slots=True)
+class PreparedRun:
+    """A validated run and its thread, ready to be stored and queued.
+
+    Attributes:
+        run: The run record (status ``pending``).
+        thread: The thread record as it is to be stored (``busy``).
+        new_thread: Whether the thread is made for this run.
+        in_flight: The thread's runs in flight when the run was prepared
+            (``interrupt``/``rollback`` cancel them once it is stored).
+    """
+
+    run: Record
+    thread: Record
+    new_thread: bool
+    in_flight: list[str]
+
+
+async def prepare_run(
+    ctx: ServerContext,
+    body: Mapping[str, Any],
+    raw_thread_id: str | None,
+    auth: RequestAuth | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> PreparedRun:
+    """Validate a ``RunCreate`` body and build its run; nothing is written.
+
+    Arguments and errors as ``create_run``: it is the first of its steps
+    (then ``open_stream``, storing the thread and run, ``start_prepared``);
+    the cron scheduler stores the run in the transaction claiming its tick.
+    """
+    kwargs = parse_run_create(body, stateless=raw_thread_id is None)
+    assistant = await resolve_assistant(ctx, body["assistant_id"])
+    found = await _thread_for_run(ctx, raw_thread_id, kwargs)
+    if auth is not None:
+        await _authorize_run(auth, assistant, found, kwargs)
+    thread, existed = found
+    in_flight = await ctx.runs.in_flight(thread["thread_id"])
+    if in_flight and kwargs["multitask_strategy"] == "reject":
+        raise ApiError(
+            409,
+            "Thread is already running a task. Wait for it to finish or"
+            " choose a different multitask strategy.",
+        )
+    if headers:
+        kwargs["config"]["configurable"] = {
+            **(kwargs["config"].get("configurable") or {}),
+            **headers,
+        }
+    run = _new_run(assistant, thread, kwargs)
+    if auth is not None:
+        # Set by the server alone: a client cannot name another user.
+        kwargs["config"]["configurable"].update(auth.configurable())
+    # Clients list a graph's threads by these keys (agent-chat-ui does).
+    thread["metadata"] = {
+        **thread["metadata"],
+        "graph_id": assistant["graph_id"],
+        "assistant_id": assistant["assistant_id"],
+    }
+    thread["status"] = "busy"
+    thread["updated_at"] = run["updated_at"]
+    return PreparedRun(run, thread, not existed, in_flight)
+
+
+async def open_stream(
+    ctx: ServerContext, prepared: PreparedRun, *, announce: bool = True
+) -> None:
+    """Open the run's stream; before the run is stored (see ``create_run``).
+
+    ``announce=False`` leaves telling the thread's watchers to the caller,
+    for a run that may yet not be stored (a cron tick another process wins).
+    """
+    run = prepared.run
+    await ctx.broker.open(
+        run["run_id"],
+        resumable=run["kwargs"]["resumable"],
+        thread_id=run["thread_id"] if announce else None,
+    )
+
+
+async def start_prepared(ctx: ServerContext, prepared: PreparedRun) -> None:
+    """Queue a stored run; cancel the runs its strategy replaces."""
+    run = prepared.run
+    thread_id = run["thread_id"]
+    # A thread made for a run lives as long as the config's default TTL says.
+    if prepared.new_thread and ctx.ttl is not None:
+        await ctx.ttl.set(thread_id, None)
+    strategy = run["multitask_strategy"]
+    if strategy in ("interrupt", "rollback"):
+        for old in prepared.in_flight:
+            await cancel_run(ctx, thread_id, old, strategy)
+    await ctx.runs.submit(run)
+
+
 async def create_run(
     ctx: ServerContext,
     body: Mapping[str, Any],
@@ -188,50 +280,14 @@ async def create_run(
         ApiError: 4xx for invalid bodies, unknown threads or assistants, and
             409 when ``multitask_strategy="reject"`` meets a busy thread.
     """
-    kwargs = parse_run_create(body, stateless=raw_thread_id is None)
-    assistant = await resolve_assistant(ctx, body["assistant_id"])
-    found = await _thread_for_run(ctx, raw_thread_id, kwargs)
-    if auth is not None:
-        await _authorize_run(auth, assistant, found, kwargs)
-    thread = found[0]
-    thread_id = thread["thread_id"]
-    in_flight = await ctx.runs.in_flight(thread_id)
-    strategy = kwargs["multitask_strategy"]
-    if in_flight and strategy == "reject":
-        raise ApiError(
-            409,
-            "Thread is already running a task. Wait for it to finish or"
-            " choose a different multitask strategy.",
-        )
-    if headers:
-        kwargs["config"]["configurable"] = {
-            **(kwargs["config"].get("configurable") or {}),
-            **headers,
-        }
-    run = _new_run(assistant, thread, kwargs)
-    if auth is not None:
-        # Set by the server alone: a client cannot name another user.
-        kwargs["config"]["configurable"].update(auth.configurable())
-    # Clients list a graph's threads by these keys (agent-chat-ui does).
-    thread["metadata"] = {
-        **thread["metadata"],
-        "graph_id": assistant["graph_id"],
-        "assistant_id": assistant["assistant_id"],
-    }
-    thread["status"] = "busy"
-    thread["updated_at"] = run["updated_at"]
+    prepared = await prepare_run(ctx, body, raw_thread_id, auth, headers)
     # The stream first: once stored, the run may be claimed by a worker of
     # another process at once, and opening would then reset its frames.
-    await ctx.broker.open(
-        run["run_id"], resumable=kwargs["resumable"], thread_id=thread_id
-    )
-    await ctx.storage.put_thread(thread)
-    await ctx.storage.put_run(run)
-    if strategy in ("interrupt", "rollback"):
-        for old in in_flight:
-            await cancel_run(ctx, thread_id, old, strategy)
-    await ctx.runs.submit(run)
-    return run
+    await open_stream(ctx, prepared)
+    await ctx.storage.put_thread(prepared.thread)
+    await ctx.storage.put_run(prepared.run)
+    await start_prepared(ctx, prepared)
+    return prepared.run
 
 
 async def cancel_run(

@@ -2,10 +2,13 @@
 
 One task per serving process. It sleeps until the earliest ``next_run_date``
 (at most a minute, so edits made in other processes are seen) or until
-``wake()``; firing goes through the same ``create_run`` as HTTP requests, so
-validation and double texting apply. Several processes (and supervisors) on
-one database each run a scheduler: each tick is claimed in the storage
-(``Storage.claim_cron``), so it fires once.
+``wake()``; firing builds the run with the same ``prepare_run`` as HTTP
+requests, so validation and double texting apply. Several processes (and
+supervisors) on one database each run a scheduler: each tick is claimed in
+the storage together with storing its run (``Storage.claim_cron``), so it
+fires once, and is not lost to a process dying half way. A cron past its
+``end_time`` no longer fires and keeps its last ``next_run_date``, as in
+LangGraph's server.
 """
 
 from __future__ import annotations
@@ -19,7 +22,12 @@ from typing import TYPE_CHECKING, Any
 from stategraph.errors import GraphBubbleUp
 from stategraph.server._cron import next_fire, parse_schedule, zone
 from stategraph.server._http import ApiError
-from stategraph.server._run_ops import create_run
+from stategraph.server._run_ops import (
+    PreparedRun,
+    open_stream,
+    prepare_run,
+    start_prepared,
+)
 from stategraph.server._storage import Query
 
 if TYPE_CHECKING:
@@ -102,39 +110,56 @@ class CronScheduler:
         )
         earliest = None
         for cron in page.items:
+            if not _before_end(cron, now):
+                # As LangGraph's server: a cron past its end_time is passed
+                # over and keeps the next_run_date it last had.
+                continue
             due = cron["next_run_date"]
             if due is not None and datetime.fromisoformat(due) <= now:
-                due = await self._claim(cron, now)
+                due = await self._fire(cron, now)
             if due is not None:
                 moment = datetime.fromisoformat(due)
                 earliest = moment if earliest is None else min(earliest, moment)
         return earliest
 
-    async def _claim(self, cron: dict[str, Any], now: datetime) -> str | None:
-        """Take the due tick and fire it; the cron's next fire time after that.
+    async def _fire(self, cron: dict[str, Any], now: datetime) -> str | None:
+        """Fire the due tick if this process claims it; the next fire time.
 
         Every process with a scheduler looks at the same crons; the storage's
         claim lets one of them have each tick, and the others move on. The
-        tick is claimed before the run starts, so a process dying in between
-        loses that tick rather than another process repeating it.
+        run is built first and stored by the claim itself, in one
+        transaction, so a process dying at any point either leaves the tick
+        due (another process fires it) or has moved it on with its run queued.
         """
-        live = _before_end(cron, now)
-        following = next_run_date(cron, now) if live else None  # ended: never again
+        following = next_run_date(cron, now)
         changes = {"next_run_date": following, "updated_at": now.isoformat()}
+        prepared = await self._prepare(cron)
+        fired = {}
+        if isinstance(prepared, PreparedRun):
+            fired = {"thread": prepared.thread, "run": prepared.run}
         claimed = await self._ctx.storage.claim_cron(
-            cron["cron_id"], cron["next_run_date"], changes
+            cron["cron_id"], cron["next_run_date"], changes, **fired
         )
         if claimed is None:  # another process had it, or it was just changed
+            if isinstance(prepared, PreparedRun):
+                await self._ctx.broker.discard(prepared.run["run_id"])
             fresh = await self._ctx.storage.get_cron(cron["cron_id"])
             if fresh is None or not fresh["enabled"]:
                 return None
             due: str | None = fresh["next_run_date"]
             return due
-        if live and claimed["enabled"]:
-            await self._start_run(claimed)
+        if isinstance(prepared, PreparedRun):
+            run = prepared.run
+            await self._ctx.broker.notify(run["thread_id"], ("run", run["run_id"]))
+            await start_prepared(self._ctx, prepared)
+        else:  # logged once, by the process that had the tick
+            logger.warning(
+                "cron %s could not start a run: %s", cron["cron_id"], prepared
+            )
         return following
 
-    async def _start_run(self, cron: dict[str, Any]) -> None:
+    async def _prepare(self, cron: dict[str, Any]) -> PreparedRun | ApiError:
+        """The run the cron fires, its stream open; or why it cannot start."""
         payload = cron["payload"]
         body = {k: v for k, v in payload.items() if k not in ("schedule", "timezone")}
         # As LangGraph's server: the cron's metadata (which PATCH changes)
@@ -146,9 +171,13 @@ class CronScheduler:
         if cron["thread_id"] is None:
             body.setdefault("on_completion", cron["on_run_completed"] or "delete")
         try:
-            await create_run(self._ctx, body, cron["thread_id"])
+            prepared = await prepare_run(self._ctx, body, cron["thread_id"])
         except ApiError as exc:
-            logger.warning("cron %s could not start a run: %s", cron["cron_id"], exc)
+            return exc
+        # Watchers hear of the run only once it is stored: this process may
+        # lose the claim, and then the run never exists.
+        await open_stream(self._ctx, prepared, announce=False)
+        return prepared
 
 
 def _before_end(cron: dict[str, Any], now: datetime) -> bool:

@@ -46,6 +46,7 @@ from stategraph.server._custom_routes import (
     user_middleware,
     with_user_lifespan,
 )
+from stategraph.server._dispatch import IndexedRouter
 from stategraph.server._executor import execute_run
 from stategraph.server._http import http_error, json_response
 from stategraph.server._http_layout import mounted, with_middleware
@@ -238,6 +239,46 @@ def _layout(
     return routes, [*around, cors_middleware(http, _EXPOSED)]
 
 
+def _served_graphs(
+    graphs: Mapping[str, Any] | None, config: ServerConfig | None
+) -> dict[str, Any]:
+    """The config's graphs (imported), then those given in code over them."""
+    served: dict[str, Any] = {}
+    if config is not None:
+        prepare_environment(config)
+        served = {
+            k: import_object(v, config.base_dir) for k, v in config.graphs.items()
+        }
+    served.update(graphs or {})
+    if not served:
+        raise ValueError("create_app() needs at least one graph to serve")
+    return served
+
+
+def _new_context(
+    registry: GraphRegistry,
+    storage: Storage | None,
+    broker: Broker | None,
+    run_timeout: float | None,
+    clock: Callable[[], datetime] | None,
+    config: ServerConfig | None,
+) -> ServerContext:
+    """The server's context, with in-memory defaults for what is not given."""
+    if run_timeout is None:
+        run_timeout = float(os.environ.get("BG_JOB_TIMEOUT_SECS", RUN_TIMEOUT_SECONDS))
+    ctx = ServerContext(
+        registry=registry,
+        storage=storage or InMemoryStorage(),
+        broker=broker or InMemoryBroker(),
+        run_timeout=run_timeout,
+    )
+    if clock is not None:
+        ctx.clock = clock
+    raw_ttl = None if config is None else config.thread_ttl
+    ctx.ttl = ThreadSweeper(ctx, parse_ttl_config(raw_ttl))
+    return ctx
+
+
 def create_app(
     graphs: Mapping[str, Any] | None = None,
     *,
@@ -284,35 +325,17 @@ def create_app(
     """
     if config is not None and not isinstance(config, ServerConfig):
         config = load_config(config)
-    served: dict[str, Any] = {}
-    if config is not None:
-        prepare_environment(config)
-        served = {
-            k: import_object(v, config.base_dir) for k, v in config.graphs.items()
-        }
-    served.update(graphs or {})
-    if not served:
-        raise ValueError("create_app() needs at least one graph to serve")
     store_given = store is not None
     if store is None:
         # With ``store.ttl`` this is replaced by a SQLite store at start-up.
         index = None if config is None else config.store_index
         store = InMemoryStore(index=cast("IndexConfig | None", index))
     registry = GraphRegistry(
-        served, checkpointer=checkpointer or InMemorySaver(), store=store
+        _served_graphs(graphs, config),
+        checkpointer=checkpointer or InMemorySaver(),
+        store=store,
     )
-    if run_timeout is None:
-        run_timeout = float(os.environ.get("BG_JOB_TIMEOUT_SECS", RUN_TIMEOUT_SECONDS))
-    ctx = ServerContext(
-        registry=registry,
-        storage=storage or InMemoryStorage(),
-        broker=broker or InMemoryBroker(),
-        run_timeout=run_timeout,
-    )
-    if clock is not None:
-        ctx.clock = clock
-    raw_ttl = None if config is None else config.thread_ttl
-    ctx.ttl = ThreadSweeper(ctx, parse_ttl_config(raw_ttl))
+    ctx = _new_context(registry, storage, broker, run_timeout, clock, config)
     auth = resolve_auth(auth, config)
     http = None if config is None else config.http
     user_app = (
@@ -336,6 +359,8 @@ def create_app(
         ),
         lifespan=with_user_lifespan(lifespan, user_app),
     )
+    # Same routes and lifespan; a request tries only the routes it could match.
+    app.router = IndexedRouter(routes, lifespan=app.router.lifespan_context)
     app.state.stategraph = ctx
     app.state.auth = auth
     app.state.header_filter = None if http is None else http.configurable_headers

@@ -123,12 +123,14 @@ class Names:
         return f"sg_{self.schema or self.label or 'public'}"
 
 
-#: Merge into a cron only while its ``next_run_date`` is the tick being
-#: claimed. Concurrent claimers queue on the row lock and re-check the
-#: condition against the winner's update, so exactly one of them matches.
+#: Merge into a cron only while it is enabled and its ``next_run_date`` is
+#: the tick being claimed. Concurrent claimers queue on the row lock and
+#: re-check the condition against the winner's update, so exactly one of
+#: them matches.
 CLAIM_CRON = """
     UPDATE {crons} SET record = record || %s
     WHERE cron_id = %s AND record->'next_run_date' = %s
+      AND record->'enabled' = 'true'
     RETURNING record
 """
 #: Push expired TTLs to a retry time, skipping rows another process holds.

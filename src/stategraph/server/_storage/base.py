@@ -143,14 +143,23 @@ class Storage(ABC):
 
     @abstractmethod
     async def claim_cron(
-        self, cron_id: str, due: str, changes: Record
+        self,
+        cron_id: str,
+        due: str,
+        changes: Record,
+        *,
+        thread: Record | None = None,
+        run: Record | None = None,
     ) -> Record | None:
         """Take the cron's tick at ``due`` for this process.
 
         Merges ``changes`` (its next ``next_run_date``...) into the cron only
-        if its ``next_run_date`` is still ``due``, atomically: of several
-        processes claiming one tick, exactly one gets the updated cron back,
-        the others ``None``.
+        if it is enabled and its ``next_run_date`` is still ``due``,
+        atomically: of several processes claiming one tick, exactly one gets
+        the updated cron back, the others ``None``. The ``thread`` and
+        ``run`` the tick fires are stored with the claim, all or nothing: a
+        process dying half way neither loses the tick nor lets another
+        process fire it again.
         """
 
     # -- thread expiries --------------------------------------------------------

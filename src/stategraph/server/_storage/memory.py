@@ -139,15 +139,29 @@ class InMemoryStorage(Storage):
         return run_query(self._crons.values(), query, "cron_id")
 
     async def claim_cron(
-        self, cron_id: str, due: str, changes: Record
+        self,
+        cron_id: str,
+        due: str,
+        changes: Record,
+        *,
+        thread: Record | None = None,
+        run: Record | None = None,
     ) -> Record | None:
-        # One event loop, no await in between: the check and set are atomic.
+        # One event loop and no await: the check and the writes are atomic.
         cron = self._crons.get(cron_id)
-        if cron is None or cron.get("next_run_date") != due:
+        if cron is None or cron.get("next_run_date") != due or not cron["enabled"]:
             return None
-        cron.update(_copy(changes))
-        claimed: Record = _copy(cron)
-        return claimed
+        # Every copy is made before anything is written, so a record that
+        # cannot be stored fails the claim with nothing changed.
+        claimed: Record = _copy({**cron, **changes})
+        fired_thread, fired_run = _copy(thread), _copy(run)
+        self._crons[cron_id] = claimed
+        if fired_thread is not None:
+            self._threads[fired_thread["thread_id"]] = fired_thread
+        if fired_run is not None:
+            self._runs[fired_run["run_id"]] = fired_run
+        result: Record = _copy(claimed)
+        return result
 
     # -- thread expiries --------------------------------------------------------
 

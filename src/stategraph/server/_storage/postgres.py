@@ -97,13 +97,25 @@ class PostgresStorage(Storage):
             count: int = cur.rowcount
             return count
 
-    async def _put(self, resource: str, record: Record) -> None:
+    def _upsert(self, resource: str, record: Record) -> tuple[sql.Composed, Any]:
         id_column = TABLES[resource]
         statement = sql.SQL(
             "INSERT INTO {t} ({id}, record) VALUES (%s, %s)"
             " ON CONFLICT ({id}) DO UPDATE SET record = EXCLUDED.record"
         ).format(t=self.names.table(resource), id=sql.Identifier(id_column))
-        await self._execute(statement, (record[id_column], jsonb(record)))
+        return statement, (record[id_column], jsonb(record))
+
+    def _upsert_run(self, record: Record) -> tuple[sql.Composed, Any]:
+        # A delayed run is created in the future: it is due at its created_at.
+        due = datetime.fromisoformat(record["created_at"])
+        statement = sql.SQL(
+            "INSERT INTO {} (run_id, record, available_at) VALUES (%s, %s, %s)"
+            " ON CONFLICT (run_id) DO UPDATE SET record = EXCLUDED.record"
+        ).format(self.names.table("runs"))
+        return statement, (record["run_id"], jsonb(record), due)
+
+    async def _put(self, resource: str, record: Record) -> None:
+        await self._execute(*self._upsert(resource, record))
 
     async def _get(self, resource: str, key: str) -> Record | None:
         statement = sql.SQL("SELECT record FROM {t} WHERE {id} = %s").format(
@@ -199,13 +211,7 @@ class PostgresStorage(Storage):
     # -- runs -----------------------------------------------------------------
 
     async def put_run(self, record: Record) -> None:
-        # A delayed run is created in the future: it is due at its created_at.
-        due = datetime.fromisoformat(record["created_at"])
-        statement = sql.SQL(
-            "INSERT INTO {} (run_id, record, available_at) VALUES (%s, %s, %s)"
-            " ON CONFLICT (run_id) DO UPDATE SET record = EXCLUDED.record"
-        ).format(self.names.table("runs"))
-        await self._execute(statement, (record["run_id"], jsonb(record), due))
+        await self._execute(*self._upsert_run(record))
 
     async def get_run(self, run_id: str) -> Record | None:
         return await self._get("runs", run_id)
@@ -231,11 +237,33 @@ class PostgresStorage(Storage):
         return await self._search("crons", query)
 
     async def claim_cron(
-        self, cron_id: str, due: str, changes: Record
+        self,
+        cron_id: str,
+        due: str,
+        changes: Record,
+        *,
+        thread: Record | None = None,
+        run: Record | None = None,
     ) -> Record | None:
-        statement = self.names.format(_pg_sql.CLAIM_CRON)
-        rows = await self._rows(statement, (jsonb(changes), cron_id, jsonb(due)))
-        return rows[0][0] if rows else None
+        # One transaction: the runs table is the run queue, so a committed
+        # claim has its run queued, and a process dying before the commit
+        # leaves the tick due for any scheduler to claim again.
+        writes = []
+        if thread is not None:
+            writes.append(self._upsert("threads", thread))
+        if run is not None:
+            writes.append(self._upsert_run(run))
+        claim = self.names.format(_pg_sql.CLAIM_CRON)
+        async with self.pool.connection() as conn, conn.transaction():
+            cur = conn.cursor(row_factory=tuple_row)
+            await cur.execute(claim, (jsonb(changes), cron_id, jsonb(due)))
+            row = await cur.fetchone()
+            if row is None:
+                return None
+            for statement, params in writes:
+                await cur.execute(statement, params)
+            claimed: Record = row[0]
+            return claimed
 
     # -- thread expiries --------------------------------------------------------
 
