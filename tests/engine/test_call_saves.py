@@ -27,7 +27,7 @@ MODULES = [
 ]
 
 
-def _saver(memory: Any, *, fail: bool = False) -> Any:
+def _saver(memory: Any, *, fail: bool = False, lag: int = 0) -> Any:
     class HeldSaver(memory.InMemorySaver):  # type: ignore[misc]  # a module given at run time
         """Holds a call's writes until ``released`` is set (or fails them)."""
 
@@ -43,6 +43,8 @@ def _saver(memory: Any, *, fail: bool = False) -> Any:
                 if fail:
                     raise OSError("disk full")
                 await asyncio.wait_for(self.released.wait(), 5)
+                for _ in range(lag):  # a slow database, in event loop turns
+                    await asyncio.sleep(0)
             self.saved.extend(c for c, _ in writes)
             await super().aput_writes(config, writes, task_id, task_path)
 
@@ -121,3 +123,30 @@ def test_stream_events_order_matches_langgraph() -> None:
     expected = asyncio.run(_events(lg_func, lg_memory))
     assert expected.index(("on_chain_stream", "workflow")) < len(expected) - 3
     assert asyncio.run(_events(sg_func, sg_memory)) == expected
+
+
+async def _time_out_after_call(func: Any, saver: Any) -> None:
+    double = func.task()(_double)
+
+    async def workflow(n: int) -> int:
+        result: int = await double(n)
+        try:
+            await asyncio.Event().wait()  # until the step times out
+        finally:
+            saver.released.set()
+        return result
+
+    app = func.entrypoint(checkpointer=saver)(workflow)
+    app.step_timeout = 0.2
+    with pytest.raises(asyncio.TimeoutError):
+        await app.ainvoke(3, {"configurable": {"thread_id": "1"}})
+
+
+@pytest.mark.parametrize("modules", MODULES)
+def test_call_writes_are_saved_when_the_step_times_out(modules: Any) -> None:
+    # The save is still held when the step times out; the run waits for it
+    # before returning (``asyncio.run`` would cancel it afterwards).
+    func, memory = modules
+    saver = _saver(memory, lag=100)
+    asyncio.run(_time_out_after_call(func, saver))
+    assert RETURN in saver.saved

@@ -115,6 +115,8 @@ async def drive(
         # The call closures refer to the loop: dropping them lets a finished
         # run be freed at once, not by the cycle collector (as in LangGraph).
         loop.call_impl = None
+        if loop.calls:
+            await _spawn.settle_saves(loop)
         # A stream closed before the step's checkpoint was saved.
         for effect in loop.flush_held():
             await perform(effect, saver, None)

@@ -250,6 +250,18 @@ def finish_sync_calls(loop: Any) -> None:
             future.exception()
 
 
+async def settle_saves(loop: Any) -> None:
+    """Wait for call writes still being saved when a run ends mid-step.
+
+    A step that times out or is cancelled skips ``finish_async_calls``; the
+    writes of calls whose callers already resumed must still reach the saver
+    before the run returns (LangGraph's background executor waits for them).
+    """
+    saves = [future for future in loop.calls if future in _SAVES]
+    if saves:
+        await asyncio.gather(*saves, return_exceptions=True)
+
+
 async def finish_async_calls(loop: Any) -> None:
     """Await the calls of the step nobody awaited."""
     failed: BaseException | None = None
