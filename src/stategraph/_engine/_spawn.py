@@ -259,7 +259,9 @@ async def settle_saves(loop: Any) -> None:
     """
     saves = [future for future in loop.calls if future in _SAVES]
     if saves:
-        await asyncio.gather(*saves, return_exceptions=True)
+        # ``wait``, not ``gather``: a second cancellation of the run must not
+        # cancel a save mid-query (psycopg would close its connection).
+        await asyncio.wait(saves)
 
 
 async def finish_async_calls(loop: Any) -> None:
