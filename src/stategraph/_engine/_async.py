@@ -41,6 +41,7 @@ from stategraph._engine._runner import (
     run_sync_body,
 )
 from stategraph._engine._task import Task
+from stategraph._internal._queue import Wakeup
 from stategraph.checkpoint.base._step import saves_steps
 from stategraph.errors import GraphBubbleUp, ParentCommand
 
@@ -114,6 +115,8 @@ async def drive(
         # The call closures refer to the loop: dropping them lets a finished
         # run be freed at once, not by the cycle collector (as in LangGraph).
         loop.call_impl = None
+        if loop.calls:
+            await _spawn.settle_saves(loop)
         # A stream closed before the step's checkpoint was saved.
         for effect in loop.flush_held():
             await perform(effect, saver, None)
@@ -219,16 +222,16 @@ class AsyncLiveChunks(deque[Any]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.event: asyncio.Event | None = None
+        self.event: Wakeup | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = 0
         # Whether the current step made a chunk from inside a task.
         self.inside = False
 
-    def bind(self) -> asyncio.Event:
+    def bind(self) -> Wakeup:
         """Attach to the running event loop; return the event that wakes the caller."""
         if self.event is None:
-            self.event = asyncio.Event()
+            self.event = Wakeup()
             self._loop = asyncio.get_running_loop()
             self._thread = threading.get_ident()
         return self.event

@@ -15,6 +15,7 @@ import contextvars
 import inspect
 import threading
 import time
+import weakref
 from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
@@ -25,6 +26,9 @@ from stategraph._engine._task import Task
 
 T = TypeVar("T")
 _ASYNC_IN_SYNC = "In an sync context async tasks cannot be called"
+# Background saves of call writes: unlike a call's own failure (raised in its
+# caller), a saver error fails the step.
+_SAVES: weakref.WeakSet[asyncio.Future[None]] = weakref.WeakSet()
 
 
 class CallFuture(concurrent.futures.Future[T]):
@@ -157,6 +161,11 @@ def _store(loop: Any, child: Task, cache: Any) -> None:
         cache.set({(key.ns, key.key): (child.writes, key.ttl)})
 
 
+async def _save(effects: list[Any], saver: Any) -> None:
+    for effect in effects:
+        await _async.perform(effect, saver, None)
+
+
 def async_call_impl(loop: Any, saver: Any, cache: Any) -> Any:
     """The ``CONFIG_KEY_CALL`` function of an async run."""
     event_loop = asyncio.get_running_loop()
@@ -179,8 +188,14 @@ def async_call_impl(loop: Any, saver: Any, cache: Any) -> Any:
         # LangGraph commits a call from its future's done callback, one turn
         # of the event loop later: calls started alongside run on first
         await asyncio.sleep(0)
-        for effect in loop.commit(child, exc):
-            await _async.perform(effect, saver, None)
+        effects = loop.commit(child, exc)
+        if effects:
+            # LangGraph hands a call's writes to its background executor and
+            # resolves the caller at once; the step still waits for them
+            # (``finish_async_calls``) before its checkpoint is saved.
+            saving = asyncio.ensure_future(_save(effects, saver))
+            _SAVES.add(saving)
+            loop.calls.append(saving)
         if exc is not None:
             raise exc
         key = child.cache_key
@@ -235,11 +250,30 @@ def finish_sync_calls(loop: Any) -> None:
             future.exception()
 
 
+async def settle_saves(loop: Any) -> None:
+    """Wait for call writes still being saved when a run ends mid-step.
+
+    A step that times out or is cancelled skips ``finish_async_calls``; the
+    writes of calls whose callers already resumed must still reach the saver
+    before the run returns (LangGraph's background executor waits for them).
+    """
+    saves = [future for future in loop.calls if future in _SAVES]
+    if saves:
+        # ``wait``, not ``gather``: a second cancellation of the run must not
+        # cancel a save mid-query (psycopg would close its connection).
+        await asyncio.wait(saves)
+
+
 async def finish_async_calls(loop: Any) -> None:
     """Await the calls of the step nobody awaited."""
+    failed: BaseException | None = None
     while loop.calls:
         pending, loop.calls[:] = list(loop.calls), []
         for future in pending:
             if isinstance(future, concurrent.futures.Future):
                 future = asyncio.wrap_future(future)
             await asyncio.gather(future, return_exceptions=True)
+            if failed is None and future in _SAVES and not future.cancelled():
+                failed = future.exception()
+    if failed is not None:
+        raise failed

@@ -27,3 +27,22 @@ class AsyncQueue(asyncio.Queue[Any]):
                     # Woken by a put but giving up: wake the next waiter.
                     self._wakeup_next(self._getters)  # type: ignore[attr-defined]  # Queue internals
                 raise
+
+
+class Wakeup(AsyncQueue):
+    """An ``asyncio.Event``-like signal built on ``AsyncQueue``.
+
+    The async driver wakes a streaming caller with it, as LangGraph's caller
+    waits on its stream's ``AsyncQueue``: code that watches
+    ``AsyncQueue.wait`` (LangGraph's tests patch it) sees the same waits.
+    """
+
+    def set(self) -> None:
+        """Wake the waiter (once, however often it is called)."""
+        if self.empty():
+            self.put_nowait(None)
+
+    def clear(self) -> None:
+        """Take the pending wake-up, if any."""
+        while not self.empty():
+            self.get_nowait()
