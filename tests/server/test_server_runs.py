@@ -248,6 +248,31 @@ async def test_request_errors(api: Api) -> None:
     assert (await api("runs.list", tid)) == []
 
 
+async def test_oversized_bodies_get_413_and_change_nothing(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STATEGRAPH_MAX_BODY_BYTES", "2048")
+    big = {"metadata": {"blob": "x" * 4096}}
+    async with httpx.AsyncClient(base_url=url) as http:
+        before = (await http.post("/threads/search", json={"limit": 1000})).json()
+        declared = await http.post("/threads", json=big)
+
+        async def chunks() -> Any:
+            for _ in range(4):
+                yield b" " * 1024  # no Content-Length: counted as it arrives
+
+        streamed = await http.post(
+            "/threads", content=chunks(), headers={"content-type": "application/json"}
+        )
+        small = await http.post("/threads", json={"metadata": {"ok": 1}})
+        after = (await http.post("/threads/search", json={"limit": 1000})).json()
+    for response in (declared, streamed):
+        assert response.status_code == 413
+        assert "STATEGRAPH_MAX_BODY_BYTES" in response.json()["detail"]
+    assert small.status_code == 200
+    assert len(after) == len(before) + 1
+
+
 async def test_malformed_bodies_and_content_types(url: str) -> None:
     async with httpx.AsyncClient(base_url=url) as http:
         bad_json = await http.post(

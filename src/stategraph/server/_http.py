@@ -7,6 +7,7 @@ UUIDs. Route modules use these helpers instead of reading requests directly.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Mapping
 from typing import Any
 from uuid import UUID
@@ -18,6 +19,8 @@ from starlette.responses import Response
 from stategraph.server import _json
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+MAX_BODY_ENV = "STATEGRAPH_MAX_BODY_BYTES"
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
 class ApiError(HTTPException):
@@ -42,7 +45,7 @@ async def read_json(request: Request, *, required: bool = True) -> Any:
     Raises:
         ApiError: 422 for form-encoded bodies and bodies that are not JSON.
     """
-    raw = await request.body()
+    raw = await _read_limited(request)
     if not raw.strip():
         if required:
             raise ApiError(422, "Request body is required")
@@ -58,6 +61,47 @@ async def read_json(request: Request, *, required: bool = True) -> Any:
         return _json.loads(raw)
     except ValueError as exc:
         raise ApiError(422, f"Invalid JSON body: {exc}") from None
+
+
+def max_body_bytes() -> int:
+    """The largest request body accepted, from ``STATEGRAPH_MAX_BODY_BYTES``."""
+    value = os.environ.get(MAX_BODY_ENV)
+    if value is None:
+        return DEFAULT_MAX_BODY_BYTES
+    try:
+        return int(value)
+    except ValueError:
+        raise ApiError(
+            500, f"{MAX_BODY_ENV} must be a number of bytes, got {value!r}"
+        ) from None
+
+
+def _too_large(size: str | int, limit: int) -> ApiError:
+    return ApiError(
+        413,
+        f"Request body of {size} bytes is larger than the limit of {limit} bytes;"
+        f" send less or raise {MAX_BODY_ENV}",
+    )
+
+
+async def _read_limited(request: Request) -> bytes:
+    """The body, refused with 413 as soon as it passes the limit.
+
+    A declared ``Content-Length`` over the limit is refused before reading;
+    a chunked body is counted as it arrives, so it is never held whole.
+    """
+    limit = max_body_bytes()
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(declared, limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(f"more than {limit}", limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def read_body(request: Request, *, required: bool = True) -> dict[str, Any]:
