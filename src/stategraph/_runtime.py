@@ -152,6 +152,17 @@ class Runtime(Generic[ContextT]):
         """Return a copy with ``overrides`` applied."""
         return replace(self, **overrides)
 
+    def patch_execution_info(self, **overrides: Any) -> Runtime[ContextT]:
+        """Return a copy whose ``execution_info`` has ``overrides`` applied.
+
+        Raises:
+            RuntimeError: When this runtime has no ``execution_info`` yet.
+        """
+        if self.execution_info is None:
+            msg = "Cannot patch execution_info before it has been set"
+            raise RuntimeError(msg)
+        return replace(self, execution_info=self.execution_info.patch(**overrides))
+
 
 DEFAULT_RUNTIME: Runtime[Any] = Runtime()
 
