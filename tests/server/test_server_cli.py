@@ -104,3 +104,22 @@ def test_listening_socket_gets_tcp_nodelay_connections() -> None:
     # asyncio only sets TCP_NODELAY on accepted sockets whose proto is TCP.
     with _main.listen("127.0.0.1", 0) as sock:
         assert sock.proto == socket.IPPROTO_TCP
+
+
+def test_langgraph_cli_option_names_are_accepted() -> None:
+    # `langgraph dev` options, and `langgraph up`'s short and PostgreSQL names.
+    dev = _main._parser().parse_args(
+        ["dev", "--allow-blocking", "--server-log-level", "INFO", "--no-browser"]
+    )
+    assert (dev.allow_blocking, dev.server_log_level) == (True, "info")
+    assert _main._parser().parse_args(["dev"]).server_log_level == "warning"
+    with pytest.raises(SystemExit):
+        _main._parser().parse_args(["dev", "--server-log-level", "loud"])
+    serve = _main._parser().parse_args(
+        [
+            *("serve", "-c", "x.json", "-p", "9000"),
+            *("--postgres-uri", "postgresql://h/db", "--n-jobs-per-worker", "3"),
+        ]
+    )
+    assert (serve.config, serve.port) == ("x.json", 9000)
+    assert (serve.database_uri, serve.jobs_per_worker) == ("postgresql://h/db", 3)
