@@ -78,3 +78,11 @@ def test_get_runtime_inside_and_outside_a_run(mode: str) -> None:
     assert ours == _observe("langgraph", mode)
     assert ours[0] == {"log": ["ada", True, True, True, "node", 1]}
     assert ours[1] is not None  # outside a run it raises
+
+
+@pytest.mark.parametrize("lib", ["langgraph", "stategraph"])
+def test_runtime_fields_are_keyword_only(lib: str) -> None:
+    runtime_mod = importlib.import_module(f"{lib}.runtime")
+    assert runtime_mod.Runtime(context=1).context == 1
+    with pytest.raises(TypeError):
+        runtime_mod.Runtime(1)

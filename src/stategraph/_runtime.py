@@ -107,7 +107,8 @@ class BaseUser(Protocol):
     def __iter__(self) -> Iterator[str]: ...
 
 
-@dataclass(frozen=True, slots=True)
+# Keyword-only, as LangGraph's: Runtime(ctx) is a TypeError there too.
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Runtime(Generic[ContextT]):
     """Run-scoped objects injected into nodes that declare a ``runtime`` parameter.
 
