@@ -210,3 +210,96 @@ def test_resume_after_sigkill_matches_uninterrupted_run(
         assert graph.get_state(config).next == ()
     # Only the killed task ran again; finished ones (a_fast too) were not.
     assert _runs(runs) == [*first, "b_slow", "four", "five"]
+
+
+# -- classes in the state, across processes ------------------------------------------
+
+SCHEMA_GRAPH = textwrap.dedent(
+    """
+    import dataclasses
+    import enum
+    from typing import Optional
+
+    from typing_extensions import TypedDict
+
+    from stategraph.graph import START, StateGraph
+
+
+    class Colour(enum.Enum):
+        RED = "red"
+
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+        colour: Optional[Colour] = None
+
+
+    class State(TypedDict):
+        point: Point
+        trail: list[Point]
+
+
+    def move(state: State) -> dict:
+        moved = Point(state["point"].x + 1, Colour.RED)
+        return {"point": moved, "trail": [*state["trail"], moved]}
+
+
+    builder = StateGraph(State)
+    builder.add_node("move", move)
+    builder.add_edge(START, "move")
+    """
+)
+
+SCHEMA_RUN = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+
+    from stategraph.checkpoint.sqlite import SqliteSaver
+    from stategraph.server._config import import_object
+
+    mode, db, spec = sys.argv[1:4]
+    builder = import_object(spec, Path(db).parent)
+    with SqliteSaver.from_conn_string(db) as saver:
+        graph = builder.compile(checkpointer=saver)
+        config = {"configurable": {"thread_id": "t"}}
+        if mode == "write":
+            point = sys.modules[builder.state_schema.__module__].Point(1)
+            graph.invoke({"point": point, "trail": []}, config)
+        values = graph.get_state(config).values
+        point = values["point"]
+        print(type(point).__name__, repr(point), len(values["trail"]))
+    """
+)
+
+
+@pytest.mark.parametrize("spec", ["./schema_graph.py:builder", "schema_graph:builder"])
+def test_classes_of_the_state_schema_load_in_another_process(
+    tmp_path: Path, spec: str
+) -> None:
+    # The reading process never wrote a Point: it can load one only because
+    # compiling the graph registered the schema's classes (and, for a graph
+    # file, the module holding them has the same name in every process).
+    (tmp_path / "schema_graph.py").write_text(SCHEMA_GRAPH)
+    db = str(tmp_path / "schema.db")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path]),
+        "PYTHONWARNINGS": "error",
+    }
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", SCHEMA_RUN, mode, db, spec],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        for mode in ("write", "read")
+    ]
+    for out in outputs:
+        assert out.returncode == 0, out.stderr
+    expected = "Point Point(x=2, colour=<Colour.RED: 'red'>) 1\n"
+    assert [out.stdout for out in outputs] == [expected, expected]

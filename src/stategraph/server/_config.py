@@ -12,6 +12,7 @@ specs. It does not start anything.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import json
@@ -167,7 +168,11 @@ def import_object(spec: str, base_dir: Path) -> Any:
     location, _, attr = spec.rpartition(":")
     if location.endswith(".py") or "/" in location:
         file = (base_dir / location).resolve()
-        name = f"_stategraph_graph_{file.stem}_{abs(hash(str(file)))}"
+        # The same name in every process and run (hash() of a str is salted
+        # per process): checkpoints name the classes they hold by module, so
+        # another worker, an API process or a restart must find them again.
+        digest = hashlib.sha256(str(file).encode()).hexdigest()[:16]
+        name = f"_stategraph_graph_{file.stem}_{digest}"
         module = sys.modules.get(name)
         if module is None:
             module_spec = importlib.util.spec_from_file_location(name, file)
