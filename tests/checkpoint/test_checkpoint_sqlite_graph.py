@@ -222,6 +222,7 @@ SCHEMA_GRAPH = textwrap.dedent(
 
     from typing_extensions import TypedDict
 
+    from stategraph.func import entrypoint
     from stategraph.graph import START, StateGraph
 
 
@@ -237,17 +238,24 @@ SCHEMA_GRAPH = textwrap.dedent(
 
     class State(TypedDict):
         point: Point
-        trail: list[Point]
 
 
     def move(state: State) -> dict:
         moved = Point(state["point"].x + 1, Colour.RED)
-        return {"point": moved, "trail": [*state["trail"], moved]}
+        return {"point": moved}
 
 
     builder = StateGraph(State)
     builder.add_node("move", move)
     builder.add_edge(START, "move")
+
+
+    def workflow(saver):
+        @entrypoint(checkpointer=saver)
+        def run(x: int) -> Point:
+            return Point(x + 1, Colour.RED)
+
+        return run
     """
 )
 
@@ -260,27 +268,32 @@ SCHEMA_RUN = textwrap.dedent(
     from stategraph.server._config import import_object
 
     mode, db, spec = sys.argv[1:4]
-    builder = import_object(spec, Path(db).parent)
+    made = import_object(spec, Path(db).parent)
     with SqliteSaver.from_conn_string(db) as saver:
-        graph = builder.compile(checkpointer=saver)
         config = {"configurable": {"thread_id": "t"}}
+        if spec.endswith(":workflow"):
+            graph, inputs = made(saver), 1
+        else:
+            point = sys.modules[made.state_schema.__module__].Point(1)
+            graph, inputs = made.compile(checkpointer=saver), {"point": point}
         if mode == "write":
-            point = sys.modules[builder.state_schema.__module__].Point(1)
-            graph.invoke({"point": point, "trail": []}, config)
-        values = graph.get_state(config).values
-        point = values["point"]
-        print(type(point).__name__, repr(point), len(values["trail"]))
+            graph.invoke(inputs, config)
+        print(repr(graph.get_state(config).values))
     """
 )
 
 
-@pytest.mark.parametrize("spec", ["./schema_graph.py:builder", "schema_graph:builder"])
+@pytest.mark.parametrize(
+    "spec",
+    ["./schema_graph.py:builder", "schema_graph:builder", "schema_graph:workflow"],
+)
 def test_classes_of_the_state_schema_load_in_another_process(
     tmp_path: Path, spec: str
 ) -> None:
     # The reading process never wrote a Point: it can load one only because
-    # compiling the graph registered the schema's classes (and, for a graph
-    # file, the module holding them has the same name in every process).
+    # compiling the graph (or defining the entrypoint) registered the classes
+    # its schemas name (and, for a graph file, the module holding them has the
+    # same name in every process).
     (tmp_path / "schema_graph.py").write_text(SCHEMA_GRAPH)
     db = str(tmp_path / "schema.db")
     env = {
@@ -301,5 +314,6 @@ def test_classes_of_the_state_schema_load_in_another_process(
     ]
     for out in outputs:
         assert out.returncode == 0, out.stderr
-    expected = "Point Point(x=2, colour=<Colour.RED: 'red'>) 1\n"
+    point = "Point(x=2, colour=<Colour.RED: 'red'>)"
+    expected = f"{point}\n" if spec.endswith(":workflow") else f"{{'point': {point}}}\n"
     assert [out.stdout for out in outputs] == [expected, expected]
