@@ -107,7 +107,8 @@ class BaseUser(Protocol):
     def __iter__(self) -> Iterator[str]: ...
 
 
-@dataclass(frozen=True, slots=True)
+# Keyword-only, as LangGraph's: Runtime(ctx) is a TypeError there too.
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Runtime(Generic[ContextT]):
     """Run-scoped objects injected into nodes that declare a ``runtime`` parameter.
 
@@ -151,6 +152,17 @@ class Runtime(Generic[ContextT]):
     def override(self, **overrides: Any) -> Runtime[ContextT]:
         """Return a copy with ``overrides`` applied."""
         return replace(self, **overrides)
+
+    def patch_execution_info(self, **overrides: Any) -> Runtime[ContextT]:
+        """Return a copy whose ``execution_info`` has ``overrides`` applied.
+
+        Raises:
+            RuntimeError: When this runtime has no ``execution_info`` yet.
+        """
+        if self.execution_info is None:
+            msg = "Cannot patch execution_info before it has been set"
+            raise RuntimeError(msg)
+        return replace(self, execution_info=self.execution_info.patch(**overrides))
 
 
 DEFAULT_RUNTIME: Runtime[Any] = Runtime()

@@ -210,3 +210,122 @@ def test_resume_after_sigkill_matches_uninterrupted_run(
         assert graph.get_state(config).next == ()
     # Only the killed task ran again; finished ones (a_fast too) were not.
     assert _runs(runs) == [*first, "b_slow", "four", "five"]
+
+
+# -- classes in the state, across processes ------------------------------------------
+
+SCHEMA_GRAPH = textwrap.dedent(
+    """
+    import dataclasses
+    import enum
+    from typing import Optional
+
+    from typing_extensions import TypedDict
+
+    from stategraph.func import entrypoint, task
+    from stategraph.graph import START, StateGraph
+    from stategraph.types import interrupt
+
+
+    class Colour(enum.Enum):
+        RED = "red"
+
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+        colour: Optional[Colour] = None
+
+
+    class State(TypedDict):
+        point: Point
+
+
+    def move(state: State) -> dict:
+        moved = Point(state["point"].x + 1, Colour.RED)
+        return {"point": moved}
+
+
+    builder = StateGraph(State)
+    builder.add_node("move", move)
+    builder.add_edge(START, "move")
+
+
+    @task
+    def make(x: int) -> Point:
+        return Point(x + 1, Colour.RED)
+
+
+    def workflow(saver):
+        @entrypoint(checkpointer=saver)
+        def run(x: int) -> dict:
+            made = make(x).result()
+            interrupt("go on?")  # resumed by the other process
+            return {"point": made}
+
+        return run
+    """
+)
+
+SCHEMA_RUN = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+
+    from stategraph.checkpoint.sqlite import SqliteSaver
+    from stategraph.server._config import import_object
+    from stategraph.types import Command
+
+    mode, db, spec = sys.argv[1:4]
+    made = import_object(spec, Path(db).parent)
+    with SqliteSaver.from_conn_string(db) as saver:
+        config = {"configurable": {"thread_id": "t"}}
+        if spec.endswith(":workflow"):
+            graph, inputs = made(saver), 1
+        else:
+            point = sys.modules[made.state_schema.__module__].Point(1)
+            graph, inputs = made.compile(checkpointer=saver), {"point": point}
+        if mode == "write":
+            graph.invoke(inputs, config)
+        elif spec.endswith(":workflow"):  # the task's saved result is reused
+            graph.invoke(Command(resume="yes"), config)
+        print(repr(graph.get_state(config).values))
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["./schema_graph.py:builder", "schema_graph:builder", "schema_graph:workflow"],
+)
+def test_classes_of_the_state_schema_load_in_another_process(
+    tmp_path: Path, spec: str
+) -> None:
+    # The reading process never wrote a Point: it can load one only because
+    # compiling the graph (or defining the entrypoint and task) registered the
+    # classes their schemas name (and, for a graph file, the module holding
+    # them has the same name in every process). The workflow is resumed there,
+    # from the task result the first process saved.
+    (tmp_path / "schema_graph.py").write_text(SCHEMA_GRAPH)
+    db = str(tmp_path / "schema.db")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path]),
+        "PYTHONWARNINGS": "error",
+    }
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", SCHEMA_RUN, mode, db, spec],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        for mode in ("write", "read")
+    ]
+    for out in outputs:
+        assert out.returncode == 0, out.stderr
+    expected = "{'point': Point(x=2, colour=<Colour.RED: 'red'>)}\n"
+    first = "None\n" if spec.endswith(":workflow") else expected  # interrupted
+    assert [out.stdout for out in outputs] == [first, expected]

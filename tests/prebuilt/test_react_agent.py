@@ -4,6 +4,7 @@ No ``from __future__ import annotations``: state schemas and tools are read at
 run time and some name per-library classes held in local variables.
 """
 
+import threading
 import warnings
 from typing import Annotated, Any
 
@@ -607,18 +608,29 @@ def test_parallel_tools_that_interrupt(driver: Any, version: str) -> None:
     config = {"configurable": {"thread_id": "t"}}
 
     def program(lib: Lib, driver: Any) -> Any:
+        # v1 runs both calls in one task, and a task's resume values go to its
+        # interrupt() calls in call order: "b" waits each round until "a" has
+        # called interrupt(), so answers reach the same questions on both
+        # libraries instead of following thread timing.
+        asked_a = threading.Event()
+
         @tool
         def ask(q: str) -> str:
             """Asks a human."""
-            return f"{q}={lib.types.interrupt(q)}"
+            if q == "b" and version == "v1":
+                assert asked_a.wait(timeout=30), "the call asking 'a' never ran"
+                asked_a.clear()
+                return f"{q}={lib.types.interrupt(q)}"
+            try:
+                return f"{q}={lib.types.interrupt(q)}"
+            finally:
+                asked_a.set()
 
         graph = agent(
             lib, model(script), [ask], checkpointer=saver(lib), version=version
         )
         driver.invoke(graph, HI, config)
         rounds = []
-        # Parallel calls interrupt in the order they happen to run (in LangGraph
-        # too), so only how many questions each round asks is compared.
         for _ in range(3):
             state = driver.get_state(graph, config)
             rounds.append(sorted(i.value for i in state.interrupts))
@@ -626,8 +638,6 @@ def test_parallel_tools_that_interrupt(driver: Any, version: str) -> None:
                 break
             answers = {i.id: i.value.upper() for i in state.interrupts}
             driver.invoke(graph, lib.types.Command(resume=answers), config)
-        # v1 runs both calls in one task, which stops at whichever interrupt
-        # comes first (sync: the first call; async: the first to finish).
         asked = sorted(q for r in rounds for q in r)
         return [[len(r) for r in rounds], asked, driver.get_state(graph, config).values]
 

@@ -502,3 +502,29 @@ def test_public_names_match_langgraph() -> None:
     import stategraph.pregel.remote as ours
 
     assert set(ours.__all__) == set(theirs.__all__)
+
+
+def test_shared_methods_take_langgraphs_parameters() -> None:
+    import inspect
+
+    from langgraph.pregel.protocol import PregelProtocol as TheirProtocol
+    from langgraph.pregel.remote import RemoteGraph as Theirs
+
+    from stategraph.pregel.protocol import PregelProtocol as OurProtocol
+
+    for ours, theirs in ((RemoteGraph, Theirs), (OurProtocol, TheirProtocol)):
+        shared = [
+            name
+            for name in vars(ours)
+            if not name.startswith("_") and callable(getattr(theirs, name, None))
+        ]
+        assert "bulk_update_state" in shared
+        for name in shared:
+            mine = inspect.signature(getattr(ours, name)).parameters
+            their = inspect.signature(getattr(theirs, name)).parameters
+            positional = [
+                n
+                for n, p in their.items()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            ]
+            assert list(mine)[: len(positional)] == positional, name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import socket
@@ -104,3 +105,67 @@ def test_listening_socket_gets_tcp_nodelay_connections() -> None:
     # asyncio only sets TCP_NODELAY on accepted sockets whose proto is TCP.
     with _main.listen("127.0.0.1", 0) as sock:
         assert sock.proto == socket.IPPROTO_TCP
+
+
+def test_langgraph_cli_option_names_are_accepted() -> None:
+    # `langgraph dev` options, and `langgraph up`'s short and PostgreSQL names.
+    dev = _main._parser().parse_args(
+        ["dev", "--allow-blocking", "--server-log-level", "INFO", "--no-browser"]
+    )
+    assert (dev.allow_blocking, dev.server_log_level) == (True, "info")
+    assert _main._parser().parse_args(["dev"]).server_log_level == "warning"
+    with pytest.raises(SystemExit):
+        _main._parser().parse_args(["dev", "--server-log-level", "loud"])
+    serve = _main._parser().parse_args(
+        [
+            *("serve", "-c", "x.json", "-p", "9000"),
+            *("--postgres-uri", "postgresql://h/db", "--n-jobs-per-worker", "3"),
+        ]
+    )
+    assert (serve.config, serve.port) == ("x.json", 9000)
+    assert (serve.database_uri, serve.jobs_per_worker) == ("postgresql://h/db", 3)
+
+
+def test_checkpointer_serde_allows_the_classes_it_names(tmp_path: Path) -> None:
+    import uuid
+
+    from stategraph.checkpoint.serde import DeserializationError
+    from stategraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+    from stategraph.server import create_app
+
+    module = f"allowed_{uuid.uuid4().hex}"
+    (tmp_path / f"{module}.py").write_text(
+        "import dataclasses\n\n@dataclasses.dataclass\nclass Thing:\n    n: int\n"
+    )
+    (tmp_path / "graph.py").write_text(
+        "from stategraph.graph import START, StateGraph\n"
+        "from typing_extensions import TypedDict\n"
+        "class S(TypedDict):\n    n: int\n"
+        "builder = StateGraph(S)\nbuilder.add_node('n', lambda s: s)\n"
+        "builder.add_edge(START, 'n')\ngraph = builder.compile()\n"
+    )
+    config = {
+        "graphs": {"g": "./graph.py:graph"},
+        "checkpointer": {"serde": {"allowed_msgpack_modules": [[module, "Thing"]]}},
+    }
+    (tmp_path / "langgraph.json").write_text(json.dumps(config))
+    assert (
+        load_config(tmp_path / "langgraph.json").serde
+        == config["checkpointer"]["serde"]
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        thing = importlib.import_module(module).Thing(3)
+        # Written by a serializer that registered Thing for itself only.
+        blob = JsonPlusSerializer().dumps_typed(thing)
+        with pytest.raises(DeserializationError, match="not registered"):
+            JsonPlusSerializer().loads_typed(blob)
+        create_app(config=tmp_path / "langgraph.json")
+        assert JsonPlusSerializer().loads_typed(blob) == thing
+        config["checkpointer"] = {"serde": {"allowed_msgpack_modules": [[module]]}}
+        (tmp_path / "langgraph.json").write_text(json.dumps(config))
+        with pytest.raises(ValueError, match=r"is not a \[module, class\] pair"):
+            create_app(config=tmp_path / "langgraph.json")
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop(module, None)

@@ -58,20 +58,20 @@ class InMemoryCache(BaseCache[ValueT]):
         """Async ``get``."""
         return self.get(keys)
 
-    def set(self, pairs: Mapping[FullKey, tuple[ValueT, int | None]]) -> None:
+    def set(self, keys: Mapping[FullKey, tuple[ValueT, int | None]]) -> None:
         """Store values; a ``ttl`` of ``None`` never expires."""
         now = time.time()
         staged = []
-        for (ns, key), (value, ttl) in pairs.items():
+        for (ns, key), (value, ttl) in keys.items():
             expiry = None if ttl is None else now + ttl
             staged.append((ns, key, (*self.serde.dumps_typed(value), expiry)))
         with self._lock:
             for ns, key, entry in staged:
                 self._cache.setdefault(ns, {})[key] = entry
 
-    async def aset(self, pairs: Mapping[FullKey, tuple[ValueT, int | None]]) -> None:
+    async def aset(self, keys: Mapping[FullKey, tuple[ValueT, int | None]]) -> None:
         """Async ``set``."""
-        self.set(pairs)
+        self.set(keys)
 
     def clear(self, namespaces: Sequence[Namespace] | None = None) -> None:
         """Delete the entries of ``namespaces``, or all entries when ``None``."""

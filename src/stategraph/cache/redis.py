@@ -234,11 +234,11 @@ class RedisCache(BaseCache[ValueT]):
             return {}
         return self._found(keys, names, raw)
 
-    def set(self, pairs: Mapping[FullKey, tuple[ValueT, int | None]]) -> None:
+    def set(self, mapping: Mapping[FullKey, tuple[ValueT, int | None]]) -> None:
         """Store values with their time to live in seconds (``None``: forever).
 
         Args:
-            pairs: ``{(namespace, key): (value, ttl)}``.
+            mapping: ``{(namespace, key): (value, ttl)}``.
 
         Raises:
             UnserializableValueError: When a value cannot be serialized
@@ -246,10 +246,10 @@ class RedisCache(BaseCache[ValueT]):
             TypeError: When the client is async.
         """
         self._require_sync("set")
-        if not pairs:
+        if not mapping:
             return
         pipe = self.redis.pipeline(transaction=False)
-        self._stage(pipe, pairs)
+        self._stage(pipe, mapping)
         try:
             pipe.execute()
         except RedisError:
@@ -292,15 +292,15 @@ class RedisCache(BaseCache[ValueT]):
             return {}
         return self._found(keys, names, raw)
 
-    async def aset(self, pairs: Mapping[FullKey, tuple[ValueT, int | None]]) -> None:
+    async def aset(self, mapping: Mapping[FullKey, tuple[ValueT, int | None]]) -> None:
         """Async ``set``: awaits an async client, else runs ``set`` in a thread."""
         if not self._async:
-            await asyncio.to_thread(self.set, pairs)
+            await asyncio.to_thread(self.set, mapping)
             return
-        if not pairs:
+        if not mapping:
             return
         pipe = self.redis.pipeline(transaction=False)
-        self._stage(pipe, pairs)
+        self._stage(pipe, mapping)
         try:
             await pipe.execute()
         except RedisError:

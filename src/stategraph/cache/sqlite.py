@@ -97,7 +97,7 @@ class SqliteCache(BaseCache[ValueT]):
         """Async ``get`` (runs in a worker thread)."""
         return await asyncio.to_thread(self.get, keys)
 
-    def set(self, pairs: Mapping[FullKey, tuple[ValueT, int | None]]) -> None:
+    def set(self, mapping: Mapping[FullKey, tuple[ValueT, int | None]]) -> None:
         """Store values with their time to live in seconds (``None``: forever).
 
         Raises:
@@ -106,16 +106,16 @@ class SqliteCache(BaseCache[ValueT]):
         """
         now = time.time()
         rows: list[tuple[Any, ...]] = []
-        for (ns, key), (value, ttl) in pairs.items():
+        for (ns, key), (value, ttl) in mapping.items():
             expiry = None if ttl is None else now + ttl
             rows.append((_ns(ns), key, expiry, *self.serde.dumps_typed(value)))
         if rows:
             with self._lock, self._conn:
                 self._conn.executemany(_UPSERT, rows)
 
-    async def aset(self, pairs: Mapping[FullKey, tuple[ValueT, int | None]]) -> None:
+    async def aset(self, mapping: Mapping[FullKey, tuple[ValueT, int | None]]) -> None:
         """Async ``set`` (runs in a worker thread)."""
-        await asyncio.to_thread(self.set, pairs)
+        await asyncio.to_thread(self.set, mapping)
 
     def clear(self, namespaces: Sequence[Namespace] | None = None) -> None:
         """Delete the entries of ``namespaces``, or every entry when ``None``."""

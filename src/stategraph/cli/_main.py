@@ -19,6 +19,8 @@ from pathlib import Path
 from stategraph.cli import _serve
 
 DEFAULT_PORT = 2024
+#: ``--server-log-level`` values (uvicorn's levels; given in any case).
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +40,18 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--no-reload", action="store_true", help="do not reload on edits")
     dev.add_argument(
         "--no-browser", action="store_true", help="accepted for langgraph-cli parity"
+    )
+    dev.add_argument(
+        "--allow-blocking",
+        action="store_true",
+        help="accepted for langgraph-cli parity (blocking calls are never refused)",
+    )
+    dev.add_argument(
+        "--server-log-level",
+        type=str.lower,
+        choices=LOG_LEVELS,
+        default="warning",
+        help="log level of the API server (default: WARNING)",
     )
     dev.add_argument(
         "--database-uri",
@@ -109,7 +123,7 @@ def dev(args: argparse.Namespace) -> int:
     if args.no_reload:
         app = create_app(config=path, postgres=args.database_uri or None)
         config = uvicorn.Config(
-            app, log_level="warning", timeout_keep_alive=KEEP_ALIVE_SECONDS
+            app, log_level=args.server_log_level, timeout_keep_alive=KEEP_ALIVE_SECONDS
         )
     else:
         os.environ[CONFIG_ENV] = str(path)
@@ -118,7 +132,7 @@ def dev(args: argparse.Namespace) -> int:
             factory=True,
             reload=True,
             reload_dirs=[str(path.parent)],
-            log_level="warning",
+            log_level=args.server_log_level,
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
     print(f"stategraph dev: serving the graphs of {path} at {url}", flush=True)

@@ -34,9 +34,13 @@ def add_parser(commands: Any) -> None:
         "serve",
         help="serve a langgraph.json with API and worker processes on PostgreSQL",
     )
-    serve.add_argument("--config", default="langgraph.json", help="langgraph.json path")
+    # -c, -p and --postgres-uri are `langgraph up`'s names for these options.
+    serve.add_argument(
+        "--config", "-c", default="langgraph.json", help="langgraph.json path"
+    )
     serve.add_argument(
         "--database-uri",
+        "--postgres-uri",
         default=os.environ.get("DATABASE_URI"),
         help="PostgreSQL URI (default: $DATABASE_URI)",
     )
@@ -53,12 +57,20 @@ def add_parser(commands: Any) -> None:
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument(
-        "--port", type=int, default=SERVE_PORT, help=f"port (default {SERVE_PORT})"
+        "--port",
+        "-p",
+        type=int,
+        default=SERVE_PORT,
+        help=f"port (default {SERVE_PORT})",
     )
     serve.add_argument("--api-processes", type=int, default=1, metavar="M")
     serve.add_argument("--workers", type=int, default=1, metavar="N")
     serve.add_argument(
-        "--jobs-per-worker", type=int, default=10, help="runs a worker executes at once"
+        "--jobs-per-worker",
+        "--n-jobs-per-worker",
+        type=int,
+        default=10,
+        help="runs a worker executes at once",
     )
     serve.add_argument(
         "--async-commit",

@@ -13,6 +13,7 @@ from stategraph._engine._node import PregelNode
 from stategraph._policies import TimeoutPolicy, sync_timeout_unsupported
 from stategraph._types import CachePolicy, RetryPolicy
 from stategraph.channels import EphemeralValue, LastValue
+from stategraph.checkpoint.serde._registry import register_types
 from stategraph.pregel._call import _is_async_callable, make_calls
 from stategraph.pregel._pregel import Pregel
 from stategraph.warnings import LangGraphDeprecatedSinceV05, LangGraphDeprecatedSinceV10
@@ -119,6 +120,10 @@ class entrypoint(Generic[ContextT]):
             raise ValueError("Entrypoint function must have at least one parameter")
         input_type = first.annotation if first.annotation is not first.empty else Any
         output_type, save_type = _return_types(sig.return_annotation)
+        # As compiling a StateGraph does: classes the signature names load in
+        # any process that defines this workflow, not only the one that wrote.
+        hints = (input_type, output_type, save_type, self.context_schema)
+        register_types(*(hint for hint in hints if hint is not None))
         is_async = _is_async_callable(func)
         if self.timeout is not None and not is_async:
             raise sync_timeout_unsupported(func.__name__)

@@ -12,6 +12,7 @@ from typing_extensions import ParamSpec
 from stategraph._constants import CACHE_NS_WRITES
 from stategraph._policies import TimeoutPolicy, sync_timeout_unsupported
 from stategraph._types import CachePolicy, RetryPolicy
+from stategraph.checkpoint.serde._registry import register_types
 from stategraph.pregel._call import (
     SyncAsyncFuture,
     _is_async_callable,
@@ -40,6 +41,11 @@ class _TaskFunction(Generic[P, T]):
     ) -> None:
         if name is not None:
             func = _renamed(func, name)
+        # A task's result is saved with the checkpoint: the classes it says it
+        # returns load in any process that defines it, as entrypoint types do.
+        returned = getattr(func, "__annotations__", {}).get("return")
+        if returned is not None:
+            register_types(returned)
         self.func = func
         self.retry_policy = retry_policy
         self.cache_policy = cache_policy

@@ -20,6 +20,7 @@ from stategraph.channels import (
     NamedBarrierValue,
     NamedBarrierValueAfterFinish,
 )
+from stategraph.checkpoint.serde._registry import register_types
 from stategraph.graph._node_data import unwrap
 from stategraph.graph._schema import pick_mapper
 from stategraph.graph._writers import (
@@ -80,6 +81,7 @@ def compile_state_graph(
         START: EphemeralValue(builder.input_schema),
     }
     _add_default_error_handler(builder)
+    _register_schema_types(builder)
     ctx = _Compiler(builder, channels)
     nodes = {START: ctx.start_node()}
     for key, spec in builder.nodes.items():
@@ -116,6 +118,30 @@ def compile_state_graph(
         builder.state_schema,
     )
     return compiled.validate()  # type: ignore[return-value]
+
+
+def _register_schema_types(builder: StateGraph[Any]) -> None:
+    """Allow the classes the graph's schemas name in every serializer.
+
+    Checkpoints name the dataclasses, pydantic models, enums and NamedTuples
+    they hold by module and class; loading revives only registered ones.
+    Registering them here lets any process that compiles this graph (another
+    worker, a server's API process, the same program after a restart) load
+    what another wrote, as LangGraph's serializer imports them by name.
+    """
+    schemas = [
+        builder.state_schema,
+        builder.input_schema,
+        builder.output_schema,
+        builder.context_schema,
+        *(spec.input_schema for spec in builder.nodes.values()),
+        *(
+            branch.input_schema
+            for branches in builder.branches.values()
+            for branch in branches.values()
+        ),
+    ]
+    register_types(*(schema for schema in schemas if schema is not None))
 
 
 def _add_default_error_handler(builder: StateGraph[Any]) -> None:

@@ -265,11 +265,11 @@ class RemoteGraph(PregelProtocol):
         for state in await self._async().threads.get_history(**args):
             yield core.snapshot_of(state)
 
-    def bulk_update_state(self, config: Any, supersteps: Sequence[Any]) -> Any:
+    def bulk_update_state(self, config: Any, updates: Sequence[Any]) -> Any:
         """Not offered by the server API."""
         raise NotImplementedError
 
-    async def abulk_update_state(self, config: Any, supersteps: Sequence[Any]) -> Any:
+    async def abulk_update_state(self, config: Any, updates: Sequence[Any]) -> Any:
         """Not offered by the server API."""
         raise NotImplementedError
 

@@ -35,11 +35,11 @@ class PregelProtocol(ABC):
         """Async ``get_state_history``."""
 
     @abstractmethod
-    def bulk_update_state(self, config: Any, supersteps: Sequence[Any]) -> Any:
+    def bulk_update_state(self, config: Any, updates: Sequence[Any]) -> Any:
         """Apply several supersteps of updates."""
 
     @abstractmethod
-    async def abulk_update_state(self, config: Any, supersteps: Sequence[Any]) -> Any:
+    async def abulk_update_state(self, config: Any, updates: Sequence[Any]) -> Any:
         """Async ``bulk_update_state``."""
 
     @abstractmethod

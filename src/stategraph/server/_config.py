@@ -2,7 +2,8 @@
 
 Reads the keys ``stategraph dev`` acts on (``graphs``, ``env``,
 ``dependencies``, ``checkpointer``: ``path`` to a saver or a factory of
-one, ``sqlite`` for a SQLite checkpoint file, or ``ttl`` for thread expiry,
+one, ``sqlite`` for a SQLite checkpoint file, ``ttl`` for thread expiry,
+``serde.allowed_msgpack_modules`` for classes checkpoints may hold,
 ``store``: ``index`` and ``ttl``, and ``auth``: ``path`` to a
 ``langgraph_sdk.Auth``, ``disable_studio_auth``, ``openapi``, and ``http``:
 a custom ``app``, ``disable_*`` route groups, ``cors``)
@@ -12,6 +13,7 @@ specs. It does not start anything.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import json
@@ -41,6 +43,8 @@ class ServerConfig:
             one, or a (async) context manager yielding one.
         thread_ttl: ``checkpointer.ttl``: ``{"strategy": "delete",
             "default_ttl": minutes, "sweep_interval_minutes": minutes}``.
+        serde: ``checkpointer.serde``: ``allowed_msgpack_modules`` lists
+            ``[module, class]`` pairs of classes checkpoints may hold.
         store_index: ``store.index``: vector search settings for the store
             (``embed`` a ``"provider:model"`` name or an embedding function).
         store_ttl: ``store.ttl``: item TTL settings (``default_ttl``,
@@ -58,6 +62,7 @@ class ServerConfig:
     store_index: Mapping[str, Any] | None = None
     store_ttl: Mapping[str, Any] | None = None
     thread_ttl: Mapping[str, Any] | None = None
+    serde: Mapping[str, Any] | None = None
     auth: AuthSettings | None = None
     http: HttpSettings | None = None
 
@@ -88,6 +93,8 @@ def load_config(path: str | os.PathLike[str]) -> ServerConfig:
     if not isinstance(checkpointer, Mapping):
         raise ValueError(f"{file}: 'checkpointer' must be an object")
     sqlite = checkpointer.get("sqlite")
+    if not isinstance(checkpointer.get("serde") or {}, Mapping):
+        raise ValueError(f"{file}: 'checkpointer.serde' must be an object")
     store = raw.get("store") or {}
     if not isinstance(store, Mapping):
         raise ValueError(f"{file}: 'store' must be an object")
@@ -102,6 +109,7 @@ def load_config(path: str | os.PathLike[str]) -> ServerConfig:
         checkpointer_path=checkpointer.get("path"),
         store_index=_store_index(store.get("index"), base),
         thread_ttl=checkpointer.get("ttl"),
+        serde=checkpointer.get("serde") or None,
         store_ttl=store.get("ttl") or None,
         auth=_auth_settings(raw.get("auth"), file),
         http=_http_settings(raw.get("http"), file),
@@ -162,12 +170,48 @@ def prepare_environment(config: ServerConfig) -> None:
             sys.path.insert(0, str(path))
 
 
+def allow_serde_types(serde: Mapping[str, Any] | None) -> None:
+    """Register the classes ``checkpointer.serde.allowed_msgpack_modules`` names.
+
+    Each entry is a ``[module, class]`` pair, LangGraph's spelling; the module
+    is imported (call this once graphs and dependencies are importable).
+    ``true`` (LangGraph: revive any class) is not offered: only classes named
+    here, in the graphs' schemas or registered in code load in every process.
+
+    Raises:
+        ValueError: An entry is not such a pair, or names no dataclass,
+            pydantic model, enum or NamedTuple.
+    """
+    from stategraph.checkpoint.serde._registry import is_registrable, register_types
+
+    allowed = (serde or {}).get("allowed_msgpack_modules")
+    if allowed is None or allowed is True:
+        return
+    for entry in allowed:
+        if not (isinstance(entry, list | tuple) and len(entry) == 2):
+            raise ValueError(
+                f"checkpointer.serde.allowed_msgpack_modules: {entry!r} is not a"
+                " [module, class] pair"
+            )
+        cls = getattr(importlib.import_module(entry[0]), entry[1], None)
+        if not is_registrable(cls):
+            raise ValueError(
+                f"checkpointer.serde.allowed_msgpack_modules: {entry!r} is not a"
+                " dataclass, pydantic model, enum or NamedTuple"
+            )
+        register_types(cls)
+
+
 def import_object(spec: str, base_dir: Path) -> Any:
     """Import the object a ``"file.py:attr"`` or ``"module:attr"`` spec names."""
     location, _, attr = spec.rpartition(":")
     if location.endswith(".py") or "/" in location:
         file = (base_dir / location).resolve()
-        name = f"_stategraph_graph_{file.stem}_{abs(hash(str(file)))}"
+        # The same name in every process and run (hash() of a str is salted
+        # per process): checkpoints name the classes they hold by module, so
+        # another worker, an API process or a restart must find them again.
+        digest = hashlib.sha256(str(file).encode()).hexdigest()[:16]
+        name = f"_stategraph_graph_{file.stem}_{digest}"
         module = sys.modules.get(name)
         if module is None:
             module_spec = importlib.util.spec_from_file_location(name, file)

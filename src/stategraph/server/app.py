@@ -30,6 +30,7 @@ from stategraph.server._auth import ServerAuth, protect, resolve_auth
 from stategraph.server._broker import Broker, InMemoryBroker
 from stategraph.server._config import (
     ServerConfig,
+    allow_serde_types,
     import_object,
     load_config,
     prepare_environment,
@@ -249,6 +250,7 @@ def _served_graphs(
         served = {
             k: import_object(v, config.base_dir) for k, v in config.graphs.items()
         }
+        allow_serde_types(config.serde)
     served.update(graphs or {})
     if not served:
         raise ValueError("create_app() needs at least one graph to serve")
