@@ -9,6 +9,7 @@ as the SSE transport. Each test runs with the sync and the async client.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Annotated, Any, TypedDict
@@ -18,13 +19,16 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, ToolCall
 from langchain_core.tools import tool
-from langgraph_sdk import get_client, get_sync_client
+from langgraph_sdk import Auth, get_client, get_sync_client
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from conftest import serve
 from stategraph.graph import END, START, StateGraph
 from stategraph.graph.message import add_messages
 from stategraph.pregel.remote import RemoteGraph
 from stategraph.server import create_app
+from stategraph.server._auth import ServerAuth
 
 
 class State(TypedDict):
@@ -246,3 +250,54 @@ def test_websocket_transport_reads_what_sse_reads(mode: str, url: str) -> None:
     # A model streamed under v3 ends with content blocks, here as locally.
     assert [m["content"] for m in output["messages"]] == local
     assert local[1] == "result for v3"
+
+
+def _owner_auth() -> ServerAuth:
+    auth = Auth()
+
+    @auth.authenticate
+    async def authenticate(authorization: str | None) -> str:
+        if authorization not in ("Bearer alice", "Bearer eve"):
+            raise Auth.exceptions.HTTPException(status_code=401, detail="Who?")
+        return authorization.removeprefix("Bearer ")
+
+    @auth.on
+    async def owner(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> Any:
+        value.setdefault("metadata", {})["owner"] = ctx.user.identity
+        return {"owner": ctx.user.identity}
+
+    return ServerAuth(auth)
+
+
+def test_websocket_streams_answer_to_the_servers_auth() -> None:
+    app = create_app({"chat": _build()}, auth=_owner_auth())
+    for url in serve(app):
+        alice = {"Authorization": "Bearer alice"}
+        client = get_sync_client(url=url, api_key=None, headers=alice)
+        try:
+            with client.threads.stream(
+                assistant_id="chat", headers=alice, transport="websocket"
+            ) as thread:
+                thread.run.start(input={"messages": []})
+                assert len(thread.output["messages"]) == 2
+                thread_id = thread.thread_id
+        finally:
+            client.http.client.close()
+        socket_url = url.replace("http", "ws") + f"/threads/{thread_id}/stream/events"
+        # No token, and another user's token, are refused at the handshake.
+        for headers in ({}, {"Authorization": "Bearer eve"}):
+            with pytest.raises(InvalidStatus, match="403"):
+                connect(socket_url, additional_headers=headers).close()
+        with connect(socket_url, additional_headers=alice) as socket:
+            subscribe = {"channels": ["lifecycle"]}
+            socket.send(
+                json.dumps(
+                    {"id": 1, "method": "subscription.subscribe", "params": subscribe}
+                )
+            )
+            reply = json.loads(socket.recv(timeout=30))
+            assert (reply["type"], reply["id"]) == ("success", 1)
+            # The finished run replays: its root ends ``completed``.
+            events = [json.loads(socket.recv(timeout=30)) for _ in range(2)]
+            ends = [e["params"]["data"]["event"] for e in events]
+            assert ends == ["running", "completed"]

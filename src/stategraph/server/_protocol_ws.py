@@ -12,13 +12,14 @@ per socket even when several subscriptions match.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 from collections import deque
 from typing import Any
 
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from stategraph.errors import GraphBubbleUp
 from stategraph.server import _json
 from stategraph.server._auth_guards import thread_for
 from stategraph.server._context import context
@@ -28,6 +29,8 @@ from stategraph.server._protocol_session import follow_thread
 from stategraph.server._sse import HEARTBEAT_SECONDS
 
 __all__ = ("websocket_route",)
+
+logger = logging.getLogger(__name__)
 
 #: Event ids a socket remembers to send an event once to all subscriptions.
 _DEDUP_WINDOW = 2048
@@ -97,8 +100,14 @@ class _Session:
         for task in tasks:
             task.cancel()
         for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+            try:
                 await task
+            except asyncio.CancelledError:
+                continue
+            except GraphBubbleUp:
+                raise
+            except Exception:  # a send to the closed socket: it is gone anyway
+                logger.debug("protocol subscription ended", exc_info=True)
 
 
 def _success(command_id: Any, result: dict[str, Any]) -> dict[str, Any]:
