@@ -160,14 +160,18 @@ def test_tool_calls_carry_the_tool_lifecycle(mode: str, url: str) -> None:
     ]
 
 
-def _run_events(url: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+def _run_events(
+    url: str, body: dict[str, Any], thread_id: str | None = None, since: int = -1
+) -> list[dict[str, Any]]:
     """Start a run with a raw command and read every event until its end."""
-    thread_id = str(uuid.uuid4())
+    thread_id = thread_id or str(uuid.uuid4())
     with httpx.Client(base_url=url, timeout=30) as client:
         reply = client.post(f"/threads/{thread_id}/commands", json=body).json()
         assert reply["type"] == "success", reply
         events: list[dict[str, Any]] = []
-        request = {"channels": ["messages", "tools", "lifecycle"]}
+        request: dict[str, Any] = {"channels": ["messages", "tools", "lifecycle"]}
+        if since >= 0:
+            request["since"] = since
         with client.stream(
             "POST", f"/threads/{thread_id}/stream/events", json=request
         ) as response:
@@ -210,6 +214,23 @@ def test_wire_events_match_langgraph_servers_shapes(url: str) -> None:
     seqs = [e["seq"] for e in events]
     assert seqs == sorted(seqs)
     assert len(set(seqs)) == len(seqs)
+
+
+def test_a_deleted_threads_runs_are_not_replayed(url: str) -> None:
+    thread_id = str(uuid.uuid4())
+    body = {
+        "id": 1,
+        "method": "run.start",
+        "params": {"assistant_id": "chat", "input": {"messages": []}},
+    }
+    first = {e["event_id"].split(".")[0] for e in _run_events(url, body, thread_id)}
+    assert httpx.delete(f"{url}/threads/{thread_id}").status_code == 204
+    # The id is taken again: a new thread, whose streams know only its runs,
+    # even when asked for every retained event (``since=0``).
+    events = _run_events(url, body, thread_id, since=0)
+    again = {e["event_id"].split(".")[0] for e in events}
+    assert len(first) == len(again) == 1
+    assert first != again
 
 
 @MODES
