@@ -2,7 +2,7 @@
 
 A run started by a ``run.start`` sent to one supervisor is read through
 ``/stream/events`` of another: each connection translates the run streams
-the PostgreSQL broker holds, so both read the very same events (seqs and
+the broker holds (PostgreSQL's, or Redis), so both read the very same events (seqs and
 event ids included), and a stream opened before the run follows it.
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from _cluster_support import GRAPH, Supervisors
+from _redis_support import delete_prefix, new_prefix, require_redis
 
 
 @pytest.fixture
@@ -70,11 +71,24 @@ def _start(url: str, thread_id: str) -> dict[str, Any]:
     return body
 
 
+@pytest.fixture(params=["postgres", "redis"])
+def broker_args(request: pytest.FixtureRequest) -> Iterator[tuple[str, ...]]:
+    """``serve`` arguments of the broker: PostgreSQL's own, or Redis."""
+    if request.param == "postgres":
+        yield ()
+        return
+    url, prefix = require_redis(), new_prefix()
+    try:
+        yield ("--redis-uri", url, "--redis-prefix", prefix)
+    finally:
+        delete_prefix(prefix)
+
+
 def test_a_run_started_on_one_supervisor_streams_from_another(
-    setup: Supervisors,
+    setup: Supervisors, broker_args: tuple[str, ...]
 ) -> None:
-    first = setup.start(workers=1)
-    second = setup.start()
+    first = setup.start(workers=1, extra=broker_args)
+    second = setup.start(extra=broker_args)
     setup.client(first.url)
     setup.client(second.url)
     thread_id = str(uuid.uuid4())
