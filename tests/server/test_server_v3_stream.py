@@ -19,6 +19,7 @@ from typing import Annotated, Any, TypedDict
 import httpx
 import pytest
 import uvicorn
+from langgraph_sdk import get_client, get_sync_client
 
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.config import get_stream_writer
@@ -369,3 +370,44 @@ def test_translation_is_the_same_for_every_reader() -> None:
     # The interrupt was asked at the root: the subgraph completed, the run paused.
     ends = [e["params"]["data"]["event"] for e in one[-2:]]
     assert ends == ["completed", "interrupted"]
+
+
+@MODES
+def test_one_session_answers_its_interrupt_and_reads_the_resumed_run(
+    mode: str, url: str
+) -> None:
+    # The SDK's streams stay open across the two runs: each connection
+    # follows the thread, translating the resumed run when it starts.
+    if mode == "sync":
+        client = get_sync_client(url=url, api_key=None)
+        try:
+            with client.threads.stream(assistant_id="ask") as thread:
+                thread.run.start(input={"items": []})
+                seen = list(thread.values)
+                asked = [item["value"] for item in thread.interrupts]
+                thread.run.respond("yes")
+                output = thread.output
+        finally:
+            client.http.client.close()
+    else:
+
+        async def main() -> tuple[list[Any], list[Any], Any]:
+            aclient = get_client(url=url, api_key=None)
+            try:
+                async with aclient.threads.stream(assistant_id="ask") as thread:
+                    await thread.run.start(input={"items": []})
+                    found = [value async for value in thread.values]
+                    questions = [item["value"] for item in thread.interrupts]
+                    await thread.run.respond("yes")
+                    return found, questions, await thread.output
+            finally:
+                await aclient.http.client.aclose()
+
+        seen, asked, output = asyncio.run(main())
+    assert asked == ["ask"]
+    # ``values`` ends when the interrupt is seen (on another connection, so
+    # maybe before the last snapshot): each item is a state of the first run.
+    first_run = [[], ["a"], ["a", "a"], ["a", "a", "sub"]]
+    assert seen
+    assert all(value.get("items", []) in first_run for value in seen)
+    assert output == {"items": ["a", "a", "sub", "yes"]}
