@@ -62,9 +62,17 @@ def _build() -> Any:
     return builder.compile()
 
 
+def _nested() -> Any:
+    """The chat graph as the one node of an outer graph."""
+    outer: StateGraph[Any] = StateGraph(State)
+    outer.add_node("inner", _build())
+    outer.add_edge(START, "inner")
+    return outer.compile()
+
+
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
-    yield from serve(create_app({"chat": _build()}))
+    yield from serve(create_app({"chat": _build(), "nested": _nested()}))
 
 
 MODES = pytest.mark.parametrize("mode", ["sync", "async"])
@@ -120,6 +128,44 @@ def test_messages_stream_the_model_tokens_like_the_local_run(
     got = _remote(mode, url, lambda run: _texts_sync(list(run.messages)), aread)
     # Only model output: the tool's message is not on the root's channel.
     assert got == [("chat", "Hello, streaming world!")]
+
+
+@MODES
+def test_subgraph_handles_stream_their_models_tokens(mode: str, url: str) -> None:
+    start: dict[str, Any] = {"messages": []}
+    if mode == "sync":
+        client = get_sync_client(url=url, api_key=None)
+        try:
+            with client.threads.stream(assistant_id="nested") as thread:
+                thread.run.start(input=start)
+                handles = list(thread.subgraphs)
+                # Each handle's streams are drained before their text is read.
+                found = [(h.graph_name, list(h.messages)) for h in handles]
+                got = [(name, ["".join(s.text) for s in ms]) for name, ms in found]
+        finally:
+            client.http.client.close()
+    else:
+
+        async def main() -> list[tuple[str | None, list[str]]]:
+            aclient = get_client(url=url, api_key=None)
+            try:
+                async with aclient.threads.stream(assistant_id="nested") as thread:
+                    await thread.run.start(input=start)
+                    handles = [h async for h in thread.subgraphs]
+                    texts = []
+                    for handle in handles:
+                        streams = [s async for s in handle.messages]
+                        words = []
+                        for stream in streams:
+                            words.append("".join([t async for t in stream.text]))
+                        texts.append((handle.graph_name, words))
+                    return texts
+            finally:
+                await aclient.http.client.aclose()
+
+        got = asyncio.run(main())
+    # The root has no model; the subgraph's model streams under its handle.
+    assert got == [("inner", ["Hello, streaming world!"])]
 
 
 def _describe(handle: Any, deltas: list[str], output: Any) -> dict[str, Any]:
