@@ -343,6 +343,8 @@ def test_translation_is_the_same_for_every_reader() -> None:
         Frame(1, "values", b'{"items": []}'),
         Frame(2, "custom|sub:1", b'{"n": 1}'),
         Frame(3, "updates", b'{"__interrupt__": [{"id": "i1", "value": "ask"}]}'),
+        # A REST run's ``messages-tuple`` frame has no protocol event.
+        Frame(4, "messages", b'[{"content": "hi"}, {}]'),
     ]
 
     def read() -> list[dict[str, Any]]:

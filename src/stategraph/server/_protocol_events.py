@@ -102,6 +102,10 @@ def seq_base(run_id: str) -> int:
     return max(0, millis) << SEQ_SPAN_BITS
 
 
+def _content_event(data: Any) -> bool:
+    return isinstance(data, dict) and isinstance(data.get("event"), str)
+
+
 @dataclass(frozen=True, slots=True)
 class EventFilter:
     """What one event stream (or WebSocket subscription) asked for."""
@@ -182,6 +186,8 @@ class RunTranslator:
             return
         if mode not in RUN_STREAM_MODES:
             return
+        if mode == "messages" and not _content_event(data):
+            return  # a REST run's message tuples: the protocol has no place for them
         yield from self._open_namespaces(namespace)
         if mode == "values":
             yield from self._values(namespace, data)
