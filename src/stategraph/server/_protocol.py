@@ -13,6 +13,8 @@ one interrupt by id.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -20,6 +22,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from stategraph.errors import GraphBubbleUp
 from stategraph.server import _json
 from stategraph.server._auth import request_auth
 from stategraph.server._auth_guards import thread_for
@@ -44,6 +47,9 @@ from stategraph.server._sse import (
 )
 
 __all__ = ("parse_filter", "routes", "run_command")
+
+#: Frames a reader translates ahead of a client that does not keep up.
+_BATCH_LIMIT = 256
 
 
 def error_reply(command_id: Any, code: str, message: str) -> dict[str, Any]:
@@ -186,6 +192,49 @@ async def _frames(
             yield encode_frame(event["method"], data, str(event["seq"]))
 
 
+async def _batched(frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``frames`` joined into one chunk per batch that is ready at once.
+
+    A run's events mostly come in bursts (a replay, a model's tokens); each
+    chunk costs a trip through the ASGI stack, so a reader sends what the
+    translation produced while it was busy in one write. The queue is
+    bounded: a slow client holds the translation back, not memory.
+    """
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=_BATCH_LIMIT)
+    failure: list[BaseException] = []
+
+    async def produce() -> None:
+        try:
+            async for frame in frames:
+                await queue.put(frame)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:  # handed to the response, which raises it
+            failure.append(exc)
+        await queue.put(None)
+
+    task = asyncio.get_running_loop().create_task(produce())
+    try:
+        done = False
+        while not done:
+            item = await queue.get()
+            batch: list[bytes] = []
+            while item is not None:
+                batch.append(item)
+                if queue.empty():
+                    break
+                item = queue.get_nowait()
+            done = item is None
+            if batch:
+                yield b"".join(batch)
+        if failure:
+            raise failure[0]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def stream_events(request: Request) -> Response:
     """POST /threads/{thread_id}/stream/events: the thread's events, filtered."""
     ctx = context(request)
@@ -193,7 +242,7 @@ async def stream_events(request: Request) -> Response:
     if await ctx.storage.get_thread(thread_id) is not None:
         await thread_for(request, "read", thread_id)
     wanted, since = parse_filter(await read_body(request))
-    return event_stream_response(_frames(ctx, thread_id, wanted, since))
+    return event_stream_response(_batched(_frames(ctx, thread_id, wanted, since)))
 
 
 routes: list[BaseRoute] = [
