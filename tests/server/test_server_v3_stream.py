@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any, TypedDict
 
 import httpx
@@ -28,6 +28,7 @@ from stategraph.pregel.remote import RemoteGraph
 from stategraph.server import create_app
 from stategraph.server._broker import Frame
 from stategraph.server._context import new_id
+from stategraph.server._protocol import _batched
 from stategraph.server._protocol_events import (
     SEQ_SPAN_BITS,
     EventFilter,
@@ -413,3 +414,29 @@ def test_one_session_answers_its_interrupt_and_reads_the_resumed_run(
     assert seen
     assert all(value.get("items", []) in first_run for value in seen)
     assert output == {"items": ["a", "a", "sub", "yes"]}
+
+
+def test_sse_batches_join_ready_frames_and_raise_the_sources_error() -> None:
+    async def main() -> list[bytes]:
+        gate = asyncio.Event()
+
+        async def source() -> AsyncIterator[bytes]:
+            yield b"a"
+            yield b"b"
+            await gate.wait()
+            yield b"c"
+            raise ValueError("boom")
+
+        chunks: list[bytes] = []
+
+        async def read() -> None:
+            async for chunk in _batched(source()):
+                chunks.append(chunk)
+                gate.set()
+
+        with pytest.raises(ValueError, match=r"^boom$"):
+            await read()
+        return chunks
+
+    # What was ready together goes out together; the rest follows.
+    assert asyncio.run(main()) == [b"ab", b"c"]
