@@ -368,3 +368,35 @@ def test_websocket_streams_answer_to_the_servers_auth() -> None:
             events = [json.loads(socket.recv(timeout=30)) for _ in range(2)]
             ends = [e["params"]["data"]["event"] for e in events]
             assert ends == ["running", "completed"]
+
+
+@MODES
+def test_rest_runs_stream_the_tools_mode(mode: str, url: str) -> None:
+    # ``tools`` is a stream mode of the SDK's ``StreamMode`` on REST runs too.
+    start: dict[str, Any] = {"messages": []}
+    if mode == "sync":
+        client = get_sync_client(url=url, api_key=None)
+        try:
+            parts = list(
+                client.runs.stream(None, "chat", input=start, stream_mode="tools")
+            )
+        finally:
+            client.http.client.close()
+    else:
+
+        async def main() -> list[Any]:
+            aclient = get_client(url=url, api_key=None)
+            try:
+                stream = aclient.runs.stream(
+                    None, "chat", input=start, stream_mode="tools"
+                )
+                return [part async for part in stream]
+            finally:
+                await aclient.http.client.aclose()
+
+        parts = asyncio.run(main())
+    tools = [(p.event, p.data["event"], p.data["tool_call_id"]) for p in parts[1:]]
+    assert tools == [
+        ("tools", "tool-started", "tc-1"),
+        ("tools", "tool-finished", "tc-1"),
+    ]
