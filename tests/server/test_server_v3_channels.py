@@ -400,3 +400,45 @@ def test_rest_runs_stream_the_tools_mode(mode: str, url: str) -> None:
         ("tools", "tool-started", "tc-1"),
         ("tools", "tool-finished", "tc-1"),
     ]
+
+
+def _recv(socket: Any) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(socket.recv(timeout=30))
+    return found
+
+
+def test_one_socket_carries_commands_and_several_subscriptions(url: str) -> None:
+    # The JS SDK's way: a run started over the socket, then subscriptions.
+    thread_id = str(uuid.uuid4())
+    socket_url = url.replace("http", "ws") + f"/threads/{thread_id}/stream/events"
+    with connect(socket_url) as socket:
+        params = {"assistant_id": "chat", "input": {"messages": []}}
+        socket.send(json.dumps({"id": 1, "method": "run.start", "params": params}))
+        started = _recv(socket)
+        assert (started["type"], started["id"]) == ("success", 1)
+        floor = started["meta"]["applied_through_seq"]
+        lifecycle = {"channels": ["lifecycle"], "namespaces": [[]], "depth": 0}
+        for command_id, filter_ in ((2, lifecycle), (3, {"channels": ["tools"]})):
+            command = {"id": command_id, "method": "subscription.subscribe"}
+            socket.send(json.dumps({**command, "params": filter_}))
+        replies: list[int] = []
+        events: dict[str, dict[str, Any]] = {}
+        while len(replies) < 2 or len(events) < 4:
+            message = _recv(socket)
+            if message["type"] == "success":
+                replies.append(message["id"])
+            else:
+                events[message["event_id"]] = message
+        unknown = {"id": 4, "method": "subscription.unsubscribe", "params": {}}
+        socket.send(json.dumps(unknown))
+        assert _recv(socket)["error"] == "no_such_subscription"
+    assert replies == [2, 3]
+    seen = sorted(events.values(), key=lambda e: e["seq"])
+    kinds = [(e["method"], e["params"]["data"]["event"]) for e in seen]
+    assert kinds == [
+        ("lifecycle", "running"),
+        ("tools", "tool-started"),
+        ("tools", "tool-finished"),
+        ("lifecycle", "completed"),
+    ]
+    assert all(e["seq"] > floor for e in seen)
