@@ -440,3 +440,25 @@ def test_sse_batches_join_ready_frames_and_raise_the_sources_error() -> None:
 
     # What was ready together goes out together; the rest follows.
     assert asyncio.run(main()) == [b"ab", b"c"]
+
+
+@MODES
+def test_each_run_on_a_thread_outputs_its_own_state(mode: str, url: str) -> None:
+    # The SDK's lifecycle watcher must read the run just started, not replay
+    # the thread's previous (completed) run: that race made ``output``
+    # return the previous run's state in some sessions (2 of 15 measured).
+    config = _config()
+    sizes = [
+        len(
+            _remote(mode, url, "plain", {"items": []}, config, {"o": "output"})["o"][
+                "items"
+            ]
+        )
+        for _ in range(6)
+    ]
+    local = _build(ask=False).compile(checkpointer=InMemorySaver())
+    local_config = _config()
+    expected = [
+        len(local.invoke({"items": []}, local_config)["items"]) for _ in range(6)
+    ]
+    assert sizes == expected == [3, 9, 21, 45, 93, 189]
