@@ -73,10 +73,12 @@ def _owner_auth() -> ServerAuth:
     auth = Auth()
 
     @auth.authenticate
-    async def authenticate(authorization: str | None) -> str:
+    async def authenticate(request: Any) -> str:
+        # ``request`` on a handshake too: the connection, headers and all.
+        authorization = request.headers.get("authorization")
         if authorization not in ("Bearer alice", "Bearer eve"):
             raise Auth.exceptions.HTTPException(status_code=401, detail="Who?")
-        return authorization.removeprefix("Bearer ")
+        return str(authorization).removeprefix("Bearer ")
 
     @auth.on
     async def owner(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> Any:
