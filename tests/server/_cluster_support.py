@@ -85,14 +85,20 @@ class Supervisors:
     started: list[Supervisor] = field(default_factory=list)
     clients: list[Any] = field(default_factory=list)
 
-    def start(self, *, apis: int = 1, workers: int = 0) -> Supervisor:
-        """Start one supervisor; return once its children are starting."""
+    def start(
+        self, *, apis: int = 1, workers: int = 0, extra: tuple[str, ...] = ()
+    ) -> Supervisor:
+        """Start one supervisor; return once its children are starting.
+
+        ``extra`` are more ``stategraph serve`` arguments (``--redis-uri``...).
+        """
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "DATABASE_URI": self.uri}
         proc = subprocess.Popen(
             [
                 *(sys.executable, "-m", "stategraph.cli", "serve"),
                 *("--config", str(self.config), "--port", "0"),
                 *("--api-processes", str(apis), "--workers", str(workers)),
+                *extra,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -43,6 +43,15 @@ def require_node() -> str:
     return NODE
 
 
+def websocket_options() -> str:
+    """``NODE_OPTIONS`` giving scripts a global ``WebSocket`` (built in from 22)."""
+    version = subprocess.run(
+        [require_node(), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    major = int(version.strip().lstrip("v").split(".")[0])
+    return "--experimental-websocket" if major < 22 else ""
+
+
 Pause = Callable[[dict[str, Any]], None]
 
 
@@ -52,9 +61,15 @@ def run_script(
     on_pause: Pause | None = None,
     *,
     timeout: float = 60,
+    node_options: str = "",
 ) -> Any:
-    """Run ``js/<script>``, answer its pauses with ``on_pause``, return its result."""
+    """Run ``js/<script>``, answer its pauses with ``on_pause``, return its result.
+
+    ``node_options`` go to node as ``NODE_OPTIONS`` (``--experimental-websocket``
+    gives Node 20 the ``WebSocket`` that Node 22 has by default).
+    """
     node = require_node()
+    env = {**os.environ, "NODE_OPTIONS": node_options} if node_options else None
     with (
         tempfile.TemporaryFile("w+") as errors,
         subprocess.Popen(
@@ -64,6 +79,7 @@ def run_script(
             stdout=subprocess.PIPE,
             stderr=errors,
             text=True,
+            env=env,
         ) as proc,
     ):
         # A hung script must fail the test, not hang it: kill it after `timeout`.

@@ -14,7 +14,7 @@ from typing import Any
 import _node
 import pytest
 from _js_graphs import serve_graphs
-from _node import SDKS, require_node, run_script
+from _node import SDKS, require_node, run_script, websocket_options
 from _server_graphs import GATES, Gate
 
 
@@ -111,6 +111,18 @@ def test_stream_modes_and_subgraphs(url: str, sdk: str) -> None:
     assert out["token_types"] == ["AIMessageChunk"]
     assert out["token_ids"] == 1
     assert out["token_node"] == ["talk"]
+
+
+def test_thread_stream_over_sse_and_websocket(url: str, gates: list[str]) -> None:
+    # ``client.threads.stream`` (the v3 protocol) is in the latest SDK only.
+    args = {"url": url, "sdk": SDKS["1.15"], "gates": gates}
+    out = run_script(
+        "thread_stream.mjs", args, release, node_options=websocket_options()
+    )
+    # A model streamed under the protocol ends with content blocks.
+    blocks = [{"type": "text", "text": "Hello big world", "index": 0}]
+    expected = {"texts": ["Hello big world"], "last": blocks}
+    assert out == {"sse": expected, "websocket": expected}
 
 
 def test_resumable_stream_rejoined_and_replayed(

@@ -11,20 +11,30 @@ import asyncio
 import operator
 import socket
 import threading
+import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any, TypedDict
 
 import httpx
 import pytest
 import uvicorn
+from langgraph_sdk import get_client, get_sync_client
 
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.config import get_stream_writer
 from stategraph.graph import END, START, StateGraph
 from stategraph.pregel.remote import RemoteGraph
 from stategraph.server import create_app
-from stategraph.server._protocol_session import EventFilter, ThreadLog
+from stategraph.server._broker import Frame
+from stategraph.server._context import new_id
+from stategraph.server._protocol import _batched
+from stategraph.server._protocol_events import (
+    SEQ_SPAN_BITS,
+    EventFilter,
+    RunTranslator,
+    seq_base,
+)
 from stategraph.types import Command, interrupt
 
 
@@ -290,16 +300,21 @@ def test_served_openapi_documents_the_protocol_routes(url: str) -> None:
     assert "post" in paths["/threads/{thread_id}/stream/events"]
 
 
-def _event(method: str, namespace: list[str]) -> dict[str, Any]:
-    return {"method": method, "params": {"namespace": namespace, "data": None}}
+def _event(method: str, namespace: list[str], data: Any = None) -> dict[str, Any]:
+    return {"method": method, "params": {"namespace": namespace, "data": data}}
 
 
 def test_event_filter_channels_namespaces_and_depth() -> None:
     everything = EventFilter(frozenset({"values", "custom", "input"}))
     assert everything.matches(_event("values", ["a:1"]))
-    assert everything.matches(_event("custom:progress", []))
+    assert everything.matches(_event("custom", [], {"name": "progress"}))
     assert everything.matches(_event("input.requested", []))
     assert not everything.matches(_event("updates", []))
+    # ``custom:<name>`` keeps the custom events of that name only.
+    named = EventFilter(frozenset({"custom:progress"}))
+    assert named.matches(_event("custom", [], {"name": "progress"}))
+    assert not named.matches(_event("custom", [], {"name": "other"}))
+    assert not named.matches(_event("custom", [], [1, 2]))
     root_only = EventFilter(frozenset({"values"}), [[]], 0)
     assert root_only.matches(_event("values", []))
     assert not root_only.matches(_event("values", ["a:1"]))
@@ -309,22 +324,141 @@ def test_event_filter_channels_namespaces_and_depth() -> None:
     assert not under_a.matches(_event("values", ["z:9"]))
 
 
-def test_thread_log_keeps_seq_across_runs_and_replays_the_latest_run() -> None:
-    log = ThreadLog("t")
-    log.emit("values", [], {"n": 1})
-    log.emit("values", [], {"n": 2})
-    log.start_run()
-    log.emit("values", [], {"n": 3})
-    assert (log.base, log.run_start, log.last_seq) == (2, 2, 3)
-    wanted = EventFilter(frozenset({"values"}))
+def test_seqs_order_runs_by_creation_without_a_shared_counter() -> None:
+    def v7(millis: int) -> str:
+        return str(uuid.UUID(int=millis << 80 | 7 << 76 | 2 << 62))
 
-    async def first(since: int | None) -> Any:
-        async for event in log.follow(wanted, since, heartbeat=60):
-            return event
+    # A run created a millisecond later numbers all its events after the
+    # earlier run's first 8,192.
+    now = 1_764_000_000_000
+    assert seq_base(v7(now + 1)) - seq_base(v7(now)) == 1 << SEQ_SPAN_BITS
+    # Server ids (UUIDv6) read on the same clock; JavaScript keeps them exact.
+    assert abs(seq_base(new_id()) - seq_base(v7(int(time.time() * 1000)))) < 1 << 24
+    assert seq_base(new_id()) + (1 << SEQ_SPAN_BITS) < 2**53
+    assert seq_base(str(uuid.uuid4())) == 0
 
-    # A fresh reader, and one whose cursor predates the dropped events, both
-    # start with the latest run; a cursor past an event skips it.
-    assert asyncio.run(first(None))["seq"] == 3
-    assert asyncio.run(first(0))["params"]["data"] == {"n": 3}
-    log.emit("values", ["s:1"], {"n": 4})
-    assert asyncio.run(first(3))["seq"] == 4
+
+def test_translation_is_the_same_for_every_reader() -> None:
+    frames = [
+        Frame(0, "metadata", b'{"run_id": "r"}'),
+        Frame(1, "values", b'{"items": []}'),
+        Frame(2, "custom|sub:1", b'{"n": 1}'),
+        Frame(3, "updates", b'{"__interrupt__": [{"id": "i1", "value": "ask"}]}'),
+        # A REST run's ``messages-tuple`` frame has no protocol event.
+        Frame(4, "messages", b'[{"content": "hi"}, {}]'),
+    ]
+
+    def read() -> list[dict[str, Any]]:
+        translator = RunTranslator("r", 100, "g")
+        events = [*translator.start()]
+        for frame in frames:
+            events.extend(translator.translate(frame))
+        return [*events, *translator.finish()]
+
+    one, two = read(), read()
+    strip = [{k: v for k, v in e.items() if k != "params"} for e in one]
+    assert strip == [{k: v for k, v in e.items() if k != "params"} for e in two]
+    assert [e["seq"] for e in one] == list(range(101, 101 + len(one)))
+    assert [e["event_id"] for e in one][:2] == ["r.1", "r.2"]
+    methods = [(e["method"], e["params"]["namespace"]) for e in one]
+    assert methods == [
+        ("lifecycle", []),
+        ("values", []),
+        ("lifecycle", ["sub:1"]),
+        ("custom", ["sub:1"]),
+        ("input.requested", []),
+        ("lifecycle", ["sub:1"]),
+        ("lifecycle", []),
+    ]
+    # The interrupt was asked at the root: the subgraph completed, the run paused.
+    ends = [e["params"]["data"]["event"] for e in one[-2:]]
+    assert ends == ["completed", "interrupted"]
+
+
+@MODES
+def test_one_session_answers_its_interrupt_and_reads_the_resumed_run(
+    mode: str, url: str
+) -> None:
+    # The SDK's streams stay open across the two runs: each connection
+    # follows the thread, translating the resumed run when it starts.
+    if mode == "sync":
+        client = get_sync_client(url=url, api_key=None)
+        try:
+            with client.threads.stream(assistant_id="ask") as thread:
+                thread.run.start(input={"items": []})
+                seen = list(thread.values)
+                asked = [item["value"] for item in thread.interrupts]
+                thread.run.respond("yes")
+                output = thread.output
+        finally:
+            client.http.client.close()
+    else:
+
+        async def main() -> tuple[list[Any], list[Any], Any]:
+            aclient = get_client(url=url, api_key=None)
+            try:
+                async with aclient.threads.stream(assistant_id="ask") as thread:
+                    await thread.run.start(input={"items": []})
+                    found = [value async for value in thread.values]
+                    questions = [item["value"] for item in thread.interrupts]
+                    await thread.run.respond("yes")
+                    return found, questions, await thread.output
+            finally:
+                await aclient.http.client.aclose()
+
+        seen, asked, output = asyncio.run(main())
+    assert asked == ["ask"]
+    # ``values`` ends when the interrupt is seen (on another connection, so
+    # maybe before the last snapshot): each item is a state of the first run.
+    first_run = [[], ["a"], ["a", "a"], ["a", "a", "sub"]]
+    assert seen
+    assert all(value.get("items", []) in first_run for value in seen)
+    assert output == {"items": ["a", "a", "sub", "yes"]}
+
+
+def test_sse_batches_join_ready_frames_and_raise_the_sources_error() -> None:
+    async def main() -> list[bytes]:
+        gate = asyncio.Event()
+
+        async def source() -> AsyncIterator[bytes]:
+            yield b"a"
+            yield b"b"
+            await gate.wait()
+            yield b"c"
+            raise ValueError("boom")
+
+        chunks: list[bytes] = []
+
+        async def read() -> None:
+            async for chunk in _batched(source()):
+                chunks.append(chunk)
+                gate.set()
+
+        with pytest.raises(ValueError, match=r"^boom$"):
+            await read()
+        return chunks
+
+    # What was ready together goes out together; the rest follows.
+    assert asyncio.run(main()) == [b"ab", b"c"]
+
+
+@MODES
+def test_each_run_on_a_thread_outputs_its_own_state(mode: str, url: str) -> None:
+    # The SDK's lifecycle watcher must read the run just started, not replay
+    # the thread's previous (completed) run: that race made ``output``
+    # return the previous run's state in some sessions (2 of 15 measured).
+    config = _config()
+    sizes = [
+        len(
+            _remote(mode, url, "plain", {"items": []}, config, {"o": "output"})["o"][
+                "items"
+            ]
+        )
+        for _ in range(6)
+    ]
+    local = _build(ask=False).compile(checkpointer=InMemorySaver())
+    local_config = _config()
+    expected = [
+        len(local.invoke({"items": []}, local_config)["items"]) for _ in range(6)
+    ]
+    assert sizes == expected == [3, 9, 21, 45, 93, 189]

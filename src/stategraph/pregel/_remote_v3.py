@@ -78,6 +78,22 @@ def _thread_args(
     return {**args, "headers": headers}, sanitized
 
 
+def _watch_after_start(sdk_thread: Any) -> Any:
+    """``sdk_thread``, made to watch the run's lifecycle only once it started.
+
+    Given a thread id, the SDK watches the thread's lifecycle from the moment
+    the stream is entered, before ``run.start`` is sent: a server that
+    answers that watcher first replays the thread's previous run, whose
+    ``completed`` then ends ``output`` with the previous run's state. A
+    stream that does not name its thread starts the watcher after
+    ``run.start`` instead, so the watcher reads this run; the handle always
+    starts its run on entering, so it takes that path.
+    """
+    if hasattr(sdk_thread, "_explicit_thread_id"):
+        sdk_thread._explicit_thread_id = False
+    return sdk_thread
+
+
 def open_sync(
     graph: RemoteGraph, input: Any, config: Any, version: str, kwargs: dict[str, Any]
 ) -> _RemoteGraphRunStream:
@@ -96,7 +112,7 @@ def open_sync(
     args, sanitized = _thread_args(graph, config, kwargs)
     return _RemoteGraphRunStream(
         sync_client=client,
-        sdk_thread=client.threads.stream(**args),
+        sdk_thread=_watch_after_start(client.threads.stream(**args)),
         input=input,
         config=sanitized,
         metadata=kwargs.get("metadata"),
@@ -121,7 +137,7 @@ def open_async(
     args, sanitized = _thread_args(graph, config, kwargs)
     return _AsyncRemoteGraphRunStream(
         client=client,
-        sdk_thread=client.threads.stream(**args),
+        sdk_thread=_watch_after_start(client.threads.stream(**args)),
         input=input,
         config=sanitized,
         metadata=kwargs.get("metadata"),

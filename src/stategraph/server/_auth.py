@@ -86,7 +86,9 @@ def _argument(name: str, scope: Scope, headers: dict[bytes, bytes]) -> Any:
     if name == "headers":
         return headers  # raw lower-case bytes, as LangGraph's server gives them
     if name == "request":
-        return Request(scope)
+        # A WebSocket handshake has no body to read: its request is the
+        # connection (headers, URL, cookies) without one.
+        return Request(scope) if scope["type"] == "http" else HTTPConnection(scope)
     if name == "query_params":
         return QueryParams(scope.get("query_string") or b"")
     if name == "path_params":

@@ -12,7 +12,7 @@ import dataclasses
 from typing import Any
 from uuid import UUID
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from stategraph.server._auth import Filters, authorize, request_auth
 from stategraph.server._auth_filters import visible
@@ -23,7 +23,10 @@ from stategraph.server._thread_state import load_thread
 
 
 async def thread_for(
-    request: Request, action: str, raw_id: str, value: dict[str, Any] | None = None
+    request: HTTPConnection,
+    action: str,
+    raw_id: str,
+    value: dict[str, Any] | None = None,
 ) -> Record:
     """The thread ``raw_id`` names, when the user may ``action`` it.
 

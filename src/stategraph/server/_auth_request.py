@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.authentication import AuthCredentials
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.routing import Route
+from starlette.requests import HTTPConnection, Request
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from stategraph.server._auth_filters import check_filter
@@ -126,6 +126,13 @@ class AuthMiddleware:
         if scope["type"] == "http":
             # Rejections are ApiErrors: the app's handler answers them.
             await authenticate_scope(self.auth, scope)
+        elif scope["type"] == "websocket":
+            try:
+                await authenticate_scope(self.auth, scope)
+            except ApiError:
+                # Closing before accepting refuses the handshake (a 403).
+                await send({"type": "websocket.close", "code": 1008})
+                return
         await self.app(scope, receive, send)
 
 
@@ -142,23 +149,34 @@ async def authenticate_scope(auth: ServerAuth, scope: Scope) -> None:
 
 
 def protect(
-    routes: Sequence[Route], auth: ServerAuth, inner: Sequence[Middleware] = ()
-) -> list[Route]:
+    routes: Sequence[BaseRoute], auth: ServerAuth, inner: Sequence[Middleware] = ()
+) -> list[BaseRoute]:
     """``routes`` with every request authenticated first, then ``inner``."""
     middleware = [Middleware(AuthMiddleware, auth=auth), *inner]
-    return [
-        Route(
-            route.path,
-            route.endpoint,
-            methods=route.methods,
-            name=route.name,
-            middleware=middleware,
-        )
-        for route in routes
-    ]
+    guarded: list[BaseRoute] = []
+    for route in routes:
+        if isinstance(route, WebSocketRoute):
+            guarded.append(
+                WebSocketRoute(
+                    route.path, route.endpoint, name=route.name, middleware=middleware
+                )
+            )
+        elif isinstance(route, Route):
+            guarded.append(
+                Route(
+                    route.path,
+                    route.endpoint,
+                    methods=route.methods,
+                    name=route.name,
+                    middleware=middleware,
+                )
+            )
+        else:
+            guarded.append(route)
+    return guarded
 
 
-def request_auth(request: Request) -> RequestAuth | None:
+def request_auth(request: HTTPConnection) -> RequestAuth | None:
     """The request's ``RequestAuth`` (``None`` when the server has no auth)."""
     found: RequestAuth | None = request.scope.get(SCOPE_KEY)
     return found

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 from stategraph.checkpoint.base.id import uuid6
 
@@ -82,7 +82,7 @@ class ServerContext:
         return self.registry.store
 
 
-def context(request: Request) -> ServerContext:
+def context(request: HTTPConnection) -> ServerContext:
     """The ``ServerContext`` of the app serving ``request``."""
     ctx: ServerContext = request.app.state.stategraph
     return ctx

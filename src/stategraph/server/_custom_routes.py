@@ -24,7 +24,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
@@ -97,7 +97,7 @@ def _header_filter(raw: Any) -> HeaderFilter | None:
     return HeaderFilter(lists["includes"], lists["excludes"])
 
 
-def run_headers(request: Request) -> dict[str, str]:
+def run_headers(request: HTTPConnection) -> dict[str, str]:
     """What ``configurable_headers`` lets runs created by ``request`` see."""
     found: HeaderFilter | None = getattr(request.app.state, "header_filter", None)
     return {} if found is None else found.select(request.headers)

@@ -59,3 +59,64 @@ async def graph_chunks(
             yield chunk if subgraphs else ((), *chunk)
         else:
             yield (), "events", event
+
+
+async def protocol_chunks(
+    graph: Any,
+    graph_input: Any,
+    config: Mapping[str, Any],
+    stream_kwargs: dict[str, Any],
+) -> AsyncIterator[Chunk]:
+    """The chunks of a run started by a v3 protocol command.
+
+    As LangGraph's server runs such a run through the v3 stream, chat models
+    report content-block events (``message-start``, ``content-block-delta``
+    ...) instead of token chunks; each ``messages`` chunk is that event, and
+    messages nodes merely return are left out (the protocol carries model
+    output only). Interrupts go back into ``values`` as ``__interrupt__``.
+    """
+    from stategraph._config import patch_configurable
+    from stategraph._constants import CONFIG_KEY_STREAM_MESSAGES_V2
+
+    patched = patch_configurable(dict(config), {CONFIG_KEY_STREAM_MESSAGES_V2: True})
+    kwargs = {**stream_kwargs, "subgraphs": True, "version": "v2"}
+    messages = _MessageIds()
+    async for part in graph.astream(graph_input, patched, **kwargs):
+        mode, data = part["type"], part["data"]
+        if mode == "values" and part.get("interrupts") and isinstance(data, dict):
+            data = {**data, "__interrupt__": list(part["interrupts"])}
+        elif mode == "messages":
+            data = messages.event(data)
+            if data is None:
+                continue
+        yield tuple(part["ns"]), mode, data
+
+
+class _MessageIds:
+    """Stamps each chat model's events with its message's id.
+
+    Only ``message-start`` names the message; the SDK routes the events that
+    follow by id when several models stream at once, so each event gets the
+    id of its model run's message.
+    """
+
+    def __init__(self) -> None:
+        self._by_run: dict[str, Any] = {}
+
+    def event(self, data: Any) -> dict[str, Any] | None:
+        """The wire event of one ``(payload, metadata)`` chunk, or ``None``."""
+        payload, metadata = data
+        if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
+            return None  # a whole message a node returned
+        run = str(metadata.get("run_id", ""))
+        if payload["event"] == "message-start":
+            message_id = payload.get("id") or payload.get("message_id") or run
+            self._by_run[run] = message_id
+            node = metadata.get("langgraph_node")
+            return {**payload, "id": message_id, "metadata": {"langgraph_node": node}}
+        message_id = self._by_run.get(run)
+        if payload["event"] in ("message-finish", "error"):
+            self._by_run.pop(run, None)
+        if message_id is None or "id" in payload:
+            return payload
+        return {**payload, "id": message_id}

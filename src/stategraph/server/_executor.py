@@ -16,8 +16,9 @@ from stategraph.errors import GraphBubbleUp
 from stategraph.server import _json
 from stategraph.server._auth import with_auth_user
 from stategraph.server._context import now
-from stategraph.server._events import graph_chunks
+from stategraph.server._events import graph_chunks, protocol_chunks
 from stategraph.server._frames import FrameTranslator
+from stategraph.server._protocol_events import PROTOCOL_CONFIG_KEY
 from stategraph.server._thread_state import refresh_thread
 from stategraph.server._webhooks import send_webhook
 
@@ -66,6 +67,14 @@ def _stream_kwargs(
     return out
 
 
+def _protocol_run(graph: Any, config: dict[str, Any]) -> bool:
+    """Whether a v3 protocol command started the run (on one of our graphs)."""
+    from stategraph.pregel import Pregel
+
+    marked = config.get("configurable", {}).get(PROTOCOL_CONFIG_KEY)
+    return bool(marked) and isinstance(graph, Pregel)
+
+
 async def _stream_graph(
     ctx: ServerContext, run: dict[str, Any], stream: RunStream
 ) -> Any:
@@ -75,13 +84,17 @@ async def _stream_graph(
     graph = await ctx.registry.get(config["configurable"]["graph_id"], config)
     frames = FrameTranslator(kwargs["stream_mode"], subgraphs=kwargs["subgraphs"])
     last_values: Any = None
-    chunks = graph_chunks(
-        graph,
-        graph_input(kwargs),
-        config,
-        _stream_kwargs(graph, kwargs, frames.engine_modes),
-        events="events" in kwargs["stream_mode"],
-    )
+    stream_kwargs = _stream_kwargs(graph, kwargs, frames.engine_modes)
+    if _protocol_run(graph, config):
+        chunks = protocol_chunks(graph, graph_input(kwargs), config, stream_kwargs)
+    else:
+        chunks = graph_chunks(
+            graph,
+            graph_input(kwargs),
+            config,
+            stream_kwargs,
+            events="events" in kwargs["stream_mode"],
+        )
     async for ns, mode, payload in chunks:
         if mode == "values" and not ns:
             last_values = payload

@@ -47,6 +47,10 @@ class FrameTranslator:
     ) -> Iterator[tuple[str, Any]]:
         """The frames one engine chunk becomes (none if it was not asked for)."""
         suffix = "".join(f"|{part}" for part in ns)
+        if mode == "messages" and isinstance(payload, dict):
+            # A protocol run's content-block event goes out as it is.
+            yield f"messages{suffix}", payload
+            return
         if mode == "messages":
             message, metadata = payload
             # Asked for both, LangGraph's server sends the tuple form only.

@@ -61,6 +61,7 @@ _STREAM_MODES = _enum(
     "debug",
     "tasks",
     "checkpoints",
+    "tools",
 )
 _MULTITASK = _enum("reject", "interrupt", "rollback", "enqueue")
 _TTL = _object(

@@ -25,6 +25,7 @@ STREAM_MODES = frozenset(
         "tasks",
         "checkpoints",
         "events",
+        "tools",
     }
 )
 MULTITASK = ("reject", "interrupt", "rollback", "enqueue")

@@ -11,7 +11,7 @@ import contextlib
 import inspect
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any, cast
@@ -55,7 +55,6 @@ from stategraph.server._openapi import docs, openapi
 from stategraph.server._pg_queue import PostgresRunQueue
 from stategraph.server._postgres import PostgresOptions, open_postgres
 from stategraph.server._protocol import routes as protocol_routes_list
-from stategraph.server._protocol_session import close_logs
 from stategraph.server._queue import InMemoryRunQueue
 from stategraph.server._registry import GraphRegistry, system_assistant_id
 from stategraph.server._run_ops import cancel_here
@@ -181,7 +180,6 @@ async def _lifespan(
         if ctx.queue is None:
             ctx.queue = InMemoryRunQueue(partial(execute_run, ctx))
         stack.push_async_callback(ctx.broker.aclose)
-        stack.push_async_callback(close_logs, app.state)
         await ctx.broker.serve_cancels(partial(cancel_here, ctx))
         if isinstance(ctx.queue, PostgresRunQueue):
             await ctx.queue.start()
@@ -206,7 +204,7 @@ _PUBLIC_ROUTES = [
     Route("/docs", docs, methods=["GET"]),
 ]
 #: The routes custom auth guards, by the ``http.disable_*`` group leaving them out.
-_RESOURCE_GROUPS = {
+_RESOURCE_GROUPS: dict[str, Sequence[BaseRoute]] = {
     "assistants": assistants.routes,
     "threads": [*threads.routes, *protocol_routes_list],
     "store": store_routes.routes,
