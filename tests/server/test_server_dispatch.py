@@ -102,8 +102,8 @@ def test_the_index_keeps_starlettes_choice() -> None:
             tried += 1
     assert tried > 1500
     # A run request tries a handful of routes, not the forty-odd before it.
-    assert len(router.candidates("/runs/wait")) <= 6
-    assert len(router.candidates(f"/threads/{UUID}/runs/wait")) <= 8
+    assert len(router.candidates("/runs/wait")) <= len(routes) // 8
+    assert len(router.candidates(f"/threads/{UUID}/runs/wait")) <= len(routes) // 6
 
 
 def test_route_keys() -> None:
