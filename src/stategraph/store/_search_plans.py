@@ -39,9 +39,16 @@ def refresh_plan(
         )
 
 
-def decode_times(d: Dialect, created: Any, updated: Any) -> tuple[datetime, datetime]:
-    """A row's ``created_at`` and ``updated_at``, decoded."""
-    # Never-updated items have equal timestamps: parse the text once.
+def item_times(d: Dialect, created: Any, updated: Any) -> tuple[Any, Any]:
+    """A row's ``created_at`` and ``updated_at`` as an ``Item`` keeps them.
+
+    ISO text (SQLite's) stays raw: the item parses it if it is ever read
+    (``decode_moment``), which most callers never do. Other values are
+    decoded by the dialect now.
+    """
+    # Never-updated items have equal timestamps: one object, parsed once.
+    if type(created) is str and type(updated) is str:
+        return created, created if updated == created else updated
     first = d.decode_time(created)
     return first, first if updated == created else d.decode_time(updated)
 
@@ -140,7 +147,7 @@ def _search_items(d: Dialect, rows: Sequence[Sequence[Any]]) -> list[SearchItem]
         namespace = namespaces.get(prefix)
         if namespace is None:
             namespace = namespaces[prefix] = tuple(prefix.split("."))
-        created, updated = decode_times(d, row[3], row[4])
+        created, updated = item_times(d, row[3], row[4])
         value = d.decode_value(row[2])
         score = None if score is None else float(score)
         items.append(
