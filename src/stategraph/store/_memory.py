@@ -207,19 +207,20 @@ class InMemoryStore(BaseStore):
         if type(key) is not str:
             key = str(key)
         try:
-            items = self._data.get(namespace)
-        except TypeError:  # unhashable: report a bad label first, as batch would
-            validate_namespace(namespace)
-            raise
-        if items is None:
+            items = self._data[namespace]  # cheaper than .get() when found
+        except KeyError:
             # Namespaces already in _data were validated when first written.
             validate_namespace(namespace)
             items = self._data[namespace] = {}
+        except TypeError:  # unhashable: report a bad label first, as batch would
+            validate_namespace(namespace)
+            raise
         # make_item inlined, with the clock bound: this is the hot path.
         item = _new_item(Item)
         item.namespace = namespace
         item.key = key
-        item.value = {**value} if type(value) is dict else dict(value)
+        # A shallow copy, as LangGraph's (dict.copy clones the hash table).
+        item.value = value.copy() if type(value) is dict else dict(value)
         item._updated = item._created = _clock()
         old = items.setdefault(key, item)  # one lookup for a new key
         if old is not item:
