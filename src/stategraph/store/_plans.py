@@ -194,7 +194,7 @@ class LoneGet:
         d = cfg.dialect
         self._cfg = cfg
         self.sql = cfg.get_sql
-        self._decode_value = d.decode_value
+        self._decode_value = d.value_decoder()
         self._encode_time = d.encode_time if cfg.omit_expired else None
         # Without a time to bind, drivers pass ``(prefix, key)`` themselves.
         self.timeless = self._encode_time is None

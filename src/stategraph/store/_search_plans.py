@@ -141,6 +141,7 @@ def _recent_sql(p: str, compound: bool, below: str, cols: str, filters: str) -> 
 
 def _search_items(d: Dialect, rows: Sequence[Sequence[Any]]) -> list[SearchItem]:
     namespaces: dict[str, tuple[str, ...]] = {}  # rows often share a namespace
+    decode_value = d.value_decoder()
     items = []
     for row in rows:
         prefix, score = row[0], row[6]
@@ -148,7 +149,7 @@ def _search_items(d: Dialect, rows: Sequence[Sequence[Any]]) -> list[SearchItem]
         if namespace is None:
             namespace = namespaces[prefix] = tuple(prefix.split("."))
         created, updated = item_times(d, row[3], row[4])
-        value = d.decode_value(row[2])
+        value = decode_value(row[2])
         score = None if score is None else float(score)
         items.append(
             make_search_item(namespace, row[1], value, created, updated, score)

@@ -286,6 +286,10 @@ class SqliteDialect(Dialect):
         result: dict[str, Any] = self._loads(raw)
         return result
 
+    def value_decoder(self) -> Callable[[Any], dict[str, Any]]:
+        """The JSON parser itself (``decode_value`` without its frame)."""
+        return self._loads
+
     def encode_time(self, moment: datetime) -> Any:
         """ISO text in UTC with microseconds, so text order is time order."""
         return moment.astimezone(timezone.utc).isoformat(
