@@ -244,16 +244,18 @@ class InMemoryStore(BaseStore):
             and not (query and self.embeddings is not None)
             and type(limit) is int
             and type(offset) is int
-            and min(limit, offset) >= 0
+            and limit >= 0
+            and offset >= 0
         ):
             groups = self._groups(namespace_prefix)
             if groups is not None:  # the common case, without a SearchOp
-                stop, found = offset + limit, list[Item]()
+                stop = offset + limit
+                found: list[Item] = []  # not list[Item](): a slow generic call
                 for items in groups:
                     if len(found) >= stop:
                         break
                     found.extend(islice(items.values(), stop - len(found)))
-                return _hits(found[offset:])
+                return _hits(found[offset:] if offset else found)
         op = self._search_op(namespace_prefix, query, filter, limit, offset, None)
         if op.query and self.embeddings is not None:
             return cast("list[SearchItem]", self.batch([op])[0])
