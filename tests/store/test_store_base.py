@@ -4,9 +4,11 @@ checked against LangGraph's where it defines the behaviour."""
 from __future__ import annotations
 
 import asyncio
+import pickle
+import random
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +67,9 @@ def test_items_behave_like_langgraphs() -> None:
     assert ours.dict() == theirs.dict()
     assert repr(ours) == repr(theirs)
     assert hash(ours) == hash(theirs)
-    assert ours == Item(namespace=["a"], **{**kw, "created_at": T0.isoformat()})
+    # A list namespace (as JSON gives) is accepted and kept as a tuple.
+    listed: Any = ["a"]
+    assert ours == Item(namespace=listed, **{**kw, "created_at": T0.isoformat()})
     assert ours != Item(namespace=("a",), **{**kw, "value": {"v": 2}})
     hit = SearchItem(("a",), "k", {"v": 1}, T0, T0, 0.5)
     assert hit.dict() == LGSearchItem(("a",), "k", {"v": 1}, T0, T0, 0.5).dict()
@@ -127,7 +131,7 @@ class Recording(AsyncBatchedBaseStore):
 
 
 def test_concurrent_calls_share_one_batch() -> None:
-    async def main() -> tuple[Recording, list[Any]]:
+    async def main() -> tuple[Recording, Any]:
         store = Recording()
         await store.aput(("a",), "k", {"v": 0})
         got = await asyncio.gather(
@@ -242,7 +246,8 @@ def test_memory_search_sees_namespaces_added_after_a_cached_search() -> None:
         for store in (theirs, ours):
             store.put(ns, key, {"k": key})
         for prefix in [("a",), ("a", "b"), ("c",), ("x",)]:
-            for page in [{}, {"limit": 2, "offset": 1}, {"limit": 0}]:
+            pages: list[dict[str, Any]] = [{}, {"limit": 2, "offset": 1}, {"limit": 0}]
+            for page in pages:
                 lg = theirs.search(prefix, **page)
                 sg = ours.search(prefix, **page)
                 assert [(i.namespace, i.key) for i in sg] == [
@@ -259,3 +264,51 @@ def test_memory_search_sees_namespaces_added_after_a_cached_search() -> None:
     assert after.created_at == before.created_at
     assert after.updated_at >= before.updated_at
     assert after.value == {"k": "again"}
+
+
+def test_raw_times_decode_like_datetime_now() -> None:
+    # decode_moment's fast float path must agree with the exact, floored
+    # microsecond, including where float rounding would go up.
+    from stategraph.store.base._records import decode_moment
+
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    base = 1_764_445_050 * 10**9
+    for ns in [0, 999, 1_000, base + 999_999_999, base + 500, base + 123_456_789]:
+        exact = epoch + timedelta(microseconds=ns // 1000)
+        assert decode_moment(ns) == exact, ns
+    rng = random.Random(5)
+    for _ in range(2000):
+        ns = base + rng.randrange(10**12)
+        assert decode_moment(ns) == epoch + timedelta(microseconds=ns // 1000)
+    assert decode_moment("2030-01-01 00:00:00") == T0  # naive text is UTC
+    assert decode_moment("2030-01-01T00:00:00+00:00") == T0
+
+
+def test_store_items_have_langgraphs_shape() -> None:
+    store = InMemoryStore()
+    before = datetime.now(timezone.utc)
+    store.put(("a",), "k", {"v": 1})
+    item = store.get(("a",), "k")
+    after = datetime.now(timezone.utc)
+    assert item is not None
+    assert before <= item.created_at <= after
+    assert item.created_at is item.updated_at
+    assert type(item.created_at) is datetime
+    assert item.created_at.tzinfo is timezone.utc
+    theirs = LGItem(
+        value={"v": 1},
+        key="k",
+        namespace=("a",),
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
+    assert repr(item) == repr(theirs)
+    assert item.dict() == theirs.dict()
+    again = pickle.loads(pickle.dumps(item))
+    assert again == item
+    assert type(again) is Item
+    hit = store.search(("a",))[0]
+    assert pickle.loads(pickle.dumps(hit)).dict() == hit.dict()
+    item.updated_at = T0  # assignable, as LangGraph's
+    assert item.updated_at == T0
+    assert item.created_at != T0

@@ -7,8 +7,8 @@ LangGraph server reads). Imports neither langchain nor numpy.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
 from itertools import islice
 from typing import Any, Literal, cast
 
@@ -40,8 +40,9 @@ from stategraph.store.base._store import (
 )
 
 Vectors = dict[str, list[float]]
-_UTC = timezone.utc
-_clock = datetime.now
+# Items keep the raw clock reading (see ``decode_moment``): the ``datetime``
+# is built only if a caller reads the timestamp.
+_clock = time.time_ns
 _new_item = Item.__new__
 _MAX_CACHED_PREFIXES = 1024
 Field = tuple[str, "str | list[str]"]
@@ -81,8 +82,8 @@ def _hits(items: list[Item]) -> list[SearchItem]:
         hit.namespace = item.namespace
         hit.key = item.key
         hit.value = item.value
-        hit.created_at = item.created_at
-        hit.updated_at = item.updated_at
+        hit._created = item._created
+        hit._updated = item._updated
         hit.score = None
         hits.append(hit)
     return hits
@@ -90,7 +91,7 @@ def _hits(items: list[Item]) -> list[SearchItem]:
 
 def _search_item(item: Item, score: float | None = None) -> SearchItem:
     return make_search_item(
-        item.namespace, item.key, item.value, item.created_at, item.updated_at, score
+        item.namespace, item.key, item.value, item._created, item._updated, score
     )
 
 
@@ -206,23 +207,24 @@ class InMemoryStore(BaseStore):
         if type(key) is not str:
             key = str(key)
         try:
-            items = self._data.get(namespace)
-        except TypeError:  # unhashable: report a bad label first, as batch would
-            validate_namespace(namespace)
-            raise
-        if items is None:
+            items = self._data[namespace]  # cheaper than .get() when found
+        except KeyError:
             # Namespaces already in _data were validated when first written.
             validate_namespace(namespace)
             items = self._data[namespace] = {}
+        except TypeError:  # unhashable: report a bad label first, as batch would
+            validate_namespace(namespace)
+            raise
         # make_item inlined, with the clock bound: this is the hot path.
         item = _new_item(Item)
         item.namespace = namespace
         item.key = key
-        item.value = {**value} if type(value) is dict else dict(value)
-        item.updated_at = item.created_at = _clock(_UTC)
+        # A shallow copy, as LangGraph's (dict.copy clones the hash table).
+        item.value = value.copy() if type(value) is dict else dict(value)
+        item._updated = item._created = _clock()
         old = items.setdefault(key, item)  # one lookup for a new key
         if old is not item:
-            item.created_at = old.created_at
+            item._created = old._created
             items[key] = item
 
     def search(
@@ -242,16 +244,18 @@ class InMemoryStore(BaseStore):
             and not (query and self.embeddings is not None)
             and type(limit) is int
             and type(offset) is int
-            and min(limit, offset) >= 0
+            and limit >= 0
+            and offset >= 0
         ):
             groups = self._groups(namespace_prefix)
             if groups is not None:  # the common case, without a SearchOp
-                stop, found = offset + limit, list[Item]()
+                stop = offset + limit
+                found: list[Item] = []  # not list[Item](): a slow generic call
                 for items in groups:
                     if len(found) >= stop:
                         break
                     found.extend(islice(items.values(), stop - len(found)))
-                return _hits(found[offset:])
+                return _hits(found[offset:] if offset else found)
         op = self._search_op(namespace_prefix, query, filter, limit, offset, None)
         if op.query and self.embeddings is not None:
             return cast("list[SearchItem]", self.batch([op])[0])
@@ -394,7 +398,7 @@ class InMemoryStore(BaseStore):
             )
         if not puts:
             return
-        now = datetime.now(timezone.utc)
+        now = _clock()
         for (namespace, key), op in puts.items():
             self._write(namespace, key, op.value, now)
         for (namespace, key, name, _), vector in zip(pending, embedded, strict=True):
@@ -405,7 +409,7 @@ class InMemoryStore(BaseStore):
         namespace: tuple[str, ...],
         key: str,
         value: Mapping[str, Any] | None,
-        now: datetime,
+        now: int,
     ) -> None:
         items = self._data.get(namespace)
         vectors = self._vectors.get(namespace)
@@ -418,5 +422,5 @@ class InMemoryStore(BaseStore):
         if items is None:
             items = self._data[namespace] = {}
         old = items.get(key)
-        created = old.created_at if old is not None else now
+        created = old._created if old is not None else now
         items[key] = make_item(namespace, key, dict(value), created, now)

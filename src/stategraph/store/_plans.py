@@ -22,7 +22,7 @@ from typing import Any
 
 from stategraph.store import _match
 from stategraph.store._memory import texts_to_embed
-from stategraph.store._search_plans import decode_times, refresh_plan, run_search
+from stategraph.store._search_plans import item_times, refresh_plan, run_search
 from stategraph.store._sql import Dialect, Plan, Query, StoreSettings
 from stategraph.store._sql_filters import not_expired
 from stategraph.store.base._records import (
@@ -164,8 +164,7 @@ def get_item(
     """The item a lone ``get`` found, and the TTL refresh to run after, if any."""
     d = cfg.dialect
     raw, created_at, updated_at, ttl = row
-    created = d.decode_time(created_at)
-    updated = created if updated_at == created_at else d.decode_time(updated_at)
+    created, updated = item_times(d, created_at, updated_at)
     namespace = tuple(op.namespace)
     item = make_item(namespace, op.key, d.decode_value(raw), created, updated)
     if op.refresh_ttl and ttl is not None:
@@ -185,7 +184,6 @@ class LoneGet:
 
     __slots__ = (
         "_cfg",
-        "_decode_time",
         "_decode_value",
         "_encode_time",
         "sql",
@@ -196,8 +194,7 @@ class LoneGet:
         d = cfg.dialect
         self._cfg = cfg
         self.sql = cfg.get_sql
-        self._decode_time = d.decode_time
-        self._decode_value = d.decode_value
+        self._decode_value = d.value_decoder()
         self._encode_time = d.encode_time if cfg.omit_expired else None
         # Without a time to bind, drivers pass ``(prefix, key)`` themselves.
         self.timeless = self._encode_time is None
@@ -212,16 +209,19 @@ class LoneGet:
 
     def item(self, namespace: tuple[str, ...], key: str, row: Sequence[Any]) -> Item:
         """The item of the row ``sql`` returned."""
-        created_at, updated_at = row[1], row[2]
-        decode = self._decode_time
-        created = decode(created_at)
+        created, updated = row[1], row[2]
+        if type(created) is str and type(updated) is str:  # item_times, inlined
+            if updated == created:  # never updated: one object, parsed once
+                updated = created
+        else:
+            created, updated = item_times(self._cfg.dialect, created, updated)
         # make_item inlined: this runs once per get.
         item = _new_item(Item)
         item.namespace = namespace if type(namespace) is tuple else tuple(namespace)
         item.key = key
         item.value = self._decode_value(row[0])
-        item.created_at = created
-        item.updated_at = created if updated_at == created_at else decode(updated_at)
+        item._created = created
+        item._updated = updated
         return item
 
     def refresh(
@@ -293,7 +293,7 @@ def _run_gets(
 
 
 def _item(d: Dialect, namespace: tuple[str, ...], row: Sequence[Any]) -> Item:
-    created, updated = decode_times(d, row[2], row[3])
+    created, updated = item_times(d, row[2], row[3])
     value = d.decode_value(row[1])
     return make_item(tuple(namespace), row[0], value, created, updated)
 

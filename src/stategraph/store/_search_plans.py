@@ -39,9 +39,16 @@ def refresh_plan(
         )
 
 
-def decode_times(d: Dialect, created: Any, updated: Any) -> tuple[datetime, datetime]:
-    """A row's ``created_at`` and ``updated_at``, decoded."""
-    # Never-updated items have equal timestamps: parse the text once.
+def item_times(d: Dialect, created: Any, updated: Any) -> tuple[Any, Any]:
+    """A row's ``created_at`` and ``updated_at`` as an ``Item`` keeps them.
+
+    ISO text (SQLite's) stays raw: the item parses it if it is ever read
+    (``decode_moment``), which most callers never do. Other values are
+    decoded by the dialect now.
+    """
+    # Never-updated items have equal timestamps: one object, parsed once.
+    if type(created) is str and type(updated) is str:
+        return created, created if updated == created else updated
     first = d.decode_time(created)
     return first, first if updated == created else d.decode_time(updated)
 
@@ -134,14 +141,15 @@ def _recent_sql(p: str, compound: bool, below: str, cols: str, filters: str) -> 
 
 def _search_items(d: Dialect, rows: Sequence[Sequence[Any]]) -> list[SearchItem]:
     namespaces: dict[str, tuple[str, ...]] = {}  # rows often share a namespace
+    decode_value = d.value_decoder()
     items = []
     for row in rows:
         prefix, score = row[0], row[6]
         namespace = namespaces.get(prefix)
         if namespace is None:
             namespace = namespaces[prefix] = tuple(prefix.split("."))
-        created, updated = decode_times(d, row[3], row[4])
-        value = d.decode_value(row[2])
+        created, updated = item_times(d, row[3], row[4])
+        value = decode_value(row[2])
         score = None if score is None else float(score)
         items.append(
             make_search_item(namespace, row[1], value, created, updated, score)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NamedTuple, TypeVar
@@ -93,6 +93,10 @@ class Dialect(ABC):
     @abstractmethod
     def decode_value(self, raw: Any) -> dict[str, Any]:
         """A stored value from its column."""
+
+    def value_decoder(self) -> Callable[[Any], dict[str, Any]]:
+        """``decode_value`` as the plainest callable, for per-row loops."""
+        return self.decode_value
 
     @abstractmethod
     def encode_time(self, moment: datetime) -> Any:

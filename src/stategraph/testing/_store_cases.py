@@ -6,6 +6,8 @@ module registers its cases (``store_cases()`` imports both).
 
 from __future__ import annotations
 
+import copy
+import pickle
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +51,22 @@ async def case_roundtrip(d: StoreDriver) -> None:
     )
     check(item.created_at <= item.updated_at, "created_at <= updated_at")
     check(item.dict()["namespace"] == ["users", "u1"], "dict() lists the namespace")
+
+
+@store_case("item.times_read_alike")
+async def case_times(d: StoreDriver) -> None:
+    await d.put(("a",), "k", {"v": 1})
+    await d.put(("a",), "k", {"v": 2})
+    item = await d.get(("a",), "k")
+    assert item is not None
+    first = (item.created_at, item.updated_at)
+    check((item.created_at, item.updated_at) == first, "times are stable")
+    check(first[0] <= first[1], "created_at <= updated_at")
+    (hit,) = await d.search(("a",))
+    check((hit.created_at, hit.updated_at) == first, "search gives get's times")
+    again = pickle.loads(pickle.dumps(item))
+    check(again == item and again.updated_at == first[1], "items pickle")
+    check(copy.copy(hit) == hit and copy.deepcopy(hit).score == hit.score, "copies")
 
 
 @store_case("item.missing_is_none")

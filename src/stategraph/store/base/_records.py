@@ -7,8 +7,8 @@ Plain data only; the ``BaseStore`` contract that consumes them lives in
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypedDict
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, TypedDict
 
 if TYPE_CHECKING:
     from stategraph.store.base._embed import AEmbeddingsFunc, EmbeddingsFunc
@@ -35,6 +35,29 @@ def _as_datetime(value: datetime | str) -> datetime:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
+_UTC = timezone.utc
+_EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
+_fromtimestamp = datetime.fromtimestamp
+
+
+def decode_moment(raw: int | str) -> datetime:
+    """The aware ``datetime`` of a raw timestamp as stores keep it in an ``Item``.
+
+    Raw forms: ``time.time_ns()`` integers (the in-memory store's clock) and
+    ISO text as SQL stores read it (naive text is UTC).
+    """
+    if isinstance(raw, str):
+        moment = datetime.fromisoformat(raw)
+        return moment if moment.tzinfo else moment.replace(tzinfo=_UTC)
+    micros = raw // 1000
+    # The float conversion is fast but rounds; keep it only when it agrees
+    # with the exact (floored, as datetime.now) microsecond.
+    moment = _fromtimestamp(raw / 1e9, _UTC)
+    if moment.microsecond == micros % 1_000_000:
+        return moment
+    return _EPOCH + timedelta(0, 0, micros)
+
+
 class Item:
     """A stored value with its place and timestamps.
 
@@ -49,7 +72,19 @@ class Item:
         updated_at: When the item was last written (``datetime`` or ISO text).
     """
 
-    __slots__ = ("created_at", "key", "namespace", "updated_at", "value")
+    # Stores may build items with raw timestamps (``int`` or ``str``, see
+    # ``decode_moment``) in ``_created``/``_updated``: most items are never
+    # asked their times, so the ``datetime`` is built on first read and
+    # replaces the raw value. Properties rather than ``__getattr__``, which
+    # would slow every attribute read (``value`` too), not just these.
+    __slots__ = ("_created", "_updated", "key", "namespace", "value")
+    _FIELDS: ClassVar[tuple[str, ...]] = (
+        "value",
+        "key",
+        "namespace",
+        "created_at",
+        "updated_at",
+    )
 
     def __init__(
         self,
@@ -63,8 +98,50 @@ class Item:
         self.value = value
         self.key = key
         self.namespace = tuple(namespace)
-        self.created_at = _as_datetime(created_at)
-        self.updated_at = _as_datetime(updated_at)
+        # Never raw: text is parsed here (naive stays naive, as LangGraph's).
+        self._created: Any = _as_datetime(created_at)
+        self._updated: Any = _as_datetime(updated_at)
+
+    @property
+    def created_at(self) -> datetime:
+        """When the item was first stored."""
+        raw = self._created
+        if type(raw) is int or type(raw) is str:
+            moment = self._created = decode_moment(raw)
+            if self._updated is raw:  # never updated: decode the time once
+                self._updated = moment
+            return moment
+        result: datetime = raw
+        return result
+
+    @created_at.setter
+    def created_at(self, moment: datetime) -> None:
+        self._created = moment
+
+    @property
+    def updated_at(self) -> datetime:
+        """When the item was last written."""
+        raw = self._updated
+        if type(raw) is int or type(raw) is str:
+            if raw is self._created:  # never updated: decode the time once
+                return self.created_at
+            moment = self._updated = decode_moment(raw)
+            return moment
+        result: datetime = raw
+        return result
+
+    @updated_at.setter
+    def updated_at(self, moment: datetime) -> None:
+        self._updated = moment
+
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        # The public fields only, timestamps decoded: pickles and copies
+        # look like LangGraph's (whose slots are these fields).
+        return None, {name: getattr(self, name) for name in self._FIELDS}
+
+    def __setstate__(self, state: tuple[Any, dict[str, Any]]) -> None:
+        for name, value in state[1].items():
+            setattr(self, name, value)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Item):
@@ -108,6 +185,7 @@ class SearchItem(Item):
     """
 
     __slots__ = ("score",)
+    _FIELDS = (*Item._FIELDS, "score")
 
     def __init__(
         self,
@@ -138,16 +216,16 @@ def make_item(
     namespace: tuple[str, ...],
     key: str,
     value: dict[str, Any],
-    created_at: datetime,
-    updated_at: datetime,
+    created_at: Any,
+    updated_at: Any,
 ) -> Item:
     """Build an ``Item`` from trusted parts (see ``make_search_item``)."""
     item = Item.__new__(Item)
     item.namespace = namespace
     item.key = key
     item.value = value
-    item.created_at = created_at
-    item.updated_at = updated_at
+    item._created = created_at
+    item._updated = updated_at
     return item
 
 
@@ -155,21 +233,23 @@ def make_search_item(
     namespace: tuple[str, ...],
     key: str,
     value: dict[str, Any],
-    created_at: datetime,
-    updated_at: datetime,
+    created_at: Any,
+    updated_at: Any,
     score: float | None = None,
 ) -> SearchItem:
     """Build a ``SearchItem`` from trusted parts, skipping ``__init__``'s coercions.
 
     Stores call this for every search hit: the namespace must already be a
-    tuple and the timestamps ``datetime`` objects.
+    tuple. The timestamps may be raw (see ``decode_moment``): they are
+    decoded when first read. Pass the very same object as ``updated_at``
+    when both times are equal, so it is decoded once.
     """
     item = SearchItem.__new__(SearchItem)
     item.namespace = namespace
     item.key = key
     item.value = value
-    item.created_at = created_at
-    item.updated_at = updated_at
+    item._created = created_at
+    item._updated = updated_at
     item.score = score
     return item
 

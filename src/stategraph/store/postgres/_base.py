@@ -14,7 +14,7 @@ the exact formula; with pgvector, searches order by the operator with a
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
@@ -342,6 +342,10 @@ class PostgresDialect(Dialect):
         """Parse the value's text."""
         result: dict[str, Any] = self._loads(raw)
         return result
+
+    def value_decoder(self) -> Callable[[Any], dict[str, Any]]:
+        """The JSON parser itself (``decode_value`` without its frame)."""
+        return self._loads
 
     def encode_time(self, moment: datetime) -> Any:
         """An aware ``datetime`` (``timestamptz``)."""

@@ -150,10 +150,15 @@ class AsyncSqliteStore(_base.BaseSqliteStore, AsyncBatchedBaseStore):
         params = (prefix, key) if lone.timeless else lone.params(prefix, key, self._now)
         if not self.is_setup:
             await self.setup()
-        async with self.lock:
+        lock = self.lock
+        await lock.acquire()  # cheaper than a with block, as are the locals
+        try:
             # One cursor for every lone get: no cursor object per call.
-            await self._get_cursor.execute(lone.sql, params)
-            row = await self._get_cursor.fetchone()
+            cursor = self._get_cursor
+            await cursor.execute(lone.sql, params)
+            row = await cursor.fetchone()
+        finally:
+            lock.release()
         if row is None:
             return None
         item = lone.item(namespace, key, row)

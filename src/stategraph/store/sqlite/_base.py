@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from stategraph._sqlite_keys import at_path, check_filter_key, json_path
 from stategraph.store._sql import Dialect, Plan, Query, SqlStoreMixin
-from stategraph.store.base._records import IndexConfig
+from stategraph.store.base._records import IndexConfig, decode_moment
 from stategraph.store.sqlite._vectors import (
     COSINE_FUNCTION as COSINE_FUNCTION,
     DISTANCES as DISTANCES,
@@ -286,6 +286,10 @@ class SqliteDialect(Dialect):
         result: dict[str, Any] = self._loads(raw)
         return result
 
+    def value_decoder(self) -> Callable[[Any], dict[str, Any]]:
+        """The JSON parser itself (``decode_value`` without its frame)."""
+        return self._loads
+
     def encode_time(self, moment: datetime) -> Any:
         """ISO text in UTC with microseconds, so text order is time order."""
         return moment.astimezone(timezone.utc).isoformat(
@@ -293,8 +297,13 @@ class SqliteDialect(Dialect):
         )
 
     def decode_time(self, raw: Any) -> datetime:
-        """Parse ISO text; naive values (LangGraph's ``CURRENT_TIMESTAMP``) are UTC."""
-        moment = _fromisoformat(raw) if type(raw) is str else raw
+        """Parse ISO text; naive values (LangGraph's ``CURRENT_TIMESTAMP``) are UTC.
+
+        Items keep the text and parse it alike when read (``decode_moment``).
+        """
+        if type(raw) is str:
+            return decode_moment(raw)
+        moment: datetime = raw  # a connection with detect_types converts
         return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
     def encode_vector(self, vector: Sequence[float]) -> Any:
@@ -302,7 +311,6 @@ class SqliteDialect(Dialect):
         return array("f", vector).tobytes()
 
 
-_fromisoformat = datetime.fromisoformat
 _CMP = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 # Characters no JSON encoder escapes inside a string (unlike "/", "<", "&",
 # quotes, backslashes, controls and non-ASCII, which some encoders escape).
