@@ -269,12 +269,16 @@ class Checkpointing:
             pending = self.pending_writes
             index = self._pending_ids
             if index is None or index[0] is not pending:
-                index = self._pending_ids = (pending, {w[0] for w in pending})
+                ids = {w[0] for w in pending} if pending else set()
+                index = self._pending_ids = (pending, ids)
             if task_id in index[1]:
                 pending[:] = [w for w in pending if w[0] != task_id]
             index[1].add(task_id)  # type: ignore[arg-type]
             to_save = list(writes)
-        self.pending_writes.extend([(task_id, c, v) for c, v in writes])  # type: ignore[misc]
+        # A loop, not a comprehension: most tasks write once or twice.
+        add = self.pending_writes.append
+        for channel, value in writes:
+            add((task_id, channel, value))  # type: ignore[arg-type]
         effects: list[Any] = []
         if self.durability != "exit" and self.checkpointer is not None:
             if untracked := self.graph.untracked_channels:
@@ -297,7 +301,7 @@ class Checkpointing:
     def _writes_config(self) -> dict[str, Any]:
         # Every task of a step saves against the same checkpoint: build once.
         cached = self._writes_cfg
-        if cached is not None and cached[0] == self.checkpoint_id:
+        if cached is not None and cached[0] is self._ckpt_id:
             return cached[1]
         config = {
             **self.checkpoint_config,
@@ -353,7 +357,10 @@ class Checkpointing:
             conf = {**conf, CONFIG_KEY_CHECKPOINT_NS: self.parent_ns}
             config = {**config, CONF: conf}
         versions = checkpoint["channel_versions"]
-        new_versions = {k: versions[k] for k in self.changed if k in versions}
+        new_versions = {}
+        for k in self.changed:
+            if k in versions:
+                new_versions[k] = versions[k]
         self.changed = set()
         held, self.held = self.held, []
         # Async durability lets steps be saved without waiting for the disk;

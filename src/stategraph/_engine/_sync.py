@@ -49,7 +49,8 @@ def perform(effect: Any, saver: Any, cache: Any) -> Any:
     """Carry out one I/O effect with sync calls."""
     kind = type(effect)
     if kind is SaveWrites:
-        return saver.put_writes(*effect.args(saver.put_writes))
+        method = saver.put_writes
+        return method(*effect.args(method))
     if kind is SaveCheckpoint:
         if effect.writes or not effect.durable:
             return saver.put_step(

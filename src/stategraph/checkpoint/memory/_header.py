@@ -94,14 +94,33 @@ def stored_metadata(config: Any, metadata: Any, dumps: Any) -> Any:
     for source in (config.get("metadata"), config.get("configurable")):
         if not source:
             continue
-        for key, value in source.items():
-            if key in out or key in EXCLUDED_METADATA_KEYS or key[:2] == "__":
+        keys = tuple(source)
+        copied = _COPIED.get(keys)
+        if copied is None:
+            copied = _copied_keys(keys)
+        for key in copied:
+            if key in out:
                 continue
+            value = source[key]
             if isinstance(value, str):
                 out[key] = value.replace("\x00", "") if "\x00" in value else value
             elif isinstance(value, (int, float, bool)):
                 out[key] = value
     return (_METADATA, out)
+
+
+# The keys a config section may copy into metadata, by the section's keys in
+# order: the engine's config has the same keys at every step of a run, and
+# most are excluded or internal, so only those left are looked at.
+_COPIED: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
+def _copied_keys(keys: tuple[Any, ...]) -> tuple[Any, ...]:
+    if len(_COPIED) >= 512:
+        _COPIED.clear()  # configs with ever-new keys: stay bounded
+    copied = tuple(k for k in keys if k not in EXCLUDED_METADATA_KEYS and k[:2] != "__")
+    _COPIED[keys] = copied
+    return copied
 
 
 def _general_metadata(config: Any, metadata: Any, dumps: Any) -> Any:
@@ -116,6 +135,8 @@ def thaw_metadata(stored: Any, loads: Any) -> Any:
 
 
 _SCALAR = "__scalar__"
+# The row ``value_codec``'s dumps makes of ``None`` (default serializer only).
+NONE_ROW = (_SCALAR, None)
 
 
 def value_codec(serde: Any) -> tuple[Any, Any]:

@@ -38,6 +38,7 @@ from stategraph.checkpoint.base import (
 )
 from stategraph.checkpoint.base._records import next_version
 from stategraph.checkpoint.memory._header import (
+    NONE_ROW,
     freeze_header,
     stored_metadata,
     thaw_metadata,
@@ -167,7 +168,14 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         conf = config["configurable"]
         thread_id = conf["thread_id"]
         ns = conf.get("checkpoint_ns", "")
-        dumps, lists = self._writers()
+        codec = self._codec_cache
+        if codec is None or codec[0] is not self.serde:
+            codec = self._codec_entry()
+        dumps = codec[1]
+        # A ``None`` value (most channels of a step) stores as the serializer's
+        # scalar row; only the default serializer (``plain``) has one.
+        plain = codec[3]
+        lists = self._lists if plain else None
         parent_id = conf.get("checkpoint_id")
         dirty = None
         if lists is not None:
@@ -175,16 +183,17 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         values = checkpoint["channel_values"]
         blobs = self.blobs
         for channel, version in new_versions.items():
-            if channel not in values:
+            value = values.get(channel, _EMPTY)
+            if value is _EMPTY:
                 blob = _EMPTY
-            elif lists is not None and type(values[channel]) is list:
+            elif value is None and plain:
+                blob = NONE_ROW
+            elif lists is not None and type(value) is list:
                 where = (thread_id, ns, channel)
-                blob = self._list_row(
-                    lists, where, version, values[channel], dumps, dirty
-                )
+                blob = self._list_row(lists, where, version, value, dumps, dirty)
             else:
                 try:
-                    blob = dumps(values[channel])
+                    blob = dumps(value)
                 except UnserializableValueError as exc:
                     raise exc.with_prefix(f"state[{channel!r}]") from None
             blobs[(thread_id, ns, channel, version)] = blob
@@ -195,8 +204,19 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             stored_metadata(config, metadata, dumps),
             parent_id,
         )
-        self._track_latest((thread_id, ns), checkpoint_id, checkpoints)
-        return _config(thread_id, ns, checkpoint_id)
+        where_ns = (thread_id, ns)
+        latest = self._latest.get(where_ns)
+        if latest is not None and checkpoint_id > latest:
+            self._latest[where_ns] = checkpoint_id  # the usual case: in id order
+        else:
+            self._track_latest(where_ns, checkpoint_id, checkpoints)
+        return {
+            "configurable": {
+                "thread_id": thread_id,
+                "checkpoint_ns": ns,
+                "checkpoint_id": checkpoint_id,
+            }
+        }
 
     def put_writes(
         self,
