@@ -41,6 +41,7 @@ from stategraph._engine._runner import (
     run_sync_body,
 )
 from stategraph._engine._task import Task
+from stategraph.checkpoint.base._runlock import run_lock_for
 from stategraph.checkpoint.base._step import saves_steps
 from stategraph.errors import GraphBubbleUp, ParentCommand
 
@@ -106,19 +107,21 @@ async def drive(
     if saver is not None:
         loop.saves_steps = saves_steps(saver, asynchronous=True)
         loop.defers_flush = loop.saves_steps and hasattr(saver, "aflush_steps")
-    try:
-        async with aclosing(_traced(gen, loop, chunks, saver, cache)) as stream:
-            async for chunk in stream:
-                yield chunk
-    finally:
-        # The call closures refer to the loop: dropping them lets a finished
-        # run be freed at once, not by the cycle collector (as in LangGraph).
-        loop.call_impl = None
-        # A stream closed before the step's checkpoint was saved.
-        for effect in loop.flush_held():
-            await perform(effect, saver, None)
-        for effect in loop.make_durable():
-            await perform(effect, saver, None)
+    # One process at a time runs a thread (savers with a run lock).
+    async with run_lock_for(saver, loop.config, loop.is_nested, asynchronous=True):
+        try:
+            async with aclosing(_traced(gen, loop, chunks, saver, cache)) as stream:
+                async for chunk in stream:
+                    yield chunk
+        finally:
+            # The call closures refer to the loop: dropping them lets a
+            # finished run be freed at once, not by the cycle collector.
+            loop.call_impl = None
+            # A stream closed before the step's checkpoint was saved.
+            for effect in loop.flush_held():
+                await perform(effect, saver, None)
+            for effect in loop.make_durable():
+                await perform(effect, saver, None)
 
 
 async def _traced(

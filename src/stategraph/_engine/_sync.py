@@ -41,6 +41,7 @@ from stategraph._engine._runner import (
     run_sync_body,
 )
 from stategraph._engine._task import Task
+from stategraph.checkpoint.base._runlock import run_lock_for
 from stategraph.checkpoint.base._step import saves_steps
 from stategraph.errors import GraphBubbleUp, ParentCommand
 
@@ -103,17 +104,19 @@ def drive(
         if saver is not None:
             loop.saves_steps = saves_steps(saver, asynchronous=False)
             loop.defers_flush = loop.saves_steps and hasattr(saver, "flush_steps")
-        try:
-            yield from _traced(gen, loop, chunks, saver, cache)
-        finally:
-            # The call closures refer to the loop: dropping them lets a
-            # finished run be freed at once, not by the cycle collector.
-            loop.call_impl = None
-            # A stream closed before the step's checkpoint was saved.
-            for effect in loop.flush_held():
-                perform(effect, saver, None)
-            for effect in loop.make_durable():
-                perform(effect, saver, None)
+        # One process at a time runs a thread (savers with a run lock).
+        with run_lock_for(saver, loop.config, loop.is_nested, asynchronous=False):
+            try:
+                yield from _traced(gen, loop, chunks, saver, cache)
+            finally:
+                # The call closures refer to the loop: dropping them lets a
+                # finished run be freed at once, not by the cycle collector.
+                loop.call_impl = None
+                # A stream closed before the step's checkpoint was saved.
+                for effect in loop.flush_held():
+                    perform(effect, saver, None)
+                for effect in loop.make_durable():
+                    perform(effect, saver, None)
         return
     yield from _drive(gen, loop, chunks, saver, cache)
 
