@@ -106,16 +106,19 @@ def process_holds(key: Hashable) -> bool:
 
 
 def _busy(thread_id: str, where: str, timeout: float | None) -> ThreadBusyError:
-    waited = f" for {timeout:g} s" if timeout is not None else ""
+    # ``timeout`` is None for "raise", the time waited for "wait".
+    running = f"thread {thread_id!r} is being run by another process ({where})"
+    if timeout is None:
+        advice = "pass thread_lock='wait' to the saver to wait for it"
+        return ThreadBusyError(
+            f"{running}. Retry when that run ends, {advice}, or use another "
+            "thread_id.",
+            thread_id=thread_id,
+        )
     return ThreadBusyError(
-        f"thread {thread_id!r} is being run by another process ({where}); "
-        f"waited{waited} without getting its run lock. Retry when that run "
-        "ends, pass thread_lock='wait' (and thread_lock_timeout) to the "
-        "saver to wait for it, or use another thread_id."
-        if waited
-        else f"thread {thread_id!r} is being run by another process ({where}). "
-        "Retry when that run ends, pass thread_lock='wait' to the saver to "
-        "wait for it, or use another thread_id.",
+        f"{running}; waited for {timeout:g} s without getting its run lock. "
+        "Retry when that run ends, raise thread_lock_timeout (None waits as "
+        "long as it takes), or use another thread_id.",
         thread_id=thread_id,
     )
 
