@@ -111,8 +111,7 @@ def _busy(thread_id: str, where: str, timeout: float | None) -> ThreadBusyError:
     if timeout is None:
         advice = "pass thread_lock='wait' to the saver to wait for it"
         return ThreadBusyError(
-            f"{running}. Retry when that run ends, {advice}, or use another "
-            "thread_id.",
+            f"{running}. Retry when that run ends, {advice}, or use another thread_id.",
             thread_id=thread_id,
         )
     return ThreadBusyError(
