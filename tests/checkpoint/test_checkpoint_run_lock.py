@@ -37,6 +37,7 @@ from stategraph.errors import ThreadBusyError
 from stategraph.graph import END, START, StateGraph
 
 TIMEOUT = 60.0
+AUTOCOMMIT = {"autocommit": True}
 
 
 class State(TypedDict):
@@ -358,3 +359,46 @@ def test_options_are_validated_and_memory_databases_take_no_lock(
         graph = build("F").compile(checkpointer=saver)
         graph.invoke({"log": []}, {"configurable": {"thread_id": "t"}})
     assert len(list((tmp_path / "file.db.locks").iterdir())) == 1
+
+
+def run_on_pool(dsn: str, api: str, mode: Any) -> Any:
+    """Invoke on thread ``t`` through a saver over a pool of one connection."""
+    config = {"configurable": {"thread_id": "t"}}
+    if api == "sync":
+        from psycopg_pool import ConnectionPool
+
+        from stategraph.checkpoint.postgres import PostgresSaver
+
+        with ConnectionPool(dsn, min_size=1, max_size=1, kwargs=AUTOCOMMIT) as pool:
+            saver = PostgresSaver(pool, thread_lock=mode)
+            return build("P").compile(checkpointer=saver).invoke({"log": []}, config)
+
+    async def main() -> Any:
+        from psycopg_pool import AsyncConnectionPool
+
+        from stategraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+        pool = AsyncConnectionPool(dsn, min_size=1, max_size=1, kwargs=AUTOCOMMIT)
+        async with pool:
+            saver = AsyncPostgresSaver(pool, thread_lock=mode)
+            graph = build("P").compile(checkpointer=saver)
+            return await graph.ainvoke({"log": []}, config)
+
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+def test_a_pooled_saver_locks_without_taking_a_pool_slot(
+    api: str, schemas: Callable[[], str], children: Callable[..., Child]
+) -> None:
+    dsn = schemas()
+    with open_saver("postgres", dsn) as saver:
+        saver.setup()
+    first = holder(children, "postgres", dsn, api)
+    with pytest.raises(ThreadBusyError, match=r"^thread 't' is being run by another"):
+        run_on_pool(dsn, api, "raise")
+    first.release()
+    assert first.next_marker() == "A:done"
+    # One pooled connection is enough: the lock is held on another one.
+    out = run_on_pool(dsn, api, "raise")
+    assert out["log"] == ["A:one", "A:two", "P:one", "P:two"]

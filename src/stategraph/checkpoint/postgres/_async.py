@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import weakref
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, cast
 
 import psycopg
 from psycopg import AsyncConnection, AsyncPipeline, Capabilities
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row, tuple_row
 
 from stategraph._config import RunnableConfig
@@ -165,6 +167,10 @@ class AsyncPostgresSaver(AsyncBridge):
         self.conn = conn
         self.pipe = pipe
         self.lock = asyncio.Lock()
+        # With a pool, run locks live on a connection of their own (see
+        # ``_take_run_lock``), opened on first use.
+        self._lock_conn: AsyncConnection[Any] | None = None
+        self._lock_guard = asyncio.Lock()
         self.supports_pipeline = Capabilities().has_pipeline()
 
     @classmethod
@@ -471,22 +477,33 @@ class AsyncPostgresSaver(AsyncBridge):
             yield
 
     async def _take_run_lock(self, keys: tuple[int, int]) -> Any:
-        # The token: (connection holding the lock or None for the saver's
-        # own, keys); None when another session has it.
+        # The token: (connection holding the lock, keys); None when another
+        # session has it. A single connection holds its saver's locks. A
+        # pool's saver holds them on one extra connection (not a pooled one,
+        # which a run would keep from its own writes: a pool of N would
+        # stall with N runs): a try-lock never waits, so all the saver's
+        # runs share it.
         if not self._pooled:
             rows = await self._fetch((_base.RUN_TRY_LOCK_SQL, keys))
             return (None, keys) if rows[0][0] else None
-        pool = cast("AsyncConnectionPool[AsyncConnection[Any]]", self.conn)
-        conn = await pool.getconn()
-        try:
-            taken = await self._lock_statement(conn, _base.RUN_TRY_LOCK_SQL, keys)
-        except BaseException:
-            await pool.putconn(conn)
-            raise
-        if taken:
-            return (conn, keys)
-        await pool.putconn(conn)
-        return None
+        conn = await self._lock_connection()
+        taken = await self._lock_statement(conn, _base.RUN_TRY_LOCK_SQL, keys)
+        return (conn, keys) if taken else None
+
+    async def _lock_connection(self) -> AsyncConnection[Any]:
+        async with self._lock_guard:
+            conn = self._lock_conn
+            if conn is None or conn.closed or conn.broken:
+                # Connect as the pool's connections do (its conninfo may be
+                # a callable): the parameters one of them used.
+                async with self._connection() as pooled:
+                    info = pooled.info
+                    dsn = make_conninfo(info.dsn, password=info.password)
+                conn = await AsyncConnection.connect(dsn, autocommit=True)
+                # Closed with the saver (or at exit), without waiting.
+                weakref.finalize(self, conn.pgconn.finish)
+                self._lock_conn = conn
+            return conn
 
     async def _release_run_lock(self, token: Any) -> None:
         conn, keys = token
@@ -497,10 +514,6 @@ class AsyncPostgresSaver(AsyncBridge):
                 await self._lock_statement(conn, _base.RUN_UNLOCK_SQL, keys)
         except psycopg.Error:
             pass  # a broken session holds no lock: the server dropped it
-        finally:
-            if conn is not None:
-                pool = cast("AsyncConnectionPool[AsyncConnection[Any]]", self.conn)
-                await pool.putconn(conn)
 
     @staticmethod
     async def _lock_statement(

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import sys
 import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, cast
 
 import psycopg
 from psycopg import Capabilities, Connection, Pipeline
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row, tuple_row
 
 from stategraph._config import RunnableConfig
@@ -156,6 +158,10 @@ class PostgresSaver(BasePostgresSaver):
         self.conn = conn
         self.pipe = pipe
         self.lock = threading.Lock()
+        # With a pool, run locks live on a connection of their own (see
+        # ``_take_run_lock``), opened on first use.
+        self._lock_conn: Connection[Any] | None = None
+        self._lock_guard = threading.Lock()
         self.supports_pipeline = Capabilities().has_pipeline()
 
     @classmethod
@@ -457,22 +463,33 @@ class PostgresSaver(BasePostgresSaver):
             yield
 
     def _take_run_lock(self, keys: tuple[int, int]) -> Any:
-        # The token: (connection holding the lock or None for the saver's
-        # own, keys); None when another session has it.
+        # The token: (connection holding the lock, keys); None when another
+        # session has it. A single connection holds its saver's locks. A
+        # pool's saver holds them on one extra connection (not a pooled one,
+        # which a run would keep from its own writes: a pool of N would
+        # stall with N runs): a try-lock never waits, so all the saver's
+        # runs share it.
         if not self._pooled:
             rows = self._fetch((_base.RUN_TRY_LOCK_SQL, keys))
             return (None, keys) if rows[0][0] else None
-        pool = cast("ConnectionPool[Connection[Any]]", self.conn)
-        conn = pool.getconn()
-        try:
-            taken = self._lock_statement(conn, _base.RUN_TRY_LOCK_SQL, keys)
-        except BaseException:
-            pool.putconn(conn)
-            raise
-        if taken:
-            return (conn, keys)
-        pool.putconn(conn)
-        return None
+        conn = self._lock_connection()
+        taken = self._lock_statement(conn, _base.RUN_TRY_LOCK_SQL, keys)
+        return (conn, keys) if taken else None
+
+    def _lock_connection(self) -> Connection[Any]:
+        with self._lock_guard:
+            conn = self._lock_conn
+            if conn is None or conn.closed or conn.broken:
+                # Connect as the pool's connections do (its conninfo may be
+                # a callable): the parameters one of them used.
+                with self._connection() as pooled:
+                    info = pooled.info
+                    dsn = make_conninfo(info.dsn, password=info.password)
+                conn = Connection.connect(dsn, autocommit=True)
+                # Closed with the saver (or at exit), without waiting.
+                weakref.finalize(self, conn.pgconn.finish)
+                self._lock_conn = conn
+            return conn
 
     def _release_run_lock(self, token: Any) -> None:
         conn, keys = token
@@ -483,10 +500,6 @@ class PostgresSaver(BasePostgresSaver):
                 self._lock_statement(conn, _base.RUN_UNLOCK_SQL, keys)
         except psycopg.Error:
             pass  # a broken session holds no lock: the server dropped it
-        finally:
-            if conn is not None:
-                pool = cast("ConnectionPool[Connection[Any]]", self.conn)
-                pool.putconn(conn)
 
     @staticmethod
     def _lock_statement(conn: Connection[Any], sql: str, keys: tuple[int, int]) -> bool:
