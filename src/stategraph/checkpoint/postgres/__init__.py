@@ -13,8 +13,8 @@ imports ``psycopg_pool``.
 
 One process runs a thread at a time: a root run (not a subgraph, not a
 state read or update) holds a session-level advisory lock on the thread
-from start to end, on the saver's connection (with a pool, on a connection
-taken for the run), which the server drops when that session ends, so a
+from start to end, on the saver's connection (with a pool, on one extra
+connection the saver opens), which the server drops when that session ends, so a
 killed process never blocks a thread. A run in another process waits for
 it (``thread_lock="wait"``, default; ``thread_lock_timeout=S`` raises
 ``stategraph.errors.ThreadBusyError`` after ``S`` seconds), fails at once

@@ -104,9 +104,10 @@ class PostgresSaver(BasePostgresSaver):
             ends, ``"raise"`` ``ThreadBusyError`` at once, or ``"off"`` (run
             anyway, as LangGraph does: the runs' checkpoints interleave).
             The lock is a session-level advisory lock, held by the saver's
-            connection (with a pool: by a connection taken from it for the
-            run) and dropped by the server when that session ends, so a
-            killed process never blocks a thread. Runs of one process share
+            connection (with a pool: by one extra connection the saver
+            opens on first use, outside the pool) and dropped by the server
+            when that session ends, so a killed process never blocks a
+            thread. Runs of one process share
             it and never wait for each other.
         thread_lock_timeout: Seconds ``"wait"`` waits before raising
             ``ThreadBusyError``; ``None`` (default) waits as long as it takes.
