@@ -402,3 +402,23 @@ def test_a_pooled_saver_locks_without_taking_a_pool_slot(
     # One pooled connection is enough: the lock is held on another one.
     out = run_on_pool(dsn, api, "raise")
     assert out["log"] == ["A:one", "A:two", "P:one", "P:two"]
+
+
+def test_sync_runs_on_an_asyncio_saver_take_the_lock_too(
+    target: tuple[str, str], children: Callable[..., Child]
+) -> None:
+    backend, where = target
+    config = {"configurable": {"thread_id": "t"}}
+    first = holder(children, backend, where, "async")
+
+    async def main(mode: str) -> Any:
+        async with open_async_saver(backend, where, thread_lock=mode) as saver:
+            graph = build("W").compile(checkpointer=saver)
+            # A sync run in a worker thread: the saver's blocking API.
+            return await asyncio.to_thread(graph.invoke, {"log": []}, config)
+
+    with pytest.raises(ThreadBusyError, match=r"^thread 't' is being run by another"):
+        asyncio.run(main("raise"))
+    first.release()
+    assert first.next_marker() == "A:done"
+    assert asyncio.run(main("raise"))["log"] == ["A:one", "A:two", "W:one", "W:two"]
