@@ -96,7 +96,22 @@ async def perform(effect: Any, saver: Any, cache: Any) -> Any:
 async def drive(
     gen: Generator[Any, Any, Any], loop: Any, chunks: deque[Any] | None
 ) -> AsyncGenerator[Any, None]:
-    """Run ``gen`` to the end, yielding stream chunks as they are produced."""
+    """Run ``gen`` to the end, yielding stream chunks as they are produced.
+
+    A root run holds its thread's run lock throughout (savers with one):
+    one process at a time runs a thread.
+    """
+    lock = run_lock_for(
+        loop.checkpointer, loop.config, loop.is_nested, asynchronous=True
+    )
+    async with lock, aclosing(_run(gen, loop, chunks)) as stream:
+        async for chunk in stream:
+            yield chunk
+
+
+async def _run(
+    gen: Generator[Any, Any, Any], loop: Any, chunks: deque[Any] | None
+) -> AsyncGenerator[Any, None]:
     saver = loop.checkpointer
     cache = loop.run.cache
     # An asyncio saver's sync methods wait for this loop; a sync node run
@@ -107,21 +122,19 @@ async def drive(
     if saver is not None:
         loop.saves_steps = saves_steps(saver, asynchronous=True)
         loop.defers_flush = loop.saves_steps and hasattr(saver, "aflush_steps")
-    # One process at a time runs a thread (savers with a run lock).
-    async with run_lock_for(saver, loop.config, loop.is_nested, asynchronous=True):
-        try:
-            async with aclosing(_traced(gen, loop, chunks, saver, cache)) as stream:
-                async for chunk in stream:
-                    yield chunk
-        finally:
-            # The call closures refer to the loop: dropping them lets a
-            # finished run be freed at once, not by the cycle collector.
-            loop.call_impl = None
-            # A stream closed before the step's checkpoint was saved.
-            for effect in loop.flush_held():
-                await perform(effect, saver, None)
-            for effect in loop.make_durable():
-                await perform(effect, saver, None)
+    try:
+        async with aclosing(_traced(gen, loop, chunks, saver, cache)) as stream:
+            async for chunk in stream:
+                yield chunk
+    finally:
+        # The call closures refer to the loop: dropping them lets a finished
+        # run be freed at once, not by the cycle collector (as in LangGraph).
+        loop.call_impl = None
+        # A stream closed before the step's checkpoint was saved.
+        for effect in loop.flush_held():
+            await perform(effect, saver, None)
+        for effect in loop.make_durable():
+            await perform(effect, saver, None)
 
 
 async def _traced(

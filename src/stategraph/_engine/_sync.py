@@ -95,7 +95,21 @@ def perform(effect: Any, saver: Any, cache: Any) -> Any:
 def drive(
     gen: Generator[Any, Any, Any], loop: Any, chunks: deque[Any] | None
 ) -> Iterator[Any]:
-    """Run ``gen`` to the end, yielding stream chunks as they are produced."""
+    """Run ``gen`` to the end, yielding stream chunks as they are produced.
+
+    A root run holds its thread's run lock throughout (savers with one):
+    one process at a time runs a thread.
+    """
+    saver = loop.checkpointer if loop is not None else None
+    config = loop.config if loop is not None else {}
+    nested = loop is None or loop.is_nested
+    with run_lock_for(saver, config, nested, asynchronous=False):
+        yield from _run(gen, loop, chunks)
+
+
+def _run(
+    gen: Generator[Any, Any, Any], loop: Any, chunks: deque[Any] | None
+) -> Iterator[Any]:
     saver = loop.checkpointer if loop is not None else None
     cache = loop.run.cache if loop is not None else None
     if loop is not None:
@@ -104,19 +118,17 @@ def drive(
         if saver is not None:
             loop.saves_steps = saves_steps(saver, asynchronous=False)
             loop.defers_flush = loop.saves_steps and hasattr(saver, "flush_steps")
-        # One process at a time runs a thread (savers with a run lock).
-        with run_lock_for(saver, loop.config, loop.is_nested, asynchronous=False):
-            try:
-                yield from _traced(gen, loop, chunks, saver, cache)
-            finally:
-                # The call closures refer to the loop: dropping them lets a
-                # finished run be freed at once, not by the cycle collector.
-                loop.call_impl = None
-                # A stream closed before the step's checkpoint was saved.
-                for effect in loop.flush_held():
-                    perform(effect, saver, None)
-                for effect in loop.make_durable():
-                    perform(effect, saver, None)
+        try:
+            yield from _traced(gen, loop, chunks, saver, cache)
+        finally:
+            # The call closures refer to the loop: dropping them lets a
+            # finished run be freed at once, not by the cycle collector.
+            loop.call_impl = None
+            # A stream closed before the step's checkpoint was saved.
+            for effect in loop.flush_held():
+                perform(effect, saver, None)
+            for effect in loop.make_durable():
+                perform(effect, saver, None)
         return
     yield from _drive(gen, loop, chunks, saver, cache)
 
