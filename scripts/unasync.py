@@ -101,6 +101,8 @@ SAVER_METHODS = {
         "copy_thread",
         "prune",
         "storage_size",
+        "run_lock",
+        "hold",
     )
 }
 

@@ -19,6 +19,8 @@ Hierarchy::
     └── InvalidNamespaceError         a store namespace breaks the naming rules
     RecursionError
     └── GraphRecursionError           recursion_limit supersteps reached
+    RuntimeError
+    └── ThreadBusyError               another process is running the thread
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ __all__ = (
     "ParentCommand",
     "EmptyInputError",
     "TaskNotFound",
+    "ThreadBusyError",
     "UnknownInterruptError",
     "create_error_message",
     "is_invalid_resume",
@@ -173,6 +176,24 @@ class InvalidNamespaceError(ValueError):
 
 class TaskNotFound(Exception):
     """Raised when a distributed executor cannot find a task it was given."""
+
+
+class ThreadBusyError(RuntimeError):
+    """Raised when a run cannot take its thread's run lock.
+
+    Savers with a run lock (the SQLite and PostgreSQL ones) let one process
+    at a time run a given thread. With ``thread_lock="raise"`` a run whose
+    thread another process is running fails at once; with ``"wait"`` and a
+    ``thread_lock_timeout`` it fails once the timeout has passed. Retry
+    later, wait (``thread_lock="wait"``) or use another thread id.
+
+    Attributes:
+        thread_id: The thread that was busy.
+    """
+
+    def __init__(self, message: str, *, thread_id: str) -> None:
+        super().__init__(message)
+        self.thread_id = thread_id
 
 
 class UnknownInterruptError(Exception):

@@ -42,6 +42,7 @@ from stategraph._engine._runner import (
 )
 from stategraph._engine._task import Task
 from stategraph._internal._queue import Wakeup
+from stategraph.checkpoint.base._runlock import run_lock_for
 from stategraph.checkpoint.base._step import saves_steps
 from stategraph.errors import GraphBubbleUp, ParentCommand
 
@@ -96,7 +97,22 @@ async def perform(effect: Any, saver: Any, cache: Any) -> Any:
 async def drive(
     gen: Generator[Any, Any, Any], loop: Any, chunks: deque[Any] | None
 ) -> AsyncGenerator[Any, None]:
-    """Run ``gen`` to the end, yielding stream chunks as they are produced."""
+    """Run ``gen`` to the end, yielding stream chunks as they are produced.
+
+    A root run holds its thread's run lock throughout (savers with one):
+    one process at a time runs a thread.
+    """
+    lock = run_lock_for(
+        loop.checkpointer, loop.config, loop.is_nested, asynchronous=True
+    )
+    async with lock, aclosing(_run(gen, loop, chunks)) as stream:
+        async for chunk in stream:
+            yield chunk
+
+
+async def _run(
+    gen: Generator[Any, Any, Any], loop: Any, chunks: deque[Any] | None
+) -> AsyncGenerator[Any, None]:
     saver = loop.checkpointer
     cache = loop.run.cache
     # An asyncio saver's sync methods wait for this loop; a sync node run

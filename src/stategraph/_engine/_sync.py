@@ -41,6 +41,7 @@ from stategraph._engine._runner import (
     run_sync_body,
 )
 from stategraph._engine._task import Task
+from stategraph.checkpoint.base._runlock import run_lock_for
 from stategraph.checkpoint.base._step import saves_steps
 from stategraph.errors import GraphBubbleUp, ParentCommand
 
@@ -95,7 +96,21 @@ def perform(effect: Any, saver: Any, cache: Any) -> Any:
 def drive(
     gen: Generator[Any, Any, Any], loop: Any, chunks: deque[Any] | None
 ) -> Iterator[Any]:
-    """Run ``gen`` to the end, yielding stream chunks as they are produced."""
+    """Run ``gen`` to the end, yielding stream chunks as they are produced.
+
+    A root run holds its thread's run lock throughout (savers with one):
+    one process at a time runs a thread.
+    """
+    saver = loop.checkpointer if loop is not None else None
+    config = loop.config if loop is not None else {}
+    nested = loop is None or loop.is_nested
+    with run_lock_for(saver, config, nested, asynchronous=False):
+        yield from _run(gen, loop, chunks)
+
+
+def _run(
+    gen: Generator[Any, Any, Any], loop: Any, chunks: deque[Any] | None
+) -> Iterator[Any]:
     saver = loop.checkpointer if loop is not None else None
     cache = loop.run.cache if loop is not None else None
     if loop is not None:

@@ -12,7 +12,8 @@ where LangGraph's would wait forever.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, contextmanager
 from typing import Any, ClassVar, TypeVar
 
 from stategraph._config import RunnableConfig
@@ -67,6 +68,26 @@ class LoopBoundSaver(BaseCheckpointSaver[V]):
                 "saver for sync code."
             )
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def arun_lock(self, thread_id: str) -> AbstractAsyncContextManager[None]:
+        raise NotImplementedError  # pragma: no cover - the saver defines it
+
+    @contextmanager
+    def run_lock(self, thread_id: str) -> Iterator[None]:
+        """Blocking ``arun_lock``, entered and left on the saver's loop.
+
+        Lets a sync run in another thread (``graph.invoke`` in a worker
+        thread) hold the thread's run lock, as an asyncio run does.
+        """
+        lock = self.arun_lock(thread_id)
+        self._on_loop(lock.__aenter__())
+        try:
+            yield
+        except BaseException as exc:
+            if not self._on_loop(lock.__aexit__(type(exc), exc, exc.__traceback__)):
+                raise
+        else:
+            self._on_loop(lock.__aexit__(None, None, None))
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         """Blocking ``aget_tuple``, for threads other than the loop's."""

@@ -102,7 +102,9 @@ async def setup_postgres(
     stack.push_async_callback(pool.close)
     storage = PostgresStorage(pool)
     await storage.setup()
-    saver = AsyncPostgresSaver(pool)
+    # The run queue already runs one run per thread across processes: a
+    # run lock would only hold a pooled connection per run.
+    saver = AsyncPostgresSaver(pool, thread_lock="off")
     await saver.setup()
     store = AsyncPostgresStore(
         pool,

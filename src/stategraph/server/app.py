@@ -119,8 +119,9 @@ async def _open_saver(
     if config.sqlite_path is not None:
         from stategraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
+        # The run queue already runs one run per thread: no run lock.
         return await stack.enter_async_context(
-            AsyncSqliteSaver.from_conn_string(config.sqlite_path)
+            AsyncSqliteSaver.from_conn_string(config.sqlite_path, thread_lock="off")
         )
     return None
 

@@ -11,6 +11,17 @@ commit, as LangGraph's saver) says so: see ``PostgresSaver``. The async saver
 lives in ``stategraph.checkpoint.postgres.aio``; importing this module never
 imports ``psycopg_pool``.
 
+One process runs a thread at a time: a root run (not a subgraph, not a
+state read or update) holds a session-level advisory lock on the thread
+from start to end, on the saver's connection (with a pool, on one extra
+connection the saver opens), which the server drops when that session ends, so a
+killed process never blocks a thread. A run in another process waits for
+it (``thread_lock="wait"``, default; ``thread_lock_timeout=S`` raises
+``stategraph.errors.ThreadBusyError`` after ``S`` seconds), fails at once
+(``"raise"``) or runs anyway as with LangGraph (``"off"``). Runs of one
+process share the lock. Every write also takes a transaction-level lock on
+its thread, so writers never interleave inside a checkpoint.
+
 Example:
     >>> from stategraph.checkpoint.postgres import PostgresSaver
     >>> with PostgresSaver.from_conn_string("postgresql://...") as saver:

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import weakref
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, cast
 
+import psycopg
 from psycopg import AsyncConnection, AsyncPipeline, Capabilities
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row, tuple_row
 
 from stategraph._config import RunnableConfig
@@ -29,7 +32,9 @@ from stategraph.checkpoint.base import (
     CheckpointTuple,
     DeltaChannelHistory,
     SerializerProtocol,
+    _runlock,
 )
+from stategraph.checkpoint.base._runlock import ThreadLock
 from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.postgres import _base
 from stategraph.checkpoint.postgres._bridge import AsyncBridge
@@ -102,6 +107,19 @@ class AsyncPostgresSaver(AsyncBridge):
             value at least every ``splice_every`` versions; reads and
             maintenance are unchanged. LangGraph cannot read spliced rows:
             pass ``0`` to store every value in full, as LangGraph does.
+        thread_lock: What a root run (``invoke``, ``stream``...; not a
+            subgraph, not a state read or update) does when another process
+            is running its thread: ``"wait"`` (default) until that run
+            ends, ``"raise"`` ``ThreadBusyError`` at once, or ``"off"`` (run
+            anyway, as LangGraph does: the runs' checkpoints interleave).
+            The lock is a session-level advisory lock, held by the saver's
+            connection (with a pool: by one extra connection the saver
+            opens on first use, outside the pool) and dropped by the server
+            when that session ends, so a killed process never blocks a
+            thread. Runs of one process share
+            it and never wait for each other.
+        thread_lock_timeout: Seconds ``"wait"`` waits before raising
+            ``ThreadBusyError``; ``None`` (default) waits as long as it takes.
 
     Raises:
         TypeError: If ``conn`` is neither a connection nor a pool.
@@ -125,12 +143,16 @@ class AsyncPostgresSaver(AsyncBridge):
         keep_last: int | None = None,
         synchronous: str = "FULL",
         splice_every: int = SPLICE_EVERY,
+        thread_lock: ThreadLock = "wait",
+        thread_lock_timeout: float | None = None,
     ) -> None:
         super().__init__(
             serde=serde,
             keep_last=keep_last,
             synchronous=synchronous,
             splice_every=splice_every,
+            thread_lock=thread_lock,
+            thread_lock_timeout=thread_lock_timeout,
         )
         self._pooled = _is_pool(conn)
         if not self._pooled and not isinstance(conn, AsyncConnection):
@@ -146,6 +168,10 @@ class AsyncPostgresSaver(AsyncBridge):
         self.conn = conn
         self.pipe = pipe
         self.lock = asyncio.Lock()
+        # With a pool, run locks live on a connection of their own (see
+        # ``_take_run_lock``), opened on first use.
+        self._lock_conn: AsyncConnection[Any] | None = None
+        self._lock_guard = asyncio.Lock()
         self.supports_pipeline = Capabilities().has_pipeline()
 
     @classmethod
@@ -159,6 +185,8 @@ class AsyncPostgresSaver(AsyncBridge):
         keep_last: int | None = None,
         synchronous: str = "FULL",
         splice_every: int = SPLICE_EVERY,
+        thread_lock: ThreadLock = "wait",
+        thread_lock_timeout: float | None = None,
     ) -> AsyncIterator[Self]:
         """Open a connection (autocommit, dict rows) and yield a saver using it.
 
@@ -169,6 +197,8 @@ class AsyncPostgresSaver(AsyncBridge):
             keep_last: Retention, see the class docstring.
             synchronous: Commit durability, see the class docstring.
             splice_every: Storage of list values, see the class docstring.
+            thread_lock: Run lock policy, see the class docstring.
+            thread_lock_timeout: Longest wait for the run lock, in seconds.
 
         Yields:
             The saver; the connection closes when the block exits.
@@ -176,6 +206,8 @@ class AsyncPostgresSaver(AsyncBridge):
         extra: dict[str, Any] = {
             "synchronous": synchronous,
             "splice_every": splice_every,
+            "thread_lock": thread_lock,
+            "thread_lock_timeout": thread_lock_timeout,
         }
         if keep_last is not None:
             extra["keep_last"] = keep_last
@@ -423,6 +455,78 @@ class AsyncPostgresSaver(AsyncBridge):
         await self._write(statements)
 
     # -- I/O -----------------------------------------------------------------
+
+    @asynccontextmanager
+    async def arun_lock(self, thread_id: str) -> AsyncIterator[None]:
+        """Hold the run lock of a thread for the block (the engine's hook).
+
+        The engine enters it around each root run; see ``thread_lock``.
+
+        Raises:
+            ThreadBusyError: When another process runs the thread and the
+                policy is ``"raise"`` or its timeout passed.
+        """
+        if self.thread_lock == "off":
+            yield
+            return
+        if self._run_scope is None:
+            self._run_scope = tuple((await self._fetch((self._RUN_SCOPE_SQL, ())))[0])
+        lock, keys = self._run_lock(thread_id)
+        async with _runlock.ahold(
+            lock, lambda: self._take_run_lock(keys), self._release_run_lock
+        ):
+            yield
+
+    async def _take_run_lock(self, keys: tuple[int, int]) -> Any:
+        # The token: (connection holding the lock, keys); None when another
+        # session has it. A single connection holds its saver's locks. A
+        # pool's saver holds them on one extra connection (not a pooled one,
+        # which a run would keep from its own writes: a pool of N would
+        # stall with N runs): a try-lock never waits, so all the saver's
+        # runs share it.
+        if not self._pooled:
+            rows = await self._fetch((_base.RUN_TRY_LOCK_SQL, keys))
+            return (None, keys) if rows[0][0] else None
+        conn = await self._lock_connection()
+        taken = await self._lock_statement(conn, _base.RUN_TRY_LOCK_SQL, keys)
+        return (conn, keys) if taken else None
+
+    async def _lock_connection(self) -> AsyncConnection[Any]:
+        async with self._lock_guard:
+            conn = self._lock_conn
+            if conn is None or conn.closed or conn.broken:
+                # Connect as the pool's connections do (its conninfo may be
+                # a callable): the parameters one of them used.
+                async with self._connection() as pooled:
+                    info = pooled.info
+                    dsn = make_conninfo(info.dsn, password=info.password)
+                conn = await AsyncConnection.connect(dsn, autocommit=True)
+                # Closed with the saver (or at exit), without waiting.
+                weakref.finalize(self, conn.pgconn.finish)
+                self._lock_conn = conn
+            return conn
+
+    async def _release_run_lock(self, token: Any) -> None:
+        conn, keys = token
+        try:
+            if conn is None:
+                await self._fetch((_base.RUN_UNLOCK_SQL, keys))
+            else:
+                await self._lock_statement(conn, _base.RUN_UNLOCK_SQL, keys)
+        except psycopg.Error:
+            pass  # a broken session holds no lock: the server dropped it
+
+    @staticmethod
+    async def _lock_statement(
+        conn: AsyncConnection[Any], sql: str, keys: tuple[int, int]
+    ) -> bool:
+        async with (
+            _transaction(conn, False),
+            conn.cursor(row_factory=tuple_row) as cur,
+        ):
+            await cur.execute(sql, keys)
+            row = await cur.fetchone()
+        return bool(row and row[0])
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[AsyncConnection[Any]]:

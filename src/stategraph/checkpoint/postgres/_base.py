@@ -13,13 +13,17 @@ one row per thread, namespace, channel and version, written once) and
 
 Writers of a thread serialize on a transaction-level advisory lock keyed by
 ``(THREAD_LOCK_CLASS, hashtext(thread_id))``; ``setup`` serializes on
-``(SETUP_LOCK_CLASS, 0)``.
+``(SETUP_LOCK_CLASS, 0)``. A root run holds the session-level advisory
+lock ``run_lock_keys(schema, thread_id)`` on one connection from its start
+to its end (the ``thread_lock`` option), so two processes never run one
+thread at once.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -46,8 +50,28 @@ THREAD_LOCK_CLASS = 0x5347_5450
 ``hashtext`` of the thread id."""
 SETUP_LOCK_CLASS = 0x5347_5355
 """First key of the advisory lock ``setup`` holds while migrating (``'SGSU'``)."""
+RUN_TRY_LOCK_SQL = "SELECT pg_try_advisory_lock(%s, %s)"
+RUN_UNLOCK_SQL = "SELECT pg_advisory_unlock(%s, %s)"
+RUN_SCOPE_SQL = """SELECT current_database(), current_schema(),
+ host(inet_server_addr()), inet_server_port()"""
+"""Names the saver's tables: the run lock of a thread is per schema."""
 INLINE_STR_MAX = 256
 """Longest string value kept inline in the checkpoint row instead of a blob."""
+
+
+def _int4(text: str) -> int:
+    value = zlib.crc32(text.encode())
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def run_lock_keys(schema: str, thread_id: str) -> tuple[int, int]:
+    """The two ``int4`` keys of a thread's run lock (same in every process).
+
+    The first is a checksum of ``"sg_run:" + schema`` (tables in another
+    schema are another thread), the second one of the thread id.
+    """
+    return _int4("sg_run:" + schema), _int4(thread_id)
+
 
 _LOCK = f"pg_advisory_xact_lock({THREAD_LOCK_CLASS}, k)"
 _LOCK_MANY = f"""SELECT {_LOCK} FROM (SELECT DISTINCT hashtext(t) AS k

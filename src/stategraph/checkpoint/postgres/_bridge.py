@@ -16,6 +16,7 @@ from stategraph._config import RunnableConfig
 from stategraph.checkpoint._bridge import LoopBoundSaver
 from stategraph.checkpoint._splice import SPLICE_EVERY
 from stategraph.checkpoint.base import CheckpointTuple, SerializerProtocol
+from stategraph.checkpoint.base._runlock import ThreadLock
 from stategraph.checkpoint.postgres import _base
 from stategraph.checkpoint.postgres._saver import BasePostgresSaver
 
@@ -32,12 +33,16 @@ class AsyncBridge(LoopBoundSaver[str], BasePostgresSaver):
         keep_last: int | None = None,
         synchronous: str = "FULL",
         splice_every: int = SPLICE_EVERY,
+        thread_lock: ThreadLock = "wait",
+        thread_lock_timeout: float | None = None,
     ) -> None:
         super().__init__(
             serde=serde,
             keep_last=keep_last,
             synchronous=synchronous,
             splice_every=splice_every,
+            thread_lock=thread_lock,
+            thread_lock_timeout=thread_lock_timeout,
         )
         self.loop = asyncio.get_running_loop()
 

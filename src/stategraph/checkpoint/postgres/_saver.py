@@ -30,9 +30,11 @@ from stategraph.checkpoint.base import (
     CheckpointTuple,
     PendingWrite,
     SerializerProtocol,
+    _runlock,
     get_serializable_checkpoint_metadata,
 )
 from stategraph.checkpoint.base._records import next_version
+from stategraph.checkpoint.base._runlock import RunLock, ThreadLock
 from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.postgres._base import (
     MIGRATIONS,
@@ -41,6 +43,7 @@ from stategraph.checkpoint.postgres._base import (
     PUT_LOCK_ASYNC,
     PUT_WRITES,
     RETAIN,
+    RUN_SCOPE_SQL,
     STEP_WRITE_TYPES,
     STEP_WRITES,
     SYNCHRONOUS,
@@ -52,6 +55,7 @@ from stategraph.checkpoint.postgres._base import (
     inlinable,
     jsonb,
     rows_params,
+    run_lock_keys,
     values_sql,
 )
 from stategraph.checkpoint.serde.jsonplus import (
@@ -71,6 +75,10 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
             wait for the WAL flush (see ``PostgresSaver``).
         splice_every: Longest chain of list values stored as splices (see
             ``PostgresSaver``); ``0`` stores every value in full.
+        thread_lock: ``"wait"``, ``"raise"`` or ``"off"``: what a root run
+            does while another process runs its thread (see
+            ``PostgresSaver``).
+        thread_lock_timeout: Longest wait for the run lock, in seconds.
 
     Attributes:
         keep_last: The retention in force.
@@ -86,8 +94,14 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
         keep_last: int | None = None,
         synchronous: str = "FULL",
         splice_every: int = SPLICE_EVERY,
+        thread_lock: ThreadLock = "wait",
+        thread_lock_timeout: float | None = None,
     ) -> None:
         super().__init__(serde=serde)
+        _runlock.check_thread_lock(thread_lock, thread_lock_timeout)
+        self.thread_lock: ThreadLock = thread_lock
+        self.thread_lock_timeout = thread_lock_timeout
+        self._run_scope: tuple[Any, ...] | None = None
         if keep_last is not None and (type(keep_last) is not int or keep_last < 1):
             raise ValueError(f"keep_last must be a positive int, not {keep_last!r}")
         if synchronous not in SYNCHRONOUS:
@@ -97,6 +111,25 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
         self.keep_last = keep_last
         self.synchronous = synchronous
         self._splices = SpliceCache(splice_every)
+
+    _RUN_SCOPE_SQL = RUN_SCOPE_SQL
+
+    def _run_lock(self, thread_id: str) -> tuple[RunLock, tuple[int, int]]:
+        # Once ``_run_scope`` holds the row of ``RUN_SCOPE_SQL``: the lock
+        # (per process: server, database, schema, thread) and its keys.
+        scope = self._run_scope or ("", "", None, None)
+        database, schema, host, port = (str(part or "") for part in scope)
+        thread = str(thread_id)
+        keys = run_lock_keys(schema, thread)
+        where = f"advisory lock {keys} in database {database!r}"
+        lock = RunLock(
+            ("postgres", host, port, database, keys),
+            thread,
+            where,
+            self.thread_lock,
+            self.thread_lock_timeout,
+        )
+        return lock, keys
 
     # The engine may compute these versions itself (same format, no parsing).
     padded_versions = True

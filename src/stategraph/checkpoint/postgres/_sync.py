@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import sys
 import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, cast
 
+import psycopg
 from psycopg import Capabilities, Connection, Pipeline
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row, tuple_row
 
 from stategraph._config import RunnableConfig
@@ -22,7 +25,9 @@ from stategraph.checkpoint.base import (
     CheckpointTuple,
     DeltaChannelHistory,
     SerializerProtocol,
+    _runlock,
 )
+from stategraph.checkpoint.base._runlock import ThreadLock
 from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.postgres import _base
 from stategraph.checkpoint.postgres._delta import delta_history_plan
@@ -93,6 +98,19 @@ class PostgresSaver(BasePostgresSaver):
             value at least every ``splice_every`` versions; reads and
             maintenance are unchanged. LangGraph cannot read spliced rows:
             pass ``0`` to store every value in full, as LangGraph does.
+        thread_lock: What a root run (``invoke``, ``stream``...; not a
+            subgraph, not a state read or update) does when another process
+            is running its thread: ``"wait"`` (default) until that run
+            ends, ``"raise"`` ``ThreadBusyError`` at once, or ``"off"`` (run
+            anyway, as LangGraph does: the runs' checkpoints interleave).
+            The lock is a session-level advisory lock, held by the saver's
+            connection (with a pool: by one extra connection the saver
+            opens on first use, outside the pool) and dropped by the server
+            when that session ends, so a killed process never blocks a
+            thread. Runs of one process share
+            it and never wait for each other.
+        thread_lock_timeout: Seconds ``"wait"`` waits before raising
+            ``ThreadBusyError``; ``None`` (default) waits as long as it takes.
 
     Raises:
         TypeError: If ``conn`` is neither a connection nor a pool.
@@ -116,12 +134,16 @@ class PostgresSaver(BasePostgresSaver):
         keep_last: int | None = None,
         synchronous: str = "FULL",
         splice_every: int = SPLICE_EVERY,
+        thread_lock: ThreadLock = "wait",
+        thread_lock_timeout: float | None = None,
     ) -> None:
         super().__init__(
             serde=serde,
             keep_last=keep_last,
             synchronous=synchronous,
             splice_every=splice_every,
+            thread_lock=thread_lock,
+            thread_lock_timeout=thread_lock_timeout,
         )
         self._pooled = _is_pool(conn)
         if not self._pooled and not isinstance(conn, Connection):
@@ -137,6 +159,10 @@ class PostgresSaver(BasePostgresSaver):
         self.conn = conn
         self.pipe = pipe
         self.lock = threading.Lock()
+        # With a pool, run locks live on a connection of their own (see
+        # ``_take_run_lock``), opened on first use.
+        self._lock_conn: Connection[Any] | None = None
+        self._lock_guard = threading.Lock()
         self.supports_pipeline = Capabilities().has_pipeline()
 
     @classmethod
@@ -150,6 +176,8 @@ class PostgresSaver(BasePostgresSaver):
         keep_last: int | None = None,
         synchronous: str = "FULL",
         splice_every: int = SPLICE_EVERY,
+        thread_lock: ThreadLock = "wait",
+        thread_lock_timeout: float | None = None,
     ) -> Iterator[Self]:
         """Open a connection (autocommit, dict rows) and yield a saver using it.
 
@@ -160,6 +188,8 @@ class PostgresSaver(BasePostgresSaver):
             keep_last: Retention, see the class docstring.
             synchronous: Commit durability, see the class docstring.
             splice_every: Storage of list values, see the class docstring.
+            thread_lock: Run lock policy, see the class docstring.
+            thread_lock_timeout: Longest wait for the run lock, in seconds.
 
         Yields:
             The saver; the connection closes when the block exits.
@@ -167,6 +197,8 @@ class PostgresSaver(BasePostgresSaver):
         extra: dict[str, Any] = {
             "synchronous": synchronous,
             "splice_every": splice_every,
+            "thread_lock": thread_lock,
+            "thread_lock_timeout": thread_lock_timeout,
         }
         if keep_last is not None:
             extra["keep_last"] = keep_last
@@ -409,6 +441,76 @@ class PostgresSaver(BasePostgresSaver):
         self._write(statements)
 
     # -- I/O -----------------------------------------------------------------
+
+    @contextmanager
+    def run_lock(self, thread_id: str) -> Iterator[None]:
+        """Hold the run lock of a thread for the block (the engine's hook).
+
+        The engine enters it around each root run; see ``thread_lock``.
+
+        Raises:
+            ThreadBusyError: When another process runs the thread and the
+                policy is ``"raise"`` or its timeout passed.
+        """
+        if self.thread_lock == "off":
+            yield
+            return
+        if self._run_scope is None:
+            self._run_scope = tuple((self._fetch((self._RUN_SCOPE_SQL, ())))[0])
+        lock, keys = self._run_lock(thread_id)
+        with _runlock.hold(
+            lock, lambda: self._take_run_lock(keys), self._release_run_lock
+        ):
+            yield
+
+    def _take_run_lock(self, keys: tuple[int, int]) -> Any:
+        # The token: (connection holding the lock, keys); None when another
+        # session has it. A single connection holds its saver's locks. A
+        # pool's saver holds them on one extra connection (not a pooled one,
+        # which a run would keep from its own writes: a pool of N would
+        # stall with N runs): a try-lock never waits, so all the saver's
+        # runs share it.
+        if not self._pooled:
+            rows = self._fetch((_base.RUN_TRY_LOCK_SQL, keys))
+            return (None, keys) if rows[0][0] else None
+        conn = self._lock_connection()
+        taken = self._lock_statement(conn, _base.RUN_TRY_LOCK_SQL, keys)
+        return (conn, keys) if taken else None
+
+    def _lock_connection(self) -> Connection[Any]:
+        with self._lock_guard:
+            conn = self._lock_conn
+            if conn is None or conn.closed or conn.broken:
+                # Connect as the pool's connections do (its conninfo may be
+                # a callable): the parameters one of them used.
+                with self._connection() as pooled:
+                    info = pooled.info
+                    dsn = make_conninfo(info.dsn, password=info.password)
+                conn = Connection.connect(dsn, autocommit=True)
+                # Closed with the saver (or at exit), without waiting.
+                weakref.finalize(self, conn.pgconn.finish)
+                self._lock_conn = conn
+            return conn
+
+    def _release_run_lock(self, token: Any) -> None:
+        conn, keys = token
+        try:
+            if conn is None:
+                self._fetch((_base.RUN_UNLOCK_SQL, keys))
+            else:
+                self._lock_statement(conn, _base.RUN_UNLOCK_SQL, keys)
+        except psycopg.Error:
+            pass  # a broken session holds no lock: the server dropped it
+
+    @staticmethod
+    def _lock_statement(conn: Connection[Any], sql: str, keys: tuple[int, int]) -> bool:
+        with (
+            _transaction(conn, False),
+            conn.cursor(row_factory=tuple_row) as cur,
+        ):
+            cur.execute(sql, keys)
+            row = cur.fetchone()
+        return bool(row and row[0])
 
     @contextmanager
     def _connection(self) -> Iterator[Connection[Any]]:

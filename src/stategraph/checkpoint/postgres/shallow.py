@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from psycopg import AsyncPipeline, Pipeline
 
     from stategraph.checkpoint.base import SerializerProtocol
+    from stategraph.checkpoint.base._runlock import ThreadLock
     from stategraph.checkpoint.postgres._async import Conn as AsyncConn
     from stategraph.checkpoint.postgres._sync import Conn
 
@@ -38,6 +39,8 @@ class ShallowPostgresSaver(PostgresSaver):
         conn: A ``psycopg.Connection`` or ``psycopg_pool.ConnectionPool``.
         pipe: The connection's pipeline, when it is in pipeline mode.
         serde: Serializer of channel values and writes.
+        thread_lock: Run lock policy, as for the regular saver.
+        thread_lock_timeout: Longest wait for the run lock, in seconds.
 
     Warns:
         DeprecationWarning: Always, as LangGraph's class does.
@@ -48,13 +51,23 @@ class ShallowPostgresSaver(PostgresSaver):
         conn: Conn,
         pipe: Pipeline | None = None,
         serde: SerializerProtocol | None = None,
+        *,
+        thread_lock: ThreadLock = "wait",
+        thread_lock_timeout: float | None = None,
     ) -> None:
         warnings.warn(
             _ADVICE.format("ShallowPostgresSaver", "PostgresSaver"),
             DeprecationWarning,
             stacklevel=2,
         )
-        super().__init__(conn, pipe, serde, keep_last=1)
+        super().__init__(
+            conn,
+            pipe,
+            serde,
+            keep_last=1,
+            thread_lock=thread_lock,
+            thread_lock_timeout=thread_lock_timeout,
+        )
 
 
 class AsyncShallowPostgresSaver(AsyncPostgresSaver):
@@ -64,6 +77,8 @@ class AsyncShallowPostgresSaver(AsyncPostgresSaver):
         conn: A ``psycopg.AsyncConnection`` or ``psycopg_pool.AsyncConnectionPool``.
         pipe: The connection's pipeline, when it is in pipeline mode.
         serde: Serializer of channel values and writes.
+        thread_lock: Run lock policy, as for the regular saver.
+        thread_lock_timeout: Longest wait for the run lock, in seconds.
 
     Warns:
         DeprecationWarning: Always, as LangGraph's class does.
@@ -74,10 +89,20 @@ class AsyncShallowPostgresSaver(AsyncPostgresSaver):
         conn: AsyncConn,
         pipe: AsyncPipeline | None = None,
         serde: SerializerProtocol | None = None,
+        *,
+        thread_lock: ThreadLock = "wait",
+        thread_lock_timeout: float | None = None,
     ) -> None:
         warnings.warn(
             _ADVICE.format("AsyncShallowPostgresSaver", "AsyncPostgresSaver"),
             DeprecationWarning,
             stacklevel=2,
         )
-        super().__init__(conn, pipe, serde, keep_last=1)
+        super().__init__(
+            conn,
+            pipe,
+            serde,
+            keep_last=1,
+            thread_lock=thread_lock,
+            thread_lock_timeout=thread_lock_timeout,
+        )

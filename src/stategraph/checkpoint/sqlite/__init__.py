@@ -20,13 +20,23 @@ bytes than LangGraph's saver. Options:
   process crashes including ``SIGKILL``; ``"FULL"`` also survives power loss
   at the cost of an fsync per commit.
 
-Concurrency (one writer per thread): every write is one ``BEGIN IMMEDIATE``
-transaction, so writers in other processes or connections queue (up to the
-connection's busy timeout) instead of interleaving, and every ``put`` is
-atomic: a checkpoint is stored with all its values or not at all, and
-readers never see half of one. Two processes running the *same* thread at
-once still each add their own checkpoints (the history forks, as it does
-with LangGraph); to rule that out, hold a lease::
+Concurrency (one writer per thread): a root run (``invoke``, ``stream``...;
+not subgraphs, not state reads or updates) holds its thread's run lock, a
+``flock`` on ``<db file>.locks/<hash of thread id>.lock`` that the OS drops
+when its process exits or is killed. A run in another process on that
+thread waits until it ends (``thread_lock="wait"``, the default; with
+``thread_lock_timeout=S`` it raises ``stategraph.errors.ThreadBusyError``
+after ``S`` seconds), fails at once (``"raise"``) or, with ``"off"``, runs
+anyway as with LangGraph (the histories interleave). Runs of one process
+share the lock, and in-memory databases take none::
+
+    saver = SqliteSaver(conn, thread_lock="raise", thread_lock_timeout=None)
+
+Every write is also one ``BEGIN IMMEDIATE`` transaction, so writers in
+other processes or connections queue (up to the connection's busy timeout)
+instead of interleaving, and every ``put`` is atomic: a checkpoint is
+stored with all its values or not at all, and readers never see half of
+one. A lease keeps other savers' writes off a thread as well::
 
     with saver.lease(thread_id, ttl=60):
         graph.invoke(inputs, config)

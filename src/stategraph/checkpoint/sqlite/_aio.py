@@ -19,7 +19,28 @@ from stategraph.checkpoint.base import CheckpointTuple, SerializerProtocol
 from stategraph.checkpoint.sqlite import _io
 from stategraph.checkpoint.sqlite._base import Plan, Rows, T
 
-__all__ = ("AsyncBridge", "connect", "ensure_started", "fetchall", "transact")
+__all__ = (
+    "AsyncBridge",
+    "connect",
+    "ensure_started",
+    "fetchall",
+    "lock_path",
+    "release_file_lock",
+    "take_file_lock",
+    "transact",
+)
+
+lock_path = _io.lock_path
+
+
+async def take_file_lock(path: str) -> int | None:
+    """``_io.take_file_lock`` (one non-blocking system call: run on the loop)."""
+    return _io.take_file_lock(path)
+
+
+async def release_file_lock(fd: int) -> None:
+    """``_io.release_file_lock``."""
+    _io.release_file_lock(fd)
 
 
 def connect(path: str) -> aiosqlite.Connection:

@@ -27,8 +27,10 @@ from stategraph.checkpoint.base import (
     CheckpointTuple,
     DeltaChannelHistory,
     SerializerProtocol,
+    _runlock,
 )
 from stategraph.checkpoint.base._records import next_version
+from stategraph.checkpoint.base._runlock import ThreadLock
 from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.sqlite import _aio, _read, _write
 from stategraph.checkpoint.sqlite._aio import AsyncBridge
@@ -83,6 +85,18 @@ class AsyncSqliteSaver(AsyncBridge):
             a splice of it (``stategraph.checkpoint._splice``), with a full
             value at least every ``splice_every`` versions; reads and
             maintenance are unchanged. ``0`` stores every value in full.
+        thread_lock: What a root run (``invoke``, ``stream``...; not a
+            subgraph, not a state read or update) does when another process
+            is running its thread on the same database file: ``"wait"``
+            (default) until that run ends, ``"raise"`` ``ThreadBusyError``
+            at once, or ``"off"`` (run anyway, as LangGraph does: the two
+            runs' checkpoints interleave). Runs of one process share the
+            lock, so they never wait for each other. The lock is a
+            ``flock`` on ``<db file>.locks/<hash of thread id>.lock``,
+            dropped by the OS when its holder exits or is killed; in-memory
+            databases need none.
+        thread_lock_timeout: Seconds ``"wait"`` waits before raising
+            ``ThreadBusyError``; ``None`` (default) waits as long as it takes.
 
     Example:
         >>> async with AsyncSqliteSaver.from_conn_string("ck.db") as saver:
@@ -100,8 +114,14 @@ class AsyncSqliteSaver(AsyncBridge):
         keep_last: int | None = None,
         synchronous: str | None = "NORMAL",
         splice_every: int = SPLICE_EVERY,
+        thread_lock: ThreadLock = "wait",
+        thread_lock_timeout: float | None = None,
     ) -> None:
         super().__init__(serde=serde)
+        _runlock.check_thread_lock(thread_lock, thread_lock_timeout)
+        self.thread_lock: ThreadLock = thread_lock
+        self.thread_lock_timeout = thread_lock_timeout
+        self._db_file: str | None = None
         self.conn = conn
         self.keep_last = check_keep_last(keep_last)
         connection_pragmas(synchronous, "wal")  # validates
@@ -123,6 +143,8 @@ class AsyncSqliteSaver(AsyncBridge):
         keep_last: int | None = None,
         synchronous: str | None = "NORMAL",
         splice_every: int = SPLICE_EVERY,
+        thread_lock: ThreadLock = "wait",
+        thread_lock_timeout: float | None = None,
     ) -> AsyncIterator[AsyncSqliteSaver]:
         """Open a saver on a database path (or ``":memory:"``), closed on exit.
 
@@ -132,6 +154,8 @@ class AsyncSqliteSaver(AsyncBridge):
             keep_last: Retention (see the class).
             synchronous: Durability (see the class).
             splice_every: Storage of list values (see the class).
+            thread_lock: Run lock policy (see the class).
+            thread_lock_timeout: Longest wait for the run lock (see the class).
         """
         async with _aio.connect(conn_string) as conn:
             yield cls(
@@ -140,6 +164,8 @@ class AsyncSqliteSaver(AsyncBridge):
                 keep_last=keep_last,
                 synchronous=synchronous,
                 splice_every=splice_every,
+                thread_lock=thread_lock,
+                thread_lock_timeout=thread_lock_timeout,
             )
 
     async def setup(self) -> None:
@@ -373,6 +399,36 @@ class AsyncSqliteSaver(AsyncBridge):
         finally:
             self._leases.pop(thread, None)
             await self._run(_write.release_plan(thread, self.owner))
+
+    @asynccontextmanager
+    async def arun_lock(self, thread_id: str) -> AsyncIterator[None]:
+        """Hold the run lock of a thread for the block (the engine's hook).
+
+        The engine enters it around each root run; see ``thread_lock``.
+
+        Raises:
+            ThreadBusyError: When another process runs the thread and the
+                policy is ``"raise"`` or its timeout passed.
+        """
+        path = None
+        if self.thread_lock != "off":
+            if self._db_file is None:
+                self._db_file = await self._run(_read.database_file_plan(), write=False)
+            path = _aio.lock_path(self._db_file, str(thread_id))
+        if path is None:
+            yield
+            return
+        lock = _runlock.RunLock(
+            ("sqlite", path),
+            str(thread_id),
+            f"lock file {path}",
+            self.thread_lock,
+            self.thread_lock_timeout,
+        )
+        async with _runlock.ahold(
+            lock, lambda: _aio.take_file_lock(path), _aio.release_file_lock
+        ):
+            yield
 
     # The engine may compute these versions itself (same format, no parsing).
     padded_versions = True

@@ -7,6 +7,8 @@ module name).
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractContextManager, closing
@@ -35,6 +37,52 @@ def ensure_started(conn: sqlite3.Connection) -> None:
 def fetchall(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> Rows:
     """Run one statement and return its rows."""
     return conn.execute(sql, params).fetchall()
+
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: runs are not locked
+    fcntl = None  # type: ignore[assignment]  # checked before use
+
+
+def lock_path(db_file: str, thread_id: str) -> str | None:
+    """The run-lock file of a thread: ``<db file>.locks/<hash of thread id>.lock``.
+
+    ``None`` when the database is not a file (``":memory:"``, temporary):
+    only this process can reach it, and its runs share the lock anyway.
+    """
+    if not db_file or fcntl is None:
+        return None
+    digest = hashlib.sha256(thread_id.encode()).hexdigest()[:32]
+    return os.path.join(db_file + ".locks", digest + ".lock")
+
+
+def take_file_lock(path: str) -> int | None:
+    """``flock`` ``path`` without waiting; its descriptor, or ``None`` if taken.
+
+    The OS drops the lock when the descriptor is closed or its process dies
+    (``SIGKILL`` included), so a crashed run never blocks the next one.
+    """
+    flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o666)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, flags, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def release_file_lock(fd: int) -> None:
+    """Release a lock of ``take_file_lock`` (closing its descriptor drops it)."""
+    os.close(fd)
 
 
 def _drive(conn: sqlite3.Connection, plan: Plan[T]) -> T:

@@ -323,3 +323,9 @@ def list_plan(serde: SerializerProtocol, cursor: ListCursor) -> Plan[list[Any]]:
         cursor.done = cursor.done or cursor.remaining <= 0
     found = yield from _complete(serde, rows, None, metadata)
     return found
+
+
+def database_file_plan() -> Plan[str]:
+    """The path of the connection's main database file (``""`` when in memory)."""
+    rows = yield Query("PRAGMA database_list")
+    return next((str(row[2] or "") for row in rows if row[1] == "main"), "")
