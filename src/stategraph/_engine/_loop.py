@@ -14,47 +14,38 @@ from typing import Any
 from stategraph._config import var_child_config
 from stategraph._constants import (
     CONF,
-    CONFIG_KEY_CHECKPOINT_ID,
-    CONFIG_KEY_CHECKPOINT_MAP,
     CONFIG_KEY_CHECKPOINT_NS,
     CONFIG_KEY_NODE_FINISHED,
-    CONFIG_KEY_REPLAY_STATE,
     CONFIG_KEY_RESUME_MAP,
     CONFIG_KEY_RESUMING,
     CONFIG_KEY_SCRATCHPAD,
     CONFIG_KEY_TASK_ID,
     ERROR,
     ERROR_SOURCE_NODE,
-    INPUT,
     INTERRUPT,
     NO_WRITES,
     NS_SEP,
-    NULL_TASK_ID,
     RESUME,
     TASKS,
 )
-from stategraph._engine import _delta, _emit, _handlers, _messages
+from stategraph._engine import _emit, _handlers, _messages
 from stategraph._engine._algo import apply_writes, prepare_tasks
 from stategraph._engine._calls import is_call
-from stategraph._engine._delta_run import DeltaRun, load_history
+from stategraph._engine._delta_run import DeltaRun
 from stategraph._engine._effects import (
-    ListCheckpoints,
-    LoadCheckpoint,
     ReadCache,
     RunTasks,
     WriteCache,
 )
-from stategraph._engine._io import map_command, map_input
-from stategraph._engine._replay import ReplayState
-from stategraph._engine._saving import Checkpointing, empty_checkpoint
+from stategraph._engine._enter import (
+    Entering,
+    _InputTask as _InputTask,  # re-exported
+)
+from stategraph._engine._saving import empty_checkpoint
 from stategraph._engine._status import read_statuses
 from stategraph._engine._task import Scratchpad, Task
 from stategraph._runtime import DEFAULT_RUNTIME, ExecutionInfo, Runtime
-from stategraph._types import Command
-from stategraph.channels._delta_ids import ensure_message_ids
-from stategraph.channels.base import MISSING
 from stategraph.errors import (
-    EmptyInputError,
     GraphBubbleUp,
     GraphInterrupt,
     InvalidUpdateError,
@@ -66,19 +57,7 @@ Effects = Generator[Any, Any, Any]
 _CONTROL = frozenset((ERROR, "__error_source_node__", INTERRUPT, RESUME))
 
 
-class _InputTask:
-    """Stand-in task carrying input writes through ``apply_writes``."""
-
-    __slots__ = ("name", "path", "triggers", "writes")
-
-    def __init__(self, writes: Sequence[tuple[str, Any]]) -> None:
-        self.name = INPUT
-        self.path: tuple[Any, ...] = ()
-        self.triggers: tuple[str, ...] = ()
-        self.writes = list(writes)
-
-
-class Loop(Checkpointing):
+class Loop(Entering):
     """State of one run of one graph (the root or a subgraph)."""
 
     def __init__(self, graph: Any, run: Any) -> None:
@@ -182,12 +161,6 @@ class Loop(Checkpointing):
         # Tasks of the running step that have not committed yet.
         self.open_tasks = 0
 
-    def _start_delta(self) -> None:
-        if self.graph.delta_channels:
-            self.delta = DeltaRun(
-                self.graph, self.durability, self.checkpointer is not None
-            )
-
     @property
     def step_counters(self) -> Scratchpad:
         """A scratchpad with only the step counters, for managed values."""
@@ -213,236 +186,6 @@ class Loop(Checkpointing):
             yield from self._exit(None)
             yield from self.make_durable()
         return self.output
-
-    def _enter(self) -> Effects:
-        saved = yield from self._load()
-        base = self.run.checkpoint_config
-        if saved is None:
-            checkpoint: dict[str, Any] = empty_checkpoint()
-            self.metadata = {"step": -2}
-            self.pending_writes = []
-            saved_config = base
-            self.prev_checkpoint_config = None
-        else:
-            checkpoint = dict(saved.checkpoint)
-            if self.graph.migrate_checkpoint is not None:
-                self.graph.migrate_checkpoint(checkpoint)
-            self.metadata = dict(saved.metadata)
-            self.pending_writes = [
-                (str(t), c, v) for t, c, v in saved.pending_writes or ()
-            ]
-            saved_config = saved.config
-            self.prev_checkpoint_config = saved.parent_config
-        self.checkpoint_config = {
-            **base,
-            **saved_config,
-            CONF: {
-                CONFIG_KEY_CHECKPOINT_NS: "",
-                **base.get(CONF, {}),
-                **saved_config.get(CONF, {}),
-            },
-        }
-        self.saved_id = checkpoint["id"] if saved is not None else None
-        histories = yield from load_history(
-            self.graph, checkpoint, self.checkpointer, self.checkpoint_config
-        )
-        self.restore(checkpoint, histories)
-        self._start_delta()
-        if self.delta is not None:
-            self.delta.entered(self, saved, checkpoint)
-        self.step = self.metadata["step"] + 1
-        self.stop = self.step + self.config["recursion_limit"] + 1
-        prior = checkpoint.get("updated_channels")
-        self.updated = set(prior) if prior else None
-        yield from self._first()
-
-    def _load(self) -> Effects:
-        """Load the checkpoint this run starts from (effects only)."""
-        conf = self.run.checkpoint_config
-        replay = self.config[CONF].get(CONFIG_KEY_REPLAY_STATE)
-        self.addressed = bool(conf[CONF].get(CONFIG_KEY_CHECKPOINT_ID) or replay)
-        self.superseded = False
-        if self.checkpointer is None:
-            return None
-        if conf[CONF].get(CONFIG_KEY_CHECKPOINT_ID):
-            saved = yield LoadCheckpoint(conf)
-            if saved is not None:
-                # A run addressed at a checkpoint the thread has moved past
-                # replays its tasks and forks, even from an update checkpoint.
-                latest = yield LoadCheckpoint(
-                    {**conf, CONF: {**conf[CONF], CONFIG_KEY_CHECKPOINT_ID: None}}
-                )
-                self.superseded = (
-                    latest is not None
-                    and latest.checkpoint["id"] != saved.checkpoint["id"]
-                )
-            return saved
-        if replay is not None:
-            # The parent is replaying: start from what this subgraph had saved
-            # before the replay point, and take the input again (no resume).
-            self.config[CONF].pop(CONFIG_KEY_RESUMING, None)
-            if replay.first_visit(conf[CONF].get(CONFIG_KEY_CHECKPOINT_NS, "")):
-                before = {CONF: {CONFIG_KEY_CHECKPOINT_ID: replay.checkpoint_id}}
-                found = yield ListCheckpoints(conf, None, before, 1)
-                return found[0] if found else None
-        self.loaded_latest = True
-        return (yield LoadCheckpoint(conf))
-
-    def _first(self) -> Effects:
-        conf = self.config[CONF]
-        is_command = isinstance(self.input, Command)
-        is_resuming = bool(self.versions) and bool(
-            conf.get(
-                CONFIG_KEY_RESUMING,
-                self.input is None
-                or is_command
-                or (
-                    not self.is_nested
-                    and self.config.get("metadata", {}).get("run_id")
-                    == self.metadata.get("run_id", MISSING)
-                ),
-            )
-        )
-        is_time_traveling = self.addressed and (
-            # Time travel into a subgraph checkpoint: the parent resumes, but
-            # this graph's own namespace was addressed through checkpoint_map.
-            (
-                self.is_nested
-                and conf.get(CONFIG_KEY_CHECKPOINT_NS, "")
-                in conf.get(CONFIG_KEY_CHECKPOINT_MAP, {})
-            )
-            or not (
-                (is_command and self.input.resume is not None)
-                or conf.get(CONFIG_KEY_RESUMING, False)
-            )
-        )
-        self.is_replaying = is_time_traveling or self.superseded
-        if is_time_traveling:
-            self.pending_writes = [w for w in self.pending_writes if w[1] != RESUME]
-        forks = (
-            is_resuming
-            and is_time_traveling
-            and (
-                self.metadata.get("source") not in ("update", "fork") or self.superseded
-            )
-        )
-        carried: list[tuple[str, str, Any]] = []
-        replay_bound: dict[str, Any] | None = None
-        if self.delta is not None:
-            self.delta.started(
-                self.pending_writes, is_resuming and not self.is_replaying
-            )
-        if is_command:
-            carried = yield from self._command_writes(self.input, forks)
-        null_writes = [
-            w[1:] for w in (*self.pending_writes, *carried) if w[0] == NULL_TASK_ID
-        ]
-        if null_writes:
-            updated = apply_writes(self, [_InputTask(null_writes)])
-            if self.updated is not None:
-                self.updated.update(updated)
-        if is_resuming:
-            self.versions_seen[INTERRUPT] = {
-                k: self.versions[k] for k in self.channels if k in self.versions
-            }
-            if forks:
-                if (
-                    self.metadata.get("source") in ("update", "fork")
-                    and self.prev_checkpoint_config
-                ):
-                    replay_bound = self.prev_checkpoint_config
-                self.pending_writes = [
-                    w for w in self.pending_writes if w[1] != INTERRUPT
-                ]
-                yield from self._put_checkpoint({"source": "fork"})
-            _emit.values(self, True)
-        elif input_writes := map_input(self.graph.input_channels, self.input):
-            if self.delta is not None:
-                ensure_message_ids(self.graph.channel_specs, input_writes)
-            discard = prepare_tasks(self, self.updated)
-            self.updated = apply_writes(self, [*discard, _InputTask(input_writes)])
-            if self.delta is not None:
-                yield from self.delta.input_writes(self, input_writes)
-            yield from self._put_checkpoint({"source": "input"})
-        elif CONFIG_KEY_RESUMING not in conf:
-            raise EmptyInputError(f"Received no input for {self.graph.input_channels}")
-        if not self.is_nested:
-            replay = None
-            if is_time_traveling:
-                replay = ReplayState(self._replay_checkpoint_id(replay_bound))
-            self.config = {
-                **self.config,
-                CONF: {
-                    **conf,
-                    CONFIG_KEY_RESUMING: is_resuming,
-                    CONFIG_KEY_REPLAY_STATE: replay,
-                },
-            }
-        self.status = "pending"
-        if is_resuming:
-            self.lifecycle.append(("resume", self.status, self.checkpoint_id, self.ns))
-
-    def _replay_checkpoint_id(self, bound: dict[str, Any] | None) -> str:
-        """The parent checkpoint subgraphs replay from (before any fork)."""
-        if bound is not None:
-            return str(bound[CONF].get(CONFIG_KEY_CHECKPOINT_ID, self.checkpoint_id))
-        if (
-            self.metadata.get("source") in ("update", "fork")
-            and self.prev_checkpoint_config
-        ):
-            return str(
-                self.prev_checkpoint_config[CONF].get(
-                    CONFIG_KEY_CHECKPOINT_ID, self.checkpoint_id
-                )
-            )
-        return self.checkpoint_id
-
-    def _command_writes(self, cmd: Command[Any], forks: bool) -> Effects:
-        resume_is_map = False
-        if cmd.resume is not None:
-            if self.checkpointer is None:
-                raise RuntimeError(
-                    "Cannot use Command(resume=...) without checkpointer"
-                )
-            resume_is_map = isinstance(cmd.resume, dict) and all(
-                _is_interrupt_id(k) for k in cmd.resume
-            )
-            if resume_is_map:
-                self.resume_map = cmd.resume
-                self.config[CONF][CONFIG_KEY_RESUME_MAP] = cmd.resume
-            elif len(self._pending_interrupts()) > 1:
-                raise RuntimeError(
-                    "When there are multiple pending interrupts, you must specify the "
-                    "interrupt id when resuming. Docs: https://docs.langchain.com/oss/"
-                    "python/langgraph/interrupts#handling-multiple-interrupts."
-                )
-        grouped: dict[str, list[tuple[str, Any]]] = {}
-        for tid, chan, value in map_command(cmd):
-            if not (chan == RESUME and resume_is_map):
-                grouped.setdefault(tid, []).append((chan, value))
-        if not grouped and not resume_is_map:
-            raise EmptyInputError("Received empty Command input")
-        carried: list[tuple[str, str, Any]] = []
-        delta = self.delta
-        for tid, writes in grouped.items():
-            if forks:
-                if delta is not None:
-                    ensure_message_ids(delta.specs, writes)
-                carried.extend((tid, c, v) for c, v in writes)
-            else:
-                yield from self.put_writes(tid, writes)
-                if delta is not None and tid == NULL_TASK_ID:
-                    delta.command(writes)
-        if delta is not None:
-            delta.forced |= _delta.with_pending_writes(delta.specs, carried)
-        return carried
-
-    def _pending_interrupts(self) -> set[str]:
-        return {
-            i.id
-            for status in read_statuses(self.pending_writes).values()
-            for i in status.pending_interrupts
-        }
 
     def _tick(self) -> Effects:
         if self.step > self.stop:
@@ -669,14 +412,6 @@ class Loop(Checkpointing):
 
 def _no_resume(consume: bool = False) -> Any:
     return None
-
-
-def _is_interrupt_id(key: Any) -> bool:
-    return (
-        isinstance(key, str)
-        and len(key) == 32
-        and all(c in "0123456789abcdef" for c in key)
-    )
 
 
 def _should_interrupt(loop: Loop, nodes: Any, tasks: Sequence[Task]) -> bool:

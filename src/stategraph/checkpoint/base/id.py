@@ -86,10 +86,8 @@ def uuid6_str(clock_seq: int | None = None) -> str:
     ticks = _next_ticks()
     if clock_seq is None:
         clock_seq = random.getrandbits(14)
-    return "%08x-%04x-%04x-%04x-%012x" % (
-        (ticks >> 28) & 0xFFFFFFFF,
-        (ticks >> 12) & 0xFFFF,
-        0x6000 | (ticks & 0x0FFF),
-        0x8000 | (clock_seq & 0x3FFF),
-        random.getrandbits(48),
-    )
+    high = (ticks >> 28) & 0xFFFFFFFF
+    mid = (ticks >> 12) & 0xFFFF
+    low = 0x6000 | (ticks & 0x0FFF)
+    seq = 0x8000 | (clock_seq & 0x3FFF)
+    return f"{high:08x}-{mid:04x}-{low:04x}-{seq:04x}-{random.getrandbits(48):012x}"
