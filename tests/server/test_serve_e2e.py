@@ -354,21 +354,19 @@ async def test_store_put_get_search_per_user(users: dict[str, UserApi]) -> None:
 
 
 async def test_a_cron_fires_on_the_cluster(users: dict[str, UserApi]) -> None:
-    alice, alice2 = users["alice"], users["alice2"]
+    alice, alice2, bob = users["alice"], users["alice2"], users["bob"]
     tid = (await alice("threads.create"))["thread_id"]
     cron = await alice(
         "crons.create_for_thread", tid, "agent", schedule="* * * * * *", input=HI
     )
     try:
-        sync = get_sync_client(url=alice2.url, api_key=None, headers=alice2.headers)
-        try:
-            done = await asyncio.to_thread(
-                poll,
-                lambda: [r for r in sync.runs.list(tid) if r["status"] == "success"],
-                "a cron run to succeed",
-            )
-        finally:
-            sync.http.client.close()
+        assert [c["cron_id"] for c in await alice2("crons.search")] == [cron["cron_id"]]
+        assert await bob("crons.search") == []
+        done = await asyncio.to_thread(
+            poll,
+            lambda: [r for r in alice2.sync.runs.list(tid) if r["status"] == "success"],
+            "a cron run to succeed",
+        )
     finally:
         await alice("crons.delete", cron["cron_id"])
     fired: Any = done[0]  # the SDK's ``Run`` type lacks ``kwargs``
@@ -392,6 +390,9 @@ async def test_auth_isolates_users_across_processes(users: dict[str, UserApi]) -
     assert await status_of(bob, "runs.get", tid, run["run_id"]) == 404
     assert await status_of(bob, "runs.list", tid) == 404
     assert await status_of(bob, "runs.create", tid, "agent", input=HI) == 404
+    assert await status_of(bob, "runs.join", tid, run["run_id"]) == 404
+    assert await status_of(bob, "threads.get_history", tid) == 404
+    assert await status_of(bob, "threads.update_state", tid, {"log": ["b"]}) == 404
     found = await bob("threads.search", limit=100)
     assert tid not in {t["thread_id"] for t in found}
     mine = await alice2("threads.search", limit=100)
@@ -399,6 +400,7 @@ async def test_auth_isolates_users_across_processes(users: dict[str, UserApi]) -
     assert {t["metadata"]["owner"] for t in mine} == {"alice"}
     # Alice's thread is untouched by Bob's attempts.
     assert [r["status"] for r in await alice("runs.list", tid)] == ["success"]
+    assert (await alice("threads.get_state", tid))["values"]["log"] == ["chat"]
 
 
 @pytest_asyncio.fixture
