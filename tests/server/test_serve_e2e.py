@@ -5,9 +5,9 @@ and one Redis key prefix, each with one API process (distinct URLs, ``one``
 and ``two``) and one worker, so runs are created on one process, executed by
 a worker and read back on the other. It serves ``_server_graphs.py`` (chat
 with a subgraph, ``interrupt()``, a failing node, chat-model tokens) behind a
-``langgraph_sdk.Auth`` file: Alice and Bob see only their own resources;
-requests without a token belong to nobody, so the scenarios recorded from
-``langgraph dev`` (``golden/``) replay unchanged against the cluster.
+``langgraph_sdk.Auth`` file (``_e2e_support.py``): Alice and Bob see only
+their own resources; requests without a token belong to nobody, so the
+scenarios recorded from ``langgraph dev`` (``golden/``) replay unchanged.
 """
 
 from __future__ import annotations
@@ -16,109 +16,26 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
-import psycopg
 import pytest
 import pytest_asyncio
-from _cluster_support import Supervisors, poll
-from _redis_support import delete_prefix, new_prefix, require_redis
+from _cluster_support import poll
+from _e2e_support import UserApi, call, serve_cluster, status_of
 from _server_scenarios import GOLDEN, record
 from langgraph.pregel.remote import RemoteGraph
 from langgraph.types import Command
-from langgraph_sdk import get_client, get_sync_client
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
-from conftest import HI, Api
+from conftest import HI
 
 pytestmark = pytest.mark.asyncio
-
-AUTH_PY = """
-from langgraph_sdk import Auth
-
-auth = Auth()
-TOKENS = {"token-alice": "alice", "token-bob": "bob"}
-
-
-@auth.authenticate
-async def authenticate(authorization: str | None):
-    if not authorization:
-        return {"identity": "nobody"}
-    identity = TOKENS.get(authorization.removeprefix("Bearer "))
-    if identity is None:
-        raise Auth.exceptions.HTTPException(status_code=401, detail="Invalid token")
-    return {"identity": identity}
-
-
-@auth.on
-async def owner_only(ctx: Auth.types.AuthContext, value: dict):
-    if ctx.user.identity == "nobody":
-        return None  # the recorded scenarios: no owner, no filter
-    metadata = value.setdefault("metadata", {})
-    if isinstance(metadata, dict):
-        metadata["owner"] = ctx.user.identity
-    return {"owner": ctx.user.identity}
-
-
-@auth.on.store
-async def own_namespace(ctx: Auth.types.AuthContext, value: dict):
-    prefix = value.get("namespace") or value.get("namespace_prefix") or ()
-    value["namespace"] = (ctx.user.identity, *prefix)
-"""
-
-GRAPHS = {"agent": "_server_graphs:agent", "talk": "_server_graphs:talker"}
-
-
-def _write_project(root: Path) -> Path:
-    (root / "auth.py").write_text(AUTH_PY)
-    config = {
-        "graphs": GRAPHS,
-        # The tests' own directory: the graphs import ``_server_graphs``.
-        "dependencies": [str(Path(__file__).parent)],
-        "auth": {"path": "./auth.py:auth"},
-    }
-    path = root / "langgraph.json"
-    path.write_text(json.dumps(config))
-    return path
 
 
 @pytest.fixture(scope="module")
 def urls(server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
     """Two API processes (and two workers) of one cluster; stopped after the module."""
-    schema = f"sg_{uuid.uuid4().hex}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    redis = ("--redis-uri", require_redis(), "--redis-prefix", new_prefix())
-    config = _write_project(tmp_path_factory.mktemp("e2e"))
-    cluster = Supervisors(
-        config, make_conninfo(server, options=f"-c search_path={schema}")
-    )
-    try:
-        made = [cluster.start(apis=1, workers=1, extra=redis) for _ in range(2)]
-        for supervisor in made:
-            cluster.client(supervisor.url)  # waits until it answers
-        yield [supervisor.url for supervisor in made]
-    finally:
-        cluster.close()
-        delete_prefix(redis[3])
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema))
-            )
-
-
-class UserApi(Api):
-    """The SDK client (sync or async) of one API process, as one user."""
-
-    def __init__(self, mode: str, url: str, token: str | None) -> None:
-        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.mode = mode
-        self.url = url
-        self.sync = get_sync_client(url=url, api_key=None, headers=self.headers)
-        self.aio = get_client(url=url, api_key=None, headers=self.headers)
+    with serve_cluster(server, tmp_path_factory.mktemp("e2e")) as made:
+        yield made
 
 
 @pytest_asyncio.fixture(params=["sync", "async"])
@@ -136,13 +53,6 @@ async def users(
     finally:
         for client in clients.values():
             await client.aclose()
-
-
-async def status_of(api: UserApi, path: str, *args: Any, **kwargs: Any) -> int:
-    """The HTTP status an SDK call fails with."""
-    with pytest.raises(httpx.HTTPStatusError) as info:
-        await api(path, *args, **kwargs)
-    return info.value.response.status_code
 
 
 def _events(parts: list[Any]) -> list[str]:
@@ -214,6 +124,40 @@ async def test_every_stream_mode_with_subgraphs_replays_on_the_other_process(
     tail = await alice2("runs.join_stream", tid, run_id, last_event_id="4")
     assert [(p.event, p.id) for p in tail] == [(p.event, p.id) for p in parts[5:]]
     assert (await alice2("runs.get", tid, run_id))["status"] == "success"
+
+
+async def test_a_pending_run_is_streamed_live_by_the_other_process(
+    users: dict[str, UserApi],
+) -> None:
+    alice, alice2 = users["alice"], users["alice2"]
+    tid = (await alice("threads.create"))["thread_id"]
+    # Joined while it waits for ``after_seconds`` (on a loaded machine maybe
+    # later: the replay from event 0 gives the same answer either way).
+    run = await alice(
+        "runs.create",
+        tid,
+        "agent",
+        input=HI,
+        stream_mode=["updates", "custom"],
+        stream_resumable=True,
+        after_seconds=1,
+    )
+    parts = await alice2("runs.join_stream", tid, run["run_id"], last_event_id="-1")
+    assert _events(parts) == [
+        "metadata",
+        "updates",
+        "custom",
+        "updates",
+        "updates",
+        "updates",
+    ]
+    assert [list(p.data) for p in parts if p.event == "updates"] == [
+        ["hold"],
+        ["chat"],
+        ["sub"],
+        ["review"],
+    ]
+    assert [p.id for p in parts] == [str(i) for i in range(len(parts))]
 
 
 async def test_interrupt_then_resume_with_a_command_across_processes(
@@ -415,30 +359,15 @@ async def remote(users: dict[str, UserApi]) -> AsyncIterator[tuple[UserApi, Any]
         await graph.client.http.client.aclose()
 
 
-async def _call(api: UserApi, graph: Any, name: str, *args: Any, **kwargs: Any) -> Any:
-    """``graph.<name>`` in the test's mode: sync in a thread, or ``a<name>``."""
-    if api.mode == "sync":
-
-        def run() -> Any:
-            result = getattr(graph, name)(*args, **kwargs)
-            return list(result) if name in ("stream", "get_state_history") else result
-
-        return await asyncio.to_thread(run)
-    result = getattr(graph, f"a{name}")(*args, **kwargs)
-    if name in ("stream", "get_state_history"):
-        return [item async for item in result]
-    return await result
-
-
 async def test_remote_graph_runs_streams_and_updates_state(
     remote: tuple[UserApi, Any], users: dict[str, UserApi]
 ) -> None:
     api, graph = remote
     tid = (await users["alice"]("threads.create"))["thread_id"]
     config = {"configurable": {"thread_id": tid}}
-    out = await _call(api, graph, "invoke", HI, config)
+    out = await call(api, graph, "invoke", HI, config)
     assert out["log"] == ["chat"]
-    chunks = await _call(
+    chunks = await call(
         api,
         graph,
         "stream",
@@ -452,18 +381,18 @@ async def test_remote_graph_runs_streams_and_updates_state(
     assert custom[1][0][0].startswith("sub:")
     top = [next(iter(d)) for ns, mode, d in chunks if mode == "updates" and ns == ()]
     assert top == ["hold", "chat", "sub", "review"]
-    updated = await _call(api, graph, "update_state", config, {"log": ["x"]})
-    history = await _call(api, graph, "get_state_history", config)
+    updated = await call(api, graph, "update_state", config, {"log": ["x"]})
+    history = await call(api, graph, "get_state_history", config)
     assert history[0].values["log"] == ["chat", "chat", "x"]
     assert (
         history[0].config["configurable"]["checkpoint_id"]
         == (updated["configurable"]["checkpoint_id"])
     )
-    state = await _call(api, graph, "get_state", config)
+    state = await call(api, graph, "get_state", config)
     assert state.values["log"] == ["chat", "chat", "x"]
-    resumed = await _call(api, graph, "invoke", {**HI, "need_review": True}, config)
+    resumed = await call(api, graph, "invoke", {**HI, "need_review": True}, config)
     # Not nested in a local graph: interrupts come back as the server's JSON.
     assert resumed["__interrupt__"][0]["value"] == {"question": "ok?"}
-    done = await _call(api, graph, "invoke", Command(resume="ok"), config)
+    done = await call(api, graph, "invoke", Command(resume="ok"), config)
     assert done["log"][-1] == "review:ok"
     assert await status_of(users["bob"], "threads.get", tid) == 404
