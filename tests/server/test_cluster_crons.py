@@ -202,8 +202,10 @@ async def test_a_fault_mid_claim_neither_loses_nor_repeats_the_tick(
         }
         made = (await http.post(f"/threads/{tid}/runs/crons", json=body)).json()
         cron_url = f"/runs/crons/{made['cron_id']}"
-        now[0] = t0 + timedelta(minutes=1)
         async with _fault_storing_runs(uri, monkeypatch) as fault:
+            # Due only once the fault is in place: the app's own scheduler
+            # could otherwise claim the tick first, without the fault.
+            now[0] = t0 + timedelta(minutes=1)
             with pytest.raises(fault, match="injected fault"):
                 await crons.tick(now[0])
         # Nothing of the tick was kept: still due, no run, the thread idle.
