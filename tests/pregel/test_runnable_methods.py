@@ -480,3 +480,14 @@ def test_remote_graph_has_langchains_default_schemas() -> None:
     # LangGraph's input schema fails (its InputType is an unbound TypeVar);
     # ours is LangChain's schema of ``Any``.
     assert _remote(sg, "sync").get_input_jsonschema() == {"title": "agent_input"}
+
+
+@pytest.mark.filterwarnings("ignore:astream_log is deprecated")
+def test_remote_graph_astream_log_matches_langgraph() -> None:
+    async def ops(module: Any) -> list[Any]:
+        remote = _remote(module, "async")
+        return [patch.ops async for patch in remote.astream_log({"k": "x"})]
+
+    theirs, ours = _both(lambda module: asyncio.run(ops(module)))
+    assert ours == theirs
+    assert ours[-1][-1]["path"] == "/final_output"
