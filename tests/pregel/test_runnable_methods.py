@@ -491,3 +491,17 @@ def test_remote_graph_astream_log_matches_langgraph() -> None:
     theirs, ours = _both(lambda module: asyncio.run(ops(module)))
     assert ours == theirs
     assert ours[-1][-1]["path"] == "/final_output"
+
+
+def test_compositions_draw_the_graphs_nodes() -> None:
+    def program(module: Any) -> Any:
+        graph = _graph(module)
+        chain = graph | RunnableLambda(lambda x: x, name="f")
+        return (
+            chain.get_graph().draw_mermaid(),
+            graph.with_retry().get_graph().draw_mermaid(),
+        )
+
+    theirs, ours = _both(program)
+    assert ours == theirs
+    assert "\ta --> b;\n" in ours[0]

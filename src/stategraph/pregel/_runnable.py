@@ -66,6 +66,23 @@ def _runnable_class() -> type[Any]:
             async for chunk in self.graph.astream(input, config, **kwargs):
                 yield chunk
 
+        def get_graph(self, config: Any = None) -> Any:
+            # LangChain's own Graph of the same nodes and edges, so a sequence
+            # draws the graph's nodes inline, as LangGraph's graphs draw.
+            from langchain_core.runnables import graph as lc
+
+            drawn = self.graph.get_graph(config)
+            return lc.Graph(
+                nodes={
+                    key: lc.Node(node.id, node.name, node.data, node.metadata)
+                    for key, node in drawn.nodes.items()
+                },
+                edges=[
+                    lc.Edge(e.source, e.target, e.data, e.conditional)
+                    for e in drawn.edges
+                ],
+            )
+
         # A RemoteGraph takes its schemas from here (LangChain's defaults, as
         # LangGraph's RemoteGraph inherits them); a local graph has its own.
         @property
