@@ -505,3 +505,21 @@ def test_compositions_draw_the_graphs_nodes() -> None:
     theirs, ours = _both(program)
     assert ours == theirs
     assert "\ta --> b;\n" in ours[0]
+
+
+def test_get_name_joins_suffixes_as_langchain_does() -> None:
+    def program(module: Any) -> Any:
+        builder = module.StateGraph(State, input_schema=dict)
+        builder.add_node("a", lambda s: {"k": s["k"] + "a"})
+        builder.add_edge(module.START, "a")
+        named, default = builder.compile(name="agent"), _graph(module)
+        return [
+            named.get_name("Input"),
+            named.get_name(name="other"),
+            named.get_input_jsonschema().get("title"),
+            default.get_name("Output"),
+        ]
+
+    theirs, ours = _both(program)
+    assert ours == theirs
+    assert ours[:2] == ["agent_input", "other"]

@@ -315,10 +315,6 @@ class Pregel(
         self._finalize()
         return self
 
-    def get_name(self, suffix: str | None = None) -> str:
-        """The graph's name, optionally with ``suffix``."""
-        return f"{self.name}{suffix}" if suffix else self.name
-
     def with_config(
         self, config: dict[str, Any] | None = None, **kwargs: Any
     ) -> Pregel:

@@ -1,7 +1,7 @@
 """The ``Runnable`` methods ``RemoteGraph`` inherits from LangChain in LangGraph.
 
 Besides what local graphs get from ``RunnableMethods``, LangGraph's
-``RemoteGraph`` has LangChain's default ``batch``, ``get_name``, ``map`` and
+``RemoteGraph`` has LangChain's default ``batch``, ``map`` and
 schemas (``Any`` in, ``Any`` out). Batching is written here over
 ``invoke``/``ainvoke``; the schemas are LangChain's own, computed on the thin
 ``Runnable`` wrapper, so they need langchain-core (and pydantic) when asked for.
@@ -26,15 +26,6 @@ class RemoteRunnableMethods(RunnableMethods):
     # than ask the graph (which would ask the wrapper back).
     _langchain_schemas = True
     name: str | None
-
-    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
-        """``name`` (else the graph's name) with ``suffix``, as LangChain joins them."""
-        base = name or self.name or type(self).__name__
-        if not suffix:
-            return base
-        if base[0].isupper():
-            return base + suffix.title()
-        return f"{base}_{suffix.lower()}"
 
     def batch(
         self,

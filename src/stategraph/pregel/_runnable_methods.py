@@ -78,11 +78,25 @@ class RunnableMethods:
 
     __slots__ = ()
 
+    name: str | None
     invoke: Callable[..., Any]
     ainvoke: Callable[..., Any]
     stream: Callable[..., Iterator[Any]]
     astream: Callable[..., AsyncIterator[Any]]
     get_graph: Callable[..., Any]
+
+    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
+        """The graph's name (or ``name``) with ``suffix``, joined as LangChain does.
+
+        A capitalised name takes the suffix title-cased (``LangGraphInput``),
+        any other name takes it after an underscore (``agent_input``).
+        """
+        base = name or self.name or type(self).__name__
+        if not suffix:
+            return base
+        if base[0].isupper():
+            return base + suffix.title()
+        return f"{base}_{suffix.lower()}"
 
     # -- natively over invoke/stream ------------------------------------------
 
