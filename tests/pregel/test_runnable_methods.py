@@ -523,3 +523,28 @@ def test_get_name_joins_suffixes_as_langchain_does() -> None:
     theirs, ours = _both(program)
     assert ours == theirs
     assert ours[:2] == ["agent_input", "other"]
+
+
+@MODES
+def test_wrappers_pass_the_config_through(mode: str) -> None:
+    def program(module: Any) -> Any:
+        from langgraph.checkpoint.memory import InMemorySaver as Theirs
+
+        from stategraph.checkpoint.memory import InMemorySaver as Ours
+
+        builder = module.StateGraph(State)
+        builder.add_node("a", lambda s: {"k": s["k"] + "a"})
+        builder.add_edge(module.START, "a")
+        graph = builder.compile(checkpointer=(Theirs if module is lg else Ours)())
+        config = {"configurable": {"thread_id": "t"}, "tags": ["x"]}
+        chain = graph.with_retry() | RunnableLambda(lambda v: v)
+        if mode == "sync":
+            out = chain.invoke({"k": "x"}, config)
+        else:
+            out = asyncio.run(chain.ainvoke({"k": "x"}, config))
+        state = graph.get_state(config)
+        return out, state.values, state.metadata["step"]
+
+    theirs, ours = _both(program)
+    assert ours == theirs
+    assert ours[:2] == ({"k": "xa"}, {"k": "xa"})
