@@ -548,3 +548,41 @@ def test_wrappers_pass_the_config_through(mode: str) -> None:
     theirs, ours = _both(program)
     assert ours == theirs
     assert ours[:2] == ({"k": "xa"}, {"k": "xa"})
+
+
+RUNNABLE_METHODS = [
+    "pipe",
+    "with_retry",
+    "with_fallbacks",
+    "with_listeners",
+    "with_alisteners",
+    "with_types",
+    "bind",
+    "assign",
+    "pick",
+    "as_tool",
+    "transform",
+    "atransform",
+    "batch_as_completed",
+    "abatch_as_completed",
+    "get_prompts",
+    "get_name",
+]
+
+
+def test_methods_take_langchains_parameters() -> None:
+    import inspect
+
+    def program(module: Any) -> Any:
+        graphs = [_graph(module), _remote(module, "sync")]
+        return [
+            {
+                name: list(inspect.signature(getattr(graph, name)).parameters)
+                for name in [*RUNNABLE_METHODS, "batch", "abatch"]
+            }
+            for graph in graphs
+        ]
+
+    theirs, ours = _both(program)
+    assert ours == theirs
+    assert ours[0]["with_retry"][-1] == "stop_after_attempt"

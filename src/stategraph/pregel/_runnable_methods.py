@@ -235,25 +235,55 @@ class RunnableMethods:
         """A LangChain ``RunnableSequence`` of the graph then ``others``."""
         return _lc(self).pipe(*(_lc(o) for o in others), name=name)
 
-    def with_retry(self, **kwargs: Any) -> Any:
+    def with_retry(
+        self,
+        *,
+        retry_if_exception_type: tuple[type[BaseException], ...] = (Exception,),
+        wait_exponential_jitter: bool = True,
+        exponential_jitter_params: Any = None,
+        stop_after_attempt: int = 3,
+    ) -> Any:
         """LangChain's ``RunnableRetry`` over the graph (``Runnable.with_retry``)."""
-        return _lc(self).with_retry(**kwargs)
+        return _lc(self).with_retry(
+            retry_if_exception_type=retry_if_exception_type,
+            wait_exponential_jitter=wait_exponential_jitter,
+            exponential_jitter_params=exponential_jitter_params,
+            stop_after_attempt=stop_after_attempt,
+        )
 
-    def with_fallbacks(self, fallbacks: Sequence[Any], **kwargs: Any) -> Any:
+    def with_fallbacks(
+        self,
+        fallbacks: Sequence[Any],
+        *,
+        exceptions_to_handle: tuple[type[BaseException], ...] = (Exception,),
+        exception_key: str | None = None,
+    ) -> Any:
         """LangChain's ``RunnableWithFallbacks`` trying ``fallbacks`` in turn."""
-        return _lc(self).with_fallbacks([_lc(f) for f in fallbacks], **kwargs)
+        return _lc(self).with_fallbacks(
+            [_lc(f) for f in fallbacks],
+            exceptions_to_handle=exceptions_to_handle,
+            exception_key=exception_key,
+        )
 
-    def with_listeners(self, **kwargs: Any) -> Any:
-        """The graph with LangChain run listeners (``on_start``, ``on_end``...)."""
-        return _lc(self).with_listeners(**kwargs)
+    def with_listeners(
+        self, *, on_start: Any = None, on_end: Any = None, on_error: Any = None
+    ) -> Any:
+        """The graph with LangChain run listeners, called with each ``Run``."""
+        return _lc(self).with_listeners(
+            on_start=on_start, on_end=on_end, on_error=on_error
+        )
 
-    def with_alisteners(self, **kwargs: Any) -> Any:
+    def with_alisteners(
+        self, *, on_start: Any = None, on_end: Any = None, on_error: Any = None
+    ) -> Any:
         """The graph with async LangChain run listeners."""
-        return _lc(self).with_alisteners(**kwargs)
+        return _lc(self).with_alisteners(
+            on_start=on_start, on_end=on_end, on_error=on_error
+        )
 
-    def with_types(self, **kwargs: Any) -> Any:
-        """The graph with overridden ``input_type``/``output_type``."""
-        return _lc(self).with_types(**kwargs)
+    def with_types(self, *, input_type: Any = None, output_type: Any = None) -> Any:
+        """The graph with overridden input and output types."""
+        return _lc(self).with_types(input_type=input_type, output_type=output_type)
 
     def bind(self, **kwargs: Any) -> Any:
         """A LangChain ``RunnableBinding`` passing ``kwargs`` to every call."""
@@ -267,6 +297,15 @@ class RunnableMethods:
         """The graph followed by picking ``keys`` from its dict output."""
         return _lc(self).pick(keys)
 
-    def as_tool(self, *args: Any, **kwargs: Any) -> Any:
+    def as_tool(
+        self,
+        args_schema: Any = None,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        arg_types: dict[str, Any] | None = None,
+    ) -> Any:
         """A LangChain tool running the graph (``Runnable.as_tool``)."""
-        return _lc(self).as_tool(*args, **kwargs)
+        return _lc(self).as_tool(
+            args_schema, name=name, description=description, arg_types=arg_types
+        )
