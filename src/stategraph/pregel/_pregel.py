@@ -29,6 +29,7 @@ from stategraph.pregel._run import (
     invoke_result,
     prepare_run,
 )
+from stategraph.pregel._runnable_methods import RunnableMethods
 from stategraph.pregel._schemas import SchemaMixin
 from stategraph.pregel._stream_events import StreamEventsMixin
 from stategraph.pregel._validate import validate_pregel
@@ -50,7 +51,9 @@ _STREAM_KW = (
 )
 
 
-class Pregel(StreamEventsMixin, LangChainEvents, SchemaMixin, DrawMixin):
+class Pregel(
+    StreamEventsMixin, LangChainEvents, SchemaMixin, DrawMixin, RunnableMethods
+):
     """A graph of nodes exchanging messages through channels, run in supersteps.
 
     Build one with ``StateGraph(...).compile()`` or directly from
@@ -312,10 +315,6 @@ class Pregel(StreamEventsMixin, LangChainEvents, SchemaMixin, DrawMixin):
         self._finalize()
         return self
 
-    def get_name(self, suffix: str | None = None) -> str:
-        """The graph's name, optionally with ``suffix``."""
-        return f"{self.name}{suffix}" if suffix else self.name
-
     def with_config(
         self, config: dict[str, Any] | None = None, **kwargs: Any
     ) -> Pregel:
@@ -323,18 +322,6 @@ class Pregel(StreamEventsMixin, LangChainEvents, SchemaMixin, DrawMixin):
         from stategraph._config import merge_configs
 
         return self.copy({"config": merge_configs(self.config, config, kwargs)})
-
-    def __or__(self, other: Any) -> Any:
-        """``graph | other``: a LangChain sequence running the graph, then ``other``."""
-        from stategraph.pregel._runnable import as_runnable
-
-        return as_runnable(self) | other
-
-    def __ror__(self, other: Any) -> Any:
-        """``other | graph``: a LangChain sequence running ``other``, then the graph."""
-        from stategraph.pregel._runnable import as_runnable
-
-        return other | as_runnable(self)
 
     def map(self) -> Any:
         """A runnable that runs this graph on each item of a list input."""

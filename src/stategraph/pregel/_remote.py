@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from stategraph._types import Command, StateSnapshot
 from stategraph.pregel import _remote_core as core, _remote_v3
+from stategraph.pregel._remote_runnable import RemoteRunnableMethods
 from stategraph.pregel.protocol import PregelProtocol
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ("RemoteGraph",)
 
 
-class RemoteGraph(PregelProtocol):
+class RemoteGraph(PregelProtocol, RemoteRunnableMethods):
     """A graph deployed behind the LangGraph Server API, used like a local one.
 
     It runs, streams, reads and updates threads through ``langgraph_sdk``

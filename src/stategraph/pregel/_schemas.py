@@ -50,7 +50,9 @@ class SchemaMixin:
 
     if TYPE_CHECKING:
 
-        def get_name(self, suffix: str | None = None) -> str: ...
+        def get_name(
+            self, suffix: str | None = None, *, name: str | None = None
+        ) -> str: ...
 
     @property
     def InputType(self) -> Any:
