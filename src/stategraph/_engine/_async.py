@@ -44,6 +44,28 @@ from stategraph._engine._task import Task
 from stategraph.checkpoint.base._step import saves_steps
 from stategraph.errors import GraphBubbleUp, ParentCommand
 
+# Event-loop turns LangGraph's async runner takes from a task's body ending
+# to its commit, and (after the retry sleep) from a failed attempt to the next.
+COMMIT_TURNS = 5
+RETRY_TURNS = 5
+
+
+async def yield_turns(n: int) -> None:
+    """Let up to ``n`` turns of the event loop pass while other work is ready.
+
+    LangGraph runs each node attempt in nested asyncio tasks and commits from
+    done callbacks, so between a task's body and its commit (or its next
+    attempt) other tasks run for several turns; concurrent tasks' chunks
+    interleave by those turns. Nothing else ready means nobody could run in
+    between: the turns are skipped (``_ready`` is asyncio's run queue; a loop
+    without one always yields).
+    """
+    ready = getattr(asyncio.get_running_loop(), "_ready", None)
+    for _ in range(n):
+        if ready is not None and not ready:
+            return
+        await asyncio.sleep(0)
+
 
 async def perform(effect: Any, saver: Any, cache: Any) -> Any:
     """Carry out one I/O effect with async calls."""
@@ -439,6 +461,7 @@ async def run_task(task: Task) -> BaseException | None:
             attempt += 1
             note_attempt(task, attempt)
             await asyncio.sleep(delay)
+            await yield_turns(RETRY_TURNS)
 
 
 async def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) -> None:
@@ -494,6 +517,7 @@ async def _run_batch(
         except asyncio.CancelledError as cancelled:
             await _commit(loop, task, cancelled, saver)
             raise
+        await yield_turns(COMMIT_TURNS)
         stop.committing.add(task)
         await _commit(loop, task, exc, saver)
         if _fails(loop, task, exc):

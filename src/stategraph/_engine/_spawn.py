@@ -24,6 +24,7 @@ from stategraph._engine._runner import SLOW_TASK_SECONDS
 from stategraph._engine._task import Task
 
 T = TypeVar("T")
+CALL_START_TURNS = 2
 _ASYNC_IN_SYNC = "In an sync context async tasks cannot be called"
 
 
@@ -174,11 +175,13 @@ def async_call_impl(loop: Any, saver: Any, cache: Any) -> Any:
                     child.id, child.writes, cached=True, task=child
                 ):
                     await _async.perform(effect, saver, None)
+                await _async.yield_turns(1)
                 return _resolved(child)
+        # LangGraph starts a call's body three turns after the call, commits
+        # it five turns after the body: calls started alongside run meanwhile
+        await _async.yield_turns(CALL_START_TURNS)
         exc = await _async.run_task(child)
-        # LangGraph commits a call from its future's done callback, one turn
-        # of the event loop later: calls started alongside run on first
-        await asyncio.sleep(0)
+        await _async.yield_turns(_async.COMMIT_TURNS)
         for effect in loop.commit(child, exc):
             await _async.perform(effect, saver, None)
         if exc is not None:
