@@ -170,3 +170,115 @@ def test_async_parallel_nodes_commit_after_sibling_bodies(lib: str) -> None:
         ("custom", "b:state"),
         upd("b"),
     ]
+
+
+def test_exit_durability_does_not_save_a_past_runs_writes_again(lib: str) -> None:
+    """Functional seeds 1200, 1312, 1326: new input after a failed resume.
+
+    With ``durability="exit"`` LangGraph saves at exit only the writes of
+    tasks that ran in this run; the failed run's interrupt, loaded with the
+    checkpoint, is not copied to the new input's checkpoint, so a later
+    resume sees one pending interrupt, not two.
+    """
+    func, types = mod(lib, "func"), mod(lib, "types")
+
+    @func.task(name="merge")
+    def merge(x: int) -> None:
+        raise ValueError(f"merge({x}) failed")
+
+    @func.entrypoint(checkpointer=mod(lib, "checkpoint.memory").InMemorySaver())
+    def main(inp: int) -> list[str]:
+        a, b = types.interrupt("q1"), types.interrupt("q2")
+        merge(inp).result()
+        return [a, b]
+
+    conf = {"configurable": {"thread_id": "1"}}
+    seen = []
+    for inp in (1, 2):
+        main.invoke(inp, conf, durability="exit")
+        main.invoke(types.Command(resume="a"), conf, durability="exit")
+        with pytest.raises(ValueError, match=f"merge\\({inp}\\) failed"):
+            main.invoke(types.Command(resume="b"), conf, durability="exit")
+        seen.append([i.value for i in main.get_state(conf).interrupts])
+    assert seen == [["q2"], ["q2"]]
+
+
+def test_async_custom_writes_reach_the_stream_one_turn_late(lib: str) -> None:
+    """Functional seed 387: a cached call between two parallel custom writes.
+
+    LangGraph's async stream queues custom chunks with ``call_soon_threadsafe``
+    while the root's chunks go in at once: the cache hit a first task's call
+    makes comes before the custom write of a task started alongside.
+    """
+    func, types = mod(lib, "func"), mod(lib, "types")
+
+    @func.task(name="merge", cache_policy=types.CachePolicy())
+    async def merge(x: str) -> str:
+        return f"merge({x})"
+
+    @func.task(name="parse")
+    async def parse(x: str) -> str:
+        mod(lib, "config").get_stream_writer()(f"parse:{x}")
+        return await merge(x)
+
+    saver = mod(lib, "checkpoint.memory").InMemorySaver()
+
+    @func.entrypoint(checkpointer=saver, cache=mod(lib, "cache.memory").InMemoryCache())
+    async def main(inp: int) -> list[str]:
+        futs = [parse("p1"), parse("p2")]
+        return [await f for f in futs]
+
+    async def run(thread: str) -> list[Any]:
+        conf = {"configurable": {"thread_id": thread}}
+        modes = ["updates", "custom"]
+        chunks = [c async for c in main.astream(1, conf, stream_mode=modes)]
+        return [(m, c if m == "custom" else list(c)) for m, c in chunks]
+
+    asyncio.run(run("1"))
+    assert asyncio.run(run("2")) == [
+        ("custom", "parse:p1"),
+        ("updates", ["merge", "__metadata__"]),
+        ("custom", "parse:p2"),
+        ("updates", ["merge", "__metadata__"]),
+        ("updates", ["parse"]),
+        ("updates", ["parse"]),
+        ("updates", ["main"]),
+    ]
+
+
+@pytest.mark.parametrize("max_concurrency", [None, 1])
+def test_async_subgraph_chunks_come_before_the_parent_update(
+    lib: str, max_concurrency: int | None
+) -> None:
+    """Random graph seed 21: a subgraph's last chunk and its parent's update.
+
+    What a subgraph streams reaches the stream a turn late, but LangGraph
+    commits the parent's task several turns after the subgraph returns.
+    """
+    graph = mod(lib, "graph")
+
+    class S(TypedDict, total=False):
+        log: Annotated[list, operator.add]
+
+    def node(name: str) -> Any:
+        async def fn(state: Any) -> Any:
+            return {"log": [name]}
+
+        return fn
+
+    sub = graph.StateGraph(S)
+    sub.add_node("inner", node("inner"))
+    sub.add_edge(graph.START, "inner")
+    b = graph.StateGraph(S)
+    b.add_node("outer", sub.compile())
+    b.add_node("after", node("after"))
+    b.add_edge(graph.START, "outer")
+    b.add_edge(graph.START, "after")
+    g = b.compile()
+
+    async def run() -> list[Any]:
+        conf = {} if max_concurrency is None else {"max_concurrency": 1}
+        stream = g.astream({"log": []}, conf, stream_mode="updates", subgraphs=True)
+        return [(len(ns), list(c)) async for ns, c in stream]
+
+    assert asyncio.run(run()) == [(0, ["after"]), (1, ["inner"]), (0, ["outer"])]

@@ -193,6 +193,7 @@ async def _drive(
                     yield chunks.popleft()
                 live = chunks if type(chunks) is AsyncLiveChunks else None
                 if live is not None:
+                    live.bind()  # put_soon needs the event loop
                     live.inside = False
                     if any(t.node.streams_late() for t in effect.tasks):
                         async with aclosing(
@@ -207,10 +208,11 @@ async def _drive(
                 ) as stream:
                     async for chunk in stream:
                         yield chunk
-                if live is not None:
-                    learn_streaming(effect.tasks, live.inside)
                 if loop.calls:
                     await _spawn.finish_async_calls(loop)
+                if live is not None:
+                    await live.settle()
+                    learn_streaming(effect.tasks, live.inside)
                 if (
                     len(effect.tasks) == 1
                     and not loop.failures
@@ -246,6 +248,8 @@ class AsyncLiveChunks(deque[Any]):
         self._thread = 0
         # Whether the current step made a chunk from inside a task.
         self.inside = False
+        # Chunks ``put_soon`` will append on a later turn of the loop.
+        self.pending = 0
 
     def bind(self) -> asyncio.Event:
         """Attach to the running event loop; return the event that wakes the caller."""
@@ -254,6 +258,34 @@ class AsyncLiveChunks(deque[Any]):
             self._loop = asyncio.get_running_loop()
             self._thread = threading.get_ident()
         return self.event
+
+    def put_soon(self, item: Any) -> None:
+        """Append ``item`` one loop turn later (chunks made inside tasks).
+
+        LangGraph's async stream queues custom writes and subgraph output with
+        ``call_soon_threadsafe``, while the root graph's own chunks go in at
+        once: a chunk another task makes in the same turn comes first.
+        """
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self.append(item)
+            return
+        self.pending += 1
+        if threading.get_ident() == self._thread:
+            loop.call_soon(self._put, item)
+        else:
+            loop.call_soon_threadsafe(self._put, item)
+
+    def _put(self, item: Any) -> None:
+        self.pending -= 1
+        self.append(item)
+
+    async def settle(self) -> None:
+        """Wait for the chunks ``put_soon`` has yet to append."""
+        if self.pending:
+            # Their callbacks are queued on the loop already (threads queue
+            # theirs before they finish): one turn runs them all.
+            await asyncio.sleep(0)
 
     def append(self, item: Any) -> None:
         super().append(item)
@@ -282,6 +314,7 @@ async def _run_live(
                 pass
         if loop.calls:
             await _spawn.finish_async_calls(loop)
+        await chunks.settle()
 
     running = asyncio.ensure_future(step())
     running.add_done_callback(lambda _: event.set())
@@ -491,6 +524,7 @@ async def _run_batch(
     deadline = _deadline(loop)
     if len(tasks) == 1:
         exc = await _within(run_task(tasks[0]), deadline)
+        await yield_turns(COMMIT_TURNS)
         await _commit(loop, tasks[0], exc, saver)
         return
 
@@ -631,6 +665,7 @@ async def _run_one_by_one(
             await _commit(loop, task, asyncio.CancelledError(), saver)
             continue
         exc = await _within(run_task(task), deadline)
+        await yield_turns(COMMIT_TURNS)
         await _commit(loop, task, exc, saver)
         failed = _fails(loop, task, exc)
         while chunks:

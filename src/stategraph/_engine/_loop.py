@@ -154,6 +154,7 @@ class Loop(Checkpointing):
         self.updated: set[str] | None = None
         self._writes_cfg: tuple[str, dict[str, Any]] | None = None
         self._pending_ids: tuple[list[Any], set[str]] | None = None
+        self.written_ids: set[str] = set()
         # Set by the driver: runs a task function a node calls (functional API).
         self.call_impl: Any = None
         # LangChain callbacks of the run (``pregel._tracing``), set by the driver.

@@ -125,6 +125,8 @@ class Checkpointing:
     _version_number: int | None
     _writes_cfg: tuple[str, dict[str, Any]] | None
     _pending_ids: tuple[list[Any], set[str]] | None
+    # Tasks that wrote in this run: only their writes are saved at exit.
+    written_ids: set[str]
     # Whether the saver stores a checkpoint and writes in one transaction
     # (``put_step``; set by the driver), and the writes waiting for it.
     saves_steps: bool
@@ -232,6 +234,7 @@ class Checkpointing:
             _emit.task_output(cast("Loop", self), task, writes, cached=cached)
             return []
         task_id = task.id if task is not None else who
+        self.written_ids.add(task_id)  # type: ignore[arg-type]
         if task_id == NULL_TASK_ID:
             self.pending_writes = [
                 w
@@ -408,7 +411,11 @@ class Checkpointing:
             return
         by_task: dict[str, list[tuple[str, Any]]] = {}
         for tid, chan, value in self.pending_writes:
-            by_task.setdefault(tid, []).append((chan, value))
+            # Writes loaded with the checkpoint are stored with it already:
+            # saved again they would count twice (a stale interrupt of an
+            # earlier run, carried to a new input's checkpoint, as pending).
+            if tid in self.written_ids:
+                by_task.setdefault(tid, []).append((chan, value))
         config = self._writes_config()
         untracked = self.graph.untracked_channels
         for tid, writes in by_task.items():
