@@ -282,3 +282,48 @@ def test_async_subgraph_chunks_come_before_the_parent_update(
         return [(len(ns), list(c)) async for ns, c in stream]
 
     assert asyncio.run(run()) == [(0, ["after"]), (1, ["inner"]), (0, ["outer"])]
+
+
+@pytest.mark.parametrize("durability", ["exit", "async"])
+def test_lone_resumed_task_output_is_lost_when_the_step_fails(
+    lib: str, durability: str
+) -> None:
+    """Resume seed 134: a resumed task and a finished sibling both write a key.
+
+    On resume only the interrupted task runs; the step then fails applying
+    the writes (two values for ``last``).  LangGraph had not handed the lone
+    task's "tasks" chunk to the caller yet: it is lost, also when exit
+    durability saves the writes on the way out.
+    """
+    graph, types = mod(lib, "graph"), mod(lib, "types")
+
+    class S(TypedDict, total=False):
+        log: Annotated[list, operator.add]
+        last: str
+
+    def asks(state: Any) -> Any:
+        return {"log": [types.interrupt("q")], "last": "asks"}
+
+    def other(state: Any) -> Any:
+        return {"last": "other"}
+
+    b = graph.StateGraph(S)
+    b.add_node("asks", asks)
+    b.add_node("other", other)
+    b.add_edge(graph.START, "asks")
+    b.add_edge(graph.START, "other")
+    g = b.compile(checkpointer=mod(lib, "checkpoint.memory").InMemorySaver())
+    conf = {"configurable": {"thread_id": "1"}, "max_concurrency": 1}
+    g.invoke({"log": []}, conf, durability=durability)
+    seen: list[Any] = []
+
+    def consume() -> None:
+        cmd = types.Command(resume="x")
+        for _, chunk in g.stream(
+            cmd, conf, stream_mode=["tasks"], durability=durability
+        ):
+            seen.append((chunk["name"], "result" in chunk))
+
+    with pytest.raises(mod(lib, "errors").InvalidUpdateError):
+        consume()
+    assert seen == [("asks", False), ("other", False)]

@@ -202,6 +202,11 @@ class Loop(Checkpointing):
                 yield from self._after_tick()
         except BaseException as exc:
             if not isinstance(exc, GeneratorExit):
+                if self.is_nested or not isinstance(exc, GraphInterrupt):
+                    # LangGraph hands chunks over while a step's tasks run;
+                    # what the step made after that (a lone task's output)
+                    # is lost with an error, even if exit saves follow.
+                    self.run.chunks.clear()
                 # The step's checkpoint will not be saved: its writes are.
                 yield from self.flush_held()
                 yield from self.make_durable()
