@@ -126,10 +126,15 @@ async def on_interrupts(s: Session, snap: Any, rnd: int) -> None:
     lib, rng = s.lib, s.rng
     tag = f"ans{rnd}"
     r = rng.random()
-    if r < 0.12:
+    if r < 0.1:
         await s.run(f"round {rnd} None while pending", None)
         return
-    if r < 0.27:
+    if r < 0.2 and await sub_moves(s, snap, rnd):
+        snap = await s.state(f"round {rnd} after subgraph move")
+        if isinstance(snap, BaseException) or not snap.interrupts:
+            await s.run(f"round {rnd} continue after subgraph move", None)
+            return
+    elif r < 0.35:
         as_node = rng.choice([None, *s.names])
         kw = {} if as_node is None else {"as_node": as_node}
         await s.rec.call(
@@ -150,6 +155,29 @@ async def on_interrupts(s: Session, snap: Any, rnd: int) -> None:
     answers = _answers(snap, tag, rng, bare="goto" not in extra)
     cmd = lib.Command(resume=answers, **extra)
     await s.run(f"round {rnd} resume {sorted(extra)}", cmd, **s.breakpoints())
+
+
+async def sub_moves(s: Session, snap: Any, rnd: int) -> bool:
+    """Read (and maybe update) a paused subgraph through its task's config.
+
+    Returns:
+        Whether a subgraph was there to read.
+    """
+    configs = [
+        t.state.config if hasattr(t.state, "config") else t.state
+        for t in snap.tasks
+        if t.state is not None
+    ]
+    if not configs:
+        return False
+    conf = s.rng.choice(configs)
+    await s.rec.state(f"round {rnd} subgraph get_state", s.graph, conf)
+    if s.rng.random() < 0.5:
+        await s.rec.call(
+            f"round {rnd} subgraph update_state",
+            s.d.update_state(s.graph, conf, {"log": [f"sub{rnd}"]}),
+        )
+    return True
 
 
 async def at_breakpoint(s: Session, rnd: int) -> None:
@@ -207,6 +235,11 @@ def resume_program(spec: dict[str, Any], ext: bool) -> Any:
             rec.add("compile", {"raised": e})
             return
         s = Session(lib, d, rec, spec, graph)
+        if s.rng.random() < 0.2:
+            # a resume on a thread that never ran
+            fresh = d.config(lib, "t0", recursion_limit=s.rl)
+            cmd = lib.Command(resume="early")
+            await rec.call("resume fresh thread", d.invoke(graph, cmd, fresh))
         await s.run("start", spec["input"], **s.breakpoints())
         for rnd in range(_MAX_ROUNDS):
             snap = await s.state(f"round {rnd}")

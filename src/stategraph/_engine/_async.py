@@ -48,9 +48,11 @@ from stategraph.errors import GraphBubbleUp, ParentCommand
 # to its commit, and (after the retry sleep) from a failed attempt to the next.
 COMMIT_TURNS = 5
 RETRY_TURNS = 5
+# Stream modes that show nothing while a step runs or between its commits.
+_UNPACED_MODES = frozenset(("values", "checkpoints"))
 
 
-async def yield_turns(n: int) -> None:
+async def yield_turns(n: int, loop: Any = None) -> None:
     """Let up to ``n`` turns of the event loop pass while other work is ready.
 
     LangGraph runs each node attempt in nested asyncio tasks and commits from
@@ -58,8 +60,11 @@ async def yield_turns(n: int) -> None:
     attempt) other tasks run for several turns; concurrent tasks' chunks
     interleave by those turns. Nothing else ready means nobody could run in
     between: the turns are skipped (``_ready`` is asyncio's run queue; a loop
-    without one always yields).
+    without one always yields). A run whose stream shows nothing per task
+    (``invoke``: values only) passes its ``loop`` and skips them too.
     """
+    if loop is not None and not loop.paced:
+        return
     ready = getattr(asyncio.get_running_loop(), "_ready", None)
     for _ in range(n):
         if ready is not None and not ready:
@@ -125,6 +130,13 @@ async def drive(
     loop.sync_off_loop = getattr(saver, "loop", None) is asyncio.get_running_loop()
 
     loop.call_impl = _spawn.async_call_impl(loop, saver, cache)
+    # Event-loop turns order what concurrent tasks stream (``yield_turns``);
+    # a subgraph's turns order its parent's tasks.
+    loop.paced = (
+        loop.is_nested
+        or loop.run.tracing is not None
+        or not loop.modes <= _UNPACED_MODES
+    )
     if saver is not None:
         loop.saves_steps = saves_steps(saver, asynchronous=True)
         loop.defers_flush = loop.saves_steps and hasattr(saver, "aflush_steps")
@@ -524,7 +536,7 @@ async def _run_batch(
     deadline = _deadline(loop)
     if len(tasks) == 1:
         exc = await _within(run_task(tasks[0]), deadline)
-        await yield_turns(COMMIT_TURNS)
+        await yield_turns(COMMIT_TURNS, loop)
         await _commit(loop, tasks[0], exc, saver)
         return
 
@@ -551,7 +563,7 @@ async def _run_batch(
         except asyncio.CancelledError as cancelled:
             await _commit(loop, task, cancelled, saver)
             raise
-        await yield_turns(COMMIT_TURNS)
+        await yield_turns(COMMIT_TURNS, loop)
         stop.committing.add(task)
         await _commit(loop, task, exc, saver)
         if _fails(loop, task, exc):
@@ -665,7 +677,7 @@ async def _run_one_by_one(
             await _commit(loop, task, asyncio.CancelledError(), saver)
             continue
         exc = await _within(run_task(task), deadline)
-        await yield_turns(COMMIT_TURNS)
+        await yield_turns(COMMIT_TURNS, loop)
         await _commit(loop, task, exc, saver)
         failed = _fails(loop, task, exc)
         while chunks:

@@ -175,13 +175,13 @@ def async_call_impl(loop: Any, saver: Any, cache: Any) -> Any:
                     child.id, child.writes, cached=True, task=child
                 ):
                     await _async.perform(effect, saver, None)
-                await _async.yield_turns(1)
+                await _async.yield_turns(1, loop)
                 return _resolved(child)
         # LangGraph starts a call's body three turns after the call, commits
         # it five turns after the body: calls started alongside run meanwhile
-        await _async.yield_turns(CALL_START_TURNS)
+        await _async.yield_turns(CALL_START_TURNS, loop)
         exc = await _async.run_task(child)
-        await _async.yield_turns(_async.COMMIT_TURNS)
+        await _async.yield_turns(_async.COMMIT_TURNS, loop)
         for effect in loop.commit(child, exc):
             await _async.perform(effect, saver, None)
         if exc is not None:
