@@ -327,3 +327,34 @@ def test_lone_resumed_task_output_is_lost_when_the_step_fails(
     with pytest.raises(mod(lib, "errors").InvalidUpdateError):
         consume()
     assert seen == [("asks", False), ("other", False)]
+
+
+def test_null_resume_is_taken_from_each_tasks_own_pending_list(lib: str) -> None:
+    """Functional resume seed 143: a bare resume answers later calls again.
+
+    The bare resume is saved with the checkpoint and loaded by every later
+    resume.  LangGraph gives each task the list of pending writes of the
+    moment, and every write makes a new list: the entrypoint takes the value
+    from its list, and a task called after another task's write finds it
+    still in the newer list.
+    """
+    func, types = mod(lib, "func"), mod(lib, "types")
+
+    @func.task
+    def check(x: int) -> str:
+        return f"check({x})+" + types.interrupt(f"check?{x}")
+
+    @func.entrypoint(checkpointer=mod(lib, "checkpoint.memory").InMemorySaver())
+    def main(inp: int) -> list[str]:
+        out = [check(8).result(), check(3).result()]
+        out.append(types.interrupt("main?"))
+        out.append(check(0).result())
+        return out
+
+    conf = {"configurable": {"thread_id": "1"}}
+    main.invoke(1, conf)
+    main.invoke(types.Command(resume="ans0"), conf)
+    pending = main.get_state(conf).interrupts
+    assert [i.value for i in pending] == ["check?3"]
+    out = main.invoke(types.Command(resume={pending[0].id: "ans1"}), conf)
+    assert out == ["check(8)+ans0", "check(3)+ans1", "ans0", "check(0)+ans0"]

@@ -155,6 +155,8 @@ class Loop(Checkpointing):
         self._writes_cfg: tuple[str, dict[str, Any]] | None = None
         self._pending_ids: tuple[list[Any], set[str]] | None = None
         self.written_ids: set[str] = set()
+        self.pending_gen = 0
+        self.null_taken: set[int] = set()
         # Set by the driver: runs a task function a node calls (functional API).
         self.call_impl: Any = None
         # LangChain callbacks of the run (``pregel._tracing``), set by the driver.

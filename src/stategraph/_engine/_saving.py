@@ -127,6 +127,10 @@ class Checkpointing:
     _pending_ids: tuple[list[Any], set[str]] | None
     # Tasks that wrote in this run: only their writes are saved at exit.
     written_ids: set[str]
+    # Generation of ``pending_writes`` (``_task._make_scratchpad``), and the
+    # generations whose list lost the null resume to a task.
+    pending_gen: int
+    null_taken: set[int]
     # Whether the saver stores a checkpoint and writes in one transaction
     # (``put_step``; set by the driver), and the writes waiting for it.
     saves_steps: bool
@@ -219,6 +223,7 @@ class Checkpointing:
     ) -> list[Any]:
         if not writes:
             return []
+        self.pending_gen += 1  # LangGraph's list of pending writes is new
         task = who if isinstance(who, Task) else None
         if all(w[0] in WRITES_IDX_MAP for w in writes):
             writes = list({w[0]: w for w in writes}.values())

@@ -264,17 +264,27 @@ def _make_scratchpad(task: Task) -> Scratchpad:
             elif (first := interrupt_id(ns, 0)) in resume_map:
                 resume.append(resume_map[first])
     parent = loop.parent_scratchpad
+    # LangGraph hands each task the pending-writes list of the moment and
+    # makes a new list on every write; a task taking the null resume takes it
+    # from its own list only. Writes here keep one list, with generations.
+    gen = loop.pending_gen
 
     def get_null_resume(consume: bool = False) -> Any:
         nonlocal null_resume
         if null_resume is None:
             return parent.get_null_resume(consume) if parent is not None else None
+        taken = loop.null_taken
+        if gen in taken:
+            return None
         value = null_resume[2]
         if consume:
-            try:
-                pending.remove(null_resume)
-            except ValueError:
-                return None
+            taken.add(gen)
+            if gen == loop.pending_gen:
+                # taken from the current list: later lists lack it too
+                try:
+                    pending.remove(null_resume)
+                except ValueError:
+                    return None
         return value
 
     return Scratchpad(task.step, loop.stop, resume, get_null_resume)
