@@ -358,3 +358,28 @@ def test_null_resume_is_taken_from_each_tasks_own_pending_list(lib: str) -> None
     assert [i.value for i in pending] == ["check?3"]
     out = main.invoke(types.Command(resume={pending[0].id: "ans1"}), conf)
     assert out == ["check(8)+ans0", "check(3)+ans1", "ans0", "check(0)+ans0"]
+
+
+def test_a_call_falls_back_to_its_callers_null_resume(lib: str) -> None:
+    """Functional resume seed 32: calls made one after another, on resume.
+
+    A call's scratchpad has its caller's as parent: once a call took the
+    bare resume from its own list, the next call (made after that call's
+    write) finds it in its caller's older list.
+    """
+    func, types = mod(lib, "func"), mod(lib, "types")
+
+    @func.task
+    def split(x: int) -> str:
+        return f"split({x})+" + types.interrupt(f"split?{x}")
+
+    @func.entrypoint(checkpointer=mod(lib, "checkpoint.memory").InMemorySaver())
+    def main(inp: int) -> list[str]:
+        return [split(x).result() for x in (0, 8, 6, 1)]
+
+    conf = {"configurable": {"thread_id": "1"}}
+    main.invoke(1, conf)
+    main.invoke(types.Command(resume="ans0"), conf)
+    pending = main.get_state(conf).interrupts
+    out = main.invoke(types.Command(resume={pending[0].id: "ans1"}), conf)
+    assert out == ["split(0)+ans0", "split(8)+ans1", "split(6)+ans0", "split(1)+ans0"]
