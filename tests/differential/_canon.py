@@ -10,6 +10,7 @@ limit would deadlock it.  Those streams are compared after
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from _norm import Normalizer, render
@@ -69,7 +70,9 @@ def _task_ids_announced(payload: Any) -> list[str]:
     return []
 
 
-def canonical_chunks(chunks: list[Any], kw: dict[str, Any]) -> list[Any]:
+def canonical_chunks(
+    chunks: list[Any], kw: dict[str, Any], tied: list[bool] | None = None
+) -> list[Any]:
     """Reorder chunks whose relative order depends on thread timing.
 
     Within one superstep of one namespace, each task's own chunk and each
@@ -78,13 +81,16 @@ def canonical_chunks(chunks: list[Any], kw: dict[str, Any]) -> list[Any]:
     content with ids erased, then by the position of their task in the step's
     task list (announced by task-start or checkpoint chunks).  Step boundaries
     (``values``, ``checkpoints``, task starts) and the order inside a group
-    are kept.
+    are kept.  Groups equal but for their ids (two ``Send`` instances of one
+    subgraph asking the same question) keep their racy order; ``tied`` (if
+    given) then gets ``True`` appended, and the caller compares ids erased.
     """
     v2 = kw.get("version") == "v2"
     parsed = [(*_parse(c, kw), c) for c in chunks]
     announced: dict[str, int] = {}
     erase = Normalizer(erase_ids=True)
-    return [c for *_, c in _canon(parsed, 0, v2, announced, erase)]
+    ties: list[bool] = [] if tied is None else tied
+    return [c for *_, c in _canon(parsed, 0, v2, announced, erase, ties)]
 
 
 def _canon(
@@ -93,6 +99,7 @@ def _canon(
     v2: bool,
     announced: dict[str, int],
     erase: Normalizer,
+    ties: list[bool],
 ) -> list[tuple[tuple[str, ...], str, Any, Any]]:
     out: list[Any] = []
     groups: dict[Any, list[Any]] = {}
@@ -101,15 +108,19 @@ def _canon(
         keyed = []
         for gk, g in groups.items():
             if isinstance(gk, str):  # a subgraph task: canonicalise its own steps
-                g = _canon(g, depth + 1, v2, announced, erase)
+                g = _canon(g, depth + 1, v2, announced, erase, ties)
                 tid = gk.partition(":")[2]
             else:
                 _, mode, data, _ = g[0]
                 p = _payload(data, mode, v2)
                 tid = p.get("id") if isinstance(p, dict) else None
             pos = announced.get(tid, -1) if isinstance(tid, str) else -1
-            keyed.append(((render(erase(g[0][3])), pos), g))
-        for _, g in sorted(keyed, key=lambda kg: kg[0]):
+            whole = render(erase([c for *_, c in g]))
+            keyed.append(((render(erase(g[0][3])), pos, whole), g))
+        keyed.sort(key=lambda kg: kg[0])
+        if any(a[0] == b[0] for a, b in itertools.pairwise(keyed)):
+            ties.append(True)
+        for _, g in keyed:
             out.extend(g)
         groups.clear()
 

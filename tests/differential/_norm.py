@@ -49,6 +49,13 @@ class Normalizer:
         self._ids: dict[str, str] = {}
         self._erase = erase_ids
 
+    def _items(self, seq: Any) -> list[Any]:
+        items, tied = _interrupts_sorted(seq)
+        if not tied:
+            return [self(x) for x in items]
+        erase = Normalizer(erase_ids=True)
+        return [erase(x) if i in tied else self(x) for i, x in enumerate(items)]
+
     def ident(self, raw: str) -> str:
         """Placeholder for one id string, numbered by first appearance."""
         if self._erase:
@@ -84,9 +91,9 @@ class Normalizer:
             out.update({f: self(getattr(v, f)) for f in v._fields})
             return out
         if isinstance(v, tuple):
-            return tuple(self(x) for x in _interrupts_sorted(v))
+            return tuple(self._items(v))
         if isinstance(v, list):
-            return [self(x) for x in _interrupts_sorted(v)]
+            return self._items(v)
         if isinstance(v, (set, frozenset)):
             return {"__set__": sorted(repr(self(x)) for x in v)}
         if dataclasses.is_dataclass(v) and not isinstance(v, type):
@@ -139,17 +146,29 @@ class Normalizer:
         return out
 
 
-def _interrupts_sorted(seq: Any) -> Any:
+def _interrupts_sorted(seq: Any) -> tuple[list[Any], set[int]]:
     """Several ``Interrupt``s sorted by value; other sequences unchanged.
 
     LangGraph combines the interrupts of parallel tasks inside a subgraph by
     popping futures from a ``set`` (``_runner._panic_or_proceed``), so their
     order is not deterministic; it is compared as a set.
+
+    Returns:
+        The items, and the positions of interrupts equal to a neighbour but
+        for their id (two ``Send`` instances asking the same): which id comes
+        first is racy, so those ids are shown erased (and not numbered).
     """
     if len(seq) < 2 or not all(_is_interrupt(x) for x in seq):
-        return seq
+        return list(seq), set()
     erase = Normalizer(erase_ids=True)
-    return sorted(seq, key=lambda x: render(erase(x)))
+    keyed = sorted(((render(erase(x)), x) for x in seq), key=lambda kx: kx[0])
+    tied = {
+        i
+        for i in range(len(keyed))
+        if (i > 0 and keyed[i - 1][0] == keyed[i][0])
+        or (i + 1 < len(keyed) and keyed[i + 1][0] == keyed[i][0])
+    }
+    return [x for _, x in keyed], tied
 
 
 _INTERRUPT_KEYS = frozenset(

@@ -46,6 +46,33 @@ from stategraph.checkpoint.base._runlock import run_lock_for
 from stategraph.checkpoint.base._step import saves_steps
 from stategraph.errors import GraphBubbleUp, ParentCommand
 
+# Event-loop turns LangGraph's async runner takes from a task's body ending
+# to its commit, and (after the retry sleep) from a failed attempt to the next.
+COMMIT_TURNS = 5
+RETRY_TURNS = 5
+# Stream modes that show nothing while a step runs or between its commits.
+_UNPACED_MODES = frozenset(("values", "checkpoints"))
+
+
+async def yield_turns(n: int, loop: Any = None) -> None:
+    """Let up to ``n`` turns of the event loop pass while other work is ready.
+
+    LangGraph runs each node attempt in nested asyncio tasks and commits from
+    done callbacks, so between a task's body and its commit (or its next
+    attempt) other tasks run for several turns; concurrent tasks' chunks
+    interleave by those turns. Nothing else ready means nobody could run in
+    between: the turns are skipped (``_ready`` is asyncio's run queue; a loop
+    without one always yields). A run whose stream shows nothing per task
+    (``invoke``: values only) passes its ``loop`` and skips them too.
+    """
+    if loop is not None and not loop.paced:
+        return
+    ready = getattr(asyncio.get_running_loop(), "_ready", None)
+    for _ in range(n):
+        if ready is not None and not ready:
+            return
+        await asyncio.sleep(0)
+
 
 async def perform(effect: Any, saver: Any, cache: Any) -> Any:
     """Carry out one I/O effect with async calls."""
@@ -120,6 +147,13 @@ async def _run(
     loop.sync_off_loop = getattr(saver, "loop", None) is asyncio.get_running_loop()
 
     loop.call_impl = _spawn.async_call_impl(loop, saver, cache)
+    # Event-loop turns order what concurrent tasks stream (``yield_turns``);
+    # a subgraph's turns order its parent's tasks.
+    loop.paced = (
+        loop.is_nested
+        or loop.run.tracing is not None
+        or not loop.modes <= _UNPACED_MODES
+    )
     if saver is not None:
         loop.saves_steps = saves_steps(saver, asynchronous=True)
         loop.defers_flush = loop.saves_steps and hasattr(saver, "aflush_steps")
@@ -190,6 +224,7 @@ async def _drive(
                     yield chunks.popleft()
                 live = chunks if type(chunks) is AsyncLiveChunks else None
                 if live is not None:
+                    live.bind()  # put_soon needs the event loop
                     live.inside = False
                     if any(t.node.streams_late() for t in effect.tasks):
                         async with aclosing(
@@ -204,10 +239,11 @@ async def _drive(
                 ) as stream:
                     async for chunk in stream:
                         yield chunk
-                if live is not None:
-                    learn_streaming(effect.tasks, live.inside)
                 if loop.calls:
                     await _spawn.finish_async_calls(loop)
+                if live is not None:
+                    await live.settle()
+                    learn_streaming(effect.tasks, live.inside)
                 if (
                     len(effect.tasks) == 1
                     and not loop.failures
@@ -243,6 +279,8 @@ class AsyncLiveChunks(deque[Any]):
         self._thread = 0
         # Whether the current step made a chunk from inside a task.
         self.inside = False
+        # Chunks ``put_soon`` will append on a later turn of the loop.
+        self.pending = 0
 
     def bind(self) -> Wakeup:
         """Attach to the running event loop; return the event that wakes the caller."""
@@ -251,6 +289,34 @@ class AsyncLiveChunks(deque[Any]):
             self._loop = asyncio.get_running_loop()
             self._thread = threading.get_ident()
         return self.event
+
+    def put_soon(self, item: Any) -> None:
+        """Append ``item`` one loop turn later (chunks made inside tasks).
+
+        LangGraph's async stream queues custom writes and subgraph output with
+        ``call_soon_threadsafe``, while the root graph's own chunks go in at
+        once: a chunk another task makes in the same turn comes first.
+        """
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self.append(item)
+            return
+        self.pending += 1
+        if threading.get_ident() == self._thread:
+            loop.call_soon(self._put, item)
+        else:
+            loop.call_soon_threadsafe(self._put, item)
+
+    def _put(self, item: Any) -> None:
+        self.pending -= 1
+        self.append(item)
+
+    async def settle(self) -> None:
+        """Wait for the chunks ``put_soon`` has yet to append."""
+        if self.pending:
+            # Their callbacks are queued on the loop already (threads queue
+            # theirs before they finish): one turn runs them all.
+            await asyncio.sleep(0)
 
     def append(self, item: Any) -> None:
         super().append(item)
@@ -279,6 +345,7 @@ async def _run_live(
                 pass
         if loop.calls:
             await _spawn.finish_async_calls(loop)
+        await chunks.settle()
 
     running = asyncio.ensure_future(step())
     running.add_done_callback(lambda _: event.set())
@@ -458,6 +525,7 @@ async def run_task(task: Task) -> BaseException | None:
             attempt += 1
             note_attempt(task, attempt)
             await asyncio.sleep(delay)
+            await yield_turns(RETRY_TURNS)
 
 
 async def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) -> None:
@@ -487,6 +555,7 @@ async def _run_batch(
     deadline = _deadline(loop)
     if len(tasks) == 1:
         exc = await _within(run_task(tasks[0]), deadline)
+        await yield_turns(COMMIT_TURNS, loop)
         await _commit(loop, tasks[0], exc, saver)
         return
 
@@ -513,6 +582,7 @@ async def _run_batch(
         except asyncio.CancelledError as cancelled:
             await _commit(loop, task, cancelled, saver)
             raise
+        await yield_turns(COMMIT_TURNS, loop)
         stop.committing.add(task)
         await _commit(loop, task, exc, saver)
         if _fails(loop, task, exc):
@@ -626,6 +696,7 @@ async def _run_one_by_one(
             await _commit(loop, task, asyncio.CancelledError(), saver)
             continue
         exc = await _within(run_task(task), deadline)
+        await yield_turns(COMMIT_TURNS, loop)
         await _commit(loop, task, exc, saver)
         failed = _fails(loop, task, exc)
         while chunks:

@@ -72,6 +72,7 @@ def accept_call(loop: Loop, parent: Task, call: Call) -> Task:
     path = (PUSH, parent.path, idx, True)
     child = Task(loop, node, node.name, path, PUSH_TRIGGERS, call.input)
     child._ns = parent.checkpoint_ns
+    child.caller_pad = parent.scratchpad
     if loop.trace is not None:
         # A call is traced under the run of the node that made it (the node
         # points its config's callbacks there while it runs), as in LangGraph.

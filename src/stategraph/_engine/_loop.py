@@ -136,6 +136,9 @@ class Loop(Entering):
         self.updated: set[str] | None = None
         self._writes_cfg: tuple[str, dict[str, Any]] | None = None
         self._pending_ids: tuple[list[Any], set[str]] | None = None
+        self.written_ids: set[str] = set()
+        self.pending_gen = 0
+        self.null_taken: set[int] = set()
         # Set by the driver: runs a task function a node calls (functional API).
         self.call_impl: Any = None
         # LangChain callbacks of the run (``pregel._tracing``), set by the driver.
@@ -177,6 +180,11 @@ class Loop(Entering):
                 yield from self._after_tick()
         except BaseException as exc:
             if not isinstance(exc, GeneratorExit):
+                if self.is_nested or not isinstance(exc, GraphInterrupt):
+                    # LangGraph hands chunks over while a step's tasks run;
+                    # what the step made after that (a lone task's output)
+                    # is lost with an error, even if exit saves follow.
+                    self.run.chunks.clear()
                 # The step's checkpoint will not be saved: its writes are.
                 yield from self.flush_held()
                 yield from self.make_durable()

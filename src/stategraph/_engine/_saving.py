@@ -128,6 +128,12 @@ class Checkpointing:
     _id_bytes: tuple[str, bytes] | None
     _writes_cfg: tuple[str, dict[str, Any]] | None
     _pending_ids: tuple[list[Any], set[str]] | None
+    # Tasks that wrote in this run: only their writes are saved at exit.
+    written_ids: set[str]
+    # Generation of ``pending_writes`` (``_task._make_scratchpad``), and the
+    # generations whose list lost the null resume to a task.
+    pending_gen: int
+    null_taken: set[int]
     # Whether the saver stores a checkpoint and writes in one transaction
     # (``put_step``; set by the driver), and the writes waiting for it.
     saves_steps: bool
@@ -234,6 +240,7 @@ class Checkpointing:
     ) -> list[Any]:
         if not writes:
             return []
+        self.pending_gen += 1  # LangGraph's list of pending writes is new
         task = who if isinstance(who, Task) else None
         for write in writes:
             if write[0] not in WRITES_IDX_MAP:
@@ -253,6 +260,7 @@ class Checkpointing:
             _emit.task_output(cast("Loop", self), task, writes, cached=cached)
             return []
         task_id = task.id if task is not None else who
+        self.written_ids.add(task_id)  # type: ignore[arg-type]
         if task_id == NULL_TASK_ID:
             self.pending_writes = [
                 w
@@ -436,7 +444,11 @@ class Checkpointing:
             return
         by_task: dict[str, list[tuple[str, Any]]] = {}
         for tid, chan, value in self.pending_writes:
-            by_task.setdefault(tid, []).append((chan, value))
+            # Writes loaded with the checkpoint are stored with it already:
+            # saved again they would count twice (a stale interrupt of an
+            # earlier run, carried to a new input's checkpoint, as pending).
+            if tid in self.written_ids:
+                by_task.setdefault(tid, []).append((chan, value))
         config = self._writes_config()
         untracked = self.graph.untracked_channels
         for tid, writes in by_task.items():

@@ -25,6 +25,7 @@ from stategraph._engine._runner import SLOW_TASK_SECONDS
 from stategraph._engine._task import Task
 
 T = TypeVar("T")
+CALL_START_TURNS = 2
 _ASYNC_IN_SYNC = "In an sync context async tasks cannot be called"
 # Background saves of call writes: unlike a call's own failure (raised in its
 # caller), a saver error fails the step.
@@ -183,11 +184,13 @@ def async_call_impl(loop: Any, saver: Any, cache: Any) -> Any:
                     child.id, child.writes, cached=True, task=child
                 ):
                     await _async.perform(effect, saver, None)
+                await _async.yield_turns(1, loop)
                 return _resolved(child)
+        # LangGraph starts a call's body three turns after the call, commits
+        # it five turns after the body: calls started alongside run meanwhile
+        await _async.yield_turns(CALL_START_TURNS, loop)
         exc = await _async.run_task(child)
-        # LangGraph commits a call from its future's done callback, one turn
-        # of the event loop later: calls started alongside run on first
-        await asyncio.sleep(0)
+        await _async.yield_turns(_async.COMMIT_TURNS, loop)
         effects = loop.commit(child, exc)
         if effects:
             # LangGraph hands a call's writes to its background executor and

@@ -124,6 +124,7 @@ class Task:
         "_path_key",
         "_scratchpad",
         "cache_key",
+        "caller_pad",
         "input",
         "loop",
         "name",
@@ -158,6 +159,8 @@ class Task:
         self._ns: str = loop.parent_ns
         self._config: dict[str, Any] | None = None
         self._scratchpad: Scratchpad | None = None
+        # A call's parent scratchpad is its caller's, as in LangGraph.
+        self.caller_pad: Scratchpad | None = None
         self._path_key: str | None = None
         self.cache_key: Any = None
         # For an error handler's task: the failure it handles (``NodeError``).
@@ -263,18 +266,28 @@ def _make_scratchpad(task: Task) -> Scratchpad:
                 resume.append(resume_map[next_id])
             elif (first := interrupt_id(ns, 0)) in resume_map:
                 resume.append(resume_map[first])
-    parent = loop.parent_scratchpad
+    parent = task.caller_pad or loop.parent_scratchpad
+    # LangGraph hands each task the pending-writes list of the moment and
+    # makes a new list on every write; a task taking the null resume takes it
+    # from its own list only. Writes here keep one list, with generations.
+    gen = loop.pending_gen
 
     def get_null_resume(consume: bool = False) -> Any:
         nonlocal null_resume
         if null_resume is None:
             return parent.get_null_resume(consume) if parent is not None else None
+        taken = loop.null_taken
+        if gen in taken:
+            return None
         value = null_resume[2]
         if consume:
-            try:
-                pending.remove(null_resume)
-            except ValueError:
-                return None
+            taken.add(gen)
+            if gen == loop.pending_gen:
+                # taken from the current list: later lists lack it too
+                try:
+                    pending.remove(null_resume)
+                except ValueError:
+                    return None
         return value
 
     return Scratchpad(task.step, loop.stop, resume, get_null_resume)

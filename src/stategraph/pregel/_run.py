@@ -199,7 +199,7 @@ def prepare_run(
         run.runtime = run.runtime.override(control=control or RunControl())
     config[CONF][CONFIG_KEY_RUNTIME] = run.runtime
     if subgraphs:
-        config[CONF][CONFIG_KEY_STREAM] = own
+        config[CONF][CONFIG_KEY_STREAM] = _inside_sink(run, own)
     run.config = config
     run.checkpoint_config = _checkpoint_config(config)
     return run
@@ -285,7 +285,7 @@ def _runtime(
 ) -> Runtime[Any]:
     writer: Callable[[Any], None]
     if "custom" in modes:
-        writer = _custom_writer(run.chunks.append)
+        writer = _custom_writer(getattr(run.chunks, "put_soon", run.chunks.append))
     elif CONFIG_KEY_STREAM in conf:
         writer = parent.stream_writer
     else:
@@ -325,6 +325,21 @@ def _count_subgraph_call(config: dict[str, Any]) -> None:
     if scratchpad is not None and (cnt := scratchpad.subgraph_counter()):
         ns = config[CONF][CONFIG_KEY_CHECKPOINT_NS]
         config[CONF] = {**config[CONF], CONFIG_KEY_CHECKPOINT_NS: f"{ns}{NS_SEP}{cnt}"}
+
+
+def _inside_sink(run: Run, own: StreamSink) -> StreamSink:
+    """The sink subgraphs stream into: ``own``, but one turn late when async.
+
+    LangGraph's async stream puts what subgraphs emit with
+    ``call_soon_threadsafe`` (``AsyncLiveChunks.put_soon``); the messages a
+    sink has seen are shared with ``own``.
+    """
+    put_soon = getattr(run.chunks, "put_soon", None)
+    if put_soon is None:
+        return own
+    sink = StreamSink(put_soon, own.modes)
+    sink.seen_messages = own.seen_messages
+    return sink
 
 
 def _custom_writer(put: Callable[[Any], None]) -> Callable[[Any], None]:
