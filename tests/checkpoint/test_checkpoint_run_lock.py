@@ -422,3 +422,57 @@ def test_sync_runs_on_an_asyncio_saver_take_the_lock_too(
     first.release()
     assert first.next_marker() == "A:done"
     assert asyncio.run(main("raise"))["log"] == ["A:one", "A:two", "W:one", "W:two"]
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+def test_a_pooled_savers_lock_connection_ends_with_its_runs(
+    api: str, schemas: Callable[[], str]
+) -> None:
+    """No connection of the saver outlives the runs (the pool's owner may drop
+    the database once the pool is closed, as LangGraph's tests do)."""
+    dsn = schemas()
+    config = {"configurable": {"thread_id": "t"}}
+    seen: list[Any] = []
+
+    def spying(saver: Any) -> Any:
+        def node(state: State) -> State:
+            # While the run holds the lock, its connection is open ...
+            conn = saver._lock_conn
+            seen.append(conn is not None and not conn.closed)
+            return {"log": ["spy"]}
+
+        builder: StateGraph[Any] = StateGraph(State)
+        builder.add_node("node", node)
+        builder.add_edge(START, "node")
+        return builder.compile(checkpointer=saver)
+
+    if api == "sync":
+        from psycopg_pool import ConnectionPool
+
+        from stategraph.checkpoint.postgres import PostgresSaver
+
+        with ConnectionPool(dsn, min_size=1, max_size=1, kwargs=AUTOCOMMIT) as pool:
+            saver: Any = PostgresSaver(pool)
+            saver.setup()
+            graph = spying(saver)
+            graph.invoke({"log": []}, config)
+            left = saver._lock_conn
+    else:
+        from psycopg_pool import AsyncConnectionPool
+
+        from stategraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+        async def main() -> Any:
+            pool = AsyncConnectionPool(dsn, min_size=1, max_size=1, kwargs=AUTOCOMMIT)
+            async with pool:
+                saver = AsyncPostgresSaver(pool)
+                await saver.setup()
+                graph = spying(saver)
+                await graph.ainvoke({"log": []}, config)
+                return saver._lock_conn
+
+        left = asyncio.run(main())
+    # ... and once the run is over it is closed.
+    assert seen
+    assert all(seen)
+    assert left is None

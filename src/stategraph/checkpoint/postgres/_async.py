@@ -172,6 +172,9 @@ class AsyncPostgresSaver(AsyncBridge):
         # ``_take_run_lock``), opened on first use.
         self._lock_conn: AsyncConnection[Any] | None = None
         self._lock_guard = asyncio.Lock()
+        # Runs using the extra lock connection (holding or trying a lock): it
+        # is closed when the last one is done, so none outlives the pool.
+        self._lock_users = 0
         self.supports_pipeline = Capabilities().has_pipeline()
 
     @classmethod
@@ -488,8 +491,15 @@ class AsyncPostgresSaver(AsyncBridge):
             rows = await self._fetch((_base.RUN_TRY_LOCK_SQL, keys))
             return (None, keys) if rows[0][0] else None
         conn = await self._lock_connection()
-        taken = await self._lock_statement(conn, _base.RUN_TRY_LOCK_SQL, keys)
-        return (conn, keys) if taken else None
+        try:
+            taken = await self._lock_statement(conn, _base.RUN_TRY_LOCK_SQL, keys)
+        except BaseException:
+            await self._unuse_lock_connection()
+            raise
+        if taken:
+            return (conn, keys)
+        await self._unuse_lock_connection()
+        return None
 
     async def _lock_connection(self) -> AsyncConnection[Any]:
         async with self._lock_guard:
@@ -504,7 +514,18 @@ class AsyncPostgresSaver(AsyncBridge):
                 # Closed with the saver (or at exit), without waiting.
                 weakref.finalize(self, conn.pgconn.finish)
                 self._lock_conn = conn
+            self._lock_users += 1
             return conn
+
+    async def _unuse_lock_connection(self) -> None:
+        # The last run done with the extra connection closes it: a database
+        # must be droppable once the pool the saver was given is closed.
+        async with self._lock_guard:
+            self._lock_users -= 1
+            conn = self._lock_conn
+            if self._lock_users == 0 and conn is not None:
+                self._lock_conn = None
+                await conn.close()
 
     async def _release_run_lock(self, token: Any) -> None:
         conn, keys = token
@@ -515,6 +536,8 @@ class AsyncPostgresSaver(AsyncBridge):
                 await self._lock_statement(conn, _base.RUN_UNLOCK_SQL, keys)
         except psycopg.Error:
             pass  # a broken session holds no lock: the server dropped it
+        if conn is not None:
+            await self._unuse_lock_connection()
 
     @staticmethod
     async def _lock_statement(

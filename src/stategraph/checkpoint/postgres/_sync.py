@@ -163,6 +163,9 @@ class PostgresSaver(BasePostgresSaver):
         # ``_take_run_lock``), opened on first use.
         self._lock_conn: Connection[Any] | None = None
         self._lock_guard = threading.Lock()
+        # Runs using the extra lock connection (holding or trying a lock): it
+        # is closed when the last one is done, so none outlives the pool.
+        self._lock_users = 0
         self.supports_pipeline = Capabilities().has_pipeline()
 
     @classmethod
@@ -474,8 +477,15 @@ class PostgresSaver(BasePostgresSaver):
             rows = self._fetch((_base.RUN_TRY_LOCK_SQL, keys))
             return (None, keys) if rows[0][0] else None
         conn = self._lock_connection()
-        taken = self._lock_statement(conn, _base.RUN_TRY_LOCK_SQL, keys)
-        return (conn, keys) if taken else None
+        try:
+            taken = self._lock_statement(conn, _base.RUN_TRY_LOCK_SQL, keys)
+        except BaseException:
+            self._unuse_lock_connection()
+            raise
+        if taken:
+            return (conn, keys)
+        self._unuse_lock_connection()
+        return None
 
     def _lock_connection(self) -> Connection[Any]:
         with self._lock_guard:
@@ -490,7 +500,18 @@ class PostgresSaver(BasePostgresSaver):
                 # Closed with the saver (or at exit), without waiting.
                 weakref.finalize(self, conn.pgconn.finish)
                 self._lock_conn = conn
+            self._lock_users += 1
             return conn
+
+    def _unuse_lock_connection(self) -> None:
+        # The last run done with the extra connection closes it: a database
+        # must be droppable once the pool the saver was given is closed.
+        with self._lock_guard:
+            self._lock_users -= 1
+            conn = self._lock_conn
+            if self._lock_users == 0 and conn is not None:
+                self._lock_conn = None
+                conn.close()
 
     def _release_run_lock(self, token: Any) -> None:
         conn, keys = token
@@ -501,6 +522,8 @@ class PostgresSaver(BasePostgresSaver):
                 self._lock_statement(conn, _base.RUN_UNLOCK_SQL, keys)
         except psycopg.Error:
             pass  # a broken session holds no lock: the server dropped it
+        if conn is not None:
+            self._unuse_lock_connection()
 
     @staticmethod
     def _lock_statement(conn: Connection[Any], sql: str, keys: tuple[int, int]) -> bool:
