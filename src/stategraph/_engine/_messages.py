@@ -86,9 +86,18 @@ def _emit(loop: Loop, task: Task, message: Any) -> None:
         "ls_integration": "langgraph",
         **task.metadata(),
     }
-    from stategraph._engine._emit import send
-
-    send(loop, "messages", (message, metadata))
+    # An async live stream gets it one event-loop turn late, as LangGraph's
+    # handler puts it (call_soon_threadsafe): a custom write the node made
+    # just before comes first.
+    chunks = getattr(getattr(loop, "run", None), "chunks", None)
+    soon = getattr(chunks, "put_soon", None)
+    item = (loop.ns, "messages", (message, metadata))
+    for sink in loop.stream:
+        if "messages" in sink.modes:
+            put = sink.put
+            if soon is not None and put == chunks.append:  # type: ignore[union-attr]
+                put = soon
+            put(item)
 
 
 def push(message: Any) -> None:

@@ -190,8 +190,10 @@ def prepare_run(
 
         if _tracing.wanted(config, modes):
             run.tracing = _tracing
+            # Tokens reach an async stream one turn late, as custom writes do
+            # (LangGraph's handlers put them with call_soon_threadsafe).
             run.messages_handler = _tracing.stream_handlers(
-                config, modes, own, subgraphs, version
+                config, modes, _inside_sink(run, own), subgraphs, version
             )
     run.sinks = (own, conf[CONFIG_KEY_STREAM]) if CONFIG_KEY_STREAM in conf else (own,)
     run.runtime = _runtime(graph, run, context, modes, parent_runtime, conf)
