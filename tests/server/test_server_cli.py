@@ -8,7 +8,9 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -169,3 +171,56 @@ def test_checkpointer_serde_allows_the_classes_it_names(tmp_path: Path) -> None:
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop(module, None)
+
+
+def test_dev_reloads_a_graph_file_when_it_changes(tmp_path: Path) -> None:
+    graph_file = tmp_path / "graph.py"
+    source = (
+        "from typing_extensions import TypedDict\n"
+        "from stategraph.graph import StateGraph, START\n"
+        "class S(TypedDict):\n"
+        "    v: str\n"
+        "builder = StateGraph(S)\n"
+        "builder.add_node('n', lambda s: {{'v': {word!r}}})\n"
+        "builder.add_edge(START, 'n')\n"
+        "graph = builder.compile()\n"
+    )
+    graph_file.write_text(source.format(word="one"))
+    config = tmp_path / "langgraph.json"
+    config.write_text(json.dumps({"graphs": {"g": "./graph.py:graph"}}))
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "stategraph.cli", "dev"),
+            *("--config", str(config), "--port", "0", "--no-browser"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+    def answer(http: httpx.Client) -> Any:
+        try:
+            response = http.post("/runs/wait", json={"assistant_id": "g", "input": {}})
+        except httpx.TransportError:
+            return None  # the server is restarting
+        return response.json().get("v") if response.status_code == 200 else None
+
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("stategraph dev: serving the graphs of"), line
+        url = line.rsplit(" at ", 1)[1].strip()
+        with httpx.Client(base_url=url, timeout=30) as http:
+            assert answer(http) == "one"
+            graph_file.write_text(source.format(word="two"))
+            deadline = time.monotonic() + 60
+            seen = answer(http)
+            while seen != "two" and time.monotonic() < deadline:
+                seen = answer(http)
+            assert seen == "two"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert proc.returncode is not None
