@@ -476,3 +476,44 @@ def test_a_pooled_savers_lock_connection_ends_with_its_runs(
     assert seen
     assert all(seen)
     assert left is None
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+def test_a_failing_try_leaves_the_lock_free_for_the_next_run(api: str) -> None:
+    from stategraph.checkpoint.base import _runlock
+
+    lock = _runlock.RunLock(("test", uuid.uuid4().hex), "t", "here", "wait", None)
+    taken: list[str] = []
+
+    def fail() -> Any:
+        raise OSError("no lock file")
+
+    if api == "sync":
+        with (
+            pytest.raises(OSError, match="no lock file"),
+            _runlock.hold(lock, fail, taken.append),
+        ):
+            pass
+        with _runlock.hold(lock, lambda: "token", taken.append):
+            taken.append("inside")
+    else:
+
+        async def afail() -> Any:
+            fail()
+
+        async def atake() -> Any:
+            return "token"
+
+        async def arelease(token: Any) -> None:
+            taken.append(token)
+
+        async def main() -> None:
+            with pytest.raises(OSError, match="no lock file"):
+                async with _runlock.ahold(lock, afail, arelease):
+                    pass
+            async with _runlock.ahold(lock, atake, arelease):
+                taken.append("inside")
+
+        asyncio.run(main())
+    # The failed try settled its claim: the next one took the lock, released it.
+    assert taken == ["inside", "token"]

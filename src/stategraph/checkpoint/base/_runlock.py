@@ -21,7 +21,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Hashable,
+    Iterator,
+)
 from contextlib import asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -141,6 +148,37 @@ class RunLock:
     timeout: float | None
 
 
+def _acquire(lock: RunLock) -> Generator[float | None, Any, None]:
+    """The waiting policy without I/O, shared by ``hold`` and ``ahold``.
+
+    Yields ``None`` to ask its driver to try the primitive (the driver sends
+    back the token, ``None`` when another process has it, or throws what
+    the try raised) and a number of seconds to ask it to sleep; returns once
+    this process holds the lock.
+    """
+    deadline = None if lock.timeout is None else time.monotonic() + lock.timeout
+    delay = _FIRST_DELAY
+    while True:
+        state = _claim(lock.key)
+        if state == "shared":
+            return
+        if state == "mine":
+            token = None
+            try:
+                token = yield None
+            finally:
+                _settle(lock.key, token)
+            if token is not None:
+                return
+            if lock.mode == "raise":
+                raise _busy(lock.thread_id, lock.where, None)
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise _busy(lock.thread_id, lock.where, lock.timeout)
+        yield delay if left is None else min(delay, left)
+        delay = min(delay * 2, _MAX_DELAY)
+
+
 @contextmanager
 def hold(
     lock: RunLock,
@@ -158,27 +196,19 @@ def hold(
     Raises:
         ThreadBusyError: When another process holds it and the policy gives up.
     """
-    deadline = None if lock.timeout is None else time.monotonic() + lock.timeout
-    delay = _FIRST_DELAY
-    while True:
-        state = _claim(lock.key)
-        if state == "shared":
-            break
-        if state == "mine":
-            token = None
+    steps = _acquire(lock)
+    request = next(steps, _DONE)
+    while request is not _DONE:
+        if request is None:
             try:
                 token = try_take()
-            finally:
-                _settle(lock.key, token)
-            if token is not None:
-                break
-            if lock.mode == "raise":
-                raise _busy(lock.thread_id, lock.where, None)
-        left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and left <= 0:
-            raise _busy(lock.thread_id, lock.where, lock.timeout)
-        time.sleep(delay if left is None else min(delay, left))
-        delay = min(delay * 2, _MAX_DELAY)
+            except BaseException as exc:
+                steps.throw(exc)  # settles the claim, then raises ``exc``
+                raise
+            request = _send(steps, token)
+        else:
+            time.sleep(request)
+            request = _send(steps, None)
     try:
         yield
     finally:
@@ -194,33 +224,36 @@ async def ahold(
     release: Callable[[Any], Awaitable[None]],
 ) -> AsyncIterator[None]:
     """Async ``hold``: ``try_take`` and ``release`` are awaited, waits sleep."""
-    deadline = None if lock.timeout is None else time.monotonic() + lock.timeout
-    delay = _FIRST_DELAY
-    while True:
-        state = _claim(lock.key)
-        if state == "shared":
-            break
-        if state == "mine":
-            token = None
+    steps = _acquire(lock)
+    request = next(steps, _DONE)
+    while request is not _DONE:
+        if request is None:
             try:
                 token = await try_take()
-            finally:
-                _settle(lock.key, token)
-            if token is not None:
-                break
-            if lock.mode == "raise":
-                raise _busy(lock.thread_id, lock.where, None)
-        left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and left <= 0:
-            raise _busy(lock.thread_id, lock.where, lock.timeout)
-        await asyncio.sleep(delay if left is None else min(delay, left))
-        delay = min(delay * 2, _MAX_DELAY)
+            except BaseException as exc:
+                steps.throw(exc)  # settles the claim, then raises ``exc``
+                raise
+            request = _send(steps, token)
+        else:
+            await asyncio.sleep(request)
+            request = _send(steps, None)
     try:
         yield
     finally:
         token = _leave(lock.key)
         if token is not None:
             await release(token)
+
+
+_DONE: Any = object()
+
+
+def _send(steps: Generator[float | None, Any, None], value: Any) -> Any:
+    """``steps.send(value)``, or ``_DONE`` when the policy has finished."""
+    try:
+        return steps.send(value)
+    except StopIteration:
+        return _DONE
 
 
 def run_lock_for(saver: Any, config: Any, nested: bool, *, asynchronous: bool) -> Any:
