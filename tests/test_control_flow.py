@@ -27,7 +27,10 @@ ALLOWED = {
     ("_engine/_sync.py", "run_task"): "GraphBubbleUp is handled by the clause before",
     ("_engine/_async.py", "_drive"): "saver/cache effects, thrown back into the loop",
     ("_engine/_async.py", "run_to_end"): "saver effects, thrown back into the loop",
-    ("_engine/_async_task.py", "run_task"): "GraphBubbleUp is handled by the clause before",
+    (
+        "_engine/_async_task.py",
+        "run_task",
+    ): "GraphBubbleUp is handled by the clause before",
     ("_engine/_spawn.py", "run"): "a call's outcome, re-raised in its caller",
     ("_engine/_sync.py", "_run_live"): "a live step's failure, re-raised in the caller",
     ("_engine/_sync.py", "step"): "a live step's failure, re-raised in the caller",
