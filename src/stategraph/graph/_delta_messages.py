@@ -19,7 +19,9 @@ from stategraph.channels._delta_ids import (
     new_message_id,
     stamp_message_id,
 )
-from stategraph.graph._messages import REMOVE_ALL_MESSAGES, _langchain, _to_dict
+from stategraph.graph._messages import _langchain
+from stategraph.graph._messages_dicts import _to_dict
+from stategraph.graph._messages_merge import REMOVE_ALL_MESSAGES
 
 __all__ = ("_messages_delta_reducer",)
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 from stategraph.graph._delta_messages import (
     _messages_delta_reducer as _messages_delta_reducer,
 )
+from stategraph.graph._message_lazy import __getattr__ as __getattr__
 from stategraph.graph._messages import (
-    REMOVE_ALL_MESSAGES as REMOVE_ALL_MESSAGES,
     Messages as Messages,
     MessagesState as MessagesState,
     RemoveMessageDict as RemoveMessageDict,
-    __getattr__ as __getattr__,
     add_messages as add_messages,
     push_message as push_message,
+)
+from stategraph.graph._messages_merge import (
+    REMOVE_ALL_MESSAGES as REMOVE_ALL_MESSAGES,
 )
 
 __all__ = (
