@@ -5,33 +5,37 @@ Only records the graph; ``graph/_compile.py`` turns it into engine specs.
 
 from __future__ import annotations
 
-import inspect
 import logging
-import warnings
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
 from typing import (
     TYPE_CHECKING,
     Any,
     Generic,
-    Literal,
-    Union,
-    get_args,
-    get_origin,
-    get_type_hints,
 )
 
 from typing_extensions import Self
 
-from stategraph._constants import END, NS_END, NS_SEP, START
+from stategraph._constants import END, START
 from stategraph._managed import ManagedValueSpec
 from stategraph._policies import TimeoutPolicy
-from stategraph._types import CachePolicy, Command, RetryPolicy, StateT
-from stategraph.channels import BaseChannel, LastValue
+from stategraph._types import CachePolicy, RetryPolicy, StateT
+from stategraph.channels import BaseChannel
 from stategraph.graph._node_data import wrap_callable
-from stategraph.graph._schema import channels_of, warn_invalid_state_schema
-from stategraph.warnings import LangGraphDeprecatedSinceV05, LangGraphDeprecatedSinceV10
+from stategraph.graph._specs import (
+    BranchSpec as BranchSpec,
+    StateNodeSpec as StateNodeSpec,
+    _branch_name,
+    _check_node_name,
+    _check_waiting_edge,
+    _infer_from_hints,
+    _legacy_kwargs,
+    _legacy_node_kwargs,
+    _path_input_schema,
+    _path_map,
+    add_schema,
+    node_name_of as node_name_of,
+)
 
 if TYPE_CHECKING:
     from stategraph.graph._compiled import CompiledStateGraph
@@ -39,44 +43,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("stategraph")
 ERROR_HANDLER_PREFIX = "__error_handler__"
 DEFAULT_ERROR_HANDLER = "__default_error_handler__"
-
-
-@dataclass(slots=True)
-class StateNodeSpec:
-    """A node as added to the builder."""
-
-    runnable: Any
-    metadata: dict[str, Any] | None
-    input_schema: Any
-    retry_policy: RetryPolicy | Sequence[RetryPolicy] | None
-    cache_policy: CachePolicy | None
-    ends: tuple[str, ...] | dict[str, str] | None = ()
-    defer: bool = False
-    timeout: Any = None
-    error_handler: str | None = None
-    is_error_handler: bool = False
-    trace_policy: Any = None
-
-
-@dataclass(slots=True)
-class BranchSpec:
-    """A conditional edge as added to the builder."""
-
-    path: Callable[..., Any]
-    ends: dict[Hashable, str] | None
-    input_schema: Any = None
-
-
-def node_name_of(node: Any) -> str:
-    """Infer a node's name from the callable or runnable given to ``add_node``."""
-    name = getattr(node, "name", None) if _is_runnable_like(node) else None
-    if name is None:
-        name = getattr(node, "__name__", node.__class__.__name__)
-    return str(name)
-
-
-def _is_runnable_like(obj: Any) -> bool:
-    return hasattr(obj, "invoke") and hasattr(obj, "ainvoke")
 
 
 class StateGraph(Generic[StateT]):
@@ -164,6 +130,13 @@ class StateGraph(Generic[StateT]):
             self._node_defaults["error_handler"] = error_handler
         return self
 
+    def _warn_if_compiled(self, what: str) -> None:
+        if self.compiled:
+            logger.warning(
+                f"Adding {what} to a graph that has already been compiled. This "
+                "will not be reflected in the compiled graph."
+            )
+
     @property
     def _all_edges(self) -> set[tuple[str, str]]:
         return self.edges | {
@@ -171,32 +144,7 @@ class StateGraph(Generic[StateT]):
         }
 
     def _add_schema(self, schema: Any, /, allow_managed: bool = True) -> None:
-        if schema in self.schemas:
-            return
-        warn_invalid_state_schema(schema)
-        channels, managed, _ = channels_of(schema)
-        if managed and not allow_managed:
-            names = ", ".join(managed)
-            schema_name = getattr(schema, "__name__", "")
-            raise ValueError(
-                f"Invalid managed channels detected in {schema_name}: {names}."
-                " Managed channels are not permitted in Input/Output schema."
-            )
-        self.schemas[schema] = {**channels, **managed}
-        for key, channel in channels.items():
-            if key not in self.channels:
-                self.channels[key] = channel
-            elif self.channels[key] != channel and not isinstance(channel, LastValue):
-                raise ValueError(
-                    f"Channel '{key}' already exists with a different type"
-                )
-        for key, spec in managed.items():
-            if key not in self.managed:
-                self.managed[key] = spec
-            elif self.managed[key] != spec:
-                raise ValueError(
-                    f"Managed value '{key}' already exists with a different type"
-                )
+        add_schema(self, schema, allow_managed)
 
     def add_node(
         self,
@@ -243,22 +191,13 @@ class StateGraph(Generic[StateT]):
         Raises:
             ValueError: On a duplicate or reserved name.
         """
-        if "retry" in kwargs:
-            _deprecated("retry", "retry_policy", LangGraphDeprecatedSinceV05)
-            legacy = kwargs.pop("retry")
-            retry_policy = legacy if retry_policy is None else retry_policy
-        if "input" in kwargs:
-            _deprecated("input", "input_schema", LangGraphDeprecatedSinceV05)
-            legacy = kwargs.pop("input")
-            input_schema = legacy if input_schema is None else input_schema
+        retry_policy, input_schema = _legacy_node_kwargs(
+            kwargs, retry_policy, input_schema
+        )
         if not isinstance(node, str):
             action = node
             node = node_name_of(action)
-        if self.compiled:
-            logger.warning(
-                "Adding a node to a graph that has already been compiled. This will "
-                "not be reflected in the compiled graph."
-            )
+        self._warn_if_compiled("a node")
         if action is None:
             raise RuntimeError
         _check_node_name(node, self.nodes)
@@ -315,11 +254,7 @@ class StateGraph(Generic[StateT]):
             ValueError: When ``END`` starts or ``START`` ends an edge, or a node
                 of a waiting edge is unknown.
         """
-        if self.compiled:
-            logger.warning(
-                "Adding an edge to a graph that has already been compiled. This will "
-                "not be reflected in the compiled graph."
-            )
+        self._warn_if_compiled("an edge")
         if isinstance(start_key, str):
             if start_key == END:
                 raise ValueError("END cannot be a start node")
@@ -327,15 +262,7 @@ class StateGraph(Generic[StateT]):
                 raise ValueError("START cannot be an end node")
             self.edges.add((start_key, end_key))
             return self
-        for start in start_key:
-            if start == END:
-                raise ValueError("END cannot be a start node")
-            if start not in self.nodes:
-                raise ValueError(f"Need to add_node `{start}` first")
-        if end_key == START:
-            raise ValueError("START cannot be an end node")
-        if end_key != END and end_key not in self.nodes:
-            raise ValueError(f"Need to add_node `{end_key}` first")
+        _check_waiting_edge(start_key, end_key, self.nodes)
         self.waiting_edges.add((tuple(start_key), end_key))
         return self
 
@@ -358,11 +285,7 @@ class StateGraph(Generic[StateT]):
         Raises:
             ValueError: When a branch of the same name already leaves ``source``.
         """
-        if self.compiled:
-            logger.warning(
-                "Adding an edge to a graph that has already been compiled. This will "
-                "not be reflected in the compiled graph."
-            )
+        self._warn_if_compiled("an edge")
         name = _branch_name(path)
         if name in self.branches[source]:
             raise ValueError(
@@ -477,136 +400,3 @@ class StateGraph(Generic[StateT]):
             name=name,
             stream_transformers=transformers,
         )
-
-
-def _deprecated(old: str, new: str, category: Any) -> None:
-    warnings.warn(
-        f"`{old}` is deprecated and will be removed. Please use `{new}` instead.",
-        category=category,
-        stacklevel=4,
-    )
-
-
-def _legacy_kwargs(
-    state: Any, input_: Any, output: Any, context: Any, kwargs: dict[str, Any]
-) -> tuple[Any, Any, Any, Any]:
-    if "config_schema" in kwargs:
-        _deprecated("config_schema", "context_schema", LangGraphDeprecatedSinceV10)
-        schema = kwargs.pop("config_schema")
-        context = schema if context is None else context
-    if "input" in kwargs:
-        _deprecated("input", "input_schema", LangGraphDeprecatedSinceV05)
-        schema = kwargs.pop("input")
-        input_ = schema if input_ is None else input_
-    if "output" in kwargs:
-        _deprecated("output", "output_schema", LangGraphDeprecatedSinceV05)
-        schema = kwargs.pop("output")
-        output = schema if output is None else output
-    if state is None:
-        if input_ is None or output is None:
-            raise ValueError("Must provide state_schema or input and output")
-        state = input_
-    return state, input_, output, context
-
-
-def _check_node_name(node: str, nodes: dict[str, StateNodeSpec]) -> None:
-    if node in nodes:
-        raise ValueError(f"Node `{node}` already present.")
-    if node in (END, START):
-        raise ValueError(f"Node `{node}` is reserved.")
-    for character in (NS_SEP, NS_END):
-        if character in node:
-            raise ValueError(
-                f"'{character}' is a reserved character and is not allowed in the "
-                "node names."
-            )
-
-
-def _infer_from_hints(action: Any, *, want_input: bool) -> tuple[Any, tuple[str, ...]]:
-    """Read the first parameter's schema and ``Command[Literal[...]]`` destinations."""
-    inferred: Any = None
-    ends: tuple[str, ...] = ()
-    call = getattr(action, "__call__", None)  # noqa: B004
-    if not (
-        inspect.isfunction(action) or inspect.ismethod(action) or inspect.ismethod(call)
-    ):
-        return None, ()
-    try:
-        hints = get_type_hints(call) or get_type_hints(action)
-        if not hints:
-            return None, ()
-        if want_input:
-            first = next(iter(inspect.signature(action).parameters))
-            hint = hints.get(first)
-            if isinstance(hint, type) and get_type_hints(hint):
-                inferred = hint
-        ends = _command_ends(hints.get("return"))
-    except (NameError, TypeError, StopIteration):
-        pass
-    return inferred, ends
-
-
-def _command_ends(rtn: Any) -> tuple[str, ...]:
-    if rtn is None:
-        return ()
-    origin = get_origin(rtn)
-    if origin is Union:
-        for arg in get_args(rtn):
-            if get_origin(arg) is Command:
-                rtn, origin = arg, Command
-                break
-    if origin is Command and (args := get_args(rtn)) and get_origin(args[0]) is Literal:
-        return tuple(get_args(args[0]))
-    return ()
-
-
-def _branch_name(path: Any) -> str:
-    if _is_runnable_like(path):
-        name = getattr(path, "name", None)
-    else:
-        name = getattr(path, "__name__", None)
-        if name == "<lambda>":
-            name = None
-    return str(name) if name else "condition"
-
-
-def _path_map(
-    path: Any, path_map: dict[Hashable, str] | list[str] | None
-) -> dict[Hashable, str] | None:
-    if isinstance(path_map, dict):
-        return path_map.copy()
-    if isinstance(path_map, list):
-        return {name: name for name in path_map}
-    func = path if callable(path) and not _is_runnable_like(path) else None
-    if func is None:
-        return None
-    call = getattr(func, "__call__", None)  # noqa: B004
-    if inspect.ismethod(call) and not inspect.isfunction(func):
-        func = call
-    try:
-        rtn = get_type_hints(func).get("return")
-    except Exception:
-        return None
-    if rtn is not None and get_origin(rtn) is Literal:
-        return {name: name for name in get_args(rtn)}
-    return None
-
-
-def _path_input_schema(path: Any) -> Any:
-    """Schema named by the first parameter of a path function, if it is a class."""
-    if _is_runnable_like(path) or not callable(path):
-        return None
-    func = path
-    if not (inspect.isfunction(func) or inspect.ismethod(func)):
-        func = getattr(path, "__call__", None)  # noqa: B004
-    try:
-        params = list(inspect.signature(func).parameters)
-        hints = get_type_hints(func)
-    except (NameError, TypeError, ValueError):
-        return None
-    if not params:
-        return None
-    hint = hints.get(params[0])
-    if isinstance(hint, type) and get_type_hints(hint):
-        return hint
-    return None
