@@ -1,14 +1,15 @@
-"""Per-node policies beyond retry and cache: timeouts and tracing.
+"""Per-node policies: retry, cache, timeouts and tracing.
 
-Plain records; the drivers enforce timeouts, the compiler validates them.
+Plain records (re-exported by ``stategraph.types``); the drivers enforce them,
+the compiler validates them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 SYNC_TIMEOUT_PREFIX = (
     "Node timeouts are only supported for async nodes because sync Python "
@@ -78,3 +79,105 @@ class TracePolicy:
 def omit_payload(_value: Any) -> dict[str, Any]:
     """A ``TracePolicy`` processor that records nothing."""
     return {}
+
+
+def default_retry_on(exc: Exception) -> bool:
+    """Say whether ``exc`` is worth a retry under the default policy.
+
+    Connection errors and 5xx HTTP errors are retried; programming errors
+    (ValueError, TypeError, LookupError, ...) and OSError are not; anything
+    else is.
+    """
+    if isinstance(exc, ConnectionError):
+        return True
+    status = _http_status(exc)
+    if status is not None:
+        return 500 <= status < 600
+    return not isinstance(
+        exc,
+        (
+            ValueError,
+            TypeError,
+            ArithmeticError,
+            ImportError,
+            LookupError,
+            NameError,
+            SyntaxError,
+            RuntimeError,
+            ReferenceError,
+            StopIteration,
+            StopAsyncIteration,
+            OSError,
+        ),
+    )
+
+
+def _http_status(exc: Exception) -> int | None:
+    # httpx and requests are optional: recognise their errors by module name
+    # so that neither is imported just to classify an exception.
+    mod = type(exc).__module__.split(".")[0]
+    if mod not in ("httpx", "requests"):
+        return None
+    response = getattr(exc, "response", None)
+    code = getattr(response, "status_code", None)
+    if isinstance(code, int):
+        return code
+    return 500 if mod == "requests" and type(exc).__name__ == "HTTPError" else None
+
+
+class RetryPolicy(NamedTuple):
+    """How a failing node is retried.
+
+    Attributes:
+        initial_interval: Seconds before the first retry.
+        backoff_factor: Multiplier of the interval after each retry.
+        max_interval: Upper bound of the interval, in seconds.
+        max_attempts: Attempts in all, the first included.
+        jitter: Add up to one random second to each interval.
+        retry_on: Exception classes, or a predicate, that allow a retry.
+    """
+
+    initial_interval: float = 0.5
+    backoff_factor: float = 2.0
+    max_interval: float = 128.0
+    max_attempts: int = 3
+    jitter: bool = True
+    retry_on: (
+        type[Exception] | Sequence[type[Exception]] | Callable[[Exception], bool]
+    ) = default_retry_on
+
+
+def default_cache_key(*args: Any, **kwargs: Any) -> str | bytes:
+    """Build a cache key from a node's input.
+
+    Args:
+        *args: Positional values to key on.
+        **kwargs: Keyword values to key on.
+
+    Returns:
+        The pickled frozen input, byte for byte the key LangGraph computes.
+    """
+    from stategraph._cachekey import freeze_key
+
+    return freeze_key(args, kwargs)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CachePolicy:
+    """How a node's results are cached.
+
+    Attributes:
+        key_func: Turns the node input into a cache key.
+        ttl: Seconds an entry lives; ``None`` keeps it forever.
+    """
+
+    key_func: Callable[..., str | bytes] = default_cache_key
+    ttl: int | None = None
+
+
+class CacheKey(NamedTuple):
+    """Where a task's cached writes are stored."""
+
+    ns: tuple[str, ...]
+    key: str
+    ttl: int | None

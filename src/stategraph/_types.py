@@ -17,13 +17,19 @@ from typing import (
     Generic,
     Literal,
     NamedTuple,
-    TypedDict,
     TypeVar,
 )
 
 from xxhash import xxh3_128_hexdigest
 
-from stategraph._policies import TimeoutPolicy
+from stategraph._policies import (
+    CacheKey as CacheKey,
+    CachePolicy as CachePolicy,
+    RetryPolicy as RetryPolicy,
+    TimeoutPolicy,
+    default_cache_key as default_cache_key,
+    default_retry_on as default_retry_on,
+)
 from stategraph.warnings import LangGraphDeprecatedSinceV11
 
 if TYPE_CHECKING:
@@ -56,108 +62,6 @@ def _interrupt_id(ns: str, answered: int) -> str:
     # The first interrupt of a task keeps the bare namespace hash that older
     # releases gave every interrupt, so saved ids stay valid.
     return xxh3_128_hexdigest((f"{ns}{NS_SEP}{answered}" if answered else ns).encode())
-
-
-def default_retry_on(exc: Exception) -> bool:
-    """Say whether ``exc`` is worth a retry under the default policy.
-
-    Connection errors and 5xx HTTP errors are retried; programming errors
-    (ValueError, TypeError, LookupError, ...) and OSError are not; anything
-    else is.
-    """
-    if isinstance(exc, ConnectionError):
-        return True
-    status = _http_status(exc)
-    if status is not None:
-        return 500 <= status < 600
-    return not isinstance(
-        exc,
-        (
-            ValueError,
-            TypeError,
-            ArithmeticError,
-            ImportError,
-            LookupError,
-            NameError,
-            SyntaxError,
-            RuntimeError,
-            ReferenceError,
-            StopIteration,
-            StopAsyncIteration,
-            OSError,
-        ),
-    )
-
-
-def _http_status(exc: Exception) -> int | None:
-    # httpx and requests are optional: recognise their errors by module name
-    # so that neither is imported just to classify an exception.
-    mod = type(exc).__module__.split(".")[0]
-    if mod not in ("httpx", "requests"):
-        return None
-    response = getattr(exc, "response", None)
-    code = getattr(response, "status_code", None)
-    if isinstance(code, int):
-        return code
-    return 500 if mod == "requests" and type(exc).__name__ == "HTTPError" else None
-
-
-class RetryPolicy(NamedTuple):
-    """How a failing node is retried.
-
-    Attributes:
-        initial_interval: Seconds before the first retry.
-        backoff_factor: Multiplier of the interval after each retry.
-        max_interval: Upper bound of the interval, in seconds.
-        max_attempts: Attempts in all, the first included.
-        jitter: Add up to one random second to each interval.
-        retry_on: Exception classes, or a predicate, that allow a retry.
-    """
-
-    initial_interval: float = 0.5
-    backoff_factor: float = 2.0
-    max_interval: float = 128.0
-    max_attempts: int = 3
-    jitter: bool = True
-    retry_on: (
-        type[Exception] | Sequence[type[Exception]] | Callable[[Exception], bool]
-    ) = default_retry_on
-
-
-def default_cache_key(*args: Any, **kwargs: Any) -> str | bytes:
-    """Build a cache key from a node's input.
-
-    Args:
-        *args: Positional values to key on.
-        **kwargs: Keyword values to key on.
-
-    Returns:
-        The pickled frozen input, byte for byte the key LangGraph computes.
-    """
-    from stategraph._cachekey import freeze_key
-
-    return freeze_key(args, kwargs)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CachePolicy:
-    """How a node's results are cached.
-
-    Attributes:
-        key_func: Turns the node input into a cache key.
-        ttl: Seconds an entry lives; ``None`` keeps it forever.
-    """
-
-    key_func: Callable[..., str | bytes] = default_cache_key
-    ttl: int | None = None
-
-
-class CacheKey(NamedTuple):
-    """Where a task's cached writes are stored."""
-
-    ns: tuple[str, ...]
-    key: str
-    ttl: int | None
 
 
 _DEFAULT_INTERRUPT_ID = "placeholder-id"
@@ -389,125 +293,6 @@ class GraphOutput(Generic[OutputT]):
         if isinstance(self.value, dict):
             return key in self.value
         return isinstance(key, str) and hasattr(self.value, key)
-
-
-class TaskPayload(TypedDict):
-    """Payload of a ``tasks`` stream event when a task starts."""
-
-    id: str
-    name: str
-    input: Any
-    triggers: list[str]
-
-
-class TaskResultPayload(TypedDict):
-    """Payload of a ``tasks`` stream event when a task ends."""
-
-    id: str
-    name: str
-    error: str | None
-    interrupts: list[dict[str, Any]]
-    result: dict[str, Any]
-
-
-class CheckpointTask(TypedDict, total=False):
-    """A task as listed in a ``checkpoints`` stream event."""
-
-    id: str
-    name: str
-    error: str | None
-    interrupts: list[dict[str, Any]]
-    state: Any
-    result: Any
-
-
-class CheckpointPayload(TypedDict):
-    """Payload of a ``checkpoints`` stream event."""
-
-    config: Any
-    metadata: Any
-    values: Any
-    next: list[str]
-    parent_config: Any
-    tasks: list[CheckpointTask]
-
-
-class ValuesStreamPart(TypedDict):
-    """A ``values`` chunk of ``stream(..., version="v2")``."""
-
-    type: Literal["values"]
-    ns: tuple[str, ...]
-    data: Any
-    interrupts: tuple[Interrupt, ...]
-
-
-class UpdatesStreamPart(TypedDict):
-    """An ``updates`` chunk of ``stream(..., version="v2")``."""
-
-    type: Literal["updates"]
-    ns: tuple[str, ...]
-    data: dict[str, Any]
-
-
-class MessagesStreamPart(TypedDict):
-    """A ``messages`` chunk: ``(message, metadata)``."""
-
-    type: Literal["messages"]
-    ns: tuple[str, ...]
-    data: tuple[Any, dict[str, Any]]
-
-
-class CustomStreamPart(TypedDict):
-    """A ``custom`` chunk: whatever a node wrote with its stream writer."""
-
-    type: Literal["custom"]
-    ns: tuple[str, ...]
-    data: Any
-
-
-class CheckpointStreamPart(TypedDict):
-    """A ``checkpoints`` chunk."""
-
-    type: Literal["checkpoints"]
-    ns: tuple[str, ...]
-    data: CheckpointPayload
-
-
-class TasksStreamPart(TypedDict):
-    """A ``tasks`` chunk: a task started or finished."""
-
-    type: Literal["tasks"]
-    ns: tuple[str, ...]
-    data: TaskPayload | TaskResultPayload
-
-
-class DebugPayload(TypedDict):
-    """A ``debug`` event: a checkpoint or task event with step and time."""
-
-    step: int
-    timestamp: str
-    type: Literal["checkpoint", "task", "task_result"]
-    payload: Any
-
-
-class DebugStreamPart(TypedDict):
-    """A ``debug`` chunk."""
-
-    type: Literal["debug"]
-    ns: tuple[str, ...]
-    data: DebugPayload
-
-
-StreamPart = (
-    ValuesStreamPart
-    | UpdatesStreamPart
-    | MessagesStreamPart
-    | CustomStreamPart
-    | CheckpointStreamPart
-    | TasksStreamPart
-    | DebugStreamPart
-)
-"""One chunk of ``stream(..., version="v2")``; narrow it with ``part["type"]``."""
 
 
 def ensure_valid_checkpointer(checkpointer: Any) -> Any:
