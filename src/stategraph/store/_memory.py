@@ -13,6 +13,10 @@ from itertools import islice
 from typing import Any, Literal, cast
 
 from stategraph.store._match import check_filter, compile_filter, list_namespaces, rank
+from stategraph.store.base._args import (
+    validate_namespace,
+    validate_namespace_labels,
+)
 from stategraph.store.base._embed import (
     ensure_embeddings,
     get_text_at_path,
@@ -35,8 +39,6 @@ from stategraph.store.base._records import (
 )
 from stategraph.store.base._store import (
     BaseStore,
-    validate_namespace,
-    validate_namespace_labels,
 )
 
 Vectors = dict[str, list[float]]

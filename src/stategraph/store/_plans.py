@@ -25,6 +25,9 @@ from stategraph.store._memory import texts_to_embed
 from stategraph.store._search_plans import item_times, refresh_plan, run_search
 from stategraph.store._sql import Dialect, Plan, Query, StoreSettings
 from stategraph.store._sql_filters import not_expired
+from stategraph.store.base._args import (
+    validate_op_namespace,
+)
 from stategraph.store.base._records import (
     GetOp,
     Item,
@@ -36,7 +39,6 @@ from stategraph.store.base._records import (
     SearchOp,
     make_item,
 )
-from stategraph.store.base._store import validate_op_namespace
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from stategraph.errors import InvalidNamespaceError as InvalidNamespaceError
+from stategraph.store.base._args import (  # noqa: F401
+    ensure_refresh as _ensure_refresh,
+    ensure_ttl as _ensure_ttl,
+    validate_namespace as _validate_namespace,
+    validate_namespace_labels as _validate_namespace_labels,
+    validate_op_namespace as validate_op_namespace,
+)
 from stategraph.store.base._embed import (
     AEmbeddingsFunc as AEmbeddingsFunc,
     EmbeddingsFunc as EmbeddingsFunc,
@@ -36,13 +43,8 @@ from stategraph.store.base._records import (
 )
 
 # LangGraph's private helpers, which ported store subclasses import from here.
-from stategraph.store.base._store import (  # noqa: F401
+from stategraph.store.base._store import (
     BaseStore as BaseStore,
-    ensure_refresh as _ensure_refresh,
-    ensure_ttl as _ensure_ttl,
-    validate_namespace as _validate_namespace,
-    validate_namespace_labels as _validate_namespace_labels,
-    validate_op_namespace as validate_op_namespace,
 )
 
 __all__ = (

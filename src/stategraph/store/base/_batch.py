@@ -15,6 +15,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal, cast
 
 from stategraph.errors import GraphBubbleUp
+from stategraph.store.base._args import (
+    list_namespaces_op,
+    validate_namespace_labels,
+)
 from stategraph.store.base._records import (
     NOT_PROVIDED,
     Item,
@@ -27,8 +31,6 @@ from stategraph.store.base._records import (
 )
 from stategraph.store.base._store import (
     BaseStore,
-    list_namespaces_op,
-    validate_namespace_labels,
 )
 
 Entry = tuple["asyncio.Future[Result]", Op]

@@ -15,6 +15,10 @@ import aiosqlite
 
 from stategraph.store import _plans, _sql
 from stategraph.store._ttl import TaskSweeper, sweep_interval
+from stategraph.store.base._args import (
+    ensure_refresh,
+    namespace_text,
+)
 from stategraph.store.base._batch import AsyncBatchedBaseStore
 from stategraph.store.base._records import (
     Item,
@@ -23,7 +27,6 @@ from stategraph.store.base._records import (
     SearchItem,
     TTLConfig,
 )
-from stategraph.store.base._store import ensure_refresh, namespace_text
 from stategraph.store.sqlite import _base
 from stategraph.store.sqlite._base import SqliteIndexConfig
 

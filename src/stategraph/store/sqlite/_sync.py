@@ -12,6 +12,10 @@ from typing import Any, TypeVar, cast
 
 from stategraph.store import _plans, _sql
 from stategraph.store._ttl import ThreadSweeper, sweep_interval
+from stategraph.store.base._args import (
+    ensure_refresh,
+    namespace_text,
+)
 from stategraph.store.base._records import (
     Item,
     Op,
@@ -19,7 +23,7 @@ from stategraph.store.base._records import (
     SearchItem,
     TTLConfig,
 )
-from stategraph.store.base._store import SyncOnlyStore, ensure_refresh, namespace_text
+from stategraph.store.base._store import SyncOnlyStore
 from stategraph.store.sqlite import _base
 from stategraph.store.sqlite._base import SqliteIndexConfig
 
