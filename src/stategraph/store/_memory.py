@@ -19,8 +19,8 @@ from stategraph.store.base._args import (
 )
 from stategraph.store.base._embed import (
     ensure_embeddings,
-    get_text_at_path,
-    tokenize_path,
+    texts_to_embed,
+    tokenized_fields,
 )
 from stategraph.store.base._records import (
     NOT_PROVIDED,
@@ -48,31 +48,6 @@ _clock = time.time_ns
 _new_item = Item.__new__
 _MAX_CACHED_PREFIXES = 1024
 Field = tuple[str, "str | list[str]"]
-
-
-def tokenized_fields(fields: Sequence[str] | None) -> list[tuple[str, Any]]:
-    """Pair each configured JSON path with its tokens (``"$"`` stays as is)."""
-    return [(p, p if p == "$" else tokenize_path(p)) for p in (fields or ["$"])]
-
-
-def texts_to_embed(
-    op: PutOp, default_fields: list[tuple[str, Any]]
-) -> list[tuple[str, str]]:
-    """Return the ``(field name, text)`` pairs a put asks to embed.
-
-    A path yielding several texts names them ``path.0``, ``path.1``, ...
-    """
-    if op.value is None or op.index is False:
-        return []
-    fields = default_fields if op.index is None else tokenized_fields(op.index)
-    out: list[tuple[str, str]] = []
-    for path, tokens in fields:
-        texts = get_text_at_path(op.value, tokens)
-        if len(texts) == 1:
-            out.append((path, texts[0]))
-        else:
-            out.extend((f"{path}.{i}", text) for i, text in enumerate(texts))
-    return out
 
 
 def _hits(items: list[Item]) -> list[SearchItem]:

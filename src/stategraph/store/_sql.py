@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NamedTuple, TypeVar
 
-from stategraph.store._memory import tokenized_fields
-from stategraph.store.base._embed import ensure_embeddings
+from stategraph.store.base._embed import ensure_embeddings, tokenized_fields
 from stategraph.store.base._records import IndexConfig, TTLConfig
 
 T = TypeVar("T")

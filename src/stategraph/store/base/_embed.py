@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
+
+if TYPE_CHECKING:
+    from stategraph.store.base._records import PutOp
 
 EmbeddingsFunc = Callable[[Sequence[str]], list[list[float]]]
 """A function embedding a batch of texts."""
@@ -247,3 +250,28 @@ def _extract_group(obj: dict[str, Any], fields: str) -> list[str]:
         if current is not None and tokenize_path(field):
             texts.extend(_leaf_text(current))
     return texts
+
+
+def tokenized_fields(fields: Sequence[str] | None) -> list[tuple[str, Any]]:
+    """Pair each configured JSON path with its tokens (``"$"`` stays as is)."""
+    return [(p, p if p == "$" else tokenize_path(p)) for p in (fields or ["$"])]
+
+
+def texts_to_embed(
+    op: PutOp, default_fields: list[tuple[str, Any]]
+) -> list[tuple[str, str]]:
+    """Return the ``(field name, text)`` pairs a put asks to embed.
+
+    A path yielding several texts names them ``path.0``, ``path.1``, ...
+    """
+    if op.value is None or op.index is False:
+        return []
+    fields = default_fields if op.index is None else tokenized_fields(op.index)
+    out: list[tuple[str, str]] = []
+    for path, tokens in fields:
+        texts = get_text_at_path(op.value, tokens)
+        if len(texts) == 1:
+            out.append((path, texts[0]))
+        else:
+            out.extend((f"{path}.{i}", text) for i, text in enumerate(texts))
+    return out
