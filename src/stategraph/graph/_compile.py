@@ -64,17 +64,8 @@ def compile_state_graph(
             else []
         )
     )
-    output_schema = builder.schemas[builder.output_schema]
-    output_channels: Any = (
-        "__root__"
-        if len(output_schema) == 1 and "__root__" in output_schema
-        else [k for k, v in output_schema.items() if not is_managed_value(v)]
-    )
-    stream_channels: Any = (
-        "__root__"
-        if len(builder.channels) == 1 and "__root__" in builder.channels
-        else [k for k, v in builder.channels.items() if not is_managed_value(v)]
-    )
+    output_channels = _visible_channels(builder.schemas[builder.output_schema])
+    stream_channels = _visible_channels(builder.channels)
     channels: dict[str, Any] = {
         **builder.channels,
         **builder.managed,
@@ -106,6 +97,25 @@ def compile_state_graph(
         name=name or "LangGraph",
         stream_transformers=stream_transformers,
     )
+    _attach_mappers(compiled, builder, nodes, output_channels, stream_channels)
+    return compiled.validate()  # type: ignore[return-value]
+
+
+def _visible_channels(channels: dict[str, Any]) -> Any:
+    """``"__root__"`` for a root-value schema, else its non-managed keys."""
+    if len(channels) == 1 and "__root__" in channels:
+        return "__root__"
+    return [k for k, v in channels.items() if not is_managed_value(v)]
+
+
+def _attach_mappers(
+    compiled: Any,
+    builder: StateGraph[Any],
+    nodes: dict[str, Any],
+    output_channels: Any,
+    stream_channels: Any,
+) -> None:
+    """Give ``compiled`` its output/state mappers and checkpoint migration."""
     compiled.output_mapper = pick_mapper(
         [output_channels] if isinstance(output_channels, str) else output_channels,
         builder.output_schema,
@@ -117,7 +127,6 @@ def compile_state_graph(
         [stream_channels] if isinstance(stream_channels, str) else stream_channels,
         builder.state_schema,
     )
-    return compiled.validate()  # type: ignore[return-value]
 
 
 def _register_schema_types(builder: StateGraph[Any]) -> None:

@@ -29,71 +29,75 @@ def update_writer(output_keys: Sequence[str]) -> Callable[[Any, Any], None]:
     keys = tuple(output_keys)
     root = keys == ("__root__",)
 
-    def get_updates(value: Any) -> list[tuple[str, Any]]:
-        if value is None:
-            return []
-        if isinstance(value, dict):
-            return [(k, v) for k, v in value.items() if k in key_set]
-        if isinstance(value, Command):
-            if value.graph == Command.PARENT:
-                return []
-            return [(k, v) for k, v in value._update_as_tuples() if k in key_set]
-        if (
-            isinstance(value, (list, tuple))
-            and value
-            and any(isinstance(i, Command) for i in value)
-        ):
-            out: list[tuple[str, Any]] = []
-            for item in value:
-                if isinstance(item, Command):
-                    if item.graph != Command.PARENT:
-                        out.extend(
-                            (k, v) for k, v in item._update_as_tuples() if k in key_set
-                        )
-                else:
-                    out.extend(get_updates(item))
-            return out
-        if annotated_keys(type(value)):
-            return object_update(value, keys)
-        raise InvalidUpdateError(
-            create_error_message(
-                message=f"Expected dict, got {value}",
-                error_code=ErrorCode.INVALID_GRAPH_NODE_RETURN_VALUE,
-            )
-        )
-
-    def get_root(value: Any) -> list[tuple[str, Any]]:
-        if isinstance(value, Command):
-            return (
-                [] if value.graph == Command.PARENT else list(value._update_as_tuples())
-            )
-        if (
-            isinstance(value, (list, tuple))
-            and value
-            and any(isinstance(i, Command) for i in value)
-        ):
-            out: list[tuple[str, Any]] = []
-            for item in value:
-                if isinstance(item, Command):
-                    if item.graph != Command.PARENT:
-                        out.extend(item._update_as_tuples())
-                else:
-                    out.append(("__root__", item))
-            return out
-        return [] if value is None else [("__root__", value)]
-
-    mapper = get_root if root else get_updates
-
     def write(task: Any, output: Any) -> None:
         if type(output) is dict and not root:
+            # The common case, kept inline: a node returning a plain dict.
             writes = [(k, v) for k, v in output.items() if k in key_set]
         else:
-            writes = mapper(output)
+            writes = _root_updates(output) if root else _updates(output, key_set, keys)
             writes.extend(control_writes(output))
         if writes:
             task.writes.extend(writes)
 
     return write
+
+
+def _has_command(value: Any) -> bool:
+    return (
+        isinstance(value, (list, tuple))
+        and bool(value)
+        and any(isinstance(i, Command) for i in value)
+    )
+
+
+def _command_updates(command: Command[Any]) -> list[tuple[str, Any]]:
+    """A command's updates for this graph (none when it targets the parent)."""
+    if command.graph == Command.PARENT:
+        return []
+    return list(command._update_as_tuples())
+
+
+def _updates(
+    value: Any, key_set: frozenset[str], keys: tuple[str, ...]
+) -> list[tuple[str, Any]]:
+    """State writes of a node's return value, kept to the node's output keys."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [(k, v) for k, v in value.items() if k in key_set]
+    if isinstance(value, Command):
+        return [(k, v) for k, v in _command_updates(value) if k in key_set]
+    if _has_command(value):
+        out: list[tuple[str, Any]] = []
+        for item in value:
+            if isinstance(item, Command):
+                out.extend((k, v) for k, v in _command_updates(item) if k in key_set)
+            else:
+                out.extend(_updates(item, key_set, keys))
+        return out
+    if annotated_keys(type(value)):
+        return object_update(value, keys)
+    raise InvalidUpdateError(
+        create_error_message(
+            message=f"Expected dict, got {value}",
+            error_code=ErrorCode.INVALID_GRAPH_NODE_RETURN_VALUE,
+        )
+    )
+
+
+def _root_updates(value: Any) -> list[tuple[str, Any]]:
+    """State writes of a node of a graph whose whole state is one root value."""
+    if isinstance(value, Command):
+        return _command_updates(value)
+    if _has_command(value):
+        out: list[tuple[str, Any]] = []
+        for item in value:
+            if isinstance(item, Command):
+                out.extend(_command_updates(item))
+            else:
+                out.append(("__root__", item))
+        return out
+    return [] if value is None else [("__root__", value)]
 
 
 def control_writes(value: Any) -> list[tuple[str, Any]]:
