@@ -49,6 +49,9 @@ _HISTORY_LIMIT = 10_000
 #: Close code of a socket that cannot resume where it asked (4000 + 410).
 _GONE = 4410
 
+#: Seconds after which a reader that outlived its cancel is cancelled again.
+_CANCEL_AGAIN_SECONDS = 1.0
+
 
 @dataclass(slots=True)
 class _Subscription:
@@ -73,6 +76,9 @@ class _Session:
         #: for a reader that started with the thread's current run).
         self._position = -1
         self._reader: asyncio.Task[None] | None = None
+        #: Readers replaced by a rewind, until they end.
+        self._retired: set[asyncio.Task[None]] = set()
+        self._generation = 0
         # Held while an event is sent or a subscription replays, so that a
         # socket's events go out in order and a replay is not interleaved.
         self._lock = asyncio.Lock()
@@ -82,26 +88,42 @@ class _Session:
         await self.websocket.send_text(_json.dumps(message).decode())
 
     def start(self, since: int | None) -> None:
-        """(Re)start the reader: after ``since``, else from the current run."""
+        """(Re)start the reader: after ``since``, else from the current run.
+
+        A replaced reader is cancelled, not awaited: the caller may hold the
+        lock it waits for. It sends nothing more (its generation is past)
+        and is awaited by ``stop``.
+        """
+        self._generation += 1
+        if self._reader is not None:
+            self._reader.cancel()
+            self._retired.add(self._reader)
+            self._reader.add_done_callback(self._retired.discard)
         self._position = -1 if since is None else since
         self._history, self._run = [], None
         loop = asyncio.get_running_loop()
-        self._reader = loop.create_task(self._follow(since))
+        self._reader = loop.create_task(self._follow(since, self._generation))
 
     async def stop(self) -> None:
-        """Stop the reader."""
-        if self._reader is not None:
-            await _stop(self._reader)
-            self._reader = None
+        """Stop the readers."""
+        self._generation += 1
+        readers = [*self._retired, *([self._reader] if self._reader else [])]
+        self._reader = None
+        for reader in readers:
+            await _stop(reader)
 
-    async def _follow(self, since: int | None) -> None:
+    async def _follow(self, since: int | None, generation: int) -> None:
         ctx = context(self.websocket)
         events = follow_thread(ctx, self.thread_id, since, HEARTBEAT_SECONDS)
         async with contextlib.aclosing(events):
             async for event in events:
+                if generation != self._generation:
+                    return
                 # Heartbeats are the client's pings on a WebSocket.
                 if event is not None and event["seq"] > self.floor:
                     async with self._lock:
+                        if generation != self._generation:
+                            return
                         await self._take(event)
 
     async def _take(self, event: dict[str, Any]) -> None:
@@ -164,7 +186,6 @@ class _Session:
                     if wanted.matches(event):
                         await self.send(event)
             elif self._position < 0 or since < self._position:
-                await self.stop()
                 self.start(since)
         return True
 
@@ -237,9 +258,13 @@ async def _serve(session: _Session) -> None:
 
 
 async def _stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
+    # Python 3.11's ``wait_for`` (the broker's waits) can swallow a cancel
+    # arriving as what it waits for is done: cancel again until it ends.
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=_CANCEL_AGAIN_SECONDS)
     try:
-        await task
+        task.result()
     except asyncio.CancelledError:
         pass
     except GraphBubbleUp:
