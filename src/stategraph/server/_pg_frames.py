@@ -4,8 +4,10 @@
 writes them in order, in batches, with a notification per batch. Readers
 (``PgRunStream``) read the frames after the last one they have, woken by those
 notifications and polling too, so a lost notification only delays a frame.
-Finished streams are deleted after the retention window. Opening streams,
-thread events and cancels are the broker's (``_pg_broker``).
+Finished streams are deleted after the retention window, and open streams
+of runs never stored (their process died first) on the sweep after the one
+that found them. Opening streams, thread events and cancels are the broker's
+(``_pg_broker``).
 """
 
 from __future__ import annotations
