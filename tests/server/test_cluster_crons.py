@@ -25,6 +25,7 @@ from _server_graphs import agent
 from psycopg_pool import AsyncConnectionPool
 
 from stategraph.server import _scheduler, create_app
+from stategraph.server._pg_broker import PostgresBroker
 from stategraph.server._run_ops import prepare_run
 from stategraph.server._storage import InMemoryStorage, Query, Storage, memory
 from stategraph.server._storage.postgres import CONNECT_KWARGS, PostgresStorage
@@ -183,6 +184,14 @@ async def _fault_storing_runs(
 async def test_a_fault_mid_claim_neither_loses_nor_repeats_the_tick(
     backend: str, schemas: Callable[[], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    opened: list[str] = []
+    original = _scheduler.open_stream
+
+    async def spy(ctx: Any, prepared: Any, **kwargs: Any) -> None:
+        opened.append(prepared.run["run_id"])
+        await original(ctx, prepared, **kwargs)
+
+    monkeypatch.setattr(_scheduler, "open_stream", spy)
     t0 = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
     now = [t0]
     uri = schemas() if backend == "postgres" else None
@@ -208,7 +217,10 @@ async def test_a_fault_mid_claim_neither_loses_nor_repeats_the_tick(
             now[0] = t0 + timedelta(minutes=1)
             with pytest.raises(fault, match="injected fault"):
                 await crons.tick(now[0])
-        # Nothing of the tick was kept: still due, no run, the thread idle.
+        # Nothing of the tick was kept: still due, no run, the thread idle,
+        # and the stream opened for the run is not left open.
+        (lost,) = opened
+        assert await app.state.stategraph.broker.get(lost) is None
         assert (await http.get(cron_url)).json()["next_run_date"] == made[
             "next_run_date"
         ]
@@ -272,3 +284,26 @@ async def test_tick_semantics_end_time_metadata_and_completion(
     assert sorted(completions) == ["delete", "delete", "keep", "keep"]
     # As LangGraph's server: past its end time a cron keeps its last date.
     assert ended["next_run_date"] == (t0 + timedelta(minutes=2)).isoformat()
+
+
+@pytest.mark.asyncio
+async def test_the_stream_of_a_run_never_stored_is_swept(
+    schemas: Callable[[], str],
+) -> None:
+    # A process that dies between opening a cron run's stream and committing
+    # its claim leaves a stream no run will close: the sweeper deletes it on
+    # its second look (on the first, its run may be being stored).
+    (storage,) = await _pg_storages(schemas(), 1)
+    broker = PostgresBroker(storage)
+    try:
+        await broker.open("orphan", resumable=True)
+        await broker.open("stored", resumable=True)
+        await storage.put_run(_run("stored"))
+        seen = await broker._log.sweep_orphans(set())
+        assert seen == {"orphan"}
+        assert await broker.get("orphan") is not None
+        assert await broker._log.sweep_orphans(seen) == set()
+        assert await broker.get("orphan") is None
+        assert await broker.get("stored") is not None
+    finally:
+        await storage.pool.close()

@@ -194,15 +194,21 @@ def test_values_and_output_match_the_local_run(mode: str, url: str) -> None:
     with local.stream_events({"items": []}, version="v3") as run:
         local_values = list(run.values)
         local_output = run.output
+    with local.stream_events({"items": []}, version="v3") as run:
+        raw = [e["params"]["data"] for e in run if e["method"] == "values"]
     got = _remote(
         mode, url, "plain", {"items": []}, _config(),
         {"values": "list:values", "output": "output"},
     )  # fmt: skip
     assert got["output"] == local_output == {"items": ["a", "a", "sub"]}
     # The SDK opens with the thread's state at subscription time, then
-    # follows the root's snapshots: every item is one the local run had.
+    # follows the ``values`` channel: every item is a snapshot the local run's
+    # raw events had, the subgraph's included (the SDK's projection reads
+    # every namespace, against LangGraph's server as here).
     assert got["values"][-1] == local_values[-1]
-    assert all(value in local_values for value in got["values"])
+    assert all(value in raw for value in got["values"])
+    assert {"items": ["a", "sub"]} in got["values"]
+    assert {"items": ["a", "sub"]} not in local_values
 
 
 @MODES
@@ -409,8 +415,9 @@ def test_one_session_answers_its_interrupt_and_reads_the_resumed_run(
         seen, asked, output = asyncio.run(main())
     assert asked == ["ask"]
     # ``values`` ends when the interrupt is seen (on another connection, so
-    # maybe before the last snapshot): each item is a state of the first run.
-    first_run = [[], ["a"], ["a", "a"], ["a", "a", "sub"]]
+    # maybe before the last snapshot): each item is a state of the first run,
+    # its subgraph's (``["a", "sub"]``) included.
+    first_run = [[], ["a"], ["a", "sub"], ["a", "a"], ["a", "a", "sub"]]
     assert seen
     assert all(value.get("items", []) in first_run for value in seen)
     assert output == {"items": ["a", "a", "sub", "yes"]}

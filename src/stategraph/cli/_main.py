@@ -2,7 +2,8 @@
 
 Parses arguments, picks the port (2024 unless taken) and hands the app to
 uvicorn, with code reloading unless ``--no-reload``. ``--database-uri``
-keeps everything in PostgreSQL instead of memory. Needs the ``server``
+keeps everything in PostgreSQL instead of memory; the debugger, HTTPS,
+Studio link and tunnel options are in ``_dev_tools``. Needs the ``server``
 extra. ``stategraph serve`` (several processes on PostgreSQL) is in
 ``_serve``.
 """
@@ -15,8 +16,9 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from stategraph.cli import _serve
+from stategraph.cli import _dev_tools, _serve
 
 DEFAULT_PORT = 2024
 #: ``--server-log-level`` values (uvicorn's levels; given in any case).
@@ -53,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
         default="warning",
         help="log level of the API server (default: WARNING)",
     )
+    _dev_tools.add_options(dev)
     dev.add_argument(
         "--database-uri",
         default=os.environ.get("DATABASE_URI"),
@@ -97,34 +100,74 @@ def listen(host: str, requested: int | None) -> socket.socket:
 
 def dev(args: argparse.Namespace) -> int:
     """Run the development server until interrupted."""
+    path = Path(args.config).resolve()
+    if not path.is_file():
+        print(f"stategraph dev: no config file at {path}", file=sys.stderr)
+        return 2
+    problem = _dev_tools.check_options(args)
+    if problem is not None:
+        print(f"stategraph dev: {problem}", file=sys.stderr)
+        return 2
+    try:
+        if args.debug_port is not None:
+            # As langgraph dev: before serving, so --wait-for-client can stop
+            # the server starting until a debugger is there.
+            _dev_tools.start_debugger(
+                args.host, args.debug_port, wait=args.wait_for_client
+            )
+        sock = listen(args.host, args.port)
+    except _dev_tools.DevOptionError as exc:
+        print(f"stategraph dev: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(
+            f"stategraph dev: cannot listen on port {args.port}: {exc}", file=sys.stderr
+        )
+        return 1
+    tunnel: _dev_tools.Tunnel | None = None
+    try:
+        if args.tunnel:
+            tunnel = _dev_tools.open_tunnel(sock.getsockname()[1])
+        _serve_dev(args, path, sock, tunnel)
+    except _dev_tools.DevOptionError as exc:
+        print(f"stategraph dev: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        sock.close()
+        if tunnel is not None:
+            tunnel.close()
+    return 0
+
+
+def _serve_dev(
+    args: argparse.Namespace,
+    path: Path,
+    sock: socket.socket,
+    tunnel: _dev_tools.Tunnel | None,
+) -> None:
     import uvicorn
     from uvicorn.supervisors import ChangeReload
 
     from stategraph.server._processes import KEEP_ALIVE_SECONDS
     from stategraph.server.app import CONFIG_ENV, DATABASE_ENV, create_app
 
-    path = Path(args.config).resolve()
-    if not path.is_file():
-        print(f"stategraph dev: no config file at {path}", file=sys.stderr)
-        return 2
-    try:
-        sock = listen(args.host, args.port)
-    except OSError as exc:
-        print(
-            f"stategraph dev: cannot listen on port {args.port}: {exc}", file=sys.stderr
-        )
-        return 1
-    url = f"http://{args.host}:{sock.getsockname()[1]}"
+    scheme = "https" if args.ssl_certfile else "http"
+    local = f"{scheme}://{args.host}:{sock.getsockname()[1]}"
+    url = local if tunnel is None else tunnel.url
     # LangGraph's dev-server marker: with custom auth, Studio's requests
     # (x-auth-scheme: langsmith) get in unless auth.disable_studio_auth is set.
     os.environ.setdefault("LANGSMITH_LANGGRAPH_API_VARIANT", "local_dev")
     if args.database_uri:
         os.environ[DATABASE_ENV] = args.database_uri
+    common: dict[str, Any] = {
+        "log_level": args.server_log_level,
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        "ssl_certfile": args.ssl_certfile,
+        "ssl_keyfile": args.ssl_keyfile,
+    }
     if args.no_reload:
         app = create_app(config=path, postgres=args.database_uri or None)
-        config = uvicorn.Config(
-            app, log_level=args.server_log_level, timeout_keep_alive=KEEP_ALIVE_SECONDS
-        )
+        config = uvicorn.Config(app, **common)
     else:
         os.environ[CONFIG_ENV] = str(path)
         config = uvicorn.Config(
@@ -132,18 +175,18 @@ def dev(args: argparse.Namespace) -> int:
             factory=True,
             reload=True,
             reload_dirs=[str(path.parent)],
-            log_level=args.server_log_level,
-            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            **common,
         )
-    print(f"stategraph dev: serving the graphs of {path} at {url}", flush=True)
+    print(f"stategraph dev: serving the graphs of {path} at {local}", flush=True)
+    if tunnel is not None:
+        print(f"  Tunnel: {tunnel.url} -> {local}", flush=True)
     print(f"  API: {url}  health: {url}/ok", flush=True)
-    print(f"  Studio: {url}/studio/", flush=True)
+    print(f"  Studio: {_dev_tools.studio_link(url, args.studio_url)}", flush=True)
     server = uvicorn.Server(config)
     if args.no_reload:
         server.run(sockets=[sock])
     else:
         ChangeReload(config, target=server.run, sockets=[sock]).run()
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

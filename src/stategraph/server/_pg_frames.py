@@ -4,8 +4,10 @@
 writes them in order, in batches, with a notification per batch. Readers
 (``PgRunStream``) read the frames after the last one they have, woken by those
 notifications and polling too, so a lost notification only delays a frame.
-Finished streams are deleted after the retention window. Opening streams,
-thread events and cancels are the broker's (``_pg_broker``).
+Finished streams are deleted after the retention window, and open streams
+of runs never stored (their process died first) on the sweep after the one
+that found them. Opening streams, thread events and cancels are the broker's
+(``_pg_broker``).
 """
 
 from __future__ import annotations
@@ -275,6 +277,7 @@ class FrameLog:
             )
 
     async def sweep_loop(self) -> None:
+        orphans: set[str] = set()
         while True:
             await asyncio.sleep(max(self._retain / 4, 1.0))  # the sweep period
             try:
@@ -289,5 +292,40 @@ class FrameLog:
                         ),
                         (self._retain,),
                     )
+                orphans = await self.sweep_orphans(orphans)
             except psycopg.Error:
                 logger.warning("sweeping finished streams failed", exc_info=True)
+
+    async def sweep_orphans(self, seen: set[str]) -> set[str]:
+        """Delete the open streams of runs that were never stored.
+
+        A run's stream is opened before the run is stored (a cron's claim, a
+        request's insert); a process that dies in between leaves a stream no
+        run will close. One with no run now is deleted if it had none at the
+        previous sweep (``seen``) too: a run being created has its stream
+        only for the moment between the two.
+
+        Returns:
+            The open streams with no run now, for the next sweep.
+        """
+        orphaned = (
+            "NOT s.done AND NOT EXISTS"
+            " (SELECT 1 FROM {runs} r WHERE r.run_id = s.run_id)"
+        )
+        async with self._pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(
+                self._sql(f"SELECT s.run_id FROM {{streams}} s WHERE {orphaned}")
+            )
+            now = {str(row[0]) for row in await cur.fetchall()}
+            gone = sorted(now & seen)
+            if gone:
+                await conn.execute(
+                    self._sql(
+                        "WITH gone AS (DELETE FROM {streams} s WHERE"
+                        f" s.run_id = ANY(%s) AND {orphaned} RETURNING run_id)"
+                        " DELETE FROM {frames} f USING gone"
+                        " WHERE f.run_id = gone.run_id"
+                    ),
+                    (gone,),
+                )
+        return now - seen

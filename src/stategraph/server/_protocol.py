@@ -8,7 +8,8 @@ connections whose body is ``{"channels", "namespaces"?, "depth"?, "since"?}``
 ``_protocol_ws``). ``run.start`` creates an ordinary run (the thread is made
 on first use) and resumes instead when the thread waits on an interrupt,
 wrapping ``input`` as ``Command(resume=input)``; ``input.respond`` answers
-one interrupt by id.
+one interrupt by id. A ``since`` the server can no longer resume from gets a
+``resume_gap`` error frame instead of events.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from stategraph.server._protocol_events import (
     seq_base,
     supported_channel,
 )
-from stategraph.server._protocol_session import follow_thread
+from stategraph.server._protocol_session import follow_thread, gap_error, resume_gap
 from stategraph.server._protocol_ws import websocket_route
 from stategraph.server._run_ops import create_run
 from stategraph.server._sse import (
@@ -242,7 +243,20 @@ async def stream_events(request: Request) -> Response:
     if await ctx.storage.get_thread(thread_id) is not None:
         await thread_for(request, "read", thread_id)
     wanted, since = parse_filter(await read_body(request))
+    if since is not None:
+        available = await resume_gap(ctx, thread_id, since)
+        if available is not None:
+            return event_stream_response(_gap_frame(since, available))
     return event_stream_response(_batched(_frames(ctx, thread_id, wanted, since)))
+
+
+async def _gap_frame(since: int, available: int) -> AsyncIterator[bytes]:
+    """A stream that only says it cannot resume at ``since``, then ends.
+
+    The SDK reads an error envelope with no id as the stream's failure (and
+    reopens no stream that ended normally).
+    """
+    yield encode_frame("error", _json.dumps(gap_error(None, since, available)))
 
 
 routes: list[BaseRoute] = [

@@ -214,11 +214,9 @@ class RunTranslator:
         if isinstance(data, dict) and "__interrupt__" in data:
             data = dict(data)
             yield from self._interrupts(namespace, data.pop("__interrupt__"))
-            if not data:
-                return
-        # Only the root's snapshots: the SDK's ``values`` projection reads the
-        # channel unfiltered, and the local ``run.values`` holds root states.
-        if not namespace:
+        # Every namespace's snapshots, as the local run's raw v3 events (and
+        # so LangGraph's server) carry them; an empty state is not one.
+        if not isinstance(data, dict) or data:
             yield self._event("values", namespace, data)
 
     def _updates(self, namespace: list[str], data: Any) -> Iterator[dict[str, Any]]:

@@ -11,28 +11,32 @@ A reader starts with the thread's earliest run in flight (else its latest
 run), or, given ``since``, with every retained run that may hold a later
 event; then it follows the runs the thread gets while it is connected. A
 finished run is readable for as long as the broker keeps its frames
-(``RETAIN_SECONDS`` after its end).
+(``RETAIN_SECONDS`` after its end). A reader that asks for events after a
+``since`` the server can no longer replay is told so (``resume_gap``) instead
+of getting a stream with a hole in it, as on LangGraph's server.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from itertools import pairwise
 from typing import Any
 
-from stategraph.server._context import ServerContext
+from stategraph.server._context import ServerContext, new_id
 from stategraph.server._protocol_events import RunTranslator, seq_base
 from stategraph.server._storage.base import Query
 
-__all__ = ("follow_thread",)
+__all__ = ("follow_thread", "gap_error", "resume_gap")
 
 #: Most recent runs of a thread considered for replay.
 _RECENT_RUNS = 20
 
 
-async def _recent_runs(ctx: ServerContext, thread_id: str) -> list[str]:
+async def _recent_runs(
+    ctx: ServerContext, thread_id: str, limit: int = _RECENT_RUNS
+) -> list[str]:
     """Ids of the thread's latest runs, oldest first (by id, so by seq)."""
-    query = Query(equals={"thread_id": thread_id}, limit=_RECENT_RUNS)
+    query = Query(equals={"thread_id": thread_id}, limit=limit)
     page = await ctx.storage.search_runs(query)
     return sorted((run["run_id"] for run in page.items), key=seq_base)
 
@@ -49,6 +53,52 @@ async def _replayed(ctx: ServerContext, thread_id: str, since: int | None) -> li
     # A run whose successor starts at or before ``since`` has nothing later.
     keep = [run for run, after in pairwise(runs) if seq_base(after) > since]
     return [*keep, runs[-1]]
+
+
+async def resume_gap(ctx: ServerContext, thread_id: str, since: int) -> int | None:
+    """Where a reader after ``since`` can resume, when it cannot at ``since``.
+
+    An event after ``since`` is lost when a run that began after it (its
+    first event, the root's ``running``, has seq ``seq_base + 1``) is no
+    longer readable: its frames expired, or it is older than the runs a
+    reader replays. A run ``since`` falls within gets the benefit of the
+    doubt: its length is not kept, so a reader that saw its end cannot be
+    told from one that did not.
+
+    Returns:
+        ``None`` when every event after ``since`` can be replayed, else the
+        first seq from which all can (``min_available_seq``).
+    """
+    # One run more than a reader replays: the oldest is then unreadable.
+    runs = await _recent_runs(ctx, thread_id, _RECENT_RUNS + 1)
+    readable_from = len(runs) - _RECENT_RUNS
+    lost_before: int | None = None
+    for index, run_id in enumerate(runs):
+        if seq_base(run_id) < since:
+            continue
+        if index < readable_from or await ctx.broker.get(run_id) is None:
+            lost_before = index + 1
+    if lost_before is None:
+        return None
+    # Runs after the last lost one are all readable; with none, only events
+    # of runs yet to come are.
+    later = runs[lost_before:]
+    return seq_base(later[0] if later else new_id()) + 1
+
+
+def gap_error(command_id: Any, since: int, min_available_seq: int) -> dict[str, Any]:
+    """The ``resume_gap`` error envelope (LangGraph's server's shape)."""
+    return {
+        "type": "error",
+        "id": command_id,
+        "error": "resume_gap",
+        "message": (
+            f"resume gap: since={since} is older than "
+            f"min_available_seq={min_available_seq}"
+        ),
+        "since": since,
+        "min_available_seq": min_available_seq,
+    }
 
 
 async def _translator(ctx: ServerContext, run_id: str) -> RunTranslator:
@@ -90,7 +140,7 @@ async def _run_events(
 
 async def follow_thread(
     ctx: ServerContext, thread_id: str, since: int | None, heartbeat: float
-) -> AsyncIterator[dict[str, Any] | None]:
+) -> AsyncGenerator[dict[str, Any] | None]:
     """The thread's protocol events for one reader, until it leaves.
 
     Args:

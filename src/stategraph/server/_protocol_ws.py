@@ -1,24 +1,30 @@
 """The v3 protocol over a WebSocket: ``/threads/{thread_id}/stream/events``.
 
 Every text frame a client sends is a command (``subscription.subscribe``,
-``subscription.unsubscribe``, ``run.start``, ``input.respond``) answered by
-a ``success`` or ``error`` envelope; events go out as JSON text frames. The
-Python SDK (``threads.stream(..., transport="websocket")``) opens a socket
-per event stream and subscribes once; the JavaScript SDK sends all of a
-thread stream's commands and subscriptions over one socket.
+``subscription.reconnect``, ``subscription.unsubscribe``, ``run.start``,
+``input.respond``) answered by a ``success`` or ``error`` envelope; events
+go out as JSON text frames. The Python SDK (``threads.stream(...,
+transport="websocket")``) opens a socket per event stream and subscribes
+once; the JavaScript SDK sends all of a thread stream's commands and
+subscriptions over one socket.
 
 As on LangGraph's server, a socket follows the thread from the moment it
 connects (one reader of the thread, see ``_protocol_session``) and sends
 each event once, in order, when any subscription wants it; a new
 subscription first gets the current run's events it matches again (the
 SDKs drop the ones they have by ``event_id``). Events of runs older than
-one this socket started are not sent.
+one this socket started are not sent. A subscription with ``since``, or a
+``subscription.reconnect`` (LangGraph's server's command: a subscription's
+filter, a required ``since`` and optionally the ``subscription_id`` to keep),
+gets every later event the server still has, or a ``resume_gap`` error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.routing import WebSocketRoute
@@ -30,7 +36,7 @@ from stategraph.server._auth_guards import thread_for
 from stategraph.server._context import context
 from stategraph.server._http import ApiError, parse_uuid
 from stategraph.server._protocol_events import EventFilter
-from stategraph.server._protocol_session import follow_thread
+from stategraph.server._protocol_session import follow_thread, gap_error, resume_gap
 from stategraph.server._sse import HEARTBEAT_SECONDS
 
 __all__ = ("websocket_route",)
@@ -40,6 +46,19 @@ logger = logging.getLogger(__name__)
 #: Events of the current run a socket keeps to replay to new subscriptions.
 _HISTORY_LIMIT = 10_000
 
+#: Close code of a socket that cannot resume where it asked (4000 + 410).
+_GONE = 4410
+
+#: Seconds after which a reader that outlived its cancel is cancelled again.
+_CANCEL_AGAIN_SECONDS = 1.0
+
+
+@dataclass(slots=True)
+class _Subscription:
+    wanted: EventFilter
+    #: The seq this subscription has had every event up to (sent or passed).
+    cursor: int
+
 
 class _Session:
     """One socket: its subscriptions and its reader of the thread."""
@@ -47,13 +66,19 @@ class _Session:
     def __init__(self, websocket: WebSocket, thread_id: str) -> None:
         self.websocket = websocket
         self.thread_id = thread_id
-        #: Subscription id -> (filter, ``since``).
-        self.subscriptions: dict[str, tuple[EventFilter, int]] = {}
+        self.subscriptions: dict[str, _Subscription] = {}
         self._next_id = 0
         #: Events up to this seq belong to runs before one this socket started.
         self.floor = -1
         self._history: list[dict[str, Any]] = []
         self._run: str | None = None
+        #: The reader has read every event up to this seq (-1: not known, as
+        #: for a reader that started with the thread's current run).
+        self._position = -1
+        self._reader: asyncio.Task[None] | None = None
+        #: Readers replaced by a rewind, until they end.
+        self._retired: set[asyncio.Task[None]] = set()
+        self._generation = 0
         # Held while an event is sent or a subscription replays, so that a
         # socket's events go out in order and a replay is not interleaved.
         self._lock = asyncio.Lock()
@@ -62,50 +87,107 @@ class _Session:
         """Send one JSON text frame."""
         await self.websocket.send_text(_json.dumps(message).decode())
 
-    def _wanted(self, event: dict[str, Any]) -> bool:
-        return any(
-            event["seq"] > since and wanted.matches(event)
-            for wanted, since in self.subscriptions.values()
-        )
+    def start(self, since: int | None) -> None:
+        """(Re)start the reader: after ``since``, else from the current run.
 
-    async def follow(self) -> None:
-        """Send the thread's events (run as a task for the socket's life)."""
+        A replaced reader is cancelled, not awaited: the caller may hold the
+        lock it waits for. It sends nothing more (its generation is past)
+        and is awaited by ``stop``.
+        """
+        self._generation += 1
+        if self._reader is not None:
+            self._reader.cancel()
+            self._retired.add(self._reader)
+            self._reader.add_done_callback(self._retired.discard)
+        self._position = -1 if since is None else since
+        self._history, self._run = [], None
+        loop = asyncio.get_running_loop()
+        self._reader = loop.create_task(self._follow(since, self._generation))
+
+    async def stop(self) -> None:
+        """Stop the readers."""
+        self._generation += 1
+        readers = [*self._retired, *([self._reader] if self._reader else [])]
+        self._reader = None
+        for reader in readers:
+            await _stop(reader)
+
+    async def _follow(self, since: int | None, generation: int) -> None:
         ctx = context(self.websocket)
-        async for event in follow_thread(ctx, self.thread_id, None, HEARTBEAT_SECONDS):
-            # Heartbeats are the client's pings on a WebSocket.
-            if event is None or event["seq"] <= self.floor:
-                continue
-            async with self._lock:
-                run = event["event_id"].rpartition(".")[0]
-                if run != self._run:
-                    self._run, self._history = run, []
-                if len(self._history) < _HISTORY_LIMIT:
-                    self._history.append(event)
-                if self._wanted(event):
-                    await self.send(event)
+        events = follow_thread(ctx, self.thread_id, since, HEARTBEAT_SECONDS)
+        async with contextlib.aclosing(events):
+            async for event in events:
+                if generation != self._generation:
+                    return
+                # Heartbeats are the client's pings on a WebSocket.
+                if event is not None and event["seq"] > self.floor:
+                    async with self._lock:
+                        if generation != self._generation:
+                            return
+                        await self._take(event)
 
-    async def subscribe(self, command_id: int, params: Any) -> None:
-        """Add a subscription, answer, then replay the current run's matches."""
+    async def _take(self, event: dict[str, Any]) -> None:
+        """Keep one event for replays; send it if a subscription wants it."""
+        seq = event["seq"]
+        self._position = seq
+        run = event["event_id"].rpartition(".")[0]
+        if run != self._run:
+            self._run, self._history = run, []
+        if len(self._history) < _HISTORY_LIMIT:
+            self._history.append(event)
+        wanted = False
+        for subscription in self.subscriptions.values():
+            if seq > subscription.cursor:
+                # A rewound reader reads events again: each goes out once.
+                wanted = wanted or subscription.wanted.matches(event)
+                subscription.cursor = seq
+        if wanted:
+            await self.send(event)
+
+    async def subscribe(self, command: dict[str, Any], *, reconnect: bool) -> bool:
+        """Add a subscription and answer; whether it was added.
+
+        Without ``since`` it first gets the current run's matching events
+        again. With one (required by ``subscription.reconnect``) it gets every
+        later event: the reader rewinds when it is past ``since`` or started
+        with the current run, unless the server can no longer replay from
+        there (a ``resume_gap`` error).
+        """
         from stategraph.server._protocol import error_reply, parse_filter
 
+        command_id, params = command["id"], command.get("params")
+        params = params if isinstance(params, dict) else {}
         try:
-            wanted, since = parse_filter(params if isinstance(params, dict) else {})
+            wanted, since = parse_filter(params)
+            if reconnect and since is None:
+                raise ApiError(422, "subscription.reconnect requires since.")
         except ApiError as exc:
-            await self.send(
-                error_reply(command_id, "invalid_argument", str(exc.detail))
-            )
-            return
+            reply = error_reply(command_id, "invalid_argument", str(exc.detail))
+            async with self._lock:
+                await self.send(reply)
+            return False
+        if since is not None:
+            ctx = context(self.websocket)
+            available = await resume_gap(ctx, self.thread_id, since)
+            if available is not None:
+                async with self._lock:
+                    await self.send(gap_error(command_id, since, available))
+                return False
         async with self._lock:
-            self._next_id += 1
-            subscription_id = f"sub-{self._next_id}"
-            self.subscriptions[subscription_id] = (
-                wanted,
-                -1 if since is None else since,
-            )
+            subscription_id = params.get("subscription_id") if reconnect else None
+            if not isinstance(subscription_id, str) or not subscription_id:
+                self._next_id += 1
+                subscription_id = f"sub-{self._next_id}"
+            cursor = self._position if since is None else since
+            self.subscriptions[subscription_id] = _Subscription(wanted, cursor)
             await self.send(_success(command_id, {"subscription_id": subscription_id}))
-            for event in self._history:
-                if (since is None or event["seq"] > since) and wanted.matches(event):
-                    await self.send(event)
+            if since is None:
+                for event in self._history:
+                    if wanted.matches(event):
+                        await self.send(event)
+            elif self._position < 0 or since < self._position:
+                self.start(since)
+        return True
 
     async def command(self, command: dict[str, Any]) -> None:
         """Carry out a ``run.start`` / ``input.respond`` and answer it."""
@@ -123,8 +205,8 @@ def _success(command_id: Any, result: dict[str, Any]) -> dict[str, Any]:
     return {"type": "success", "id": command_id, "result": result, "meta": {}}
 
 
-async def _handle(session: _Session, command: Any) -> None:
-    """Carry out one command frame and send its answer."""
+async def _handle(session: _Session, command: Any) -> bool:
+    """Carry out one command frame and send its answer; whether to go on."""
     from stategraph.server._protocol import error_reply
 
     if (
@@ -136,12 +218,18 @@ async def _handle(session: _Session, command: Any) -> None:
         message = "Protocol commands must include an integer id and string method."
         async with session._lock:
             await session.send(error_reply(found, "invalid_argument", message))
-        return
+        return True
     command_id, method = command["id"], command["method"]
     params = command.get("params") or {}
-    if method == "subscription.subscribe":
-        await session.subscribe(command_id, params)
-    elif method == "subscription.unsubscribe":
+    if method in ("subscription.subscribe", "subscription.reconnect"):
+        reconnect = method == "subscription.reconnect"
+        added = await session.subscribe(command, reconnect=reconnect)
+        # The Python SDK resumes a socket by subscribing with ``since`` and
+        # ignores the answer: a socket left without subscriptions then
+        # closes (4000 + 410 Gone, which the SDK does not retry) rather
+        # than stay silent.
+        return added or reconnect or bool(session.subscriptions)
+    if method == "subscription.unsubscribe":
         found = session.subscriptions.pop(str(params.get("subscription_id")), None)
         reply = (
             _success(command_id, {})
@@ -154,6 +242,7 @@ async def _handle(session: _Session, command: Any) -> None:
             await session.send(reply)
     else:
         await session.command(command)
+    return True
 
 
 async def _serve(session: _Session) -> None:
@@ -163,13 +252,19 @@ async def _serve(session: _Session) -> None:
             command = _json.loads(raw.encode())
         except ValueError:
             command = None
-        await _handle(session, command)
+        if not await _handle(session, command):
+            await session.websocket.close(code=_GONE, reason="resume gap")
+            return
 
 
 async def _stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
+    # Python 3.11's ``wait_for`` (the broker's waits) can swallow a cancel
+    # arriving as what it waits for is done: cancel again until it ends.
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=_CANCEL_AGAIN_SECONDS)
     try:
-        await task
+        task.result()
     except asyncio.CancelledError:
         pass
     except GraphBubbleUp:
@@ -191,13 +286,13 @@ async def protocol_socket(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     session = _Session(websocket, thread_id)
-    reader = asyncio.get_running_loop().create_task(session.follow())
+    session.start(None)
     try:
         await _serve(session)
     except WebSocketDisconnect:
         pass
     finally:
-        await _stop(reader)
+        await session.stop()
 
 
 websocket_route = WebSocketRoute("/threads/{thread_id}/stream/events", protocol_socket)

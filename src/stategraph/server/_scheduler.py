@@ -6,7 +6,11 @@ One task per serving process. It sleeps until the earliest ``next_run_date``
 requests, so validation and double texting apply. Several processes (and
 supervisors) on one database each run a scheduler: each tick is claimed in
 the storage together with storing its run (``Storage.claim_cron``), so it
-fires once, and is not lost to a process dying half way. A cron past its
+fires once, and is not lost to a process dying half way. The run's stream is
+opened before the claim (a worker may start the run as soon as it commits);
+a claim that fails discards it, and the stream of a process that died before
+its claim committed belongs to no run: Redis expires it (``OPEN_TTL_SECONDS``),
+the PostgreSQL broker's sweeper deletes it. A cron past its
 ``end_time`` no longer fires and keeps its last ``next_run_date``, as in
 LangGraph's server.
 """
@@ -137,9 +141,16 @@ class CronScheduler:
         fired = {}
         if isinstance(prepared, PreparedRun):
             fired = {"thread": prepared.thread, "run": prepared.run}
-        claimed = await self._ctx.storage.claim_cron(
-            cron["cron_id"], cron["next_run_date"], changes, **fired
-        )
+        try:
+            claimed = await self._ctx.storage.claim_cron(
+                cron["cron_id"], cron["next_run_date"], changes, **fired
+            )
+        except BaseException:
+            # The claim failed (its transaction rolled back): no run was
+            # stored, so its stream, open already, would stay open forever.
+            if isinstance(prepared, PreparedRun):
+                await self._ctx.broker.discard(prepared.run["run_id"])
+            raise
         if claimed is None:  # another process had it, or it was just changed
             if isinstance(prepared, PreparedRun):
                 await self._ctx.broker.discard(prepared.run["run_id"])
