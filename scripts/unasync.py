@@ -135,6 +135,7 @@ JOBS += [
             "AsyncConnectionPool": "ConnectionPool",
             "AsyncConnection": "Connection",
             "AsyncPipeline": "Pipeline",
+            "AsyncRawCursor": "RawCursor",
             "AbstractAsyncContextManager": "AbstractContextManager",
         },
     ),

@@ -25,7 +25,8 @@ from typing_extensions import TypedDict
 
 from stategraph.checkpoint.base import empty_checkpoint
 from stategraph.checkpoint.base._step import StepWrites
-from stategraph.checkpoint.postgres import PostgresSaver, _queue
+from stategraph.checkpoint.postgres import PostgresSaver, _batch, _queue
+from stategraph.checkpoint.postgres._batch import StepRows
 from stategraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from stategraph.graph import START, StateGraph
 
@@ -240,6 +241,103 @@ async def test_a_cancelled_writer_fails_the_thread(
     assert stored_ids(dsn, "t") == [again[0]["configurable"]["checkpoint_id"]]
 
 
+async def put_chat(
+    saver: Any, mode: str, thread: str, count: int, *, durable: bool
+) -> list[Any]:
+    """Steps of a growing message list (stored as splices) with task writes."""
+    config: Any = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
+    messages: list[str] = []
+    configs = []
+    for step in range(count):
+        messages = [*messages, f"message {step} " * 20]
+        version = f"{step + 1:032}.5"
+        checkpoint = empty_checkpoint()
+        checkpoint["channel_values"] = {"messages": messages, "n": step}
+        checkpoint["channel_versions"] = {"messages": version, "n": version}
+        writes = []
+        if step:
+            writes.append(StepWrites(config, [("messages", [step])], f"task{step}"))
+        new = {"messages": version, "n": version}
+        config = await call(
+            saver, mode, "put_step", config, checkpoint, {"step": step}, new,
+            writes, durable=durable,
+        )  # fmt: skip
+        configs.append(config)
+    return configs
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("chunk", [False, True])
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_batch_stores_what_steps_stored_one_by_one_store(
+    mode: str, chunk: bool, schemas: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if chunk:  # a few steps per merged statement
+        monkeypatch.setattr(_batch, "MAX_PARAMS", 60)
+    merged: list[int] = []
+    merge = _batch._merged
+
+    def spy(steps: Any) -> Any:
+        merged.append(len(steps))
+        return merge(steps)
+
+    monkeypatch.setattr(_batch, "_merged", spy)
+    dsn = schemas()
+    async with open_saver(mode, dsn) as saver:
+        saver.keep_last = 6
+        await put_chat(saver, mode, "one", 9, durable=True)
+        async with holding(saver, mode):
+            # Queued while the writer waits: it takes all nine at once.
+            await put_chat(saver, mode, "batch", 9, durable=False)
+        batched = [await listed(saver, mode, t) for t in ("one", "batch")]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        types = conn.execute(
+            "SELECT thread_id, array_agg(type ORDER BY version) FROM checkpoint_blobs "
+            "WHERE channel = 'messages' GROUP BY thread_id ORDER BY thread_id"
+        ).fetchall()
+
+    def shape(history: list[Any]) -> list[Any]:
+        return [
+            (t.checkpoint["channel_values"], t.metadata, t.pending_writes,
+             t.parent_config is None)
+            for t in history
+        ]  # fmt: skip
+
+    one, batch = batched
+    assert sum(merged) == 9
+    assert len(merged) > 1 if chunk else merged == [9]
+    assert len(one) == 6  # keep_last
+    assert shape(batch) == shape(one)
+    # Values spliced onto a base stored in the same batch stay spliced.
+    assert types[0][1] == types[1][1]
+    assert sum(kind.startswith("sgd:") for kind in types[0][1]) >= 4
+
+
+def test_steps_that_cannot_merge_go_one_by_one() -> None:
+    def step(checkpoint_id: str, **kw: Any) -> StepRows:
+        fields: dict[str, Any] = {
+            "thread_id": "t", "ns": "", "blobs": [], "writes": [],
+            "checkpoint": (checkpoint_id, None, {}, {}), "waits": False,
+            "before": [], "retain": None,
+        }  # fmt: skip
+        return StepRows(**{**fields, **kw})
+
+    merged = _batch.batch_statements([step("1"), step("2")])
+    assert len(merged) == 1
+    assert type(merged[0][1]) is _batch.RawParams
+    for steps in (
+        [step("1"), step("1")],  # the same checkpoint twice
+        [step("1"), step("2", before=[("SELECT 1", {})])],
+        [step("1"), step("2", waits=True)],
+        [
+            step("1", writes=[("0", "task", "", 0, "c", "json", b"1")]),
+            step("2", writes=[("0", "task", "", 0, "c", "json", b"2")]),
+        ],
+    ):
+        statements = _batch.batch_statements(steps)
+        assert all(type(params) is dict for _, params in statements), steps
+
+
 # -- runs ------------------------------------------------------------------------------
 
 REFUSE = """CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -327,24 +425,28 @@ def test_the_queue_groups_by_thread_and_drops_failed_threads() -> None:
         started.append(drain)
         return "drain"
 
+    def step(thread: str, n: int) -> StepRows:
+        return StepRows(
+            thread, "", [], [], (f"{thread}{n}", None, {}, {}), False, [], None
+        )
+
+    def taken() -> list[tuple[str, list[str]]]:
+        return [(t, [s.checkpoint[0] for s in steps]) for t, steps in queue.take()]
+
     for thread, n in [("a", 1), ("b", 1), ("a", 2), ("c", 1), ("b", 2)]:
-        queue.push(thread, [(f"{thread}{n}", None)], start, "d")
+        queue.push(step(thread, n), start, "d")
     assert started == ["d"]  # one drain for all
-    assert queue.take() == [
-        ("a", [[("a1", None)], [("a2", None)]]),
-        ("b", [[("b1", None)], [("b2", None)]]),
-        ("c", [[("c1", None)]]),
-    ]
+    assert taken() == [("a", ["a1", "a2"]), ("b", ["b1", "b2"]), ("c", ["c1"])]
     queue.fail("a", ValueError("boom"))
-    queue.push("a", [("a3", None)], start, "d")
-    assert queue.take() == []  # the failed thread's step is dropped
+    queue.push(step("a", 3), start, "d")
+    assert taken() == []  # the failed thread's step is dropped
     assert queue.draining is None
-    queue.push("a", [("a4", None)], start, "d")
-    queue.push("b", [("b3", None)], start, "d")
+    queue.push(step("a", 4), start, "d")
+    queue.push(step("b", 3), start, "d")
     with pytest.raises(ValueError, match=r"^boom$"):
         queue.raise_failure("a")
     queue.raise_failure("a")  # once
-    assert queue.take() == [("b", [[("b3", None)]])]
+    assert taken() == [("b", ["b3"])]
     assert started == ["d", "d"]
 
 

@@ -32,6 +32,7 @@ from stategraph.checkpoint.base._runlock import ThreadLock
 from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.postgres import _base
 from stategraph.checkpoint.postgres._async_io import AsyncPostgresIO
+from stategraph.checkpoint.postgres._batch import step_statements
 from stategraph.checkpoint.postgres._delta import delta_history_plan
 
 if TYPE_CHECKING:
@@ -325,15 +326,14 @@ class AsyncPostgresSaver(AsyncPostgresIO):
             UnserializableValueError: Path starting at ``update[<channel>]``
                 or ``state[<channel>]``. Nothing is written.
         """
-        thread_id = str(config["configurable"]["thread_id"])
-        self._steps.raise_failure(thread_id)
-        statements, stored, spliced = self._put_statements(
+        step, stored, spliced = self._step_rows(
             config, checkpoint, metadata, new_versions, writes, durable
         )
+        self._steps.raise_failure(step.thread_id)
         if durable:
-            await self._write(statements)
+            await self._write(step_statements(step))
         else:
-            await self._queue_step(thread_id, statements)
+            await self._queue_step(step)
         self._splices.commit(spliced)
         return stored
 

@@ -17,13 +17,18 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcon
 from typing import TYPE_CHECKING, Any, cast
 
 import psycopg
-from psycopg import AsyncConnection, AsyncPipeline, Capabilities
+from psycopg import AsyncConnection, AsyncPipeline, AsyncRawCursor, Capabilities
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import tuple_row
 
 from stategraph.checkpoint._delta_history import delta_prune_error
 from stategraph.checkpoint.base import CheckpointTuple, _runlock
 from stategraph.checkpoint.postgres import _base
+from stategraph.checkpoint.postgres._batch import (
+    RawParams,
+    StepRows,
+    batch_statements,
+)
 from stategraph.checkpoint.postgres._bridge import AsyncBridge
 from stategraph.checkpoint.postgres._queue import StepQueue, join_task, start_task
 from stategraph.errors import GraphBubbleUp
@@ -278,12 +283,10 @@ class AsyncPostgresIO(AsyncBridge):
 
     # -- steps stored in the background --------------------------------------
 
-    async def _queue_step(
-        self, thread_id: str, statements: list[_base.Statement]
-    ) -> None:
+    async def _queue_step(self, step: StepRows) -> None:
         if self._steps.full():
             await self._settle()
-        self._steps.push(thread_id, statements, start_task, self._drain)
+        self._steps.push(step, start_task, self._drain)
 
     async def _settle(self) -> None:
         """Wait until every queued step is written (or has failed)."""
@@ -291,7 +294,7 @@ class AsyncPostgresIO(AsyncBridge):
             await join_task(draining)
 
     async def _drain(self) -> None:
-        groups: list[tuple[str, list[list[_base.Statement]]]] = []
+        groups: list[tuple[str, list[StepRows]]] = []
         try:
             while groups := self._steps.take():
                 while groups:
@@ -309,19 +312,25 @@ class AsyncPostgresIO(AsyncBridge):
             self._steps.abandon([thread_id for thread_id, _ in groups], exc)
             raise
 
-    async def _write_steps(self, steps: list[list[_base.Statement]]) -> None:
+    async def _write_steps(self, steps: list[StepRows]) -> None:
         # In pipeline mode the statements travel in one round trip and, until
         # the pipeline's sync, make one transaction: a failed step leaves none
         # of the steps after it stored (their parent would be missing).
+        statements = batch_statements(steps)
         async with self._connection() as conn:
             pipelined = self.supports_pipeline or self.pipe is not None
             async with (
                 conn.pipeline() if pipelined else nullcontext(),
                 _transaction(conn, not pipelined),
                 conn.cursor(row_factory=tuple_row) as cur,
+                AsyncRawCursor(conn, row_factory=tuple_row) as raw,
             ):
-                for statements in steps:
-                    for sql, params in statements:
+                for sql, params in statements:
+                    if type(params) is RawParams:
+                        # Used once: preparing it would only churn the
+                        # connection's prepared statements.
+                        await raw.execute(sql, params, prepare=False)
+                    else:
                         await cur.execute(sql, params)
             if self.pipe is not None:
                 await self.pipe.sync()

@@ -267,7 +267,7 @@ def jsonb(obj: Any) -> Jsonb:
     return Jsonb(orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS), dumps=_raw)
 
 
-_LETTERS = "abcdefg"
+_LETTERS = "abcdefgh"
 
 
 def rows_params(rows: Sequence[Sequence[Any]], prefix: str = "r") -> dict[str, Any]:

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from stategraph.checkpoint.postgres._base import Statement
+from stategraph.checkpoint.postgres._batch import StepRows
 
 # A run making steps faster than the server stores them waits when this many
 # are queued, which bounds the memory the queued parameters take.
@@ -36,18 +36,14 @@ class StepQueue:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._queued: list[tuple[str, list[Statement]]] = []
+        self._queued: list[StepRows] = []
         self._failed: dict[str, BaseException] = {}
         # The running drain (a Future or a Task), None when idle.
         self.draining: Any = None
         self.executor: concurrent.futures.ThreadPoolExecutor | None = None
 
     def push(
-        self,
-        thread_id: str,
-        statements: list[Statement],
-        start: Callable[[StepQueue, Any], Any],
-        drain: Any,
+        self, step: StepRows, start: Callable[[StepQueue, Any], Any], drain: Any
     ) -> None:
         """Queue a step; start a drain (``start(self, drain)``) when none runs.
 
@@ -55,7 +51,7 @@ class StepQueue:
         only once that drain has seen the queue empty.
         """
         with self._lock:
-            self._queued.append((thread_id, statements))
+            self._queued.append(step)
             if self.draining is None:
                 self.draining = start(self, drain)
 
@@ -63,18 +59,18 @@ class StepQueue:
         """Whether the caller should wait for the queue before pushing more."""
         return len(self._queued) >= MAX_QUEUED
 
-    def take(self) -> list[tuple[str, list[list[Statement]]]]:
+    def take(self) -> list[tuple[str, list[StepRows]]]:
         """Everything queued: each thread's steps in order, one entry a thread.
 
         Steps of a thread whose earlier write failed are dropped. An empty
         result ends the drain: the next ``push`` starts another.
         """
-        groups: dict[str, list[list[Statement]]] = {}
+        groups: dict[str, list[StepRows]] = {}
         with self._lock:
             queued, self._queued = self._queued, []
-            for thread_id, statements in queued:
-                if thread_id not in self._failed:
-                    groups.setdefault(thread_id, []).append(statements)
+            for step in queued:
+                if step.thread_id not in self._failed:
+                    groups.setdefault(step.thread_id, []).append(step)
             if not groups:
                 self.draining = None
         return list(groups.items())
@@ -102,13 +98,16 @@ class StepQueue:
             if drain is not None and self.draining is not drain:
                 return
             queued, self._queued = self._queued, []
-            for thread_id in [*thread_ids, *(t for t, _ in queued)]:
+            for thread_id in [*thread_ids, *(step.thread_id for step in queued)]:
                 self._failed.setdefault(thread_id, lost)
             self.draining = None
 
     def ended(self, drain: Any) -> None:
-        """Done callback of a drain: one that stopped early (cancelled before
-        it ran, or by an error of its own) must not leave callers waiting."""
+        """Done callback of a drain: abandon it if it stopped early.
+
+        A drain cancelled before it ran, or stopped by an error of its own,
+        must not leave callers waiting for it.
+        """
         if self.draining is drain:
             error = drain.exception() if not drain.cancelled() else None
             self.abandon([], error or asyncio.CancelledError(), drain)
@@ -120,7 +119,7 @@ class StepQueue:
                 error = self._failed.pop(thread_id, None)
                 if error is not None:
                     # Steps queued after the failure have no parent: drop them.
-                    self._queued = [q for q in self._queued if q[0] != thread_id]
+                    self._queued = [s for s in self._queued if s.thread_id != thread_id]
             if error is not None:
                 raise error
 

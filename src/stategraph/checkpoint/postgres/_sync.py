@@ -23,6 +23,7 @@ from stategraph.checkpoint.base import (
 from stategraph.checkpoint.base._runlock import ThreadLock
 from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.postgres import _base
+from stategraph.checkpoint.postgres._batch import step_statements
 from stategraph.checkpoint.postgres._delta import delta_history_plan
 from stategraph.checkpoint.postgres._sync_io import PostgresIO
 
@@ -316,15 +317,14 @@ class PostgresSaver(PostgresIO):
             UnserializableValueError: Path starting at ``update[<channel>]``
                 or ``state[<channel>]``. Nothing is written.
         """
-        thread_id = str(config["configurable"]["thread_id"])
-        self._steps.raise_failure(thread_id)
-        statements, stored, spliced = self._put_statements(
+        step, stored, spliced = self._step_rows(
             config, checkpoint, metadata, new_versions, writes, durable
         )
+        self._steps.raise_failure(step.thread_id)
         if durable:
-            self._write(statements)
+            self._write(step_statements(step))
         else:
-            self._queue_step(thread_id, statements)
+            self._queue_step(step)
         self._splices.commit(spliced)
         return stored
 

@@ -11,13 +11,18 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, cast
 
 import psycopg
-from psycopg import Capabilities, Connection, Pipeline
+from psycopg import Capabilities, Connection, Pipeline, RawCursor
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import tuple_row
 
 from stategraph.checkpoint._delta_history import delta_prune_error
 from stategraph.checkpoint.base import CheckpointTuple, _runlock
 from stategraph.checkpoint.postgres import _base
+from stategraph.checkpoint.postgres._batch import (
+    RawParams,
+    StepRows,
+    batch_statements,
+)
 from stategraph.checkpoint.postgres._queue import StepQueue, join_thread, start_thread
 from stategraph.checkpoint.postgres._saver import BasePostgresSaver
 from stategraph.errors import GraphBubbleUp
@@ -264,10 +269,10 @@ class PostgresIO(BasePostgresSaver):
 
     # -- steps stored in the background --------------------------------------
 
-    def _queue_step(self, thread_id: str, statements: list[_base.Statement]) -> None:
+    def _queue_step(self, step: StepRows) -> None:
         if self._steps.full():
             self._settle()
-        self._steps.push(thread_id, statements, start_thread, self._drain)
+        self._steps.push(step, start_thread, self._drain)
 
     def _settle(self) -> None:
         """Wait until every queued step is written (or has failed)."""
@@ -275,7 +280,7 @@ class PostgresIO(BasePostgresSaver):
             join_thread(draining)
 
     def _drain(self) -> None:
-        groups: list[tuple[str, list[list[_base.Statement]]]] = []
+        groups: list[tuple[str, list[StepRows]]] = []
         try:
             while groups := self._steps.take():
                 while groups:
@@ -293,19 +298,25 @@ class PostgresIO(BasePostgresSaver):
             self._steps.abandon([thread_id for thread_id, _ in groups], exc)
             raise
 
-    def _write_steps(self, steps: list[list[_base.Statement]]) -> None:
+    def _write_steps(self, steps: list[StepRows]) -> None:
         # In pipeline mode the statements travel in one round trip and, until
         # the pipeline's sync, make one transaction: a failed step leaves none
         # of the steps after it stored (their parent would be missing).
+        statements = batch_statements(steps)
         with self._connection() as conn:
             pipelined = self.supports_pipeline or self.pipe is not None
             with (
                 conn.pipeline() if pipelined else nullcontext(),
                 _transaction(conn, not pipelined),
                 conn.cursor(row_factory=tuple_row) as cur,
+                RawCursor(conn, row_factory=tuple_row) as raw,
             ):
-                for statements in steps:
-                    for sql, params in statements:
+                for sql, params in statements:
+                    if type(params) is RawParams:
+                        # Used once: preparing it would only churn the
+                        # connection's prepared statements.
+                        raw.execute(sql, params, prepare=False)
+                    else:
                         cur.execute(sql, params)
             if self.pipe is not None:
                 self.pipe.sync()
