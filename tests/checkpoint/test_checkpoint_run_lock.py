@@ -358,7 +358,83 @@ def test_options_are_validated_and_memory_databases_take_no_lock(
     with SqliteSaver.from_conn_string(str(path)) as saver:
         graph = build("F").compile(checkpointer=saver)
         graph.invoke({"log": []}, {"configurable": {"thread_id": "t"}})
-    assert len(list((tmp_path / "file.db.locks").iterdir())) == 1
+    # The run deleted its lock file, and the then empty directory.
+    assert not (tmp_path / "file.db.locks").exists()
+
+
+def test_a_lock_file_deleted_by_its_holder_is_locked_again_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+
+    from stategraph.checkpoint.sqlite import _io
+
+    path = str(tmp_path / "db.locks" / "t.lock")
+    held = _io.take_file_lock(path)
+    assert held is not None
+    assert _io.take_file_lock(path) is None  # taken
+    real = fcntl.flock
+    raced: list[int] = []
+
+    def flock(fd: int, operation: int) -> None:
+        if not raced:  # opened, not locked yet: the holder releases meanwhile
+            raced.append(os.fstat(fd).st_ino)
+            _io.release_file_lock(held)
+        real(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    token = _io.take_file_lock(path)
+    monkeypatch.undo()
+    # The first try locked the deleted file: the second made and locked a new one.
+    assert token is not None
+    assert os.fstat(token[0]).st_ino == os.stat(path).st_ino
+    assert _io.take_file_lock(path) is None
+    _io.release_file_lock(token)
+    assert not os.path.exists(os.path.dirname(path))
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+def test_a_database_in_a_read_only_directory_names_the_lock_file(
+    api: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from stategraph.checkpoint.sqlite import SqliteSaver
+    from stategraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    real = os.open
+
+    def refuse(path: Any, *args: Any, **kwargs: Any) -> int:
+        # As root (the usual container) a read-only directory is still
+        # writable; the error the OS gives otherwise:
+        if ".locks" in str(path):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real(path, *args, **kwargs)
+
+    db = str(tmp_path / "ro.db")
+    config = {"configurable": {"thread_id": "t"}}
+    message = (
+        rf"^cannot create the run-lock file '{tmp_path}/ro\.db\.locks/\w+\.lock' "
+        rf"\(Read-only file system\): a run locks its thread with a file next to "
+        rf"the database, so the database's directory must be writable\. Make "
+        rf"'{tmp_path}' writable, move the database, or pass thread_lock='off'"
+    )
+    if api == "sync":
+        with SqliteSaver.from_conn_string(db) as saver:
+            graph = build("R").compile(checkpointer=saver)
+            monkeypatch.setattr(os, "open", refuse)
+            with pytest.raises(OSError, match=message):
+                graph.invoke({"log": []}, config)
+        return
+
+    async def main() -> None:
+        async with AsyncSqliteSaver.from_conn_string(db) as saver:
+            graph = build("R").compile(checkpointer=saver)
+            monkeypatch.setattr(os, "open", refuse)
+            with pytest.raises(OSError, match=message):
+                await graph.ainvoke({"log": []}, config)
+
+    asyncio.run(main())
 
 
 def run_on_pool(dsn: str, api: str, mode: Any) -> Any:

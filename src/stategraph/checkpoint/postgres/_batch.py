@@ -20,8 +20,6 @@ from stategraph.checkpoint.postgres._base import (
     _KEY,
     _WRITE_COLUMNS,
     PUT_CHECKPOINT,
-    PUT_LOCK,
-    PUT_LOCK_ASYNC,
     STEP_WRITE_TYPES,
     STEP_WRITES,
     Statement,
@@ -44,7 +42,8 @@ class StepRows:
             blob)`` rows of the tasks' writes, in the same namespace.
         checkpoint: ``(checkpoint id, parent id, checkpoint, metadata)``,
             the last two as ``Jsonb``.
-        waits: Whether the commit waits for the WAL flush.
+        lock: The ``WITH lock`` clause its statement starts with (which
+            says whether the commit waits for the WAL flush).
         before: Statements run first (writes to another namespace).
         retain: The retention statement run after, if any.
     """
@@ -54,7 +53,7 @@ class StepRows:
     blobs: list[tuple[Any, ...]]
     writes: list[tuple[Any, ...]]
     checkpoint: tuple[Any, ...]
-    waits: bool
+    lock: str
     before: list[Statement]
     retain: Statement | None
 
@@ -72,8 +71,7 @@ def step_statements(step: StepRows) -> list[Statement]:
         thread_id=step.thread_id, ns=step.ns, checkpoint_id=checkpoint_id,
         parent_id=parent_id, checkpoint=checkpoint, metadata=metadata,
     )  # fmt: skip
-    lock = PUT_LOCK if step.waits else PUT_LOCK_ASYNC
-    sql = lock + blobs_sql(len(step.blobs)) + writes_sql + PUT_CHECKPOINT
+    sql = step.lock + blobs_sql(len(step.blobs)) + writes_sql + PUT_CHECKPOINT
     retain = [step.retain] if step.retain is not None else []
     return [*step.before, (sql, params), *retain]
 
@@ -152,7 +150,7 @@ def _mergeable(steps: Sequence[StepRows]) -> bool:
         len(checkpoints) == len(steps)
         and len(writes) == count
         and not any(step.before for step in steps)
-        and len({step.waits for step in steps}) == 1
+        and len({step.lock for step in steps}) == 1
     )
 
 
@@ -171,8 +169,7 @@ def _values(
 
 def _merged(steps: Sequence[StepRows]) -> Statement:
     params = RawParams([steps[0].thread_id])
-    lock = PUT_LOCK if steps[0].waits else PUT_LOCK_ASYNC
-    sql = lock.replace(_DOLLAR_ONE, "$1")
+    sql = steps[0].lock.replace(_DOLLAR_ONE, "$1")
     blobs = [(step.ns, *row) for step in steps for row in step.blobs]
     if blobs:
         based = _BATCH_BASED.replace(_DOLLAR_ONE, "$1")

@@ -37,6 +37,7 @@ from stategraph.checkpoint.base._records import next_version
 from stategraph.checkpoint.base._runlock import RunLock, ThreadLock
 from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.postgres._base import (
+    LZ4,
     MIGRATIONS,
     PUT_LOCK,
     PUT_LOCK_ASYNC,
@@ -115,7 +116,7 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
         # Once ``_run_scope`` holds the row of ``RUN_SCOPE_SQL``: the lock
         # (per process: server, database, schema, thread) and its keys.
         scope = self._run_scope or ("", "", None, None)
-        database, schema, host, port = (str(part or "") for part in scope)
+        database, schema, host, port = (str(part or "") for part in scope[:4])
         thread = str(thread_id)
         keys = run_lock_keys(schema, thread)
         where = f"advisory lock {keys} in database {database!r}"
@@ -127,6 +128,11 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
             self.thread_lock_timeout,
         )
         return lock, keys
+
+    def _lock_sql(self, lock: str) -> str:
+        # The lz4 variant once the run scope said the server has it.
+        scope = self._run_scope
+        return LZ4[lock] if scope is not None and scope[4:5] == (True,) else lock
 
     # The engine may compute these versions itself (same format, no parsing).
     padded_versions = True
@@ -191,13 +197,14 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
         meta = jsonb(get_serializable_checkpoint_metadata(config, metadata))
         row = (checkpoint["id"], conf.get("checkpoint_id"), jsonb(header), meta)
         waits = self.synchronous == "EXTRA" or (durable and self.synchronous == "FULL")
+        lock = self._lock_sql(PUT_LOCK if waits else PUT_LOCK_ASYNC)
         retain = None
         if self.keep_last is not None and not uses_delta(checkpoint, metadata):
             retain = (
                 RETAIN,
                 {"thread_id": thread_id, "ns": ns, "keep": self.keep_last},
             )
-        step = StepRows(thread_id, ns, rows, write_rows, row, waits, before, retain)
+        step = StepRows(thread_id, ns, rows, write_rows, row, lock, before, retain)
         return step, config_of(conf["thread_id"], ns, checkpoint["id"]), spliced
 
     def _step_writes(
@@ -260,7 +267,9 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
             checkpoint_id=conf["checkpoint_id"], task_id=task_id, task_path=task_path,
         )  # fmt: skip
         # Writes need not wait for the WAL flush: the next checkpoint's does.
-        lock = PUT_LOCK if self.synchronous == "EXTRA" else PUT_LOCK_ASYNC
+        lock = self._lock_sql(
+            PUT_LOCK if self.synchronous == "EXTRA" else PUT_LOCK_ASYNC
+        )
         rows_sql = values_sql(WRITE_TYPES, len(rows))
         return [(PUT_WRITES.format(lock=lock, rows=rows_sql), params)]
 

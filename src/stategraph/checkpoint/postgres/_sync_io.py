@@ -280,43 +280,54 @@ class PostgresIO(BasePostgresSaver):
             join_thread(draining)
 
     def _drain(self) -> None:
+        # The connection first, then the queue: steps queued while it waits
+        # for the connection go in the same batch.
         groups: list[tuple[str, list[StepRows]]] = []
         try:
-            while groups := self._steps.take():
-                while groups:
-                    thread_id, steps = groups[0]
-                    try:
-                        self._write_steps(steps)
-                    except GraphBubbleUp:
-                        raise
-                    except Exception as exc:  # raised by the thread's next call
-                        self._steps.fail(thread_id, exc)
-                    del groups[0]
+            while True:
+                with self._connection() as conn:
+                    groups = self._steps.take()
+                    if not groups:
+                        return
+                    self._write_groups(conn, groups)
         except GraphBubbleUp:
             raise
-        except BaseException as exc:  # cancelled: these steps are not stored
+        except BaseException as exc:  # no connection, or cancelled
             self._steps.abandon([thread_id for thread_id, _ in groups], exc)
-            raise
+            if not isinstance(exc, Exception):
+                raise
 
-    def _write_steps(self, steps: list[StepRows]) -> None:
+    def _write_groups(
+        self, conn: Connection[Any], groups: list[tuple[str, list[StepRows]]]
+    ) -> None:
+        while groups:  # emptied as written: what is left is not stored
+            thread_id, steps = groups[0]
+            try:
+                self._write_steps(conn, steps)
+            except GraphBubbleUp:
+                raise
+            except Exception as exc:  # raised by the thread's next call
+                self._steps.fail(thread_id, exc)
+            del groups[0]
+
+    def _write_steps(self, conn: Connection[Any], steps: list[StepRows]) -> None:
         # In pipeline mode the statements travel in one round trip and, until
         # the pipeline's sync, make one transaction: a failed step leaves none
         # of the steps after it stored (their parent would be missing).
         statements = batch_statements(steps)
-        with self._connection() as conn:
-            pipelined = self.supports_pipeline or self.pipe is not None
-            with (
-                conn.pipeline() if pipelined else nullcontext(),
-                _transaction(conn, not pipelined),
-                conn.cursor(row_factory=tuple_row) as cur,
-                RawCursor(conn, row_factory=tuple_row) as raw,
-            ):
-                for sql, params in statements:
-                    if type(params) is RawParams:
-                        # Used once: preparing it would only churn the
-                        # connection's prepared statements.
-                        raw.execute(sql, params, prepare=False)
-                    else:
-                        cur.execute(sql, params)
-            if self.pipe is not None:
-                self.pipe.sync()
+        pipelined = self.supports_pipeline or self.pipe is not None
+        with (
+            conn.pipeline() if pipelined else nullcontext(),
+            _transaction(conn, not pipelined),
+            conn.cursor(row_factory=tuple_row) as cur,
+            RawCursor(conn, row_factory=tuple_row) as raw,
+        ):
+            for sql, params in statements:
+                if type(params) is RawParams:
+                    # Used once: preparing it would only churn the
+                    # connection's prepared statements.
+                    raw.execute(sql, params, prepare=False)
+                else:
+                    cur.execute(sql, params)
+        if self.pipe is not None:
+            self.pipe.sync()
