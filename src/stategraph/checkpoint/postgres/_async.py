@@ -185,7 +185,9 @@ class AsyncPostgresSaver(AsyncPostgresIO):
         """Create the tables or bring them to the latest migration.
 
         Idempotent, and safe when several processes call it at once: all of it
-        runs in one transaction holding an advisory lock.
+        runs in one transaction holding an advisory lock. Also learns whether
+        the server compresses with lz4 (which runs otherwise learn when they
+        first take a thread's run lock).
         """
         await self._settle()
         async with (
@@ -208,6 +210,8 @@ class AsyncPostgresSaver(AsyncPostgresIO):
                 await cur.execute(sql, params, prepare=False)  # one-off statements
         if self.pipe is not None:
             await self.pipe.sync()
+        if self._run_scope is None:  # what the server can do (lz4), as runs learn
+            self._run_scope = tuple((await self._fetch((self._RUN_SCOPE_SQL, ())))[0])
 
     # -- reading -------------------------------------------------------------
 
