@@ -98,6 +98,7 @@ def run(backend: str, target: str, api: str, name: str, mode: str, **kw: Any) ->
     """Invoke the graph once on thread ``t`` (sync or async API)."""
     config = {"configurable": {"thread_id": "t"}}
     graph_input = kw.pop("graph_input", {"log": []})
+    durability = {"durability": kw.pop("durability")} if "durability" in kw else {}
     marker_fd = kw.pop("marker_fd", -1)
     builder = build(name, marker_fd, kw.pop("hold_fd", -1))
 
@@ -109,23 +110,26 @@ def run(backend: str, target: str, api: str, name: str, mode: str, **kw: Any) ->
         with open_saver(backend, target, thread_lock=mode, **kw) as saver:
             graph = builder.compile(checkpointer=saver)
             ready()
-            return graph.invoke(graph_input, config)
+            return graph.invoke(graph_input, config, **durability)
 
     async def main() -> Any:
         async with open_async_saver(backend, target, thread_lock=mode, **kw) as saver:
             graph = builder.compile(checkpointer=saver)
             ready()
-            return await graph.ainvoke(graph_input, config)
+            return await graph.ainvoke(graph_input, config, **durability)
 
     return asyncio.run(main())
 
 
 def child_main(argv: list[str]) -> None:
     """One run in a child: ``ready`` before it, ``done`` or ``busy`` after."""
-    backend, target, api, name, mode, marker, hold = argv
+    backend, target, api, name, mode, marker, hold, *durability = argv
     marker_fd, hold_fd = int(marker), int(hold)
+    kw = {"durability": durability[0]} if durability else {}
     try:
-        run(backend, target, api, name, mode, marker_fd=marker_fd, hold_fd=hold_fd)
+        run(
+            backend, target, api, name, mode, marker_fd=marker_fd, hold_fd=hold_fd, **kw
+        )
     except ThreadBusyError as e:
         os.write(marker_fd, f"{name}:busy {e}\n".encode())
         return
@@ -145,12 +149,20 @@ class Child:
     """A child process running one graph run, and its marker pipe."""
 
     def __init__(
-        self, backend: str, target: str, api: str, name: str, mode: str, hold: bool
+        self,
+        backend: str,
+        target: str,
+        api: str,
+        name: str,
+        mode: str,
+        hold: bool,
+        *durability: str,
     ) -> None:
         self.markers, marker_w = os.pipe()
         hold_r, self.hold_w = os.pipe() if hold else (-1, -1)
         fds = (marker_w, hold_r) if hold else (marker_w,)
         args = [backend, target, api, name, mode, str(marker_w), str(hold_r)]
+        args += durability
         self.proc = subprocess.Popen(
             [sys.executable, "-c", CHILD, __file__, *args], pass_fds=fds
         )
@@ -208,9 +220,11 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
     return "postgres", dsn
 
 
-def holder(children: Callable[..., Child], backend: str, where: str, api: str) -> Child:
+def holder(
+    children: Callable[..., Child], backend: str, where: str, api: str, *durability: str
+) -> Child:
     """A child that holds thread ``t``: its first node is blocked."""
-    first = children(backend, where, api, "A", "wait", True)
+    first = children(backend, where, api, "A", "wait", True, *durability)
     assert first.next_marker() == "A:ready"
     assert first.next_marker() == "A:start"
     return first
@@ -289,7 +303,9 @@ def test_a_killed_holder_does_not_block_the_next_run(
     api: str, target: tuple[str, str], children: Callable[..., Child]
 ) -> None:
     backend, where = target
-    first = holder(children, backend, where, api)
+    # Its input must be stored before node one blocks: with async durability
+    # (the default) a step may still be on its way when the process dies.
+    first = holder(children, backend, where, api, "sync")
     first.proc.send_signal(signal.SIGKILL)
     first.proc.wait(TIMEOUT)
     # The server drops a killed client's session (and its lock) as soon as it

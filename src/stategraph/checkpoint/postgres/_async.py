@@ -80,7 +80,12 @@ class AsyncPostgresSaver(AsyncPostgresIO):
             wait either, and the run flushes once before it returns
             (``aflush_steps``). ``"EXTRA"``: every commit waits, as
             with LangGraph's saver. Client crashes, including ``SIGKILL``,
-            lose nothing committed in any mode.
+            lose nothing committed in any mode. With ``durability="async"``
+            (any mode) steps are written in the background while the next
+            ones run, as LangGraph's savers do: a killed process may lose
+            the steps not yet written (the thread resumes from its last
+            stored checkpoint); every other call, and the end of the run,
+            waits for them, and a failed write fails the run.
         splice_every: A list value (``add_messages`` and the like) that
             shares a prefix with the channel's previous value is stored as
             a splice of it (``stategraph.checkpoint._splice``), with a full
@@ -320,8 +325,11 @@ class AsyncPostgresSaver(AsyncPostgresIO):
 
         The rows of ``aput_writes`` for each entry of ``writes`` and of
         ``aput``, in one round trip and at most one WAL flush. With
-        ``durable=False`` (``"FULL"`` only) the commit does not wait for the
-        flush either; ``aflush_steps`` does.
+        ``durable=False`` the step is queued and written in the background,
+        with the thread's other queued steps (one statement); the commit
+        waits for the flush only with ``"EXTRA"``, and ``aflush_steps``
+        waits for the queue and the flush. A failed background write is
+        raised by the thread's next ``aput*`` or ``aflush_steps``.
 
         Returns:
             Config of the stored checkpoint.

@@ -72,7 +72,12 @@ class PostgresSaver(PostgresIO):
             wait either, and the run flushes once before it returns
             (``flush_steps``). ``"EXTRA"``: every commit waits, as
             with LangGraph's saver. Client crashes, including ``SIGKILL``,
-            lose nothing committed in any mode.
+            lose nothing committed in any mode. With ``durability="async"``
+            (any mode) steps are written in the background while the next
+            ones run, as LangGraph's savers do: a killed process may lose
+            the steps not yet written (the thread resumes from its last
+            stored checkpoint); every other call, and the end of the run,
+            waits for them, and a failed write fails the run.
         splice_every: A list value (``add_messages`` and the like) that
             shares a prefix with the channel's previous value is stored as
             a splice of it (``stategraph.checkpoint._splice``), with a full
@@ -311,8 +316,11 @@ class PostgresSaver(PostgresIO):
 
         The rows of ``put_writes`` for each entry of ``writes`` and of
         ``put``, in one round trip and at most one WAL flush. With
-        ``durable=False`` (``"FULL"`` only) the commit does not wait for the
-        flush either; ``flush_steps`` does.
+        ``durable=False`` the step is queued and written in the background,
+        with the thread's other queued steps (one statement); the commit
+        waits for the flush only with ``"EXTRA"``, and ``flush_steps``
+        waits for the queue and the flush. A failed background write is
+        raised by the thread's next ``put*`` or ``flush_steps``.
 
         Returns:
             Config of the stored checkpoint.
