@@ -337,6 +337,30 @@ def test_steps_that_cannot_merge_go_one_by_one() -> None:
         assert all(type(params) is dict for _, params in statements), steps
 
 
+@pytest.mark.asyncio
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_writer_without_a_connection_fails_the_thread(
+    mode: str, schemas: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dsn = schemas()
+
+    def lost() -> Any:
+        raise psycopg.OperationalError("connection lost")
+
+    async with open_saver(mode, dsn) as saver:
+        monkeypatch.setattr(saver, "_connection", lost)
+        configs = await put_steps(saver, mode, "t", 2)
+        settled = saver._settle()  # the writer has run (and failed)
+        if mode == "async":
+            await settled
+        monkeypatch.undo()
+        with pytest.raises(RuntimeError, match=r"^steps saved in the background") as e:
+            await call(saver, mode, "flush_steps", configs[-1])
+        assert isinstance(e.value.__cause__, psycopg.OperationalError)
+        await call(saver, mode, "flush_steps", configs[-1])  # raised once
+    assert stored_ids(dsn, "t") == []
+
+
 # -- runs ------------------------------------------------------------------------------
 
 REFUSE = """CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
