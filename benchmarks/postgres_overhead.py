@@ -43,7 +43,7 @@ class State(TypedDict, total=False):
     messages: Annotated[list[dict[str, Any]], operator.add]
 
 
-def libraries() -> dict[str, tuple[Any, Any]]:
+def libraries() -> dict[str, tuple[Any, Any, Any]]:
     from langgraph.checkpoint.postgres import PostgresSaver as LangGraphSaver
     from langgraph.graph import START as LG_START, StateGraph as LGStateGraph
 
@@ -110,6 +110,7 @@ def measure(lib: str, kit: Any, dsn: str, args: argparse.Namespace) -> dict[str,
         out["saved"] = timed(lambda: run_saved("sync"), args.repeat)
         out["saved_async"] = timed(lambda: run_saved("async"), args.repeat)
         out["saver"] = saver_calls(saver, args.repeat * 50)
+        out["commit"] = commit_latency(conn, args.repeat * 20)
         graph = loop(graph_cls, start, 100).compile(checkpointer=saver)
         config = {"recursion_limit": 1000, "configurable": {"thread_id": "loop"}}
         graph.invoke({"count": 0, "messages": []}, config, durability="sync")
@@ -126,6 +127,22 @@ def measure(lib: str, kit: Any, dsn: str, args: argparse.Namespace) -> dict[str,
             ]
             out["loop_rows"] = [c[0] if c else 0 for c in counts]
     return out
+
+
+def commit_latency(conn: psycopg.Connection[Any], n: int) -> float:
+    """Median time of a one-row insert committed with a WAL flush, in microseconds.
+
+    The floor of a step with ``durability="sync"``: it waits for one such
+    commit (stategraph) or two (LangGraph: its writes, then the checkpoint).
+    """
+    conn.execute("CREATE TABLE IF NOT EXISTS bench_commit (n int)")
+    samples = []
+    for i in range(n):
+        started = time.perf_counter()
+        conn.execute("INSERT INTO bench_commit VALUES (%s)", (i,))
+        samples.append(time.perf_counter() - started)
+    conn.execute("DROP TABLE bench_commit")
+    return statistics.median(samples) * 1e6
 
 
 def saver_calls(saver: Any, n: int) -> float:
@@ -184,8 +201,11 @@ def report(results: dict[str, dict[str, Any]], steps: int) -> None:
     def per_step(key: str) -> tuple[float, float]:
         return lg[key] / steps * 1e6, sg[key] / steps * 1e6
 
-    def cost(key: str) -> list[float]:
-        return [(r[key] - r["bare"]) / steps * 1e6 for r in (lg, sg)]
+    def cost(key: str) -> tuple[float, float]:
+        return (
+            (lg[key] - lg["bare"]) / steps * 1e6,
+            (sg[key] - sg["bare"]) / steps * 1e6,
+        )
 
     rows = [
         ("chain with saver, per step (us)", *per_step("saved")),
@@ -199,6 +219,8 @@ def report(results: dict[str, dict[str, Any]], steps: int) -> None:
     print(f"{'measure':36} {'langgraph':>12} {'stategraph':>12} {'lg/sg':>7}")
     for label, a, b in rows:
         print(f"{label:36} {a:12.1f} {b:12.1f} {a / b:7.2f}")
+    commits = (lg["commit"] + sg["commit"]) / 2
+    print(f"durable commit (floor of a sync step), us: {commits:.1f}")
     rows_lg, rows_sg = lg["loop_rows"], sg["loop_rows"]
     print(f"100-turn loop rows (checkpoints, blobs, writes): {rows_lg} / {rows_sg}")
 
