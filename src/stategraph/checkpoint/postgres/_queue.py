@@ -1,15 +1,16 @@
 """``StepQueue``: the steps a Postgres saver stores in the background.
 
 With ``durable=False`` (async durability) ``put_step`` does not wait for its
-round trip: the statements, already built and encoded, are queued, and one
-drain at a time (a worker thread for the sync saver, a task for the asyncio
-one) writes everything queued, each thread's steps in order and in one
-transaction. Every other call of the saver waits for the queue to be empty
-first, so it reads its own writes and never overtakes a queued step. A failed
-write is kept for its thread: that thread's later queued steps are dropped
-(their parent is missing), and the thread's next ``put*`` or ``flush_steps``
-raises it, failing the run. This module holds the bookkeeping and the two
-ways of starting and joining a drain; the SQL runs in the saver.
+round trip: the step's rows (``StepRows``, already encoded) are queued, and
+one drain at a time (a worker thread for the sync saver, a task for the
+asyncio one) writes everything queued, each thread's steps in order, merged
+into one statement (``_batch``) and one transaction. Every other call of
+the saver waits for the queue to be empty first, so it reads its own writes
+and never overtakes a queued step. A failed write is kept for its thread:
+that thread's later queued steps are dropped (their parent is missing), and
+the thread's next ``put*`` or ``flush_steps`` raises it, failing the run.
+This module holds the bookkeeping and the two ways of starting and joining
+a drain; the SQL runs in the saver.
 """
 
 from __future__ import annotations
