@@ -361,6 +361,25 @@ async def test_a_writer_without_a_connection_fails_the_thread(
     assert stored_ids(dsn, "t") == []
 
 
+@pytest.mark.asyncio
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_direct_write_raises_a_failed_step_before_writing(
+    mode: str, schemas: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def lost() -> Any:
+        raise psycopg.OperationalError("connection lost")
+
+    async with open_saver(mode, schemas()) as saver:
+        monkeypatch.setattr(saver, "_connection", lost)
+        configs = await put_steps(saver, mode, "t", 1)
+        # It waits for the writer and raises its failure, without writing
+        # (which would fail with the OperationalError itself).
+        with pytest.raises(RuntimeError, match=r"^steps saved in the background"):
+            await call(saver, mode, "put_writes", configs[0], [("log", ["x"])], "w")
+        monkeypatch.undo()
+        await call(saver, mode, "put_writes", configs[0], [("log", ["x"])], "w")
+
+
 # -- runs ------------------------------------------------------------------------------
 
 REFUSE = """CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -304,7 +304,7 @@ class AsyncPostgresSaver(AsyncPostgresIO):
             UnserializableValueError: When a value cannot be serialized; the
                 path starts at ``state[<channel>]``. Nothing is written.
         """
-        self._steps.raise_failure(str(config["configurable"]["thread_id"]))
+        await self._check_steps(str(config["configurable"]["thread_id"]))
         statements, stored, spliced = self._put_statements(
             config, checkpoint, metadata, new_versions
         )
@@ -341,10 +341,11 @@ class AsyncPostgresSaver(AsyncPostgresIO):
         step, stored, spliced = self._step_rows(
             config, checkpoint, metadata, new_versions, writes, durable
         )
-        self._steps.raise_failure(step.thread_id)
         if durable:
+            await self._check_steps(step.thread_id)
             await self._write(step_statements(step))
-        else:
+        else:  # an earlier step's failure known by now stops the run
+            self._steps.raise_failure(step.thread_id)
             await self._queue_step(step)
         self._splices.commit(spliced)
         return stored
@@ -355,8 +356,7 @@ class AsyncPostgresSaver(AsyncPostgresIO):
         Commits the checkpoint in ``config`` again, waiting for the flush,
         which covers every earlier commit of the server.
         """
-        await self._settle()
-        self._steps.raise_failure(str(config["configurable"]["thread_id"]))
+        await self._check_steps(str(config["configurable"]["thread_id"]))
         if self.synchronous == "FULL":
             await self._write([_base.flush_statement(config)])
 
@@ -381,5 +381,5 @@ class AsyncPostgresSaver(AsyncPostgresIO):
         Raises:
             UnserializableValueError: Path starting at ``update[<channel>]``.
         """
-        self._steps.raise_failure(str(config["configurable"]["thread_id"]))
+        await self._check_steps(str(config["configurable"]["thread_id"]))
         await self._write(self._writes_statements(config, writes, task_id, task_path))

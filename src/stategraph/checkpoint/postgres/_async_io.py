@@ -288,6 +288,11 @@ class AsyncPostgresIO(AsyncBridge):
             await self._settle()
         self._steps.push(step, start_task, self._drain)
 
+    async def _check_steps(self, thread_id: str) -> None:
+        """Wait for the queued steps; raise the thread's failed write, if any."""
+        await self._settle()
+        self._steps.raise_failure(thread_id)
+
     async def _settle(self) -> None:
         """Wait until every queued step is written (or has failed)."""
         while (draining := self._steps.draining) is not None:

@@ -295,7 +295,7 @@ class PostgresSaver(PostgresIO):
             UnserializableValueError: When a value cannot be serialized; the
                 path starts at ``state[<channel>]``. Nothing is written.
         """
-        self._steps.raise_failure(str(config["configurable"]["thread_id"]))
+        self._check_steps(str(config["configurable"]["thread_id"]))
         statements, stored, spliced = self._put_statements(
             config, checkpoint, metadata, new_versions
         )
@@ -332,10 +332,11 @@ class PostgresSaver(PostgresIO):
         step, stored, spliced = self._step_rows(
             config, checkpoint, metadata, new_versions, writes, durable
         )
-        self._steps.raise_failure(step.thread_id)
         if durable:
+            self._check_steps(step.thread_id)
             self._write(step_statements(step))
-        else:
+        else:  # an earlier step's failure known by now stops the run
+            self._steps.raise_failure(step.thread_id)
             self._queue_step(step)
         self._splices.commit(spliced)
         return stored
@@ -346,8 +347,7 @@ class PostgresSaver(PostgresIO):
         Commits the checkpoint in ``config`` again, waiting for the flush,
         which covers every earlier commit of the server.
         """
-        self._settle()
-        self._steps.raise_failure(str(config["configurable"]["thread_id"]))
+        self._check_steps(str(config["configurable"]["thread_id"]))
         if self.synchronous == "FULL":
             self._write([_base.flush_statement(config)])
 
@@ -372,5 +372,5 @@ class PostgresSaver(PostgresIO):
         Raises:
             UnserializableValueError: Path starting at ``update[<channel>]``.
         """
-        self._steps.raise_failure(str(config["configurable"]["thread_id"]))
+        self._check_steps(str(config["configurable"]["thread_id"]))
         self._write(self._writes_statements(config, writes, task_id, task_path))

@@ -274,6 +274,11 @@ class PostgresIO(BasePostgresSaver):
             self._settle()
         self._steps.push(step, start_thread, self._drain)
 
+    def _check_steps(self, thread_id: str) -> None:
+        """Wait for the queued steps; raise the thread's failed write, if any."""
+        self._settle()
+        self._steps.raise_failure(thread_id)
+
     def _settle(self) -> None:
         """Wait until every queued step is written (or has failed)."""
         while (draining := self._steps.draining) is not None:
