@@ -5,10 +5,11 @@ Both libraries run in this one process, each on its own fresh schema of the same
 server:
 
 - ``chain``: a graph of N sequential nodes (default 100), invoked on a new
-  thread each repeat, with the Postgres saver (``durability="sync"``, and
-  ``"async"``: LangGraph saves in the background, stategraph saves inline)
+  thread each repeat, with the Postgres saver (``durability="sync"`` and
+  ``"async"``)
   and without any saver; the difference divided by N is the saver's cost
-  per step;
+  per step (with ``"async"`` both save in the background, and the run
+  waits for the saves before it returns);
 - ``saver``: ``put`` + ``put_writes`` called directly (one changed channel);
 - ``loop``: a 100-turn chat-like loop (a message appended per turn); the bytes
   its thread takes in the three tables (both libraries use the same tables).
@@ -42,7 +43,7 @@ class State(TypedDict, total=False):
     messages: Annotated[list[dict[str, Any]], operator.add]
 
 
-def libraries() -> dict[str, tuple[Any, Any]]:
+def libraries() -> dict[str, tuple[Any, Any, Any]]:
     from langgraph.checkpoint.postgres import PostgresSaver as LangGraphSaver
     from langgraph.graph import START as LG_START, StateGraph as LGStateGraph
 
@@ -109,6 +110,7 @@ def measure(lib: str, kit: Any, dsn: str, args: argparse.Namespace) -> dict[str,
         out["saved"] = timed(lambda: run_saved("sync"), args.repeat)
         out["saved_async"] = timed(lambda: run_saved("async"), args.repeat)
         out["saver"] = saver_calls(saver, args.repeat * 50)
+        out["commit"] = commit_latency(conn, args.repeat * 20)
         graph = loop(graph_cls, start, 100).compile(checkpointer=saver)
         config = {"recursion_limit": 1000, "configurable": {"thread_id": "loop"}}
         graph.invoke({"count": 0, "messages": []}, config, durability="sync")
@@ -125,6 +127,22 @@ def measure(lib: str, kit: Any, dsn: str, args: argparse.Namespace) -> dict[str,
             ]
             out["loop_rows"] = [c[0] if c else 0 for c in counts]
     return out
+
+
+def commit_latency(conn: psycopg.Connection[Any], n: int) -> float:
+    """Median time of a one-row insert committed with a WAL flush, in microseconds.
+
+    The floor of a step with ``durability="sync"``: it waits for one such
+    commit (stategraph) or two (LangGraph: its writes, then the checkpoint).
+    """
+    conn.execute("CREATE TABLE IF NOT EXISTS bench_commit (n int)")
+    samples = []
+    for i in range(n):
+        started = time.perf_counter()
+        conn.execute("INSERT INTO bench_commit VALUES (%s)", (i,))
+        samples.append(time.perf_counter() - started)
+    conn.execute("DROP TABLE bench_commit")
+    return statistics.median(samples) * 1e6
 
 
 def saver_calls(saver: Any, n: int) -> float:
@@ -183,18 +201,26 @@ def report(results: dict[str, dict[str, Any]], steps: int) -> None:
     def per_step(key: str) -> tuple[float, float]:
         return lg[key] / steps * 1e6, sg[key] / steps * 1e6
 
-    saver_cost = [(r["saved"] - r["bare"]) / steps * 1e6 for r in (lg, sg)]
+    def cost(key: str) -> tuple[float, float]:
+        return (
+            (lg[key] - lg["bare"]) / steps * 1e6,
+            (sg[key] - sg["bare"]) / steps * 1e6,
+        )
+
     rows = [
         ("chain with saver, per step (us)", *per_step("saved")),
         ("chain without saver, per step (us)", *per_step("bare")),
-        ("saver cost per step (us)", *saver_cost),
+        ("saver cost per step (us)", *cost("saved")),
         ("chain, durability=async (us/step)", *per_step("saved_async")),
+        ("saver cost per step, async (us)", *cost("saved_async")),
         ("put + put_writes (us)", lg["saver"], sg["saver"]),
         ("100-turn loop, bytes", lg["loop_bytes"], sg["loop_bytes"]),
     ]
     print(f"{'measure':36} {'langgraph':>12} {'stategraph':>12} {'lg/sg':>7}")
     for label, a, b in rows:
         print(f"{label:36} {a:12.1f} {b:12.1f} {a / b:7.2f}")
+    commits = (lg["commit"] + sg["commit"]) / 2
+    print(f"durable commit (floor of a sync step), us: {commits:.1f}")
     rows_lg, rows_sg = lg["loop_rows"], sg["loop_rows"]
     print(f"100-turn loop rows (checkpoints, blobs, writes): {rows_lg} / {rows_sg}")
 

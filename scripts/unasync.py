@@ -108,22 +108,63 @@ SAVER_METHODS = {
 
 JOBS += [
     Job(
-        source="src/stategraph/checkpoint/postgres/_async.py",
-        target="src/stategraph/checkpoint/postgres/_sync.py",
-        docstring='"""``PostgresSaver``: runs the statements of ``_base`` over a '
-        'psycopg connection."""',
+        source="src/stategraph/checkpoint/postgres/_async_io.py",
+        target="src/stategraph/checkpoint/postgres/_sync_io.py",
+        docstring='"""``PostgresIO``: how ``PostgresSaver`` talks to the server."""',
         rules={
-            **SAVER_METHODS,
-            "aflush_steps": "flush_steps",
+            **{
+                a: SAVER_METHODS[a]
+                for a in (
+                    "astorage_size",
+                    "adelete_thread",
+                    "adelete_for_runs",
+                    "acopy_thread",
+                    "aprune",
+                    "arun_lock",
+                    "ahold",
+                )
+            },
+            "AsyncPostgresIO": "PostgresIO",
             "AsyncPostgresSaver": "PostgresSaver",
             "AsyncBridge": "BasePostgresSaver",
             "stategraph.checkpoint.postgres._bridge": (
                 "stategraph.checkpoint.postgres._saver"
             ),
+            "start_task": "start_thread",
+            "join_task": "join_thread",
             "AsyncConnectionPool": "ConnectionPool",
             "AsyncConnection": "Connection",
             "AsyncPipeline": "Pipeline",
+            "AsyncRawCursor": "RawCursor",
             "AbstractAsyncContextManager": "AbstractContextManager",
+        },
+    ),
+    Job(
+        source="src/stategraph/checkpoint/postgres/_async.py",
+        target="src/stategraph/checkpoint/postgres/_sync.py",
+        docstring='"""``PostgresSaver``: runs the statements of ``_base`` over a '
+        'psycopg connection."""',
+        rules={
+            **{
+                a: SAVER_METHODS[a]
+                for a in (
+                    "aget_tuple",
+                    "aget_delta_channel_history",
+                    "alist",
+                    "aput",
+                    "aput_writes",
+                    "aput_step",
+                )
+            },
+            "aflush_steps": "flush_steps",
+            "AsyncPostgresSaver": "PostgresSaver",
+            "AsyncPostgresIO": "PostgresIO",
+            "stategraph.checkpoint.postgres._async_io": (
+                "stategraph.checkpoint.postgres._sync_io"
+            ),
+            "AsyncConnectionPool": "ConnectionPool",
+            "AsyncConnection": "Connection",
+            "AsyncPipeline": "Pipeline",
         },
     ),
 ]

@@ -98,6 +98,7 @@ def run(backend: str, target: str, api: str, name: str, mode: str, **kw: Any) ->
     """Invoke the graph once on thread ``t`` (sync or async API)."""
     config = {"configurable": {"thread_id": "t"}}
     graph_input = kw.pop("graph_input", {"log": []})
+    durability = {"durability": kw.pop("durability")} if "durability" in kw else {}
     marker_fd = kw.pop("marker_fd", -1)
     builder = build(name, marker_fd, kw.pop("hold_fd", -1))
 
@@ -109,23 +110,26 @@ def run(backend: str, target: str, api: str, name: str, mode: str, **kw: Any) ->
         with open_saver(backend, target, thread_lock=mode, **kw) as saver:
             graph = builder.compile(checkpointer=saver)
             ready()
-            return graph.invoke(graph_input, config)
+            return graph.invoke(graph_input, config, **durability)
 
     async def main() -> Any:
         async with open_async_saver(backend, target, thread_lock=mode, **kw) as saver:
             graph = builder.compile(checkpointer=saver)
             ready()
-            return await graph.ainvoke(graph_input, config)
+            return await graph.ainvoke(graph_input, config, **durability)
 
     return asyncio.run(main())
 
 
 def child_main(argv: list[str]) -> None:
     """One run in a child: ``ready`` before it, ``done`` or ``busy`` after."""
-    backend, target, api, name, mode, marker, hold = argv
+    backend, target, api, name, mode, marker, hold, *durability = argv
     marker_fd, hold_fd = int(marker), int(hold)
+    kw = {"durability": durability[0]} if durability else {}
     try:
-        run(backend, target, api, name, mode, marker_fd=marker_fd, hold_fd=hold_fd)
+        run(
+            backend, target, api, name, mode, marker_fd=marker_fd, hold_fd=hold_fd, **kw
+        )
     except ThreadBusyError as e:
         os.write(marker_fd, f"{name}:busy {e}\n".encode())
         return
@@ -145,12 +149,20 @@ class Child:
     """A child process running one graph run, and its marker pipe."""
 
     def __init__(
-        self, backend: str, target: str, api: str, name: str, mode: str, hold: bool
+        self,
+        backend: str,
+        target: str,
+        api: str,
+        name: str,
+        mode: str,
+        hold: bool,
+        *durability: str,
     ) -> None:
         self.markers, marker_w = os.pipe()
         hold_r, self.hold_w = os.pipe() if hold else (-1, -1)
         fds = (marker_w, hold_r) if hold else (marker_w,)
         args = [backend, target, api, name, mode, str(marker_w), str(hold_r)]
+        args += durability
         self.proc = subprocess.Popen(
             [sys.executable, "-c", CHILD, __file__, *args], pass_fds=fds
         )
@@ -208,9 +220,11 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
     return "postgres", dsn
 
 
-def holder(children: Callable[..., Child], backend: str, where: str, api: str) -> Child:
+def holder(
+    children: Callable[..., Child], backend: str, where: str, api: str, *durability: str
+) -> Child:
     """A child that holds thread ``t``: its first node is blocked."""
-    first = children(backend, where, api, "A", "wait", True)
+    first = children(backend, where, api, "A", "wait", True, *durability)
     assert first.next_marker() == "A:ready"
     assert first.next_marker() == "A:start"
     return first
@@ -289,7 +303,9 @@ def test_a_killed_holder_does_not_block_the_next_run(
     api: str, target: tuple[str, str], children: Callable[..., Child]
 ) -> None:
     backend, where = target
-    first = holder(children, backend, where, api)
+    # Its input must be stored before node one blocks: with async durability
+    # (the default) a step may still be on its way when the process dies.
+    first = holder(children, backend, where, api, "sync")
     first.proc.send_signal(signal.SIGKILL)
     first.proc.wait(TIMEOUT)
     # The server drops a killed client's session (and its lock) as soon as it
@@ -358,7 +374,83 @@ def test_options_are_validated_and_memory_databases_take_no_lock(
     with SqliteSaver.from_conn_string(str(path)) as saver:
         graph = build("F").compile(checkpointer=saver)
         graph.invoke({"log": []}, {"configurable": {"thread_id": "t"}})
-    assert len(list((tmp_path / "file.db.locks").iterdir())) == 1
+    # The run deleted its lock file, and the then empty directory.
+    assert not (tmp_path / "file.db.locks").exists()
+
+
+def test_a_lock_file_deleted_by_its_holder_is_locked_again_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+
+    from stategraph.checkpoint.sqlite import _io
+
+    path = str(tmp_path / "db.locks" / "t.lock")
+    held = _io.take_file_lock(path)
+    assert held is not None
+    assert _io.take_file_lock(path) is None  # taken
+    real = fcntl.flock
+    raced: list[int] = []
+
+    def flock(fd: int, operation: int) -> None:
+        if not raced:  # opened, not locked yet: the holder releases meanwhile
+            raced.append(os.fstat(fd).st_ino)
+            _io.release_file_lock(held)
+        real(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    token = _io.take_file_lock(path)
+    monkeypatch.undo()
+    # The first try locked the deleted file: the second made and locked a new one.
+    assert token is not None
+    assert os.fstat(token[0]).st_ino == os.stat(path).st_ino
+    assert _io.take_file_lock(path) is None
+    _io.release_file_lock(token)
+    assert not os.path.exists(os.path.dirname(path))
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+def test_a_database_in_a_read_only_directory_names_the_lock_file(
+    api: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from stategraph.checkpoint.sqlite import SqliteSaver
+    from stategraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    real = os.open
+
+    def refuse(path: Any, *args: Any, **kwargs: Any) -> int:
+        # As root (the usual container) a read-only directory is still
+        # writable; the error the OS gives otherwise:
+        if ".locks" in str(path):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real(path, *args, **kwargs)
+
+    db = str(tmp_path / "ro.db")
+    config = {"configurable": {"thread_id": "t"}}
+    message = (
+        rf"^cannot create the run-lock file '{tmp_path}/ro\.db\.locks/\w+\.lock' "
+        rf"\(Read-only file system\): a run locks its thread with a file next to "
+        rf"the database, so the database's directory must be writable\. Make "
+        rf"'{tmp_path}' writable, move the database, or pass thread_lock='off'"
+    )
+    if api == "sync":
+        with SqliteSaver.from_conn_string(db) as saver:
+            graph = build("R").compile(checkpointer=saver)
+            monkeypatch.setattr(os, "open", refuse)
+            with pytest.raises(OSError, match=message):
+                graph.invoke({"log": []}, config)
+        return
+
+    async def main() -> None:
+        async with AsyncSqliteSaver.from_conn_string(db) as saver:
+            graph = build("R").compile(checkpointer=saver)
+            monkeypatch.setattr(os, "open", refuse)
+            with pytest.raises(OSError, match=message):
+                await graph.ainvoke({"log": []}, config)
+
+    asyncio.run(main())
 
 
 def run_on_pool(dsn: str, api: str, mode: Any) -> Any:

@@ -4,26 +4,21 @@ This file is the source of ``_sync.py`` (``scripts/unasync.py`` rewrites it):
 keep every difference between the two in names the rewrite rules map. Each
 call takes the connection (or one from the pool), runs its statements and
 gives it back: reads are one query (two when a value is stored as a delta),
-``put``/``put_writes`` one statement (or one transaction with retention),
-maintenance one transaction.
+``put``/``put_writes`` one statement (or one transaction with retention).
+Steps saved with ``durable=False`` are written in the background
+(``_async_io``); maintenance and run locks live there too.
 """
 
 from __future__ import annotations
 
-import asyncio
-import sys
-import weakref
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
-from typing import TYPE_CHECKING, Any, cast
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from psycopg import AsyncConnection, AsyncPipeline, Capabilities
-from psycopg.conninfo import make_conninfo
+from psycopg import AsyncConnection, AsyncPipeline
 from psycopg.rows import dict_row, tuple_row
 
 from stategraph._config import RunnableConfig
-from stategraph.checkpoint._delta_history import delta_prune_error
 from stategraph.checkpoint._splice import SPLICE_EVERY
 from stategraph.checkpoint.base import (
     ChannelVersions,
@@ -32,36 +27,21 @@ from stategraph.checkpoint.base import (
     CheckpointTuple,
     DeltaChannelHistory,
     SerializerProtocol,
-    _runlock,
 )
 from stategraph.checkpoint.base._runlock import ThreadLock
 from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.postgres import _base
-from stategraph.checkpoint.postgres._bridge import AsyncBridge
+from stategraph.checkpoint.postgres._async_io import AsyncPostgresIO
+from stategraph.checkpoint.postgres._batch import step_statements
 from stategraph.checkpoint.postgres._delta import delta_history_plan
 
 if TYPE_CHECKING:
-    from typing import TypeAlias
-
-    from psycopg_pool import AsyncConnectionPool
     from typing_extensions import Self
 
-    Conn: TypeAlias = "AsyncConnection[Any] | AsyncConnectionPool[Any]"
+    from stategraph.checkpoint.postgres._async_io import Conn
 
 
-def _is_pool(conn: object) -> bool:
-    # A pool can only come from an imported psycopg_pool: never import it here.
-    module = sys.modules.get("psycopg_pool")
-    return module is not None and isinstance(conn, module.AsyncConnectionPool)
-
-
-def _transaction(
-    conn: AsyncConnection[Any], needed: bool
-) -> AbstractAsyncContextManager[Any]:
-    return conn.transaction() if needed or not conn.autocommit else nullcontext()
-
-
-class AsyncPostgresSaver(AsyncBridge):
+class AsyncPostgresSaver(AsyncPostgresIO):
     """Checkpoint saver storing threads in PostgreSQL.
 
     A drop-in for LangGraph's saver of the same name: same constructor, same
@@ -100,7 +80,12 @@ class AsyncPostgresSaver(AsyncBridge):
             wait either, and the run flushes once before it returns
             (``aflush_steps``). ``"EXTRA"``: every commit waits, as
             with LangGraph's saver. Client crashes, including ``SIGKILL``,
-            lose nothing committed in any mode.
+            lose nothing committed in any mode. With ``durability="async"``
+            (any mode) steps are written in the background while the next
+            ones run, as LangGraph's savers do: a killed process may lose
+            the steps not yet written (the thread resumes from its last
+            stored checkpoint); every other call, and the end of the run,
+            waits for them, and a failed write fails the run.
         splice_every: A list value (``add_messages`` and the like) that
             shares a prefix with the channel's previous value is stored as
             a splice of it (``stategraph.checkpoint._splice``), with a full
@@ -132,8 +117,6 @@ class AsyncPostgresSaver(AsyncBridge):
         ...     graph = builder.compile(checkpointer=saver)
     """
 
-    lock: asyncio.Lock
-
     def __init__(
         self,
         conn: Conn,
@@ -147,6 +130,8 @@ class AsyncPostgresSaver(AsyncBridge):
         thread_lock_timeout: float | None = None,
     ) -> None:
         super().__init__(
+            conn,
+            pipe,
             serde=serde,
             keep_last=keep_last,
             synchronous=synchronous,
@@ -154,28 +139,6 @@ class AsyncPostgresSaver(AsyncBridge):
             thread_lock=thread_lock,
             thread_lock_timeout=thread_lock_timeout,
         )
-        self._pooled = _is_pool(conn)
-        if not self._pooled and not isinstance(conn, AsyncConnection):
-            raise TypeError(
-                f"Invalid connection type: {type(conn)}; pass a psycopg."
-                "AsyncConnection or a psycopg_pool.AsyncConnectionPool"
-            )
-        if self._pooled and pipe is not None:
-            raise ValueError(
-                "Pipeline should be used only with a single AsyncConnection, "
-                "not AsyncConnectionPool."
-            )
-        self.conn = conn
-        self.pipe = pipe
-        self.lock = asyncio.Lock()
-        # With a pool, run locks live on a connection of their own (see
-        # ``_take_run_lock``), opened on first use.
-        self._lock_conn: AsyncConnection[Any] | None = None
-        self._lock_guard = asyncio.Lock()
-        # Runs using the extra lock connection (holding or trying a lock): it
-        # is closed when the last one is done, so none outlives the pool.
-        self._lock_users = 0
-        self.supports_pipeline = Capabilities().has_pipeline()
 
     @classmethod
     @asynccontextmanager
@@ -227,8 +190,11 @@ class AsyncPostgresSaver(AsyncBridge):
         """Create the tables or bring them to the latest migration.
 
         Idempotent, and safe when several processes call it at once: all of it
-        runs in one transaction holding an advisory lock.
+        runs in one transaction holding an advisory lock. Also learns whether
+        the server compresses with lz4 (which runs otherwise learn when they
+        first take a thread's run lock).
         """
+        await self._settle()
         async with (
             self._connection() as conn,
             conn.transaction(),
@@ -249,6 +215,8 @@ class AsyncPostgresSaver(AsyncBridge):
                 await cur.execute(sql, params, prepare=False)  # one-off statements
         if self.pipe is not None:
             await self.pipe.sync()
+        if self._run_scope is None:  # what the server can do (lz4), as runs learn
+            self._run_scope = tuple((await self._fetch((self._RUN_SCOPE_SQL, ())))[0])
 
     # -- reading -------------------------------------------------------------
 
@@ -311,11 +279,6 @@ class AsyncPostgresSaver(AsyncBridge):
         for found in await self._tuples(statement):
             yield found
 
-    async def astorage_size(self, thread_id: str) -> int:
-        """Bytes the thread's rows take in the three tables (after compression)."""
-        statement = (_base.STORAGE_SIZE_SQL, {"thread_id": str(thread_id)})
-        return int((await self._fetch(statement))[0][0])
-
     # -- writing -------------------------------------------------------------
 
     async def aput(
@@ -341,6 +304,7 @@ class AsyncPostgresSaver(AsyncBridge):
             UnserializableValueError: When a value cannot be serialized; the
                 path starts at ``state[<channel>]``. Nothing is written.
         """
+        await self._check_steps(str(config["configurable"]["thread_id"]))
         statements, stored, spliced = self._put_statements(
             config, checkpoint, metadata, new_versions
         )
@@ -361,8 +325,11 @@ class AsyncPostgresSaver(AsyncBridge):
 
         The rows of ``aput_writes`` for each entry of ``writes`` and of
         ``aput``, in one round trip and at most one WAL flush. With
-        ``durable=False`` (``"FULL"`` only) the commit does not wait for the
-        flush either; ``aflush_steps`` does.
+        ``durable=False`` the step is queued and written in the background,
+        with the thread's other queued steps (one statement); the commit
+        waits for the flush only with ``"EXTRA"``, and ``aflush_steps``
+        waits for the queue and the flush. A failed background write is
+        raised by the thread's next ``aput*`` or ``aflush_steps``.
 
         Returns:
             Config of the stored checkpoint.
@@ -371,10 +338,15 @@ class AsyncPostgresSaver(AsyncBridge):
             UnserializableValueError: Path starting at ``update[<channel>]``
                 or ``state[<channel>]``. Nothing is written.
         """
-        statements, stored, spliced = self._put_statements(
+        step, stored, spliced = self._step_rows(
             config, checkpoint, metadata, new_versions, writes, durable
         )
-        await self._write(statements)
+        if durable:
+            await self._check_steps(step.thread_id)
+            await self._write(step_statements(step))
+        else:  # an earlier step's failure known by now stops the run
+            self._steps.raise_failure(step.thread_id)
+            await self._queue_step(step)
         self._splices.commit(spliced)
         return stored
 
@@ -384,6 +356,7 @@ class AsyncPostgresSaver(AsyncBridge):
         Commits the checkpoint in ``config`` again, waiting for the flush,
         which covers every earlier commit of the server.
         """
+        await self._check_steps(str(config["configurable"]["thread_id"]))
         if self.synchronous == "FULL":
             await self._write([_base.flush_statement(config)])
 
@@ -408,183 +381,5 @@ class AsyncPostgresSaver(AsyncBridge):
         Raises:
             UnserializableValueError: Path starting at ``update[<channel>]``.
         """
+        await self._check_steps(str(config["configurable"]["thread_id"]))
         await self._write(self._writes_statements(config, writes, task_id, task_path))
-
-    # -- maintenance ---------------------------------------------------------
-
-    async def adelete_thread(self, thread_id: str) -> None:
-        """Delete every checkpoint, blob and write of a thread."""
-        await self._write(_base.delete_threads_statements([thread_id]))
-
-    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
-        """Delete the checkpoints whose metadata ``run_id`` is in ``run_ids``.
-
-        Their writes go too, and blobs no remaining checkpoint uses.
-        """
-        if run_ids:
-            await self._write(_base.delete_for_runs_statements(run_ids))
-
-    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        """Copy every checkpoint, blob and write of a thread under another id."""
-        if str(source_thread_id) != str(target_thread_id):
-            await self._write(
-                _base.copy_thread_statements(source_thread_id, target_thread_id)
-            )
-
-    async def aprune(
-        self, thread_ids: Sequence[str], *, strategy: str = "keep_latest"
-    ) -> None:
-        """Drop old checkpoints of threads, in one transaction.
-
-        Args:
-            thread_ids: The threads.
-            strategy: ``"keep_latest"`` keeps the newest checkpoint of each
-                namespace (its parent link is cleared); ``"delete"`` removes
-                the threads entirely.
-
-        Raises:
-            ValueError: For an unknown strategy.
-            NotImplementedError: For ``keep_latest`` on threads with delta
-                channels, which replay the writes of older checkpoints.
-        """
-        statements = _base.prune_statements(thread_ids, strategy)
-        check = _base.delta_threads_statement(thread_ids)
-        if (
-            strategy == "keep_latest"
-            and statements
-            and (found := await self._fetch(check))
-        ):
-            raise delta_prune_error(row[0] for row in found)
-        await self._write(statements)
-
-    # -- I/O -----------------------------------------------------------------
-
-    @asynccontextmanager
-    async def arun_lock(self, thread_id: str) -> AsyncIterator[None]:
-        """Hold the run lock of a thread for the block (the engine's hook).
-
-        The engine enters it around each root run; see ``thread_lock``.
-
-        Raises:
-            ThreadBusyError: When another process runs the thread and the
-                policy is ``"raise"`` or its timeout passed.
-        """
-        if self.thread_lock == "off":
-            yield
-            return
-        if self._run_scope is None:
-            self._run_scope = tuple((await self._fetch((self._RUN_SCOPE_SQL, ())))[0])
-        lock, keys = self._run_lock(thread_id)
-        async with _runlock.ahold(
-            lock, lambda: self._take_run_lock(keys), self._release_run_lock
-        ):
-            yield
-
-    async def _take_run_lock(self, keys: tuple[int, int]) -> Any:
-        # The token: (connection holding the lock, keys); None when another
-        # session has it. A single connection holds its saver's locks. A
-        # pool's saver holds them on one extra connection (not a pooled one,
-        # which a run would keep from its own writes: a pool of N would
-        # stall with N runs): a try-lock never waits, so all the saver's
-        # runs share it.
-        if not self._pooled:
-            rows = await self._fetch((_base.RUN_TRY_LOCK_SQL, keys))
-            return (None, keys) if rows[0][0] else None
-        conn = await self._lock_connection()
-        try:
-            taken = await self._lock_statement(conn, _base.RUN_TRY_LOCK_SQL, keys)
-        except BaseException:
-            await self._unuse_lock_connection()
-            raise
-        if taken:
-            return (conn, keys)
-        await self._unuse_lock_connection()
-        return None
-
-    async def _lock_connection(self) -> AsyncConnection[Any]:
-        async with self._lock_guard:
-            conn = self._lock_conn
-            if conn is None or conn.closed or conn.broken:
-                # Connect as the pool's connections do (its conninfo may be
-                # a callable): the parameters one of them used.
-                async with self._connection() as pooled:
-                    info = pooled.info
-                    dsn = make_conninfo(info.dsn, password=info.password)
-                conn = await AsyncConnection.connect(dsn, autocommit=True)
-                # Closed with the saver (or at exit), without waiting.
-                weakref.finalize(self, conn.pgconn.finish)
-                self._lock_conn = conn
-            self._lock_users += 1
-            return conn
-
-    async def _unuse_lock_connection(self) -> None:
-        # The last run done with the extra connection closes it: a database
-        # must be droppable once the pool the saver was given is closed.
-        async with self._lock_guard:
-            self._lock_users -= 1
-            conn = self._lock_conn
-            if self._lock_users == 0 and conn is not None:
-                self._lock_conn = None
-                await conn.close()
-
-    async def _release_run_lock(self, token: Any) -> None:
-        conn, keys = token
-        try:
-            if conn is None:
-                await self._fetch((_base.RUN_UNLOCK_SQL, keys))
-            else:
-                await self._lock_statement(conn, _base.RUN_UNLOCK_SQL, keys)
-        except psycopg.Error:
-            pass  # a broken session holds no lock: the server dropped it
-        if conn is not None:
-            await self._unuse_lock_connection()
-
-    @staticmethod
-    async def _lock_statement(
-        conn: AsyncConnection[Any], sql: str, keys: tuple[int, int]
-    ) -> bool:
-        async with (
-            _transaction(conn, False),
-            conn.cursor(row_factory=tuple_row) as cur,
-        ):
-            await cur.execute(sql, keys)
-            row = await cur.fetchone()
-        return bool(row and row[0])
-
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[AsyncConnection[Any]]:
-        if self._pooled:
-            pool = cast("AsyncConnectionPool[AsyncConnection[Any]]", self.conn)
-            async with pool.connection() as conn:
-                yield conn
-        else:
-            async with self.lock:
-                yield cast("AsyncConnection[Any]", self.conn)
-
-    async def _write(self, statements: Sequence[_base.Statement]) -> None:
-        if not statements:
-            return
-        async with self._connection() as conn:
-            async with (
-                _transaction(conn, len(statements) > 1),
-                conn.cursor(row_factory=tuple_row) as cur,
-            ):
-                for sql, params in statements:
-                    await cur.execute(sql, params)
-            if self.pipe is not None:
-                await self.pipe.sync()
-
-    async def _fetch(self, statement: _base.Statement) -> _base.Rows:
-        async with (
-            self._connection() as conn,
-            _transaction(conn, False),
-            conn.cursor(binary=True, row_factory=tuple_row) as cur,
-        ):
-            await cur.execute(*statement)
-            return await cur.fetchall()
-
-    async def _tuples(self, statement: _base.Statement) -> Sequence[CheckpointTuple]:
-        rows = await self._fetch(statement)
-        bases = _base.chain_statement(rows)
-        chains = await self._fetch(bases) if bases is not None else []
-        return self._load_tuples(rows, chains)

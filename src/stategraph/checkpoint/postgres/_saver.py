@@ -37,20 +37,17 @@ from stategraph.checkpoint.base._records import next_version
 from stategraph.checkpoint.base._runlock import RunLock, ThreadLock
 from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.postgres._base import (
+    LZ4,
     MIGRATIONS,
-    PUT_CHECKPOINT,
     PUT_LOCK,
     PUT_LOCK_ASYNC,
     PUT_WRITES,
     RETAIN,
     RUN_SCOPE_SQL,
-    STEP_WRITE_TYPES,
-    STEP_WRITES,
     SYNCHRONOUS,
     WRITE_TYPES,
     Rows,
     Statement,
-    blobs_sql,
     config_of,
     inlinable,
     jsonb,
@@ -58,6 +55,7 @@ from stategraph.checkpoint.postgres._base import (
     run_lock_keys,
     values_sql,
 )
+from stategraph.checkpoint.postgres._batch import StepRows, step_statements
 from stategraph.checkpoint.serde.jsonplus import (
     DeserializationError,
     UnserializableValueError,
@@ -118,7 +116,7 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
         # Once ``_run_scope`` holds the row of ``RUN_SCOPE_SQL``: the lock
         # (per process: server, database, schema, thread) and its keys.
         scope = self._run_scope or ("", "", None, None)
-        database, schema, host, port = (str(part or "") for part in scope)
+        database, schema, host, port = (str(part or "") for part in scope[:4])
         thread = str(thread_id)
         keys = run_lock_keys(schema, thread)
         where = f"advisory lock {keys} in database {database!r}"
@@ -130,6 +128,11 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
             self.thread_lock_timeout,
         )
         return lock, keys
+
+    def _lock_sql(self, lock: str) -> str:
+        # The lz4 variant once the run scope said the server has it.
+        scope = self._run_scope
+        return LZ4[lock] if scope is not None and scope[4:5] == (True,) else lock
 
     # The engine may compute these versions itself (same format, no parsing).
     padded_versions = True
@@ -152,15 +155,28 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
         writes: Sequence[StepWrites] = (),
         durable: bool = True,
     ) -> tuple[list[Statement], RunnableConfig, list[Splice]]:
+        step, stored, spliced = self._step_rows(
+            config, checkpoint, metadata, new_versions, writes, durable
+        )
+        return step_statements(step), stored, spliced
+
+    def _step_rows(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+        writes: Sequence[StepWrites] = (),
+        durable: bool = True,
+    ) -> tuple[StepRows, RunnableConfig, list[Splice]]:
         conf = config["configurable"]
         thread_id, ns = str(conf["thread_id"]), conf.get("checkpoint_ns", "")
         values, versions = checkpoint["channel_values"], checkpoint["channel_versions"]
         inline = {k: v for k, v in values.items() if k in versions and inlinable(v)}
         splice = not uses_delta(checkpoint, metadata)
         # Writes first: an unserializable one fails as it would in put_writes.
-        statements: list[Statement] = []
-        writes_params: dict[str, Any] = {}
-        writes_sql = self._step_writes(thread_id, ns, writes, writes_params, statements)
+        before: list[Statement] = []
+        write_rows = self._step_writes(thread_id, ns, writes, before)
         rows, spliced = [], []
         for channel, version in new_versions.items():
             if channel in values and channel not in inline:
@@ -178,35 +194,30 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
                     rows.append((channel, str(version), tag, data, None, None, None))
         header = {k: v for k, v in checkpoint.items() if k != "channel_values"}
         header["channel_values"] = inline
-        params = rows_params(rows)
-        params.update(
-            thread_id=thread_id, ns=ns, checkpoint_id=checkpoint["id"],
-            parent_id=conf.get("checkpoint_id"), checkpoint=jsonb(header),
-            metadata=jsonb(get_serializable_checkpoint_metadata(config, metadata)),
-        )  # fmt: skip
-        params.update(writes_params)
+        meta = jsonb(get_serializable_checkpoint_metadata(config, metadata))
+        row = (checkpoint["id"], conf.get("checkpoint_id"), jsonb(header), meta)
         waits = self.synchronous == "EXTRA" or (durable and self.synchronous == "FULL")
-        lock = PUT_LOCK if waits else PUT_LOCK_ASYNC
-        sql = lock + blobs_sql(len(rows)) + writes_sql + PUT_CHECKPOINT
-        statements.append((sql, params))
+        lock = self._lock_sql(PUT_LOCK if waits else PUT_LOCK_ASYNC)
+        retain = None
         if self.keep_last is not None and not uses_delta(checkpoint, metadata):
-            retain = {"thread_id": thread_id, "ns": ns, "keep": self.keep_last}
-            statements.append((RETAIN, retain))
-        return statements, config_of(conf["thread_id"], ns, checkpoint["id"]), spliced
+            retain = (
+                RETAIN,
+                {"thread_id": thread_id, "ns": ns, "keep": self.keep_last},
+            )
+        step = StepRows(thread_id, ns, rows, write_rows, row, lock, before, retain)
+        return step, config_of(conf["thread_id"], ns, checkpoint["id"]), spliced
 
     def _step_writes(
         self,
         thread_id: str,
         ns: str,
         writes: Sequence[StepWrites],
-        params: dict[str, Any],
         before: list[Statement],
-    ) -> str:
-        """SQL of a ``writes`` CTE for the checkpoint's statement (``put_step``).
+    ) -> list[tuple[Any, ...]]:
+        """Rows of the tasks' writes for the checkpoint's statement (``put_step``).
 
-        Adds its parameters to ``params``. Writes to another thread or
-        namespace (never made by the engine) get statements of their own in
-        ``before``, run in the same transaction.
+        Writes to another thread or namespace (never made by the engine) get
+        statements of their own in ``before``, run in the same transaction.
         """
         rows: dict[tuple[str, str, int], tuple[Any, ...]] = {}
         for entry in writes:
@@ -224,10 +235,7 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
                     continue  # a stored regular write is never replaced
                 row = (checkpoint_id, entry.task_id, entry.task_path, idx, channel)
                 rows[key] = (*row, tag, data)
-        if not rows:
-            return ""
-        params.update(rows_params(list(rows.values()), "w"))
-        return STEP_WRITES.format(rows=values_sql(STEP_WRITE_TYPES, len(rows), "w"))
+        return list(rows.values())
 
     def _write_rows(
         self, writes: Sequence[tuple[str, Any]]
@@ -259,7 +267,9 @@ class BasePostgresSaver(BaseCheckpointSaver[str]):
             checkpoint_id=conf["checkpoint_id"], task_id=task_id, task_path=task_path,
         )  # fmt: skip
         # Writes need not wait for the WAL flush: the next checkpoint's does.
-        lock = PUT_LOCK if self.synchronous == "EXTRA" else PUT_LOCK_ASYNC
+        lock = self._lock_sql(
+            PUT_LOCK if self.synchronous == "EXTRA" else PUT_LOCK_ASYNC
+        )
         rows_sql = values_sql(WRITE_TYPES, len(rows))
         return [(PUT_WRITES.format(lock=lock, rows=rows_sql), params)]
 

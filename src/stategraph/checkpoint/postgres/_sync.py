@@ -3,20 +3,14 @@
 
 from __future__ import annotations
 
-import sys
-import threading
-import weakref
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import TYPE_CHECKING, Any, cast
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from psycopg import Capabilities, Connection, Pipeline
-from psycopg.conninfo import make_conninfo
+from psycopg import Connection, Pipeline
 from psycopg.rows import dict_row, tuple_row
 
 from stategraph._config import RunnableConfig
-from stategraph.checkpoint._delta_history import delta_prune_error
 from stategraph.checkpoint._splice import SPLICE_EVERY
 from stategraph.checkpoint.base import (
     ChannelVersions,
@@ -25,34 +19,21 @@ from stategraph.checkpoint.base import (
     CheckpointTuple,
     DeltaChannelHistory,
     SerializerProtocol,
-    _runlock,
 )
 from stategraph.checkpoint.base._runlock import ThreadLock
 from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.postgres import _base
+from stategraph.checkpoint.postgres._batch import step_statements
 from stategraph.checkpoint.postgres._delta import delta_history_plan
-from stategraph.checkpoint.postgres._saver import BasePostgresSaver
+from stategraph.checkpoint.postgres._sync_io import PostgresIO
 
 if TYPE_CHECKING:
-    from typing import TypeAlias
-
-    from psycopg_pool import ConnectionPool
     from typing_extensions import Self
 
-    Conn: TypeAlias = "Connection[Any] | ConnectionPool[Any]"
+    from stategraph.checkpoint.postgres._sync_io import Conn
 
 
-def _is_pool(conn: object) -> bool:
-    # A pool can only come from an imported psycopg_pool: never import it here.
-    module = sys.modules.get("psycopg_pool")
-    return module is not None and isinstance(conn, module.ConnectionPool)
-
-
-def _transaction(conn: Connection[Any], needed: bool) -> AbstractContextManager[Any]:
-    return conn.transaction() if needed or not conn.autocommit else nullcontext()
-
-
-class PostgresSaver(BasePostgresSaver):
+class PostgresSaver(PostgresIO):
     """Checkpoint saver storing threads in PostgreSQL.
 
     A drop-in for LangGraph's saver of the same name: same constructor, same
@@ -91,7 +72,12 @@ class PostgresSaver(BasePostgresSaver):
             wait either, and the run flushes once before it returns
             (``flush_steps``). ``"EXTRA"``: every commit waits, as
             with LangGraph's saver. Client crashes, including ``SIGKILL``,
-            lose nothing committed in any mode.
+            lose nothing committed in any mode. With ``durability="async"``
+            (any mode) steps are written in the background while the next
+            ones run, as LangGraph's savers do: a killed process may lose
+            the steps not yet written (the thread resumes from its last
+            stored checkpoint); every other call, and the end of the run,
+            waits for them, and a failed write fails the run.
         splice_every: A list value (``add_messages`` and the like) that
             shares a prefix with the channel's previous value is stored as
             a splice of it (``stategraph.checkpoint._splice``), with a full
@@ -123,8 +109,6 @@ class PostgresSaver(BasePostgresSaver):
         ...     graph = builder.compile(checkpointer=saver)
     """
 
-    lock: threading.Lock
-
     def __init__(
         self,
         conn: Conn,
@@ -138,6 +122,8 @@ class PostgresSaver(BasePostgresSaver):
         thread_lock_timeout: float | None = None,
     ) -> None:
         super().__init__(
+            conn,
+            pipe,
             serde=serde,
             keep_last=keep_last,
             synchronous=synchronous,
@@ -145,28 +131,6 @@ class PostgresSaver(BasePostgresSaver):
             thread_lock=thread_lock,
             thread_lock_timeout=thread_lock_timeout,
         )
-        self._pooled = _is_pool(conn)
-        if not self._pooled and not isinstance(conn, Connection):
-            raise TypeError(
-                f"Invalid connection type: {type(conn)}; pass a psycopg."
-                "Connection or a psycopg_pool.ConnectionPool"
-            )
-        if self._pooled and pipe is not None:
-            raise ValueError(
-                "Pipeline should be used only with a single Connection, "
-                "not ConnectionPool."
-            )
-        self.conn = conn
-        self.pipe = pipe
-        self.lock = threading.Lock()
-        # With a pool, run locks live on a connection of their own (see
-        # ``_take_run_lock``), opened on first use.
-        self._lock_conn: Connection[Any] | None = None
-        self._lock_guard = threading.Lock()
-        # Runs using the extra lock connection (holding or trying a lock): it
-        # is closed when the last one is done, so none outlives the pool.
-        self._lock_users = 0
-        self.supports_pipeline = Capabilities().has_pipeline()
 
     @classmethod
     @contextmanager
@@ -218,8 +182,11 @@ class PostgresSaver(BasePostgresSaver):
         """Create the tables or bring them to the latest migration.
 
         Idempotent, and safe when several processes call it at once: all of it
-        runs in one transaction holding an advisory lock.
+        runs in one transaction holding an advisory lock. Also learns whether
+        the server compresses with lz4 (which runs otherwise learn when they
+        first take a thread's run lock).
         """
+        self._settle()
         with (
             self._connection() as conn,
             conn.transaction(),
@@ -240,6 +207,8 @@ class PostgresSaver(BasePostgresSaver):
                 cur.execute(sql, params, prepare=False)  # one-off statements
         if self.pipe is not None:
             self.pipe.sync()
+        if self._run_scope is None:  # what the server can do (lz4), as runs learn
+            self._run_scope = tuple((self._fetch((self._RUN_SCOPE_SQL, ())))[0])
 
     # -- reading -------------------------------------------------------------
 
@@ -301,11 +270,6 @@ class PostgresSaver(BasePostgresSaver):
         statement = _base.list_statement(config, filter, before, limit)
         yield from self._tuples(statement)
 
-    def storage_size(self, thread_id: str) -> int:
-        """Bytes the thread's rows take in the three tables (after compression)."""
-        statement = (_base.STORAGE_SIZE_SQL, {"thread_id": str(thread_id)})
-        return int((self._fetch(statement))[0][0])
-
     # -- writing -------------------------------------------------------------
 
     def put(
@@ -331,6 +295,7 @@ class PostgresSaver(BasePostgresSaver):
             UnserializableValueError: When a value cannot be serialized; the
                 path starts at ``state[<channel>]``. Nothing is written.
         """
+        self._check_steps(str(config["configurable"]["thread_id"]))
         statements, stored, spliced = self._put_statements(
             config, checkpoint, metadata, new_versions
         )
@@ -351,8 +316,11 @@ class PostgresSaver(BasePostgresSaver):
 
         The rows of ``put_writes`` for each entry of ``writes`` and of
         ``put``, in one round trip and at most one WAL flush. With
-        ``durable=False`` (``"FULL"`` only) the commit does not wait for the
-        flush either; ``flush_steps`` does.
+        ``durable=False`` the step is queued and written in the background,
+        with the thread's other queued steps (one statement); the commit
+        waits for the flush only with ``"EXTRA"``, and ``flush_steps``
+        waits for the queue and the flush. A failed background write is
+        raised by the thread's next ``put*`` or ``flush_steps``.
 
         Returns:
             Config of the stored checkpoint.
@@ -361,10 +329,15 @@ class PostgresSaver(BasePostgresSaver):
             UnserializableValueError: Path starting at ``update[<channel>]``
                 or ``state[<channel>]``. Nothing is written.
         """
-        statements, stored, spliced = self._put_statements(
+        step, stored, spliced = self._step_rows(
             config, checkpoint, metadata, new_versions, writes, durable
         )
-        self._write(statements)
+        if durable:
+            self._check_steps(step.thread_id)
+            self._write(step_statements(step))
+        else:  # an earlier step's failure known by now stops the run
+            self._steps.raise_failure(step.thread_id)
+            self._queue_step(step)
         self._splices.commit(spliced)
         return stored
 
@@ -374,6 +347,7 @@ class PostgresSaver(BasePostgresSaver):
         Commits the checkpoint in ``config`` again, waiting for the flush,
         which covers every earlier commit of the server.
         """
+        self._check_steps(str(config["configurable"]["thread_id"]))
         if self.synchronous == "FULL":
             self._write([_base.flush_statement(config)])
 
@@ -398,177 +372,5 @@ class PostgresSaver(BasePostgresSaver):
         Raises:
             UnserializableValueError: Path starting at ``update[<channel>]``.
         """
+        self._check_steps(str(config["configurable"]["thread_id"]))
         self._write(self._writes_statements(config, writes, task_id, task_path))
-
-    # -- maintenance ---------------------------------------------------------
-
-    def delete_thread(self, thread_id: str) -> None:
-        """Delete every checkpoint, blob and write of a thread."""
-        self._write(_base.delete_threads_statements([thread_id]))
-
-    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        """Delete the checkpoints whose metadata ``run_id`` is in ``run_ids``.
-
-        Their writes go too, and blobs no remaining checkpoint uses.
-        """
-        if run_ids:
-            self._write(_base.delete_for_runs_statements(run_ids))
-
-    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        """Copy every checkpoint, blob and write of a thread under another id."""
-        if str(source_thread_id) != str(target_thread_id):
-            self._write(
-                _base.copy_thread_statements(source_thread_id, target_thread_id)
-            )
-
-    def prune(
-        self, thread_ids: Sequence[str], *, strategy: str = "keep_latest"
-    ) -> None:
-        """Drop old checkpoints of threads, in one transaction.
-
-        Args:
-            thread_ids: The threads.
-            strategy: ``"keep_latest"`` keeps the newest checkpoint of each
-                namespace (its parent link is cleared); ``"delete"`` removes
-                the threads entirely.
-
-        Raises:
-            ValueError: For an unknown strategy.
-            NotImplementedError: For ``keep_latest`` on threads with delta
-                channels, which replay the writes of older checkpoints.
-        """
-        statements = _base.prune_statements(thread_ids, strategy)
-        check = _base.delta_threads_statement(thread_ids)
-        if strategy == "keep_latest" and statements and (found := self._fetch(check)):
-            raise delta_prune_error(row[0] for row in found)
-        self._write(statements)
-
-    # -- I/O -----------------------------------------------------------------
-
-    @contextmanager
-    def run_lock(self, thread_id: str) -> Iterator[None]:
-        """Hold the run lock of a thread for the block (the engine's hook).
-
-        The engine enters it around each root run; see ``thread_lock``.
-
-        Raises:
-            ThreadBusyError: When another process runs the thread and the
-                policy is ``"raise"`` or its timeout passed.
-        """
-        if self.thread_lock == "off":
-            yield
-            return
-        if self._run_scope is None:
-            self._run_scope = tuple((self._fetch((self._RUN_SCOPE_SQL, ())))[0])
-        lock, keys = self._run_lock(thread_id)
-        with _runlock.hold(
-            lock, lambda: self._take_run_lock(keys), self._release_run_lock
-        ):
-            yield
-
-    def _take_run_lock(self, keys: tuple[int, int]) -> Any:
-        # The token: (connection holding the lock, keys); None when another
-        # session has it. A single connection holds its saver's locks. A
-        # pool's saver holds them on one extra connection (not a pooled one,
-        # which a run would keep from its own writes: a pool of N would
-        # stall with N runs): a try-lock never waits, so all the saver's
-        # runs share it.
-        if not self._pooled:
-            rows = self._fetch((_base.RUN_TRY_LOCK_SQL, keys))
-            return (None, keys) if rows[0][0] else None
-        conn = self._lock_connection()
-        try:
-            taken = self._lock_statement(conn, _base.RUN_TRY_LOCK_SQL, keys)
-        except BaseException:
-            self._unuse_lock_connection()
-            raise
-        if taken:
-            return (conn, keys)
-        self._unuse_lock_connection()
-        return None
-
-    def _lock_connection(self) -> Connection[Any]:
-        with self._lock_guard:
-            conn = self._lock_conn
-            if conn is None or conn.closed or conn.broken:
-                # Connect as the pool's connections do (its conninfo may be
-                # a callable): the parameters one of them used.
-                with self._connection() as pooled:
-                    info = pooled.info
-                    dsn = make_conninfo(info.dsn, password=info.password)
-                conn = Connection.connect(dsn, autocommit=True)
-                # Closed with the saver (or at exit), without waiting.
-                weakref.finalize(self, conn.pgconn.finish)
-                self._lock_conn = conn
-            self._lock_users += 1
-            return conn
-
-    def _unuse_lock_connection(self) -> None:
-        # The last run done with the extra connection closes it: a database
-        # must be droppable once the pool the saver was given is closed.
-        with self._lock_guard:
-            self._lock_users -= 1
-            conn = self._lock_conn
-            if self._lock_users == 0 and conn is not None:
-                self._lock_conn = None
-                conn.close()
-
-    def _release_run_lock(self, token: Any) -> None:
-        conn, keys = token
-        try:
-            if conn is None:
-                self._fetch((_base.RUN_UNLOCK_SQL, keys))
-            else:
-                self._lock_statement(conn, _base.RUN_UNLOCK_SQL, keys)
-        except psycopg.Error:
-            pass  # a broken session holds no lock: the server dropped it
-        if conn is not None:
-            self._unuse_lock_connection()
-
-    @staticmethod
-    def _lock_statement(conn: Connection[Any], sql: str, keys: tuple[int, int]) -> bool:
-        with (
-            _transaction(conn, False),
-            conn.cursor(row_factory=tuple_row) as cur,
-        ):
-            cur.execute(sql, keys)
-            row = cur.fetchone()
-        return bool(row and row[0])
-
-    @contextmanager
-    def _connection(self) -> Iterator[Connection[Any]]:
-        if self._pooled:
-            pool = cast("ConnectionPool[Connection[Any]]", self.conn)
-            with pool.connection() as conn:
-                yield conn
-        else:
-            with self.lock:
-                yield cast("Connection[Any]", self.conn)
-
-    def _write(self, statements: Sequence[_base.Statement]) -> None:
-        if not statements:
-            return
-        with self._connection() as conn:
-            with (
-                _transaction(conn, len(statements) > 1),
-                conn.cursor(row_factory=tuple_row) as cur,
-            ):
-                for sql, params in statements:
-                    cur.execute(sql, params)
-            if self.pipe is not None:
-                self.pipe.sync()
-
-    def _fetch(self, statement: _base.Statement) -> _base.Rows:
-        with (
-            self._connection() as conn,
-            _transaction(conn, False),
-            conn.cursor(binary=True, row_factory=tuple_row) as cur,
-        ):
-            cur.execute(*statement)
-            return cur.fetchall()
-
-    def _tuples(self, statement: _base.Statement) -> Sequence[CheckpointTuple]:
-        rows = self._fetch(statement)
-        bases = _base.chain_statement(rows)
-        chains = self._fetch(bases) if bases is not None else []
-        return self._load_tuples(rows, chains)

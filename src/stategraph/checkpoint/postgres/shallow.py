@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
     from stategraph.checkpoint.base import SerializerProtocol
     from stategraph.checkpoint.base._runlock import ThreadLock
-    from stategraph.checkpoint.postgres._async import Conn as AsyncConn
-    from stategraph.checkpoint.postgres._sync import Conn
+    from stategraph.checkpoint.postgres._async_io import Conn as AsyncConn
+    from stategraph.checkpoint.postgres._sync_io import Conn
 
 __all__ = ("AsyncShallowPostgresSaver", "ShallowPostgresSaver")
 

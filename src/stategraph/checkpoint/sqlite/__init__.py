@@ -23,8 +23,9 @@ bytes than LangGraph's saver. Options:
 Concurrency (one writer per thread): a root run (``invoke``, ``stream``...;
 not subgraphs, not state reads or updates) holds its thread's run lock, a
 ``flock`` on ``<db file>.locks/<hash of thread id>.lock`` that the OS drops
-when its process exits or is killed. A run in another process on that
-thread waits until it ends (``thread_lock="wait"``, the default; with
+when its process exits or is killed (the run deletes the file as it ends; a
+killed one leaves it, harmless, for the next run to reuse). A run in another
+process on that thread waits until it ends (``thread_lock="wait"``, the default; with
 ``thread_lock_timeout=S`` it raises ``stategraph.errors.ThreadBusyError``
 after ``S`` seconds), fails at once (``"raise"``) or, with ``"off"``, runs
 anyway as with LangGraph (the histories interleave). Runs of one process

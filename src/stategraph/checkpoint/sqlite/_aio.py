@@ -33,14 +33,14 @@ __all__ = (
 lock_path = _io.lock_path
 
 
-async def take_file_lock(path: str) -> int | None:
-    """``_io.take_file_lock`` (one non-blocking system call: run on the loop)."""
+async def take_file_lock(path: str) -> tuple[int, str] | None:
+    """``_io.take_file_lock`` (non-blocking system calls: run on the loop)."""
     return _io.take_file_lock(path)
 
 
-async def release_file_lock(fd: int) -> None:
+async def release_file_lock(token: tuple[int, str]) -> None:
     """``_io.release_file_lock``."""
-    _io.release_file_lock(fd)
+    _io.release_file_lock(token)
 
 
 def connect(path: str) -> aiosqlite.Connection:

@@ -93,8 +93,8 @@ class AsyncSqliteSaver(AsyncBridge):
             runs' checkpoints interleave). Runs of one process share the
             lock, so they never wait for each other. The lock is a
             ``flock`` on ``<db file>.locks/<hash of thread id>.lock``,
-            dropped by the OS when its holder exits or is killed; in-memory
-            databases need none.
+            dropped by the OS when its holder exits or is killed, and
+            deleted by the run when it ends; in-memory databases need none.
         thread_lock_timeout: Seconds ``"wait"`` waits before raising
             ``ThreadBusyError``; ``None`` (default) waits as long as it takes.
 

@@ -7,6 +7,8 @@ module name).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
 import sqlite3
@@ -57,32 +59,78 @@ def lock_path(db_file: str, thread_id: str) -> str | None:
     return os.path.join(db_file + ".locks", digest + ".lock")
 
 
-def take_file_lock(path: str) -> int | None:
-    """``flock`` ``path`` without waiting; its descriptor, or ``None`` if taken.
+def take_file_lock(path: str) -> tuple[int, str] | None:
+    """``flock`` ``path`` without waiting; ``(descriptor, path)``, ``None`` if taken.
 
     The OS drops the lock when the descriptor is closed or its process dies
-    (``SIGKILL`` included), so a crashed run never blocks the next one.
+    (``SIGKILL`` included), so a crashed run never blocks the next one. The
+    holder deletes the file when it releases the lock (``release_file_lock``),
+    so one that opened the file just before may lock a deleted file, which
+    guards nothing: it checks that ``path`` is still the file it locked, and
+    tries again otherwise.
     """
     flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+    while True:
+        try:
+            try:
+                fd = os.open(path, flags, 0o666)
+            except FileNotFoundError:  # no directory yet, or its holder's rmdir
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                continue
+        except PermissionError as exc:
+            raise _unwritable(path, exc) from exc
+        except OSError as exc:
+            if exc.errno != errno.EROFS:
+                raise
+            raise _unwritable(path, exc) from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _same_file(fd, path):
+                return fd, path
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+
+
+def _unwritable(path: str, exc: OSError) -> OSError:
+    folder = os.path.dirname(os.path.dirname(path)) or "."
+    return type(exc)(
+        f"cannot create the run-lock file {path!r} ({exc.strerror}): a run "
+        "locks its thread with a file next to the database, so the database's "
+        f"directory must be writable. Make {folder!r} writable, move the "
+        "database, or pass thread_lock='off' (runs of other processes on the "
+        "same thread may then interleave)."
+    )
+
+
+def _same_file(fd: int, path: str) -> bool:
     try:
-        fd = os.open(path, flags, 0o666)
+        on_disk = os.stat(path)
     except FileNotFoundError:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd = os.open(path, flags, 0o666)
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (on_disk.st_dev, on_disk.st_ino)
+
+
+def release_file_lock(token: tuple[int, str]) -> None:
+    """Release a lock of ``take_file_lock``: delete its file, then close it.
+
+    Deleting while still holding the lock is what makes it safe: whoever
+    opened the file meanwhile finds it gone once it gets the lock. The
+    ``.locks`` directory goes too once empty.
+    """
+    fd, path = token
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        with contextlib.suppress(OSError):  # not empty: other threads' locks
+            os.rmdir(os.path.dirname(path))
+    finally:
         os.close(fd)
-        return None
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def release_file_lock(fd: int) -> None:
-    """Release a lock of ``take_file_lock`` (closing its descriptor drops it)."""
-    os.close(fd)
 
 
 def _drive(conn: sqlite3.Connection, plan: Plan[T]) -> T:
