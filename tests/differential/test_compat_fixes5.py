@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from typing import Any
+import operator
+from typing import Annotated, Any
 
 import pytest
 from _lib import REFERENCE, sut_name
@@ -65,3 +66,98 @@ def test_a_runnable_a_node_returns_is_run_on_its_input(lib: str, mode: str) -> N
         (1, {"s": {"x": 20}}),
         (0, {"b": {"x": 20}}),
     ]
+
+
+class Big(TypedDict, total=False):
+    total: Any
+    log: Annotated[list[str], operator.add]
+
+
+def _big_int_graph(lib: str, calls: list[str], checkpointer: Any) -> Any:
+    """``b`` writes an int beyond 64 bits; ``c`` overwrites it."""
+    g = mod(lib, "graph")
+    builder = g.StateGraph(Big)
+
+    def node(name: str, update: dict[str, Any]) -> Any:
+        def fn(state: Big) -> dict[str, Any]:
+            calls.append(name)
+            # total first: LangGraph's InMemorySaver stores the writes before
+            # a failing one (ours stores a task's writes all or none).
+            return {**update, "log": [name]}
+
+        return fn
+
+    builder.add_node("a", node("a", {}))
+    builder.add_node("b", node("b", {"total": 2**70}))
+    builder.add_node("c", node("c", {"total": 1}))
+    builder.add_node("d", node("d", {}))
+    builder.add_edge(g.START, "a")
+    builder.add_edge("a", "b")
+    builder.add_edge("b", "c")
+    builder.add_edge("c", "d")
+    return builder.compile(checkpointer=checkpointer)
+
+
+_BIG_INT_RUNS = {
+    # The run goes on (saves are in the background); the first failure is
+    # raised as the loop exits; the last step's chunk is lost with it; no
+    # checkpoint is put after the failed one.
+    "async": (["a", "b", "c"], ["a", "b", "c", "d"], ["a"], ("b",), 3),
+    # The step's checkpoint is awaited: the failure ends the run at once.
+    "sync": (["a"], ["a", "b"], ["a"], ("b",), 3),
+    # Only the final checkpoint is put, and it holds no big int any more.
+    "exit": (None, ["a", "b", "c", "d"], ["a", "b", "c", "d"], (), 1),
+}
+
+
+@pytest.mark.parametrize("durability", list(_BIG_INT_RUNS))
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_an_int_beyond_64_bits_fails_its_save(
+    lib: str, durability: str, mode: str
+) -> None:
+    """Ext seed 361: LangGraph's serializer refuses ints beyond 64 bits.
+
+    ``TypeError('Integer exceeds 64-bit range')`` (ormsgpack's), when the
+    checkpoint or the writes holding one are saved, with LangGraph's timing.
+    """
+    calls: list[str] = []
+    graph = _big_int_graph(lib, calls, mod(lib, "checkpoint.memory").InMemorySaver())
+    config = {"configurable": {"thread_id": "1"}}
+    kw: dict[str, Any] = {"stream_mode": "updates", "durability": durability}
+    chunks: list[str] = []
+
+    async def run() -> None:
+        async for chunk in graph.astream({"log": []}, config, **kw):
+            chunks.extend(chunk)
+
+    error: BaseException | None = None
+    try:
+        if mode == "sync":
+            for chunk in graph.stream({"log": []}, config, **kw):
+                chunks.extend(chunk)
+        else:
+            asyncio.run(run())
+    except Exception as exc:
+        error = exc
+    seen, ran, log, nxt, saved = _BIG_INT_RUNS[durability]
+    if seen is None:
+        assert error is None
+        assert chunks == ran
+    else:
+        assert type(error) is TypeError
+        assert str(error) == "Integer exceeds 64-bit range"
+        assert chunks == seen
+    assert calls == ran
+    state = graph.get_state(config)
+    assert (state.values.get("log"), state.next) == (log, nxt)
+    assert len(list(graph.get_state_history(config))) == saved
+
+
+def test_an_int_beyond_64_bits_runs_without_a_checkpointer(lib: str) -> None:
+    calls: list[str] = []
+    graph = _big_int_graph(lib, calls, None)
+    assert graph.invoke({"log": []}) == {"total": 1, "log": ["a", "b", "c", "d"]}
+    saver = mod(lib, "checkpoint.memory").InMemorySaver()
+    config = {"configurable": {"thread_id": "1"}}
+    with pytest.raises(TypeError, match=r"^Integer exceeds 64-bit range$"):
+        _big_int_graph(lib, calls, saver).update_state(config, {"total": -(2**63) - 1})
