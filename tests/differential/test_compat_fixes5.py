@@ -161,3 +161,71 @@ def test_an_int_beyond_64_bits_runs_without_a_checkpointer(lib: str) -> None:
     config = {"configurable": {"thread_id": "1"}}
     with pytest.raises(TypeError, match=r"^Integer exceeds 64-bit range$"):
         _big_int_graph(lib, calls, saver).update_state(config, {"total": -(2**63) - 1})
+
+
+def _msg_chunks(graph: Any, config: Any, mode: str, **kw: Any) -> list[Any]:
+    inp = {"messages": [("user", "hi")]}
+    if mode == "sync":
+        return list(graph.stream(inp, config, stream_mode="messages", **kw))
+
+    async def run() -> list[Any]:
+        return [
+            c async for c in graph.astream(inp, config, stream_mode="messages", **kw)
+        ]
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_pushed_messages_stream_each_time_without_ls_integration(
+    lib: str, mode: str
+) -> None:
+    """Messages fuzz: ``push_message`` streams even a seen id, with task metadata."""
+    from langchain_core.messages import AIMessage
+
+    g = mod(lib, "graph")
+    message = mod(lib, "graph.message")
+
+    def node(state: Any) -> Any:
+        pushed = AIMessage(content="pushed", id="p1")
+        message.push_message(pushed)
+        message.push_message(pushed, state_key=None)
+        return {"messages": [pushed, AIMessage(content="own", id="o1")]}
+
+    builder = g.StateGraph(message.MessagesState)
+    builder.add_node("node", node)
+    builder.add_edge(g.START, "node")
+    chunks = _msg_chunks(builder.compile(), {"metadata": {"user": "u"}}, mode)
+    assert [(m.id, list(meta)[:3]) for m, meta in chunks] == [
+        ("p1", ["user", "langgraph_step", "langgraph_node"]),
+        ("p1", ["user", "langgraph_step", "langgraph_node"]),
+        ("o1", ["user", "ls_integration", "langgraph_step"]),
+    ]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_an_id_less_subgraph_message_streams_once(lib: str, mode: str) -> None:
+    """Messages fuzz seeds 15, 16, 37: the id the handler gives it is the message's.
+
+    So the parent node returning the subgraph's output does not stream it
+    again; a subgraph's metadata has ``ls_integration`` before the task keys.
+    """
+    from langchain_core.messages import AIMessage
+
+    g = mod(lib, "graph")
+    message = mod(lib, "graph.message")
+    sub = g.StateGraph(message.MessagesState)
+    sub.add_node("inner", lambda s: {"messages": [AIMessage(content="x")]})
+    sub.add_edge(g.START, "inner")
+    builder = g.StateGraph(message.MessagesState)
+    builder.add_node("outer", sub.compile())
+    builder.add_edge(g.START, "outer")
+    graph = builder.compile(checkpointer=mod(lib, "checkpoint.memory").InMemorySaver())
+    config = {"configurable": {"thread_id": "1"}}
+    chunks = _msg_chunks(graph, config, mode, subgraphs=True)
+    assert [(len(ns), m.content, list(meta)[:3]) for ns, (m, meta) in chunks] == [
+        (1, "x", ["thread_id", "ls_integration", "langgraph_step"])
+    ]
+    assert chunks[0][1][0].id is not None
+    saved = graph.get_state(config).values["messages"]
+    assert saved[-1].id == chunks[0][1][0].id
