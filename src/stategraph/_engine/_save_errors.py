@@ -3,11 +3,12 @@
 LangGraph hands saves to a background executor. With ``durability="sync"``
 it waits for each step's checkpoint right after the step, so a failed save
 raises there, before the step's chunks are handed out. Otherwise (``async``,
-and ``exit``'s final save) nothing waits: the run goes on, later saves are
-still attempted, and the first failure is raised when the run's loop exits,
-in place of a normal end (or of the ``GraphRecursionError`` raised after it)
-but not of an error already propagating. The chunks made after the last
-step's tasks ended are then lost with it.
+and ``exit``'s final save) nothing waits: the run goes on (its writes are
+still saved, but no checkpoint after the failed one), and the first failure
+is raised when the run's loop exits, in place of a normal end (or of the
+``GraphRecursionError`` raised after it) but not of an error already
+propagating. The chunks made after the last step's tasks ended are then
+lost with it.
 
 The drivers reproduce this by running a loop's saves through ``guard``: a
 failed save is kept on the loop (``loop.save_error``) and swallowed unless
