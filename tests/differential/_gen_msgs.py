@@ -10,8 +10,9 @@ one or two nodes (a two-node step runs its nodes in parallel). A node:
 * ``ret``: returns an ``AIMessage`` itself, with a new id, an id fixed per
   node (seen again on the next run of the thread) or none;
 * ``push``: ``push_message`` before returning;
-* ``ask``: an ``AIMessage`` with a tool call, followed by a prebuilt
-  ``ToolNode`` step running the tool (which writes to the custom stream);
+* ``ask``: an ``AIMessage`` with one to three tool calls, followed by a
+  prebuilt ``ToolNode`` step running them (the tool writes to the custom
+  stream; ``stream_mode="tools"`` reports the calls);
 * ``sub``: a compiled subgraph of one or two chat nodes, as a node or invoked
   from inside a node function.
 
@@ -77,10 +78,11 @@ def _node(rng: random.Random, name: str, *, depth: int, alone: bool) -> dict[str
         node["calls"] = rng.randint(1, 3)
     elif kind == "sub":
         inner = [f"{name}_in{i}" for i in range(rng.randint(1, 2))]
-        node["nodes"] = [_node(rng, n, depth=depth + 1, alone=True) for n in inner]
-        node["nodes"] = [n for n in node["nodes"] if n["kind"] != "ask"] or [
-            {"name": inner[0], "kind": "ret", "id": "new"}
-        ]
+        node["nodes"] = []
+        for n in inner:
+            node["nodes"].append(_node(rng, n, depth=depth + 1, alone=True))
+            if node["nodes"][-1]["kind"] == "ask":
+                node["nodes"].append({"name": f"{n}_tools", "kind": "tools"})
         node["call"] = rng.random() < 0.35
     return node
 
@@ -113,7 +115,7 @@ def _graph(lib: Lib, steps: list[list[dict[str, Any]]], is_async: bool) -> Any:
 def _action(lib: Lib, node: dict[str, Any], is_async: bool) -> Any:
     kind = node["kind"]
     if kind == "tools":
-        return lib.module("prebuilt").ToolNode([_lookup_for(lib)])
+        return lib.module("prebuilt").ToolNode([_lookup_for(lib, is_async)])
     if kind == "sub":
         sub = _graph(lib, [[n] for n in node["nodes"]], is_async).compile()
         if not node["call"]:
@@ -134,16 +136,24 @@ def _action(lib: Lib, node: dict[str, Any], is_async: bool) -> Any:
     return _plain(lib, node, is_async)
 
 
-def _lookup_for(lib: Lib) -> Any:
-    """The tool, writing with ``lib``'s stream writer."""
+def _lookup_for(lib: Lib, is_async: bool) -> Any:
+    """The tool, writing with ``lib``'s stream writer.
 
-    @tool
+    A coroutine under the async driver: LangGraph's async ``ToolNode`` runs
+    sync tools in executor threads, finishing in a racy order.
+    """
+
     def lookup(query: str) -> str:
         """Look ``query`` up."""
         lib.get_stream_writer()({"tool": query})
         return f"found {query}"
 
-    return lookup
+    async def alookup(query: str) -> str:
+        """Look ``query`` up."""
+        return lookup(query)
+
+    alookup.__name__ = "lookup"
+    return tool(alookup if is_async else lookup)
 
 
 def _chat(lib: Lib, node: dict[str, Any], is_async: bool) -> Any:

@@ -1,7 +1,7 @@
-"""Random message graphs (``_gen_msgs``) streamed with ``stream_mode="messages"``.
+"""Random message graphs (``_gen_msgs``) streamed with ``messages`` and ``tools``.
 
-Each seed streams the graph with two combinations of modes (messages with
-updates, custom, values; subgraphs or not; v1 or v2 chunks), then twice on one
+Each seed streams the graph with two combinations of modes (messages or tools
+with updates, custom, values; subgraphs or not; v1 or v2 chunks), then twice on one
 thread of a saver (the second run starts from messages the first one saved,
 which are not streamed again) and reads the state.
 """
@@ -30,6 +30,8 @@ _STREAMS: list[dict[str, Any]] = [
     {"stream_mode": "messages", "subgraphs": True},
     {"stream_mode": ["messages", "updates"], "subgraphs": True, "version": "v2"},
     {"stream_mode": ["custom", "messages", "tasks"]},
+    {"stream_mode": ["tools", "updates"]},
+    {"stream_mode": ["messages", "tools", "custom"], "subgraphs": True},
 ]
 
 
