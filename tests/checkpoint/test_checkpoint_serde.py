@@ -74,8 +74,6 @@ SUPPORTED: list[Any] = [
     0,
     -(2**63),
     2**64 - 1,
-    2**100,
-    -(2**90),
     1.25,
     "text",
     b"\x00raw",
@@ -326,7 +324,6 @@ LANGGRAPH_COMPATIBLE = [
     Point(1, 2),
     Leaf(3),
     Profile(name="n", color=Color.BLUE),
-    2**80,
 ]
 
 
@@ -337,9 +334,7 @@ def test_langgraph_reads_what_we_write(serde: JsonPlusSerializer, value: Any) ->
         assert LangGraphSerde().loads_typed(serde.dumps_typed(value)) == value
 
 
-@pytest.mark.parametrize(
-    "value", LANGGRAPH_COMPATIBLE[:-1], ids=lambda v: type(v).__name__
-)
+@pytest.mark.parametrize("value", LANGGRAPH_COMPATIBLE, ids=lambda v: type(v).__name__)
 def test_we_read_what_langgraph_writes(value: Any) -> None:
     reader = JsonPlusSerializer(allowed_types=[Color, Point, Leaf, Profile])
     assert reader.loads_typed(LangGraphSerde().dumps_typed(value)) == value

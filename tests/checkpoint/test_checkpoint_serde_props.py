@@ -36,7 +36,7 @@ class Box:
 
 text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=8)
 hashable = st.recursive(
-    st.none() | st.booleans() | st.integers() | text,
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | text,
     lambda inner: st.tuples(inner, inner),
     max_leaves=4,
 )
@@ -53,7 +53,7 @@ timezones = (
 leaves = (
     st.none()
     | st.booleans()
-    | st.integers()  # unbounded: big integers are supported too
+    | st.integers(-(2**63), 2**64 - 1)  # msgpack's; LangGraph refuses bigger
     | st.floats(allow_nan=False)
     | text
     | st.binary(max_size=8)
@@ -157,17 +157,44 @@ def test_random_bytes_never_escape_as_other_errors(data: bytes) -> None:
         serde.loads_typed(("msgpack", data))
 
 
-def test_big_integer_keys_are_reported() -> None:
+def test_big_integer_keys_are_refused_as_langgraph_does() -> None:
     import pytest
 
-    from stategraph.checkpoint.serde import UnserializableValueError
-
-    with pytest.raises(UnserializableValueError) as info:
+    with pytest.raises(TypeError, match=r"^Integer exceeds 64-bit range$"):
         JsonPlusSerializer().dumps_typed({"ok": {2**64: 1}})
-    assert info.value.path == "['ok']<key 18446744073709551616>"
 
 
 def test_big_values_roundtrip() -> None:
     serde = JsonPlusSerializer()
-    value = {"n": 10**200, "d": Decimal("1e-300"), "s": "x" * 100_000}
+    value = {"n": 2**64 - 1, "d": Decimal("1e-300"), "s": "x" * 100_000}
     assert serde.loads_typed(serde.dumps_typed(value)) == value
+
+
+def test_integers_beyond_64_bits_are_refused_as_langgraph_does() -> None:
+    import pytest
+
+    from stategraph.checkpoint.serde import UnserializableValueError
+
+    serde = JsonPlusSerializer()
+    for value in (2**64, -(2**63) - 1, [1, {"n": 10**200}]):
+        with pytest.raises(TypeError) as info:
+            serde.dumps_typed(value)
+        assert type(info.value) is TypeError  # ormsgpack's own, as LangGraph's
+        assert str(info.value) == "Integer exceeds 64-bit range"
+    # Inside a type written by a hook (LangGraph: "Type is not msgpack
+    # serializable: set"), the path is named.
+    with pytest.raises(UnserializableValueError) as found:
+        serde.dumps_typed({"s": {2**70}})
+    assert found.value.path == "['s']{item 0}"
+    assert "Integer exceeds 64-bit range" in str(found.value)
+
+
+def test_big_integers_written_before_still_load() -> None:
+    import ormsgpack
+
+    serde = JsonPlusSerializer()
+    code = 0  # EXT_CONSTRUCTOR_SINGLE_ARG: ("builtins", "int", "<digits>")
+    data = ormsgpack.packb(
+        ormsgpack.Ext(code, ormsgpack.packb(("builtins", "int", str(2**70))))
+    )
+    assert serde.loads_typed(("msgpack", data)) == 2**70

@@ -13,7 +13,7 @@ from collections.abc import AsyncGenerator, Generator
 from contextlib import aclosing
 from typing import Any
 
-from stategraph._engine import _spawn
+from stategraph._engine import _save_errors, _spawn
 from stategraph._engine._async_step import _run_tasks
 from stategraph._engine._async_task import (
     COMMIT_TURNS as COMMIT_TURNS,
@@ -55,11 +55,12 @@ async def drive(
 async def _run(
     gen: Generator[Any, Any, Any], loop: Any, chunks: deque[Any] | None
 ) -> AsyncGenerator[Any, None]:
-    saver = loop.checkpointer
+    real = loop.checkpointer
+    saver = _save_errors.guard(loop, real)
     cache = loop.run.cache
     # An asyncio saver's sync methods wait for this loop; a sync node run
     # inline (blocking the loop) that invokes a subgraph would deadlock.
-    loop.sync_off_loop = getattr(saver, "loop", None) is asyncio.get_running_loop()
+    loop.sync_off_loop = getattr(real, "loop", None) is asyncio.get_running_loop()
 
     loop.call_impl = _spawn.async_call_impl(loop, saver, cache)
     # Event-loop turns order what concurrent tasks stream (``yield_turns``);
@@ -69,9 +70,9 @@ async def _run(
         or loop.run.tracing is not None
         or not loop.modes <= _UNPACED_MODES
     )
-    if saver is not None:
-        loop.saves_steps = saves_steps(saver, asynchronous=True)
-        loop.defers_flush = loop.saves_steps and hasattr(saver, "aflush_steps")
+    if real is not None:
+        loop.saves_steps = saves_steps(real, asynchronous=True)
+        loop.defers_flush = loop.saves_steps and hasattr(real, "aflush_steps")
     try:
         async with aclosing(_traced(gen, loop, chunks, saver, cache)) as stream:
             async for chunk in stream:
@@ -129,6 +130,8 @@ async def _drive(
         try:
             effect = gen.send(value) if error is None else gen.throw(error)
         except StopIteration:
+            if _save_errors.failed(loop):
+                raise loop.save_error from None
             while chunks:
                 yield chunks.popleft()
             break
@@ -180,7 +183,7 @@ async def _drive(
             error = exc
         except Exception as exc:
             error = exc
-        while chunks:
+        while chunks and not _save_errors.failed(loop):
             yield chunks.popleft()
 
 

@@ -11,6 +11,7 @@ import dataclasses
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
 from stategraph._types import Command
 
@@ -76,16 +77,21 @@ def _messages_in(value: Any, base: Any) -> list[Any]:
     return []
 
 
-def _emit(loop: Loop, task: Task, message: Any) -> None:
-    if message.id is not None and message.id in loop.seen_messages:
+def _emit(loop: Loop, task: Task, message: Any, *, pushed: bool = False) -> None:
+    # A pushed message is streamed even if seen, with the task's config
+    # metadata (LangGraph's push_message: no ``ls_integration`` key).
+    if not pushed and message.id is not None and message.id in loop.seen_messages:
         return
-    if message.id is not None:
-        loop.seen_messages.add(message.id)
-    metadata = {
-        **(loop.config.get("metadata") or {}),
-        "ls_integration": "langgraph",
-        **task.metadata(),
-    }
+    if message.id is None:
+        # As LangGraph's handler does: the message itself gets the id, so a
+        # parent graph returning it again (a subgraph's output) skips it.
+        message.id = str(uuid4())
+    loop.seen_messages.add(message.id)
+    base = loop.config.get("metadata") or {}
+    if pushed:
+        metadata = {**base, **task.metadata()}
+    else:
+        metadata = {**_integrated(base), **task.metadata()}
     # An async live stream gets it one event-loop turn late, as LangGraph's
     # handler puts it (call_soon_threadsafe): a custom write the node made
     # just before comes first.
@@ -100,6 +106,26 @@ def _emit(loop: Loop, task: Task, message: Any) -> None:
             put(item)
 
 
+def _integrated(base: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``ls_integration`` where LangGraph's callbacks put it.
+
+    The root run adds it to its callback metadata, after the run's own keys;
+    a subgraph's metadata (its parent task's) already has it there, before
+    the keys the engine adds to each task's (``langgraph_*``, checkpoint_ns).
+    """
+    if "ls_integration" in base:
+        return base
+    out: dict[str, Any] = {}
+    for key, value in base.items():
+        if "ls_integration" not in out and (
+            key.startswith("langgraph_") or key == "checkpoint_ns"
+        ):
+            out["ls_integration"] = "langgraph"
+        out[key] = value
+    out.setdefault("ls_integration", "langgraph")
+    return out
+
+
 def push(message: Any) -> None:
     """Emit a message pushed by ``push_message`` from the running task."""
     from stategraph._config import var_child_config
@@ -111,4 +137,4 @@ def push(message: Any) -> None:
         and task.loop.wants_messages
         and not isinstance(message, dict)
     ):
-        _emit(task.loop, task, message)
+        _emit(task.loop, task, message, pushed=True)

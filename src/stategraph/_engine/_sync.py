@@ -16,7 +16,7 @@ from collections.abc import Generator, Iterator
 from functools import partial
 from typing import Any
 
-from stategraph._engine import _handlers, _spawn, _threads
+from stategraph._engine import _handlers, _save_errors, _spawn, _threads
 from stategraph._engine._effects import (
     AwaitWriter,
     FlushSteps,
@@ -114,11 +114,12 @@ def _run(
     saver = loop.checkpointer if loop is not None else None
     cache = loop.run.cache if loop is not None else None
     if loop is not None:
+        real, saver = saver, _save_errors.guard(loop, saver)
         loop.commit_lock = threading.Lock()
         loop.call_impl = _spawn.sync_call_impl(loop, saver, cache, loop.commit_lock)
-        if saver is not None:
-            loop.saves_steps = saves_steps(saver, asynchronous=False)
-            loop.defers_flush = loop.saves_steps and hasattr(saver, "flush_steps")
+        if real is not None:
+            loop.saves_steps = saves_steps(real, asynchronous=False)
+            loop.defers_flush = loop.saves_steps and hasattr(real, "flush_steps")
         try:
             yield from _traced(gen, loop, chunks, saver, cache)
         finally:
@@ -170,6 +171,8 @@ def _drive(
         try:
             effect = gen.send(value) if error is None else gen.throw(error)
         except StopIteration:
+            if _save_errors.failed(loop):
+                raise loop.save_error from None
             while chunks:
                 yield chunks.popleft()
             break
@@ -207,7 +210,7 @@ def _drive(
                     continue
         except Exception as exc:
             error = exc
-        while chunks:
+        while chunks and not _save_errors.failed(loop):
             yield chunks.popleft()
 
 

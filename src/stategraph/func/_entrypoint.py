@@ -127,7 +127,7 @@ class entrypoint(Generic[ContextT]):
         is_async = _is_async_callable(func)
         if self.timeout is not None and not is_async:
             raise sync_timeout_unsupported(func.__name__)
-        call, acall = make_calls(func, func.__name__)
+        call, acall = make_calls(func, func.__name__, recurse=False)
         node = PregelNode(
             name=func.__name__,
             triggers=[START],

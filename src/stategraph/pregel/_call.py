@@ -7,6 +7,7 @@ injection are decided here, never on the hot path.
 from __future__ import annotations
 
 import inspect
+import sys
 import warnings
 import weakref
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from stategraph._constants import (
 )
 from stategraph._engine._node import PregelNode, _identifier
 from stategraph._engine._spawn import CallFuture
+from stategraph.pregel.protocol import PregelProtocol
 
 SyncAsyncFuture = CallFuture
 """What calling a task returns (LangGraph's name)."""
@@ -151,8 +153,12 @@ def _is_async_callable(func: Any) -> bool:
     )
 
 
-def make_calls(func: Any, name: str) -> tuple[Any, Any]:
-    """Return ``(call, acall)`` for a node; either may be ``None``."""
+def make_calls(func: Any, name: str, *, recurse: bool = True) -> tuple[Any, Any]:
+    """Return ``(call, acall)`` for a node; either may be ``None``.
+
+    With ``recurse``, a runnable a plain function returns is run on the same
+    input, as LangGraph's nodes and branch paths do (not its entrypoints).
+    """
     if func is None:
         return (lambda value, task: value), None
     if isinstance(func, dict):
@@ -169,8 +175,36 @@ def make_calls(func: Any, name: str) -> tuple[Any, Any]:
         )
     spec = injected_params(func)
     if _is_async_callable(func):
-        return _no_sync(name), _bind(func, spec)
-    return _bind(func, spec), None
+        acall = _bind(func, spec)
+        return _no_sync(name), (_arecursing(acall) if recurse else acall)
+    call = _bind(func, spec)
+    return (_recursing(call) if recurse else call), None
+
+
+def _is_runnable(value: Any) -> bool:
+    """Whether a function returned a runnable: a LangChain one or a graph."""
+    if type(value) is dict or value is None:
+        return False  # what nodes return nearly always: no ABC check
+    base = sys.modules.get("langchain_core.runnables.base")
+    if base is not None:  # our graphs are registered as its subclasses
+        return isinstance(value, base.Runnable)
+    return isinstance(value, PregelProtocol)
+
+
+def _recursing(call: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def run(value: Any, task: Any) -> Any:
+        out = call(value, task)
+        return out.invoke(value, task.config) if _is_runnable(out) else out
+
+    return run
+
+
+def _arecursing(acall: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    async def run(value: Any, task: Any) -> Any:
+        out = await acall(value, task)
+        return await out.ainvoke(value, task.config) if _is_runnable(out) else out
+
+    return run
 
 
 def _runnable_map(mapping: dict[str, Any], name: str) -> Any:

@@ -3,8 +3,8 @@
 Besides what local graphs get from ``RunnableMethods``, LangGraph's
 ``RemoteGraph`` has LangChain's default ``batch``, ``map`` and
 schemas (``Any`` in, ``Any`` out). Batching is written here over
-``invoke``/``ainvoke``; the schemas are LangChain's own, computed on the thin
-``Runnable`` wrapper, so they need langchain-core (and pydantic) when asked for.
+``invoke``/``ainvoke``; the schemas are computed by ``Runnable``'s own methods
+on the graph, so they need langchain-core (and pydantic) when asked for.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from stategraph.pregel._runnable_methods import RunnableMethods, _lc
+from stategraph.pregel._runnable_methods import RunnableMethods, lc_runnable
 
 __all__ = ["RemoteRunnableMethods"]
 
@@ -22,9 +22,6 @@ class RemoteRunnableMethods(RunnableMethods):
 
     __slots__ = ()
 
-    # Tells the LangChain wrapper to use LangChain's schema defaults rather
-    # than ask the graph (which would ask the wrapper back).
-    _langchain_schemas = True
     name: str | None
 
     def batch(
@@ -105,32 +102,32 @@ class RemoteRunnableMethods(RunnableMethods):
 
     def get_input_schema(self, config: Any = None) -> Any:
         """LangChain's input model for a runnable taking ``Any``."""
-        return _lc(self).get_input_schema(config)
+        return lc_runnable().get_input_schema(self, config)
 
     def get_output_schema(self, config: Any = None) -> Any:
         """LangChain's output model for a runnable returning ``Any``."""
-        return _lc(self).get_output_schema(config)
+        return lc_runnable().get_output_schema(self, config)
 
     def get_input_jsonschema(self, config: Any = None) -> dict[str, Any]:
         """The JSON schema of ``get_input_schema``."""
-        return dict(_lc(self).get_input_jsonschema(config))
+        return dict(lc_runnable().get_input_jsonschema(self, config))
 
     def get_output_jsonschema(self, config: Any = None) -> dict[str, Any]:
         """The JSON schema of ``get_output_schema``."""
-        return dict(_lc(self).get_output_jsonschema(config))
+        return dict(lc_runnable().get_output_jsonschema(self, config))
 
     def config_schema(self, *, include: Sequence[str] | None = None) -> Any:
         """LangChain's model of the config the graph accepts."""
-        return _lc(self).config_schema(include=include)
+        return lc_runnable().config_schema(self, include=include)
 
     def get_config_jsonschema(
         self, *, include: Sequence[str] | None = None
     ) -> dict[str, Any]:
         """The JSON schema of ``config_schema``."""
-        return dict(_lc(self).get_config_jsonschema(include=include))
+        return dict(lc_runnable().get_config_jsonschema(self, include=include))
 
     def astream_log(
         self, input: Any, config: Any = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """LangChain's run-log patches of a run (``Runnable.astream_log``)."""
-        return _lc(self).astream_log(input, config, **kwargs)  # type: ignore[no-any-return]  # LangChain's iterator
+        return lc_runnable().astream_log(self, input, config, **kwargs)  # type: ignore[no-any-return]  # LangChain's iterator

@@ -1,16 +1,18 @@
-"""LangChain ``Runnable`` methods on graphs that are not LangChain runnables.
+"""LangChain ``Runnable`` methods on graphs that do not subclass ``Runnable``.
 
 LangGraph's compiled graphs and ``RemoteGraph`` subclass langchain-core's
 ``Runnable`` and so inherit ``with_retry``, ``pipe``, ``as_tool``,
-``batch_as_completed`` and the rest. Ours cannot (the core must import no
-langchain module), so ``RunnableMethods`` gives them the same methods:
+``batch_as_completed`` and the rest. Ours cannot subclass it (the core must
+import no langchain module) but are registered as its virtual subclasses
+(``_lc_register``), so ``RunnableMethods`` gives them the same methods:
 
 * the ones that only run the graph (``transform``, ``batch_as_completed``
   and their async twins, ``get_prompts``) are written here over the graph's
   own ``invoke``/``stream``, with LangChain's semantics;
 * the ones that build LangChain objects (``with_retry``, ``|``, ``as_tool``
-  ...) import langchain-core on first use and call the same method on a thin
-  ``Runnable`` wrapping the graph (``_runnable.as_runnable``).
+  ...) import langchain-core on first use and run ``Runnable``'s own method
+  on the graph, so the objects they build hold the graph itself, as
+  LangGraph's do (``(graph | other).first is graph``).
 """
 
 from __future__ import annotations
@@ -18,25 +20,33 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from stategraph.errors import GraphBubbleUp
 
-__all__ = ["RunnableMethods"]
+__all__ = ["RunnableMethods", "lc_runnable"]
 
 
-def _lc(value: Any) -> Any:
-    """``value`` as LangChain sees it: our graphs (also inside a dict) wrapped."""
-    from stategraph.pregel._runnable import as_runnable
+def lc_runnable() -> Any:
+    """LangChain's ``Runnable`` class, our graphs registered with it.
 
-    if isinstance(value, RunnableMethods):
-        return as_runnable(value)
-    if isinstance(value, Mapping) and not isinstance(value, type):
-        return {k: _lc(v) for k, v in value.items()}
-    return value
+    Raises:
+        ImportError: If langchain-core is not installed.
+    """
+    try:
+        from langchain_core.runnables import Runnable
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "Composing a graph with LangChain runnables (`|`, `with_retry`, "
+            "`as_tool`...) needs langchain-core: pip install 'stategraph[langchain]'"
+        ) from exc
+    from stategraph.pregel._lc_register import register_with
+
+    register_with(Runnable)  # normally done as langchain-core loaded: a no-op
+    return Runnable
 
 
 def _config_list(config: Any, length: int) -> list[dict[str, Any]]:
@@ -225,15 +235,15 @@ class RunnableMethods:
 
     def __or__(self, other: Any) -> Any:
         """``graph | other``: a LangChain sequence running the graph, then ``other``."""
-        return _lc(self) | _lc(other)
+        return lc_runnable().__or__(self, other)
 
     def __ror__(self, other: Any) -> Any:
         """``other | graph``: a LangChain sequence running ``other``, then the graph."""
-        return _lc(other) | _lc(self)
+        return lc_runnable().__ror__(self, other)
 
     def pipe(self, *others: Any, name: str | None = None) -> Any:
         """A LangChain ``RunnableSequence`` of the graph then ``others``."""
-        return _lc(self).pipe(*(_lc(o) for o in others), name=name)
+        return lc_runnable().pipe(self, *others, name=name)
 
     def with_retry(
         self,
@@ -244,7 +254,8 @@ class RunnableMethods:
         stop_after_attempt: int = 3,
     ) -> Any:
         """LangChain's ``RunnableRetry`` over the graph (``Runnable.with_retry``)."""
-        return _lc(self).with_retry(
+        return lc_runnable().with_retry(
+            self,
             retry_if_exception_type=retry_if_exception_type,
             wait_exponential_jitter=wait_exponential_jitter,
             exponential_jitter_params=exponential_jitter_params,
@@ -259,8 +270,9 @@ class RunnableMethods:
         exception_key: str | None = None,
     ) -> Any:
         """LangChain's ``RunnableWithFallbacks`` trying ``fallbacks`` in turn."""
-        return _lc(self).with_fallbacks(
-            [_lc(f) for f in fallbacks],
+        return lc_runnable().with_fallbacks(
+            self,
+            fallbacks,
             exceptions_to_handle=exceptions_to_handle,
             exception_key=exception_key,
         )
@@ -269,33 +281,35 @@ class RunnableMethods:
         self, *, on_start: Any = None, on_end: Any = None, on_error: Any = None
     ) -> Any:
         """The graph with LangChain run listeners, called with each ``Run``."""
-        return _lc(self).with_listeners(
-            on_start=on_start, on_end=on_end, on_error=on_error
+        return lc_runnable().with_listeners(
+            self, on_start=on_start, on_end=on_end, on_error=on_error
         )
 
     def with_alisteners(
         self, *, on_start: Any = None, on_end: Any = None, on_error: Any = None
     ) -> Any:
         """The graph with async LangChain run listeners."""
-        return _lc(self).with_alisteners(
-            on_start=on_start, on_end=on_end, on_error=on_error
+        return lc_runnable().with_alisteners(
+            self, on_start=on_start, on_end=on_end, on_error=on_error
         )
 
     def with_types(self, *, input_type: Any = None, output_type: Any = None) -> Any:
         """The graph with overridden input and output types."""
-        return _lc(self).with_types(input_type=input_type, output_type=output_type)
+        return lc_runnable().with_types(
+            self, input_type=input_type, output_type=output_type
+        )
 
     def bind(self, **kwargs: Any) -> Any:
         """A LangChain ``RunnableBinding`` passing ``kwargs`` to every call."""
-        return _lc(self).bind(**kwargs)
+        return lc_runnable().bind(self, **kwargs)
 
     def assign(self, **kwargs: Any) -> Any:
         """The graph's dict output with keys computed from it added."""
-        return _lc(self).assign(**{k: _lc(v) for k, v in kwargs.items()})
+        return lc_runnable().assign(self, **kwargs)
 
     def pick(self, keys: str | list[str]) -> Any:
         """The graph followed by picking ``keys`` from its dict output."""
-        return _lc(self).pick(keys)
+        return lc_runnable().pick(self, keys)
 
     def as_tool(
         self,
@@ -306,6 +320,6 @@ class RunnableMethods:
         arg_types: dict[str, Any] | None = None,
     ) -> Any:
         """A LangChain tool running the graph (``Runnable.as_tool``)."""
-        return _lc(self).as_tool(
-            args_schema, name=name, description=description, arg_types=arg_types
+        return lc_runnable().as_tool(
+            self, args_schema, name=name, description=description, arg_types=arg_types
         )

@@ -6,6 +6,8 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
+from stategraph.pregel._lc_register import register_as_runnable
+
 
 class PregelProtocol(ABC):
     """What every runnable graph offers: run, stream, read and update state."""
@@ -80,5 +82,9 @@ class StreamProtocol:
         self.__call__ = put
         self.modes = modes
 
+
+# As LangGraph's graphs, ours (local, functional, remote) are LangChain
+# runnables: ``isinstance(graph, Runnable)`` holds once langchain-core loads.
+register_as_runnable(PregelProtocol)
 
 __all__ = ("PregelProtocol", "StreamProtocol")

@@ -88,6 +88,8 @@ def find_unserializable(obj: Any, children_of: ChildrenOf) -> tuple[str, Any] | 
     while stack:
         path, value = stack.pop()
         if isinstance(value, _LEAVES) and not isinstance(value, enum.Enum):
+            if isinstance(value, int) and not _key_ok(value):
+                return path, value  # beyond msgpack's 64-bit integers
             continue
         if id(value) in seen:
             continue

@@ -85,7 +85,6 @@ _UNPACK = ormsgpack.unpackb
 _EXT = ormsgpack.Ext
 _OPTS = (
     ormsgpack.OPT_NON_STR_KEYS
-    | ormsgpack.OPT_PASSTHROUGH_BIG_INT
     | ormsgpack.OPT_PASSTHROUGH_DATACLASS
     | ormsgpack.OPT_PASSTHROUGH_DATETIME
     | ormsgpack.OPT_PASSTHROUGH_ENUM
@@ -93,6 +92,9 @@ _OPTS = (
     | ormsgpack.OPT_REPLACE_SURROGATES
 )
 _NULL = ("null", b"")
+# ormsgpack's own error for an int outside [-2**63, 2**64): LangGraph's
+# serializer lets it through, so a checkpoint holding one fails to save.
+_BIG_INT = "Integer exceeds 64-bit range"
 Encoder = Callable[[Any], Any]
 
 
@@ -224,8 +226,11 @@ class JsonPlusSerializer(SerializerProtocol):
 
         Raises:
             UnserializableValueError: When part of ``obj`` has an unsupported
-                type; its ``path`` (and message) say where, relative to
-                ``obj``, e.g. ``['items'][2].client``.
+                type, or is an integer outside msgpack's 64-bit range inside
+                such a type; its ``path`` (and message) say where, relative
+                to ``obj``, e.g. ``['items'][2].client``.
+            TypeError: ``Integer exceeds 64-bit range``, as LangGraph's, for
+                such an integer anywhere else.
         """
         if obj is None:
             return _NULL
@@ -236,6 +241,8 @@ class JsonPlusSerializer(SerializerProtocol):
         try:
             return "msgpack", _PACK(obj, default=self._default, option=_OPTS)
         except TypeError as exc:
+            if str(exc) == _BIG_INT:
+                raise
             raise self._explain(obj, exc) from None
 
     def _make_default(self) -> Encoder:
@@ -298,7 +305,8 @@ class JsonPlusSerializer(SerializerProtocol):
         if found is None:
             return UnserializableValueError(type(obj).__name__, "", str(exc))
         path, value = found
-        return UnserializableValueError(type(value).__qualname__, path)
+        detail = _BIG_INT if isinstance(value, int) else ""
+        return UnserializableValueError(type(value).__qualname__, path, detail)
 
     def _children(self, value: Any) -> Iterable[tuple[str, Any]] | None:
         if isinstance(value, BaseException):

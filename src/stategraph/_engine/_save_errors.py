@@ -1,0 +1,109 @@
+"""When a failed save surfaces: LangGraph's background-save timing.
+
+LangGraph hands saves to a background executor. With ``durability="sync"``
+it waits for each step's checkpoint right after the step, so a failed save
+raises there, before the step's chunks are handed out. Otherwise (``async``,
+and ``exit``'s final save) nothing waits: the run goes on (its writes are
+still saved, but no checkpoint after the failed one), and the first failure
+is raised when the run's loop exits, in place of a normal end (or of the
+``GraphRecursionError`` raised after it) but not of an error already
+propagating. The chunks made after the last step's tasks ended are then
+lost with it.
+
+The drivers reproduce this by running a loop's saves through ``guard``: a
+failed save is kept on the loop (``loop.save_error``) and swallowed unless
+durability is ``sync``; once one is kept ``_drive`` holds chunks back, and
+raises it when the loop ends without an error of its own.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from stategraph.errors import GraphBubbleUp
+
+__all__ = ["failed", "guard"]
+
+_SAVES = frozenset(
+    {"put", "put_writes", "put_step", "aput", "aput_writes", "aput_step"}
+)
+
+
+def guard(loop: Any, saver: Any) -> Any:
+    """``saver`` with its saving methods reporting failures to ``loop``."""
+    loop.save_error = None
+    loop.checkpoint_failed = False
+    if saver is None:
+        return None
+    return _Guarded(saver, loop)
+
+
+def failed(loop: Any) -> bool:
+    """Whether a save of this run failed (its later chunks are held back)."""
+    return getattr(loop, "save_error", None) is not None
+
+
+class _Guarded:
+    """Forwards to a saver; its ``put*`` methods keep their failure on the loop."""
+
+    def __init__(self, saver: Any, loop: Any) -> None:
+        self._saver = saver
+        self._loop = loop
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._saver, name)
+        if name not in _SAVES:
+            return attr
+        wrapped: Any = _guarded(attr, self._loop, name.lstrip("a") != "put_writes")
+        # The effect's argument check reads the real method's signature
+        # (``__wrapped__``) and caches it by the real function (``__func__``).
+        wrapped.__wrapped__ = attr
+        wrapped.__func__ = getattr(attr, "__func__", attr)
+        setattr(self, name, wrapped)  # made once per run
+        return wrapped
+
+
+def _guarded(
+    method: Callable[..., Any], loop: Any, checkpoint: bool
+) -> Callable[..., Any]:
+    """``method`` keeping its failure on ``loop``.
+
+    LangGraph (1.2.24) puts each checkpoint after the previous one succeeded:
+    once one failed, no later checkpoint of the run is put (writes still are).
+    """
+
+    def save(*args: Any, **kwargs: Any) -> Any:
+        if checkpoint and loop.checkpoint_failed:
+            return _nothing() if inspect.iscoroutinefunction(method) else None
+        try:
+            out = method(*args, **kwargs)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:
+            return _keep(loop, exc, checkpoint)
+        return _settle(out, loop, checkpoint) if inspect.isawaitable(out) else out
+
+    return save
+
+
+async def _settle(pending: Awaitable[Any], loop: Any, checkpoint: bool) -> Any:
+    try:
+        return await pending
+    except GraphBubbleUp:
+        raise
+    except Exception as exc:
+        return _keep(loop, exc, checkpoint)
+
+
+async def _nothing() -> None:
+    return None
+
+
+def _keep(loop: Any, exc: Exception, checkpoint: bool) -> None:
+    if loop.save_error is None:
+        loop.save_error = exc
+    loop.checkpoint_failed = loop.checkpoint_failed or checkpoint
+    if loop.durability == "sync":
+        raise exc
