@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
+from uuid import UUID
 
 from stategraph._constants import (
     CONF,
@@ -61,7 +62,20 @@ __all__ = (
     "TaskStatus",
     "get_colored_text",
     "get_bolded_text",
+    "COLOR_MAPPING",
+    "TASK_NAMESPACE",
+    "BaseChannel",
+    "CheckpointMetadata",
+    "CheckpointPayload",
+    "PregelExecutableTask",
+    "PregelTask",
+    "StateSnapshot",
+    "TaskPayload",
+    "TaskResultPayload",
 )
+
+# The uuid5 namespace LangGraph's module declares for task ids.
+TASK_NAMESPACE = UUID("6ba7b831-9dad-11d1-80b4-00c04fd430c8")
 
 # ANSI colour codes of ``get_colored_text`` (bold + colour).
 COLOR_MAPPING = {
