@@ -161,3 +161,18 @@ def test_reducer_matches_on_random_sequences() -> None:
             got = ("ValueError", str(e))
         assert got == expected, (left, right)
     assert errors > 0  # the removal of an unknown id was exercised
+
+
+def test_outside_a_graph_and_message_shapes_match() -> None:
+    ref = importlib.import_module(f"{REFERENCE}.graph.ui")
+    ours = importlib.import_module(f"{sut_name()}.graph.ui")
+    for mod in (ref, ours):
+        with pytest.raises(RuntimeError, match="outside of a runnable context"):
+            mod.push_ui_message("x", {})
+        with pytest.raises(RuntimeError, match="outside of a runnable context"):
+            mod.delete_ui_message("x")
+    for name in ("UIMessage", "RemoveUIMessage"):
+        assert getattr(ours, name).__required_keys__ == (
+            getattr(ref, name).__required_keys__
+        )
+    assert len(ours.AnyUIMessage.__args__) == 2
