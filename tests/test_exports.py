@@ -68,6 +68,13 @@ def test_public_names_exist(module: str, later: set[str]) -> None:
         "stream.transformers",
         "stream.run_stream",
         "stream.stream_channel",
+        "graph.ui",
+        "managed.base",
+        "managed.is_last_step",
+        "utils.config",
+        "utils.runnable",
+        "version",
+        "pregel.debug",
     ],
 )
 def test_all_lists_only_real_names(module: str) -> None:
@@ -83,3 +90,26 @@ def test_config_helpers() -> None:
     assert callable(get_stream_writer)
     with pytest.raises(RuntimeError, match="outside of a runnable context"):
         get_config()
+
+
+def test_lazy_names_resolve_to_the_real_objects() -> None:
+    from stategraph.config import BaseStore
+    from stategraph.prebuilt._runnable import RunnableCallable
+    from stategraph.store.base import BaseStore as StoreBase
+    from stategraph.utils.runnable import RunnableCallable as Legacy, RunnableLike
+
+    assert BaseStore is StoreBase
+    assert Legacy is RunnableCallable
+    assert RunnableLike is not None
+    import stategraph.config as config
+
+    with pytest.raises(AttributeError):
+        _ = config.NoSuchName  # type: ignore[attr-defined]
+
+
+def test_version_is_the_installed_distribution() -> None:
+    from importlib.metadata import version
+
+    from stategraph.version import __version__
+
+    assert __version__ == version("stategraph")

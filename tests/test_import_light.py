@@ -22,6 +22,11 @@ HEAVY = ("langchain", "langsmith", "pydantic", "langgraph", "langgraph_sdk", "nu
         "from stategraph.store.sqlite import SqliteStore",
         "import stategraph.stream, stategraph.stream.transformers",
         "from stategraph.pregel.remote import RemoteGraph, RemoteException",
+        "from stategraph.graph.ui import push_ui_message, ui_message_reducer",
+        "from stategraph.config import BaseStore, get_config",
+        "import stategraph.utils.config, stategraph.utils.runnable",
+        "import stategraph.managed.base, stategraph.managed.is_last_step",
+        "import stategraph.version, stategraph.pregel.debug",
     ],
 )
 def test_import_pulls_in_no_heavy_package(statement: str) -> None:

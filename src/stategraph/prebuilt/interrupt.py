@@ -8,5 +8,8 @@ from stategraph.prebuilt._human import (
     HumanInterruptConfig as HumanInterruptConfig,
     HumanResponse as HumanResponse,
 )
+from stategraph.warnings import (
+    LangGraphDeprecatedSinceV10 as LangGraphDeprecatedSinceV10,  # LangGraph's path
+)
 
 __all__ = ["HumanInterruptConfig", "ActionRequest", "HumanInterrupt", "HumanResponse"]

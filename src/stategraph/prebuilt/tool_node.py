@@ -5,13 +5,25 @@ Also carries LangGraph's private helpers under their names, for ported tests.
 
 from __future__ import annotations
 
+# Names LangGraph's module imports and user code imports from it in turn.
+from stategraph._runtime import (
+    ExecutionInfo as ExecutionInfo,
+    ServerInfo as ServerInfo,
+)
+from stategraph.errors import (
+    GraphBubbleUp as GraphBubbleUp,
+    is_invalid_resume as is_invalid_resume,
+)
 from stategraph.prebuilt._injection import (
+    ContextT as ContextT,
     InjectedState as InjectedState,
     InjectedStore as InjectedStore,
+    StateT as StateT,
     ToolRuntime as ToolRuntime,
     _InjectedArgs as _InjectedArgs,
     get_all_injected_args as _get_all_injected_args,  # noqa: F401  # LangGraph's
 )
+from stategraph.prebuilt._runnable import RunnableCallable as RunnableCallable
 from stategraph.prebuilt._tool_call import (
     AsyncToolCallWrapper as AsyncToolCallWrapper,
     ToolCallRequest as ToolCallRequest,
@@ -34,6 +46,8 @@ from stategraph.prebuilt._tool_node import (
     ToolNode as ToolNode,
     tools_condition as tools_condition,
 )
+from stategraph.store.base import BaseStore as BaseStore
+from stategraph.types import Command as Command, Send as Send
 
 __all__ = (
     "ToolNode",

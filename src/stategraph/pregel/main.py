@@ -6,6 +6,7 @@ that module imports.
 
 from __future__ import annotations
 
+from stategraph.pregel._builder import NodeBuilder as NodeBuilder
 from stategraph.pregel._pregel import Pregel as Pregel
 from stategraph.pregel._stream_events import (
     _collect_stream_modes as _collect_stream_modes,

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from stategraph.stream._channel import StreamChannel as StreamChannel
+from stategraph.stream._channel import StreamChannel as StreamChannel, T as T
 
 __all__ = ("StreamChannel",)

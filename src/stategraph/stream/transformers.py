@@ -1,11 +1,17 @@
 """The built-in v3 stream transformers (LangGraph's ``langgraph.stream.transformers``).
 
 ``_TasksLifecycleBase`` is re-exported too: subclasses outside the package
-build their own lifecycle views on it.
+build their own lifecycle views on it. The base class, event type, errors and
+run-stream classes LangGraph's module imports are importable here as well.
 """
 
 from __future__ import annotations
 
+from stategraph.errors import (
+    GraphDrained as GraphDrained,
+    GraphInterrupt as GraphInterrupt,
+)
+from stategraph.stream._channel import StreamChannel as StreamChannel
 from stategraph.stream._lifecycle import (
     LifecyclePayload as LifecyclePayload,
     LifecycleTransformer as LifecycleTransformer,
@@ -20,8 +26,16 @@ from stategraph.stream._projections import (
     UpdatesTransformer as UpdatesTransformer,
     ValuesTransformer as ValuesTransformer,
 )
-from stategraph.stream._run_subgraph import SubgraphStatus as SubgraphStatus
+from stategraph.stream._run_subgraph import (
+    AsyncSubgraphRunStream as AsyncSubgraphRunStream,
+    SubgraphRunStream as SubgraphRunStream,
+    SubgraphStatus as SubgraphStatus,
+)
 from stategraph.stream._subgraphs import SubgraphTransformer as SubgraphTransformer
+from stategraph.stream._types import (
+    ProtocolEvent as ProtocolEvent,
+    StreamTransformer as StreamTransformer,
+)
 
 __all__ = (
     "CheckpointsTransformer",

@@ -1,0 +1,1 @@
+"""Legacy utilities package, kept at LangGraph's ``langgraph.utils`` path."""
