@@ -14,7 +14,20 @@ from typing import Any, TypedDict
 
 from stategraph._constants import CONF
 
-DEFAULT_RECURSION_LIMIT = int(os.getenv("LANGGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
+
+class _DefaultRecursionLimit(int):
+    """The recursion limit filled in when a config gives none.
+
+    A distinct type (not a distinct value) so a node's config can leave the
+    default out, as LangGraph's does, while an explicit limit equal to it stays.
+    """
+
+    __slots__ = ()
+
+
+DEFAULT_RECURSION_LIMIT = _DefaultRecursionLimit(
+    os.getenv("LANGGRAPH_DEFAULT_RECURSION_LIMIT", "10007")
+)
 
 
 class RunnableConfig(TypedDict, total=False):

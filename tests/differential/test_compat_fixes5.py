@@ -229,3 +229,57 @@ def test_an_id_less_subgraph_message_streams_once(lib: str, mode: str) -> None:
     assert chunks[0][1][0].id is not None
     saved = graph.get_state(config).values["messages"]
     assert saved[-1].id == chunks[0][1][0].id
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        None,
+        {"recursion_limit": 50},
+        {"recursion_limit": 10007},
+        {"tags": ["t1"]},
+        {"run_name": "rn", "run_id": "00000000-0000-0000-0000-000000000001"},
+        {"metadata": {"m": 1}, "max_concurrency": 3},
+    ],
+    ids=["none", "limit", "default-limit", "tags", "run", "metadata"],
+)
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_node_sees_the_config_langgraph_gives_it(
+    lib: str, mode: str, config: dict[str, Any] | None
+) -> None:
+    """Review: an untraced node's config has no run name or id, no empty tags,
+    and a recursion limit only when the caller gave one (even the default's
+    value)."""
+    g, cfg_mod = mod(lib, "graph"), mod(lib, "config")
+    seen: list[dict[str, Any]] = []
+
+    def node(s: X) -> X:
+        c = cfg_mod.get_config()
+        seen.append(
+            {k: v for k, v in c.items() if k not in ("configurable", "callbacks")}
+        )
+        return {"x": s["x"] + 1}
+
+    builder = g.StateGraph(X)
+    builder.add_node("n", node)
+    builder.add_edge(g.START, "n")
+    graph = builder.compile()
+    if mode == "sync":
+        graph.invoke({"x": 0}, config)
+    else:
+        asyncio.run(graph.ainvoke({"x": 0}, config))
+    (got,) = seen
+    got["metadata"].pop("langgraph_checkpoint_ns")
+    expected: dict[str, Any] = {
+        "metadata": {
+            **((config or {}).get("metadata") or {}),
+            "langgraph_step": 1,
+            "langgraph_node": "n",
+            "langgraph_triggers": ("branch:to:n",),
+            "langgraph_path": ("__pregel_pull", "n"),
+        }
+    }
+    for key in ("recursion_limit", "tags", "max_concurrency"):
+        if config and key in config:
+            expected[key] = config[key]
+    assert got == expected

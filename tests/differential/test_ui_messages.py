@@ -17,8 +17,6 @@ from _lib import REFERENCE, Lib, sut_name
 from langchain_core.callbacks import BaseCallbackHandler
 from typing_extensions import TypedDict
 
-# Config-derived metadata that differs outside traced runs (see ``_without_run``).
-_RUN_KEYS = ("run_id", "name", "tags")
 _MODES = ["custom", "values"]
 
 
@@ -64,20 +62,6 @@ def _build(lib: Lib, is_async: bool) -> Any:
     return builder.compile()
 
 
-def _without_run(value: Any) -> Any:
-    # Outside a traced run our node config still carries run_name/run_id and
-    # an empty tags list where LangGraph's has none (an engine difference in
-    # the task config, not in graph.ui); the traced case compares them as-is.
-    if isinstance(value, dict) and value.get("type") == "ui":
-        md = {k: v for k, v in value["metadata"].items() if k not in _RUN_KEYS}
-        return {**value, "metadata": md}
-    if isinstance(value, dict):
-        return {k: _without_run(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_without_run(v) for v in value)
-    return value
-
-
 def _program(traced: bool) -> Any:
     async def program(lib: Lib, d: Driver, rec: Recorder) -> None:
         app = _build(lib, d.is_async)
@@ -86,14 +70,10 @@ def _program(traced: bool) -> Any:
             extra.update(callbacks=[_Quiet()], tags=["t1"])
         inp = {"ui": [], "extra_ui": [], "n": 0}
         cfg = d.config(lib, eager=True, **extra)
-        if traced:
-            await rec.stream("custom+values", app, inp, cfg, stream_mode=_MODES)
-            await rec.call("invoke", d.invoke(app, inp, d.config(lib, **extra)))
-            return
         chunks, exc = await d.stream(app, inp, cfg, stream_mode=_MODES)
-        rec.add("custom+values", {"chunks": _without_run(chunks), "raised": exc})
+        rec.add("custom+values", {"chunks": chunks, "raised": exc})
         final = await d.invoke(app, inp, d.config(lib, **extra))
-        rec.add("invoke", _without_run(final))
+        rec.add("invoke", final)
         rec.add("ui ids", [m["id"] for m in final["ui"]][:1])
         rec.add("merged props", final["ui"][0]["props"])
 
@@ -120,7 +100,14 @@ def test_ui_program_observes_the_ui_writes(driver: Driver) -> None:
     assert entries["merged props"] == {"a": 2, "keep": 0, "b": 2}
     chunks = entries["custom+values"]["chunks"]
     assert ("custom", {"type": "remove-ui", "id": "w2"}) in chunks
-    assert chunks[1][1]["metadata"] == {"merge": False, "message_id": "m1"}
+    # Untraced, a node's config has no run id, tags or run name (as LangGraph's).
+    assert chunks[1][1]["metadata"] == {
+        "merge": False,
+        "run_id": None,
+        "tags": None,
+        "name": None,
+        "message_id": "m1",
+    }
 
 
 def _random_messages(rng: random.Random, ids: list[str], removals: bool) -> list[Any]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from xxhash import xxh3_128_hexdigest
 
+from stategraph._config import _DefaultRecursionLimit
 from stategraph._constants import (
     CONF,
     CONFIG_KEY_CALL,
@@ -334,12 +335,19 @@ def _make_config(task: Task) -> dict[str, Any]:
     config = {
         **base,
         "metadata": {**base.get("metadata", {}), **task.metadata()},
-        "tags": tags,
-        "run_name": task.name,
         CONF: conf,
     }
+    # As a node sees it under LangGraph: the graph's run id and name belong to
+    # the graph's run, not the task's, and empty tags are left out.
+    config.pop("run_id", None)
+    config.pop("run_name", None)
+    if type(config.get("recursion_limit")) is _DefaultRecursionLimit:
+        config.pop("recursion_limit")
+    if tags:
+        config["tags"] = tags
+    else:
+        config.pop("tags", None)
     if loop.trace is not None:
-        # A task's runs are children of the graph's; its own run id is new.
+        # A task's runs are children of the graph's.
         config["callbacks"] = loop.trace.step_callbacks(task.step)
-        config.pop("run_id", None)
     return config
