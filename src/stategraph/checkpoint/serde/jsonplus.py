@@ -35,6 +35,8 @@ from stategraph.checkpoint.serde._decode import (
     report_blocked,
     report_unregistered,
     unpark,
+    warned_blocked_types as _warned_blocked_types,  # noqa: F401  # LangGraph's
+    warned_unregistered_types as _warned_unregistered_types,  # noqa: F401
 )
 from stategraph.checkpoint.serde._errors import (
     DeserializationError,
