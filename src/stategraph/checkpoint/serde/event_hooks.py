@@ -18,11 +18,15 @@ A listener that raises is logged and skipped; the load goes on.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from typing import TypedDict
 
-from typing_extensions import NotRequired
+if sys.version_info >= (3, 11):
+    from typing import NotRequired
+else:  # pragma: no cover - Python 3.10
+    from typing_extensions import NotRequired
 
 from stategraph.errors import GraphBubbleUp
 
