@@ -8,15 +8,18 @@ the constants of ``checkpoint.postgres.base``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import ormsgpack
 import pytest
 
 from stategraph.checkpoint.serde.jsonplus import (
+    EXT_METHOD_SINGLE_ARG,
     DeserializationError,
     InvalidModuleError,
     JsonPlusSerializer,
@@ -239,6 +242,24 @@ def test_lenient_load_of_an_unregistered_type_reports_it(
     assert serde.loads_typed(serde.dumps_typed(Point(1, 2))) == Point(1, 2)
     allowed = {"kind": "msgpack_unregistered_allowed", "module": __name__}
     assert events == [{**allowed, "name": "Point"}]
+
+
+def test_a_foreign_method_is_reported(serde_events: tuple[Any, list[Any]]) -> None:
+    jsonplus, events = serde_events
+    call = ("datetime", "datetime", "2024-01-01T00:00:00", "fromtimestamp")
+    data = ormsgpack.packb(ormsgpack.Ext(EXT_METHOD_SINGLE_ARG, ormsgpack.packb(call)))
+    # LangGraph loads the plain argument, stategraph refuses the payload; both
+    # report the refused method.
+    with contextlib.suppress(DeserializationError):
+        jsonplus.JsonPlusSerializer().loads_typed(("msgpack", data))
+    assert events == [
+        {
+            "kind": "msgpack_method_blocked",
+            "module": "datetime",
+            "name": "datetime",
+            "method": "fromtimestamp",
+        }
+    ]
 
 
 def test_listed_types_report_nothing(serde_events: tuple[Any, list[Any]]) -> None:
