@@ -32,6 +32,7 @@ from stategraph.checkpoint.base._saver import (
 from stategraph.checkpoint.base._step import StepWrites, saves_steps
 from stategraph.checkpoint.base.id import uuid6
 from stategraph.checkpoint.serde.base import SerializerProtocol, maybe_add_typed_methods
+from stategraph.checkpoint.serde.encrypted import EncryptedSerializer
 from stategraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from stategraph.checkpoint.serde.types import ChannelProtocol
 from stategraph.errors import EmptyChannelError
@@ -45,6 +46,7 @@ __all__ = (
     "CheckpointTuple",
     "DeltaChannelHistory",
     "EmptyChannelError",
+    "EncryptedSerializer",
     "ERROR",
     "EXCLUDED_METADATA_KEYS",
     "INTERRUPT",

@@ -263,6 +263,7 @@ _CHAIN = """WITH RECURSIVE chain (thread_id, checkpoint_ns, channel, version, ty
   AND b.version = split_part(c.type, ':', 2) WHERE c.type LIKE 'sgd:%%')
 SELECT * FROM chain"""
 SYNCHRONOUS = ("EXTRA", "FULL", "NORMAL")
+PRUNE_STRATEGIES = ("keep_latest", "delete")
 _SIZE = "(SELECT coalesce(sum(pg_column_size(t.*)), 0) FROM {} AS t {})"
 STORAGE_SIZE_SQL = "SELECT ({})::bigint".format(
     " + ".join(_SIZE.format(t, "WHERE t.thread_id = %(thread_id)s") for t in _TABLES)
@@ -430,7 +431,7 @@ def prune_statements(thread_ids: Sequence[str], strategy: str) -> list[Statement
     """Statements of ``prune``; see ``PostgresSaver.prune``."""
     if isinstance(thread_ids, str):
         raise TypeError("thread_ids must be a sequence of thread ids, not a str")
-    if strategy not in ("keep_latest", "delete"):
+    if strategy not in PRUNE_STRATEGIES:
         raise ValueError(
             f"Unknown prune strategy {strategy!r}; use 'keep_latest' or 'delete'"
         )

@@ -5,7 +5,9 @@ with ``durability="exit"``; these classes keep code written for it working.
 They are the regular savers with ``keep_last=1``, on the regular tables (not
 LangGraph's separate shallow table layout): every ``put`` deletes the previous
 checkpoint of the namespace, its writes and the blobs only it used, in the same
-transaction.
+transaction. So LangGraph's ``MIGRATIONS`` and ``*_SQL`` statements of that
+layout have no counterpart here; ``setup()`` runs
+``stategraph.checkpoint.postgres.base.MIGRATIONS``.
 """
 
 from __future__ import annotations
@@ -13,13 +15,20 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING
 
+from stategraph.checkpoint.base import (
+    Checkpoint as Checkpoint,
+    CheckpointMetadata as CheckpointMetadata,
+    CheckpointTuple as CheckpointTuple,
+    SerializerProtocol as SerializerProtocol,
+    get_serializable_checkpoint_metadata as get_serializable_checkpoint_metadata,
+)
 from stategraph.checkpoint.postgres._async import AsyncPostgresSaver
+from stategraph.checkpoint.postgres._saver import BasePostgresSaver as BasePostgresSaver
 from stategraph.checkpoint.postgres._sync import PostgresSaver
 
 if TYPE_CHECKING:
     from psycopg import AsyncPipeline, Pipeline
 
-    from stategraph.checkpoint.base import SerializerProtocol
     from stategraph.checkpoint.base._runlock import ThreadLock
     from stategraph.checkpoint.postgres._async_io import Conn as AsyncConn
     from stategraph.checkpoint.postgres._sync_io import Conn

@@ -17,7 +17,7 @@ from typing import Any
 import ormsgpack
 
 from stategraph.checkpoint.serde import _builtin_types
-from stategraph.checkpoint.serde._errors import DeserializationError
+from stategraph.checkpoint.serde._errors import DeserializationError, InvalidModuleError
 from stategraph.checkpoint.serde._registry import (
     EXT_CONSTRUCTOR_SINGLE_ARG,
     EXT_DELTA_SNAPSHOT,
@@ -28,6 +28,7 @@ from stategraph.checkpoint.serde._registry import (
     GLOBAL,
     TypeSpec,
 )
+from stategraph.checkpoint.serde.event_hooks import emit_serde_event
 
 _UNPACK = ormsgpack.unpackb
 UNPACK_OPTS = ormsgpack.OPT_NON_STR_KEYS
@@ -65,6 +66,20 @@ def warn_once(seen: set[tuple[str, str]], key: tuple[str, str], message: str) ->
     if key not in seen:
         seen.add(key)
         logger.warning(message, *key)
+
+
+def report_blocked(key: tuple[str, str]) -> None:
+    """Tell serde listeners (every time) and the log (once) a type was blocked."""
+    emit_serde_event({"kind": "msgpack_blocked", "module": key[0], "name": key[1]})
+    warn_once(warned_blocked_types, key, BLOCKED_MESSAGE)
+
+
+def report_unregistered(key: tuple[str, str]) -> None:
+    """Tell listeners and the log an unregistered type is loaded anyway."""
+    emit_serde_event(
+        {"kind": "msgpack_unregistered_allowed", "module": key[0], "name": key[1]}
+    )
+    warn_once(warned_unregistered_types, key, UNREGISTERED_MESSAGE)
 
 
 # ormsgpack replaces an exception raised in an ext hook by a generic one; the
@@ -144,6 +159,7 @@ def load_ext(
         return arg  # plain data, as LangGraph's strict mode returns it
     spec = found
     if spec is None:
+        emit_serde_event({"kind": "msgpack_blocked", "module": module, "name": name})
         raise DeserializationError(
             f"refusing to load type {qualified!r}: it is not registered "
             "(see stategraph.checkpoint.serde.register_types)"
@@ -155,6 +171,15 @@ def load_ext(
             f"extension code {code} does not fit type {qualified!r}"
         )
     if code == EXT_METHOD_SINGLE_ARG and tuple(payload[3:]) != spec.tail:
+        method = str(payload[3]) if len(payload) > 3 else ""
+        emit_serde_event(
+            {
+                "kind": "msgpack_method_blocked",
+                "module": module,
+                "name": name,
+                "method": method,
+            }
+        )
         raise DeserializationError(
             f"method {payload[3:]!r} of {qualified!r} is not allowed"
         )
@@ -179,7 +204,12 @@ def _refuse_constructors(obj: dict[str, Any]) -> Any:
     if obj.get("type") == "constructor" and "lc" in obj:
         cls = _known_constructor(obj.get("id"))
         kwargs = obj.get("kwargs", {})
-        if cls is None or not isinstance(kwargs, dict):
+        if cls is None:
+            raise InvalidModuleError(
+                f"refusing to revive JSON constructor {obj.get('id')!r}: "
+                "not in the allow-list"
+            )
+        if not isinstance(kwargs, dict):
             raise DeserializationError(
                 f"refusing to revive JSON constructor {obj.get('id')!r}"
             )

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ("DeserializationError", "UnserializableValueError")
+__all__ = ("DeserializationError", "InvalidModuleError", "UnserializableValueError")
 
 _HINT = (
     "Register dataclasses, pydantic models, enums and NamedTuples with "
@@ -52,6 +52,21 @@ class UnserializableValueError(TypeError):
 
 class DeserializationError(ValueError):
     """Stored data cannot be loaded: corrupt, or naming a type that is not allowed."""
+
+
+class InvalidModuleError(DeserializationError):
+    """A payload asks to rebuild an object from a module or class not allowed.
+
+    Raised for legacy JSON constructor records (LangGraph's ``lc: 2``
+    envelopes) naming a class outside the fixed list that may be rebuilt.
+
+    Attributes:
+        message: The explanation, as LangGraph's error carries it.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 _LEAVES = (str, int, float, bool, bytes, type(None))

@@ -25,22 +25,22 @@ import ormsgpack
 from stategraph.checkpoint.serde import _builtin_types, _msgpack
 from stategraph.checkpoint.serde._decode import (
     BLOCKED,
-    BLOCKED_MESSAGE,
     UNPACK_OPTS,
-    UNREGISTERED_MESSAGE,
     Blocked,
     ascend,
     descend,
     load_ext,
     load_json,
     park,
+    report_blocked,
+    report_unregistered,
     unpark,
-    warn_once,
-    warned_blocked_types as _warned_blocked_types,
-    warned_unregistered_types as _warned_unregistered_types,
+    warned_blocked_types as _warned_blocked_types,  # noqa: F401  # LangGraph's
+    warned_unregistered_types as _warned_unregistered_types,  # noqa: F401
 )
 from stategraph.checkpoint.serde._errors import (
     DeserializationError,
+    InvalidModuleError,
     UnserializableValueError,
     find_unserializable,
 )
@@ -62,6 +62,10 @@ from stategraph.checkpoint.serde._registry import (
     register_types,
 )
 from stategraph.checkpoint.serde.base import SerializerProtocol
+from stategraph.checkpoint.serde.event_hooks import (
+    emit_serde_event as emit_serde_event,
+)
+from stategraph.checkpoint.serde.types import SendProtocol as SendProtocol
 
 __all__ = (
     "EXT_CONSTRUCTOR_KW_ARGS",
@@ -73,6 +77,7 @@ __all__ = (
     "EXT_PYDANTIC_V1",
     "EXT_PYDANTIC_V2",
     "DeserializationError",
+    "InvalidModuleError",
     "JsonPlusSerializer",
     "UnserializableValueError",
     "register_types",
@@ -91,7 +96,9 @@ _OPTS = (
     | ormsgpack.OPT_PASSTHROUGH_UUID
     | ormsgpack.OPT_REPLACE_SURROGATES
 )
-_NULL = ("null", b"")
+EMPTY_BYTES = b""
+"""The payload of ``None`` (tag ``"null"``)."""
+_NULL = ("null", EMPTY_BYTES)
 # ormsgpack's own error for an int outside [-2**63, 2**64): LangGraph's
 # serializer lets it through, so a checkpoint holding one fails to save.
 _BIG_INT = "Integer exceeds 64-bit range"
@@ -386,7 +393,7 @@ class JsonPlusSerializer(SerializerProtocol):
             if isinstance(cls, type) and is_registrable(cls):
                 spec = register_class(self._local, cls)
         if spec is None and self._strict:
-            warn_once(_warned_blocked_types, key, BLOCKED_MESSAGE)
+            report_blocked(key)
             return BLOCKED
         return spec
 
@@ -395,9 +402,9 @@ class JsonPlusSerializer(SerializerProtocol):
         if key in self._allowed_msgpack_modules:
             return spec
         if self._strict:
-            warn_once(_warned_blocked_types, key, BLOCKED_MESSAGE)
+            report_blocked(key)
             return BLOCKED
-        warn_once(_warned_unregistered_types, key, UNREGISTERED_MESSAGE)
+        report_unregistered(key)
         return spec
 
 
@@ -409,3 +416,13 @@ def _shared() -> JsonPlusSerializer:
 def _msgpack_enc(data: Any) -> bytes:
     """LangGraph's private helper: ``data`` packed as ``dumps_typed`` packs it."""
     return _PACK(data, default=_shared()._default, option=_OPTS)
+
+
+def __getattr__(name: str) -> Any:
+    # LangGraph's module re-imports the store's ``Item``; loading the store
+    # package only when that name is asked for keeps this module light.
+    if name == "Item":
+        from stategraph.store.base import Item
+
+        return Item
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

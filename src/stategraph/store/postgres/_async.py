@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager, nullcontext
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from psycopg import AsyncConnection, AsyncCursor, AsyncPipeline
 from psycopg.rows import DictRow, dict_row, tuple_row
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class AsyncPostgresStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
+class AsyncPostgresStore(_base.BasePostgresStore[Any], AsyncBatchedBaseStore):
     """Store kept in PostgreSQL, with TTLs and vector search.
 
     Every batch runs in one transaction, so a failed batch leaves the
@@ -46,10 +46,6 @@ class AsyncPostgresStore(_sql.SqlStoreMixin, AsyncBatchedBaseStore):
     Raises:
         ValueError: If ``pipe`` is given with a pool.
     """
-
-    MIGRATIONS: ClassVar[list[str]] = _base.MIGRATIONS
-    """LangGraph's name for the schema statements; ``setup()`` applies (and
-    records in ``sg_store_migrations``) the built-in list, not this attribute."""
 
     def __init__(
         self,

@@ -17,17 +17,18 @@ import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypedDict, TypeVar
 
 import orjson
 from psycopg.types.json import Jsonb
 
-from stategraph.store._sql import Dialect, Plan, Query
+from stategraph.store._sql import Dialect, Plan, Query, SqlStoreMixin
 from stategraph.store.base._records import IndexConfig
 from stategraph.store.postgres import _pgvector
 from stategraph.store.postgres._pgvector import VectorSpace
 
 if TYPE_CHECKING:
+    from psycopg import AsyncConnection, Connection
     from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 
@@ -111,6 +112,40 @@ MIGRATIONS = [
     "CREATE INDEX IF NOT EXISTS sg_store_prefix_updated_idx"
     " ON store (prefix text_pattern_ops, updated_at)",
 ]
+C = TypeVar(
+    "C",
+    bound="Connection[Any] | ConnectionPool[Any]"
+    " | AsyncConnection[Any] | AsyncConnectionPool[Any]",
+)
+"""The connection type of a store: sync or async, single or pooled."""
+
+
+class BasePostgresStore(SqlStoreMixin, Generic[C]):
+    """What the sync and async PostgreSQL stores share (LangGraph's base class)."""
+
+    MIGRATIONS: ClassVar[list[str]] = MIGRATIONS
+    """LangGraph's name for the schema statements; ``setup()`` applies (and
+    records in ``sg_store_migrations``) the built-in list, not this attribute."""
+
+
+class Row(TypedDict):
+    """A row of the ``store`` table, as LangGraph types it.
+
+    Attributes:
+        key: The item's key.
+        value: The item's value.
+        prefix: The item's namespace, dot-joined.
+        created_at: When the item was first put.
+        updated_at: When the item was last put (or refreshed).
+    """
+
+    key: str
+    value: Any
+    prefix: str
+    created_at: datetime
+    updated_at: datetime
+
+
 VECTOR_TABLE = (
     "CREATE TABLE IF NOT EXISTS store_vectors (prefix text NOT NULL,"
     " key text NOT NULL, field_name text NOT NULL, embedding {type},"

@@ -7,7 +7,7 @@ import concurrent.futures
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from psycopg import Connection, Cursor, Pipeline
 from psycopg.rows import DictRow, dict_row, tuple_row
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class PostgresStore(_sql.SqlStoreMixin, ThreadedStore):
+class PostgresStore(_base.BasePostgresStore[Any], ThreadedStore):
     """Store kept in PostgreSQL, with TTLs and vector search.
 
     Every batch runs in one transaction, so a failed batch leaves the
@@ -44,10 +44,6 @@ class PostgresStore(_sql.SqlStoreMixin, ThreadedStore):
     Raises:
         ValueError: If ``pipe`` is given with a pool.
     """
-
-    MIGRATIONS: ClassVar[list[str]] = _base.MIGRATIONS
-    """LangGraph's name for the schema statements; ``setup()`` applies (and
-    records in ``sg_store_migrations``) the built-in list, not this attribute."""
 
     def __init__(
         self,
