@@ -182,7 +182,7 @@ def test_values_needing_blobs_round_trip_exactly(dsn: str) -> None:
         "nul": "a\x00b",
         "neg_zero": -0.0,
         "big_float": 1e300,
-        "huge_int": 2**70,
+        "huge_int": 2**64 - 1,
         "surrogate": "\ud800",
         "bytes": b"\x00\xff",
         "tuple": (1, "a"),
@@ -203,6 +203,16 @@ def test_values_needing_blobs_round_trip_exactly(dsn: str) -> None:
     assert type(loaded["big_float"]) is float
     assert type(loaded["huge_int"]) is int
     assert str(loaded["neg_zero"]) == "-0.0"
+
+
+def test_ints_beyond_64_bits_are_refused_and_write_nothing(dsn: str) -> None:
+    # As LangGraph's serializer: msgpack has no integer wider than 64 bits.
+    with open_sync(dsn) as saver:
+        saver.setup()
+        versions = {"n": "1"}
+        with pytest.raises(TypeError, match="Integer exceeds 64-bit range"):
+            saver.put(config("t"), checkpoint({"n": 2**70}, versions), {}, versions)
+        assert count(dsn, "checkpoints") == 0
 
 
 def test_unserializable_values_name_their_path_and_write_nothing(dsn: str) -> None:
