@@ -57,29 +57,29 @@ def _is_runnable_like(obj: Any) -> bool:
     return hasattr(obj, "invoke") and hasattr(obj, "ainvoke")
 
 
-def _deprecated(old: str, new: str, category: Any) -> None:
+def _take_legacy(
+    kwargs: dict[str, Any], old: str, new: str, category: Any, current: Any
+) -> Any:
+    """Pop a deprecated keyword, warning; the new keyword's value wins if given."""
+    if old not in kwargs:
+        return current
     warnings.warn(
         f"`{old}` is deprecated and will be removed. Please use `{new}` instead.",
         category=category,
+        # Past this helper, the _legacy_* function and the builder method.
         stacklevel=4,
     )
+    legacy = kwargs.pop(old)
+    return legacy if current is None else current
 
 
 def _legacy_kwargs(
     state: Any, input_: Any, output: Any, context: Any, kwargs: dict[str, Any]
 ) -> tuple[Any, Any, Any, Any]:
-    if "config_schema" in kwargs:
-        _deprecated("config_schema", "context_schema", LangGraphDeprecatedSinceV10)
-        schema = kwargs.pop("config_schema")
-        context = schema if context is None else context
-    if "input" in kwargs:
-        _deprecated("input", "input_schema", LangGraphDeprecatedSinceV05)
-        schema = kwargs.pop("input")
-        input_ = schema if input_ is None else input_
-    if "output" in kwargs:
-        _deprecated("output", "output_schema", LangGraphDeprecatedSinceV05)
-        schema = kwargs.pop("output")
-        output = schema if output is None else output
+    v05, v10 = LangGraphDeprecatedSinceV05, LangGraphDeprecatedSinceV10
+    context = _take_legacy(kwargs, "config_schema", "context_schema", v10, context)
+    input_ = _take_legacy(kwargs, "input", "input_schema", v05, input_)
+    output = _take_legacy(kwargs, "output", "output_schema", v05, output)
     if state is None:
         if input_ is None or output is None:
             raise ValueError("Must provide state_schema or input and output")
@@ -222,14 +222,9 @@ def _legacy_node_kwargs(
     kwargs: dict[str, Any], retry_policy: Any, input_schema: Any
 ) -> tuple[Any, Any]:
     """Apply ``add_node``'s deprecated ``retry=`` / ``input=`` spellings."""
-    if "retry" in kwargs:
-        _deprecated("retry", "retry_policy", LangGraphDeprecatedSinceV05)
-        legacy = kwargs.pop("retry")
-        retry_policy = legacy if retry_policy is None else retry_policy
-    if "input" in kwargs:
-        _deprecated("input", "input_schema", LangGraphDeprecatedSinceV05)
-        legacy = kwargs.pop("input")
-        input_schema = legacy if input_schema is None else input_schema
+    v05 = LangGraphDeprecatedSinceV05
+    retry_policy = _take_legacy(kwargs, "retry", "retry_policy", v05, retry_policy)
+    input_schema = _take_legacy(kwargs, "input", "input_schema", v05, input_schema)
     return retry_policy, input_schema
 
 
