@@ -27,6 +27,7 @@ from stategraph._engine._effects import (
     WriteCache,
 )
 from stategraph._engine._emit import learn_streaming, made_inside
+from stategraph._engine._saving import takes_header_deltas
 from stategraph._engine._task import Task
 from stategraph._internal._queue import Wakeup
 from stategraph.checkpoint.base._runlock import run_lock_for
@@ -72,6 +73,7 @@ async def _run(
     if saver is not None:
         loop.saves_steps = saves_steps(saver, asynchronous=True)
         loop.defers_flush = loop.saves_steps and hasattr(saver, "aflush_steps")
+        loop.header_deltas = takes_header_deltas(saver, asynchronous=True)
     try:
         async with aclosing(_traced(gen, loop, chunks, saver, cache)) as stream:
             async for chunk in stream:

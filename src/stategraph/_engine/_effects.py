@@ -48,7 +48,8 @@ class SaveCheckpoint:
     With ``writes``, or not ``durable`` (only for savers that
     ``saves_steps``), call ``saver.put_step`` instead: the writes and the
     checkpoint are stored in one transaction, which need not be durable
-    before a later ``FlushSteps``.
+    before a later ``FlushSteps``. Otherwise, with ``since`` (only for savers
+    that take ``put_changes``), call ``saver.put_changes``.
     """
 
     config: Any
@@ -57,6 +58,9 @@ class SaveCheckpoint:
     new_versions: Any
     writes: Sequence[SaveWrites] = ()
     durable: bool = True
+    # For savers taking ``put_changes``: (id of the checkpoint saved last,
+    # names of the ``versions_seen`` entries set since), when known.
+    since: Any = None
 
     def step_writes(self) -> list[StepWrites]:
         """The records ``put_step`` receives for ``writes``."""

@@ -161,6 +161,9 @@ class Loop(Entering):
         self.held = []
         self.defers_flush = False
         self.undurable = False
+        self.header_deltas = False
+        self.saved_base = None
+        self.seen_changed = set()
         # Tasks of the running step that have not committed yet.
         self.open_tasks = 0
 

@@ -99,6 +99,33 @@ def _padded_fast_path(saver_type: type) -> bool:
     return fast
 
 
+_DELTAS: dict[tuple[type, bool], bool] = {}
+
+
+def takes_header_deltas(saver: Any, asynchronous: bool) -> bool:
+    """Whether the engine may call ``saver.put_changes`` instead of ``put``.
+
+    Only savers declaring ``header_deltas`` qualify, and only while no
+    subclass (or the instance) overrides the method the engine would call
+    otherwise (``put``, or ``aput`` for async runs): such a saver sees every
+    call, as in LangGraph.
+    """
+    name = "aput" if asynchronous else "put"
+    own = getattr(saver, "__dict__", {})
+    if name in own or "put_changes" in own:
+        return False
+    key = (type(saver), asynchronous)
+    known = _DELTAS.get(key)
+    if known is None:
+        mro = key[0].__mro__
+        declares = next((i for i, k in enumerate(mro) if "put_changes" in vars(k)), -1)
+        defines = next((i for i, k in enumerate(mro) if name in vars(k)), len(mro))
+        known = declares >= 0 and defines >= declares
+        known = known and bool(getattr(key[0], "header_deltas", False))
+        _DELTAS[key] = known
+    return known
+
+
 class Checkpointing:
     """Checkpoint state and saving of a ``Loop`` (mixed into it)."""
 
@@ -142,6 +169,12 @@ class Checkpointing:
     # ``flush_steps``; set by the driver), and whether a step waits for that.
     defers_flush: bool
     undurable: bool
+    # Whether the saver takes a checkpoint as its changes since the last one
+    # saved (``put_changes``; set by the driver); that last one, as (id, the
+    # version maps then), and the ``versions_seen`` entries set since.
+    header_deltas: bool
+    saved_base: tuple[str, dict[str, Any], dict[str, Any]] | None
+    seen_changed: set[str]
 
     def restore(
         self, checkpoint: dict[str, Any], histories: dict[str, Any] | None = None
@@ -165,6 +198,7 @@ class Checkpointing:
         self.touched = set(checkpoint["channel_values"]) | self.live
         # Channels whose version moved since the last save (their blobs are new).
         self.changed: set[str] = set()
+        self.saved_base = None
 
     # -- versions ---------------------------------------------------------
 
@@ -370,15 +404,28 @@ class Checkpointing:
             if k in versions:
                 new_versions[k] = versions[k]
         self.changed = set()
+        # The changes since the last save, if the maps are still the ones it
+        # saved (restoring or delta marks replace them); none if this fails.
+        base, self.saved_base = self.saved_base, None
+        since = None
+        if (
+            base is not None
+            and base[1] is self.versions
+            and base[2] is self.versions_seen
+        ):
+            since = (base[0], self.seen_changed)
+        self.seen_changed = set()
         held, self.held = self.held, []
         # Async durability lets steps be saved without waiting for the disk;
         # the run makes them durable before it returns (``make_durable``).
         durable = not self.defers_flush or self.durability != "async"
         self.undurable = self.undurable or not durable
         yield SaveCheckpoint(
-            config, checkpoint, self.metadata, new_versions, held, durable
+            config, checkpoint, self.metadata, new_versions, held, durable, since
         )
         self.saved_id = checkpoint_id = checkpoint["id"]
+        if self.header_deltas:
+            self.saved_base = (checkpoint_id, self.versions, self.versions_seen)
         self.checkpoint_config = {
             **config,
             CONF: {**conf, CONFIG_KEY_CHECKPOINT_ID: checkpoint_id},

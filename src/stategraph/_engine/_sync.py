@@ -40,6 +40,7 @@ from stategraph._engine._runner import (
     retry_delay,
     run_sync_body,
 )
+from stategraph._engine._saving import takes_header_deltas
 from stategraph._engine._task import Task
 from stategraph.checkpoint.base._runlock import run_lock_for
 from stategraph.checkpoint.base._step import saves_steps
@@ -61,6 +62,14 @@ def perform(effect: Any, saver: Any, cache: Any) -> Any:
                 effect.new_versions,
                 effect.step_writes(),
                 durable=effect.durable,
+            )
+        if effect.since is not None:
+            return saver.put_changes(
+                effect.config,
+                effect.checkpoint,
+                effect.metadata,
+                effect.new_versions,
+                effect.since,
             )
         return saver.put(
             effect.config, effect.checkpoint, effect.metadata, effect.new_versions
@@ -119,6 +128,7 @@ def _run(
         if saver is not None:
             loop.saves_steps = saves_steps(saver, asynchronous=False)
             loop.defers_flush = loop.saves_steps and hasattr(saver, "flush_steps")
+            loop.header_deltas = takes_header_deltas(saver, asynchronous=False)
         try:
             yield from _traced(gen, loop, chunks, saver, cache)
         finally:

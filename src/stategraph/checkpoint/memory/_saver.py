@@ -39,6 +39,8 @@ from stategraph.checkpoint.base import (
 from stategraph.checkpoint.base._records import next_version
 from stategraph.checkpoint.memory._header import (
     NONE_ROW,
+    check_delta,
+    freeze_delta,
     freeze_header,
     stored_metadata,
     thaw_metadata,
@@ -113,6 +115,8 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         self._unordered: set[tuple[str, str]] = set()
         self._lists = ListBlobs(splice_every) if splice_every > 0 else None
         self._written = Written()
+        # Headers kept as changes refer to earlier ones: only in process memory.
+        self._deltas = factory is defaultdict
 
     def __enter__(self) -> InMemorySaver:
         self.stack.__enter__()
@@ -165,6 +169,30 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             UnserializableValueError: When a value cannot be serialized; the
                 path starts at ``state[<channel>]``.
         """
+        return self.put_changes(config, checkpoint, metadata, new_versions, None)
+
+    # The engine may call ``put_changes`` instead of ``put`` (see ``_saving``).
+    header_deltas = True
+    # Tests set this: every header kept as changes is checked against a copy.
+    check_deltas = False
+
+    def put_changes(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+        since: tuple[str, Any] | None,
+    ) -> RunnableConfig:
+        """``put``, told what changed since a checkpoint stored earlier.
+
+        The engine's call: ``since`` is ``(checkpoint id, names)`` when this
+        checkpoint's ``channel_versions`` and ``versions_seen`` are that
+        stored checkpoint's with only the channels of ``new_versions`` and
+        the ``versions_seen`` entries in ``names`` added or replaced. The
+        header is then kept as those changes, so a step's cost does not grow
+        with the number of channels and nodes; reading it back is the same.
+        """
         conf = config["configurable"]
         thread_id = conf["thread_id"]
         ns = conf.get("checkpoint_ns", "")
@@ -199,8 +227,15 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             blobs[(thread_id, ns, channel, version)] = blob
         checkpoint_id = checkpoint["id"]
         checkpoints = self.storage[thread_id][ns]
+        header = None
+        if since is not None and self._deltas:
+            base = checkpoints.get(since[0])
+            if base is not None:
+                header = freeze_delta(checkpoint, base[0], new_versions, since[1])
+                if self.check_deltas:
+                    check_delta(header, checkpoint)
         checkpoints[checkpoint_id] = (
-            freeze_header(checkpoint),
+            freeze_header(checkpoint) if header is None else header,
             stored_metadata(config, metadata, dumps),
             parent_id,
         )
