@@ -73,7 +73,7 @@ async def _run(
     if saver is not None:
         loop.saves_steps = saves_steps(saver, asynchronous=True)
         loop.defers_flush = loop.saves_steps and hasattr(saver, "aflush_steps")
-        loop.header_deltas = takes_header_deltas(saver, asynchronous=True)
+        loop.header_deltas = takes_header_deltas(saver)
     try:
         async with aclosing(_traced(gen, loop, chunks, saver, cache)) as stream:
             async for chunk in stream:

@@ -13,7 +13,8 @@ from typing import Any
 
 from stategraph.checkpoint.base._step import StepWrites
 
-_TAKES_TASK_PATH: dict[Any, bool] = {}
+# Whether a saver's put_writes function takes task_path (see SaveWrites.args).
+TAKES_TASK_PATH: dict[Any, bool] = {}
 
 
 @dataclass(slots=True)
@@ -92,10 +93,10 @@ class SaveWrites:
         it is passed only to methods that declare it, as LangGraph does.
         """
         func = getattr(method, "__func__", method)
-        takes = _TAKES_TASK_PATH.get(func)
+        takes = TAKES_TASK_PATH.get(func)
         if takes is None:
             params = inspect.signature(method).parameters
-            takes = _TAKES_TASK_PATH[func] = "task_path" in params
+            takes = TAKES_TASK_PATH[func] = "task_path" in params
         if takes:
             return (self.config, self.writes, self.task_id, self.task_path)
         return (self.config, self.writes, self.task_id)

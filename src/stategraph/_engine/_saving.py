@@ -18,6 +18,7 @@ from stategraph._constants import (
     CONFIG_KEY_CHECKPOINT_ID,
     CONFIG_KEY_CHECKPOINT_MAP,
     CONFIG_KEY_CHECKPOINT_NS,
+    INTERRUPT,
     NULL_TASK_ID,
     TASKS,
     WRITES_IDX_MAP,
@@ -99,30 +100,29 @@ def _padded_fast_path(saver_type: type) -> bool:
     return fast
 
 
-_DELTAS: dict[tuple[type, bool], bool] = {}
+_DELTAS: dict[type, bool] = {}
 
 
-def takes_header_deltas(saver: Any, asynchronous: bool) -> bool:
-    """Whether the engine may call ``saver.put_changes`` instead of ``put``.
+def takes_header_deltas(saver: Any) -> bool:
+    """Whether the engine may call ``saver.put_changes`` instead of ``put``/``aput``.
 
     Only savers declaring ``header_deltas`` qualify, and only while no
-    subclass (or the instance) overrides the method the engine would call
-    otherwise (``put``, or ``aput`` for async runs): such a saver sees every
-    call, as in LangGraph.
+    subclass (or the instance) overrides ``put`` or ``aput`` (an ``aput``
+    may call ``put``): such a saver sees every call, as in LangGraph.
     """
-    name = "aput" if asynchronous else "put"
     own = getattr(saver, "__dict__", {})
-    if name in own or "put_changes" in own:
+    if "put" in own or "aput" in own or "put_changes" in own:
         return False
-    key = (type(saver), asynchronous)
-    known = _DELTAS.get(key)
+    kind = type(saver)
+    known = _DELTAS.get(kind)
     if known is None:
-        mro = key[0].__mro__
+        mro = kind.__mro__
         declares = next((i for i, k in enumerate(mro) if "put_changes" in vars(k)), -1)
-        defines = next((i for i, k in enumerate(mro) if name in vars(k)), len(mro))
-        known = declares >= 0 and defines >= declares
-        known = known and bool(getattr(key[0], "header_deltas", False))
-        _DELTAS[key] = known
+        known = declares >= 0 and bool(getattr(kind, "header_deltas", False))
+        for name in ("put", "aput"):
+            defines = next((i for i, k in enumerate(mro) if name in vars(k)), len(mro))
+            known = known and defines >= declares
+        _DELTAS[kind] = known
     return known
 
 
@@ -139,6 +139,7 @@ class Checkpointing:
     durability: Any
     delta: DeltaRun | None
     metadata: dict[str, Any]
+    modes: frozenset[str]
     pending_writes: list[tuple[str, str, Any]]
     tasks: list[Task]
     step: int
@@ -149,6 +150,7 @@ class Checkpointing:
     _ckpt_id: str | None
     _ckpt_step: int
     _max_version: Any
+    _padded: bool | None
     _version_number: int | None
     _version_suffix: str | None
     _made_version: tuple[str, int] | None
@@ -173,6 +175,10 @@ class Checkpointing:
     # saved (``put_changes``; set by the driver); that last one, as (id, the
     # version maps then), and the ``versions_seen`` entries set since.
     header_deltas: bool
+    # Set by the sync driver: stores a checkpoint at once when no chunk waits
+    # to be handed out first (returns whether it did), saving a trip through
+    # the driver; the effect is yielded otherwise.
+    save_now: Any
     saved_base: tuple[str, dict[str, Any], dict[str, Any]] | None
     seen_changed: set[str]
 
@@ -210,7 +216,10 @@ class Checkpointing:
         if saver is None:
             current = self._max_version
             return 1 if current is None else current + 1
-        if _padded_fast_path(type(saver)):
+        padded = self._padded
+        if padded is None:
+            padded = self._padded = _padded_fast_path(type(saver))
+        if padded:
             # Same "<n zero-padded>.<random>" format as the saver, without
             # parsing the previous version on every step. The random part only
             # tells runs apart (numbers order the versions of one run), so
@@ -291,7 +300,8 @@ class Checkpointing:
             # Without a saver nothing reads writes back by task id, so the id
             # (a hash) is never computed; the task object stands in for it.
             self.pending_writes.extend((task, c, v) for c, v in writes)  # type: ignore[misc]
-            _emit.task_output(cast("Loop", self), task, writes, cached=cached)
+            if self.modes or writes[0][0] == INTERRUPT:
+                _emit.task_output(cast("Loop", self), task, writes, cached=cached)
             return []
         task_id = task.id if task is not None else who
         self.written_ids.add(task_id)  # type: ignore[arg-type]
@@ -310,12 +320,15 @@ class Checkpointing:
             # writes for each of a wide step's tasks (quadratic otherwise).
             pending = self.pending_writes
             index = self._pending_ids
-            if index is None or index[0] is not pending:
-                ids = {w[0] for w in pending} if pending else set()
-                index = self._pending_ids = (pending, ids)
-            if task_id in index[1]:
-                pending[:] = [w for w in pending if w[0] != task_id]
-            index[1].add(task_id)  # type: ignore[arg-type]
+            if not pending:
+                # The first writes since the list was cleared: nothing to replace.
+                self._pending_ids = (pending, {task_id})  # type: ignore[arg-type]
+            else:
+                if index is None or index[0] is not pending:
+                    index = self._pending_ids = (pending, {w[0] for w in pending})
+                if task_id in index[1]:
+                    pending[:] = [w for w in pending if w[0] != task_id]
+                index[1].add(task_id)  # type: ignore[arg-type]
             to_save = list(writes)
         # A loop, not a comprehension: most tasks write once or twice.
         add = self.pending_writes.append
@@ -336,7 +349,8 @@ class Checkpointing:
                 self.held.append(save)
             else:
                 effects.append(save)
-        if task is not None:
+        # Without stream modes only an interrupt is recorded (``task_output``).
+        if task is not None and (self.modes or writes[0][0] == INTERRUPT):
             _emit.task_output(cast("Loop", self), task, writes, cached=cached)
         return effects
 
@@ -399,30 +413,34 @@ class Checkpointing:
             conf = {**conf, CONFIG_KEY_CHECKPOINT_NS: self.parent_ns}
             config = {**config, CONF: conf}
         versions = checkpoint["channel_versions"]
-        new_versions = {}
-        for k in self.changed:
-            if k in versions:
-                new_versions[k] = versions[k]
+        new_versions = {k: versions[k] for k in self.changed if k in versions}
         self.changed = set()
-        # The changes since the last save, if the maps are still the ones it
-        # saved (restoring or delta marks replace them); none if this fails.
-        base, self.saved_base = self.saved_base, None
         since = None
-        if (
-            base is not None
-            and base[1] is self.versions
-            and base[2] is self.versions_seen
-        ):
-            since = (base[0], self.seen_changed)
+        if self.header_deltas:
+            # The changes since the last save, if the maps are still the ones
+            # it saved (restoring or delta marks replace them); none if this
+            # save fails.
+            base, self.saved_base = self.saved_base, None
+            if (
+                base is not None
+                and base[1] is self.versions
+                and base[2] is self.versions_seen
+            ):
+                since = (base[0], self.seen_changed)
         self.seen_changed = set()
-        held, self.held = self.held, []
+        held = self.held
+        if held:
+            self.held = []
         # Async durability lets steps be saved without waiting for the disk;
         # the run makes them durable before it returns (``make_durable``).
         durable = not self.defers_flush or self.durability != "async"
         self.undurable = self.undurable or not durable
-        yield SaveCheckpoint(
+        save = SaveCheckpoint(
             config, checkpoint, self.metadata, new_versions, held, durable, since
         )
+        save_now = self.save_now
+        if save_now is None or not save_now(save):
+            yield save
         self.saved_id = checkpoint_id = checkpoint["id"]
         if self.header_deltas:
             self.saved_base = (checkpoint_id, self.versions, self.versions_seen)

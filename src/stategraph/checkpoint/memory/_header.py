@@ -82,10 +82,10 @@ def freeze_delta(checkpoint: Any, base: Any, new_versions: Any, seen_names: Any)
         return freeze_header(checkpoint)
     try:
         changed = dict(new_versions)
-        if nv - base_nv > 1:
+        if nv != base_nv:
             _order_added(changed, versions, nv - base_nv)
         changed_seen = {name: seen[name] for name in seen_names}
-        if ns - base_ns > 1:
+        if ns != base_ns:
             _order_added(changed_seen, seen, ns - base_ns)
     except KeyError:  # not the changes of these dicts: keep them whole
         return freeze_header(checkpoint)
@@ -97,8 +97,13 @@ def freeze_delta(checkpoint: Any, base: Any, new_versions: Any, seen_names: Any)
 
 def _order_added(changes: dict[str, Any], current: Any, added: int) -> None:
     # Entries added since the base are the dict's last ``added`` keys; they
-    # must be replayed in the order they were added (a single one is appended
-    # wherever it is) for the rebuilt dict to list keys in the same order.
+    # must be among the changes (KeyError otherwise), replayed in the order
+    # they were added for the rebuilt dict to list keys in the same order.
+    if added == 1:
+        key = next(reversed(current))
+        if key not in changes:
+            raise KeyError(key)
+        return  # appended wherever it is
     for key in reversed(list(islice(reversed(current), added))):
         del changes[key]
         changes[key] = current[key]
@@ -168,20 +173,22 @@ def stored_metadata(config: Any, metadata: Any, dumps: Any) -> Any:
     on every step; anything unusual (subclasses, nested values) takes the
     general path, so the stored result is the same either way.
     """
-    out: dict[str, Any] = {}
-    for key, value in metadata.items():
-        kind = type(value)
-        if kind is str:
-            if "\x00" in value:
-                value = value.replace("\x00", "")
-        elif kind is dict:
-            for inner in value.values():
-                if type(inner) not in _SCALAR_TYPES:
-                    return _general_metadata(config, metadata, dumps)
-            value = dict(value)
-        elif kind not in _SCALAR_TYPES:
+    out: dict[str, Any] | None = None
+    if type(metadata) is dict and tuple(metadata) == _ENGINE_KEYS:
+        # A step's own metadata: checked field by field, no loop.
+        origin, step, parents = metadata.values()
+        if (
+            type(origin) is str
+            and "\x00" not in origin
+            and type(step) is int
+            and type(parents) is dict
+            and (not parents or set(map(type, parents.values())) <= _SCALAR_TYPES)
+        ):
+            out = {"source": origin, "step": step, "parents": dict(parents)}
+    if out is None:
+        out = _scalar_metadata(metadata)
+        if out is None:
             return _general_metadata(config, metadata, dumps)
-        out[key] = value
     for source in (config.get("metadata"), config.get("configurable")):
         if not source:
             continue
@@ -198,6 +205,29 @@ def stored_metadata(config: Any, metadata: Any, dumps: Any) -> Any:
             elif isinstance(value, (int, float, bool)):
                 out[key] = value
     return (_METADATA, out)
+
+
+# The keys of the metadata the engine makes for a step, in order.
+_ENGINE_KEYS = ("source", "step", "parents")
+
+
+def _scalar_metadata(metadata: Any) -> dict[str, Any] | None:
+    """A copy of metadata holding scalars and dicts of them (``None``: not so)."""
+    out: dict[str, Any] = {}
+    for key, value in metadata.items():
+        kind = type(value)
+        if kind is str:
+            if "\x00" in value:
+                value = value.replace("\x00", "")
+        elif kind is dict:
+            for inner in value.values():
+                if type(inner) not in _SCALAR_TYPES:
+                    return None
+            value = dict(value)
+        elif kind not in _SCALAR_TYPES:
+            return None
+        out[key] = value
+    return out
 
 
 # The keys a config section may copy into metadata, by the section's keys in
@@ -227,7 +257,7 @@ def thaw_metadata(stored: Any, loads: Any) -> Any:
 
 _SCALAR = "__scalar__"
 # The row ``value_codec``'s dumps makes of ``None`` (default serializer only).
-NONE_ROW = (_SCALAR, None)
+NONE_ROW: Any = (_SCALAR, None)  # stored like a serialized row
 
 
 def value_codec(serde: Any) -> tuple[Any, Any]:

@@ -58,6 +58,8 @@ Saved = tuple[Typed, Typed, "str | None"]
 StoredWrite = tuple[str, str, Typed, str]
 
 _EMPTY: Typed = ("empty", b"")
+# ``put_changes`` takes what a step wrote only when it stores a list.
+_UNTAKEN: Any = object()
 
 
 class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
@@ -169,7 +171,15 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             UnserializableValueError: When a value cannot be serialized; the
                 path starts at ``state[<channel>]``.
         """
-        return self.put_changes(config, checkpoint, metadata, new_versions, None)
+        self.put_changes(config, checkpoint, metadata, new_versions, None)
+        conf = config["configurable"]
+        return {
+            "configurable": {
+                "thread_id": conf["thread_id"],
+                "checkpoint_ns": conf.get("checkpoint_ns", ""),
+                "checkpoint_id": checkpoint["id"],
+            }
+        }
 
     # The engine may call ``put_changes`` instead of ``put`` (see ``_saving``).
     header_deltas = True
@@ -183,7 +193,7 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
         since: tuple[str, Any] | None,
-    ) -> RunnableConfig:
+    ) -> None:
         """``put``, told what changed since a checkpoint stored earlier.
 
         The engine's call: ``since`` is ``(checkpoint id, names)`` when this
@@ -203,22 +213,22 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         # A ``None`` value (most channels of a step) stores as the serializer's
         # scalar row; only the default serializer (``plain``) has one.
         plain = codec[3]
-        lists = self._lists if plain else None
         parent_id = conf.get("checkpoint_id")
-        dirty = None
-        if lists is not None:
-            dirty = self._written.take(thread_id, ns, parent_id, metadata.get("source"))
+        dirty: Any = _UNTAKEN
         values = checkpoint["channel_values"]
         blobs = self.blobs
         for channel, version in new_versions.items():
             value = values.get(channel, _EMPTY)
-            if value is _EMPTY:
-                blob = _EMPTY
-            elif value is None and plain:
+            if value is None and plain:
                 blob = NONE_ROW
-            elif lists is not None and type(value) is list:
+            elif value is _EMPTY:
+                blob = _EMPTY
+            elif plain and type(value) is list and self._lists is not None:
+                if dirty is _UNTAKEN:
+                    source = metadata.get("source")
+                    dirty = self._written.take(thread_id, ns, parent_id, source)
                 where = (thread_id, ns, channel)
-                blob = self._list_row(lists, where, version, value, dumps, dirty)
+                blob = self._list_row(self._lists, where, version, value, dumps, dirty)
             else:
                 try:
                     blob = dumps(value)
@@ -245,13 +255,6 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             self._latest[where_ns] = checkpoint_id  # the usual case: in id order
         else:
             self._track_latest(where_ns, checkpoint_id, checkpoints)
-        return {
-            "configurable": {
-                "thread_id": thread_id,
-                "checkpoint_ns": ns,
-                "checkpoint_id": checkpoint_id,
-            }
-        }
 
     def put_writes(
         self,
@@ -274,22 +277,37 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             task_path: Path of the writing task (orders pending writes).
         """
         conf = config["configurable"]
-        key = (conf["thread_id"], conf.get("checkpoint_ns", ""), conf["checkpoint_id"])
+        thread_id = conf["thread_id"]
+        ns = conf.get("checkpoint_ns", "")
+        key = (thread_id, ns, conf["checkpoint_id"])
         existing = self.writes.get(key)
         codec = self._codec_cache
-        dumps = codec[1] if codec and codec[0] is self.serde else self._codec()[0]
-        staged: dict[tuple[str, int], StoredWrite] = {}
-        if self._lists is not None and self._lists.watches(key[0], key[1]):
+        if codec is None or codec[0] is not self.serde:
+            codec = self._codec_entry()
+        dumps = codec[1]
+        plain = codec[3]
+        lists = self._lists
+        if lists is not None and lists.watched and lists.watches(thread_id, ns):
             # Only reused items that can change in place depend on the writes.
-            self._written.note(key[0], key[1], key[2], writes)
-        for idx, (channel, value) in enumerate(writes):
-            inner = (task_id, WRITES_IDX_MAP.get(channel, idx))
-            if inner[1] >= 0 and existing and inner in existing:
-                continue
-            try:
-                blob = dumps(value)
-            except UnserializableValueError as exc:
-                raise exc.with_prefix(f"update[{channel!r}]") from None
+            self._written.note(thread_id, ns, key[2], writes)
+        staged: dict[tuple[str, int], StoredWrite] = {}
+        idx = -1
+        for channel, value in writes:
+            idx += 1
+            special = WRITES_IDX_MAP.get(channel)
+            if special is None:
+                inner = (task_id, idx)
+                if existing and inner in existing:
+                    continue
+            else:
+                inner = (task_id, special)
+            if value is None and plain:
+                blob = NONE_ROW
+            else:
+                try:
+                    blob = dumps(value)
+                except UnserializableValueError as exc:
+                    raise exc.with_prefix(f"update[{channel!r}]") from None
             staged[inner] = (task_id, channel, blob, task_path)
         if existing is None:
             if staged:
