@@ -27,11 +27,10 @@ from stategraph._engine._effects import (
     WriteCache,
 )
 from stategraph._engine._emit import learn_streaming, made_inside
-from stategraph._engine._saving import takes_header_deltas
 from stategraph._engine._task import Task
 from stategraph._internal._queue import Wakeup
 from stategraph.checkpoint.base._runlock import run_lock_for
-from stategraph.checkpoint.base._step import saves_steps
+from stategraph.checkpoint.base._step import saves_steps, takes_header_deltas
 
 # Stream modes that show nothing while a step runs or between its commits.
 _UNPACED_MODES = frozenset(("values", "checkpoints"))

@@ -30,6 +30,7 @@ from stategraph._engine._task import Task
 from stategraph._types import Send
 from stategraph.channels._delta_ids import ensure_message_ids
 from stategraph.channels.base import MISSING
+from stategraph.checkpoint.base._step import padded_fast_path
 from stategraph.checkpoint.base.id import uuid6_str
 
 if TYPE_CHECKING:
@@ -74,56 +75,6 @@ def _drop_untracked(
         for c, v in writes
         if c not in untracked
     ]
-
-
-_FAST_VERSIONS: dict[type, bool] = {}
-
-
-def _padded_fast_path(saver_type: type) -> bool:
-    """Whether versions of ``saver_type`` may be computed without calling it.
-
-    Only savers declaring ``padded_versions`` qualify, and only while no
-    subclass overrides their ``get_next_version``: a saver that customises it
-    must see every call (and any error it raises), as in LangGraph.
-    """
-    known = _FAST_VERSIONS.get(saver_type)
-    if known is not None:
-        return known
-    mro = saver_type.__mro__
-    declares = next((i for i, k in enumerate(mro) if "padded_versions" in vars(k)), -1)
-    defines = next(
-        (i for i, k in enumerate(mro) if "get_next_version" in vars(k)), len(mro)
-    )
-    fast = declares >= 0 and bool(getattr(saver_type, "padded_versions", False))
-    fast = fast and defines >= declares
-    _FAST_VERSIONS[saver_type] = fast
-    return fast
-
-
-_DELTAS: dict[type, bool] = {}
-
-
-def takes_header_deltas(saver: Any) -> bool:
-    """Whether the engine may call ``saver.put_changes`` instead of ``put``/``aput``.
-
-    Only savers declaring ``header_deltas`` qualify, and only while no
-    subclass (or the instance) overrides ``put`` or ``aput`` (an ``aput``
-    may call ``put``): such a saver sees every call, as in LangGraph.
-    """
-    own = getattr(saver, "__dict__", {})
-    if "put" in own or "aput" in own or "put_changes" in own:
-        return False
-    kind = type(saver)
-    known = _DELTAS.get(kind)
-    if known is None:
-        mro = kind.__mro__
-        declares = next((i for i, k in enumerate(mro) if "put_changes" in vars(k)), -1)
-        known = declares >= 0 and bool(getattr(kind, "header_deltas", False))
-        for name in ("put", "aput"):
-            defines = next((i for i, k in enumerate(mro) if name in vars(k)), len(mro))
-            known = known and defines >= declares
-        _DELTAS[kind] = known
-    return known
 
 
 class Checkpointing:
@@ -218,7 +169,7 @@ class Checkpointing:
             return 1 if current is None else current + 1
         padded = self._padded
         if padded is None:
-            padded = self._padded = _padded_fast_path(type(saver))
+            padded = self._padded = padded_fast_path(type(saver))
         if padded:
             # Same "<n zero-padded>.<random>" format as the saver, without
             # parsing the previous version on every step. The random part only

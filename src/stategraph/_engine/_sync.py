@@ -41,10 +41,9 @@ from stategraph._engine._runner import (
     retry_delay,
     run_sync_body,
 )
-from stategraph._engine._saving import takes_header_deltas
 from stategraph._engine._task import Task
 from stategraph.checkpoint.base._runlock import run_lock_for
-from stategraph.checkpoint.base._step import saves_steps
+from stategraph.checkpoint.base._step import saves_steps, takes_header_deltas
 from stategraph.errors import GraphBubbleUp, ParentCommand
 
 

@@ -20,13 +20,13 @@ value whose earlier version is stored may be kept as a splice of it
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import ExitStack
 from types import TracebackType
 from typing import Any
 
 from stategraph._config import RunnableConfig
-from stategraph._constants import TASKS, WRITES_IDX_MAP
+from stategraph._constants import TASKS
 from stategraph.checkpoint._splice import SPLICE_EVERY
 from stategraph.checkpoint.base import (
     BaseCheckpointSaver,
@@ -50,7 +50,7 @@ from stategraph.checkpoint.memory._maintenance import (
     MaintenanceMixin,
     config_of as _config,
 )
-from stategraph.checkpoint.memory._written import Written
+from stategraph.checkpoint.memory._written import PutWritesMixin, Written
 from stategraph.checkpoint.serde.jsonplus import UnserializableValueError
 
 Typed = tuple[str, bytes]
@@ -62,7 +62,7 @@ _EMPTY: Typed = ("empty", b"")
 _UNTAKEN: Any = object()
 
 
-class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
+class InMemorySaver(PutWritesMixin, MaintenanceMixin, BaseCheckpointSaver[str]):
     """Checkpoint saver that keeps every thread in process memory.
 
     Use it for tests, demos and short-lived processes; state is lost when the
@@ -255,65 +255,6 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             self._latest[where_ns] = checkpoint_id  # the usual case: in id order
         else:
             self._track_latest(where_ns, checkpoint_id, checkpoints)
-
-    def put_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        """Store a task's writes against the checkpoint in ``config``.
-
-        A regular write is keyed by ``(task_id, index)`` and never replaced
-        once stored; writes to the special channels of ``WRITES_IDX_MAP``
-        (errors, interrupts, resumes, scheduled) use fixed negative indices
-        and replace what was there.
-
-        Args:
-            config: Config with ``thread_id``, ``checkpoint_ns``, ``checkpoint_id``.
-            writes: ``(channel, value)`` pairs.
-            task_id: Id of the writing task.
-            task_path: Path of the writing task (orders pending writes).
-        """
-        conf = config["configurable"]
-        thread_id = conf["thread_id"]
-        ns = conf.get("checkpoint_ns", "")
-        key = (thread_id, ns, conf["checkpoint_id"])
-        existing = self.writes.get(key)
-        codec = self._codec_cache
-        if codec is None or codec[0] is not self.serde:
-            codec = self._codec_entry()
-        dumps = codec[1]
-        plain = codec[3]
-        lists = self._lists
-        if lists is not None and lists.watched and lists.watches(thread_id, ns):
-            # Only reused items that can change in place depend on the writes.
-            self._written.note(thread_id, ns, key[2], writes)
-        staged: dict[tuple[str, int], StoredWrite] = {}
-        idx = -1
-        for channel, value in writes:
-            idx += 1
-            special = WRITES_IDX_MAP.get(channel)
-            if special is None:
-                inner = (task_id, idx)
-                if existing and inner in existing:
-                    continue
-            else:
-                inner = (task_id, special)
-            if value is None and plain:
-                blob = NONE_ROW
-            else:
-                try:
-                    blob = dumps(value)
-                except UnserializableValueError as exc:
-                    raise exc.with_prefix(f"update[{channel!r}]") from None
-            staged[inner] = (task_id, channel, blob, task_path)
-        if existing is None:
-            if staged:
-                self.writes[key] = staged
-        else:
-            existing.update(staged)
 
     def _list_row(
         self,
