@@ -58,6 +58,16 @@ class Driver:
         return asyncio.run(graph.aupdate_state(*args, **kwargs))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _check_header_deltas() -> Iterator[None]:
+    """Check every header ``InMemorySaver`` keeps as changes against a copy."""
+    from stategraph.checkpoint.memory import InMemorySaver
+
+    InMemorySaver.check_deltas = True
+    yield
+    InMemorySaver.check_deltas = False
+
+
 @pytest.fixture(params=["sync", "async"])
 def driver(request: pytest.FixtureRequest) -> Iterator[Driver]:
     return Driver(request.param)

@@ -178,6 +178,7 @@ def apply_writes(
     channels = loop.channels
     versions = loop.versions
     seen = loop.versions_seen
+    seen_changed = loop.seen_changed
     bump_step = False
     for task in tasks:
         if task.triggers:
@@ -188,9 +189,11 @@ def apply_writes(
                 if chan in versions:
                     new[chan] = versions[chan]
             seen[task.name] = new
+            seen_changed.add(task.name)
         elif task.name not in seen:
             # LangGraph records every writer, the input included, in versions_seen.
             seen[task.name] = {}
+            seen_changed.add(task.name)
     next_version = loop.next_version()
     live = loop.live
     assigned = False

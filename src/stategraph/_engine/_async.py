@@ -30,7 +30,7 @@ from stategraph._engine._emit import learn_streaming, made_inside
 from stategraph._engine._task import Task
 from stategraph._internal._queue import Wakeup
 from stategraph.checkpoint.base._runlock import run_lock_for
-from stategraph.checkpoint.base._step import saves_steps
+from stategraph.checkpoint.base._step import saves_steps, takes_header_deltas
 
 # Stream modes that show nothing while a step runs or between its commits.
 _UNPACED_MODES = frozenset(("values", "checkpoints"))
@@ -73,6 +73,7 @@ async def _run(
     if real is not None:
         loop.saves_steps = saves_steps(real, asynchronous=True)
         loop.defers_flush = loop.saves_steps and hasattr(real, "aflush_steps")
+        loop.header_deltas = takes_header_deltas(real)
     try:
         async with aclosing(_traced(gen, loop, chunks, saver, cache)) as stream:
             async for chunk in stream:

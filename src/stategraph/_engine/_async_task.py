@@ -77,6 +77,14 @@ async def perform(effect: Any, saver: Any, cache: Any) -> Any:
                 effect.step_writes(),
                 durable=effect.durable,
             )
+        if effect.since is not None:
+            return saver.put_changes(
+                effect.config,
+                effect.checkpoint,
+                effect.metadata,
+                effect.new_versions,
+                effect.since,
+            )
         return await saver.aput(
             effect.config, effect.checkpoint, effect.metadata, effect.new_versions
         )

@@ -13,7 +13,8 @@ from typing import Any
 
 from stategraph.checkpoint.base._step import StepWrites
 
-_TAKES_TASK_PATH: dict[Any, bool] = {}
+# Whether a saver's put_writes function takes task_path (see SaveWrites.args).
+TAKES_TASK_PATH: dict[Any, bool] = {}
 
 
 @dataclass(slots=True)
@@ -48,7 +49,8 @@ class SaveCheckpoint:
     With ``writes``, or not ``durable`` (only for savers that
     ``saves_steps``), call ``saver.put_step`` instead: the writes and the
     checkpoint are stored in one transaction, which need not be durable
-    before a later ``FlushSteps``.
+    before a later ``FlushSteps``. Otherwise, with ``since`` (only for savers
+    that take ``put_changes``), call ``saver.put_changes``.
     """
 
     config: Any
@@ -57,6 +59,9 @@ class SaveCheckpoint:
     new_versions: Any
     writes: Sequence[SaveWrites] = ()
     durable: bool = True
+    # For savers taking ``put_changes``: (id of the checkpoint saved last,
+    # names of the ``versions_seen`` entries set since), when known.
+    since: Any = None
 
     def step_writes(self) -> list[StepWrites]:
         """The records ``put_step`` receives for ``writes``."""
@@ -88,10 +93,10 @@ class SaveWrites:
         it is passed only to methods that declare it, as LangGraph does.
         """
         func = getattr(method, "__func__", method)
-        takes = _TAKES_TASK_PATH.get(func)
+        takes = TAKES_TASK_PATH.get(func)
         if takes is None:
             params = inspect.signature(method).parameters
-            takes = _TAKES_TASK_PATH[func] = "task_path" in params
+            takes = TAKES_TASK_PATH[func] = "task_path" in params
         if takes:
             return (self.config, self.writes, self.task_id, self.task_path)
         return (self.config, self.writes, self.task_id)

@@ -210,6 +210,7 @@ class Entering(Checkpointing):
             self.versions_seen[INTERRUPT] = {
                 k: self.versions[k] for k in self.channels if k in self.versions
             }
+            self.seen_changed.add(INTERRUPT)
             if forks:
                 if (
                     self.metadata.get("source") in ("update", "fork")

@@ -127,6 +127,7 @@ class Loop(Entering):
         # SHA-1; tasks planned from one keep those ids so saved writes match.
         self.legacy_ids = False
         self._max_version: Any = None
+        self._padded: bool | None = None  # versions made without the saver
         self._version_number: int | None = None
         self._version_suffix: str | None = None
         self._made_version: tuple[str, int] | None = None
@@ -161,6 +162,10 @@ class Loop(Entering):
         self.held = []
         self.defers_flush = False
         self.undurable = False
+        self.header_deltas = False
+        self.save_now = None
+        self.saved_base = None
+        self.seen_changed = set()
         # Tasks of the running step that have not committed yet.
         self.open_tasks = 0
 
@@ -202,7 +207,8 @@ class Loop(Entering):
             _emit.checkpoint(self)
             return False
         self.tasks = prepare_tasks(self, self.updated)
-        _emit.checkpoint(self)
+        if self.modes:  # the events below go to stream modes only
+            _emit.checkpoint(self)
         if not self.tasks:
             self.status = "done"
             return False
@@ -221,7 +227,8 @@ class Loop(Entering):
             # breakpoints, so draining in front of one would skip it.
             self.status = "draining"
             return False
-        _emit.tasks_started(self, self.tasks)
+        if self.modes:
+            _emit.tasks_started(self, self.tasks)
         if self.wants_messages:
             for task in self.tasks:
                 if not task.node.hidden:

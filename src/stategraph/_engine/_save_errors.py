@@ -27,7 +27,15 @@ from stategraph.errors import GraphBubbleUp
 __all__ = ["failed", "guard"]
 
 _SAVES = frozenset(
-    {"put", "put_writes", "put_step", "aput", "aput_writes", "aput_step"}
+    {
+        "put",
+        "put_writes",
+        "put_step",
+        "put_changes",
+        "aput",
+        "aput_writes",
+        "aput_step",
+    }
 )
 
 

@@ -18,6 +18,7 @@ from stategraph._constants import (
     CONFIG_KEY_CHECKPOINT_ID,
     CONFIG_KEY_CHECKPOINT_MAP,
     CONFIG_KEY_CHECKPOINT_NS,
+    INTERRUPT,
     NULL_TASK_ID,
     TASKS,
     WRITES_IDX_MAP,
@@ -29,6 +30,7 @@ from stategraph._engine._task import Task
 from stategraph._types import Send
 from stategraph.channels._delta_ids import ensure_message_ids
 from stategraph.channels.base import MISSING
+from stategraph.checkpoint.base._step import padded_fast_path
 from stategraph.checkpoint.base.id import uuid6_str
 
 if TYPE_CHECKING:
@@ -75,30 +77,6 @@ def _drop_untracked(
     ]
 
 
-_FAST_VERSIONS: dict[type, bool] = {}
-
-
-def _padded_fast_path(saver_type: type) -> bool:
-    """Whether versions of ``saver_type`` may be computed without calling it.
-
-    Only savers declaring ``padded_versions`` qualify, and only while no
-    subclass overrides their ``get_next_version``: a saver that customises it
-    must see every call (and any error it raises), as in LangGraph.
-    """
-    known = _FAST_VERSIONS.get(saver_type)
-    if known is not None:
-        return known
-    mro = saver_type.__mro__
-    declares = next((i for i, k in enumerate(mro) if "padded_versions" in vars(k)), -1)
-    defines = next(
-        (i for i, k in enumerate(mro) if "get_next_version" in vars(k)), len(mro)
-    )
-    fast = declares >= 0 and bool(getattr(saver_type, "padded_versions", False))
-    fast = fast and defines >= declares
-    _FAST_VERSIONS[saver_type] = fast
-    return fast
-
-
 class Checkpointing:
     """Checkpoint state and saving of a ``Loop`` (mixed into it)."""
 
@@ -112,6 +90,7 @@ class Checkpointing:
     durability: Any
     delta: DeltaRun | None
     metadata: dict[str, Any]
+    modes: frozenset[str]
     pending_writes: list[tuple[str, str, Any]]
     tasks: list[Task]
     step: int
@@ -122,6 +101,7 @@ class Checkpointing:
     _ckpt_id: str | None
     _ckpt_step: int
     _max_version: Any
+    _padded: bool | None
     _version_number: int | None
     _version_suffix: str | None
     _made_version: tuple[str, int] | None
@@ -142,6 +122,16 @@ class Checkpointing:
     # ``flush_steps``; set by the driver), and whether a step waits for that.
     defers_flush: bool
     undurable: bool
+    # Whether the saver takes a checkpoint as its changes since the last one
+    # saved (``put_changes``; set by the driver); that last one, as (id, the
+    # version maps then), and the ``versions_seen`` entries set since.
+    header_deltas: bool
+    # Set by the sync driver: stores a checkpoint at once when no chunk waits
+    # to be handed out first (returns whether it did), saving a trip through
+    # the driver; the effect is yielded otherwise.
+    save_now: Any
+    saved_base: tuple[str, dict[str, Any], dict[str, Any]] | None
+    seen_changed: set[str]
 
     def restore(
         self, checkpoint: dict[str, Any], histories: dict[str, Any] | None = None
@@ -165,6 +155,7 @@ class Checkpointing:
         self.touched = set(checkpoint["channel_values"]) | self.live
         # Channels whose version moved since the last save (their blobs are new).
         self.changed: set[str] = set()
+        self.saved_base = None
 
     # -- versions ---------------------------------------------------------
 
@@ -176,7 +167,10 @@ class Checkpointing:
         if saver is None:
             current = self._max_version
             return 1 if current is None else current + 1
-        if _padded_fast_path(type(saver)):
+        padded = self._padded
+        if padded is None:
+            padded = self._padded = padded_fast_path(type(saver))
+        if padded:
             # Same "<n zero-padded>.<random>" format as the saver, without
             # parsing the previous version on every step. The random part only
             # tells runs apart (numbers order the versions of one run), so
@@ -257,7 +251,8 @@ class Checkpointing:
             # Without a saver nothing reads writes back by task id, so the id
             # (a hash) is never computed; the task object stands in for it.
             self.pending_writes.extend((task, c, v) for c, v in writes)  # type: ignore[misc]
-            _emit.task_output(cast("Loop", self), task, writes, cached=cached)
+            if self.modes or writes[0][0] == INTERRUPT:
+                _emit.task_output(cast("Loop", self), task, writes, cached=cached)
             return []
         task_id = task.id if task is not None else who
         self.written_ids.add(task_id)  # type: ignore[arg-type]
@@ -276,12 +271,15 @@ class Checkpointing:
             # writes for each of a wide step's tasks (quadratic otherwise).
             pending = self.pending_writes
             index = self._pending_ids
-            if index is None or index[0] is not pending:
-                ids = {w[0] for w in pending} if pending else set()
-                index = self._pending_ids = (pending, ids)
-            if task_id in index[1]:
-                pending[:] = [w for w in pending if w[0] != task_id]
-            index[1].add(task_id)  # type: ignore[arg-type]
+            if not pending:
+                # The first writes since the list was cleared: nothing to replace.
+                self._pending_ids = (pending, {task_id})  # type: ignore[arg-type]
+            else:
+                if index is None or index[0] is not pending:
+                    index = self._pending_ids = (pending, {w[0] for w in pending})
+                if task_id in index[1]:
+                    pending[:] = [w for w in pending if w[0] != task_id]
+                index[1].add(task_id)  # type: ignore[arg-type]
             to_save = list(writes)
         # A loop, not a comprehension: most tasks write once or twice.
         add = self.pending_writes.append
@@ -302,7 +300,8 @@ class Checkpointing:
                 self.held.append(save)
             else:
                 effects.append(save)
-        if task is not None:
+        # Without stream modes only an interrupt is recorded (``task_output``).
+        if task is not None and (self.modes or writes[0][0] == INTERRUPT):
             _emit.task_output(cast("Loop", self), task, writes, cached=cached)
         return effects
 
@@ -365,20 +364,37 @@ class Checkpointing:
             conf = {**conf, CONFIG_KEY_CHECKPOINT_NS: self.parent_ns}
             config = {**config, CONF: conf}
         versions = checkpoint["channel_versions"]
-        new_versions = {}
-        for k in self.changed:
-            if k in versions:
-                new_versions[k] = versions[k]
+        new_versions = {k: versions[k] for k in self.changed if k in versions}
         self.changed = set()
-        held, self.held = self.held, []
+        since = None
+        if self.header_deltas:
+            # The changes since the last save, if the maps are still the ones
+            # it saved (restoring or delta marks replace them); none if this
+            # save fails.
+            base, self.saved_base = self.saved_base, None
+            if (
+                base is not None
+                and base[1] is self.versions
+                and base[2] is self.versions_seen
+            ):
+                since = (base[0], self.seen_changed)
+        self.seen_changed = set()
+        held = self.held
+        if held:
+            self.held = []
         # Async durability lets steps be saved without waiting for the disk;
         # the run makes them durable before it returns (``make_durable``).
         durable = not self.defers_flush or self.durability != "async"
         self.undurable = self.undurable or not durable
-        yield SaveCheckpoint(
-            config, checkpoint, self.metadata, new_versions, held, durable
+        save = SaveCheckpoint(
+            config, checkpoint, self.metadata, new_versions, held, durable, since
         )
+        save_now = self.save_now
+        if save_now is None or not save_now(save):
+            yield save
         self.saved_id = checkpoint_id = checkpoint["id"]
+        if self.header_deltas:
+            self.saved_base = (checkpoint_id, self.versions, self.versions_seen)
         self.checkpoint_config = {
             **config,
             CONF: {**conf, CONFIG_KEY_CHECKPOINT_ID: checkpoint_id},

@@ -18,6 +18,7 @@ from typing import Any
 
 from stategraph._engine import _handlers, _save_errors, _spawn, _threads
 from stategraph._engine._effects import (
+    TAKES_TASK_PATH,
     AwaitWriter,
     FlushSteps,
     GetSubgraphState,
@@ -42,7 +43,7 @@ from stategraph._engine._runner import (
 )
 from stategraph._engine._task import Task
 from stategraph.checkpoint.base._runlock import run_lock_for
-from stategraph.checkpoint.base._step import saves_steps
+from stategraph.checkpoint.base._step import saves_steps, takes_header_deltas
 from stategraph.errors import GraphBubbleUp, ParentCommand
 
 
@@ -51,6 +52,9 @@ def perform(effect: Any, saver: Any, cache: Any) -> Any:
     kind = type(effect)
     if kind is SaveWrites:
         method = saver.put_writes
+        if TAKES_TASK_PATH.get(getattr(method, "__func__", None)):
+            w = effect
+            return method(w.config, w.writes, w.task_id, w.task_path)
         return method(*effect.args(method))
     if kind is SaveCheckpoint:
         if effect.writes or not effect.durable:
@@ -61,6 +65,14 @@ def perform(effect: Any, saver: Any, cache: Any) -> Any:
                 effect.new_versions,
                 effect.step_writes(),
                 durable=effect.durable,
+            )
+        if effect.since is not None:
+            return saver.put_changes(
+                effect.config,
+                effect.checkpoint,
+                effect.metadata,
+                effect.new_versions,
+                effect.since,
             )
         return saver.put(
             effect.config, effect.checkpoint, effect.metadata, effect.new_versions
@@ -120,12 +132,16 @@ def _run(
         if real is not None:
             loop.saves_steps = saves_steps(real, asynchronous=False)
             loop.defers_flush = loop.saves_steps and hasattr(real, "flush_steps")
+            loop.header_deltas = takes_header_deltas(real)
+            if type(chunks) is not LiveChunks:
+                loop.save_now = partial(_save_now, saver, chunks)
         try:
             yield from _traced(gen, loop, chunks, saver, cache)
         finally:
             # The call closures refer to the loop: dropping them lets a
             # finished run be freed at once, not by the cycle collector.
             loop.call_impl = None
+            loop.save_now = None
             # A stream closed before the step's checkpoint was saved.
             for effect in loop.flush_held():
                 perform(effect, saver, None)
@@ -133,6 +149,18 @@ def _run(
                 perform(effect, saver, None)
         return
     yield from _drive(gen, loop, chunks, saver, cache)
+
+
+def _save_now(saver: Any, chunks: deque[Any] | None, effect: SaveCheckpoint) -> bool:
+    """Store a checkpoint from inside the loop, unless chunks wait to go first.
+
+    The same call ``perform`` makes; the driver would have handed out the
+    waiting chunks before it, so then the loop yields the effect instead.
+    """
+    if chunks:
+        return False
+    perform(effect, saver, None)
+    return True
 
 
 def _traced(

@@ -11,6 +11,7 @@ import itertools
 import threading
 from collections.abc import Callable
 from functools import partial
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from xxhash import xxh3_128_hexdigest
@@ -98,12 +99,30 @@ def legacy_id_from_parts(namespace: bytes, *parts: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
+# The five groups of a UUID's 32 hex digits, cut in one call.
+_UUID_GROUPS = itemgetter(
+    slice(0, 8), slice(8, 12), slice(12, 16), slice(16, 20), slice(20, 32)
+)
+
+
 def id_from_parts(namespace: bytes, *parts: str) -> str:
     """Hash a checkpoint id and string parts into a UUID-shaped task id."""
     digest = xxh3_128_hexdigest(namespace + "".join(parts).encode())
-    return (
-        f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
-    )
+    return "-".join(_UUID_GROUPS(digest))
+
+
+# The parts after the step of a pull task's id (name, PULL, triggers), joined,
+# by name and triggers: the same few recur on every step of every run.
+_PULL_TAILS: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def _pull_tail(name: str, triggers: tuple[str, ...]) -> str:
+    tail = _PULL_TAILS.get((name, triggers))
+    if tail is None:
+        tail = "".join((name, PULL, *triggers))
+        if len(_PULL_TAILS) < 4096:
+            _PULL_TAILS[(name, triggers)] = tail
+    return tail
 
 
 def interrupt_id(ns: str, answered: int) -> str:
@@ -193,6 +212,12 @@ class Task:
         if self._id is None:
             loop = self.loop
             ns = f"{self._ns}{NS_SEP}{self.name}" if self._ns else self.name
+            if self.path[0] == PULL and not loop.legacy_ids:
+                # id_from_parts(bytes, ns, str(step), name, PULL, *triggers)
+                text = f"{ns}{self.step}{_pull_tail(self.name, self.triggers)}"
+                digest = xxh3_128_hexdigest(loop.checkpoint_id_bytes + text.encode())
+                self._id = "-".join(_UUID_GROUPS(digest))
+                return self._id
             if self.path[0] == PULL:
                 tail = (self.name, PULL, *self.triggers)
             elif len(self.path) == 4 and self.path[-1] is True:

@@ -143,6 +143,7 @@ class _CheckpointView:
         self.finishable = list(channels)
         self.live = {k for k, ch in channels.items() if ch.is_available()}
         self.changed: set[str] = set()
+        self.seen_changed: set[str] = set()
         self.touched: set[str] = set()
         self._get_next_version = get_next_version
 

@@ -9,6 +9,10 @@ waiting for the disk defines ``flush_steps(config)`` (and ``aflush_steps``):
 with async durability the engine passes ``durable=False`` and calls it once,
 before the run returns. This module only names the record passed and decides
 which savers qualify; it does no I/O.
+
+It also decides the engine's other shortcuts past a saver's public methods:
+computing versions itself (``padded_versions``) and handing a checkpoint over
+as its changes since the last one (``header_deltas``, ``put_changes``).
 """
 
 from __future__ import annotations
@@ -78,3 +82,53 @@ def _class_saves_steps(saver_type: type, names: tuple[str, ...]) -> bool:
     capable = depth[0] < len(mro) and depth[0] <= min(depth[1:])
     _CAPABLE[key] = capable
     return capable
+
+
+_FAST_VERSIONS: dict[type, bool] = {}
+
+
+def padded_fast_path(saver_type: type) -> bool:
+    """Whether versions of ``saver_type`` may be computed without calling it.
+
+    Only savers declaring ``padded_versions`` qualify, and only while no
+    subclass overrides their ``get_next_version``: a saver that customises it
+    must see every call (and any error it raises), as in LangGraph.
+    """
+    known = _FAST_VERSIONS.get(saver_type)
+    if known is not None:
+        return known
+    mro = saver_type.__mro__
+    declares = next((i for i, k in enumerate(mro) if "padded_versions" in vars(k)), -1)
+    defines = next(
+        (i for i, k in enumerate(mro) if "get_next_version" in vars(k)), len(mro)
+    )
+    fast = declares >= 0 and bool(getattr(saver_type, "padded_versions", False))
+    fast = fast and defines >= declares
+    _FAST_VERSIONS[saver_type] = fast
+    return fast
+
+
+_DELTAS: dict[type, bool] = {}
+
+
+def takes_header_deltas(saver: Any) -> bool:
+    """Whether the engine may call ``saver.put_changes`` instead of ``put``/``aput``.
+
+    Only savers declaring ``header_deltas`` qualify, and only while no
+    subclass (or the instance) overrides ``put`` or ``aput`` (an ``aput``
+    may call ``put``): such a saver sees every call, as in LangGraph.
+    """
+    own = getattr(saver, "__dict__", {})
+    if "put" in own or "aput" in own or "put_changes" in own:
+        return False
+    kind = type(saver)
+    known = _DELTAS.get(kind)
+    if known is None:
+        mro = kind.__mro__
+        declares = next((i for i, k in enumerate(mro) if "put_changes" in vars(k)), -1)
+        known = declares >= 0 and bool(getattr(kind, "header_deltas", False))
+        for name in ("put", "aput"):
+            defines = next((i for i, k in enumerate(mro) if name in vars(k)), len(mro))
+            known = known and defines >= declares
+        _DELTAS[kind] = known
+    return known

@@ -5,6 +5,7 @@ Owns the format of ``storage`` entries' first element; must not import the saver
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from stategraph.checkpoint.base._records import (
@@ -33,11 +34,106 @@ def freeze_header(checkpoint: Any) -> Any:
 
 def thaw_header(stored: Any, loads: Any) -> Any:
     """A fresh, caller-owned copy of a stored header (or a serialized one)."""
-    if stored[0] != _HEADER:
+    kind = stored[0]
+    if kind == _DELTA:
+        return _rebuild(stored)
+    if kind != _HEADER:
         return loads(stored)
     header = dict(stored[1])
     header["channel_versions"] = dict(header["channel_versions"])
     header["versions_seen"] = {k: dict(v) for k, v in header["versions_seen"].items()}
+    if header.get("updated_channels") is not None:
+        header["updated_channels"] = list(header["updated_channels"])
+    return header
+
+
+# A header kept as the changes since an earlier stored header (its ``base``):
+# (_DELTA, base, header without the version maps, changed channel_versions,
+# changed versions_seen, weight, len(channel_versions), len(versions_seen)).
+_DELTA = "__header_delta__"
+_BASE, _HEAD, _VERSIONS, _SEEN, _WEIGHT, _NV, _NS = range(1, 8)
+
+
+def freeze_delta(checkpoint: Any, base: Any, new_versions: Any, seen_names: Any) -> Any:
+    """``freeze_header(checkpoint)``, kept as its changes since ``base``.
+
+    ``base`` is the stored header of an earlier checkpoint whose version maps
+    were these same dicts, and which changed since only in ``new_versions``
+    and in the ``versions_seen`` entries named by ``seen_names``, entries
+    only being added or replaced: so a step stores what it changed, not
+    every channel. A chain of changes is cut (the header stored whole) once
+    it holds about half the entries of a whole header: reading one back
+    costs at most about twice a copy.
+    """
+    versions = checkpoint["channel_versions"]
+    seen = checkpoint["versions_seen"]
+    kind = base[0]
+    if kind == _DELTA:
+        weight, base_nv, base_ns = base[_WEIGHT], base[_NV], base[_NS]
+    elif kind == _HEADER:
+        weight = 0
+        base_nv = len(base[1]["channel_versions"])
+        base_ns = len(base[1]["versions_seen"])
+    else:
+        return freeze_header(checkpoint)
+    nv, ns = len(versions), len(seen)
+    weight += len(new_versions) + len(seen_names) + 1
+    if weight > 16 + ((nv + ns) >> 1) or nv < base_nv or ns < base_ns:
+        return freeze_header(checkpoint)
+    try:
+        changed = dict(new_versions)
+        if nv != base_nv:
+            _order_added(changed, versions, nv - base_nv)
+        changed_seen = {name: seen[name] for name in seen_names}
+        if ns != base_ns:
+            _order_added(changed_seen, seen, ns - base_ns)
+    except KeyError:  # not the changes of these dicts: keep them whole
+        return freeze_header(checkpoint)
+    header = dict(checkpoint)
+    del header["channel_values"]
+    header["channel_versions"] = header["versions_seen"] = None
+    return (_DELTA, base, header, changed, changed_seen, weight, nv, ns)
+
+
+def _order_added(changes: dict[str, Any], current: Any, added: int) -> None:
+    # Entries added since the base are the dict's last ``added`` keys; they
+    # must be among the changes (KeyError otherwise), replayed in the order
+    # they were added for the rebuilt dict to list keys in the same order.
+    if added == 1:
+        key = next(reversed(current))
+        if key not in changes:
+            raise KeyError(key)
+        return  # appended wherever it is
+    for key in reversed(list(islice(reversed(current), added))):
+        del changes[key]
+        changes[key] = current[key]
+
+
+def check_delta(stored: Any, checkpoint: Any) -> None:
+    """Raise ``AssertionError`` unless ``stored`` reads back as ``checkpoint``'s header.
+
+    Order included: listing the maps must give the same keys in the same order.
+    """
+    kept = thaw_header(stored, None)
+    for key in ("channel_versions", "versions_seen"):
+        if list(kept[key].items()) != list(checkpoint[key].items()):
+            raise AssertionError(f"header kept as changes differs in {key}")
+
+
+def _rebuild(stored: Any) -> Any:
+    chain = []
+    while stored[0] == _DELTA:
+        chain.append(stored)
+        stored = stored[_BASE]
+    whole = stored[1]
+    versions = dict(whole["channel_versions"])
+    seen = dict(whole["versions_seen"])
+    for link in reversed(chain):
+        versions.update(link[_VERSIONS])
+        seen.update(link[_SEEN])
+    header = dict(chain[0][_HEAD])
+    header["channel_versions"] = versions
+    header["versions_seen"] = {k: dict(v) for k, v in seen.items()}
     if header.get("updated_channels") is not None:
         header["updated_channels"] = list(header["updated_channels"])
     return header
@@ -77,20 +173,22 @@ def stored_metadata(config: Any, metadata: Any, dumps: Any) -> Any:
     on every step; anything unusual (subclasses, nested values) takes the
     general path, so the stored result is the same either way.
     """
-    out: dict[str, Any] = {}
-    for key, value in metadata.items():
-        kind = type(value)
-        if kind is str:
-            if "\x00" in value:
-                value = value.replace("\x00", "")
-        elif kind is dict:
-            for inner in value.values():
-                if type(inner) not in _SCALAR_TYPES:
-                    return _general_metadata(config, metadata, dumps)
-            value = dict(value)
-        elif kind not in _SCALAR_TYPES:
+    out: dict[str, Any] | None = None
+    if type(metadata) is dict and tuple(metadata) == _ENGINE_KEYS:
+        # A step's own metadata: checked field by field, no loop.
+        origin, step, parents = metadata.values()
+        if (
+            type(origin) is str
+            and "\x00" not in origin
+            and type(step) is int
+            and type(parents) is dict
+            and (not parents or set(map(type, parents.values())) <= _SCALAR_TYPES)
+        ):
+            out = {"source": origin, "step": step, "parents": dict(parents)}
+    if out is None:
+        out = _scalar_metadata(metadata)
+        if out is None:
             return _general_metadata(config, metadata, dumps)
-        out[key] = value
     for source in (config.get("metadata"), config.get("configurable")):
         if not source:
             continue
@@ -107,6 +205,29 @@ def stored_metadata(config: Any, metadata: Any, dumps: Any) -> Any:
             elif isinstance(value, (int, float, bool)):
                 out[key] = value
     return (_METADATA, out)
+
+
+# The keys of the metadata the engine makes for a step, in order.
+_ENGINE_KEYS = ("source", "step", "parents")
+
+
+def _scalar_metadata(metadata: Any) -> dict[str, Any] | None:
+    """A copy of metadata holding scalars and dicts of them (``None``: not so)."""
+    out: dict[str, Any] = {}
+    for key, value in metadata.items():
+        kind = type(value)
+        if kind is str:
+            if "\x00" in value:
+                value = value.replace("\x00", "")
+        elif kind is dict:
+            for inner in value.values():
+                if type(inner) not in _SCALAR_TYPES:
+                    return None
+            value = dict(value)
+        elif kind not in _SCALAR_TYPES:
+            return None
+        out[key] = value
+    return out
 
 
 # The keys a config section may copy into metadata, by the section's keys in
@@ -136,7 +257,7 @@ def thaw_metadata(stored: Any, loads: Any) -> Any:
 
 _SCALAR = "__scalar__"
 # The row ``value_codec``'s dumps makes of ``None`` (default serializer only).
-NONE_ROW = (_SCALAR, None)
+NONE_ROW: Any = (_SCALAR, None)  # stored like a serialized row
 
 
 def value_codec(serde: Any) -> tuple[Any, Any]:

@@ -116,12 +116,13 @@ class ListBlobs:
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        # (thread, ns) -> how many cached values there have mutable items.
-        self._watched: dict[tuple[str, str], int] = {}
+        # (thread, ns) -> how many cached values there have mutable items
+        # (empty when none has: writes need no noting).
+        self.watched: dict[tuple[str, str], int] = {}
 
     def watches(self, thread_id: str, ns: str) -> bool:
         """Whether writes in ``(thread_id, ns)`` must be noted (see ``Written``)."""
-        return self._watched.get((thread_id, ns), 0) > 0
+        return self.watched.get((thread_id, ns), 0) > 0
 
     def encode(
         self,
@@ -201,7 +202,7 @@ class ListBlobs:
             self._entries[key] = entry
             if entry.mutable:
                 where = key[:2]
-                self._watched[where] = self._watched.get(where, 0) + 1
+                self.watched[where] = self.watched.get(where, 0) + 1
             while self._entries and (
                 len(self._entries) > _CACHE_SIZE or self._bytes > _CACHE_BYTES
             ):
@@ -215,11 +216,11 @@ class ListBlobs:
         self._bytes -= old.size
         if old.mutable:
             where = key[:2]
-            left = self._watched[where] - 1
+            left = self.watched[where] - 1
             if left:
-                self._watched[where] = left
+                self.watched[where] = left
             else:
-                del self._watched[where]
+                del self.watched[where]
 
     def full(self, key: tuple[str, str, str, Any], row: Typed) -> Typed | None:
         """The full row of a stored spliced ``row``, if it is the last one cached."""

@@ -20,13 +20,13 @@ value whose earlier version is stored may be kept as a splice of it
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import ExitStack
 from types import TracebackType
 from typing import Any
 
 from stategraph._config import RunnableConfig
-from stategraph._constants import TASKS, WRITES_IDX_MAP
+from stategraph._constants import TASKS
 from stategraph.checkpoint._splice import SPLICE_EVERY
 from stategraph.checkpoint.base import (
     BaseCheckpointSaver,
@@ -39,6 +39,8 @@ from stategraph.checkpoint.base import (
 from stategraph.checkpoint.base._records import next_version
 from stategraph.checkpoint.memory._header import (
     NONE_ROW,
+    check_delta,
+    freeze_delta,
     freeze_header,
     stored_metadata,
     thaw_metadata,
@@ -48,7 +50,7 @@ from stategraph.checkpoint.memory._maintenance import (
     MaintenanceMixin,
     config_of as _config,
 )
-from stategraph.checkpoint.memory._written import Written
+from stategraph.checkpoint.memory._written import PutWritesMixin, Written
 from stategraph.checkpoint.serde.jsonplus import UnserializableValueError
 
 Typed = tuple[str, bytes]
@@ -56,9 +58,11 @@ Saved = tuple[Typed, Typed, "str | None"]
 StoredWrite = tuple[str, str, Typed, str]
 
 _EMPTY: Typed = ("empty", b"")
+# ``put_changes`` takes what a step wrote only when it stores a list.
+_UNTAKEN: Any = object()
 
 
-class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
+class InMemorySaver(PutWritesMixin, MaintenanceMixin, BaseCheckpointSaver[str]):
     """Checkpoint saver that keeps every thread in process memory.
 
     Use it for tests, demos and short-lived processes; state is lost when the
@@ -113,6 +117,8 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         self._unordered: set[tuple[str, str]] = set()
         self._lists = ListBlobs(splice_every) if splice_every > 0 else None
         self._written = Written()
+        # Headers kept as changes refer to earlier ones: only in process memory.
+        self._deltas = factory is defaultdict
 
     def __enter__(self) -> InMemorySaver:
         self.stack.__enter__()
@@ -165,6 +171,38 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             UnserializableValueError: When a value cannot be serialized; the
                 path starts at ``state[<channel>]``.
         """
+        self.put_changes(config, checkpoint, metadata, new_versions, None)
+        conf = config["configurable"]
+        return {
+            "configurable": {
+                "thread_id": conf["thread_id"],
+                "checkpoint_ns": conf.get("checkpoint_ns", ""),
+                "checkpoint_id": checkpoint["id"],
+            }
+        }
+
+    # The engine may call ``put_changes`` instead of ``put`` (see ``_saving``).
+    header_deltas = True
+    # Tests set this: every header kept as changes is checked against a copy.
+    check_deltas = False
+
+    def put_changes(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+        since: tuple[str, Any] | None,
+    ) -> None:
+        """``put``, told what changed since a checkpoint stored earlier.
+
+        The engine's call: ``since`` is ``(checkpoint id, names)`` when this
+        checkpoint's ``channel_versions`` and ``versions_seen`` are that
+        stored checkpoint's with only the channels of ``new_versions`` and
+        the ``versions_seen`` entries in ``names`` added or replaced. The
+        header is then kept as those changes, so a step's cost does not grow
+        with the number of channels and nodes; reading it back is the same.
+        """
         conf = config["configurable"]
         thread_id = conf["thread_id"]
         ns = conf.get("checkpoint_ns", "")
@@ -175,22 +213,22 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
         # A ``None`` value (most channels of a step) stores as the serializer's
         # scalar row; only the default serializer (``plain``) has one.
         plain = codec[3]
-        lists = self._lists if plain else None
         parent_id = conf.get("checkpoint_id")
-        dirty = None
-        if lists is not None:
-            dirty = self._written.take(thread_id, ns, parent_id, metadata.get("source"))
+        dirty: Any = _UNTAKEN
         values = checkpoint["channel_values"]
         blobs = self.blobs
         for channel, version in new_versions.items():
             value = values.get(channel, _EMPTY)
-            if value is _EMPTY:
-                blob = _EMPTY
-            elif value is None and plain:
+            if value is None and plain:
                 blob = NONE_ROW
-            elif lists is not None and type(value) is list:
+            elif value is _EMPTY:
+                blob = _EMPTY
+            elif plain and type(value) is list and self._lists is not None:
+                if dirty is _UNTAKEN:
+                    source = metadata.get("source")
+                    dirty = self._written.take(thread_id, ns, parent_id, source)
                 where = (thread_id, ns, channel)
-                blob = self._list_row(lists, where, version, value, dumps, dirty)
+                blob = self._list_row(self._lists, where, version, value, dumps, dirty)
             else:
                 try:
                     blob = dumps(value)
@@ -199,8 +237,15 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             blobs[(thread_id, ns, channel, version)] = blob
         checkpoint_id = checkpoint["id"]
         checkpoints = self.storage[thread_id][ns]
+        header = None
+        if since is not None and self._deltas:
+            base = checkpoints.get(since[0])
+            if base is not None:
+                header = freeze_delta(checkpoint, base[0], new_versions, since[1])
+                if self.check_deltas:
+                    check_delta(header, checkpoint)
         checkpoints[checkpoint_id] = (
-            freeze_header(checkpoint),
+            freeze_header(checkpoint) if header is None else header,
             stored_metadata(config, metadata, dumps),
             parent_id,
         )
@@ -210,57 +255,6 @@ class InMemorySaver(MaintenanceMixin, BaseCheckpointSaver[str]):
             self._latest[where_ns] = checkpoint_id  # the usual case: in id order
         else:
             self._track_latest(where_ns, checkpoint_id, checkpoints)
-        return {
-            "configurable": {
-                "thread_id": thread_id,
-                "checkpoint_ns": ns,
-                "checkpoint_id": checkpoint_id,
-            }
-        }
-
-    def put_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        """Store a task's writes against the checkpoint in ``config``.
-
-        A regular write is keyed by ``(task_id, index)`` and never replaced
-        once stored; writes to the special channels of ``WRITES_IDX_MAP``
-        (errors, interrupts, resumes, scheduled) use fixed negative indices
-        and replace what was there.
-
-        Args:
-            config: Config with ``thread_id``, ``checkpoint_ns``, ``checkpoint_id``.
-            writes: ``(channel, value)`` pairs.
-            task_id: Id of the writing task.
-            task_path: Path of the writing task (orders pending writes).
-        """
-        conf = config["configurable"]
-        key = (conf["thread_id"], conf.get("checkpoint_ns", ""), conf["checkpoint_id"])
-        existing = self.writes.get(key)
-        codec = self._codec_cache
-        dumps = codec[1] if codec and codec[0] is self.serde else self._codec()[0]
-        staged: dict[tuple[str, int], StoredWrite] = {}
-        if self._lists is not None and self._lists.watches(key[0], key[1]):
-            # Only reused items that can change in place depend on the writes.
-            self._written.note(key[0], key[1], key[2], writes)
-        for idx, (channel, value) in enumerate(writes):
-            inner = (task_id, WRITES_IDX_MAP.get(channel, idx))
-            if inner[1] >= 0 and existing and inner in existing:
-                continue
-            try:
-                blob = dumps(value)
-            except UnserializableValueError as exc:
-                raise exc.with_prefix(f"update[{channel!r}]") from None
-            staged[inner] = (task_id, channel, blob, task_path)
-        if existing is None:
-            if staged:
-                self.writes[key] = staged
-        else:
-            existing.update(staged)
 
     def _list_row(
         self,

@@ -8,13 +8,16 @@ again (a message edited in place and written back to replace itself).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from stategraph._constants import TASKS
+from stategraph._config import RunnableConfig
+from stategraph._constants import TASKS, WRITES_IDX_MAP
 from stategraph._types import Overwrite
+from stategraph.checkpoint.memory._header import NONE_ROW
+from stategraph.checkpoint.serde.jsonplus import UnserializableValueError
 
-__all__ = ("IMMUTABLE", "Written", "mark_written")
+__all__ = ("IMMUTABLE", "PutWritesMixin", "Written", "mark_written")
 
 IMMUTABLE = frozenset((str, int, float, bool, bytes, type(None)))
 
@@ -88,3 +91,76 @@ class Written:
         """Drop what is noted for a thread."""
         for key in [k for k in self._by_ns if k[0] == thread_id]:
             del self._by_ns[key]
+
+
+StoredWrite = tuple[str, str, Any, str]
+
+
+class PutWritesMixin:
+    """``InMemorySaver.put_writes``: stores the writes ``Written`` watches."""
+
+    writes: Any
+    serde: Any
+    _codec_cache: tuple[Any, Any, Any, bool] | None
+    _lists: Any
+    _written: Written
+    _codec_entry: Callable[[], tuple[Any, Any, Any, bool]]  # the saver's
+
+    def put_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """Store a task's writes against the checkpoint in ``config``.
+
+        A regular write is keyed by ``(task_id, index)`` and never replaced
+        once stored; writes to the special channels of ``WRITES_IDX_MAP``
+        (errors, interrupts, resumes, scheduled) use fixed negative indices
+        and replace what was there.
+
+        Args:
+            config: Config with ``thread_id``, ``checkpoint_ns``, ``checkpoint_id``.
+            writes: ``(channel, value)`` pairs.
+            task_id: Id of the writing task.
+            task_path: Path of the writing task (orders pending writes).
+        """
+        conf = config["configurable"]
+        thread_id = conf["thread_id"]
+        ns = conf.get("checkpoint_ns", "")
+        key = (thread_id, ns, conf["checkpoint_id"])
+        existing = self.writes.get(key)
+        codec = self._codec_cache
+        if codec is None or codec[0] is not self.serde:
+            codec = self._codec_entry()
+        dumps = codec[1]
+        plain = codec[3]
+        lists = self._lists
+        if lists is not None and lists.watched and lists.watches(thread_id, ns):
+            # Only reused items that can change in place depend on the writes.
+            self._written.note(thread_id, ns, key[2], writes)
+        staged: dict[tuple[str, int], StoredWrite] = {}
+        idx = -1
+        for channel, value in writes:
+            idx += 1
+            special = WRITES_IDX_MAP.get(channel)
+            if special is None:
+                inner = (task_id, idx)
+                if existing and inner in existing:
+                    continue
+            else:
+                inner = (task_id, special)
+            if value is None and plain:
+                blob = NONE_ROW
+            else:
+                try:
+                    blob = dumps(value)
+                except UnserializableValueError as exc:
+                    raise exc.with_prefix(f"update[{channel!r}]") from None
+            staged[inner] = (task_id, channel, blob, task_path)
+        if existing is None:
+            if staged:
+                self.writes[key] = staged
+        else:
+            existing.update(staged)
