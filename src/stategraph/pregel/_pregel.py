@@ -7,52 +7,38 @@ engine's generator to the sync or async driver.
 from __future__ import annotations
 
 import warnings
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import aclosing
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from stategraph._constants import NS_END, NS_SEP, TASKS
-from stategraph._engine import _async, _delta, _sync
+from stategraph._engine import _delta
 from stategraph._engine._loop import Loop
 from stategraph._engine._node import PregelNode
 from stategraph._managed import is_managed_value
 from stategraph._types import CachePolicy, RetryPolicy
 from stategraph.channels import BaseChannel, DeltaChannel, Topic, UntrackedValue
 from stategraph.channels.base import MISSING
-from stategraph.pregel import _checkpoint as _checkpoint_helpers, _state
+from stategraph.pregel import _checkpoint as _checkpoint_helpers
 from stategraph.pregel._draw import DrawMixin
 from stategraph.pregel._events import LangChainEvents
 from stategraph.pregel._migrate import migrate_pending_sends
-from stategraph.pregel._run import (
-    check_status,
-    frame,
-    invoke_result,
-    prepare_run,
-)
+from stategraph.pregel._run_methods import RunMethods
 from stategraph.pregel._runnable_methods import RunnableMethods
 from stategraph.pregel._schemas import SchemaMixin
+from stategraph.pregel._state_methods import StateMethods
 from stategraph.pregel._stream_events import StreamEventsMixin
 from stategraph.pregel._validate import validate_pregel
 from stategraph.warnings import LangGraphDeprecatedSinceV10
 
-_STREAM_KW = (
-    "context",
-    "stream_mode",
-    "print_mode",
-    "output_keys",
-    "interrupt_before",
-    "interrupt_after",
-    "durability",
-    "subgraphs",
-    "debug",
-    "version",
-    "checkpoint_during",
-    "control",
-)
-
 
 class Pregel(
-    StreamEventsMixin, LangChainEvents, SchemaMixin, DrawMixin, RunnableMethods
+    StreamEventsMixin,
+    LangChainEvents,
+    SchemaMixin,
+    DrawMixin,
+    RunnableMethods,
+    RunMethods,
+    StateMethods,
 ):
     """A graph of nodes exchanging messages through channels, run in supersteps.
 
@@ -345,284 +331,6 @@ class Pregel(
             new.nodes = _named_nodes(new.nodes)
         return new
 
-    # -- running --------------------------------------------------------------
-
-    def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
-        """Run the graph and yield its stream chunks.
-
-        Args:
-            input: The input, ``None`` to resume, or a ``Command``.
-            config: Run config (``thread_id`` etc. under ``configurable``).
-            **kwargs: ``stream_mode``, ``subgraphs``, ``version``,
-                ``interrupt_before``/``interrupt_after``, ``durability``,
-                ``context``, ``output_keys``, ``print_mode``, ``debug``.
-
-        Yields:
-            Chunks shaped by ``stream_mode``, ``subgraphs`` and ``version``.
-        """
-        run = prepare_run(self, input, config, live="sync", **_stream_kwargs(kwargs))
-        loop = Loop(self, run)
-        for ns, mode, payload in _sync.drive(loop.execute(), loop, run.chunks):
-            yield from frame(run, ns, mode, payload, self)
-        check_status(loop)
-
-    async def astream(
-        self, input: Any, config: Any = None, **kwargs: Any
-    ) -> AsyncIterator[Any]:
-        """Async version of ``stream``."""
-        run = prepare_run(self, input, config, live="async", **_stream_kwargs(kwargs))
-        loop = Loop(self, run)
-        async with aclosing(_async.drive(loop.execute(), loop, run.chunks)) as stream:
-            async for ns, mode, payload in stream:
-                for chunk in frame(run, ns, mode, payload, self):
-                    yield chunk
-        check_status(loop)
-
-    def invoke(
-        self,
-        input: Any,
-        config: Any = None,
-        *,
-        stream_mode: Any = "values",
-        **kwargs: Any,
-    ) -> Any:
-        """Run the graph to the end and return its output.
-
-        Args:
-            input: The input, ``None`` to resume, or a ``Command``.
-            config: Run config.
-            stream_mode: ``"values"`` returns the final state; another mode
-                returns the list of its chunks.
-            **kwargs: As for ``stream``.
-
-        Returns:
-            The output (with ``"__interrupt__"`` when the run paused), or a
-            ``GraphOutput`` with ``version="v2"``.
-        """
-        if stream_mode != "values":
-            return list(self.stream(input, config, stream_mode=stream_mode, **kwargs))
-        run = prepare_run(
-            self,
-            input,
-            config,
-            stream_mode=(),
-            output_keys=kwargs.pop("output_keys", None) or self.output_channels,
-            **_stream_kwargs(kwargs),
-        )
-        loop = Loop(self, run)
-        for ns, mode, payload in _sync.drive(loop.execute(), loop, run.chunks):
-            for _ in frame(run, ns, mode, payload, self):
-                pass
-        check_status(loop)
-        return invoke_result(run, loop, self)
-
-    async def ainvoke(
-        self,
-        input: Any,
-        config: Any = None,
-        *,
-        stream_mode: Any = "values",
-        **kwargs: Any,
-    ) -> Any:
-        """Async version of ``invoke``."""
-        if stream_mode != "values":
-            return [
-                c
-                async for c in self.astream(
-                    input, config, stream_mode=stream_mode, **kwargs
-                )
-            ]
-        run = prepare_run(
-            self,
-            input,
-            config,
-            stream_mode=(),
-            output_keys=kwargs.pop("output_keys", None) or self.output_channels,
-            **_stream_kwargs(kwargs),
-        )
-        loop = Loop(self, run)
-        async with aclosing(_async.drive(loop.execute(), loop, run.chunks)) as stream:
-            async for ns, mode, payload in stream:
-                for _ in frame(run, ns, mode, payload, self):
-                    pass
-        check_status(loop)
-        return invoke_result(run, loop, self)
-
-    def batch(
-        self,
-        inputs: Sequence[Any],
-        config: Any = None,
-        *,
-        return_exceptions: bool = False,
-        **kwargs: Any,
-    ) -> list[Any]:
-        """Invoke the graph on each input (configs may be one or a list)."""
-        configs = config if isinstance(config, list) else [config] * len(inputs)
-        out: list[Any] = []
-        for inp, cfg in zip(inputs, configs, strict=False):
-            try:
-                out.append(self.invoke(inp, cfg, **kwargs))
-            except Exception as exc:
-                if not return_exceptions:
-                    raise
-                out.append(exc)
-        return out
-
-    async def abatch(
-        self,
-        inputs: Sequence[Any],
-        config: Any = None,
-        *,
-        return_exceptions: bool = False,
-        **kwargs: Any,
-    ) -> list[Any]:
-        """Async version of ``batch``; inputs run concurrently."""
-        import asyncio
-
-        configs = config if isinstance(config, list) else [config] * len(inputs)
-        return list(
-            await asyncio.gather(
-                *(
-                    self.ainvoke(i, c, **kwargs)
-                    for i, c in zip(inputs, configs, strict=False)
-                ),
-                return_exceptions=return_exceptions,
-            )
-        )
-
-    # -- state ------------------------------------------------------------------
-
-    def get_state(self, config: Any, *, subgraphs: bool = False) -> Any:
-        """The ``StateSnapshot`` of a thread (latest, or at ``checkpoint_id``)."""
-        gen, saver = _state.get_state(self, config, subgraphs=subgraphs)
-        return _sync.run_to_end(gen, saver)
-
-    async def aget_state(self, config: Any, *, subgraphs: bool = False) -> Any:
-        """Async version of ``get_state``."""
-        gen, saver = _state.get_state(self, config, subgraphs=subgraphs)
-        return await _async.run_to_end(gen, saver)
-
-    def get_state_history(
-        self,
-        config: Any,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: Any = None,
-        limit: int | None = None,
-    ) -> Iterator[Any]:
-        """The thread's snapshots, newest first."""
-        gen, saver = _state.get_history(self, config, filter, before, limit)
-        yield from _sync.run_to_end(gen, saver)
-
-    async def aget_state_history(
-        self,
-        config: Any,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: Any = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[Any]:
-        """Async version of ``get_state_history``."""
-        gen, saver = _state.get_history(self, config, filter, before, limit)
-        for snapshot in await _async.run_to_end(gen, saver):
-            yield snapshot
-
-    def update_state(
-        self,
-        config: Any,
-        values: Any,
-        as_node: str | None = None,
-        task_id: str | None = None,
-    ) -> Any:
-        """Apply ``values`` as if node ``as_node`` wrote them; return the new config."""
-        from stategraph._types import StateUpdate
-
-        return self.bulk_update_state(config, [[StateUpdate(values, as_node, task_id)]])
-
-    async def aupdate_state(
-        self,
-        config: Any,
-        values: Any,
-        as_node: str | None = None,
-        task_id: str | None = None,
-    ) -> Any:
-        """Async version of ``update_state``."""
-        from stategraph._types import StateUpdate
-
-        return await self.abulk_update_state(
-            config, [[StateUpdate(values, as_node, task_id)]]
-        )
-
-    def bulk_update_state(
-        self, config: Any, supersteps: Sequence[Sequence[Any]]
-    ) -> Any:
-        """Apply several supersteps of updates; return the config of the last."""
-        gen, saver = _state.bulk_update(self, config, supersteps, is_async=False)
-        return _sync.run_to_end(gen, saver)
-
-    async def abulk_update_state(
-        self, config: Any, supersteps: Sequence[Sequence[Any]]
-    ) -> Any:
-        """Async version of ``bulk_update_state``."""
-        gen, saver = _state.bulk_update(self, config, supersteps, is_async=True)
-        return await _async.run_to_end(gen, saver)
-
-    # -- structure --------------------------------------------------------------
-
-    def get_subgraphs(
-        self, *, namespace: str | None = None, recurse: bool = False
-    ) -> Iterator[tuple[str, Pregel]]:
-        """Yield ``(namespace, graph)`` for subgraphs used as nodes."""
-        for name, node in self.nodes.items():
-            if namespace is not None and not namespace.startswith(name):
-                continue
-            for graph in node.subgraphs:
-                if namespace is not None and namespace == name:
-                    yield name, graph
-                    return
-                if namespace is None:
-                    yield name, graph
-                if recurse and isinstance(graph, Pregel):
-                    rest = None
-                    if namespace is not None:
-                        rest = namespace[len(name) + 1 :]
-                    for sub_ns, sub in graph.get_subgraphs(
-                        namespace=rest, recurse=True
-                    ):
-                        yield f"{name}{NS_SEP}{sub_ns}", sub
-
-    async def aget_subgraphs(
-        self, *, namespace: str | None = None, recurse: bool = False
-    ) -> AsyncIterator[tuple[str, Pregel]]:
-        """Async version of ``get_subgraphs``."""
-        for item in self.get_subgraphs(namespace=namespace, recurse=recurse):
-            yield item
-
-    def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
-        """Drop cached node results (of ``nodes``, or all)."""
-        if self.cache is None:
-            raise ValueError("No cache is set for this graph. Cannot clear cache.")
-        self.cache.clear(_cache_namespaces(self, nodes))
-
-    async def aclear_cache(self, nodes: Sequence[str] | None = None) -> None:
-        """Async version of ``clear_cache``."""
-        if self.cache is None:
-            raise ValueError("No cache is set for this graph. Cannot clear cache.")
-        await self.cache.aclear(_cache_namespaces(self, nodes))
-
-
-def _cache_namespaces(
-    graph: Pregel, nodes: Sequence[str] | None
-) -> list[tuple[str, ...]]:
-    from stategraph._constants import CACHE_NS_WRITES
-
-    names = nodes if nodes is not None else list(graph.nodes)
-    return [
-        (CACHE_NS_WRITES, graph.nodes[n].cache_identity, n)
-        for n in names
-        if n in graph.nodes and graph.nodes[n].cache_policy is not None
-    ]
-
 
 def _named_nodes(nodes: Mapping[str, Any]) -> dict[str, PregelNode]:
     """Nodes by name, ``NodeBuilder``s built, each node told its name."""
@@ -631,13 +339,6 @@ def _named_nodes(nodes: Mapping[str, Any]) -> dict[str, PregelNode]:
         if isinstance(node, PregelNode):  # others are rejected by validate()
             node.name = key
     return built
-
-
-def _stream_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(kwargs) - set(_STREAM_KW)
-    if unknown:
-        raise TypeError(f"Unexpected keyword arguments: {sorted(unknown)}")
-    return kwargs
 
 
 def task_namespace(name: str, task_id: str, parent_ns: str = "") -> str:
