@@ -513,9 +513,15 @@ def test_shared_methods_take_langgraphs_parameters() -> None:
     from stategraph.pregel.protocol import PregelProtocol as OurProtocol
 
     for ours, theirs in ((RemoteGraph, Theirs), (OurProtocol, TheirProtocol)):
+        own = {
+            name
+            for cls in ours.__mro__
+            if cls.__module__.startswith("stategraph")
+            for name in vars(cls)
+        }
         shared = [
             name
-            for name in vars(ours)
+            for name in sorted(own)
             if not name.startswith("_") and callable(getattr(theirs, name, None))
         ]
         assert "bulk_update_state" in shared
