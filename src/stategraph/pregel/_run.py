@@ -1,6 +1,7 @@
-"""Preparing a run (config, saver, stream sinks, runtime) and framing its output.
+"""Preparing a run: config, saver, stream sinks, runtime.
 
-Shared by every public entry point of ``Pregel``; holds no I/O.
+Shared by every public entry point of ``Pregel``; holds no I/O. What a run
+hands back to its caller is framed in ``_run_output``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import os
 import sys
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from stategraph._config import ensure_config, get_config
@@ -22,13 +23,16 @@ from stategraph._constants import (
     CONFIG_KEY_RUNTIME,
     CONFIG_KEY_STREAM,
     CONFIG_KEY_TASK_ID,
-    INTERRUPT,
     NS_END,
     NS_SEP,
 )
 from stategraph._engine._emit import StreamSink
 from stategraph._runtime import DEFAULT_RUNTIME, RunControl, Runtime, ServerInfo
-from stategraph.errors import ErrorCode, GraphRecursionError, create_error_message
+from stategraph.pregel._run_output import (
+    check_status as check_status,
+    frame as frame,
+    invoke_result as invoke_result,
+)
 from stategraph.warnings import LangGraphDeprecatedSinceV10
 
 
@@ -120,18 +124,7 @@ def prepare_run(
 ) -> Run:
     """Resolve defaults and build the ``Run`` of one call."""
     if checkpoint_during is not None:
-        warnings.warn(
-            "`checkpoint_during` is deprecated and will be removed. Please use "
-            "`durability` instead.",
-            LangGraphDeprecatedSinceV10,
-            stacklevel=3,
-        )
-        if durability is not None:
-            raise ValueError(
-                "Cannot use both `checkpoint_during` and `durability` parameters. "
-                "Please use `durability` instead."
-            )
-        durability = "async" if checkpoint_during else "exit"
+        durability = _durability_of(checkpoint_during, durability)
     config = ensure_config(graph.config, config)
     conf = config[CONF] = dict(config[CONF])
     if stream_mode is None:
@@ -186,15 +179,7 @@ def prepare_run(
     run.tracing = None
     run.messages_handler = None
     if "langchain_core" in sys.modules and _may_trace(config, modes):
-        from stategraph.pregel import _tracing
-
-        if _tracing.wanted(config, modes):
-            run.tracing = _tracing
-            # Tokens reach an async stream one turn late, as custom writes do
-            # (LangGraph's handlers put them with call_soon_threadsafe).
-            run.messages_handler = _tracing.stream_handlers(
-                config, modes, _inside_sink(run, own), subgraphs, version
-            )
+        _attach_tracing(run, config, modes, own)
     run.sinks = (own, conf[CONFIG_KEY_STREAM]) if CONFIG_KEY_STREAM in conf else (own,)
     run.runtime = _runtime(graph, run, context, modes, parent_runtime, conf)
     if control is not None or run.runtime.control is None:
@@ -214,6 +199,38 @@ _TRACING_ENV = (
     "LANGCHAIN_TRACING",
 )
 _TRACING_MODULES = ("langchain_core.tracers.context", "langsmith.run_helpers")
+
+
+def _durability_of(checkpoint_during: Any, durability: Any) -> Any:
+    """The durability the deprecated ``checkpoint_during`` flag asks for."""
+    warnings.warn(
+        "`checkpoint_during` is deprecated and will be removed. Please use "
+        "`durability` instead.",
+        LangGraphDeprecatedSinceV10,
+        # Past this helper, prepare_run and the public method.
+        stacklevel=4,
+    )
+    if durability is not None:
+        raise ValueError(
+            "Cannot use both `checkpoint_during` and `durability` parameters. "
+            "Please use `durability` instead."
+        )
+    return "async" if checkpoint_during else "exit"
+
+
+def _attach_tracing(
+    run: Run, config: dict[str, Any], modes: set[str], own: StreamSink
+) -> None:
+    """Give ``run`` LangChain tracing and message handlers when they are wanted."""
+    from stategraph.pregel import _tracing
+
+    if _tracing.wanted(config, modes):
+        run.tracing = _tracing
+        # Tokens reach an async stream one turn late, as custom writes do
+        # (LangGraph's handlers put them with call_soon_threadsafe).
+        run.messages_handler = _tracing.stream_handlers(
+            config, modes, _inside_sink(run, own), run.subgraphs, run.version
+        )
 
 
 def _may_trace(config: dict[str, Any], modes: set[str]) -> bool:
@@ -356,100 +373,6 @@ def _custom_writer(put: Callable[[Any], None]) -> Callable[[Any], None]:
 
 def _no_op(_: Any) -> None:
     return None
-
-
-def frame(
-    run: Run, ns: tuple[str, ...], mode: str, payload: Any, graph: Any
-) -> Iterator[Any]:
-    """Turn one (namespace, mode, payload) event into what ``stream`` yields."""
-    if mode in run.print_mode:
-        _print(run, ns, mode, payload)
-    stream_mode = run.stream_mode
-    if isinstance(stream_mode, str):
-        if mode != stream_mode:
-            return
-    elif mode not in stream_mode:
-        return
-    if run.version == "v2":
-        yield _v2_part(mode, ns, payload, graph)
-    elif run.subgraphs and not isinstance(stream_mode, str):
-        yield (ns, mode, payload)
-    elif not isinstance(stream_mode, str):
-        yield (mode, payload)
-    elif run.subgraphs:
-        yield (ns, payload)
-    else:
-        yield payload
-
-
-def _v2_part(
-    mode: str, ns: tuple[str, ...], payload: Any, graph: Any
-) -> dict[str, Any]:
-    if mode == "values":
-        ints: Any = ()
-        if isinstance(payload, dict):
-            ints = payload.pop(INTERRUPT, ())
-            if graph.output_mapper is not None:
-                payload = graph.output_mapper(payload)
-        return {"type": mode, "ns": ns, "data": payload, "interrupts": ints}
-    if mode in ("checkpoints", "debug") and graph.state_mapper is not None:
-        _coerce_values(payload, graph.state_mapper)
-    return {"type": mode, "ns": ns, "data": payload}
-
-
-def _coerce_values(payload: Any, mapper: Any) -> None:
-    if not isinstance(payload, dict):
-        return
-    inner = payload
-    if payload.get("type") == "checkpoint" and isinstance(payload.get("payload"), dict):
-        inner = payload["payload"]
-    if isinstance(inner.get("values"), dict) and "__start__" not in inner.get(
-        "next", ()
-    ):
-        inner["values"] = mapper(inner["values"])
-
-
-def _print(run: Run, ns: tuple[str, ...], mode: str, payload: Any) -> None:
-    bold = f"\033[1m[{mode}]\033[0m"
-    if run.subgraphs and ns:
-        print(" ".join((bold, f"\033[1;33m[graph={ns}]\033[0m", repr(payload))))
-    else:
-        print(" ".join((bold, repr(payload))))
-
-
-def check_status(loop: Any) -> None:
-    """Raise when the run stopped on the recursion limit or a drain request."""
-    if loop.status == "draining":
-        from stategraph.errors import GraphDrained
-
-        raise GraphDrained(loop.runtime.control.drain_reason or "shutdown")
-    if loop.status == "out_of_steps":
-        msg = create_error_message(
-            message=(
-                f"Recursion limit of {loop.config['recursion_limit']} reached "
-                "without hitting a stop condition. You can increase the "
-                "limit by setting the `recursion_limit` config key."
-            ),
-            error_code=ErrorCode.GRAPH_RECURSION_LIMIT,
-        )
-        raise GraphRecursionError(msg)
-
-
-def invoke_result(run: Run, loop: Any, graph: Any) -> Any:
-    """What ``invoke`` returns in ``values`` mode, from the finished loop."""
-    latest = loop.output if loop.values_emitted else None
-    if run.version == "v2":
-        from stategraph._types import GraphOutput
-
-        value = latest
-        if isinstance(value, dict) and graph.output_mapper is not None:
-            value = graph.output_mapper(value)
-        return GraphOutput(value=value, interrupts=tuple(loop.interrupts))
-    if loop.interrupts:
-        if isinstance(latest, dict):
-            return {**latest, INTERRUPT: list(loop.interrupts)}
-        return {INTERRUPT: list(loop.interrupts)}
-    return latest
 
 
 __all__: Sequence[str] = (
