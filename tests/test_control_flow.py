@@ -17,14 +17,20 @@ CONTROL = {"GraphBubbleUp", "GraphInterrupt", "ParentCommand"}
 
 # (module path relative to the package, enclosing function) -> why it is safe
 ALLOWED = {
-    ("graph/_builder.py", "_path_map"): "only reads type hints; no user code runs",
+    ("graph/_specs.py", "_path_map"): "only reads type hints; no user code runs",
     ("channels/_binop.py", "_initial_value"): "calls a type's constructor, not a node",
     ("checkpoint/serde/jsonplus.py", "dumps_typed"): "serialization, no graph code",
     ("testing/_checkpointer.py", "validate_checkpointer"): "reports saver failures",
-    ("pregel/_pregel.py", "batch"): "return_exceptions collects each input's outcome",
+    (
+        "pregel/_run_methods.py",
+        "batch",
+    ): "return_exceptions collects each input's outcome",
     ("_engine/_sync.py", "_drive"): "saver/cache effects, thrown back into the loop",
     ("_engine/_sync.py", "run_to_end"): "saver effects, thrown back into the loop",
-    ("_engine/_sync.py", "run_task"): "GraphBubbleUp is handled by the clause before",
+    (
+        "_engine/_sync_tasks.py",
+        "run_task",
+    ): "GraphBubbleUp is handled by the clause before",
     ("_engine/_async.py", "_drive"): "saver/cache effects, thrown back into the loop",
     ("_engine/_async.py", "run_to_end"): "saver effects, thrown back into the loop",
     (
@@ -35,7 +41,7 @@ ALLOWED = {
     ("_engine/_sync.py", "_run_live"): "a live step's failure, re-raised in the caller",
     ("_engine/_sync.py", "step"): "a live step's failure, re-raised in the caller",
     (
-        "_engine/_sync.py",
+        "_engine/_sync_tasks.py",
         "_run_and_commit",
     ): "a saver's failure, re-raised in the caller",
     ("stream/_channel.py", "_pull"): "kept and re-raised in every tee branch",

@@ -7,102 +7,28 @@ moment it finishes, in completion order, as LangGraph's runner does.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import threading
-import time
 from collections import deque
 from collections.abc import Generator, Iterator
 from functools import partial
 from typing import Any
 
-from stategraph._engine import _handlers, _save_errors, _spawn, _threads
+from stategraph._engine import _save_errors, _spawn, _threads
 from stategraph._engine._effects import (
-    TAKES_TASK_PATH,
-    AwaitWriter,
-    FlushSteps,
-    GetSubgraphState,
-    ListCheckpoints,
-    LoadCheckpoint,
-    LoadDeltaHistory,
-    ReadCache,
     RunTasks,
     SaveCheckpoint,
-    SaveWrites,
     WriteCache,
 )
 from stategraph._engine._emit import learn_streaming, made_inside
-from stategraph._engine._runner import (
-    SLOW_TASK_SECONDS,
-    no_sync_writer,
-    note_attempt,
-    note_failure,
-    parent_command,
-    retry_delay,
-    run_sync_body,
+from stategraph._engine._sync_perform import perform as perform
+from stategraph._engine._sync_tasks import (
+    _run_tasks,
+    run_task as run_task,
 )
 from stategraph._engine._task import Task
 from stategraph.checkpoint.base._runlock import run_lock_for
 from stategraph.checkpoint.base._step import saves_steps, takes_header_deltas
-from stategraph.errors import GraphBubbleUp, ParentCommand
-
-
-def perform(effect: Any, saver: Any, cache: Any) -> Any:
-    """Carry out one I/O effect with sync calls."""
-    kind = type(effect)
-    if kind is SaveWrites:
-        method = saver.put_writes
-        if TAKES_TASK_PATH.get(getattr(method, "__func__", None)):
-            w = effect
-            return method(w.config, w.writes, w.task_id, w.task_path)
-        return method(*effect.args(method))
-    if kind is SaveCheckpoint:
-        if effect.writes or not effect.durable:
-            return saver.put_step(
-                effect.config,
-                effect.checkpoint,
-                effect.metadata,
-                effect.new_versions,
-                effect.step_writes(),
-                durable=effect.durable,
-            )
-        if effect.since is not None:
-            return saver.put_changes(
-                effect.config,
-                effect.checkpoint,
-                effect.metadata,
-                effect.new_versions,
-                effect.since,
-            )
-        return saver.put(
-            effect.config, effect.checkpoint, effect.metadata, effect.new_versions
-        )
-    if kind is FlushSteps:
-        return saver.flush_steps(effect.config)
-    if kind is LoadCheckpoint:
-        return saver.get_tuple(effect.config)
-    if kind is LoadDeltaHistory:
-        return saver.get_delta_channel_history(
-            config=effect.config, channels=effect.channels
-        )
-    if kind is ListCheckpoints:
-        return list(
-            saver.list(
-                effect.config,
-                filter=effect.filter,
-                before=effect.before,
-                limit=effect.limit,
-            )
-        )
-    if kind is ReadCache:
-        return cache.get(effect.keys)
-    if kind is WriteCache:
-        return cache.set(effect.pairs)
-    if kind is GetSubgraphState:
-        return effect.graph.get_state(effect.config, subgraphs=effect.subgraphs)
-    if kind is AwaitWriter:
-        raise no_sync_writer(effect.pending)
-    raise TypeError(f"Unknown effect {effect!r}")
 
 
 def drive(
@@ -308,148 +234,3 @@ def run_to_end(gen: Generator[Any, Any, Any], saver: Any, cache: Any = None) -> 
             value = perform(effect, saver, cache)
         except Exception as exc:
             error = exc
-
-
-def _run_once(task: Task) -> None:
-    try:
-        trace = task.loop.trace
-        if trace is None or task.node.hidden:
-            run_sync_body(task)
-        else:
-            trace.run_node(task, run_sync_body)
-    except asyncio.CancelledError as exc:
-        # No event loop cancels a sync node: it raised this itself and failed.
-        from stategraph.errors import NodeCancelledError
-
-        raise NodeCancelledError(task.name) from exc
-
-
-def run_task(task: Task) -> BaseException | None:
-    """Run a task with its retry policy; return the exception it ended with."""
-    policies = task.node.retry_policy or task.loop.graph.retry_policy
-    attempt = 0
-    while True:
-        task.writes.clear()
-        try:
-            _run_once(task)
-            return None
-        except ParentCommand as exc:
-            if parent_command(task, exc) is None:
-                return exc
-            return None
-        except GraphBubbleUp as exc:
-            return exc
-        except Exception as exc:
-            note_failure(task, exc)
-            delay = retry_delay(policies, exc, attempt)
-            if delay is None:
-                return exc
-            attempt += 1
-            note_attempt(task, attempt)
-            time.sleep(delay)
-
-
-def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) -> list[Task]:
-    """Commit ``task``; return the error handler tasks its failure starts."""
-    # Tasks called by a running task commit from other threads.
-    with loop.commit_lock:
-        for effect in loop.commit(task, exc):
-            perform(effect, saver, None)
-        # Planned after the failure is saved, so a crash in the handler
-        # resumes straight to it.
-        return _handlers.plan(loop) if loop.handlers_due else []
-
-
-def _run_tasks(
-    loop: Any, tasks: list[Task], saver: Any, cache: Any, chunks: deque[Any] | None
-) -> Iterator[Any]:
-    while len(tasks) == 1:
-        # A lone task gains nothing from a thread: always run it inline (and
-        # then the error handler its failure starts, if any).
-        task = tasks[0]
-        started = time.perf_counter()
-        exc = run_task(task)
-        task.node.note_duration(time.perf_counter() - started, SLOW_TASK_SECONDS)
-        tasks = _commit(loop, task, exc, saver)
-    if tasks:
-        yield from _run_shared(loop, tasks, saver, chunks)
-
-
-def _run_shared(
-    loop: Any, tasks: list[Task], saver: Any, chunks: deque[Any] | None
-) -> Iterator[Any]:
-    """Run a step's tasks; each commits the moment it finishes.
-
-    Nodes known to be quick run inline, one after another (finishing in task
-    order is a completion order too), watched: once a task turns out to
-    block, the rest of the step goes to worker threads. Any other step runs in
-    worker threads from the start, as every step does in LangGraph, so a
-    node's first run does not wait for its siblings.
-    """
-    limit = loop.config.get("max_concurrency") or _threads.DEFAULT_WORKERS
-    work = partial(_run_and_commit, loop, saver)
-    step = _threads.Step(tasks, work, limit, contextvars.copy_context())
-    try:
-        if all(_known_quick(t.node) for t in tasks):
-            yield from _run_inline(step, chunks)
-        else:
-            step.escalate()
-        while True:
-            done = step.wait(chunks)
-            while chunks:
-                yield chunks.popleft()
-            if done:
-                break
-    finally:
-        # A closed stream starts no more tasks but waits for those running:
-        # they write to the loop.
-        step.abandon()
-    if step.errors:
-        raise step.errors[0]
-
-
-def _run_and_commit(
-    loop: Any, saver: Any, task: Task, inline: bool, add: Any
-) -> BaseException | None:
-    started = time.perf_counter()
-    try:
-        exc = run_task(task)
-        elapsed = time.perf_counter() - started
-        # In a worker, a slow run may only have waited for the GIL held by
-        # its siblings: only a quick one tells something.
-        if inline or elapsed <= SLOW_TASK_SECONDS:
-            task.node.note_duration(elapsed, SLOW_TASK_SECONDS)
-        if handlers := _commit(loop, task, exc, saver):
-            # A failed node's error handler joins the step at once, while its
-            # siblings still run, as in LangGraph.
-            add(handlers)
-    except BaseException as error:  # a failing saver: raised in the caller
-        return error
-    return None
-
-
-def _known_quick(node: Any) -> bool:
-    return bool(node.fast_known) and not node.bound_blocking and not node.always_thread
-
-
-def _run_inline(step: _threads.Step[Task], chunks: deque[Any] | None) -> Iterator[Any]:
-    """Run tasks in the calling thread until one blocks (or all are done)."""
-    _WATCHDOG.watch(step)
-    try:
-        while not step.escalated and (task := step.take()) is not None:
-            started = step.running_since = time.perf_counter()
-            step.run(task, True)
-            step.running_since = None
-            if time.perf_counter() - started > SLOW_TASK_SECONDS:
-                step.escalate()
-            if chunks:
-                while chunks:
-                    yield chunks.popleft()
-    finally:
-        step.running_since = None
-        _WATCHDOG.unwatch(step)
-
-
-# Looks less often than a task counts as slow: each look takes the GIL from
-# the step it watches.
-_WATCHDOG = _threads.Watchdog(5 * SLOW_TASK_SECONDS)
