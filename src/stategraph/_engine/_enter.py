@@ -156,31 +156,7 @@ class Entering(Checkpointing):
     def _first(self) -> Effects:
         conf = self.config[CONF]
         is_command = isinstance(self.input, Command)
-        is_resuming = bool(self.versions) and bool(
-            conf.get(
-                CONFIG_KEY_RESUMING,
-                self.input is None
-                or is_command
-                or (
-                    not self.is_nested
-                    and self.config.get("metadata", {}).get("run_id")
-                    == self.metadata.get("run_id", MISSING)
-                ),
-            )
-        )
-        is_time_traveling = self.addressed and (
-            # Time travel into a subgraph checkpoint: the parent resumes, but
-            # this graph's own namespace was addressed through checkpoint_map.
-            (
-                self.is_nested
-                and conf.get(CONFIG_KEY_CHECKPOINT_NS, "")
-                in conf.get(CONFIG_KEY_CHECKPOINT_MAP, {})
-            )
-            or not (
-                (is_command and self.input.resume is not None)
-                or conf.get(CONFIG_KEY_RESUMING, False)
-            )
-        )
+        is_resuming, is_time_traveling = self._start_kind(conf, is_command)
         self.is_replaying = is_time_traveling or self.superseded
         if is_time_traveling:
             self.pending_writes = [w for w in self.pending_writes if w[1] != RESUME]
@@ -207,21 +183,7 @@ class Entering(Checkpointing):
             if self.updated is not None:
                 self.updated.update(updated)
         if is_resuming:
-            self.versions_seen[INTERRUPT] = {
-                k: self.versions[k] for k in self.channels if k in self.versions
-            }
-            self.seen_changed.add(INTERRUPT)
-            if forks:
-                if (
-                    self.metadata.get("source") in ("update", "fork")
-                    and self.prev_checkpoint_config
-                ):
-                    replay_bound = self.prev_checkpoint_config
-                self.pending_writes = [
-                    w for w in self.pending_writes if w[1] != INTERRUPT
-                ]
-                yield from self._put_checkpoint({"source": "fork"})
-            _emit.values(cast("Loop", self), True)
+            replay_bound = yield from self._resume(forks)
         elif input_writes := map_input(self.graph.input_channels, self.input):
             if self.delta is not None:
                 ensure_message_ids(self.graph.channel_specs, input_writes)
@@ -248,6 +210,53 @@ class Entering(Checkpointing):
         self.status = "pending"
         if is_resuming:
             self.lifecycle.append(("resume", self.status, self.checkpoint_id, self.ns))
+
+    def _start_kind(self, conf: dict[str, Any], is_command: bool) -> tuple[bool, Any]:
+        """Whether this run resumes the thread, and whether it travels in time."""
+        is_resuming = bool(self.versions) and bool(
+            conf.get(
+                CONFIG_KEY_RESUMING,
+                self.input is None
+                or is_command
+                or (
+                    not self.is_nested
+                    and self.config.get("metadata", {}).get("run_id")
+                    == self.metadata.get("run_id", MISSING)
+                ),
+            )
+        )
+        is_time_traveling = self.addressed and (
+            # Time travel into a subgraph checkpoint: the parent resumes, but
+            # this graph's own namespace was addressed through checkpoint_map.
+            (
+                self.is_nested
+                and conf.get(CONFIG_KEY_CHECKPOINT_NS, "")
+                in conf.get(CONFIG_KEY_CHECKPOINT_MAP, {})
+            )
+            or not (
+                (is_command and self.input.resume is not None)
+                or conf.get(CONFIG_KEY_RESUMING, False)
+            )
+        )
+        return is_resuming, is_time_traveling
+
+    def _resume(self, forks: bool) -> Effects:
+        """Resume the saved state (forking it if asked); return the replay bound."""
+        replay_bound = None
+        self.versions_seen[INTERRUPT] = {
+            k: self.versions[k] for k in self.channels if k in self.versions
+        }
+        self.seen_changed.add(INTERRUPT)
+        if forks:
+            if (
+                self.metadata.get("source") in ("update", "fork")
+                and self.prev_checkpoint_config
+            ):
+                replay_bound = self.prev_checkpoint_config
+            self.pending_writes = [w for w in self.pending_writes if w[1] != INTERRUPT]
+            yield from self._put_checkpoint({"source": "fork"})
+        _emit.values(cast("Loop", self), True)
+        return replay_bound
 
     def _replay_checkpoint_id(self, bound: dict[str, Any] | None) -> str:
         """The parent checkpoint subgraphs replay from (before any fork)."""
