@@ -121,25 +121,9 @@ class Loop(Entering):
         self.metadata: dict[str, Any] = {"step": -2}
         self.step = 0
         self.stop = 0
-        self._ckpt_id: str | None = None
-        self._ckpt_step = 0
-        # Checkpoints of format 1 (LangGraph before 0.2.x) hashed task ids with
-        # SHA-1; tasks planned from one keep those ids so saved writes match.
-        self.legacy_ids = False
-        self._max_version: Any = None
-        self._padded: bool | None = None  # versions made without the saver
-        self._version_number: int | None = None
-        self._version_suffix: str | None = None
-        self._made_version: tuple[str, int] | None = None
-        self._id_bytes: tuple[str, bytes] | None = None
-        self.frozen_versions = False
+        self._init_checkpointing()
         self.is_replaying = False
         self.updated: set[str] | None = None
-        self._writes_cfg: tuple[str, dict[str, Any]] | None = None
-        self._pending_ids: tuple[list[Any], set[str]] | None = None
-        self.written_ids: set[str] = set()
-        self.pending_gen = 0
-        self.null_taken: set[int] = set()
         # Set by the driver: runs a task function a node calls (functional API).
         self.call_impl: Any = None
         # LangChain callbacks of the run (``pregel._tracing``), set by the driver.
@@ -158,14 +142,6 @@ class Loop(Entering):
         self.handlers_due: list[tuple[Task, BaseException]] = []
         self.loaded_latest = False
         self.delta: DeltaRun | None = None
-        self.saves_steps = False
-        self.held = []
-        self.defers_flush = False
-        self.undurable = False
-        self.header_deltas = False
-        self.save_now = None
-        self.saved_base = None
-        self.seen_changed = set()
         # Tasks of the running step that have not committed yet.
         self.open_tasks = 0
 

@@ -167,6 +167,34 @@ class Checkpointing(PendingWrites):
 
     # -- identity -----------------------------------------------------------
 
+    def _init_checkpointing(self) -> None:
+        """Blank checkpoint bookkeeping for a new run (``Loop._setup``)."""
+        self._ckpt_id = None
+        self._ckpt_step = 0
+        # Checkpoints of format 1 (LangGraph before 0.2.x) hashed task ids with
+        # SHA-1; tasks planned from one keep those ids so saved writes match.
+        self.legacy_ids = False
+        self._max_version = None
+        self._padded = None  # versions made without the saver
+        self._version_number = None
+        self._version_suffix = None
+        self._made_version = None
+        self._id_bytes = None
+        self.frozen_versions = False
+        self._writes_cfg = None
+        self._pending_ids = None
+        self.written_ids = set()
+        self.pending_gen = 0
+        self.null_taken = set()
+        self.saves_steps = False
+        self.held = []
+        self.defers_flush = False
+        self.undurable = False
+        self.header_deltas = False
+        self.save_now = None
+        self.saved_base = None
+        self.seen_changed = set()
+
     @property
     def checkpoint_id(self) -> str:
         """Id of the current checkpoint, created on first use when not saving."""
