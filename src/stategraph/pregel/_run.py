@@ -148,13 +148,7 @@ def prepare_run(
     run.output_keys = output_keys
     run.interrupt_before = interrupt_before or graph.interrupt_before_nodes
     run.interrupt_after = interrupt_after or graph.interrupt_after_nodes
-    checkpointer = resolve_checkpointer(graph, config)
-    if checkpointer and not conf:
-        raise ValueError(
-            "Checkpointer requires one or more of the following 'configurable' "
-            "keys: thread_id, checkpoint_ns, checkpoint_id"
-        )
-    run.checkpointer = checkpointer
+    _set_persistence(run, graph, config, durability)
     slot = conf.get(CONFIG_KEY_RUNTIME, DEFAULT_RUNTIME)
     run.store = slot.store if CONFIG_KEY_RUNTIME in conf else graph.store
     # Layers outside a run (a server's graph factory) may seed an object that
@@ -165,13 +159,6 @@ def prepare_run(
         else Runtime(context=getattr(slot, "context", None))
     )
     run.cache = conf.get(CONFIG_KEY_CACHE) or graph.cache
-    if checkpointer is None and durability is not None:
-        warnings.warn(
-            "`durability` has no effect when no checkpointer is present.", stacklevel=3
-        )
-    run.durability = durability or conf.get(CONFIG_KEY_DURABILITY, "async")
-    if durability is not None:
-        conf[CONFIG_KEY_DURABILITY] = durability
     config = own_checkpoint_config(graph, config)
     _count_subgraph_call(config)
     run.chunks = _chunk_buffer(graph, live, modes, subgraphs)
@@ -199,6 +186,29 @@ _TRACING_ENV = (
     "LANGCHAIN_TRACING",
 )
 _TRACING_MODULES = ("langchain_core.tracers.context", "langsmith.run_helpers")
+
+
+def _set_persistence(
+    run: Run, graph: Any, config: dict[str, Any], durability: Any
+) -> None:
+    """Give ``run`` its saver and durability (recorded for subgraphs too)."""
+    conf = config[CONF]
+    checkpointer = resolve_checkpointer(graph, config)
+    if checkpointer and not conf:
+        raise ValueError(
+            "Checkpointer requires one or more of the following 'configurable' "
+            "keys: thread_id, checkpoint_ns, checkpoint_id"
+        )
+    run.checkpointer = checkpointer
+    if checkpointer is None and durability is not None:
+        warnings.warn(
+            "`durability` has no effect when no checkpointer is present.",
+            # Past this helper, prepare_run and the public method.
+            stacklevel=4,
+        )
+    run.durability = durability or conf.get(CONFIG_KEY_DURABILITY, "async")
+    if durability is not None:
+        conf[CONFIG_KEY_DURABILITY] = durability
 
 
 def _durability_of(checkpoint_during: Any, durability: Any) -> Any:
