@@ -175,17 +175,8 @@ def async_call_impl(loop: Any, saver: Any, cache: Any) -> Any:
     async def arun(child: Task) -> Any:
         if child.writes:
             return _resolved(child)
-        if cache is not None and loop.graph.cache_key_for(child) is not None:
-            key = child.cache_key
-            hits = await cache.aget([(key.ns, key.key)])
-            if (key.ns, key.key) in hits:
-                child.writes.extend(hits[(key.ns, key.key)])
-                for effect in loop.put_writes(
-                    child.id, child.writes, cached=True, task=child
-                ):
-                    await _async.perform(effect, saver, None)
-                await _async.yield_turns(1, loop)
-                return _resolved(child)
+        if cache is not None and await _from_cache(loop, child, saver, cache):
+            return _resolved(child)
         # LangGraph starts a call's body three turns after the call, commits
         # it five turns after the body: calls started alongside run meanwhile
         await _async.yield_turns(CALL_START_TURNS, loop)
@@ -206,25 +197,6 @@ def async_call_impl(loop: Any, saver: Any, cache: Any) -> Any:
             await cache.aset({(key.ns, key.key): (child.writes, key.ttl)})
         return _resolved(child)
 
-    def inline(child: Task) -> concurrent.futures.Future[Any]:
-        # A sync node running on the event loop's thread cannot wait for the
-        # loop: run the call right here and save its writes after the node.
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        if not child.writes:
-            if inspect.iscoroutinefunction(child.node.bound):
-                raise RuntimeError(_ASYNC_IN_SYNC)
-            exc = _sync.run_task(child)
-            loop.deferred.extend(loop.commit(child, exc))
-            if exc is not None:
-                future.set_exception(exc)
-                return future
-        ok, value = outcome(child)
-        if ok:
-            future.set_result(value)
-        else:
-            future.set_exception(value)
-        return future
-
     def call(parent: Task, func: Any, input: Any, **options: Any) -> Any:
         with lock:
             child = accept_call(loop, parent, Call(func, input, **options))
@@ -236,13 +208,51 @@ def async_call_impl(loop: Any, saver: Any, cache: Any) -> Any:
         if not on_loop:
             future = asyncio.run_coroutine_threadsafe(arun(child), event_loop)
         elif loop.inline_task is parent:
-            return inline(child)
+            return _inline_call(loop, child)
         else:
             future = asyncio.ensure_future(arun(child))
         loop.calls.append(future)
         return future
 
     return call
+
+
+async def _from_cache(loop: Any, child: Task, saver: Any, cache: Any) -> bool:
+    """Take a call's writes from the cache (and save them); tell whether it hit."""
+    if loop.graph.cache_key_for(child) is None:
+        return False
+    key = child.cache_key
+    hits = await cache.aget([(key.ns, key.key)])
+    if (key.ns, key.key) not in hits:
+        return False
+    child.writes.extend(hits[(key.ns, key.key)])
+    for effect in loop.put_writes(child.id, child.writes, cached=True, task=child):
+        await _async.perform(effect, saver, None)
+    await _async.yield_turns(1, loop)
+    return True
+
+
+def _inline_call(loop: Any, child: Task) -> concurrent.futures.Future[Any]:
+    """Run a call in the calling thread: a sync node on the event loop's thread.
+
+    It cannot wait for the loop, so the call runs right here and its writes
+    are saved after the node.
+    """
+    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+    if not child.writes:
+        if inspect.iscoroutinefunction(child.node.bound):
+            raise RuntimeError(_ASYNC_IN_SYNC)
+        exc = _sync.run_task(child)
+        loop.deferred.extend(loop.commit(child, exc))
+        if exc is not None:
+            future.set_exception(exc)
+            return future
+    ok, value = outcome(child)
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+    return future
 
 
 def finish_sync_calls(loop: Any) -> None:
