@@ -357,3 +357,11 @@ def test_stored_metadata_fast_path_equals_general_path(metadata: Any) -> None:
     assert thawed == thaw_metadata(general, loads)
     assert list(thawed) == list(thaw_metadata(general, loads))
     assert thawed["user"] == "ab"
+
+
+def test_the_first_base_offers_the_delta_history_walk() -> None:
+    # LangGraph's own tests subclass InMemorySaver and rebind these two
+    # methods to ``InMemorySaver.__mro__[1]``'s (their BaseCheckpointSaver).
+    first = InMemorySaver.__mro__[1]
+    assert callable(getattr(first, "get_delta_channel_history", None))
+    assert callable(getattr(first, "aget_delta_channel_history", None))

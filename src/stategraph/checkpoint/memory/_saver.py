@@ -62,7 +62,7 @@ _EMPTY: Typed = ("empty", b"")
 _UNTAKEN: Any = object()
 
 
-class InMemorySaver(PutWritesMixin, MaintenanceMixin, BaseCheckpointSaver[str]):
+class InMemorySaver(MaintenanceMixin, PutWritesMixin, BaseCheckpointSaver[str]):
     """Checkpoint saver that keeps every thread in process memory.
 
     Use it for tests, demos and short-lived processes; state is lost when the
