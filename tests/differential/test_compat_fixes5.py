@@ -283,3 +283,66 @@ def test_a_node_sees_the_config_langgraph_gives_it(
         if config and key in config:
             expected[key] = config[key]
     assert got == expected
+
+
+class Log(TypedDict):
+    log: Annotated[list[str], operator.add]
+
+
+# LangGraph drops the coroutine of the task it never started, unawaited.
+@pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <coroutine object arun_with_retry"
+    ":pytest.PytestUnraisableExceptionWarning"
+)
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_one_at_a_time_the_task_after_a_failure_starts_then_is_cancelled(
+    lib: str, mode: str
+) -> None:
+    """Ext fuzz seed 796 (async): with ``max_concurrency=1`` the failed task
+    lets the next one in before the step stops: it runs to its first
+    suspension, then is cancelled (its writes lost); later ones never start.
+    The sync runner runs every sibling to its end and keeps their writes."""
+    g = mod(lib, "graph")
+    calls: list[str] = []
+
+    def a(s: Log) -> Log:
+        calls.append("a")
+        raise ValueError("boom")
+
+    async def b_async(s: Log) -> Log:
+        calls.append("b:start")
+        await asyncio.sleep(0)
+        calls.append("b:end")
+        return {"log": ["b"]}
+
+    def b_sync(s: Log) -> Log:
+        calls.extend(["b:start", "b:end"])
+        return {"log": ["b"]}
+
+    def c(s: Log) -> Log:
+        calls.append("c")
+        return {"log": ["c"]}
+
+    builder = g.StateGraph(Log)
+    builder.add_node("a", a)
+    builder.add_node("b", b_async if mode == "async" else b_sync)
+    builder.add_node("c", c)
+    for name in ("a", "b", "c"):
+        builder.add_edge(g.START, name)
+    graph = builder.compile(checkpointer=mod(lib, "checkpoint.memory").InMemorySaver())
+    config = {"configurable": {"thread_id": "1"}, "max_concurrency": 1}
+    run = (
+        (lambda: graph.invoke({"log": []}, config))
+        if mode == "sync"
+        else (lambda: asyncio.run(graph.ainvoke({"log": []}, config)))
+    )
+    with pytest.raises(ValueError, match="boom"):
+        run()
+    tasks = [(t.name, t.error, t.result) for t in graph.get_state(config).tasks]
+    if mode == "async":
+        assert calls == ["a", "b:start"]
+        cancelled = "CancelledError()"
+        assert tasks[1:] == [("b", cancelled, None), ("c", cancelled, None)]
+    else:
+        assert calls == ["a", "b:start", "b:end", "c"]
+        assert tasks[1:] == [("b", None, {"log": ["b"]}), ("c", None, {"log": ["c"]})]

@@ -17,7 +17,7 @@ import random
 from typing import Any
 
 import pytest
-from _gen_ext import Ctx, build_ext, gen_ext_spec
+from _gen_ext import Ctx, _send_targets, build_ext, gen_ext_spec
 from _harness import (
     Driver,
     Recorder,
@@ -61,8 +61,28 @@ def _unsaved_sub(g: dict[str, Any]) -> bool:
     )
 
 
+def _shared_stateful(g: dict[str, Any], shared: bool = False) -> bool:
+    """Whether a stateful subgraph runs in parallel instances of a Send target.
+
+    They share its namespace: on LangGraph's thread pool (an eager sync
+    stream) which instance saves there first is a race (seeds 972, 1294).
+    """
+    sent = _send_targets(g)
+    for n in g["nodes"]:
+        if n["kind"] != "subgraph":
+            continue
+        if shared and n["ext"]["ckpt"] is True:
+            return True
+        if _shared_stateful(n["sub"], shared or n["name"] in sent):
+            return True
+    return False
+
+
 def _variant(kw: dict[str, Any], spec: dict[str, Any], d: Driver) -> dict[str, Any]:
-    """``kw`` made lazy when a failing node would make an eager sync stream racy.
+    """``kw`` made lazy where an eager sync stream would be racy.
+
+    That is with a failing node, or with a stateful subgraph run in parallel
+    instances (``_shared_stateful``).
 
     LangGraph 1.2.24 crashes (``AttributeError: ... '_put_checkpoint_fut'``)
     when ``durability="sync"`` reaches a subgraph compiled with
@@ -70,8 +90,8 @@ def _variant(kw: dict[str, Any], spec: dict[str, Any], d: Driver) -> dict[str, A
     """
     if kw.get("durability") == "sync" and _unsaved_sub(spec):
         kw = {k: v for k, v in kw.items() if k != "durability"}
-    fails = any(n["raise_at"] is not None for n in spec["nodes"])
-    if not (fails and not d.is_async and is_eager(kw)):
+    racy = any(n["raise_at"] is not None for n in spec["nodes"])
+    if not ((racy or _shared_stateful(spec)) and not d.is_async and is_eager(kw)):
         return kw
     out = {k: v for k, v in kw.items() if k != "subgraphs"}
     modes = kw.get("stream_mode")

@@ -181,10 +181,15 @@ async def _run_one_by_one(
     chunks: deque[Any] | None,
     deadline: float | None,
 ) -> AsyncGenerator[Any, None]:
-    failed = False
+    failed = cut_short = False
     for task in tasks:
         if failed:
+            if not cut_short:
+                cut_short = True
+                await _start_cancelled(task)
             await _commit(loop, task, asyncio.CancelledError(), saver)
+            while chunks:
+                yield chunks.popleft()
             continue
         exc = await _within(run_task(task), deadline)
         await yield_turns(COMMIT_TURNS, loop)
@@ -192,3 +197,18 @@ async def _run_one_by_one(
         failed = _fails(loop, task, exc)
         while chunks:
             yield chunks.popleft()
+
+
+async def _start_cancelled(task: Task) -> None:
+    """Start the task queued after a failure, then cancel it: its writes are lost.
+
+    LangGraph's ``max_concurrency`` gate lets the next task in as the failed
+    one releases it, before the failure stops the step: an async node runs
+    to its first suspension, a sync node (on its thread) to its end.
+    """
+    fut = asyncio.ensure_future(run_task(task))
+    if task.node.acall is not None:
+        await asyncio.sleep(0)
+        fut.cancel()
+    await asyncio.wait([fut])
+    task.writes.clear()
