@@ -64,7 +64,9 @@ class _Guarded:
         attr = getattr(self._saver, name)
         if name not in _SAVES:
             return attr
-        wrapped: Any = _guarded(attr, self._loop, name.lstrip("a") != "put_writes")
+        checkpoint = name.lstrip("a") != "put_writes"
+        make = _guarded_async if name.startswith("a") else _guarded
+        wrapped: Any = make(attr, self._loop, checkpoint)
         # The effect's argument check reads the real method's signature
         # (``__wrapped__``) and caches it by the real function (``__func__``).
         wrapped.__wrapped__ = attr
@@ -84,13 +86,32 @@ def _guarded(
 
     def save(*args: Any, **kwargs: Any) -> Any:
         if checkpoint and loop.checkpoint_failed:
-            return _nothing() if inspect.iscoroutinefunction(method) else None
+            return None
+        try:
+            return method(*args, **kwargs)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:
+            return _keep(loop, exc, checkpoint)
+
+    return save
+
+
+def _guarded_async(
+    method: Callable[..., Any], loop: Any, checkpoint: bool
+) -> Callable[..., Any]:
+    """``_guarded`` for an async saver method (its failure surfaces when awaited)."""
+
+    def save(*args: Any, **kwargs: Any) -> Any:
+        if checkpoint and loop.checkpoint_failed:
+            return _nothing()
         try:
             out = method(*args, **kwargs)
         except GraphBubbleUp:
             raise
         except Exception as exc:
-            return _keep(loop, exc, checkpoint)
+            _keep(loop, exc, checkpoint)
+            return _nothing()
         return _settle(out, loop, checkpoint) if inspect.isawaitable(out) else out
 
     return save
