@@ -173,6 +173,8 @@ def apply_writes(
     step passed (ephemeral values clear), and when nothing more would run
     ``finish()`` releases deferred nodes.
     """
+    if len(tasks) == 1:
+        return _apply_one(loop, tasks[0])
     if len(tasks) > 1:
         tasks = sorted(tasks, key=_sort_key)
     channels = loop.channels
@@ -222,6 +224,66 @@ def apply_writes(
                     task.path,
                     chan,
                 )
+    return _update(loop, grouped, next_version, assigned, bump_step)
+
+
+def _apply_one(loop: Loop, task: Any) -> set[str]:
+    """``apply_writes`` for a step of one task (a sequence's every step)."""
+    channels = loop.channels
+    versions = loop.versions
+    seen = loop.versions_seen
+    name = task.name
+    triggers = task.triggers
+    if triggers:
+        prev = seen.get(name)
+        new = dict(prev) if prev else {}
+        for chan in triggers:
+            if chan in versions:
+                new[chan] = versions[chan]
+        seen[name] = new
+        loop.seen_changed.add(name)
+    elif name not in seen:
+        seen[name] = {}
+        loop.seen_changed.add(name)
+    next_version = loop.next_version()
+    assigned = False
+    for chan in triggers if len(triggers) < 2 else set(triggers):
+        if chan not in RESERVED and chan in channels and channels[chan].consume():
+            assigned = True
+            if next_version is not None:
+                versions[chan] = next_version
+                loop.changed.add(chan)
+            if not channels[chan].is_available():
+                loop.live.discard(chan)
+    grouped: dict[str, list[Any]] = {}
+    for chan, val in task.writes:
+        if chan in SKIP_WRITES:
+            continue
+        if chan in grouped:
+            grouped[chan].append(val)
+        elif chan in channels:
+            grouped[chan] = [val]
+        else:
+            logger.warning(
+                "Task %s with path %s wrote to unknown channel %s, ignoring it.",
+                name,
+                task.path,
+                chan,
+            )
+    return _update(loop, grouped, next_version, assigned, bool(triggers))
+
+
+def _update(
+    loop: Loop,
+    grouped: dict[str, list[Any]],
+    next_version: Any,
+    assigned: bool,
+    bump_step: bool,
+) -> set[str]:
+    """Hand the grouped writes to their channels, then settle the rest."""
+    channels = loop.channels
+    versions = loop.versions
+    live = loop.live
     updated: set[str] = set()
     loop.touched.update(grouped)
     for chan, vals in grouped.items():
