@@ -346,3 +346,41 @@ def test_one_at_a_time_the_task_after_a_failure_starts_then_is_cancelled(
     else:
         assert calls == ["a", "b:start", "b:end", "c"]
         assert tasks[1:] == [("b", None, {"log": ["b"]}), ("c", None, {"log": ["c"]})]
+
+
+class _AB(TypedDict, total=False):
+    a: int
+    b: object
+
+
+@pytest.mark.parametrize("durability", ["sync", "async"])
+def test_writes_before_an_unserializable_one_stay_saved(
+    lib: str, durability: str
+) -> None:
+    """InMemorySaver stores each write in turn: those before a failing one stay.
+
+    A resume then finds the task's saved writes and does not run it again.
+    """
+    import threading
+
+    g = mod(lib, "graph")
+    saver = mod(lib, "checkpoint.memory").InMemorySaver()
+    calls: list[int] = []
+
+    def node(state: _AB) -> dict[str, Any]:
+        calls.append(1)
+        return {"a": 1, "b": threading.Lock()}
+
+    builder = g.StateGraph(_AB)
+    builder.add_node("node", node)
+    builder.add_edge(g.START, "node")
+    graph = builder.compile(checkpointer=saver)
+    config = {"configurable": {"thread_id": durability}}
+    with pytest.raises(TypeError, match="serializ"):
+        graph.invoke({"a": 0}, config, durability=durability)
+    saved = sorted(w[1] for ws in saver.writes.values() for w in ws.values())
+    assert saved == ["a", "a", "branch:to:node"]
+    state = graph.get_state(config)
+    assert [(t.name, t.result) for t in state.tasks] == [("node", {"a": 1})]
+    assert graph.invoke(None, config, durability=durability) == {"a": 1}
+    assert calls == [1]

@@ -142,25 +142,29 @@ class PutWritesMixin:
             self._written.note(thread_id, ns, key[2], writes)
         staged: dict[tuple[str, int], StoredWrite] = {}
         idx = -1
-        for channel, value in writes:
-            idx += 1
-            special = WRITES_IDX_MAP.get(channel)
-            if special is None:
-                inner = (task_id, idx)
-                if existing and inner in existing:
-                    continue
+        try:
+            for channel, value in writes:
+                idx += 1
+                special = WRITES_IDX_MAP.get(channel)
+                if special is None:
+                    inner = (task_id, idx)
+                    if existing and inner in existing:
+                        continue
+                else:
+                    inner = (task_id, special)
+                if value is None and plain:
+                    blob = NONE_ROW
+                else:
+                    try:
+                        blob = dumps(value)
+                    except UnserializableValueError as exc:
+                        raise exc.with_prefix(f"update[{channel!r}]") from None
+                staged[inner] = (task_id, channel, blob, task_path)
+        finally:
+            # Writes before one that fails to serialize stay stored, as each
+            # is stored in turn by LangGraph's saver (a resume then finds them).
+            if existing is None:
+                if staged:
+                    self.writes[key] = staged
             else:
-                inner = (task_id, special)
-            if value is None and plain:
-                blob = NONE_ROW
-            else:
-                try:
-                    blob = dumps(value)
-                except UnserializableValueError as exc:
-                    raise exc.with_prefix(f"update[{channel!r}]") from None
-            staged[inner] = (task_id, channel, blob, task_path)
-        if existing is None:
-            if staged:
-                self.writes[key] = staged
-        else:
-            existing.update(staged)
+                existing.update(staged)
