@@ -290,7 +290,10 @@ class Loop(Entering):
             if self.node_finished is not None and not task.node.hidden:
                 self.node_finished(task.name)
             writes = task.writes
-            if not writes or all(c in _CONTROL for c, _ in writes):
+            for write in writes:  # no generator: one or two writes
+                if write[0] not in _CONTROL:
+                    break
+            else:  # none, or only control writes
                 writes.append((NO_WRITES, None))
             return self._record(task, writes, hold=last)
         routed = _handlers.routes(self, task, exc)

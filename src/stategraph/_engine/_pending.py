@@ -110,7 +110,9 @@ class PendingWrites:
         if self.checkpointer is None and task is not None:
             # Without a saver nothing reads writes back by task id, so the id
             # (a hash) is never computed; the task object stands in for it.
-            self.pending_writes.extend((task, c, v) for c, v in writes)  # type: ignore[misc]
+            add = self.pending_writes.append
+            for channel, value in writes:  # no generator: one or two writes
+                add((task, channel, value))  # type: ignore[arg-type]
             if self.modes or writes[0][0] == INTERRUPT:
                 _emit.task_output(cast("Loop", self), task, writes, cached=cached)
             return []

@@ -183,21 +183,37 @@ def route_writes(result: Any, ends: dict[Any, str] | None) -> list[tuple[str, An
     """Map a path function's result to branch writes (or ``Send`` packets)."""
     if not isinstance(result, (list, tuple)):
         result = [result]
-    if ends:
-        destinations = [r if isinstance(r, Send) else ends[r] for r in result]
-    else:
-        destinations = list(result)
-    if any(dest is None or dest == START for dest in destinations):
-        raise ValueError("Branch did not return a valid destination")
-    if any(p.node == END for p in destinations if isinstance(p, Send)):
-        raise InvalidUpdateError("Cannot send a packet to the END node")
     out: list[tuple[str, Any]] = []
-    for dest in destinations:
+    invalid = send_to_end = False
+    # One pass, no generators (this runs on every conditional edge); errors
+    # are raised after it, invalid destinations first, as LangGraph checks.
+    for item in result:
+        dest = item if not ends or isinstance(item, Send) else ends[item]
         if isinstance(dest, Send):
+            send_to_end = send_to_end or dest.node == END
             out.append((TASKS, dest))
+        elif dest is None or dest == START:
+            invalid = True
         elif dest != END:
-            out.append((BRANCH_TO.format(dest), None))
+            out.append((_branch_channel(dest), None))
+    if invalid:
+        raise ValueError("Branch did not return a valid destination")
+    if send_to_end:
+        raise InvalidUpdateError("Cannot send a packet to the END node")
     return out
+
+
+# Channel names of branch destinations: the same few recur on every step.
+_BRANCH_CHANNELS: dict[Any, str] = {}
+
+
+def _branch_channel(dest: Any) -> str:
+    channel = _BRANCH_CHANNELS.get(dest) if type(dest) is str else None
+    if channel is None:
+        channel = BRANCH_TO.format(dest)
+        if type(dest) is str and len(_BRANCH_CHANNELS) < 4096:
+            _BRANCH_CHANNELS[dest] = channel
+    return channel
 
 
 def _path_call(path: Any) -> tuple[Callable[[Any, Any], Any], bool]:
