@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -122,18 +121,30 @@ def map_updates(
         return None
     keys = frozenset(output_keys) if not isinstance(output_keys, str) else None
     updated: list[tuple[str, Any]] = []
+    # Plain loops: generators driven by builtins cost more than the rest of
+    # this, and it runs for every task of a stream of updates.
     for task, writes in tasks:
-        rtn = next((v for c, v in writes if c == RETURN), _MISSING)
+        rtn = _MISSING
+        for c, v in writes:
+            if c == RETURN:
+                rtn = v
+                break
         if rtn is not _MISSING:
             updated.append((task.name, rtn))
         elif keys is None:
-            updated.extend((task.name, v) for c, v in writes if c == output_keys)
-        elif any(c in keys for c, _ in writes):
-            counts = Counter(c for c, _ in writes)
-            if any(n > 1 for c, n in counts.items() if c in keys):
-                updated.extend((task.name, {c: v}) for c, v in writes if c in keys)
+            for c, v in writes:
+                if c == output_keys:
+                    updated.append((task.name, v))
+        else:
+            mine = [(c, v) for c, v in writes if c in keys]
+            if not mine:
+                continue
+            if len({c for c, _ in mine}) < len(mine):
+                # A key written twice: one update per write, as LangGraph.
+                for c, v in mine:
+                    updated.append((task.name, {c: v}))
             else:
-                updated.append((task.name, {c: v for c, v in writes if c in keys}))
+                updated.append((task.name, dict(mine)))
     grouped: dict[str, Any] = {t.name: [] for t, _ in tasks}
     for name, value in updated:
         grouped[name].append(value)

@@ -156,7 +156,7 @@ class Loop(Entering):
         """Run the graph to completion, an interrupt or an error."""
         yield from self._enter()
         try:
-            while (yield from self._tick()):
+            while self._tick():
                 yield from self._run_step()
                 yield from self._after_tick()
         except BaseException as exc:
@@ -176,7 +176,8 @@ class Loop(Entering):
             yield from self.make_durable()
         return self.output
 
-    def _tick(self) -> Effects:
+    def _tick(self) -> bool:
+        # A plain method, not an effect generator: planning a step does no I/O.
         if self.step > self.stop:
             self.status = "out_of_steps"
             self.tasks = prepare_tasks(self, self.updated)
@@ -213,7 +214,6 @@ class Loop(Entering):
             if task.writes and task.id not in routed:
                 _emit.task_output(self, task, task.writes, cached=True)
         return True
-        yield  # pragma: no cover - makes this a generator
 
     def _reapply_pending(self, tasks: Sequence[Task]) -> None:
         by_id = {t.id: t for t in tasks}
