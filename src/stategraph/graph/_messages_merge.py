@@ -113,12 +113,12 @@ def _merge(
 
 def _only_new(ids: list[Any], right_ids: list[Any], removes: list[bool]) -> bool:
     """Tell cheaply whether the few ``right_ids`` are all new and distinct."""
-    return (
-        len(right_ids) <= 4
-        and not any(removes)
-        and len(set(right_ids)) == len(right_ids)
-        and all(rid not in ids for rid in right_ids)
-    )
+    if len(right_ids) > 4 or any(removes) or len(set(right_ids)) != len(right_ids):
+        return False
+    for rid in right_ids:  # noqa: SIM110 - a loop: no generator for a few ids
+        if rid in ids:
+            return False
+    return True
 
 
 # --------------------------------------------------------------------------
