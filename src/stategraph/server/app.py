@@ -51,6 +51,7 @@ from stategraph.server._dispatch import IndexedRouter
 from stategraph.server._executor import execute_run
 from stategraph.server._http import http_error, json_response
 from stategraph.server._http_layout import mounted, with_middleware
+from stategraph.server._mcp import routes as mcp_routes
 from stategraph.server._openapi import docs, openapi
 from stategraph.server._pg_queue import PostgresRunQueue
 from stategraph.server._postgres import PostgresOptions, open_postgres
@@ -210,6 +211,7 @@ _RESOURCE_GROUPS: dict[str, Sequence[BaseRoute]] = {
     "threads": [*threads.routes, *protocol_routes_list],
     "store": store_routes.routes,
     "runs": [*crons.routes, *runs.routes],  # crons first: /runs/crons is no run id
+    "mcp": mcp_routes,
 }
 #: The Studio's static files are public: its API calls carry the user's auth.
 _STUDIO_ROUTES = studio_routes()
