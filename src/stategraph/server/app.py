@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 import stategraph
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.server import assistants, crons, runs, store as store_routes, threads
+from stategraph.server._a2a import routes as a2a_routes
 from stategraph.server._auth import ServerAuth, protect, resolve_auth
 from stategraph.server._broker import Broker, InMemoryBroker
 from stategraph.server._config import (
@@ -212,6 +213,7 @@ _RESOURCE_GROUPS: dict[str, Sequence[BaseRoute]] = {
     "store": store_routes.routes,
     "runs": [*crons.routes, *runs.routes],  # crons first: /runs/crons is no run id
     "mcp": mcp_routes,
+    "a2a": a2a_routes,
 }
 #: The Studio's static files are public: its API calls carry the user's auth.
 _STUDIO_ROUTES = studio_routes()
