@@ -3,8 +3,9 @@
 Each assistant is an A2A agent, as in LangGraph's server. ``POST`` takes one
 JSON-RPC request: ``message/send``, ``message/stream`` (SSE), ``tasks/get``,
 ``tasks/cancel`` (0.x names, answered with lowercase roles and states) or
-their 1.0 names (``SendMessage``, ``SendStreamingMessage``, ``GetTask``, ``CancelTask``,
-answered with ``ROLE_*``/``TASK_STATE_*``) and ``GetExtendedAgentCard``.
+their 1.0 names (``SendMessage``, ``SendStreamingMessage``, ``GetTask``,
+``CancelTask``, answered with ``ROLE_*``/``TASK_STATE_*``), ``ListTasks`` and
+``GetExtendedAgentCard``.
 ``GET`` on the agent's URL, ``/a2a/{id}/.well-known/agent-card.json`` and
 ``/.well-known/agent-card.json?assistant_id=`` serve its agent card.
 JSON-RPC errors are answered with status 200; only a wrong ``Accept`` header
@@ -24,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 import stategraph
+from stategraph.server._a2a_list import list_tasks
 from stategraph.server._a2a_parts import to_spec_format
 from stategraph.server._a2a_send import (
     HISTORY_SCOPE_HEADER,
@@ -167,9 +169,10 @@ async def _call(
             return await get_task(api, params, assistant_id, scope)
         if method == "CancelTask":
             return await cancel_task(api, params, assistant_id)
-        if method == "GetExtendedAgentCard":
-            return {"result": await agent_card(api, request, assistant_id)}
-        return RpcError(-32004, f"{method} is not supported by this server").body()
+        if method == "ListTasks":
+            scope = history_scope(params, request.headers)
+            return await list_tasks(api, params, assistant_id, scope)
+        return {"result": await agent_card(api, request, assistant_id)}
     except RpcError as exc:
         return exc.body()
     except LoopbackError:

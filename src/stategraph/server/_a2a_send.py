@@ -31,6 +31,7 @@ from stategraph.server._a2a_tasks import (
     ids_by_start_id,
     now,
     resolve_task,
+    run_messages,
     thread_interrupted,
 )
 from stategraph.server._context import new_id
@@ -281,13 +282,20 @@ async def send_message(
     task_id = turn.task_id or f"{turn.context_id}:{run['run_id']}"
     runs = await context_runs(api, turn.context_id)
     known = ids_by_start_id(runs, turn.context_id, assistant_id)
-    messages = list((result or {}).get("messages") or [])
+    result = result or {}
+    if "command" not in turn.body and "messages" not in turn.body["input"]:
+        # Data-only input: the answer is what this run added.
+        result = {
+            **result,
+            "messages": await run_messages(api, turn.context_id, run["run_id"]),
+        }
+    messages = list(result.get("messages") or [])
     task: dict[str, Any] = {"kind": "task", "id": task_id, "contextId": turn.context_id}
     if length != 0:
         task["history"] = history(
             messages, task_id, turn.context_id, length, scope, known
         )
-    task.update(outcome(result or {}, task_id, turn.context_id, assistant_id))
+    task.update(outcome(result, task_id, turn.context_id, assistant_id))
     return {"result": {"task": task}}
 
 

@@ -106,7 +106,7 @@ async def context_runs(api: Loopback, context_id: str) -> list[dict[str, Any]]:
     return sorted(runs, key=lambda r: (str(r["created_at"]), r["run_id"]), reverse=True)
 
 
-def _state(run: dict[str, Any], thread: dict[str, Any] | None) -> str:
+def task_state(run: dict[str, Any], thread: dict[str, Any] | None) -> str:
     state = _RUN_STATES.get(str(run.get("status")), "TASK_STATE_SUBMITTED")
     interrupted = thread is not None and thread.get("status") == "interrupted"
     if run.get("status") == "success" and interrupted:
@@ -146,7 +146,7 @@ async def resolve_task(
             thread_state = thread if runs[0]["run_id"] == run["run_id"] else None
             break
     by_start = ids_by_start_id(runs, context_id, assistant_id)
-    return Task(task_id, context_id, latest, _state(latest, thread_state), by_start)
+    return Task(task_id, context_id, latest, task_state(latest, thread_state), by_start)
 
 
 def check_history_length(value: Any) -> str | None:
