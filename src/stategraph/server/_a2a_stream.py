@@ -172,11 +172,10 @@ def _ending(
         message["contextId"] = context_id
         return [_status(task_id, context_id, "TASK_STATE_FAILED", message)]
     if interrupted:
-        parts = response_parts(result)
-        message = agent_message(parts, task_id, context_id)
+        artifact = interrupt_artifact(result["__interrupt__"])
         return [
-            _artifact(task_id, context_id, interrupt_artifact(result["__interrupt__"])),
-            _status(task_id, context_id, "TASK_STATE_INPUT_REQUIRED", message),
+            _artifact(task_id, context_id, artifact),
+            _status(task_id, context_id, "TASK_STATE_INPUT_REQUIRED"),
         ]
     events = []
     if isinstance(result, dict):
