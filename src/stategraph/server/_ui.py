@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
@@ -124,7 +125,7 @@ async def ui_component(request: Request) -> Response:
     if not isinstance(body, dict) or not isinstance(body.get("name"), str):
         raise ApiError(422, "Request body must be an object with a string 'name'")
     settings = _settings(request.app)
-    schema = settings.schemas().get(graph_id)
+    schema = (await run_in_threadpool(settings.schemas)).get(graph_id)
     if schema is None:
         message = f"UI not found for graph '{graph_id}'"
         if graph_id in settings.declared:
@@ -149,11 +150,16 @@ class UiAssets:
 
 
 @contextlib.asynccontextmanager
-async def ui_bundler(settings: UiSettings) -> AsyncIterator[None]:
+async def ui_bundler(
+    settings: UiSettings,
+) -> AsyncIterator[asyncio.subprocess.Process | None]:
     """Keep the bundle built while the server runs, when asked to.
 
     Runs only under ``stategraph dev`` or ``LANGGRAPH_UI_BUNDLER=true``, and
     when ``langgraph.json`` declares components.
+
+    Yields:
+        The bundler's process (``None`` when it is not run).
 
     Raises:
         RuntimeError: When Node.js (``npx``) is not installed.
@@ -161,7 +167,7 @@ async def ui_bundler(settings: UiSettings) -> AsyncIterator[None]:
     wanted = os.environ.get(BUNDLER_ENV, "").lower() in ("1", "true", "yes")
     wanted = wanted or os.environ.get(_DEV_ENV) == _DEV_VALUE
     if not wanted or not settings.declared:
-        yield
+        yield None
         return
     npx = shutil.which("npx")
     if npx is None:
@@ -180,7 +186,7 @@ async def ui_bundler(settings: UiSettings) -> AsyncIterator[None]:
     )
     logger.info("Started UI bundler process [%d]", process.pid)
     try:
-        yield
+        yield process
     finally:
         if process.returncode is None:
             process.terminate()
