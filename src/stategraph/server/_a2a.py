@@ -288,7 +288,12 @@ _METHODS_ALL = ["GET", "POST", "DELETE"]
 #: The A2A routes (``http.disable_a2a`` leaves them out).
 routes = [
     Route("/a2a/{assistant_id}", a2a_endpoint, methods=_METHODS_ALL),
-    Route("/a2a/{assistant_id}/", a2a_endpoint, methods=_METHODS_ALL),
+    Route(
+        "/a2a/{assistant_id}/",
+        a2a_endpoint,
+        methods=_METHODS_ALL,
+        include_in_schema=False,
+    ),
     Route("/a2a/{assistant_id}/.well-known/agent-card.json", assistant_card),
     Route("/a2a/{assistant_id}/.well-known/agent.json", assistant_card),
     Route("/.well-known/agent-card.json", root_card),

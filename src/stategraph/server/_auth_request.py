@@ -174,6 +174,7 @@ def protect(
                     route.endpoint,
                     methods=route.methods,
                     name=route.name,
+                    include_in_schema=route.include_in_schema,
                     middleware=middleware,
                 )
             )
