@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from _protocol_project import write_project
+from _server_graphs import Gate, agent
 
 from conftest import serve
 from stategraph.server import create_app
@@ -21,7 +23,7 @@ SSE = {"accept": "text/event-stream"}
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     path = write_project(tmp_path_factory.mktemp("a2a"))
-    yield from serve(create_app(config=path))
+    yield from serve(create_app({"agent": agent}, config=path))
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +123,31 @@ def test_cancel_ends_a_task_waiting_for_input(url: str, ids: dict[str, str]) -> 
     assert thread["status"] == "idle"  # the pending interrupt is gone
     twice = rpc(url, ids["ask"], "tasks/cancel", {"id": asked["id"]})["error"]
     assert twice["code"] == -32002
+
+
+def test_cancel_interrupts_a_running_task(
+    url: str, ids: dict[str, str], gate: tuple[str, Gate]
+) -> None:
+    name, held = gate
+    parts = [{"kind": "text", "text": "hi"}, {"kind": "data", "data": {"gate": name}}]
+    params = {"message": {"role": "user", "parts": parts, "messageId": "g"}}
+    answers: list[Any] = []
+    sender = threading.Thread(
+        target=lambda: answers.append(rpc(url, ids["agent"], "message/send", params))
+    )
+    sender.start()
+    assert held.entered.wait(30)
+    listed = rpc(url, ids["agent"], "ListTasks", {"historyLength": 0})["result"]
+    running = [
+        t for t in listed["tasks"] if t["status"]["state"] == "TASK_STATE_WORKING"
+    ]
+    assert len(running) == 1
+    cancelled = rpc(url, ids["agent"], "tasks/cancel", {"id": running[0]["id"]})
+    assert cancelled["result"]["status"]["state"] == "canceled"
+    sender.join(30)
+    assert answers[0]["result"]["id"] == running[0]["id"]
+    got = rpc(url, ids["agent"], "tasks/get", {"id": running[0]["id"]})["result"]
+    assert got["status"]["state"] == "canceled"
 
 
 def test_stream_sends_task_progress_artifact_and_final_status(

@@ -29,14 +29,18 @@ from stategraph.server._a2a_list import list_tasks
 from stategraph.server._a2a_parts import to_spec_format
 from stategraph.server._a2a_send import (
     HISTORY_SCOPE_HEADER,
-    INTERNAL_ERROR,
     RpcError,
     fetch_assistant,
     history_scope,
     send_message,
 )
 from stategraph.server._a2a_stream import stream_message
-from stategraph.server._a2a_tasks import INVALID_PARAMS, cancel_task, get_task
+from stategraph.server._a2a_tasks import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    cancel_task,
+    get_task,
+)
 from stategraph.server._http import json_response
 from stategraph.server._loopback import Loopback, LoopbackError
 

@@ -37,7 +37,6 @@ from stategraph.server._a2a_tasks import (
 from stategraph.server._context import new_id
 from stategraph.server._loopback import Loopback, LoopbackError
 
-INTERNAL_ERROR = -32603
 UNSUPPORTED_OPERATION = -32004
 CONTENT_TYPE_NOT_SUPPORTED = -32005
 #: Header choosing ``context`` (default) or ``task`` history.

@@ -27,13 +27,12 @@ from stategraph.server._a2a_parts import (
     to_spec_format,
 )
 from stategraph.server._a2a_send import (
-    INTERNAL_ERROR,
     RpcError,
     Turn,
     prepare,
     run_error,
 )
-from stategraph.server._a2a_tasks import now
+from stategraph.server._a2a_tasks import INTERNAL_ERROR, now
 from stategraph.server._loopback import Loopback, LoopbackError
 from stategraph.server._sse import encode_frame, event_stream_response
 

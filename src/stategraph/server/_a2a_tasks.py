@@ -12,6 +12,7 @@ that run is the thread's latest and left it interrupted.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,6 +21,9 @@ from typing import Any
 from stategraph.server._a2a_parts import content_to_parts, has_content, message_role
 from stategraph.server._loopback import Loopback, LoopbackError
 
+logger = logging.getLogger(__name__)
+
+INTERNAL_ERROR = -32603
 TASK_NOT_FOUND = -32001
 NOT_CANCELABLE = -32002
 INVALID_PARAMS = -32602
@@ -240,6 +244,31 @@ async def thread_interrupted(api: Loopback, context_id: str) -> bool:
     return bool(thread.get("status") == "interrupted")
 
 
+_CANCEL = {"wait": "true", "action": "interrupt"}
+
+
+async def _cancel(api: Loopback, task: Task, assistant_id: str) -> None:
+    """Interrupt the task's run; for a task waiting on input, end the wait."""
+    thread = f"/threads/{task.context_id}"
+    if task.state != "TASK_STATE_INPUT_REQUIRED":
+        run_id = task.run["run_id"]
+        await api.call("POST", f"{thread}/runs/{run_id}/cancel", params=_CANCEL)
+        return
+    # Nothing runs: a run of the task, cancelled before it starts, records the
+    # cancel; moving the thread to the end drops the pending interrupt.
+    marker = {**a2a_meta(task.run), "task_id": task_id_of(task.context_id, task.run)}
+    body = {"assistant_id": assistant_id, "metadata": {"a2a": marker}}
+    made = await api.call("POST", f"{thread}/runs", {**body, "after_seconds": 3600})
+    try:
+        await api.call("POST", f"{thread}/runs/{made['run_id']}/cancel", params=_CANCEL)
+        await api.call(
+            "POST", f"{thread}/state", {"values": None, "as_node": "__end__"}
+        )
+    except LoopbackError:
+        await api.call("DELETE", f"{thread}/runs/{made['run_id']}")
+        raise
+
+
 def _error(code: int, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
@@ -310,31 +339,16 @@ async def cancel_task(
         return _error(TASK_NOT_FOUND, f"Task not found: {ids[0]}")
     if task.state in TERMINAL_STATES:
         return _error(NOT_CANCELABLE, "Task is not cancelable in its current state")
-    thread = f"/threads/{task.context_id}"
-    cancel = {"wait": "true", "action": "interrupt"}
-    if task.state == "TASK_STATE_INPUT_REQUIRED":
-        # Nothing runs: a run of the task, cancelled before it starts, records
-        # the cancel; moving the thread to the end drops the pending interrupt.
-        marker = {
-            **a2a_meta(task.run),
-            "task_id": task_id_of(task.context_id, task.run),
-        }
-        body = {
-            "assistant_id": assistant_id,
-            "metadata": {"a2a": marker},
-            "after_seconds": 3600,
-        }
-        made = await api.call("POST", f"{thread}/runs", body)
-        await api.call("POST", f"{thread}/runs/{made['run_id']}/cancel", params=cancel)
-        await api.call(
-            "POST", f"{thread}/state", {"values": None, "as_node": "__end__"}
-        )
-    elif task.run.get("status") not in ("pending", "running"):
+    if task.state != "TASK_STATE_INPUT_REQUIRED" and task.run.get("status") not in (
+        "pending",
+        "running",
+    ):
         return _error(NOT_CANCELABLE, "Task has no active run to cancel")
-    else:
-        await api.call(
-            "POST", f"{thread}/runs/{task.run['run_id']}/cancel", params=cancel
-        )
+    try:
+        await _cancel(api, task, assistant_id)
+    except LoopbackError as exc:
+        logger.exception("A2A: cancelling task %s failed", ids[0])
+        return _error(INTERNAL_ERROR, f"Failed to cancel task: {exc}")
     status = {
         "state": "TASK_STATE_CANCELED",
         "timestamp": now(),
