@@ -27,6 +27,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,15 +182,20 @@ async def ui_bundler(
     if settings.shared:
         env["LANGGRAPH_UI_CONFIG"] = json.dumps(dict(settings.shared))
     args = ["-y", BUNDLER_PACKAGE, "watch", "-o", str(settings.output)]
+    # Its own process group: npx runs the bundler as a grandchild (node, then
+    # esbuild), which a signal to npx alone would leave running.
     process = await asyncio.create_subprocess_exec(
-        npx, *args, env=env, cwd=settings.output.parent.parent
+        npx, *args, env=env, cwd=settings.output.parent.parent, start_new_session=True
     )
     logger.info("Started UI bundler process [%d]", process.pid)
     try:
         yield process
     finally:
-        if process.returncode is None:
-            process.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            if hasattr(os, "killpg"):
+                os.killpg(process.pid, signal.SIGTERM)
+            else:  # Windows: no process groups to signal
+                process.terminate()
         await process.wait()
 
 
