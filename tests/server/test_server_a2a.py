@@ -254,6 +254,24 @@ def test_agent_cards_describe_the_assistant(url: str, ids: dict[str, str]) -> No
     assert extended["skills"] == card["skills"]
 
 
+def test_assistant_metadata_sets_the_cards_modes(url: str) -> None:
+    modes = {"input_modes": ["text/plain"], "output_modes": ["image/png "]}
+    body = {"graph_id": "echo", "metadata": {"a2a": modes}}
+    made = httpx.post(f"{url}/assistants", json=body).json()
+    path = f"{url}/a2a/{made['assistant_id']}/.well-known/agent.json"
+    card = httpx.get(path).json()
+    assert card["defaultInputModes"] == card["skills"][0]["inputModes"]
+    assert (card["defaultInputModes"], card["defaultOutputModes"]) == (
+        ["text/plain"],
+        ["image/png"],
+    )
+    body = {"graph_id": "echo", "metadata": {"a2a": {"input_modes": []}}}
+    bad = httpx.post(f"{url}/assistants", json=body).json()
+    refused = httpx.get(f"{url}/a2a/{bad['assistant_id']}/.well-known/agent.json")
+    assert refused.status_code == 400
+    assert "input_modes must be a non-empty array" in refused.json()["error"]["message"]
+
+
 @pytest.mark.parametrize(
     ("payload", "error"),
     [

@@ -62,6 +62,18 @@ _ALIASES = {
 }
 _METHODS = {*_ALIASES.values(), "ListTasks", "GetExtendedAgentCard"}
 _MODES = ["application/json", "text/plain"]
+#: The extension choosing ``context`` or ``task`` history (header or option).
+_HISTORY_EXTENSION = {
+    "uri": HISTORY_SCOPE_URI,
+    "description": "Choose task-only or full-context response history",
+    "required": False,
+    "params": {
+        "header": HISTORY_SCOPE_HEADER,
+        "values": ["context", "task"],
+        "default": "context",
+        "methods": ["SendMessage", "GetTask", "ListTasks"],
+    },
+}
 
 
 def _rpc_error(code: int, message: str, id_: Any = None) -> Response:
@@ -202,6 +214,33 @@ def _base_url(request: Request, assistant_id: str) -> str:
     return f"{scheme}://{netloc}{path}"
 
 
+def _modes(assistant: dict[str, Any], field: str) -> list[str]:
+    """``metadata["a2a"][field]`` of the assistant, else the default modes.
+
+    Raises:
+        RpcError: When the assistant's metadata sets them wrongly.
+    """
+    metadata = assistant.get("metadata") or {}
+    found = metadata.get("a2a") if isinstance(metadata, dict) else None
+    if found is None:
+        return list(_MODES)
+    if not isinstance(found, dict):
+        raise RpcError(INVALID_PARAMS, "Assistant metadata.a2a must be an object.")
+    value = found.get(field)
+    if value is None:
+        return list(_MODES)
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(m, str) and m.strip() for m in value)
+    ):
+        raise RpcError(
+            INVALID_PARAMS,
+            f"Assistant metadata.a2a.{field} must be a non-empty array of strings.",
+        )
+    return [m.strip() for m in value]
+
+
 async def agent_card(
     api: Loopback, request: Request, assistant_id: str
 ) -> dict[str, Any]:
@@ -216,25 +255,18 @@ async def agent_card(
     name = assistant["name"]
     description = assistant.get("description") or f"{name} assistant"
     url = f"{_base_url(request, assistant_id)}/a2a/{assistant_id}"
-    extension = {
-        "uri": HISTORY_SCOPE_URI,
-        "description": "Choose task-only or full-context response history",
-        "required": False,
-        "params": {
-            "header": HISTORY_SCOPE_HEADER,
-            "values": ["context", "task"],
-            "default": "context",
-            "methods": ["SendMessage", "GetTask", "ListTasks"],
-        },
-    }
+    inputs, outputs = (
+        _modes(assistant, "input_modes"),
+        _modes(assistant, "output_modes"),
+    )
     skill = {
         "id": f"{assistant_id}-main",
         "name": f"{name} Capabilities",
         "description": description,
         "tags": ["assistant", "langgraph"],
         "examples": [],
-        "inputModes": list(_MODES),
-        "outputModes": list(_MODES),
+        "inputModes": inputs,
+        "outputModes": outputs,
         "metadata": {
             "inputSchema": {
                 "required": schema.get("required", []),
@@ -254,10 +286,10 @@ async def agent_card(
             "streaming": True,
             "pushNotifications": False,
             "stateTransitionHistory": False,
-            "extensions": [extension],
+            "extensions": [dict(_HISTORY_EXTENSION)],
         },
-        "defaultInputModes": list(_MODES),
-        "defaultOutputModes": list(_MODES),
+        "defaultInputModes": inputs,
+        "defaultOutputModes": outputs,
         "skills": [skill],
         "version": stategraph.__version__,
     }
