@@ -90,7 +90,9 @@ def simplify_schema(schema: dict[str, Any]) -> None:
 
 
 def _protocol_error(message: str) -> Response:
-    return json_response({"error": message}, 400)
+    # ``json.dumps`` spacing, byte for byte as LangGraph's server answers.
+    body = json.dumps({"error": message})
+    return Response(body, status_code=400, media_type="application/json")
 
 
 def _accepts(request: Request) -> bool:
