@@ -250,6 +250,11 @@ def test_agent_cards_describe_the_assistant(url: str, ids: dict[str, str]) -> No
     assert root.json()["name"] == "echo"
     missing = httpx.get(f"{url}/.well-known/agent-card.json")
     assert missing.status_code == 400
+    by_name = httpx.get(f"{url}/a2a/echo/.well-known/agent-card.json")
+    assert by_name.status_code == 400
+    assert by_name.json()["error"]["message"] == (
+        "Failed to get assistant 'echo': Invalid assistant ID: must be a UUID"
+    )
     extended = rpc(url, echo, "GetExtendedAgentCard", {})["result"]
     assert extended["skills"] == card["skills"]
 

@@ -249,6 +249,13 @@ async def agent_card(
     Raises:
         RpcError: When the assistant cannot be read.
     """
+    try:
+        uuid.UUID(assistant_id)  # the agent's URL takes no graph name
+    except ValueError:
+        message = "Invalid assistant ID: must be a UUID"
+        raise RpcError(
+            INVALID_PARAMS, f"Failed to get assistant '{assistant_id}': {message}"
+        ) from None
     assistant, schemas = await fetch_assistant(api, assistant_id)
     schema = schemas.get("input_schema") or schemas.get("state_schema") or {}
     properties = schema.get("properties") or {}
