@@ -10,6 +10,7 @@ or ``failed``). Errors before the run starts are one JSON-RPC error frame.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -121,29 +122,36 @@ async def _run(
     api: Loopback, turn: Turn, assistant_id: str
 ) -> AsyncIterator[dict[str, Any]]:
     body = {**turn.body, "stream_mode": ["messages", "values"]}
-    stream = api.stream(f"/threads/{turn.context_id}/runs/stream", body)
-    try:
-        event, data = await anext(stream)
-    except LoopbackError as exc:
-        raise run_error(exc, assistant_id, turn.context_id) from None
-    except StopAsyncIteration:
-        raise RpcError(INTERNAL_ERROR, "Internal server error") from None
-    context_id = turn.context_id
-    task_id = turn.task_id or f"{context_id}:{data['run_id']}"
-    sent = {
-        "kind": "message",
-        **turn.message,
-        "taskId": task_id,
-        "contextId": context_id,
-    }
-    task = {
-        "kind": "task",
-        "id": task_id,
-        "contextId": context_id,
-        "history": [sent],
-        "status": {"state": "TASK_STATE_SUBMITTED", "timestamp": now()},
-    }
-    yield {"result": {"task": task}}
+    path = f"/threads/{turn.context_id}/runs/stream"
+    async with contextlib.aclosing(api.stream(path, body)) as stream:
+        try:
+            _, data = await anext(stream)  # the run's metadata
+        except LoopbackError as exc:
+            raise run_error(exc, assistant_id, turn.context_id) from None
+        except StopAsyncIteration:
+            raise RpcError(INTERNAL_ERROR, "Internal server error") from None
+        context_id = turn.context_id
+        task_id = turn.task_id or f"{context_id}:{data['run_id']}"
+        sent = {"kind": "message", **turn.message}
+        task = {
+            "kind": "task",
+            "id": task_id,
+            "contextId": context_id,
+            "history": [{**sent, "taskId": task_id, "contextId": context_id}],
+            "status": {"state": "TASK_STATE_SUBMITTED", "timestamp": now()},
+        }
+        yield {"result": {"task": task}}
+        async for update in _follow(stream, task_id, context_id, assistant_id):
+            yield update
+
+
+async def _follow(
+    stream: AsyncIterator[tuple[str, Any]],
+    task_id: str,
+    context_id: str,
+    assistant_id: str,
+) -> AsyncIterator[dict[str, Any]]:
+    """Progress updates while the run streams, then its ending."""
     result: Any = None
     error: Any = None
     async for event, data in stream:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -83,7 +83,7 @@ class Loopback:
 
     async def _exchange(
         self, method: str, path: str, body: Any, params: dict[str, Any] | None
-    ) -> AsyncIterator[Message]:
+    ) -> AsyncGenerator[Message, None]:
         """Run the app on one request; yield what it sends, as it sends it."""
         app = context(self.request).app
         raw = b"" if body is None else _json.dumps(body)
@@ -135,13 +135,15 @@ class Loopback:
             LoopbackError: When the API answers with a status of 400 or more.
         """
         status, chunks = 500, []
-        async for message in self._exchange(method, path, body, params):
-            if message["type"] == "loopback.error":
-                raise LoopbackError(500, _describe(message["error"]))
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
+        exchange = contextlib.aclosing(self._exchange(method, path, body, params))
+        async with exchange as messages:
+            async for message in messages:
+                if message["type"] == "loopback.error":
+                    raise LoopbackError(500, _describe(message["error"]))
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                elif message["type"] == "http.response.body":
+                    chunks.append(message.get("body", b""))
         raw = b"".join(chunks)
         data = _json.loads(raw) if raw.strip() else None
         if status >= 400:
@@ -151,30 +153,32 @@ class Loopback:
 
     async def stream(
         self, path: str, body: Any, params: dict[str, Any] | None = None
-    ) -> AsyncIterator[tuple[str, Any]]:
+    ) -> AsyncGenerator[tuple[str, Any], None]:
         """The ``(event, data)`` frames of a streaming ``POST``.
 
         Raises:
             LoopbackError: When the API refuses the request.
         """
         status, buffer, error = 500, b"", b""
-        async for message in self._exchange("POST", path, body, params):
-            if message["type"] == "loopback.error":
-                raise LoopbackError(500, _describe(message["error"]))
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                continue
-            if message["type"] != "http.response.body":
-                continue
-            if status >= 400:
-                error += message.get("body", b"")
-                continue
-            buffer += message.get("body", b"").replace(b"\r\n", b"\n")
-            while b"\n\n" in buffer:
-                frame, buffer = buffer.split(b"\n\n", 1)
-                parsed = _parse_frame(frame)
-                if parsed is not None:
-                    yield parsed
+        exchange = contextlib.aclosing(self._exchange("POST", path, body, params))
+        async with exchange as messages:
+            async for message in messages:
+                if message["type"] == "loopback.error":
+                    raise LoopbackError(500, _describe(message["error"]))
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                if message["type"] != "http.response.body":
+                    continue
+                if status >= 400:
+                    error += message.get("body", b"")
+                    continue
+                # Joined before normalizing: a CRLF may span two chunks.
+                buffer = (buffer + message.get("body", b"")).replace(b"\r\n", b"\n")
+                while b"\n\n" in buffer:
+                    frame, buffer = buffer.split(b"\n\n", 1)
+                    parsed = _parse_frame(frame)
+                    if parsed is not None:
+                        yield parsed
         if status >= 400:
             data = _json.loads(error) if error.strip() else None
             detail = data.get("detail", data) if isinstance(data, dict) else data
