@@ -101,6 +101,10 @@ class Loopback:
 
         async def send(message: Message) -> None:
             await sent.put(message)
+            if message["type"] == "http.response.body" and not message.get(
+                "more_body", False
+            ):
+                done.set()  # the response is complete: the client is gone
 
         async def run() -> None:
             try:
