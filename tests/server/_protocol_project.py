@@ -1,11 +1,11 @@
 """A ``langgraph.json`` project for the MCP, A2A and UI route tests.
 
 Graphs: ``adder`` (``{"x": n}`` to ``n + 1``), ``echo`` (answers each
-message), ``ask`` (interrupts, then answers with the resume value) and
-``broken`` (raises). ``ui`` declares components for ``echo``; a prebuilt
-bundle, as ``@langchain/langgraph-ui`` writes one, is put in place by
-``write_bundle``. Custom auth (``with_auth``) lets Alice and Bob in, each
-owning the threads they create.
+message), ``ask`` (interrupts, then answers with the resume value),
+``broken`` (raises) and ``tooled`` (calls a tool, then answers). ``ui``
+declares components for ``echo``; ``write_bundle`` puts a prebuilt bundle
+in place, as ``@langchain/langgraph-ui`` writes one. Custom auth
+(``with_auth``) lets Alice and Bob in, each owning the threads they create.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 GRAPHS_PY = """
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, ToolMessage
 from typing_extensions import TypedDict
 
 from stategraph.graph import START, MessagesState, StateGraph
@@ -40,6 +40,17 @@ def ask(state: MessagesState) -> dict:
     return {"messages": [AIMessage(content="got " + str(answer))]}
 
 
+def use_tool(state: MessagesState) -> dict:
+    call = {"name": "calc", "args": {}, "id": "c1", "type": "tool_call"}
+    return {
+        "messages": [
+            AIMessage(content="", tool_calls=[call]),
+            ToolMessage(content="42", tool_call_id="c1", name="calc"),
+            AIMessage(content="done"),
+        ]
+    }
+
+
 def fail(state: MessagesState) -> dict:
     raise ValueError("boom")
 
@@ -55,6 +66,7 @@ adder = build(Sum, add)
 echoer = build(MessagesState, echo)
 asker = build(MessagesState, ask)
 broken = build(MessagesState, fail)
+tooled = build(MessagesState, use_tool)
 """
 
 AUTH_PY = """
@@ -84,6 +96,7 @@ GRAPHS = {
     "echo": "./graphs.py:echoer",
     "ask": "./graphs.py:asker",
     "broken": "./graphs.py:broken",
+    "tooled": "./graphs.py:tooled",
 }
 
 

@@ -221,6 +221,31 @@ def test_data_parts_are_graph_input(url: str, ids: dict[str, str]) -> None:
     assert "does not support A2A conversational messages" in refused["message"]
 
 
+def test_tool_results_are_data_parts_unless_not_allowed(
+    url: str, ids: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    task = rpc(url, ids["tooled"], "message/send", text("go"))["result"]
+    parts = [m["parts"][0] for m in task["history"]]
+    result = {"toolCallId": "c1", "content": "42", "name": "calc", "status": "success"}
+    assert parts == [
+        {"kind": "text", "text": "go"},
+        {"kind": "data", "data": {"tool_results": [result]}},
+        {"kind": "text", "text": "done"},
+    ]
+    body = {"jsonrpc": "2.0", "id": 1, "method": "message/stream", "params": text("s")}
+    reply = httpx.post(f"{url}/a2a/{ids['tooled']}", json=body, headers=SSE, timeout=30)
+    working = [
+        f["result"]["status"]["message"]["parts"] for f in frames(reply.text)[1:3]
+    ]
+    assert working == [
+        [{"kind": "data", "data": {"tool_results": [result]}}],
+        [{"kind": "text", "text": "done"}],
+    ]
+    monkeypatch.setenv("A2A_ALLOWED_TOOL_CALL_RESULTS", "search, fetch")
+    hidden = rpc(url, ids["tooled"], "message/send", text("again"))["result"]
+    assert [m["parts"][0]["text"] for m in hidden["history"]] == ["again", "done"]
+
+
 def test_list_tasks_pages_newest_first(url: str, ids: dict[str, str]) -> None:
     first = rpc(url, ids["echo"], "message/send", text("one"))["result"]["id"]
     second = rpc(url, ids["echo"], "message/send", text("two"))["result"]["id"]

@@ -45,7 +45,7 @@ def test_initialize_negotiates_the_protocol_version(url: str) -> None:
 
 def test_tools_list_has_one_tool_per_assistant(url: str) -> None:
     tools = {t["name"]: t for t in rpc(url, "tools/list").json()["result"]["tools"]}
-    assert set(tools) == {"adder", "echo", "ask", "broken"}
+    assert set(tools) == {"adder", "echo", "ask", "broken", "tooled"}
     adder = tools["adder"]
     assert adder["title"] == "adder"
     assert adder["description"] == "Tool based on the adder assistant"
@@ -134,7 +134,7 @@ def test_custom_auth_guards_mcp(tmp_path: Path) -> None:
         assert rpc(base, "ping").status_code == 401
         alice = {"authorization": "Bearer alice"}
         tools = rpc(base, "tools/list", **alice).json()["result"]["tools"]
-        assert len(tools) == 4
+        assert len(tools) == 5
         call = {"name": "adder", "arguments": {"x": 1}}
         assert "'x': 2" in rpc(base, "tools/call", call, **alice).text
         assert rpc(base, "tools/list", authorization="Bearer eve").status_code == 401

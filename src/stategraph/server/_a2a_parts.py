@@ -11,9 +11,12 @@ using the 0.x method names (``message/send``) get them lowercased by
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
 
+#: Environment variable: the tools whose results A2A publishes (default: all).
+ALLOWED_TOOLS_ENV = "A2A_ALLOWED_TOOL_CALL_RESULTS"
 #: A2A 1.0 roles and states as the 0.x spec (and the ``a2a-sdk``) writes them.
 ROLE_TO_LEGACY = {"ROLE_USER": "user", "ROLE_AGENT": "agent"}
 STATE_TO_LEGACY = {
@@ -285,3 +288,31 @@ def agent_message(
     if context_id is not None:
         message["contextId"] = context_id
     return message
+
+
+def tool_result(message: dict[str, Any]) -> dict[str, Any] | None:
+    """A tool message's result as A2A data, or ``None`` (not one, or not allowed).
+
+    ``A2A_ALLOWED_TOOL_CALL_RESULTS`` (comma-separated tool names) limits
+    which tools' results are published; unset, all are.
+    """
+    call_id = message.get("tool_call_id")
+    if not isinstance(call_id, str) or not call_id:
+        return None
+    allowed = os.environ.get(ALLOWED_TOOLS_ENV)
+    if allowed is not None:
+        names = {name.strip() for name in allowed.split(",") if name.strip()}
+        if message.get("name") not in names:
+            return None
+    found: dict[str, Any] = {"toolCallId": call_id}
+    if message.get("content") not in (None, ""):
+        found["content"] = message["content"]
+    for key in ("name", "status"):
+        if isinstance(message.get(key), str) and message[key]:
+            found[key] = message[key]
+    return found
+
+
+def tool_results_part(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One data part carrying tool results."""
+    return {"kind": "data", "data": {"tool_results": results}}

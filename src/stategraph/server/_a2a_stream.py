@@ -26,6 +26,8 @@ from stategraph.server._a2a_parts import (
     response_artifact,
     response_parts,
     to_spec_format,
+    tool_result,
+    tool_results_part,
 )
 from stategraph.server._a2a_send import (
     RpcError,
@@ -88,18 +90,29 @@ def _artifact(
 
 
 def _progress(items: Any, task_id: str, context_id: str) -> dict[str, Any] | None:
-    """A ``working`` update with a streamed message's text (``None``: no text)."""
+    """A ``working`` update with a streamed message's text and tool results.
+
+    ``None`` when there is neither (say, a chunk of metadata only).
+    """
     if not isinstance(items, list):
         return None
-    text = "".join(
-        part.get("text", "")
-        for item in items
-        if isinstance(item, dict) and message_role(item) is not None
-        for part in content_to_parts(item.get("content"))
-    )
-    if not text:
+    text: list[str] = []
+    results: list[dict[str, Any]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if message_role(item) is None:
+            result = tool_result(item)
+            results += [result] if result is not None else []
+            continue
+        parts = content_to_parts(item.get("content"))
+        text += [p["text"] for p in parts if p.get("kind") == "text"]
+    parts = [{"kind": "text", "text": "".join(text)}] if "".join(text) else []
+    if results:
+        parts.append(tool_results_part(results))
+    if not parts:
         return None
-    message = agent_message([{"kind": "text", "text": text}], task_id, context_id)
+    message = agent_message(parts, task_id, context_id)
     return _status(task_id, context_id, "TASK_STATE_WORKING", message, final=False)
 
 

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from stategraph.server._a2a_parts import content_to_parts, has_content, message_role
+from stategraph.server._a2a_parts import (
+    content_to_parts,
+    has_content,
+    message_role,
+    tool_result,
+    tool_results_part,
+)
 from stategraph.server._loopback import Loopback, LoopbackError
 
 logger = logging.getLogger(__name__)
@@ -200,9 +206,15 @@ def history(
             continue
         current = _stamped_task(message, current, known)
         role = message_role(message)
-        if current is None or role is None:
+        if current is None:
             continue
-        parts = content_to_parts(message.get("content", ""))
+        if role is None:  # internal: only a tool's result is shown, as data
+            result = tool_result(message)
+            if result is None:
+                continue
+            role, parts = "ROLE_AGENT", [tool_results_part([result])]
+        else:
+            parts = content_to_parts(message.get("content", ""))
         if role == "ROLE_AGENT" and not has_content(parts):
             continue
         found.append(
