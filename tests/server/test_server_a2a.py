@@ -246,6 +246,27 @@ def test_tool_results_are_data_parts_unless_not_allowed(
     assert [m["parts"][0]["text"] for m in hidden["history"]] == ["again", "done"]
 
 
+def test_a_data_only_turn_owns_the_messages_its_run_added(
+    url: str, ids: dict[str, str]
+) -> None:
+    first = rpc(url, ids["echo"], "message/send", text("one"))["result"]
+    data = {"role": "user", "parts": [{"data": {"foo": 1}}], "messageId": "d1"}
+    data["contextId"] = first["contextId"]
+    second = rpc(url, ids["echo"], "message/send", {"message": data})["result"]
+    assert second["artifacts"][0]["parts"] == [
+        {"kind": "text", "text": "echo: echo: one"}
+    ]
+    owners = [(m["parts"][0]["text"], m["taskId"]) for m in second["history"]]
+    assert owners == [
+        ("one", first["id"]),
+        ("echo: one", first["id"]),
+        ("echo: echo: one", second["id"]),
+    ]
+    params = {"id": second["id"], "historyScope": "task"}
+    mine = rpc(url, ids["echo"], "tasks/get", params)["result"]["history"]
+    assert [m["parts"][0]["text"] for m in mine] == ["echo: echo: one"]
+
+
 def test_list_tasks_pages_newest_first(url: str, ids: dict[str, str]) -> None:
     first = rpc(url, ids["echo"], "message/send", text("one"))["result"]["id"]
     second = rpc(url, ids["echo"], "message/send", text("two"))["result"]["id"]

@@ -13,16 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from stategraph.server._a2a_history import check_history_length, history, run_messages
 from stategraph.server._a2a_parts import STATE_TO_LEGACY
 from stategraph.server._a2a_send import RpcError
 from stategraph.server._a2a_tasks import (
     INVALID_PARAMS,
     RUN_SCAN_LIMIT,
-    check_history_length,
     context_runs,
-    history,
     ids_by_start_id,
-    run_messages,
     task_id_of,
     task_state,
 )
@@ -143,7 +141,8 @@ async def list_tasks(
     if options.history_length != 0:
         for task in page:
             run_id, known = anchors[task["id"]]
-            messages = await run_messages(api, task["contextId"], run_id)
+            ran = await run_messages(api, task["contextId"], run_id)
+            messages = ran.stamped(task["id"])
             task["history"] = history(
                 messages,
                 task["id"],

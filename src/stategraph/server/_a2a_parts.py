@@ -229,17 +229,24 @@ def has_content(parts: list[dict[str, Any]]) -> bool:
     return any(p.get("kind") in ("data", "file") or p.get("text") for p in parts)
 
 
-def response_parts(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The parts of a run's answer: the last AI message after the last human one."""
+def response_parts(
+    result: dict[str, Any], turn: list[Any] | None = None
+) -> list[dict[str, Any]]:
+    """The parts of a run's answer: its turn's last AI message with content.
+
+    The turn is ``turn`` when given (what a data-only message's run added),
+    else the messages after the last human one.
+    """
     messages = result.get("messages")
     if "__error__" in result or not isinstance(messages, list) or not messages:
         return [{"kind": "text", "text": str(result)}]
-    turn = messages
-    for index in range(len(messages) - 1, -1, -1):
-        item = messages[index]
-        if isinstance(item, dict) and message_role(item) == "ROLE_USER":
-            turn = messages[index + 1 :]
-            break
+    if turn is None:
+        turn = messages
+        for index in range(len(messages) - 1, -1, -1):
+            item = messages[index]
+            if isinstance(item, dict) and message_role(item) == "ROLE_USER":
+                turn = messages[index + 1 :]
+                break
     for item in reversed(turn):
         if isinstance(item, dict) and message_role(item) == "ROLE_AGENT":
             parts = content_to_parts(item.get("content"))

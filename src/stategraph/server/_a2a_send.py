@@ -14,6 +14,12 @@ from typing import Any
 
 from starlette.datastructures import Headers
 
+from stategraph.server._a2a_history import (
+    check_history_length,
+    history,
+    run_messages,
+    thread_interrupted,
+)
 from stategraph.server._a2a_parts import (
     input_role,
     interrupt_artifact,
@@ -25,14 +31,10 @@ from stategraph.server._a2a_tasks import (
     INVALID_PARAMS,
     TASK_NOT_FOUND,
     TERMINAL_STATES,
-    check_history_length,
     context_runs,
-    history,
     ids_by_start_id,
     now,
     resolve_task,
-    run_messages,
-    thread_interrupted,
 )
 from stategraph.server._context import new_id
 from stategraph.server._loopback import Loopback, LoopbackError
@@ -281,27 +283,39 @@ async def send_message(
     task_id = turn.task_id or f"{turn.context_id}:{run['run_id']}"
     runs = await context_runs(api, turn.context_id)
     known = ids_by_start_id(runs, turn.context_id, assistant_id)
-    result = result or {}
-    if "command" not in turn.body and "messages" not in turn.body["input"]:
-        # Data-only input: the answer is what this run added.
-        result = {
-            **result,
-            "messages": await run_messages(api, turn.context_id, run["run_id"]),
-        }
+    result, added = result or {}, None
+    if "messages" not in turn.body["input"] and (
+        data_only(turn) or (scope == "task" and length != 0)
+    ):
+        ran = await run_messages(api, turn.context_id, run["run_id"])
+        result = {**result, "messages": ran.stamped(task_id)}
+        added = ran.added if data_only(turn) else None
     messages = list(result.get("messages") or [])
     task: dict[str, Any] = {"kind": "task", "id": task_id, "contextId": turn.context_id}
     if length != 0:
         task["history"] = history(
             messages, task_id, turn.context_id, length, scope, known
         )
-    task.update(outcome(result, task_id, turn.context_id, assistant_id))
+    task.update(outcome(result, task_id, turn.context_id, assistant_id, added))
     return {"result": {"task": task}}
 
 
+def data_only(turn: Turn) -> bool:
+    """Whether the message is only data (no messages, no command)."""
+    return "command" not in turn.body and "messages" not in turn.body["input"]
+
+
 def outcome(
-    result: dict[str, Any], task_id: str, context_id: str, assistant_id: str
+    result: dict[str, Any],
+    task_id: str,
+    context_id: str,
+    assistant_id: str,
+    added: list[Any] | None = None,
 ) -> dict[str, Any]:
-    """A finished run's ``status`` (and ``artifacts``) as a task's."""
+    """A finished run's ``status`` (and ``artifacts``) as a task's.
+
+    ``added``: the messages the run added, when the answer is among them.
+    """
     if "__error__" in result:
         text = f"Error executing assistant: {result['__error__'].get('error')}"
         message = {
@@ -318,7 +332,7 @@ def outcome(
             "status": {"state": "TASK_STATE_INPUT_REQUIRED", "timestamp": now()},
             "artifacts": [interrupt_artifact(result["__interrupt__"])],
         }
-    parts = response_parts(result)
+    parts = response_parts(result, added)
     return {
         "status": {"state": "TASK_STATE_COMPLETED", "timestamp": now()},
         "artifacts": [response_artifact(parts, assistant_id)],

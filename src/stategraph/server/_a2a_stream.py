@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from starlette.responses import Response
 
 from stategraph.server import _json
+from stategraph.server._a2a_history import run_messages
 from stategraph.server._a2a_parts import (
     agent_message,
     content_to_parts,
@@ -32,6 +33,7 @@ from stategraph.server._a2a_parts import (
 from stategraph.server._a2a_send import (
     RpcError,
     Turn,
+    data_only,
     prepare,
     run_error,
 )
@@ -154,7 +156,15 @@ async def _run(
             "status": {"state": "TASK_STATE_SUBMITTED", "timestamp": now()},
         }
         yield {"result": {"task": task}}
-        async for update in _follow(stream, task_id, context_id, assistant_id):
+        run_id = str(data["run_id"])
+
+        async def added() -> list[Any] | None:
+            if not data_only(turn):
+                return None
+            return (await run_messages(api, context_id, run_id)).added
+
+        follow = _follow(stream, task_id, context_id, assistant_id, added)
+        async for update in follow:
             yield update
 
 
@@ -163,8 +173,12 @@ async def _follow(
     task_id: str,
     context_id: str,
     assistant_id: str,
+    added: Callable[[], Awaitable[list[Any] | None]],
 ) -> AsyncIterator[dict[str, Any]]:
-    """Progress updates while the run streams, then its ending."""
+    """Progress updates while the run streams, then its ending.
+
+    ``added`` gives the messages a data-only message's run added: its answer.
+    """
     result: Any = None
     error: Any = None
     async for event, data in stream:
@@ -177,12 +191,19 @@ async def _follow(
             update = _progress(data, task_id, context_id)
             if update is not None:
                 yield update
-    for final in _ending(result, error, task_id, context_id, assistant_id):
+    completed = not error and isinstance(result, dict) and "__interrupt__" not in result
+    turn = await added() if completed else None
+    for final in _ending(result, error, task_id, context_id, assistant_id, turn):
         yield final
 
 
 def _ending(
-    result: Any, error: Any, task_id: str, context_id: str, assistant_id: str
+    result: Any,
+    error: Any,
+    task_id: str,
+    context_id: str,
+    assistant_id: str,
+    turn: list[Any] | None,
 ) -> list[dict[str, Any]]:
     """The artifact and final status after the run's last event."""
     interrupted = isinstance(result, dict) and "__interrupt__" in result
@@ -199,7 +220,7 @@ def _ending(
         ]
     events = []
     if isinstance(result, dict):
-        artifact = response_artifact(response_parts(result), assistant_id)
+        artifact = response_artifact(response_parts(result, turn), assistant_id)
         events.append(
             _artifact(task_id, context_id, artifact, append=False, lastChunk=True)
         )

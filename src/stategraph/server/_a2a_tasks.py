@@ -18,12 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from stategraph.server._a2a_parts import (
-    content_to_parts,
-    has_content,
-    message_role,
-    tool_result,
-    tool_results_part,
+from stategraph.server._a2a_history import (
+    check_history_length,
+    history,
+    run_messages,
 )
 from stategraph.server._loopback import Loopback, LoopbackError
 
@@ -39,8 +37,6 @@ TERMINAL_STATES = frozenset(
 ) | {"TASK_STATE_REJECTED"}
 #: Runs of a context read to find a task's.
 RUN_SCAN_LIMIT = 1000
-#: The most history a request may ask for.
-MAX_HISTORY_LENGTH = 10
 _RUN_STATES = {
     "pending": "TASK_STATE_SUBMITTED",
     "running": "TASK_STATE_WORKING",
@@ -159,103 +155,6 @@ async def resolve_task(
     return Task(task_id, context_id, latest, task_state(latest, thread_state), by_start)
 
 
-def check_history_length(value: Any) -> str | None:
-    """Why ``historyLength`` is invalid, or ``None``."""
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        return "historyLength must be a non-negative integer"
-    if value > MAX_HISTORY_LENGTH:
-        return f"historyLength cannot exceed {MAX_HISTORY_LENGTH}"
-    return None
-
-
-def _stamped_task(
-    message: dict[str, Any], current: str | None, known: dict[str, str]
-) -> str | None:
-    """The task a message starts (by its stamp), else ``current``."""
-    kwargs = message.get("additional_kwargs")
-    stamp = kwargs.get("a2a") if isinstance(kwargs, dict) else None
-    if not isinstance(stamp, dict):
-        return current
-    task_id, start = stamp.get("task_id"), stamp.get("task_start_id")
-    if isinstance(task_id, str) and task_id:
-        return task_id
-    if isinstance(start, str) and start:
-        return known.get(start)
-    return current
-
-
-def history(
-    messages: list[Any],
-    task_id: str,
-    context_id: str,
-    length: int | None,
-    scope: str,
-    known: dict[str, str],
-) -> list[dict[str, Any]]:
-    """Public messages as A2A messages, each with the task it belongs to.
-
-    Messages before the first stamped one belong to ``task_id`` (``context``
-    scope) or to no task (``task`` scope, which keeps only ``task_id``'s).
-    """
-    current: str | None = None if scope == "task" else task_id
-    found: list[dict[str, Any]] = []
-    for message in messages:
-        if not isinstance(message, dict):
-            continue
-        current = _stamped_task(message, current, known)
-        role = message_role(message)
-        if current is None:
-            continue
-        if role is None:  # internal: only a tool's result is shown, as data
-            result = tool_result(message)
-            if result is None:
-                continue
-            role, parts = "ROLE_AGENT", [tool_results_part([result])]
-        else:
-            parts = content_to_parts(message.get("content", ""))
-        if role == "ROLE_AGENT" and not has_content(parts):
-            continue
-        found.append(
-            {
-                "kind": "message",
-                "role": role,
-                "parts": parts or [{"kind": "text", "text": ""}],
-                "messageId": message.get("id") or str(uuid.uuid4()),
-                "taskId": current,
-                "contextId": context_id,
-            }
-        )
-    if scope == "task":
-        found = [m for m in found if m["taskId"] == task_id]
-    if length is None:
-        return found
-    return found[-length:] if length else []
-
-
-async def run_messages(api: Loopback, context_id: str, run_id: str) -> list[Any]:
-    """The thread's messages as ``run_id`` left them (the thread's, failing that)."""
-    body = {"limit": 1, "metadata": {"run_id": run_id}}
-    found = await api.call("POST", f"/threads/{context_id}/history", body)
-    if found:
-        return list(found[0]["values"].get("messages") or [])
-    state = await api.call("GET", f"/threads/{context_id}/state")
-    values = state.get("values") if isinstance(state, dict) else None
-    return (
-        list((values or {}).get("messages") or []) if isinstance(values, dict) else []
-    )
-
-
-async def thread_interrupted(api: Loopback, context_id: str) -> bool:
-    """Whether the thread waits on an interrupt."""
-    try:
-        thread = await api.call("GET", f"/threads/{context_id}")
-    except LoopbackError:
-        return False
-    return bool(thread.get("status") == "interrupted")
-
-
 _CANCEL = {"wait": "true", "action": "interrupt"}
 
 
@@ -319,7 +218,8 @@ async def get_task(
         "status": status,
     }
     if length != 0:
-        messages = await run_messages(api, task.context_id, task.run["run_id"])
+        ran = await run_messages(api, task.context_id, task.run["run_id"])
+        messages = ran.stamped(task.task_id)
         found["history"] = history(
             messages, task.task_id, task.context_id, length, scope, task.by_start_id
         )
