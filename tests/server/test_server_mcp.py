@@ -45,7 +45,8 @@ def test_initialize_negotiates_the_protocol_version(url: str) -> None:
 
 def test_tools_list_has_one_tool_per_assistant(url: str) -> None:
     tools = {t["name"]: t for t in rpc(url, "tools/list").json()["result"]["tools"]}
-    assert set(tools) == {"adder", "echo", "ask", "broken", "tooled"}
+    # a superset: the PostgreSQL variant shares its server with other suites
+    assert {"adder", "echo", "ask", "broken", "tooled"} <= set(tools)
     adder = tools["adder"]
     assert adder["title"] == "adder"
     assert adder["description"] == "Tool based on the adder assistant"
