@@ -42,7 +42,7 @@ from stategraph.server._a2a_tasks import (
     get_task,
 )
 from stategraph.server._http import json_response
-from stategraph.server._loopback import Loopback, LoopbackError
+from stategraph.server._loopback import Loopback
 
 logger = logging.getLogger(__name__)
 
@@ -191,7 +191,8 @@ async def _call(
         return {"result": await agent_card(api, request, assistant_id)}
     except RpcError as exc:
         return exc.body()
-    except LoopbackError:
+    except Exception:  # an HTTP boundary: graph interrupts never reach here
+        # Any other failure is a JSON-RPC internal error, as LangGraph's answers.
         logger.exception("A2A %s for assistant %s failed", method, assistant_id)
         return RpcError(INTERNAL_ERROR, "Internal server error").body()
 
