@@ -146,3 +146,15 @@ def test_http_disable_mcp_removes_the_route(tmp_path: Path) -> None:
     for base in serve(app):
         assert rpc(base, "ping").status_code == 404
         assert httpx.get(f"{base}/ok").status_code == 200
+
+
+def test_under_a_mount_prefix_tools_still_reach_the_api(tmp_path: Path) -> None:
+    app = create_app(config=write_project(tmp_path, http={"mount_prefix": "/api"}))
+    for base in serve(app):
+        call = {"name": "adder", "arguments": {"x": 1}}
+        reply = rpc(f"{base}/api", "tools/call", call).json()
+        assert reply["result"]["content"] == [{"type": "text", "text": "{'x': 2}"}]
+        found = httpx.post(f"{base}/api/assistants/search", json={}).json()[0]
+        card_path = f"/api/a2a/{found['assistant_id']}/.well-known/agent-card.json"
+        card = httpx.get(f"{base}{card_path}").json()
+        assert card["url"] == f"{base}/api/a2a/{found['assistant_id']}"
