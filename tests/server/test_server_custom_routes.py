@@ -328,7 +328,7 @@ def test_http_config_errors(tmp_path: Path) -> None:
     assert parse_http(None) is None
     parsed = parse_http({"disable_runs": True, "disable_mcp": True})
     assert parsed is not None
-    assert parsed.disabled == frozenset({"runs"})
+    assert parsed.disabled == frozenset({"runs", "mcp"})
     assert parsed.configurable_headers is None
     singular = parse_http({"configurable_headers": {"include": ["x-a*"]}})
     assert singular is not None

@@ -56,6 +56,9 @@ def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
         "crons",
         "store",
         "system",
+        "mcp",
+        "a2a",
+        "ui",
     }
 
 

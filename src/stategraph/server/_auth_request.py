@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 #: Where ``AuthMiddleware`` leaves the request's ``RequestAuth`` in the scope.
 SCOPE_KEY = "stategraph.auth"
+#: Set by ``_loopback`` on its calls; only the server itself can put it in a scope.
+LOOPBACK_KEY = "stategraph.loopback"
 
 Filters = dict[str, Any]
 
@@ -123,7 +125,11 @@ class AuthMiddleware:
         self.auth = auth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope.get(LOOPBACK_KEY):
+            # The server calling itself for an authenticated request (MCP,
+            # A2A): the scope already holds that request's user.
+            pass
+        elif scope["type"] == "http":
             # Rejections are ApiErrors: the app's handler answers them.
             await authenticate_scope(self.auth, scope)
         elif scope["type"] == "websocket":
@@ -168,6 +174,7 @@ def protect(
                     route.endpoint,
                     methods=route.methods,
                     name=route.name,
+                    include_in_schema=route.include_in_schema,
                     middleware=middleware,
                 )
             )

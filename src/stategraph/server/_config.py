@@ -51,6 +51,8 @@ class ServerConfig:
             ``refresh_on_read``, ``sweep_interval_minutes``; minutes).
         auth: The ``auth`` block: custom authentication and authorization.
         http: The ``http`` block: custom routes, disabled route groups, CORS.
+        ui: ``ui``: graph id to its generative-UI component file.
+        ui_config: ``ui_config``: the UI bundler's options.
     """
 
     graphs: Mapping[str, str]
@@ -65,6 +67,8 @@ class ServerConfig:
     serde: Mapping[str, Any] | None = None
     auth: AuthSettings | None = None
     http: HttpSettings | None = None
+    ui: Mapping[str, str] | None = None
+    ui_config: Mapping[str, Any] | None = None
 
 
 def load_config(path: str | os.PathLike[str]) -> ServerConfig:
@@ -113,7 +117,19 @@ def load_config(path: str | os.PathLike[str]) -> ServerConfig:
         store_ttl=store.get("ttl") or None,
         auth=_auth_settings(raw.get("auth"), file),
         http=_http_settings(raw.get("http"), file),
+        ui=_ui(raw.get("ui"), file),
+        ui_config=raw.get("ui_config") or None,
     )
+
+
+def _ui(raw: Any, file: Path) -> dict[str, str] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or not all(
+        isinstance(v, str) for v in raw.values()
+    ):
+        raise ValueError(f"{file}: 'ui' must map graph ids to component files")
+    return {str(k): v for k, v in raw.items()}
 
 
 def _auth_settings(raw: Any, file: Path) -> AuthSettings | None:

@@ -32,9 +32,7 @@ from stategraph.server._auth import ServerAuth, authenticate_scope
 from stategraph.server._http_layout import stack
 
 #: Route groups ``http.disable_<group>`` can leave out.
-GROUPS = ("assistants", "threads", "runs", "store", "meta")
-# Accepted for compatibility: this server has no such routes, so nothing to remove.
-_ABSENT_GROUPS = ("mcp", "a2a", "ui")
+GROUPS = ("assistants", "threads", "runs", "store", "meta", "mcp", "a2a", "ui")
 _CORS_KEYS = {
     "allow_origins": list,
     "allow_methods": list,
@@ -112,7 +110,7 @@ class HttpSettings:
         enable_custom_route_auth: Put the app's routes behind the custom auth.
         disabled: Route groups left out (``assistants``, ``threads``, ``runs``
             with crons, ``store``, ``meta``: ``/info``, ``/docs``,
-            ``/openapi.json``; ``/ok`` always answers).
+            ``/openapi.json``; ``/ok`` always answers; ``mcp``, ``a2a``, ``ui``).
         cors: ``CORSMiddleware`` arguments replacing the default ones.
         configurable_headers: Request headers copied into runs' config.
         disable_webhooks: Runs' ``webhook`` URLs are accepted and never called.
@@ -162,7 +160,7 @@ def parse_http(raw: Any) -> HttpSettings | None:
         raise ValueError(f"'http' must be an object, got {raw!r}")
     known = {"app", "enable_custom_route_auth", "cors", "configurable_headers"}
     known |= {"mount_prefix", "middleware_order", *_IGNORED}
-    flags = {f"disable_{g}" for g in (*GROUPS, *_ABSENT_GROUPS, "webhooks")}
+    flags = {f"disable_{g}" for g in (*GROUPS, "webhooks")}
     unknown = sorted(set(raw) - known - flags)
     if unknown:
         raise ValueError(f"'http' has unknown keys {unknown}; known: {sorted(known)}")

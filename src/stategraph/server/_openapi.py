@@ -35,6 +35,9 @@ _TAGS = (
     ("crons", "Runs on a schedule."),
     ("store", "The long-term key-value store shared by graphs."),
     ("system", "Health, server information and this document."),
+    ("mcp", "Assistants as tools of a Model Context Protocol server."),
+    ("a2a", "Assistants as Agent-to-Agent protocol agents."),
+    ("ui", "Generative-UI components langgraph.json declares."),
     ("custom", "Routes of the app langgraph.json's http.app names."),
 )
 _ERROR = {

@@ -347,6 +347,32 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "ListNamespaceResponse",
         body_required=False,
     ),
+    # protocols (the bodies are JSON-RPC 2.0 messages)
+    ("POST", "/mcp"): Operation("mcp", "MCP: one JSON-RPC message.", "any", "any"),
+    ("GET", "/mcp"): Operation("mcp", "MCP event stream (405: not offered)."),
+    ("DELETE", "/mcp"): Operation("mcp", "End an MCP session (404: none kept)."),
+    ("POST", "/a2a/{assistant_id}"): Operation(
+        "a2a", "A2A: one JSON-RPC request to the assistant.", "any", "any"
+    ),
+    ("GET", "/a2a/{assistant_id}"): Operation(
+        "a2a", "The assistant's A2A agent card.", response="any"
+    ),
+    ("DELETE", "/a2a/{assistant_id}"): Operation("a2a", "Not supported (405)."),
+    ("GET", "/a2a/{assistant_id}/.well-known/agent-card.json"): Operation(
+        "a2a", "The assistant's A2A agent card.", response="any"
+    ),
+    ("GET", "/a2a/{assistant_id}/.well-known/agent.json"): Operation(
+        "a2a", "The assistant's A2A agent card (older name).", response="any"
+    ),
+    ("GET", "/.well-known/agent-card.json"): Operation(
+        "a2a",
+        "An assistant's A2A agent card.",
+        response="any",
+        query=(Query("assistant_id"),),
+    ),
+    ("POST", "/ui/{graph_id}"): Operation(
+        "ui", "HTML loading a graph's UI component ({name}).", "any", "any"
+    ),
 }
 
 

@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 import stategraph
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.server import assistants, crons, runs, store as store_routes, threads
+from stategraph.server._a2a import routes as a2a_routes
 from stategraph.server._auth import ServerAuth, protect, resolve_auth
 from stategraph.server._broker import Broker, InMemoryBroker
 from stategraph.server._config import (
@@ -51,6 +52,7 @@ from stategraph.server._dispatch import IndexedRouter
 from stategraph.server._executor import execute_run
 from stategraph.server._http import http_error, json_response
 from stategraph.server._http_layout import mounted, with_middleware
+from stategraph.server._mcp import routes as mcp_routes
 from stategraph.server._openapi import docs, openapi
 from stategraph.server._pg_queue import PostgresRunQueue
 from stategraph.server._postgres import PostgresOptions, open_postgres
@@ -62,6 +64,7 @@ from stategraph.server._scheduler import CronScheduler
 from stategraph.server._storage import InMemoryStorage, Storage
 from stategraph.server._studio import studio_routes
 from stategraph.server._thread_ttl import ThreadSweeper, parse_ttl_config
+from stategraph.server._ui import routes as ui_routes, ui_bundler, ui_settings
 from stategraph.store.base import IndexConfig
 from stategraph.store.memory import InMemoryStore
 
@@ -158,6 +161,7 @@ async def _lifespan(
     app: Starlette,
 ) -> AsyncIterator[None]:
     async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(ui_bundler(app.state.ui))
         saver = None if config is None else await _open_saver(stack, config)
         if saver is not None:
             ctx.registry.checkpointer = saver
@@ -210,6 +214,9 @@ _RESOURCE_GROUPS: dict[str, Sequence[BaseRoute]] = {
     "threads": [*threads.routes, *protocol_routes_list],
     "store": store_routes.routes,
     "runs": [*crons.routes, *runs.routes],  # crons first: /runs/crons is no run id
+    "mcp": mcp_routes,
+    "a2a": a2a_routes,
+    "ui": ui_routes,
 }
 #: The Studio's static files are public: its API calls carry the user's auth.
 _STUDIO_ROUTES = studio_routes()
@@ -365,6 +372,11 @@ def create_app(
     app.state.stategraph = ctx
     app.state.auth = auth
     app.state.header_filter = None if http is None else http.configurable_headers
+    app.state.ui = (
+        ui_settings(None)
+        if config is None
+        else ui_settings(config.base_dir, config.ui, config.ui_config)
+    )
     ctx.app = app
     # As LangGraph's server, the environment's prefix wins over the config's.
     env_prefix = os.environ.get(MOUNT_PREFIX_ENV)
