@@ -19,6 +19,7 @@ holder dies (a ``flock`` on a file, a PostgreSQL session advisory lock), and
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import (
@@ -68,6 +69,19 @@ class _Held:
 
 _HELD: dict[Hashable, _Held] = {}
 _GUARD = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    # The locks held are the parent's: a child's run takes its own (and
+    # waits for the parent's run like any other process's). The guard may
+    # have been held by a thread that does not exist in the child.
+    global _GUARD
+    _GUARD = threading.Lock()
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX only
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _claim(key: Hashable) -> str:
