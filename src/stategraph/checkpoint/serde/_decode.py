@@ -134,14 +134,7 @@ def load_ext(
             type, or a loader that rejected the payload.
     """
     if code in (EXT_DELTA_SNAPSHOT, EXT_NUMPY_ARRAY):
-        spec = GLOBAL.by_code.get(code)
-        if spec is None and _builtin_types.provide(GLOBAL, "numpy"):
-            spec = GLOBAL.by_code.get(code)
-        if spec is None:
-            raise DeserializationError(
-                f"cannot load extension code {code}: numpy is missing"
-            )
-        return spec.load(_UNPACK(data, ext_hook=hook, option=UNPACK_OPTS))
+        return _load_numpy(code, data, hook)
     if not EXT_CONSTRUCTOR_SINGLE_ARG <= code <= EXT_PYDANTIC_V2:
         raise DeserializationError(f"unknown msgpack extension code {code}")
     payload = _UNPACK(data, ext_hook=hook, option=UNPACK_OPTS)
@@ -171,22 +164,40 @@ def load_ext(
             f"extension code {code} does not fit type {qualified!r}"
         )
     if code == EXT_METHOD_SINGLE_ARG and tuple(payload[3:]) != spec.tail:
-        method = str(payload[3]) if len(payload) > 3 else ""
-        emit_serde_event(
-            {
-                "kind": "msgpack_method_blocked",
-                "module": module,
-                "name": name,
-                "method": method,
-            }
-        )
-        raise DeserializationError(
-            f"method {payload[3:]!r} of {qualified!r} is not allowed"
-        )
+        raise _method_blocked(payload, module, name)
     try:
         return spec.load(arg)
     except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
         raise DeserializationError(f"could not rebuild {qualified!r}: {exc}") from exc
+
+
+def _load_numpy(code: int, data: bytes, hook: Callable[[int, bytes], Any]) -> Any:
+    """A value of the numpy extension codes (the provider loads on first use)."""
+    spec = GLOBAL.by_code.get(code)
+    if spec is None and _builtin_types.provide(GLOBAL, "numpy"):
+        spec = GLOBAL.by_code.get(code)
+    if spec is None:
+        raise DeserializationError(
+            f"cannot load extension code {code}: numpy is missing"
+        )
+    return spec.load(_UNPACK(data, ext_hook=hook, option=UNPACK_OPTS))
+
+
+def _method_blocked(payload: list[Any], module: str, name: str) -> DeserializationError:
+    """Report a method payload naming a method its type does not allow."""
+    method = str(payload[3]) if len(payload) > 3 else ""
+    emit_serde_event(
+        {
+            "kind": "msgpack_method_blocked",
+            "module": module,
+            "name": name,
+            "method": method,
+        }
+    )
+    qualified = f"{module}.{name}"
+    return DeserializationError(
+        f"method {payload[3:]!r} of {qualified!r} is not allowed"
+    )
 
 
 def _known_constructor(path: Any) -> Any:
