@@ -8,7 +8,8 @@ LangGraph, and are rebuilt on load only when that type is registered (see
 unpickles and never calls a constructor outside the registry.
 
 Like LangGraph, tuples load back as lists (except as dict keys and set
-members) and dict subclasses load as plain dicts.
+members) and dict subclasses load as plain dicts. Loading is the
+``_loading.TypedLoader`` half of the class.
 """
 
 from __future__ import annotations
