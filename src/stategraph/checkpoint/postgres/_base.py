@@ -4,8 +4,8 @@ Nothing here touches the network: methods turn calls into statements
 (``(sql, params)`` pairs) and rows into ``CheckpointTuple``s, and the I/O
 wrappers in ``_sync``/``_async`` only run them, so both savers write and read
 the very same rows. Every value reaches SQL as a bound parameter. The tables,
-migrations and locks live in ``_schema``, the maintenance statements in
-``_maintenance``; this module re-exports both.
+migrations, locks and maintenance statements live in ``_schema``; this
+module re-exports them.
 """
 
 from __future__ import annotations
@@ -27,16 +27,6 @@ from stategraph.checkpoint._splice import (
 from stategraph.checkpoint.base import (
     get_checkpoint_id,
 )
-from stategraph.checkpoint.postgres._maintenance import (
-    PRUNE_STRATEGIES as PRUNE_STRATEGIES,
-    RETAIN as RETAIN,
-    STORAGE_SIZE_SQL as STORAGE_SIZE_SQL,
-    copy_thread_statements as copy_thread_statements,
-    delete_for_runs_statements as delete_for_runs_statements,
-    delete_threads_statements as delete_threads_statements,
-    delta_threads_statement as delta_threads_statement,
-    prune_statements as prune_statements,
-)
 from stategraph.checkpoint.postgres._schema import (
     _IN_NS,
     _KEY,
@@ -45,16 +35,24 @@ from stategraph.checkpoint.postgres._schema import (
     _WRITE_COLUMNS,
     CURRENT_VERSION_SQL as CURRENT_VERSION_SQL,
     MIGRATIONS as MIGRATIONS,
+    PRUNE_STRATEGIES as PRUNE_STRATEGIES,
     RECORD_VERSION_SQL as RECORD_VERSION_SQL,
+    RETAIN as RETAIN,
     RUN_SCOPE_SQL as RUN_SCOPE_SQL,
     RUN_TRY_LOCK_SQL as RUN_TRY_LOCK_SQL,
     RUN_UNLOCK_SQL as RUN_UNLOCK_SQL,
     SETUP_LOCK_CLASS as SETUP_LOCK_CLASS,
     SETUP_LOCK_SQL as SETUP_LOCK_SQL,
+    STORAGE_SIZE_SQL as STORAGE_SIZE_SQL,
     THREAD_LOCK_CLASS as THREAD_LOCK_CLASS,
     Rows as Rows,
     Statement as Statement,
+    copy_thread_statements as copy_thread_statements,
+    delete_for_runs_statements as delete_for_runs_statements,
+    delete_threads_statements as delete_threads_statements,
+    delta_threads_statement as delta_threads_statement,
     migration_statements as migration_statements,
+    prune_statements as prune_statements,
     run_lock_keys as run_lock_keys,
 )
 
