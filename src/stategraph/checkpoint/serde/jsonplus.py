@@ -9,7 +9,7 @@ unpickles and never calls a constructor outside the registry.
 
 Like LangGraph, tuples load back as lists (except as dict keys and set
 members) and dict subclasses load as plain dicts. Loading is the
-``_loading.TypedLoader`` half of the class.
+``_decode.TypedLoader`` half of the class.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from stategraph.checkpoint.serde._decode import (
     BLOCKED as BLOCKED,
     UNPACK_OPTS as UNPACK_OPTS,
     Blocked as Blocked,
+    TypedLoader,
     ascend as ascend,
     descend as descend,
     load_ext as load_ext,
@@ -44,7 +45,6 @@ from stategraph.checkpoint.serde._errors import (
     UnserializableValueError,
     find_unserializable,
 )
-from stategraph.checkpoint.serde._loading import TypedLoader
 from stategraph.checkpoint.serde._registry import (
     EXT_CONSTRUCTOR_KW_ARGS,
     EXT_CONSTRUCTOR_POS_ARGS,
