@@ -194,15 +194,14 @@ JOBS += [
             "AsyncBridge": "SyncSaver",
             "import aiosqlite": "import sqlite3",
             "aiosqlite.Connection": "sqlite3.Connection",
-            "asyncio.sleep": "time.sleep",
             "_aio": "_io",
         },
     ),
     Job(
         source="src/stategraph/checkpoint/sqlite/_async_maintenance.py",
         target="src/stategraph/checkpoint/sqlite/_sync_maintenance.py",
-        docstring='"""Maintenance half of ``SqliteSaver``: deletes, copies, leases, '
-        'run locks."""',
+        docstring='"""Setup and maintenance half of ``SqliteSaver``: tables, deletes, '
+        'leases, locks."""',
         rules={
             **{
                 a: SAVER_METHODS[a]
@@ -218,6 +217,9 @@ JOBS += [
             },
             "AsyncSqliteMaintenance": "SqliteMaintenance",
             "AsyncSqliteSaver": "SqliteSaver",
+            "import aiosqlite": "import sqlite3",
+            "aiosqlite.Connection": "sqlite3.Connection",
+            "asyncio.sleep": "time.sleep",
             "_aio": "_io",
         },
     ),

@@ -3,9 +3,9 @@
 This file is the source of ``_sync.py`` (``scripts/unasync.py`` rewrites it):
 keep every difference between the two in names the rewrite rules map. Each
 method serializes first, then runs one plan of ``_read``/``_write`` inside
-one SQLite transaction while holding the saver's lock. The maintenance
-methods (deletes, copies, pruning, leases, run locks) are the mixin's of
-``_async_maintenance``.
+one SQLite transaction while holding the saver's lock. Setup and the
+maintenance methods (deletes, copies, pruning, leases, run locks) are the
+mixin's of ``_async_maintenance``.
 """
 
 from __future__ import annotations
@@ -38,14 +38,10 @@ from stategraph.checkpoint.sqlite import _aio, _read, _write
 from stategraph.checkpoint.sqlite._aio import AsyncBridge
 from stategraph.checkpoint.sqlite._async_maintenance import AsyncSqliteMaintenance
 from stategraph.checkpoint.sqlite._base import (
-    PRAGMA_WAL,
-    WAL_RETRY_DELAYS,
-    OperationalError,
     Plan,
     T,
     check_keep_last,
     connection_pragmas,
-    is_locked,
 )
 from stategraph.checkpoint.sqlite._delta import delta_history_plan
 from stategraph.checkpoint.sqlite._read import config_of
@@ -170,32 +166,6 @@ class AsyncSqliteSaver(AsyncSqliteMaintenance, AsyncBridge):
                 thread_lock=thread_lock,
                 thread_lock_timeout=thread_lock_timeout,
             )
-
-    async def setup(self) -> None:
-        """Create or migrate the tables (idempotent; runs on first use anyway)."""
-        async with self.lock:
-            await self._setup()
-
-    async def _setup(self) -> None:
-        if self.is_setup:
-            return
-        await _aio.ensure_started(self.conn)
-        if not self.conn.in_transaction:
-            mode = await self._journal_mode()
-            for pragma in connection_pragmas(self.synchronous, mode):
-                await _aio.fetchall(self.conn, pragma)
-        await _aio.transact(self.conn, _write.setup_plan(), True, self._whole_plans)
-        self.is_setup = True
-
-    async def _journal_mode(self) -> str:
-        for delay in (*WAL_RETRY_DELAYS, None):
-            try:
-                return str((await _aio.fetchall(self.conn, PRAGMA_WAL))[0][0])
-            except OperationalError as e:
-                if delay is None or not is_locked(e):
-                    raise
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _run(self, plan: Plan[T], *, write: bool = True) -> T:
         async with self.lock:

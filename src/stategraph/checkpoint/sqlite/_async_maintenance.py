@@ -1,26 +1,43 @@
-"""Maintenance half of ``AsyncSqliteSaver``: deletes, copies, leases, run locks.
+"""Setup and maintenance half of ``AsyncSqliteSaver``: tables, deletes, leases, locks.
 
 This file is the source of ``_sync_maintenance.py`` (``scripts/unasync.py``
-rewrites it), as ``_async.py`` is of ``_sync.py``. The mixin only builds
-plans of ``_write``/``_read`` and runs them with the saver's ``_run``; it
-holds no state of its own.
+rewrites it), as ``_async.py`` is of ``_sync.py``. The mixin creates or
+migrates the tables and sets the connection's pragmas, and otherwise only
+builds plans of ``_write``/``_read`` and runs them with the saver's
+``_run``; it holds no state of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+import aiosqlite
+
 from stategraph.checkpoint.base import SerializerProtocol, _runlock
 from stategraph.checkpoint.base._runlock import ThreadLock
 from stategraph.checkpoint.sqlite import _aio, _read, _write
-from stategraph.checkpoint.sqlite._base import Plan, T
+from stategraph.checkpoint.sqlite._base import (
+    PRAGMA_WAL,
+    WAL_RETRY_DELAYS,
+    OperationalError,
+    Plan,
+    T,
+    connection_pragmas,
+    is_locked,
+)
 
 
 class AsyncSqliteMaintenance:
-    """Maintenance methods of ``AsyncSqliteSaver`` (see the saver's docstring)."""
+    """Setup and maintenance methods of ``AsyncSqliteSaver`` (see its docstring)."""
 
+    conn: aiosqlite.Connection
+    lock: asyncio.Lock
+    is_setup: bool
+    synchronous: str | None
+    _whole_plans: bool
     serde: SerializerProtocol
     owner: str
     thread_lock: ThreadLock
@@ -30,6 +47,32 @@ class AsyncSqliteMaintenance:
 
     async def _run(self, plan: Plan[T], *, write: bool = True) -> T:
         raise NotImplementedError  # pragma: no cover - the saver defines it
+
+    async def setup(self) -> None:
+        """Create or migrate the tables (idempotent; runs on first use anyway)."""
+        async with self.lock:
+            await self._setup()
+
+    async def _setup(self) -> None:
+        if self.is_setup:
+            return
+        await _aio.ensure_started(self.conn)
+        if not self.conn.in_transaction:
+            mode = await self._journal_mode()
+            for pragma in connection_pragmas(self.synchronous, mode):
+                await _aio.fetchall(self.conn, pragma)
+        await _aio.transact(self.conn, _write.setup_plan(), True, self._whole_plans)
+        self.is_setup = True
+
+    async def _journal_mode(self) -> str:
+        for delay in (*WAL_RETRY_DELAYS, None):
+            try:
+                return str((await _aio.fetchall(self.conn, PRAGMA_WAL))[0][0])
+            except OperationalError as e:
+                if delay is None or not is_locked(e):
+                    raise
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, value and write of a thread."""

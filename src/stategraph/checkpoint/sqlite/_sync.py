@@ -28,14 +28,10 @@ from stategraph.checkpoint.base._runlock import ThreadLock
 from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.sqlite import _io, _read, _write
 from stategraph.checkpoint.sqlite._base import (
-    PRAGMA_WAL,
-    WAL_RETRY_DELAYS,
-    OperationalError,
     Plan,
     T,
     check_keep_last,
     connection_pragmas,
-    is_locked,
 )
 from stategraph.checkpoint.sqlite._delta import delta_history_plan
 from stategraph.checkpoint.sqlite._io import SyncSaver
@@ -162,32 +158,6 @@ class SqliteSaver(SqliteMaintenance, SyncSaver):
                 thread_lock=thread_lock,
                 thread_lock_timeout=thread_lock_timeout,
             )
-
-    def setup(self) -> None:
-        """Create or migrate the tables (idempotent; runs on first use anyway)."""
-        with self.lock:
-            self._setup()
-
-    def _setup(self) -> None:
-        if self.is_setup:
-            return
-        _io.ensure_started(self.conn)
-        if not self.conn.in_transaction:
-            mode = self._journal_mode()
-            for pragma in connection_pragmas(self.synchronous, mode):
-                _io.fetchall(self.conn, pragma)
-        _io.transact(self.conn, _write.setup_plan(), True, self._whole_plans)
-        self.is_setup = True
-
-    def _journal_mode(self) -> str:
-        for delay in (*WAL_RETRY_DELAYS, None):
-            try:
-                return str((_io.fetchall(self.conn, PRAGMA_WAL))[0][0])
-            except OperationalError as e:
-                if delay is None or not is_locked(e):
-                    raise
-                time.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _run(self, plan: Plan[T], *, write: bool = True) -> T:
         with self.lock:
