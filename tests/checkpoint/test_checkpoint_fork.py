@@ -27,6 +27,7 @@ import pytest
 from typing_extensions import TypedDict
 
 from stategraph.cache.memory import InMemoryCache
+from stategraph.checkpoint import _fork
 from stategraph.checkpoint.base import _runlock, empty_checkpoint
 from stategraph.checkpoint.memory import InMemorySaver
 from stategraph.checkpoint.postgres import PostgresSaver
@@ -211,3 +212,17 @@ def _list_blobs(saver: InMemorySaver) -> list[Any]:
     found = [v for v in vars(saver).values() if isinstance(v, ListBlobs)]
     assert found, "InMemorySaver keeps its list values in a ListBlobs"
     return found
+
+
+def test_owned_calls_do_nothing_in_a_child(tmp_path: Path) -> None:
+    """Finalizers closing a connection must not end the parent's session."""
+    ran = tmp_path / "ran"
+    close = _fork.owned(ran.touch)
+
+    def child() -> None:
+        close()
+        assert not ran.exists()
+
+    assert exit_code(fork(child)) == 0
+    close()
+    assert ran.exists()
