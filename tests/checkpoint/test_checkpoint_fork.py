@@ -226,3 +226,27 @@ def test_owned_calls_do_nothing_in_a_child(tmp_path: Path) -> None:
     assert exit_code(fork(child)) == 0
     close()
     assert ran.exists()
+
+
+def test_a_child_leaving_its_parents_run_keeps_the_parents_lock(
+    tmp_path: Path,
+) -> None:
+    """A child forked inside a run (by a node, say) ends it without unlocking."""
+    path = str(tmp_path / "inside.db")
+    with SqliteSaver.from_conn_string(path) as saver:
+        saver.setup()
+        lock_file = _io.lock_path(path, "busy")
+        assert lock_file is not None
+        run = saver.run_lock("busy")
+        run.__enter__()
+
+        def child() -> None:
+            run.__exit__(None, None, None)
+            assert os.path.exists(lock_file)
+
+        try:
+            assert exit_code(fork(child)) == 0
+            assert _io.take_file_lock(lock_file) is None
+        finally:
+            run.__exit__(None, None, None)
+        assert not os.path.exists(lock_file)

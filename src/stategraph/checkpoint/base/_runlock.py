@@ -111,7 +111,9 @@ def _settle(key: Hashable, token: Any) -> None:
 def _leave(key: Hashable) -> Any:
     # The token to release when the caller was the process's last holder.
     with _GUARD:
-        held = _HELD[key]
+        held = _HELD.get(key)
+        if held is None:  # a forked child leaving its parent's run: not its lock
+            return None
         held.count -= 1
         if held.count:
             return None
