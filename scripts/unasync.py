@@ -175,9 +175,48 @@ JOBS += [
         target="src/stategraph/checkpoint/sqlite/_sync.py",
         docstring='"""``SqliteSaver``: the synchronous SQLite checkpoint saver."""',
         rules={
-            **SAVER_METHODS,
+            **{
+                a: SAVER_METHODS[a]
+                for a in (
+                    "aget_tuple",
+                    "aget_delta_channel_history",
+                    "alist",
+                    "aput",
+                    "aput_writes",
+                    "aput_step",
+                )
+            },
             "AsyncSqliteSaver": "SqliteSaver",
+            "AsyncSqliteMaintenance": "SqliteMaintenance",
+            "stategraph.checkpoint.sqlite._async_maintenance": (
+                "stategraph.checkpoint.sqlite._sync_maintenance"
+            ),
             "AsyncBridge": "SyncSaver",
+            "import aiosqlite": "import sqlite3",
+            "aiosqlite.Connection": "sqlite3.Connection",
+            "_aio": "_io",
+        },
+    ),
+    Job(
+        source="src/stategraph/checkpoint/sqlite/_async_maintenance.py",
+        target="src/stategraph/checkpoint/sqlite/_sync_maintenance.py",
+        docstring='"""Setup and maintenance half of ``SqliteSaver``: tables, deletes, '
+        'leases, locks."""',
+        rules={
+            **{
+                a: SAVER_METHODS[a]
+                for a in (
+                    "adelete_thread",
+                    "adelete_for_runs",
+                    "acopy_thread",
+                    "aprune",
+                    "astorage_size",
+                    "arun_lock",
+                    "ahold",
+                )
+            },
+            "AsyncSqliteMaintenance": "SqliteMaintenance",
+            "AsyncSqliteSaver": "SqliteSaver",
             "import aiosqlite": "import sqlite3",
             "aiosqlite.Connection": "sqlite3.Connection",
             "asyncio.sleep": "time.sleep",

@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 from stategraph.cache.base import BaseCache, FullKey, Namespace, ValueT
+from stategraph.checkpoint import _fork
 from stategraph.checkpoint.serde.base import SerializerProtocol
 
 __all__ = ("InMemoryCache",)
@@ -33,6 +34,11 @@ class InMemoryCache(BaseCache[ValueT]):
         super().__init__(serde=serde)
         self._cache: dict[Namespace, dict[str, tuple[str, bytes, float | None]]] = {}
         self._lock = threading.RLock()
+        _fork.track(self)
+
+    def _after_fork_in_child(self) -> None:
+        # A thread of the parent may have held the lock at the fork.
+        self._lock = _fork.renew(self._lock)
 
     def get(self, keys: Sequence[FullKey]) -> dict[FullKey, ValueT]:
         """Return the live values of ``keys``; expired entries are deleted."""

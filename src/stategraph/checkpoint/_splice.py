@@ -33,6 +33,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
+from stategraph.checkpoint import _fork
+
 __all__ = (
     "PREFIX",
     "SPLICE_EVERY",
@@ -186,6 +188,11 @@ class SpliceCache:
         self._entries: OrderedDict[Hashable, Splice] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        _fork.track(self)
+
+    def _after_fork_in_child(self) -> None:
+        # A thread of the parent may have held the lock at the fork.
+        self._lock = _fork.renew(self._lock)
 
     def encode(self, key: Hashable, version: object, tag: str, data: bytes) -> Splice:
         """Plan how to store a new value: spliced onto the cached one, or in full."""

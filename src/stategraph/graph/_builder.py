@@ -21,27 +21,26 @@ from stategraph._managed import ManagedValueSpec
 from stategraph._policies import TimeoutPolicy
 from stategraph._types import CachePolicy, RetryPolicy, StateT
 from stategraph.channels import BaseChannel
-from stategraph.graph._node_data import wrap_callable
 from stategraph.graph._specs import (
+    ERROR_HANDLER_PREFIX as ERROR_HANDLER_PREFIX,
     BranchSpec as BranchSpec,
     StateNodeSpec as StateNodeSpec,
     _branch_name,
     _check_node_name,
     _check_waiting_edge,
-    _infer_from_hints,
     _legacy_kwargs,
     _legacy_node_kwargs,
     _path_input_schema,
     _path_map,
     add_schema,
     node_name_of as node_name_of,
+    node_specs,
 )
 
 if TYPE_CHECKING:
     from stategraph.graph._compiled import CompiledStateGraph
 
 logger = logging.getLogger("stategraph")
-ERROR_HANDLER_PREFIX = "__error_handler__"
 DEFAULT_ERROR_HANDLER = "__default_error_handler__"
 
 
@@ -201,42 +200,22 @@ class StateGraph(Generic[StateT]):
         if action is None:
             raise RuntimeError
         _check_node_name(node, self.nodes)
-        # Imported here: pregel._call pulls in the engine, which importing
-        # stategraph.graph must not do (import time is a benchmark target).
-        from stategraph.pregel._call import warn_config_annotation
-
-        warn_config_annotation(action)
-        inferred, inferred_ends = _infer_from_hints(
-            action, want_input=input_schema is None
-        )
-        ends: tuple[str, ...] | dict[str, str] = (
-            destinations if destinations is not None else inferred_ends
-        )
-        schema = input_schema or inferred or self.state_schema
-        handler_name = None
-        if error_handler is not None:
-            handler_name = f"{ERROR_HANDLER_PREFIX}{node}"
-            self.nodes[handler_name] = StateNodeSpec(
-                error_handler,
-                None,
-                input_schema=schema,
-                retry_policy=None,
-                cache_policy=None,
-                is_error_handler=True,
-            )
-        self.nodes[node] = StateNodeSpec(
-            wrap_callable(action, node),
-            metadata,
-            input_schema=schema,
+        specs, schema = node_specs(
+            node,
+            action,
+            self.state_schema,
+            input_schema=input_schema,
+            destinations=destinations,
+            error_handler=error_handler,
+            metadata=metadata,
             retry_policy=retry_policy,
             cache_policy=cache_policy,
-            ends=ends,
             defer=defer,
-            timeout=TimeoutPolicy.coerce(timeout),
-            error_handler=handler_name,
+            timeout=timeout,
             trace_policy=trace_policy,
         )
-        if input_schema or inferred:
+        self.nodes.update(specs)
+        if schema is not None:
             self._add_schema(schema)
         return self
 

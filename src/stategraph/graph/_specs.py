@@ -13,10 +13,15 @@ from dataclasses import dataclass
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from stategraph._constants import END, NS_END, NS_SEP, START
+from stategraph._policies import TimeoutPolicy
 from stategraph._types import CachePolicy, Command, RetryPolicy
 from stategraph.channels import LastValue
+from stategraph.graph._node_data import wrap_callable
 from stategraph.graph._schema import channels_of, warn_invalid_state_schema
 from stategraph.warnings import LangGraphDeprecatedSinceV05, LangGraphDeprecatedSinceV10
+
+ERROR_HANDLER_PREFIX = "__error_handler__"
+"""Name prefix of the node ``add_node(..., error_handler=...)`` adds."""
 
 
 @dataclass(slots=True)
@@ -216,6 +221,56 @@ def add_schema(graph: Any, schema: Any, allow_managed: bool) -> None:
             raise ValueError(
                 f"Managed value '{key}' already exists with a different type"
             )
+
+
+def node_specs(
+    node: str,
+    action: Any,
+    state_schema: Any,
+    *,
+    input_schema: Any,
+    destinations: dict[str, str] | tuple[str, ...] | None,
+    error_handler: Any,
+    timeout: Any,
+    **options: Any,
+) -> tuple[dict[str, StateNodeSpec], Any]:
+    """The specs ``add_node`` records: the node's error handler's, then the node's.
+
+    ``options`` are the node's ``metadata``, ``retry_policy``, ``cache_policy``,
+    ``defer`` and ``trace_policy``. Also returns the schema the builder must
+    add (the node reads one of its own), else ``None``.
+    """
+    # Imported here: pregel._call pulls in the engine, which importing
+    # stategraph.graph must not do (import time is a benchmark target).
+    from stategraph.pregel._call import warn_config_annotation
+
+    warn_config_annotation(action)
+    inferred, inferred_ends = _infer_from_hints(action, want_input=input_schema is None)
+    ends = destinations if destinations is not None else inferred_ends
+    schema = input_schema or inferred or state_schema
+    specs: dict[str, StateNodeSpec] = {}
+    handler_name = None
+    if error_handler is not None:
+        handler_name = f"{ERROR_HANDLER_PREFIX}{node}"
+        specs[handler_name] = StateNodeSpec(
+            error_handler,
+            None,
+            input_schema=schema,
+            retry_policy=None,
+            cache_policy=None,
+            is_error_handler=True,
+        )
+    metadata = options.pop("metadata")
+    specs[node] = StateNodeSpec(
+        wrap_callable(action, node),
+        metadata,
+        input_schema=schema,
+        ends=ends,
+        timeout=TimeoutPolicy.coerce(timeout),
+        error_handler=handler_name,
+        **options,
+    )
+    return specs, schema if input_schema or inferred else None
 
 
 def _legacy_node_kwargs(

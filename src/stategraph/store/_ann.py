@@ -25,6 +25,10 @@ from stategraph.store._sql import Plan, Query, StoreSettings
 from stategraph.store.base._records import SearchOp
 
 Row = Sequence[Any]
+_UNINDEXED = (
+    "NOT EXISTS (SELECT 1 FROM store_vectors sv"
+    " WHERE sv.prefix = s.prefix AND sv.key = s.key)"
+)
 
 
 def ann_rows(
@@ -79,12 +83,9 @@ def ann_rows(
     found: list[Row] = [(*row[:6], d.ann_score(float(row[6]))) for row in ranked]
     page: list[Row] = found[op.offset : want]
     if exhausted and len(page) < op.limit:
-        unindexed = (
-            "NOT EXISTS (SELECT 1 FROM store_vectors sv"
-            " WHERE sv.prefix = s.prefix AND sv.key = s.key)"
-        )
+        # Items without vectors come last, newest first.
         sql = (
-            f"SELECT {cols}, NULL FROM store s WHERE {ns_sql}{fsql} AND {unindexed}"
+            f"SELECT {cols}, NULL FROM store s WHERE {ns_sql}{fsql} AND {_UNINDEXED}"
             f" ORDER BY s.updated_at DESC LIMIT {d.P} OFFSET {d.P}"
         )
         skip = max(0, op.offset - len(found))

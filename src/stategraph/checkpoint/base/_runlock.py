@@ -19,6 +19,7 @@ holder dies (a ``flock`` on a file, a PostgreSQL session advisory lock), and
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import (
@@ -70,6 +71,19 @@ _HELD: dict[Hashable, _Held] = {}
 _GUARD = threading.Lock()
 
 
+def _after_fork_in_child() -> None:
+    # The locks held are the parent's: a child's run takes its own (and
+    # waits for the parent's run like any other process's). The guard may
+    # have been held by a thread that does not exist in the child.
+    global _GUARD
+    _GUARD = threading.Lock()
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX only
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _claim(key: Hashable) -> str:
     # "mine": the caller must try the primitive and then ``_settle``;
     # "shared": the process holds it, the caller joined; "pending": another
@@ -97,7 +111,9 @@ def _settle(key: Hashable, token: Any) -> None:
 def _leave(key: Hashable) -> Any:
     # The token to release when the caller was the process's last holder.
     with _GUARD:
-        held = _HELD[key]
+        held = _HELD.get(key)
+        if held is None:  # a forked child leaving its parent's run: not its lock
+            return None
         held.count -= 1
         if held.count:
             return None

@@ -8,6 +8,7 @@ goes back) it steps one 100-ns tick past the last value it handed out.
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -24,6 +25,16 @@ _VERSION_MASK = 0xF000 << 64
 
 _lock = threading.Lock()
 _last_ticks = 0
+
+
+def _after_fork_in_child() -> None:
+    # A thread of the parent may have held the lock at the fork.
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX only
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class UUID(uuid.UUID):

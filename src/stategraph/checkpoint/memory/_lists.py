@@ -40,6 +40,7 @@ from itertools import islice
 from operator import is_
 from typing import Any
 
+from stategraph.checkpoint import _fork
 from stategraph.checkpoint._splice import (
     MIN_SIZE,
     PREFIX,
@@ -119,6 +120,11 @@ class ListBlobs:
         # (thread, ns) -> how many cached values there have mutable items
         # (empty when none has: writes need no noting).
         self.watched: dict[tuple[str, str], int] = {}
+        _fork.track(self)
+
+    def _after_fork_in_child(self) -> None:
+        # A thread of the parent may have held the lock at the fork.
+        self._lock = _fork.renew(self._lock)
 
     def watches(self, thread_id: str, ns: str) -> bool:
         """Whether writes in ``(thread_id, ns)`` must be noted (see ``Written``)."""

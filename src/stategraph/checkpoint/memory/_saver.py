@@ -209,10 +209,9 @@ class InMemorySaver(MaintenanceMixin, PutWritesMixin, BaseCheckpointSaver[str]):
         codec = self._codec_cache
         if codec is None or codec[0] is not self.serde:
             codec = self._codec_entry()
-        dumps = codec[1]
         # A ``None`` value (most channels of a step) stores as the serializer's
         # scalar row; only the default serializer (``plain``) has one.
-        plain = codec[3]
+        dumps, plain = codec[1], codec[3]
         parent_id = conf.get("checkpoint_id")
         dirty: Any = _UNTAKEN
         values = checkpoint["channel_values"]
@@ -237,24 +236,33 @@ class InMemorySaver(MaintenanceMixin, PutWritesMixin, BaseCheckpointSaver[str]):
             blobs[(thread_id, ns, channel, version)] = blob
         checkpoint_id = checkpoint["id"]
         checkpoints = self.storage[thread_id][ns]
-        header = None
+        checkpoints[checkpoint_id] = (
+            self._header(checkpoints, checkpoint, new_versions, since),
+            stored_metadata(config, metadata, dumps),
+            parent_id,
+        )
+        key = (thread_id, ns)
+        if (latest := self._latest.get(key)) is not None and checkpoint_id > latest:
+            self._latest[key] = checkpoint_id  # the usual case: in id order
+        else:
+            self._track_latest(key, checkpoint_id, checkpoints)
+
+    def _header(
+        self,
+        checkpoints: Any,
+        checkpoint: Checkpoint,
+        new_versions: ChannelVersions,
+        since: tuple[str, Any] | None,
+    ) -> Any:
+        """The header ``put_changes`` keeps: changes to its base's when it can."""
         if since is not None and self._deltas:
             base = checkpoints.get(since[0])
             if base is not None:
                 header = freeze_delta(checkpoint, base[0], new_versions, since[1])
                 if self.check_deltas:
                     check_delta(header, checkpoint)
-        checkpoints[checkpoint_id] = (
-            freeze_header(checkpoint) if header is None else header,
-            stored_metadata(config, metadata, dumps),
-            parent_id,
-        )
-        where_ns = (thread_id, ns)
-        latest = self._latest.get(where_ns)
-        if latest is not None and checkpoint_id > latest:
-            self._latest[where_ns] = checkpoint_id  # the usual case: in id order
-        else:
-            self._track_latest(where_ns, checkpoint_id, checkpoints)
+                return header
+        return freeze_header(checkpoint)
 
     def _list_row(
         self,

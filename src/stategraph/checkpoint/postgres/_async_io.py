@@ -21,6 +21,7 @@ from psycopg import AsyncConnection, AsyncPipeline, AsyncRawCursor, Capabilities
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import tuple_row
 
+from stategraph.checkpoint import _fork
 from stategraph.checkpoint._delta_history import delta_prune_error
 from stategraph.checkpoint.base import CheckpointTuple, _runlock
 from stategraph.checkpoint.postgres import _base
@@ -196,8 +197,9 @@ class AsyncPostgresIO(AsyncBridge):
                     info = pooled.info
                     dsn = make_conninfo(info.dsn, password=info.password)
                 conn = await AsyncConnection.connect(dsn, autocommit=True)
-                # Closed with the saver (or at exit), without waiting.
-                weakref.finalize(self, conn.pgconn.finish)
+                # Closed with the saver (or at exit), without waiting; never
+                # by a forked child, whose copy shares the parent's socket.
+                weakref.finalize(self, _fork.owned(conn.pgconn.finish))
                 self._lock_conn = conn
             self._lock_users += 1
             return conn

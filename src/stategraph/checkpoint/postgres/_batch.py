@@ -17,8 +17,6 @@ from typing import Any
 
 from stategraph.checkpoint.postgres._base import (
     _BASED,
-    _KEY,
-    _WRITE_COLUMNS,
     PUT_CHECKPOINT,
     STEP_WRITE_TYPES,
     STEP_WRITES,
@@ -27,6 +25,7 @@ from stategraph.checkpoint.postgres._base import (
     rows_params,
     values_sql,
 )
+from stategraph.checkpoint.postgres._schema import _KEY, _WRITE_COLUMNS
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,8 @@ and never overtakes a queued step. A failed write is kept for its thread:
 that thread's later queued steps are dropped (their parent is missing), and
 the thread's next ``put*`` or ``flush_steps`` raises it, failing the run.
 This module holds the bookkeeping and the two ways of starting and joining
-a drain; the SQL runs in the saver.
+a drain; the SQL runs in the saver. A process forked while a drain ran
+inherits neither its thread nor its steps (``_after_fork_in_child``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from stategraph.checkpoint import _fork
 from stategraph.checkpoint.postgres._batch import StepRows
 
 # A run making steps faster than the server stores them waits when this many
@@ -42,6 +44,21 @@ class StepQueue:
         # The running drain (a Future or a Task), None when idle.
         self.draining: Any = None
         self.executor: concurrent.futures.ThreadPoolExecutor | None = None
+        _fork.track(self)
+
+    def _after_fork_in_child(self) -> None:
+        """Start a forked child with nothing queued, no failure and no writer.
+
+        The queued steps and failures are the parent's runs' (the parent
+        stores the steps itself), the writer thread does not exist in the
+        child, and the lock may have been held by it at the fork. The
+        child's next queued step starts a new writer.
+        """
+        self._lock = threading.Lock()
+        self._queued = []
+        self._failed = {}
+        self.draining = None
+        self.executor = None
 
     def push(
         self, step: StepRows, start: Callable[[StepQueue, Any], Any], drain: Any

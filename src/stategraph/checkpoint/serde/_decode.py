@@ -4,12 +4,16 @@ An extension payload names a type; the type is looked up in the registry
 (never imported) and rebuilt by its registered loader. Errors raised while
 decoding are parked so that the serializer can report them: ormsgpack
 replaces exceptions raised inside an ext hook with a generic one.
+``TypedLoader`` is the serializer's ``loads_typed`` half, with the lookup
+(a type registered in the serializer or process-wide, provided by a known
+module, or named in ``allowed_msgpack_modules``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +30,10 @@ from stategraph.checkpoint.serde._registry import (
     EXT_PYDANTIC_V1,
     EXT_PYDANTIC_V2,
     GLOBAL,
+    TypeRegistry,
     TypeSpec,
+    is_registrable,
+    register_class,
 )
 from stategraph.checkpoint.serde.event_hooks import emit_serde_event
 
@@ -134,14 +141,7 @@ def load_ext(
             type, or a loader that rejected the payload.
     """
     if code in (EXT_DELTA_SNAPSHOT, EXT_NUMPY_ARRAY):
-        spec = GLOBAL.by_code.get(code)
-        if spec is None and _builtin_types.provide(GLOBAL, "numpy"):
-            spec = GLOBAL.by_code.get(code)
-        if spec is None:
-            raise DeserializationError(
-                f"cannot load extension code {code}: numpy is missing"
-            )
-        return spec.load(_UNPACK(data, ext_hook=hook, option=UNPACK_OPTS))
+        return _load_numpy(code, data, hook)
     if not EXT_CONSTRUCTOR_SINGLE_ARG <= code <= EXT_PYDANTIC_V2:
         raise DeserializationError(f"unknown msgpack extension code {code}")
     payload = _UNPACK(data, ext_hook=hook, option=UNPACK_OPTS)
@@ -171,22 +171,40 @@ def load_ext(
             f"extension code {code} does not fit type {qualified!r}"
         )
     if code == EXT_METHOD_SINGLE_ARG and tuple(payload[3:]) != spec.tail:
-        method = str(payload[3]) if len(payload) > 3 else ""
-        emit_serde_event(
-            {
-                "kind": "msgpack_method_blocked",
-                "module": module,
-                "name": name,
-                "method": method,
-            }
-        )
-        raise DeserializationError(
-            f"method {payload[3:]!r} of {qualified!r} is not allowed"
-        )
+        raise _method_blocked(payload, module, name)
     try:
         return spec.load(arg)
     except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
         raise DeserializationError(f"could not rebuild {qualified!r}: {exc}") from exc
+
+
+def _load_numpy(code: int, data: bytes, hook: Callable[[int, bytes], Any]) -> Any:
+    """A value of the numpy extension codes (the provider loads on first use)."""
+    spec = GLOBAL.by_code.get(code)
+    if spec is None and _builtin_types.provide(GLOBAL, "numpy"):
+        spec = GLOBAL.by_code.get(code)
+    if spec is None:
+        raise DeserializationError(
+            f"cannot load extension code {code}: numpy is missing"
+        )
+    return spec.load(_UNPACK(data, ext_hook=hook, option=UNPACK_OPTS))
+
+
+def _method_blocked(payload: list[Any], module: str, name: str) -> DeserializationError:
+    """Report a method payload naming a method its type does not allow."""
+    method = str(payload[3]) if len(payload) > 3 else ""
+    emit_serde_event(
+        {
+            "kind": "msgpack_method_blocked",
+            "module": module,
+            "name": name,
+            "method": method,
+        }
+    )
+    qualified = f"{module}.{name}"
+    return DeserializationError(
+        f"method {payload[3:]!r} of {qualified!r} is not allowed"
+    )
 
 
 def _known_constructor(path: Any) -> Any:
@@ -228,3 +246,95 @@ def load_json(payload: bytes) -> Any:
         return json.loads(payload, object_hook=_refuse_constructors)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DeserializationError(f"corrupt json payload: {exc}") from exc
+
+
+class TypedLoader:
+    """The ``loads_typed`` of ``JsonPlusSerializer`` (see its docstring)."""
+
+    _local: TypeRegistry
+    _auto: set[type]
+    _allowed_msgpack_modules: set[tuple[str, str]]
+    _strict: bool
+    _ext_hook: Callable[[int, bytes], Any]
+
+    def loads_typed(self, data: tuple[str, bytes]) -> Any:
+        """Deserialize a ``(type tag, bytes)`` pair made by ``dumps_typed``.
+
+        Raises:
+            DeserializationError: For unknown tags (including ``"pickle"``),
+                corrupt data, or payloads naming types that are not registered.
+        """
+        tag, payload = data
+        if tag == "msgpack":
+            return self._unpack(payload)
+        if tag == "null":
+            return None
+        if tag == "bytes":
+            return payload
+        if tag == "bytearray":
+            return bytearray(payload)
+        if tag == "json":
+            return load_json(payload)
+        if tag == "pickle":
+            raise DeserializationError("refusing to load a 'pickle' payload")
+        raise DeserializationError(f"unknown serialization type tag {tag!r}")
+
+    def _unpack(self, payload: bytes) -> Any:
+        try:
+            return _UNPACK(payload, ext_hook=self._ext_hook, option=UNPACK_OPTS)
+        except ValueError as exc:
+            parked = unpark()
+            if parked is not None:
+                raise parked from None
+            raise DeserializationError(f"corrupt msgpack payload: {exc}") from exc
+        except RecursionError as exc:
+            unpark()
+            raise DeserializationError("msgpack payload is nested too deeply") from exc
+
+    def _make_ext_hook(self) -> Callable[[int, bytes], Any]:
+        lookup = self._lookup
+
+        def hook(code: int, data: bytes) -> Any:
+            try:
+                descend()
+                try:
+                    return load_ext(code, data, hook, lookup)
+                finally:
+                    ascend()
+            except Exception as exc:
+                if not isinstance(exc, DeserializationError):
+                    wrapped = DeserializationError(f"cannot load payload: {exc!r}")
+                    wrapped.__cause__ = exc
+                    exc = wrapped
+                park(exc)
+                raise
+
+        return hook
+
+    def _lookup(self, module: str, name: str) -> TypeSpec | Blocked | None:
+        key = (module, name)
+        spec: TypeSpec | Blocked | None = self._local.by_name.get(key)
+        if isinstance(spec, TypeSpec) and spec.cls in self._auto:
+            spec = GLOBAL.by_name.get(key) or self._unlisted(key, spec)
+        spec = spec or GLOBAL.by_name.get(key)
+        if spec is None and _builtin_types.provide(GLOBAL, module):
+            spec = GLOBAL.by_name.get(key)
+        if spec is None and key in self._allowed_msgpack_modules:
+            # Allowed by name: resolve only in modules the program imported.
+            cls = getattr(sys.modules.get(module), name, None)
+            if isinstance(cls, type) and is_registrable(cls):
+                spec = register_class(self._local, cls)
+        if spec is None and self._strict:
+            report_blocked(key)
+            return BLOCKED
+        return spec
+
+    def _unlisted(self, key: tuple[str, str], spec: TypeSpec) -> TypeSpec | Blocked:
+        """A type only this serializer's writes registered: warn, or block."""
+        if key in self._allowed_msgpack_modules:
+            return spec
+        if self._strict:
+            report_blocked(key)
+            return BLOCKED
+        report_unregistered(key)
+        return spec

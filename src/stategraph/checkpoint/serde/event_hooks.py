@@ -18,6 +18,7 @@ A listener that raises is logged and skipped; the load goes on.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -58,6 +59,17 @@ SerdeEventListener = Callable[[SerdeEvent], None]
 # (un)register listeners themselves.
 _lock = threading.Lock()
 _listeners: list[SerdeEventListener] = []
+
+
+def _after_fork_in_child() -> None:
+    # A thread of the parent may have held the lock at the fork; the
+    # listeners stay registered.
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX only
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def register_serde_event_listener(listener: SerdeEventListener) -> Callable[[], None]:

@@ -8,14 +8,14 @@ LangGraph, and are rebuilt on load only when that type is registered (see
 unpickles and never calls a constructor outside the registry.
 
 Like LangGraph, tuples load back as lists (except as dict keys and set
-members) and dict subclasses load as plain dicts.
+members) and dict subclasses load as plain dicts. Loading is the
+``_decode.TypedLoader`` half of the class.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-import sys
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -24,17 +24,18 @@ import ormsgpack
 
 from stategraph.checkpoint.serde import _builtin_types, _msgpack
 from stategraph.checkpoint.serde._decode import (
-    BLOCKED,
-    UNPACK_OPTS,
-    Blocked,
-    ascend,
-    descend,
-    load_ext,
-    load_json,
-    park,
-    report_blocked,
-    report_unregistered,
-    unpark,
+    BLOCKED as BLOCKED,
+    UNPACK_OPTS as UNPACK_OPTS,
+    Blocked as Blocked,
+    TypedLoader,
+    ascend as ascend,
+    descend as descend,
+    load_ext as load_ext,
+    load_json as load_json,
+    park as park,
+    report_blocked as report_blocked,
+    report_unregistered as report_unregistered,
+    unpark as unpark,
     warned_blocked_types as _warned_blocked_types,  # noqa: F401  # LangGraph's
     warned_unregistered_types as _warned_unregistered_types,  # noqa: F401
 )
@@ -86,7 +87,6 @@ __all__ = (
 _builtin_types.install(GLOBAL)
 
 _PACK = ormsgpack.packb
-_UNPACK = ormsgpack.unpackb
 _EXT = ormsgpack.Ext
 _OPTS = (
     ormsgpack.OPT_NON_STR_KEYS
@@ -105,7 +105,7 @@ _BIG_INT = "Integer exceeds 64-bit range"
 Encoder = Callable[[Any], Any]
 
 
-class JsonPlusSerializer(SerializerProtocol):
+class JsonPlusSerializer(TypedLoader, SerializerProtocol):
     """Serializer of checkpoints, writes and cache entries (ormsgpack, allow-listed).
 
     Args:
@@ -322,90 +322,6 @@ class JsonPlusSerializer(SerializerProtocol):
         if spec is None:
             return None
         return spec.fields(value) if spec.fields is not None else ()
-
-    # -- reading -------------------------------------------------------------
-
-    def loads_typed(self, data: tuple[str, bytes]) -> Any:
-        """Deserialize a ``(type tag, bytes)`` pair made by ``dumps_typed``.
-
-        Raises:
-            DeserializationError: For unknown tags (including ``"pickle"``),
-                corrupt data, or payloads naming types that are not registered.
-        """
-        tag, payload = data
-        if tag == "msgpack":
-            return self._unpack(payload)
-        if tag == "null":
-            return None
-        if tag == "bytes":
-            return payload
-        if tag == "bytearray":
-            return bytearray(payload)
-        if tag == "json":
-            return load_json(payload)
-        if tag == "pickle":
-            raise DeserializationError("refusing to load a 'pickle' payload")
-        raise DeserializationError(f"unknown serialization type tag {tag!r}")
-
-    def _unpack(self, payload: bytes) -> Any:
-        try:
-            return _UNPACK(payload, ext_hook=self._ext_hook, option=UNPACK_OPTS)
-        except ValueError as exc:
-            parked = unpark()
-            if parked is not None:
-                raise parked from None
-            raise DeserializationError(f"corrupt msgpack payload: {exc}") from exc
-        except RecursionError as exc:
-            unpark()
-            raise DeserializationError("msgpack payload is nested too deeply") from exc
-
-    def _make_ext_hook(self) -> Callable[[int, bytes], Any]:
-        lookup = self._lookup
-
-        def hook(code: int, data: bytes) -> Any:
-            try:
-                descend()
-                try:
-                    return load_ext(code, data, hook, lookup)
-                finally:
-                    ascend()
-            except Exception as exc:
-                if not isinstance(exc, DeserializationError):
-                    wrapped = DeserializationError(f"cannot load payload: {exc!r}")
-                    wrapped.__cause__ = exc
-                    exc = wrapped
-                park(exc)
-                raise
-
-        return hook
-
-    def _lookup(self, module: str, name: str) -> TypeSpec | Blocked | None:
-        key = (module, name)
-        spec: TypeSpec | Blocked | None = self._local.by_name.get(key)
-        if isinstance(spec, TypeSpec) and spec.cls in self._auto:
-            spec = GLOBAL.by_name.get(key) or self._unlisted(key, spec)
-        spec = spec or GLOBAL.by_name.get(key)
-        if spec is None and _builtin_types.provide(GLOBAL, module):
-            spec = GLOBAL.by_name.get(key)
-        if spec is None and key in self._allowed_msgpack_modules:
-            # Allowed by name: resolve only in modules the program imported.
-            cls = getattr(sys.modules.get(module), name, None)
-            if isinstance(cls, type) and is_registrable(cls):
-                spec = register_class(self._local, cls)
-        if spec is None and self._strict:
-            report_blocked(key)
-            return BLOCKED
-        return spec
-
-    def _unlisted(self, key: tuple[str, str], spec: TypeSpec) -> TypeSpec | Blocked:
-        """A type only this serializer's writes registered: warn, or block."""
-        if key in self._allowed_msgpack_modules:
-            return spec
-        if self._strict:
-            report_blocked(key)
-            return BLOCKED
-        report_unregistered(key)
-        return spec
 
 
 @functools.cache

@@ -59,6 +59,23 @@ def lock_path(db_file: str, thread_id: str) -> str | None:
     return os.path.join(db_file + ".locks", digest + ".lock")
 
 
+# Descriptors of the run locks this process holds. A forked child closes its
+# copies (the parent's lock stays, held by the parent's descriptor), so the
+# lock is not kept past the parent's release or death by a child that lives on.
+_LOCK_FDS: set[int] = set()
+
+
+def _after_fork_in_child() -> None:
+    for fd in _LOCK_FDS:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _LOCK_FDS.clear()
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX only
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def take_file_lock(path: str) -> tuple[int, str] | None:
     """``flock`` ``path`` without waiting; ``(descriptor, path)``, ``None`` if taken.
 
@@ -86,6 +103,7 @@ def take_file_lock(path: str) -> tuple[int, str] | None:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             if _same_file(fd, path):
+                _LOCK_FDS.add(fd)
                 return fd, path
         except BlockingIOError:
             os.close(fd)
@@ -130,6 +148,7 @@ def release_file_lock(token: tuple[int, str]) -> None:
         with contextlib.suppress(OSError):  # not empty: other threads' locks
             os.rmdir(os.path.dirname(path))
     finally:
+        _LOCK_FDS.discard(fd)
         os.close(fd)
 
 

@@ -28,21 +28,18 @@ from stategraph.checkpoint.base._runlock import ThreadLock
 from stategraph.checkpoint.base._step import StepWrites
 from stategraph.checkpoint.sqlite import _io, _read, _write
 from stategraph.checkpoint.sqlite._base import (
-    PRAGMA_WAL,
-    WAL_RETRY_DELAYS,
-    OperationalError,
     Plan,
     T,
     check_keep_last,
     connection_pragmas,
-    is_locked,
 )
 from stategraph.checkpoint.sqlite._delta import delta_history_plan
 from stategraph.checkpoint.sqlite._io import SyncSaver
 from stategraph.checkpoint.sqlite._read import config_of
+from stategraph.checkpoint.sqlite._sync_maintenance import SqliteMaintenance
 
 
-class SqliteSaver(SyncSaver):
+class SqliteSaver(SqliteMaintenance, SyncSaver):
     """Checkpoint saver storing threads in a SQLite database.
 
     Channel values are stored once per version and shared by the checkpoints
@@ -161,32 +158,6 @@ class SqliteSaver(SyncSaver):
                 thread_lock=thread_lock,
                 thread_lock_timeout=thread_lock_timeout,
             )
-
-    def setup(self) -> None:
-        """Create or migrate the tables (idempotent; runs on first use anyway)."""
-        with self.lock:
-            self._setup()
-
-    def _setup(self) -> None:
-        if self.is_setup:
-            return
-        _io.ensure_started(self.conn)
-        if not self.conn.in_transaction:
-            mode = self._journal_mode()
-            for pragma in connection_pragmas(self.synchronous, mode):
-                _io.fetchall(self.conn, pragma)
-        _io.transact(self.conn, _write.setup_plan(), True, self._whole_plans)
-        self.is_setup = True
-
-    def _journal_mode(self) -> str:
-        for delay in (*WAL_RETRY_DELAYS, None):
-            try:
-                return str((_io.fetchall(self.conn, PRAGMA_WAL))[0][0])
-            except OperationalError as e:
-                if delay is None or not is_locked(e):
-                    raise
-                time.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _run(self, plan: Plan[T], *, write: bool = True) -> T:
         with self.lock:
@@ -332,96 +303,6 @@ class SqliteSaver(SyncSaver):
         """
         rows = _write.prepare_writes(self.serde, config, writes, task_id, task_path)
         self._run(_write.writes_plan(rows))
-
-    # -- maintenance ---------------------------------------------------------
-
-    def delete_thread(self, thread_id: str) -> None:
-        """Delete every checkpoint, value and write of a thread."""
-        self._run(_write.delete_thread_plan([thread_id]))
-
-    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        """Delete checkpoints made by the given runs, their writes and unused values."""
-        if run_ids:
-            self._run(_write.delete_for_runs_plan(run_ids))
-
-    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        """Copy every checkpoint, value and write of a thread to another id."""
-        self._run(_write.copy_thread_plan(source_thread_id, target_thread_id))
-
-    def prune(
-        self, thread_ids: Sequence[str], *, strategy: str = "keep_latest"
-    ) -> None:
-        """Keep the newest checkpoint per namespace (``"keep_latest"``) or delete.
-
-        Values no remaining checkpoint uses are deleted too.
-
-        Raises:
-            ValueError: For an unknown strategy.
-        """
-        self._run(_write.prune_plan(thread_ids, strategy, self.serde))
-
-    def storage_size(self, thread_id: str) -> int:
-        """Return the bytes stored for a thread: keys, headers, values and writes.
-
-        SQLite's own page and index overhead is not counted.
-        """
-        size: int = self._run(_write.storage_size_plan(thread_id), write=False)
-        return size
-
-    @contextmanager
-    def lease(self, thread_id: str, *, ttl: float = 60.0) -> Iterator[None]:
-        """Hold the writer lease of a thread for the duration of the block.
-
-        While held (and not expired), ``put`` on that thread from any other
-        saver raises ``ThreadLeasedError``; each ``put`` of this saver on the
-        thread extends the lease by ``ttl`` seconds.
-
-        Args:
-            thread_id: The thread.
-            ttl: Seconds the lease lasts without a put; a crashed holder
-                blocks others for at most this long.
-
-        Raises:
-            ThreadLeasedError: When another saver holds a live lease.
-        """
-        thread = str(thread_id)
-        self._run(_write.acquire_plan(thread, self.owner, time.time(), ttl))
-        self._leases[thread] = ttl
-        try:
-            yield
-        finally:
-            self._leases.pop(thread, None)
-            self._run(_write.release_plan(thread, self.owner))
-
-    @contextmanager
-    def run_lock(self, thread_id: str) -> Iterator[None]:
-        """Hold the run lock of a thread for the block (the engine's hook).
-
-        The engine enters it around each root run; see ``thread_lock``.
-
-        Raises:
-            ThreadBusyError: When another process runs the thread and the
-                policy is ``"raise"`` or its timeout passed.
-        """
-        path = None
-        if self.thread_lock != "off":
-            if self._db_file is None:
-                self._db_file = self._run(_read.database_file_plan(), write=False)
-            path = _io.lock_path(self._db_file, str(thread_id))
-        if path is None:
-            yield
-            return
-        lock = _runlock.RunLock(
-            ("sqlite", path),
-            str(thread_id),
-            f"lock file {path}",
-            self.thread_lock,
-            self.thread_lock_timeout,
-        )
-        with _runlock.hold(
-            lock, lambda: _io.take_file_lock(path), _io.release_file_lock
-        ):
-            yield
 
     # The engine may compute these versions itself (same format, no parsing).
     padded_versions = True
