@@ -54,6 +54,10 @@ ALLOWED = {
     ("stream/_subgraphs.py", "fail"): "the run already failed; a child's hook error",
     ("stream/_subgraphs.py", "afail"): "the run already failed; a child's hook error",
     ("stream/_types.py", "_log_failure"): "a transformer's side task, not graph code",
+    ("server/_a2a.py", "_call"): "an HTTP boundary: runs go through the API",
+    ("server/_a2a_stream.py", "_events"): "an HTTP boundary: runs go through the API",
+    ("server/_loopback.py", "run"): "the in-process API's failure, handed back",
+    ("server/_loopback.py", "_exchange"): "encloses run(); the same handler",
 }
 
 
