@@ -1,10 +1,11 @@
 """Resuming v3 protocol streams: ``since``, ``subscription.reconnect``, gaps.
 
 A reader that gives ``since`` gets every later event of the thread's runs the
-server still keeps, across runs; when a run after ``since`` is gone (its
-frames expired), it gets LangGraph's server's ``resume_gap`` error (with
-``since`` and ``min_available_seq``) instead of a stream with a hole. The
-channel also carries subgraphs' ``values``, as the local run's raw events do.
+server still keeps, across runs; when the run ``since`` falls within or a
+later one is gone (its frames expired), it gets LangGraph's server's
+``resume_gap`` error (with ``since`` and ``min_available_seq``) instead of a
+stream with a hole. The channel also carries subgraphs' ``values``, as the
+local run's raw events do.
 """
 
 from __future__ import annotations
@@ -137,17 +138,27 @@ def test_sse_since_resumes_across_runs_and_reports_a_gap(
             "min_available_seq": seq_base(third) + 1,
         }
     ]
-    # Within the forgotten run the reader may have seen its end: no gap.
+    # ``since`` within the forgotten run: its later events are gone too.
     within = seq_base(second) + 3
-    events = _sse(client, thread_id, {**body, "since": within}, _ended(third))
-    assert events[0]["seq"] == seq_base(third) + 1
+    (gap,) = _sse(client, thread_id, {**body, "since": within}, lambda e: False)
+    assert (gap["error"], gap["since"]) == ("resume_gap", within)
+    assert gap["min_available_seq"] == seq_base(third) + 1
+    # From within the first run (still kept) the second one is missing too.
+    (gap,) = _sse(client, thread_id, {**body, "since": since}, lambda e: False)
+    assert gap["min_available_seq"] == seq_base(third) + 1
+    # From the third run's start, nothing is missing.
+    start = seq_base(third)
+    events = _sse(client, thread_id, {**body, "since": start}, _ended(third))
+    assert events[0]["seq"] == start + 1
     assert {_run_of(e) for e in events} == {third}
 
     broker.forget(third)
-    # Nothing after ``since`` is kept: only runs yet to come can be read.
-    (gap,) = _sse(client, thread_id, {**body, "since": within}, lambda e: False)
-    assert gap["error"] == "resume_gap"
-    assert gap["min_available_seq"] > seq_base(third) + 1
+    # Nothing after ``since`` is kept: only runs yet to come can be read,
+    # whether ``since`` falls within the latest run or before it.
+    for after in (seq_base(third) + 2, within):
+        (gap,) = _sse(client, thread_id, {**body, "since": after}, lambda e: False)
+        assert gap["error"] == "resume_gap"
+        assert gap["min_available_seq"] > seq_base(third) + 1
 
 
 def _socket(url: str, thread_id: str) -> ClientConnection:
