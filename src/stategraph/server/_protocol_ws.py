@@ -143,7 +143,8 @@ class _Session:
                     # The replaced reader's last event is gone (its run
                     # expired meanwhile): answer with what was read again.
                     async with self._lock:
-                        await self._answer_replay()
+                        if generation == self._generation:
+                            await self._answer_replay()
                 # Heartbeats are the client's pings on a WebSocket.
                 if event is not None and event["seq"] > self.floor:
                     async with self._lock:
