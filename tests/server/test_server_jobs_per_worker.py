@@ -128,3 +128,22 @@ def test_the_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
 
     with pytest.raises(ValueError, match="at least 1"):
         InMemoryRunQueue(execute, concurrency=0)
+
+
+def test_a_database_uri_app_takes_its_worker_concurrency_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stategraph.server._postgres import PostgresOptions
+    from stategraph.server.app import _postgres_options
+
+    uri = "postgresql://postgres@127.0.0.1:5432/test"
+    monkeypatch.setenv("N_JOBS_PER_WORKER", "3")
+    options = _postgres_options(uri)
+    assert options is not None
+    assert (options.uri, options.concurrency) == (uri, 3)
+    given = PostgresOptions(uri, concurrency=5)
+    assert _postgres_options(given) is given
+    monkeypatch.delenv("N_JOBS_PER_WORKER")
+    options = _postgres_options(uri)
+    assert options is not None
+    assert options.concurrency == 10
