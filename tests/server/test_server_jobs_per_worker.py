@@ -130,20 +130,14 @@ def test_the_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
         InMemoryRunQueue(execute, concurrency=0)
 
 
-def test_a_database_uri_app_takes_its_worker_concurrency_from_the_environment(
+def test_a_database_uris_worker_concurrency_comes_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from stategraph.server._postgres import PostgresOptions
-    from stategraph.server.app import _postgres_options
+    from stategraph.server.postgres import PostgresOptions
 
     uri = "postgresql://postgres@127.0.0.1:5432/test"
     monkeypatch.setenv("N_JOBS_PER_WORKER", "3")
-    options = _postgres_options(uri)
-    assert options is not None
+    options = PostgresOptions.from_uri(uri)
     assert (options.uri, options.concurrency) == (uri, 3)
-    given = PostgresOptions(uri, concurrency=5)
-    assert _postgres_options(given) is given
     monkeypatch.delenv("N_JOBS_PER_WORKER")
-    options = _postgres_options(uri)
-    assert options is not None
-    assert options.concurrency == 10
+    assert PostgresOptions.from_uri(uri).concurrency == 10

@@ -281,15 +281,6 @@ def _new_context(
     return ctx
 
 
-def _postgres_options(postgres: PostgresOptions | str | None) -> PostgresOptions | None:
-    if not isinstance(postgres, str):
-        return postgres
-    jobs = jobs_per_worker()
-    if jobs is None:
-        return PostgresOptions(postgres)
-    return PostgresOptions(postgres, concurrency=jobs)
-
-
 def create_app(
     graphs: Mapping[str, Any] | None = None,
     *,
@@ -332,10 +323,8 @@ def create_app(
             app closes it on shutdown.
 
     Returns:
-        A Starlette app; serve it with any ASGI server. Its runs execute one
-        at a time per thread and, when ``N_JOBS_PER_WORKER`` is set (as for
-        LangGraph's server), at most that many at once (else without a
-        limit in memory, 10 with a ``postgres`` URI).
+        A Starlette app; serve it with any ASGI server. ``N_JOBS_PER_WORKER``
+        caps the runs it executes at once, as on LangGraph's server.
     """
     if config is not None and not isinstance(config, ServerConfig):
         config = load_config(config)
@@ -363,7 +352,7 @@ def create_app(
         ctx,
         None if checkpointer is not None else config,
         None if store_given else config,
-        _postgres_options(postgres),
+        PostgresOptions.from_uri(postgres) if isinstance(postgres, str) else postgres,
     )
     app = Starlette(
         routes=routes,
