@@ -67,6 +67,31 @@ def test_option_combinations_are_checked(capsys: pytest.CaptureFixture[str]) -> 
     assert "no file at" in capsys.readouterr().err
 
 
+def test_n_jobs_per_worker_reaches_the_app(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import uvicorn
+
+    # As ``langgraph dev``: the option becomes N_JOBS_PER_WORKER, which the
+    # app reads (also in a process started by a reload).
+    # Set here so that the test's end restores it (dev sets it for good).
+    monkeypatch.setenv("N_JOBS_PER_WORKER", "7")
+    serve = _main._parser().parse_args(["serve"])
+    assert serve.jobs_per_worker == 7  # ``serve``'s default, as the server's
+    seen: list[str | None] = []
+    monkeypatch.setattr(
+        uvicorn.Server,
+        "run",
+        lambda server, sockets: seen.append(os.environ.get("N_JOBS_PER_WORKER")),
+    )
+    assert _main.main(DEV) == 0
+    assert _main.main([*DEV, "--n-jobs-per-worker", "1"]) == 0
+    assert seen == ["7", "1"]
+    assert _main.main([*DEV, "--n-jobs-per-worker", "0"]) == 2
+    assert "--n-jobs-per-worker must be at least 1" in capsys.readouterr().err
+    assert seen == ["7", "1"]
+
+
 def test_debug_port_without_debugpy_is_an_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

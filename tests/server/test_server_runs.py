@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from _server_graphs import agent
 from langgraph_sdk.errors import (
     BadRequestError,
     ConflictError,
@@ -15,6 +16,7 @@ from langgraph_sdk.errors import (
 )
 
 from conftest import HI, Api
+from stategraph.server import create_app
 
 pytestmark = pytest.mark.asyncio
 
@@ -322,3 +324,45 @@ async def test_resume_as_agent_chat_ui_sends_it(api: Api) -> None:
     final = [p.data for p in parts if p.event == "values"][-1]
     assert final["log"] == ["chat", "review:{'decisions': ['approve']}"]
     assert (await api("threads.get", tid))["status"] == "idle"
+
+
+@pytest.mark.parametrize(
+    "path", ["/threads", "/threads/{}/commands", "/threads/{}/stream/events"]
+)
+async def test_a_request_its_client_left_before_the_body_ends_quietly(
+    path: str,
+) -> None:
+    # The SDKs drop a v3 stream request they replaced at once, sometimes
+    # before its body is read: a 499 no one reads, not an application error
+    # the ASGI server logs with a traceback.
+    app = create_app({"agent": agent})
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    target = path.format(uuid.uuid4())
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": target,
+        "raw_path": target.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"test"),
+            (b"content-type", b"application/json"),
+            (b"content-length", b"64"),
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("test", 80),
+    }
+    await app(scope, receive, send)
+    assert sent[0]["type"] == "http.response.start"
+    assert sent[0]["status"] == 499

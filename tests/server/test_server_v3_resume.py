@@ -1,10 +1,11 @@
 """Resuming v3 protocol streams: ``since``, ``subscription.reconnect``, gaps.
 
 A reader that gives ``since`` gets every later event of the thread's runs the
-server still keeps, across runs; when a run after ``since`` is gone (its
-frames expired), it gets LangGraph's server's ``resume_gap`` error (with
-``since`` and ``min_available_seq``) instead of a stream with a hole. The
-channel also carries subgraphs' ``values``, as the local run's raw events do.
+server still keeps, across runs; when the run ``since`` falls within or a
+later one is gone (its frames expired), it gets LangGraph's server's
+``resume_gap`` error (with ``since`` and ``min_available_seq``) instead of a
+stream with a hole. The channel also carries subgraphs' ``values``, as the
+local run's raw events do.
 """
 
 from __future__ import annotations
@@ -137,17 +138,27 @@ def test_sse_since_resumes_across_runs_and_reports_a_gap(
             "min_available_seq": seq_base(third) + 1,
         }
     ]
-    # Within the forgotten run the reader may have seen its end: no gap.
+    # ``since`` within the forgotten run: its later events are gone too.
     within = seq_base(second) + 3
-    events = _sse(client, thread_id, {**body, "since": within}, _ended(third))
-    assert events[0]["seq"] == seq_base(third) + 1
+    (gap,) = _sse(client, thread_id, {**body, "since": within}, lambda e: False)
+    assert (gap["error"], gap["since"]) == ("resume_gap", within)
+    assert gap["min_available_seq"] == seq_base(third) + 1
+    # From within the first run (still kept) the second one is missing too.
+    (gap,) = _sse(client, thread_id, {**body, "since": since}, lambda e: False)
+    assert gap["min_available_seq"] == seq_base(third) + 1
+    # From the third run's start, nothing is missing.
+    start = seq_base(third)
+    events = _sse(client, thread_id, {**body, "since": start}, _ended(third))
+    assert events[0]["seq"] == start + 1
     assert {_run_of(e) for e in events} == {third}
 
     broker.forget(third)
-    # Nothing after ``since`` is kept: only runs yet to come can be read.
-    (gap,) = _sse(client, thread_id, {**body, "since": within}, lambda e: False)
-    assert gap["error"] == "resume_gap"
-    assert gap["min_available_seq"] > seq_base(third) + 1
+    # Nothing after ``since`` is kept: only runs yet to come can be read,
+    # whether ``since`` falls within the latest run or before it.
+    for after in (seq_base(third) + 2, within):
+        (gap,) = _sse(client, thread_id, {**body, "since": after}, lambda e: False)
+        assert gap["error"] == "resume_gap"
+        assert gap["min_available_seq"] > seq_base(third) + 1
 
 
 def _socket(url: str, thread_id: str) -> ClientConnection:
@@ -174,6 +185,7 @@ def test_websocket_reconnect_replays_from_since_or_reports_the_gap(
         # A socket follows the thread's latest run from the start: this
         # subscription gets the second run's events again.
         _send(socket, 1, "subscription.subscribe", **root)
+        # How many were read before the subscription is a race here.
         assert _recv(socket)["result"]["subscription_id"] == "sub-1"
         replayed = [_recv(socket), _recv(socket)]
         assert [_run_of(e) for e in replayed] == [second, second]
@@ -187,9 +199,10 @@ def test_websocket_reconnect_replays_from_since_or_reports_the_gap(
         )  # fmt: skip
         reply = _recv(socket)
         assert (reply["type"], reply["id"]) == ("success", 3)
-        assert reply["result"] == {"subscription_id": "mine"}
         # The reader rewinds to ``since``: the first run's end, then the
         # second run once more for ``mine`` only (``sub-1`` had it), once.
+        # The answer waits for the reader to be back: it counts them all.
+        assert reply["result"] == {"subscription_id": "mine", "replayed_events": 3}
         events = [_recv(socket) for _ in range(3)]
         seen = [(_run_of(e), e["params"]["data"]["event"]) for e in events]
         assert seen == [
@@ -214,3 +227,46 @@ def test_websocket_reconnect_replays_from_since_or_reports_the_gap(
             _recv(socket)
         assert closed.value.rcvd is not None
         assert closed.value.rcvd.code == 4410
+
+
+def test_websocket_subscriptions_count_the_events_they_get_again(
+    client: httpx.Client, served: tuple[str, _ForgetfulBroker]
+) -> None:
+    url = served[0]
+    thread_id = str(uuid.uuid4())
+    _run(client, thread_id)
+    run_id = _run(client, thread_id)
+    root = {"channels": ["lifecycle"], "namespaces": [[]], "depth": 0}
+    wide: dict[str, Any] = {"channels": ["lifecycle", "values"]}
+    start = seq_base(run_id)
+    # What the socket replays, as a fresh SSE reader of the run gets it.
+    read = _sse(client, thread_id, {**wide, "since": start}, _ended(run_id))
+    everything = [e["event_id"] for e in read]
+    with _socket(url, thread_id) as socket:
+        _send(socket, 1, "subscription.subscribe", **root)
+        _recv(socket)
+        # Once the run's end came, the socket has read all of the run.
+        while not _ended(run_id)(_recv(socket)):
+            pass
+        _send(socket, 2, "subscription.subscribe", **wide)
+        reply = _recv(socket)
+        assert reply["result"] == {
+            "subscription_id": "sub-2",
+            "replayed_events": len(everything),
+        }
+        assert [_recv(socket)["event_id"] for _ in everything] == everything
+        # From the kept events, after ``since``: no rewind, the same count.
+        since = read[2]["seq"]
+        _send(socket, 3, "subscription.reconnect", **wide, since=since)
+        reply = _recv(socket)
+        assert reply["result"]["replayed_events"] == len(everything) - 3
+        assert [_recv(socket)["event_id"] for _ in read[3:]] == everything[3:]
+        # Past everything read: nothing to replay.
+        last = read[-1]["seq"]
+        _send(socket, 4, "subscription.reconnect", **wide, since=last)
+        assert _recv(socket)["result"] == {
+            "subscription_id": "sub-4",
+            "replayed_events": 0,
+        }
+        _send(socket, 5, "subscription.unsubscribe", subscription_id="sub-4")
+        assert _recv(socket)["type"] == "success"

@@ -19,6 +19,7 @@ from typing import Annotated, Any, TypedDict
 import httpx
 import pytest
 import uvicorn
+from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langgraph_sdk import get_client, get_sync_client
 
 from stategraph.checkpoint.memory import InMemorySaver
@@ -52,8 +53,25 @@ def _first(state: State) -> dict[str, Any]:
     return {"items": ["a"]}
 
 
-def _ask(state: State) -> dict[str, Any]:
+#: Threads whose ``ask`` node waits for the test before it interrupts.
+_HELD: dict[str, threading.Event] = {}
+
+
+def _ask_now(state: State) -> dict[str, Any]:
     return {"items": [interrupt("ask")]}
+
+
+async def _ask_when_let(state: State, config: RunnableConfig) -> dict[str, Any]:
+    # Waits off the event loop: the server's other requests go on meanwhile.
+    held = _HELD.get(config["configurable"].get("thread_id", ""))
+    if held is not None:
+        loop = asyncio.get_running_loop()
+        assert await loop.run_in_executor(None, held.wait, 30), "never let go"
+    return _ask_now(state)
+
+
+#: The same node for local (sync) runs and the server's (async) ones.
+_ask = RunnableLambda(_ask_now, afunc=_ask_when_let, name="ask")
 
 
 def _build(*, ask: bool) -> StateGraph[Any]:
@@ -386,13 +404,20 @@ def test_one_session_answers_its_interrupt_and_reads_the_resumed_run(
     mode: str, url: str
 ) -> None:
     # The SDK's streams stay open across the two runs: each connection
-    # follows the thread, translating the resumed run when it starts.
+    # follows the thread, translating the resumed run when it starts. The
+    # SDK ends ``values`` iterators when another connection sees the
+    # interrupt, but only those already iterating: the interrupt waits until
+    # the iteration began (its first item is the thread's state).
     if mode == "sync":
         client = get_sync_client(url=url, api_key=None)
         try:
             with client.threads.stream(assistant_id="ask") as thread:
+                held = _HELD[thread.thread_id] = threading.Event()
                 thread.run.start(input={"items": []})
-                seen = list(thread.values)
+                values = iter(thread.values)
+                seen = [next(values)]
+                held.set()
+                seen += values
                 asked = [item["value"] for item in thread.interrupts]
                 thread.run.respond("yes")
                 output = thread.output
@@ -404,8 +429,12 @@ def test_one_session_answers_its_interrupt_and_reads_the_resumed_run(
             aclient = get_client(url=url, api_key=None)
             try:
                 async with aclient.threads.stream(assistant_id="ask") as thread:
+                    held = _HELD[thread.thread_id] = threading.Event()
                     await thread.run.start(input={"items": []})
-                    found = [value async for value in thread.values]
+                    values = aiter(thread.values)
+                    found = [await anext(values)]
+                    held.set()
+                    found += [value async for value in values]
                     questions = [item["value"] for item in thread.interrupts]
                     await thread.run.respond("yes")
                     return found, questions, await thread.output

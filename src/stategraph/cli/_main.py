@@ -41,6 +41,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     dev.add_argument("--no-reload", action="store_true", help="do not reload on edits")
     dev.add_argument(
+        "--n-jobs-per-worker",
+        type=int,
+        default=None,
+        metavar="N",
+        help="most runs executed at once, across threads (default: $N_JOBS_PER_WORKER,"
+        " else no limit; one run at a time per thread always)",
+    )
+    dev.add_argument(
         "--no-browser", action="store_true", help="accepted for langgraph-cli parity"
     )
     dev.add_argument(
@@ -105,6 +113,8 @@ def dev(args: argparse.Namespace) -> int:
         print(f"stategraph dev: no config file at {path}", file=sys.stderr)
         return 2
     problem = _dev_tools.check_options(args)
+    if args.n_jobs_per_worker is not None and args.n_jobs_per_worker < 1:
+        problem = "--n-jobs-per-worker must be at least 1"
     if problem is not None:
         print(f"stategraph dev: {problem}", file=sys.stderr)
         return 2
@@ -149,6 +159,7 @@ def _serve_dev(
     from uvicorn.supervisors import ChangeReload
 
     from stategraph.server._processes import KEEP_ALIVE_SECONDS
+    from stategraph.server._queue import JOBS_ENV
     from stategraph.server.app import CONFIG_ENV, DATABASE_ENV, create_app
 
     scheme = "https" if args.ssl_certfile else "http"
@@ -159,6 +170,9 @@ def _serve_dev(
     os.environ.setdefault("LANGSMITH_LANGGRAPH_API_VARIANT", "local_dev")
     if args.database_uri:
         os.environ[DATABASE_ENV] = args.database_uri
+    if args.n_jobs_per_worker is not None:
+        # Read by the app (as LangGraph's server reads it), also after a reload.
+        os.environ[JOBS_ENV] = str(args.n_jobs_per_worker)
     common: dict[str, Any] = {
         "log_level": args.server_log_level,
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,

@@ -69,8 +69,9 @@ def add_parser(commands: Any) -> None:
         "--jobs-per-worker",
         "--n-jobs-per-worker",
         type=int,
-        default=10,
-        help="runs a worker executes at once",
+        # A string default goes through ``type`` too: a bad value is reported.
+        default=os.environ.get("N_JOBS_PER_WORKER") or "10",
+        help="runs a worker executes at once (default: $N_JOBS_PER_WORKER, else 10)",
     )
     serve.add_argument(
         "--async-commit",

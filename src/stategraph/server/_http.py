@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from stategraph.server import _json
@@ -21,6 +21,9 @@ from stategraph.server import _json
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_BODY_ENV = "STATEGRAPH_MAX_BODY_BYTES"
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
+#: The status logged for a request its client left before it was read
+#: (nginx's "client closed request", as LangGraph's server records it).
+CLIENT_CLOSED = 499
 
 
 class ApiError(HTTPException):
@@ -89,6 +92,12 @@ async def _read_limited(request: Request) -> bytes:
 
     A declared ``Content-Length`` over the limit is refused before reading;
     a chunked body is counted as it arrives, so it is never held whole.
+
+    Raises:
+        ApiError: 413 past the limit; 499 when the client left first (the
+            SDKs drop a stream request they replaced at once). Starlette's
+            ``ClientDisconnect`` would go up to the server, which logs it as
+            an application error; nobody reads the 499.
     """
     limit = max_body_bytes()
     declared = request.headers.get("content-length", "")
@@ -96,11 +105,14 @@ async def _read_limited(request: Request) -> bytes:
         raise _too_large(declared, limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(f"more than {limit}", limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(f"more than {limit}", limit)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ApiError(CLIENT_CLOSED, "Client closed the request") from None
     return b"".join(chunks)
 
 

@@ -20,6 +20,7 @@ from stategraph.server._broker import Broker, InMemoryBroker
 from stategraph.server._executor import execute_run
 from stategraph.server._pg_broker import PostgresBroker
 from stategraph.server._pg_queue import LEASE_SECONDS, PostgresRunQueue
+from stategraph.server._queue import jobs_per_worker
 from stategraph.server._storage.postgres import CONNECT_KWARGS, PostgresStorage
 
 if TYPE_CHECKING:
@@ -67,6 +68,12 @@ class PostgresOptions:
     redis_uri: str | None = None
     redis_prefix: str = "stategraph"
     async_commit: bool = False
+
+    @classmethod
+    def from_uri(cls, uri: str) -> PostgresOptions:
+        """Options for ``uri``: a worker runs ``N_JOBS_PER_WORKER`` at once, else 10."""
+        jobs = jobs_per_worker()
+        return cls(uri) if jobs is None else cls(uri, concurrency=jobs)
 
     @property
     def executes(self) -> bool:

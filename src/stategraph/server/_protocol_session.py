@@ -58,12 +58,14 @@ async def _replayed(ctx: ServerContext, thread_id: str, since: int | None) -> li
 async def resume_gap(ctx: ServerContext, thread_id: str, since: int) -> int | None:
     """Where a reader after ``since`` can resume, when it cannot at ``since``.
 
-    An event after ``since`` is lost when a run that began after it (its
-    first event, the root's ``running``, has seq ``seq_base + 1``) is no
-    longer readable: its frames expired, or it is older than the runs a
-    reader replays. A run ``since`` falls within gets the benefit of the
-    doubt: its length is not kept, so a reader that saw its end cannot be
-    told from one that did not.
+    An event after ``since`` may be lost when the run ``since`` falls
+    within (the last one begun before it; a run's first event, the root's
+    ``running``, has seq ``seq_base + 1``) or a later run is no longer
+    readable: its frames expired, or it is older than the runs a reader
+    replays. A run's length is not kept once its frames are gone, so a
+    reader that saw the end of the run ``since`` falls within cannot be
+    told from one that did not: that is a gap, as on LangGraph's server
+    when its replay buffer no longer holds the event after ``since``.
 
     Returns:
         ``None`` when every event after ``since`` can be replayed, else the
@@ -74,8 +76,9 @@ async def resume_gap(ctx: ServerContext, thread_id: str, since: int) -> int | No
     readable_from = len(runs) - _RECENT_RUNS
     lost_before: int | None = None
     for index, run_id in enumerate(runs):
-        if seq_base(run_id) < since:
-            continue
+        successor = runs[index + 1] if index + 1 < len(runs) else None
+        if successor is not None and seq_base(successor) <= since:
+            continue  # every event of the run is at or before ``since``
         if index < readable_from or await ctx.broker.get(run_id) is None:
             lost_before = index + 1
     if lost_before is None:

@@ -17,6 +17,13 @@ one this socket started are not sent. A subscription with ``since``, or a
 ``subscription.reconnect`` (LangGraph's server's command: a subscription's
 filter, a required ``since`` and optionally the ``subscription_id`` to keep),
 gets every later event the server still has, or a ``resume_gap`` error.
+
+A subscription's answer says how many events it gets again
+(``replayed_events``, as LangGraph's servers count their per-socket replay
+buffer): those the socket had read before it subscribed, sent right after
+the answer. When the events after ``since`` are no longer kept by the
+socket, its reader reads the thread again from there, and the answer waits
+until the reader is back where it was.
 """
 
 from __future__ import annotations
@@ -60,6 +67,17 @@ class _Subscription:
     cursor: int
 
 
+@dataclass(slots=True)
+class _Replay:
+    """A subscription's answer, held while a rewound reader reads again."""
+
+    command_id: Any
+    subscription_id: str
+    #: The seq the replaced reader had read up to: events up to it are replayed.
+    upto: int
+    events: list[dict[str, Any]]
+
+
 class _Session:
     """One socket: its subscriptions and its reader of the thread."""
 
@@ -79,6 +97,8 @@ class _Session:
         #: Readers replaced by a rewind, until they end.
         self._retired: set[asyncio.Task[None]] = set()
         self._generation = 0
+        #: The answer a rewound reader sends once it is back at ``upto``.
+        self._replay: _Replay | None = None
         # Held while an event is sent or a subscription replays, so that a
         # socket's events go out in order and a replay is not interleaved.
         self._lock = asyncio.Lock()
@@ -119,6 +139,12 @@ class _Session:
             async for event in events:
                 if generation != self._generation:
                     return
+                if event is None and self._replay is not None:
+                    # The replaced reader's last event is gone (its run
+                    # expired meanwhile): answer with what was read again.
+                    async with self._lock:
+                        if generation == self._generation:
+                            await self._answer_replay()
                 # Heartbeats are the client's pings on a WebSocket.
                 if event is not None and event["seq"] > self.floor:
                     async with self._lock:
@@ -141,7 +167,28 @@ class _Session:
                 # A rewound reader reads events again: each goes out once.
                 wanted = wanted or subscription.wanted.matches(event)
                 subscription.cursor = seq
-        if wanted:
+        replay = self._replay
+        if replay is not None and seq > replay.upto:
+            await self._answer_replay()
+            replay = None
+        if wanted and replay is not None:
+            replay.events.append(event)
+        elif wanted:
+            await self.send(event)
+        if replay is not None and seq == replay.upto:
+            await self._answer_replay()
+
+    async def _answer_replay(self) -> None:
+        """Answer the rewound subscription: its count, then its events."""
+        replay, self._replay = self._replay, None
+        if replay is None:
+            return
+        result = {
+            "subscription_id": replay.subscription_id,
+            "replayed_events": len(replay.events),
+        }
+        await self.send(_success(replay.command_id, result))
+        for event in replay.events:
             await self.send(event)
 
     async def subscribe(self, command: dict[str, Any], *, reconnect: bool) -> bool:
@@ -149,9 +196,10 @@ class _Session:
 
         Without ``since`` it first gets the current run's matching events
         again. With one (required by ``subscription.reconnect``) it gets every
-        later event: the reader rewinds when it is past ``since`` or started
-        with the current run, unless the server can no longer replay from
-        there (a ``resume_gap`` error).
+        later event: from the events kept, else the reader rewinds (when it
+        read events of earlier runs after ``since``, or started with the
+        current run), unless the server can no longer replay from there (a
+        ``resume_gap`` error).
         """
         from stategraph.server._protocol import error_reply, parse_filter
 
@@ -178,16 +226,55 @@ class _Session:
             if not isinstance(subscription_id, str) or not subscription_id:
                 self._next_id += 1
                 subscription_id = f"sub-{self._next_id}"
-            cursor = self._position if since is None else since
-            self.subscriptions[subscription_id] = _Subscription(wanted, cursor)
-            await self.send(_success(command_id, {"subscription_id": subscription_id}))
-            if since is None:
-                for event in self._history:
-                    if wanted.matches(event):
-                        await self.send(event)
-            elif self._position < 0 or since < self._position:
-                self.start(since)
+            if since is not None and not self._read_after(since):
+                await self._rewind(command_id, subscription_id, wanted, since)
+                return True
+            after = self._position if since is None else max(since, self._position)
+            self.subscriptions[subscription_id] = _Subscription(wanted, after)
+            replayed = [
+                event
+                for event in self._history
+                if (since is None or event["seq"] > since) and wanted.matches(event)
+            ]
+            result = {
+                "subscription_id": subscription_id,
+                "replayed_events": len(replayed),
+            }
+            await self.send(_success(command_id, result))
+            for event in replayed:
+                await self.send(event)
         return True
+
+    def _read_after(self, since: int) -> bool:
+        """Whether the events the reader has read after ``since`` are kept."""
+        if 0 <= self._position <= since:
+            return True  # none: the subscription starts with the next one
+        history = self._history
+        return (
+            bool(history)
+            and history[0]["seq"] <= since + 1
+            and history[-1]["seq"] == self._position
+        )
+
+    async def _rewind(
+        self, command_id: Any, subscription_id: str, wanted: EventFilter, since: int
+    ) -> None:
+        """Read the thread again from ``since`` for a new subscription.
+
+        The answer waits until the new reader is back where the old one was,
+        so that it can count the events replayed (sent after it, as for a
+        subscription replayed from the kept events). A reader that had read
+        nothing has nothing to replay: it is answered at once.
+        """
+        await self._answer_replay()  # a rewind replaced before its answer
+        self.subscriptions[subscription_id] = _Subscription(wanted, since)
+        upto = self._position
+        self.start(since)
+        if upto < 0:
+            result = {"subscription_id": subscription_id, "replayed_events": 0}
+            await self.send(_success(command_id, result))
+        else:
+            self._replay = _Replay(command_id, subscription_id, upto, [])
 
     async def command(self, command: dict[str, Any]) -> None:
         """Carry out a ``run.start`` / ``input.respond`` and answer it."""

@@ -7,13 +7,17 @@ schedules in this process (``stategraph dev``); the PostgreSQL queue of
 ``stategraph serve`` (``_pg_queue``) implements the same methods across
 processes. A run created with ``after_seconds`` joins its thread's queue only
 when its start time comes, so runs created after it but due earlier go first
-(as LangGraph's server orders pending runs by their start time).
+(as LangGraph's server orders pending runs by their start time). A queue may
+also cap the runs it executes at once, across threads (LangGraph's
+``N_JOBS_PER_WORKER``, ``--n-jobs-per-worker``): a thread whose next run
+waits for a free slot gets one in the order threads became ready.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -21,6 +25,34 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 CancelAction = Literal["interrupt", "rollback"]
+
+#: LangGraph's setting for the runs a worker process executes at once.
+JOBS_ENV = "N_JOBS_PER_WORKER"
+
+
+def jobs_per_worker() -> int | None:
+    """The runs a worker executes at once, from ``N_JOBS_PER_WORKER``.
+
+    Returns:
+        The number, or ``None`` when the variable is not set.
+
+    Raises:
+        ValueError: When it is set to anything but a whole number of at
+            least 1 (LangGraph's 0, a process that executes no runs, is
+            ``stategraph serve --workers 0`` here).
+    """
+    value = os.environ.get(JOBS_ENV)
+    if value is None or not value.strip():
+        return None
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise ValueError(
+            f"{JOBS_ENV} must be a number of runs of at least 1, got {value!r}"
+        )
+    return jobs
 
 
 @dataclass(slots=True)
@@ -46,6 +78,8 @@ class _ThreadLane:
     delayed: dict[str, tuple[asyncio.TimerHandle, dict[str, Any]]] = field(
         default_factory=dict
     )
+    #: In the queue's line of threads waiting for a free slot.
+    ready: bool = False
 
     def idle(self) -> bool:
         return self.active is None and not self.pending and not self.delayed
@@ -100,12 +134,20 @@ class InMemoryRunQueue(RunQueue):
 
     Args:
         execute: Runs one run to its end; called in a task of its own.
+        concurrency: Most runs executing at once, across threads (``None``:
+            no limit but one per thread).
     """
 
-    def __init__(self, execute: Execute) -> None:
+    def __init__(self, execute: Execute, *, concurrency: int | None = None) -> None:
+        if concurrency is not None and concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         self._execute = execute
         self._lanes: dict[str, _ThreadLane] = {}
         self._closed = False
+        self._concurrency = concurrency
+        self._running = 0
+        #: Threads whose next run can start once a slot is free, in order.
+        self._ready: deque[_ThreadLane] = deque()
 
     async def submit(self, run: dict[str, Any]) -> None:
         """Queue ``run``: now, or when its ``after_seconds`` delay has passed."""
@@ -120,10 +162,22 @@ class InMemoryRunQueue(RunQueue):
 
     def _arrive(self, lane: _ThreadLane, run: dict[str, Any]) -> None:
         lane.delayed.pop(run["run_id"], None)
-        if lane.active is None:
-            self._start(lane, run)
-        else:
-            lane.pending.append(run)
+        lane.pending.append(run)
+        self._line_up(lane)
+
+    def _line_up(self, lane: _ThreadLane) -> None:
+        """Put a thread whose next run may start in line, and start runs."""
+        if lane.active is None and lane.pending and not lane.ready:
+            lane.ready = True
+            self._ready.append(lane)
+        while self._ready and not self._closed:
+            if self._concurrency is not None and self._running >= self._concurrency:
+                return
+            ready = self._ready.popleft()
+            ready.ready = False
+            # Its runs may have been cancelled, or a run started, meanwhile.
+            if ready.active is None and ready.pending:
+                self._start(ready, ready.pending.popleft())
 
     async def in_flight(self, thread_id: str) -> list[str]:
         """Ids of the thread's running, queued and delayed runs."""
@@ -208,16 +262,21 @@ class InMemoryRunQueue(RunQueue):
     def _start(self, lane: _ThreadLane, run: dict[str, Any]) -> None:
         active = ActiveRun(run)
         lane.active = active
-        active.task = asyncio.get_running_loop().create_task(self._work(lane, active))
+        self._running += 1
+        active.task = asyncio.get_running_loop().create_task(self._work(active))
+        # A callback, not a ``finally``: a task cancelled before its first
+        # step never runs its coroutine, and its slot must be freed too.
+        active.task.add_done_callback(lambda _: self._finished(lane, active))
 
-    async def _work(self, lane: _ThreadLane, active: ActiveRun) -> None:
-        try:
-            await self._execute(active)
-        finally:
-            lane.active = None
-            if lane.pending and not self._closed:
-                self._start(lane, lane.pending.popleft())
-            self._forget_if_idle(active.run["thread_id"], lane)
+    async def _work(self, active: ActiveRun) -> None:
+        await self._execute(active)
+
+    def _finished(self, lane: _ThreadLane, active: ActiveRun) -> None:
+        lane.active = None
+        self._running -= 1
+        # The thread's next run queues behind threads already waiting.
+        self._line_up(lane)
+        self._forget_if_idle(active.run["thread_id"], lane)
 
     def _forget_if_idle(self, thread_id: str, lane: _ThreadLane) -> None:
         if lane.idle() and self._lanes.get(thread_id) is lane:

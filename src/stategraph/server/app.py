@@ -57,7 +57,7 @@ from stategraph.server._openapi import docs, openapi
 from stategraph.server._pg_queue import PostgresRunQueue
 from stategraph.server._postgres import PostgresOptions, open_postgres
 from stategraph.server._protocol import routes as protocol_routes_list
-from stategraph.server._queue import InMemoryRunQueue
+from stategraph.server._queue import InMemoryRunQueue, jobs_per_worker
 from stategraph.server._registry import GraphRegistry, system_assistant_id
 from stategraph.server._run_ops import cancel_here
 from stategraph.server._scheduler import CronScheduler
@@ -183,7 +183,8 @@ async def _lifespan(
             await ctx.storage.put_assistant(record)
             await ctx.storage.put_assistant_version(record)
         if ctx.queue is None:
-            ctx.queue = InMemoryRunQueue(partial(execute_run, ctx))
+            execute = partial(execute_run, ctx)
+            ctx.queue = InMemoryRunQueue(execute, concurrency=jobs_per_worker())
         stack.push_async_callback(ctx.broker.aclose)
         await ctx.broker.serve_cancels(partial(cancel_here, ctx))
         if isinstance(ctx.queue, PostgresRunQueue):
@@ -329,7 +330,8 @@ def create_app(
             app closes it on shutdown.
 
     Returns:
-        A Starlette app; serve it with any ASGI server.
+        A Starlette app; serve it with any ASGI server. ``N_JOBS_PER_WORKER``
+        caps the runs it executes at once, as on LangGraph's server.
     """
     if config is not None and not isinstance(config, ServerConfig):
         config = load_config(config)
@@ -357,7 +359,7 @@ def create_app(
         ctx,
         None if checkpointer is not None else config,
         None if store_given else config,
-        PostgresOptions(postgres) if isinstance(postgres, str) else postgres,
+        PostgresOptions.from_uri(postgres) if isinstance(postgres, str) else postgres,
     )
     app = Starlette(
         routes=routes,
