@@ -323,6 +323,12 @@ def test_a_killed_workers_run_is_finished_by_another_from_its_checkpoint(
     tid = client.threads.create()["thread_id"]
     run = client.runs.create(tid, "gated", input={}, stream_resumable=True)
     victim = cluster.wait_reached(tid)
+    # Frames are stored in batches behind the run (a SIGKILL may lose the
+    # last few): kill once the first attempt's start is readable elsewhere.
+    frames = client.runs.join_stream(tid, run["run_id"], last_event_id="-1")
+    first = next(iter(frames))
+    getattr(frames, "close", lambda: None)()
+    assert first.event == "metadata" and first.data["attempt"] == 1
     os.kill(victim, signal.SIGKILL)
     successor = cluster.wait_reached(tid, not_pid=victim)
     assert successor != victim
