@@ -4,10 +4,12 @@ Every case builds the same graph with stategraph and with LangGraph and
 compares the schemas as JSON text, so field order and ``$defs`` order count.
 """
 
+import importlib
 import json
 import operator
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -15,7 +17,9 @@ from typing import Annotated, Any, Literal
 import langgraph.graph as lg
 import langgraph.graph.message as lgm
 import pytest
-from langchain_core.messages import AnyMessage
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, AnyMessage
+from langchain_core.tools import tool
 from pydantic import BaseModel
 from typing_extensions import NotRequired, TypedDict
 
@@ -143,6 +147,57 @@ _CASES: dict[str, Callable[[Any, Any], Any]] = {
 def test_schema_text_matches_langgraph(case: str, method: str) -> None:
     ours = getattr(_CASES[case](sg, sgm), method)()
     theirs = getattr(_CASES[case](lg, lgm), method)()
+    assert json.dumps(ours) == json.dumps(theirs)
+
+
+def _entrypoint(package: str) -> Any:
+    func = importlib.import_module(f"{package}.func")
+    message = importlib.import_module(f"{package}.graph.message")
+
+    def echo(inputs: message.MessagesState) -> list[Any]:
+        return inputs["messages"]
+
+    return func.entrypoint()(echo)
+
+
+def _react(package: str, response_format: Any = None) -> Any:
+    prebuilt = importlib.import_module(f"{package}.prebuilt")
+
+    class Model(GenericFakeChatModel):
+        def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+            return self
+
+    @tool
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    model = Model(messages=iter([AIMessage("done")]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # create_react_agent is deprecated
+        return prebuilt.create_react_agent(
+            model, [add], response_format=response_format
+        )
+
+
+class Answer(BaseModel):
+    text: str
+
+
+_OTHER_CASES: dict[str, Callable[[str], Any]] = {
+    "entrypoint_messages_state": _entrypoint,
+    "react_agent": _react,
+    "react_agent_structured": lambda package: _react(package, Answer),
+}
+
+
+@pytest.mark.parametrize("case", list(_OTHER_CASES))
+@pytest.mark.parametrize("method", _METHODS)
+def test_entrypoint_and_agent_schema_text_matches_langgraph(
+    case: str, method: str
+) -> None:
+    ours = getattr(_OTHER_CASES[case]("stategraph"), method)()
+    theirs = getattr(_OTHER_CASES[case]("langgraph"), method)()
     assert json.dumps(ours) == json.dumps(theirs)
 
 

@@ -86,7 +86,7 @@ def schema_json(
     if isclass(cls) and issubclass(cls, pydantic.BaseModel):
         return _model_schema(cls)
     if is_typeddict(typ):
-        return pydantic.TypeAdapter(retyped_typeddict(typ, channels)).json_schema()
+        return pydantic.TypeAdapter(retyped_typeddict(typ)).json_schema()
     keys = list(fields)
     model: Any
     if keys == ["__root__"]:

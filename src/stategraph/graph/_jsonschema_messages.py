@@ -15,43 +15,39 @@ from typing import Annotated, Any, get_origin, get_type_hints
 
 from typing_extensions import NotRequired, Required, TypedDict
 
-from stategraph.channels import BinaryOperatorAggregate
 
-
-def message_list_type(channel: Any) -> Any:
-    """LangGraph's type of an untyped message-list channel, else ``None``.
+def message_list_type(hint: Any) -> Any:
+    """LangGraph's type for an untyped message list, else ``None``.
 
     Args:
-        channel: A channel of a graph (any object).
+        hint: A type hint (any object).
 
     Returns:
-        ``list[AnyMessage]`` (LangChain's) for an ``add_messages`` channel
-        typed ``list[Any]``, when LangChain messages are in use; ``None``
-        otherwise.
+        ``Annotated[list[AnyMessage], ...]`` (LangChain's ``AnyMessage``, the
+        same metadata) for ``Annotated[list[Any], add_messages, ...]`` when
+        LangChain messages are in use; ``None`` otherwise.
     """
+    if get_origin(hint) is not Annotated or hint.__origin__ != list[Any]:
+        return None
     from stategraph.graph._messages import _langchain, add_messages
 
-    if not isinstance(channel, BinaryOperatorAggregate):
-        return None
-    hint = channel.UpdateType
-    metadata = getattr(hint, "__metadata__", ())
-    if channel.operator is not add_messages or _plain(hint) != list[Any]:
+    if not any(m is add_messages for m in hint.__metadata__):
         return None
     api = _langchain()
     if api is None:  # dict-world messages: no model describes them
         return None
     retyped = list[api.module.AnyMessage]  # type: ignore[name-defined]
-    return Annotated[(retyped, *metadata)] if metadata else retyped
+    return Annotated[(retyped, *hint.__metadata__)]
 
 
 def update_type(channel: Any) -> Any:
     """The type a schema gives a channel's updates (message lists retyped)."""
-    retyped = message_list_type(channel)
+    retyped = message_list_type(channel.UpdateType)
     return channel.UpdateType if retyped is None else retyped
 
 
-def _plain(hint: Any) -> Any:
-    return hint.__origin__ if get_origin(hint) is Annotated else hint
+def _unwrapped(hint: Any) -> Any:
+    return hint.__args__[0] if get_origin(hint) in (Required, NotRequired) else hint
 
 
 def _field(hint: Any, retyped: Any, required: bool) -> Any:
@@ -64,7 +60,7 @@ def _field(hint: Any, retyped: Any, required: bool) -> Any:
     return Required[hint] if required else NotRequired[hint]
 
 
-def retyped_typeddict(td: Any, channels: dict[str, Any]) -> Any:
+def retyped_typeddict(td: Any) -> Any:
     """``td``, or a copy of it whose message lists have LangGraph's type.
 
     The copy keeps the name, module, required keys and field order, so
@@ -73,22 +69,25 @@ def retyped_typeddict(td: Any, channels: dict[str, Any]) -> Any:
     has no ``description``.
 
     Args:
-        td: A ``TypedDict`` class used as a graph schema.
-        channels: The builder's channels, by key.
+        td: A ``TypedDict`` class.
     """
     from stategraph.graph._messages import MessagesState
 
+    try:
+        hints = get_type_hints(td, include_extras=True)
+    except (NameError, TypeError):  # pydantic may resolve what this cannot
+        return td
     overrides = {
         key: retyped
-        for key in td.__annotations__
-        if (retyped := message_list_type(channels.get(key))) is not None
+        for key, hint in hints.items()
+        if (retyped := message_list_type(_unwrapped(hint))) is not None
     }
     if not overrides and td is not MessagesState:
         return td
     required = td.__required_keys__
     fields = {
         key: _field(hint, overrides.get(key), key in required)
-        for key, hint in get_type_hints(td, include_extras=True).items()
+        for key, hint in hints.items()
     }
     make: Any = TypedDict  # the functional form, with a name known only now
     copy = make(td.__name__, fields)

@@ -235,6 +235,7 @@ def _cached_fields_model(name: str, items: tuple[tuple[str, Any], ...]) -> Any:
 
 def _root_model(name: str, type_: Any) -> Any:
     pydantic = _pydantic()
+    type_ = _langgraph_message_types(type_)
 
     def model_json_schema(cls: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         # The schema of a root model takes the title of the wrapped type;
@@ -250,6 +251,20 @@ def _root_model(name: str, type_: Any) -> Any:
         "model_json_schema": classmethod(model_json_schema),
     }
     return type(name, (pydantic.RootModel,), namespace)
+
+
+def _langgraph_message_types(type_: Any) -> Any:
+    # Our MessagesState types its messages list[Any] (no langchain import);
+    # LangGraph's types them list[AnyMessage], whose schema lists the models.
+    from stategraph.graph._jsonschema_messages import (
+        message_list_type,
+        retyped_typeddict,
+    )
+
+    if is_typeddict(type_):
+        return retyped_typeddict(type_)
+    retyped = message_list_type(type_)
+    return type_ if retyped is None else retyped
 
 
 def _fields_model(name: str, items: tuple[tuple[str, Any], ...]) -> Any:
