@@ -15,17 +15,21 @@ from __future__ import annotations
 import json
 import operator
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import httpx
-from langchain_core.messages import AnyMessage
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, AnyMessage
+from langchain_core.tools import tool
 from pydantic import BaseModel
 from typing_extensions import NotRequired, TypedDict
 
 from stategraph.graph import END, START, MessagesState, StateGraph
 from stategraph.graph.message import add_messages
+from stategraph.prebuilt import create_react_agent
 
 GOLDEN = Path(__file__).parent / "golden" / "langgraph_dev_schemas.json"
 
@@ -137,6 +141,44 @@ def _parent() -> Any:
 
 parent = _parent()
 
+
+def _route(state: Sub) -> Literal["a", "b"]:
+    return "a"
+
+
+def _conditional() -> Any:
+    builder = StateGraph(Sub)
+    builder.add_node("first", _noop)
+    builder.add_node("a", _noop)
+    builder.add_node("b", _noop)
+    builder.add_edge(START, "first")
+    builder.add_conditional_edges("first", _route)
+    builder.add_edge("a", END)
+    builder.add_edge("b", END)
+    return builder.compile()
+
+
+class _Model(GenericFakeChatModel):
+    def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+        return self
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two numbers."""
+    return a + b
+
+
+def _react() -> Any:
+    model = _Model(messages=iter([AIMessage("done")]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # create_react_agent is deprecated
+        return create_react_agent(model, [add], name="agent")
+
+
+conditional = _conditional()
+react = _react()
+
 GRAPHS = {
     "messages": messages,
     "typed": typed,
@@ -146,6 +188,8 @@ GRAPHS = {
     "ctxtd": ctxtd,
     "priv": priv,
     "parent": parent,
+    "conditional": conditional,
+    "react": react,
 }
 
 _PATHS = {
