@@ -150,6 +150,31 @@ def test_schema_text_matches_langgraph(case: str, method: str) -> None:
     assert json.dumps(ours) == json.dumps(theirs)
 
 
+@pytest.mark.parametrize("case", list(_CASES))
+@pytest.mark.parametrize("method", ["get_input_schema", "get_output_schema"])
+def test_model_schema_text_matches_langgraph(case: str, method: str) -> None:
+    ours = getattr(_CASES[case](sg, sgm), method)()
+    theirs = getattr(_CASES[case](lg, lgm), method)()
+    assert json.dumps(ours.model_json_schema()) == json.dumps(
+        theirs.model_json_schema()
+    )
+
+
+def test_pydantic_input_is_its_own_schema() -> None:
+    # LangChain returns a model input type itself, not a root model around it.
+    for module, message in ((sg, sgm), (lg, lgm)):
+        assert _pydantic(module, message).get_input_schema().__name__ == "PS"
+
+
+def _entrypoint_model(package: str) -> Any:
+    func = importlib.import_module(f"{package}.func")
+
+    def answer(inputs: Answer) -> Answer:
+        return inputs
+
+    return func.entrypoint()(answer)
+
+
 def _entrypoint(package: str) -> Any:
     func = importlib.import_module(f"{package}.func")
     message = importlib.import_module(f"{package}.graph.message")
@@ -186,6 +211,7 @@ class Answer(BaseModel):
 
 _OTHER_CASES: dict[str, Callable[[str], Any]] = {
     "entrypoint_messages_state": _entrypoint,
+    "entrypoint_model": _entrypoint_model,
     "react_agent": _react,
     "react_agent_structured": lambda package: _react(package, Answer),
 }

@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from inspect import isclass
+from types import GenericAlias
 from typing import TYPE_CHECKING, Any
 
 from typing_extensions import is_typeddict
@@ -183,7 +184,8 @@ class SchemaMixin:
         for key in keys:
             channel = self.channels[key]
             if isinstance(channel, BaseChannel):
-                types[key] = channel.UpdateType if update else channel.ValueType
+                hint = channel.UpdateType if update else channel.ValueType
+                types[key] = _langgraph_message_types(hint)
         return types
 
 
@@ -209,6 +211,12 @@ def root_model(name: str, type_: Any) -> Any:
     """
     if type_ is None:
         return fields_model(name, {})
+    if (
+        isclass(type_)
+        and not isinstance(type_, GenericAlias)
+        and issubclass(type_, _pydantic().BaseModel)
+    ):
+        return type_  # a model is its own schema, as in LangChain
     try:
         return _cached_root_model(name, type_)
     except TypeError:  # an unhashable type annotation
