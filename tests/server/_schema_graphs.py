@@ -7,10 +7,10 @@
 ``graphs.py``). Re-record with ``python tests/server/_schema_graphs.py
 http://127.0.0.1:PORT``. ``$defs`` are stored once, under ``"$defs"`` at the
 top, and replaced in place by their sorted names, since the message models
-repeat in every schema.
+repeat in every schema. The module has no ``from __future__ import
+annotations``: entrypoints type their input by their annotations, which must
+be classes, not strings (``entry_unresolved`` shows what strings give).
 """
-
-from __future__ import annotations
 
 import json
 import operator
@@ -27,6 +27,7 @@ from langchain_core.tools import tool
 from pydantic import BaseModel
 from typing_extensions import NotRequired, TypedDict
 
+from stategraph.func import entrypoint
 from stategraph.graph import END, START, MessagesState, StateGraph
 from stategraph.graph.message import add_messages
 from stategraph.prebuilt import create_react_agent
@@ -179,6 +180,39 @@ def _react() -> Any:
 conditional = _conditional()
 react = _react()
 
+
+class Answer(BaseModel):
+    text: str
+
+
+@entrypoint()
+def entry_dict(inputs: dict[str, Any]) -> dict[str, Any]:
+    return inputs
+
+
+@entrypoint()
+def entry_messages(inputs: MessagesState) -> MessagesState:
+    return inputs
+
+
+@entrypoint()
+def entry_model(inputs: Answer) -> Answer:
+    return inputs
+
+
+@entrypoint()
+def entry_unresolved(inputs: "Answer") -> "Answer":
+    # A string annotation is not resolved: both servers send null schemas.
+    return inputs
+
+
+class ServerKeys(TypedDict):
+    checkpoint_ns: str
+    model: str
+
+
+named = _simple(MessagesState, context_schema=ServerKeys).compile(name="MyAgent")
+
 GRAPHS = {
     "messages": messages,
     "typed": typed,
@@ -190,6 +224,11 @@ GRAPHS = {
     "parent": parent,
     "conditional": conditional,
     "react": react,
+    "entry_dict": entry_dict,
+    "entry_messages": entry_messages,
+    "entry_model": entry_model,
+    "entry_unresolved": entry_unresolved,
+    "named": named,
 }
 
 _PATHS = {

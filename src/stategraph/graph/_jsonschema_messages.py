@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, get_origin, get_type_hints
 
-from typing_extensions import NotRequired, Required, TypedDict
+from typing_extensions import NotRequired, Required, TypedDict, is_typeddict
 
 
 def message_list_type(hint: Any) -> Any:
@@ -40,10 +40,22 @@ def message_list_type(hint: Any) -> Any:
     return Annotated[(retyped, *hint.__metadata__)]
 
 
+def langgraph_type(hint: Any) -> Any:
+    """``hint`` as LangGraph declares it: message lists typed, at the top.
+
+    Args:
+        hint: A type hint: a message list, a ``TypedDict`` holding one (such
+            as ``MessagesState``), or anything else (returned as it is).
+    """
+    if is_typeddict(hint):
+        return retyped_typeddict(hint)
+    retyped = message_list_type(hint)
+    return hint if retyped is None else retyped
+
+
 def update_type(channel: Any) -> Any:
     """The type a schema gives a channel's updates (message lists retyped)."""
-    retyped = message_list_type(channel.UpdateType)
-    return channel.UpdateType if retyped is None else retyped
+    return langgraph_type(channel.UpdateType)
 
 
 def _unwrapped(hint: Any) -> Any:

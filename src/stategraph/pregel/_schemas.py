@@ -264,15 +264,9 @@ def _root_model(name: str, type_: Any) -> Any:
 def _langgraph_message_types(type_: Any) -> Any:
     # Our MessagesState types its messages list[Any] (no langchain import);
     # LangGraph's types them list[AnyMessage], whose schema lists the models.
-    from stategraph.graph._jsonschema_messages import (
-        message_list_type,
-        retyped_typeddict,
-    )
+    from stategraph.graph._jsonschema_messages import langgraph_type
 
-    if is_typeddict(type_):
-        return retyped_typeddict(type_)
-    retyped = message_list_type(type_)
-    return type_ if retyped is None else retyped
+    return langgraph_type(type_)
 
 
 def _fields_model(name: str, items: tuple[tuple[str, Any], ...]) -> Any:
