@@ -275,3 +275,20 @@ def test_schema_without_messages_does_not_import_langchain() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_retyped_copies_are_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stategraph.graph._jsonschema_messages import retyped_typeddict
+
+    class Own(sgm.MessagesState):
+        n: int
+
+    class Plain(TypedDict):
+        n: int
+
+    copy = retyped_typeddict(Own)
+    assert copy is not Own
+    assert copy is retyped_typeddict(Own)  # stable: model caches can hit
+    assert retyped_typeddict(Plain) is Plain
+    monkeypatch.setattr(_messages, "_FORCE_DICTS", True)
+    assert retyped_typeddict(Own) is Own  # no LangChain types in the dict world

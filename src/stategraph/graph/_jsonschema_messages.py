@@ -12,8 +12,18 @@ LangGraph's type; a graph without a message list never imports it.
 from __future__ import annotations
 
 from typing import Annotated, Any, get_origin, get_type_hints
+from weakref import WeakKeyDictionary
 
 from typing_extensions import NotRequired, Required, TypedDict, is_typeddict
+
+
+def _untyped_message_list(hint: Any) -> bool:
+    """Tell whether ``hint`` is ``Annotated[list[Any], add_messages, ...]``."""
+    if get_origin(hint) is not Annotated or hint.__origin__ != list[Any]:
+        return False
+    from stategraph.graph._messages import add_messages
+
+    return any(m is add_messages for m in hint.__metadata__)
 
 
 def message_list_type(hint: Any) -> Any:
@@ -27,12 +37,10 @@ def message_list_type(hint: Any) -> Any:
         same metadata) for ``Annotated[list[Any], add_messages, ...]`` when
         LangChain messages are in use; ``None`` otherwise.
     """
-    if get_origin(hint) is not Annotated or hint.__origin__ != list[Any]:
+    if not _untyped_message_list(hint):
         return None
-    from stategraph.graph._messages import _langchain, add_messages
+    from stategraph.graph._messages import _langchain
 
-    if not any(m is add_messages for m in hint.__metadata__):
-        return None
     api = _langchain()
     if api is None:  # dict-world messages: no model describes them
         return None
@@ -72,7 +80,55 @@ def _field(hint: Any, retyped: Any, required: bool) -> Any:
     return Required[hint] if required else NotRequired[hint]
 
 
+# Per class: whether it holds no untyped message list ("plain"), and the copy
+# made with and without LangChain messages in use (``None``: the class itself,
+# not kept here so that the class can be collected). A stable copy lets the
+# model caches reuse their work across requests.
+_copies: WeakKeyDictionary[Any, dict[object, Any]] = WeakKeyDictionary()
+
+
 def retyped_typeddict(td: Any) -> Any:
+    """``td``, or a cached copy of it whose message lists have LangGraph's type.
+
+    Only a class holding a message list looks LangChain up (and imports it).
+
+    Args:
+        td: A ``TypedDict`` class.
+    """
+    try:
+        made = _copies.setdefault(td, {})
+    except TypeError:  # not weakly referenceable: not cached
+        return _retyped_typeddict(td)
+    if "plain" not in made:
+        made["plain"] = not _holds_message_lists(td)
+    if made["plain"]:
+        return td
+    from stategraph.graph._messages import _langchain
+
+    langchain = _langchain() is not None
+    if langchain not in made:
+        copy = _retyped_typeddict(td)
+        made[langchain] = None if copy is td else copy
+    return td if made[langchain] is None else made[langchain]
+
+
+def _hints(td: Any) -> dict[str, Any] | None:
+    try:
+        return get_type_hints(td, include_extras=True)
+    except (NameError, TypeError):  # pydantic may resolve what this cannot
+        return None
+
+
+def _holds_message_lists(td: Any) -> bool:
+    from stategraph.graph._messages import MessagesState
+
+    hints = _hints(td)
+    if td is MessagesState or hints is None:
+        return td is MessagesState
+    return any(_untyped_message_list(_unwrapped(h)) for h in hints.values())
+
+
+def _retyped_typeddict(td: Any) -> Any:
     """``td``, or a copy of it whose message lists have LangGraph's type.
 
     The copy keeps the name, module, required keys and field order, so
@@ -85,9 +141,8 @@ def retyped_typeddict(td: Any) -> Any:
     """
     from stategraph.graph._messages import MessagesState
 
-    try:
-        hints = get_type_hints(td, include_extras=True)
-    except (NameError, TypeError):  # pydantic may resolve what this cannot
+    hints = _hints(td)
+    if hints is None:
         return td
     overrides = {
         key: retyped
