@@ -239,6 +239,20 @@ _PATHS = {
 }
 
 
+# Query strings both servers parse alike (asked of one graph): status and body.
+_QUERIES = {
+    "xray_empty": "/graph?xray=",
+    "xray_depth": "/graph?xray=1",
+    "xray_title": "/graph?xray=True",
+    "xray_upper": "/graph?xray=TRUE",
+    "xray_zero": "/graph?xray=0",
+    "xray_negative": "/graph?xray=-1",
+    "xray_word": "/graph?xray=deep",
+    "recurse_title": "/subgraphs?recurse=True",
+    "recurse_upper": "/subgraphs?recurse=TRUE",
+}
+
+
 def _pull_defs(value: Any, defs: dict[str, Any]) -> Any:
     """``value`` with each ``$defs`` replaced by its names, kept in ``defs``."""
     if isinstance(value, list):
@@ -258,7 +272,7 @@ def _pull_defs(value: Any, defs: dict[str, Any]) -> Any:
 
 def record(url: str) -> dict[str, Any]:
     """Every graph's answers from the server at ``url``, ``$defs`` pulled out."""
-    answers: dict[str, Any] = {}
+    answers: dict[str, Any] = {"queries": {}}
     with httpx.Client(base_url=url) as client:
         for graph_id in GRAPHS:
             found = client.post("/assistants/search", json={"graph_id": graph_id})
@@ -267,6 +281,11 @@ def record(url: str) -> dict[str, Any]:
                 name: client.get(f"/assistants/{assistant}{path}").json()
                 for name, path in _PATHS.items()
             }
+        found = client.post("/assistants/search", json={"graph_id": "parent"})
+        assistant = found.json()[0]["assistant_id"]
+        for name, path in _QUERIES.items():
+            got = client.get(f"/assistants/{assistant}{path}")
+            answers["queries"][name] = [got.status_code, got.json()]
     defs: dict[str, Any] = {}
     pulled = _pull_defs(answers, defs)
     return {"$defs": dict(sorted(defs.items())), **pulled}

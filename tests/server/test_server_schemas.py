@@ -37,6 +37,13 @@ def test_same_answer_as_langgraph_dev(
     assert json.dumps(ours[graph_id][answer]) == json.dumps(expected)
 
 
+@pytest.mark.parametrize("query", sorted(GOLDEN_ANSWERS["queries"]))
+def test_query_parsing_as_langgraph_dev(ours: dict[str, Any], query: str) -> None:
+    # xray/recurse values: status and body, errors included.
+    expected = GOLDEN_ANSWERS["queries"][query]
+    assert json.dumps(ours["queries"][query]) == json.dumps(expected)
+
+
 def test_same_definitions_as_langgraph_dev(ours: dict[str, Any]) -> None:
     assert json.dumps(ours["$defs"]) == json.dumps(GOLDEN_ANSWERS["$defs"])
 

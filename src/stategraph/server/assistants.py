@@ -260,12 +260,19 @@ async def set_latest(request: Request) -> Response:
 
 
 def _xray(request: Request) -> int | bool:
-    raw = request.query_params.get("xray", "false").lower()
-    if raw in ("true", "false"):
-        return raw == "true"
-    if raw.isdigit() and int(raw) > 0:
-        return int(raw)
-    raise ApiError(422, f"'xray' must be a boolean or a positive integer, got {raw!r}")
+    # langgraph-api's parsing: empty is false, else a boolean or int() > 0.
+    raw = request.query_params.get("xray")
+    if not raw:
+        return False
+    if raw in ("true", "True", "false", "False"):
+        return raw in ("true", "True")
+    try:
+        depth = int(raw)
+    except ValueError:
+        raise ApiError(422, "Invalid xray value") from None
+    if depth <= 0:
+        raise ApiError(422, "Invalid xray value")
+    return depth
 
 
 async def graph(request: Request) -> Response:
@@ -290,7 +297,7 @@ async def subgraphs(request: Request) -> Response:
     ctx = context(request)
     record = await assistant_for(request, "read", request.path_params["id"])
     built = named(await _graph_of(ctx, record), record["graph_id"])
-    recurse = request.query_params.get("recurse", "false").lower() == "true"
+    recurse = request.query_params.get("recurse", "False") in ("true", "True")
     namespace = request.path_params.get("namespace")
     found = built.get_subgraphs(namespace=namespace, recurse=recurse)
     return json_response({ns: graph_schemas(sub) for ns, sub in found})
