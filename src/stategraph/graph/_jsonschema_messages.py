@@ -122,10 +122,12 @@ def _hints(td: Any) -> dict[str, Any] | None:
 def _holds_message_lists(td: Any) -> bool:
     from stategraph.graph._messages import MessagesState
 
+    if td is MessagesState:
+        return True
     hints = _hints(td)
-    if td is MessagesState or hints is None:
-        return td is MessagesState
-    return any(_untyped_message_list(_unwrapped(h)) for h in hints.values())
+    return hints is not None and any(
+        _untyped_message_list(_unwrapped(h)) for h in hints.values()
+    )
 
 
 def _retyped_typeddict(td: Any) -> Any:
