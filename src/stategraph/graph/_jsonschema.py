@@ -97,12 +97,16 @@ def schema_json(
             root=(update_type(channels["__root__"]), None),
         )
         return model.model_json_schema()
-    definitions = {
-        k: (update_type(channels[k]), field_default(k, channels[k].UpdateType, typ))
-        for k in keys
-        if k in channels and isinstance(channels[k], BaseChannel)
-    }
-    model = pydantic.create_model(name, **definitions)
+    from stategraph.pregel._schemas import fields_model
+
+    kept = [k for k in keys if k in channels and isinstance(channels[k], BaseChannel)]
+    # Named and configured as LangGraph's models: private and reserved names
+    # (``_x``, ``schema``) are kept as aliases.
+    model = fields_model(
+        name,
+        {k: update_type(channels[k]) for k in kept},
+        {k: field_default(k, channels[k].UpdateType, typ) for k in kept},
+    )
     return model.model_json_schema()
 
 

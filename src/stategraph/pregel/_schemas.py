@@ -223,12 +223,23 @@ def root_model(name: str, type_: Any) -> Any:
         return _root_model(name, type_)
 
 
-def fields_model(name: str, types: Mapping[str, Any]) -> Any:
-    """A pydantic model named ``name`` with one optional field per entry."""
+def fields_model(
+    name: str, types: Mapping[str, Any], defaults: Mapping[str, Any] | None = None
+) -> Any:
+    """A pydantic model named ``name`` with one field per entry of ``types``.
+
+    Args:
+        name: The model's name (its schema's title).
+        types: The type of each field.
+        defaults: Defaults of some fields (``...``: required); the others
+            default to ``None``.
+    """
+    given = defaults or {}
+    items = tuple((key, type_, given.get(key)) for key, type_ in types.items())
     try:
-        return _cached_fields_model(name, tuple(types.items()))
-    except TypeError:  # an unhashable type annotation
-        return _fields_model(name, tuple(types.items()))
+        return _cached_fields_model(name, items)
+    except TypeError:  # an unhashable type annotation or default
+        return _fields_model(name, items)
 
 
 @lru_cache(maxsize=256)
@@ -237,7 +248,7 @@ def _cached_root_model(name: str, type_: Any) -> Any:
 
 
 @lru_cache(maxsize=256)
-def _cached_fields_model(name: str, items: tuple[tuple[str, Any], ...]) -> Any:
+def _cached_fields_model(name: str, items: tuple[tuple[str, Any, Any], ...]) -> Any:
     return _fields_model(name, items)
 
 
@@ -269,20 +280,20 @@ def _langgraph_message_types(type_: Any) -> Any:
     return langgraph_type(type_)
 
 
-def _fields_model(name: str, items: tuple[tuple[str, Any], ...]) -> Any:
+def _fields_model(name: str, items: tuple[tuple[str, Any, Any], ...]) -> Any:
     pydantic = _pydantic()
     fields: dict[str, Any] = {}
-    for key, type_ in items:
+    for key, type_, default in items:
         if key.startswith("_") or key in _reserved_names():
             # pydantic refuses such field names: keep the channel name as
             # the alias of a renamed field.
             title = key.lstrip("_").replace("_", " ").title()
             field = pydantic.Field(
-                default=None, alias=key, serialization_alias=key, title=title
+                default=default, alias=key, serialization_alias=key, title=title
             )
             fields[f"private_{key}"] = (type_, field)
         else:
-            fields[key] = (type_, None)
+            fields[key] = (type_, default)
     config = pydantic.ConfigDict(
         arbitrary_types_allowed=True, frozen=True, protected_namespaces=()
     )
