@@ -27,6 +27,17 @@ class DC:
     z: list[int] = field(default_factory=list)
 
 
+@dataclass
+class Names:
+    """Keys pydantic reserves or treats as private: kept, under an alias."""
+
+    schema: str = ""
+    copy: int = 0
+    model_config: str = ""
+    _hidden: int = 0
+    needed: int | None = None
+
+
 class PM(BaseModel):
     q: str
     r: int = 3
@@ -43,12 +54,28 @@ def _build(module: Any, schema: Any) -> Any:
     return builder.compile()
 
 
-@pytest.mark.parametrize("schema", [TD, DC, PM, int])
+@pytest.mark.parametrize("schema", [TD, DC, Names, PM, int])
 def test_schemas_match_langgraph(schema: Any) -> None:
     ours, theirs = _build(sg, schema), _build(lg, schema)
     assert ours.get_input_jsonschema() == theirs.get_input_jsonschema()
     assert ours.get_output_jsonschema() == theirs.get_output_jsonschema()
     assert ours.get_context_jsonschema() == theirs.get_context_jsonschema()
+
+
+def test_private_and_reserved_keys_are_described() -> None:
+    schema = _build(sg, Names).get_input_jsonschema()
+    assert list(schema["properties"]) == [
+        "schema",
+        "copy",
+        "model_config",
+        "_hidden",
+        "needed",
+    ]
+    assert schema["properties"]["_hidden"] == {
+        "default": 0,
+        "title": "Hidden",
+        "type": "integer",
+    }
 
 
 @pytest.mark.parametrize("include", [None, ["tags", "recursion_limit", "configurable"]])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,26 @@ def test_tools_list_has_one_tool_per_assistant(url: str) -> None:
     assert adder["inputSchema"]["type"] == "object"
     assert adder["annotations"]["openWorldHint"] is True
     assert "messages" in tools["echo"]["inputSchema"]["properties"]
+
+
+def test_a_messages_state_tool_takes_the_user_message_as_a_string(url: str) -> None:
+    # The served schema lists LangChain's message models (as langgraph-api's
+    # does), so the tool gets langgraph-api's simplified input, byte for byte.
+    tools = {t["name"]: t for t in rpc(url, "tools/list").json()["result"]["tools"]}
+    assert json.dumps(tools["echo"]["inputSchema"]) == json.dumps(
+        {
+            "properties": {
+                "messages": {
+                    "type": "string",
+                    "title": "Messages",
+                    "description": "The user message to send to the agent.",
+                }
+            },
+            "required": ["messages"],
+            "title": "MessagesState",
+            "type": "object",
+        }
+    )
 
 
 def test_tools_call_runs_the_assistant(url: str) -> None:

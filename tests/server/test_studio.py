@@ -250,6 +250,20 @@ def test_assistant_editor_saves_a_version_with_new_context(page: Any, url: str) 
     expect(page.locator("#state-values")).to_contain_text('"bob"')
 
 
+def test_assistant_editor_shows_the_config_schema_only_when_there_is_one(
+    page: Any,
+) -> None:
+    # /schemas sends config_schema {} (as langgraph-api does) without a context.
+    pick(page, "who")
+    page.click(".tabs button[data-tab='assistant']")
+    schema = page.locator("#tab-assistant details pre")
+    expect(schema).to_contain_text('"user"')
+    pick(page, "talk")
+    page.click(".tabs button[data-tab='assistant']")
+    expect(page.locator("#assistant-name")).to_have_value("talk")
+    expect(page.locator("#tab-assistant details")).to_have_count(0)
+
+
 def test_a_failing_node_is_reported_and_marked(page: Any) -> None:
     pick(page, "agent")
     page.fill("#run-input", json.dumps({"messages": [], "fail": True}))

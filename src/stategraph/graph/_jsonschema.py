@@ -15,6 +15,7 @@ from typing import Annotated, Any, Optional, Union, get_origin, get_type_hints
 from typing_extensions import NotRequired, Required, is_typeddict
 
 from stategraph.channels import BaseChannel
+from stategraph.graph._jsonschema_messages import retyped_typeddict, update_type
 
 
 def _pydantic() -> Any:
@@ -85,7 +86,7 @@ def schema_json(
     if isclass(cls) and issubclass(cls, pydantic.BaseModel):
         return _model_schema(cls)
     if is_typeddict(typ):
-        return pydantic.TypeAdapter(typ).json_schema()
+        return pydantic.TypeAdapter(retyped_typeddict(typ)).json_schema()
     keys = list(fields)
     model: Any
     if keys == ["__root__"]:
@@ -93,15 +94,19 @@ def schema_json(
         model = pydantic.create_model(
             name,
             __base__=pydantic.RootModel,
-            root=(channels["__root__"].UpdateType, None),
+            root=(update_type(channels["__root__"]), None),
         )
         return model.model_json_schema()
-    definitions = {
-        k: (channels[k].UpdateType, field_default(k, channels[k].UpdateType, typ))
-        for k in keys
-        if k in channels and isinstance(channels[k], BaseChannel)
-    }
-    model = pydantic.create_model(name, **definitions)
+    from stategraph.pregel._schemas import fields_model
+
+    kept = [k for k in keys if k in channels and isinstance(channels[k], BaseChannel)]
+    # Named and configured as LangGraph's models: private and reserved names
+    # (``_x``, ``schema``) are kept as aliases.
+    model = fields_model(
+        name,
+        {k: update_type(channels[k]) for k in kept},
+        {k: field_default(k, channels[k].UpdateType, typ) for k in kept},
+    )
     return model.model_json_schema()
 
 

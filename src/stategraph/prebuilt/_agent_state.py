@@ -1,7 +1,8 @@
 """The state schemas of the prebuilt ReAct agent (all deprecated, as in LangGraph).
 
 Declared here once; ``create_react_agent`` picks one and custom schemas must have
-the same keys.
+the same keys. The docstrings are LangGraph's word for word: they become the
+``description`` of the graph's JSON schemas, which servers show to clients.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ StructuredResponseSchema = dict | type[BaseModel]  # type: ignore[type-arg]  # a
     category=LangGraphDeprecatedSinceV10,
 )
 class AgentState(TypedDict):
-    """The state of the agent: its messages and the steps it has left."""
+    """The state of the agent."""
 
     messages: Annotated[Sequence[BaseMessage], add_messages]
     remaining_steps: NotRequired[RemainingSteps]
@@ -42,7 +43,7 @@ class AgentState(TypedDict):
     category=LangGraphDeprecatedSinceV10,
 )
 class AgentStatePydantic(BaseModel):
-    """The state of the agent, as a pydantic model."""
+    """The state of the agent."""
 
     messages: Annotated[Sequence[BaseMessage], add_messages]
     remaining_steps: RemainingSteps = 25
@@ -62,7 +63,7 @@ with warnings.catch_warnings():
         category=LangGraphDeprecatedSinceV10,
     )
     class AgentStateWithStructuredResponse(AgentState):
-        """The state of the agent, with the structured response."""
+        """The state of the agent with a structured response."""
 
         structured_response: StructuredResponse
 
@@ -81,7 +82,7 @@ with warnings.catch_warnings():
         category=LangGraphDeprecatedSinceV10,
     )
     class AgentStateWithStructuredResponsePydantic(AgentStatePydantic):
-        """The pydantic state of the agent, with the structured response."""
+        """The state of the agent with a structured response."""
 
         structured_response: StructuredResponse
 

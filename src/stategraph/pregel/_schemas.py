@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from inspect import isclass
+from types import GenericAlias
 from typing import TYPE_CHECKING, Any
 
 from typing_extensions import is_typeddict
@@ -183,7 +184,8 @@ class SchemaMixin:
         for key in keys:
             channel = self.channels[key]
             if isinstance(channel, BaseChannel):
-                types[key] = channel.UpdateType if update else channel.ValueType
+                hint = channel.UpdateType if update else channel.ValueType
+                types[key] = _langgraph_message_types(hint)
         return types
 
 
@@ -209,18 +211,35 @@ def root_model(name: str, type_: Any) -> Any:
     """
     if type_ is None:
         return fields_model(name, {})
+    if (
+        isclass(type_)
+        and not isinstance(type_, GenericAlias)
+        and issubclass(type_, _pydantic().BaseModel)
+    ):
+        return type_  # a model is its own schema, as in LangChain
     try:
         return _cached_root_model(name, type_)
     except TypeError:  # an unhashable type annotation
         return _root_model(name, type_)
 
 
-def fields_model(name: str, types: Mapping[str, Any]) -> Any:
-    """A pydantic model named ``name`` with one optional field per entry."""
+def fields_model(
+    name: str, types: Mapping[str, Any], defaults: Mapping[str, Any] | None = None
+) -> Any:
+    """A pydantic model named ``name`` with one field per entry of ``types``.
+
+    Args:
+        name: The model's name (its schema's title).
+        types: The type of each field.
+        defaults: Defaults of some fields (``...``: required); the others
+            default to ``None``.
+    """
+    given = defaults or {}
+    items = tuple((key, type_, given.get(key)) for key, type_ in types.items())
     try:
-        return _cached_fields_model(name, tuple(types.items()))
-    except TypeError:  # an unhashable type annotation
-        return _fields_model(name, tuple(types.items()))
+        return _cached_fields_model(name, items)
+    except TypeError:  # an unhashable type annotation or default
+        return _fields_model(name, items)
 
 
 @lru_cache(maxsize=256)
@@ -229,12 +248,13 @@ def _cached_root_model(name: str, type_: Any) -> Any:
 
 
 @lru_cache(maxsize=256)
-def _cached_fields_model(name: str, items: tuple[tuple[str, Any], ...]) -> Any:
+def _cached_fields_model(name: str, items: tuple[tuple[str, Any, Any], ...]) -> Any:
     return _fields_model(name, items)
 
 
 def _root_model(name: str, type_: Any) -> Any:
     pydantic = _pydantic()
+    type_ = _langgraph_message_types(type_)
 
     def model_json_schema(cls: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         # The schema of a root model takes the title of the wrapped type;
@@ -252,20 +272,28 @@ def _root_model(name: str, type_: Any) -> Any:
     return type(name, (pydantic.RootModel,), namespace)
 
 
-def _fields_model(name: str, items: tuple[tuple[str, Any], ...]) -> Any:
+def _langgraph_message_types(type_: Any) -> Any:
+    # Our MessagesState types its messages list[Any] (no langchain import);
+    # LangGraph's types them list[AnyMessage], whose schema lists the models.
+    from stategraph.graph._jsonschema_messages import langgraph_type
+
+    return langgraph_type(type_)
+
+
+def _fields_model(name: str, items: tuple[tuple[str, Any, Any], ...]) -> Any:
     pydantic = _pydantic()
     fields: dict[str, Any] = {}
-    for key, type_ in items:
+    for key, type_, default in items:
         if key.startswith("_") or key in _reserved_names():
             # pydantic refuses such field names: keep the channel name as
             # the alias of a renamed field.
             title = key.lstrip("_").replace("_", " ").title()
             field = pydantic.Field(
-                default=None, alias=key, serialization_alias=key, title=title
+                default=default, alias=key, serialization_alias=key, title=title
             )
             fields[f"private_{key}"] = (type_, field)
         else:
-            fields[key] = (type_, None)
+            fields[key] = (type_, default)
     config = pydantic.ConfigDict(
         arbitrary_types_allowed=True, frozen=True, protected_namespaces=()
     )

@@ -33,6 +33,7 @@ from stategraph.server._http import (
     read_body,
 )
 from stategraph.server._registry import system_assistant_id
+from stategraph.server._schemas import drawable_json, graph_schemas, named
 from stategraph.server._storage import Query, Record
 
 _SORT = ("assistant_id", "graph_id", "name", "created_at", "updated_at")
@@ -259,12 +260,19 @@ async def set_latest(request: Request) -> Response:
 
 
 def _xray(request: Request) -> int | bool:
-    raw = request.query_params.get("xray", "false").lower()
-    if raw in ("true", "false"):
-        return raw == "true"
-    if raw.isdigit() and int(raw) > 0:
-        return int(raw)
-    raise ApiError(422, f"'xray' must be a boolean or a positive integer, got {raw!r}")
+    # langgraph-api's parsing: empty is false, else a boolean or int() > 0.
+    raw = request.query_params.get("xray")
+    if not raw:
+        return False
+    if raw in ("true", "True", "false", "False"):
+        return raw in ("true", "True")
+    try:
+        depth = int(raw)
+    except ValueError:
+        raise ApiError(422, "Invalid xray value") from None
+    if depth <= 0:
+        raise ApiError(422, "Invalid xray value")
+    return depth
 
 
 async def graph(request: Request) -> Response:
@@ -272,47 +280,27 @@ async def graph(request: Request) -> Response:
     ctx = context(request)
     record = await assistant_for(request, "read", request.path_params["id"])
     drawable = (await _graph_of(ctx, record)).get_graph(xray=_xray(request))
-    return json_response(drawable.to_json())
-
-
-def graph_schemas(graph_id: str, graph: Any) -> dict[str, Any]:
-    """A graph's JSON schemas in the ``/schemas`` shape (needs pydantic)."""
-    from stategraph.graph._jsonschema import schema_json
-
-    builder = getattr(graph, "builder", None)
-    state = None
-    if builder is not None:
-        schema = builder.state_schema
-        state = schema_json(
-            schema, builder.schemas[schema], builder.channels, graph.get_name("State")
-        )
-    return {
-        "graph_id": graph_id,
-        "input_schema": graph.get_input_jsonschema(),
-        "output_schema": graph.get_output_jsonschema(),
-        "state_schema": state,
-        "config_schema": None,
-        "context_schema": graph.get_context_jsonschema(),
-    }
+    return json_response(drawable_json(drawable))
 
 
 async def schemas(request: Request) -> Response:
     """GET /assistants/{id}/schemas: the graph's JSON schemas."""
     ctx = context(request)
     record = await assistant_for(request, "read", request.path_params["id"])
-    built = await _graph_of(ctx, record)
-    return json_response(graph_schemas(record["graph_id"], built))
+    graph_id = record["graph_id"]
+    built = named(await _graph_of(ctx, record), graph_id)
+    return json_response({"graph_id": graph_id, **graph_schemas(built)})
 
 
 async def subgraphs(request: Request) -> Response:
     """GET /assistants/{id}/subgraphs[/{namespace}]: schemas of subgraphs."""
     ctx = context(request)
     record = await assistant_for(request, "read", request.path_params["id"])
-    built = await _graph_of(ctx, record)
-    recurse = request.query_params.get("recurse", "false").lower() == "true"
+    built = named(await _graph_of(ctx, record), record["graph_id"])
+    recurse = request.query_params.get("recurse", "False") in ("true", "True")
     namespace = request.path_params.get("namespace")
     found = built.get_subgraphs(namespace=namespace, recurse=recurse)
-    return json_response({ns: graph_schemas(ns, sub) for ns, sub in found})
+    return json_response({ns: graph_schemas(sub) for ns, sub in found})
 
 
 routes = [

@@ -37,7 +37,9 @@ export class AssistantPanel {
       await this.store.loadAssistants(saved.assistant_id);
       this.store.status(`${create ? "Created assistant" : "Saved version"} ${saved.version ?? ""} of ${saved.name || saved.assistant_id}`);
     });
-    const configSchema = this.store.schemas?.config_schema || this.store.schemas?.context_schema;
+    // config_schema is {} (not null) for a graph without a context schema.
+    const filled = (schema) => (schema && Object.keys(schema).length ? schema : null);
+    const configSchema = filled(this.store.schemas?.config_schema) || this.store.schemas?.context_schema;
     fill(this.root,
       h("dl", { class: "facts" },
         h("dt", {}, "id"), h("dd", { class: "mono" }, a.assistant_id),
