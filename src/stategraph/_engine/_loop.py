@@ -295,7 +295,7 @@ class Loop(Entering):
                     break
             else:  # none, or only control writes
                 writes.append((NO_WRITES, None))
-            return self._record(task, writes, hold=last)
+            return self._record(task, writes, hold=last, direct=True)
         routed = _handlers.routes(self, task, exc)
         if not is_call(task) and not routed:
             # A called task's failure is raised in its caller, which decides;

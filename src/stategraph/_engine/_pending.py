@@ -70,6 +70,10 @@ class PendingWrites:
     # (``put_step``; set by the driver), and the writes waiting for it.
     saves_steps: bool
     held: list[SaveWrites]
+    # Set by the sync driver: ``put_writes(config, writes, task_id, task_path)``
+    # of the run's saver, called by ``commit`` in place of yielding the effect
+    # the driver would carry out at once anyway.
+    write_now: Any
 
     def _writes_config(self) -> dict[str, Any]:
         """The config writes are saved against (``Checkpointing`` builds it)."""
@@ -91,6 +95,7 @@ class PendingWrites:
         writes: Sequence[tuple[str, Any]],
         cached: bool = False,
         hold: bool = False,
+        direct: bool = False,
     ) -> list[Any]:
         if not writes:
             return []
@@ -148,23 +153,25 @@ class PendingWrites:
         for channel, value in writes:
             add((task_id, channel, value))  # type: ignore[arg-type]
         effects: list[Any] = []
+        write_now = None
         if self.durability != "exit" and self.checkpointer is not None:
             if untracked := self.graph.untracked_channels:
                 to_save = _drop_untracked(to_save, untracked)
-            save = SaveWrites(
-                self._writes_config(),
-                to_save,
-                task_id,  # type: ignore[arg-type]
-                task.path_key if task is not None else "",
-            )
+            path = task.path_key if task is not None else ""
             if hold and self.saves_steps:
                 # Stored with the step's checkpoint, in its transaction.
+                save = SaveWrites(self._writes_config(), to_save, task_id, path)  # type: ignore[arg-type]
                 self.held.append(save)
+            elif direct and (write_now := self.write_now) is not None:
+                pass  # stored below, where the driver would perform the effect
             else:
+                save = SaveWrites(self._writes_config(), to_save, task_id, path)  # type: ignore[arg-type]
                 effects.append(save)
         # Without stream modes only an interrupt is recorded (``task_output``).
         if task is not None and (self.modes or writes[0][0] == INTERRUPT):
             _emit.task_output(cast("Loop", self), task, writes, cached=cached)
+        if write_now is not None:
+            write_now(self._writes_config(), to_save, task_id, path)
         return effects
 
     def _put_pending_writes(self) -> Iterator[SaveWrites]:

@@ -192,6 +192,7 @@ class Checkpointing(PendingWrites):
         self.undurable = False
         self.header_deltas = False
         self.save_now = None
+        self.write_now = None
         self.saved_base = None
         self.seen_changed = set()
 

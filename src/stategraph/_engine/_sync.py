@@ -19,6 +19,7 @@ from stategraph._engine._effects import (
     RunTasks,
     SaveCheckpoint,
     WriteCache,
+    writes_caller,
 )
 from stategraph._engine._emit import learn_streaming, made_inside
 from stategraph._engine._sync_perform import perform as perform
@@ -61,6 +62,7 @@ def _run(
             loop.header_deltas = takes_header_deltas(real)
             if type(chunks) is not LiveChunks:
                 loop.save_now = partial(_save_now, saver, chunks)
+            loop.write_now = writes_caller(saver.put_writes)
         try:
             yield from _traced(gen, loop, chunks, saver, cache)
         finally:
@@ -68,6 +70,7 @@ def _run(
             # finished run be freed at once, not by the cycle collector.
             loop.call_impl = None
             loop.save_now = None
+            loop.write_now = None
             # A stream closed before the step's checkpoint was saved.
             for effect in loop.flush_held():
                 perform(effect, saver, None)
