@@ -97,7 +97,8 @@ class Checkpointing(PendingWrites):
     header_deltas: bool
     # Set by the sync driver: stores a checkpoint at once when no chunk waits
     # to be handed out first (returns whether it did), saving a trip through
-    # the driver; the effect is yielded otherwise.
+    # the driver; the effect is yielded otherwise. Takes the fields of
+    # ``SaveCheckpoint``, so that no effect is made when it stores.
     save_now: Any
     saved_base: tuple[str, dict[str, Any], dict[str, Any]] | None
     seen_changed: set[str]
@@ -294,12 +295,14 @@ class Checkpointing(PendingWrites):
         # the run makes them durable before it returns (``make_durable``).
         durable = not self.defers_flush or self.durability != "async"
         self.undurable = self.undurable or not durable
-        save = SaveCheckpoint(
-            config, checkpoint, self.metadata, new_versions, held, durable, since
-        )
+        metadata = self.metadata
         save_now = self.save_now
-        if save_now is None or not save_now(save):
-            yield save
+        if save_now is None or not save_now(
+            config, checkpoint, metadata, new_versions, held, durable, since
+        ):
+            yield SaveCheckpoint(
+                config, checkpoint, metadata, new_versions, held, durable, since
+            )
         self.saved_id = checkpoint_id = checkpoint["id"]
         if self.header_deltas:
             self.saved_base = (checkpoint_id, self.versions, self.versions_seen)

@@ -80,15 +80,34 @@ def _run(
     yield from _drive(gen, loop, chunks, saver, cache)
 
 
-def _save_now(saver: Any, chunks: deque[Any] | None, effect: SaveCheckpoint) -> bool:
+def _save_now(
+    saver: Any,
+    chunks: deque[Any] | None,
+    config: Any,
+    checkpoint: Any,
+    metadata: Any,
+    new_versions: Any,
+    held: Any,
+    durable: bool,
+    since: Any,
+) -> bool:
     """Store a checkpoint from inside the loop, unless chunks wait to go first.
 
-    The same call ``perform`` makes; the driver would have handed out the
-    waiting chunks before it, so then the loop yields the effect instead.
+    The same call ``perform`` makes of the ``SaveCheckpoint`` these are the
+    fields of; the driver would have handed out the waiting chunks before it,
+    so then the loop yields the effect instead.
     """
     if chunks:
         return False
-    perform(effect, saver, None)
+    if held or not durable:
+        save = SaveCheckpoint(
+            config, checkpoint, metadata, new_versions, held, durable, since
+        )
+        perform(save, saver, None)
+    elif since is not None:
+        saver.put_changes(config, checkpoint, metadata, new_versions, since)
+    else:
+        saver.put(config, checkpoint, metadata, new_versions)
     return True
 
 
