@@ -62,6 +62,10 @@ class PendingWrites:
     pending_writes: list[tuple[str, str, Any]]
     tasks: list[Task]
     _pending_ids: tuple[list[Any], set[str]] | None
+    _writes_cfg: tuple[str, dict[str, Any]] | None
+    _ckpt_id: str | None
+    # The graph's ``untracked_channels`` (read once per run, on first use).
+    untracked: frozenset[str] | None
     # Tasks that wrote in this run: only their writes are saved at exit.
     written_ids: set[str]
     # Generation of ``pending_writes`` (``_task._make_scratchpad``).
@@ -155,7 +159,10 @@ class PendingWrites:
         effects: list[Any] = []
         write_now = None
         if self.durability != "exit" and self.checkpointer is not None:
-            if untracked := self.graph.untracked_channels:
+            untracked = self.untracked
+            if untracked is None:
+                untracked = self.untracked = self.graph.untracked_channels
+            if untracked:
                 to_save = _drop_untracked(to_save, untracked)
             path = task.path_key if task is not None else ""
             if hold and self.saves_steps:
@@ -171,7 +178,11 @@ class PendingWrites:
         if task is not None and (self.modes or writes[0][0] == INTERRUPT):
             _emit.task_output(cast("Loop", self), task, writes, cached=cached)
         if write_now is not None:
-            write_now(self._writes_config(), to_save, task_id, path)
+            made = self._writes_cfg  # ``_writes_config()``'s cache, read inline
+            if made is not None and made[0] is self._ckpt_id:
+                write_now(made[1], to_save, task_id, path)
+            else:
+                write_now(self._writes_config(), to_save, task_id, path)
         return effects
 
     def _put_pending_writes(self) -> Iterator[SaveWrites]:

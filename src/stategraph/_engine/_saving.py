@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 Effects = Generator[Any, Any, Any]
 
 
+# Zeros padding a version number of each length to 32 digits.
+_ZEROS = ["0" * (32 - n) for n in range(33)]
+
+
 def empty_checkpoint() -> dict[str, Any]:
     """A blank checkpoint record in the current layout (``v`` 4)."""
     return {
@@ -152,7 +156,8 @@ class Checkpointing(PendingWrites):
             suffix = self._version_suffix
             if suffix is None:
                 suffix = self._version_suffix = f".{random.random():016}"
-            made = f"{number + 1:032}{suffix}"
+            digits = str(number + 1)  # zero-padded to 32, without a format spec
+            made = f"{_ZEROS[len(digits)]}{digits}{suffix}"
             self._made_version = (made, number + 1)
             return made
         return saver.get_next_version(self._max_version, None)
@@ -194,6 +199,7 @@ class Checkpointing(PendingWrites):
         self.header_deltas = False
         self.save_now = None
         self.write_now = None
+        self.untracked = None
         self.saved_base = None
         self.seen_changed = set()
 
