@@ -279,7 +279,10 @@ class Checkpointing(PendingWrites):
             conf = {**conf, CONFIG_KEY_CHECKPOINT_NS: self.parent_ns}
             config = {**config, CONF: conf}
         versions = checkpoint["channel_versions"]
-        new_versions = {k: versions[k] for k in self.changed if k in versions}
+        new_versions = {}
+        for k in self.changed:  # no comprehension: it costs a function object
+            if k in versions:
+                new_versions[k] = versions[k]
         self.changed = set()
         since = None
         if self.header_deltas:
