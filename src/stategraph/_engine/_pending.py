@@ -128,15 +128,7 @@ class PendingWrites:
         task_id = task.id if task is not None else who
         self.written_ids.add(task_id)  # type: ignore[arg-type]
         if task_id == NULL_TASK_ID:
-            self.pending_writes = [
-                w
-                for w in self.pending_writes
-                if w[0] != task_id or w[1] not in WRITES_IDX_MAP
-            ]
-            writes = sorted(writes, key=lambda w: w[0] in WRITES_IDX_MAP)
-            to_save = [w[1:] for w in self.pending_writes if w[0] == task_id] + list(
-                writes
-            )
+            writes, to_save = self._null_writes(writes)
         else:
             # Replace the task's earlier writes, without scanning all pending
             # writes for each of a wide step's tasks (quadratic otherwise).
@@ -156,6 +148,32 @@ class PendingWrites:
         add = self.pending_writes.append
         for channel, value in writes:
             add((task_id, channel, value))  # type: ignore[arg-type]
+        return self._save_writes(task, task_id, writes, to_save, cached, hold, direct)  # type: ignore[arg-type]
+
+    def _null_writes(
+        self, writes: Sequence[tuple[str, Any]]
+    ) -> tuple[list[tuple[str, Any]], list[Any]]:
+        """The null task's writes, and what to save: its regular ones kept."""
+        self.pending_writes = [
+            w
+            for w in self.pending_writes
+            if w[0] != NULL_TASK_ID or w[1] not in WRITES_IDX_MAP
+        ]
+        writes = sorted(writes, key=lambda w: w[0] in WRITES_IDX_MAP)
+        kept = [w[1:] for w in self.pending_writes if w[0] == NULL_TASK_ID]
+        return writes, kept + writes
+
+    def _save_writes(
+        self,
+        task: Task | None,
+        task_id: str,
+        writes: Sequence[tuple[str, Any]],
+        to_save: list[Any],
+        cached: bool,
+        hold: bool,
+        direct: bool,
+    ) -> list[Any]:
+        """Emit recorded writes; return the effects saving them (or save them)."""
         effects: list[Any] = []
         write_now = None
         if self.durability != "exit" and self.checkpointer is not None:
@@ -167,12 +185,12 @@ class PendingWrites:
             path = task.path_key if task is not None else ""
             if hold and self.saves_steps:
                 # Stored with the step's checkpoint, in its transaction.
-                save = SaveWrites(self._writes_config(), to_save, task_id, path)  # type: ignore[arg-type]
+                save = SaveWrites(self._writes_config(), to_save, task_id, path)
                 self.held.append(save)
             elif direct and (write_now := self.write_now) is not None:
                 pass  # stored below, where the driver would perform the effect
             else:
-                save = SaveWrites(self._writes_config(), to_save, task_id, path)  # type: ignore[arg-type]
+                save = SaveWrites(self._writes_config(), to_save, task_id, path)
                 effects.append(save)
         # Without stream modes only an interrupt is recorded (``task_output``).
         if task is not None and (self.modes or writes[0][0] == INTERRUPT):
