@@ -20,7 +20,7 @@ from stategraph.checkpoint.base import (
     get_serializable_checkpoint_metadata,
     writes_sort_key,
 )
-from stategraph.checkpoint.base.id import UUID, uuid6
+from stategraph.checkpoint.base.id import UUID, uuid6, uuid6_str
 from stategraph.errors import EmptyChannelError
 
 
@@ -65,6 +65,21 @@ def test_uuid6_layout_matches_langgraph() -> None:
     assert ours.hex[-12:] == theirs.hex[-12:] == "000000abcdef"
     assert ours.clock_seq == theirs.clock_seq == 0x3FFE
     assert 0 <= theirs.time - ours.time < 10**8  # both are 100-ns ticks since 1582
+
+
+def test_uuid6_str_reads_back_as_the_uuid_it_names() -> None:
+    # Clock sequences past the cached ones, negative, wide and random ones.
+    seqs = [*range(-3, 1500), 0x3FFF, 0x4000, 2**40, *[None] * 300]
+    made = [(seq, uuid6_str(seq)) for seq in seqs]
+    assert [text for _, text in made] == sorted({text for _, text in made})
+    for seq, text in made:
+        parsed = UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 6
+        assert parsed.variant == uuid.RFC_4122
+        if seq is not None:
+            assert parsed.clock_seq == seq & 0x3FFF
+    assert 0 <= uuid6().time - UUID(made[-1][1]).time < 10**8
 
 
 def test_uuid6_is_monotonic_across_threads() -> None:

@@ -92,14 +92,30 @@ class SaveWrites:
         Savers written before ``task_path`` existed take three arguments, so
         it is passed only to methods that declare it, as LangGraph does.
         """
-        func = getattr(method, "__func__", method)
-        takes = TAKES_TASK_PATH.get(func)
-        if takes is None:
-            params = inspect.signature(method).parameters
-            takes = TAKES_TASK_PATH[func] = "task_path" in params
-        if takes:
+        if takes_task_path(method):
             return (self.config, self.writes, self.task_id, self.task_path)
         return (self.config, self.writes, self.task_id)
+
+
+def takes_task_path(method: Callable[..., Any]) -> bool:
+    """Whether a saver's ``put_writes`` (or ``aput_writes``) declares ``task_path``."""
+    func = getattr(method, "__func__", method)
+    takes = TAKES_TASK_PATH.get(func)
+    if takes is None:
+        params = inspect.signature(method).parameters
+        takes = TAKES_TASK_PATH[func] = "task_path" in params
+    return takes
+
+
+def writes_caller(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` (``put_writes``) called as ``SaveWrites.args`` would call it."""
+    if takes_task_path(method):
+        return method
+
+    def call(config: Any, writes: Any, task_id: str, task_path: str) -> Any:
+        return method(config, writes, task_id)
+
+    return call
 
 
 @dataclass(slots=True)

@@ -331,6 +331,8 @@ def local_read(loop: Loop, task: Task, select: Any, fresh: bool) -> Any:
             channels = _Overlay(channels, overrides)
     if isinstance(select, str):
         return read_channels(channels, select)
+    if not loop.managed:
+        return read_channels(channels, select)
     managed = [k for k in select if k in loop.managed]
     plain = [k for k in select if k not in loop.managed]
     values = read_channels(channels, plain)

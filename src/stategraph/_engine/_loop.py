@@ -225,7 +225,10 @@ class Loop(Entering):
                     self.delta.reapplied.add(tid)
 
     def _run_step(self) -> Effects:
-        todo = [t for t in self.tasks if not t.writes]
+        todo = []  # a loop: a comprehension makes a function on every call
+        for task in self.tasks:
+            if not task.writes:
+                todo.append(task)
         if self.run.cache is not None:
             todo = yield from self._match_cache(todo)
         self.failures: list[tuple[Task, BaseException]] = []
@@ -250,6 +253,8 @@ class Loop(Entering):
                 # writes held for the checkpoint are saved before the cache
                 yield from self.flush_held()
                 yield WriteCache(pairs)
+        if not self.failures:
+            return
         for _task, exc in self.failures:
             if not isinstance(exc, GraphBubbleUp):
                 raise exc
@@ -262,8 +267,7 @@ class Loop(Entering):
         for _, exc in self.failures:
             if not isinstance(exc, GraphInterrupt):
                 raise exc
-        if self.failures:
-            raise GraphInterrupt(tuple(interrupts))
+        raise GraphInterrupt(tuple(interrupts))
 
     def _match_cache(self, todo: list[Task]) -> Effects:
         keyed = [t for t in todo if self.graph.cache_key_for(t) is not None]
@@ -295,7 +299,7 @@ class Loop(Entering):
                     break
             else:  # none, or only control writes
                 writes.append((NO_WRITES, None))
-            return self._record(task, writes, hold=last)
+            return self._record(task, writes, hold=last, direct=True)
         routed = _handlers.routes(self, task, exc)
         if not is_call(task) and not routed:
             # A called task's failure is raised in its caller, which decides;
@@ -336,7 +340,9 @@ class Loop(Entering):
         )
 
     def _after_tick(self) -> Effects:
-        writes = [w for t in self.tasks for w in t.writes]
+        writes: list[tuple[str, Any]] = []
+        for task in self.tasks:
+            writes.extend(task.writes)
         if self.delta is not None:
             self.delta.after_tick(self, writes)
         self.updated = apply_writes(self, self.tasks)

@@ -62,6 +62,10 @@ class PendingWrites:
     pending_writes: list[tuple[str, str, Any]]
     tasks: list[Task]
     _pending_ids: tuple[list[Any], set[str]] | None
+    _writes_cfg: tuple[str, dict[str, Any]] | None
+    _ckpt_id: str | None
+    # The graph's ``untracked_channels`` (read once per run, on first use).
+    untracked: frozenset[str] | None
     # Tasks that wrote in this run: only their writes are saved at exit.
     written_ids: set[str]
     # Generation of ``pending_writes`` (``_task._make_scratchpad``).
@@ -70,6 +74,10 @@ class PendingWrites:
     # (``put_step``; set by the driver), and the writes waiting for it.
     saves_steps: bool
     held: list[SaveWrites]
+    # Set by the sync driver: ``put_writes(config, writes, task_id, task_path)``
+    # of the run's saver, called by ``commit`` in place of yielding the effect
+    # the driver would carry out at once anyway.
+    write_now: Any
 
     def _writes_config(self) -> dict[str, Any]:
         """The config writes are saved against (``Checkpointing`` builds it)."""
@@ -91,6 +99,7 @@ class PendingWrites:
         writes: Sequence[tuple[str, Any]],
         cached: bool = False,
         hold: bool = False,
+        direct: bool = False,
     ) -> list[Any]:
         if not writes:
             return []
@@ -119,15 +128,7 @@ class PendingWrites:
         task_id = task.id if task is not None else who
         self.written_ids.add(task_id)  # type: ignore[arg-type]
         if task_id == NULL_TASK_ID:
-            self.pending_writes = [
-                w
-                for w in self.pending_writes
-                if w[0] != task_id or w[1] not in WRITES_IDX_MAP
-            ]
-            writes = sorted(writes, key=lambda w: w[0] in WRITES_IDX_MAP)
-            to_save = [w[1:] for w in self.pending_writes if w[0] == task_id] + list(
-                writes
-            )
+            writes, to_save = self._null_writes(writes)
         else:
             # Replace the task's earlier writes, without scanning all pending
             # writes for each of a wide step's tasks (quadratic otherwise).
@@ -147,24 +148,59 @@ class PendingWrites:
         add = self.pending_writes.append
         for channel, value in writes:
             add((task_id, channel, value))  # type: ignore[arg-type]
+        return self._save_writes(task, task_id, writes, to_save, cached, hold, direct)  # type: ignore[arg-type]
+
+    def _null_writes(
+        self, writes: Sequence[tuple[str, Any]]
+    ) -> tuple[list[tuple[str, Any]], list[Any]]:
+        """The null task's writes, and what to save: its regular ones kept."""
+        self.pending_writes = [
+            w
+            for w in self.pending_writes
+            if w[0] != NULL_TASK_ID or w[1] not in WRITES_IDX_MAP
+        ]
+        writes = sorted(writes, key=lambda w: w[0] in WRITES_IDX_MAP)
+        kept = [w[1:] for w in self.pending_writes if w[0] == NULL_TASK_ID]
+        return writes, kept + writes
+
+    def _save_writes(
+        self,
+        task: Task | None,
+        task_id: str,
+        writes: Sequence[tuple[str, Any]],
+        to_save: list[Any],
+        cached: bool,
+        hold: bool,
+        direct: bool,
+    ) -> list[Any]:
+        """Emit recorded writes; return the effects saving them (or save them)."""
         effects: list[Any] = []
+        write_now = None
         if self.durability != "exit" and self.checkpointer is not None:
-            if untracked := self.graph.untracked_channels:
+            untracked = self.untracked
+            if untracked is None:
+                untracked = self.untracked = self.graph.untracked_channels
+            if untracked:
                 to_save = _drop_untracked(to_save, untracked)
-            save = SaveWrites(
-                self._writes_config(),
-                to_save,
-                task_id,  # type: ignore[arg-type]
-                task.path_key if task is not None else "",
-            )
+            path = task.path_key if task is not None else ""
             if hold and self.saves_steps:
                 # Stored with the step's checkpoint, in its transaction.
+                save = SaveWrites(self._writes_config(), to_save, task_id, path)
                 self.held.append(save)
+            elif direct and (write_now := self.write_now) is not None:
+                pass  # stored below, where the driver would perform the effect
             else:
+                save = SaveWrites(self._writes_config(), to_save, task_id, path)
                 effects.append(save)
         # Without stream modes only an interrupt is recorded (``task_output``).
         if task is not None and (self.modes or writes[0][0] == INTERRUPT):
             _emit.task_output(cast("Loop", self), task, writes, cached=cached)
+        if write_now is not None:
+            made = self._writes_cfg  # ``_writes_config()``'s cache, read inline
+            if made is not None and made[0] is self._ckpt_id:
+                write_now(made[1], to_save, task_id, path)
+            else:
+                write_now(self._writes_config(), to_save, task_id, path)
         return effects
 
     def _put_pending_writes(self) -> Iterator[SaveWrites]:

@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 Effects = Generator[Any, Any, Any]
 
 
+# Zeros padding a version number of each length to 32 digits.
+_ZEROS = ["0" * (32 - n) for n in range(33)]
+
+
 def empty_checkpoint() -> dict[str, Any]:
     """A blank checkpoint record in the current layout (``v`` 4)."""
     return {
@@ -97,7 +101,8 @@ class Checkpointing(PendingWrites):
     header_deltas: bool
     # Set by the sync driver: stores a checkpoint at once when no chunk waits
     # to be handed out first (returns whether it did), saving a trip through
-    # the driver; the effect is yielded otherwise.
+    # the driver; the effect is yielded otherwise. Takes the fields of
+    # ``SaveCheckpoint``, so that no effect is made when it stores.
     save_now: Any
     saved_base: tuple[str, dict[str, Any], dict[str, Any]] | None
     seen_changed: set[str]
@@ -151,7 +156,8 @@ class Checkpointing(PendingWrites):
             suffix = self._version_suffix
             if suffix is None:
                 suffix = self._version_suffix = f".{random.random():016}"
-            made = f"{number + 1:032}{suffix}"
+            digits = str(number + 1)  # zero-padded to 32, without a format spec
+            made = f"{_ZEROS[len(digits)]}{digits}{suffix}"
             self._made_version = (made, number + 1)
             return made
         return saver.get_next_version(self._max_version, None)
@@ -192,6 +198,8 @@ class Checkpointing(PendingWrites):
         self.undurable = False
         self.header_deltas = False
         self.save_now = None
+        self.write_now = None
+        self.untracked = None
         self.saved_base = None
         self.seen_changed = set()
 
@@ -271,7 +279,10 @@ class Checkpointing(PendingWrites):
             conf = {**conf, CONFIG_KEY_CHECKPOINT_NS: self.parent_ns}
             config = {**config, CONF: conf}
         versions = checkpoint["channel_versions"]
-        new_versions = {k: versions[k] for k in self.changed if k in versions}
+        new_versions = {}
+        for k in self.changed:  # no comprehension: it costs a function object
+            if k in versions:
+                new_versions[k] = versions[k]
         self.changed = set()
         since = None
         if self.header_deltas:
@@ -293,12 +304,14 @@ class Checkpointing(PendingWrites):
         # the run makes them durable before it returns (``make_durable``).
         durable = not self.defers_flush or self.durability != "async"
         self.undurable = self.undurable or not durable
-        save = SaveCheckpoint(
-            config, checkpoint, self.metadata, new_versions, held, durable, since
-        )
+        metadata = self.metadata
         save_now = self.save_now
-        if save_now is None or not save_now(save):
-            yield save
+        if save_now is None or not save_now(
+            config, checkpoint, metadata, new_versions, held, durable, since
+        ):
+            yield SaveCheckpoint(
+                config, checkpoint, metadata, new_versions, held, durable, since
+            )
         self.saved_id = checkpoint_id = checkpoint["id"]
         if self.header_deltas:
             self.saved_base = (checkpoint_id, self.versions, self.versions_seen)

@@ -19,6 +19,7 @@ from stategraph._engine._effects import (
     RunTasks,
     SaveCheckpoint,
     WriteCache,
+    writes_caller,
 )
 from stategraph._engine._emit import learn_streaming, made_inside
 from stategraph._engine._sync_perform import perform as perform
@@ -61,6 +62,7 @@ def _run(
             loop.header_deltas = takes_header_deltas(real)
             if type(chunks) is not LiveChunks:
                 loop.save_now = partial(_save_now, saver, chunks)
+            loop.write_now = writes_caller(saver.put_writes)
         try:
             yield from _traced(gen, loop, chunks, saver, cache)
         finally:
@@ -68,6 +70,7 @@ def _run(
             # finished run be freed at once, not by the cycle collector.
             loop.call_impl = None
             loop.save_now = None
+            loop.write_now = None
             # A stream closed before the step's checkpoint was saved.
             for effect in loop.flush_held():
                 perform(effect, saver, None)
@@ -77,15 +80,34 @@ def _run(
     yield from _drive(gen, loop, chunks, saver, cache)
 
 
-def _save_now(saver: Any, chunks: deque[Any] | None, effect: SaveCheckpoint) -> bool:
+def _save_now(
+    saver: Any,
+    chunks: deque[Any] | None,
+    config: Any,
+    checkpoint: Any,
+    metadata: Any,
+    new_versions: Any,
+    held: Any,
+    durable: bool,
+    since: Any,
+) -> bool:
     """Store a checkpoint from inside the loop, unless chunks wait to go first.
 
-    The same call ``perform`` makes; the driver would have handed out the
-    waiting chunks before it, so then the loop yields the effect instead.
+    The same call ``perform`` makes of the ``SaveCheckpoint`` these are the
+    fields of; the driver would have handed out the waiting chunks before it,
+    so then the loop yields the effect instead.
     """
     if chunks:
         return False
-    perform(effect, saver, None)
+    if held or not durable:
+        save = SaveCheckpoint(
+            config, checkpoint, metadata, new_versions, held, durable, since
+        )
+        perform(save, saver, None)
+    elif since is not None:
+        saver.put_changes(config, checkpoint, metadata, new_versions, since)
+    else:
+        saver.put(config, checkpoint, metadata, new_versions)
     return True
 
 

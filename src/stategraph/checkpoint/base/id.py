@@ -88,23 +88,46 @@ def uuid6(node: int | None = None, clock_seq: int | None = None) -> UUID:
     return UUID(int=value)
 
 
+# Text of an id's groups, by the bits they show: the first two (the time's
+# top 48 bits, which change every 410 us), the third ("6" and the time's low
+# 12 bits) and the fourth (variant and clock sequence, of a small step
+# number). Formatting a number costs more than the rest of an id: these are
+# made once (``_LOW`` fills as ticks come: 4096 entries at most).
+_head: tuple[int, str] = (-1, "")
+_LOW: list[str | None] = [None] * 0x1000
+_SEQ: dict[int, str] = {}
+_MAX_SEQ = 1024  # the clock sequences kept: steps of a run, mostly small
+
+
 def uuid6_str(clock_seq: int | None = None) -> str:
     """``str(uuid6(clock_seq=clock_seq))`` without building a ``UUID`` object.
 
-    The fields are formatted one by one: cheaper than assembling the 128-bit
-    integer, and this runs for every checkpoint.
+    The fields are formatted one by one, from cached text where they repeat:
+    this runs for every checkpoint.
     """
-    global _last_ticks
+    global _last_ticks, _head
     # _next_ticks(), inlined: this runs for every checkpoint.
     ticks = time.time_ns() // 100 + _GREGORIAN_OFFSET
-    with _lock:
+    _lock.acquire()
+    try:
         if ticks <= _last_ticks:
             ticks = _last_ticks + 1
         _last_ticks = ticks
-    if clock_seq is None:
-        clock_seq = random.getrandbits(14)
-    high = (ticks >> 28) & 0xFFFFFFFF
-    mid = (ticks >> 12) & 0xFFFF
-    low = 0x6000 | (ticks & 0x0FFF)
-    seq = 0x8000 | (clock_seq & 0x3FFF)
-    return f"{high:08x}-{mid:04x}-{low:04x}-{seq:04x}-{random.getrandbits(48):012x}"
+    finally:
+        _lock.release()
+    high = ticks >> 12
+    head = _head
+    if head[0] != high:
+        head = _head = (high, f"{(high >> 16) & 0xFFFFFFFF:08x}-{high & 0xFFFF:04x}-")
+    low = _LOW[ticks & 0x0FFF]
+    if low is None:
+        low = _LOW[ticks & 0x0FFF] = f"{0x6000 | (ticks & 0x0FFF):04x}-"
+    seq = None if clock_seq is None else _SEQ.get(clock_seq)
+    if seq is None:
+        if clock_seq is None:
+            clock_seq = random.getrandbits(14)
+        elif len(_SEQ) < _MAX_SEQ:
+            _SEQ[clock_seq] = f"{0x8000 | (clock_seq & 0x3FFF):04x}-"
+        seq = f"{0x8000 | (clock_seq & 0x3FFF):04x}-"
+    # The node's 12 hex digits: cheaper from bytes than by a format spec.
+    return f"{head[1]}{low}{seq}{random.getrandbits(48).to_bytes(6, 'big').hex()}"

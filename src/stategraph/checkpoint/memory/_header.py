@@ -84,7 +84,9 @@ def freeze_delta(checkpoint: Any, base: Any, new_versions: Any, seen_names: Any)
         changed = dict(new_versions)
         if nv != base_nv:
             _order_added(changed, versions, nv - base_nv)
-        changed_seen = {name: seen[name] for name in seen_names}
+        changed_seen = {}
+        for name in seen_names:  # no comprehension: it makes a function object
+            changed_seen[name] = seen[name]
         if ns != base_ns:
             _order_added(changed_seen, seen, ns - base_ns)
     except KeyError:  # not the changes of these dicts: keep them whole

@@ -262,7 +262,10 @@ def _reuse(
     if index is None:
         index = _index_of(items)
     # Written items are packed again even where they are the same object.
-    hits = [index[i] for i in dirty if i in index]
+    hits = []  # a loop: a comprehension makes a function object
+    for i in dirty:
+        if i in index:
+            hits.append(index[i])
     if hits:
         cut = min(cut, *hits)
     # The chunk holding the first item to pack again (past the last: none).
