@@ -32,9 +32,15 @@ from _harness import (
     seed_params,
 )
 from _lib import Lib
-from test_random_resume import _STREAMS, _spec
+from test_random_resume import _STREAMS as _RESUME_STREAMS, _spec
 
 _MAX_MOVES = 9
+_STREAMS: list[dict[str, Any]] = [
+    *_RESUME_STREAMS,
+    {"stream_mode": ["checkpoints", "tasks"], "subgraphs": True, "version": "v2"},
+    {"stream_mode": "debug", "subgraphs": True},
+    {"stream_mode": ["checkpoints", "values"], "subgraphs": True},
+]
 _SPECIAL = ["__start__", "__input__", "__end__", "__copy__"]
 
 
@@ -194,6 +200,8 @@ async def move_sub(e: Edits, i: int) -> None:
     sub = e.rng.choice(subs)
     conf = sub.config if hasattr(sub, "config") else sub
     await e.rec.state(f"move {i} subgraph get_state", e.graph, conf)
+    if e.rng.random() < 0.5:
+        await e.rec.history(f"move {i} subgraph history", e.graph, conf)
     names = sorted({t.name for t in getattr(sub, "tasks", ())})
     as_node = e.rng.choice([None, *names, "__input__", "__copy__", "__end__"])
     kw = {} if as_node is None else {"as_node": as_node}
