@@ -63,3 +63,42 @@ def test_a_run_from_a_copied_checkpoint_plans_in_declaration_order(
         chunks = asyncio.run(run())
     assert chunks == [{"y": {"log": ["y"]}}, {"v": {"log": ["v"]}}]
     assert graph.get_state(fork).metadata["source"] == "fork"
+
+
+def test_a_handler_routed_before_a_resume_runs_again_with_the_saved_error(
+    lib: str,
+) -> None:
+    """A node failed into its error handler in a step another node paused:
+    on resume LangGraph prepares the handler afresh and runs it again (after
+    the resumed node), its ``NodeError`` carrying the error as saved (a repr
+    string), whatever it wrote before (error fuzzer seeds 7, 10, 13)."""
+    g, types = mod(lib, "graph"), mod(lib, "types")
+    memory, errors = mod(lib, "checkpoint.memory"), mod(lib, "errors")
+    calls: list[Any] = []
+
+    def wasp(s: Log) -> Log:
+        raise KeyError("fail")
+
+    def handler(s: Any, error: Any) -> Any:
+        calls.append(error.error)
+        return {"log": [f"h:{error.error!r}"]}
+
+    handler.__annotations__ = {"s": Any, "error": errors.NodeError, "return": Any}
+    b = g.StateGraph(Log)
+    b.add_node("jay", lambda s: {"log": ["jay", types.interrupt("q")]})
+    b.add_node("wasp", wasp, error_handler=handler)
+    b.add_edge(g.START, "jay")
+    b.add_edge(g.START, "wasp")
+    graph = b.compile(checkpointer=memory.InMemorySaver())
+    conf: dict[str, Any] = {"configurable": {"thread_id": "1"}, "max_concurrency": 1}
+    graph.invoke({"log": []}, conf)
+    assert [type(c).__name__ for c in calls] == ["KeyError"]
+    resumed = list(graph.stream(types.Command(resume="A"), conf))
+    assert calls[1:] == ["KeyError('fail')"]
+    assert resumed == [
+        {"jay": {"log": ["jay", "A"]}},
+        {"__error_handler__wasp": {"log": ["h:\"KeyError('fail')\""]}},
+    ]
+    assert graph.get_state(conf).values == {
+        "log": ["jay", "A", resumed[1]["__error_handler__wasp"]["log"][0]]
+    }
