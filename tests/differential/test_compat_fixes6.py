@@ -102,3 +102,37 @@ def test_a_handler_routed_before_a_resume_runs_again_with_the_saved_error(
     assert graph.get_state(conf).values == {
         "log": ["jay", "A", resumed[1]["__error_handler__wasp"]["log"][0]]
     }
+
+
+@pytest.mark.parametrize("modes", [["values"], ["values", "checkpoints"]])
+def test_a_subgraph_interrupt_streams_before_its_parents_async(
+    lib: str, modes: list[str]
+) -> None:
+    """``astream(subgraphs=True)`` of values (and checkpoints) only: the
+    subgraph's interrupt chunk comes before the parent's, as with any other
+    mode (state edits fuzzer seeds 4020, 4131, 4242)."""
+    g, types = mod(lib, "graph"), mod(lib, "types")
+    memory = mod(lib, "checkpoint.memory")
+    sb = g.StateGraph(Log)
+    sb.add_node("y", lambda s: {"log": [types.interrupt("q")]})
+    sb.add_edge(g.START, "y")
+    b = g.StateGraph(Log)
+    b.add_node("dog", sb.compile())
+    b.add_edge(g.START, "dog")
+    graph = b.compile(checkpointer=memory.InMemorySaver())
+    conf: dict[str, Any] = {"configurable": {"thread_id": "1"}, "max_concurrency": 1}
+
+    async def run() -> list[Any]:
+        stream = graph.astream({"log": []}, conf, stream_mode=modes, subgraphs=True)
+        return [
+            (bool(ns), "__interrupt__" in p)
+            async for ns, m, p in stream
+            if m == "values"
+        ]
+
+    assert asyncio.run(run()) == [
+        (False, False),
+        (True, False),
+        (True, True),
+        (False, True),
+    ]
