@@ -136,3 +136,32 @@ def test_a_subgraph_interrupt_streams_before_its_parents_async(
         (True, True),
         (False, True),
     ]
+
+
+def test_of_a_steps_tasks_with_one_cache_key_only_the_last_is_served(
+    lib: str,
+) -> None:
+    """Three ``Send`` tasks with equal input (one cache key) in one step: on a
+    second run LangGraph serves the cached writes to one of them only (it
+    matches tasks through a dict by key); the others run again (ext fuzz
+    seed 3791)."""
+    g, types, cache = mod(lib, "graph"), mod(lib, "types"), mod(lib, "cache.memory")
+    calls: list[str] = []
+
+    def hen(s: Any) -> Any:
+        calls.append("hen")
+        return {"log": ["hen"]}
+
+    b = g.StateGraph(Log)
+    b.add_node("a", lambda s: {"log": ["a"]})
+    b.add_node("hen", hen, cache_policy=types.CachePolicy())
+    b.add_edge(g.START, "a")
+    b.add_conditional_edges(
+        "a", lambda s: [types.Send("hen", {"log": ["x"]}) for _ in range(3)]
+    )
+    graph = b.compile(cache=cache.InMemoryCache())
+    first = graph.invoke({"log": []}, {"max_concurrency": 1})
+    assert len(calls) == 3
+    second = graph.invoke({"log": []}, {"max_concurrency": 1})
+    assert len(calls) == 5
+    assert first == second == {"log": ["a", "hen", "hen", "hen"]}
