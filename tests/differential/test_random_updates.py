@@ -21,7 +21,8 @@ import random
 from typing import Any
 
 import pytest
-from _gen import FAIL_NODE, build
+from _gen import FAIL_NODE, build, gen_spec
+from _gen_delta import build_delta
 from _gen_ext import Ctx, build_ext
 from _harness import (
     Driver,
@@ -223,14 +224,20 @@ _MOVES = [
 ]
 
 
-def updates_program(spec: dict[str, Any], ext: bool) -> Any:
-    """Run the graph once, then a random sequence of moves."""
+def updates_program(spec: dict[str, Any], ext: bool, delta: int = 0) -> Any:
+    """Run the graph once, then a random sequence of moves.
+
+    ``delta``: keep ``log`` in a ``DeltaChannel`` snapshotting every ``delta``
+    updates (``_gen_delta``).
+    """
 
     async def program(lib: Lib, d: Driver, rec: Recorder) -> None:
         ctx = Ctx()
         saver = lib.InMemorySaver()
         try:
-            if ext:
+            if delta:
+                graph = build_delta(lib, spec, delta, checkpointer=saver)
+            elif ext:
                 graph = build_ext(
                     lib, spec, ctx, checkpointer=saver, is_async=d.is_async
                 )
@@ -263,6 +270,21 @@ def test_random_updates(
         updates_program(spec, ext),
         driver,
         title=f"state edits scenario seed={seed}",
+        spec=spec,
+        repro=pytest_repro(request.node.nodeid, seed),
+    )
+
+
+@pytest.mark.parametrize(("driver", "seed"), seed_params(30), indirect=["driver"])
+def test_random_delta_updates(
+    driver: Driver, seed: int, request: pytest.FixtureRequest
+) -> None:
+    spec = gen_spec(seed, interrupts=True)
+    spec["fails"] = any(n["raise_at"] is not None for n in spec["nodes"])
+    run_differential(
+        updates_program(spec, False, delta=1 + seed % 3),
+        driver,
+        title=f"state edits scenario over a DeltaChannel seed={seed}",
         spec=spec,
         repro=pytest_repro(request.node.nodeid, seed),
     )
