@@ -275,7 +275,7 @@ def test_random_updates(
     )
 
 
-@pytest.mark.parametrize(("driver", "seed"), seed_params(30), indirect=["driver"])
+@pytest.mark.parametrize(("driver", "seed"), seed_params(20), indirect=["driver"])
 def test_random_delta_updates(
     driver: Driver, seed: int, request: pytest.FixtureRequest
 ) -> None:
