@@ -4,7 +4,8 @@ Each seed draws a graph (``_gen.gen_spec`` with interrupts, every third seed
 ``_gen_ext``) and a random sequence of moves on one thread:
 
 - run: the input, ``None``, answers to pending interrupts, or
-  ``Command(goto=..., update=...)``; invoke or stream with random modes;
+  ``Command(goto=..., update=...)``; invoke or stream with random modes and
+  ``durability``;
 - ``update_state`` on the thread's head or on a past checkpoint, with a dict,
   ``None`` or a ``Command(update=..., goto=node|Send)``, ``as_node`` one of the
   graph's nodes, none, ``__start__``, ``__input__``, ``__end__`` or
@@ -33,7 +34,8 @@ from _harness import (
     seed_params,
 )
 from _lib import Lib
-from test_random_resume import _STREAMS as _RESUME_STREAMS, _spec
+from test_random_ext import _unsaved_sub
+from test_random_resume import _DURABILITY, _STREAMS as _RESUME_STREAMS, _spec
 
 _MAX_MOVES = 9
 _STREAMS: list[dict[str, Any]] = [
@@ -53,6 +55,8 @@ class Edits:
     ) -> None:
         self.lib, self.d, self.rec, self.spec, self.graph = lib, d, rec, spec, graph
         self.rng = random.Random(spec["seed"] * 7001 + 5)  # same on both sides
+        # drawn apart, so the other draws stay those of earlier seeds
+        self.durability = random.Random(spec["seed"] * 13 + 2)
         self.rl = spec["recursion_limit"]
         self.t1 = d.config(lib, "t1", recursion_limit=self.rl)
         self.names = [n["name"] for n in spec["nodes"]]
@@ -78,14 +82,21 @@ class Edits:
     async def run(self, label: str, inp: Any, at: Any = None) -> None:
         """``invoke`` or ``stream`` of ``inp`` from the head or from ``at``."""
         rng = self.rng
+        extra: dict[str, Any] = {}
+        durability = self.durability.choice(_DURABILITY)
+        if durability == "sync" and self.spec.get("ext") and _unsaved_sub(self.spec):
+            durability = None  # LangGraph 1.2.24 crashes there (_gen_ext note)
+        if durability is not None:
+            extra["durability"] = durability
         if rng.random() < 0.4:
-            call = self.d.invoke(self.graph, inp, self.conf(at))
-            await self.rec.call(f"{label} invoke", call)
+            call = self.d.invoke(self.graph, inp, self.conf(at), **extra)
+            await self.rec.call(f"{label} invoke {extra}", call)
             return
         kw = dict(rng.choice(_STREAMS))
         if self.spec.get("fails") and not self.d.is_async and is_eager(kw):
             kw = {"stream_mode": ["updates", "values"]}  # racy siblings otherwise
         conf = self.conf(at, kw)
+        kw.update(extra)
         await self.rec.stream(f"{label} stream {kw}", self.graph, inp, conf, **kw)
 
     def values(self, tag: str) -> Any:
