@@ -99,3 +99,26 @@ def test_random_schema_graph(
         spec=spec,
         repro=pytest_repro(request.node.nodeid, seed),
     )
+
+
+@pytest.mark.parametrize(("driver", "seed"), seed_params(15), indirect=["driver"])
+def test_random_schema_updates(
+    driver: Driver, seed: int, request: pytest.FixtureRequest
+) -> None:
+    """``test_random_updates``'s state edits on a graph over a model state."""
+    from test_random_updates import updates_program
+
+    spec = gen_schema_spec(seed, interrupts=True)
+    spec["fails"] = any(n["raise_at"] is not None for n in spec["nodes"])
+    spec["input"] = schema_input(spec)
+
+    def make(lib: Lib, saver: Any) -> Any:
+        return build_schema(lib, spec, checkpointer=saver)
+
+    run_differential(
+        updates_program(spec, False, make=make),
+        driver,
+        title=f"schema state edits seed={seed}",
+        spec={k: v for k, v in spec.items() if k != "input"},
+        repro=pytest_repro(request.node.nodeid, seed),
+    )

@@ -235,18 +235,22 @@ _MOVES = [
 ]
 
 
-def updates_program(spec: dict[str, Any], ext: bool, delta: int = 0) -> Any:
+def updates_program(
+    spec: dict[str, Any], ext: bool, delta: int = 0, make: Any = None
+) -> Any:
     """Run the graph once, then a random sequence of moves.
 
     ``delta``: keep ``log`` in a ``DeltaChannel`` snapshotting every ``delta``
-    updates (``_gen_delta``).
+    updates (``_gen_delta``); ``make(lib, saver)`` compiles the graph instead.
     """
 
     async def program(lib: Lib, d: Driver, rec: Recorder) -> None:
         ctx = Ctx()
         saver = lib.InMemorySaver()
         try:
-            if delta:
+            if make is not None:
+                graph = make(lib, saver)
+            elif delta:
                 graph = build_delta(lib, spec, delta, checkpointer=saver)
             elif ext:
                 graph = build_ext(
