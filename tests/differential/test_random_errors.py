@@ -44,18 +44,10 @@ def gen_err_spec(seed: int) -> dict[str, Any]:
     """
     spec = gen_spec(seed, interrupts=seed % 2 == 1)
     rng = random.Random(seed * 4241 + 9)
-    order = spec["order"]
-    sent = _send_targets(spec)
-    for node in spec["nodes"]:
-        node["err"] = None
-    cand = [
-        n
-        for n in spec["nodes"]
-        if n["kind"] != "subgraph" and n["name"] != FAIL_NODE and n["name"] not in sent
-    ]
+    cand = _candidates(spec)
     spec["default_handler"] = False
     if cand and rng.random() < 0.75:
-        node = rng.choice(cand)
+        node, order = rng.choice(cand)
         later = order[order.index(node["name"]) + 1 :]
         node["err"] = {
             "mod": rng.choice([1, 2, 3]),
@@ -66,6 +58,24 @@ def gen_err_spec(seed: int) -> dict[str, Any]:
     else:
         spec["default_handler"] = True
     return spec
+
+
+def _candidates(g: dict[str, Any]) -> list[Any]:
+    """``(node, its graph's order)`` of the plain nodes that may fail.
+
+    Not ``Send`` targets, nor inside a subgraph that is one: parallel
+    instances would route several failures in one step.
+    """
+    sent = _send_targets(g)
+    out: list[Any] = []
+    for n in g["nodes"]:
+        if n["name"] in sent or n["name"] == FAIL_NODE:
+            continue
+        if n["kind"] == "subgraph":
+            out.extend(_candidates(n["sub"]))
+        else:
+            out.append((n, g["order"]))
+    return out
 
 
 def _failing(lib: Any, node: dict[str, Any]) -> Any:
@@ -116,21 +126,29 @@ def _default_handler(lib: Any) -> Any:
 
 def build_err(lib: Any, spec: dict[str, Any], *, checkpointer: Any = None) -> Any:
     """Compile ``spec`` with its failing nodes and handlers."""
-    from _gen import build
+    kw = {"checkpointer": checkpointer} if checkpointer is not None else {}
+    if spec.get("interrupt_before"):
+        kw["interrupt_before"] = spec["interrupt_before"]
+    if spec.get("interrupt_after"):
+        kw["interrupt_after"] = spec["interrupt_after"]
+    return _err_builder(lib, spec, spec["default_handler"]).compile(**kw)
 
-    g = lib.StateGraph(_state())
-    if spec["default_handler"]:
-        g.set_node_defaults(error_handler=_default_handler(lib))
-    for node in spec["nodes"]:
+
+def _err_builder(lib: Any, g: dict[str, Any], default: bool) -> Any:
+    b = lib.StateGraph(_state())
+    if default:
+        b.set_node_defaults(error_handler=_default_handler(lib))
+    for node in g["nodes"]:
         kw: dict[str, Any] = {}
         if node["defer"]:
             kw["defer"] = True
         if node["kind"] == "subgraph":
-            g.add_node(node["name"], build(lib, node["sub"]), **kw)
+            sub = _err_builder(lib, node["sub"], False).compile()
+            b.add_node(node["name"], sub, **kw)
             continue
         if node["kind"] == "command":
             kw["destinations"] = tuple(_goto_names(node["goto"]["options"]))
-        err = node["err"]
+        err = node.get("err")
         fn = _make_node(lib, node)
         if err is not None:
             fn = _failing(lib, node)
@@ -142,15 +160,10 @@ def build_err(lib: Any, spec: dict[str, Any], *, checkpointer: Any = None) -> An
                     jitter=False,
                     retry_on=KeyError,
                 )
-        g.add_node(node["name"], fn, **kw)
-    for e in spec["edges"]:
-        _add_edge(lib, g, e)
-    kw = {"checkpointer": checkpointer} if checkpointer is not None else {}
-    if spec.get("interrupt_before"):
-        kw["interrupt_before"] = spec["interrupt_before"]
-    if spec.get("interrupt_after"):
-        kw["interrupt_after"] = spec["interrupt_after"]
-    return g.compile(**kw)
+        b.add_node(node["name"], fn, **kw)
+    for e in g["edges"]:
+        _add_edge(lib, b, e)
+    return b
 
 
 def _state() -> Any:
