@@ -165,3 +165,37 @@ def test_of_a_steps_tasks_with_one_cache_key_only_the_last_is_served(
     second = graph.invoke({"log": []}, {"max_concurrency": 1})
     assert len(calls) == 5
     assert first == second == {"log": ["a", "hen", "hen", "hen"]}
+
+
+def test_a_failed_barrier_under_exit_durability_records_no_delta_writes(
+    lib: str,
+) -> None:
+    """Two ``Send`` tasks write one ``LastValue`` key: the barrier fails. With
+    ``durability="exit"`` the saved head's ``DeltaChannel`` value leaves out the
+    failed step's writes (they stay pending), as LangGraph's (delta fuzz seed
+    3113)."""
+    g, types = mod(lib, "graph"), mod(lib, "types")
+    memory, delta = mod(lib, "checkpoint.memory"), mod(lib, "channels.delta")
+
+    def concat(state: Any, writes: Any) -> list[Any]:
+        return [*(state or []), *(x for w in writes for x in w)]
+
+    state = TypedDict(  # noqa: UP013 (annotations built at run time)
+        "DeltaLog",
+        {"log": Annotated[list, delta.DeltaChannel(concat)], "last": str},
+        total=False,
+    )
+    b = g.StateGraph(state)
+    b.add_node("newt", lambda s: {"log": ["newt"]})
+    b.add_node("ibis", lambda s: {"log": [f"ibis{s['item']}"], "last": "x"})
+    b.add_edge(g.START, "newt")
+    b.add_conditional_edges(
+        "newt", lambda s: [types.Send("ibis", {"item": k}) for k in range(2)]
+    )
+    graph = b.compile(checkpointer=memory.InMemorySaver())
+    conf: dict[str, Any] = {"configurable": {"thread_id": "1"}, "max_concurrency": 1}
+    with pytest.raises(Exception, match="Can receive only one value per step"):
+        graph.invoke({"log": []}, conf, durability="exit")
+    snap = next(iter(graph.get_state_history(conf)))  # get_state raises too
+    assert snap.values == {"log": ["newt"]}
+    assert snap.next == ("ibis", "ibis")

@@ -337,9 +337,10 @@ class Loop(Entering):
 
     def _after_tick(self) -> Effects:
         writes = [w for t in self.tasks for w in t.writes]
+        self.updated = apply_writes(self, self.tasks)
+        # after the writes apply: a step they fail records none (LangGraph)
         if self.delta is not None:
             self.delta.after_tick(self, writes)
-        self.updated = apply_writes(self, self.tasks)
         _emit.values(self, writes)
         self.pending_writes.clear()
         self._pending_ids = None
