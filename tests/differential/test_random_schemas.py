@@ -54,7 +54,12 @@ def schema_program(spec: dict[str, Any]) -> Any:
         saved = build_schema(lib, spec, checkpointer=lib.InMemorySaver())
         t1 = d.config(lib, "t1", recursion_limit=rl)
         kw = d.config(lib, "t1", eager=is_eager(saved_kw), recursion_limit=rl)
-        await rec.stream(f"saved stream {saved_kw}", saved, inp, kw, **saved_kw)
+        _, exc = await rec.stream(
+            f"saved stream {saved_kw}", saved, inp, kw, **saved_kw
+        )
+        if type(exc).__name__ == "GraphRecursionError":
+            # each pass may double the state (see test_random_graphs)
+            t1 = d.config(lib, "t1", recursion_limit=min(rl, 4))
         for rnd in range(6):
             snap = await rec.state(f"get_state {rnd}", saved, t1)
             if isinstance(snap, BaseException) or not snap.next:
@@ -62,9 +67,11 @@ def schema_program(spec: dict[str, Any]) -> Any:
             if snap.interrupts:
                 ans = {i.id: f"a{rnd}:{i.value}" for i in snap.interrupts}
                 cmd = lib.Command(resume=ans)
-                await rec.call(f"resume {rnd}", d.invoke(saved, cmd, t1))
+                res = await rec.call(f"resume {rnd}", d.invoke(saved, cmd, t1))
             else:
-                await rec.call(f"continue {rnd}", d.invoke(saved, None, t1))
+                res = await rec.call(f"continue {rnd}", d.invoke(saved, None, t1))
+            if type(res).__name__ == "GraphRecursionError":
+                break  # each pass may double the state
         names = [n["name"] for n in spec["nodes"]]
         as_node = rng.choice([None, *names])
         upd = (

@@ -90,14 +90,27 @@ class Edits:
             extra["durability"] = durability
         if rng.random() < 0.4:
             call = self.d.invoke(self.graph, inp, self.conf(at), **extra)
-            await self.rec.call(f"{label} invoke {extra}", call)
+            self.shorten(await self.rec.call(f"{label} invoke {extra}", call))
             return
         kw = dict(rng.choice(_STREAMS))
         if self.spec.get("fails") and not self.d.is_async and is_eager(kw):
             kw = {"stream_mode": ["updates", "values"]}  # racy siblings otherwise
         conf = self.conf(at, kw)
         kw.update(extra)
-        await self.rec.stream(f"{label} stream {kw}", self.graph, inp, conf, **kw)
+        _, exc = await self.rec.stream(
+            f"{label} stream {kw}", self.graph, inp, conf, **kw
+        )
+        self.shorten(exc)
+
+    def shorten(self, result: Any) -> None:
+        """After a recursion error, later runs get a short limit.
+
+        A subgraph sharing the parent's list reducer doubles the list every
+        pass: runs that keep hitting the limit grow the state exponentially.
+        """
+        if type(result).__name__ == "GraphRecursionError" and self.rl > 4:
+            self.rl = 4
+            self.t1 = self.d.config(self.lib, "t1", recursion_limit=self.rl)
 
     def values(self, tag: str) -> Any:
         """A random update value (a dict, ``None`` or a ``Command``)."""
