@@ -51,7 +51,32 @@ def gen_ext_spec(seed: int, *, interrupts: bool = False) -> dict[str, Any]:
     spec["async_nodes"] = rng.random() < 0.5
     spec["cache"] = rng.random() < 0.3
     _decorate(rng, spec, depth=0, interrupts=interrupts)
+    # drawn apart so that the draws above (and older seeds) stay as they were
+    _parent_sends(random.Random(seed * 7 + 3), spec)
     return spec
+
+
+def _parent_sends(rng: random.Random, g: dict[str, Any]) -> None:
+    """Some ``PARENT`` commands go to a ``Send`` of a plain parent node.
+
+    Never to a node that sends a ``PARENT`` command itself: two instances of
+    it in one step would send two, and which one LangGraph keeps is racy.
+    """
+    plain = {
+        n["name"]
+        for n in g["nodes"]
+        if n["kind"] != "subgraph"
+        and n["name"] != "zz_fail"
+        and not n.get("ext", {}).get("parent")
+    }
+    for n in g["nodes"]:
+        if n["kind"] != "subgraph":
+            continue
+        for child in n["sub"]["nodes"]:
+            target = child.get("ext", {}).get("parent")
+            if target in plain and rng.random() < 0.5:
+                child["ext"]["parent_send"] = True
+        _parent_sends(rng, n["sub"])
 
 
 def _all_nodes(g: dict[str, Any]) -> list[dict[str, Any]]:
@@ -332,9 +357,12 @@ def _node_fn(lib: Any, node: dict[str, Any], ctx: Ctx) -> Any:
         if node["loop"]:
             upd["count"] = (state.get("count") or 0) + 1
         if ext.get("parent"):
+            goto: Any = ext["parent"]
+            if ext.get("parent_send"):
+                goto = lib.Send(goto, {"log": [tag + "^s"], "item": 7})
             return lib.Command(
                 graph=lib.Command.PARENT,
-                goto=ext["parent"],
+                goto=goto,
                 update={"log": [tag + "^"]},
             )
         if node["kind"] == "command":

@@ -29,6 +29,7 @@ _WHERE: dict[str, str] = {
     "RetryPolicy": "types",
     "CachePolicy": "types",
     "StateSnapshot": "types",
+    "StateUpdate": "types",
     "PregelTask": "types",
     "Overwrite": "types",
     "GraphOutput": "types",

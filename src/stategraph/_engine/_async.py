@@ -13,6 +13,7 @@ from collections.abc import AsyncGenerator, Generator
 from contextlib import aclosing
 from typing import Any
 
+from stategraph._constants import CONF, CONFIG_KEY_STREAM
 from stategraph._engine import _save_errors, _spawn
 from stategraph._engine._async_step import _run_tasks
 from stategraph._engine._async_task import (
@@ -64,11 +65,13 @@ async def _run(
 
     loop.call_impl = _spawn.async_call_impl(loop, saver, cache)
     # Event-loop turns order what concurrent tasks stream (``yield_turns``);
-    # a subgraph's turns order its parent's tasks.
+    # a subgraph's turns order its parent's tasks, and its chunks (queued a
+    # turn late) come before the commit of the task it ran in.
     loop.paced = (
         loop.is_nested
         or loop.run.tracing is not None
         or not loop.modes <= _UNPACED_MODES
+        or CONFIG_KEY_STREAM in loop.run.config[CONF]
     )
     if real is not None:
         loop.saves_steps = saves_steps(real, asynchronous=True)

@@ -36,11 +36,12 @@ def routes(loop: Loop, task: Task, exc: BaseException) -> bool:
     )
 
 
-def plan(loop: Loop) -> list[Task]:
+def plan(loop: Loop, *, rerun: bool = False) -> list[Task]:
     """Handler tasks for the failures routed so far (the list is emptied).
 
-    The tasks join ``loop.tasks``; those to run are returned (a handler that
-    finished before a resume keeps its saved writes and does not run again).
+    The tasks join ``loop.tasks``; those to run are returned. A handler routed
+    while the step runs keeps writes saved under its id; one routed on resume
+    (``rerun``) runs again, as LangGraph prepares it afresh.
     """
     from stategraph.errors import NodeError
 
@@ -63,7 +64,8 @@ def plan(loop: Loop) -> list[Task]:
             failed.id,
         )
         task.node_error = NodeError(node=failed.name, error=exc)
-        _reapply(loop, task)
+        if not rerun:
+            _reapply(loop, task)
         loop.tasks.append(task)
         tasks.append(task)
     loop.handlers_due.clear()
@@ -88,7 +90,9 @@ def resume_routed(loop: Loop) -> set[str]:
     """Send tasks whose failure was routed before a resume straight to the handler.
 
     The handlers join the step's tasks before it is announced, as LangGraph
-    schedules them; returns the ids of the failed tasks they stand in for.
+    schedules them, and run again whatever they wrote before the resume; their
+    ``NodeError`` carries the saved error as loaded (LangGraph's saver keeps
+    an exception's repr). Returns the ids of the failed tasks they stand in for.
     """
     pending = loop.pending_writes
     routed = set()
@@ -98,11 +102,13 @@ def resume_routed(loop: Loop) -> set[str]:
         tid = task.id
         if not any(w[0] == tid and w[1] == ERROR_SOURCE_NODE for w in pending):
             continue
-        error: Any = next((w[2] for w in pending if w[0] == tid and w[1] == ERROR), "")
-        exc = error if isinstance(error, BaseException) else Exception(error)
+        saved = (w[2] for w in pending if w[0] == tid and w[1] == ERROR)
+        error: Any = next(saved, None)
+        if error is None:
+            continue
         task.writes.extend([(ERROR, error), (ERROR_SOURCE_NODE, task.name)])
-        loop.handlers_due.append((task, exc))
+        loop.handlers_due.append((task, error))
         routed.add(tid)
     if routed:
-        plan(loop)
+        plan(loop, rerun=True)
     return routed

@@ -273,16 +273,19 @@ class Loop(Entering):
         keyed = [t for t in todo if self.graph.cache_key_for(t) is not None]
         if not keyed:
             return todo
-        hits = yield ReadCache([(t.cache_key.ns, t.cache_key.key) for t in keyed])
-        rest = []
-        for task in todo:
-            key = task.cache_key
-            if key is not None and (key.ns, key.key) in hits:
-                task.writes.extend(hits[(key.ns, key.key)])
+        # Tasks of a step with equal keys: as in LangGraph (a dict by key),
+        # only the last of them takes the cached writes, the others run.
+        by_key: dict[Any, Task] = {}
+        for t in keyed:
+            by_key[(t.cache_key.ns, t.cache_key.key)] = t
+        hits = yield ReadCache(list(by_key))
+        matched = set()
+        for k, task in by_key.items():
+            if k in hits:
+                matched.add(id(task))
+                task.writes.extend(hits[k])
                 yield from self.put_writes(task.id, task.writes, cached=True, task=task)
-            else:
-                rest.append(task)
-        return rest
+        return [t for t in todo if id(t) not in matched]
 
     def commit(self, task: Task, exc: BaseException | None) -> list[Any]:
         """Record the outcome of ``task``; return the saver effects to perform.
@@ -343,9 +346,10 @@ class Loop(Entering):
         writes: list[tuple[str, Any]] = []
         for task in self.tasks:
             writes.extend(task.writes)
+        self.updated = apply_writes(self, self.tasks)
+        # after the writes apply: a step they fail records none (LangGraph)
         if self.delta is not None:
             self.delta.after_tick(self, writes)
-        self.updated = apply_writes(self, self.tasks)
         _emit.values(self, writes)
         self.pending_writes.clear()
         self._pending_ids = None

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Generator, Sequence
 from typing import Any
 
+from stategraph._clock import utc_now_iso
 from stategraph._config import ensure_config
 from stategraph._constants import (
     CONF,
@@ -166,6 +167,11 @@ def _copy(
         raise InvalidUpdateError("Cannot copy a non-existent checkpoint")
     checkpoint = dict(saved.checkpoint)
     checkpoint["id"] = str(uuid6(clock_seq=step))
+    # A copy is a new checkpoint: its own time, and no record of which
+    # channels the step before it updated, so a run from it plans its first
+    # step over all nodes in declaration order, as LangGraph's copy does.
+    checkpoint["ts"] = utc_now_iso()
+    checkpoint["updated_channels"] = None
     target = saved.parent_config or {
         **saved.config,
         CONF: {**saved.config[CONF], CONFIG_KEY_CHECKPOINT_ID: None},
