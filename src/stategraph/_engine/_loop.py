@@ -28,15 +28,11 @@ from stategraph._constants import (
     RESUME,
     TASKS,
 )
-from stategraph._engine import _emit, _handlers, _messages
+from stategraph._engine import _emit, _handlers, _messages, _step_cache
 from stategraph._engine._algo import apply_writes, prepare_tasks
 from stategraph._engine._calls import is_call
 from stategraph._engine._delta_run import DeltaRun
-from stategraph._engine._effects import (
-    ReadCache,
-    RunTasks,
-    WriteCache,
-)
+from stategraph._engine._effects import RunTasks
 from stategraph._engine._enter import (
     Entering,
     _InputTask as _InputTask,  # re-exported
@@ -230,7 +226,7 @@ class Loop(Entering):
             if not task.writes:
                 todo.append(task)
         if self.run.cache is not None:
-            todo = yield from self._match_cache(todo)
+            todo = yield from _step_cache.match_cache(self, todo)
         self.failures: list[tuple[Task, BaseException]] = []
         self.open_tasks = len(todo)
         # even with nothing to run (every task cached): as LangGraph's runner,
@@ -238,54 +234,9 @@ class Loop(Entering):
         # are applied, which may fail
         yield RunTasks(todo)
         if self.run.cache is not None:
-            # every task that finished, also when a sibling failed or
-            # interrupted: LangGraph caches writes as each task commits
-            failed = {id(t) for t, _ in self.failures}
-            pairs = {
-                (t.cache_key.ns, t.cache_key.key): (t.writes, t.cache_key.ttl)
-                for t in todo
-                if t.cache_key is not None
-                and id(t) not in failed
-                and t.writes
-                and not any(c in (INTERRUPT, ERROR) for c, _ in t.writes)
-            }
-            if pairs:
-                # writes held for the checkpoint are saved before the cache
-                yield from self.flush_held()
-                yield WriteCache(pairs)
-        if not self.failures:
-            return
-        for _task, exc in self.failures:
-            if not isinstance(exc, GraphBubbleUp):
-                raise exc
-        interrupts = [
-            i
-            for _, exc in self.failures
-            if isinstance(exc, GraphInterrupt)
-            for i in (exc.args[0] if exc.args else ())
-        ]
-        for _, exc in self.failures:
-            if not isinstance(exc, GraphInterrupt):
-                raise exc
-        raise GraphInterrupt(tuple(interrupts))
-
-    def _match_cache(self, todo: list[Task]) -> Effects:
-        keyed = [t for t in todo if self.graph.cache_key_for(t) is not None]
-        if not keyed:
-            return todo
-        # Tasks of a step with equal keys: as in LangGraph (a dict by key),
-        # only the last of them takes the cached writes, the others run.
-        by_key: dict[Any, Task] = {}
-        for t in keyed:
-            by_key[(t.cache_key.ns, t.cache_key.key)] = t
-        hits = yield ReadCache(list(by_key))
-        matched = set()
-        for k, task in by_key.items():
-            if k in hits:
-                matched.add(id(task))
-                task.writes.extend(hits[k])
-                yield from self.put_writes(task.id, task.writes, cached=True, task=task)
-        return [t for t in todo if id(t) not in matched]
+            yield from _step_cache.write_cache(self, todo)
+        if self.failures:
+            _step_cache.raise_failures(self.failures)
 
     def commit(self, task: Task, exc: BaseException | None) -> list[Any]:
         """Record the outcome of ``task``; return the saver effects to perform.
