@@ -328,7 +328,8 @@ def test_a_killed_workers_run_is_finished_by_another_from_its_checkpoint(
     frames = client.runs.join_stream(tid, run["run_id"], last_event_id="-1")
     first = next(iter(frames))
     getattr(frames, "close", lambda: None)()
-    assert first.event == "metadata" and first.data["attempt"] == 1
+    assert first.event == "metadata"
+    assert first.data["attempt"] == 1
     os.kill(victim, signal.SIGKILL)
     successor = cluster.wait_reached(tid, not_pid=victim)
     assert successor != victim
