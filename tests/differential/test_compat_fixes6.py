@@ -199,3 +199,44 @@ def test_a_failed_barrier_under_exit_durability_records_no_delta_writes(
     snap = next(iter(graph.get_state_history(conf)))  # get_state raises too
     assert snap.values == {"log": ["newt"]}
     assert snap.next == ("ibis", "ibis")
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("durability", ["sync", "async"])
+def test_a_steps_chunks_are_lost_when_planning_the_next_step_fails(
+    lib: str, mode: str, durability: str
+) -> None:
+    """A step's chunks wait for the next step's tasks, saved or not: when
+    planning that step fails (a state its node cannot read), LangGraph loses
+    them (schema fuzzer seed 2579)."""
+    from pydantic import BaseModel
+
+    class Model(BaseModel):
+        a: int
+        b: int
+
+    g = mod(lib, "graph")
+    builder = g.StateGraph(Model)
+    builder.add_node("bad", lambda s: {"a": "not a number"})
+    builder.add_node("next", lambda s: {"b": 1})
+    builder.add_edge(g.START, "bad")
+    builder.add_edge("bad", "next")
+    graph = builder.compile(checkpointer=mod(lib, "checkpoint.memory").InMemorySaver())
+    config = {"configurable": {"thread_id": "t"}}
+    kwargs = {"stream_mode": ["values", "updates"], "durability": durability}
+
+    async def consume() -> list[Any]:
+        return [c async for c in graph.astream({"a": 1, "b": 2}, config, **kwargs)]
+
+    got: list[Any] = []
+    with pytest.raises(ValueError, match="validation error"):
+        if mode == "sync":
+            for chunk in graph.stream({"a": 1, "b": 2}, config, **kwargs):
+                got.append(chunk)
+        else:
+            got = asyncio.run(consume())
+    if mode == "sync":
+        assert got == [("values", {"a": 1, "b": 2})]
+    # The failed run's step is saved all the same.
+    saved = graph.checkpointer.get_tuple(config).checkpoint["channel_values"]
+    assert saved["a"] == "not a number"

@@ -25,6 +25,7 @@ from stategraph._engine._async_task import (
 )
 from stategraph._engine._effects import (
     RunTasks,
+    SaveCheckpoint,
     WriteCache,
 )
 from stategraph._engine._emit import learn_streaming, made_inside
@@ -177,9 +178,10 @@ async def _drive(
                     continue
             else:
                 value = await perform(effect, saver, cache)
-                if type(effect) is WriteCache:
-                    # LangGraph caches a step's writes without handing out
-                    # its chunks: a lone task's wait for the next effect
+                if type(effect) is WriteCache or type(effect) is SaveCheckpoint:
+                    # LangGraph caches and saves a step without handing out
+                    # its chunks: they wait for the next step's tasks (or the
+                    # run's end), and are lost if planning that step fails
                     continue
         except asyncio.CancelledError as exc:
             # The loop still saves what a cancelled run keeps (the exit

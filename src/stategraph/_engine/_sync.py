@@ -180,9 +180,10 @@ def _drive(
                     continue
             else:
                 value = perform(effect, saver, cache)
-                if type(effect) is WriteCache:
-                    # LangGraph caches a step's writes without handing out
-                    # its chunks: a lone task's wait for the next effect
+                if type(effect) is WriteCache or type(effect) is SaveCheckpoint:
+                    # LangGraph caches and saves a step without handing out
+                    # its chunks: they wait for the next step's tasks (or the
+                    # run's end), and are lost if planning that step fails
                     continue
         except Exception as exc:
             error = exc
