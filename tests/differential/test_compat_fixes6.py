@@ -225,18 +225,22 @@ def test_a_steps_chunks_are_lost_when_planning_the_next_step_fails(
     config = {"configurable": {"thread_id": "t"}}
     kwargs = {"stream_mode": ["values", "updates"], "durability": durability}
 
-    async def consume() -> list[Any]:
-        return [c async for c in graph.astream({"a": 1, "b": 2}, config, **kwargs)]
-
     got: list[Any] = []
+
+    async def consume() -> None:
+        async for chunk in graph.astream({"a": 1, "b": 2}, config, **kwargs):
+            got.append(chunk)
+
+    def run() -> None:
+        if mode == "async":
+            asyncio.run(consume())
+            return
+        for chunk in graph.stream({"a": 1, "b": 2}, config, **kwargs):
+            got.append(chunk)
+
     with pytest.raises(ValueError, match="validation error"):
-        if mode == "sync":
-            for chunk in graph.stream({"a": 1, "b": 2}, config, **kwargs):
-                got.append(chunk)
-        else:
-            got = asyncio.run(consume())
-    if mode == "sync":
-        assert got == [("values", {"a": 1, "b": 2})]
+        run()
+    assert got == [("values", {"a": 1, "b": 2})]
     # The failed run's step is saved all the same.
     saved = graph.checkpointer.get_tuple(config).checkpoint["channel_values"]
     assert saved["a"] == "not a number"
