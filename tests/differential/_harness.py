@@ -318,6 +318,22 @@ def interrupt_id_slots(snap: Any) -> list[Any]:
 # --------------------------------------------------------------------------
 
 
+async def resume_rounds(rec: Any, d: Any, lib: Any, graph: Any, config: Any) -> None:
+    """Answer a saved run's interrupts (or continue it) for up to six rounds."""
+    for rnd in range(6):
+        snap = await rec.state(f"get_state {rnd}", graph, config)
+        if isinstance(snap, BaseException) or not snap.next:
+            break
+        if snap.interrupts:
+            ans = {i.id: f"a{rnd}:{i.value}" for i in snap.interrupts}
+            cmd = lib.Command(resume=ans)
+            res = await rec.call(f"resume {rnd}", d.invoke(graph, cmd, config))
+        else:
+            res = await rec.call(f"continue {rnd}", d.invoke(graph, None, config))
+        if type(res).__name__ == "GraphRecursionError":
+            break  # each pass may double the state
+
+
 def run_differential(
     program: Program,
     driver: Driver,

@@ -27,6 +27,7 @@ from _harness import (
     Recorder,
     is_eager,
     pytest_repro,
+    resume_rounds,
     run_differential,
     seed_params,
 )
@@ -205,18 +206,7 @@ def errors_program(spec: dict[str, Any]) -> Any:
         if type(exc).__name__ == "GraphRecursionError":
             # each pass may double the state (see test_random_graphs)
             t1 = d.config(lib, "t1", recursion_limit=min(rl, 4))
-        for rnd in range(6):
-            snap = await rec.state(f"get_state {rnd}", saved, t1)
-            if isinstance(snap, BaseException) or not snap.next:
-                break
-            if snap.interrupts:
-                ans = {i.id: f"a{rnd}:{i.value}" for i in snap.interrupts}
-                cmd = lib.Command(resume=ans)
-                res = await rec.call(f"resume {rnd}", d.invoke(saved, cmd, t1))
-            else:
-                res = await rec.call(f"continue {rnd}", d.invoke(saved, None, t1))
-            if type(res).__name__ == "GraphRecursionError":
-                break  # each pass may double the state
+        await resume_rounds(rec, d, lib, saved, t1)
         await rec.state("final get_state", saved, t1, subgraphs=True)
         await rec.history("history", saved, t1)
 

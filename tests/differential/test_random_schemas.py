@@ -19,6 +19,7 @@ from _harness import (
     Recorder,
     is_eager,
     pytest_repro,
+    resume_rounds,
     run_differential,
     seed_params,
 )
@@ -60,18 +61,7 @@ def schema_program(spec: dict[str, Any]) -> Any:
         if type(exc).__name__ == "GraphRecursionError":
             # each pass may double the state (see test_random_graphs)
             t1 = d.config(lib, "t1", recursion_limit=min(rl, 4))
-        for rnd in range(6):
-            snap = await rec.state(f"get_state {rnd}", saved, t1)
-            if isinstance(snap, BaseException) or not snap.next:
-                break
-            if snap.interrupts:
-                ans = {i.id: f"a{rnd}:{i.value}" for i in snap.interrupts}
-                cmd = lib.Command(resume=ans)
-                res = await rec.call(f"resume {rnd}", d.invoke(saved, cmd, t1))
-            else:
-                res = await rec.call(f"continue {rnd}", d.invoke(saved, None, t1))
-            if type(res).__name__ == "GraphRecursionError":
-                break  # each pass may double the state
+        await resume_rounds(rec, d, lib, saved, t1)
         names = [n["name"] for n in spec["nodes"]]
         as_node = rng.choice([None, *names])
         upd = (
