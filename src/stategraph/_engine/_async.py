@@ -145,33 +145,26 @@ async def _drive(
             if type(effect) is RunTasks:
                 while chunks:
                     yield chunks.popleft()
+                tasks = effect.tasks
                 live = chunks if type(chunks) is AsyncLiveChunks else None
                 if live is not None:
                     live.bind()  # put_soon needs the event loop
                     live.inside = False
-                    if any(t.node.streams_late() for t in effect.tasks):
-                        async with aclosing(
-                            _run_live(loop, effect.tasks, saver, live)
-                        ) as stream:
+                    if any(t.node.streams_late() for t in tasks):
+                        stream = _run_live(loop, tasks, saver, live)
+                        async with aclosing(stream):
                             async for chunk in stream:
                                 yield chunk
-                        learn_streaming(effect.tasks, live.inside)
                         continue
-                async with aclosing(
-                    _run_tasks(loop, effect.tasks, saver, chunks)
-                ) as stream:
+                async with aclosing(_run_tasks(loop, tasks, saver, chunks)) as stream:
                     async for chunk in stream:
                         yield chunk
                 if loop.calls:
                     await _spawn.finish_async_calls(loop)
                 if live is not None:
                     await live.settle()
-                    learn_streaming(effect.tasks, live.inside)
-                if (
-                    len(effect.tasks) == 1
-                    and not loop.failures
-                    and type(chunks) is not AsyncLiveChunks
-                ):
+                    learn_streaming(tasks, live.inside)
+                elif len(tasks) == 1 and not loop.failures:
                     # A lone task's output is released with the next effect,
                     # as LangGraph does: if the barrier then fails, it is lost
                     # (an eager stream has it already: LangGraph's waiter).
@@ -183,11 +176,9 @@ async def _drive(
                     # its chunks: they wait for the next step's tasks (or the
                     # run's end), and are lost if planning that step fails
                     continue
-        except asyncio.CancelledError as exc:
-            # The loop still saves what a cancelled run keeps (the exit
-            # checkpoint with durability="exit"), as LangGraph does.
-            error = exc
-        except Exception as exc:
+        except (asyncio.CancelledError, Exception) as exc:
+            # Thrown into the loop, which still saves what a cancelled run
+            # keeps (the exit checkpoint with durability="exit"), as LangGraph does.
             error = exc
         while chunks and not _save_errors.failed(loop):
             yield chunks.popleft()
@@ -260,7 +251,10 @@ class AsyncLiveChunks(deque[Any]):
 async def _run_live(
     loop: Any, tasks: list[Task], saver: Any, chunks: AsyncLiveChunks
 ) -> AsyncGenerator[Any, None]:
-    """Run a step as a background task; yield its chunks the moment they exist."""
+    """Run a step as a background task; yield its chunks the moment they exist.
+
+    Once the step is done, learn which of its nodes stream from inside.
+    """
     event = chunks.bind()
 
     async def step() -> None:
@@ -282,6 +276,7 @@ async def _run_live(
             if running.done():
                 break
         running.result()
+        learn_streaming(tasks, chunks.inside)
     finally:
         if not running.done():
             running.cancel()

@@ -57,30 +57,10 @@ async def _run_batch(
             async for chunk in stream:
                 yield chunk
         return
-    gate = asyncio.Semaphore(limit) if limit else None
-    failed = asyncio.Event()
-    stop = _Stopper()
-
-    # Each task commits the moment it finishes, as LangGraph's async runner
-    # does, so a quick task's output is streamed before a slow sibling's.
-    async def run_and_commit(task: Task) -> None:
-        try:
-            if gate is None:
-                exc = await run_task(task)
-            else:
-                async with gate:
-                    exc = await run_task(task)
-        except asyncio.CancelledError as cancelled:
-            await _commit(loop, task, cancelled, saver)
-            raise
-        await yield_turns(COMMIT_TURNS, loop)
-        stop.committing.add(task)
-        await _commit(loop, task, exc, saver)
-        if _fails(loop, task, exc):
-            failed.set()
-
-    running = {asyncio.ensure_future(run_and_commit(t)): t for t in tasks}
-    stop.running = running
+    batch = _Batch(loop, saver, limit)
+    failed = batch.failed
+    running = {asyncio.ensure_future(batch.run_and_commit(t)): t for t in tasks}
+    batch.running = running
     pending = set(running)
     try:
         while pending:
@@ -98,46 +78,86 @@ async def _run_batch(
                 if not fut.cancelled():
                     fut.result()
             if loop.handlers_due:
-                # A failed node's error handler joins the step at once, while
-                # its siblings still run (none start once the step failed).
-                handlers = [] if stopped else _handlers.plan(loop)
-                loop.handlers_due.clear()
-                for task in handlers:
-                    fut = asyncio.ensure_future(run_and_commit(task))
-                    running[fut] = task
-                    pending.add(fut)
+                batch.start_handlers(stopped, pending)
             if failed.is_set():
-                # A failure stops the step: siblings still running are
-                # cancelled and recorded as such, as LangGraph does. A sync
-                # node's thread cannot be stopped: it finishes and is kept.
-                for fut in pending:
-                    if running[fut].node.acall is not None:
-                        stop(fut)
+                batch.stop_siblings(pending)
             while chunks:
                 yield chunks.popleft()
     finally:
         for fut in pending:
-            stop(fut)
+            batch.stop(fut)
         if pending:
             # Wait for the cancelled nodes to unwind (and record their
             # cancellation) before a closed stream returns to its caller.
             await asyncio.wait(pending)
 
 
-class _Stopper:
-    """Cancels the tasks of a stopped step: each once, and none saving its writes.
+class _Batch:
+    """A step's tasks running at once, each committing the moment it finishes.
 
-    A second cancellation, or one arriving while a finished task's writes are
-    being saved, interrupts the saver mid-query; psycopg then closes the
-    connection (the saver would be unusable from then on).
+    Stopping the step cancels its tasks: each once, and none saving its
+    writes. A second cancellation, or one arriving while a finished task's
+    writes are being saved, interrupts the saver mid-query; psycopg then
+    closes the connection (the saver would be unusable from then on).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, loop: Any, saver: Any, limit: int | None) -> None:
+        self.loop = loop
+        self.saver = saver
+        self.gate = asyncio.Semaphore(limit) if limit else None
+        self.failed = asyncio.Event()
         self.running: dict[asyncio.Task[None], Task] = {}
         self.committing: set[Task] = set()
         self._stopped: set[asyncio.Task[None]] = set()
 
-    def __call__(self, fut: asyncio.Task[None]) -> None:
+    async def run_and_commit(self, task: Task) -> None:
+        """Run ``task`` and commit it the moment it finishes.
+
+        As in LangGraph's async runner, a quick task's output thus streams
+        before a slow sibling's.
+        """
+        loop, saver, gate = self.loop, self.saver, self.gate
+        try:
+            if gate is None:
+                exc = await run_task(task)
+            else:
+                async with gate:
+                    exc = await run_task(task)
+        except asyncio.CancelledError as cancelled:
+            await _commit(loop, task, cancelled, saver)
+            raise
+        await yield_turns(COMMIT_TURNS, loop)
+        self.committing.add(task)
+        await _commit(loop, task, exc, saver)
+        if _fails(loop, task, exc):
+            self.failed.set()
+
+    def start_handlers(self, stopped: bool, pending: set[asyncio.Task[None]]) -> None:
+        """Start the error handlers due, unless the step had ``stopped``.
+
+        A failed node's error handler joins the step at once, while its
+        siblings still run (none start once the step failed).
+        """
+        loop = self.loop
+        handlers = [] if stopped else _handlers.plan(loop)
+        loop.handlers_due.clear()
+        for task in handlers:
+            fut = asyncio.ensure_future(self.run_and_commit(task))
+            self.running[fut] = task
+            pending.add(fut)
+
+    def stop_siblings(self, pending: set[asyncio.Task[None]]) -> None:
+        """Stop the step after a failure: cancel the async nodes still running.
+
+        Siblings cancelled are recorded as such, as LangGraph does. A sync
+        node's thread cannot be stopped: it finishes and is kept.
+        """
+        for fut in pending:
+            if self.running[fut].node.acall is not None:
+                self.stop(fut)
+
+    def stop(self, fut: asyncio.Task[None]) -> None:
+        """Cancel ``fut`` unless it was cancelled already or is saving its writes."""
         if fut in self._stopped or self.running[fut] in self.committing:
             return
         self._stopped.add(fut)
