@@ -135,36 +135,21 @@ def prepare_run(
         raise ValueError("recursion_limit must be at least 1")
     run = Run()
     run.input = input
-    run.stream_mode = stream_mode
-    run.print_mode = (print_mode,) if isinstance(print_mode, str) else tuple(print_mode)
     run.subgraphs = subgraphs
     run.version = version
-    modes = {stream_mode} if isinstance(stream_mode, str) else set(stream_mode)
-    modes.update(run.print_mode)
-    if output_keys is None:
-        output_keys = graph.stream_channels_asis
-    else:
-        graph.validate_keys(output_keys)
-    run.output_keys = output_keys
+    modes = _set_output(run, graph, stream_mode, print_mode, output_keys)
     run.interrupt_before = interrupt_before or graph.interrupt_before_nodes
     run.interrupt_after = interrupt_after or graph.interrupt_after_nodes
     _set_persistence(run, graph, config, durability)
     slot = conf.get(CONFIG_KEY_RUNTIME, DEFAULT_RUNTIME)
     run.store = slot.store if CONFIG_KEY_RUNTIME in conf else graph.store
-    # Layers outside a run (a server's graph factory) may seed an object that
-    # only carries ``context``/``store``: adopt its context, as LangGraph does.
-    parent_runtime = (
-        slot
-        if isinstance(slot, Runtime)
-        else Runtime(context=getattr(slot, "context", None))
-    )
+    parent_runtime = _parent_runtime(slot)
     run.cache = conf.get(CONFIG_KEY_CACHE) or graph.cache
     config = own_checkpoint_config(graph, config)
     _count_subgraph_call(config)
     run.chunks = _chunk_buffer(graph, live, modes, subgraphs)
     own = StreamSink(run.chunks.append, modes)
-    run.tracing = None
-    run.messages_handler = None
+    run.tracing = run.messages_handler = None
     if "langchain_core" in sys.modules and _may_trace(config, modes):
         _attach_tracing(run, config, modes, own)
     run.sinks = (own, conf[CONFIG_KEY_STREAM]) if CONFIG_KEY_STREAM in conf else (own,)
@@ -177,6 +162,33 @@ def prepare_run(
     run.config = config
     run.checkpoint_config = _checkpoint_config(config)
     return run
+
+
+def _set_output(
+    run: Run, graph: Any, stream_mode: Any, print_mode: Any, output_keys: Any
+) -> set[str]:
+    """Give ``run`` what it streams, prints and outputs; return its stream modes."""
+    run.stream_mode = stream_mode
+    run.print_mode = (print_mode,) if isinstance(print_mode, str) else tuple(print_mode)
+    modes = {stream_mode} if isinstance(stream_mode, str) else set(stream_mode)
+    modes.update(run.print_mode)
+    if output_keys is None:
+        output_keys = graph.stream_channels_asis
+    else:
+        graph.validate_keys(output_keys)
+    run.output_keys = output_keys
+    return modes
+
+
+def _parent_runtime(slot: Any) -> Runtime[Any]:
+    """The runtime a run inherits from the config's runtime ``slot``.
+
+    Layers outside a run (a server's graph factory) may seed an object that
+    only carries ``context``/``store``: adopt its context, as LangGraph does.
+    """
+    if isinstance(slot, Runtime):
+        return slot
+    return Runtime(context=getattr(slot, "context", None))
 
 
 _TRACING_ENV = (
