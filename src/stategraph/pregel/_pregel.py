@@ -93,12 +93,7 @@ class Pregel(
         **kwargs: Any,
     ) -> None:
         self.nodes: dict[str, PregelNode] = _named_nodes(nodes)
-        self.channels: dict[str, Any] = dict(channels or {})
-        if TASKS in self.channels and not isinstance(self.channels[TASKS], Topic):
-            raise ValueError(
-                f"Channel '{TASKS}' is reserved and cannot be used in the graph."
-            )
-        self.channels[TASKS] = Topic(object, accumulate=False)
+        self.channels: dict[str, Any] = _with_tasks_channel(channels)
         self.input_channels = input_channels
         self.output_channels = output_channels
         self.stream_mode = stream_mode
@@ -111,22 +106,9 @@ class Pregel(
         self.checkpointer = checkpointer
         self.store = store
         self.cache = cache
-        # One RetryPolicy is itself a NamedTuple: tell it from a sequence by fields.
-        self.retry_policy: tuple[RetryPolicy, ...] = (
-            (retry_policy,)  # type: ignore[assignment]  # narrowed by _fields
-            if hasattr(retry_policy, "_fields")
-            else tuple(retry_policy)
-        )
+        self.retry_policy = _retry_policies(retry_policy)
         self.cache_policy = cache_policy
-        if (config_type := kwargs.get("config_type")) is not None:
-            warnings.warn(
-                "`config_type` is deprecated and will be removed. "
-                "Please use `context_schema` instead.",
-                category=LangGraphDeprecatedSinceV10,
-                stacklevel=2,
-            )
-            context_schema = config_type if context_schema is None else context_schema
-        self.context_schema = context_schema
+        self.context_schema = _context_schema(context_schema, kwargs)
         self.config = config
         self.name = name
         self._trigger_to_nodes = trigger_to_nodes
@@ -339,6 +321,41 @@ def _named_nodes(nodes: Mapping[str, Any]) -> dict[str, PregelNode]:
         if isinstance(node, PregelNode):  # others are rejected by validate()
             node.name = key
     return built
+
+
+def _with_tasks_channel(channels: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The graph's channels plus the reserved one ``Send`` packets go through."""
+    out = dict(channels or {})
+    if TASKS in out and not isinstance(out[TASKS], Topic):
+        raise ValueError(
+            f"Channel '{TASKS}' is reserved and cannot be used in the graph."
+        )
+    out[TASKS] = Topic(object, accumulate=False)
+    return out
+
+
+def _retry_policies(
+    retry_policy: RetryPolicy | Sequence[RetryPolicy],
+) -> tuple[RetryPolicy, ...]:
+    """The graph's default retry policies, as a tuple."""
+    # One RetryPolicy is itself a NamedTuple: tell it from a sequence by fields.
+    if hasattr(retry_policy, "_fields"):
+        return (retry_policy,)  # type: ignore[return-value]  # narrowed by _fields
+    return tuple(retry_policy)
+
+
+def _context_schema(context_schema: Any, kwargs: dict[str, Any]) -> Any:
+    """``context_schema``, else the deprecated ``config_type`` (with a warning)."""
+    if (config_type := kwargs.get("config_type")) is not None:
+        warnings.warn(
+            "`config_type` is deprecated and will be removed. "
+            "Please use `context_schema` instead.",
+            category=LangGraphDeprecatedSinceV10,
+            # Past this helper and ``Pregel.__init__``.
+            stacklevel=3,
+        )
+        return config_type if context_schema is None else context_schema
+    return context_schema
 
 
 def task_namespace(name: str, task_id: str, parent_ns: str = "") -> str:
