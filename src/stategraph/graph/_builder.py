@@ -190,9 +190,30 @@ class StateGraph(Generic[StateT]):
         Raises:
             ValueError: On a duplicate or reserved name.
         """
-        retry_policy, input_schema = _legacy_node_kwargs(
-            kwargs, retry_policy, input_schema
+        return self._insert_node(
+            node,
+            action,
+            # Applied here, so the deprecation warnings point at the caller.
+            *_legacy_node_kwargs(kwargs, retry_policy, input_schema),
+            defer=defer,
+            metadata=metadata,
+            cache_policy=cache_policy,
+            destinations=destinations,
+            timeout=timeout,
+            error_handler=error_handler,
+            trace_policy=trace_policy,
         )
+
+    def _insert_node(
+        self,
+        node: Any,
+        action: Any,
+        retry_policy: Any,
+        input_schema: Any,
+        /,
+        **options: Any,
+    ) -> Self:
+        """Record a node: ``add_node``'s work once its legacy keywords are applied."""
         if not isinstance(node, str):
             action = node
             node = node_name_of(action)
@@ -204,15 +225,9 @@ class StateGraph(Generic[StateT]):
             node,
             action,
             self.state_schema,
-            input_schema=input_schema,
-            destinations=destinations,
-            error_handler=error_handler,
-            metadata=metadata,
             retry_policy=retry_policy,
-            cache_policy=cache_policy,
-            defer=defer,
-            timeout=timeout,
-            trace_policy=trace_policy,
+            input_schema=input_schema,
+            **options,
         )
         self.nodes.update(specs)
         if schema is not None:
