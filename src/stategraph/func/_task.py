@@ -141,23 +141,8 @@ def task(
         ... def double(x: int) -> int:
         ...     return 2 * x
     """
-    if (retry := kwargs.get("retry", _MISSING)) is not _MISSING:
-        warnings.warn(
-            "`retry` is deprecated and will be removed. Please use `retry_policy` "
-            "instead.",
-            category=LangGraphDeprecatedSinceV05,
-            stacklevel=2,
-        )
-        if retry_policy is None:
-            retry_policy = retry
+    policies = _retry_policies(retry_policy, kwargs)
     timeout_policy = TimeoutPolicy.coerce(timeout)
-    policies: Sequence[RetryPolicy] = (
-        ()
-        if retry_policy is None
-        else (retry_policy,)
-        if isinstance(retry_policy, RetryPolicy)
-        else retry_policy
-    )
 
     def decorator(func: Any) -> _TaskFunction[Any, Any]:
         if timeout_policy is not None and not _is_async_callable(func):
@@ -173,3 +158,24 @@ def task(
     if __func_or_none__ is not None:
         return decorator(__func_or_none__)
     return decorator
+
+
+def _retry_policies(
+    retry_policy: RetryPolicy | Sequence[RetryPolicy] | None, kwargs: dict[str, Any]
+) -> Sequence[RetryPolicy]:
+    """``task``'s retry policies as a sequence, from the deprecated ``retry=`` too."""
+    if (retry := kwargs.get("retry", _MISSING)) is not _MISSING:
+        warnings.warn(
+            "`retry` is deprecated and will be removed. Please use `retry_policy` "
+            "instead.",
+            category=LangGraphDeprecatedSinceV05,
+            # Past this helper and ``task``.
+            stacklevel=3,
+        )
+        if retry_policy is None:
+            retry_policy = retry
+    if retry_policy is None:
+        return ()
+    if isinstance(retry_policy, RetryPolicy):
+        return (retry_policy,)
+    return retry_policy
