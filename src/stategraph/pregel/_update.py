@@ -259,6 +259,43 @@ def _as_nodes(
     config: Any,
     plan: UpdatePlan,
 ) -> Effects:
+    run_tasks, run_ids = yield from _write_as_nodes(graph, loop, saved, updates)
+    writes = [w for t in run_tasks for w in t.writes]
+    plan.overwritten(writes)
+    yield from _store_writes(
+        config,
+        saved,
+        ckpt_config,
+        [(i, t.writes, t) for i, t in zip(run_ids, run_tasks, strict=False)],
+        plan.is_first,
+        plan,
+    )
+    apply_writes(loop, run_tasks)
+    meta = {
+        "source": "update",
+        "step": step + 1,
+        "parents": saved.metadata.get("parents", {}) if saved else {},
+    }
+    plan.plan(loop, meta, {c for c, _ in writes if c != PUSH})
+    next_config = yield from _save(
+        loop, ckpt_config, meta, step + 1, previous, None, plan
+    )
+    for task_id, task in zip(run_ids, run_tasks, strict=False):
+        if push := [w for w in task.writes if w[0] == "__pregel_push"]:
+            yield SaveWrites(next_config, push, task_id, "")
+    from stategraph._engine._emit import patch_checkpoint_map
+
+    return patch_checkpoint_map(next_config, saved.metadata if saved else None)
+
+
+def _write_as_nodes(
+    graph: Any, loop: Loop, saved: Any, updates: Sequence[Any]
+) -> Generator[Any, Any, tuple[list[Task], list[str]]]:
+    """Run the writers of each update's node; return the tasks and their ids.
+
+    A task takes the id given, else that of its node's pending task (in order),
+    else a new one.
+    """
     node_task_ids: dict[str, list[str]] = {}
     if saved is not None and saved.pending_writes is not None:
         for t in prepare_tasks(loop, None):
@@ -286,32 +323,7 @@ def _as_nodes(
                 yield AwaitWriter(pending)
         run_tasks.append(task)
         run_ids.append(task_id)
-    writes = [w for t in run_tasks for w in t.writes]
-    plan.overwritten(writes)
-    yield from _store_writes(
-        config,
-        saved,
-        ckpt_config,
-        [(i, t.writes, t) for i, t in zip(run_ids, run_tasks, strict=False)],
-        plan.is_first,
-        plan,
-    )
-    apply_writes(loop, run_tasks)
-    meta = {
-        "source": "update",
-        "step": step + 1,
-        "parents": saved.metadata.get("parents", {}) if saved else {},
-    }
-    plan.plan(loop, meta, {c for c, _ in writes if c != PUSH})
-    next_config = yield from _save(
-        loop, ckpt_config, meta, step + 1, previous, None, plan
-    )
-    for task_id, task in zip(run_ids, run_tasks, strict=False):
-        if push := [w for w in task.writes if w[0] == "__pregel_push"]:
-            yield SaveWrites(next_config, push, task_id, "")
-    from stategraph._engine._emit import patch_checkpoint_map
-
-    return patch_checkpoint_map(next_config, saved.metadata if saved else None)
+    return run_tasks, run_ids
 
 
 def _valid_updates(
