@@ -335,30 +335,61 @@ def create_app(
     """
     if config is not None and not isinstance(config, ServerConfig):
         config = load_config(config)
-    store_given = store is not None
+    registry = _registry(graphs, config, checkpointer, store)
+    ctx = _new_context(registry, storage, broker, run_timeout, clock, config)
+    # A saver given in code wins over the one langgraph.json names.
+    return _http_app(
+        ctx,
+        config,
+        resolve_auth(auth, config),
+        None if checkpointer is not None else config,
+        None if store is not None else config,
+        postgres,
+    )
+
+
+def _registry(
+    graphs: Mapping[str, Any] | None,
+    config: ServerConfig | None,
+    checkpointer: Any,
+    store: Any,
+) -> GraphRegistry:
+    """The served graphs with the saver and store they share (default: memory)."""
     if store is None:
         # With ``store.ttl`` this is replaced by a SQLite store at start-up.
         index = None if config is None else config.store_index
         store = InMemoryStore(index=cast("IndexConfig | None", index))
-    registry = GraphRegistry(
+    return GraphRegistry(
         _served_graphs(graphs, config),
         checkpointer=checkpointer or InMemorySaver(),
         store=store,
     )
-    ctx = _new_context(registry, storage, broker, run_timeout, clock, config)
-    auth = resolve_auth(auth, config)
+
+
+def _http_app(
+    ctx: ServerContext,
+    config: ServerConfig | None,
+    auth: ServerAuth | None,
+    saver_config: ServerConfig | None,
+    store_config: ServerConfig | None,
+    postgres: PostgresOptions | str | None,
+) -> Starlette:
+    """The ASGI app serving ``ctx``: routes, middleware, lifespan and mount prefix.
+
+    ``saver_config``/``store_config`` are the config whose saver/store the
+    lifespan opens, ``None`` when one was given in code.
+    """
     http = None if config is None else config.http
     user_app = (
         None if config is None else load_user_app(http, config.base_dir, import_object)
     )
     routes, middleware = _layout(http, user_app, auth)
     ctx.webhooks = http is None or not http.disable_webhooks
-    # A saver given in code wins over the one langgraph.json names.
     lifespan = partial(
         _lifespan,
         ctx,
-        None if checkpointer is not None else config,
-        None if store_given else config,
+        saver_config,
+        store_config,
         PostgresOptions.from_uri(postgres) if isinstance(postgres, str) else postgres,
     )
     app = Starlette(
