@@ -44,6 +44,26 @@ class ServerInfo:
     user: Any = None
 
 
+def server_info_from(conf: dict[str, Any]) -> ServerInfo | None:
+    """What a server put in the config: assistant, graph and authenticated user.
+
+    A user object counts when it has an ``identity`` (a proxy may provide the
+    other ``BaseUser`` attributes dynamically, which a protocol check misses).
+    """
+    assistant_id = conf.get("assistant_id")
+    graph_id = conf.get("graph_id")
+    user = conf.get("langgraph_auth_user")
+    if user is not None and not hasattr(user, "identity"):
+        user = None
+    if assistant_id is None and graph_id is None and user is None:
+        return None
+    return ServerInfo(
+        assistant_id=str(assistant_id) if assistant_id else "",
+        graph_id=str(graph_id) if graph_id else "",
+        user=user,
+    )
+
+
 def _no_op_heartbeat() -> None:
     """Progress signals go nowhere unless a timeout policy listens."""
 

@@ -27,7 +27,12 @@ from stategraph._constants import (
     NS_SEP,
 )
 from stategraph._engine._emit import StreamSink
-from stategraph._runtime import DEFAULT_RUNTIME, RunControl, Runtime, ServerInfo
+from stategraph._runtime import (
+    DEFAULT_RUNTIME,
+    RunControl,
+    Runtime,
+    server_info_from,
+)
 from stategraph.pregel._run_output import (
     check_status as check_status,
     frame as frame,
@@ -335,29 +340,9 @@ def _runtime(
         context=graph.coerce_context(context),
         store=run.store,
         stream_writer=writer,
-        server_info=_server_info(conf),
+        server_info=server_info_from(conf),
     )
     return parent.merge(own)
-
-
-def _server_info(conf: dict[str, Any]) -> ServerInfo | None:
-    """What a server put in the config: assistant, graph and authenticated user.
-
-    A user object counts when it has an ``identity`` (a proxy may provide the
-    other ``BaseUser`` attributes dynamically, which a protocol check misses).
-    """
-    assistant_id = conf.get("assistant_id")
-    graph_id = conf.get("graph_id")
-    user = conf.get("langgraph_auth_user")
-    if user is not None and not hasattr(user, "identity"):
-        user = None
-    if assistant_id is None and graph_id is None and user is None:
-        return None
-    return ServerInfo(
-        assistant_id=str(assistant_id) if assistant_id else "",
-        graph_id=str(graph_id) if graph_id else "",
-        user=user,
-    )
 
 
 def _count_subgraph_call(config: dict[str, Any]) -> None:
