@@ -44,18 +44,18 @@ filterwarnings =
 """
 
 
-def extract(repo: str, dest: Path) -> Path:
-    """Write ``libs/prebuilt/tests`` of ``repo``'s HEAD under ``dest/tests``."""
+def extract(repo: str, dest: Path, subdir: str = "libs/prebuilt/tests") -> Path:
+    """Write ``subdir`` of ``repo``'s HEAD under ``dest/tests``."""
     git_dir = ["--git-dir", repo] if not (Path(repo) / ".git").exists() else []
     archive = subprocess.run(
-        ["git", *git_dir, "-C", repo, "archive", "HEAD", "libs/prebuilt/tests"],
+        ["git", *git_dir, "-C", repo, "archive", "HEAD", subdir],
         capture_output=True,
         check=True,
     ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest, filter="data")
     tests = dest / "tests"
-    (dest / "libs" / "prebuilt" / "tests").rename(tests)
+    (dest / subdir).rename(tests)
     return tests
 
 
