@@ -70,22 +70,20 @@ def prepare_tasks(loop: Loop, updated: set[str] | None) -> list[Task]:
             if task is not None:
                 tasks.append(task)
     versions = loop.versions
+    candidates: Iterable[str]
     if updated and loop.trigger_to_nodes is not None:
-        found: set[str] = set()
-        t2n = loop.trigger_to_nodes
-        for chan in updated:
-            names = t2n.get(chan)
-            if names:
-                found.update(names)
-        candidates: Iterable[str] = sorted(found)
+        candidates = _candidates(loop.trigger_to_nodes, updated)
     elif not versions:
         candidates = ()
     else:
         candidates = loop.nodes.keys()
-    cache: dict[int, Any] = {}
+    # Only several candidates may share a read (most steps have one).
+    cache: dict[int, Any] | None = {} if len(candidates) > 1 else None  # type: ignore[arg-type]
+    nodes = loop.nodes
+    seen = loop.versions_seen
     for name in candidates:
-        node = loop.nodes[name]
-        if not _triggered(node, channels, versions, loop.versions_seen.get(name)):
+        node = nodes[name]
+        if not _triggered(node, channels, versions, seen.get(name)):
             continue
         try:
             value = _read_input(loop, node, cache)
@@ -94,10 +92,33 @@ def prepare_tasks(loop: Loop, updated: set[str] | None) -> list[Task]:
             raise
         if value is _MISSING:
             continue
-        tasks.append(
-            Task(loop, node, name, (PULL, name), tuple(sorted(node.triggers)), value)
-        )
+        triggers = node.sorted_triggers
+        if triggers is None or len(triggers) != len(node.triggers):
+            # Edges add triggers while the graph compiles: sorted on first use.
+            triggers = node.sorted_triggers = tuple(sorted(node.triggers))
+        tasks.append(Task(loop, node, name, (PULL, name), triggers, value))
     return tasks
+
+
+def _candidates(t2n: Mapping[str, list[str]], updated: set[str]) -> Sequence[str]:
+    """The nodes triggered by ``updated`` channels, sorted by name."""
+    first: list[str] | None = None
+    found: set[str] | None = None
+    for chan in updated:
+        names = t2n.get(chan)
+        if names:
+            if first is None:
+                first = names
+            else:
+                if found is None:
+                    found = set(first)
+                found.update(names)
+    if found is not None:
+        return sorted(found)
+    if first is None:
+        return ()
+    # Mostly one node per channel: no set, no sort.
+    return first if len(first) == 1 else sorted(set(first))
 
 
 def _push_task(loop: Loop, idx: int, packet: Any) -> Task | None:
@@ -131,11 +152,12 @@ def _triggered(
     return False
 
 
-def _read_input(loop: Loop, node: PregelNode, cache: dict[int, Any]) -> Any:
-    key = id(node.channels)
-    if key in cache:
-        value = cache[key]
-        return value.copy() if isinstance(value, dict) else value
+def _read_input(loop: Loop, node: PregelNode, cache: dict[int, Any] | None) -> Any:
+    if cache is not None:
+        key = id(node.channels)
+        if key in cache:
+            value = cache[key]
+            return value.copy() if isinstance(value, dict) else value
     channels = loop.channels
     select = node.channels
     if isinstance(select, str):
@@ -154,13 +176,14 @@ def _read_input(loop: Loop, node: PregelNode, cache: dict[int, Any]) -> Any:
                 value[chan] = loop.managed[chan].get(loop.step_counters)
     if node.mapper is not None:
         value = node.mapper(value)
-    cache[key] = value
+    if cache is not None:
+        cache[id(node.channels)] = value
     return value
 
 
 def read_state(loop: Loop, node: PregelNode) -> Any:
     """``node``'s edge input read now (``{}`` when its channels are empty)."""
-    value = _read_input(loop, node, {})
+    value = _read_input(loop, node, None)
     return {} if value is _MISSING else value
 
 

@@ -25,6 +25,7 @@ from stategraph._constants import (
     INTERRUPT,
     NO_WRITES,
     NS_SEP,
+    PUSH,
     RESUME,
     TASKS,
 )
@@ -153,8 +154,16 @@ class Loop(Entering):
         yield from self._enter()
         try:
             while self._tick():
-                yield from self._run_step()
-                yield from self._after_tick()
+                if self.run.cache is None:
+                    # The plain step, without a generator per step for it.
+                    yield self._start_step(self.tasks)
+                    if self.failures:
+                        _step_cache.raise_failures(self.failures)
+                else:
+                    yield from self._run_step()
+                self._barrier()
+                yield from self._put_checkpoint({"source": "loop"})
+                self._after_save()
         except BaseException as exc:
             if not isinstance(exc, GeneratorExit):
                 if self.is_nested or not isinstance(exc, GraphInterrupt):
@@ -221,22 +230,27 @@ class Loop(Entering):
                     self.delta.reapplied.add(tid)
 
     def _run_step(self) -> Effects:
+        """A step with the node cache: hits are not run, results are stored."""
+        todo = [t for t in self.tasks if not t.writes]
+        todo = yield from _step_cache.match_cache(self, todo)
+        yield self._start_step(todo)
+        yield from _step_cache.write_cache(self, todo)
+        if self.failures:
+            _step_cache.raise_failures(self.failures)
+
+    def _start_step(self, tasks: list[Task]) -> RunTasks:
+        """The effect running ``tasks``, those of the step still to run."""
+        # A new list: error handlers join ``self.tasks`` while the step runs.
         todo = []  # a loop: a comprehension makes a function on every call
-        for task in self.tasks:
-            if not task.writes:
+        for task in tasks:
+            if not task.writes:  # else reapplied from a checkpoint: not run
                 todo.append(task)
-        if self.run.cache is not None:
-            todo = yield from _step_cache.match_cache(self, todo)
         self.failures: list[tuple[Task, BaseException]] = []
         self.open_tasks = len(todo)
         # even with nothing to run (every task cached): as LangGraph's runner,
         # the driver hands out the chunks so far before the step's writes
         # are applied, which may fail
-        yield RunTasks(todo)
-        if self.run.cache is not None:
-            yield from _step_cache.write_cache(self, todo)
-        if self.failures:
-            _step_cache.raise_failures(self.failures)
+        return RunTasks(todo)
 
     def commit(self, task: Task, exc: BaseException | None) -> list[Any]:
         """Record the outcome of ``task``; return the saver effects to perform.
@@ -282,7 +296,8 @@ class Loop(Entering):
         task with siblings still running are stored at once, so a crash never
         runs a finished task again.
         """
-        if is_call(task):
+        path = task.path
+        if len(path) == 4 and path[-1] is True and path[0] == PUSH:  # is_call
             return False
         self.open_tasks -= 1
         return (
@@ -293,19 +308,29 @@ class Loop(Entering):
             and not self.calls
         )
 
-    def _after_tick(self) -> Effects:
-        writes: list[tuple[str, Any]] = []
-        for task in self.tasks:
-            writes.extend(task.writes)
-        self.updated = apply_writes(self, self.tasks)
+    def _barrier(self) -> None:
+        """Apply the step's writes (the checkpoint is saved after)."""
+        tasks = self.tasks
+        if len(tasks) == 1:
+            # Read only below: the task's own list, not a copy.
+            writes: list[tuple[str, Any]] = tasks[0].writes
+        else:
+            writes = []
+            for task in tasks:
+                writes.extend(task.writes)
+        self.updated = apply_writes(self, tasks)
         # after the writes apply: a step they fail records none (LangGraph)
         if self.delta is not None:
             self.delta.after_tick(self, writes)
-        _emit.values(self, writes)
+        if not self.values_emitted or "values" in self.modes:
+            # Once output was written, only a ``values`` stream needs to know.
+            _emit.values(self, writes)
         self.pending_writes.clear()
         self._pending_ids = None
         self.is_replaying = False
-        yield from self._put_checkpoint({"source": "loop"})
+
+    def _after_save(self) -> None:
+        """Stop at an ``interrupt_after`` breakpoint; a resume is over."""
         if self.interrupt_after and _should_interrupt(
             self, self.interrupt_after, self.tasks
         ):
