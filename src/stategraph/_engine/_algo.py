@@ -20,6 +20,8 @@ from stategraph._constants import (
 )
 from stategraph._engine._task import Task
 from stategraph._types import Send
+from stategraph.channels._binop import BinaryOperatorAggregate
+from stategraph.channels._last_value import LastValue
 
 if TYPE_CHECKING:
     from stategraph._engine._loop import Loop
@@ -30,6 +32,16 @@ logger = logging.getLogger("stategraph")
 
 _MISSING = object()
 PUSH_TRIGGERS = (PUSH,)
+
+# Channels that only writes change (``update(())`` is a no-op) and that stay
+# available once they hold a value: a step need not tell them it passed.
+_STEADY_CHANNELS = frozenset((LastValue, BinaryOperatorAggregate))
+
+
+def unsteady_of(channels: Mapping[str, Any]) -> frozenset[str]:
+    """Names of the ``channels`` a step that does not write them may change."""
+    steady = _STEADY_CHANNELS
+    return frozenset(k for k, ch in channels.items() if type(ch) not in steady)
 
 
 def path_str(path: Any) -> str:
@@ -254,10 +266,10 @@ def _apply_one(loop: Loop, task: Any) -> set[str]:
     """``apply_writes`` for a step of one task (a sequence's every step)."""
     channels = loop.channels
     versions = loop.versions
-    seen = loop.versions_seen
     name = task.name
     triggers = task.triggers
     if triggers:
+        seen = loop.versions_seen
         prev = seen.get(name)
         new = dict(prev) if prev else {}
         for chan in triggers:
@@ -265,8 +277,8 @@ def _apply_one(loop: Loop, task: Any) -> set[str]:
                 new[chan] = versions[chan]
         seen[name] = new
         loop.seen_changed.add(name)
-    elif name not in seen:
-        seen[name] = {}
+    elif name not in loop.versions_seen:
+        loop.versions_seen[name] = {}
         loop.seen_changed.add(name)
     next_version = loop.next_version()
     assigned = False
@@ -280,13 +292,11 @@ def _apply_one(loop: Loop, task: Any) -> set[str]:
                 loop.live.discard(chan)
     grouped: dict[str, list[Any]] = {}
     for chan, val in task.writes:
-        if chan in SKIP_WRITES:
-            continue
         if chan in grouped:
             grouped[chan].append(val)
-        elif chan in channels:
+        elif chan in channels and chan not in SKIP_WRITES:
             grouped[chan] = [val]
-        else:
+        elif chan not in SKIP_WRITES:
             logger.warning(
                 "Task %s with path %s wrote to unknown channel %s, ignoring it.",
                 name,
@@ -306,6 +316,7 @@ def _update(
     """Hand the grouped writes to their channels, then settle the rest."""
     channels = loop.channels
     versions = loop.versions
+    changed = loop.changed
     live = loop.live
     updated: set[str] = set()
     loop.touched.update(grouped)
@@ -315,14 +326,30 @@ def _update(
             assigned = True
             if next_version is not None:
                 versions[chan] = next_version
-                loop.changed.add(chan)
+                changed.add(chan)
             if ch.is_available():
                 updated.add(chan)
                 live.add(chan)
             else:
                 live.discard(chan)
     if bump_step:
-        assigned = _bump_unwritten(loop, updated, next_version) or assigned
+        # Channels that were not written, told a step passed (ephemeral
+        # values clear); steady ones never change so.
+        for chan in live.intersection(loop.unsteady):
+            if chan in updated:
+                continue
+            ch = channels[chan]
+            if not ch.is_available():
+                live.discard(chan)
+            elif ch.update(()):
+                assigned = True
+                if next_version is not None:
+                    versions[chan] = next_version
+                    changed.add(chan)
+                if ch.is_available():
+                    updated.add(chan)
+                else:
+                    live.discard(chan)
         t2n = loop.trigger_to_nodes or {}
         for chan in updated:
             if chan in t2n:
@@ -332,30 +359,6 @@ def _update(
     if assigned and next_version is not None:
         loop.note_version(next_version)
     return updated
-
-
-def _bump_unwritten(loop: Loop, updated: set[str], next_version: Any) -> bool:
-    assigned = False
-    channels = loop.channels
-    versions = loop.versions
-    live = loop.live
-    for chan in list(live):
-        if chan in updated:
-            continue
-        ch = channels[chan]
-        if not ch.is_available():
-            live.discard(chan)
-            continue
-        if ch.update(()):
-            assigned = True
-            if next_version is not None:
-                versions[chan] = next_version
-                loop.changed.add(chan)
-            if ch.is_available():
-                updated.add(chan)
-            else:
-                live.discard(chan)
-    return assigned
 
 
 def _finish(loop: Loop, updated: set[str], next_version: Any) -> bool:

@@ -100,6 +100,7 @@ class Loop(Entering):
         self.managed = graph.managed
         self.trigger_to_nodes = graph.trigger_to_nodes
         self.finishable = graph.finishable
+        self.unsteady: frozenset[str] = graph.unsteady
         self.is_nested = CONFIG_KEY_TASK_ID in conf
         self.parent_ns: str = conf.get(CONFIG_KEY_CHECKPOINT_NS, "")
         self.ns: tuple[str, ...] = (
