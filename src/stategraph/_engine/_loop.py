@@ -30,7 +30,7 @@ from stategraph._constants import (
     TASKS,
 )
 from stategraph._engine import _emit, _handlers, _messages, _step_cache
-from stategraph._engine._algo import apply_writes, prepare_tasks
+from stategraph._engine._algo import apply_writes, prepare_tasks, should_interrupt
 from stategraph._engine._calls import is_call
 from stategraph._engine._delta_run import DeltaRun
 from stategraph._engine._effects import RunTasks
@@ -161,7 +161,7 @@ class Loop(Entering):
                     if self.failures:
                         _step_cache.raise_failures(self.failures)
                 else:
-                    yield from self._run_step()
+                    yield from _step_cache.run_step(self)
                 self._barrier()
                 yield from self._put_checkpoint({"source": "loop"})
                 self._after_save()
@@ -199,7 +199,7 @@ class Loop(Entering):
         if self.pending_writes and not self.is_replaying:
             self._reapply_pending(self.tasks)
             routed = _handlers.resume_routed(self)
-        if self.interrupt_before and _should_interrupt(
+        if self.interrupt_before and should_interrupt(
             self, self.interrupt_before, self.tasks
         ):
             self.status = "interrupt_before"
@@ -229,15 +229,6 @@ class Loop(Entering):
                 by_id[tid].writes.extend(status.output)
                 if self.delta is not None:
                     self.delta.reapplied.add(tid)
-
-    def _run_step(self) -> Effects:
-        """A step with the node cache: hits are not run, results are stored."""
-        todo = [t for t in self.tasks if not t.writes]
-        todo = yield from _step_cache.match_cache(self, todo)
-        yield self._start_step(todo)
-        yield from _step_cache.write_cache(self, todo)
-        if self.failures:
-            _step_cache.raise_failures(self.failures)
 
     def _start_step(self, tasks: list[Task]) -> RunTasks:
         """The effect running ``tasks``, those of the step still to run."""
@@ -332,7 +323,7 @@ class Loop(Entering):
 
     def _after_save(self) -> None:
         """Stop at an ``interrupt_after`` breakpoint; a resume is over."""
-        if self.interrupt_after and _should_interrupt(
+        if self.interrupt_after and should_interrupt(
             self, self.interrupt_after, self.tasks
         ):
             self.status = "interrupt_after"
@@ -393,12 +384,6 @@ class Loop(Entering):
 
 def _no_resume(consume: bool = False) -> Any:
     return None
-
-
-def _should_interrupt(loop: Loop, nodes: Any, tasks: Sequence[Task]) -> bool:
-    from stategraph._engine._algo import should_interrupt
-
-    return bool(should_interrupt(loop, nodes, tasks))
 
 
 __all__ = [

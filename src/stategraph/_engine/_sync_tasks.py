@@ -35,6 +35,7 @@ def run_task(task: Task) -> BaseException | None:
     attempt = 0
     while True:
         task.writes.clear()
+        task.fresh = None
         try:
             try:
                 trace = task.loop.trace
