@@ -19,6 +19,7 @@ from stategraph._constants import (
 )
 from stategraph._engine._apply import (
     apply_writes as apply_writes,
+    consumers_of as consumers_of,
     path_str as path_str,
     unsteady_of as unsteady_of,
 )

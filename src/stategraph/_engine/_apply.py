@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from stategraph._constants import RESERVED, SKIP_WRITES
+from stategraph.channels._base import BaseChannel
 from stategraph.channels._binop import BinaryOperatorAggregate
 from stategraph.channels._last_value import LastValue
 
@@ -23,6 +24,16 @@ logger = logging.getLogger("stategraph")
 # Channels that only writes change (``update(())`` is a no-op) and that stay
 # available once they hold a value: a step need not tell them it passed.
 _STEADY_CHANNELS = frozenset((LastValue, BinaryOperatorAggregate))
+
+
+def consumers_of(channels: Mapping[str, Any]) -> frozenset[str]:
+    """Names of the ``channels`` a task subscribed to them may change (``consume``)."""
+    base = BaseChannel.consume
+    return frozenset(
+        k
+        for k, ch in channels.items()
+        if k not in RESERVED and getattr(type(ch), "consume", base) is not base
+    )
 
 
 def unsteady_of(channels: Mapping[str, Any]) -> frozenset[str]:
@@ -92,9 +103,10 @@ def apply_writes(
             seen_changed.add(task.name)
     next_version = loop.next_version()
     live = loop.live
+    consumers = loop.consumers
     assigned = False
     for chan in {c for t in tasks for c in t.triggers}:
-        if chan not in RESERVED and chan in channels and channels[chan].consume():
+        if chan in consumers and channels[chan].consume():
             assigned = True
             if next_version is not None:
                 versions[chan] = next_version
@@ -140,9 +152,10 @@ def _apply_one(loop: Loop, task: Any) -> set[str]:
         loop.versions_seen[name] = {}
         loop.seen_changed.add(name)
     next_version = loop.next_version()
+    consumers = loop.consumers
     assigned = False
     for chan in triggers if len(triggers) < 2 else set(triggers):
-        if chan not in RESERVED and chan in channels and channels[chan].consume():
+        if chan in consumers and channels[chan].consume():
             assigned = True
             if next_version is not None:
                 versions[chan] = next_version

@@ -52,6 +52,7 @@ Effects = Generator[Any, Any, Any]
 
 
 _CONTROL = frozenset((ERROR, "__error_source_node__", INTERRUPT, RESUME))
+_NONE: frozenset[str] = frozenset()
 
 
 class Loop(Entering):
@@ -101,6 +102,7 @@ class Loop(Entering):
         self.trigger_to_nodes = graph.trigger_to_nodes
         self.finishable = graph.finishable
         self.unsteady: frozenset[str] = graph.unsteady
+        self.consumers: frozenset[str] = graph.consumers
         self.is_nested = CONFIG_KEY_TASK_ID in conf
         self.parent_ns: str = conf.get(CONFIG_KEY_CHECKPOINT_NS, "")
         self.ns: tuple[str, ...] = (
@@ -195,7 +197,7 @@ class Loop(Entering):
         if not self.tasks:
             self.status = "done"
             return False
-        routed: set[str] = set()
+        routed: set[str] | frozenset[str] = _NONE
         if self.pending_writes and not self.is_replaying:
             self._reapply_pending(self.tasks)
             routed = _handlers.resume_routed(self)
@@ -249,7 +251,24 @@ class Loop(Entering):
 
         Called by drivers as each task finishes, in task order.
         """
-        last = self._finishes_step(task, exc)
+        path = task.path
+        if len(path) == 4 and path[-1] is True and path[0] == PUSH:  # is_call
+            last = False
+        else:
+            # Whether ``task`` succeeded and is the last of a clean step to
+            # finish: its writes may then wait for the step's checkpoint and
+            # be stored in the same transaction (nothing runs in between, so a
+            # crash loses both or neither). Writes of a task with siblings
+            # still running are stored at once: a crash never runs a finished
+            # task again.
+            self.open_tasks -= 1
+            last = (
+                exc is None
+                and self.open_tasks == 0
+                and not self.failures
+                and not self.handlers_due
+                and not self.calls
+            )
         if exc is None:
             if self.node_finished is not None and not task.node.hidden:
                 self.node_finished(task.name)
@@ -278,27 +297,6 @@ class Loop(Entering):
             task.writes.append((ERROR_SOURCE_NODE, task.name))
             self.handlers_due.append((task, exc))
         return self._record(task, task.writes)
-
-    def _finishes_step(self, task: Task, exc: BaseException | None) -> bool:
-        """Whether ``task`` succeeded and is the last of a clean step to finish.
-
-        Its writes may then wait for the step's checkpoint and be stored in
-        the same transaction: nothing runs in between, so a crash loses both
-        or neither, as when they are stored one after the other. Writes of a
-        task with siblings still running are stored at once, so a crash never
-        runs a finished task again.
-        """
-        path = task.path
-        if len(path) == 4 and path[-1] is True and path[0] == PUSH:  # is_call
-            return False
-        self.open_tasks -= 1
-        return (
-            exc is None
-            and self.open_tasks == 0
-            and not self.failures
-            and not self.handlers_due
-            and not self.calls
-        )
 
     def _barrier(self) -> None:
         """Apply the step's writes (the checkpoint is saved after)."""

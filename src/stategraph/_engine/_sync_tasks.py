@@ -96,7 +96,11 @@ def run_lone(loop: Any, tasks: list[Task], saver: Any) -> list[Task]:
         task = tasks[0]
         started = time.perf_counter()
         exc = run_task(task)
-        task.node.note_duration(time.perf_counter() - started, SLOW_TASK_SECONDS)
+        elapsed = time.perf_counter() - started
+        node = task.node
+        if elapsed > SLOW_TASK_SECONDS or not node.fast_known or node.slow_runs:
+            # (a quick run after a quick one changes nothing)
+            node.note_duration(elapsed, SLOW_TASK_SECONDS)
         tasks = _commit(loop, task, exc, saver)
     return tasks
 
