@@ -352,6 +352,9 @@ def local_read(loop: Loop, task: Task, select: Any, fresh: bool) -> Any:
     return values
 
 
+_MESSAGES: list[Any] = []
+
+
 def _reusable(base: Any, vals: list[Any]) -> bool:
     """Whether reducing ``vals`` into ``base`` twice gives the same result.
 
@@ -361,9 +364,12 @@ def _reusable(base: Any, vals: list[Any]) -> bool:
     """
     if type(base) is not BinaryOperatorAggregate:
         return False
-    from stategraph.graph._messages import _langchain, add_messages
+    if not _MESSAGES:  # imported on first use: the graph package imports this
+        from stategraph.graph import _messages
 
-    api = _langchain() if base.operator is add_messages else None
+        _MESSAGES.append(_messages)
+    messages = _MESSAGES[0]
+    api = messages._langchain() if base.operator is messages.add_messages else None
     if api is None:
         return False
     is_plain = api.is_plain
