@@ -18,6 +18,7 @@ from stategraph._constants import (
     TASKS,
 )
 from stategraph._engine._apply import (
+    PLAIN_VALUE,
     apply_writes as apply_writes,
     consumers_of as consumers_of,
     path_str as path_str,
@@ -25,6 +26,7 @@ from stategraph._engine._apply import (
 )
 from stategraph._engine._task import Task
 from stategraph._types import Send
+from stategraph.channels._base import MISSING
 
 if TYPE_CHECKING:
     from stategraph._engine._loop import Loop
@@ -145,13 +147,17 @@ def _read_input(loop: Loop, node: PregelNode, cache: dict[int, Any] | None) -> A
         value = ch.get()
     else:
         value = {}
+        plain = PLAIN_VALUE
         for chan in select:
             ch = channels.get(chan)
-            if ch is not None:
-                if ch.is_available():
-                    value[chan] = ch.get()
-            else:
+            if ch is None:
                 value[chan] = loop.managed[chan].get(loop.step_counters)
+            elif type(ch) in plain:
+                found = ch.value
+                if found is not MISSING:
+                    value[chan] = found
+            elif ch.is_available():
+                value[chan] = ch.get()
     if node.mapper is not None:
         value = node.mapper(value)
     if cache is not None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from stategraph._constants import RESERVED, SKIP_WRITES
 from stategraph.channels._base import BaseChannel
 from stategraph.channels._binop import BinaryOperatorAggregate
+from stategraph.channels._ephemeral import EphemeralValue
 from stategraph.channels._last_value import LastValue
 
 if TYPE_CHECKING:
@@ -24,6 +25,11 @@ logger = logging.getLogger("stategraph")
 # Channels that only writes change (``update(())`` is a no-op) and that stay
 # available once they hold a value: a step need not tell them it passed.
 _STEADY_CHANNELS = frozenset((LastValue, BinaryOperatorAggregate))
+
+
+# Channels whose ``get()`` is their ``value`` unless it is ``MISSING``: read
+# without two method calls per key.
+PLAIN_VALUE = frozenset((LastValue, BinaryOperatorAggregate, EphemeralValue))
 
 
 def consumers_of(channels: Mapping[str, Any]) -> frozenset[str]:
