@@ -88,10 +88,8 @@ def apply_writes(
         return _apply_one(loop, tasks[0])
     if len(tasks) > 1:
         tasks = sorted(tasks, key=_sort_key)
-    channels = loop.channels
-    versions = loop.versions
-    seen = loop.versions_seen
-    seen_changed = loop.seen_changed
+    channels, versions = loop.channels, loop.versions
+    seen, seen_changed = loop.versions_seen, loop.seen_changed
     bump_step = False
     for task in tasks:
         if task.triggers:
