@@ -30,6 +30,7 @@ from stategraph._engine._io import (
     task_result_payload,
 )
 from stategraph._engine._status import read_statuses
+from stategraph.channels._binop import BinaryOperatorAggregate
 
 if TYPE_CHECKING:
     from stategraph._engine._loop import Loop
@@ -325,9 +326,19 @@ def local_read(loop: Loop, task: Task, select: Any, fresh: bool) -> Any:
         if written:
             overrides = {}
             for chan, vals in written.items():
-                copy = channels[chan].copy()
+                base = channels[chan]
+                copy = base.copy()
                 copy.update(vals)
                 overrides[chan] = copy
+                if _reusable(base, vals):
+                    # The barrier takes this reduction instead of repeating
+                    # it; the edge reads its own list, so that what it does
+                    # to the list stays out of the state, as in LangGraph.
+                    reduced = copy.value
+                    copy.value = list(reduced)
+                    if task.fresh is None:
+                        task.fresh = {}
+                    task.fresh[chan] = (base, base.value, vals, reduced)
             channels = _Overlay(channels, overrides)
     if isinstance(select, str):
         return read_channels(channels, select)
@@ -339,6 +350,34 @@ def local_read(loop: Loop, task: Task, select: Any, fresh: bool) -> Any:
     for k in managed:
         values[k] = loop.managed[k].get(task.scratchpad)
     return values
+
+
+_MESSAGES: list[Any] = []
+
+
+def _reusable(base: Any, vals: list[Any]) -> bool:
+    """Whether reducing ``vals`` into ``base`` twice gives the same result.
+
+    So it is for ``add_messages`` on messages (no conversion makes new
+    objects; ids missing are given in place, once): the barrier may then take
+    a fresh read's result. Other reducers may count calls or not be pure.
+    """
+    if type(base) is not BinaryOperatorAggregate:
+        return False
+    if not _MESSAGES:  # imported on first use: the graph package imports this
+        from stategraph.graph import _messages
+
+        _MESSAGES.append(_messages)
+    messages = _MESSAGES[0]
+    api = messages._langchain() if base.operator is messages.add_messages else None
+    if api is None:
+        return False
+    is_plain = api.is_plain
+    for val in vals:
+        for item in val if type(val) is list else (val,):
+            if not is_plain(type(item)):
+                return False
+    return True
 
 
 class _Overlay:

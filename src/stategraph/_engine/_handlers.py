@@ -71,7 +71,7 @@ def plan(loop: Loop, *, rerun: bool = False) -> list[Task]:
     loop.handlers_due.clear()
     runnable = [t for t in tasks if not t.writes]
     # Handlers join the running step: its last task to commit is one of them
-    # or comes after them (see ``Loop._finishes_step``).
+    # or comes after them (see ``Loop.commit``).
     loop.open_tasks += len(runnable)
     return runnable
 

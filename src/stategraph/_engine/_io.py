@@ -21,7 +21,9 @@ from stategraph._constants import (
     TAG_HIDDEN,
     TASKS,
 )
+from stategraph._engine._apply import PLAIN_VALUE
 from stategraph._types import Command, Send
+from stategraph.channels._base import MISSING
 from stategraph.errors import EmptyChannelError, InvalidUpdateError
 
 __all__ = ["CONTROL_WRITES", "ERROR", "RETURN", "map_input", "read_channels"]
@@ -52,9 +54,14 @@ def read_channels(
         ch = channels[select]
         return ch.get() if ch.is_available() else None
     values: dict[str, Any] = {}
+    plain = PLAIN_VALUE
     for k in select:
         ch = channels[k]
-        if ch.is_available():
+        if type(ch) in plain:
+            found = ch.value
+            if found is not MISSING:
+                values[k] = found
+        elif ch.is_available():
             # Not ``contextlib.suppress``: it makes an object per channel read.
             try:  # noqa: SIM105
                 values[k] = ch.get()

@@ -25,11 +25,12 @@ from stategraph._constants import (
     INTERRUPT,
     NO_WRITES,
     NS_SEP,
+    PUSH,
     RESUME,
     TASKS,
 )
 from stategraph._engine import _emit, _handlers, _messages, _step_cache
-from stategraph._engine._algo import apply_writes, prepare_tasks
+from stategraph._engine._algo import apply_writes, prepare_tasks, should_interrupt
 from stategraph._engine._calls import is_call
 from stategraph._engine._delta_run import DeltaRun
 from stategraph._engine._effects import RunTasks
@@ -51,6 +52,7 @@ Effects = Generator[Any, Any, Any]
 
 
 _CONTROL = frozenset((ERROR, "__error_source_node__", INTERRUPT, RESUME))
+_NONE: frozenset[str] = frozenset()
 
 
 class Loop(Entering):
@@ -99,6 +101,8 @@ class Loop(Entering):
         self.managed = graph.managed
         self.trigger_to_nodes = graph.trigger_to_nodes
         self.finishable = graph.finishable
+        self.unsteady: frozenset[str] = graph.unsteady
+        self.consumers: frozenset[str] = graph.consumers
         self.is_nested = CONFIG_KEY_TASK_ID in conf
         self.parent_ns: str = conf.get(CONFIG_KEY_CHECKPOINT_NS, "")
         self.ns: tuple[str, ...] = (
@@ -153,8 +157,16 @@ class Loop(Entering):
         yield from self._enter()
         try:
             while self._tick():
-                yield from self._run_step()
-                yield from self._after_tick()
+                if self.run.cache is None:
+                    # The plain step, without a generator per step for it.
+                    yield self._start_step(self.tasks)
+                    if self.failures:
+                        _step_cache.raise_failures(self.failures)
+                else:
+                    yield from _step_cache.run_step(self)
+                self._barrier()
+                yield from self._put_checkpoint({"source": "loop"})
+                self._after_save()
         except BaseException as exc:
             if not isinstance(exc, GeneratorExit):
                 if self.is_nested or not isinstance(exc, GraphInterrupt):
@@ -185,11 +197,11 @@ class Loop(Entering):
         if not self.tasks:
             self.status = "done"
             return False
-        routed: set[str] = set()
+        routed: set[str] | frozenset[str] = _NONE
         if self.pending_writes and not self.is_replaying:
             self._reapply_pending(self.tasks)
             routed = _handlers.resume_routed(self)
-        if self.interrupt_before and _should_interrupt(
+        if self.interrupt_before and should_interrupt(
             self, self.interrupt_before, self.tasks
         ):
             self.status = "interrupt_before"
@@ -220,30 +232,43 @@ class Loop(Entering):
                 if self.delta is not None:
                     self.delta.reapplied.add(tid)
 
-    def _run_step(self) -> Effects:
+    def _start_step(self, tasks: list[Task]) -> RunTasks:
+        """The effect running ``tasks``, those of the step still to run."""
+        # A new list: error handlers join ``self.tasks`` while the step runs.
         todo = []  # a loop: a comprehension makes a function on every call
-        for task in self.tasks:
-            if not task.writes:
+        for task in tasks:
+            if not task.writes:  # else reapplied from a checkpoint: not run
                 todo.append(task)
-        if self.run.cache is not None:
-            todo = yield from _step_cache.match_cache(self, todo)
         self.failures: list[tuple[Task, BaseException]] = []
         self.open_tasks = len(todo)
         # even with nothing to run (every task cached): as LangGraph's runner,
         # the driver hands out the chunks so far before the step's writes
         # are applied, which may fail
-        yield RunTasks(todo)
-        if self.run.cache is not None:
-            yield from _step_cache.write_cache(self, todo)
-        if self.failures:
-            _step_cache.raise_failures(self.failures)
+        return RunTasks(todo)
 
     def commit(self, task: Task, exc: BaseException | None) -> list[Any]:
         """Record the outcome of ``task``; return the saver effects to perform.
 
         Called by drivers as each task finishes, in task order.
         """
-        last = self._finishes_step(task, exc)
+        path = task.path
+        if len(path) == 4 and path[-1] is True and path[0] == PUSH:  # is_call
+            last = False
+        else:
+            # Whether ``task`` succeeded and is the last of a clean step to
+            # finish: its writes may then wait for the step's checkpoint and
+            # be stored in the same transaction (nothing runs in between, so a
+            # crash loses both or neither). Writes of a task with siblings
+            # still running are stored at once: a crash never runs a finished
+            # task again.
+            self.open_tasks -= 1
+            last = (
+                exc is None
+                and self.open_tasks == 0
+                and not self.failures
+                and not self.handlers_due
+                and not self.calls
+            )
         if exc is None:
             if self.node_finished is not None and not task.node.hidden:
                 self.node_finished(task.name)
@@ -273,40 +298,30 @@ class Loop(Entering):
             self.handlers_due.append((task, exc))
         return self._record(task, task.writes)
 
-    def _finishes_step(self, task: Task, exc: BaseException | None) -> bool:
-        """Whether ``task`` succeeded and is the last of a clean step to finish.
-
-        Its writes may then wait for the step's checkpoint and be stored in
-        the same transaction: nothing runs in between, so a crash loses both
-        or neither, as when they are stored one after the other. Writes of a
-        task with siblings still running are stored at once, so a crash never
-        runs a finished task again.
-        """
-        if is_call(task):
-            return False
-        self.open_tasks -= 1
-        return (
-            exc is None
-            and self.open_tasks == 0
-            and not self.failures
-            and not self.handlers_due
-            and not self.calls
-        )
-
-    def _after_tick(self) -> Effects:
-        writes: list[tuple[str, Any]] = []
-        for task in self.tasks:
-            writes.extend(task.writes)
-        self.updated = apply_writes(self, self.tasks)
+    def _barrier(self) -> None:
+        """Apply the step's writes (the checkpoint is saved after)."""
+        tasks = self.tasks
+        if len(tasks) == 1:
+            # Read only below: the task's own list, not a copy.
+            writes: list[tuple[str, Any]] = tasks[0].writes
+        else:
+            writes = []
+            for task in tasks:
+                writes.extend(task.writes)
+        self.updated = apply_writes(self, tasks)
         # after the writes apply: a step they fail records none (LangGraph)
         if self.delta is not None:
             self.delta.after_tick(self, writes)
-        _emit.values(self, writes)
+        if not self.values_emitted or "values" in self.modes:
+            # Once output was written, only a ``values`` stream needs to know.
+            _emit.values(self, writes)
         self.pending_writes.clear()
         self._pending_ids = None
         self.is_replaying = False
-        yield from self._put_checkpoint({"source": "loop"})
-        if self.interrupt_after and _should_interrupt(
+
+    def _after_save(self) -> None:
+        """Stop at an ``interrupt_after`` breakpoint; a resume is over."""
+        if self.interrupt_after and should_interrupt(
             self, self.interrupt_after, self.tasks
         ):
             self.status = "interrupt_after"
@@ -367,12 +382,6 @@ class Loop(Entering):
 
 def _no_resume(consume: bool = False) -> Any:
     return None
-
-
-def _should_interrupt(loop: Loop, nodes: Any, tasks: Sequence[Task]) -> bool:
-    from stategraph._engine._algo import should_interrupt
-
-    return bool(should_interrupt(loop, nodes, tasks))
 
 
 __all__ = [

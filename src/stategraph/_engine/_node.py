@@ -44,6 +44,7 @@ class PregelNode:
         "name",
         "retry_policy",
         "slow_runs",
+        "sorted_triggers",
         "streams_inside",
         "subgraphs",
         "tags",
@@ -74,6 +75,9 @@ class PregelNode:
     ) -> None:
         self.name = name
         self.triggers = list(triggers)
+        # ``triggers`` sorted, as tasks name them; filled in by the first
+        # task (edges may still add triggers while the graph compiles).
+        self.sorted_triggers: tuple[str, ...] | None = None
         self.channels = channels
         self.call = call
         self.acall = acall
@@ -140,6 +144,7 @@ class PregelNode:
         new.triggers, new.writers = list(self.triggers), list(self.writers)
         for key, value in (update or {}).items():
             setattr(new, key, value)
+        new.sorted_triggers = None
         return new
 
     def __repr__(self) -> str:

@@ -1,4 +1,4 @@
-"""A step's node cache and its failures: the ends of ``Loop._run_step``.
+"""A step's node cache and its failures: a step of a graph with a cache.
 
 Before the step's tasks run, tasks whose cached writes are found take them
 instead of running; after, the writes of those that ran are cached. Then the
@@ -21,6 +21,16 @@ if TYPE_CHECKING:
     from stategraph._engine._task import Task
 
 Effects = Generator[Any, Any, Any]
+
+
+def run_step(loop: Loop) -> Effects:
+    """A step with the node cache: hits are not run, results are stored."""
+    todo = [t for t in loop.tasks if not t.writes]
+    todo = yield from match_cache(loop, todo)
+    yield loop._start_step(todo)
+    yield from write_cache(loop, todo)
+    if loop.failures:
+        raise_failures(loop.failures)
 
 
 def match_cache(loop: Loop, todo: list[Task]) -> Effects:

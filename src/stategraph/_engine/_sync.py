@@ -24,7 +24,9 @@ from stategraph._engine._effects import (
 from stategraph._engine._emit import learn_streaming, made_inside
 from stategraph._engine._sync_perform import perform as perform
 from stategraph._engine._sync_tasks import (
+    _run_shared,
     _run_tasks,
+    run_lone,
     run_task as run_task,
 )
 from stategraph._engine._task import Task
@@ -164,7 +166,9 @@ def _drive(
                         yield from _run_live(loop, effect.tasks, saver, cache, live)
                         learn_streaming(effect.tasks, live.inside)
                         continue
-                yield from _run_tasks(loop, effect.tasks, saver, cache, chunks)
+                todo = run_lone(loop, effect.tasks, saver)
+                if todo:
+                    yield from _run_shared(loop, todo, saver, chunks)
                 if live is not None:
                     learn_streaming(effect.tasks, live.inside)
                 if loop.calls:

@@ -29,28 +29,26 @@ from stategraph._engine._task import Task
 from stategraph.errors import GraphBubbleUp, ParentCommand
 
 
-def _run_once(task: Task) -> None:
-    try:
-        trace = task.loop.trace
-        if trace is None or task.node.hidden:
-            run_sync_body(task)
-        else:
-            trace.run_node(task, run_sync_body)
-    except asyncio.CancelledError as exc:
-        # No event loop cancels a sync node: it raised this itself and failed.
-        from stategraph.errors import NodeCancelledError
-
-        raise NodeCancelledError(task.name) from exc
-
-
 def run_task(task: Task) -> BaseException | None:
     """Run a task with its retry policy; return the exception it ended with."""
     policies = task.node.retry_policy or task.loop.graph.retry_policy
     attempt = 0
     while True:
         task.writes.clear()
+        task.fresh = None
         try:
-            _run_once(task)
+            try:
+                trace = task.loop.trace
+                if trace is None or task.node.hidden:
+                    run_sync_body(task)
+                else:
+                    trace.run_node(task, run_sync_body)
+            except asyncio.CancelledError as exc:
+                # No event loop cancels a sync node: it raised this itself
+                # and failed.
+                from stategraph.errors import NodeCancelledError
+
+                raise NodeCancelledError(task.name) from exc
             return None
         except ParentCommand as exc:
             if parent_command(task, exc) is None:
@@ -82,16 +80,29 @@ def _commit(loop: Any, task: Task, exc: BaseException | None, saver: Any) -> lis
 def _run_tasks(
     loop: Any, tasks: list[Task], saver: Any, cache: Any, chunks: deque[Any] | None
 ) -> Iterator[Any]:
+    tasks = run_lone(loop, tasks, saver)
+    if tasks:
+        yield from _run_shared(loop, tasks, saver, chunks)
+
+
+def run_lone(loop: Any, tasks: list[Task], saver: Any) -> list[Task]:
+    """Run and commit a step's lone task inline; return the tasks left to run.
+
+    A lone task gains nothing from a thread: it always runs inline (and then
+    the error handler its failure starts, if any). A step of several tasks is
+    returned as it is, for ``_run_shared``.
+    """
     while len(tasks) == 1:
-        # A lone task gains nothing from a thread: always run it inline (and
-        # then the error handler its failure starts, if any).
         task = tasks[0]
         started = time.perf_counter()
         exc = run_task(task)
-        task.node.note_duration(time.perf_counter() - started, SLOW_TASK_SECONDS)
+        elapsed = time.perf_counter() - started
+        node = task.node
+        if elapsed > SLOW_TASK_SECONDS or not node.fast_known or node.slow_runs:
+            # (a quick run after a quick one changes nothing)
+            node.note_duration(elapsed, SLOW_TASK_SECONDS)
         tasks = _commit(loop, task, exc, saver)
-    if tasks:
-        yield from _run_shared(loop, tasks, saver, chunks)
+    return tasks
 
 
 def _run_shared(

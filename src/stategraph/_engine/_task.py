@@ -145,6 +145,7 @@ class Task:
         "_scratchpad",
         "cache_key",
         "caller_pad",
+        "fresh",
         "input",
         "loop",
         "name",
@@ -185,6 +186,9 @@ class Task:
         self.cache_key: Any = None
         # For an error handler's task: the failure it handles (``NodeError``).
         self.node_error: Any = None
+        # Reductions of the task's writes made by a conditional edge's fresh
+        # read, for the barrier to take (``_emit.local_read``).
+        self.fresh: dict[str, tuple[Any, Any, list[Any], Any]] | None = None
 
     @property
     def path_key(self) -> str:

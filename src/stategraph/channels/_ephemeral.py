@@ -77,6 +77,9 @@ class EphemeralValue(_Guarded[Value]):
             InvalidUpdateError: If ``guard`` is set and the step wrote more
                 than one value.
         """
+        if len(values) == 1:  # the usual write, without the guard's call
+            self.value = values[0]
+            return True
         if not values:
             if self.value is MISSING:
                 return False

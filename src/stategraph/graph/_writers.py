@@ -33,10 +33,11 @@ def update_writer(output_keys: Sequence[str]) -> Callable[[Any, Any], None]:
         if type(output) is dict and not root:
             # The common case, kept inline: a node returning a plain dict (a
             # loop: a comprehension makes a function object on every call).
-            writes = []
+            add = task.writes.append
             for k, v in output.items():
                 if k in key_set:
-                    writes.append((k, v))
+                    add((k, v))
+            return
         else:
             writes = _root_updates(output) if root else _updates(output, key_set, keys)
             writes.extend(control_writes(output))

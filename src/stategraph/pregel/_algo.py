@@ -14,6 +14,7 @@ from typing import Any, NamedTuple, Protocol
 
 from stategraph._constants import CONF, INTERRUPT, TAG_HIDDEN
 from stategraph._engine import _algo, _emit
+from stategraph._engine._algo import consumers_of, unsteady_of
 from stategraph._engine._calls import Call
 from stategraph._engine._loop import Loop
 from stategraph._engine._task import Task
@@ -141,6 +142,8 @@ class _CheckpointView:
         self.trigger_to_nodes = trigger_to_nodes
         # LangGraph offers every channel the end of the run, not a subset.
         self.finishable = list(channels)
+        self.unsteady = unsteady_of(channels)
+        self.consumers = consumers_of(channels)
         self.live = {k for k, ch in channels.items() if ch.is_available()}
         self.changed: set[str] = set()
         self.seen_changed: set[str] = set()
@@ -235,6 +238,8 @@ class _Nodes:
         self.managed = managed
         self.trigger_to_nodes = trigger_to_nodes
         self.finishable = list(channels)
+        self.unsteady = unsteady_of(channels)
+        self.consumers = consumers_of(channels)
         self.stream_channels_asis = list(channels)
 
 

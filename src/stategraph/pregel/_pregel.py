@@ -12,6 +12,7 @@ from typing import Any
 
 from stategraph._constants import NS_END, NS_SEP, TASKS
 from stategraph._engine import _delta
+from stategraph._engine._algo import consumers_of, unsteady_of
 from stategraph._engine._loop import Loop
 from stategraph._engine._node import PregelNode
 from stategraph._managed import is_managed_value
@@ -140,6 +141,9 @@ class Pregel(
         self.finishable = tuple(
             k for k, ch in specs.items() if type(ch).finish is not BaseChannel.finish
         )
+        # Channels a step that does not write them may change (``update(())``).
+        self.unsteady = unsteady_of(specs)
+        self.consumers = consumers_of(specs)
         self._delta_channels = tuple(
             k for k, ch in specs.items() if isinstance(ch, DeltaChannel)
         )
