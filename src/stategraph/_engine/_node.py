@@ -14,6 +14,17 @@ Writer = Callable[[Any, Any], Any]
 """``writer(task, output)`` appends to ``task.writes``; may return an awaitable."""
 
 
+def _policies(retry_policy: Any) -> tuple[Any, ...] | None:
+    """A node's retry policies as a tuple (``None``: none given)."""
+    if retry_policy is None:
+        return None
+    # RetryPolicy is itself a NamedTuple, so tell one policy from a sequence
+    # of policies by its fields, not by isinstance(tuple).
+    if hasattr(retry_policy, "_fields"):
+        return (retry_policy,)
+    return tuple(retry_policy)
+
+
 class PregelNode:
     """A compiled node: triggers, what it reads, how it runs, what it writes.
 
@@ -88,13 +99,7 @@ class PregelNode:
         self.metadata = metadata
         self.tags = list(tags) if tags else None
         self.hidden = self.tags is not None and "langsmith:hidden" in self.tags
-        # RetryPolicy is itself a NamedTuple, so tell one policy from a sequence
-        # of policies by its fields, not by isinstance(tuple).
-        if retry_policy is not None and hasattr(retry_policy, "_fields"):
-            retry_policy = (retry_policy,)
-        elif retry_policy is not None:
-            retry_policy = tuple(retry_policy)
-        self.retry_policy = retry_policy
+        self.retry_policy = _policies(retry_policy)
         self.cache_policy = cache_policy
         self.subgraphs = list(subgraphs)
         self.timeout = timeout
