@@ -159,3 +159,62 @@ def test_a_failing_returned_runnable_fails_the_node_in_async_runs(lib: str) -> N
     with pytest.raises(ValueError, match=r"^async boom\n"):
         asyncio.run(graph.ainvoke({"x": 1}))
     assert calls == [1, 1]
+
+
+def _runnable_ids(drawing: Any) -> dict[str, Any]:
+    """Each drawn node's JSON by id (generated ids replaced by the type)."""
+    out: dict[str, Any] = {}
+    for node in drawing.to_json()["nodes"]:
+        key = node["id"] if isinstance(node["id"], str) else node["type"]
+        out[key] = {k: v for k, v in node.items() if k != "id"}
+    return out
+
+
+def test_a_graph_composed_with_langchain_draws_its_nodes_as_runnables(
+    lib: str,
+) -> None:
+    """``(prompt | graph).get_graph()`` is LangChain's drawing of our nodes:
+    a function node, the input node and a ``ToolNode`` serialize under
+    LangGraph's class paths, as ``runnable`` nodes (not ``unknown``)."""
+    from langchain_core.prompts import ChatPromptTemplate
+    from langchain_core.tools import tool
+
+    g, prebuilt = mod(lib, "graph"), mod(lib, "prebuilt")
+
+    @tool
+    def echo(a: int) -> int:
+        """Echo ``a``."""
+        return a
+
+    class M(TypedDict, total=False):
+        x: int
+        messages: list[Any]
+
+    b = g.StateGraph(M)
+    b.add_node("a", lambda s: {"x": 1})
+    b.add_node("tools", prebuilt.ToolNode([echo]))
+    b.add_node("lam", RunnableLambda(lambda s: s, name="lam"))
+    b.add_edge(g.START, "a")
+    b.add_edge("a", "tools")
+    b.add_edge("tools", "lam")
+    graph = b.compile()
+    prompt = ChatPromptTemplate.from_messages([("human", "{x}")])
+    callable_id = ["langgraph", "_internal", "_runnable", "RunnableCallable"]
+    drawn = _runnable_ids((prompt | graph | RunnableLambda(str)).get_graph())
+    assert drawn["a"] == {
+        "type": "runnable",
+        "data": {"id": callable_id, "name": "a"},
+    }
+    assert drawn["tools"] == {
+        "type": "runnable",
+        "data": {
+            "id": ["langgraph", "prebuilt", "tool_node", "ToolNode"],
+            "name": "tools",
+        },
+        "metadata": {"__tools": ["echo"]},
+    }
+    assert drawn["lam"]["data"]["name"] == "lam"
+    own = _runnable_ids(graph.get_graph())
+    assert own["__start__"]["data"] == {"id": callable_id, "name": "__start__"}
+    assert own["a"] == drawn["a"]
+    assert own["tools"] == drawn["tools"]
