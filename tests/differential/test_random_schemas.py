@@ -84,6 +84,12 @@ async def _batch(d: Driver, graph: Any, inputs: list[Any], conf: Any) -> Any:
     return graph.batch(inputs, conf, return_exceptions=True)
 
 
+# LangGraph drops the coroutine of a task it never started after a failure
+# (see test_compat_fixes5), unawaited (seed 100476).
+@pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <coroutine object arun_with_retry"
+    ":pytest.PytestUnraisableExceptionWarning"
+)
 @pytest.mark.parametrize(("driver", "seed"), seed_params(40), indirect=["driver"])
 def test_random_schema_graph(
     driver: Driver, seed: int, request: pytest.FixtureRequest
