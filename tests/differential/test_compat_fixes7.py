@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from typing import Any
+import operator
+from typing import Annotated, Any
 
 import pytest
 from _lib import REFERENCE, sut_name
@@ -218,3 +219,54 @@ def test_a_graph_composed_with_langchain_draws_its_nodes_as_runnables(
     assert own["__start__"]["data"] == {"id": callable_id, "name": "__start__"}
     assert own["a"] == drawn["a"]
     assert own["tools"] == drawn["tools"]
+
+
+class Log(TypedDict, total=False):
+    log: Annotated[list[str], operator.add]
+
+
+# LangGraph drops the coroutine of the task it never started, unawaited.
+@pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <coroutine object arun_with_retry"
+    ":pytest.PytestUnraisableExceptionWarning"
+)
+@pytest.mark.parametrize("durability", ["exit", "async"])
+@pytest.mark.parametrize("kind", ["async", "sync"])
+def test_tasks_cancelled_by_a_failure_leave_no_error_on_exit(
+    lib: str, durability: str, kind: str
+) -> None:
+    """An async run one task at a time: ``a`` fails, the sibling after it is
+    cancelled. With ``durability="exit"`` LangGraph saves the run's writes
+    before the cancelled task reports back, so its ``CancelledError`` is not
+    saved (state edits fuzzer seed 102140); otherwise it is."""
+    g, memory = mod(lib, "graph"), mod(lib, "checkpoint.memory")
+
+    async def a(s: Log) -> Log:
+        raise ValueError("a")
+
+    async def b_async(s: Log) -> Log:
+        await asyncio.sleep(0)
+        return {"log": ["b"]}
+
+    def b_sync(s: Log) -> Log:
+        return {"log": ["b"]}
+
+    builder = g.StateGraph(Log)
+    builder.add_node("a", a)
+    builder.add_node("b", b_async if kind == "async" else b_sync)
+    builder.add_edge(g.START, "a")
+    builder.add_edge(g.START, "b")
+    graph = builder.compile(checkpointer=memory.InMemorySaver())
+    conf: dict[str, Any] = {"configurable": {"thread_id": "1"}, "max_concurrency": 1}
+
+    async def run() -> Any:
+        with pytest.raises(ValueError, match=r"^a\n"):
+            await graph.ainvoke({"log": []}, conf, durability=durability)
+        return await graph.aget_state(conf)
+
+    state = asyncio.run(run())
+    cancelled = None if durability == "exit" else "CancelledError()"
+    assert [(t.name, t.error, t.result) for t in state.tasks] == [
+        ("a", "ValueError('a')", None),
+        ("b", cancelled, None),
+    ]
