@@ -23,6 +23,7 @@ import random
 from typing import Annotated, Any
 
 from _gen import _add_edge, _gen_graph, _goto_names, _goto_value, _tag, gen_spec
+from _gen_lc import lc_forms, lc_node
 from langchain_core.messages import AIMessage
 from typing_extensions import TypedDict
 
@@ -43,8 +44,14 @@ class Ctx:
         self.calls[name] = self.calls.get(name, 0) + 1
 
 
-def gen_ext_spec(seed: int, *, interrupts: bool = False) -> dict[str, Any]:
-    """Draw a base spec and decorate it with the extended features."""
+def gen_ext_spec(
+    seed: int, *, interrupts: bool = False, runnables: bool = False
+) -> dict[str, Any]:
+    """Draw a base spec and decorate it with the extended features.
+
+    With ``runnables``, some node functions run as LangChain runnables
+    (``_gen_lc``).
+    """
     spec = gen_spec(seed, interrupts=interrupts)
     rng = random.Random(seed * 104729 + 7)
     spec["schemas"] = rng.random() < 0.3
@@ -53,6 +60,8 @@ def gen_ext_spec(seed: int, *, interrupts: bool = False) -> dict[str, Any]:
     _decorate(rng, spec, depth=0, interrupts=interrupts)
     # drawn apart so that the draws above (and older seeds) stay as they were
     _parent_sends(random.Random(seed * 7 + 3), spec)
+    if runnables:
+        lc_forms(random.Random(seed * 13 + 5), spec)
     return spec
 
 
@@ -290,7 +299,8 @@ def _add_node(lib: Any, b: Any, node: dict[str, Any], ctx: Ctx, asy: bool) -> No
     if ext.get("priv_r"):
         kw["input_schema"] = states(lib)["priv"]
     fn = _node_fn(lib, node, ctx)
-    b.add_node(node["name"], _wrap(fn, node["name"], asy), **kw)
+    afn = _wrap(fn, node["name"], asy) if asy else None
+    b.add_node(node["name"], lc_node(fn, afn, node["name"], ext.get("lc")), **kw)
 
 
 def _wrap(fn: Any, name: str, asy: bool) -> Any:

@@ -58,6 +58,9 @@ def gen_func_spec(seed: int) -> dict[str, Any]:
             ops.append({"op": "intr"})
         else:
             ops.append({"op": "write"})
+    for op in ops:
+        if op["op"] == "par":
+            _cap_threads(tasks, op["ts"])
     return {
         "seed": seed,
         "tasks": tasks,
@@ -65,6 +68,24 @@ def gen_func_spec(seed: int) -> dict[str, Any]:
         "end": rng.choice(["plain", "final", "prev"]),
         "durability": rng.choice([None, "sync", "async", "exit"]),
     }
+
+
+# Worker threads a fan-out may hold at once. Under the sync driver LangGraph
+# runs each task call on its pool (``cpu_count() + 4`` threads by default) and
+# a task waiting for the tasks it calls holds its thread: a wider fan-out of
+# deep calls deadlocks it on a small machine (resume fuzzer seed 100450).
+_FAN_OUT_THREADS = 4
+
+
+def _depth(tasks: list[dict[str, Any]], i: int) -> int:
+    """Threads task ``i`` holds at once: its own and those of its deepest call."""
+    return 1 + max((_depth(tasks, j) for j in tasks[i]["sub"]), default=0)
+
+
+def _cap_threads(tasks: list[dict[str, Any]], ts: list[int]) -> None:
+    """Drop a fan-out's last calls until it holds few enough threads."""
+    while len(ts) > 1 and sum(_depth(tasks, i) for i in ts) > _FAN_OUT_THREADS:
+        ts.pop()
 
 
 def _may_raise(tasks: list[dict[str, Any]], i: int) -> bool:

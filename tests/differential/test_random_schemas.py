@@ -84,6 +84,18 @@ async def _batch(d: Driver, graph: Any, inputs: list[Any], conf: Any) -> Any:
     return graph.batch(inputs, conf, return_exceptions=True)
 
 
+# LangGraph drops the coroutine of a task it never started after a failure
+# (see test_compat_fixes5), and of a checkpoint save, unawaited (seeds 100476,
+# 103023).
+pytestmark = [
+    pytest.mark.filterwarnings(
+        f"ignore:Exception ignored in. <coroutine object {name}"
+        ":pytest.PytestUnraisableExceptionWarning"
+    )
+    for name in ("arun_with_retry", "AsyncPregelLoop._checkpointer_put_after_previous")
+]
+
+
 @pytest.mark.parametrize(("driver", "seed"), seed_params(40), indirect=["driver"])
 def test_random_schema_graph(
     driver: Driver, seed: int, request: pytest.FixtureRequest

@@ -65,6 +65,7 @@ async def _run(
     loop.sync_off_loop = getattr(real, "loop", None) is asyncio.get_running_loop()
 
     loop.call_impl = _spawn.async_call_impl(loop, saver, cache)
+    loop.aio = asyncio.get_running_loop()
     # Event-loop turns order what concurrent tasks stream (``yield_turns``);
     # a subgraph's turns order its parent's tasks, and its chunks (queued a
     # turn late) come before the commit of the task it ran in.

@@ -207,7 +207,10 @@ async def _run_one_by_one(
             if not cut_short:
                 cut_short = True
                 await _start_cancelled(task)
-            await _commit(loop, task, asyncio.CancelledError(), saver)
+            if loop.durability != "exit":
+                # On exit LangGraph saves the run's writes before the tasks
+                # cancelled after the failure report back: theirs are lost.
+                await _commit(loop, task, asyncio.CancelledError(), saver)
             while chunks:
                 yield chunks.popleft()
             continue

@@ -129,6 +129,9 @@ class Loop(Entering):
         # LangChain callbacks of the run (``pregel._tracing``), set by the driver.
         self.trace: Any = None
         self.inline_task: Task | None = None
+        # The async driver's event loop (None in sync runs): a runnable a sync
+        # function returns runs through ``ainvoke`` there (``pregel._call``).
+        self.aio: Any = None
         # Set by the async driver when the saver's blocking API waits on the
         # run's own event loop: sync nodes must then leave that loop's thread.
         self.sync_off_loop = False

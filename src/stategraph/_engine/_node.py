@@ -170,6 +170,23 @@ class PregelNode:
         return await self.acall(input, _Detached(self, config))
 
 
+class AwaitOutput:
+    """A node's output still to be awaited: what its sync code handed the event loop.
+
+    A sync function run on the event loop of an async run that returns a
+    runnable has it run through ``ainvoke``, as LangGraph does; the call
+    cannot wait for that there, so the runner (or a branch writer) awaits it.
+    """
+
+    __slots__ = ("awaitable",)
+
+    def __init__(self, awaitable: Any) -> None:
+        self.awaitable = awaitable
+
+    def __await__(self) -> Any:
+        return self.awaitable.__await__()
+
+
 class _Detached:
     """Stands in for a task when a node is invoked by hand: only a config."""
 

@@ -20,6 +20,7 @@ from stategraph._constants import (
     NS_SEP,
 )
 from stategraph._engine import _messages
+from stategraph._engine._node import AwaitOutput
 from stategraph._engine._task import Task
 from stategraph._types import Command, RetryPolicy
 from stategraph.errors import GraphBubbleUp, ParentCommand
@@ -159,6 +160,8 @@ async def run_async_body(task: Task) -> Any:
             out = await node.acall(task.input, task)
         else:
             out = node.call(task.input, task)
+            if type(out) is AwaitOutput:  # a runnable it returned, to ainvoke
+                out = await out
         if task.loop.wants_messages and not task.node.hidden:
             _messages.emit_output(task.loop, task, out)
         for writer in node.writers:

@@ -28,6 +28,11 @@ from stategraph.graph._node_data import (
     node_data_json,
     node_data_str,
 )
+from stategraph.pregel._lc_register import register_as_runnable
+
+# A drawing's function nodes are runnables to LangChain, as LangGraph's
+# ``RunnableCallable`` ones are: ``(prompt | graph).get_graph()`` keeps them.
+register_as_runnable(BoundCallable)
 
 __all__ = [
     "BoundCallable",

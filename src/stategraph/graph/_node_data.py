@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -25,6 +25,7 @@ __all__ = [
     "is_uuid",
     "node_data_json",
     "node_data_str",
+    "present_as",
 ]
 
 # Serialization ids LangGraph reports for its own node wrappers; stategraph
@@ -56,9 +57,12 @@ class BoundCallable:
         name: The node's name.
     """
 
+    __name__: str
+
     def __init__(self, func: Callable[..., Any] | None, name: str) -> None:
         self.func = func
         self.name = name
+        present_as(self, _CALLABLE_ID)
 
     def get_name(self) -> str:
         """Return the node's name."""
@@ -71,6 +75,18 @@ class BoundCallable:
 
     def __repr__(self) -> str:
         return f"{self.name}(func={self.func!r})"
+
+
+def present_as(obj: Any, path: Sequence[str]) -> None:
+    """Have LangChain serialize ``obj`` (a runnable) under LangGraph's ``path``.
+
+    LangChain reports a runnable it cannot serialize (in ``to_json()`` of a
+    drawing ``prompt | graph`` makes, and in ``dumpd``) by its ``__module__``
+    and ``__name__`` when it has a ``__name__``, else by its class's: these
+    instance attributes give LangGraph's class path (its class keeps its own).
+    """
+    obj.__module__ = ".".join(path[:-1])
+    obj.__name__ = path[-1]
 
 
 def wrap_callable(action: Any, name: str) -> Any:

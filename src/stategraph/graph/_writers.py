@@ -222,11 +222,13 @@ def _branch_channel(dest: Any) -> str:
 
 
 def _path_call(path: Any) -> tuple[Callable[[Any, Any], Any], bool]:
-    from stategraph.pregel._call import make_calls
+    from stategraph.pregel._call import make_calls, per_run
 
     call, acall = make_calls(path, getattr(path, "__name__", "condition"))
     if acall is not None and inspect.iscoroutinefunction(path):
         return acall, True
+    if acall is not None:  # a runnable: ainvoked in async runs, as in LangGraph
+        return per_run(call, acall), False
     return call, False
 
 

@@ -24,6 +24,7 @@ from langchain_core.runnables.config import (
 
 from stategraph._constants import CONFIG_KEY_RUNTIME
 from stategraph.config import get_config
+from stategraph.graph._node_data import present_as
 from stategraph.prebuilt._callbacks import async_callback_manager, callback_manager
 
 _KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
@@ -136,6 +137,7 @@ class RunnableCallable(Runnable[Any, Any]):
         self.recurse = recurse
         self.kwargs = kwargs
         self.func_accepts = _accepted(func or afunc)  # type: ignore[arg-type]  # one is set
+        present_as(self, self._graph_node_id)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"

@@ -6,6 +6,7 @@ injection are decided here, never on the hot path.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import sys
 import warnings
@@ -21,7 +22,7 @@ from stategraph._constants import (
     PUSH,
     RETURN,
 )
-from stategraph._engine._node import PregelNode, _identifier
+from stategraph._engine._node import AwaitOutput, PregelNode, _identifier
 from stategraph._engine._spawn import CallFuture
 from stategraph.pregel.protocol import PregelProtocol
 
@@ -194,9 +195,53 @@ def _is_runnable(value: Any) -> bool:
 def _recursing(call: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     def run(value: Any, task: Any) -> Any:
         out = call(value, task)
-        return out.invoke(value, task.config) if _is_runnable(out) else out
+        if not _is_runnable(out):
+            return out
+        aio = getattr(getattr(task, "loop", None), "aio", None)
+        if aio is None:
+            return out.invoke(value, task.config)
+        return in_async_run(aio, out.ainvoke(value, task.config))
 
     return run
+
+
+def per_run(
+    call: Callable[[Any, Any], Any], acall: Callable[[Any, Any], Any]
+) -> Callable[[Any, Any], Any]:
+    """One call that uses ``acall`` in async runs and ``call`` in sync ones.
+
+    For runnables on paths only sync code can call (a conditional edge's
+    path): LangGraph ``ainvoke``s them in async runs.
+    """
+
+    def run(value: Any, task: Any) -> Any:
+        aio = getattr(getattr(task, "loop", None), "aio", None)
+        if aio is None:
+            return call(value, task)
+        return in_async_run(aio, acall(value, task))
+
+    return run
+
+
+def in_async_run(aio: asyncio.AbstractEventLoop, awaitable: Any) -> Any:
+    """The result of ``awaitable``, met by sync code in an async run on ``aio``.
+
+    On the event loop's thread nothing can wait: an ``AwaitOutput`` goes back
+    for the runner (or branch writer) to await. On a worker thread, the
+    awaitable runs on the event loop (in this thread's context, as
+    ``run_coroutine_threadsafe`` copies it) while the thread waits.
+    """
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is aio:
+        return AwaitOutput(awaitable)
+    return asyncio.run_coroutine_threadsafe(_awaited(awaitable), aio).result()
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable
 
 
 def _arecursing(acall: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
