@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from stategraph.graph._drawable import Edge
+    from stategraph.graph._node_data import Edge
 
 __all__ = ["render_ascii"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 from uuid import uuid4
 
 from stategraph.graph._mermaid import (
@@ -24,6 +24,8 @@ from stategraph.graph._mermaid import (
 )
 from stategraph.graph._node_data import (
     BoundCallable,
+    Edge,
+    Node,
     is_uuid,
     node_data_json,
     node_data_str,
@@ -43,34 +45,6 @@ __all__ = [
     "Node",
     "NodeStyles",
 ]
-
-
-class Edge(NamedTuple):
-    """An edge between two node ids; ``data`` is its label."""
-
-    source: str
-    target: str
-    data: Any = None
-    conditional: bool = False
-
-    def copy(self, *, source: str | None = None, target: str | None = None) -> Edge:
-        """Return this edge with ``source`` and/or ``target`` replaced."""
-        return Edge(
-            source or self.source, target or self.target, self.data, self.conditional
-        )
-
-
-class Node(NamedTuple):
-    """A node: its id, display name, payload and metadata."""
-
-    id: str
-    name: str
-    data: Any
-    metadata: dict[str, Any] | None
-
-    def copy(self, *, id: str | None = None, name: str | None = None) -> Node:
-        """Return this node with ``id`` and/or ``name`` replaced."""
-        return Node(id or self.id, name or self.name, self.data, self.metadata)
 
 
 def _first(graph: Graph, exclude: Sequence[str] = ()) -> Node | None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from stategraph.graph._yaml import dump_yaml
 
 if TYPE_CHECKING:
-    from stategraph.graph._drawable import Edge, Node
+    from stategraph.graph._node_data import Edge, Node
 
 __all__ = [
     "CurveStyle",

@@ -12,14 +12,13 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 from uuid import UUID
-
-if TYPE_CHECKING:
-    from stategraph.graph._drawable import Node
 
 __all__ = [
     "BoundCallable",
+    "Edge",
+    "Node",
     "is_graph_object",
     "is_runnable",
     "is_uuid",
@@ -190,3 +189,31 @@ def node_data_json(node: Node, *, with_schemas: bool = False) -> dict[str, Any]:
     if node.metadata is not None:
         out["metadata"] = node.metadata
     return out
+
+
+class Edge(NamedTuple):
+    """An edge between two node ids; ``data`` is its label."""
+
+    source: str
+    target: str
+    data: Any = None
+    conditional: bool = False
+
+    def copy(self, *, source: str | None = None, target: str | None = None) -> Edge:
+        """Return this edge with ``source`` and/or ``target`` replaced."""
+        return Edge(
+            source or self.source, target or self.target, self.data, self.conditional
+        )
+
+
+class Node(NamedTuple):
+    """A node: its id, display name, payload and metadata."""
+
+    id: str
+    name: str
+    data: Any
+    metadata: dict[str, Any] | None
+
+    def copy(self, *, id: str | None = None, name: str | None = None) -> Node:
+        """Return this node with ``id`` and/or ``name`` replaced."""
+        return Node(id or self.id, name or self.name, self.data, self.metadata)

@@ -240,9 +240,10 @@ def node_specs(
     ``defer`` and ``trace_policy``. Also returns the schema the builder must
     add (the node reads one of its own), else ``None``.
     """
-    # Imported here: pregel._call pulls in the engine, which importing
-    # stategraph.graph must not do (import time is a benchmark target).
-    from stategraph.pregel._call import warn_config_annotation
+    # Imported here: the stategraph.pregel package pulls in the engine,
+    # which importing stategraph.graph must not do (import time is a
+    # benchmark target).
+    from stategraph.pregel._inject import warn_config_annotation
 
     warn_config_annotation(action)
     inferred, inferred_ends = _infer_from_hints(action, want_input=input_schema is None)
