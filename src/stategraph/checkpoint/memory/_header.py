@@ -208,7 +208,10 @@ def stored_metadata(config: Any, metadata: Any, dumps: Any) -> Any:
             and type(parents) is dict
             and (not parents or set(map(type, parents.values())) <= _SCALAR_TYPES)
         ):
-            out = {"source": origin, "step": step, "parents": dict(parents)}
+            # The root graph's parents are empty: share one empty dict, as
+            # reading metadata back copies it (``thaw_metadata``).
+            kept = dict(parents) if parents else _NO_PARENTS
+            out = {"source": origin, "step": step, "parents": kept}
     if out is None:
         out = _scalar_metadata(metadata)
         if out is None:
@@ -254,6 +257,8 @@ def _copy_config(out: dict[str, Any], source: Any) -> None:
         elif isinstance(value, (int, float, bool)):
             out[key] = value
 
+
+_NO_PARENTS: dict[str, Any] = {}  # never changed: see ``stored_metadata``
 
 # The keys of the metadata the engine makes for a step, in order.
 _ENGINE_KEYS = ("source", "step", "parents")
