@@ -236,16 +236,8 @@ class InMemorySaver(MaintenanceMixin, PutWritesMixin, BaseCheckpointSaver[str]):
             blobs[(thread_id, ns, channel, version)] = blob
         checkpoint_id = checkpoint["id"]
         checkpoints = self.storage[thread_id][ns]
-        # ``_header``, inlined for the usual case: this runs on every step.
-        header = None
-        if since is not None and self._deltas and not self.check_deltas:
-            base = checkpoints.get(since[0])
-            if base is not None:
-                header = freeze_delta(checkpoint, base[0], new_versions, since[1])
-        if header is None:
-            header = self._header(checkpoints, checkpoint, new_versions, since)
         checkpoints[checkpoint_id] = (
-            header,
+            self._header(checkpoints, checkpoint, new_versions, since),
             stored_metadata(config, metadata, dumps),
             parent_id,
         )
