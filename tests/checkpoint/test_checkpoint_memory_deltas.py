@@ -135,3 +135,15 @@ def test_check_deltas_catches_a_wrong_change_list() -> None:
     second = {**first, "id": "3", "channel_versions": {"a": 2, "b": 2}}
     with pytest.raises(AssertionError, match="channel_versions"):
         saver.put_changes(config2, second, {"step": 1}, {"a": 2}, ("1", set()))
+
+
+def test_read_back_metadata_is_the_callers_to_change() -> None:
+    # Root steps store one shared empty ``parents``: a read-back copy changed
+    # in place must reach neither that nor another checkpoint's metadata.
+    saver = InMemorySaver()
+    _chain(saver, 3).invoke({"v": 0}, {"configurable": {"thread_id": "t"}})
+    first, *rest = saver.list({"configurable": {"thread_id": "t"}})
+    first.metadata["parents"]["x"] = "y"
+    assert rest
+    assert all(t.metadata["parents"] == {} for t in rest)
+    assert saver.get_tuple(first.config).metadata["parents"] == {}  # type: ignore[union-attr]

@@ -65,7 +65,7 @@ class _Guarded:
         if name not in _SAVES:
             return attr
         checkpoint = name.lstrip("a") != "put_writes"
-        make = _guarded_async if name.startswith("a") else _guarded
+        make = _guarded_async if name.startswith("a") else _FIXED.get(name, _guarded)
         wrapped: Any = make(attr, self._loop, checkpoint)
         # The effect's argument check reads the real method's signature
         # (``__wrapped__``) and caches it by the real function (``__func__``).
@@ -95,6 +95,55 @@ def _guarded(
             return _keep(loop, exc, checkpoint)
 
     return save
+
+
+def _guarded_changes(
+    method: Callable[..., Any], loop: Any, checkpoint: bool
+) -> Callable[..., Any]:
+    """``_guarded`` for ``put_changes``, called once per step of a run.
+
+    Its fixed arguments are passed on as they are: packing them into
+    ``*args`` and an empty ``**kwargs`` costs more than the call itself.
+    """
+
+    def save(
+        config: Any, checkpoint: Any, metadata: Any, new_versions: Any, since: Any
+    ) -> Any:
+        if loop.checkpoint_failed:
+            return None
+        try:
+            return method(config, checkpoint, metadata, new_versions, since)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:
+            return _keep(loop, exc, True)
+
+    return save
+
+
+_NO_PATH: Any = object()
+
+
+def _guarded_writes(
+    method: Callable[..., Any], loop: Any, checkpoint: bool
+) -> Callable[..., Any]:
+    """``_guarded`` for ``put_writes`` (once per task), arguments passed as given."""
+
+    def save(config: Any, writes: Any, task_id: Any, task_path: Any = _NO_PATH) -> Any:
+        try:
+            if task_path is _NO_PATH:  # a saver whose ``put_writes`` takes none
+                return method(config, writes, task_id)
+            return method(config, writes, task_id, task_path)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:
+            return _keep(loop, exc, False)
+
+    return save
+
+
+# Sync saving methods called on every step or task, with fixed arguments.
+_FIXED = {"put_changes": _guarded_changes, "put_writes": _guarded_writes}
 
 
 def _guarded_async(

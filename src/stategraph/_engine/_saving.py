@@ -213,7 +213,9 @@ class Checkpointing(PendingWrites):
     @property
     def checkpoint_id_bytes(self) -> bytes:
         """The current checkpoint id as 16 bytes, the namespace of task ids."""
-        checkpoint_id = self.checkpoint_id
+        checkpoint_id = self._ckpt_id  # ``checkpoint_id``, read inline: per task
+        if checkpoint_id is None:
+            checkpoint_id = self.checkpoint_id
         cached = self._id_bytes
         if cached is None or cached[0] is not checkpoint_id:
             raw = binascii.unhexlify(checkpoint_id.replace("-", ""))
@@ -263,11 +265,17 @@ class Checkpointing(PendingWrites):
             self._ckpt_id = uuid6_str(self.step) if saving else None
             self.legacy_ids = False
         if saving:
-            yield from self._save()
+            # A plain call, not a nested generator: it runs on every step and
+            # mostly stores the checkpoint itself (``save_now``).
+            effect = self._save()
+            if effect is not None:
+                yield effect
+                self._mark_saved(effect.config, effect.checkpoint["id"])
         if not exiting:
             self.step += 1
 
-    def _save(self) -> Effects:
+    def _save(self) -> SaveCheckpoint | None:
+        """Store the step's checkpoint; the effect to yield if not stored yet."""
         due = self.delta.plan(self, True) if self.delta is not None else ()
         checkpoint = self.snapshot(due)
         config = self.checkpoint_config
@@ -309,15 +317,20 @@ class Checkpointing(PendingWrites):
         if save_now is None or not save_now(
             config, checkpoint, metadata, new_versions, held, durable, since
         ):
-            yield SaveCheckpoint(
+            # Marked saved once the driver has stored it (``_put_checkpoint``).
+            return SaveCheckpoint(
                 config, checkpoint, metadata, new_versions, held, durable, since
             )
-        self.saved_id = checkpoint_id = checkpoint["id"]
+        self._mark_saved(config, checkpoint["id"])
+        return None
+
+    def _mark_saved(self, config: dict[str, Any], checkpoint_id: str) -> None:
+        self.saved_id = checkpoint_id
         if self.header_deltas:
             self.saved_base = (checkpoint_id, self.versions, self.versions_seen)
         self.checkpoint_config = {
             **config,
-            CONF: {**conf, CONFIG_KEY_CHECKPOINT_ID: checkpoint_id},
+            CONF: {**config[CONF], CONFIG_KEY_CHECKPOINT_ID: checkpoint_id},
         }
         # Tasks of the next step save their writes against this checkpoint.
         self._writes_cfg = (checkpoint_id, self.checkpoint_config)
@@ -328,15 +341,24 @@ class Checkpointing(PendingWrites):
         ``delta_snapshots`` names the delta channels stored in full this time.
         """
         channels = self.channels
+        versions = self.versions
         values = {}
-        empty = []
+        empty = None
         for k in self.touched:
             v = channels[k].checkpoint()
             if v is MISSING:
-                empty.append(k)
-            elif k in self.versions:
+                if empty is None:
+                    empty = [k]
+                else:
+                    empty.append(k)
+            elif k in versions:
                 values[k] = v
-        self.touched.difference_update(empty)
+        if empty is not None:
+            self.touched.difference_update(empty)
+        checkpoint_id = self._ckpt_id
+        if checkpoint_id is None:
+            checkpoint_id = self.checkpoint_id
+        updated = self.updated
         for k in delta_snapshots:
             values[k] = _delta.snapshot_value(channels[k])
         if TASKS in values and (untracked := self.graph.untracked_channels):
@@ -344,13 +366,13 @@ class Checkpointing(PendingWrites):
         return {
             "v": 4,
             "ts": utc_now_iso(),
-            "id": self.checkpoint_id,
+            "id": checkpoint_id,
             "channel_values": values,
             # Handed over uncopied: savers run before the next step starts
             # and must not keep references (InMemorySaver copies what it keeps).
-            "channel_versions": self.versions,
+            "channel_versions": versions,
             "versions_seen": self.versions_seen,
-            "updated_channels": None if self.updated is None else sorted(self.updated),
+            "updated_channels": None if updated is None else sorted(updated),
         }
 
     def make_durable(self) -> Effects:

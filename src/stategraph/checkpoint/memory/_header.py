@@ -8,6 +8,18 @@ from __future__ import annotations
 from itertools import islice
 from typing import Any
 
+from stategraph._constants import (
+    CONFIG_KEY_CACHE,
+    CONFIG_KEY_CHECKPOINTER,
+    CONFIG_KEY_DURABILITY,
+    CONFIG_KEY_READ,
+    CONFIG_KEY_RESUMING,
+    CONFIG_KEY_RUNTIME,
+    CONFIG_KEY_SCRATCHPAD,
+    CONFIG_KEY_SEND,
+    CONFIG_KEY_STREAM,
+    CONFIG_KEY_TASK_ID,
+)
 from stategraph.checkpoint.base._records import (
     EXCLUDED_METADATA_KEYS,
     get_checkpoint_metadata,
@@ -80,15 +92,25 @@ def freeze_delta(checkpoint: Any, base: Any, new_versions: Any, seen_names: Any)
     weight += len(new_versions) + len(seen_names) + 1
     if weight > 16 + ((nv + ns) >> 1) or nv < base_nv or ns < base_ns:
         return freeze_header(checkpoint)
+    changed = dict(new_versions)
+    changed_seen = {}
     try:
-        changed = dict(new_versions)
-        if nv != base_nv:
-            _order_added(changed, versions, nv - base_nv)
-        changed_seen = {}
         for name in seen_names:  # no comprehension: it makes a function object
             changed_seen[name] = seen[name]
-        if ns != base_ns:
-            _order_added(changed_seen, seen, ns - base_ns)
+        # A step usually adds one entry to each map (the next node's trigger
+        # and the node that ran): checked here, as ``_order_added`` would.
+        added = nv - base_nv
+        if added == 1:
+            if next(reversed(versions)) not in changed:
+                return freeze_header(checkpoint)
+        elif added:
+            _order_added(changed, versions, added)
+        added = ns - base_ns
+        if added == 1:
+            if next(reversed(seen)) not in changed_seen:
+                return freeze_header(checkpoint)
+        elif added:
+            _order_added(changed_seen, seen, added)
     except KeyError:  # not the changes of these dicts: keep them whole
         return freeze_header(checkpoint)
     header = dict(checkpoint)
@@ -186,28 +208,57 @@ def stored_metadata(config: Any, metadata: Any, dumps: Any) -> Any:
             and type(parents) is dict
             and (not parents or set(map(type, parents.values())) <= _SCALAR_TYPES)
         ):
-            out = {"source": origin, "step": step, "parents": dict(parents)}
+            # The root graph's parents are empty: share one empty dict, as
+            # reading metadata back copies it (``thaw_metadata``).
+            kept = dict(parents) if parents else _NO_PARENTS
+            out = {"source": origin, "step": step, "parents": kept}
     if out is None:
         out = _scalar_metadata(metadata)
         if out is None:
             return _general_metadata(config, metadata, dumps)
-    for source in (config.get("metadata"), config.get("configurable")):
-        if not source:
-            continue
-        keys = tuple(source)
-        copied = _COPIED.get(keys)
-        if copied is None:
-            copied = _copied_keys(keys)
-        for key in copied:
-            if key in out:
-                continue
-            value = source[key]
-            if isinstance(value, str):
-                out[key] = value.replace("\x00", "") if "\x00" in value else value
-            elif isinstance(value, (int, float, bool)):
-                out[key] = value
+    source = config.get("metadata")
+    if source and not source.keys() <= _NEVER_COPIED:
+        _copy_config(out, source)
+    source = config.get("configurable")
+    if source and not source.keys() <= _NEVER_COPIED:
+        _copy_config(out, source)
     return (_METADATA, out)
 
+
+# Config keys never copied into metadata that an engine's config holds on
+# every step (its own keys start with "__"): a section holding no others
+# adds nothing, which a set comparison tells at once.
+_NEVER_COPIED = EXCLUDED_METADATA_KEYS | {
+    CONFIG_KEY_DURABILITY,
+    CONFIG_KEY_RUNTIME,
+    CONFIG_KEY_CHECKPOINTER,
+    CONFIG_KEY_STREAM,
+    CONFIG_KEY_CACHE,
+    CONFIG_KEY_SCRATCHPAD,
+    CONFIG_KEY_RESUMING,
+    CONFIG_KEY_TASK_ID,
+    CONFIG_KEY_SEND,
+    CONFIG_KEY_READ,
+}
+
+
+def _copy_config(out: dict[str, Any], source: Any) -> None:
+    """Add the keys ``get_checkpoint_metadata`` copies from a config section."""
+    keys = tuple(source)
+    copied = _COPIED.get(keys)
+    if copied is None:
+        copied = _copied_keys(keys)
+    for key in copied:
+        if key in out:
+            continue
+        value = source[key]
+        if isinstance(value, str):
+            out[key] = value.replace("\x00", "") if "\x00" in value else value
+        elif isinstance(value, (int, float, bool)):
+            out[key] = value
+
+
+_NO_PARENTS: dict[str, Any] = {}  # never changed: see ``stored_metadata``
 
 # The keys of the metadata the engine makes for a step, in order.
 _ENGINE_KEYS = ("source", "step", "parents")
