@@ -134,8 +134,7 @@ class PutWritesMixin:
         codec = self._codec_cache
         if codec is None or codec[0] is not self.serde:
             codec = self._codec_entry()
-        dumps = codec[1]
-        plain = codec[3]
+        dumps, plain = codec[1], codec[3]
         lists = self._lists
         if lists is not None and lists.watched and lists.watches(thread_id, ns):
             # Only reused items that can change in place depend on the writes.
@@ -152,13 +151,10 @@ class PutWritesMixin:
                         continue
                 else:
                     inner = (task_id, special)
-                if value is None and plain:
-                    blob = NONE_ROW
-                else:
-                    try:
-                        blob = dumps(value)
-                    except UnserializableValueError as exc:
-                        raise exc.with_prefix(f"update[{channel!r}]") from None
+                try:
+                    blob = NONE_ROW if value is None and plain else dumps(value)
+                except UnserializableValueError as exc:
+                    raise exc.with_prefix(f"update[{channel!r}]") from None
                 staged[inner] = (task_id, channel, blob, task_path)
         finally:
             # Writes before one that fails to serialize stay stored, as each
