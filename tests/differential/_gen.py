@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import operator
 import random
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from typing_extensions import TypedDict
@@ -359,6 +360,27 @@ def _goto_value(lib: Any, choice: Any, tag: str, state: Any) -> Any:
             for k in range(_width(choice["n"], state))
         ]
     return choice
+
+
+def build_nodes(
+    lib: Any, g: dict[str, Any], schema: Any, make_node: Callable[..., Any]
+) -> Any:
+    """A builder of ``g`` over ``schema``; ``make_node(node, schema)`` makes a node."""
+    b = lib.StateGraph(schema)
+    for node in g["nodes"]:
+        kw: dict[str, Any] = {}
+        if node["defer"]:
+            kw["defer"] = True
+        if node["kind"] == "subgraph":
+            sub = build_nodes(lib, node["sub"], schema, make_node).compile()
+            b.add_node(node["name"], sub, **kw)
+            continue
+        if node["kind"] == "command":
+            kw["destinations"] = tuple(_goto_names(node["goto"]["options"]))
+        b.add_node(node["name"], make_node(node, schema), **kw)
+    for e in g["edges"]:
+        _add_edge(lib, b, e)
+    return b
 
 
 def _add_edge(lib: Any, g: Any, e: dict[str, Any]) -> None:

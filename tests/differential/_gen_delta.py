@@ -13,7 +13,7 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any
 
-from _gen import _add_edge, _goto_names, _make_node
+from _gen import _make_node, build_nodes
 from typing_extensions import TypedDict
 
 _STATES: dict[tuple[str, int], Any] = {}
@@ -59,21 +59,6 @@ def build_delta(
         kw["interrupt_before"] = spec["interrupt_before"]
     if spec.get("interrupt_after"):
         kw["interrupt_after"] = spec["interrupt_after"]
-    return _builder(lib, spec, delta_state(lib, every)).compile(**kw)
-
-
-def _builder(lib: Any, g: dict[str, Any], schema: Any) -> Any:
-    b = lib.StateGraph(schema)
-    for node in g["nodes"]:
-        kw: dict[str, Any] = {}
-        if node["defer"]:
-            kw["defer"] = True
-        if node["kind"] == "subgraph":
-            b.add_node(node["name"], _builder(lib, node["sub"], schema).compile(), **kw)
-            continue
-        if node["kind"] == "command":
-            kw["destinations"] = tuple(_goto_names(node["goto"]["options"]))
-        b.add_node(node["name"], _make_node(lib, node), **kw)
-    for e in g["edges"]:
-        _add_edge(lib, b, e)
-    return b
+    schema = delta_state(lib, every)
+    builder = build_nodes(lib, spec, schema, lambda node, _: _make_node(lib, node))
+    return builder.compile(**kw)

@@ -17,10 +17,11 @@ from __future__ import annotations
 import dataclasses
 import operator
 import random
+from functools import partial
 from typing import Annotated, Any
 
 import pydantic
-from _gen import _add_edge, _goto_names, _goto_value, _tag, gen_spec
+from _gen import _goto_value, _tag, build_nodes, gen_spec
 from _gen_ext import _send_targets
 
 FLAVOURS = ["dataclass", "pydantic", "pydantic_required", "pydantic_validated"]
@@ -143,24 +144,8 @@ def build_schema(lib: Any, spec: dict[str, Any], *, checkpointer: Any = None) ->
         kw["interrupt_before"] = spec["interrupt_before"]
     if spec.get("interrupt_after"):
         kw["interrupt_after"] = spec["interrupt_after"]
-    return _builder(lib, spec, SCHEMAS[spec["flavour"]]).compile(**kw)
-
-
-def _builder(lib: Any, g: dict[str, Any], schema: Any) -> Any:
-    b = lib.StateGraph(schema)
-    for node in g["nodes"]:
-        kw: dict[str, Any] = {}
-        if node["defer"]:
-            kw["defer"] = True
-        if node["kind"] == "subgraph":
-            b.add_node(node["name"], _builder(lib, node["sub"], schema).compile(), **kw)
-            continue
-        if node["kind"] == "command":
-            kw["destinations"] = tuple(_goto_names(node["goto"]["options"]))
-        b.add_node(node["name"], _node_fn(lib, node, schema), **kw)
-    for e in g["edges"]:
-        _add_edge(lib, b, e)
-    return b
+    schema = SCHEMAS[spec["flavour"]]
+    return build_nodes(lib, spec, schema, partial(_node_fn, lib)).compile(**kw)
 
 
 def _node_fn(lib: Any, node: dict[str, Any], schema: Any) -> Any:

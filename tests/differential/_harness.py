@@ -334,6 +334,23 @@ async def resume_rounds(rec: Any, d: Any, lib: Any, graph: Any, config: Any) -> 
             break  # each pass may double the state
 
 
+async def saved_rounds(
+    rec: Any, d: Any, lib: Any, saved: Any, inp: Any, kw: dict[str, Any], rl: int
+) -> Any:
+    """Stream ``inp`` into ``saved`` on thread ``t1``, then ``resume_rounds``.
+
+    Returns the thread's config, its recursion limit cut to 4 when the
+    stream hit it (each pass may double the state, see test_random_graphs).
+    """
+    t1 = d.config(lib, "t1", recursion_limit=rl)
+    conf = d.config(lib, "t1", eager=is_eager(kw), recursion_limit=rl)
+    _, exc = await rec.stream(f"saved stream {kw}", saved, inp, conf, **kw)
+    if type(exc).__name__ == "GraphRecursionError":
+        t1 = d.config(lib, "t1", recursion_limit=min(rl, 4))
+    await resume_rounds(rec, d, lib, saved, t1)
+    return t1
+
+
 def run_differential(
     program: Program,
     driver: Driver,

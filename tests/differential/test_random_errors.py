@@ -27,8 +27,8 @@ from _harness import (
     Recorder,
     is_eager,
     pytest_repro,
-    resume_rounds,
     run_differential,
+    saved_rounds,
     seed_params,
 )
 from _lib import Lib
@@ -198,15 +198,7 @@ def errors_program(spec: dict[str, Any]) -> Any:
             kw = d.config(lib, eager=is_eager(plain_kw), recursion_limit=rl)
             await rec.stream(f"stream {plain_kw}", graph, inp, kw, **plain_kw)
         saved = build_err(lib, spec, checkpointer=lib.InMemorySaver())
-        t1 = d.config(lib, "t1", recursion_limit=rl)
-        kw = d.config(lib, "t1", eager=is_eager(saved_kw), recursion_limit=rl)
-        _, exc = await rec.stream(
-            f"saved stream {saved_kw}", saved, inp, kw, **saved_kw
-        )
-        if type(exc).__name__ == "GraphRecursionError":
-            # each pass may double the state (see test_random_graphs)
-            t1 = d.config(lib, "t1", recursion_limit=min(rl, 4))
-        await resume_rounds(rec, d, lib, saved, t1)
+        t1 = await saved_rounds(rec, d, lib, saved, inp, saved_kw, rl)
         await rec.state("final get_state", saved, t1, subgraphs=True)
         await rec.history("history", saved, t1)
 
