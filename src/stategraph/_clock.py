@@ -23,8 +23,13 @@ def utc_now_iso() -> str:
     Microseconds are truncated from the clock's nanoseconds; as with
     ``isoformat()``, they are left out when they are zero.
     """
+    return utc_iso(time.time_ns())
+
+
+def utc_iso(ns: int) -> str:
+    """``utc_now_iso()`` of the moment ``ns`` (nanoseconds since the Unix epoch)."""
     global _cached
-    second, micros = divmod(time.time_ns() // 1000, 1_000_000)
+    second, micros = divmod(ns // 1000, 1_000_000)
     cached = _cached
     if second == cached[0]:
         prefix = cached[1]

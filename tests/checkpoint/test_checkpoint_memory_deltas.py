@@ -17,6 +17,7 @@ import pytest
 from typing_extensions import TypedDict
 
 from stategraph.checkpoint.memory import InMemorySaver, PersistentDict
+from stategraph.checkpoint.memory._header import _SEEN, _VERSIONS
 from stategraph.graph import END, START, StateGraph
 
 STEPS = 40
@@ -86,8 +87,8 @@ def test_a_step_stores_only_what_it_changed() -> None:
     ]  # fmt: skip
     assert len(deltas) > 150
     # A step moves three channel versions and one node's versions_seen.
-    assert max(len(d[3]) for d in deltas) <= 3
-    assert max(len(d[4]) for d in deltas) <= 1
+    assert max(len(d[_VERSIONS]) for d in deltas) <= 3
+    assert max(len(d[_SEEN]) for d in deltas) <= 1
     # Read back in full: every node has seen its trigger.
     latest = saver.get_tuple({"configurable": {"thread_id": "t"}})
     assert latest is not None

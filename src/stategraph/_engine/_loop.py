@@ -168,7 +168,11 @@ class Loop(Entering):
                 else:
                     yield from _step_cache.run_step(self)
                 self._barrier()
-                yield from self._put_checkpoint({"source": "loop"})
+                effect = self.save_step({"source": "loop"})
+                if effect is not None:
+                    yield effect
+                    self._mark_saved(effect.config, effect.checkpoint["id"])
+                self.step += 1
                 self._after_save()
         except BaseException as exc:
             if not isinstance(exc, GeneratorExit):

@@ -12,7 +12,7 @@ import random
 from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
-from stategraph._clock import utc_now_iso
+from stategraph._clock import utc_iso, utc_now_iso
 from stategraph._constants import (
     CONF,
     CONFIG_KEY_CHECKPOINT_ID,
@@ -26,7 +26,7 @@ from stategraph._engine._pending import PendingWrites, _sanitize_send
 from stategraph._engine._task import Task
 from stategraph.channels.base import MISSING
 from stategraph.checkpoint.base._step import padded_fast_path
-from stategraph.checkpoint.base.id import uuid6_str
+from stategraph.checkpoint.base.id import stamp, uuid6_str
 
 if TYPE_CHECKING:
     from stategraph._engine._delta_run import DeltaRun
@@ -79,6 +79,8 @@ class Checkpointing(PendingWrites):
     _version_suffix: str | None
     _made_version: tuple[str, int] | None
     _id_bytes: tuple[str, bytes] | None
+    # The id ``_put_checkpoint`` made and its time (``stamp``).
+    _stamped: tuple[str, int] | None
     _writes_cfg: tuple[str, dict[str, Any]] | None
     _pending_ids: tuple[list[Any], set[str]] | None
     # Tasks that wrote in this run: only their writes are saved at exit.
@@ -186,6 +188,7 @@ class Checkpointing(PendingWrites):
         self._version_suffix = None
         self._made_version = None
         self._id_bytes = None
+        self._stamped = None
         self.frozen_versions = False
         self._writes_cfg = None
         self._pending_ids = None
@@ -207,7 +210,9 @@ class Checkpointing(PendingWrites):
     def checkpoint_id(self) -> str:
         """Id of the current checkpoint, created on first use when not saving."""
         if self._ckpt_id is None:
-            self._ckpt_id = uuid6_str(self._ckpt_step)
+            checkpoint_id, raw, _ = stamp(self._ckpt_step)
+            self._ckpt_id = checkpoint_id
+            self._id_bytes = (checkpoint_id, raw)
         return self._ckpt_id
 
     @property
@@ -241,38 +246,60 @@ class Checkpointing(PendingWrites):
     def _put_checkpoint(
         self, metadata: dict[str, Any], exiting: bool = False
     ) -> Effects:
-        if exiting and self.checkpoint_id == self.saved_id:
+        if exiting:
+            yield from self._put_exit_checkpoint()
+            return
+        effect = self.save_step(metadata)
+        if effect is not None:
+            yield effect
+            self._mark_saved(effect.config, effect.checkpoint["id"])
+        self.step += 1
+
+    def save_step(self, metadata: dict[str, Any]) -> SaveCheckpoint | None:
+        """Make the step's checkpoint, and store it unless durability is exit.
+
+        A plain method, not an effect generator: it runs on every step and
+        mostly stores the checkpoint itself (``save_now``). Returns the effect
+        to yield when it did not; the caller then marks it saved (``_mark_saved``)
+        and counts the step.
+        """
+        delta = self.delta
+        if delta is not None:
+            # A fork records no write of its own.
+            fork = metadata.get("source") == "fork"
+            delta.count(self.metadata, () if fork else self.updated)
+        step = self.step
+        metadata["step"] = step
+        metadata["parents"] = self.config[CONF].get(CONFIG_KEY_CHECKPOINT_MAP, {})
+        self.metadata = metadata
+        self._ckpt_step = step
+        self.legacy_ids = False
+        if self.checkpointer is None or self.durability == "exit":
+            if delta is not None:
+                delta.plan(self, False)
+            self._ckpt_id = None
+            return None
+        # The id, its bytes (task ids hash them) and its time, made together:
+        # the record saved below reads them.
+        checkpoint_id, raw, now = stamp(step)
+        self._ckpt_id = checkpoint_id
+        self._id_bytes = (checkpoint_id, raw)
+        self._stamped = (checkpoint_id, now)
+        return self._save()
+
+    def _put_exit_checkpoint(self) -> Effects:
+        if self.checkpoint_id == self.saved_id:
             return
         delta = self.delta
         if delta is not None:
-            if exiting:
-                delta.resume_counters(self.metadata)
-            else:
-                # A fork records no write of its own.
-                fork = metadata.get("source") == "fork"
-                delta.count(self.metadata, () if fork else self.updated)
-        if not exiting:
-            metadata["step"] = self.step
-            metadata["parents"] = self.config[CONF].get(CONFIG_KEY_CHECKPOINT_MAP, {})
-            self.metadata = metadata
-        saving = self.checkpointer is not None and (
-            exiting or self.durability != "exit"
-        )
-        if delta is not None and not saving:
-            delta.plan(self, False)
-        if not exiting:
-            self._ckpt_step = self.step
-            self._ckpt_id = uuid6_str(self.step) if saving else None
-            self.legacy_ids = False
-        if saving:
-            # A plain call, not a nested generator: it runs on every step and
-            # mostly stores the checkpoint itself (``save_now``).
+            delta.resume_counters(self.metadata)
+            if self.checkpointer is None:
+                delta.plan(self, False)
+        if self.checkpointer is not None:
             effect = self._save()
             if effect is not None:
                 yield effect
                 self._mark_saved(effect.config, effect.checkpoint["id"])
-        if not exiting:
-            self.step += 1
 
     def _save(self) -> SaveCheckpoint | None:
         """Store the step's checkpoint; the effect to yield if not stored yet."""
@@ -363,9 +390,14 @@ class Checkpointing(PendingWrites):
             values[k] = _delta.snapshot_value(channels[k])
         if TASKS in values and (untracked := self.graph.untracked_channels):
             values[TASKS] = [_sanitize_send(p, untracked) for p in values[TASKS]]
+        stamped = self._stamped
         return {
             "v": 4,
-            "ts": utc_now_iso(),
+            "ts": (
+                utc_iso(stamped[1])
+                if stamped is not None and stamped[0] is checkpoint_id
+                else utc_now_iso()
+            ),
             "id": checkpoint_id,
             "channel_values": values,
             # Handed over uncopied: savers run before the next step starts

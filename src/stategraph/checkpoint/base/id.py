@@ -27,16 +27,6 @@ _lock = threading.Lock()
 _last_ticks = 0
 
 
-def _after_fork_in_child() -> None:
-    # A thread of the parent may have held the lock at the fork.
-    global _lock
-    _lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX only
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
 class UUID(uuid.UUID):
     """A ``uuid.UUID`` that also decodes the timestamp of version 6 ids."""
 
@@ -88,46 +78,84 @@ def uuid6(node: int | None = None, clock_seq: int | None = None) -> UUID:
     return UUID(int=value)
 
 
-# Text of an id's groups, by the bits they show: the first two (the time's
-# top 48 bits, which change every 410 us), the third ("6" and the time's low
-# 12 bits) and the fourth (variant and clock sequence, of a small step
-# number). Formatting a number costs more than the rest of an id: these are
-# made once (``_LOW`` fills as ticks come: 4096 entries at most).
-_head: tuple[int, str] = (-1, "")
-_LOW: list[str | None] = [None] * 0x1000
-_SEQ: dict[int, str] = {}
-_MAX_SEQ = 1024  # the clock sequences kept: steps of a run, mostly small
+# Text and bytes of an id's groups, by the bits they show: the first two (the
+# time's top 48 bits, which change every 410 us), the third ("6" and the
+# time's low 12 bits) and the last two (variant and clock sequence, of a small
+# step number, then the node). Formatting a number costs more than the rest of
+# an id: these are made once (``_LOW`` fills as ticks come: 4096 entries).
+_head: tuple[int, str, bytes] = (-1, "", b"")
+_LOW: list[tuple[str, bytes] | None] = [None] * 0x1000
+_TAIL: dict[int, tuple[str, bytes]] = {}
+_MAX_TAILS = 1024  # the clock sequences kept: steps of a run, mostly small
+
+
+def _draw_node() -> tuple[str, bytes]:
+    # The node of this process's ids. Ids of one process differ by their
+    # ticks already; a random node per process tells processes apart.
+    raw = random.getrandbits(48).to_bytes(6, "big")
+    return raw.hex(), raw
+
+
+_node = _draw_node()
+
+
+def _after_fork_in_child() -> None:
+    # A thread of the parent may have held the lock at the fork; the child
+    # is another process, so it draws its own node.
+    global _lock, _node
+    _lock = threading.Lock()
+    _node = _draw_node()
+    _TAIL.clear()
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX only
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _tail(clock_seq: int, keep: bool) -> tuple[str, bytes]:
+    seq = 0x8000 | (clock_seq & 0x3FFF)
+    tail = (f"{seq:04x}-{_node[0]}", seq.to_bytes(2, "big") + _node[1])
+    if keep and len(_TAIL) < _MAX_TAILS:
+        _TAIL[clock_seq] = tail
+    return tail
+
+
+def stamp(clock_seq: int, keep: bool = True) -> tuple[str, bytes, int]:
+    """A new checkpoint id: its text, its 16 bytes and the Unix time in ns.
+
+    ``uuid6_str(clock_seq)``, with the bytes task ids are hashed from and the
+    time the checkpoint's timestamp is written from: this runs for every
+    checkpoint, so nothing is formatted or parsed twice. ``keep``: cache
+    the text of this clock sequence (a step number, usually).
+    """
+    global _last_ticks, _head
+    now = time.time_ns()
+    ticks = now // 100 + _GREGORIAN_OFFSET
+    _lock.acquire()  # a comparison and a store: nothing to release on error
+    if ticks <= _last_ticks:
+        ticks = _last_ticks + 1
+    _last_ticks = ticks
+    _lock.release()
+    high = ticks >> 12
+    head = _head
+    if head[0] != high:
+        text = f"{(high >> 16) & 0xFFFFFFFF:08x}-{high & 0xFFFF:04x}-"
+        head = _head = (high, text, high.to_bytes(6, "big"))
+    low = _LOW[ticks & 0x0FFF]
+    if low is None:
+        bits = 0x6000 | (ticks & 0x0FFF)
+        low = _LOW[ticks & 0x0FFF] = (f"{bits:04x}-", bits.to_bytes(2, "big"))
+    tail = _TAIL.get(clock_seq)
+    if tail is None:
+        tail = _tail(clock_seq, keep)
+    return f"{head[1]}{low[0]}{tail[0]}", head[2] + low[1] + tail[1], now
 
 
 def uuid6_str(clock_seq: int | None = None) -> str:
     """``str(uuid6(clock_seq=clock_seq))`` without building a ``UUID`` object.
 
-    The fields are formatted one by one, from cached text where they repeat:
-    this runs for every checkpoint.
+    A random ``clock_seq`` is drawn when none is given (and not cached).
     """
-    global _last_ticks, _head
-    # _next_ticks(), inlined: this runs for every checkpoint.
-    ticks = time.time_ns() // 100 + _GREGORIAN_OFFSET
-    _lock.acquire()
-    try:
-        if ticks <= _last_ticks:
-            ticks = _last_ticks + 1
-        _last_ticks = ticks
-    finally:
-        _lock.release()
-    high = ticks >> 12
-    head = _head
-    if head[0] != high:
-        head = _head = (high, f"{(high >> 16) & 0xFFFFFFFF:08x}-{high & 0xFFFF:04x}-")
-    low = _LOW[ticks & 0x0FFF]
-    if low is None:
-        low = _LOW[ticks & 0x0FFF] = f"{0x6000 | (ticks & 0x0FFF):04x}-"
-    seq = None if clock_seq is None else _SEQ.get(clock_seq)
-    if seq is None:
-        if clock_seq is None:
-            clock_seq = random.getrandbits(14)
-        elif len(_SEQ) < _MAX_SEQ:
-            _SEQ[clock_seq] = f"{0x8000 | (clock_seq & 0x3FFF):04x}-"
-        seq = f"{0x8000 | (clock_seq & 0x3FFF):04x}-"
-    # The node's 12 hex digits: cheaper from bytes than by a format spec.
-    return f"{head[1]}{low}{seq}{random.getrandbits(48).to_bytes(6, 'big').hex()}"
+    if clock_seq is None:
+        return stamp(random.getrandbits(14), False)[0]
+    return stamp(clock_seq)[0]

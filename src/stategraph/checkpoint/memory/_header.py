@@ -60,10 +60,13 @@ def thaw_header(stored: Any, loads: Any) -> Any:
 
 
 # A header kept as the changes since an earlier stored header (its ``base``):
-# (_DELTA, base, header without the version maps, changed channel_versions,
-# changed versions_seen, weight, len(channel_versions), len(versions_seen)).
+# (_DELTA, base, ts, id, updated_channels, changed channel_versions, changed
+# versions_seen, weight, len(channel_versions), len(versions_seen)). Only the
+# engine's own records (``v`` 4, the usual seven keys) are kept so: the rest
+# of the header is rebuilt from the three fields.
 _DELTA = "__header_delta__"
-_BASE, _HEAD, _VERSIONS, _SEEN, _WEIGHT, _NV, _NS = range(1, 8)
+_BASE, _TS, _ID, _UPDATED, _VERSIONS, _SEEN, _WEIGHT, _NV, _NS = range(1, 10)
+_RECORD_KEYS = 7  # v, ts, id, channel_values, both version maps, updated_channels
 
 
 def freeze_delta(checkpoint: Any, base: Any, new_versions: Any, seen_names: Any) -> Any:
@@ -75,14 +78,15 @@ def freeze_delta(checkpoint: Any, base: Any, new_versions: Any, seen_names: Any)
     only being added or replaced: so a step stores what it changed, not
     every channel. A chain of changes is cut (the header stored whole) once
     it holds about half the entries of a whole header: reading one back
-    costs at most about twice a copy.
+    costs at most about twice a copy. ``new_versions`` is kept, not copied:
+    the engine hands over a dict it never uses again.
     """
     versions = checkpoint["channel_versions"]
     seen = checkpoint["versions_seen"]
     kind = base[0]
-    if kind == _DELTA:
+    if kind is _DELTA:
         weight, base_nv, base_ns = base[_WEIGHT], base[_NV], base[_NS]
-    elif kind == _HEADER:
+    elif kind is _HEADER:
         weight = 0
         base_nv = len(base[1]["channel_versions"])
         base_ns = len(base[1]["versions_seen"])
@@ -90,9 +94,15 @@ def freeze_delta(checkpoint: Any, base: Any, new_versions: Any, seen_names: Any)
         return freeze_header(checkpoint)
     nv, ns = len(versions), len(seen)
     weight += len(new_versions) + len(seen_names) + 1
-    if weight > 16 + ((nv + ns) >> 1) or nv < base_nv or ns < base_ns:
+    if (
+        weight > 16 + ((nv + ns) >> 1)
+        or nv < base_nv
+        or ns < base_ns
+        or len(checkpoint) != _RECORD_KEYS
+        or checkpoint["v"] != 4
+    ):
         return freeze_header(checkpoint)
-    changed = dict(new_versions)
+    changed = new_versions
     changed_seen = {}
     try:
         for name in seen_names:  # no comprehension: it makes a function object
@@ -104,6 +114,7 @@ def freeze_delta(checkpoint: Any, base: Any, new_versions: Any, seen_names: Any)
             if next(reversed(versions)) not in changed:
                 return freeze_header(checkpoint)
         elif added:
+            changed = dict(changed)  # reordered below: the engine's stays
             _order_added(changed, versions, added)
         added = ns - base_ns
         if added == 1:
@@ -113,10 +124,10 @@ def freeze_delta(checkpoint: Any, base: Any, new_versions: Any, seen_names: Any)
             _order_added(changed_seen, seen, added)
     except KeyError:  # not the changes of these dicts: keep them whole
         return freeze_header(checkpoint)
-    header = dict(checkpoint)
-    del header["channel_values"]
-    header["channel_versions"] = header["versions_seen"] = None
-    return (_DELTA, base, header, changed, changed_seen, weight, nv, ns)
+    return (
+        _DELTA, base, checkpoint["ts"], checkpoint["id"],
+        checkpoint["updated_channels"], changed, changed_seen, weight, nv, ns,
+    )  # fmt: skip
 
 
 def _order_added(changes: dict[str, Any], current: Any, added: int) -> None:
@@ -155,12 +166,16 @@ def _rebuild(stored: Any) -> Any:
     for link in reversed(chain):
         versions.update(link[_VERSIONS])
         seen.update(link[_SEEN])
-    header = dict(chain[0][_HEAD])
-    header["channel_versions"] = versions
-    header["versions_seen"] = {k: dict(v) for k, v in seen.items()}
-    if header.get("updated_channels") is not None:
-        header["updated_channels"] = list(header["updated_channels"])
-    return header
+    last = chain[0]
+    updated = last[_UPDATED]
+    return {
+        "v": 4,
+        "ts": last[_TS],
+        "id": last[_ID],
+        "channel_versions": versions,
+        "versions_seen": {k: dict(v) for k, v in seen.items()},
+        "updated_channels": None if updated is None else list(updated),
+    }
 
 
 _METADATA = "__metadata__"
@@ -308,9 +323,11 @@ def thaw_metadata(stored: Any, loads: Any) -> Any:
     return {k: dict(v) if isinstance(v, dict) else v for k, v in stored[1].items()}
 
 
-_SCALAR = "__scalar__"
+SCALAR = "__scalar__"
 # The row ``value_codec``'s dumps makes of ``None`` (default serializer only).
-NONE_ROW: Any = (_SCALAR, None)  # stored like a serialized row
+NONE_ROW: Any = (SCALAR, None)  # stored like a serialized row
+# The integers it keeps as they are, ``range(*INT_RANGE)``: msgpack's own.
+INT_RANGE = (-(2**63), 2**64)
 
 
 def value_codec(serde: Any) -> tuple[Any, Any]:
@@ -325,6 +342,8 @@ def value_codec(serde: Any) -> tuple[Any, Any]:
     if type(serde) is not JsonPlusSerializer:
         return dumps, loads
 
+    low, end = INT_RANGE
+
     def fast_dumps(value: Any) -> Any:
         kind = type(value)
         # Non-ASCII strings go through the serializer, which rewrites lone
@@ -333,14 +352,14 @@ def value_codec(serde: Any) -> tuple[Any, Any]:
             value is None
             or kind is bool
             or kind is float
-            or (kind is int and -(2**63) <= value < 2**64)
+            or (kind is int and low <= value < end)
             or (kind is str and value.isascii())
         ):
-            return (_SCALAR, value)
+            return (SCALAR, value)
         return dumps(value)
 
     def fast_loads(stored: Any) -> Any:
-        if stored[0] == _SCALAR:
+        if stored[0] == SCALAR:
             return stored[1]
         return loads(stored)
 

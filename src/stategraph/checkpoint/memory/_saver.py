@@ -38,7 +38,9 @@ from stategraph.checkpoint.base import (
 )
 from stategraph.checkpoint.base._records import next_version
 from stategraph.checkpoint.memory._header import (
+    INT_RANGE,
     NONE_ROW,
+    SCALAR,
     check_delta,
     freeze_delta,
     freeze_header,
@@ -60,6 +62,7 @@ StoredWrite = tuple[str, str, Typed, str]
 _EMPTY: Typed = ("empty", b"")
 # ``put_changes`` takes what a step wrote only when it stores a list.
 _UNTAKEN: Any = object()
+_INT_MIN, _INT_END = INT_RANGE
 
 
 class InMemorySaver(MaintenanceMixin, PutWritesMixin, BaseCheckpointSaver[str]):
@@ -222,6 +225,8 @@ class InMemorySaver(MaintenanceMixin, PutWritesMixin, BaseCheckpointSaver[str]):
                 blob = NONE_ROW
             elif value is _EMPTY:
                 blob = _EMPTY
+            elif type(value) is int and plain and _INT_MIN <= value < _INT_END:
+                blob = (SCALAR, value)  # ``dumps``' own row, without the call
             elif plain and type(value) is list and self._lists is not None:
                 if dirty is _UNTAKEN:
                     source = metadata.get("source")
@@ -236,8 +241,16 @@ class InMemorySaver(MaintenanceMixin, PutWritesMixin, BaseCheckpointSaver[str]):
             blobs[(thread_id, ns, channel, version)] = blob
         checkpoint_id = checkpoint["id"]
         checkpoints = self.storage[thread_id][ns]
+        header = None
+        if since is not None and self._deltas:
+            # Kept as the changes since the header it names, when stored.
+            base = checkpoints.get(since[0])
+            if base is not None:
+                header = freeze_delta(checkpoint, base[0], new_versions, since[1])
+                if self.check_deltas:
+                    check_delta(header, checkpoint)
         checkpoints[checkpoint_id] = (
-            self._header(checkpoints, checkpoint, new_versions, since),
+            freeze_header(checkpoint) if header is None else header,
             stored_metadata(config, metadata, dumps),
             parent_id,
         )
@@ -246,23 +259,6 @@ class InMemorySaver(MaintenanceMixin, PutWritesMixin, BaseCheckpointSaver[str]):
             self._latest[key] = checkpoint_id  # the usual case: in id order
         else:
             self._track_latest(key, checkpoint_id, checkpoints)
-
-    def _header(
-        self,
-        checkpoints: Any,
-        checkpoint: Checkpoint,
-        new_versions: ChannelVersions,
-        since: tuple[str, Any] | None,
-    ) -> Any:
-        """The header ``put_changes`` keeps: changes to its base's when it can."""
-        if since is not None and self._deltas:
-            base = checkpoints.get(since[0])
-            if base is not None:
-                header = freeze_delta(checkpoint, base[0], new_versions, since[1])
-                if self.check_deltas:
-                    check_delta(header, checkpoint)
-                return header
-        return freeze_header(checkpoint)
 
     def _list_row(
         self,
