@@ -21,6 +21,7 @@ from stategraph._engine._apply import (
     PLAIN_VALUE,
     apply_writes as apply_writes,
     consumers_of as consumers_of,
+    plain_checkpoints_of as plain_checkpoints_of,
     path_str as path_str,
     unsteady_of as unsteady_of,
 )

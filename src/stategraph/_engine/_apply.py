@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from stategraph._constants import RESERVED, SKIP_WRITES
-from stategraph.channels._base import BaseChannel
+from stategraph.channels._base import BaseChannel, SingleValueChannel
 from stategraph.channels._binop import BinaryOperatorAggregate
 from stategraph.channels._ephemeral import EphemeralValue
 from stategraph.channels._last_value import LastValue
@@ -39,6 +39,16 @@ def consumers_of(channels: Mapping[str, Any]) -> frozenset[str]:
         k
         for k, ch in channels.items()
         if k not in RESERVED and getattr(type(ch), "consume", base) is not base
+    )
+
+
+def plain_checkpoints_of(channels: Mapping[str, Any]) -> frozenset[str]:
+    """Names of the ``channels`` whose ``checkpoint()`` is their ``value``."""
+    own = SingleValueChannel.checkpoint
+    return frozenset(
+        k
+        for k, ch in channels.items()
+        if isinstance(ch, SingleValueChannel) and type(ch).checkpoint is own
     )
 
 
@@ -114,7 +124,7 @@ def apply_writes(
             assigned = True
             if next_version is not None:
                 versions[chan] = next_version
-                loop.changed.add(chan)
+                loop.changed[chan] = next_version
             if not channels[chan].is_available():
                 live.discard(chan)
     grouped: dict[str, list[Any]] = {}
@@ -163,7 +173,7 @@ def _apply_one(loop: Loop, task: Any) -> set[str]:
             assigned = True
             if next_version is not None:
                 versions[chan] = next_version
-                loop.changed.add(chan)
+                loop.changed[chan] = next_version
             if not channels[chan].is_available():
                 loop.live.discard(chan)
     grouped: dict[str, list[Any]] = {}
@@ -237,7 +247,7 @@ def _update(
             assigned = True
             if next_version is not None:
                 versions[chan] = next_version
-                changed.add(chan)
+                changed[chan] = next_version
             if ch.is_available():
                 updated.add(chan)
                 live.add(chan)
@@ -256,7 +266,7 @@ def _update(
                 assigned = True
                 if next_version is not None:
                     versions[chan] = next_version
-                    changed.add(chan)
+                    changed[chan] = next_version
                 if ch.is_available():
                     updated.add(chan)
                 else:
@@ -281,7 +291,7 @@ def _finish(loop: Loop, updated: set[str], next_version: Any) -> bool:
             assigned = True
             if next_version is not None:
                 loop.versions[chan] = next_version
-                loop.changed.add(chan)
+                loop.changed[chan] = next_version
             if ch.is_available():
                 updated.add(chan)
                 loop.live.add(chan)

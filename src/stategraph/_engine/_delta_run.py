@@ -269,7 +269,7 @@ def bump_versions(loop: Any, due: set[str]) -> None:
             continue
         new = saver.get_next_version(old, None)
         loop.versions[name] = new
-        loop.changed.add(name)
+        loop.changed[name] = new
         bumped[name] = (old, new)
         highest = loop._max_version
         if highest is None or (type(new) is type(highest) and new > highest):

@@ -129,8 +129,9 @@ class Checkpointing(PendingWrites):
         self.live = {k for k, ch in self.channels.items() if ch.is_available()}
         # Channels that may hold state, available or not (a half-filled barrier).
         self.touched = set(checkpoint["channel_values"]) | self.live
-        # Channels whose version moved since the last save (their blobs are new).
-        self.changed: set[str] = set()
+        # Channels whose version moved since the last save (their blobs are
+        # new), with that version.
+        self.changed: dict[str, Any] = {}
         self.saved_base = None
 
     # -- versions ---------------------------------------------------------
@@ -313,12 +314,9 @@ class Checkpointing(PendingWrites):
         if conf.get(CONFIG_KEY_CHECKPOINT_NS) != self.parent_ns:
             conf = {**conf, CONFIG_KEY_CHECKPOINT_NS: self.parent_ns}
             config = {**config, CONF: conf}
-        versions = checkpoint["channel_versions"]
-        new_versions = {}
-        for k in self.changed:  # no comprehension: it costs a function object
-            if k in versions:
-                new_versions[k] = versions[k]
-        self.changed = set()
+        # Channels whose version moved since the last save, with that version.
+        new_versions = self.changed
+        self.changed = {}
         since = None
         if self.header_deltas:
             # The changes since the last save, if the maps are still the ones
@@ -371,8 +369,10 @@ class Checkpointing(PendingWrites):
         versions = self.versions
         values = {}
         empty = None
+        plain = self.graph.plain_checkpoints
         for k in self.touched:
-            v = channels[k].checkpoint()
+            # The usual channels' checkpoint is their value: no call for it.
+            v = channels[k].value if k in plain else channels[k].checkpoint()
             if v is MISSING:
                 if empty is None:
                     empty = [k]

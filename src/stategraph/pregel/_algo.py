@@ -145,7 +145,7 @@ class _CheckpointView:
         self.unsteady = unsteady_of(channels)
         self.consumers = consumers_of(channels)
         self.live = {k for k, ch in channels.items() if ch.is_available()}
-        self.changed: set[str] = set()
+        self.changed: dict[str, Any] = {}
         self.seen_changed: set[str] = set()
         self.touched: set[str] = set()
         self._get_next_version = get_next_version

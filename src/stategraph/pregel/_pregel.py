@@ -12,7 +12,7 @@ from typing import Any
 
 from stategraph._constants import NS_END, NS_SEP, TASKS
 from stategraph._engine import _delta
-from stategraph._engine._algo import consumers_of, unsteady_of
+from stategraph._engine._algo import consumers_of, plain_checkpoints_of, unsteady_of
 from stategraph._engine._loop import Loop
 from stategraph._engine._node import PregelNode
 from stategraph._managed import is_managed_value
@@ -144,6 +144,7 @@ class Pregel(
         # Channels a step that does not write them may change (``update(())``).
         self.unsteady = unsteady_of(specs)
         self.consumers = consumers_of(specs)
+        self.plain_checkpoints = plain_checkpoints_of(specs)
         self._delta_channels = tuple(
             k for k, ch in specs.items() if isinstance(ch, DeltaChannel)
         )
