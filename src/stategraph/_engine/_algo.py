@@ -21,8 +21,8 @@ from stategraph._engine._apply import (
     PLAIN_VALUE,
     apply_writes as apply_writes,
     consumers_of as consumers_of,
-    plain_checkpoints_of as plain_checkpoints_of,
     path_str as path_str,
+    plain_checkpoints_of as plain_checkpoints_of,
     unsteady_of as unsteady_of,
 )
 from stategraph._engine._task import Task
