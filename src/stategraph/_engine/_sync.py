@@ -64,6 +64,9 @@ def _run(
             loop.header_deltas = takes_header_deltas(real)
             if type(chunks) is not LiveChunks:
                 loop.save_now = partial(_save_now, saver, chunks)
+                make = getattr(real, "step_writer", None)
+                if make is not None and loop.header_deltas and not loop.saves_steps:
+                    loop.steps_to = (make, chunks)
             loop.write_now = writes_caller(saver.put_writes)
         try:
             yield from _traced(gen, loop, chunks, saver, cache)
@@ -72,6 +75,8 @@ def _run(
             # finished run be freed at once, not by the cycle collector.
             loop.call_impl = None
             loop.save_now = None
+            loop.steps_to = None
+            loop.step_writer = None
             loop.write_now = None
             # A stream closed before the step's checkpoint was saved.
             for effect in loop.flush_held():

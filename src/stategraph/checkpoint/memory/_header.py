@@ -69,20 +69,26 @@ _BASE, _TS, _ID, _UPDATED, _VERSIONS, _SEEN, _WEIGHT, _NV, _NS = range(1, 10)
 _RECORD_KEYS = 7  # v, ts, id, channel_values, both version maps, updated_channels
 
 
-def freeze_delta(checkpoint: Any, base: Any, new_versions: Any, seen_names: Any) -> Any:
-    """``freeze_header(checkpoint)``, kept as its changes since ``base``.
+def freeze_delta(
+    base: Any,
+    versions: Any,
+    seen: Any,
+    new_versions: Any,
+    seen_names: Any,
+    head: tuple[str, str, Any],
+) -> Any:
+    """A header (``head``: ts, id, updated_channels) kept as its changes since ``base``.
 
     ``base`` is the stored header of an earlier checkpoint whose version maps
-    were these same dicts, and which changed since only in ``new_versions``
-    and in the ``versions_seen`` entries named by ``seen_names``, entries
-    only being added or replaced: so a step stores what it changed, not
-    every channel. A chain of changes is cut (the header stored whole) once
-    it holds about half the entries of a whole header: reading one back
-    costs at most about twice a copy. ``new_versions`` is kept, not copied:
-    the engine hands over a dict it never uses again.
+    were these same dicts (``versions``, ``seen``), and which changed since
+    only in ``new_versions`` and in the ``versions_seen`` entries named by
+    ``seen_names``, entries only being added or replaced: so a step stores
+    what it changed, not every channel. A chain of changes is cut (``None``:
+    store the header whole) once it holds about half the entries of a whole
+    header: reading one back costs at most about twice a copy.
+    ``new_versions`` is kept, not copied: the engine hands over a dict it
+    never uses again.
     """
-    versions = checkpoint["channel_versions"]
-    seen = checkpoint["versions_seen"]
     kind = base[0]
     if kind is _DELTA:
         weight, base_nv, base_ns = base[_WEIGHT], base[_NV], base[_NS]
@@ -91,17 +97,11 @@ def freeze_delta(checkpoint: Any, base: Any, new_versions: Any, seen_names: Any)
         base_nv = len(base[1]["channel_versions"])
         base_ns = len(base[1]["versions_seen"])
     else:
-        return freeze_header(checkpoint)
+        return None
     nv, ns = len(versions), len(seen)
     weight += len(new_versions) + len(seen_names) + 1
-    if (
-        weight > 16 + ((nv + ns) >> 1)
-        or nv < base_nv
-        or ns < base_ns
-        or len(checkpoint) != _RECORD_KEYS
-        or checkpoint["v"] != 4
-    ):
-        return freeze_header(checkpoint)
+    if weight > 16 + ((nv + ns) >> 1) or nv < base_nv or ns < base_ns:
+        return None
     changed = new_versions
     changed_seen = {}
     try:
@@ -112,22 +112,28 @@ def freeze_delta(checkpoint: Any, base: Any, new_versions: Any, seen_names: Any)
         added = nv - base_nv
         if added == 1:
             if next(reversed(versions)) not in changed:
-                return freeze_header(checkpoint)
+                return None
         elif added:
             changed = dict(changed)  # reordered below: the engine's stays
             _order_added(changed, versions, added)
         added = ns - base_ns
         if added == 1:
             if next(reversed(seen)) not in changed_seen:
-                return freeze_header(checkpoint)
+                return None
         elif added:
             _order_added(changed_seen, seen, added)
     except KeyError:  # not the changes of these dicts: keep them whole
-        return freeze_header(checkpoint)
-    return (
-        _DELTA, base, checkpoint["ts"], checkpoint["id"],
-        checkpoint["updated_channels"], changed, changed_seen, weight, nv, ns,
-    )  # fmt: skip
+        return None
+    return (_DELTA, base, *head, changed, changed_seen, weight, nv, ns)
+
+
+def delta_of(checkpoint: Any, base: Any, new_versions: Any, seen_names: Any) -> Any:
+    """``freeze_delta`` of a checkpoint record (``None``: of another shape)."""
+    if len(checkpoint) != _RECORD_KEYS or checkpoint["v"] != 4:
+        return None
+    head = (checkpoint["ts"], checkpoint["id"], checkpoint["updated_channels"])
+    versions, seen = checkpoint["channel_versions"], checkpoint["versions_seen"]
+    return freeze_delta(base, versions, seen, new_versions, seen_names, head)
 
 
 def _order_added(changes: dict[str, Any], current: Any, added: int) -> None:

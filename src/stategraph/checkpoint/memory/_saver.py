@@ -26,7 +26,6 @@ from types import TracebackType
 from typing import Any
 
 from stategraph._config import RunnableConfig
-from stategraph._constants import TASKS
 from stategraph.checkpoint._splice import SPLICE_EVERY
 from stategraph.checkpoint.base import (
     BaseCheckpointSaver,
@@ -38,11 +37,8 @@ from stategraph.checkpoint.base import (
 )
 from stategraph.checkpoint.base._records import next_version
 from stategraph.checkpoint.memory._header import (
-    INT_RANGE,
-    NONE_ROW,
-    SCALAR,
     check_delta,
-    freeze_delta,
+    delta_of,
     freeze_header,
     stored_metadata,
     thaw_metadata,
@@ -52,17 +48,12 @@ from stategraph.checkpoint.memory._maintenance import (
     MaintenanceMixin,
     config_of as _config,
 )
+from stategraph.checkpoint.memory._steps import StepWriter, store_values
 from stategraph.checkpoint.memory._written import PutWritesMixin, Written
-from stategraph.checkpoint.serde.jsonplus import UnserializableValueError
 
 Typed = tuple[str, bytes]
 Saved = tuple[Typed, Typed, "str | None"]
 StoredWrite = tuple[str, str, Typed, str]
-
-_EMPTY: Typed = ("empty", b"")
-# ``put_changes`` takes what a step wrote only when it stores a list.
-_UNTAKEN: Any = object()
-_INT_MIN, _INT_END = INT_RANGE
 
 
 class InMemorySaver(MaintenanceMixin, PutWritesMixin, BaseCheckpointSaver[str]):
@@ -212,33 +203,11 @@ class InMemorySaver(MaintenanceMixin, PutWritesMixin, BaseCheckpointSaver[str]):
         codec = self._codec_cache
         if codec is None or codec[0] is not self.serde:
             codec = self._codec_entry()
-        # A ``None`` value (most channels of a step) stores as the serializer's
-        # scalar row; only the default serializer (``plain``) has one.
-        dumps, plain = codec[1], codec[3]
+        dumps = codec[1]
         parent_id = conf.get("checkpoint_id")
-        dirty: Any = _UNTAKEN
         values = checkpoint["channel_values"]
-        blobs = self.blobs
-        for channel, version in new_versions.items():
-            value = values.get(channel, _EMPTY)
-            if value is None and plain:
-                blob = NONE_ROW
-            elif value is _EMPTY:
-                blob = _EMPTY
-            elif type(value) is int and plain and _INT_MIN <= value < _INT_END:
-                blob = (SCALAR, value)  # ``dumps``' own row, without the call
-            elif plain and type(value) is list and self._lists is not None:
-                if dirty is _UNTAKEN:
-                    source = metadata.get("source")
-                    dirty = self._written.take(thread_id, ns, parent_id, source)
-                where = (thread_id, ns, channel)
-                blob = self._list_row(self._lists, where, version, value, dumps, dirty)
-            else:
-                try:
-                    blob = dumps(value)
-                except UnserializableValueError as exc:
-                    raise exc.with_prefix(f"state[{channel!r}]") from None
-            blobs[(thread_id, ns, channel, version)] = blob
+        source = metadata.get("source")
+        store_values(self, (thread_id, ns), parent_id, new_versions, values, source)
         checkpoint_id = checkpoint["id"]
         checkpoints = self.storage[thread_id][ns]
         header = None
@@ -246,8 +215,8 @@ class InMemorySaver(MaintenanceMixin, PutWritesMixin, BaseCheckpointSaver[str]):
             # Kept as the changes since the header it names, when stored.
             base = checkpoints.get(since[0])
             if base is not None:
-                header = freeze_delta(checkpoint, base[0], new_versions, since[1])
-                if self.check_deltas:
+                header = delta_of(checkpoint, base[0], new_versions, since[1])
+                if header is not None and self.check_deltas:
                     check_delta(header, checkpoint)
         checkpoints[checkpoint_id] = (
             freeze_header(checkpoint) if header is None else header,
@@ -260,23 +229,20 @@ class InMemorySaver(MaintenanceMixin, PutWritesMixin, BaseCheckpointSaver[str]):
         else:
             self._track_latest(key, checkpoint_id, checkpoints)
 
-    def _list_row(
-        self,
-        lists: ListBlobs,
-        where: tuple[str, str, str],
-        version: Any,
-        value: list[Any],
-        dumps: Any,
-        dirty: set[int] | None,
-    ) -> Typed:
-        """The row of a list value (``where``: thread, ns, channel); see ``_lists``."""
-        try:
-            if where[2] == TASKS:
-                # This step's fresh ``Send``s: nothing to reuse or splice.
-                return dumps(value)  # type: ignore[no-any-return]
-            return lists.encode(where, version, value, dirty, dumps, self.blobs)
-        except UnserializableValueError as exc:
-            raise exc.with_prefix(f"state[{where[2]!r}]") from None
+    def step_writer(self, config: RunnableConfig) -> StepWriter | None:
+        """The engine's writer of a run's steps (``None``: use ``put_changes``).
+
+        Only for the default serializer and headers kept as changes, which is
+        what ``StepWriter`` stores.
+        """
+        if (
+            not self._deltas
+            or not self._codec_entry()[3]
+            or type(self).put_changes is not InMemorySaver.put_changes
+            or "put_changes" in vars(self)
+        ):
+            return None  # also when a subclass or the instance sees every put
+        return StepWriter(self, config)
 
     # -- reading -------------------------------------------------------------
 
