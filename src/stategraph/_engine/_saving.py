@@ -124,11 +124,9 @@ class Checkpointing(CheckpointState):
         channels = self.channels
         plain = self.graph.plain_checkpoints
         new_versions = self.changed
-        values = {}
+        values = {}  # ``MISSING`` for a channel now empty
         for k in new_versions:
-            v = channels[k].value if k in plain else channels[k].checkpoint()
-            if v is not MISSING:
-                values[k] = v
+            values[k] = channels[k].value if k in plain else channels[k].checkpoint()
         updated = self.updated
         head = (
             utc_iso(now),
@@ -149,7 +147,14 @@ class Checkpointing(CheckpointState):
             raise
         except Exception as exc:
             keep_failure(self, exc, True)
-        self._mark_saved(config, checkpoint_id)
+        # ``_mark_saved``, inline: this runs on every step.
+        self.saved_id = checkpoint_id
+        self.saved_base = (checkpoint_id, self.versions, self.versions_seen)
+        config = self.checkpoint_config = {
+            **config,
+            CONF: {**config[CONF], CONFIG_KEY_CHECKPOINT_ID: checkpoint_id},
+        }
+        self._writes_cfg = (checkpoint_id, config)
         return True
 
     def _put_exit_checkpoint(self) -> Effects:

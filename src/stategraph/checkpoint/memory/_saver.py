@@ -206,8 +206,8 @@ class InMemorySaver(MaintenanceMixin, PutWritesMixin, BaseCheckpointSaver[str]):
         dumps = codec[1]
         parent_id = conf.get("checkpoint_id")
         values = checkpoint["channel_values"]
-        source = metadata.get("source")
-        store_values(self, (thread_id, ns), parent_id, new_versions, values, source)
+        where, source = (thread_id, ns), metadata.get("source")
+        store_values(self, where, parent_id, new_versions, values, source, codec)
         checkpoint_id = checkpoint["id"]
         checkpoints = self.storage[thread_id][ns]
         header = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from stategraph._constants import TASKS
+from stategraph.channels.base import MISSING
 from stategraph.checkpoint.memory._header import (
     _HEADER,
     _METADATA,
@@ -44,15 +45,15 @@ def store_values(
     new_versions: Any,
     values: dict[str, Any],
     source: Any,
+    codec: tuple[Any, Any, Any, bool],
 ) -> None:
     """Store the row of each channel of ``new_versions`` (its value, or empty).
 
     ``where`` is the thread and namespace; ``parent_id`` and ``source`` tell
     which writes a list value may not reuse items of (see ``_lists``).
+    ``values`` has no entry, or ``MISSING``, for a channel with no value;
+    ``codec`` is the saver's ``_codec_entry()``.
     """
-    codec = saver._codec_cache
-    if codec is None or codec[0] is not saver.serde:
-        codec = saver._codec_entry()
     # A ``None`` value (most channels of a step) stores as the serializer's
     # scalar row; only the default serializer (``plain``) has one.
     dumps, plain = codec[1], codec[3]
@@ -60,10 +61,10 @@ def store_values(
     dirty: Any = _UNTAKEN
     blobs = saver.blobs
     for channel, version in new_versions.items():
-        value = values.get(channel, _EMPTY)
+        value = values.get(channel, MISSING)
         if value is None and plain:
             blob = NONE_ROW
-        elif value is _EMPTY:
+        elif value is MISSING:
             blob = _EMPTY
         elif type(value) is int and plain and _INT_MIN <= value < _INT_END:
             blob = (SCALAR, value)  # ``dumps``' own row, without the call
@@ -120,7 +121,7 @@ class StepWriter:
     and a saver that keeps headers as changes (see ``put_changes``).
     """
 
-    __slots__ = ("extras", "key", "ns", "saver", "thread_id")
+    __slots__ = ("codec", "extras", "key", "ns", "saver", "thread_id")
 
     def __init__(self, saver: InMemorySaver, config: Any) -> None:
         conf = config["configurable"]
@@ -129,6 +130,7 @@ class StepWriter:
         self.ns: str = conf.get("checkpoint_ns", "")
         self.key = (self.thread_id, self.ns)
         self.extras = config_extras(config)
+        self.codec = saver._codec_entry()
 
     def put(
         self,
@@ -148,7 +150,7 @@ class StepWriter:
             parent_id: Id of the checkpoint stored before it in this run.
             new_versions: Channels whose version moved since the parent, with
                 their versions (kept, not copied).
-            values: Values of those channels that are not empty.
+            values: Values of those channels (``MISSING`` when empty).
             versions: Its ``channel_versions`` (the parent's, changed in
                 ``new_versions`` only).
             seen: Its ``versions_seen`` (the parent's, changed in the entries
@@ -161,9 +163,8 @@ class StepWriter:
         """
         saver = self.saver
         thread_id, ns = self.thread_id, self.ns
-        store_values(
-            saver, self.key, parent_id, new_versions, values, metadata["source"]
-        )
+        key, source = self.key, metadata["source"]
+        store_values(saver, key, parent_id, new_versions, values, source, self.codec)
         checkpoints = saver.storage[thread_id][ns]
         base = checkpoints.get(parent_id)
         header = None
@@ -188,7 +189,6 @@ class StepWriter:
         checkpoint_id = head[1]
         checkpoints[checkpoint_id] = (header, (_METADATA, kept), parent_id)  # type: ignore[assignment]  # kept, not serialized
         latest = saver._latest
-        key = self.key
         if (last := latest.get(key)) is not None and checkpoint_id > last:
             latest[key] = checkpoint_id  # the usual case: in id order
         else:
