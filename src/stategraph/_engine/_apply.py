@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from stategraph._constants import RESERVED, SKIP_WRITES
-from stategraph.channels._base import BaseChannel, SingleValueChannel
+from stategraph.channels._base import MISSING, BaseChannel, SingleValueChannel
 from stategraph.channels._binop import BinaryOperatorAggregate
 from stategraph.channels._ephemeral import EphemeralValue
 from stategraph.channels._last_value import LastValue
@@ -30,6 +30,8 @@ _STEADY_CHANNELS = frozenset((LastValue, BinaryOperatorAggregate))
 # Channels whose ``get()`` is their ``value`` unless it is ``MISSING``: read
 # without two method calls per key.
 PLAIN_VALUE = frozenset((LastValue, BinaryOperatorAggregate, EphemeralValue))
+# Channels whose ``update`` of one write just stores it as their value.
+_ONE_WRITE = frozenset((LastValue, EphemeralValue))
 
 
 def consumers_of(channels: Mapping[str, Any]) -> frozenset[str]:
@@ -243,43 +245,69 @@ def _update(
     loop.touched.update(grouped)
     for chan, vals in grouped.items():
         ch = channels[chan]
-        if ch.update(vals) if applied is None or chan not in applied else True:
+        if len(vals) == 1 and type(ch) in _ONE_WRITE and applied is None:
+            # ``update`` of one write stores it, which is a value: inline.
+            ch.value = vals[0]
+            available = True
+        elif ch.update(vals) if applied is None or chan not in applied else True:
+            available = ch.is_available()
+        else:
+            continue
+        assigned = True
+        if next_version is not None:
+            versions[chan] = next_version
+            changed[chan] = next_version
+        if available:
+            updated.add(chan)
+            live.add(chan)
+        else:
+            live.discard(chan)
+    if bump_step:
+        assigned = _step_passed(loop, updated, next_version) or assigned
+    if assigned and next_version is not None:
+        loop.note_version(next_version)
+    return updated
+
+
+def _step_passed(loop: Loop, updated: set[str], next_version: Any) -> bool:
+    """Tell channels not written this step that it passed (ephemeral values clear).
+
+    Steady channels never change so; returns whether a version moved.
+    """
+    channels = loop.channels
+    versions = loop.versions
+    changed = loop.changed
+    live = loop.live
+    assigned = False
+    for chan in live.intersection(loop.unsteady):
+        if chan in updated:
+            continue
+        ch = channels[chan]
+        if type(ch) is EphemeralValue:
+            # ``update(())`` of a value clears it: inline.
+            if ch.value is not MISSING:
+                ch.value = MISSING
+                assigned = True
+                if next_version is not None:
+                    versions[chan] = next_version
+                    changed[chan] = next_version
+            live.discard(chan)
+        elif not ch.is_available():
+            live.discard(chan)
+        elif ch.update(()):
             assigned = True
             if next_version is not None:
                 versions[chan] = next_version
                 changed[chan] = next_version
             if ch.is_available():
                 updated.add(chan)
-                live.add(chan)
             else:
                 live.discard(chan)
-    if bump_step:
-        # Channels that were not written, told a step passed (ephemeral
-        # values clear); steady ones never change so.
-        for chan in live.intersection(loop.unsteady):
-            if chan in updated:
-                continue
-            ch = channels[chan]
-            if not ch.is_available():
-                live.discard(chan)
-            elif ch.update(()):
-                assigned = True
-                if next_version is not None:
-                    versions[chan] = next_version
-                    changed[chan] = next_version
-                if ch.is_available():
-                    updated.add(chan)
-                else:
-                    live.discard(chan)
-        t2n = loop.trigger_to_nodes or {}
-        for chan in updated:
-            if chan in t2n:
-                break
-        else:
-            assigned = _finish(loop, updated, next_version) or assigned
-    if assigned and next_version is not None:
-        loop.note_version(next_version)
-    return updated
+    t2n = loop.trigger_to_nodes or {}
+    for chan in updated:
+        if chan in t2n:
+            return assigned
+    return _finish(loop, updated, next_version) or assigned
 
 
 def _finish(loop: Loop, updated: set[str], next_version: Any) -> bool:

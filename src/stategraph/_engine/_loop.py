@@ -160,8 +160,7 @@ class Loop(Entering):
         yield from self._enter()
         try:
             while self._tick():
-                if self.run.cache is None:
-                    # The plain step, without a generator per step for it.
+                if self.run.cache is None:  # no generator per plain step
                     yield self._start_step(self.tasks)
                     if self.failures:
                         _step_cache.raise_failures(self.failures)
@@ -172,7 +171,6 @@ class Loop(Entering):
                 if effect is not None:
                     yield effect
                     self._mark_saved(effect.config, effect.checkpoint["id"])
-                self.step += 1
                 self._after_save()
         except BaseException as exc:
             if not isinstance(exc, GeneratorExit):
@@ -327,7 +325,8 @@ class Loop(Entering):
         self.is_replaying = False
 
     def _after_save(self) -> None:
-        """Stop at an ``interrupt_after`` breakpoint; a resume is over."""
+        """Count the step; stop at ``interrupt_after`` breakpoints; resumes end."""
+        self.step += 1
         if self.interrupt_after and should_interrupt(
             self, self.interrupt_after, self.tasks
         ):

@@ -97,9 +97,8 @@ class Checkpointing(CheckpointState):
     def _save_fast(self, checkpoint_id: str, now: int, metadata: Any) -> bool:
         """Store the step's checkpoint through the saver's ``StepWriter``.
 
-        ``False`` when the general path (``_save``) must: a step that is not
-        a plain change to the checkpoint saved last, or that it cannot tell
-        apart (delta channels, ``Send``s, writes held, chunks to hand out).
+        ``False`` when ``_save`` must: not a plain change to the checkpoint
+        saved last, delta channels, ``Send``s, held writes, chunks waiting.
         """
         base = self.saved_base
         steps_to = self.steps_to
@@ -147,8 +146,7 @@ class Checkpointing(CheckpointState):
             raise
         except Exception as exc:
             keep_failure(self, exc, True)
-        # ``_mark_saved``, inline: this runs on every step.
-        self.saved_id = checkpoint_id
+        self.saved_id = checkpoint_id  # ``_mark_saved``, inline
         self.saved_base = (checkpoint_id, self.versions, self.versions_seen)
         config = self.checkpoint_config = {
             **config,

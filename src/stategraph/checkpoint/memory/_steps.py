@@ -151,10 +151,8 @@ class StepWriter:
             new_versions: Channels whose version moved since the parent, with
                 their versions (kept, not copied).
             values: Values of those channels (``MISSING`` when empty).
-            versions: Its ``channel_versions`` (the parent's, changed in
-                ``new_versions`` only).
-            seen: Its ``versions_seen`` (the parent's, changed in the entries
-                named by ``seen_names`` only).
+            versions: Its ``channel_versions``: the parent's, but for these.
+            seen: Its ``versions_seen``: the parent's, but for ``seen_names``.
             seen_names: Nodes whose ``versions_seen`` entry is new.
             metadata: The engine's ``source``, ``step`` and ``parents``.
 
