@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -20,7 +22,7 @@ from stategraph.checkpoint.base import (
     get_serializable_checkpoint_metadata,
     writes_sort_key,
 )
-from stategraph.checkpoint.base.id import UUID, uuid6, uuid6_str
+from stategraph.checkpoint.base.id import UUID, stamp, uuid6, uuid6_str
 from stategraph.errors import EmptyChannelError
 
 
@@ -171,3 +173,31 @@ def test_small_helpers() -> None:
     assert get_checkpoint_id({"configurable": {}}) is None
     assert writes_sort_key("p", "t", 2) == lg_base.writes_sort_key("p", "t", 2)
     assert WRITES_IDX_MAP["__error__"] == -1
+
+
+def test_stamp_gives_an_id_its_bytes_and_its_time() -> None:
+    before = time.time_ns()
+    made = [stamp(step) for step in (0, 1, 2, 7, 0x3FFF + 5)]
+    after = time.time_ns()
+    assert [m[0] for m in made] == sorted({m[0] for m in made})
+    for text, raw, now in made:
+        parsed = UUID(text)
+        assert parsed.bytes == raw
+        assert before <= now <= after
+        # The id's clock is the same moment (100-ns ticks since 1582).
+        assert abs(parsed.time - (now // 100 + 0x01B21DD213814000)) < 10**4
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX fork only")
+def test_a_forked_process_makes_ids_of_its_own_node() -> None:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report an id it makes, then leave at once
+        os.write(write, uuid6_str(3).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        theirs = pipe.read()
+    os.waitpid(pid, 0)
+    ours = uuid6_str(3)
+    assert UUID(theirs).node != UUID(ours).node

@@ -89,9 +89,9 @@ class Checkpointing(CheckpointState):
         checkpoint_id, raw, now = stamp(step)
         self._ckpt_id = checkpoint_id
         self._id_bytes = (checkpoint_id, raw)
-        self._stamped = (checkpoint_id, now)
         if self.steps_to is not None and self._save_fast(checkpoint_id, now, metadata):
             return None
+        self._stamped = (checkpoint_id, now)  # the time ``snapshot`` writes
         return self._save()
 
     def _save_fast(self, checkpoint_id: str, now: int, metadata: Any) -> bool:
