@@ -182,7 +182,9 @@ class PendingWrites:
                 untracked = self.untracked = self.graph.untracked_channels
             if untracked:
                 to_save = _drop_untracked(to_save, untracked)
-            path = task.path_key if task is not None else ""
+            path: str | None = "" if task is None else task._path_key
+            if path is None:  # else set with a pull task's id, or computed
+                path = task.path_key  # type: ignore[union-attr]
             if hold and self.saves_steps:
                 # Stored with the step's checkpoint, in its transaction.
                 save = SaveWrites(self._writes_config(), to_save, task_id, path)
