@@ -133,11 +133,12 @@ class PendingWrites:
             # Replace the task's earlier writes, without scanning all pending
             # writes for each of a wide step's tasks (quadratic otherwise).
             pending = self.pending_writes
-            index = self._pending_ids
             if not pending:
-                # The first writes since the list was cleared: nothing to replace.
-                self._pending_ids = (pending, {task_id})  # type: ignore[arg-type]
+                # The first writes since the list was cleared: nothing to
+                # replace; the next task indexes the list (most steps have one).
+                self._pending_ids = None
             else:
+                index = self._pending_ids
                 if index is None or index[0] is not pending:
                     index = self._pending_ids = (pending, {w[0] for w in pending})
                 if task_id in index[1]:
