@@ -141,9 +141,8 @@ class PutWritesMixin:
         if lists is not None and lists.watched and lists.watches(thread_id, ns):
             # Only reused items that can change in place depend on the writes.
             self._written.note(thread_id, ns, key[2], writes)
-        # Stored in place: writes before one that fails to serialize stay
-        # stored, as each is stored in turn by LangGraph's saver (a resume
-        # then finds them); a new key's dict is added once it holds any.
+        # In place: writes before one failing to serialize stay stored, as in
+        # LangGraph's saver (a resume finds them); a new key's dict once filled.
         stored = {} if existing is None else existing
         idx = -1
         try:
