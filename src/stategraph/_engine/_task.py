@@ -113,13 +113,14 @@ def id_from_parts(namespace: bytes, *parts: str) -> str:
 
 
 # By node name: the triggers, the parts of a pull task's id after its step
-# (name, PULL, triggers) and the task's path key (``path_str((PULL, name))``).
-# The same few recur on every step of every run.
-_PULL_PARTS: dict[str, tuple[tuple[str, ...], str, str]] = {}
+# (name, PULL, triggers) encoded, the task's path key (``path_str((PULL,
+# name))``) and the encoded name. The same few recur on every step of every run.
+_PULL_PARTS: dict[str, tuple[tuple[str, ...], bytes, str, bytes]] = {}
 
 
-def _pull_parts(name: str, triggers: tuple[str, ...]) -> tuple[Any, str, str]:
-    parts = (triggers, "".join((name, PULL, *triggers)), f"~{PULL}, {name}")
+def _pull_parts(name: str, triggers: tuple[str, ...]) -> tuple[Any, bytes, str, bytes]:
+    tail = "".join((name, PULL, *triggers)).encode()
+    parts = (triggers, tail, f"~{PULL}, {name}", name.encode())
     if len(_PULL_PARTS) < 4096 or name in _PULL_PARTS:
         _PULL_PARTS[name] = parts
     return parts
@@ -219,8 +220,10 @@ class Task:
                     parts = _pull_parts(name, self.triggers)
                 if len(path) == 2:  # ``(PULL, name)``, as tasks are planned
                     self._path_key = parts[2]  # read with the id when saved
-                text = f"{ns}{self.step}{parts[1]}"
-                x = xxh3_128_digest(loop.checkpoint_id_bytes + text.encode())
+                head = ns.encode() if self._ns else parts[3]  # a root's ns: its name
+                x = xxh3_128_digest(
+                    b"%b%b%d%b" % (loop.checkpoint_id_bytes, head, self.step, parts[1])
+                )
                 # ``uuid_form(x)``, inline: once per task
                 self._id = f"{x[:10].hex('-', 2)}-{x[10:].hex()}".replace("-", "", 1)
                 return self._id
