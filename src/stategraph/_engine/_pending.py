@@ -108,47 +108,82 @@ class PendingWrites:
         for write in writes:
             if write[0] not in WRITES_IDX_MAP:
                 break
-        else:
-            # Only special writes (errors, interrupts...): the last of each wins.
+        else:  # only special writes (errors, interrupts...): the last of each wins
             writes = list({w[0]: w for w in writes}.values())
         if self.delta is not None:
-            # In place when it is the task's list: applied values keep the ids.
-            if not isinstance(writes, list):
-                writes = list(writes)
-            ensure_message_ids(self.delta.specs, writes)
+            writes = self._with_message_ids(writes)
+        # Without stream modes only an interrupt is recorded (``task_output``).
+        emit = task is not None and (self.modes or writes[0][0] == INTERRUPT)
         if self.checkpointer is None and task is not None:
-            # Without a saver nothing reads writes back by task id, so the id
-            # (a hash) is never computed; the task object stands in for it.
+            # No saver: nothing reads writes by task id; the task stands in.
             add = self.pending_writes.append
             for channel, value in writes:  # no generator: one or two writes
                 add((task, channel, value))  # type: ignore[arg-type]
-            if self.modes or writes[0][0] == INTERRUPT:
+            if emit:
                 _emit.task_output(cast("Loop", self), task, writes, cached=cached)
             return []
-        task_id = task.id if task is not None else who
-        self.written_ids.add(task_id)  # type: ignore[arg-type]
+        task_id: str = task.id if task is not None else who  # type: ignore[assignment]
+        self.written_ids.add(task_id)
+        to_save = list(writes)
         if task_id == NULL_TASK_ID:
             writes, to_save = self._null_writes(writes)
-        else:
-            # Replace the task's earlier writes, without scanning all pending
-            # writes for each of a wide step's tasks (quadratic otherwise).
-            pending = self.pending_writes
-            index = self._pending_ids
-            if not pending:
-                # The first writes since the list was cleared: nothing to replace.
-                self._pending_ids = (pending, {task_id})  # type: ignore[arg-type]
-            else:
-                if index is None or index[0] is not pending:
-                    index = self._pending_ids = (pending, {w[0] for w in pending})
-                if task_id in index[1]:
-                    pending[:] = [w for w in pending if w[0] != task_id]
-                index[1].add(task_id)  # type: ignore[arg-type]
-            to_save = list(writes)
-        # A loop, not a comprehension: most tasks write once or twice.
+        elif self.pending_writes:
+            self._replace_earlier(task_id)
+        else:  # nothing to replace; the step's next task indexes the list
+            self._pending_ids = None
         add = self.pending_writes.append
-        for channel, value in writes:
-            add((task_id, channel, value))  # type: ignore[arg-type]
-        return self._save_writes(task, task_id, writes, to_save, cached, hold, direct)  # type: ignore[arg-type]
+        for channel, value in writes:  # a loop: most tasks write once or twice
+            add((task_id, channel, value))
+        effects: list[Any] = []
+        if self.durability != "exit" and self.checkpointer is not None:
+            if self.untracked is None or self.untracked:
+                to_save = self._tracked(to_save)
+            path = "" if task is None else task._path_key or task.path_key
+            held = hold and self.saves_steps
+            if direct and not held and self.write_now is not None:
+                if emit:  # first: the driver would store the writes after it
+                    _emit.task_output(cast("Loop", self), task, writes, cached=cached)  # type: ignore[arg-type]
+                made = self._writes_cfg  # ``_writes_config()``'s cache, inline
+                if made is None or made[0] is not self._ckpt_id:
+                    made = ("", self._writes_config())
+                self.write_now(made[1], to_save, task_id, path)
+                return effects
+            save = SaveWrites(self._writes_config(), to_save, task_id, path)
+            (self.held if held else effects).append(save)  # held: in its step's put
+        if emit:
+            _emit.task_output(cast("Loop", self), task, writes, cached=cached)  # type: ignore[arg-type]
+        return effects
+
+    def _tracked(self, writes: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        """``writes`` without the graph's untracked channels (read once a run)."""
+        untracked = self.untracked
+        if untracked is None:
+            untracked = self.untracked = self.graph.untracked_channels
+        return _drop_untracked(writes, untracked) if untracked else writes
+
+    def _with_message_ids(
+        self, writes: Sequence[tuple[str, Any]]
+    ) -> Sequence[tuple[str, Any]]:
+        """``writes`` with ids on their messages (delta channels)."""
+        # In place when it is the task's list: applied values keep the ids.
+        if not isinstance(writes, list):
+            writes = list(writes)
+        ensure_message_ids(self.delta.specs, writes)  # type: ignore[union-attr]
+        return writes
+
+    def _replace_earlier(self, task_id: str) -> None:
+        """Drop the task's earlier pending writes, without a scan per task.
+
+        Scanning all pending writes for each of a wide step's tasks would be
+        quadratic: the ids of the tasks that wrote are indexed once per list.
+        """
+        pending = self.pending_writes
+        index = self._pending_ids
+        if index is None or index[0] is not pending:
+            index = self._pending_ids = (pending, {w[0] for w in pending})
+        if task_id in index[1]:
+            pending[:] = [w for w in pending if w[0] != task_id]
+        index[1].add(task_id)
 
     def _null_writes(
         self, writes: Sequence[tuple[str, Any]]
@@ -162,46 +197,6 @@ class PendingWrites:
         writes = sorted(writes, key=lambda w: w[0] in WRITES_IDX_MAP)
         kept = [w[1:] for w in self.pending_writes if w[0] == NULL_TASK_ID]
         return writes, kept + writes
-
-    def _save_writes(
-        self,
-        task: Task | None,
-        task_id: str,
-        writes: Sequence[tuple[str, Any]],
-        to_save: list[Any],
-        cached: bool,
-        hold: bool,
-        direct: bool,
-    ) -> list[Any]:
-        """Emit recorded writes; return the effects saving them (or save them)."""
-        effects: list[Any] = []
-        write_now = None
-        if self.durability != "exit" and self.checkpointer is not None:
-            untracked = self.untracked
-            if untracked is None:
-                untracked = self.untracked = self.graph.untracked_channels
-            if untracked:
-                to_save = _drop_untracked(to_save, untracked)
-            path = task.path_key if task is not None else ""
-            if hold and self.saves_steps:
-                # Stored with the step's checkpoint, in its transaction.
-                save = SaveWrites(self._writes_config(), to_save, task_id, path)
-                self.held.append(save)
-            elif direct and (write_now := self.write_now) is not None:
-                pass  # stored below, where the driver would perform the effect
-            else:
-                save = SaveWrites(self._writes_config(), to_save, task_id, path)
-                effects.append(save)
-        # Without stream modes only an interrupt is recorded (``task_output``).
-        if task is not None and (self.modes or writes[0][0] == INTERRUPT):
-            _emit.task_output(cast("Loop", self), task, writes, cached=cached)
-        if write_now is not None:
-            made = self._writes_cfg  # ``_writes_config()``'s cache, read inline
-            if made is not None and made[0] is self._ckpt_id:
-                write_now(made[1], to_save, task_id, path)
-            else:
-                write_now(self._writes_config(), to_save, task_id, path)
-        return effects
 
     def _put_pending_writes(self) -> Iterator[SaveWrites]:
         if self.checkpointer is None or not self.pending_writes:

@@ -22,6 +22,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from stategraph._engine._effects import takes_task_path
 from stategraph.errors import GraphBubbleUp
 
 __all__ = ["failed", "guard"]
@@ -128,6 +129,17 @@ def _guarded_writes(
     method: Callable[..., Any], loop: Any, checkpoint: bool
 ) -> Callable[..., Any]:
     """``_guarded`` for ``put_writes`` (once per task), arguments passed as given."""
+    if takes_task_path(method):
+        # Always called with the path (``SaveWrites.args``, ``writes_caller``).
+        def save_with_path(config: Any, writes: Any, task_id: Any, path: Any) -> Any:
+            try:
+                return method(config, writes, task_id, path)
+            except GraphBubbleUp:
+                raise
+            except Exception as exc:
+                return _keep(loop, exc, False)
+
+        return save_with_path
 
     def save(config: Any, writes: Any, task_id: Any, task_path: Any = _NO_PATH) -> Any:
         try:

@@ -11,10 +11,9 @@ import itertools
 import threading
 from collections.abc import Callable
 from functools import partial
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from xxhash import xxh3_128_hexdigest
+from xxhash import xxh3_128_digest, xxh3_128_hexdigest
 
 from stategraph._config import _DefaultRecursionLimit
 from stategraph._constants import (
@@ -99,39 +98,37 @@ def legacy_id_from_parts(namespace: bytes, *parts: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
-# The five groups of a UUID's 32 hex digits, cut in one call.
-_UUID_GROUPS = itemgetter(
-    slice(0, 8), slice(8, 12), slice(12, 16), slice(16, 20), slice(20, 32)
-)
+def uuid_form(digest: bytes) -> str:
+    """The 16 bytes of ``digest`` as a UUID's 8-4-4-4-12 hex digits.
+
+    The first ten bytes in 2-byte groups but for the first separator, then
+    the last six: fewer string objects than cutting the 32 digits in five.
+    """
+    return f"{digest[:10].hex('-', 2)}-{digest[10:].hex()}".replace("-", "", 1)
 
 
 def id_from_parts(namespace: bytes, *parts: str) -> str:
     """Hash a checkpoint id and string parts into a UUID-shaped task id."""
-    digest = xxh3_128_hexdigest(namespace + "".join(parts).encode())
-    return "-".join(_UUID_GROUPS(digest))
+    return uuid_form(xxh3_128_digest(namespace + "".join(parts).encode()))
 
 
-# The parts after the step of a pull task's id (name, PULL, triggers), joined,
-# by name and triggers: the same few recur on every step of every run.
-_PULL_TAILS: dict[tuple[str, tuple[str, ...]], str] = {}
+# By node name: the triggers, the parts of a pull task's id after its step
+# (name, PULL, triggers) encoded, the task's path key (``path_str((PULL,
+# name))``) and the encoded name. The same few recur on every step of every run.
+_PULL_PARTS: dict[str, tuple[tuple[str, ...], bytes, str, bytes]] = {}
 
 
-def _pull_tail(name: str, triggers: tuple[str, ...]) -> str:
-    tail = _PULL_TAILS.get((name, triggers))
-    if tail is None:
-        tail = "".join((name, PULL, *triggers))
-        if len(_PULL_TAILS) < 4096:
-            _PULL_TAILS[(name, triggers)] = tail
-    return tail
+def _pull_parts(name: str, triggers: tuple[str, ...]) -> tuple[Any, bytes, str, bytes]:
+    tail = "".join((name, PULL, *triggers)).encode()
+    parts = (triggers, tail, f"~{PULL}, {name}", name.encode())
+    if len(_PULL_PARTS) < 4096 or name in _PULL_PARTS:
+        _PULL_PARTS[name] = parts
+    return parts
 
 
 def interrupt_id(ns: str, answered: int) -> str:
     """Id of the interrupt a task raises after ``answered`` answers."""
     return xxh3_128_hexdigest((f"{ns}{NS_SEP}{answered}" if answered else ns).encode())
-
-
-# Sort keys of pull paths by node name (``path_str((PULL, name))``).
-_PULL_KEYS: dict[str, str] = {}
 
 
 class Task:
@@ -196,13 +193,11 @@ class Task:
         key = self._path_key
         if key is None:
             path = self.path
-            if len(path) == 2 and path[0] == PULL and type(path[1]) is str:
-                # The same few pull paths recur on every step of every run.
-                key = _PULL_KEYS.get(path[1])
-                if key is None:
-                    key = f"~{PULL}, {path[1]}"
-                    if len(_PULL_KEYS) < 4096:
-                        _PULL_KEYS[path[1]] = key
+            if len(path) == 2 and path[0] == PULL and path[1] == self.name:
+                parts = _PULL_PARTS.get(self.name)
+                if parts is None:
+                    parts = _pull_parts(self.name, self.triggers)
+                key = parts[2]
             else:
                 from stategraph._engine._algo import path_str
 
@@ -215,23 +210,33 @@ class Task:
         """The task id: a hash of the checkpoint id, namespace, step and path."""
         if self._id is None:
             loop = self.loop
-            ns = f"{self._ns}{NS_SEP}{self.name}" if self._ns else self.name
-            if self.path[0] == PULL and not loop.legacy_ids:
+            name = self.name
+            ns = f"{self._ns}{NS_SEP}{name}" if self._ns else name
+            path = self.path
+            if path[0] == PULL and not loop.legacy_ids:
                 # id_from_parts(bytes, ns, str(step), name, PULL, *triggers)
-                text = f"{ns}{self.step}{_pull_tail(self.name, self.triggers)}"
-                digest = xxh3_128_hexdigest(loop.checkpoint_id_bytes + text.encode())
-                self._id = "-".join(_UUID_GROUPS(digest))
+                parts = _PULL_PARTS.get(name)
+                if parts is None or parts[0] is not self.triggers:
+                    parts = _pull_parts(name, self.triggers)
+                if len(path) == 2:  # ``(PULL, name)``, as tasks are planned
+                    self._path_key = parts[2]  # read with the id when saved
+                head = ns.encode() if self._ns else parts[3]  # a root's ns: its name
+                x = xxh3_128_digest(
+                    b"%b%b%d%b" % (loop.checkpoint_id_bytes, head, self.step, parts[1])
+                )
+                # ``uuid_form(x)``, inline: once per task
+                self._id = f"{x[:10].hex('-', 2)}-{x[10:].hex()}".replace("-", "", 1)
                 return self._id
-            if self.path[0] == PULL:
-                tail = (self.name, PULL, *self.triggers)
-            elif len(self.path) == 4 and self.path[-1] is True:
+            if path[0] == PULL:
+                tail = (name, PULL, *self.triggers)
+            elif len(path) == 4 and path[-1] is True:
                 # A task started by another task's call: named by the caller's
                 # path and the call's index.
                 from stategraph._engine._algo import path_str
 
-                tail = (self.name, PUSH, path_str(self.path[1]), str(self.path[2]))
+                tail = (name, PUSH, path_str(path[1]), str(path[2]))
             else:
-                tail = (self.name, self.path[0], str(self.path[1]))
+                tail = (name, path[0], str(path[1]))
             make_id = legacy_id_from_parts if loop.legacy_ids else id_from_parts
             self._id = make_id(loop.checkpoint_id_bytes, ns, str(self.step), *tail)
         return self._id

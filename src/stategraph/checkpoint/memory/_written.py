@@ -20,6 +20,8 @@ from stategraph.checkpoint.serde.jsonplus import UnserializableValueError
 __all__ = ("IMMUTABLE", "PutWritesMixin", "Written", "mark_written")
 
 IMMUTABLE = frozenset((str, int, float, bool, bytes, type(None)))
+# The tag of a value stored as is (not serialized) by ``value_codec``'s dumps.
+SCALAR = NONE_ROW[0]
 
 
 def mark_written(dirty: set[int], value: Any) -> None:
@@ -139,28 +141,30 @@ class PutWritesMixin:
         if lists is not None and lists.watched and lists.watches(thread_id, ns):
             # Only reused items that can change in place depend on the writes.
             self._written.note(thread_id, ns, key[2], writes)
-        staged: dict[tuple[str, int], StoredWrite] = {}
+        # In place: writes before one failing to serialize stay stored, as in
+        # LangGraph's saver (a resume finds them); a new key's dict once filled.
+        stored = {} if existing is None else existing
         idx = -1
         try:
             for channel, value in writes:
                 idx += 1
-                special = WRITES_IDX_MAP.get(channel)
-                if special is None:
+                if channel not in WRITES_IDX_MAP:
                     inner = (task_id, idx)
-                    if existing and inner in existing:
+                    if existing is not None and inner in stored:
                         continue
                 else:
-                    inner = (task_id, special)
-                try:
-                    blob = NONE_ROW if value is None and plain else dumps(value)
-                except UnserializableValueError as exc:
-                    raise exc.with_prefix(f"update[{channel!r}]") from None
-                staged[inner] = (task_id, channel, blob, task_path)
+                    inner = (task_id, WRITES_IDX_MAP[channel])
+                if not plain:
+                    blob = dumps(value)
+                elif value is None:
+                    blob = NONE_ROW
+                elif type(value) is int and -(2**63) <= value < 2**64:
+                    blob = (SCALAR, value)  # as ``dumps`` stores it, without a call
+                else:
+                    blob = dumps(value)
+                stored[inner] = (task_id, channel, blob, task_path)
+        except UnserializableValueError as exc:
+            raise exc.with_prefix(f"update[{channel!r}]") from None
         finally:
-            # Writes before one that fails to serialize stay stored, as each
-            # is stored in turn by LangGraph's saver (a resume then finds them).
-            if existing is None:
-                if staged:
-                    self.writes[key] = staged
-            else:
-                existing.update(staged)
+            if existing is None and stored:
+                self.writes[key] = stored
