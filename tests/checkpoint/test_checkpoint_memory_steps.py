@@ -161,3 +161,23 @@ def test_a_failing_step_save_fails_as_put_changes_does(durability: Any) -> None:
     assert "note" in error
     assert (error, state) == _fail_saving(General(), durability)
     assert state[0]["v"] == 1
+
+
+def test_a_saver_that_overrides_put_writes_sees_every_write() -> None:
+    seen: list[tuple[str, str]] = []
+
+    class Watching(InMemorySaver):
+        def put_writes(
+            self, config: Any, writes: Any, task_id: str, task_path: str = ""
+        ) -> None:
+            seen.extend((task_id, channel) for channel, _ in writes)
+            super().put_writes(config, writes, task_id, task_path)
+
+    saver = Watching()
+    config = {"configurable": {"thread_id": "t"}}
+    _graph(saver).invoke({"v": 1, "log": [], "note": ""}, config)
+    stored = [
+        (w[0], w[1]) for saved in saver.list(config) for w in saved.pending_writes or []
+    ]
+    assert len(stored) >= 4
+    assert sorted(seen) == sorted(stored)

@@ -83,6 +83,10 @@ class PendingWrites:
         """The config writes are saved against (``Checkpointing`` builds it)."""
         raise NotImplementedError
 
+    def _write_now(self, writes: list[Any], task_id: str, path: str) -> None:
+        """Store a task's writes at once (``Checkpointing`` does)."""
+        raise NotImplementedError
+
     def put_writes(
         self,
         task_id: str,
@@ -143,10 +147,7 @@ class PendingWrites:
             if direct and not held and self.write_now is not None:
                 if emit:  # first: the driver would store the writes after it
                     _emit.task_output(cast("Loop", self), task, writes, cached=cached)  # type: ignore[arg-type]
-                made = self._writes_cfg  # ``_writes_config()``'s cache, inline
-                if made is None or made[0] is not self._ckpt_id:
-                    made = ("", self._writes_config())
-                self.write_now(made[1], to_save, task_id, path)
+                self._write_now(to_save, task_id, path)
                 return effects
             save = SaveWrites(self._writes_config(), to_save, task_id, path)
             (self.held if held else effects).append(save)  # held: in its step's put

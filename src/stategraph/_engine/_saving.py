@@ -155,6 +155,32 @@ class Checkpointing(CheckpointState):
         self._writes_cfg = (checkpoint_id, config)
         return True
 
+    def _write_now(self, writes: list[Any], task_id: str, path: str) -> None:
+        """Store a task's writes at once, against the current checkpoint.
+
+        Through the run's ``StepWriter`` once it stored that checkpoint (no
+        config to read), else with the driver's ``write_now``. A failure is
+        kept for the run, as the save guard does (``_save_errors``).
+        """
+        writer = self.step_writer
+        checkpoint_id = self._ckpt_id
+        if (
+            writer is not None
+            and writer.stores_writes
+            and checkpoint_id is self.saved_id
+        ):
+            try:
+                writer.put_writes(checkpoint_id, writes, task_id, path)
+            except GraphBubbleUp:
+                raise
+            except Exception as exc:
+                keep_failure(self, exc, False)
+            return
+        made = self._writes_cfg  # ``_writes_config()``'s cache, inline
+        if made is None or made[0] is not checkpoint_id:
+            made = ("", self._writes_config())
+        self.write_now(made[1], writes, task_id, path)
+
     def _put_exit_checkpoint(self) -> Effects:
         if self.checkpoint_id == self.saved_id:
             return

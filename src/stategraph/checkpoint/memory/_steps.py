@@ -26,6 +26,7 @@ from stategraph.checkpoint.memory._header import (
     check_delta,
     freeze_delta,
 )
+from stategraph.checkpoint.memory._written import PutWritesMixin, store_writes
 from stategraph.checkpoint.serde.jsonplus import UnserializableValueError
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ class StepWriter:
     and a saver that keeps headers as changes (see ``put_changes``).
     """
 
-    __slots__ = ("codec", "extras", "key", "ns", "saver", "thread_id")
+    __slots__ = ("codec", "extras", "key", "ns", "saver", "stores_writes", "thread_id")
 
     def __init__(self, saver: InMemorySaver, config: Any) -> None:
         conf = config["configurable"]
@@ -131,6 +132,9 @@ class StepWriter:
         self.key = (self.thread_id, self.ns)
         self.extras = config_extras(config)
         self.codec = saver._codec_entry()
+        # A subclass (or the instance) that sees every ``put_writes`` gets them.
+        own = type(saver).put_writes is PutWritesMixin.put_writes
+        self.stores_writes = own and "put_writes" not in vars(saver)
 
     def put(
         self,
@@ -191,6 +195,13 @@ class StepWriter:
             latest[key] = checkpoint_id  # the usual case: in id order
         else:
             saver._track_latest(key, checkpoint_id, checkpoints)
+
+    def put_writes(
+        self, checkpoint_id: str, writes: Any, task_id: str, task_path: str
+    ) -> None:
+        """``InMemorySaver.put_writes`` of a task's writes against ``checkpoint_id``."""
+        key = (self.thread_id, self.ns, checkpoint_id)
+        store_writes(self.saver, key, writes, task_id, task_path, self.codec)
 
 
 def _whole(head: tuple[str, str, Any], versions: Any, seen: Any) -> Any:

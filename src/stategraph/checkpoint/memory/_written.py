@@ -129,42 +129,56 @@ class PutWritesMixin:
             task_path: Path of the writing task (orders pending writes).
         """
         conf = config["configurable"]
-        thread_id = conf["thread_id"]
-        ns = conf.get("checkpoint_ns", "")
-        key = (thread_id, ns, conf["checkpoint_id"])
-        existing = self.writes.get(key)
+        key = (conf["thread_id"], conf.get("checkpoint_ns", ""), conf["checkpoint_id"])
         codec = self._codec_cache
         if codec is None or codec[0] is not self.serde:
             codec = self._codec_entry()
-        dumps, plain = codec[1], codec[3]
-        lists = self._lists
-        if lists is not None and lists.watched and lists.watches(thread_id, ns):
-            # Only reused items that can change in place depend on the writes.
-            self._written.note(thread_id, ns, key[2], writes)
-        # In place: writes before one failing to serialize stay stored, as in
-        # LangGraph's saver (a resume finds them); a new key's dict once filled.
-        stored = {} if existing is None else existing
-        idx = -1
-        try:
-            for channel, value in writes:
-                idx += 1
-                if channel not in WRITES_IDX_MAP:
-                    inner = (task_id, idx)
-                    if existing is not None and inner in stored:
-                        continue
-                else:
-                    inner = (task_id, WRITES_IDX_MAP[channel])
-                if not plain:
-                    blob = dumps(value)
-                elif value is None:
-                    blob = NONE_ROW
-                elif type(value) is int and -(2**63) <= value < 2**64:
-                    blob = (SCALAR, value)  # as ``dumps`` stores it, without a call
-                else:
-                    blob = dumps(value)
-                stored[inner] = (task_id, channel, blob, task_path)
-        except UnserializableValueError as exc:
-            raise exc.with_prefix(f"update[{channel!r}]") from None
-        finally:
-            if existing is None and stored:
-                self.writes[key] = stored
+        store_writes(self, key, writes, task_id, task_path, codec)
+
+
+def store_writes(
+    saver: Any,
+    key: tuple[str, str, str],
+    writes: Sequence[tuple[str, Any]],
+    task_id: str,
+    task_path: str,
+    codec: tuple[Any, Any, Any, bool],
+) -> None:
+    """``InMemorySaver.put_writes`` against ``key`` (thread, namespace, checkpoint id).
+
+    ``codec`` is the saver's ``_codec_entry()``.
+    """
+    thread_id, ns = key[0], key[1]
+    existing = saver.writes.get(key)
+    dumps, plain = codec[1], codec[3]
+    lists = saver._lists
+    if lists is not None and lists.watched and lists.watches(thread_id, ns):
+        # Only reused items that can change in place depend on the writes.
+        saver._written.note(thread_id, ns, key[2], writes)
+    # In place: writes before one failing to serialize stay stored, as in
+    # LangGraph's saver (a resume finds them); a new key's dict once filled.
+    stored = {} if existing is None else existing
+    idx = -1
+    try:
+        for channel, value in writes:
+            idx += 1
+            if channel not in WRITES_IDX_MAP:
+                inner = (task_id, idx)
+                if existing is not None and inner in stored:
+                    continue
+            else:
+                inner = (task_id, WRITES_IDX_MAP[channel])
+            if not plain:
+                blob = dumps(value)
+            elif value is None:
+                blob = NONE_ROW
+            elif type(value) is int and -(2**63) <= value < 2**64:
+                blob = (SCALAR, value)  # as ``dumps`` stores it, without a call
+            else:
+                blob = dumps(value)
+            stored[inner] = (task_id, channel, blob, task_path)
+    except UnserializableValueError as exc:
+        raise exc.with_prefix(f"update[{channel!r}]") from None
+    finally:
+        if existing is None and stored:
+            saver.writes[key] = stored
