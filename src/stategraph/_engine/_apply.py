@@ -97,7 +97,7 @@ def apply_writes(
     ``finish()`` releases deferred nodes.
     """
     if len(tasks) == 1:
-        return _apply_one(loop, tasks[0])
+        return apply_one(loop, tasks[0])
     if len(tasks) > 1:
         tasks = sorted(tasks, key=_sort_key)
     channels, versions = loop.channels, loop.versions
@@ -149,7 +149,7 @@ def apply_writes(
     return _update(loop, grouped, next_version, assigned, bump_step)
 
 
-def _apply_one(loop: Loop, task: Any) -> set[str]:
+def apply_one(loop: Loop, task: Any) -> set[str]:
     """``apply_writes`` for a step of one task (a sequence's every step)."""
     channels = loop.channels
     versions = loop.versions

@@ -31,6 +31,7 @@ from stategraph._constants import (
 )
 from stategraph._engine import _emit, _handlers, _messages, _step_cache
 from stategraph._engine._algo import apply_writes, prepare_tasks, should_interrupt
+from stategraph._engine._apply import apply_one
 from stategraph._engine._calls import is_call
 from stategraph._engine._delta_run import DeltaRun
 from stategraph._engine._effects import RunTasks
@@ -306,14 +307,12 @@ class Loop(Entering):
     def _barrier(self) -> None:
         """Apply the step's writes (the checkpoint is saved after)."""
         tasks = self.tasks
-        if len(tasks) == 1:
-            # Read only below: the task's own list, not a copy.
+        if len(tasks) == 1:  # read only below: the task's own list, not a copy
             writes: list[tuple[str, Any]] = tasks[0].writes
+            self.updated = apply_one(self, tasks[0])  # ``apply_writes``' first case
         else:
-            writes = []
-            for task in tasks:
-                writes.extend(task.writes)
-        self.updated = apply_writes(self, tasks)
+            writes = [w for task in tasks for w in task.writes]
+            self.updated = apply_writes(self, tasks)
         # after the writes apply: a step they fail records none (LangGraph)
         if self.delta is not None:
             self.delta.after_tick(self, writes)
