@@ -13,6 +13,11 @@ Usage:
     python benchmarks/compare.py --quick --cases seq,fanout
     python benchmarks/compare.py --json out.json -- --quick
 
+``--rounds N`` runs the two libraries N times each, alternately (baseline,
+candidate, baseline, ...), and compares the median of each measurement over
+the rounds: on a shared machine whose speed drifts, one library must not get
+all the slow minutes.
+
 Every argument this script does not know is forwarded to the anchor (after
 ``--``, everything is).  A measurement missing on one side (a case that failed,
 was skipped or does not exist there) is shown as ``-``.  Exit status: 0 when
@@ -26,6 +31,7 @@ import json
 import math
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -57,6 +63,12 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         "--timeout", type=float, default=3600, help="seconds per library run"
     )
     ap.add_argument("--quiet", action="store_true", help="don't echo anchor output")
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="alternate runs per library; medians compared (default: %(default)s)",
+    )
     if "--" in argv:
         i = argv.index("--")
         ns, extra = ap.parse_known_args(argv[:i])
@@ -119,6 +131,33 @@ def run_anchor(
     if rc != 0:
         out["error"] = "\n".join(tail)
     return out
+
+
+def merge_rounds(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One library's runs as one: each measurement's median over the rounds."""
+    if len(runs) == 1:
+        return runs[0]
+    by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for run in runs:
+        for r in run["results"]:
+            by_key.setdefault(_key(r), []).append(r)
+    results = []
+    for rs in by_key.values():
+        merged = dict(rs[0])
+        times = [r["us_per_unit"] for r in rs if r.get("us_per_unit") is not None]
+        if times:
+            merged["us_per_unit"] = statistics.median(times)
+            merged["rounds"] = times
+        results.append(merged)
+    imports = [r["import_s"] for r in runs if r.get("import_s")]
+    failed = [r for r in runs if not r["ok"]]
+    return {
+        **runs[0],
+        "ok": not failed,
+        "import_s": statistics.median(imports) if imports else None,
+        "results": results,
+        **({"error": failed[0].get("error", "")} if failed else {}),
+    }
 
 
 def _key(r: dict[str, Any]) -> tuple[str, str]:
@@ -220,8 +259,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(libs) != 2:
         print("--libs takes exactly two names", file=sys.stderr)
         return 2
-    base = run_anchor(opts, libs[0], forwarded)
-    cand = run_anchor(opts, libs[1], forwarded)
+    runs: dict[str, list[dict[str, Any]]] = {libs[0]: [], libs[1]: []}
+    for _ in range(max(1, opts.rounds)):
+        for lib in libs:
+            runs[lib].append(run_anchor(opts, lib, forwarded))
+    base, cand = merge_rounds(runs[libs[0]]), merge_rounds(runs[libs[1]])
     rows = compare(base, cand)
     print_table(rows, base, cand)
     if opts.json:
