@@ -14,8 +14,9 @@ Usage:
     python benchmarks/compare.py --json out.json -- --quick
 
 ``--rounds N`` runs the two libraries N times each, alternately (baseline,
-candidate, baseline, ...), and compares the median of each measurement over
-the rounds: on a shared machine whose speed drifts, one library must not get
+candidate, baseline, ...), and compares each measurement's best round (the
+lowest of its per-round medians): on a shared machine that slows down for
+minutes at a time, noise only ever adds time, and one library must not get
 all the slow minutes.
 
 Every argument this script does not know is forwarded to the anchor (after
@@ -67,7 +68,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         "--rounds",
         type=int,
         default=1,
-        help="alternate runs per library; medians compared (default: %(default)s)",
+        help="alternate runs per library; best rounds compared (default: %(default)s)",
     )
     if "--" in argv:
         i = argv.index("--")
@@ -134,7 +135,7 @@ def run_anchor(
 
 
 def merge_rounds(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """One library's runs as one: each measurement's median over the rounds."""
+    """One library's runs as one: each measurement's best (lowest) round."""
     if len(runs) == 1:
         return runs[0]
     by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -146,7 +147,7 @@ def merge_rounds(runs: list[dict[str, Any]]) -> dict[str, Any]:
         merged = dict(rs[0])
         times = [r["us_per_unit"] for r in rs if r.get("us_per_unit") is not None]
         if times:
-            merged["us_per_unit"] = statistics.median(times)
+            merged["us_per_unit"] = min(times)
             merged["rounds"] = times
         results.append(merged)
     imports = [r["import_s"] for r in runs if r.get("import_s")]
