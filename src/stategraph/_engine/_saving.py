@@ -8,7 +8,7 @@ loop it performs no I/O itself.
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from stategraph._clock import utc_iso, utc_now_iso
 from stategraph._constants import (
@@ -26,9 +26,6 @@ from stategraph._engine._save_errors import _keep as keep_failure
 from stategraph.channels.base import MISSING
 from stategraph.checkpoint.base.id import stamp, uuid6_str
 from stategraph.errors import GraphBubbleUp
-
-if TYPE_CHECKING:
-    pass
 
 Effects = Generator[Any, Any, Any]
 
