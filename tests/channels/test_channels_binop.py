@@ -5,9 +5,11 @@ import typing
 from typing import Annotated, Any, NamedTuple, Optional, Union
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from langgraph.channels import BinaryOperatorAggregate as LgBinop
 from langgraph.channels.base import MISSING as LG_MISSING
 from langgraph.checkpoint.serde.types import _DeltaSnapshot as LgDeltaSnapshot
+from langgraph.errors import InvalidUpdateError as LgInvalidUpdateError
 from langgraph.types import Overwrite as LgOverwrite
 from typing_extensions import NotRequired, Required
 
@@ -285,3 +287,58 @@ def test_subclass_copy_runs_init() -> None:
         assert other.get() == [1]
     assert ch.from_checkpoint(MISSING).get() == []
     assert ch.from_checkpoint(_DeltaSnapshot([5])).get() == [5]
+
+
+_WRITES = st.lists(
+    st.one_of(
+        st.lists(st.integers(), max_size=3),
+        st.tuples(st.integers()),
+        st.builds(Overwrite, st.lists(st.integers(), max_size=2)),
+    ),
+    max_size=6,
+)
+
+
+def _fold(channel: Any, steps: list[list[Any]]) -> Any:
+    for step in steps:
+        try:
+            channel.update(step)
+        except (TypeError, InvalidUpdateError, LgInvalidUpdateError) as exc:
+            return type(exc).__name__
+    return channel.get() if channel.is_available() else None
+
+
+@given(
+    start=st.one_of(st.none(), st.lists(st.integers(), max_size=3)),
+    steps=st.lists(_WRITES, max_size=4),
+)
+@settings(max_examples=200, deadline=None)
+def test_list_add_folds_a_step_as_langgraph(
+    start: list[int] | None, steps: list[list[Any]]
+) -> None:
+    # Lists added by ``operator.add`` are joined in one pass (linear in a
+    # wide step); the value is the one LangGraph's write-by-write fold gives.
+    theirs = LgBinop(list, operator.add)
+    ours = BinaryOperatorAggregate(list, operator.add)
+    if start is not None:
+        theirs.update([list(start)])
+        ours.update([list(start)])
+    lg_steps = [
+        [LgOverwrite(w.value) if isinstance(w, Overwrite) else w for w in s]
+        for s in steps
+    ]
+    assert _fold(ours, steps) == _fold(theirs, lg_steps)
+
+
+def test_list_add_never_extends_a_written_list_in_place() -> None:
+    first, second = [1], [2]
+    channel = BinaryOperatorAggregate(list, operator.add)
+    channel.update([first])
+    held = channel.get()
+    channel.update([second, [3]])
+    assert channel.get() == [1, 2, 3]
+    assert (first, second, held) == ([1], [2], [1])
+    empty = channel.from_checkpoint(MISSING)
+    empty.update([first, second])  # an empty channel starts from its first write
+    assert empty.get() == [1, 2]
+    assert first == [1]

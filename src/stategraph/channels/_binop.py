@@ -7,6 +7,7 @@ writes that replace the value instead of being reduced into it.
 from __future__ import annotations
 
 import collections.abc
+import operator
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
@@ -240,6 +241,22 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value]):
         """
         if not values:
             return False
+        current = self.value
+        if (
+            self.operator is _ADD
+            and (type(current) is list or (current is MISSING and len(values) > 1))
+            and _all_lists(values)
+        ):
+            # ``a + b`` write by write copies the whole value each time, which
+            # is quadratic in a wide step's writes; one copy extended by each
+            # gives the same new list (an empty channel starts from the first).
+            if current is MISSING:
+                current, values = values[0], values[1:]
+            joined: list[Any] = current.copy()  # type: ignore[union-attr]  # a list
+            for value in values:
+                joined.extend(value)  # type: ignore[arg-type]  # a list: checked
+            self.value = joined
+            return True
         it = iter(values)
         if self.value is MISSING:
             self.value = next(it)
@@ -282,3 +299,10 @@ class BinaryOperatorAggregate(BaseChannel[Value, Value, Value]):
     def checkpoint(self) -> Value | Any:
         """Return the current value, or ``MISSING`` when empty."""
         return self.value
+
+
+_ADD = operator.add
+
+
+def _all_lists(values: Sequence[Any]) -> bool:
+    return all(type(value) is list for value in values)
